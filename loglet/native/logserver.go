@@ -1,0 +1,528 @@
+package native
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+
+	"github.com/cockroachdb/pebble/v2"
+
+	"hourglass/loglet"
+)
+
+// LogServer stores the entries of many loglets durably in one Pebble
+// database. All writes (stores, seals, final tails, trims) go through one
+// writer goroutine that commits whatever has queued up in one synced Pebble
+// batch: concurrent appends share an fsync (group commit). Reads are served
+// from Pebble and block until the requested position is known committed.
+//
+// A LogServer implements Server directly, which is the in-process transport.
+type LogServer struct {
+	db     *pebble.DB
+	ownsDB bool
+	log    *slog.Logger
+
+	ops  chan *serverOp
+	stop chan struct{}
+	done chan struct{}
+
+	fsyncs atomic.Uint64
+
+	mu struct {
+		sync.Mutex
+		loglets map[LogletID]*serverLoglet
+		closed  bool
+	}
+}
+
+var _ Server = (*LogServer)(nil)
+
+// serverLoglet is the LogServer's in-memory state of one loglet. Durable
+// fields mirror the loglet's meta record; pending* fields are what the
+// writer goroutine has staged in the batch it is about to commit.
+type serverLoglet struct {
+	status Status
+	// changed is closed and replaced when status changes, to wake readers.
+	changed chan struct{}
+
+	// Staged by the writer goroutine for the current batch only.
+	pendingTail   loglet.Position
+	pendingSealed bool
+}
+
+type opKind int
+
+const (
+	opStore opKind = iota
+	opSeal
+	opFinal
+	opTrim
+)
+
+type serverOp struct {
+	kind    opKind
+	id      LogletID
+	first   loglet.Position // opStore
+	entries [][]byte        // opStore
+	pos     loglet.Position // opFinal (tail), opTrim (trim point)
+
+	status Status // reply
+	err    error  // reply
+	done   chan struct{}
+}
+
+// maxOpsPerBatch bounds how many queued operations share one commit.
+const maxOpsPerBatch = 1024
+
+// OpenLogServer opens (creating if needed) a LogServer over db. If ownsDB
+// is true, Close closes db too. The server's state is recovered from db.
+func OpenLogServer(db *pebble.DB, ownsDB bool, log *slog.Logger) (*LogServer, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &LogServer{
+		db:     db,
+		ownsDB: ownsDB,
+		log:    log,
+		ops:    make(chan *serverOp, maxOpsPerBatch),
+		stop:   make(chan struct{}),
+		done:   make(chan struct{}),
+	}
+	s.mu.loglets = make(map[LogletID]*serverLoglet)
+	if err := s.recover(); err != nil {
+		return nil, err
+	}
+	go s.writeLoop()
+	return s, nil
+}
+
+// recover loads every loglet's meta record.
+func (s *LogServer) recover() error {
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: []byte{prefixMeta}, UpperBound: []byte{prefixMeta + 1}})
+	if err != nil {
+		return err
+	}
+	defer it.Close()
+	for it.First(); it.Valid(); it.Next() {
+		id, ok := parseMetaKey(it.Key())
+		if !ok {
+			return fmt.Errorf("native: bad meta key %x", it.Key())
+		}
+		st, err := decodeStatus(it.Value())
+		if err != nil {
+			return fmt.Errorf("native: loglet %d: %w", id, err)
+		}
+		s.mu.loglets[id] = &serverLoglet{status: st, changed: make(chan struct{})}
+		s.log.Debug("recovered loglet", "loglet", id, "tail", st.LocalTail, "sealed", st.Sealed, "committed", st.Committed)
+	}
+	return it.Error()
+}
+
+// Fsyncs returns how many synced commits the server has made, for
+// benchmarks (fsyncs per append).
+func (s *LogServer) Fsyncs() uint64 { return s.fsyncs.Load() }
+
+// Close stops the writer goroutine; queued operations fail with
+// loglet.ErrClosed and blocked readers return it.
+func (s *LogServer) Close() error {
+	s.mu.Lock()
+	if s.mu.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.mu.closed = true
+	for _, l := range s.mu.loglets {
+		l.notify()
+	}
+	s.mu.Unlock()
+	close(s.stop)
+	<-s.done
+	if s.ownsDB {
+		return s.db.Close()
+	}
+	return nil
+}
+
+// loglet returns the state of id, creating it empty. REQUIRES: s.mu held.
+func (s *LogServer) logletLocked(id LogletID) *serverLoglet {
+	l := s.mu.loglets[id]
+	if l == nil {
+		l = &serverLoglet{changed: make(chan struct{})}
+		s.mu.loglets[id] = l
+	}
+	return l
+}
+
+func (l *serverLoglet) notify() {
+	close(l.changed)
+	l.changed = make(chan struct{})
+}
+
+func (s *LogServer) submit(ctx context.Context, op *serverOp) (Status, error) {
+	op.done = make(chan struct{})
+	select {
+	case s.ops <- op:
+	case <-s.stop:
+		return Status{}, loglet.ErrClosed
+	case <-ctx.Done():
+		return Status{}, ctx.Err()
+	}
+	// Once queued, the op is carried out whatever ctx says; waiting for it
+	// keeps the caller's view of the outcome exact.
+	select {
+	case <-op.done:
+		return op.status, op.err
+	case <-s.stop:
+		<-s.done
+		select {
+		case <-op.done:
+			return op.status, op.err
+		default:
+			return Status{}, loglet.ErrClosed
+		}
+	}
+}
+
+// Store implements Server.
+func (s *LogServer) Store(ctx context.Context, id LogletID, first loglet.Position, entries [][]byte) (Status, error) {
+	return s.submit(ctx, &serverOp{kind: opStore, id: id, first: first, entries: entries})
+}
+
+// Seal implements Server.
+func (s *LogServer) Seal(ctx context.Context, id LogletID) (Status, error) {
+	return s.submit(ctx, &serverOp{kind: opSeal, id: id})
+}
+
+// SetFinal implements Server.
+func (s *LogServer) SetFinal(ctx context.Context, id LogletID, tail loglet.Position) (Status, error) {
+	return s.submit(ctx, &serverOp{kind: opFinal, id: id, pos: tail})
+}
+
+// Trim implements Server.
+func (s *LogServer) Trim(ctx context.Context, id LogletID, pos loglet.Position) error {
+	_, err := s.submit(ctx, &serverOp{kind: opTrim, id: id, pos: pos})
+	return err
+}
+
+// Commit implements Server. The committed tail is a hint kept in memory and
+// persisted with the next batch; it only ever moves forward.
+func (s *LogServer) Commit(ctx context.Context, id LogletID, committed loglet.Position) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.mu.closed {
+		return loglet.ErrClosed
+	}
+	l := s.logletLocked(id)
+	committed = min(committed, l.status.LocalTail)
+	if committed > l.status.Committed && !l.status.Final {
+		l.status.Committed = committed
+		l.notify()
+	}
+	return nil
+}
+
+// GetStatus implements Server.
+func (s *LogServer) GetStatus(ctx context.Context, id LogletID) (Status, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.mu.closed {
+		return Status{}, loglet.ErrClosed
+	}
+	return s.logletLocked(id).status, nil
+}
+
+// Read implements Server.
+func (s *LogServer) Read(ctx context.Context, id LogletID, from loglet.Position, max int) ([][]byte, Status, error) {
+	if max <= 0 {
+		max = 1
+	}
+	for {
+		s.mu.Lock()
+		if s.mu.closed {
+			s.mu.Unlock()
+			return nil, Status{}, loglet.ErrClosed
+		}
+		l := s.logletLocked(id)
+		st := l.status
+		changed := l.changed
+		s.mu.Unlock()
+		switch {
+		case from < st.Trim:
+			return nil, st, loglet.ErrTrimmed
+		case from < st.Committed:
+			to := min(st.Committed, from+loglet.Position(max))
+			entries, err := s.readRange(id, from, to)
+			if err != nil {
+				return nil, st, err
+			}
+			if len(entries) == 0 {
+				// Trimmed between the status check and the read.
+				return nil, st, loglet.ErrTrimmed
+			}
+			return entries, st, nil
+		case st.Final:
+			return nil, st, loglet.ErrSealed
+		}
+		select {
+		case <-ctx.Done():
+			return nil, st, ctx.Err()
+		case <-changed:
+		}
+	}
+}
+
+// readRange reads the stored entries [from, to), stopping early at a gap
+// (which only a concurrent trim can cause).
+func (s *LogServer) readRange(id LogletID, from, to loglet.Position) ([][]byte, error) {
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: entryKey(id, from), UpperBound: entryKey(id, to)})
+	if err != nil {
+		return nil, err
+	}
+	defer it.Close()
+	var out [][]byte
+	want := from
+	for it.First(); it.Valid(); it.Next() {
+		if _, p, _ := parseEntryKey(it.Key()); p != want {
+			break
+		}
+		v, err := it.ValueAndErr()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, append([]byte(nil), v...))
+		want++
+	}
+	return out, it.Error()
+}
+
+// writeLoop is the only writer of the database. It drains queued
+// operations into one batch, commits it with one fsync, then publishes the
+// new state and replies.
+func (s *LogServer) writeLoop() {
+	defer close(s.done)
+	var ops []*serverOp
+	for {
+		ops = ops[:0]
+		select {
+		case op := <-s.ops:
+			ops = append(ops, op)
+		case <-s.stop:
+			s.failQueued()
+			return
+		}
+	drain:
+		for len(ops) < maxOpsPerBatch {
+			select {
+			case op := <-s.ops:
+				ops = append(ops, op)
+			default:
+				break drain
+			}
+		}
+		s.commit(ops)
+	}
+}
+
+func (s *LogServer) failQueued() {
+	for {
+		select {
+		case op := <-s.ops:
+			op.err = loglet.ErrClosed
+			close(op.done)
+		default:
+			return
+		}
+	}
+}
+
+// commit stages ops in one batch, commits it durably and replies.
+func (s *LogServer) commit(ops []*serverOp) {
+	b := s.db.NewBatch()
+	defer b.Close()
+	touched := map[LogletID]*serverLoglet{}
+	staged := map[LogletID]Status{}
+
+	s.mu.Lock()
+	for _, op := range ops {
+		l := s.logletLocked(op.id)
+		st, ok := staged[op.id]
+		if !ok {
+			st = l.status
+		}
+		op.err = s.stage(b, &st, op)
+		staged[op.id] = st
+		touched[op.id] = l
+	}
+	s.mu.Unlock()
+
+	for id, st := range staged {
+		if err := b.Set(metaKey(id), encodeStatus(st), nil); err != nil {
+			s.failAll(ops, err)
+			return
+		}
+	}
+	if err := b.Commit(pebble.Sync); err != nil {
+		s.log.Error("log server commit failed", "err", err)
+		s.failAll(ops, fmt.Errorf("%w: %v", loglet.ErrUnavailable, err))
+		return
+	}
+	s.fsyncs.Add(1)
+
+	s.mu.Lock()
+	for id, st := range staged {
+		l := touched[id]
+		// Commit hints may have advanced while we wrote; keep the larger.
+		st.Committed = max(st.Committed, l.status.Committed)
+		if st.Final {
+			st.Committed = st.FinalTail
+		}
+		l.status = st
+		l.notify()
+	}
+	for _, op := range ops {
+		op.status = staged[op.id]
+		op.status.Committed = touched[op.id].status.Committed
+	}
+	s.mu.Unlock()
+	for _, op := range ops {
+		close(op.done)
+	}
+}
+
+func (s *LogServer) failAll(ops []*serverOp, err error) {
+	for _, op := range ops {
+		op.err = err
+		close(op.done)
+	}
+}
+
+// stage applies op to the staged status st and adds its writes to b.
+// REQUIRES: s.mu held.
+func (s *LogServer) stage(b *pebble.Batch, st *Status, op *serverOp) error {
+	switch op.kind {
+	case opStore:
+		if st.Sealed {
+			return loglet.ErrSealed
+		}
+		if op.first > st.LocalTail {
+			return fmt.Errorf("%w: store at %d, local tail %d", ErrGap, op.first, st.LocalTail)
+		}
+		// Entries below the local tail are a resend of what is already
+		// held; skip them.
+		for i, e := range op.entries {
+			p := op.first + loglet.Position(i)
+			if p < st.LocalTail {
+				continue
+			}
+			if err := b.Set(entryKey(op.id, p), e, nil); err != nil {
+				return err
+			}
+			st.LocalTail = p + 1
+		}
+	case opSeal:
+		st.Sealed = true
+	case opFinal:
+		if !st.Sealed {
+			return errors.New("native: final tail set on an unsealed loglet")
+		}
+		if st.Final {
+			if st.FinalTail != op.pos {
+				return fmt.Errorf("native: final tail already %d, not %d", st.FinalTail, op.pos)
+			}
+			return nil
+		}
+		if op.pos > st.LocalTail {
+			return fmt.Errorf("%w: final tail %d beyond local tail %d", ErrGap, op.pos, st.LocalTail)
+		}
+		// Entries beyond the final tail were never committed; drop them
+		// so that no reader can ever see them.
+		if op.pos < st.LocalTail {
+			if err := b.DeleteRange(entryKey(op.id, op.pos), entryKey(op.id, st.LocalTail), nil); err != nil {
+				return err
+			}
+			st.LocalTail = op.pos
+		}
+		st.Final = true
+		st.FinalTail = op.pos
+		st.Committed = op.pos
+	case opTrim:
+		pos := min(op.pos, st.LocalTail)
+		if pos > st.Trim {
+			if err := b.DeleteRange(entryKey(op.id, st.Trim), entryKey(op.id, pos), nil); err != nil {
+				return err
+			}
+			st.Trim = pos
+		}
+	}
+	return nil
+}
+
+// Key layout: 'e' id(8) pos(8) -> entry; 'm' id(8) -> encoded Status.
+const (
+	prefixEntry = 'e'
+	prefixMeta  = 'm'
+)
+
+func entryKey(id LogletID, p loglet.Position) []byte {
+	k := make([]byte, 17)
+	k[0] = prefixEntry
+	binary.BigEndian.PutUint64(k[1:], uint64(id))
+	binary.BigEndian.PutUint64(k[9:], p)
+	return k
+}
+
+func parseEntryKey(k []byte) (LogletID, loglet.Position, bool) {
+	if len(k) != 17 || k[0] != prefixEntry {
+		return 0, 0, false
+	}
+	return LogletID(binary.BigEndian.Uint64(k[1:])), binary.BigEndian.Uint64(k[9:]), true
+}
+
+func metaKey(id LogletID) []byte {
+	k := make([]byte, 9)
+	k[0] = prefixMeta
+	binary.BigEndian.PutUint64(k[1:], uint64(id))
+	return k
+}
+
+func parseMetaKey(k []byte) (LogletID, bool) {
+	if len(k) != 9 || k[0] != prefixMeta {
+		return 0, false
+	}
+	return LogletID(binary.BigEndian.Uint64(k[1:])), true
+}
+
+const statusLen = 1 + 4*8
+
+func encodeStatus(st Status) []byte {
+	b := make([]byte, statusLen)
+	if st.Sealed {
+		b[0] |= 1
+	}
+	if st.Final {
+		b[0] |= 2
+	}
+	binary.BigEndian.PutUint64(b[1:], st.LocalTail)
+	binary.BigEndian.PutUint64(b[9:], st.Committed)
+	binary.BigEndian.PutUint64(b[17:], st.FinalTail)
+	binary.BigEndian.PutUint64(b[25:], st.Trim)
+	return b
+}
+
+func decodeStatus(b []byte) (Status, error) {
+	if len(b) != statusLen {
+		return Status{}, fmt.Errorf("meta record of %d bytes, want %d", len(b), statusLen)
+	}
+	return Status{
+		Sealed:    b[0]&1 != 0,
+		Final:     b[0]&2 != 0,
+		LocalTail: binary.BigEndian.Uint64(b[1:]),
+		Committed: binary.BigEndian.Uint64(b[9:]),
+		FinalTail: binary.BigEndian.Uint64(b[17:]),
+		Trim:      binary.BigEndian.Uint64(b[25:]),
+	}, nil
+}

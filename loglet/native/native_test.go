@@ -1,0 +1,188 @@
+package native_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/cockroachdb/pebble/v2/vfs"
+
+	"hourglass/internal/pebbledb"
+	"hourglass/loglet"
+	"hourglass/loglet/loglettest"
+	"hourglass/loglet/native"
+)
+
+// node is one LogServer on a crashable in-memory filesystem, so a test can
+// throw away everything that was not fsynced.
+type node struct {
+	fs     *vfs.MemFS
+	server *native.LogServer
+}
+
+func openNode(t testing.TB, fs *vfs.MemFS) *node {
+	t.Helper()
+	db, err := pebbledb.Open("log", pebbledb.Options{FS: fs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := native.OpenLogServer(db, true, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &node{fs: fs, server: s}
+}
+
+// crash returns a node over only the data the old one had synced; the old
+// one is shut down afterwards (its later writes go to the discarded FS).
+func (n *node) crash(t testing.TB) *node {
+	t.Helper()
+	clone := n.fs.CrashClone(vfs.CrashCloneCfg{})
+	n.server.Close()
+	return openNode(t, clone)
+}
+
+func openLoglet(t testing.TB, s native.Server, id native.LogletID) *native.Loglet {
+	t.Helper()
+	l, err := native.Open(context.Background(), native.Config{ID: id, Servers: []native.Server{s}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+func TestConformance(t *testing.T) {
+	nodes := map[loglet.Loglet]*node{}
+	var mu sync.Mutex
+	loglettest.Run(t, loglettest.Harness{
+		New: func(t *testing.T) loglet.Loglet {
+			n := openNode(t, vfs.NewCrashableMem())
+			t.Cleanup(func() { n.server.Close() })
+			l := openLoglet(t, n.server, 1)
+			mu.Lock()
+			nodes[l] = n
+			mu.Unlock()
+			return l
+		},
+		Reopen: func(t *testing.T, l loglet.Loglet) loglet.Loglet {
+			mu.Lock()
+			n := nodes[l]
+			mu.Unlock()
+			l.Close()
+			n2 := n.crash(t)
+			t.Cleanup(func() { n2.server.Close() })
+			l2 := openLoglet(t, n2.server, 1)
+			mu.Lock()
+			nodes[l2] = n2
+			mu.Unlock()
+			return l2
+		},
+	})
+}
+
+// TestGroupCommit checks that concurrent appends share fsyncs.
+func TestGroupCommit(t *testing.T) {
+	n := openNode(t, vfs.NewCrashableMem())
+	defer n.server.Close()
+	l := openLoglet(t, n.server, 1)
+	defer l.Close()
+	ctx := context.Background()
+	const writers, each = 64, 20
+	before := n.server.Fsyncs()
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				if _, err := l.Append(ctx, loglet.AppendID{}, [][]byte{fmt.Appendf(nil, "%d/%d", w, i)}); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	fsyncs := n.server.Fsyncs() - before
+	if fsyncs >= writers*each {
+		t.Fatalf("%d appends took %d fsyncs: no group commit", writers*each, fsyncs)
+	}
+	t.Logf("%d appends, %d fsyncs", writers*each, fsyncs)
+}
+
+// TestLoglestShareServer checks that loglets on one LogServer are separate
+// and that sealing one leaves the others writable.
+func TestLogletsShareServer(t *testing.T) {
+	n := openNode(t, vfs.NewCrashableMem())
+	defer n.server.Close()
+	ctx := context.Background()
+	a, b := openLoglet(t, n.server, 1), openLoglet(t, n.server, 2)
+	defer a.Close()
+	defer b.Close()
+	for i := range 3 {
+		if _, err := a.Append(ctx, loglet.AppendID{}, [][]byte{fmt.Appendf(nil, "a%d", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if p, err := b.Append(ctx, loglet.AppendID{}, [][]byte{[]byte("b0")}); err != nil || p != 0 {
+		t.Fatalf("append to second loglet = %d, %v", p, err)
+	}
+	if tail, err := a.Seal(ctx); err != nil || tail != 3 {
+		t.Fatalf("seal = %d, %v", tail, err)
+	}
+	if p, err := b.Append(ctx, loglet.AppendID{}, [][]byte{[]byte("b1")}); err != nil || p != 1 {
+		t.Fatalf("append after sealing the other loglet = %d, %v", p, err)
+	}
+}
+
+// TestCrashKeepsAcknowledged appends concurrently, crashes the server
+// (dropping everything not fsynced), and checks every acknowledged entry.
+func TestCrashKeepsAcknowledged(t *testing.T) {
+	n := openNode(t, vfs.NewCrashableMem())
+	l := openLoglet(t, n.server, 7)
+	ctx := context.Background()
+	var mu sync.Mutex
+	acked := map[loglet.Position]string{}
+	var wg sync.WaitGroup
+	for w := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 50 {
+				e := fmt.Sprintf("%d-%d", w, i)
+				p, err := l.Append(ctx, loglet.AppendID{}, [][]byte{[]byte(e)})
+				if err != nil {
+					return
+				}
+				mu.Lock()
+				acked[p] = e
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	l.Close()
+	n2 := n.crash(t)
+	defer n2.server.Close()
+	l2 := openLoglet(t, n2.server, 7)
+	defer l2.Close()
+	tail, _, err := l2.CheckTail(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for p, want := range acked {
+		if p >= tail {
+			t.Fatalf("acknowledged position %d lost: tail %d after crash", p, tail)
+		}
+		es, err := l2.ReadNext(ctx, p, 1)
+		if err != nil || string(es[0]) != want {
+			t.Fatalf("position %d = %q, %v; want %q", p, es, err, want)
+		}
+	}
+	// The recovered sequencer continues at the tail.
+	p, err := l2.Append(ctx, loglet.AppendID{}, [][]byte{[]byte("after")})
+	if err != nil || p != tail {
+		t.Fatalf("append after recovery = %d, %v; want %d", p, err, tail)
+	}
+}
