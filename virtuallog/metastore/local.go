@@ -1,0 +1,62 @@
+// Package metastore holds MetaStore implementations. Local is the
+// single-node register, kept durably in Pebble.
+package metastore
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"sync"
+
+	"github.com/cockroachdb/pebble/v2"
+
+	"hourglass/virtuallog"
+)
+
+// registerKey is where Local keeps version(8 bytes, big endian) || value.
+var registerKey = []byte("virtuallog/chain")
+
+// Local is a MetaStore in one Pebble database on one node. Writes are
+// fsynced before they return.
+type Local struct {
+	db *pebble.DB
+	mu sync.Mutex // serializes conditional writes
+}
+
+var _ virtuallog.MetaStore = (*Local)(nil)
+
+// NewLocal returns a MetaStore over db. The caller keeps ownership of db and
+// closes it after the last use of the store.
+func NewLocal(db *pebble.DB) *Local { return &Local{db: db} }
+
+// Read implements virtuallog.MetaStore.
+func (m *Local) Read(ctx context.Context) ([]byte, uint64, error) {
+	v, closer, err := m.db.Get(registerKey)
+	if err == pebble.ErrNotFound {
+		return nil, 0, nil
+	}
+	if err != nil {
+		return nil, 0, err
+	}
+	defer closer.Close()
+	if len(v) < 8 {
+		return nil, 0, fmt.Errorf("metastore: corrupt register of %d bytes", len(v))
+	}
+	return append([]byte(nil), v[8:]...), binary.BigEndian.Uint64(v), nil
+}
+
+// Write implements virtuallog.MetaStore.
+func (m *Local) Write(ctx context.Context, value []byte, expected uint64) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	_, version, err := m.Read(ctx)
+	if err != nil {
+		return err
+	}
+	if version != expected {
+		return fmt.Errorf("%w: at %d, expected %d", virtuallog.ErrVersionMismatch, version, expected)
+	}
+	rec := binary.BigEndian.AppendUint64(make([]byte, 0, 8+len(value)), expected+1)
+	rec = append(rec, value...)
+	return m.db.Set(registerKey, rec, pebble.Sync)
+}

@@ -1,0 +1,437 @@
+// Package virtuallog is the VirtualLog: one shared log made of a chain of
+// loglet segments, kept in a MetaStore. Only the last segment accepts
+// appends; positions are global and never reused, and readers cross segment
+// boundaries transparently.
+//
+// Reconfiguration is how everything about the log changes (loglet type,
+// sequencer, servers): seal the active loglet, take its tail as the start of
+// a new segment, and write the extended chain conditionally. Any client can
+// finish a reconfiguration another began, and an append that meets a sealed
+// loglet follows the chain to its successor and retries there.
+//
+//	vl, err := virtuallog.Open(ctx, virtuallog.Config{Meta: m, Provider: p, Initial: cfg})
+//	pos, err := vl.Append(ctx, id, [][]byte{entry})
+//	start, err := vl.Reconfigure(ctx, nil) // move to a fresh loglet of the same kind
+package virtuallog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	"hourglass/loglet"
+	"hourglass/virtuallog/vlogpb"
+)
+
+// Provider opens loglets named in the chain. It owns the handles it returns
+// (one per loglet per process, so that a loglet never has two sequencers in
+// one process) and closes them in Drop or when it is itself shut down.
+type Provider interface {
+	// Open returns the loglet cfg names, opening it on first use.
+	Open(ctx context.Context, cfg *vlogpb.LogletConfig) (loglet.Loglet, error)
+	// Fresh fills in a config for a new loglet of the given kind ("" for
+	// the provider's default) with the given id.
+	Fresh(kind string, id uint64) (*vlogpb.LogletConfig, error)
+	// Drop closes the handle of a loglet that left the chain.
+	Drop(cfg *vlogpb.LogletConfig)
+}
+
+// Config configures a VirtualLog.
+type Config struct {
+	Meta     MetaStore
+	Provider Provider
+	// InitialKind is the loglet kind of the first segment when the
+	// MetaStore holds no chain yet ("" for the provider's default).
+	InitialKind string
+	Logger      *slog.Logger
+	// SealWait is how long an appender that finds the active loglet
+	// sealed waits for the sealer to install a successor before finishing
+	// the reconfiguration itself. 0 means 200ms.
+	SealWait time.Duration
+}
+
+// VirtualLog is a client of the shared log. It is safe for concurrent use.
+type VirtualLog struct {
+	meta     MetaStore
+	provider Provider
+	log      *slog.Logger
+	sealWait time.Duration
+
+	mu struct {
+		sync.Mutex
+		chain   *vlogpb.Chain
+		version uint64
+		// changed is closed and replaced when the cached chain changes.
+		changed chan struct{}
+	}
+	// reconfigMu keeps one local reconfiguration at a time; others that
+	// arrive meanwhile adopt its result.
+	reconfigMu sync.Mutex
+}
+
+// Open returns a VirtualLog over cfg.Meta, creating the first segment if
+// the MetaStore is empty.
+func Open(ctx context.Context, cfg Config) (*VirtualLog, error) {
+	if cfg.Meta == nil || cfg.Provider == nil {
+		return nil, errors.New("virtuallog: Meta and Provider are required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.SealWait == 0 {
+		cfg.SealWait = 200 * time.Millisecond
+	}
+	v := &VirtualLog{meta: cfg.Meta, provider: cfg.Provider, log: cfg.Logger, sealWait: cfg.SealWait}
+	v.mu.changed = make(chan struct{})
+	for {
+		chain, version, err := v.refresh(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if len(chain.Segments) > 0 {
+			return v, nil
+		}
+		first, err := cfg.Provider.Fresh(cfg.InitialKind, 1)
+		if err != nil {
+			return nil, err
+		}
+		init := &vlogpb.Chain{Segments: []*vlogpb.Segment{{Start: 0, Loglet: first}}, NextLogletId: 2}
+		if err := v.write(ctx, init, version); err != nil && !errors.Is(err, ErrVersionMismatch) {
+			return nil, err
+		}
+	}
+}
+
+// Chain returns a copy of the most recently read chain and its version.
+func (v *VirtualLog) Chain() (*vlogpb.Chain, uint64) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return proto.Clone(v.mu.chain).(*vlogpb.Chain), v.mu.version
+}
+
+func (v *VirtualLog) cached() (*vlogpb.Chain, uint64, chan struct{}) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.mu.chain, v.mu.version, v.mu.changed
+}
+
+// refresh re-reads the chain from the MetaStore.
+func (v *VirtualLog) refresh(ctx context.Context) (*vlogpb.Chain, uint64, error) {
+	raw, version, err := v.meta.Read(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	chain := &vlogpb.Chain{}
+	if err := proto.Unmarshal(raw, chain); err != nil {
+		return nil, 0, fmt.Errorf("virtuallog: decode chain: %w", err)
+	}
+	v.install(chain, version)
+	chain, version, _ = v.cached()
+	return chain, version, nil
+}
+
+// install caches chain if it is newer than the cached one.
+func (v *VirtualLog) install(chain *vlogpb.Chain, version uint64) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.mu.chain != nil && version <= v.mu.version {
+		return
+	}
+	v.mu.chain, v.mu.version = chain, version
+	close(v.mu.changed)
+	v.mu.changed = make(chan struct{})
+}
+
+// write conditionally writes chain over version and caches it on success.
+func (v *VirtualLog) write(ctx context.Context, chain *vlogpb.Chain, version uint64) error {
+	raw, err := proto.MarshalOptions{Deterministic: true}.Marshal(chain)
+	if err != nil {
+		return err
+	}
+	if err := v.meta.Write(ctx, raw, version); err != nil {
+		return err
+	}
+	v.install(chain, version+1)
+	return nil
+}
+
+func active(chain *vlogpb.Chain) *vlogpb.Segment { return chain.Segments[len(chain.Segments)-1] }
+
+// Append appends entries to the active segment and returns the global
+// position of the first. If the active loglet is sealed, Append follows the
+// chain to the successor (finishing the reconfiguration if its initiator
+// stalls) and retries there with the same id. Errors other than sealed are
+// returned as the loglet reported them (loglet.ErrOutcomeUnknown among
+// them).
+func (v *VirtualLog) Append(ctx context.Context, id loglet.AppendID, entries [][]byte) (uint64, error) {
+	for {
+		chain, _, _ := v.cached()
+		seg := active(chain)
+		l, err := v.provider.Open(ctx, seg.Loglet)
+		if err != nil {
+			return 0, err
+		}
+		p, err := l.Append(ctx, id, entries)
+		if err == nil {
+			return seg.Start + p, nil
+		}
+		if !errors.Is(err, loglet.ErrSealed) {
+			return 0, err
+		}
+		if err := v.followSeal(ctx, seg); err != nil {
+			return 0, err
+		}
+	}
+}
+
+// followSeal returns once the cached chain has a successor to seg: it
+// re-reads the chain, waits up to sealWait for the sealer to install one,
+// and then installs one itself.
+func (v *VirtualLog) followSeal(ctx context.Context, seg *vlogpb.Segment) error {
+	deadline := time.Now().Add(v.sealWait)
+	backoff := 100 * time.Microsecond
+	for {
+		chain, _, err := v.refresh(ctx)
+		if err != nil {
+			return err
+		}
+		if active(chain).Loglet.Id != seg.Loglet.Id {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			v.log.Warn("active loglet sealed without successor; finishing the reconfiguration", "loglet", seg.Loglet.Id)
+			_, err := v.Reconfigure(ctx, seg.Loglet.Kind)
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 10*time.Millisecond)
+	}
+}
+
+// CheckTail returns the global tail: every append acknowledged before the
+// call lies below it.
+func (v *VirtualLog) CheckTail(ctx context.Context) (uint64, error) {
+	for {
+		chain, _, _ := v.cached()
+		seg := active(chain)
+		l, err := v.provider.Open(ctx, seg.Loglet)
+		if err != nil {
+			return 0, err
+		}
+		tail, sealed, err := l.CheckTail(ctx)
+		if err != nil {
+			return 0, err
+		}
+		if !sealed {
+			return seg.Start + tail, nil
+		}
+		// Sealed: a successor may hold later appends. If the MetaStore
+		// has none, no append can have been acknowledged beyond the seal.
+		newer, _, err := v.refresh(ctx)
+		if err != nil {
+			return 0, err
+		}
+		if active(newer).Loglet.Id == seg.Loglet.Id {
+			return seg.Start + tail, nil
+		}
+	}
+}
+
+// locate returns the segment holding global position pos and the end of
+// that segment (the next segment's start, or 0 with last=true).
+func locate(chain *vlogpb.Chain, pos uint64) (seg *vlogpb.Segment, end uint64, last bool, ok bool) {
+	segs := chain.Segments
+	if pos < segs[0].Start {
+		return nil, 0, false, false
+	}
+	for i := len(segs) - 1; i >= 0; i-- {
+		if pos >= segs[i].Start {
+			if i == len(segs)-1 {
+				return segs[i], 0, true, true
+			}
+			return segs[i], segs[i+1].Start, false, true
+		}
+	}
+	return nil, 0, false, false
+}
+
+// ReadNext returns up to max committed entries from global position from,
+// never crossing a segment boundary in one call. It blocks until from is
+// committed or ctx is done, and returns loglet.ErrTrimmed below the trim
+// point.
+func (v *VirtualLog) ReadNext(ctx context.Context, from uint64, max int) ([][]byte, error) {
+	if max <= 0 {
+		max = 1
+	}
+	for {
+		chain, _, changed := v.cached()
+		seg, end, last, ok := locate(chain, from)
+		if !ok {
+			return nil, loglet.ErrTrimmed
+		}
+		n := max
+		if !last && uint64(n) > end-from {
+			n = int(end - from)
+		}
+		l, err := v.provider.Open(ctx, seg.Loglet)
+		if err != nil {
+			return nil, err
+		}
+		entries, err := l.ReadNext(ctx, from-seg.Start, n)
+		switch {
+		case err == nil:
+			return entries, nil
+		case errors.Is(err, loglet.ErrSealed) && last:
+			// The active segment was sealed at or below from; wait for
+			// its successor to appear in the chain.
+			if err := v.awaitSuccessor(ctx, seg, changed); err != nil {
+				return nil, err
+			}
+		default:
+			return nil, err
+		}
+	}
+}
+
+// awaitSuccessor polls the MetaStore (and listens for local chain changes)
+// until the chain holds a segment after seg.
+func (v *VirtualLog) awaitSuccessor(ctx context.Context, seg *vlogpb.Segment, changed chan struct{}) error {
+	backoff := 100 * time.Microsecond
+	for {
+		chain, _, err := v.refresh(ctx)
+		if err != nil {
+			return err
+		}
+		if active(chain).Loglet.Id != seg.Loglet.Id {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-changed:
+		case <-time.After(backoff):
+		}
+		_, _, changed = v.cached()
+		backoff = min(2*backoff, 20*time.Millisecond)
+	}
+}
+
+// Reconfigure seals the active loglet and extends the chain with a fresh
+// loglet of the given kind ("" keeps the active kind), returning the new
+// segment's start. If another client reconfigured concurrently, the loser
+// adopts the winner's chain and returns its new segment's start.
+func (v *VirtualLog) Reconfigure(ctx context.Context, kind string) (uint64, error) {
+	v.reconfigMu.Lock()
+	defer v.reconfigMu.Unlock()
+	chain, version, err := v.refresh(ctx)
+	if err != nil {
+		return 0, err
+	}
+	seg := active(chain)
+	for {
+		l, err := v.provider.Open(ctx, seg.Loglet)
+		if err != nil {
+			return 0, err
+		}
+		// 1. Seal; Seal returns the tail at which the loglet froze, which
+		//    CheckTail would report from now on.
+		tail, err := l.Seal(ctx)
+		if err != nil {
+			return 0, fmt.Errorf("virtuallog: seal loglet %d: %w", seg.Loglet.Id, err)
+		}
+		k := kind
+		if k == "" {
+			k = seg.Loglet.Kind
+		}
+		fresh, err := v.provider.Fresh(k, chain.NextLogletId)
+		if err != nil {
+			return 0, err
+		}
+		// 2. Conditionally write chain i+1 over chain i.
+		next := proto.Clone(chain).(*vlogpb.Chain)
+		start := seg.Start + tail
+		next.Segments = append(next.Segments, &vlogpb.Segment{Start: start, Loglet: fresh})
+		next.NextLogletId++
+		err = v.write(ctx, next, version)
+		if err == nil {
+			v.log.Info("reconfigured", "sealed_loglet", seg.Loglet.Id, "new_loglet", fresh.Id, "kind", fresh.Kind, "start", start)
+			return start, nil
+		}
+		if !errors.Is(err, ErrVersionMismatch) {
+			return 0, err
+		}
+		// 3. Lost the race: re-read. If someone else moved past seg,
+		//    adopt their chain; otherwise (a trim, say) try again.
+		if chain, version, err = v.refresh(ctx); err != nil {
+			return 0, err
+		}
+		if cur := active(chain); cur.Loglet.Id != seg.Loglet.Id {
+			return cur.Start, nil
+		}
+	}
+}
+
+// PrefixTrim discards the log below global position pos: whole segments
+// below pos leave the chain (their loglets are trimmed to nothing and
+// dropped) and the segment holding pos is trimmed inside its loglet. The
+// active segment always stays.
+func (v *VirtualLog) PrefixTrim(ctx context.Context, pos uint64) error {
+	for {
+		chain, version, err := v.refresh(ctx)
+		if err != nil {
+			return err
+		}
+		segs := chain.Segments
+		drop := 0
+		for drop < len(segs)-1 && segs[drop+1].Start <= pos {
+			drop++
+		}
+		if drop > 0 {
+			next := proto.Clone(chain).(*vlogpb.Chain)
+			next.Segments = next.Segments[drop:]
+			if err := v.write(ctx, next, version); err != nil {
+				if errors.Is(err, ErrVersionMismatch) {
+					continue
+				}
+				return err
+			}
+			for _, s := range segs[:drop] {
+				v.discard(ctx, s)
+			}
+		}
+		seg := segs[drop]
+		if pos <= seg.Start {
+			return nil
+		}
+		l, err := v.provider.Open(ctx, seg.Loglet)
+		if err != nil {
+			return err
+		}
+		return l.PrefixTrim(ctx, pos-seg.Start)
+	}
+}
+
+// discard trims a segment that left the chain to nothing and drops it.
+// Failures only leave garbage behind, so they are logged.
+func (v *VirtualLog) discard(ctx context.Context, s *vlogpb.Segment) {
+	l, err := v.provider.Open(ctx, s.Loglet)
+	if err == nil {
+		var tail uint64
+		if tail, _, err = l.CheckTail(ctx); err == nil {
+			err = l.PrefixTrim(ctx, tail)
+		}
+	}
+	if err != nil {
+		v.log.Warn("discarding trimmed loglet", "loglet", s.Loglet.Id, "err", err)
+	}
+	v.provider.Drop(s.Loglet)
+}
