@@ -1,0 +1,466 @@
+package platform
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+	"google.golang.org/protobuf/proto"
+
+	"hourglass/loglet"
+)
+
+// HeaderBase is the header the BaseEngine adds to every proposal: the
+// proposer's incarnation and the proposal's sequence number, so that the
+// result of applying it can be routed back.
+const HeaderBase = "base"
+
+// System keys the BaseEngine keeps in the LocalStore. Personalities live
+// under their own prefixes (see Router); nothing else starts with "sys/".
+var (
+	keyApplied = []byte("sys/base/applied")
+	keyDurable = []byte("sys/base/durable")
+)
+
+// BaseConfig configures a BaseEngine.
+type BaseConfig struct {
+	// Log is the shared log (a VirtualLog).
+	Log Log
+	// Store is the LocalStore. Writes to it are not fsynced: after a crash
+	// the engine replays the log from its applied cursor.
+	Store *pebble.DB
+	// Logger receives the engine's log lines; nil discards them.
+	Logger *slog.Logger
+	// ReadBatch bounds the entries read from the log per call; 0 means 256.
+	ReadBatch int
+	// TrimInterval is how often the engine makes its applied state durable
+	// and trims the log below what it may discard; 0 means 1s.
+	TrimInterval time.Duration
+}
+
+// BaseEngine is the bottom of the engine stack. It appends proposals to the
+// log, applies the log in order on one goroutine, routes results back to
+// local proposers, and serves Sync.
+type BaseEngine struct {
+	log         Log
+	db          *pebble.DB
+	logger      *slog.Logger
+	readBatch   int
+	trimEvery   time.Duration
+	upper       Applicator
+	incarnation uint64
+	nextSeq     atomic.Uint64
+
+	applied   atomic.Uint64 // first position not applied
+	trimAsked atomic.Uint64 // highest position the layers above allow trimming below
+
+	stop    chan struct{}
+	done    chan struct{}
+	started atomic.Bool
+
+	mu struct {
+		sync.Mutex
+		// waiters routes results to local proposals, by sequence number.
+		waiters map[uint64]chan proposalResult
+		// appliedCh is closed and replaced when applied advances.
+		appliedCh chan struct{}
+		// fatal is the error that stopped the apply loop, if any.
+		fatal error
+	}
+
+	tails tailRounds
+}
+
+type proposalResult struct {
+	value any
+	pos   Position
+}
+
+// NewBase returns a BaseEngine positioned at the LocalStore's applied
+// cursor. Register the layer above, then call Start.
+func NewBase(cfg BaseConfig) (*BaseEngine, error) {
+	if cfg.Log == nil || cfg.Store == nil {
+		return nil, errors.New("platform: BaseConfig needs Log and Store")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.ReadBatch <= 0 {
+		cfg.ReadBatch = 256
+	}
+	if cfg.TrimInterval <= 0 {
+		cfg.TrimInterval = time.Second
+	}
+	var inc [8]byte
+	if _, err := rand.Read(inc[:]); err != nil {
+		return nil, err
+	}
+	b := &BaseEngine{
+		log:         cfg.Log,
+		db:          cfg.Store,
+		logger:      cfg.Logger,
+		readBatch:   cfg.ReadBatch,
+		trimEvery:   cfg.TrimInterval,
+		incarnation: binary.BigEndian.Uint64(inc[:]) | 1, // never zero
+		stop:        make(chan struct{}),
+		done:        make(chan struct{}),
+	}
+	b.mu.waiters = make(map[uint64]chan proposalResult)
+	b.mu.appliedCh = make(chan struct{})
+	applied, err := readUint(b.db, keyApplied)
+	if err != nil {
+		return nil, err
+	}
+	b.applied.Store(applied)
+	b.tails.check = b.log.CheckTail
+	return b, nil
+}
+
+func readUint(r pebble.Reader, key []byte) (uint64, error) {
+	v, closer, err := r.Get(key)
+	if err == pebble.ErrNotFound {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	defer closer.Close()
+	if len(v) != 8 {
+		return 0, fmt.Errorf("platform: %s holds %d bytes", key, len(v))
+	}
+	return binary.BigEndian.Uint64(v), nil
+}
+
+// RegisterUpcall implements Engine.
+func (b *BaseEngine) RegisterUpcall(a Applicator) { b.upper = a }
+
+// Start starts the apply loop. REQUIRES: RegisterUpcall was called.
+func (b *BaseEngine) Start() error {
+	if b.upper == nil {
+		return errors.New("platform: Start before RegisterUpcall")
+	}
+	if !b.started.CompareAndSwap(false, true) {
+		return errors.New("platform: started twice")
+	}
+	b.logger.Info("apply loop starting", "applied", b.applied.Load())
+	go b.run()
+	return nil
+}
+
+// Applied returns the first position this node has not applied.
+func (b *BaseEngine) Applied() Position { return b.applied.Load() }
+
+// Close stops the apply loop. Proposals waiting for a result fail with
+// ErrOutcomeUnknown.
+func (b *BaseEngine) Close() error {
+	select {
+	case <-b.stop:
+	default:
+		close(b.stop)
+	}
+	if b.started.Load() {
+		<-b.done
+	}
+	return nil
+}
+
+// Err returns the error that stopped the apply loop, or nil.
+func (b *BaseEngine) Err() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.mu.fatal
+}
+
+// Propose implements Engine.
+func (b *BaseEngine) Propose(ctx context.Context, e *Entry) (any, error) {
+	seq := b.nextSeq.Add(1)
+	if e.Headers == nil {
+		e.Headers = map[string][]byte{}
+	}
+	var h [16]byte
+	binary.BigEndian.PutUint64(h[:8], b.incarnation)
+	binary.BigEndian.PutUint64(h[8:], seq)
+	e.Headers[HeaderBase] = h[:]
+	raw, err := proto.MarshalOptions{Deterministic: true}.Marshal(e)
+	if err != nil {
+		return nil, err
+	}
+	ch := make(chan proposalResult, 1)
+	b.mu.Lock()
+	if b.mu.fatal != nil {
+		b.mu.Unlock()
+		return nil, fmt.Errorf("%w: %v", ErrStopped, b.mu.fatal)
+	}
+	b.mu.waiters[seq] = ch
+	b.mu.Unlock()
+	defer func() {
+		b.mu.Lock()
+		delete(b.mu.waiters, seq)
+		b.mu.Unlock()
+	}()
+	if _, err := b.log.Append(ctx, loglet.AppendID{Client: b.incarnation, Seq: seq}, [][]byte{raw}); err != nil {
+		if errors.Is(err, loglet.ErrOutcomeUnknown) || ctx.Err() != nil {
+			return nil, fmt.Errorf("%w: %w", ErrOutcomeUnknown, err)
+		}
+		return nil, err
+	}
+	select {
+	case r := <-ch:
+		return r.value, nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("%w: %w", ErrOutcomeUnknown, ctx.Err())
+	case <-b.stop:
+		return nil, fmt.Errorf("%w: %w", ErrOutcomeUnknown, ErrStopped)
+	case <-b.done:
+		return nil, fmt.Errorf("%w: %w", ErrOutcomeUnknown, ErrStopped)
+	}
+}
+
+// Sync implements Engine.
+func (b *BaseEngine) Sync(ctx context.Context) (View, error) {
+	tail, err := b.tails.get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := b.waitApplied(ctx, tail); err != nil {
+		return nil, err
+	}
+	return b.view(), nil
+}
+
+// view returns a snapshot of the applied state.
+func (b *BaseEngine) view() View {
+	// The applied position read before the snapshot is a lower bound of
+	// what the snapshot reflects, which is what callers rely on.
+	applied := b.applied.Load()
+	s := b.db.NewSnapshot()
+	return snapshotView{pebbleReader: pebbleReader{s}, snap: s, applied: applied}
+}
+
+// waitApplied blocks until applied >= pos.
+func (b *BaseEngine) waitApplied(ctx context.Context, pos Position) error {
+	for {
+		b.mu.Lock()
+		ch, fatal := b.mu.appliedCh, b.mu.fatal
+		b.mu.Unlock()
+		if b.applied.Load() >= pos {
+			return nil
+		}
+		if fatal != nil {
+			return fmt.Errorf("%w: %v", ErrStopped, fatal)
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-b.stop:
+			return ErrStopped
+		}
+	}
+}
+
+// SetTrimPrefix implements Engine. The engine trims the log below
+// min(pos, what its durable applied state covers) at its next trim tick.
+func (b *BaseEngine) SetTrimPrefix(pos Position) {
+	for {
+		cur := b.trimAsked.Load()
+		if pos <= cur || b.trimAsked.CompareAndSwap(cur, pos) {
+			return
+		}
+	}
+}
+
+// run is the apply loop.
+func (b *BaseEngine) run() {
+	defer close(b.done)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		select {
+		case <-b.stop:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	var trimmed Position
+	go b.trimLoop(ctx, &trimmed)
+	for {
+		next := b.applied.Load()
+		raws, err := b.log.ReadNext(ctx, next, b.readBatch)
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			if errors.Is(err, loglet.ErrTrimmed) {
+				b.fail(fmt.Errorf("log trimmed below this node's applied position %d; the node must be restored from a checkpoint", next))
+				return
+			}
+			b.logger.Warn("reading the log failed; retrying", "pos", next, "err", err)
+			select {
+			case <-time.After(10 * time.Millisecond):
+			case <-ctx.Done():
+				return
+			}
+			continue
+		}
+		for i, raw := range raws {
+			if err := b.applyOne(raw, next+Position(i)); err != nil {
+				b.fail(err)
+				return
+			}
+		}
+		b.mu.Lock()
+		close(b.mu.appliedCh)
+		b.mu.appliedCh = make(chan struct{})
+		b.mu.Unlock()
+	}
+}
+
+// applyOne applies the entry at pos in its own LocalStore transaction.
+func (b *BaseEngine) applyOne(raw []byte, pos Position) error {
+	e := &Entry{}
+	decodeErr := proto.Unmarshal(raw, e)
+	batch := b.db.NewIndexedBatch()
+	defer batch.Close()
+	var cursor [8]byte
+	binary.BigEndian.PutUint64(cursor[:], pos+1)
+	if err := batch.Set(keyApplied, cursor[:], nil); err != nil {
+		return err
+	}
+	var result any
+	if decodeErr != nil {
+		// Every replica sees the same bytes and skips them the same way.
+		b.logger.Error("skipping undecodable log entry", "pos", pos, "err", decodeErr)
+	} else {
+		var err error
+		result, err = b.upper.Apply(batchTxn{pebbleReader{batch}, batch}, e, pos)
+		if err != nil {
+			return fmt.Errorf("apply at %d: %w", pos, err)
+		}
+	}
+	if err := batch.Commit(pebble.NoSync); err != nil {
+		return fmt.Errorf("commit apply at %d: %w", pos, err)
+	}
+	b.applied.Store(pos + 1)
+	if decodeErr != nil {
+		return nil
+	}
+	if h := e.Headers[HeaderBase]; len(h) == 16 && binary.BigEndian.Uint64(h[:8]) == b.incarnation {
+		seq := binary.BigEndian.Uint64(h[8:])
+		b.mu.Lock()
+		ch := b.mu.waiters[seq]
+		b.mu.Unlock()
+		if ch != nil {
+			select {
+			case ch <- proposalResult{value: result, pos: pos}:
+			default: // a duplicate of an entry already answered
+			}
+		}
+	}
+	b.upper.PostApply(e, pos)
+	return nil
+}
+
+func (b *BaseEngine) fail(err error) {
+	b.logger.Error("apply loop stopped", "err", err)
+	b.mu.Lock()
+	b.mu.fatal = err
+	close(b.mu.appliedCh)
+	b.mu.appliedCh = make(chan struct{})
+	b.mu.Unlock()
+}
+
+// trimLoop periodically makes the applied state durable and trims the log
+// below both the durable applied position and what the layers above allow.
+func (b *BaseEngine) trimLoop(ctx context.Context, trimmed *Position) {
+	t := time.NewTicker(b.trimEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		target := min(b.trimAsked.Load(), b.applied.Load())
+		if target <= *trimmed {
+			continue
+		}
+		// A synced write flushes the store's WAL, making every apply
+		// before it durable.
+		var v [8]byte
+		binary.BigEndian.PutUint64(v[:], target)
+		if err := b.db.Set(keyDurable, v[:], pebble.Sync); err != nil {
+			b.logger.Warn("making applied state durable failed", "err", err)
+			continue
+		}
+		if err := b.log.PrefixTrim(ctx, target); err != nil {
+			if ctx.Err() == nil {
+				b.logger.Warn("trimming the log failed", "pos", target, "err", err)
+			}
+			continue
+		}
+		*trimmed = target
+		b.logger.Debug("log trimmed", "below", target)
+	}
+}
+
+// tailRounds shares CheckTail calls among concurrent Syncs. A Sync may only
+// use a CheckTail that began after the Sync did, so callers join the next
+// round to start, never one already under way.
+type tailRounds struct {
+	check func(context.Context) (Position, error)
+	mu    sync.Mutex
+	// running is the round under way; waiting is the one that starts when
+	// it finishes.
+	running, waiting *tailRound
+}
+
+type tailRound struct {
+	done chan struct{}
+	tail Position
+	err  error
+}
+
+func (t *tailRounds) get(ctx context.Context) (Position, error) {
+	t.mu.Lock()
+	var r *tailRound
+	switch {
+	case t.running == nil:
+		r = &tailRound{done: make(chan struct{})}
+		t.running = r
+		go t.run(r)
+	case t.waiting == nil:
+		r = &tailRound{done: make(chan struct{})}
+		t.waiting = r
+	default:
+		r = t.waiting
+	}
+	t.mu.Unlock()
+	select {
+	case <-r.done:
+		return r.tail, r.err
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	}
+}
+
+func (t *tailRounds) run(r *tailRound) {
+	for r != nil {
+		// Rounds outlive any one caller's context; bound them instead.
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		r.tail, r.err = t.check(ctx)
+		cancel()
+		close(r.done)
+		t.mu.Lock()
+		r = t.waiting
+		t.running, t.waiting = r, nil
+		t.mu.Unlock()
+	}
+}

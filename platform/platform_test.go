@@ -1,0 +1,329 @@
+package platform_test
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/vfs"
+
+	"hourglass/engines/timekeeper"
+	"hourglass/internal/pebbledb"
+	"hourglass/loglet/mem"
+	"hourglass/platform"
+)
+
+// memLog adapts one in-memory loglet to platform.Log.
+type memLog struct{ *mem.Loglet }
+
+func (m memLog) CheckTail(ctx context.Context) (platform.Position, error) {
+	t, _, err := m.Loglet.CheckTail(ctx)
+	return t, err
+}
+
+// counter is a tiny personality: "incr <key>" adds one and returns the new
+// value; "set <key> <n>" stores n. Values are 8-byte big-endian.
+type counter struct {
+	mu      sync.Mutex
+	applied []platform.Position // PostApply calls, in order
+	times   []time.Time
+}
+
+func (c *counter) Apply(txn platform.Txn, e *platform.Entry, pos platform.Position) (any, error) {
+	f := strings.Fields(string(e.Body))
+	key := []byte(f[1])
+	switch f[0] {
+	case "incr":
+		v, _, err := txn.Get(key)
+		if err != nil {
+			return nil, err
+		}
+		var n uint64
+		if len(v) == 8 {
+			n = binary.BigEndian.Uint64(v)
+		}
+		n++
+		return n, txn.Set(key, binary.BigEndian.AppendUint64(nil, n))
+	case "time":
+		c.mu.Lock()
+		c.times = append(c.times, timekeeper.Time(e))
+		c.mu.Unlock()
+		return nil, nil
+	}
+	return fmt.Errorf("bad command %q", e.Body), nil
+}
+
+func (c *counter) PostApply(e *platform.Entry, pos platform.Position) {
+	c.mu.Lock()
+	c.applied = append(c.applied, pos)
+	c.mu.Unlock()
+}
+
+func get(t *testing.T, v platform.View, key string) uint64 {
+	t.Helper()
+	b, ok, err := v.Get([]byte(key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !ok {
+		return 0
+	}
+	return binary.BigEndian.Uint64(b)
+}
+
+type stack struct {
+	base   *platform.BaseEngine
+	router *platform.Router
+	mounts map[string]*platform.Mount
+	apps   map[string]*counter
+}
+
+func newStack(t *testing.T, log platform.Log, db *pebble.DB, clock func() time.Time, names ...string) *stack {
+	t.Helper()
+	base, err := platform.NewBase(platform.BaseConfig{Log: log, Store: db, TrimInterval: 5 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &stack{base: base, mounts: map[string]*platform.Mount{}, apps: map[string]*counter{}}
+	s.router = platform.NewRouter(timekeeper.New(base, clock))
+	for _, n := range names {
+		s.mounts[n] = s.router.Mount(n)
+		s.apps[n] = &counter{}
+		s.mounts[n].RegisterUpcall(s.apps[n])
+	}
+	if err := base.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { base.Close() })
+	return s
+}
+
+func openStore(t *testing.T, fs vfs.FS) *pebble.DB {
+	t.Helper()
+	db, err := pebbledb.Open("store", pebbledb.Options{FS: fs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func ctxFor(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func propose(t *testing.T, ctx context.Context, e platform.Engine, body string) any {
+	t.Helper()
+	r, err := e.Propose(ctx, &platform.Entry{Body: []byte(body)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func TestProposeApplySync(t *testing.T) {
+	ctx := ctxFor(t)
+	s := newStack(t, memLog{mem.New()}, openStore(t, vfs.NewMem()), nil, "kv")
+	kv := s.mounts["kv"]
+	const workers, each = 8, 100
+	var mu sync.Mutex
+	seen := map[string]map[uint64]bool{}
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				key := fmt.Sprint("k", (w+i)%3)
+				r, err := kv.Propose(ctx, &platform.Entry{Body: []byte("incr " + key)})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				n := r.(uint64)
+				mu.Lock()
+				if seen[key] == nil {
+					seen[key] = map[uint64]bool{}
+				}
+				if seen[key][n] {
+					t.Errorf("%s: result %d returned twice", key, n)
+				}
+				seen[key][n] = true
+				mu.Unlock()
+				// Read-your-writes: a Sync after the acknowledgement
+				// sees at least this value.
+				v, err := kv.Sync(ctx)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if got := get(t, v, key); got < n {
+					t.Errorf("Sync after incr to %d read %d", n, got)
+				}
+				v.Close()
+			}
+		}()
+	}
+	wg.Wait()
+	v, err := kv.Sync(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	total := uint64(0)
+	for k := range 3 {
+		total += get(t, v, fmt.Sprint("k", k))
+	}
+	if total != workers*each {
+		t.Fatalf("total %d, want %d", total, workers*each)
+	}
+	if v.Applied() != workers*each {
+		t.Fatalf("view applied %d, want %d", v.Applied(), workers*each)
+	}
+	app := s.apps["kv"]
+	app.mu.Lock()
+	defer app.mu.Unlock()
+	for i, p := range app.applied {
+		if p != platform.Position(i) {
+			t.Fatalf("PostApply #%d at position %d: out of order", i, p)
+		}
+	}
+}
+
+// TestReplayAfterCrash: the LocalStore loses everything not fsynced; the
+// engine replays the log from its cursor and ends with exactly the same
+// state (no entry applied twice, none skipped).
+func TestReplayAfterCrash(t *testing.T) {
+	ctx := ctxFor(t)
+	log := memLog{mem.New()}
+	fs := vfs.NewCrashableMem()
+	s := newStack(t, log, openStore(t, fs), nil, "kv")
+	for range 50 {
+		propose(t, ctx, s.mounts["kv"], "incr a")
+	}
+	crashed := fs.CrashClone(vfs.CrashCloneCfg{})
+	s.base.Close()
+	s2 := newStack(t, log, openStore(t, crashed), nil, "kv")
+	for range 10 {
+		propose(t, ctx, s2.mounts["kv"], "incr a")
+	}
+	v, err := s2.mounts["kv"].Sync(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	if got := get(t, v, "a"); got != 60 {
+		t.Fatalf("after crash and replay a = %d, want 60", got)
+	}
+}
+
+// TestTrimKeepsDurablePrefix: the engine trims the log only below applied
+// state it has made durable, so a crash after trimming still recovers.
+func TestTrimKeepsDurablePrefix(t *testing.T) {
+	ctx := ctxFor(t)
+	l := mem.New()
+	log := memLog{l}
+	fs := vfs.NewCrashableMem()
+	s := newStack(t, log, openStore(t, fs), nil, "kv")
+	for range 40 {
+		propose(t, ctx, s.mounts["kv"], "incr a")
+	}
+	s.mounts["kv"].SetTrimPrefix(30)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, err := l.ReadNext(ctx, 0, 1); err != nil {
+			break // trimmed
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("log never trimmed")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if _, err := l.ReadNext(ctx, 30, 1); err != nil {
+		t.Fatalf("trimmed beyond what was asked: %v", err)
+	}
+	crashed := fs.CrashClone(vfs.CrashCloneCfg{})
+	s.base.Close()
+	s2 := newStack(t, log, openStore(t, crashed), nil, "kv")
+	propose(t, ctx, s2.mounts["kv"], "incr a")
+	v, err := s2.mounts["kv"].Sync(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	if got := get(t, v, "a"); got != 41 {
+		t.Fatalf("after trim, crash and replay a = %d, want 41", got)
+	}
+	if s2.base.Err() != nil {
+		t.Fatal(s2.base.Err())
+	}
+}
+
+// TestRouterIsolation: personalities side by side never see each other's
+// keys, and an entry for an unmounted route is answered deterministically.
+func TestRouterIsolation(t *testing.T) {
+	ctx := ctxFor(t)
+	s := newStack(t, memLog{mem.New()}, openStore(t, vfs.NewMem()), nil, "a", "b")
+	for range 3 {
+		propose(t, ctx, s.mounts["a"], "incr x")
+	}
+	propose(t, ctx, s.mounts["b"], "incr x")
+	va, _ := s.mounts["a"].Sync(ctx)
+	vb, _ := s.mounts["b"].Sync(ctx)
+	defer va.Close()
+	defer vb.Close()
+	if get(t, va, "x") != 3 || get(t, vb, "x") != 1 {
+		t.Fatalf("a.x=%d b.x=%d, want 3 and 1", get(t, va, "x"), get(t, vb, "x"))
+	}
+	it, err := va.NewIter(nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer it.Close()
+	var keys []string
+	for it.First(); it.Valid(); it.Next() {
+		keys = append(keys, string(it.Key()))
+	}
+	if len(keys) != 1 || keys[0] != "x" {
+		t.Fatalf("a's view lists keys %q, want [x]", keys)
+	}
+	r, err := s.router.Mount("c").Propose(ctx, &platform.Entry{Body: []byte("incr x")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := r.(*platform.UnroutableError); !ok {
+		t.Fatalf("entry for a mount without applicator returned %v", r)
+	}
+}
+
+// TestLogTimeMonotonic: the log time never goes backwards even when a
+// proposer's clock does.
+func TestLogTimeMonotonic(t *testing.T) {
+	ctx := ctxFor(t)
+	var mu sync.Mutex
+	now := time.UnixMilli(1_000_000)
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	s := newStack(t, memLog{mem.New()}, openStore(t, vfs.NewMem()), clock, "kv")
+	for _, step := range []time.Duration{0, time.Second, -5 * time.Second, 2 * time.Second, 10 * time.Second} {
+		mu.Lock()
+		now = now.Add(step)
+		mu.Unlock()
+		propose(t, ctx, s.mounts["kv"], "time x")
+	}
+	app := s.apps["kv"]
+	app.mu.Lock()
+	defer app.mu.Unlock()
+	want := []int64{1_000_000, 1_001_000, 1_001_000, 1_001_000, 1_008_000}
+	for i, tm := range app.times {
+		if tm.UnixMilli() != want[i] {
+			t.Fatalf("log times %v, want %v", app.times, want)
+		}
+	}
+}
