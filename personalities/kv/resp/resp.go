@@ -28,7 +28,9 @@ type Limits struct {
 	MaxQueryBuffer  int64 // max total argument bytes of one request
 }
 
-func (l Limits) withDefaults() Limits {
+// WithDefaults returns l with every zero (or negative) field set to its
+// default.
+func (l Limits) WithDefaults() Limits {
 	if l.MaxMultibulkLen <= 0 {
 		l.MaxMultibulkLen = DefaultMaxMultibulkLen
 	}
@@ -77,7 +79,7 @@ type Reader struct {
 // (zero fields take the defaults). The Reader starts authenticated. r is
 // used only by the Reader's methods, and only from the calling goroutine.
 func NewReader(r io.Reader, lim Limits) *Reader {
-	lim = lim.withDefaults()
+	lim = lim.WithDefaults()
 	rd := &Reader{rd: r, lim: lim}
 	rd.p.lim = lim
 	rd.p.auth = true
@@ -202,7 +204,7 @@ func Parse(b []byte, lim Limits) (cmds [][][]byte, n int, err error) {
 }
 
 func parse(b []byte, lim Limits, auth bool) (cmds [][][]byte, n int, err error) {
-	p := parser{lim: lim.withDefaults(), auth: auth}
+	p := parser{lim: lim.WithDefaults(), auth: auth}
 	pos := 0
 	for {
 		k, done, cmd, err := p.feed(b[pos:])

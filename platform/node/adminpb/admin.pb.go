@@ -171,9 +171,9 @@ type StatusResponse struct {
 	// applied is the first log position the node has not applied.
 	Applied uint64 `protobuf:"varint,2,opt,name=applied,proto3" json:"applied,omitempty"`
 	// tail is the log's tail when the status was taken.
-	Tail          uint64   `protobuf:"varint,3,opt,name=tail,proto3" json:"tail,omitempty"`
-	NodeId        string   `protobuf:"bytes,4,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`
-	Listeners     []string `protobuf:"bytes,5,rep,name=listeners,proto3" json:"listeners,omitempty"`
+	Tail uint64 `protobuf:"varint,3,opt,name=tail,proto3" json:"tail,omitempty"`
+	// listeners are "api=addr" pairs.
+	Listeners     []string `protobuf:"bytes,4,rep,name=listeners,proto3" json:"listeners,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -229,13 +229,6 @@ func (x *StatusResponse) GetTail() uint64 {
 	return 0
 }
 
-func (x *StatusResponse) GetNodeId() string {
-	if x != nil {
-		return x.NodeId
-	}
-	return ""
-}
-
 func (x *StatusResponse) GetListeners() []string {
 	if x != nil {
 		return x.Listeners
@@ -255,13 +248,12 @@ const file_platform_node_adminpb_admin_proto_rawDesc = "" +
 	"\x05chain\x18\x01 \x01(\v2\x1b.hourglass.virtuallog.ChainR\x05chain\x12\x14\n" +
 	"\x05start\x18\x02 \x01(\x04R\x05start\x12\x16\n" +
 	"\x06micros\x18\x03 \x01(\x04R\x06micros\"\x0f\n" +
-	"\rStatusRequest\"\xa8\x01\n" +
+	"\rStatusRequest\"\x8f\x01\n" +
 	"\x0eStatusResponse\x121\n" +
 	"\x05chain\x18\x01 \x01(\v2\x1b.hourglass.virtuallog.ChainR\x05chain\x12\x18\n" +
 	"\aapplied\x18\x02 \x01(\x04R\aapplied\x12\x12\n" +
-	"\x04tail\x18\x03 \x01(\x04R\x04tail\x12\x17\n" +
-	"\anode_id\x18\x04 \x01(\tR\x06nodeId\x12\x1c\n" +
-	"\tlisteners\x18\x05 \x03(\tR\tlisteners2\xac\x01\n" +
+	"\x04tail\x18\x03 \x01(\x04R\x04tail\x12\x1c\n" +
+	"\tlisteners\x18\x04 \x03(\tR\tlisteners2\xac\x01\n" +
 	"\x05Admin\x12X\n" +
 	"\vReconfigure\x12#.hourglass.admin.ReconfigureRequest\x1a$.hourglass.admin.ReconfigureResponse\x12I\n" +
 	"\x06Status\x12\x1e.hourglass.admin.StatusRequest\x1a\x1f.hourglass.admin.StatusResponseB!Z\x1fhourglass/platform/node/adminpbb\x06proto3"

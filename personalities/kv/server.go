@@ -1,0 +1,349 @@
+package kv
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"hourglass/engines/timekeeper"
+	"hourglass/loglet"
+	"hourglass/personalities/kv/resp"
+	"hourglass/platform"
+)
+
+// Config configures the Redis personality.
+type Config struct {
+	// Limits bound what one connection may send (see package resp).
+	Limits resp.Limits
+	// MaxClients bounds concurrent connections; 0 means 10000.
+	MaxClients int
+	// ProposeTimeout bounds how long a write waits for the log; 0 means
+	// 30s. A write that times out is answered as uncertain.
+	ProposeTimeout time.Duration
+	// MaxPipeline bounds the replies one connection may have outstanding
+	// before the server writes them out; 0 means 1024.
+	MaxPipeline int
+	// Logger receives the personality's log lines; nil discards them.
+	Logger *slog.Logger
+	// Clock is the wall clock reads use to decide expiry; nil means
+	// time.Now.
+	Clock func() time.Time
+}
+
+// Server is the Redis personality: the RESP front end and the top-layer
+// applicator of the "kv" mount.
+type Server struct {
+	cfg    Config
+	engine platform.Engine
+	log    *slog.Logger
+
+	nextID atomic.Int64
+	ctx    context.Context // canceled on Close
+	cancel context.CancelFunc
+
+	mu struct {
+		sync.Mutex
+		conns     map[*conn]struct{}
+		listeners []net.Listener
+		closed    bool
+	}
+	wg sync.WaitGroup
+}
+
+// New returns a Redis personality proposing through engine, and registers
+// its applicator there.
+func New(cfg Config, engine platform.Engine) *Server {
+	if cfg.MaxClients <= 0 {
+		cfg.MaxClients = 10000
+	}
+	if cfg.ProposeTimeout <= 0 {
+		cfg.ProposeTimeout = 30 * time.Second
+	}
+	if cfg.MaxPipeline <= 0 {
+		cfg.MaxPipeline = 1024
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = time.Now
+	}
+	s := &Server{cfg: cfg, engine: engine, log: cfg.Logger}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.mu.conns = make(map[*conn]struct{})
+	engine.RegisterUpcall(applicator{})
+	return s
+}
+
+// Serve accepts connections on ln until Close. It returns nil after Close.
+func (s *Server) Serve(ln net.Listener) error {
+	s.mu.Lock()
+	if s.mu.closed {
+		s.mu.Unlock()
+		return net.ErrClosed
+	}
+	s.mu.listeners = append(s.mu.listeners, ln)
+	s.mu.Unlock()
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			if s.ctx.Err() != nil {
+				return nil
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				time.Sleep(5 * time.Millisecond)
+				continue
+			}
+			return err
+		}
+		c := &conn{s: s, nc: nc, id: s.nextID.Add(1), proto: 2}
+		c.rd = resp.NewReader(nc, s.cfg.Limits)
+		s.mu.Lock()
+		if s.mu.closed || len(s.mu.conns) >= s.cfg.MaxClients {
+			s.mu.Unlock()
+			nc.Write(appendReply(nil, errMaxClients, 2))
+			nc.Close()
+			continue
+		}
+		s.mu.conns[c] = struct{}{}
+		s.wg.Add(1)
+		s.mu.Unlock()
+		go func() {
+			defer s.wg.Done()
+			c.serve()
+			s.mu.Lock()
+			delete(s.mu.conns, c)
+			s.mu.Unlock()
+		}()
+	}
+}
+
+// Close stops accepting, closes every connection and waits for their
+// goroutines.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	if s.mu.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.mu.closed = true
+	s.cancel()
+	for _, ln := range s.mu.listeners {
+		ln.Close()
+	}
+	for c := range s.mu.conns {
+		c.nc.Close()
+	}
+	s.mu.Unlock()
+	s.wg.Wait()
+	return nil
+}
+
+// Clients returns the number of open connections.
+func (s *Server) Clients() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.mu.conns)
+}
+
+// conn is one client connection. Only its own goroutine touches it.
+type conn struct {
+	s     *Server
+	nc    net.Conn
+	rd    *resp.Reader
+	id    int64
+	proto int // 2 or 3
+	db    int
+	name  string
+	quit  bool
+
+	out []byte
+	// pending are replies not yet written, in request order.
+	pending []*slot
+	// view is the Sync view shared by a run of reads with no write
+	// between them; nil when there is none.
+	view platform.View
+}
+
+// slot is one reply in request order: ready at once, or when its
+// proposal is applied.
+type slot struct {
+	done  chan struct{} // nil: reply is ready
+	reply any
+}
+
+func (c *conn) serve() {
+	defer c.nc.Close()
+	defer c.dropView()
+	for !c.quit {
+		args, err := c.rd.ReadCommand()
+		if err != nil {
+			var perr *resp.ProtocolError
+			if errors.As(err, &perr) {
+				c.s.log.Debug("protocol error; closing connection", "client", c.id, "addr", c.nc.RemoteAddr().String(), "err", perr)
+				c.push(redisError("ERR " + perr.Error()))
+			}
+			c.flush()
+			return
+		}
+		c.handle(args)
+		if c.rd.Buffered() == 0 || len(c.pending) >= c.s.cfg.MaxPipeline {
+			if !c.flush() {
+				return
+			}
+		}
+	}
+	c.flush()
+}
+
+// push queues a ready reply.
+func (c *conn) push(r any) { c.pending = append(c.pending, &slot{reply: r}) }
+
+// flush waits for every pending reply in order and writes them out. It
+// reports whether the connection is still usable.
+func (c *conn) flush() bool {
+	c.dropView()
+	c.out = c.out[:0]
+	for _, s := range c.pending {
+		if s.done != nil {
+			<-s.done
+		}
+		c.out = appendReply(c.out, s.reply, c.proto)
+	}
+	clear(c.pending)
+	c.pending = c.pending[:0]
+	if len(c.out) == 0 {
+		return true
+	}
+	_, err := c.nc.Write(c.out)
+	if cap(c.out) > 64<<10 {
+		c.out = nil // do not keep a large buffer for an idle connection
+	}
+	return err == nil
+}
+
+func (c *conn) dropView() {
+	if c.view != nil {
+		c.view.Close()
+		c.view = nil
+	}
+}
+
+// waitPending waits for every queued write, so that a later read sees it.
+func (c *conn) waitPending() {
+	for _, s := range c.pending {
+		if s.done != nil {
+			<-s.done
+		}
+	}
+}
+
+func (c *conn) handle(args [][]byte) {
+	cmd := lookupCommand(args[0])
+	if cmd == nil {
+		c.push(errUnknownCommand(args))
+		return
+	}
+	if !cmd.arityOK(len(args)) {
+		c.push(errArity(cmd.name))
+		return
+	}
+	switch cmd.kind {
+	case kindLocal:
+		c.push(cmd.local(c, args))
+	case kindRead:
+		if c.view == nil {
+			c.waitPending()
+			v, err := c.s.engine.Sync(c.s.ctx)
+			if err != nil {
+				c.push(platformError(err))
+				return
+			}
+			c.view = v
+		}
+		ks := &keyspace{r: c.view, db: c.db, now: c.s.cfg.Clock().UnixMilli()}
+		c.push(replyOf(cmd.exec(ks, args)))
+	case kindWrite:
+		if cmd.check != nil {
+			if err := cmd.check(args); err != nil {
+				c.push(replyOf(nil, err))
+				return
+			}
+		}
+		c.dropView()
+		s := &slot{done: make(chan struct{})}
+		c.pending = append(c.pending, s)
+		body := encodeCommand(c.db, args)
+		go func() {
+			defer close(s.done)
+			ctx, cancel := context.WithTimeout(c.s.ctx, c.s.cfg.ProposeTimeout)
+			defer cancel()
+			r, err := c.s.engine.Propose(ctx, &platform.Entry{Body: body})
+			if err != nil {
+				s.reply = platformError(err)
+				return
+			}
+			s.reply = r
+		}()
+	}
+}
+
+// replyOf turns an exec result into a reply: a redisError is the
+// command's own failure; any other error is the server's.
+func replyOf(r any, err error) any {
+	if err == nil {
+		return r
+	}
+	var re redisError
+	if errors.As(err, &re) {
+		return re
+	}
+	return redisError("ERR " + sanitize(err.Error()))
+}
+
+// platformError turns a failure of the stack into a reply.
+func platformError(err error) any {
+	switch {
+	case errors.Is(err, platform.ErrOutcomeUnknown), errors.Is(err, loglet.ErrOutcomeUnknown):
+		return errOutcomeUnknown
+	case errors.Is(err, loglet.ErrUnavailable):
+		return redisError("TRYAGAIN the log is unavailable: " + sanitize(err.Error()))
+	}
+	return redisError("ERR " + sanitize(err.Error()))
+}
+
+// applicator is the kv top-layer applicator: it decodes a command body and
+// runs the write against the apply transaction at the entry's log time.
+type applicator struct{}
+
+func (applicator) Apply(txn platform.Txn, e *platform.Entry, pos platform.Position) (any, error) {
+	db, args, err := decodeCommand(e.Body)
+	if err != nil {
+		return redisError("ERR " + err.Error()), nil
+	}
+	cmd := lookupCommand(args[0])
+	if cmd == nil || cmd.kind != kindWrite || !cmd.arityOK(len(args)) {
+		return redisError(fmt.Sprintf("ERR command %q cannot be applied", args[0])), nil
+	}
+	ks := &keyspace{r: txn, w: txn, db: db, now: timekeeper.Time(e).UnixMilli()}
+	r, err := cmd.exec(ks, args)
+	if err != nil {
+		var re redisError
+		if errors.As(err, &re) {
+			return re, nil
+		}
+		return nil, err
+	}
+	return r, nil
+}
+
+func (applicator) PostApply(e *platform.Entry, pos platform.Position) {}
+
+// limits returns the connection limits with defaults filled in.
+func (s *Server) limits() resp.Limits { return s.cfg.Limits.WithDefaults() }

@@ -1,0 +1,246 @@
+// Package node assembles one gateway node: the LogServer, the MetaStore and
+// the VirtualLog below the waist, the engine stack above it, the
+// personalities on top, and the local admin endpoint.
+//
+//	n, err := node.Start(ctx, node.Config{DataDir: "data"})
+//	defer n.Close()
+//	fmt.Println(n.Addr("redis"))
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+	"google.golang.org/grpc"
+
+	"hourglass/engines/timekeeper"
+	"hourglass/internal/pebbledb"
+	"hourglass/loglet"
+	"hourglass/loglet/native"
+	"hourglass/personalities/kv"
+	"hourglass/personalities/kv/resp"
+	"hourglass/platform"
+	"hourglass/platform/node/adminpb"
+	"hourglass/virtuallog"
+	"hourglass/virtuallog/metastore"
+	"hourglass/virtuallog/vlogpb"
+)
+
+// Node is one running gateway node.
+type Node struct {
+	cfg Config
+	log *slog.Logger
+
+	logDB, metaDB, storeDB *pebble.DB
+	server                 *native.LogServer
+	provider               *virtuallog.Kinds
+	vlog                   *virtuallog.VirtualLog
+	base                   *platform.BaseEngine
+	kv                     *kv.Server
+	admin                  *grpc.Server
+
+	addrs map[string]string
+	stop  chan struct{}
+	wg    sync.WaitGroup
+}
+
+// Start opens the node's data, replays the log from the applied cursor in
+// the background, and starts every listener. On error everything opened so
+// far is closed again.
+func Start(ctx context.Context, cfg Config) (n *Node, err error) {
+	cfg.EnsureDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	n = &Node{cfg: cfg, log: cfg.Logger, addrs: map[string]string{}, stop: make(chan struct{})}
+	defer func() {
+		if err != nil {
+			n.Close()
+		}
+	}()
+	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+		return nil, err
+	}
+	open := func(name string) (*pebble.DB, error) {
+		return pebbledb.Open(filepath.Join(cfg.DataDir, name), pebbledb.Options{Logger: n.log.With("db", name)})
+	}
+	if n.logDB, err = open("log"); err != nil {
+		return nil, err
+	}
+	if n.metaDB, err = open("meta"); err != nil {
+		return nil, err
+	}
+	if n.storeDB, err = open("store"); err != nil {
+		return nil, err
+	}
+	if n.server, err = native.OpenLogServer(n.logDB, false, n.log.With("component", "logserver")); err != nil {
+		return nil, err
+	}
+	if n.provider, err = n.newProvider(); err != nil {
+		return nil, err
+	}
+	n.vlog, err = virtuallog.Open(ctx, virtuallog.Config{
+		Meta:     metastore.NewLocal(n.metaDB),
+		Provider: n.provider,
+		Logger:   n.log.With("component", "virtuallog"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	if n.base, err = platform.NewBase(platform.BaseConfig{
+		Log:    n.vlog,
+		Store:  n.storeDB,
+		Logger: n.log.With("component", "engine"),
+	}); err != nil {
+		return nil, err
+	}
+	router := platform.NewRouter(timekeeper.New(n.base, nil))
+	n.kv = kv.New(kv.Config{
+		Limits: resp.Limits{
+			MaxBulkLen:      cfg.ProtoMaxBulkLen,
+			MaxMultibulkLen: cfg.MaxMultibulkLen,
+			MaxQueryBuffer:  cfg.ClientQueryBufferLimit,
+		},
+		MaxClients: cfg.MaxClients,
+		Logger:     n.log.With("api", "redis"),
+	}, router.Mount("kv"))
+	if err := n.base.Start(); err != nil {
+		return nil, err
+	}
+
+	if err := n.listen("redis", cfg.RedisAddr, func(ln net.Listener) error { return n.kv.Serve(ln) }); err != nil {
+		return nil, err
+	}
+	n.admin = grpc.NewServer()
+	adminpb.RegisterAdminServer(n.admin, &adminService{n: n})
+	if err := n.listen("admin", cfg.AdminAddr, n.admin.Serve); err != nil {
+		return nil, err
+	}
+	n.log.Info("api not served by this version", "api", "zookeeper", "reserved_addr", cfg.ZKAddr)
+	n.log.Info("api not served by this version", "api", "postgres", "reserved_addr", cfg.PGAddr)
+
+	n.wg.Add(1)
+	go n.trimLoop()
+	return n, nil
+}
+
+// newProvider offers the loglet kinds this node can host. "native" on the
+// node's own LogServer is the default.
+func (n *Node) newProvider() (*virtuallog.Kinds, error) {
+	return virtuallog.NewKinds("native", map[string]virtuallog.Kind{
+		"native": {
+			Servers: []string{"local"},
+			Open: func(ctx context.Context, cfg *vlogpb.LogletConfig) (loglet.Loglet, error) {
+				if len(cfg.Servers) != 1 || cfg.Servers[0] != "local" {
+					return nil, fmt.Errorf("native loglet on servers %v: only the local LogServer is reachable in this version", cfg.Servers)
+				}
+				return native.Open(ctx, native.Config{
+					ID:      native.LogletID(cfg.Id),
+					Servers: []native.Server{n.server},
+					Logger:  n.log.With("component", "loglet"),
+				})
+			},
+		},
+	})
+}
+
+// listen binds addr and serves it on a goroutine, logging the address
+// actually bound (port 0 picks a free one).
+func (n *Node) listen(api, addr string, serve func(net.Listener) error) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("%s api: %w", api, err)
+	}
+	n.addrs[api] = ln.Addr().String()
+	n.log.Info("listening", "api", api, "addr", ln.Addr().String())
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		if err := serve(ln); err != nil && !errors.Is(err, net.ErrClosed) && !errors.Is(err, grpc.ErrServerStopped) {
+			n.log.Error("listener stopped", "api", api, "err", err)
+		}
+	}()
+	return nil
+}
+
+// Addr returns the address the named API ("redis", "admin") listens on.
+func (n *Node) Addr(api string) string { return n.addrs[api] }
+
+// Listeners returns "api=addr" for every listener, sorted.
+func (n *Node) Listeners() []string {
+	var out []string
+	for api, addr := range n.addrs {
+		out = append(out, api+"="+addr)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// trimLoop lets the log be trimmed below all but the last LogRetain
+// applied entries. The BaseEngine trims only below applied state it has
+// made durable.
+func (n *Node) trimLoop() {
+	defer n.wg.Done()
+	t := time.NewTicker(trimEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-n.stop:
+			return
+		case <-t.C:
+		}
+		if applied := n.base.Applied(); applied > n.cfg.LogRetain {
+			n.base.SetTrimPrefix(applied - n.cfg.LogRetain)
+		}
+	}
+}
+
+// Reconfigure seals the active loglet and moves the log to a fresh one of
+// the given kind ("" keeps the kind).
+func (n *Node) Reconfigure(ctx context.Context, kind string) (uint64, error) {
+	return n.vlog.Reconfigure(ctx, kind)
+}
+
+// Close stops the listeners, the apply loop and the databases, in that
+// order. Everything acknowledged is already durable in the log.
+func (n *Node) Close() error {
+	select {
+	case <-n.stop:
+		return nil
+	default:
+		close(n.stop)
+	}
+	if n.kv != nil {
+		n.kv.Close()
+	}
+	if n.admin != nil {
+		n.admin.Stop()
+	}
+	if n.base != nil {
+		n.base.Close()
+	}
+	n.wg.Wait()
+	var errs []error
+	if n.provider != nil {
+		errs = append(errs, n.provider.Close())
+	}
+	if n.server != nil {
+		errs = append(errs, n.server.Close())
+	}
+	for _, db := range []*pebble.DB{n.storeDB, n.metaDB, n.logDB} {
+		if db != nil {
+			errs = append(errs, db.Close())
+		}
+	}
+	n.log.Info("node stopped")
+	return errors.Join(errs...)
+}
