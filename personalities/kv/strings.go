@@ -289,3 +289,28 @@ func eqFold(b []byte, lower string) bool {
 	}
 	return true
 }
+
+func init() {
+	register(&command{name: "ttl", arity: 2, kind: kindRead, exec: execTTL(1000), firstKey: 1, lastKey: 1, step: 1, flags: []string{"readonly", "fast"}})
+	register(&command{name: "pttl", arity: 2, kind: kindRead, exec: execTTL(1), firstKey: 1, lastKey: 1, step: 1, flags: []string{"readonly", "fast"}})
+}
+
+// execTTL implements TTL (unit 1000) and PTTL (unit 1): -2 for a missing
+// key, -1 for a key without expiry, else the time left, rounded as Redis
+// rounds it.
+func execTTL(unit int64) func(*keyspace, [][]byte) (any, error) {
+	return func(ks *keyspace, args [][]byte) (any, error) {
+		rec, ok, err := ks.lookup(args[1])
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case !ok:
+			return int64(-2), nil
+		case rec.expireAt == 0:
+			return int64(-1), nil
+		}
+		left := max(rec.expireAt-ks.now, 0)
+		return (left + unit/2) / unit, nil
+	}
+}

@@ -1,0 +1,233 @@
+// Package conformance holds black-box tests: real gateway processes, real
+// clients (go-redis, redis-cli) over loopback.
+package conformance
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// gatewayBin is the gateway binary built once for the whole test run.
+var gatewayBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "hourglass-conformance")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	gatewayBin = filepath.Join(dir, "gateway")
+	build := exec.Command("go", "build", "-o", gatewayBin, "hourglass/cmd/gateway")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building the gateway:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// gateway is one `gateway serve` process.
+type gateway struct {
+	t       testing.TB
+	dataDir string
+	args    []string // extra serve flags
+	cmd     *exec.Cmd
+	addrs   map[string]string
+	exited  chan struct{}
+	waitErr error
+}
+
+// startGateway starts a gateway on a fresh data directory with every API on
+// a free loopback port.
+func startGateway(t testing.TB, extra ...string) *gateway {
+	t.Helper()
+	g := &gateway{t: t, dataDir: t.TempDir(), args: extra}
+	g.start()
+	t.Cleanup(func() { g.kill() })
+	return g
+}
+
+// start launches the process and waits until it reports ready.
+func (g *gateway) start() {
+	g.t.Helper()
+	args := append([]string{"serve",
+		"--data-dir", g.dataDir,
+		"--redis-addr", "127.0.0.1:0",
+		"--admin-addr", "127.0.0.1:0",
+		"--log-format", "json",
+	}, g.args...)
+	cmd := exec.Command(gatewayBin, args...)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		g.t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		g.t.Fatal(err)
+	}
+	g.cmd = cmd
+	g.addrs = map[string]string{}
+	g.exited = make(chan struct{})
+	ready := make(chan struct{})
+	go g.readLogs(stderr, ready)
+	go func() {
+		g.waitErr = cmd.Wait()
+		close(g.exited)
+	}()
+	select {
+	case <-ready:
+	case <-g.exited:
+		g.t.Fatalf("gateway exited before it was ready: %v", g.waitErr)
+	case <-time.After(60 * time.Second):
+		g.t.Fatal("gateway not ready after 60s")
+	}
+}
+
+// readLogs forwards the gateway's structured log to the test log and picks
+// out the addresses it listens on.
+func (g *gateway) readLogs(r io.Reader, ready chan struct{}) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	signalled := false
+	for sc.Scan() {
+		line := sc.Text()
+		var rec map[string]any
+		if json.Unmarshal([]byte(line), &rec) != nil {
+			g.logf("gateway: %s", line)
+			continue
+		}
+		switch rec["msg"] {
+		case "listening":
+			g.addrs[rec["api"].(string)] = rec["addr"].(string)
+		case "node ready":
+			if !signalled {
+				signalled = true
+				close(ready)
+			}
+		}
+		if lvl, _ := rec["level"].(string); lvl != "DEBUG" {
+			g.logf("gateway: %s", line)
+		}
+	}
+}
+
+// logf logs unless the test has already finished (the log reader outlives
+// it during cleanup).
+func (g *gateway) logf(format string, args ...any) {
+	defer func() { recover() }()
+	g.t.Logf(format, args...)
+}
+
+func (g *gateway) addr(api string) string {
+	a := g.addrs[api]
+	if a == "" {
+		g.t.Fatalf("gateway has no %s listener", api)
+	}
+	return a
+}
+
+func (g *gateway) port(api string) string {
+	a := g.addr(api)
+	return a[strings.LastIndexByte(a, ':')+1:]
+}
+
+// kill sends SIGKILL and waits for the process to go.
+func (g *gateway) kill() {
+	if g.cmd == nil {
+		return
+	}
+	g.cmd.Process.Signal(syscall.SIGKILL)
+	<-g.exited
+	g.cmd = nil
+}
+
+// stop sends SIGTERM and returns the process's exit error.
+func (g *gateway) stop() error {
+	g.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-g.exited:
+	case <-time.After(30 * time.Second):
+		g.t.Fatal("gateway did not stop within 30s of SIGTERM")
+	}
+	g.cmd = nil
+	return g.waitErr
+}
+
+// restart starts the process again on the same data directory.
+func (g *gateway) restart() {
+	g.t.Helper()
+	g.start()
+}
+
+// rssBytes returns the process's resident set size.
+func (g *gateway) rssBytes() int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", g.cmd.Process.Pid))
+	if err != nil {
+		g.t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) == 3 && f[0] == "VmRSS:" {
+			kb, _ := strconv.ParseInt(f[1], 10, 64)
+			return kb << 10
+		}
+	}
+	g.t.Fatal("no VmRSS in /proc status")
+	return 0
+}
+
+// gatewayCLI runs a gateway admin sub-command and returns its output.
+func (g *gateway) gatewayCLI(args ...string) string {
+	g.t.Helper()
+	out, err := exec.Command(gatewayBin, append(args, "--admin-addr", g.addr("admin"))...).CombinedOutput()
+	if err != nil {
+		g.t.Fatalf("gateway %v: %v\n%s", args, err, out)
+	}
+	return string(out)
+}
+
+// redisClient returns a go-redis client for the gateway speaking the given
+// protocol version.
+func (g *gateway) redisClient(protocol int) *redis.Client {
+	c := redis.NewClient(&redis.Options{
+		Addr:         g.addr("redis"),
+		Protocol:     protocol,
+		MaxRetries:   -1, // a retried write would hide outcome-unknown cases
+		DialTimeout:  5 * time.Second,
+		ReadTimeout:  30 * time.Second,
+		WriteTimeout: 30 * time.Second,
+	})
+	g.t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// waitFor polls cond until it holds or the deadline passes.
+func waitFor(t testing.TB, what string, limit time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", limit, what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func testCtx(t testing.TB) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	t.Cleanup(cancel)
+	return ctx
+}

@@ -1,0 +1,370 @@
+package conformance
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// expectErr checks that err is a Redis error with exactly the text want.
+func expectErr(t *testing.T, what string, err error, want string) {
+	t.Helper()
+	var re redis.Error
+	if !errors.As(err, &re) {
+		t.Fatalf("%s: got %v, want error %q", what, err, want)
+	}
+	if re.Error() != want {
+		t.Fatalf("%s: error %q, want %q", what, re.Error(), want)
+	}
+}
+
+// res carries a client call's two results so that they can be checked in
+// one expression: r(c.Get(ctx, k).Result()).must(t, "GET").
+type res[T any] struct {
+	v   T
+	err error
+}
+
+func r[T any](v T, err error) res[T] { return res[T]{v, err} }
+
+func (x res[T]) must(t *testing.T, what string) T {
+	t.Helper()
+	if x.err != nil {
+		t.Fatalf("%s: %v", what, x.err)
+	}
+	return x.v
+}
+
+// TestRedisStrings drives the first slice of string and key commands
+// through go-redis, over RESP2 and RESP3, checking Redis's exact replies.
+func TestRedisStrings(t *testing.T) {
+	g := startGateway(t)
+	for _, proto := range []int{2, 3} {
+		t.Run(fmt.Sprintf("RESP%d", proto), func(t *testing.T) {
+			ctx := testCtx(t)
+			c := g.redisClient(proto)
+			p := func(k string) string { return fmt.Sprintf("p%d:%s", proto, k) }
+			if got := r(c.Ping(ctx).Result()).must(t, "PING"); got != "PONG" {
+				t.Fatalf("PING = %q", got)
+			}
+			if got := r(c.Echo(ctx, "hi\r\nthere").Result()).must(t, "ECHO"); got != "hi\r\nthere" {
+				t.Fatalf("ECHO = %q", got)
+			}
+			if _, err := c.Get(ctx, p("missing")).Result(); err != redis.Nil {
+				t.Fatalf("GET missing: %v, want nil", err)
+			}
+			if got := r(c.Set(ctx, p("k"), "v1", 0).Result()).must(t, "SET"); got != "OK" {
+				t.Fatalf("SET = %q", got)
+			}
+			if got := r(c.Get(ctx, p("k")).Result()).must(t, "GET"); got != "v1" {
+				t.Fatalf("GET = %q", got)
+			}
+			// Binary-safe values, empty values.
+			bin := "\x00\xff\r\n$*"
+			r(c.Set(ctx, p("bin"), bin, 0).Result()).must(t, "SET bin")
+			if got := r(c.Get(ctx, p("bin")).Result()).must(t, "GET bin"); got != bin {
+				t.Fatalf("GET bin = %q", got)
+			}
+			r(c.Set(ctx, p("empty"), "", 0).Result()).must(t, "SET empty")
+			if got, err := c.Get(ctx, p("empty")).Result(); err != nil || got != "" {
+				t.Fatalf("GET empty = %q, %v", got, err)
+			}
+
+			// NX / XX.
+			if ok := r(c.SetNX(ctx, p("k"), "v2", 0).Result()).must(t, "SETNX existing"); ok {
+				t.Fatal("SET NX on an existing key succeeded")
+			}
+			if ok := r(c.SetXX(ctx, p("nokey"), "v", 0).Result()).must(t, "SET XX missing"); ok {
+				t.Fatal("SET XX on a missing key succeeded")
+			}
+			if ok := r(c.SetXX(ctx, p("k"), "v2", 0).Result()).must(t, "SET XX existing"); !ok {
+				t.Fatal("SET XX on an existing key failed")
+			}
+			// GET option returns the old value, also when NX stops the write.
+			if got := r(c.SetArgs(ctx, p("k"), "v3", redis.SetArgs{Get: true}).Result()).must(t, "SET GET"); got != "v2" {
+				t.Fatalf("SET GET = %q, want v2", got)
+			}
+			if got := r(c.Do(ctx, "SET", p("k"), "v4", "NX", "GET").Text()).must(t, "SET NX GET"); got != "v3" {
+				t.Fatalf("SET NX GET = %q, want v3", got)
+			}
+			if _, err := c.Do(ctx, "SET", p("fresh"), "x", "GET").Result(); err != redis.Nil {
+				t.Fatalf("SET GET on a missing key: %v, want nil", err)
+			}
+
+			// Expiry: EX/PX set a TTL, KEEPTTL keeps it, a plain SET drops it.
+			r(c.Set(ctx, p("ttl"), "v", 100*time.Second).Result()).must(t, "SET EX")
+			if ttl := r(c.TTL(ctx, p("ttl")).Result()).must(t, "TTL"); ttl < 99*time.Second || ttl > 100*time.Second {
+				t.Fatalf("TTL after EX 100 = %v", ttl)
+			}
+			r(c.SetArgs(ctx, p("ttl"), "w", redis.SetArgs{KeepTTL: true}).Result()).must(t, "SET KEEPTTL")
+			if ttl := r(c.TTL(ctx, p("ttl")).Result()).must(t, "TTL"); ttl < 98*time.Second {
+				t.Fatalf("TTL after KEEPTTL = %v", ttl)
+			}
+			r(c.Set(ctx, p("ttl"), "x", 0).Result()).must(t, "SET")
+			if ttl := r(c.TTL(ctx, p("ttl")).Result()).must(t, "TTL"); ttl != -1 {
+				t.Fatalf("TTL after plain SET = %v, want -1", ttl)
+			}
+			if ttl := r(c.Do(ctx, "TTL", p("nokey")).Int()).must(t, "TTL missing"); ttl != -2 {
+				t.Fatalf("TTL of missing key = %d, want -2", ttl)
+			}
+			r(c.Set(ctx, p("short"), "v", 150*time.Millisecond).Result()).must(t, "SET PX")
+			if n := r(c.Exists(ctx, p("short")).Result()).must(t, "EXISTS short"); n != 1 {
+				t.Fatal("key with PX 150 gone at once")
+			}
+			waitFor(t, "PX key to expire", 10*time.Second, func() bool {
+				_, err := c.Get(ctx, p("short")).Result()
+				return err == redis.Nil
+			})
+			past := time.Now().Add(-time.Hour).UnixMilli()
+			r(c.Do(ctx, "SET", p("past"), "v", "PXAT", past).Text()).must(t, "SET PXAT past")
+			if n := r(c.Exists(ctx, p("past")).Result()).must(t, "EXISTS past"); n != 0 {
+				t.Fatal("key with PXAT in the past exists")
+			}
+			// An expired key counts as missing for NX and INCR.
+			if ok := r(c.SetNX(ctx, p("past"), "again", 0).Result()).must(t, "SETNX over expired"); !ok {
+				t.Fatal("SET NX over an expired key failed")
+			}
+
+			// Counters.
+			if n := r(c.Incr(ctx, p("n")).Result()).must(t, "INCR"); n != 1 {
+				t.Fatalf("INCR new = %d", n)
+			}
+			if n := r(c.IncrBy(ctx, p("n"), 41).Result()).must(t, "INCRBY"); n != 42 {
+				t.Fatalf("INCRBY = %d", n)
+			}
+			if n := r(c.Decr(ctx, p("n")).Result()).must(t, "DECR"); n != 41 {
+				t.Fatalf("DECR = %d", n)
+			}
+			if n := r(c.DecrBy(ctx, p("n"), 50).Result()).must(t, "DECRBY"); n != -9 {
+				t.Fatalf("DECRBY = %d", n)
+			}
+			if got := r(c.Get(ctx, p("n")).Result()).must(t, "GET counter"); got != "-9" {
+				t.Fatalf("counter reads %q", got)
+			}
+			r(c.Set(ctx, p("max"), math.MaxInt64, 0).Result()).must(t, "SET max")
+			_, err := c.Incr(ctx, p("max")).Result()
+			expectErr(t, "INCR at max", err, "ERR increment or decrement would overflow")
+			_, err = c.Incr(ctx, p("k")).Result()
+			expectErr(t, "INCR non-integer", err, "ERR value is not an integer or out of range")
+			_, err = c.Do(ctx, "INCRBY", p("n"), "1.5").Result()
+			expectErr(t, "INCRBY 1.5", err, "ERR value is not an integer or out of range")
+			_, err = c.Do(ctx, "INCRBY", p("n"), "+1").Result()
+			expectErr(t, "INCRBY +1", err, "ERR value is not an integer or out of range")
+			_, err = c.Do(ctx, "DECRBY", p("n"), "-9223372036854775808").Result()
+			expectErr(t, "DECRBY min", err, "ERR decrement would overflow")
+			r(c.Set(ctx, p("sp"), " 1", 0).Result()).must(t, "SET spaced")
+			_, err = c.Incr(ctx, p("sp")).Result()
+			expectErr(t, "INCR ' 1'", err, "ERR value is not an integer or out of range")
+			// INCR keeps the TTL.
+			r(c.Set(ctx, p("tc"), "5", 100*time.Second).Result()).must(t, "SET EX counter")
+			r(c.Incr(ctx, p("tc")).Result()).must(t, "INCR ttl")
+			if ttl := r(c.TTL(ctx, p("tc")).Result()).must(t, "TTL"); ttl < 98*time.Second {
+				t.Fatalf("INCR dropped the TTL: %v", ttl)
+			}
+
+			// MSET / MGET / EXISTS / DEL / DBSIZE.
+			r(c.MSet(ctx, p("a"), "1", p("b"), "2", p("a"), "3").Result()).must(t, "MSET")
+			got := r(c.MGet(ctx, p("a"), p("b"), p("none")).Result()).must(t, "MGET")
+			if len(got) != 3 || got[0] != "3" || got[1] != "2" || got[2] != nil {
+				t.Fatalf("MGET = %#v", got)
+			}
+			if n := r(c.Exists(ctx, p("a"), p("a"), p("none"), p("b")).Result()).must(t, "EXISTS"); n != 3 {
+				t.Fatalf("EXISTS a a none b = %d, want 3", n)
+			}
+			before := r(c.DBSize(ctx).Result()).must(t, "DBSIZE")
+			if n := r(c.Del(ctx, p("a"), p("b"), p("none"), p("a")).Result()).must(t, "DEL"); n != 2 {
+				t.Fatalf("DEL = %d, want 2", n)
+			}
+			if after := r(c.DBSize(ctx).Result()).must(t, "DBSIZE"); after != before-2 {
+				t.Fatalf("DBSIZE %d -> %d after deleting 2", before, after)
+			}
+
+			// Errors, word for word.
+			_, err = c.Do(ctx, "GET").Result()
+			expectErr(t, "GET arity", err, "ERR wrong number of arguments for 'get' command")
+			_, err = c.Do(ctx, "MSET", p("a"), "1", p("b")).Result()
+			expectErr(t, "MSET odd", err, "ERR wrong number of arguments for 'mset' command")
+			_, err = c.Do(ctx, "SET", p("k"), "v", "NX", "XX").Result()
+			expectErr(t, "SET NX XX", err, "ERR syntax error")
+			_, err = c.Do(ctx, "SET", p("k"), "v", "EX", "10", "PX", "100").Result()
+			expectErr(t, "SET EX PX", err, "ERR syntax error")
+			_, err = c.Do(ctx, "SET", p("k"), "v", "EX").Result()
+			expectErr(t, "SET EX without value", err, "ERR syntax error")
+			_, err = c.Do(ctx, "SET", p("k"), "v", "EX", "0").Result()
+			expectErr(t, "SET EX 0", err, "ERR invalid expire time in 'set' command")
+			_, err = c.Do(ctx, "SET", p("k"), "v", "PX", "-5").Result()
+			expectErr(t, "SET PX -5", err, "ERR invalid expire time in 'set' command")
+			_, err = c.Do(ctx, "SET", p("k"), "v", "EX", "ten").Result()
+			expectErr(t, "SET EX ten", err, "ERR value is not an integer or out of range")
+			_, err = c.Do(ctx, "SET", p("k"), "v", "EX", "9223372036854775807").Result()
+			expectErr(t, "SET EX huge", err, "ERR invalid expire time in 'set' command")
+			_, err = c.Do(ctx, "NOSUCHCMD", "a", "b").Result()
+			expectErr(t, "unknown command", err, "ERR unknown command 'NOSUCHCMD', with args beginning with: 'a' 'b' ")
+			_, err = c.Do(ctx, "SELECT", "16").Result()
+			expectErr(t, "SELECT 16", err, "ERR DB index is out of range")
+			// The failed commands wrote nothing.
+			if got := r(c.Get(ctx, p("k")).Result()).must(t, "GET k"); got != "v3" {
+				t.Fatalf("GET k after failed SETs = %q, want v3", got)
+			}
+		})
+	}
+}
+
+// TestRedisPipelineAndDatabases checks read-your-writes inside a pipeline
+// and that SELECT separates databases.
+func TestRedisPipelineAndDatabases(t *testing.T) {
+	g := startGateway(t)
+	ctx := testCtx(t)
+	c := g.redisClient(2)
+	pipe := c.Pipeline()
+	var incrs []*redis.IntCmd
+	var gets []*redis.StringCmd
+	for i := range 50 {
+		incrs = append(incrs, pipe.Incr(ctx, "pc"))
+		gets = append(gets, pipe.Get(ctx, "pc"))
+		pipe.Set(ctx, fmt.Sprint("pk", i), i, 0)
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for i := range incrs {
+		if incrs[i].Val() != int64(i+1) || gets[i].Val() != fmt.Sprint(i+1) {
+			t.Fatalf("pipeline step %d: INCR %d, GET %q", i, incrs[i].Val(), gets[i].Val())
+		}
+	}
+	other := redis.NewClient(&redis.Options{Addr: g.addr("redis"), DB: 5})
+	defer other.Close()
+	if _, err := other.Get(ctx, "pc").Result(); err != redis.Nil {
+		t.Fatalf("db 5 sees db 0's key: %v", err)
+	}
+	r(other.Set(ctx, "pc", "five", 0).Result()).must(t, "SET db5")
+	if got := r(c.Get(ctx, "pc").Result()).must(t, "GET db0"); got != "50" {
+		t.Fatalf("db 0 pc = %q after db 5 write", got)
+	}
+	if n := r(other.DBSize(ctx).Result()).must(t, "DBSIZE db5"); n != 1 {
+		t.Fatalf("DBSIZE db5 = %d", n)
+	}
+}
+
+// redisCLI runs redis-cli against the gateway.
+func redisCLI(t *testing.T, g *gateway, stdin string, args ...string) string {
+	t.Helper()
+	path, err := exec.LookPath("redis-cli")
+	if err != nil {
+		t.Fatal("redis-cli not found: install Debian's redis-tools (.ci/run does)")
+	}
+	cmd := exec.Command(path, append([]string{"-h", "127.0.0.1", "-p", g.port("redis")}, args...)...)
+	cmd.Stdin = strings.NewReader(stdin)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("redis-cli %v: %v\n%s", args, err, out)
+	}
+	return string(out)
+}
+
+// TestRedisCLI drives the gateway with Debian's redis-cli, one command per
+// invocation and as a script on stdin.
+func TestRedisCLI(t *testing.T) {
+	g := startGateway(t)
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"PING"}, "PONG\n"},
+		{[]string{"SET", "greeting", "hello world"}, "OK\n"},
+		{[]string{"GET", "greeting"}, "hello world\n"},
+		{[]string{"GET", "nothing"}, "\n"},
+		{[]string{"INCR", "visits"}, "1\n"},
+		{[]string{"INCRBY", "visits", "9"}, "10\n"},
+		{[]string{"MSET", "x", "1", "y", "2"}, "OK\n"},
+		{[]string{"MGET", "x", "y", "z"}, "1\n2\n\n"},
+		{[]string{"EXISTS", "x", "z"}, "1\n"},
+		{[]string{"DEL", "x", "z"}, "1\n"},
+		{[]string{"DBSIZE"}, "3\n"},
+		// redis-cli prints an error in raw mode with an empty line after it.
+		{[]string{"INCR", "greeting"}, "ERR value is not an integer or out of range\n\n"},
+		{[]string{"FROB", "x"}, "ERR unknown command 'FROB', with args beginning with: 'x' \n\n"},
+	}
+	for _, c := range cases {
+		if got := redisCLI(t, g, "", c.args...); got != c.want {
+			t.Fatalf("redis-cli %q = %q, want %q", c.args, got, c.want)
+		}
+	}
+	// Interactive-style script on stdin, with redis-cli's own formatting.
+	script := "SET s 1\nINCR s\nGET s\nSET s 5 EX 100\nTTL s\nECHO \"quoted value\"\n"
+	got := redisCLI(t, g, script)
+	want := "OK\n2\n2\nOK\n100\nquoted value\n"
+	if got != want {
+		t.Fatalf("redis-cli script output %q, want %q", got, want)
+	}
+	// Raw-protocol view of a nil and an error, as redis-cli shows them.
+	if got := redisCLI(t, g, "", "--no-raw", "GET", "nothing"); got != "(nil)\n" {
+		t.Fatalf("redis-cli --no-raw GET nothing = %q", got)
+	}
+	if got := redisCLI(t, g, "", "--no-raw", "INCR", "greeting"); got != "(error) ERR value is not an integer or out of range\n" {
+		t.Fatalf("redis-cli --no-raw INCR error = %q", got)
+	}
+}
+
+// TestRedisCLIMatchesRedisServer runs one redis-cli script against the
+// gateway and against Debian's redis-server and requires identical output.
+func TestRedisCLIMatchesRedisServer(t *testing.T) {
+	server, err := exec.LookPath("redis-server")
+	if err != nil {
+		t.Fatal("redis-server not found: install Debian's redis-server (.ci/run does)")
+	}
+	sock := filepath.Join(t.TempDir(), "redis.sock")
+	rs := exec.Command(server, "--port", "0", "--unixsocket", sock, "--save", "", "--appendonly", "no")
+	if err := rs.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rs.Process.Kill(); rs.Wait() })
+	waitFor(t, "redis-server socket", 10*time.Second, func() bool {
+		_, err := os.Stat(sock)
+		return err == nil
+	})
+	g := startGateway(t)
+	script := strings.Join([]string{
+		"PING", "PING hello", "ECHO \"a b\"",
+		"SET k v", "GET k", "SET k v2 NX", "SET k v3 XX GET", "SET k v4 NX GET", "GET k",
+		"SET n 10", "INCR n", "DECR n", "INCRBY n -20", "DECRBY n 5", "INCR k",
+		"SET big 9223372036854775807", "INCR big", "INCRBY n abc", "DECRBY n -9223372036854775808",
+		"MSET a 1 b 2 c 3", "MGET a b c d", "MSET a", "EXISTS a b d a", "DEL a d", "DBSIZE",
+		"SET e 1 EX 0", "SET e 1 PX -1", "SET e 1 EX x", "SET e 1 NX XX", "SET e 1 KEEPTTL EX 5", "SET e 1 FOO",
+		"SET t 1 EX 1000", "TTL t", "SET t 2 KEEPTTL", "TTL t", "SET t 3", "TTL t", "TTL nokey", "PTTL nokey",
+		"GET", "SET x", "GETX a", "SELECT 99", "SELECT x", "SELECT 3", "DBSIZE", "SELECT 0", "DBSIZE",
+	}, "\n") + "\n"
+	run := func(args ...string) string {
+		cmd := exec.Command("redis-cli", args...)
+		cmd.Stdin = strings.NewReader(script)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("redis-cli %v: %v\n%s", args, err, out)
+		}
+		return string(out)
+	}
+	for _, mode := range []string{"--no-raw", "--raw"} {
+		want := run(mode, "-s", sock)
+		if !strings.Contains(want, "PONG") || strings.Count(want, "\n") < 40 {
+			t.Fatalf("redis-server's output looks wrong:\n%s", want)
+		}
+		got := run(mode, "-h", "127.0.0.1", "-p", g.port("redis"))
+		if got != want {
+			gl, wl := strings.Split(got, "\n"), strings.Split(want, "\n")
+			for i := range min(len(gl), len(wl)) {
+				if gl[i] != wl[i] {
+					t.Fatalf("%s: line %d differs: gateway %q, redis-server %q\n--- gateway:\n%s\n--- redis-server:\n%s", mode, i+1, gl[i], wl[i], got, want)
+				}
+			}
+			t.Fatalf("%s: output lengths differ\n--- gateway:\n%s\n--- redis-server:\n%s", mode, got, want)
+		}
+	}
+}
