@@ -1,0 +1,109 @@
+package kv
+
+import (
+	"bytes"
+	"math"
+	"testing"
+)
+
+func TestParseInt(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want int64
+		ok   bool
+	}{
+		{"0", 0, true}, {"1", 1, true}, {"-1", -1, true}, {"42", 42, true},
+		{"9223372036854775807", math.MaxInt64, true},
+		{"-9223372036854775808", math.MinInt64, true},
+		{"9223372036854775808", 0, false}, {"-9223372036854775809", 0, false},
+		{"", 0, false}, {"-", 0, false}, {"+1", 0, false}, {"01", 0, false}, {"-0", 0, false},
+		{" 1", 0, false}, {"1 ", 0, false}, {"1.5", 0, false}, {"1e3", 0, false},
+		{"99999999999999999999", 0, false}, {"123456789012345678901", 0, false},
+	} {
+		got, ok := parseInt([]byte(c.in))
+		if ok != c.ok || got != c.want {
+			t.Errorf("parseInt(%q) = %d, %v; want %d, %v", c.in, got, ok, c.want, c.ok)
+		}
+	}
+}
+
+func TestCommandBodyRoundTrip(t *testing.T) {
+	args := [][]byte{[]byte("SET"), []byte("k"), {}, bytes.Repeat([]byte{0xff}, 300)}
+	db, got, err := decodeCommand(encodeCommand(7, args))
+	if err != nil || db != 7 || len(got) != len(args) {
+		t.Fatalf("decode = %d, %q, %v", db, got, err)
+	}
+	for i := range args {
+		if !bytes.Equal(got[i], args[i]) {
+			t.Fatalf("arg %d = %q, want %q", i, got[i], args[i])
+		}
+	}
+	for _, bad := range [][]byte{nil, {0}, {0, 1}, {0, 1, 5, 'a'}, append(encodeCommand(0, args), 0)} {
+		if _, _, err := decodeCommand(bad); err == nil {
+			t.Errorf("decodeCommand(%q) accepted a malformed body", bad)
+		}
+	}
+}
+
+func FuzzDecodeCommand(f *testing.F) {
+	f.Add(encodeCommand(0, [][]byte{[]byte("GET"), []byte("k")}))
+	f.Add([]byte{0, 200, 1})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		db, args, err := decodeCommand(b)
+		if err != nil {
+			return
+		}
+		if !bytes.Equal(encodeCommand(db, args), b) {
+			t.Fatalf("decode/encode of %q is not the identity", b)
+		}
+	})
+}
+
+func TestSetOptions(t *testing.T) {
+	split := func(s string) [][]byte { return bytes.Fields([]byte(s)) }
+	for _, c := range []struct {
+		in  string
+		err error
+	}{
+		{"SET k v", nil}, {"SET k v NX", nil}, {"SET k v xx get", nil}, {"SET k v EX 1 EX 2", nil},
+		{"SET k v KEEPTTL", nil}, {"SET k v PXAT 5 GET NX", nil},
+		{"SET k v NX XX", errSyntax}, {"SET k v EX 1 PX 1", errSyntax}, {"SET k v EX", errSyntax},
+		{"SET k v KEEPTTL EX 1", errSyntax}, {"SET k v EX 1 KEEPTTL", errSyntax}, {"SET k v EXAT 1 EX 1", errSyntax},
+		{"SET k v FOO", errSyntax},
+	} {
+		if _, err := parseSetOptions(split(c.in)); err != c.err {
+			t.Errorf("parseSetOptions(%q) = %v, want %v", c.in, err, c.err)
+		}
+	}
+	o, _ := parseSetOptions(split("SET k v EX 10"))
+	if at, err := o.expireAt(1000, "set"); err != nil || at != 11000 {
+		t.Fatalf("EX 10 at 1000 = %d, %v", at, err)
+	}
+	o, _ = parseSetOptions(split("SET k v PX 9223372036854775807"))
+	if _, err := o.expireAt(1000, "set"); err == nil {
+		t.Fatal("PX overflowing the base time was accepted")
+	}
+}
+
+func TestUnknownCommandText(t *testing.T) {
+	args := [][]byte{[]byte("foo"), []byte("a\r\nb"), bytes.Repeat([]byte("x"), 200), []byte("never")}
+	got := string(errUnknownCommand(args))
+	want := "ERR unknown command 'foo', with args beginning with: 'a  b' '" + string(bytes.Repeat([]byte("x"), 121)) + "' "
+	if got != want {
+		t.Fatalf("got  %q\nwant %q", got, want)
+	}
+}
+
+func TestGlobMatch(t *testing.T) {
+	for _, c := range []struct {
+		pat, name string
+		want      bool
+	}{
+		{"*", "save", true}, {"save", "save", true}, {"sav?", "save", true}, {"*fsync", "appendfsync", true},
+		{"append*", "appendonly", true}, {"a*z", "appendonly", false}, {"", "x", false},
+	} {
+		if got := globMatch(c.pat, c.name); got != c.want {
+			t.Errorf("globMatch(%q, %q) = %v", c.pat, c.name, got)
+		}
+	}
+}
