@@ -80,6 +80,8 @@ func serveFlags(args []string) (node.Config, *slog.Logger, error) {
 	fs.StringVar(&cfg.ZKAddr, "zk-addr", def.ZKAddr, "ZooKeeper API address (reserved: not served by this version)")
 	fs.StringVar(&cfg.PGAddr, "pg-addr", def.PGAddr, "Postgres API address (reserved: not served by this version)")
 	fs.StringVar(&cfg.AdminAddr, "admin-addr", def.AdminAddr, "local admin endpoint address")
+	fs.StringVar(&cfg.DebugAddr, "debug-addr", "", "serve Go pprof profiles on this address (off when empty)")
+	fs.Int64Var(&cfg.StoreCacheBytes, "store-cache-bytes", def.StoreCacheBytes, "block cache of the local state store, in bytes")
 	fs.Uint64Var(&cfg.LogRetain, "log-retain", def.LogRetain, "applied log entries kept before trimming")
 	fs.Int64Var(&cfg.ProtoMaxBulkLen, "proto-max-bulk-len", 0, "largest Redis bulk argument in bytes (0: 512 MiB)")
 	fs.Int64Var(&cfg.ClientQueryBufferLimit, "client-query-buffer-limit", 0, "largest Redis request in bytes (0: 1 GiB)")
@@ -123,6 +125,10 @@ func applyFlag(dst, src *node.Config, name string) {
 		dst.PGAddr = src.PGAddr
 	case "admin-addr":
 		dst.AdminAddr = src.AdminAddr
+	case "debug-addr":
+		dst.DebugAddr = src.DebugAddr
+	case "store-cache-bytes":
+		dst.StoreCacheBytes = src.StoreCacheBytes
 	case "log-retain":
 		dst.LogRetain = src.LogRetain
 	case "proto-max-bulk-len":

@@ -90,32 +90,33 @@ func (ks *keyspace) lookupString(key []byte) (record, bool, error) {
 	return rec, ok, err
 }
 
-// put stores rec at key, counting the key if it is new.
-func (ks *keyspace) put(key []byte, rec record) error {
-	k := dataKey(ks.db, key)
-	_, existed, err := ks.r.Get(k)
-	if err != nil {
-		return err
-	}
-	if !existed {
+// put stores rec at key. stored says whether a record (live or not) is
+// stored at key already, as the caller's lookup found; a new key is
+// counted.
+func (ks *keyspace) put(key []byte, rec record, stored bool) error {
+	if !stored {
 		if err := ks.addCount(1); err != nil {
 			return err
 		}
 	}
-	return ks.w.Set(k, rec.encode())
+	return ks.w.Set(dataKey(ks.db, key), rec.encode())
 }
 
-// remove deletes key if it is stored (live or not) and reports whether it was.
-func (ks *keyspace) remove(key []byte) error {
-	k := dataKey(ks.db, key)
-	_, existed, err := ks.r.Get(k)
-	if err != nil || !existed {
+// putBlind stores rec at key without a prior lookup.
+func (ks *keyspace) putBlind(key []byte, rec record) error {
+	_, stored, err := ks.r.Get(dataKey(ks.db, key))
+	if err != nil {
 		return err
 	}
+	return ks.put(key, rec, stored)
+}
+
+// remove deletes key. REQUIRES: a record (live or not) is stored at key.
+func (ks *keyspace) remove(key []byte) error {
 	if err := ks.addCount(-1); err != nil {
 		return err
 	}
-	return ks.w.Delete(k)
+	return ks.w.Delete(dataKey(ks.db, key))
 }
 
 func (ks *keyspace) size() (int64, error) {

@@ -177,7 +177,7 @@ func execSet(ks *keyspace, args [][]byte) (any, error) {
 	if o.keepTTL && exists {
 		expireAt = old.expireAt
 	}
-	if err := ks.put(key, record{typ: typeString, expireAt: expireAt, payload: args[2]}); err != nil {
+	if err := ks.put(key, record{typ: typeString, expireAt: expireAt, payload: args[2]}, exists); err != nil {
 		return nil, err
 	}
 	if o.get {
@@ -198,7 +198,7 @@ func execMset(ks *keyspace, args [][]byte) (any, error) {
 		return err, nil
 	}
 	for i := 1; i+1 < len(args); i += 2 {
-		if err := ks.put(args[i], record{typ: typeString, payload: args[i+1]}); err != nil {
+		if err := ks.putBlind(args[i], record{typ: typeString, payload: args[i+1]}); err != nil {
 			return nil, err
 		}
 	}
@@ -267,7 +267,7 @@ func execIncrBy(sign int64, fromArg bool) func(*keyspace, [][]byte) (any, error)
 		}
 		cur += delta
 		// INCR keeps the key's time to live.
-		if err := ks.put(args[1], record{typ: typeString, expireAt: rec.expireAt, payload: formatInt(cur)}); err != nil {
+		if err := ks.put(args[1], record{typ: typeString, expireAt: rec.expireAt, payload: formatInt(cur)}, exists); err != nil {
 			return nil, err
 		}
 		return cur, nil

@@ -26,6 +26,11 @@ type Config struct {
 	// AdminAddr is the local admin endpoint (gRPC) used by the gateway's
 	// admin sub-commands.
 	AdminAddr string `json:"admin-addr"`
+	// DebugAddr, if set, serves Go's pprof profiles over HTTP.
+	DebugAddr string `json:"debug-addr"`
+
+	// StoreCacheBytes is the LocalStore's block cache size.
+	StoreCacheBytes int64 `json:"store-cache-bytes"`
 
 	// LogRetain is how many applied entries the node keeps in the log
 	// before trimming below them.
@@ -49,6 +54,8 @@ const (
 	DefaultPGAddr    = "127.0.0.1:5432"
 	DefaultAdminAddr = "127.0.0.1:7070"
 	DefaultLogRetain = 100_000
+	// DefaultStoreCacheBytes is the LocalStore's default block cache.
+	DefaultStoreCacheBytes = 128 << 20
 )
 
 // Default returns a Config with every default filled in.
@@ -76,6 +83,9 @@ func (c *Config) EnsureDefaults() {
 	if c.AdminAddr == "" {
 		c.AdminAddr = DefaultAdminAddr
 	}
+	if c.StoreCacheBytes == 0 {
+		c.StoreCacheBytes = DefaultStoreCacheBytes
+	}
 	if c.LogRetain == 0 {
 		c.LogRetain = DefaultLogRetain
 	}
@@ -88,9 +98,9 @@ func (c *Config) EnsureDefaults() {
 func (c *Config) Validate() error {
 	var errs []error
 	for _, a := range []struct{ name, addr string }{
-		{"redis-addr", c.RedisAddr}, {"zk-addr", c.ZKAddr}, {"pg-addr", c.PGAddr}, {"admin-addr", c.AdminAddr},
+		{"redis-addr", c.RedisAddr}, {"zk-addr", c.ZKAddr}, {"pg-addr", c.PGAddr}, {"admin-addr", c.AdminAddr}, {"debug-addr", c.DebugAddr},
 	} {
-		if _, _, err := net.SplitHostPort(a.addr); err != nil {
+		if _, _, err := net.SplitHostPort(a.addr); err != nil && !(a.name == "debug-addr" && a.addr == "") {
 			errs = append(errs, fmt.Errorf("%s %q: %v", a.name, a.addr, err))
 		}
 	}
@@ -105,6 +115,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxMultibulkLen < 0 {
 		errs = append(errs, errors.New("max-multibulk-len < 0"))
+	}
+	if c.StoreCacheBytes < 0 {
+		errs = append(errs, errors.New("store-cache-bytes < 0"))
 	}
 	if c.MaxClients < 0 {
 		errs = append(errs, errors.New("maxclients < 0"))

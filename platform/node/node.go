@@ -13,6 +13,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/http/pprof"
 	"os"
 	"path/filepath"
 	"sort"
@@ -47,6 +49,7 @@ type Node struct {
 	base                   *platform.BaseEngine
 	kv                     *kv.Server
 	admin                  *grpc.Server
+	debug                  *http.Server
 
 	addrs map[string]string
 	stop  chan struct{}
@@ -70,16 +73,16 @@ func Start(ctx context.Context, cfg Config) (n *Node, err error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return nil, err
 	}
-	open := func(name string) (*pebble.DB, error) {
-		return pebbledb.Open(filepath.Join(cfg.DataDir, name), pebbledb.Options{Logger: n.log.With("db", name)})
+	open := func(name string, cache int64) (*pebble.DB, error) {
+		return pebbledb.Open(filepath.Join(cfg.DataDir, name), pebbledb.Options{Logger: n.log.With("db", name), CacheBytes: cache})
 	}
-	if n.logDB, err = open("log"); err != nil {
+	if n.logDB, err = open("log", 16<<20); err != nil {
 		return nil, err
 	}
-	if n.metaDB, err = open("meta"); err != nil {
+	if n.metaDB, err = open("meta", 1<<20); err != nil {
 		return nil, err
 	}
-	if n.storeDB, err = open("store"); err != nil {
+	if n.storeDB, err = open("store", cfg.StoreCacheBytes); err != nil {
 		return nil, err
 	}
 	if n.server, err = native.OpenLogServer(n.logDB, false, n.log.With("component", "logserver")); err != nil {
@@ -125,6 +128,16 @@ func Start(ctx context.Context, cfg Config) (n *Node, err error) {
 	if err := n.listen("admin", cfg.AdminAddr, n.admin.Serve); err != nil {
 		return nil, err
 	}
+	if cfg.DebugAddr != "" {
+		mux := http.NewServeMux()
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+		n.debug = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		if err := n.listen("debug", cfg.DebugAddr, n.debug.Serve); err != nil {
+			return nil, err
+		}
+	}
 	n.log.Info("api not served by this version", "api", "zookeeper", "reserved_addr", cfg.ZKAddr)
 	n.log.Info("api not served by this version", "api", "postgres", "reserved_addr", cfg.PGAddr)
 
@@ -165,7 +178,7 @@ func (n *Node) listen(api, addr string, serve func(net.Listener) error) error {
 	n.wg.Add(1)
 	go func() {
 		defer n.wg.Done()
-		if err := serve(ln); err != nil && !errors.Is(err, net.ErrClosed) && !errors.Is(err, grpc.ErrServerStopped) {
+		if err := serve(ln); err != nil && !errors.Is(err, net.ErrClosed) && !errors.Is(err, grpc.ErrServerStopped) && !errors.Is(err, http.ErrServerClosed) {
 			n.log.Error("listener stopped", "api", api, "err", err)
 		}
 	}()
@@ -224,6 +237,9 @@ func (n *Node) Close() error {
 	}
 	if n.admin != nil {
 		n.admin.Stop()
+	}
+	if n.debug != nil {
+		n.debug.Close()
 	}
 	if n.base != nil {
 		n.base.Close()

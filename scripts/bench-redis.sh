@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Runs redis-benchmark against the gateway and against Debian's redis-server
+# with appendonly yes and appendfsync always (every write fsynced before the
+# reply, the durability the gateway gives) on this machine, in one run, and
+# prints a Markdown table with the ratios.
+#
+#   scripts/bench-redis.sh              # defaults: 100000 requests, 50 clients
+#   N=200000 CLIENTS=50 scripts/bench-redis.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+N=${N:-100000}
+CLIENTS=${CLIENTS:-50}
+TESTS=${TESTS:-set,get}
+
+for tool in redis-server redis-benchmark python3; do
+  command -v "$tool" >/dev/null || { echo "bench-redis: $tool not found (apt-get install redis-server redis-tools)" >&2; exit 1; }
+done
+
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+go build -o "$work/gateway" ./cmd/gateway
+
+# redis-server: durable like the gateway.
+rport=$(free_port)
+mkdir -p "$work/redis"
+redis-server --port "$rport" --bind 127.0.0.1 --dir "$work/redis" --save "" \
+  --appendonly yes --appendfsync always --daemonize no --loglevel warning \
+  >"$work/redis.log" 2>&1 &
+pids+=($!)
+
+# The gateway: embedded single node on a free port.
+"$work/gateway" serve --data-dir "$work/gw" --redis-addr 127.0.0.1:0 --admin-addr 127.0.0.1:0 \
+  --log-format json 2>"$work/gateway.log" &
+pids+=($!)
+
+for i in $(seq 1 200); do
+  gport=$(sed -n 's/.*"msg":"listening","api":"redis","addr":"127.0.0.1:\([0-9]*\)".*/\1/p' "$work/gateway.log" | head -1)
+  [ -n "$gport" ] && redis-cli -p "$rport" ping >/dev/null 2>&1 && break
+  sleep 0.05
+done
+[ -n "${gport:-}" ] || { echo "gateway did not start:" >&2; cat "$work/gateway.log" >&2; exit 1; }
+
+run() { # name port pipeline
+  redis-benchmark -h 127.0.0.1 -p "$2" -t "$TESTS" -n "$N" -c "$CLIENTS" -P "$3" -r 100000 -d 100 --csv 2>/dev/null \
+    | tail -n +2 | tr -d '"' | while IFS=, read -r test rps avg min p50 p95 p99 max; do
+        echo "$1,$3,$test,$rps,$p50,$p99"
+      done
+}
+
+results="$work/results.csv"
+for pipeline in 1 16; do
+  run redis "$rport" "$pipeline" >>"$results"
+  run gateway "$gport" "$pipeline" >>"$results"
+done
+
+echo "redis-benchmark -t $TESTS -n $N -c $CLIENTS -r 100000 -d 100, on $(nproc) cores, $(date -u +%Y-%m-%d)"
+echo "redis-server: $(redis-server --version | sed 's/ sha=.*//'), appendonly yes, appendfsync always"
+echo
+echo "| test | pipeline | redis-server req/s | gateway req/s | gateway / redis | redis p50 / p99 ms | gateway p50 / p99 ms |"
+echo "|---|---|---|---|---|---|---|"
+python3 - "$results" <<'PY'
+import csv, sys
+rows = {}
+for name, pipe, test, rps, p50, p99 in csv.reader(open(sys.argv[1])):
+    rows[(name, pipe, test)] = (float(rps), p50, p99)
+for (name, pipe, test), (rps, p50, p99) in sorted(rows.items(), key=lambda kv: (int(kv[0][1]), kv[0][2])):
+    if name != "redis":
+        continue
+    g = rows.get(("gateway", pipe, test))
+    if not g:
+        continue
+    print(f"| {test} | {pipe} | {rps:,.0f} | {g[0]:,.0f} | {g[0]/rps:.2f} | {p50} / {p99} | {g[1]} / {g[2]} |")
+PY
