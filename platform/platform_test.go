@@ -327,3 +327,55 @@ func TestLogTimeMonotonic(t *testing.T) {
 		}
 	}
 }
+
+// countingLog counts CheckTail calls.
+type countingLog struct {
+	memLog
+	mu     sync.Mutex
+	checks int
+}
+
+func (c *countingLog) CheckTail(ctx context.Context) (platform.Position, error) {
+	c.mu.Lock()
+	c.checks++
+	c.mu.Unlock()
+	time.Sleep(time.Millisecond) // a slow CheckTail, so that callers pile up
+	return c.memLog.CheckTail(ctx)
+}
+
+// TestSyncSharesCheckTail: many concurrent Syncs share CheckTail rounds,
+// and each still sees every write acknowledged before it began.
+func TestSyncSharesCheckTail(t *testing.T) {
+	ctx := ctxFor(t)
+	log := &countingLog{memLog: memLog{mem.New()}}
+	s := newStack(t, log, openStore(t, vfs.NewMem()), nil, "kv")
+	kv := s.mounts["kv"]
+	propose(t, ctx, kv, "incr a")
+	log.mu.Lock()
+	log.checks = 0
+	log.mu.Unlock()
+	const readers = 200
+	var wg sync.WaitGroup
+	for range readers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			v, err := kv.Sync(ctx)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer v.Close()
+			if got := get(t, v, "a"); got != 1 {
+				t.Errorf("Sync read a = %d, want 1", got)
+			}
+		}()
+	}
+	wg.Wait()
+	log.mu.Lock()
+	defer log.mu.Unlock()
+	if log.checks >= readers/2 {
+		t.Fatalf("%d concurrent Syncs made %d CheckTail calls", readers, log.checks)
+	}
+	t.Logf("%d Syncs, %d CheckTail calls", readers, log.checks)
+}

@@ -183,37 +183,9 @@ func (v *VirtualLog) Append(ctx context.Context, id loglet.AppendID, entries [][
 		if !errors.Is(err, loglet.ErrSealed) {
 			return 0, err
 		}
-		if err := v.followSeal(ctx, seg); err != nil {
+		if err := v.awaitSuccessor(ctx, seg); err != nil {
 			return 0, err
 		}
-	}
-}
-
-// followSeal returns once the cached chain has a successor to seg: it
-// re-reads the chain, waits up to sealWait for the sealer to install one,
-// and then installs one itself.
-func (v *VirtualLog) followSeal(ctx context.Context, seg *vlogpb.Segment) error {
-	deadline := time.Now().Add(v.sealWait)
-	backoff := 100 * time.Microsecond
-	for {
-		chain, _, err := v.refresh(ctx)
-		if err != nil {
-			return err
-		}
-		if active(chain).Loglet.Id != seg.Loglet.Id {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			v.log.Warn("active loglet sealed without successor; finishing the reconfiguration", "loglet", seg.Loglet.Id)
-			_, err := v.Reconfigure(ctx, seg.Loglet.Kind)
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(backoff):
-		}
-		backoff = min(2*backoff, 10*time.Millisecond)
 	}
 }
 
@@ -273,7 +245,7 @@ func (v *VirtualLog) ReadNext(ctx context.Context, from uint64, max int) ([][]by
 		max = 1
 	}
 	for {
-		chain, _, changed := v.cached()
+		chain, _, _ := v.cached()
 		seg, end, last, ok := locate(chain, from)
 		if !ok {
 			return nil, loglet.ErrTrimmed
@@ -293,7 +265,7 @@ func (v *VirtualLog) ReadNext(ctx context.Context, from uint64, max int) ([][]by
 		case errors.Is(err, loglet.ErrSealed) && last:
 			// The active segment was sealed at or below from; wait for
 			// its successor to appear in the chain.
-			if err := v.awaitSuccessor(ctx, seg, changed); err != nil {
+			if err := v.awaitSuccessor(ctx, seg); err != nil {
 				return nil, err
 			}
 		default:
@@ -302,9 +274,12 @@ func (v *VirtualLog) ReadNext(ctx context.Context, from uint64, max int) ([][]by
 	}
 }
 
-// awaitSuccessor polls the MetaStore (and listens for local chain changes)
-// until the chain holds a segment after seg.
-func (v *VirtualLog) awaitSuccessor(ctx context.Context, seg *vlogpb.Segment, changed chan struct{}) error {
+// awaitSuccessor returns once the chain holds a segment after seg (whose
+// loglet is sealed). It re-reads the MetaStore, also waking on local chain
+// changes, and if no successor appears within sealWait (the sealer stalled
+// or died) it installs one itself.
+func (v *VirtualLog) awaitSuccessor(ctx context.Context, seg *vlogpb.Segment) error {
+	deadline := time.Now().Add(v.sealWait)
 	backoff := 100 * time.Microsecond
 	for {
 		chain, _, err := v.refresh(ctx)
@@ -314,14 +289,19 @@ func (v *VirtualLog) awaitSuccessor(ctx context.Context, seg *vlogpb.Segment, ch
 		if active(chain).Loglet.Id != seg.Loglet.Id {
 			return nil
 		}
+		if time.Now().After(deadline) {
+			v.log.Warn("active loglet sealed without successor; finishing the reconfiguration", "loglet", seg.Loglet.Id)
+			_, err := v.reconfigure(ctx, seg.Loglet.Kind, seg.Loglet.Id)
+			return err
+		}
+		_, _, changed := v.cached()
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-changed:
 		case <-time.After(backoff):
 		}
-		_, _, changed = v.cached()
-		backoff = min(2*backoff, 20*time.Millisecond)
+		backoff = min(2*backoff, 10*time.Millisecond)
 	}
 }
 
@@ -330,6 +310,12 @@ func (v *VirtualLog) awaitSuccessor(ctx context.Context, seg *vlogpb.Segment, ch
 // segment's start. If another client reconfigured concurrently, the loser
 // adopts the winner's chain and returns its new segment's start.
 func (v *VirtualLog) Reconfigure(ctx context.Context, kind string) (uint64, error) {
+	return v.reconfigure(ctx, kind, 0)
+}
+
+// reconfigure is Reconfigure; if only is non-zero it moves on only from the
+// loglet with that id, and returns at once if the chain has moved past it.
+func (v *VirtualLog) reconfigure(ctx context.Context, kind string, only uint64) (uint64, error) {
 	v.reconfigMu.Lock()
 	defer v.reconfigMu.Unlock()
 	chain, version, err := v.refresh(ctx)
@@ -337,6 +323,9 @@ func (v *VirtualLog) Reconfigure(ctx context.Context, kind string) (uint64, erro
 		return 0, err
 	}
 	seg := active(chain)
+	if only != 0 && seg.Loglet.Id != only {
+		return seg.Start, nil
+	}
 	for {
 		l, err := v.provider.Open(ctx, seg.Loglet)
 		if err != nil {

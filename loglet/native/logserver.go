@@ -41,17 +41,12 @@ type LogServer struct {
 
 var _ Server = (*LogServer)(nil)
 
-// serverLoglet is the LogServer's in-memory state of one loglet. Durable
-// fields mirror the loglet's meta record; pending* fields are what the
-// writer goroutine has staged in the batch it is about to commit.
+// serverLoglet is the LogServer's in-memory state of one loglet; status
+// mirrors the loglet's durable meta record, plus the committed hint.
 type serverLoglet struct {
 	status Status
 	// changed is closed and replaced when status changes, to wake readers.
 	changed chan struct{}
-
-	// Staged by the writer goroutine for the current batch only.
-	pendingTail   loglet.Position
-	pendingSealed bool
 }
 
 type opKind int

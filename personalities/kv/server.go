@@ -22,8 +22,9 @@ type Config struct {
 	Limits resp.Limits
 	// MaxClients bounds concurrent connections; 0 means 10000.
 	MaxClients int
-	// ProposeTimeout bounds how long a write waits for the log; 0 means
-	// 30s. A write that times out is answered as uncertain.
+	// ProposeTimeout bounds how long a write waits for the log, and a read
+	// for its Sync; 0 means 30s. A write that times out is answered as
+	// uncertain.
 	ProposeTimeout time.Duration
 	// MaxPipeline bounds the replies one connection may have outstanding
 	// before the server writes them out; 0 means 1024.
@@ -260,7 +261,9 @@ func (c *conn) handle(args [][]byte) {
 	case kindRead:
 		if c.view == nil {
 			c.waitPending()
-			v, err := c.s.engine.Sync(c.s.ctx)
+			ctx, cancel := context.WithTimeout(c.s.ctx, c.s.cfg.ProposeTimeout)
+			v, err := c.s.engine.Sync(ctx)
+			cancel()
 			if err != nil {
 				c.push(platformError(err))
 				return
