@@ -76,6 +76,10 @@ type BaseEngine struct {
 	}
 
 	tails tailRounds
+
+	// batch is the apply loop's transaction, reset and reused per entry.
+	// Only the apply goroutine touches it.
+	batch *pebble.Batch
 }
 
 type proposalResult struct {
@@ -280,6 +284,11 @@ func (b *BaseEngine) SetTrimPrefix(pos Position) {
 // run is the apply loop.
 func (b *BaseEngine) run() {
 	defer close(b.done)
+	defer func() {
+		if b.batch != nil {
+			b.batch.Close()
+		}
+	}()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go func() {
@@ -327,8 +336,11 @@ func (b *BaseEngine) run() {
 func (b *BaseEngine) applyOne(raw []byte, pos Position) error {
 	e := &Entry{}
 	decodeErr := proto.Unmarshal(raw, e)
-	batch := b.db.NewIndexedBatch()
-	defer batch.Close()
+	if b.batch == nil {
+		b.batch = b.db.NewIndexedBatch()
+	}
+	batch := b.batch
+	batch.Reset()
 	var cursor [8]byte
 	binary.BigEndian.PutUint64(cursor[:], pos+1)
 	if err := batch.Set(keyApplied, cursor[:], nil); err != nil {
@@ -430,17 +442,18 @@ type tailRound struct {
 
 func (t *tailRounds) get(ctx context.Context) (Position, error) {
 	t.mu.Lock()
-	var r *tailRound
-	switch {
-	case t.running == nil:
-		r = &tailRound{done: make(chan struct{})}
+	if t.running == nil {
+		// No round under way: run one here, in the caller's goroutine.
+		r := &tailRound{done: make(chan struct{})}
 		t.running = r
-		go t.run(r)
-	case t.waiting == nil:
+		t.mu.Unlock()
+		t.finish(r)
+		return r.tail, r.err
+	}
+	r := t.waiting
+	if r == nil {
 		r = &tailRound{done: make(chan struct{})}
 		t.waiting = r
-	default:
-		r = t.waiting
 	}
 	t.mu.Unlock()
 	select {
@@ -451,16 +464,20 @@ func (t *tailRounds) get(ctx context.Context) (Position, error) {
 	}
 }
 
-func (t *tailRounds) run(r *tailRound) {
-	for r != nil {
-		// Rounds outlive any one caller's context; bound them instead.
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		r.tail, r.err = t.check(ctx)
-		cancel()
-		close(r.done)
-		t.mu.Lock()
-		r = t.waiting
-		t.running, t.waiting = r, nil
-		t.mu.Unlock()
+// finish runs round r, publishes its result, and starts the waiting round
+// (on its own goroutine: its callers are blocked, not running).
+func (t *tailRounds) finish(r *tailRound) {
+	// Rounds serve many callers; bound them instead of using one
+	// caller's context.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	r.tail, r.err = t.check(ctx)
+	cancel()
+	close(r.done)
+	t.mu.Lock()
+	next := t.waiting
+	t.running, t.waiting = next, nil
+	t.mu.Unlock()
+	if next != nil {
+		go t.finish(next)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/bloom"
 	"github.com/cockroachdb/pebble/v2/vfs"
 )
 
@@ -39,6 +40,11 @@ func Open(dir string, o Options) (*pebble.DB, error) {
 	}
 	if o.MemTableBytes != 0 {
 		po.MemTableSize = o.MemTableBytes
+	}
+	// Bloom filters on every level: point lookups of absent keys (a SET of
+	// a new key looks it up first) skip the tables that cannot hold them.
+	for i := range po.Levels {
+		po.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
 	}
 	db, err := pebble.Open(dir, po)
 	if err != nil {

@@ -47,6 +47,8 @@ type serverLoglet struct {
 	status Status
 	// changed is closed and replaced when status changes, to wake readers.
 	changed chan struct{}
+	// recent caches the latest stored entries for readers at the tail.
+	recent recentEntries
 }
 
 type opKind int
@@ -244,8 +246,14 @@ func (s *LogServer) Read(ctx context.Context, id LogletID, from loglet.Position,
 		l := s.logletLocked(id)
 		st := l.status
 		changed := l.changed
+		var cached [][]byte
+		if from >= st.Trim && from < st.Committed {
+			cached = l.recent.read(from, min(st.Committed, from+loglet.Position(max)))
+		}
 		s.mu.Unlock()
 		switch {
+		case cached != nil:
+			return cached, st, nil
 		case from < st.Trim:
 			return nil, st, loglet.ErrTrimmed
 		case from < st.Committed:
@@ -334,28 +342,35 @@ func (s *LogServer) failQueued() {
 	}
 }
 
+// staging is what one batch does to one loglet: its status after the
+// batch, and the entries the batch adds at firstAdded, firstAdded+1, ...
+type staging struct {
+	l          *serverLoglet
+	status     Status
+	firstAdded loglet.Position
+	added      [][]byte
+}
+
 // commit stages ops in one batch, commits it durably and replies.
 func (s *LogServer) commit(ops []*serverOp) {
 	b := s.db.NewBatch()
 	defer b.Close()
-	touched := map[LogletID]*serverLoglet{}
-	staged := map[LogletID]Status{}
+	staged := map[LogletID]*staging{}
 
 	s.mu.Lock()
 	for _, op := range ops {
-		l := s.logletLocked(op.id)
-		st, ok := staged[op.id]
-		if !ok {
-			st = l.status
+		st := staged[op.id]
+		if st == nil {
+			l := s.logletLocked(op.id)
+			st = &staging{l: l, status: l.status}
+			staged[op.id] = st
 		}
-		op.err = s.stage(b, &st, op)
-		staged[op.id] = st
-		touched[op.id] = l
+		op.err = s.stage(b, st, op)
 	}
 	s.mu.Unlock()
 
 	for id, st := range staged {
-		if err := b.Set(metaKey(id), encodeStatus(st), nil); err != nil {
+		if err := b.Set(metaKey(id), encodeStatus(st.status), nil); err != nil {
 			s.failAll(ops, err)
 			return
 		}
@@ -368,19 +383,20 @@ func (s *LogServer) commit(ops []*serverOp) {
 	s.fsyncs.Add(1)
 
 	s.mu.Lock()
-	for id, st := range staged {
-		l := touched[id]
+	for _, st := range staged {
+		l := st.l
 		// Commit hints may have advanced while we wrote; keep the larger.
-		st.Committed = max(st.Committed, l.status.Committed)
-		if st.Final {
-			st.Committed = st.FinalTail
+		st.status.Committed = max(st.status.Committed, l.status.Committed)
+		if st.status.Final {
+			st.status.Committed = st.status.FinalTail
 		}
-		l.status = st
+		l.status = st.status
+		l.recent.add(st.firstAdded, st.added)
+		l.recent.clip(l.status.Trim, l.status.LocalTail)
 		l.notify()
 	}
 	for _, op := range ops {
-		op.status = staged[op.id]
-		op.status.Committed = touched[op.id].status.Committed
+		op.status = staged[op.id].l.status
 	}
 	s.mu.Unlock()
 	for _, op := range ops {
@@ -395,9 +411,10 @@ func (s *LogServer) failAll(ops []*serverOp, err error) {
 	}
 }
 
-// stage applies op to the staged status st and adds its writes to b.
-// REQUIRES: s.mu held.
-func (s *LogServer) stage(b *pebble.Batch, st *Status, op *serverOp) error {
+// stage applies op to the staged state of its loglet and adds its writes
+// to b. REQUIRES: s.mu held.
+func (s *LogServer) stage(b *pebble.Batch, sg *staging, op *serverOp) error {
+	st := &sg.status
 	switch op.kind {
 	case opStore:
 		if st.Sealed {
@@ -416,6 +433,10 @@ func (s *LogServer) stage(b *pebble.Batch, st *Status, op *serverOp) error {
 			if err := b.Set(entryKey(op.id, p), e, nil); err != nil {
 				return err
 			}
+			if len(sg.added) == 0 {
+				sg.firstAdded = p
+			}
+			sg.added = append(sg.added, e)
 			st.LocalTail = p + 1
 		}
 	case opSeal:
@@ -440,6 +461,9 @@ func (s *LogServer) stage(b *pebble.Batch, st *Status, op *serverOp) error {
 				return err
 			}
 			st.LocalTail = op.pos
+			if n := int(max(op.pos, sg.firstAdded) - sg.firstAdded); n < len(sg.added) {
+				sg.added = sg.added[:n]
+			}
 		}
 		st.Final = true
 		st.FinalTail = op.pos
@@ -454,6 +478,90 @@ func (s *LogServer) stage(b *pebble.Batch, st *Status, op *serverOp) error {
 		}
 	}
 	return nil
+}
+
+// recentEntries keeps the most recently stored entries of a loglet in
+// memory, so that readers following the tail (the apply loop) are served
+// without a trip through Pebble. It holds a contiguous window
+// [first, first+len(entries)) ending at the local tail.
+type recentEntries struct {
+	first   loglet.Position
+	entries [][]byte
+	bytes   int
+}
+
+// Bounds of the recent-entries window per loglet.
+const (
+	recentMaxEntries = 4096
+	recentMaxBytes   = 8 << 20
+)
+
+// add appends entries stored at first, first+1, ...; a window that does
+// not continue at first starts over.
+func (r *recentEntries) add(first loglet.Position, entries [][]byte) {
+	if len(entries) == 0 {
+		return
+	}
+	if first != r.first+loglet.Position(len(r.entries)) {
+		r.reset(first)
+	}
+	for _, e := range entries {
+		r.entries = append(r.entries, e)
+		r.bytes += len(e)
+	}
+	drop := 0
+	for len(r.entries)-drop > recentMaxEntries || (r.bytes > recentMaxBytes && len(r.entries)-drop > 1) {
+		r.bytes -= len(r.entries[drop])
+		drop++
+	}
+	if drop > 0 {
+		// Reslicing from the front is amortized O(1): append copies only
+		// the live part when it next grows the array.
+		clear(r.entries[:drop])
+		r.entries = r.entries[drop:]
+		r.first += loglet.Position(drop)
+	}
+}
+
+// clip keeps only the window's part within [lo, hi).
+func (r *recentEntries) clip(lo, hi loglet.Position) {
+	end := r.first + loglet.Position(len(r.entries))
+	if hi < end {
+		for _, e := range r.entries[max(hi, r.first)-r.first:] {
+			r.bytes -= len(e)
+		}
+		r.entries = r.entries[:max(hi, r.first)-r.first]
+	}
+	if lo > r.first {
+		n := min(lo-r.first, loglet.Position(len(r.entries)))
+		for _, e := range r.entries[:n] {
+			r.bytes -= len(e)
+		}
+		r.entries = r.entries[n:]
+		r.first += n
+	}
+	if len(r.entries) == 0 {
+		r.reset(hi)
+	}
+}
+
+func (r *recentEntries) reset(first loglet.Position) {
+	r.first, r.entries, r.bytes = first, nil, 0
+}
+
+// read returns copies of the window's entries in [from, to), or nil if the
+// window does not start at or before from.
+func (r *recentEntries) read(from, to loglet.Position) [][]byte {
+	end := r.first + loglet.Position(len(r.entries))
+	if from < r.first || from >= end {
+		return nil
+	}
+	to = min(to, end)
+	out := make([][]byte, 0, to-from)
+	for _, e := range r.entries[from-r.first : to-r.first] {
+		out = append(out, append([]byte(nil), e...))
+	}
+	return out
 }
 
 // Key layout: 'e' id(8) pos(8) -> entry; 'm' id(8) -> encoded Status.

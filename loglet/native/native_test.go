@@ -186,3 +186,51 @@ func TestCrashKeepsAcknowledged(t *testing.T) {
 		t.Fatalf("append after recovery = %d, %v; want %d", p, err, tail)
 	}
 }
+
+// TestReadsBeyondMemoryWindow reads a log longer than the LogServer's
+// in-memory window of recent entries, before and after a crash (which
+// empties the window).
+func TestReadsBeyondMemoryWindow(t *testing.T) {
+	n := openNode(t, vfs.NewCrashableMem())
+	l := openLoglet(t, n.server, 3)
+	ctx := context.Background()
+	const total = 10000
+	for i := 0; i < total; i += 100 {
+		var batch [][]byte
+		for j := range 100 {
+			batch = append(batch, fmt.Appendf(nil, "%d", i+j))
+		}
+		if _, err := l.Append(ctx, loglet.AppendID{}, batch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check := func(l *native.Loglet) {
+		t.Helper()
+		for p := loglet.Position(0); p < total; {
+			es, err := l.ReadNext(ctx, p, 777)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range es {
+				if string(e) != fmt.Sprint(p) {
+					t.Fatalf("position %d holds %q", p, e)
+				}
+				p++
+			}
+		}
+	}
+	check(l)
+	l.Close()
+	n2 := n.crash(t)
+	defer n2.server.Close()
+	l2 := openLoglet(t, n2.server, 3)
+	defer l2.Close()
+	check(l2)
+	if _, err := l2.Append(ctx, loglet.AppendID{}, [][]byte{[]byte(fmt.Sprint(total))}); err != nil {
+		t.Fatal(err)
+	}
+	es, err := l2.ReadNext(ctx, total, 1)
+	if err != nil || string(es[0]) != fmt.Sprint(total) {
+		t.Fatalf("read after recovery = %q, %v", es, err)
+	}
+}

@@ -1,13 +1,14 @@
 package kv
 
 import (
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
 	"strconv"
 	"strings"
+
+	"hourglass/internal/uvarint"
 )
 
 // command is one entry of the command table.
@@ -156,26 +157,23 @@ func encodeCommand(db int, args [][]byte) []byte {
 var errBadBody = errors.New("kv: malformed command body")
 
 func decodeCommand(b []byte) (int, [][]byte, error) {
-	r := bytes.NewReader(b)
-	db, err := binary.ReadUvarint(r)
-	if err != nil || db > 255 {
+	db, n, ok := uvarint.Read(b)
+	if !ok || db > 255 {
 		return 0, nil, errBadBody
 	}
-	argc, err := binary.ReadUvarint(r)
-	if err != nil || argc == 0 || argc > uint64(len(b)) {
+	b = b[n:]
+	argc, n, ok := uvarint.Read(b)
+	if !ok || argc == 0 || argc > uint64(len(b)) {
 		return 0, nil, errBadBody
 	}
+	b = b[n:]
 	args := make([][]byte, argc)
 	for i := range args {
-		n, err := binary.ReadUvarint(r)
-		if err != nil || n > uint64(r.Len()) {
+		if args[i], b, ok = uvarint.ReadBytes(b); !ok {
 			return 0, nil, errBadBody
 		}
-		off := len(b) - r.Len()
-		args[i] = b[off : off+int(n)]
-		r.Seek(int64(n), 1)
 	}
-	if r.Len() != 0 {
+	if len(b) != 0 {
 		return 0, nil, errBadBody
 	}
 	return int(db), args, nil

@@ -282,18 +282,23 @@ func (c *conn) handle(args [][]byte) {
 		c.dropView()
 		s := &slot{done: make(chan struct{})}
 		c.pending = append(c.pending, s)
-		body := encodeCommand(c.db, args)
-		go func() {
+		propose := func() {
 			defer close(s.done)
 			ctx, cancel := context.WithTimeout(c.s.ctx, c.s.cfg.ProposeTimeout)
 			defer cancel()
-			r, err := c.s.engine.Propose(ctx, &platform.Entry{Body: body})
+			r, err := c.s.engine.Propose(ctx, &platform.Entry{Body: encodeCommand(c.db, args)})
 			if err != nil {
 				s.reply = platformError(err)
 				return
 			}
 			s.reply = r
-		}()
+		}
+		if len(c.pending) == 1 && c.rd.Buffered() == 0 {
+			// A lone write: nothing to overlap it with, so no goroutine.
+			propose()
+		} else {
+			go propose()
+		}
 	}
 }
 

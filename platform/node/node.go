@@ -24,6 +24,7 @@ import (
 	"github.com/cockroachdb/pebble/v2"
 	"google.golang.org/grpc"
 
+	"hourglass/engines/batching"
 	"hourglass/engines/timekeeper"
 	"hourglass/internal/pebbledb"
 	"hourglass/loglet"
@@ -106,7 +107,8 @@ func Start(ctx context.Context, cfg Config) (n *Node, err error) {
 	}); err != nil {
 		return nil, err
 	}
-	router := platform.NewRouter(timekeeper.New(n.base, nil))
+	// The stack, bottom up: base, batching, timekeeper, router.
+	router := platform.NewRouter(timekeeper.New(batching.New(n.base, batching.Config{}), nil))
 	n.kv = kv.New(kv.Config{
 		Limits: resp.Limits{
 			MaxBulkLen:      cfg.ProtoMaxBulkLen,
