@@ -5,7 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
+	"slices"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"hourglass/loglet"
 	"hourglass/loglet/dedup"
@@ -15,78 +19,74 @@ import (
 type Config struct {
 	// ID names the loglet on its LogServers.
 	ID LogletID
-	// Servers are the loglet's LogServers. Servers[0] is the co-located
-	// one, which readers try first. This version replicates to exactly one
-	// LogServer; quorum replication over several arrives with the network
-	// transport.
+	// Servers are the loglet's LogServers; an entry is committed once a
+	// majority holds it durably. Servers[0] is the one readers try first
+	// (the co-located one, where there is one).
 	Servers []Server
+	// Sequencer is the loglet's sequencer in another process. Nil means
+	// the sequencer runs in this handle.
+	Sequencer Appender
+	// Fresh says this process created the loglet (by reconfiguration)
+	// and nothing was appended to it yet, so a local sequencer starts at
+	// position 0 without asking the servers.
+	Fresh bool
 	// Logger receives the loglet's log lines; nil discards them.
 	Logger *slog.Logger
 	// MaxBatchBytes bounds the entry bytes the sequencer sends in one
 	// Store; 0 means 4 MiB.
 	MaxBatchBytes int
+	// CallTimeout bounds one call to one server; 0 means 5s.
+	CallTimeout time.Duration
 }
 
 func (c *Config) validate() error {
 	var errs []error
-	switch len(c.Servers) {
-	case 0:
+	if len(c.Servers) == 0 {
 		errs = append(errs, errors.New("native: no LogServers"))
-	case 1:
-	default:
-		errs = append(errs, fmt.Errorf("native: %d LogServers; this version replicates to exactly one", len(c.Servers)))
 	}
 	if c.MaxBatchBytes < 0 {
 		errs = append(errs, errors.New("native: MaxBatchBytes < 0"))
 	}
+	if c.CallTimeout < 0 {
+		errs = append(errs, errors.New("native: CallTimeout < 0"))
+	}
 	return errors.Join(errs...)
 }
 
-// Loglet is a native loglet handle: the sequencer that assigns positions
-// and forwards batches to the LogServers, plus the reader and sealer. At
-// most one Loglet per LogletID may exist in a deployment at a time (it owns
-// the sequencer); the VirtualLog guarantees this by never reopening a
-// loglet for appends once it has been replaced.
+// Loglet is a native loglet handle: the reader and sealer, plus the
+// sequencer when the loglet's sequencer runs in this process. At most one
+// handle with a sequencer may exist per LogletID in a deployment: the chain
+// names the process that runs it, and every other process forwards its
+// appends there.
 type Loglet struct {
-	id       LogletID
-	server   Server
-	log      *slog.Logger
-	maxBatch int
+	id          LogletID
+	servers     []Server
+	quorum      int
+	log         *slog.Logger
+	callTimeout time.Duration
 
-	kick chan struct{}
-	stop chan struct{}
-	done chan struct{}
+	// Exactly one of seq and remote is set, unless the sequencer could not
+	// be recovered (seqErr).
+	seq    *sequencer
+	remote Appender
+	seqErr error
 
-	mu struct {
-		sync.Mutex
-		next      loglet.Position // next position the sequencer assigns
-		sent      loglet.Position // first position not yet sent
-		committed loglet.Position
-		queue     []*appendReq // assigned and not yet completed, by position
-		ids       *dedup.Window
-		inflight  map[loglet.AppendID]*appendReq
-		sealed    bool
-		broken    error // set when the server failed in a way that leaves writes unknown
-		closed    bool
-	}
+	// known is the highest committed tail this handle has learnt.
+	known atomic.Uint64
+	// preferred is the index of the server readers try first.
+	preferred atomic.Int32
 }
 
-var _ loglet.Loglet = (*Loglet)(nil)
+var (
+	_ loglet.Loglet = (*Loglet)(nil)
+)
 
-type appendReq struct {
-	id      loglet.AppendID
-	pos     loglet.Position
-	entries [][]byte
-	bytes   int
-	done    chan struct{}
-	err     error
-}
-
-func (r *appendReq) end() loglet.Position { return r.pos + loglet.Position(len(r.entries)) }
-
-// Open opens the loglet described by cfg, recovering the sequencer's state
-// from the LogServer: every entry the server holds is committed (it is the
-// only replica), and a sealed loglet stays sealed.
+// Open opens the loglet described by cfg. With a local sequencer, a fresh
+// loglet starts empty; a loglet that already holds entries can resume its
+// sequencer only when it has a single LogServer (everything that server
+// holds is committed). A replicated loglet whose sequencer restarted stays
+// readable and sealable but refuses appends with loglet.ErrUnavailable: it
+// must be replaced by reconfiguration.
 func Open(ctx context.Context, cfg Config) (*Loglet, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
@@ -97,36 +97,115 @@ func Open(ctx context.Context, cfg Config) (*Loglet, error) {
 	if cfg.MaxBatchBytes == 0 {
 		cfg.MaxBatchBytes = 4 << 20
 	}
+	if cfg.CallTimeout == 0 {
+		cfg.CallTimeout = 5 * time.Second
+	}
 	l := &Loglet{
-		id:       cfg.ID,
-		server:   cfg.Servers[0],
-		log:      cfg.Logger.With("loglet", uint64(cfg.ID)),
-		maxBatch: cfg.MaxBatchBytes,
-		kick:     make(chan struct{}, 1),
-		stop:     make(chan struct{}),
-		done:     make(chan struct{}),
+		id:          cfg.ID,
+		servers:     cfg.Servers,
+		quorum:      len(cfg.Servers)/2 + 1,
+		log:         cfg.Logger.With("loglet", uint64(cfg.ID)),
+		callTimeout: cfg.CallTimeout,
+		remote:      cfg.Sequencer,
 	}
-	st, err := l.server.GetStatus(ctx, l.id)
-	if err != nil {
-		return nil, err
-	}
-	if st.Sealed && !st.Final {
-		if st, err = l.server.SetFinal(ctx, l.id, st.LocalTail); err != nil {
+	switch {
+	case l.remote != nil:
+	case cfg.Fresh:
+		l.seq = newSequencer(l, 0, false, cfg.MaxBatchBytes)
+	case len(l.servers) == 1:
+		// The only server holds everything ever committed, and nothing
+		// else: the sequencer resumes at its tail.
+		st, err := l.call(ctx, l.servers[0], func(ctx context.Context, s Server) (Status, error) { return s.GetStatus(ctx, l.id) })
+		if err != nil {
 			return nil, err
 		}
+		start := st.LocalTail
+		if st.Final {
+			start = st.FinalTail
+		}
+		if _, err := l.servers[0].Commit(ctx, l.id, start); err != nil {
+			return nil, err
+		}
+		l.known.Store(start)
+		l.seq = newSequencer(l, start, st.Sealed, cfg.MaxBatchBytes)
+	default:
+		// A replicated loglet's sequencer state cannot be rebuilt safely
+		// (a minority may hold entries nobody else knows of): the loglet
+		// takes no more appends and must be replaced.
+		l.seqErr = fmt.Errorf("%w: loglet %d's sequencer restarted; it must be replaced", loglet.ErrUnavailable, l.id)
+		sts, err := l.quorumCall(ctx, func(ctx context.Context, s Server) (Status, error) { return s.GetStatus(ctx, l.id) })
+		if err != nil {
+			return nil, err
+		}
+		for _, st := range sts {
+			if st.Sealed {
+				l.seqErr = loglet.ErrSealed
+			}
+		}
 	}
-	tail := st.LocalTail
-	if st.Final {
-		tail = st.FinalTail
-	} else if err := l.server.Commit(ctx, l.id, tail); err != nil {
+	return l, nil
+}
+
+// call runs f against one server under the per-call timeout.
+func (l *Loglet) call(ctx context.Context, s Server, f func(context.Context, Server) (Status, error)) (Status, error) {
+	ctx, cancel := context.WithTimeout(ctx, l.callTimeout)
+	defer cancel()
+	return f(ctx, s)
+}
+
+// quorumCall runs f against every server in parallel and returns as soon
+// as a majority succeeded (the statuses of those that did, in no
+// particular order). Calls to the others go on in the background, each
+// bounded by the call timeout, so that stragglers still get the word.
+func (l *Loglet) quorumCall(ctx context.Context, f func(context.Context, Server) (Status, error)) ([]Status, error) {
+	type reply struct {
+		st  Status
+		err error
+	}
+	replies := make(chan reply, len(l.servers))
+	callCtx := context.WithoutCancel(ctx)
+	for _, s := range l.servers {
+		go func() {
+			st, err := l.call(callCtx, s, f)
+			replies <- reply{st, err}
+		}()
+	}
+	var ok []Status
+	var errs []error
+	for range l.servers {
+		var r reply
+		select {
+		case r = <-replies:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		if r.err == nil {
+			ok = append(ok, r.st)
+			l.learn(r.st.Committed)
+			if len(ok) >= l.quorum {
+				return ok, nil
+			}
+			continue
+		}
+		errs = append(errs, r.err)
+		if len(errs) > len(l.servers)-l.quorum {
+			break
+		}
+	}
+	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	l.mu.next, l.mu.sent, l.mu.committed = tail, tail, tail
-	l.mu.sealed = st.Sealed
-	l.mu.ids = dedup.New(0)
-	l.mu.inflight = make(map[loglet.AppendID]*appendReq)
-	go l.sendLoop()
-	return l, nil
+	return nil, fmt.Errorf("%w: no majority of LogServers answered: %w", loglet.ErrUnavailable, errors.Join(errs...))
+}
+
+// learn raises the handle's known committed tail.
+func (l *Loglet) learn(committed loglet.Position) {
+	for {
+		cur := l.known.Load()
+		if committed <= cur || l.known.CompareAndSwap(cur, committed) {
+			return
+		}
+	}
 }
 
 // Append implements loglet.Writer. A context that ends while the append is
@@ -138,42 +217,363 @@ func (l *Loglet) Append(ctx context.Context, id loglet.AppendID, entries [][]byt
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
-	l.mu.Lock()
-	if l.mu.closed {
-		l.mu.Unlock()
+	switch {
+	case l.seq != nil:
+		return l.seq.append(ctx, id, entries)
+	case l.remote != nil:
+		return l.remote.Append(ctx, l.id, id, entries)
+	}
+	return 0, l.seqErr
+}
+
+// CheckTail implements loglet.Reader. It asks a majority of servers; if any
+// is sealed it finishes the seal (so a sealer that stopped half-way is
+// completed) and returns the sealed tail.
+func (l *Loglet) CheckTail(ctx context.Context) (loglet.Position, bool, error) {
+	sts, err := l.quorumCall(ctx, func(ctx context.Context, s Server) (Status, error) { return s.GetStatus(ctx, l.id) })
+	if err != nil {
+		return 0, false, err
+	}
+	var tail loglet.Position
+	for _, st := range sts {
+		if st.Sealed {
+			t, err := l.Seal(ctx)
+			return t, true, err
+		}
+		tail = max(tail, st.LocalTail)
+	}
+	if l.seq != nil {
+		// The sequencer knows exactly what it acknowledged.
+		return l.seq.committedTail(), false, nil
+	}
+	// Every acknowledged entry is on a majority, so on at least one of
+	// these servers.
+	return tail, false, nil
+}
+
+// ReadNext implements loglet.Reader.
+func (l *Loglet) ReadNext(ctx context.Context, from loglet.Position, max int) ([][]byte, error) {
+	return l.ReadNextCommitted(ctx, from, max, 0)
+}
+
+// ReadNextCommitted is ReadNext for a caller that knows positions below
+// committed are committed (the VirtualLog, for a sealed segment whose end
+// the chain fixed). It implements loglet.HintedReader.
+func (l *Loglet) ReadNextCommitted(ctx context.Context, from loglet.Position, max int, committed loglet.Position) ([][]byte, error) {
+	l.learn(committed)
+	backoff := time.Millisecond
+	for {
+		n := len(l.servers)
+		first := int(l.preferred.Load()) % n
+		// Wait on the preferred server, bounded, so that a partitioned
+		// preferred server cannot hold the reader forever.
+		entries, _, err := l.readFrom(ctx, first, from, max, true)
+		switch {
+		case err == nil && len(entries) > 0:
+			return entries, nil
+		case errors.Is(err, loglet.ErrTrimmed), errors.Is(err, loglet.ErrSealed), errors.Is(err, loglet.ErrClosed):
+			return nil, err
+		case ctx.Err() != nil:
+			return nil, ctx.Err()
+		}
+		if err != nil && !errors.Is(err, ErrNotHeld) && !errors.Is(err, context.DeadlineExceeded) {
+			l.log.Debug("read failed; trying other servers", "server", first, "err", err)
+		}
+		// Ask the others without waiting; move the preference to one that
+		// answers with data.
+		for k := 1; k < n; k++ {
+			i := (first + k) % n
+			entries, _, err := l.readFrom(ctx, i, from, max, false)
+			if err == nil && len(entries) > 0 {
+				l.preferred.Store(int32(i))
+				return entries, nil
+			}
+			if errors.Is(err, loglet.ErrTrimmed) || errors.Is(err, loglet.ErrSealed) {
+				return nil, err
+			}
+		}
+		if n == 1 && err != nil && !errors.Is(err, context.DeadlineExceeded) {
+			return nil, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 50*time.Millisecond)
+	}
+}
+
+// readPoll bounds one waiting read, after which the reader looks at the
+// other servers: a preferred server cut off from the sequencer must not
+// hold a reader up for long.
+const readPoll = 500 * time.Millisecond
+
+// readFrom reads from server i, waiting (up to readPoll) if asked.
+func (l *Loglet) readFrom(ctx context.Context, i int, from loglet.Position, max int, wait bool) ([][]byte, Status, error) {
+	limit := l.callTimeout
+	if wait && len(l.servers) > 1 {
+		limit = min(limit, readPoll)
+	}
+	cctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+	entries, st, err := l.servers[i].Read(cctx, l.id, from, max, ReadOptions{Committed: l.known.Load(), Wait: wait})
+	if err == nil || errors.Is(err, ErrNotHeld) {
+		l.learn(st.Committed)
+	}
+	if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+		err = context.DeadlineExceeded
+	}
+	return entries, st, err
+}
+
+// Seal implements loglet.Loglet. It seals a majority of servers, takes the
+// highest tail among them (every acknowledged entry lies below it), copies
+// the entries below that tail to every answering server that lacks them so
+// a majority holds them, and records the tail as final. A final tail found
+// on any answering server is adopted instead. Concurrent sealers may fix
+// different tails on different servers, but only by entries no append ever
+// had acknowledged; the VirtualLog's conditional chain write picks one.
+func (l *Loglet) Seal(ctx context.Context) (loglet.Position, error) {
+	if l.seq != nil {
+		l.seq.markSealed()
+	}
+	sts, err := l.quorumCall(ctx, func(ctx context.Context, s Server) (Status, error) { return s.Seal(ctx, l.id) })
+	if err != nil {
+		return 0, err
+	}
+	var tail loglet.Position
+	for _, st := range sts {
+		if st.Final {
+			return l.finish(ctx, st.FinalTail)
+		}
+		tail = max(tail, st.LocalTail)
+	}
+	if err := l.repair(ctx, tail); err != nil {
+		return 0, err
+	}
+	return l.finish(ctx, tail)
+}
+
+// finish records tail as final on a majority and tells the servers it is
+// committed.
+func (l *Loglet) finish(ctx context.Context, tail loglet.Position) (loglet.Position, error) {
+	sts, err := l.quorumCall(ctx, func(ctx context.Context, s Server) (Status, error) {
+		// Seal first: a server that missed the seal round is sealed now.
+		if _, err := s.Seal(ctx, l.id); err != nil {
+			return Status{}, err
+		}
+		st, err := s.SetFinal(ctx, l.id, tail)
+		if errors.Is(err, ErrGap) {
+			// A server that lacks the tail (it did not answer the seal
+			// round) is caught up first.
+			if err = l.repairServer(ctx, s, tail); err == nil {
+				st, err = s.SetFinal(ctx, l.id, tail)
+			}
+		}
+		return st, err
+	})
+	if err != nil {
+		return 0, err
+	}
+	// Another sealer may have finished first: report the tail the
+	// servers hold.
+	for _, st := range sts {
+		if st.Final && st.FinalTail != tail {
+			tail = st.FinalTail
+			break
+		}
+	}
+	l.learn(tail)
+	return tail, nil
+}
+
+// repair makes sure a majority of servers hold every position below tail.
+func (l *Loglet) repair(ctx context.Context, tail loglet.Position) error {
+	_, err := l.quorumCall(ctx, func(ctx context.Context, s Server) (Status, error) {
+		if err := l.repairServer(ctx, s, tail); err != nil {
+			return Status{}, err
+		}
+		return s.GetStatus(ctx, l.id)
+	})
+	return err
+}
+
+// repairServer copies to s what it lacks below tail, from the other
+// servers.
+func (l *Loglet) repairServer(ctx context.Context, s Server, tail loglet.Position) error {
+	for {
+		st, err := s.GetStatus(ctx, l.id)
+		if err != nil {
+			return err
+		}
+		from := max(st.LocalTail, st.Trim)
+		if from >= tail {
+			return nil
+		}
+		entries, err := l.fetch(ctx, s, from, tail)
+		if err != nil {
+			return err
+		}
+		if _, err := s.Store(ctx, l.id, from, entries, StoreOptions{Committed: l.known.Load(), Repair: true}); err != nil {
+			return err
+		}
+	}
+}
+
+// fetch reads entries from from (below tail) from any server but skip.
+func (l *Loglet) fetch(ctx context.Context, skip Server, from, tail loglet.Position) ([][]byte, error) {
+	var errs []error
+	for _, s := range l.servers {
+		if s == skip {
+			continue
+		}
+		entries, _, err := s.Read(ctx, l.id, from, int(min(tail-from, 1024)), ReadOptions{Committed: tail})
+		if err == nil && len(entries) > 0 {
+			return entries, nil
+		}
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return nil, fmt.Errorf("%w: no server holds position %d: %w", loglet.ErrUnavailable, from, errors.Join(errs...))
+}
+
+// PrefixTrim implements loglet.Loglet.
+func (l *Loglet) PrefixTrim(ctx context.Context, pos loglet.Position) error {
+	_, err := l.quorumCall(ctx, func(ctx context.Context, s Server) (Status, error) {
+		return Status{}, s.Trim(ctx, l.id, pos)
+	})
+	return err
+}
+
+// Close implements loglet.Loglet. Appends still queued fail with
+// loglet.ErrOutcomeUnknown. Close does not close the LogServers.
+func (l *Loglet) Close() error {
+	if l.seq != nil {
+		l.seq.close()
+	}
+	return nil
+}
+
+// sequencer assigns positions and replicates batches to every server, one
+// sender goroutine per server.
+type sequencer struct {
+	l        *Loglet
+	maxBatch int
+	kicks    []chan struct{}
+	stop     chan struct{}
+	wg       sync.WaitGroup
+
+	mu struct {
+		sync.Mutex
+		next      loglet.Position // next position to assign
+		committed loglet.Position
+		// queue holds the assigned, not yet committed appends, by position.
+		queue []*appendReq
+		// sent[i] is the first position not yet sent to server i;
+		// acked[i] the server's local tail as last reported.
+		sent, acked []loglet.Position
+		// notified[i] is the committed tail server i was last told.
+		notified []loglet.Position
+		ids      *dedup.Window
+		inflight map[loglet.AppendID]*appendReq
+		sealed   bool
+		closed   bool
+	}
+}
+
+type appendReq struct {
+	id      loglet.AppendID
+	pos     loglet.Position
+	entries [][]byte
+	bytes   int
+	done    chan struct{}
+	err     error
+	// pending counts the stores including it that have not answered.
+	pending int
+	// maybeStored: a server may hold it (a store including it succeeded or
+	// its outcome is unknown); failing it then is an unknown outcome.
+	maybeStored bool
+}
+
+func (r *appendReq) end() loglet.Position { return r.pos + loglet.Position(len(r.entries)) }
+
+func newSequencer(l *Loglet, start loglet.Position, sealed bool, maxBatch int) *sequencer {
+	n := len(l.servers)
+	q := &sequencer{l: l, maxBatch: maxBatch, stop: make(chan struct{})}
+	q.mu.next, q.mu.committed = start, start
+	q.mu.sent = make([]loglet.Position, n)
+	q.mu.acked = make([]loglet.Position, n)
+	q.mu.notified = make([]loglet.Position, n)
+	for i := range n {
+		q.mu.sent[i], q.mu.acked[i], q.mu.notified[i] = start, start, start
+	}
+	q.mu.sealed = sealed
+	q.mu.ids = dedup.New(0)
+	q.mu.inflight = make(map[loglet.AppendID]*appendReq)
+	for range n {
+		q.kicks = append(q.kicks, make(chan struct{}, 1))
+	}
+	for i := range n {
+		q.wg.Add(1)
+		go q.sendLoop(i)
+	}
+	return q
+}
+
+func (q *sequencer) committedTail() loglet.Position {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.mu.committed
+}
+
+func (q *sequencer) markSealed() {
+	q.mu.Lock()
+	q.mu.sealed = true
+	q.failLocked()
+	q.mu.Unlock()
+}
+
+func (q *sequencer) kickAll() {
+	for _, k := range q.kicks {
+		select {
+		case k <- struct{}{}:
+		default:
+		}
+	}
+}
+
+func (q *sequencer) append(ctx context.Context, id loglet.AppendID, entries [][]byte) (loglet.Position, error) {
+	q.mu.Lock()
+	if q.mu.closed {
+		q.mu.Unlock()
 		return 0, loglet.ErrClosed
 	}
-	if p, ok := l.mu.ids.Lookup(id); ok {
-		l.mu.Unlock()
+	if p, ok := q.mu.ids.Lookup(id); ok {
+		q.mu.Unlock()
 		return p, nil
 	}
-	r := l.mu.inflight[id]
+	r := q.mu.inflight[id]
 	if r == nil {
-		switch {
-		case l.mu.sealed:
-			l.mu.Unlock()
+		if q.mu.sealed {
+			q.mu.Unlock()
 			return 0, loglet.ErrSealed
-		case l.mu.broken != nil:
-			l.mu.Unlock()
-			return 0, fmt.Errorf("%w: %v", loglet.ErrUnavailable, l.mu.broken)
 		}
-		r = &appendReq{id: id, pos: l.mu.next, done: make(chan struct{})}
+		r = &appendReq{id: id, pos: q.mu.next, done: make(chan struct{})}
 		r.entries = make([][]byte, len(entries))
 		for i, e := range entries {
 			r.entries[i] = append([]byte(nil), e...)
 			r.bytes += len(e)
 		}
-		l.mu.next += loglet.Position(len(entries))
-		l.mu.queue = append(l.mu.queue, r)
+		q.mu.next += loglet.Position(len(entries))
+		q.mu.queue = append(q.mu.queue, r)
 		if !id.IsZero() {
-			l.mu.inflight[id] = r
+			q.mu.inflight[id] = r
 		}
-		select {
-		case l.kick <- struct{}{}:
-		default:
-		}
+		q.kickAll()
 	}
-	l.mu.Unlock()
+	q.mu.Unlock()
 	select {
 	case <-r.done:
 		return r.pos, r.err
@@ -182,175 +582,221 @@ func (l *Loglet) Append(ctx context.Context, id loglet.AppendID, entries [][]byt
 	}
 }
 
-// sendLoop forwards queued entries to the LogServer, one batch per round
-// trip: whatever queued while the previous batch was being made durable
-// goes in the next one.
-func (l *Loglet) sendLoop() {
-	defer close(l.done)
+// sendLoop replicates to server i: whatever queued while the previous
+// batch was being made durable goes in the next Store; when there is
+// nothing to send it tells the server the latest committed tail.
+func (q *sequencer) sendLoop(i int) {
+	defer q.wg.Done()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go func() {
-		select {
-		case <-l.stop:
-			cancel()
-		case <-ctx.Done():
-		}
+		<-q.stop
+		cancel()
 	}()
+	backoff := time.Millisecond
 	for {
-		select {
-		case <-l.kick:
-		case <-l.stop:
+		progressed, err := q.sendOne(ctx, i)
+		if ctx.Err() != nil {
 			return
 		}
-		for l.sendOne(ctx) {
-		}
-	}
-}
-
-// sendOne sends one batch and processes the reply. It reports whether
-// anything was sent.
-func (l *Loglet) sendOne(ctx context.Context) bool {
-	l.mu.Lock()
-	first := l.mu.sent
-	var entries [][]byte
-	size := 0
-	for _, r := range l.mu.queue {
-		if r.end() <= first {
+		if err != nil {
+			// The server is unreachable or failing: retry after a
+			// backoff; the majority carries on without it.
+			select {
+			case <-time.After(backoff + time.Duration(rand.Int64N(int64(backoff)))):
+			case <-q.stop:
+				return
+			}
+			backoff = min(2*backoff, time.Second)
 			continue
 		}
-		if len(entries) > 0 && size+r.bytes > l.maxBatch {
-			break
+		backoff = time.Millisecond
+		if progressed {
+			continue
 		}
-		entries = append(entries, r.entries[first+loglet.Position(len(entries))-r.pos:]...)
-		size += r.bytes
-	}
-	l.mu.Unlock()
-	if len(entries) == 0 {
-		return false
-	}
-
-	st, err := l.server.Store(ctx, l.id, first, entries)
-
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	switch {
-	case err == nil:
-		l.mu.sent = st.LocalTail
-		// The only replica holds it durably: it is committed.
-		l.mu.committed = max(l.mu.committed, min(st.LocalTail, l.mu.next))
-		l.completeLocked()
-		committed := l.mu.committed
-		l.mu.Unlock()
-		if err := l.server.Commit(ctx, l.id, committed); err != nil && !errors.Is(err, context.Canceled) {
-			l.log.Warn("commit notice failed", "err", err)
+		select {
+		case <-q.kicks[i]:
+		case <-q.stop:
+			return
 		}
-		l.mu.Lock()
-	case errors.Is(err, loglet.ErrSealed):
-		// The server stored nothing of this batch, and being sealed it
-		// will store nothing later: every queued append failed.
-		l.mu.sealed = true
-		l.failLocked(loglet.ErrSealed)
-	case errors.Is(err, ErrGap):
-		l.mu.sent = st.LocalTail
-	default:
-		l.log.Error("store failed", "err", err)
-		l.mu.broken = err
-		l.failLocked(fmt.Errorf("%w: %v", loglet.ErrOutcomeUnknown, err))
 	}
-	return true
 }
 
-// completeLocked acknowledges every queued append below the committed tail.
-// REQUIRES: l.mu held.
-func (l *Loglet) completeLocked() {
+// sendOne sends server i one batch, or a commit notice if there is nothing
+// to send. It reports whether it did anything.
+func (q *sequencer) sendOne(ctx context.Context, i int) (bool, error) {
+	l := q.l
+	s := l.servers[i]
+	q.mu.Lock()
+	if q.mu.closed {
+		q.mu.Unlock()
+		return false, nil
+	}
+	from := q.mu.sent[i]
+	committed := q.mu.committed
+	var batch []*appendReq
+	var entries [][]byte
+	// A server lags when it misses committed entries that already left
+	// the queue.
+	lagging := from < committed && (len(q.mu.queue) == 0 || from < q.mu.queue[0].pos)
+	if !lagging && !q.mu.sealed {
+		size := 0
+		for _, r := range q.mu.queue {
+			if r.end() <= from {
+				continue
+			}
+			if len(entries) > 0 && size+r.bytes > q.maxBatch {
+				break
+			}
+			entries = append(entries, r.entries[from+loglet.Position(len(entries))-r.pos:]...)
+			size += r.bytes
+			batch = append(batch, r)
+			r.pending++
+		}
+	}
+	notify := len(entries) == 0 && !lagging && q.mu.notified[i] < committed
+	q.mu.Unlock()
+
+	if lagging {
+		// The server missed entries that are committed and gone from the
+		// queue: copy them from the others.
+		var err error
+		if entries, err = l.fetch(ctx, s, from, committed); err != nil {
+			return false, err
+		}
+	}
+	if len(entries) == 0 {
+		if !notify {
+			return false, nil
+		}
+		st, err := l.call(ctx, s, func(ctx context.Context, s Server) (Status, error) { return s.Commit(ctx, l.id, committed) })
+		if err != nil {
+			return false, err
+		}
+		q.mu.Lock()
+		q.mu.notified[i] = max(q.mu.notified[i], committed)
+		q.noteSealedLocked(st)
+		q.mu.Unlock()
+		return true, nil
+	}
+
+	st, err := l.call(ctx, s, func(ctx context.Context, s Server) (Status, error) {
+		return s.Store(ctx, l.id, from, entries, StoreOptions{Committed: committed})
+	})
+
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	definite := errors.Is(err, loglet.ErrSealed) || errors.Is(err, ErrGap)
+	for _, r := range batch {
+		r.pending--
+		// Stored, or perhaps stored: only a definite refusal says no.
+		r.maybeStored = r.maybeStored || !definite
+	}
+	defer func() {
+		if q.mu.sealed {
+			q.failLocked()
+		}
+	}()
+	switch {
+	case err == nil:
+		q.mu.sent[i] = max(q.mu.sent[i], st.LocalTail)
+		q.mu.acked[i] = max(q.mu.acked[i], st.LocalTail)
+		q.mu.notified[i] = max(q.mu.notified[i], committed)
+		q.advanceLocked()
+		return true, nil
+	case errors.Is(err, loglet.ErrSealed):
+		q.mu.sealed = true
+		return true, nil
+	case errors.Is(err, ErrGap):
+		q.mu.sent[i] = st.LocalTail
+		return true, nil
+	default:
+		if ctx.Err() == nil {
+			l.log.Warn("store failed; will retry", "server", i, "err", err)
+		}
+		return false, err
+	}
+}
+
+func (q *sequencer) noteSealedLocked(st Status) {
+	if st.Sealed && !q.mu.sealed {
+		q.mu.sealed = true
+		q.failLocked()
+	}
+}
+
+// advanceLocked recomputes the committed tail (the highest position a
+// majority holds) and acknowledges the appends below it.
+// REQUIRES: q.mu held.
+func (q *sequencer) advanceLocked() {
+	acked := slices.Clone(q.mu.acked)
+	slices.Sort(acked)
+	c := min(acked[len(acked)-q.l.quorum], q.mu.next)
+	if c <= q.mu.committed {
+		return
+	}
+	q.mu.committed = c
+	q.l.learn(c)
 	n := 0
-	for _, r := range l.mu.queue {
-		if r.end() > l.mu.committed {
+	for _, r := range q.mu.queue {
+		if r.end() > c {
 			break
 		}
-		l.mu.ids.Remember(r.id, r.pos)
+		q.mu.ids.Remember(r.id, r.pos)
 		if !r.id.IsZero() {
-			delete(l.mu.inflight, r.id)
+			delete(q.mu.inflight, r.id)
 		}
 		close(r.done)
 		n++
 	}
-	clear(l.mu.queue[:n])
-	l.mu.queue = l.mu.queue[n:]
+	clear(q.mu.queue[:n])
+	q.mu.queue = q.mu.queue[n:]
+	if n > 0 {
+		// The new committed tail is news for every server.
+		q.kickAll()
+	}
 }
 
-// failLocked fails every queued append with err and rewinds the sequencer
-// to the committed tail. REQUIRES: l.mu held.
-func (l *Loglet) failLocked(err error) {
-	for _, r := range l.mu.queue {
-		r.err = err
+// failLocked fails, once the loglet is sealed, every queued append with no
+// store under way: with loglet.ErrSealed if no server can hold it, with
+// loglet.ErrOutcomeUnknown otherwise (a sealer's repair may still make it
+// part of the log). Appends with stores under way are decided when those
+// answer. REQUIRES: q.mu held.
+func (q *sequencer) failLocked() {
+	keep := q.mu.queue[:0]
+	for _, r := range q.mu.queue {
+		if r.pending > 0 {
+			keep = append(keep, r)
+			continue
+		}
+		r.err = loglet.ErrSealed
+		if r.maybeStored {
+			r.err = fmt.Errorf("%w: the loglet was sealed while the append was replicated", loglet.ErrOutcomeUnknown)
+		}
 		if !r.id.IsZero() {
-			delete(l.mu.inflight, r.id)
+			delete(q.mu.inflight, r.id)
 		}
 		close(r.done)
 	}
-	l.mu.queue = nil
-	l.mu.next = l.mu.committed
-	l.mu.sent = l.mu.committed
+	clear(q.mu.queue[len(keep):])
+	q.mu.queue = keep
 }
 
-// CheckTail implements loglet.Reader. If the server is sealed but its tail
-// is not yet final (a sealer stopped half-way), CheckTail finishes the seal.
-func (l *Loglet) CheckTail(ctx context.Context) (loglet.Position, bool, error) {
-	st, err := l.server.GetStatus(ctx, l.id)
-	if err != nil {
-		return 0, false, err
+func (q *sequencer) close() {
+	q.mu.Lock()
+	if q.mu.closed {
+		q.mu.Unlock()
+		return
 	}
-	if !st.Sealed {
-		return st.LocalTail, false, nil
+	q.mu.closed = true
+	q.mu.Unlock()
+	close(q.stop)
+	q.wg.Wait()
+	q.mu.Lock()
+	for _, r := range q.mu.queue {
+		r.err = fmt.Errorf("%w: %w", loglet.ErrOutcomeUnknown, loglet.ErrClosed)
+		close(r.done)
 	}
-	tail, err := l.Seal(ctx)
-	return tail, true, err
-}
-
-// ReadNext implements loglet.Reader.
-func (l *Loglet) ReadNext(ctx context.Context, from loglet.Position, max int) ([][]byte, error) {
-	entries, _, err := l.server.Read(ctx, l.id, from, max)
-	return entries, err
-}
-
-// Seal implements loglet.Loglet: seal the server, then fix the final tail
-// at what it holds.
-func (l *Loglet) Seal(ctx context.Context) (loglet.Position, error) {
-	st, err := l.server.Seal(ctx, l.id)
-	if err != nil {
-		return 0, err
-	}
-	if !st.Final {
-		if st, err = l.server.SetFinal(ctx, l.id, st.LocalTail); err != nil {
-			return 0, err
-		}
-	}
-	l.mu.Lock()
-	l.mu.sealed = true
-	l.mu.Unlock()
-	return st.FinalTail, nil
-}
-
-// PrefixTrim implements loglet.Loglet.
-func (l *Loglet) PrefixTrim(ctx context.Context, pos loglet.Position) error {
-	return l.server.Trim(ctx, l.id, pos)
-}
-
-// Close implements loglet.Loglet. Appends still queued fail with
-// loglet.ErrOutcomeUnknown. Close does not close the LogServer.
-func (l *Loglet) Close() error {
-	l.mu.Lock()
-	if l.mu.closed {
-		l.mu.Unlock()
-		return nil
-	}
-	l.mu.closed = true
-	l.mu.Unlock()
-	close(l.stop)
-	<-l.done
-	l.mu.Lock()
-	l.failLocked(fmt.Errorf("%w: %w", loglet.ErrOutcomeUnknown, loglet.ErrClosed))
-	l.mu.Unlock()
-	return nil
+	q.mu.queue = nil
+	q.mu.Unlock()
 }

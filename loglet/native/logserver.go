@@ -65,6 +65,7 @@ type serverOp struct {
 	id      LogletID
 	first   loglet.Position // opStore
 	entries [][]byte        // opStore
+	store   StoreOptions    // opStore
 	pos     loglet.Position // opFinal (tail), opTrim (trim point)
 
 	status Status // reply
@@ -185,8 +186,9 @@ func (s *LogServer) submit(ctx context.Context, op *serverOp) (Status, error) {
 }
 
 // Store implements Server.
-func (s *LogServer) Store(ctx context.Context, id LogletID, first loglet.Position, entries [][]byte) (Status, error) {
-	return s.submit(ctx, &serverOp{kind: opStore, id: id, first: first, entries: entries})
+func (s *LogServer) Store(ctx context.Context, id LogletID, first loglet.Position, entries [][]byte, o StoreOptions) (Status, error) {
+	s.learn(id, o.Committed)
+	return s.submit(ctx, &serverOp{kind: opStore, id: id, first: first, entries: entries, store: o})
 }
 
 // Seal implements Server.
@@ -207,14 +209,21 @@ func (s *LogServer) Trim(ctx context.Context, id LogletID, pos loglet.Position) 
 
 // Commit implements Server. The committed tail is a hint kept in memory and
 // persisted with the next batch; it only ever moves forward.
-func (s *LogServer) Commit(ctx context.Context, id LogletID, committed loglet.Position) error {
+func (s *LogServer) Commit(ctx context.Context, id LogletID, committed loglet.Position) (Status, error) {
+	if err := s.learn(id, committed); err != nil {
+		return Status{}, err
+	}
+	return s.GetStatus(ctx, id)
+}
+
+// learn raises the server's known committed tail of id to committed.
+func (s *LogServer) learn(id LogletID, committed loglet.Position) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.mu.closed {
 		return loglet.ErrClosed
 	}
 	l := s.logletLocked(id)
-	committed = min(committed, l.status.LocalTail)
 	if committed > l.status.Committed && !l.status.Final {
 		l.status.Committed = committed
 		l.notify()
@@ -233,9 +242,12 @@ func (s *LogServer) GetStatus(ctx context.Context, id LogletID) (Status, error) 
 }
 
 // Read implements Server.
-func (s *LogServer) Read(ctx context.Context, id LogletID, from loglet.Position, max int) ([][]byte, Status, error) {
+func (s *LogServer) Read(ctx context.Context, id LogletID, from loglet.Position, max int, o ReadOptions) ([][]byte, Status, error) {
 	if max <= 0 {
 		max = 1
+	}
+	if err := s.learn(id, o.Committed); err != nil {
+		return nil, Status{}, err
 	}
 	for {
 		s.mu.Lock()
@@ -246,9 +258,10 @@ func (s *LogServer) Read(ctx context.Context, id LogletID, from loglet.Position,
 		l := s.logletLocked(id)
 		st := l.status
 		changed := l.changed
+		to := min(st.Committed, st.LocalTail, from+loglet.Position(max))
 		var cached [][]byte
-		if from >= st.Trim && from < st.Committed {
-			cached = l.recent.read(from, min(st.Committed, from+loglet.Position(max)))
+		if from >= st.Trim && from < to {
+			cached = l.recent.read(from, to)
 		}
 		s.mu.Unlock()
 		switch {
@@ -256,8 +269,7 @@ func (s *LogServer) Read(ctx context.Context, id LogletID, from loglet.Position,
 			return cached, st, nil
 		case from < st.Trim:
 			return nil, st, loglet.ErrTrimmed
-		case from < st.Committed:
-			to := min(st.Committed, from+loglet.Position(max))
+		case from < to:
 			entries, err := s.readRange(id, from, to)
 			if err != nil {
 				return nil, st, err
@@ -267,8 +279,12 @@ func (s *LogServer) Read(ctx context.Context, id LogletID, from loglet.Position,
 				return nil, st, loglet.ErrTrimmed
 			}
 			return entries, st, nil
-		case st.Final:
+		case from < st.Committed:
+			return nil, st, ErrNotHeld
+		case st.Final && from >= st.FinalTail:
 			return nil, st, loglet.ErrSealed
+		case !o.Wait:
+			return nil, st, nil
 		}
 		select {
 		case <-ctx.Done():
@@ -387,9 +403,6 @@ func (s *LogServer) commit(ops []*serverOp) {
 		l := st.l
 		// Commit hints may have advanced while we wrote; keep the larger.
 		st.status.Committed = max(st.status.Committed, l.status.Committed)
-		if st.status.Final {
-			st.status.Committed = st.status.FinalTail
-		}
 		l.status = st.status
 		l.recent.add(st.firstAdded, st.added)
 		l.recent.clip(l.status.Trim, l.status.LocalTail)
@@ -417,7 +430,7 @@ func (s *LogServer) stage(b *pebble.Batch, sg *staging, op *serverOp) error {
 	st := &sg.status
 	switch op.kind {
 	case opStore:
-		if st.Sealed {
+		if st.Sealed && !op.store.Repair {
 			return loglet.ErrSealed
 		}
 		if op.first > st.LocalTail {
@@ -446,28 +459,18 @@ func (s *LogServer) stage(b *pebble.Batch, sg *staging, op *serverOp) error {
 			return errors.New("native: final tail set on an unsealed loglet")
 		}
 		if st.Final {
-			if st.FinalTail != op.pos {
-				return fmt.Errorf("native: final tail already %d, not %d", st.FinalTail, op.pos)
-			}
-			return nil
+			return nil // the first final tail stays; the reply reports it
 		}
 		if op.pos > st.LocalTail {
 			return fmt.Errorf("%w: final tail %d beyond local tail %d", ErrGap, op.pos, st.LocalTail)
 		}
-		// Entries beyond the final tail were never committed; drop them
-		// so that no reader can ever see them.
-		if op.pos < st.LocalTail {
-			if err := b.DeleteRange(entryKey(op.id, op.pos), entryKey(op.id, st.LocalTail), nil); err != nil {
-				return err
-			}
-			st.LocalTail = op.pos
-			if n := int(max(op.pos, sg.firstAdded) - sg.firstAdded); n < len(sg.added) {
-				sg.added = sg.added[:n]
-			}
-		}
+		// Entries this server holds beyond the final tail were never
+		// committed. They stay (another sealer's repair may rely on
+		// them), but no read that trusts this server's final tail reaches
+		// them.
 		st.Final = true
 		st.FinalTail = op.pos
-		st.Committed = op.pos
+		st.Committed = max(st.Committed, op.pos)
 	case opTrim:
 		pos := min(op.pos, st.LocalTail)
 		if pos > st.Trim {

@@ -12,21 +12,30 @@ import (
 // reconfiguration.
 type LogletID uint64
 
-// ErrGap: a LogServer was asked to store entries beyond its local tail, or
-// to finalize a tail it does not hold. The sender resends from the server's
-// local tail (reported in the returned Status).
-var ErrGap = errors.New("native: gap")
+// Sentinel errors of the native loglet's servers, beside the loglet
+// package's.
+var (
+	// ErrGap: a LogServer was asked to store entries beyond its local
+	// tail. The sender resends from the server's local tail (reported in
+	// the returned Status).
+	ErrGap = errors.New("native: gap")
+	// ErrNotHeld: the position is known committed but this server does not
+	// hold it (it lags); read it from another server.
+	ErrNotHeld = errors.New("native: not held here")
+)
 
 // Status is a LogServer's view of one loglet.
 type Status struct {
 	// LocalTail is the first position this server does not hold.
 	LocalTail loglet.Position
 	// Committed is the highest tail the server knows to be committed (held
-	// by a majority). Readers of this server see only entries below it.
+	// by a majority). Readers of this server see only entries below it. It
+	// may exceed LocalTail on a server that lags.
 	Committed loglet.Position
-	// Sealed is the sticky seal bit: the server refuses all stores.
+	// Sealed is the sticky seal bit: the server refuses all stores but
+	// repairs.
 	Sealed bool
-	// Final reports that the sealed loglet's tail has been fixed at
+	// Final reports that a sealer fixed the sealed loglet's tail at
 	// FinalTail; reads at or beyond it return loglet.ErrSealed.
 	Final     bool
 	FinalTail loglet.Position
@@ -34,32 +43,61 @@ type Status struct {
 	Trim loglet.Position
 }
 
+// StoreOptions qualify a Store.
+type StoreOptions struct {
+	// Committed is the sender's known committed tail.
+	Committed loglet.Position
+	// Repair lets a sealer store on a sealed server: it copies entries
+	// below the tail it is fixing so that a majority holds them.
+	Repair bool
+}
+
+// ReadOptions qualify a Read.
+type ReadOptions struct {
+	// Committed is what the reader knows to be committed (from another
+	// server, or the chain's boundary of a sealed segment).
+	Committed loglet.Position
+	// Wait blocks until from is committed, the loglet's final tail makes
+	// it unreachable, or ctx ends. Without Wait a read of an uncommitted
+	// position returns no entries and no error.
+	Wait bool
+}
+
 // Server is what a loglet client needs from one LogServer: the transport
 // seam between the sequencer (and readers, sealers) and the servers. The
-// in-process *LogServer implements it directly; a network client
-// implements the same interface. All methods are safe for concurrent use.
+// in-process *LogServer implements it directly; *Client implements it over
+// gRPC. All methods are safe for concurrent use. Every call carries or
+// returns committed-tail knowledge, so it spreads with ordinary traffic.
 type Server interface {
 	// Store durably writes entries at first, first+1, ... . Entries below
 	// the server's local tail are skipped (resends are harmless); a first
 	// beyond the local tail fails with ErrGap. A sealed server fails with
-	// loglet.ErrSealed and stores nothing.
-	Store(ctx context.Context, id LogletID, first loglet.Position, entries [][]byte) (Status, error)
+	// loglet.ErrSealed and stores nothing, unless o.Repair.
+	Store(ctx context.Context, id LogletID, first loglet.Position, entries [][]byte, o StoreOptions) (Status, error)
 	// Commit tells the server that every position below committed is
 	// committed. It is a hint that lets the server serve reads; it needs
 	// no fsync.
-	Commit(ctx context.Context, id LogletID, committed loglet.Position) error
+	Commit(ctx context.Context, id LogletID, committed loglet.Position) (Status, error)
 	// Seal durably sets the sticky seal bit and returns the status after
-	// it, whose LocalTail no later store can change.
+	// it, whose LocalTail no later (non-repair) store can change.
 	Seal(ctx context.Context, id LogletID) (Status, error)
-	// SetFinal durably fixes the tail of a sealed loglet; entries the
-	// server holds beyond it are discarded. Idempotent for the same tail.
+	// SetFinal durably records the tail a sealer fixed for the sealed
+	// loglet. A server that already has a final tail keeps it and reports
+	// it in the returned Status.
 	SetFinal(ctx context.Context, id LogletID, tail loglet.Position) (Status, error)
 	// GetStatus returns the server's current view of the loglet.
 	GetStatus(ctx context.Context, id LogletID) (Status, error)
-	// Read returns up to max committed entries from from, blocking until
-	// from is committed, or fails with loglet.ErrSealed (from at or past
-	// the final tail) or loglet.ErrTrimmed.
-	Read(ctx context.Context, id LogletID, from loglet.Position, max int) ([][]byte, Status, error)
+	// Read returns up to max committed entries from from. It fails with
+	// loglet.ErrTrimmed below the trim point, ErrNotHeld for a committed
+	// position the server lacks, and loglet.ErrSealed at or beyond a final
+	// tail. The caller owns the returned slices.
+	Read(ctx context.Context, id LogletID, from loglet.Position, max int, o ReadOptions) ([][]byte, Status, error)
 	// Trim discards entries below pos.
 	Trim(ctx context.Context, id LogletID, pos loglet.Position) error
+}
+
+// Appender is a sequencer in another process: appends to a loglet whose
+// sequencer runs elsewhere are forwarded to it.
+type Appender interface {
+	Append(ctx context.Context, id LogletID, aid loglet.AppendID, entries [][]byte) (loglet.Position, error)
 }
