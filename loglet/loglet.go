@@ -95,3 +95,13 @@ type Reader interface {
 	// caller.
 	ReadNext(ctx context.Context, from Position, max int) ([][]byte, error)
 }
+
+// HintedReader is an optional ability of a loglet: reading with the
+// caller's knowledge of what is committed. The VirtualLog uses it for a
+// sealed segment, whose end the chain fixed: every position below it is
+// committed, whatever the loglet's servers know.
+type HintedReader interface {
+	// ReadNextCommitted is ReadNext for a caller that knows every position
+	// below committed is committed.
+	ReadNextCommitted(ctx context.Context, from Position, max int, committed Position) ([][]byte, error)
+}

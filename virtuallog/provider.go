@@ -12,11 +12,13 @@ import (
 
 // Kind tells a Kinds provider how to make loglets of one kind.
 type Kind struct {
-	// Open opens the loglet cfg names. It is called at most once per
-	// loglet id while the handle is cached.
-	Open func(ctx context.Context, cfg *vlogpb.LogletConfig) (loglet.Loglet, error)
-	// Servers lists the servers a fresh loglet of this kind is placed on.
-	Servers []string
+	// Open opens the loglet cfg names. fresh says this process created it
+	// (with Place) and nothing was appended to it yet. It is called at
+	// most once per loglet id while the handle is cached.
+	Open func(ctx context.Context, cfg *vlogpb.LogletConfig, fresh bool) (loglet.Loglet, error)
+	// Place fills in where a new loglet goes (servers, sequencer), given
+	// the chain it joins. Nil places it on "local".
+	Place func(cfg *vlogpb.LogletConfig, chain *vlogpb.Chain) error
 }
 
 // Kinds is a Provider over a set of loglet kinds. It caches one handle per
@@ -27,7 +29,9 @@ type Kinds struct {
 
 	mu struct {
 		sync.Mutex
-		open   map[uint64]loglet.Loglet
+		open map[uint64]loglet.Loglet
+		// fresh holds the ids this process placed and has not opened yet.
+		fresh  map[uint64]bool
 		closed bool
 	}
 }
@@ -42,6 +46,7 @@ func NewKinds(defaultKind string, kinds map[string]Kind) (*Kinds, error) {
 	}
 	k := &Kinds{defaultKind: defaultKind, kinds: kinds}
 	k.mu.open = make(map[uint64]loglet.Loglet)
+	k.mu.fresh = make(map[uint64]bool)
 	return k, nil
 }
 
@@ -61,7 +66,9 @@ func (k *Kinds) Open(ctx context.Context, cfg *vlogpb.LogletConfig) (loglet.Logl
 	}
 	// Opening under the lock keeps one handle per id; opens are rare
 	// (once per segment) and fast.
-	l, err := kind.Open(ctx, cfg)
+	fresh := k.mu.fresh[cfg.Id]
+	delete(k.mu.fresh, cfg.Id)
+	l, err := kind.Open(ctx, cfg, fresh)
 	if err != nil {
 		return nil, fmt.Errorf("virtuallog: open %s loglet %d: %w", cfg.Kind, cfg.Id, err)
 	}
@@ -70,7 +77,7 @@ func (k *Kinds) Open(ctx context.Context, cfg *vlogpb.LogletConfig) (loglet.Logl
 }
 
 // Fresh implements Provider.
-func (k *Kinds) Fresh(kind string, id uint64) (*vlogpb.LogletConfig, error) {
+func (k *Kinds) Fresh(kind string, id uint64, chain *vlogpb.Chain) (*vlogpb.LogletConfig, error) {
 	if kind == "" {
 		kind = k.defaultKind
 	}
@@ -78,7 +85,16 @@ func (k *Kinds) Fresh(kind string, id uint64) (*vlogpb.LogletConfig, error) {
 	if !ok {
 		return nil, fmt.Errorf("virtuallog: unknown loglet kind %q", kind)
 	}
-	return &vlogpb.LogletConfig{Kind: kind, Id: id, Servers: append([]string(nil), kd.Servers...)}, nil
+	cfg := &vlogpb.LogletConfig{Kind: kind, Id: id, Servers: []string{"local"}}
+	if kd.Place != nil {
+		if err := kd.Place(cfg, chain); err != nil {
+			return nil, err
+		}
+	}
+	k.mu.Lock()
+	k.mu.fresh[id] = true
+	k.mu.Unlock()
+	return cfg, nil
 }
 
 // Drop implements Provider.

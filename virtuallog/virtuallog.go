@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"sync"
 	"time"
 
@@ -35,8 +36,9 @@ type Provider interface {
 	// Open returns the loglet cfg names, opening it on first use.
 	Open(ctx context.Context, cfg *vlogpb.LogletConfig) (loglet.Loglet, error)
 	// Fresh fills in a config for a new loglet of the given kind ("" for
-	// the provider's default) with the given id.
-	Fresh(kind string, id uint64) (*vlogpb.LogletConfig, error)
+	// the provider's default) with the given id, placed according to
+	// chain (the chain it will join: its members and log servers).
+	Fresh(kind string, id uint64, chain *vlogpb.Chain) (*vlogpb.LogletConfig, error)
 	// Drop closes the handle of a loglet that left the chain.
 	Drop(cfg *vlogpb.LogletConfig)
 }
@@ -48,6 +50,9 @@ type Config struct {
 	// InitialKind is the loglet kind of the first segment when the
 	// MetaStore holds no chain yet ("" for the provider's default).
 	InitialKind string
+	// Initial, if set, fills in the first chain's membership before it is
+	// written (only when the MetaStore holds no chain yet).
+	Initial func(*vlogpb.Chain)
 	Logger      *slog.Logger
 	// SealWait is how long an appender that finds the active loglet
 	// sealed waits for the sealer to install a successor before finishing
@@ -96,11 +101,15 @@ func Open(ctx context.Context, cfg Config) (*VirtualLog, error) {
 		if len(chain.Segments) > 0 {
 			return v, nil
 		}
-		first, err := cfg.Provider.Fresh(cfg.InitialKind, 1)
+		init := &vlogpb.Chain{NextLogletId: 2}
+		if cfg.Initial != nil {
+			cfg.Initial(init)
+		}
+		first, err := cfg.Provider.Fresh(cfg.InitialKind, 1, init)
 		if err != nil {
 			return nil, err
 		}
-		init := &vlogpb.Chain{Segments: []*vlogpb.Segment{{Start: 0, Loglet: first}}, NextLogletId: 2}
+		init.Segments = []*vlogpb.Segment{{Start: 0, Loglet: first}}
 		if err := v.write(ctx, init, version); err != nil && !errors.Is(err, ErrVersionMismatch) {
 			return nil, err
 		}
@@ -177,16 +186,44 @@ func (v *VirtualLog) Append(ctx context.Context, id loglet.AppendID, entries [][
 			return 0, err
 		}
 		p, err := l.Append(ctx, id, entries)
-		if err == nil {
+		switch {
+		case err == nil:
 			return seg.Start + p, nil
-		}
-		if !errors.Is(err, loglet.ErrSealed) {
-			return 0, err
-		}
-		if err := v.awaitSuccessor(ctx, seg); err != nil {
+		case errors.Is(err, loglet.ErrSealed):
+			if err := v.awaitSuccessor(ctx, seg); err != nil {
+				return 0, err
+			}
+		case errors.Is(err, loglet.ErrUnavailable) && !errors.Is(err, loglet.ErrOutcomeUnknown):
+			// Nothing was appended, and the loglet cannot take appends
+			// (its sequencer is gone): replace it, then retry.
+			if err := v.failover(ctx, seg, err); err != nil {
+				return 0, err
+			}
+		default:
 			return 0, err
 		}
 	}
+}
+
+// failover replaces the active loglet seg, which refused an append as
+// unavailable, unless someone already did. A short random pause first lets
+// one of the nodes that noticed win without a fight.
+func (v *VirtualLog) failover(ctx context.Context, seg *vlogpb.Segment, cause error) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(time.Duration(rand.Int64N(int64(20 * time.Millisecond)))):
+	}
+	chain, _, err := v.refresh(ctx)
+	if err != nil {
+		return err
+	}
+	if active(chain).Loglet.Id != seg.Loglet.Id {
+		return nil
+	}
+	v.log.Warn("active loglet unavailable; reconfiguring", "loglet", seg.Loglet.Id, "cause", cause)
+	_, _, err = v.change(ctx, Change{Kind: seg.Loglet.Kind}, seg.Loglet.Id)
+	return err
 }
 
 // CheckTail returns the global tail: every append acknowledged before the
@@ -258,7 +295,14 @@ func (v *VirtualLog) ReadNext(ctx context.Context, from uint64, max int) ([][]by
 		if err != nil {
 			return nil, err
 		}
-		entries, err := l.ReadNext(ctx, from-seg.Start, n)
+		var entries [][]byte
+		if hr, ok := l.(loglet.HintedReader); ok && !last {
+			// The chain fixes this sealed segment's end: everything
+			// below it is committed.
+			entries, err = hr.ReadNextCommitted(ctx, from-seg.Start, n, end-seg.Start)
+		} else {
+			entries, err = l.ReadNext(ctx, from-seg.Start, n)
+		}
 		switch {
 		case err == nil:
 			return entries, nil
@@ -291,7 +335,7 @@ func (v *VirtualLog) awaitSuccessor(ctx context.Context, seg *vlogpb.Segment) er
 		}
 		if time.Now().After(deadline) {
 			v.log.Warn("active loglet sealed without successor; finishing the reconfiguration", "loglet", seg.Loglet.Id)
-			_, err := v.reconfigure(ctx, seg.Loglet.Kind, seg.Loglet.Id)
+			_, _, err := v.change(ctx, Change{Kind: seg.Loglet.Kind}, seg.Loglet.Id)
 			return err
 		}
 		_, _, changed := v.cached()
@@ -305,66 +349,99 @@ func (v *VirtualLog) awaitSuccessor(ctx context.Context, seg *vlogpb.Segment) er
 	}
 }
 
+// Change describes a reconfiguration.
+type Change struct {
+	// Kind is the loglet kind of the new segment; "" keeps the active
+	// segment's.
+	Kind string
+	// Edit, if set, changes the chain (its members, its log servers) in
+	// the same conditional write that installs the new segment, whose
+	// loglet is placed according to the edited chain.
+	Edit func(*vlogpb.Chain) error
+}
+
 // Reconfigure seals the active loglet and extends the chain with a fresh
 // loglet of the given kind ("" keeps the active kind), returning the new
 // segment's start. If another client reconfigured concurrently, the loser
 // adopts the winner's chain and returns its new segment's start.
 func (v *VirtualLog) Reconfigure(ctx context.Context, kind string) (uint64, error) {
-	return v.reconfigure(ctx, kind, 0)
+	start, _, err := v.change(ctx, Change{Kind: kind}, 0)
+	return start, err
 }
 
-// reconfigure is Reconfigure; if only is non-zero it moves on only from the
-// loglet with that id, and returns at once if the chain has moved past it.
-func (v *VirtualLog) reconfigure(ctx context.Context, kind string, only uint64) (uint64, error) {
+// Change reconfigures as c describes (see Reconfigure). Unlike a plain
+// reconfiguration, a change that loses a race to another is applied again
+// on top of the winner's chain, so its edit is never lost.
+func (v *VirtualLog) Change(ctx context.Context, c Change) (uint64, error) {
+	for {
+		start, won, err := v.change(ctx, c, 0)
+		if err != nil || won || c.Edit == nil {
+			return start, err
+		}
+		// Someone else's reconfiguration won: apply the edit again on
+		// top of theirs.
+	}
+}
+
+// change is Change; if only is non-zero it moves on only from the loglet
+// with that id, and returns at once if the chain has moved past it. won
+// reports whether this call's chain was written (rather than another's
+// adopted).
+func (v *VirtualLog) change(ctx context.Context, c Change, only uint64) (start uint64, won bool, err error) {
 	v.reconfigMu.Lock()
 	defer v.reconfigMu.Unlock()
 	chain, version, err := v.refresh(ctx)
 	if err != nil {
-		return 0, err
+		return 0, false, err
 	}
 	seg := active(chain)
 	if only != 0 && seg.Loglet.Id != only {
-		return seg.Start, nil
+		return seg.Start, false, nil
 	}
 	for {
 		l, err := v.provider.Open(ctx, seg.Loglet)
 		if err != nil {
-			return 0, err
+			return 0, false, err
 		}
 		// 1. Seal; Seal returns the tail at which the loglet froze, which
 		//    CheckTail would report from now on.
 		tail, err := l.Seal(ctx)
 		if err != nil {
-			return 0, fmt.Errorf("virtuallog: seal loglet %d: %w", seg.Loglet.Id, err)
+			return 0, false, fmt.Errorf("virtuallog: seal loglet %d: %w", seg.Loglet.Id, err)
 		}
-		k := kind
+		next := proto.Clone(chain).(*vlogpb.Chain)
+		if c.Edit != nil {
+			if err := c.Edit(next); err != nil {
+				return 0, false, err
+			}
+		}
+		k := c.Kind
 		if k == "" {
 			k = seg.Loglet.Kind
 		}
-		fresh, err := v.provider.Fresh(k, chain.NextLogletId)
+		fresh, err := v.provider.Fresh(k, chain.NextLogletId, next)
 		if err != nil {
-			return 0, err
+			return 0, false, err
 		}
 		// 2. Conditionally write chain i+1 over chain i.
-		next := proto.Clone(chain).(*vlogpb.Chain)
 		start := seg.Start + tail
 		next.Segments = append(next.Segments, &vlogpb.Segment{Start: start, Loglet: fresh})
 		next.NextLogletId++
 		err = v.write(ctx, next, version)
 		if err == nil {
-			v.log.Info("reconfigured", "sealed_loglet", seg.Loglet.Id, "new_loglet", fresh.Id, "kind", fresh.Kind, "start", start)
-			return start, nil
+			v.log.Info("reconfigured", "sealed_loglet", seg.Loglet.Id, "new_loglet", fresh.Id, "kind", fresh.Kind, "sequencer", fresh.Sequencer, "start", start)
+			return start, true, nil
 		}
 		if !errors.Is(err, ErrVersionMismatch) {
-			return 0, err
+			return 0, false, err
 		}
 		// 3. Lost the race: re-read. If someone else moved past seg,
 		//    adopt their chain; otherwise (a trim, say) try again.
 		if chain, version, err = v.refresh(ctx); err != nil {
-			return 0, err
+			return 0, false, err
 		}
 		if cur := active(chain); cur.Loglet.Id != seg.Loglet.Id {
-			return cur.Start, nil
+			return cur.Start, false, nil
 		}
 	}
 }

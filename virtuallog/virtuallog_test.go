@@ -47,13 +47,12 @@ func newEnv(t *testing.T) *env {
 	mems := map[uint64]*mem.Loglet{}
 	provider, err := virtuallog.NewKinds("native", map[string]virtuallog.Kind{
 		"native": {
-			Servers: []string{"local"},
-			Open: func(ctx context.Context, cfg *vlogpb.LogletConfig) (loglet.Loglet, error) {
-				return native.Open(ctx, native.Config{ID: native.LogletID(cfg.Id), Servers: []native.Server{server}})
+			Open: func(ctx context.Context, cfg *vlogpb.LogletConfig, fresh bool) (loglet.Loglet, error) {
+				return native.Open(ctx, native.Config{ID: native.LogletID(cfg.Id), Servers: []native.Server{server}, Fresh: fresh})
 			},
 		},
 		"mem": {
-			Open: func(ctx context.Context, cfg *vlogpb.LogletConfig) (loglet.Loglet, error) {
+			Open: func(ctx context.Context, cfg *vlogpb.LogletConfig, fresh bool) (loglet.Loglet, error) {
 				memMu.Lock()
 				defer memMu.Unlock()
 				if mems[cfg.Id] == nil {

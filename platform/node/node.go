@@ -153,14 +153,14 @@ func Start(ctx context.Context, cfg Config) (n *Node, err error) {
 func (n *Node) newProvider() (*virtuallog.Kinds, error) {
 	return virtuallog.NewKinds("native", map[string]virtuallog.Kind{
 		"native": {
-			Servers: []string{"local"},
-			Open: func(ctx context.Context, cfg *vlogpb.LogletConfig) (loglet.Loglet, error) {
+			Open: func(ctx context.Context, cfg *vlogpb.LogletConfig, fresh bool) (loglet.Loglet, error) {
 				if len(cfg.Servers) != 1 || cfg.Servers[0] != "local" {
 					return nil, fmt.Errorf("native loglet on servers %v: only the local LogServer is reachable in this version", cfg.Servers)
 				}
 				return native.Open(ctx, native.Config{
 					ID:      native.LogletID(cfg.Id),
 					Servers: []native.Server{n.server},
+					Fresh:   fresh,
 					Logger:  n.log.With("component", "loglet"),
 				})
 			},

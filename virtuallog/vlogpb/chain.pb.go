@@ -28,8 +28,12 @@ type LogletConfig struct {
 	Kind string `protobuf:"bytes,1,opt,name=kind,proto3" json:"kind,omitempty"`
 	// id names the loglet on its servers; unique within a chain's history.
 	Id uint64 `protobuf:"varint,2,opt,name=id,proto3" json:"id,omitempty"`
-	// servers lists the loglet's LogServers; "local" is the in-process one.
-	Servers       []string `protobuf:"bytes,3,rep,name=servers,proto3" json:"servers,omitempty"`
+	// servers lists the loglet's LogServers by peer address; "local" is the
+	// in-process one of a single node.
+	Servers []string `protobuf:"bytes,3,rep,name=servers,proto3" json:"servers,omitempty"`
+	// sequencer is the peer address of the process that runs the loglet's
+	// sequencer; empty means the single node's own.
+	Sequencer     string `protobuf:"bytes,4,opt,name=sequencer,proto3" json:"sequencer,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -83,6 +87,13 @@ func (x *LogletConfig) GetServers() []string {
 		return x.Servers
 	}
 	return nil
+}
+
+func (x *LogletConfig) GetSequencer() string {
+	if x != nil {
+		return x.Sequencer
+	}
+	return ""
 }
 
 // Segment maps the global positions [start, next segment's start) onto
@@ -139,6 +150,78 @@ func (x *Segment) GetLoglet() *LogletConfig {
 	return nil
 }
 
+// Member is one node of the ensemble.
+type Member struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// peer_addr serves the node's gRPC services to other nodes: LogServer,
+	// Sequencer, MetaStore acceptor, node status and checkpoints.
+	PeerAddr string `protobuf:"bytes,2,opt,name=peer_addr,json=peerAddr,proto3" json:"peer_addr,omitempty"`
+	// Client-facing addresses, for status and clients' discovery.
+	RedisAddr     string `protobuf:"bytes,3,opt,name=redis_addr,json=redisAddr,proto3" json:"redis_addr,omitempty"`
+	AdminAddr     string `protobuf:"bytes,4,opt,name=admin_addr,json=adminAddr,proto3" json:"admin_addr,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Member) Reset() {
+	*x = Member{}
+	mi := &file_virtuallog_vlogpb_chain_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Member) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Member) ProtoMessage() {}
+
+func (x *Member) ProtoReflect() protoreflect.Message {
+	mi := &file_virtuallog_vlogpb_chain_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Member.ProtoReflect.Descriptor instead.
+func (*Member) Descriptor() ([]byte, []int) {
+	return file_virtuallog_vlogpb_chain_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *Member) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *Member) GetPeerAddr() string {
+	if x != nil {
+		return x.PeerAddr
+	}
+	return ""
+}
+
+func (x *Member) GetRedisAddr() string {
+	if x != nil {
+		return x.RedisAddr
+	}
+	return ""
+}
+
+func (x *Member) GetAdminAddr() string {
+	if x != nil {
+		return x.AdminAddr
+	}
+	return ""
+}
+
 // Chain is the VirtualLog's metadata, stored in the MetaStore. Segments are
 // ordered by start; only the last (active) one accepts appends.
 type Chain struct {
@@ -146,14 +229,20 @@ type Chain struct {
 	Segments []*Segment             `protobuf:"bytes,1,rep,name=segments,proto3" json:"segments,omitempty"`
 	// next_loglet_id is the id the next fresh loglet receives; ids are never
 	// reused, even after their segment is trimmed away.
-	NextLogletId  uint64 `protobuf:"varint,2,opt,name=next_loglet_id,json=nextLogletId,proto3" json:"next_loglet_id,omitempty"`
+	NextLogletId uint64 `protobuf:"varint,2,opt,name=next_loglet_id,json=nextLogletId,proto3" json:"next_loglet_id,omitempty"`
+	// members is the ensemble: the nodes that apply the log.
+	Members []*Member `protobuf:"bytes,3,rep,name=members,proto3" json:"members,omitempty"`
+	// log_servers are the peer addresses new loglets are placed on. Empty
+	// means the members' own LogServers (converged); otherwise LogServer-only
+	// processes (disaggregated).
+	LogServers    []string `protobuf:"bytes,4,rep,name=log_servers,json=logServers,proto3" json:"log_servers,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Chain) Reset() {
 	*x = Chain{}
-	mi := &file_virtuallog_vlogpb_chain_proto_msgTypes[2]
+	mi := &file_virtuallog_vlogpb_chain_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -165,7 +254,7 @@ func (x *Chain) String() string {
 func (*Chain) ProtoMessage() {}
 
 func (x *Chain) ProtoReflect() protoreflect.Message {
-	mi := &file_virtuallog_vlogpb_chain_proto_msgTypes[2]
+	mi := &file_virtuallog_vlogpb_chain_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -178,7 +267,7 @@ func (x *Chain) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Chain.ProtoReflect.Descriptor instead.
 func (*Chain) Descriptor() ([]byte, []int) {
-	return file_virtuallog_vlogpb_chain_proto_rawDescGZIP(), []int{2}
+	return file_virtuallog_vlogpb_chain_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *Chain) GetSegments() []*Segment {
@@ -195,21 +284,46 @@ func (x *Chain) GetNextLogletId() uint64 {
 	return 0
 }
 
+func (x *Chain) GetMembers() []*Member {
+	if x != nil {
+		return x.Members
+	}
+	return nil
+}
+
+func (x *Chain) GetLogServers() []string {
+	if x != nil {
+		return x.LogServers
+	}
+	return nil
+}
+
 var File_virtuallog_vlogpb_chain_proto protoreflect.FileDescriptor
 
 const file_virtuallog_vlogpb_chain_proto_rawDesc = "" +
 	"\n" +
-	"\x1dvirtuallog/vlogpb/chain.proto\x12\x14hourglass.virtuallog\"L\n" +
+	"\x1dvirtuallog/vlogpb/chain.proto\x12\x14hourglass.virtuallog\"j\n" +
 	"\fLogletConfig\x12\x12\n" +
 	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x0e\n" +
 	"\x02id\x18\x02 \x01(\x04R\x02id\x12\x18\n" +
-	"\aservers\x18\x03 \x03(\tR\aservers\"[\n" +
+	"\aservers\x18\x03 \x03(\tR\aservers\x12\x1c\n" +
+	"\tsequencer\x18\x04 \x01(\tR\tsequencer\"[\n" +
 	"\aSegment\x12\x14\n" +
 	"\x05start\x18\x01 \x01(\x04R\x05start\x12:\n" +
-	"\x06loglet\x18\x02 \x01(\v2\".hourglass.virtuallog.LogletConfigR\x06loglet\"h\n" +
+	"\x06loglet\x18\x02 \x01(\v2\".hourglass.virtuallog.LogletConfigR\x06loglet\"s\n" +
+	"\x06Member\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1b\n" +
+	"\tpeer_addr\x18\x02 \x01(\tR\bpeerAddr\x12\x1d\n" +
+	"\n" +
+	"redis_addr\x18\x03 \x01(\tR\tredisAddr\x12\x1d\n" +
+	"\n" +
+	"admin_addr\x18\x04 \x01(\tR\tadminAddr\"\xc1\x01\n" +
 	"\x05Chain\x129\n" +
 	"\bsegments\x18\x01 \x03(\v2\x1d.hourglass.virtuallog.SegmentR\bsegments\x12$\n" +
-	"\x0enext_loglet_id\x18\x02 \x01(\x04R\fnextLogletIdB\x1dZ\x1bhourglass/virtuallog/vlogpbb\x06proto3"
+	"\x0enext_loglet_id\x18\x02 \x01(\x04R\fnextLogletId\x126\n" +
+	"\amembers\x18\x03 \x03(\v2\x1c.hourglass.virtuallog.MemberR\amembers\x12\x1f\n" +
+	"\vlog_servers\x18\x04 \x03(\tR\n" +
+	"logServersB\x1dZ\x1bhourglass/virtuallog/vlogpbb\x06proto3"
 
 var (
 	file_virtuallog_vlogpb_chain_proto_rawDescOnce sync.Once
@@ -223,20 +337,22 @@ func file_virtuallog_vlogpb_chain_proto_rawDescGZIP() []byte {
 	return file_virtuallog_vlogpb_chain_proto_rawDescData
 }
 
-var file_virtuallog_vlogpb_chain_proto_msgTypes = make([]protoimpl.MessageInfo, 3)
+var file_virtuallog_vlogpb_chain_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
 var file_virtuallog_vlogpb_chain_proto_goTypes = []any{
 	(*LogletConfig)(nil), // 0: hourglass.virtuallog.LogletConfig
 	(*Segment)(nil),      // 1: hourglass.virtuallog.Segment
-	(*Chain)(nil),        // 2: hourglass.virtuallog.Chain
+	(*Member)(nil),       // 2: hourglass.virtuallog.Member
+	(*Chain)(nil),        // 3: hourglass.virtuallog.Chain
 }
 var file_virtuallog_vlogpb_chain_proto_depIdxs = []int32{
 	0, // 0: hourglass.virtuallog.Segment.loglet:type_name -> hourglass.virtuallog.LogletConfig
 	1, // 1: hourglass.virtuallog.Chain.segments:type_name -> hourglass.virtuallog.Segment
-	2, // [2:2] is the sub-list for method output_type
-	2, // [2:2] is the sub-list for method input_type
-	2, // [2:2] is the sub-list for extension type_name
-	2, // [2:2] is the sub-list for extension extendee
-	0, // [0:2] is the sub-list for field type_name
+	2, // 2: hourglass.virtuallog.Chain.members:type_name -> hourglass.virtuallog.Member
+	3, // [3:3] is the sub-list for method output_type
+	3, // [3:3] is the sub-list for method input_type
+	3, // [3:3] is the sub-list for extension type_name
+	3, // [3:3] is the sub-list for extension extendee
+	0, // [0:3] is the sub-list for field type_name
 }
 
 func init() { file_virtuallog_vlogpb_chain_proto_init() }
@@ -250,7 +366,7 @@ func file_virtuallog_vlogpb_chain_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_virtuallog_vlogpb_chain_proto_rawDesc), len(file_virtuallog_vlogpb_chain_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   3,
+			NumMessages:   4,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
