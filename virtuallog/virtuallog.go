@@ -53,7 +53,7 @@ type Config struct {
 	// Initial, if set, fills in the first chain's membership before it is
 	// written (only when the MetaStore holds no chain yet).
 	Initial func(*vlogpb.Chain)
-	Logger      *slog.Logger
+	Logger  *slog.Logger
 	// SealWait is how long an appender that finds the active loglet
 	// sealed waits for the sealer to install a successor before finishing
 	// the reconfiguration itself. 0 means 200ms.
