@@ -3,6 +3,7 @@ package platform
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -481,3 +482,49 @@ func (t *tailRounds) finish(r *tailRound) {
 		go t.finish(next)
 	}
 }
+
+// Checksum waits until the node has applied at least up to atLeast, then
+// hashes (SHA-256) every personality key and value of a snapshot, in key
+// order. Two replicas that applied the same prefix of the log return the
+// same sum at the same applied position.
+func (b *BaseEngine) Checksum(ctx context.Context, atLeast Position) (Position, []byte, error) {
+	if err := b.waitApplied(ctx, atLeast); err != nil {
+		return 0, nil, err
+	}
+	snap := b.db.NewSnapshot()
+	defer snap.Close()
+	// The cursor is written in the same transaction as the state, so the
+	// snapshot's own cursor tells which position it reflects.
+	applied, err := readUint(snap, keyApplied)
+	if err != nil {
+		return 0, nil, err
+	}
+	it, err := snap.NewIter(&pebble.IterOptions{LowerBound: []byte("p/"), UpperBound: []byte("p0")})
+	if err != nil {
+		return 0, nil, err
+	}
+	defer it.Close()
+	h := sha256.New()
+	var n [8]byte
+	for it.First(); it.Valid(); it.Next() {
+		binary.BigEndian.PutUint64(n[:], uint64(len(it.Key())))
+		h.Write(n[:])
+		h.Write(it.Key())
+		v, err := it.ValueAndErr()
+		if err != nil {
+			return 0, nil, err
+		}
+		binary.BigEndian.PutUint64(n[:], uint64(len(v)))
+		h.Write(n[:])
+		h.Write(v)
+	}
+	return applied, h.Sum(nil), it.Error()
+}
+
+// AppliedPosition reads the applied cursor a BaseEngine left in db: the
+// first position its state does not reflect.
+func AppliedPosition(db pebble.Reader) (Position, error) { return readUint(db, keyApplied) }
+
+// Done is closed when the apply loop has stopped, after Close or on a fatal
+// error (then Err reports it).
+func (b *BaseEngine) Done() <-chan struct{} { return b.done }

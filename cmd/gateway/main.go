@@ -1,6 +1,7 @@
 // Command gateway is the Hourglass binary: `gateway serve` runs a node that
-// speaks the Redis API over the shared log; the other sub-commands
-// administer a running node through its local admin endpoint.
+// speaks the Redis API over the shared log, `gateway logserver` runs a
+// LogServer-only process, and the other sub-commands administer a running
+// node through its local admin endpoint.
 package main
 
 import (
@@ -29,9 +30,12 @@ const usage = `usage: gateway <command> [flags]
 
 commands:
   serve        run a node (embedded single-node default: data in ./data,
-               Redis API on 127.0.0.1:6379)
+               Redis API on 127.0.0.1:6379); with --peers or a config file
+               listing nodes, a member of an ensemble
+  logserver    run a LogServer-only process (disaggregated log storage)
+  status       print the log's chain of segments and every node's progress
   reconfigure  seal the active loglet and move the log to a fresh one
-  status       print the log's chain of segments and the node's progress
+  members      add, remove or replace a member of the ensemble
 
 Run 'gateway <command> -h' for the command's flags.
 `
@@ -45,10 +49,14 @@ func main() {
 	switch os.Args[1] {
 	case "serve":
 		err = serve(os.Args[2:])
+	case "logserver":
+		err = logserver(os.Args[2:])
 	case "reconfigure":
 		err = reconfigure(os.Args[2:], os.Stdout)
 	case "status":
 		err = statusCmd(os.Args[2:], os.Stdout)
+	case "members":
+		err = members(os.Args[2:], os.Stdout)
 	case "-h", "-help", "--help", "help":
 		fmt.Print(usage)
 		return
@@ -64,45 +72,72 @@ func main() {
 	}
 }
 
-// serveFlags maps the serve flags onto a node.Config. Flags given on the
-// command line override the config file.
+// configArg finds --config's value in args before the flags are parsed, so
+// that the file's settings become the flags' defaults.
+func configArg(args []string) string {
+	for i, a := range args {
+		for _, p := range []string{"-config", "--config"} {
+			if a == p && i+1 < len(args) {
+				return args[i+1]
+			}
+			if v, ok := strings.CutPrefix(a, p+"="); ok {
+				return v
+			}
+		}
+	}
+	return ""
+}
+
+// serveFlags maps the serve flags onto a node.Config: a config file, if
+// given, sets the defaults; flags on the command line override it.
 func serveFlags(args []string) (node.Config, *slog.Logger, error) {
+	var cfg node.Config
+	if file := configArg(args); file != "" {
+		if err := cfg.LoadFile(file); err != nil {
+			return cfg, nil, err
+		}
+	}
+	def := cfg
+	def.EnsureDefaults()
+	// Addresses that come from this node's entry in the nodes list are
+	// filled in later, once --node-id is known.
+	fromEntry := func(v string) string {
+		if len(cfg.Nodes) > 0 {
+			return ""
+		}
+		return v
+	}
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	var (
-		cfg       node.Config
-		file      = fs.String("config", "", "JSON config file; keys are the flag names")
-		logFormat = fs.String("log-format", "text", "log format: text or json")
-		logLevel  = fs.String("log-level", "info", "log level: debug, info, warn, error")
-	)
-	def := node.Default()
-	fs.StringVar(&cfg.DataDir, "data-dir", def.DataDir, "directory for the node's data")
-	fs.StringVar(&cfg.RedisAddr, "redis-addr", def.RedisAddr, "Redis API address (port 0 picks a free port)")
+	fs.String("config", "", "JSON config file; keys are the flag names, plus \"nodes\" for an ensemble")
+	logFormat := fs.String("log-format", "text", "log format: text or json")
+	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
+	peers := fs.String("peers", "", "the ensemble: id=peer-host:port for every node, this one included, comma separated")
+	fs.StringVar(&cfg.NodeID, "node-id", def.NodeID, "this node's id in its ensemble")
+	fs.StringVar(&cfg.DataDir, "data-dir", fromEntry(def.DataDir), "directory for the node's data")
+	fs.StringVar(&cfg.RedisAddr, "redis-addr", fromEntry(def.RedisAddr), "Redis API address (port 0 picks a free port)")
 	fs.StringVar(&cfg.ZKAddr, "zk-addr", def.ZKAddr, "ZooKeeper API address (reserved: not served by this version)")
 	fs.StringVar(&cfg.PGAddr, "pg-addr", def.PGAddr, "Postgres API address (reserved: not served by this version)")
-	fs.StringVar(&cfg.AdminAddr, "admin-addr", def.AdminAddr, "local admin endpoint address")
-	fs.StringVar(&cfg.DebugAddr, "debug-addr", "", "serve Go pprof profiles on this address (off when empty)")
+	fs.StringVar(&cfg.AdminAddr, "admin-addr", fromEntry(def.AdminAddr), "local admin endpoint address")
+	fs.StringVar(&cfg.PeerAddr, "peer-addr", cfg.PeerAddr, "address the node serves its ensemble peers on (default: its entry in --peers)")
+	fs.StringVar(&cfg.DebugAddr, "debug-addr", def.DebugAddr, "serve Go pprof profiles on this address (off when empty)")
 	fs.Int64Var(&cfg.StoreCacheBytes, "store-cache-bytes", def.StoreCacheBytes, "block cache of the local state store, in bytes")
 	fs.Uint64Var(&cfg.LogRetain, "log-retain", def.LogRetain, "applied log entries kept before trimming")
-	fs.Int64Var(&cfg.ProtoMaxBulkLen, "proto-max-bulk-len", 0, "largest Redis bulk argument in bytes (0: 512 MiB)")
-	fs.Int64Var(&cfg.ClientQueryBufferLimit, "client-query-buffer-limit", 0, "largest Redis request in bytes (0: 1 GiB)")
-	fs.IntVar(&cfg.MaxMultibulkLen, "max-multibulk-len", 0, "most arguments in one Redis request (0: 1048576)")
-	fs.IntVar(&cfg.MaxClients, "maxclients", 0, "most concurrent Redis clients (0: 10000)")
+	fs.Int64Var(&cfg.ProtoMaxBulkLen, "proto-max-bulk-len", def.ProtoMaxBulkLen, "largest Redis bulk argument in bytes (0: 512 MiB)")
+	fs.Int64Var(&cfg.ClientQueryBufferLimit, "client-query-buffer-limit", def.ClientQueryBufferLimit, "largest Redis request in bytes (0: 1 GiB)")
+	fs.IntVar(&cfg.MaxMultibulkLen, "max-multibulk-len", def.MaxMultibulkLen, "most arguments in one Redis request (0: 1048576)")
+	fs.IntVar(&cfg.MaxClients, "maxclients", def.MaxClients, "most concurrent Redis clients (0: 10000)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, nil, err
 	}
 	if fs.NArg() > 0 {
 		return cfg, nil, fmt.Errorf("serve: unexpected arguments %q", fs.Args())
 	}
-	if *file != "" {
-		fromFile := node.Config{}
-		if err := fromFile.LoadFile(*file); err != nil {
+	if *peers != "" {
+		nodes, err := node.ParsePeers(*peers)
+		if err != nil {
 			return cfg, nil, err
 		}
-		// Start from the file (defaults fill what it leaves out), then
-		// re-apply what the command line set explicitly.
-		merged := fromFile
-		fs.Visit(func(f *flag.Flag) { applyFlag(&merged, &cfg, f.Name) })
-		cfg = merged
+		cfg.Nodes = nodes
 	}
 	logger, err := newLogger(os.Stderr, *logFormat, *logLevel)
 	if err != nil {
@@ -110,36 +145,6 @@ func serveFlags(args []string) (node.Config, *slog.Logger, error) {
 	}
 	cfg.Logger = logger
 	return cfg, logger, nil
-}
-
-// applyFlag copies the field behind flag name from src to dst.
-func applyFlag(dst, src *node.Config, name string) {
-	switch name {
-	case "data-dir":
-		dst.DataDir = src.DataDir
-	case "redis-addr":
-		dst.RedisAddr = src.RedisAddr
-	case "zk-addr":
-		dst.ZKAddr = src.ZKAddr
-	case "pg-addr":
-		dst.PGAddr = src.PGAddr
-	case "admin-addr":
-		dst.AdminAddr = src.AdminAddr
-	case "debug-addr":
-		dst.DebugAddr = src.DebugAddr
-	case "store-cache-bytes":
-		dst.StoreCacheBytes = src.StoreCacheBytes
-	case "log-retain":
-		dst.LogRetain = src.LogRetain
-	case "proto-max-bulk-len":
-		dst.ProtoMaxBulkLen = src.ProtoMaxBulkLen
-	case "client-query-buffer-limit":
-		dst.ClientQueryBufferLimit = src.ClientQueryBufferLimit
-	case "max-multibulk-len":
-		dst.MaxMultibulkLen = src.MaxMultibulkLen
-	case "maxclients":
-		dst.MaxClients = src.MaxClients
-	}
 }
 
 func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
@@ -168,19 +173,48 @@ func serve(args []string) error {
 	if err != nil {
 		return err
 	}
-	logger.Info("node ready", "data_dir", cfg.DataDir, "listeners", strings.Join(n.Listeners(), " "))
+	logger.Info("node ready", "node", cfg.NodeID, "data_dir", cfg.DataDir, "listeners", strings.Join(n.Listeners(), " "))
+	select {
+	case <-ctx.Done():
+		logger.Info("shutting down")
+		return n.Close()
+	case err := <-n.Fatal():
+		// The node cannot go on (its state fell behind a trimmed log,
+		// say): exit so that a supervisor restarts it, which recovers.
+		logger.Error("node failed; exiting", "err", err)
+		n.Close()
+		return err
+	}
+}
+
+func logserver(args []string) error {
+	fs := flag.NewFlagSet("logserver", flag.ContinueOnError)
+	dataDir := fs.String("data-dir", "logserver-data", "directory for the LogServer's data")
+	peerAddr := fs.String("peer-addr", "127.0.0.1:7201", "address to serve the LogServer on (port 0 picks a free port)")
+	logFormat := fs.String("log-format", "text", "log format: text or json")
+	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	logger, err := newLogger(os.Stderr, *logFormat, *logLevel)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	p, err := node.StartLogServer(ctx, node.LogServerConfig{DataDir: *dataDir, PeerAddr: *peerAddr, Logger: logger})
+	if err != nil {
+		return err
+	}
+	logger.Info("logserver ready", "data_dir", *dataDir, "addr", p.Addr())
 	<-ctx.Done()
 	logger.Info("shutting down")
-	return n.Close()
+	return p.Close()
 }
 
 // adminClient dials the admin endpoint named by the common admin flags.
-func adminClient(name string, args []string, extra func(*flag.FlagSet)) (adminpb.AdminClient, func(), error) {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+func adminClient(fs *flag.FlagSet, args []string) (adminpb.AdminClient, func(), error) {
 	addr := fs.String("admin-addr", node.DefaultAdminAddr, "the node's admin endpoint")
-	if extra != nil {
-		extra(fs)
-	}
 	if err := fs.Parse(args); err != nil {
 		return nil, nil, err
 	}
@@ -191,18 +225,38 @@ func adminClient(name string, args []string, extra func(*flag.FlagSet)) (adminpb
 	return adminpb.NewAdminClient(conn), func() { conn.Close() }, nil
 }
 
+// parseMembers parses "id=host:port,..." into chain members.
+func parseMembers(s string) ([]*vlogpb.Member, error) {
+	peers, err := node.ParsePeers(s)
+	if err != nil {
+		return nil, err
+	}
+	var out []*vlogpb.Member
+	for _, p := range peers {
+		out = append(out, &vlogpb.Member{Id: p.ID, PeerAddr: p.PeerAddr})
+	}
+	return out, nil
+}
+
 func reconfigure(args []string, out io.Writer) error {
-	var kind string
-	client, done, err := adminClient("reconfigure", args, func(fs *flag.FlagSet) {
-		fs.StringVar(&kind, "kind", "", "loglet kind of the new segment (default: the active segment's)")
-	})
+	fs := flag.NewFlagSet("reconfigure", flag.ContinueOnError)
+	kind := fs.String("kind", "", "loglet kind of the new segment (default: the active segment's)")
+	logServers := fs.String("logservers", "", "move the log onto these LogServer-only processes: id=host:port,...")
+	converged := fs.Bool("converged", false, "move the log back onto the members' own LogServers")
+	client, done, err := adminClient(fs, args)
 	if err != nil {
 		return err
 	}
 	defer done()
+	req := &adminpb.ReconfigureRequest{LogletKind: *kind, Converged: *converged}
+	if *logServers != "" {
+		if req.LogServers, err = parseMembers(*logServers); err != nil {
+			return err
+		}
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	resp, err := client.Reconfigure(ctx, &adminpb.ReconfigureRequest{LogletKind: kind})
+	resp, err := client.Reconfigure(ctx, req)
 	if err != nil {
 		return err
 	}
@@ -211,11 +265,40 @@ func reconfigure(args []string, out io.Writer) error {
 	return nil
 }
 
+func members(args []string, out io.Writer) error {
+	if len(args) == 0 {
+		return errors.New("members: want add, remove or replace")
+	}
+	op := args[0]
+	fs := flag.NewFlagSet("members "+op, flag.ContinueOnError)
+	id := fs.String("id", "", "the member removed (remove, replace)")
+	newID := fs.String("new-id", "", "the id of the member added (add, replace)")
+	peerAddr := fs.String("peer-addr", "", "the added member's peer address (add, replace)")
+	redisAddr := fs.String("redis-addr", "", "the added member's Redis address, for status (optional)")
+	client, done, err := adminClient(fs, args[1:])
+	if err != nil {
+		return err
+	}
+	defer done()
+	req := &adminpb.MembersRequest{Op: op, Id: *id}
+	if *newID != "" {
+		req.Member = &vlogpb.Member{Id: *newID, PeerAddr: *peerAddr, RedisAddr: *redisAddr}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	resp, err := client.Members(ctx, req)
+	if err != nil {
+		return err
+	}
+	printMembers(out, resp.Chain)
+	printChain(out, resp.Chain)
+	return nil
+}
+
 func statusCmd(args []string, out io.Writer) error {
-	var asJSON bool
-	client, done, err := adminClient("status", args, func(fs *flag.FlagSet) {
-		fs.BoolVar(&asJSON, "json", false, "print the status as JSON")
-	})
+	fs := flag.NewFlagSet("status", flag.ContinueOnError)
+	asJSON := fs.Bool("json", false, "print the status as JSON")
+	client, done, err := adminClient(fs, args)
 	if err != nil {
 		return err
 	}
@@ -226,7 +309,7 @@ func statusCmd(args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if asJSON {
+	if *asJSON {
 		b, err := protojson.Marshal(st)
 		if err != nil {
 			return err
@@ -234,10 +317,34 @@ func statusCmd(args []string, out io.Writer) error {
 		fmt.Fprintln(out, string(b))
 		return nil
 	}
-	fmt.Fprintf(out, "tail %d, applied %d (lag %d)\n", st.Tail, st.Applied, st.Tail-min(st.Tail, st.Applied))
+	fmt.Fprintf(out, "node %s: tail %d, applied %d (lag %d)\n", st.NodeId, st.Tail, st.Applied, st.Tail-min(st.Tail, st.Applied))
 	fmt.Fprintf(out, "listeners: %s\n", strings.Join(st.Listeners, " "))
+	if len(st.Nodes) > 0 {
+		fmt.Fprintf(out, "nodes (%d):\n", len(st.Nodes))
+		for _, n := range st.Nodes {
+			if !n.Reachable {
+				fmt.Fprintf(out, "  %s at %s: unreachable (%s)\n", n.Id, n.PeerAddr, n.Error)
+				continue
+			}
+			fmt.Fprintf(out, "  %s at %s: applied %d (lag %d)\n", n.Id, n.PeerAddr, n.Applied, st.Tail-min(st.Tail, n.Applied))
+		}
+	}
+	if ls := st.Chain.GetLogServers(); len(ls) > 0 {
+		fmt.Fprintf(out, "log servers (disaggregated):")
+		for _, m := range ls {
+			fmt.Fprintf(out, " %s=%s", m.Id, m.PeerAddr)
+		}
+		fmt.Fprintln(out)
+	}
 	printChain(out, st.Chain)
 	return nil
+}
+
+func printMembers(out io.Writer, chain *vlogpb.Chain) {
+	fmt.Fprintf(out, "members (%d):\n", len(chain.GetMembers()))
+	for _, m := range chain.GetMembers() {
+		fmt.Fprintf(out, "  %s at %s\n", m.Id, m.PeerAddr)
+	}
 }
 
 func printChain(out io.Writer, chain *vlogpb.Chain) {
@@ -251,6 +358,10 @@ func printChain(out io.Writer, chain *vlogpb.Chain) {
 		if i+1 < len(chain.Segments) {
 			end = fmt.Sprint(chain.Segments[i+1].Start)
 		}
-		fmt.Fprintf(out, "  [%d, %s) %s loglet %d on %s, %s\n", seg.Start, end, seg.Loglet.Kind, seg.Loglet.Id, strings.Join(seg.Loglet.Servers, ","), state)
+		seq := ""
+		if seg.Loglet.Sequencer != "" {
+			seq = ", sequencer " + seg.Loglet.Sequencer
+		}
+		fmt.Fprintf(out, "  [%d, %s) %s loglet %d on %s%s, %s\n", seg.Start, end, seg.Loglet.Kind, seg.Loglet.Id, strings.Join(seg.Loglet.Servers, ","), seq, state)
 	}
 }

@@ -594,6 +594,7 @@ func (q *sequencer) sendLoop(i int) {
 		cancel()
 	}()
 	backoff := time.Millisecond
+	failing := false
 	for {
 		progressed, err := q.sendOne(ctx, i)
 		if ctx.Err() != nil {
@@ -601,7 +602,12 @@ func (q *sequencer) sendLoop(i int) {
 		}
 		if err != nil {
 			// The server is unreachable or failing: retry after a
-			// backoff; the majority carries on without it.
+			// backoff; the majority carries on without it. Say so once
+			// per outage, not once per retry.
+			if !failing {
+				q.l.log.Warn("LogServer unreachable; retrying in the background", "server", i, "err", err)
+				failing = true
+			}
 			select {
 			case <-time.After(backoff + time.Duration(rand.Int64N(int64(backoff)))):
 			case <-q.stop:
@@ -609,6 +615,10 @@ func (q *sequencer) sendLoop(i int) {
 			}
 			backoff = min(2*backoff, time.Second)
 			continue
+		}
+		if failing {
+			q.l.log.Info("LogServer reachable again", "server", i)
+			failing = false
 		}
 		backoff = time.Millisecond
 		if progressed {
@@ -711,9 +721,6 @@ func (q *sequencer) sendOne(ctx context.Context, i int) (bool, error) {
 		q.mu.sent[i] = st.LocalTail
 		return true, nil
 	default:
-		if ctx.Err() == nil {
-			l.log.Warn("store failed; will retry", "server", i, "err", err)
-		}
 		return false, err
 	}
 }

@@ -7,17 +7,20 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"strings"
 	"time"
 )
 
 // Config is everything a node needs. The gateway's flags and its config
 // file both map onto it; field names in the file are the flag names.
 type Config struct {
+	// NodeID names the node in its ensemble. A single node defaults to
+	// "n1".
+	NodeID string `json:"node-id"`
 	// DataDir holds the node's databases: log/ (the LogServer), meta/
 	// (the MetaStore) and store/ (the LocalStore).
 	DataDir string `json:"data-dir"`
 	// RedisAddr is where the Redis API listens; port 0 picks a free port.
-	// Empty disables the API.
 	RedisAddr string `json:"redis-addr"`
 	// ZKAddr and PGAddr are reserved for the ZooKeeper and Postgres APIs,
 	// which this version does not serve yet.
@@ -28,6 +31,16 @@ type Config struct {
 	AdminAddr string `json:"admin-addr"`
 	// DebugAddr, if set, serves Go's pprof profiles over HTTP.
 	DebugAddr string `json:"debug-addr"`
+	// PeerAddr is where the node serves the other nodes of its ensemble
+	// (LogServer, sequencer, MetaStore acceptor, status, checkpoints). It
+	// may differ from the address the others reach it by (its entry in
+	// Nodes), a proxy in between, say. Defaults to this node's entry.
+	PeerAddr string `json:"peer-addr"`
+	// Nodes lists the ensemble, this node included: how this node reaches
+	// each one. Empty means a single node. One file can serve every node
+	// of an ensemble: each picks its own entry by NodeID, and takes its
+	// addresses from it unless set explicitly.
+	Nodes []Peer `json:"nodes"`
 
 	// StoreCacheBytes is the LocalStore's block cache size.
 	StoreCacheBytes int64 `json:"store-cache-bytes"`
@@ -46,8 +59,19 @@ type Config struct {
 	Logger *slog.Logger `json:"-"`
 }
 
+// Peer is one node of an ensemble as the config lists it.
+type Peer struct {
+	ID        string `json:"id"`
+	PeerAddr  string `json:"peer-addr"`
+	RedisAddr string `json:"redis-addr,omitempty"`
+	AdminAddr string `json:"admin-addr,omitempty"`
+	// DataDir lets one shared file give each node its own directory.
+	DataDir string `json:"data-dir,omitempty"`
+}
+
 // Defaults, filled in by EnsureDefaults.
 const (
+	DefaultNodeID    = "n1"
 	DefaultDataDir   = "data"
 	DefaultRedisAddr = "127.0.0.1:6379"
 	DefaultZKAddr    = "127.0.0.1:2181"
@@ -65,9 +89,41 @@ func Default() Config {
 	return c
 }
 
-// EnsureDefaults fills every unset field with its default. Limits left at
-// zero take the Redis personality's defaults.
+// Ensemble reports whether the config describes a node of an ensemble
+// rather than a single node.
+func (c *Config) Ensemble() bool { return len(c.Nodes) > 0 }
+
+// self returns this node's entry in Nodes.
+func (c *Config) self() (Peer, bool) {
+	for _, p := range c.Nodes {
+		if p.ID == c.NodeID {
+			return p, true
+		}
+	}
+	return Peer{}, false
+}
+
+// EnsureDefaults fills every unset field with its default: first from this
+// node's entry in Nodes, then from the single-node defaults. Limits left
+// at zero take the Redis personality's defaults.
 func (c *Config) EnsureDefaults() {
+	if c.NodeID == "" {
+		c.NodeID = DefaultNodeID
+	}
+	if me, ok := c.self(); ok {
+		if c.PeerAddr == "" {
+			c.PeerAddr = me.PeerAddr
+		}
+		if c.RedisAddr == "" {
+			c.RedisAddr = me.RedisAddr
+		}
+		if c.AdminAddr == "" {
+			c.AdminAddr = me.AdminAddr
+		}
+		if c.DataDir == "" {
+			c.DataDir = me.DataDir
+		}
+	}
 	if c.DataDir == "" {
 		c.DataDir = DefaultDataDir
 	}
@@ -97,32 +153,73 @@ func (c *Config) EnsureDefaults() {
 // Validate reports every problem with c at once.
 func (c *Config) Validate() error {
 	var errs []error
-	for _, a := range []struct{ name, addr string }{
-		{"redis-addr", c.RedisAddr}, {"zk-addr", c.ZKAddr}, {"pg-addr", c.PGAddr}, {"admin-addr", c.AdminAddr}, {"debug-addr", c.DebugAddr},
-	} {
-		if _, _, err := net.SplitHostPort(a.addr); err != nil && !(a.name == "debug-addr" && a.addr == "") {
+	addrs := []struct{ name, addr string }{
+		{"redis-addr", c.RedisAddr}, {"zk-addr", c.ZKAddr}, {"pg-addr", c.PGAddr}, {"admin-addr", c.AdminAddr},
+	}
+	if c.DebugAddr != "" {
+		addrs = append(addrs, struct{ name, addr string }{"debug-addr", c.DebugAddr})
+	}
+	if c.Ensemble() {
+		addrs = append(addrs, struct{ name, addr string }{"peer-addr", c.PeerAddr})
+	}
+	for _, a := range addrs {
+		if _, _, err := net.SplitHostPort(a.addr); err != nil {
 			errs = append(errs, fmt.Errorf("%s %q: %v", a.name, a.addr, err))
 		}
 	}
 	if c.DataDir == "" {
 		errs = append(errs, errors.New("data-dir is empty"))
 	}
-	if c.ProtoMaxBulkLen < 0 {
-		errs = append(errs, errors.New("proto-max-bulk-len < 0"))
+	if c.NodeID == "" || strings.ContainsAny(c.NodeID, "=, ") {
+		errs = append(errs, fmt.Errorf("node-id %q: must be non-empty, without '=', ',' or spaces", c.NodeID))
 	}
-	if c.ClientQueryBufferLimit < 0 {
-		errs = append(errs, errors.New("client-query-buffer-limit < 0"))
+	if c.Ensemble() {
+		seen := map[string]bool{}
+		for _, p := range c.Nodes {
+			if p.ID == "" || seen[p.ID] {
+				errs = append(errs, fmt.Errorf("nodes: missing or duplicate id %q", p.ID))
+			}
+			seen[p.ID] = true
+			if _, _, err := net.SplitHostPort(p.PeerAddr); err != nil {
+				errs = append(errs, fmt.Errorf("nodes: %s's peer-addr %q: %v", p.ID, p.PeerAddr, err))
+			}
+		}
+		if !seen[c.NodeID] {
+			errs = append(errs, fmt.Errorf("node-id %q is not among the nodes", c.NodeID))
+		}
 	}
-	if c.MaxMultibulkLen < 0 {
-		errs = append(errs, errors.New("max-multibulk-len < 0"))
-	}
-	if c.StoreCacheBytes < 0 {
-		errs = append(errs, errors.New("store-cache-bytes < 0"))
-	}
-	if c.MaxClients < 0 {
-		errs = append(errs, errors.New("maxclients < 0"))
+	for _, f := range []struct {
+		name string
+		bad  bool
+	}{
+		{"proto-max-bulk-len < 0", c.ProtoMaxBulkLen < 0},
+		{"client-query-buffer-limit < 0", c.ClientQueryBufferLimit < 0},
+		{"max-multibulk-len < 0", c.MaxMultibulkLen < 0},
+		{"store-cache-bytes < 0", c.StoreCacheBytes < 0},
+		{"maxclients < 0", c.MaxClients < 0},
+	} {
+		if f.bad {
+			errs = append(errs, errors.New(f.name))
+		}
 	}
 	return errors.Join(errs...)
+}
+
+// ParsePeers parses "id=host:port,id=host:port,..." into Nodes entries.
+func ParsePeers(s string) ([]Peer, error) {
+	var out []Peer
+	for _, item := range strings.Split(s, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		id, addr, ok := strings.Cut(item, "=")
+		if !ok || id == "" || addr == "" {
+			return nil, fmt.Errorf("peer %q: want id=host:port", item)
+		}
+		out = append(out, Peer{ID: id, PeerAddr: addr})
+	}
+	return out, nil
 }
 
 // LoadFile reads a JSON config file into c; fields the file does not

@@ -1,6 +1,7 @@
 // Package node assembles one gateway node: the LogServer, the MetaStore and
 // the VirtualLog below the waist, the engine stack above it, the
-// personalities on top, and the local admin endpoint.
+// personalities on top, the local admin endpoint and, in an ensemble, the
+// peer endpoint the other nodes talk to.
 //
 //	n, err := node.Start(ctx, node.Config{DataDir: "data"})
 //	defer n.Close()
@@ -11,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"net"
 	"net/http"
@@ -27,7 +29,6 @@ import (
 	"hourglass/engines/batching"
 	"hourglass/engines/timekeeper"
 	"hourglass/internal/pebbledb"
-	"hourglass/loglet"
 	"hourglass/loglet/native"
 	"hourglass/personalities/kv"
 	"hourglass/personalities/kv/resp"
@@ -45,32 +46,44 @@ type Node struct {
 
 	logDB, metaDB, storeDB *pebble.DB
 	server                 *native.LogServer
+	acceptor               *metastore.Acceptor
+	meta                   virtuallog.MetaStore
 	provider               *virtuallog.Kinds
 	vlog                   *virtuallog.VirtualLog
 	base                   *platform.BaseEngine
 	kv                     *kv.Server
-	admin                  *grpc.Server
+	admin, peer            *grpc.Server
 	debug                  *http.Server
+	conns                  *connPool
 
 	addrs map[string]string
 	stop  chan struct{}
 	wg    sync.WaitGroup
 }
 
-// Start opens the node's data, replays the log from the applied cursor in
-// the background, and starts every listener. On error everything opened so
+// Start opens the node's data, joins its ensemble (waiting, within ctx,
+// for a majority of it), replays the log from the applied cursor in the
+// background, and starts every listener. On error everything opened so
 // far is closed again.
-func Start(ctx context.Context, cfg Config) (n *Node, err error) {
+func Start(ctx context.Context, cfg Config) (*Node, error) {
 	cfg.EnsureDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	n = &Node{cfg: cfg, log: cfg.Logger, addrs: map[string]string{}, stop: make(chan struct{})}
+	n := &Node{
+		cfg:   cfg,
+		log:   cfg.Logger.With("node", cfg.NodeID),
+		addrs: map[string]string{},
+		stop:  make(chan struct{}),
+		conns: newConnPool(),
+	}
+	started := false
 	defer func() {
-		if err != nil {
+		if !started {
 			n.Close()
 		}
 	}()
+	var err error
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return nil, err
 	}
@@ -92,12 +105,17 @@ func Start(ctx context.Context, cfg Config) (n *Node, err error) {
 	if n.provider, err = n.newProvider(); err != nil {
 		return nil, err
 	}
-	n.vlog, err = virtuallog.Open(ctx, virtuallog.Config{
-		Meta:     metastore.NewLocal(n.metaDB),
-		Provider: n.provider,
-		Logger:   n.log.With("component", "virtuallog"),
-	})
-	if err != nil {
+	if cfg.Ensemble() {
+		if err := n.startPeer(); err != nil {
+			return nil, err
+		}
+	} else {
+		n.meta = metastore.NewLocal(n.metaDB)
+	}
+	if n.vlog, err = n.openLog(ctx); err != nil {
+		return nil, err
+	}
+	if err := n.catchUp(ctx); err != nil {
 		return nil, err
 	}
 	if n.base, err = platform.NewBase(platform.BaseConfig{
@@ -145,27 +163,38 @@ func Start(ctx context.Context, cfg Config) (n *Node, err error) {
 
 	n.wg.Add(1)
 	go n.trimLoop()
+	started = true
 	return n, nil
 }
 
-// newProvider offers the loglet kinds this node can host. "native" on the
-// node's own LogServer is the default.
-func (n *Node) newProvider() (*virtuallog.Kinds, error) {
-	return virtuallog.NewKinds("native", map[string]virtuallog.Kind{
-		"native": {
-			Open: func(ctx context.Context, cfg *vlogpb.LogletConfig, fresh bool) (loglet.Loglet, error) {
-				if len(cfg.Servers) != 1 || cfg.Servers[0] != "local" {
-					return nil, fmt.Errorf("native loglet on servers %v: only the local LogServer is reachable in this version", cfg.Servers)
-				}
-				return native.Open(ctx, native.Config{
-					ID:      native.LogletID(cfg.Id),
-					Servers: []native.Server{n.server},
-					Fresh:   fresh,
-					Logger:  n.log.With("component", "loglet"),
-				})
-			},
+// openLog opens the VirtualLog, creating the chain if the MetaStore holds
+// none. In an ensemble it retries until a majority of the nodes answers or
+// ctx ends.
+func (n *Node) openLog(ctx context.Context) (*virtuallog.VirtualLog, error) {
+	cfg := virtuallog.Config{
+		Meta:     n.meta,
+		Provider: n.provider,
+		Logger:   n.log.With("component", "virtuallog"),
+		Initial: func(c *vlogpb.Chain) {
+			for _, p := range n.cfg.Nodes {
+				c.Members = append(c.Members, &vlogpb.Member{Id: p.ID, PeerAddr: p.PeerAddr, RedisAddr: p.RedisAddr, AdminAddr: p.AdminAddr})
+			}
 		},
-	})
+	}
+	for attempt := 0; ; attempt++ {
+		vl, err := virtuallog.Open(ctx, cfg)
+		if err == nil || !n.cfg.Ensemble() || ctx.Err() != nil {
+			return vl, err
+		}
+		if attempt%10 == 0 {
+			n.log.Info("waiting for a majority of the ensemble", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
 }
 
 // listen binds addr and serves it on a goroutine, logging the address
@@ -187,7 +216,8 @@ func (n *Node) listen(api, addr string, serve func(net.Listener) error) error {
 	return nil
 }
 
-// Addr returns the address the named API ("redis", "admin") listens on.
+// Addr returns the address the named API ("redis", "admin", "peer")
+// listens on.
 func (n *Node) Addr(api string) string { return n.addrs[api] }
 
 // Listeners returns "api=addr" for every listener, sorted.
@@ -225,6 +255,13 @@ func (n *Node) Reconfigure(ctx context.Context, kind string) (uint64, error) {
 	return n.vlog.Reconfigure(ctx, kind)
 }
 
+// proposerID derives a MetaStore ballot tag from the node id.
+func proposerID(id string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(id))
+	return h.Sum64() | 1
+}
+
 // Close stops the listeners, the apply loop and the databases, in that
 // order. Everything acknowledged is already durable in the log.
 func (n *Node) Close() error {
@@ -246,11 +283,21 @@ func (n *Node) Close() error {
 	if n.base != nil {
 		n.base.Close()
 	}
-	n.wg.Wait()
 	var errs []error
 	if n.provider != nil {
 		errs = append(errs, n.provider.Close())
 	}
+	if n.peer != nil {
+		n.peer.Stop()
+	}
+	n.wg.Wait()
+	if r, ok := n.meta.(*metastore.Replicated); ok {
+		errs = append(errs, r.Close())
+	}
+	if n.acceptor != nil {
+		n.acceptor.Close()
+	}
+	n.conns.close()
 	if n.server != nil {
 		errs = append(errs, n.server.Close())
 	}
@@ -261,4 +308,20 @@ func (n *Node) Close() error {
 	}
 	n.log.Info("node stopped")
 	return errors.Join(errs...)
+}
+
+// Fatal delivers the error that stopped the node's apply loop, if one
+// does; the node then serves nothing useful and should be restarted.
+func (n *Node) Fatal() <-chan error {
+	ch := make(chan error, 1)
+	go func() {
+		select {
+		case <-n.base.Done():
+			if err := n.base.Err(); err != nil {
+				ch <- err
+			}
+		case <-n.stop:
+		}
+	}()
+	return ch
 }

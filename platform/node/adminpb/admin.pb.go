@@ -24,8 +24,13 @@ const (
 
 type ReconfigureRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// loglet_kind of the new segment; empty keeps the active segment's kind.
-	LogletKind    string `protobuf:"bytes,1,opt,name=loglet_kind,json=logletKind,proto3" json:"loglet_kind,omitempty"`
+	// loglet_kind of the new segment; empty keeps the active segment's.
+	LogletKind string `protobuf:"bytes,1,opt,name=loglet_kind,json=logletKind,proto3" json:"loglet_kind,omitempty"`
+	// log_servers, if set, places new loglets on these LogServer-only
+	// processes (disaggregated).
+	LogServers []*vlogpb.Member `protobuf:"bytes,2,rep,name=log_servers,json=logServers,proto3" json:"log_servers,omitempty"`
+	// converged places new loglets back on the members' own LogServers.
+	Converged     bool `protobuf:"varint,3,opt,name=converged,proto3" json:"converged,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -65,6 +70,20 @@ func (x *ReconfigureRequest) GetLogletKind() string {
 		return x.LogletKind
 	}
 	return ""
+}
+
+func (x *ReconfigureRequest) GetLogServers() []*vlogpb.Member {
+	if x != nil {
+		return x.LogServers
+	}
+	return nil
+}
+
+func (x *ReconfigureRequest) GetConverged() bool {
+	if x != nil {
+		return x.Converged
+	}
+	return false
 }
 
 type ReconfigureResponse struct {
@@ -168,12 +187,15 @@ func (*StatusRequest) Descriptor() ([]byte, []int) {
 type StatusResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Chain *vlogpb.Chain          `protobuf:"bytes,1,opt,name=chain,proto3" json:"chain,omitempty"`
-	// applied is the first log position the node has not applied.
+	// applied is the first log position this node has not applied.
 	Applied uint64 `protobuf:"varint,2,opt,name=applied,proto3" json:"applied,omitempty"`
 	// tail is the log's tail when the status was taken.
 	Tail uint64 `protobuf:"varint,3,opt,name=tail,proto3" json:"tail,omitempty"`
 	// listeners are "api=addr" pairs.
-	Listeners     []string `protobuf:"bytes,4,rep,name=listeners,proto3" json:"listeners,omitempty"`
+	Listeners []string `protobuf:"bytes,4,rep,name=listeners,proto3" json:"listeners,omitempty"`
+	NodeId    string   `protobuf:"bytes,5,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`
+	// nodes is every member's state as this node sees it.
+	Nodes         []*NodeState `protobuf:"bytes,6,rep,name=nodes,proto3" json:"nodes,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -236,27 +258,546 @@ func (x *StatusResponse) GetListeners() []string {
 	return nil
 }
 
+func (x *StatusResponse) GetNodeId() string {
+	if x != nil {
+		return x.NodeId
+	}
+	return ""
+}
+
+func (x *StatusResponse) GetNodes() []*NodeState {
+	if x != nil {
+		return x.Nodes
+	}
+	return nil
+}
+
+type NodeState struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	PeerAddr      string                 `protobuf:"bytes,2,opt,name=peer_addr,json=peerAddr,proto3" json:"peer_addr,omitempty"`
+	Reachable     bool                   `protobuf:"varint,3,opt,name=reachable,proto3" json:"reachable,omitempty"`
+	Applied       uint64                 `protobuf:"varint,4,opt,name=applied,proto3" json:"applied,omitempty"`
+	Error         string                 `protobuf:"bytes,5,opt,name=error,proto3" json:"error,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *NodeState) Reset() {
+	*x = NodeState{}
+	mi := &file_platform_node_adminpb_admin_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *NodeState) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*NodeState) ProtoMessage() {}
+
+func (x *NodeState) ProtoReflect() protoreflect.Message {
+	mi := &file_platform_node_adminpb_admin_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use NodeState.ProtoReflect.Descriptor instead.
+func (*NodeState) Descriptor() ([]byte, []int) {
+	return file_platform_node_adminpb_admin_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *NodeState) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *NodeState) GetPeerAddr() string {
+	if x != nil {
+		return x.PeerAddr
+	}
+	return ""
+}
+
+func (x *NodeState) GetReachable() bool {
+	if x != nil {
+		return x.Reachable
+	}
+	return false
+}
+
+func (x *NodeState) GetApplied() uint64 {
+	if x != nil {
+		return x.Applied
+	}
+	return 0
+}
+
+func (x *NodeState) GetError() string {
+	if x != nil {
+		return x.Error
+	}
+	return ""
+}
+
+type MembersRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// op is "add", "remove" or "replace".
+	Op string `protobuf:"bytes,1,opt,name=op,proto3" json:"op,omitempty"`
+	// member is the node added (add, replace).
+	Member *vlogpb.Member `protobuf:"bytes,2,opt,name=member,proto3" json:"member,omitempty"`
+	// id is the node removed (remove, replace).
+	Id            string `protobuf:"bytes,3,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MembersRequest) Reset() {
+	*x = MembersRequest{}
+	mi := &file_platform_node_adminpb_admin_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MembersRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MembersRequest) ProtoMessage() {}
+
+func (x *MembersRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_platform_node_adminpb_admin_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MembersRequest.ProtoReflect.Descriptor instead.
+func (*MembersRequest) Descriptor() ([]byte, []int) {
+	return file_platform_node_adminpb_admin_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *MembersRequest) GetOp() string {
+	if x != nil {
+		return x.Op
+	}
+	return ""
+}
+
+func (x *MembersRequest) GetMember() *vlogpb.Member {
+	if x != nil {
+		return x.Member
+	}
+	return nil
+}
+
+func (x *MembersRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+type MembersResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Chain         *vlogpb.Chain          `protobuf:"bytes,1,opt,name=chain,proto3" json:"chain,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MembersResponse) Reset() {
+	*x = MembersResponse{}
+	mi := &file_platform_node_adminpb_admin_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MembersResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MembersResponse) ProtoMessage() {}
+
+func (x *MembersResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_platform_node_adminpb_admin_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MembersResponse.ProtoReflect.Descriptor instead.
+func (*MembersResponse) Descriptor() ([]byte, []int) {
+	return file_platform_node_adminpb_admin_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *MembersResponse) GetChain() *vlogpb.Chain {
+	if x != nil {
+		return x.Chain
+	}
+	return nil
+}
+
+type ChecksumRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// at_least: wait until the node has applied at least this far.
+	AtLeast       uint64 `protobuf:"varint,1,opt,name=at_least,json=atLeast,proto3" json:"at_least,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ChecksumRequest) Reset() {
+	*x = ChecksumRequest{}
+	mi := &file_platform_node_adminpb_admin_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChecksumRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChecksumRequest) ProtoMessage() {}
+
+func (x *ChecksumRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_platform_node_adminpb_admin_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChecksumRequest.ProtoReflect.Descriptor instead.
+func (*ChecksumRequest) Descriptor() ([]byte, []int) {
+	return file_platform_node_adminpb_admin_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *ChecksumRequest) GetAtLeast() uint64 {
+	if x != nil {
+		return x.AtLeast
+	}
+	return 0
+}
+
+type ChecksumResponse struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Applied uint64                 `protobuf:"varint,1,opt,name=applied,proto3" json:"applied,omitempty"`
+	// sha256 of every personality key and value, in key order.
+	Checksum      []byte `protobuf:"bytes,2,opt,name=checksum,proto3" json:"checksum,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ChecksumResponse) Reset() {
+	*x = ChecksumResponse{}
+	mi := &file_platform_node_adminpb_admin_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChecksumResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChecksumResponse) ProtoMessage() {}
+
+func (x *ChecksumResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_platform_node_adminpb_admin_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChecksumResponse.ProtoReflect.Descriptor instead.
+func (*ChecksumResponse) Descriptor() ([]byte, []int) {
+	return file_platform_node_adminpb_admin_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *ChecksumResponse) GetApplied() uint64 {
+	if x != nil {
+		return x.Applied
+	}
+	return 0
+}
+
+func (x *ChecksumResponse) GetChecksum() []byte {
+	if x != nil {
+		return x.Checksum
+	}
+	return nil
+}
+
+type NodeStatusRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *NodeStatusRequest) Reset() {
+	*x = NodeStatusRequest{}
+	mi := &file_platform_node_adminpb_admin_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *NodeStatusRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*NodeStatusRequest) ProtoMessage() {}
+
+func (x *NodeStatusRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_platform_node_adminpb_admin_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use NodeStatusRequest.ProtoReflect.Descriptor instead.
+func (*NodeStatusRequest) Descriptor() ([]byte, []int) {
+	return file_platform_node_adminpb_admin_proto_rawDescGZIP(), []int{9}
+}
+
+type NodeStatusResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Applied       uint64                 `protobuf:"varint,2,opt,name=applied,proto3" json:"applied,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *NodeStatusResponse) Reset() {
+	*x = NodeStatusResponse{}
+	mi := &file_platform_node_adminpb_admin_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *NodeStatusResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*NodeStatusResponse) ProtoMessage() {}
+
+func (x *NodeStatusResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_platform_node_adminpb_admin_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use NodeStatusResponse.ProtoReflect.Descriptor instead.
+func (*NodeStatusResponse) Descriptor() ([]byte, []int) {
+	return file_platform_node_adminpb_admin_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *NodeStatusResponse) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *NodeStatusResponse) GetApplied() uint64 {
+	if x != nil {
+		return x.Applied
+	}
+	return 0
+}
+
+type CheckpointRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CheckpointRequest) Reset() {
+	*x = CheckpointRequest{}
+	mi := &file_platform_node_adminpb_admin_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CheckpointRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CheckpointRequest) ProtoMessage() {}
+
+func (x *CheckpointRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_platform_node_adminpb_admin_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CheckpointRequest.ProtoReflect.Descriptor instead.
+func (*CheckpointRequest) Descriptor() ([]byte, []int) {
+	return file_platform_node_adminpb_admin_proto_rawDescGZIP(), []int{11}
+}
+
+type CheckpointChunk struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// file is the path relative to the checkpoint's directory; a new file
+	// starts with offset 0.
+	File          string `protobuf:"bytes,1,opt,name=file,proto3" json:"file,omitempty"`
+	Offset        uint64 `protobuf:"varint,2,opt,name=offset,proto3" json:"offset,omitempty"`
+	Data          []byte `protobuf:"bytes,3,opt,name=data,proto3" json:"data,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CheckpointChunk) Reset() {
+	*x = CheckpointChunk{}
+	mi := &file_platform_node_adminpb_admin_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CheckpointChunk) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CheckpointChunk) ProtoMessage() {}
+
+func (x *CheckpointChunk) ProtoReflect() protoreflect.Message {
+	mi := &file_platform_node_adminpb_admin_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CheckpointChunk.ProtoReflect.Descriptor instead.
+func (*CheckpointChunk) Descriptor() ([]byte, []int) {
+	return file_platform_node_adminpb_admin_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *CheckpointChunk) GetFile() string {
+	if x != nil {
+		return x.File
+	}
+	return ""
+}
+
+func (x *CheckpointChunk) GetOffset() uint64 {
+	if x != nil {
+		return x.Offset
+	}
+	return 0
+}
+
+func (x *CheckpointChunk) GetData() []byte {
+	if x != nil {
+		return x.Data
+	}
+	return nil
+}
+
 var File_platform_node_adminpb_admin_proto protoreflect.FileDescriptor
 
 const file_platform_node_adminpb_admin_proto_rawDesc = "" +
 	"\n" +
-	"!platform/node/adminpb/admin.proto\x12\x0fhourglass.admin\x1a\x1dvirtuallog/vlogpb/chain.proto\"5\n" +
+	"!platform/node/adminpb/admin.proto\x12\x0fhourglass.admin\x1a\x1dvirtuallog/vlogpb/chain.proto\"\x92\x01\n" +
 	"\x12ReconfigureRequest\x12\x1f\n" +
 	"\vloglet_kind\x18\x01 \x01(\tR\n" +
-	"logletKind\"v\n" +
+	"logletKind\x12=\n" +
+	"\vlog_servers\x18\x02 \x03(\v2\x1c.hourglass.virtuallog.MemberR\n" +
+	"logServers\x12\x1c\n" +
+	"\tconverged\x18\x03 \x01(\bR\tconverged\"v\n" +
 	"\x13ReconfigureResponse\x121\n" +
 	"\x05chain\x18\x01 \x01(\v2\x1b.hourglass.virtuallog.ChainR\x05chain\x12\x14\n" +
 	"\x05start\x18\x02 \x01(\x04R\x05start\x12\x16\n" +
 	"\x06micros\x18\x03 \x01(\x04R\x06micros\"\x0f\n" +
-	"\rStatusRequest\"\x8f\x01\n" +
+	"\rStatusRequest\"\xda\x01\n" +
 	"\x0eStatusResponse\x121\n" +
 	"\x05chain\x18\x01 \x01(\v2\x1b.hourglass.virtuallog.ChainR\x05chain\x12\x18\n" +
 	"\aapplied\x18\x02 \x01(\x04R\aapplied\x12\x12\n" +
 	"\x04tail\x18\x03 \x01(\x04R\x04tail\x12\x1c\n" +
-	"\tlisteners\x18\x04 \x03(\tR\tlisteners2\xac\x01\n" +
+	"\tlisteners\x18\x04 \x03(\tR\tlisteners\x12\x17\n" +
+	"\anode_id\x18\x05 \x01(\tR\x06nodeId\x120\n" +
+	"\x05nodes\x18\x06 \x03(\v2\x1a.hourglass.admin.NodeStateR\x05nodes\"\x86\x01\n" +
+	"\tNodeState\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1b\n" +
+	"\tpeer_addr\x18\x02 \x01(\tR\bpeerAddr\x12\x1c\n" +
+	"\treachable\x18\x03 \x01(\bR\treachable\x12\x18\n" +
+	"\aapplied\x18\x04 \x01(\x04R\aapplied\x12\x14\n" +
+	"\x05error\x18\x05 \x01(\tR\x05error\"f\n" +
+	"\x0eMembersRequest\x12\x0e\n" +
+	"\x02op\x18\x01 \x01(\tR\x02op\x124\n" +
+	"\x06member\x18\x02 \x01(\v2\x1c.hourglass.virtuallog.MemberR\x06member\x12\x0e\n" +
+	"\x02id\x18\x03 \x01(\tR\x02id\"D\n" +
+	"\x0fMembersResponse\x121\n" +
+	"\x05chain\x18\x01 \x01(\v2\x1b.hourglass.virtuallog.ChainR\x05chain\",\n" +
+	"\x0fChecksumRequest\x12\x19\n" +
+	"\bat_least\x18\x01 \x01(\x04R\aatLeast\"H\n" +
+	"\x10ChecksumResponse\x12\x18\n" +
+	"\aapplied\x18\x01 \x01(\x04R\aapplied\x12\x1a\n" +
+	"\bchecksum\x18\x02 \x01(\fR\bchecksum\"\x13\n" +
+	"\x11NodeStatusRequest\">\n" +
+	"\x12NodeStatusResponse\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x18\n" +
+	"\aapplied\x18\x02 \x01(\x04R\aapplied\"\x13\n" +
+	"\x11CheckpointRequest\"Q\n" +
+	"\x0fCheckpointChunk\x12\x12\n" +
+	"\x04file\x18\x01 \x01(\tR\x04file\x12\x16\n" +
+	"\x06offset\x18\x02 \x01(\x04R\x06offset\x12\x12\n" +
+	"\x04data\x18\x03 \x01(\fR\x04data2\xcb\x02\n" +
 	"\x05Admin\x12X\n" +
 	"\vReconfigure\x12#.hourglass.admin.ReconfigureRequest\x1a$.hourglass.admin.ReconfigureResponse\x12I\n" +
-	"\x06Status\x12\x1e.hourglass.admin.StatusRequest\x1a\x1f.hourglass.admin.StatusResponseB!Z\x1fhourglass/platform/node/adminpbb\x06proto3"
+	"\x06Status\x12\x1e.hourglass.admin.StatusRequest\x1a\x1f.hourglass.admin.StatusResponse\x12L\n" +
+	"\aMembers\x12\x1f.hourglass.admin.MembersRequest\x1a .hourglass.admin.MembersResponse\x12O\n" +
+	"\bChecksum\x12 .hourglass.admin.ChecksumRequest\x1a!.hourglass.admin.ChecksumResponse2\xb3\x01\n" +
+	"\x04Peer\x12U\n" +
+	"\n" +
+	"NodeStatus\x12\".hourglass.admin.NodeStatusRequest\x1a#.hourglass.admin.NodeStatusResponse\x12T\n" +
+	"\n" +
+	"Checkpoint\x12\".hourglass.admin.CheckpointRequest\x1a .hourglass.admin.CheckpointChunk0\x01B!Z\x1fhourglass/platform/node/adminpbb\x06proto3"
 
 var (
 	file_platform_node_adminpb_admin_proto_rawDescOnce sync.Once
@@ -270,26 +811,48 @@ func file_platform_node_adminpb_admin_proto_rawDescGZIP() []byte {
 	return file_platform_node_adminpb_admin_proto_rawDescData
 }
 
-var file_platform_node_adminpb_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
+var file_platform_node_adminpb_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
 var file_platform_node_adminpb_admin_proto_goTypes = []any{
 	(*ReconfigureRequest)(nil),  // 0: hourglass.admin.ReconfigureRequest
 	(*ReconfigureResponse)(nil), // 1: hourglass.admin.ReconfigureResponse
 	(*StatusRequest)(nil),       // 2: hourglass.admin.StatusRequest
 	(*StatusResponse)(nil),      // 3: hourglass.admin.StatusResponse
-	(*vlogpb.Chain)(nil),        // 4: hourglass.virtuallog.Chain
+	(*NodeState)(nil),           // 4: hourglass.admin.NodeState
+	(*MembersRequest)(nil),      // 5: hourglass.admin.MembersRequest
+	(*MembersResponse)(nil),     // 6: hourglass.admin.MembersResponse
+	(*ChecksumRequest)(nil),     // 7: hourglass.admin.ChecksumRequest
+	(*ChecksumResponse)(nil),    // 8: hourglass.admin.ChecksumResponse
+	(*NodeStatusRequest)(nil),   // 9: hourglass.admin.NodeStatusRequest
+	(*NodeStatusResponse)(nil),  // 10: hourglass.admin.NodeStatusResponse
+	(*CheckpointRequest)(nil),   // 11: hourglass.admin.CheckpointRequest
+	(*CheckpointChunk)(nil),     // 12: hourglass.admin.CheckpointChunk
+	(*vlogpb.Member)(nil),       // 13: hourglass.virtuallog.Member
+	(*vlogpb.Chain)(nil),        // 14: hourglass.virtuallog.Chain
 }
 var file_platform_node_adminpb_admin_proto_depIdxs = []int32{
-	4, // 0: hourglass.admin.ReconfigureResponse.chain:type_name -> hourglass.virtuallog.Chain
-	4, // 1: hourglass.admin.StatusResponse.chain:type_name -> hourglass.virtuallog.Chain
-	0, // 2: hourglass.admin.Admin.Reconfigure:input_type -> hourglass.admin.ReconfigureRequest
-	2, // 3: hourglass.admin.Admin.Status:input_type -> hourglass.admin.StatusRequest
-	1, // 4: hourglass.admin.Admin.Reconfigure:output_type -> hourglass.admin.ReconfigureResponse
-	3, // 5: hourglass.admin.Admin.Status:output_type -> hourglass.admin.StatusResponse
-	4, // [4:6] is the sub-list for method output_type
-	2, // [2:4] is the sub-list for method input_type
-	2, // [2:2] is the sub-list for extension type_name
-	2, // [2:2] is the sub-list for extension extendee
-	0, // [0:2] is the sub-list for field type_name
+	13, // 0: hourglass.admin.ReconfigureRequest.log_servers:type_name -> hourglass.virtuallog.Member
+	14, // 1: hourglass.admin.ReconfigureResponse.chain:type_name -> hourglass.virtuallog.Chain
+	14, // 2: hourglass.admin.StatusResponse.chain:type_name -> hourglass.virtuallog.Chain
+	4,  // 3: hourglass.admin.StatusResponse.nodes:type_name -> hourglass.admin.NodeState
+	13, // 4: hourglass.admin.MembersRequest.member:type_name -> hourglass.virtuallog.Member
+	14, // 5: hourglass.admin.MembersResponse.chain:type_name -> hourglass.virtuallog.Chain
+	0,  // 6: hourglass.admin.Admin.Reconfigure:input_type -> hourglass.admin.ReconfigureRequest
+	2,  // 7: hourglass.admin.Admin.Status:input_type -> hourglass.admin.StatusRequest
+	5,  // 8: hourglass.admin.Admin.Members:input_type -> hourglass.admin.MembersRequest
+	7,  // 9: hourglass.admin.Admin.Checksum:input_type -> hourglass.admin.ChecksumRequest
+	9,  // 10: hourglass.admin.Peer.NodeStatus:input_type -> hourglass.admin.NodeStatusRequest
+	11, // 11: hourglass.admin.Peer.Checkpoint:input_type -> hourglass.admin.CheckpointRequest
+	1,  // 12: hourglass.admin.Admin.Reconfigure:output_type -> hourglass.admin.ReconfigureResponse
+	3,  // 13: hourglass.admin.Admin.Status:output_type -> hourglass.admin.StatusResponse
+	6,  // 14: hourglass.admin.Admin.Members:output_type -> hourglass.admin.MembersResponse
+	8,  // 15: hourglass.admin.Admin.Checksum:output_type -> hourglass.admin.ChecksumResponse
+	10, // 16: hourglass.admin.Peer.NodeStatus:output_type -> hourglass.admin.NodeStatusResponse
+	12, // 17: hourglass.admin.Peer.Checkpoint:output_type -> hourglass.admin.CheckpointChunk
+	12, // [12:18] is the sub-list for method output_type
+	6,  // [6:12] is the sub-list for method input_type
+	6,  // [6:6] is the sub-list for extension type_name
+	6,  // [6:6] is the sub-list for extension extendee
+	0,  // [0:6] is the sub-list for field type_name
 }
 
 func init() { file_platform_node_adminpb_admin_proto_init() }
@@ -303,9 +866,9 @@ func file_platform_node_adminpb_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_platform_node_adminpb_admin_proto_rawDesc), len(file_platform_node_adminpb_admin_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   4,
+			NumMessages:   13,
 			NumExtensions: 0,
-			NumServices:   1,
+			NumServices:   2,
 		},
 		GoTypes:           file_platform_node_adminpb_admin_proto_goTypes,
 		DependencyIndexes: file_platform_node_adminpb_admin_proto_depIdxs,

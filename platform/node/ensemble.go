@@ -1,0 +1,262 @@
+package node
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/backoff"
+	"google.golang.org/grpc/credentials/insecure"
+
+	"hourglass/loglet"
+	"hourglass/loglet/native"
+	"hourglass/platform/node/adminpb"
+	"hourglass/virtuallog"
+	"hourglass/virtuallog/metastore"
+	"hourglass/virtuallog/vlogpb"
+)
+
+// connPool keeps one gRPC connection per peer address, made lazily.
+type connPool struct {
+	mu    sync.Mutex
+	conns map[string]*grpc.ClientConn
+}
+
+func newConnPool() *connPool { return &connPool{conns: map[string]*grpc.ClientConn{}} }
+
+// get returns the connection to addr. Connections reconnect by themselves
+// with a backoff capped at a second, so a restarted peer is soon reached
+// again.
+func (p *connPool) get(addr string) (*grpc.ClientConn, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if c := p.conns[addr]; c != nil {
+		return c, nil
+	}
+	c, err := grpc.NewClient(addr,
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithConnectParams(grpc.ConnectParams{
+			Backoff:           backoff.Config{BaseDelay: 20 * time.Millisecond, Multiplier: 1.6, Jitter: 0.2, MaxDelay: time.Second},
+			MinConnectTimeout: time.Second,
+		}),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(64<<20), grpc.MaxCallSendMsgSize(64<<20)),
+	)
+	if err != nil {
+		return nil, err
+	}
+	p.conns[addr] = c
+	return c, nil
+}
+
+func (p *connPool) close() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, c := range p.conns {
+		c.Close()
+	}
+	p.conns = map[string]*grpc.ClientConn{}
+}
+
+// startPeer starts the endpoint the other nodes talk to and the replicated
+// MetaStore over every node's acceptor.
+func (n *Node) startPeer() error {
+	var err error
+	if n.acceptor, err = metastore.NewAcceptor(n.metaDB); err != nil {
+		return err
+	}
+	n.peer = grpc.NewServer(grpc.MaxRecvMsgSize(64<<20), grpc.MaxSendMsgSize(64<<20))
+	native.RegisterLogServer(n.peer, n.server)
+	native.RegisterSequencer(n.peer, n.localSequencer)
+	metastore.RegisterAcceptor(n.peer, n.acceptor)
+	adminpb.RegisterPeerServer(n.peer, &peerService{n: n})
+	if err := n.listen("peer", n.cfg.PeerAddr, n.peer.Serve); err != nil {
+		return err
+	}
+	var acceptors []metastore.AcceptorClient
+	for _, p := range n.cfg.Nodes {
+		if p.ID == n.cfg.NodeID {
+			acceptors = append(acceptors, n.acceptor)
+			continue
+		}
+		c, err := n.conns.get(p.PeerAddr)
+		if err != nil {
+			return err
+		}
+		acceptors = append(acceptors, metastore.NewAcceptorClient(c))
+	}
+	n.meta, err = metastore.NewReplicated(acceptors, metastore.Config{
+		ProposerID: proposerID(n.cfg.NodeID),
+		Logger:     n.log.With("component", "metastore"),
+	})
+	return err
+}
+
+// resolve returns the address this node reaches node id by: its own
+// config first (which may route through a proxy), then the chain.
+func (n *Node) resolve(id string) (string, error) {
+	for _, p := range n.cfg.Nodes {
+		if p.ID == id {
+			return p.PeerAddr, nil
+		}
+	}
+	if n.vlog != nil {
+		chain, _ := n.vlog.Chain()
+		for _, m := range append(chain.Members, chain.LogServers...) {
+			if m.Id == id {
+				return m.PeerAddr, nil
+			}
+		}
+	}
+	return "", fmt.Errorf("node: no address known for node %q", id)
+}
+
+// serverFor returns the LogServer called id: the in-process one for this
+// node, a gRPC client otherwise.
+func (n *Node) serverFor(id string) (native.Server, error) {
+	if id == "local" || id == n.cfg.NodeID {
+		return n.server, nil
+	}
+	addr, err := n.resolve(id)
+	if err != nil {
+		return nil, err
+	}
+	c, err := n.conns.get(addr)
+	if err != nil {
+		return nil, err
+	}
+	return native.NewClient(c), nil
+}
+
+// newProvider offers the loglet kinds this node can host: "native", on
+// the node's own LogServer (single node) or on the ensemble's LogServers
+// with this node's sequencer (ensemble).
+func (n *Node) newProvider() (*virtuallog.Kinds, error) {
+	return virtuallog.NewKinds("native", map[string]virtuallog.Kind{
+		"native": {
+			Place: func(cfg *vlogpb.LogletConfig, chain *vlogpb.Chain) error {
+				if !n.cfg.Ensemble() {
+					cfg.Servers, cfg.Sequencer = []string{"local"}, ""
+					return nil
+				}
+				cfg.Servers = nil
+				servers := chain.LogServers
+				if len(servers) == 0 {
+					servers = chain.Members
+				}
+				for _, m := range servers {
+					cfg.Servers = append(cfg.Servers, m.Id)
+				}
+				if len(cfg.Servers) == 0 {
+					return fmt.Errorf("node: no LogServers to place loglet %d on", cfg.Id)
+				}
+				cfg.Sequencer = n.cfg.NodeID
+				return nil
+			},
+			Open: func(ctx context.Context, cfg *vlogpb.LogletConfig, fresh bool) (loglet.Loglet, error) {
+				nc := native.Config{
+					ID:     native.LogletID(cfg.Id),
+					Fresh:  fresh,
+					Logger: n.log.With("component", "loglet"),
+				}
+				// Readers try the co-located LogServer first.
+				for _, id := range cfg.Servers {
+					s, err := n.serverFor(id)
+					if err != nil {
+						return nil, err
+					}
+					if id == "local" || id == n.cfg.NodeID {
+						nc.Servers = append([]native.Server{s}, nc.Servers...)
+					} else {
+						nc.Servers = append(nc.Servers, s)
+					}
+				}
+				if cfg.Sequencer != "" && cfg.Sequencer != n.cfg.NodeID {
+					addr, err := n.resolve(cfg.Sequencer)
+					if err != nil {
+						return nil, err
+					}
+					c, err := n.conns.get(addr)
+					if err != nil {
+						return nil, err
+					}
+					nc.Sequencer = native.NewSequencerClient(c)
+				}
+				return native.Open(ctx, nc)
+			},
+		},
+	})
+}
+
+// localSequencer returns the handle of loglet id if its sequencer runs on
+// this node, for appends forwarded by the other nodes.
+func (n *Node) localSequencer(id native.LogletID) loglet.Writer {
+	if n.vlog == nil {
+		return nil
+	}
+	chain, _ := n.vlog.Chain()
+	for _, seg := range chain.Segments {
+		if seg.Loglet.Id == uint64(id) && seg.Loglet.Sequencer == n.cfg.NodeID {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			l, err := n.provider.Open(ctx, seg.Loglet)
+			if err != nil {
+				n.log.Warn("opening a loglet for a forwarded append", "loglet", id, "err", err)
+				return nil
+			}
+			return l
+		}
+	}
+	return nil
+}
+
+// peerService answers the other nodes.
+type peerService struct {
+	adminpb.UnimplementedPeerServer
+	n *Node
+}
+
+func (p *peerService) NodeStatus(ctx context.Context, _ *adminpb.NodeStatusRequest) (*adminpb.NodeStatusResponse, error) {
+	var applied uint64
+	if p.n.base != nil {
+		applied = p.n.base.Applied()
+	}
+	return &adminpb.NodeStatusResponse{Id: p.n.cfg.NodeID, Applied: applied}, nil
+}
+
+// nodeStates asks every member for its apply progress.
+func (n *Node) nodeStates(ctx context.Context, chain *vlogpb.Chain) []*adminpb.NodeState {
+	out := make([]*adminpb.NodeState, len(chain.Members))
+	var wg sync.WaitGroup
+	for i, m := range chain.Members {
+		st := &adminpb.NodeState{Id: m.Id, PeerAddr: m.PeerAddr}
+		out[i] = st
+		if m.Id == n.cfg.NodeID {
+			st.Reachable, st.Applied = true, n.base.Applied()
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			addr, err := n.resolve(m.Id)
+			var c *grpc.ClientConn
+			if err == nil {
+				c, err = n.conns.get(addr)
+			}
+			if err == nil {
+				cctx, cancel := context.WithTimeout(ctx, time.Second)
+				defer cancel()
+				var r *adminpb.NodeStatusResponse
+				if r, err = adminpb.NewPeerClient(c).NodeStatus(cctx, &adminpb.NodeStatusRequest{}); err == nil {
+					st.Reachable, st.Applied = true, r.Applied
+				}
+			}
+			if err != nil {
+				st.Error = err.Error()
+			}
+		}()
+	}
+	wg.Wait()
+	return out
+}
