@@ -1,5 +1,18 @@
 // Package metastore holds MetaStore implementations. Local is the
-// single-node register, kept durably in Pebble.
+// single-node register, kept durably in Pebble. Replicated is the register
+// of a cluster (3 or 5 nodes): every node runs an Acceptor on its own Pebble
+// database, served over gRPC (package metastorepb), and any node reads and
+// writes through a Replicated that runs single-decree Paxos per version on
+// a majority of the acceptors, as Delos does:
+//
+//	acc, _ := metastore.NewAcceptor(db) // on every node
+//	metastore.RegisterAcceptor(grpcServer, acc)
+//
+//	c1, closer1, _ := metastore.DialAcceptor("node1:7000") // ... one per node
+//	m, _ := metastore.NewReplicated([]metastore.AcceptorClient{c1, c2, c3},
+//		metastore.Config{ProposerID: nodeID})
+//	value, version, err := m.Read(ctx)
+//	err = m.Write(ctx, next, version)
 package metastore
 
 import (
