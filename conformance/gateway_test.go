@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -50,6 +51,13 @@ type gateway struct {
 	addrs   map[string]string
 	exited  chan struct{}
 	waitErr error
+	// onListen, if set, hears every address the gateway reports it
+	// listens on, as soon as it does (before it is ready).
+	onListen func(api, addr string)
+
+	// mu guards addrs and running for readers on other goroutines.
+	mu      sync.Mutex
+	running bool
 }
 
 // startGateway starts a gateway on a fresh data directory with every API on
@@ -80,7 +88,10 @@ func (g *gateway) start() {
 		g.t.Fatal(err)
 	}
 	g.cmd = cmd
+	g.mu.Lock()
 	g.addrs = map[string]string{}
+	g.running = true
+	g.mu.Unlock()
 	g.exited = make(chan struct{})
 	ready := make(chan struct{})
 	go g.readLogs(stderr, ready)
@@ -112,7 +123,13 @@ func (g *gateway) readLogs(r io.Reader, ready chan struct{}) {
 		}
 		switch rec["msg"] {
 		case "listening":
-			g.addrs[rec["api"].(string)] = rec["addr"].(string)
+			api, addr := rec["api"].(string), rec["addr"].(string)
+			g.mu.Lock()
+			g.addrs[api] = addr
+			g.mu.Unlock()
+			if g.onListen != nil {
+				g.onListen(api, addr)
+			}
 		case "node ready":
 			if !signalled {
 				signalled = true
@@ -136,11 +153,28 @@ func (g *gateway) logf(format string, args ...any) {
 }
 
 func (g *gateway) addr(api string) string {
-	a := g.addrs[api]
+	a := g.liveAddr(api)
 	if a == "" {
 		g.t.Fatalf("gateway has no %s listener", api)
 	}
 	return a
+}
+
+// liveAddr returns the address of api while the process runs, else "".
+// Safe to call from any goroutine.
+func (g *gateway) liveAddr(api string) string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if !g.running {
+		return ""
+	}
+	return g.addrs[api]
+}
+
+func (g *gateway) setStopped() {
+	g.mu.Lock()
+	g.running = false
+	g.mu.Unlock()
 }
 
 func (g *gateway) port(api string) string {
@@ -153,6 +187,7 @@ func (g *gateway) kill() {
 	if g.cmd == nil {
 		return
 	}
+	g.setStopped()
 	g.cmd.Process.Signal(syscall.SIGKILL)
 	<-g.exited
 	g.cmd = nil
@@ -160,6 +195,7 @@ func (g *gateway) kill() {
 
 // stop sends SIGTERM and returns the process's exit error.
 func (g *gateway) stop() error {
+	g.setStopped()
 	g.cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-g.exited:

@@ -13,6 +13,7 @@ package loglet
 import (
 	"context"
 	"errors"
+	"fmt"
 )
 
 // Position is an index into a log. Positions are dense: the entries of a log
@@ -105,3 +106,22 @@ type HintedReader interface {
 	// below committed is committed.
 	ReadNextCommitted(ctx context.Context, from Position, max int, committed Position) ([][]byte, error)
 }
+
+// OutcomeUnknownError is an ErrOutcomeUnknown that knows where the entries
+// would be: the loglet was sealed while they were being replicated, and
+// they are in the log exactly if the loglet's final tail (or the segment
+// boundary a VirtualLog fixed) lies beyond them. It matches
+// ErrOutcomeUnknown with errors.Is.
+type OutcomeUnknownError struct {
+	// First is the position the append was given; N its number of entries.
+	First Position
+	N     int
+	Cause error
+}
+
+func (e *OutcomeUnknownError) Error() string {
+	return fmt.Sprintf("loglet: outcome unknown for positions [%d, %d): %v", e.First, e.First+Position(e.N), e.Cause)
+}
+
+// Unwrap reports ErrOutcomeUnknown and the cause.
+func (e *OutcomeUnknownError) Unwrap() []error { return []error{ErrOutcomeUnknown, e.Cause} }

@@ -81,6 +81,9 @@ type BaseEngine struct {
 	// batch is the apply loop's transaction, reset and reused per entry.
 	// Only the apply goroutine touches it.
 	batch *pebble.Batch
+	// recentIDs remembers recently applied proposals' ids (apply
+	// goroutine only), to detect one applied twice.
+	recentIDs map[string]Position
 }
 
 type proposalResult struct {
@@ -365,6 +368,9 @@ func (b *BaseEngine) applyOne(raw []byte, pos Position) error {
 	if decodeErr != nil {
 		return nil
 	}
+	if h := e.Headers[HeaderBase]; len(h) == 16 {
+		b.checkOnce(h, pos)
+	}
 	if h := e.Headers[HeaderBase]; len(h) == 16 && binary.BigEndian.Uint64(h[:8]) == b.incarnation {
 		seq := binary.BigEndian.Uint64(h[8:])
 		b.mu.Lock()
@@ -379,6 +385,22 @@ func (b *BaseEngine) applyOne(raw []byte, pos Position) error {
 	}
 	b.upper.PostApply(e, pos)
 	return nil
+}
+
+// checkOnce logs an entry proposed once but applied twice (the log holds
+// it at two positions), which must never happen.
+func (b *BaseEngine) checkOnce(h []byte, pos Position) {
+	id := string(h)
+	if prev, ok := b.recentIDs[id]; ok {
+		b.logger.Error("proposal applied twice", "first", prev, "again", pos, "inc", binary.BigEndian.Uint64(h[:8]), "seq", binary.BigEndian.Uint64(h[8:]))
+	}
+	if b.recentIDs == nil {
+		b.recentIDs = map[string]Position{}
+	}
+	b.recentIDs[id] = pos
+	if len(b.recentIDs) > 100000 {
+		clear(b.recentIDs)
+	}
 }
 
 func (b *BaseEngine) fail(err error) {

@@ -186,10 +186,22 @@ func (v *VirtualLog) Append(ctx context.Context, id loglet.AppendID, entries [][
 			return 0, err
 		}
 		p, err := l.Append(ctx, id, entries)
+		var ue *loglet.OutcomeUnknownError
 		switch {
 		case err == nil:
 			return seg.Start + p, nil
+		case errors.As(err, &ue):
+			// Sealed mid-way: the chain's boundary settles it.
+			pos, in, err := v.settle(ctx, seg, ue)
+			if err != nil {
+				return 0, err
+			}
+			if in {
+				return pos, nil
+			}
+			v.log.Debug("append settled outside the sealed segment; retrying", "id", id, "first", ue.First, "loglet", seg.Loglet.Id)
 		case errors.Is(err, loglet.ErrSealed):
+			v.log.Debug("append met a sealed loglet; retrying", "id", id, "loglet", seg.Loglet.Id, "err", err)
 			if err := v.awaitSuccessor(ctx, seg); err != nil {
 				return 0, err
 			}
@@ -203,6 +215,33 @@ func (v *VirtualLog) Append(ctx context.Context, id loglet.AppendID, entries [][
 			return 0, err
 		}
 	}
+}
+
+// settle decides an append that seg's loglet was sealed in the middle of:
+// once the chain has a successor, the entries are in the log exactly if
+// they lie below the successor's start. in=false means they are not, and
+// the append may be retried on the successor.
+func (v *VirtualLog) settle(ctx context.Context, seg *vlogpb.Segment, ue *loglet.OutcomeUnknownError) (pos uint64, in bool, err error) {
+	if err := v.awaitSuccessor(ctx, seg); err != nil {
+		return 0, false, err
+	}
+	chain, _, _ := v.cached()
+	var end uint64
+	for i, s := range chain.Segments {
+		if s.Loglet.Id == seg.Loglet.Id && i+1 < len(chain.Segments) {
+			end = chain.Segments[i+1].Start
+		}
+	}
+	first, last := seg.Start+ue.First, seg.Start+ue.First+uint64(ue.N)
+	switch {
+	case end == 0:
+		return 0, false, ue // the segment was trimmed away meanwhile: cannot tell
+	case last <= end:
+		return first, true, nil
+	case first >= end:
+		return 0, false, nil
+	}
+	return 0, false, ue // straddles the boundary: cannot be, but do not guess
 }
 
 // failover replaces the active loglet seg, which refused an append as

@@ -65,10 +65,16 @@ func errorFromPB(e nativepb.Error, detail string) error {
 	return fmt.Errorf("%w (remote: %s)", base, detail)
 }
 
+func ballotToPB(b Ballot) *nativepb.Ballot { return &nativepb.Ballot{Round: b.Round, Node: b.Node} }
+
+func ballotFromPB(b *nativepb.Ballot) Ballot { return Ballot{Round: b.GetRound(), Node: b.GetNode()} }
+
 func statusToPB(st Status) *nativepb.Status {
 	return &nativepb.Status{
 		LocalTail: st.LocalTail, Committed: st.Committed, Sealed: st.Sealed,
 		Final: st.Final, FinalTail: st.FinalTail, Trim: st.Trim,
+		Promised: ballotToPB(st.Promised), Accepted: st.Accepted,
+		AcceptedBallot: ballotToPB(st.AcceptedBallot), AcceptedTail: st.AcceptedTail,
 	}
 }
 
@@ -76,6 +82,8 @@ func statusFromPB(p *nativepb.Status) Status {
 	return Status{
 		LocalTail: p.GetLocalTail(), Committed: p.GetCommitted(), Sealed: p.GetSealed(),
 		Final: p.GetFinal(), FinalTail: p.GetFinalTail(), Trim: p.GetTrim(),
+		Promised: ballotFromPB(p.GetPromised()), Accepted: p.GetAccepted(),
+		AcceptedBallot: ballotFromPB(p.GetAcceptedBallot()), AcceptedTail: p.GetAcceptedTail(),
 	}
 }
 
@@ -106,8 +114,12 @@ func (g *grpcLogServer) Commit(ctx context.Context, r *nativepb.CommitRequest) (
 	return statusReply(g.s.Commit(ctx, LogletID(r.Loglet), r.Committed))
 }
 
-func (g *grpcLogServer) Seal(ctx context.Context, r *nativepb.LogletRequest) (*nativepb.StatusReply, error) {
-	return statusReply(g.s.Seal(ctx, LogletID(r.Loglet)))
+func (g *grpcLogServer) Seal(ctx context.Context, r *nativepb.SealRequest) (*nativepb.StatusReply, error) {
+	return statusReply(g.s.Seal(ctx, LogletID(r.Loglet), ballotFromPB(r.Ballot)))
+}
+
+func (g *grpcLogServer) Accept(ctx context.Context, r *nativepb.AcceptRequest) (*nativepb.StatusReply, error) {
+	return statusReply(g.s.Accept(ctx, LogletID(r.Loglet), ballotFromPB(r.Ballot), r.Tail))
 }
 
 func (g *grpcLogServer) SetFinal(ctx context.Context, r *nativepb.SetFinalRequest) (*nativepb.StatusReply, error) {
@@ -119,7 +131,7 @@ func (g *grpcLogServer) GetStatus(ctx context.Context, r *nativepb.LogletRequest
 }
 
 func (g *grpcLogServer) Read(ctx context.Context, r *nativepb.ReadRequest) (*nativepb.ReadReply, error) {
-	entries, st, err := g.s.Read(ctx, LogletID(r.Loglet), r.From, int(min(r.Max, maxReadEntries)), ReadOptions{Committed: r.Committed, Wait: r.Wait})
+	entries, st, err := g.s.Read(ctx, LogletID(r.Loglet), r.From, int(min(r.Max, maxReadEntries)), ReadOptions{Committed: r.Committed, Wait: r.Wait, Raw: r.Raw})
 	if err != nil && ctx.Err() != nil {
 		return nil, ctx.Err() // the caller gave up; a gRPC error says so
 	}
@@ -169,8 +181,13 @@ func (c *Client) Commit(ctx context.Context, id LogletID, committed loglet.Posit
 }
 
 // Seal implements Server.
-func (c *Client) Seal(ctx context.Context, id LogletID) (Status, error) {
-	return fromReply(c.c.Seal(ctx, &nativepb.LogletRequest{Loglet: uint64(id)}))
+func (c *Client) Seal(ctx context.Context, id LogletID, b Ballot) (Status, error) {
+	return fromReply(c.c.Seal(ctx, &nativepb.SealRequest{Loglet: uint64(id), Ballot: ballotToPB(b)}))
+}
+
+// Accept implements Server.
+func (c *Client) Accept(ctx context.Context, id LogletID, b Ballot, tail loglet.Position) (Status, error) {
+	return fromReply(c.c.Accept(ctx, &nativepb.AcceptRequest{Loglet: uint64(id), Ballot: ballotToPB(b), Tail: tail}))
 }
 
 // SetFinal implements Server.
@@ -185,7 +202,7 @@ func (c *Client) GetStatus(ctx context.Context, id LogletID) (Status, error) {
 
 // Read implements Server.
 func (c *Client) Read(ctx context.Context, id LogletID, from loglet.Position, max int, o ReadOptions) ([][]byte, Status, error) {
-	r, err := c.c.Read(ctx, &nativepb.ReadRequest{Loglet: uint64(id), From: from, Max: uint32(min(max, maxReadEntries)), Committed: o.Committed, Wait: o.Wait})
+	r, err := c.c.Read(ctx, &nativepb.ReadRequest{Loglet: uint64(id), From: from, Max: uint32(min(max, maxReadEntries)), Committed: o.Committed, Wait: o.Wait, Raw: o.Raw})
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, Status{}, ctx.Err()
@@ -220,7 +237,12 @@ func (g *grpcSequencer) Append(ctx context.Context, r *nativepb.AppendRequest) (
 	}
 	first, err := w.Append(ctx, loglet.AppendID{Client: r.Client, Seq: r.Seq}, r.Entries)
 	e, detail := errorToPB(err)
-	return &nativepb.AppendReply{First: first, Error: e, Detail: detail}, nil
+	reply := &nativepb.AppendReply{First: first, Error: e, Detail: detail}
+	var ue *loglet.OutcomeUnknownError
+	if errors.As(err, &ue) {
+		reply.First, reply.Positioned = ue.First, true
+	}
+	return reply, nil
 }
 
 // SequencerClient forwards appends to a sequencer over gRPC.
@@ -246,6 +268,9 @@ func (c *SequencerClient) Append(ctx context.Context, id LogletID, aid loglet.Ap
 			return 0, fmt.Errorf("%w: sequencer unreachable: %w", loglet.ErrUnavailable, err)
 		}
 		return 0, fmt.Errorf("%w: %w", loglet.ErrOutcomeUnknown, err)
+	}
+	if r.Error == nativepb.Error_OUTCOME_UNKNOWN && r.Positioned {
+		return 0, &loglet.OutcomeUnknownError{First: r.First, N: len(entries), Cause: errors.New(r.Detail)}
 	}
 	return r.First, errorFromPB(r.Error, r.Detail)
 }

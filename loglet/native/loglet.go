@@ -15,6 +15,10 @@ import (
 	"hourglass/loglet/dedup"
 )
 
+// errSealedMidway is the cause of an unknown outcome: the loglet was sealed
+// while the append was being replicated.
+var errSealedMidway = errors.New("native: sealed while the append was replicated")
+
 // Config describes one native loglet as seen from one process.
 type Config struct {
 	// ID names the loglet on its LogServers.
@@ -73,6 +77,11 @@ type Loglet struct {
 
 	// known is the highest committed tail this handle has learnt.
 	known atomic.Uint64
+	// ballotMu guards the sealer's ballots: ballotNode tells this handle's
+	// apart from other sealers', ballotRound only grows.
+	ballotMu    sync.Mutex
+	ballotRound uint64
+	ballotNode  uint64
 	// preferred is the index of the server readers try first.
 	preferred atomic.Int32
 }
@@ -107,6 +116,7 @@ func Open(ctx context.Context, cfg Config) (*Loglet, error) {
 		log:         cfg.Logger.With("loglet", uint64(cfg.ID)),
 		callTimeout: cfg.CallTimeout,
 		remote:      cfg.Sequencer,
+		ballotNode:  rand.Uint64(),
 	}
 	switch {
 	case l.remote != nil:
@@ -262,12 +272,13 @@ func (l *Loglet) ReadNext(ctx context.Context, from loglet.Position, max int) ([
 func (l *Loglet) ReadNextCommitted(ctx context.Context, from loglet.Position, max int, committed loglet.Position) ([][]byte, error) {
 	l.learn(committed)
 	backoff := time.Millisecond
+	stalled := 0
 	for {
 		n := len(l.servers)
 		first := int(l.preferred.Load()) % n
 		// Wait on the preferred server, bounded, so that a partitioned
 		// preferred server cannot hold the reader forever.
-		entries, _, err := l.readFrom(ctx, first, from, max, true)
+		entries, st, err := l.readFrom(ctx, first, from, max, true)
 		switch {
 		case err == nil && len(entries) > 0:
 			return entries, nil
@@ -294,6 +305,16 @@ func (l *Loglet) ReadNextCommitted(ctx context.Context, from loglet.Position, ma
 		}
 		if n == 1 && err != nil && !errors.Is(err, context.DeadlineExceeded) {
 			return nil, err
+		}
+		// A sealed loglet whose final tail nobody told this server (its
+		// sealer stopped half-way): finish the seal, as any client may.
+		if st.Sealed && !st.Final {
+			if stalled++; stalled >= 2 {
+				if _, err := l.Seal(ctx); err != nil && ctx.Err() == nil {
+					l.log.Debug("finishing a stalled seal", "err", err)
+				}
+				stalled = 0
+			}
 		}
 		select {
 		case <-ctx.Done():
@@ -327,46 +348,90 @@ func (l *Loglet) readFrom(ctx context.Context, i int, from loglet.Position, max 
 	return entries, st, err
 }
 
-// Seal implements loglet.Loglet. It seals a majority of servers, takes the
-// highest tail among them (every acknowledged entry lies below it), copies
-// the entries below that tail to every answering server that lacks them so
-// a majority holds them, and records the tail as final. A final tail found
-// on any answering server is adopted instead. Concurrent sealers may fix
-// different tails on different servers, but only by entries no append ever
-// had acknowledged; the VirtualLog's conditional chain write picks one.
+// Seal implements loglet.Loglet. The final tail is decided by
+// single-decree Paxos with the servers as acceptors, so every sealer gets
+// the same one: phase 1 seals a majority and promises a fresh ballot; the
+// value proposed is the tail accepted under the highest ballot, if any, or
+// else the highest local tail among the promisers (every acknowledged
+// entry lies below it); the entries below the value are repaired onto the
+// promisers so a majority holds them; phase 2 has a majority accept it;
+// and every server learns it. A decided tail found on the way is adopted.
 func (l *Loglet) Seal(ctx context.Context) (loglet.Position, error) {
 	if l.seq != nil {
 		l.seq.markSealed()
 	}
-	sts, err := l.quorumCall(ctx, func(ctx context.Context, s Server) (Status, error) { return s.Seal(ctx, l.id) })
-	if err != nil {
-		return 0, err
-	}
-	var tail loglet.Position
-	for _, st := range sts {
-		if st.Final {
-			return l.finish(ctx, st.FinalTail)
+	backoff := time.Millisecond
+	for {
+		tail, decided, err := l.sealRound(ctx)
+		if err != nil || decided {
+			return tail, err
 		}
-		tail = max(tail, st.LocalTail)
+		// Another sealer holds a higher ballot: let it finish, then
+		// try again (adopting what it decided).
+		select {
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		case <-time.After(backoff + time.Duration(rand.Int64N(int64(backoff)))):
+		}
+		backoff = min(2*backoff, 100*time.Millisecond)
 	}
-	if err := l.repair(ctx, tail); err != nil {
-		return 0, err
-	}
-	return l.finish(ctx, tail)
 }
 
-// finish records tail as final on a majority and tells the servers it is
-// committed.
-func (l *Loglet) finish(ctx context.Context, tail loglet.Position) (loglet.Position, error) {
-	sts, err := l.quorumCall(ctx, func(ctx context.Context, s Server) (Status, error) {
-		// Seal first: a server that missed the seal round is sealed now.
-		if _, err := s.Seal(ctx, l.id); err != nil {
-			return Status{}, err
+// sealRound runs one Paxos round for the final tail. decided=false means
+// the round was preempted by a higher ballot.
+func (l *Loglet) sealRound(ctx context.Context) (loglet.Position, bool, error) {
+	b := l.nextBallot()
+	sts, err := l.quorumCall(ctx, func(ctx context.Context, s Server) (Status, error) { return s.Seal(ctx, l.id, b) })
+	if err != nil {
+		return 0, false, err
+	}
+	var tail loglet.Position
+	var best Ballot
+	adopted := false
+	for _, st := range sts {
+		l.observe(st.Promised)
+		switch {
+		case st.Final:
+			return l.learnFinal(ctx, st.FinalTail)
+		case b.Less(st.Promised):
+			return 0, false, nil
+		case st.Accepted && (!adopted || best.Less(st.AcceptedBallot)):
+			best, tail, adopted = st.AcceptedBallot, st.AcceptedTail, true
+		case !adopted:
+			tail = max(tail, st.LocalTail)
 		}
+	}
+	if err := l.repair(ctx, tail); err != nil {
+		return 0, false, err
+	}
+	sts, err = l.quorumCall(ctx, func(ctx context.Context, s Server) (Status, error) {
+		st, err := s.Accept(ctx, l.id, b, tail)
+		if errors.Is(err, ErrGap) {
+			// A server outside the repaired majority: catch it up.
+			if err = l.repairServer(ctx, s, tail); err == nil {
+				st, err = s.Accept(ctx, l.id, b, tail)
+			}
+		}
+		return st, err
+	})
+	if err != nil {
+		return 0, false, err
+	}
+	for _, st := range sts {
+		l.observe(st.Promised)
+		if b.Less(st.Promised) {
+			return 0, false, nil
+		}
+	}
+	return l.learnFinal(ctx, tail)
+}
+
+// learnFinal tells the servers the decided final tail (a majority before
+// returning, the rest in the background).
+func (l *Loglet) learnFinal(ctx context.Context, tail loglet.Position) (loglet.Position, bool, error) {
+	_, err := l.quorumCall(ctx, func(ctx context.Context, s Server) (Status, error) {
 		st, err := s.SetFinal(ctx, l.id, tail)
 		if errors.Is(err, ErrGap) {
-			// A server that lacks the tail (it did not answer the seal
-			// round) is caught up first.
 			if err = l.repairServer(ctx, s, tail); err == nil {
 				st, err = s.SetFinal(ctx, l.id, tail)
 			}
@@ -374,18 +439,25 @@ func (l *Loglet) finish(ctx context.Context, tail loglet.Position) (loglet.Posit
 		return st, err
 	})
 	if err != nil {
-		return 0, err
-	}
-	// Another sealer may have finished first: report the tail the
-	// servers hold.
-	for _, st := range sts {
-		if st.Final && st.FinalTail != tail {
-			tail = st.FinalTail
-			break
-		}
+		return 0, false, err
 	}
 	l.learn(tail)
-	return tail, nil
+	return tail, true, nil
+}
+
+// nextBallot returns a ballot above every ballot this handle has seen.
+func (l *Loglet) nextBallot() Ballot {
+	l.ballotMu.Lock()
+	defer l.ballotMu.Unlock()
+	l.ballotRound++
+	return Ballot{Round: l.ballotRound, Node: l.ballotNode}
+}
+
+// observe raises the next ballot's round above b.
+func (l *Loglet) observe(b Ballot) {
+	l.ballotMu.Lock()
+	defer l.ballotMu.Unlock()
+	l.ballotRound = max(l.ballotRound, b.Round)
 }
 
 // repair makes sure a majority of servers hold every position below tail.
@@ -421,14 +493,15 @@ func (l *Loglet) repairServer(ctx context.Context, s Server, tail loglet.Positio
 	}
 }
 
-// fetch reads entries from from (below tail) from any server but skip.
+// fetch reads what any server but skip holds from from (below tail),
+// without telling it that tail is committed (it may not be).
 func (l *Loglet) fetch(ctx context.Context, skip Server, from, tail loglet.Position) ([][]byte, error) {
 	var errs []error
 	for _, s := range l.servers {
 		if s == skip {
 			continue
 		}
-		entries, _, err := s.Read(ctx, l.id, from, int(min(tail-from, 1024)), ReadOptions{Committed: tail})
+		entries, _, err := s.Read(ctx, l.id, from, int(min(tail-from, 1024)), ReadOptions{Committed: tail, Raw: true})
 		if err == nil && len(entries) > 0 {
 			return entries, nil
 		}
@@ -778,7 +851,7 @@ func (q *sequencer) failLocked() {
 		}
 		r.err = loglet.ErrSealed
 		if r.maybeStored {
-			r.err = fmt.Errorf("%w: the loglet was sealed while the append was replicated", loglet.ErrOutcomeUnknown)
+			r.err = &loglet.OutcomeUnknownError{First: r.pos, N: len(r.entries), Cause: errSealedMidway}
 		}
 		if !r.id.IsZero() {
 			delete(q.mu.inflight, r.id)

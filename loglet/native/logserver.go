@@ -3,7 +3,6 @@ package native
 import (
 	"context"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -56,6 +55,7 @@ type opKind int
 const (
 	opStore opKind = iota
 	opSeal
+	opAccept
 	opFinal
 	opTrim
 )
@@ -66,7 +66,8 @@ type serverOp struct {
 	first   loglet.Position // opStore
 	entries [][]byte        // opStore
 	store   StoreOptions    // opStore
-	pos     loglet.Position // opFinal (tail), opTrim (trim point)
+	pos     loglet.Position // opAccept, opFinal (tail), opTrim (trim point)
+	ballot  Ballot          // opSeal, opAccept
 
 	status Status // reply
 	err    error  // reply
@@ -192,8 +193,13 @@ func (s *LogServer) Store(ctx context.Context, id LogletID, first loglet.Positio
 }
 
 // Seal implements Server.
-func (s *LogServer) Seal(ctx context.Context, id LogletID) (Status, error) {
-	return s.submit(ctx, &serverOp{kind: opSeal, id: id})
+func (s *LogServer) Seal(ctx context.Context, id LogletID, b Ballot) (Status, error) {
+	return s.submit(ctx, &serverOp{kind: opSeal, id: id, ballot: b})
+}
+
+// Accept implements Server.
+func (s *LogServer) Accept(ctx context.Context, id LogletID, b Ballot, tail loglet.Position) (Status, error) {
+	return s.submit(ctx, &serverOp{kind: opAccept, id: id, ballot: b, pos: tail})
 }
 
 // SetFinal implements Server.
@@ -246,8 +252,10 @@ func (s *LogServer) Read(ctx context.Context, id LogletID, from loglet.Position,
 	if max <= 0 {
 		max = 1
 	}
-	if err := s.learn(id, o.Committed); err != nil {
-		return nil, Status{}, err
+	if !o.Raw {
+		if err := s.learn(id, o.Committed); err != nil {
+			return nil, Status{}, err
+		}
 	}
 	for {
 		s.mu.Lock()
@@ -258,7 +266,14 @@ func (s *LogServer) Read(ctx context.Context, id LogletID, from loglet.Position,
 		l := s.logletLocked(id)
 		st := l.status
 		changed := l.changed
-		to := min(st.Committed, st.LocalTail, from+loglet.Position(max))
+		known := st.Committed
+		if st.Final && st.FinalTail > known {
+			known = st.FinalTail
+		}
+		if o.Raw && o.Committed > known {
+			known = o.Committed
+		}
+		to := min(known, st.LocalTail, from+loglet.Position(max))
 		var cached [][]byte
 		if from >= st.Trim && from < to {
 			cached = l.recent.read(from, to)
@@ -279,7 +294,7 @@ func (s *LogServer) Read(ctx context.Context, id LogletID, from loglet.Position,
 				return nil, st, loglet.ErrTrimmed
 			}
 			return entries, st, nil
-		case from < st.Committed:
+		case from < known:
 			return nil, st, ErrNotHeld
 		case st.Final && from >= st.FinalTail:
 			return nil, st, loglet.ErrSealed
@@ -454,23 +469,33 @@ func (s *LogServer) stage(b *pebble.Batch, sg *staging, op *serverOp) error {
 		}
 	case opSeal:
 		st.Sealed = true
-	case opFinal:
-		if !st.Sealed {
-			return errors.New("native: final tail set on an unsealed loglet")
+		if st.Promised.Less(op.ballot) {
+			st.Promised = op.ballot
 		}
+	case opAccept:
+		if op.ballot.Less(st.Promised) {
+			return nil // refused: the reply's Promised says why
+		}
+		if op.pos > st.LocalTail {
+			return fmt.Errorf("%w: accept of tail %d beyond local tail %d", ErrGap, op.pos, st.LocalTail)
+		}
+		st.Sealed = true
+		st.Promised = op.ballot
+		st.Accepted, st.AcceptedBallot, st.AcceptedTail = true, op.ballot, op.pos
+	case opFinal:
 		if st.Final {
-			return nil // the first final tail stays; the reply reports it
+			if st.FinalTail != op.pos {
+				s.log.Error("two final tails decided for one loglet", "loglet", op.id, "had", st.FinalTail, "new", op.pos)
+				return fmt.Errorf("native: final tail already %d, not %d", st.FinalTail, op.pos)
+			}
+			return nil
 		}
 		if op.pos > st.LocalTail {
 			return fmt.Errorf("%w: final tail %d beyond local tail %d", ErrGap, op.pos, st.LocalTail)
 		}
-		// Entries this server holds beyond the final tail were never
-		// committed. They stay (another sealer's repair may rely on
-		// them), but no read that trusts this server's final tail reaches
-		// them.
+		st.Sealed = true
 		st.Final = true
 		st.FinalTail = op.pos
-		st.Committed = max(st.Committed, op.pos)
 	case opTrim:
 		pos := min(op.pos, st.LocalTail)
 		if pos > st.Trim {
@@ -602,7 +627,7 @@ func parseMetaKey(k []byte) (LogletID, bool) {
 	return LogletID(binary.BigEndian.Uint64(k[1:])), true
 }
 
-const statusLen = 1 + 4*8
+const statusLen = 1 + 9*8
 
 func encodeStatus(st Status) []byte {
 	b := make([]byte, statusLen)
@@ -612,10 +637,15 @@ func encodeStatus(st Status) []byte {
 	if st.Final {
 		b[0] |= 2
 	}
-	binary.BigEndian.PutUint64(b[1:], st.LocalTail)
-	binary.BigEndian.PutUint64(b[9:], st.Committed)
-	binary.BigEndian.PutUint64(b[17:], st.FinalTail)
-	binary.BigEndian.PutUint64(b[25:], st.Trim)
+	if st.Accepted {
+		b[0] |= 4
+	}
+	for i, v := range []uint64{
+		st.LocalTail, st.Committed, st.FinalTail, st.Trim,
+		st.Promised.Round, st.Promised.Node, st.AcceptedBallot.Round, st.AcceptedBallot.Node, st.AcceptedTail,
+	} {
+		binary.BigEndian.PutUint64(b[1+8*i:], v)
+	}
 	return b
 }
 
@@ -623,12 +653,17 @@ func decodeStatus(b []byte) (Status, error) {
 	if len(b) != statusLen {
 		return Status{}, fmt.Errorf("meta record of %d bytes, want %d", len(b), statusLen)
 	}
+	u := func(i int) uint64 { return binary.BigEndian.Uint64(b[1+8*i:]) }
 	return Status{
-		Sealed:    b[0]&1 != 0,
-		Final:     b[0]&2 != 0,
-		LocalTail: binary.BigEndian.Uint64(b[1:]),
-		Committed: binary.BigEndian.Uint64(b[9:]),
-		FinalTail: binary.BigEndian.Uint64(b[17:]),
-		Trim:      binary.BigEndian.Uint64(b[25:]),
+		Sealed:         b[0]&1 != 0,
+		Final:          b[0]&2 != 0,
+		Accepted:       b[0]&4 != 0,
+		LocalTail:      u(0),
+		Committed:      u(1),
+		FinalTail:      u(2),
+		Trim:           u(3),
+		Promised:       Ballot{Round: u(4), Node: u(5)},
+		AcceptedBallot: Ballot{Round: u(6), Node: u(7)},
+		AcceptedTail:   u(8),
 	}, nil
 }

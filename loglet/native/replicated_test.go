@@ -148,11 +148,18 @@ func (f *faulty) Commit(ctx context.Context, id native.LogletID, c loglet.Positi
 	return f.Server.Commit(ctx, id, c)
 }
 
-func (f *faulty) Seal(ctx context.Context, id native.LogletID) (native.Status, error) {
+func (f *faulty) Seal(ctx context.Context, id native.LogletID, b native.Ballot) (native.Status, error) {
 	if f.down.Load() {
 		return native.Status{}, errDown
 	}
-	return f.Server.Seal(ctx, id)
+	return f.Server.Seal(ctx, id, b)
+}
+
+func (f *faulty) Accept(ctx context.Context, id native.LogletID, b native.Ballot, tail loglet.Position) (native.Status, error) {
+	if f.down.Load() {
+		return native.Status{}, errDown
+	}
+	return f.Server.Accept(ctx, id, b, tail)
 }
 
 func (f *faulty) SetFinal(ctx context.Context, id native.LogletID, tail loglet.Position) (native.Status, error) {
@@ -473,5 +480,93 @@ func TestRemoteSequencer(t *testing.T) {
 		if !errors.Is(err, loglet.ErrOutcomeUnknown) || i == 10 {
 			t.Fatalf("append %d with the sequencer gone: %v, want ErrUnavailable", i, err)
 		}
+	}
+}
+
+// TestConcurrentSealersAgree: sealers that see different majorities (each
+// misses a different server) and race each other still decide one final
+// tail, and every server ends up with it.
+func TestConcurrentSealersAgree(t *testing.T) {
+	for round := range 20 {
+		ctx := ctxFor(t)
+		fs, servers := faultyCluster(t)
+		seqr, err := native.Open(ctx, native.Config{ID: 1, Servers: servers, Fresh: true, CallTimeout: 100 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		appendN(t, ctx, seqr, 0, 3)
+		waitTail(t, ctx, fs[0], 3)
+		// Leave an entry on server 0 only, so sealers that do and do not
+		// see server 0 start from different tails.
+		fs[1].down.Store(true)
+		fs[2].down.Store(true)
+		short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+		seqr.Append(short, loglet.AppendID{}, [][]byte{[]byte("orphan")})
+		cancel()
+		seqr.Close()
+		fs[1].down.Store(false)
+		fs[2].down.Store(false)
+
+		const sealers = 5
+		tails := make([]loglet.Position, sealers)
+		errs := make([]error, sealers)
+		var wg sync.WaitGroup
+		for k := range sealers {
+			// Sealer k misses server k%3.
+			var view []native.Server
+			for j, s := range servers {
+				f := &faulty{Server: s.(*faulty).Server}
+				f.down.Store(j == k%3)
+				view = append(view, f)
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				l, err := native.Open(ctx, native.Config{ID: 1, Servers: view, Sequencer: nopAppender{}, CallTimeout: 100 * time.Millisecond})
+				if err != nil {
+					errs[k] = err
+					return
+				}
+				tails[k], errs[k] = l.Seal(ctx)
+			}()
+		}
+		wg.Wait()
+		for k := range sealers {
+			if errs[k] != nil {
+				t.Fatalf("round %d: sealer %d: %v", round, k, errs[k])
+			}
+			if tails[k] != tails[0] {
+				t.Fatalf("round %d: sealers decided different tails: %v", round, tails)
+			}
+		}
+		if tails[0] != 3 && tails[0] != 4 {
+			t.Fatalf("round %d: decided tail %d, want 3 or 4", round, tails[0])
+		}
+		for i, s := range servers {
+			waitFinal(t, ctx, s, tails[0], i)
+		}
+	}
+}
+
+func waitFinal(t *testing.T, ctx context.Context, s native.Server, tail loglet.Position, i int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		st, err := s.GetStatus(ctx, 1)
+		if err == nil && st.Final {
+			if st.FinalTail != tail {
+				t.Fatalf("server %d learned final tail %d, sealers decided %d", i, st.FinalTail, tail)
+			}
+			// A sealer that lost must not have taught a server that its
+			// own (undecided) tail was committed: readers would trust it.
+			if st.Committed > tail {
+				t.Fatalf("server %d believes %d committed beyond the final tail %d", i, st.Committed, tail)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("server %d never learned the final tail: %+v, %v", i, st, err)
+		}
+		time.Sleep(time.Millisecond)
 	}
 }

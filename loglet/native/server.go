@@ -24,6 +24,20 @@ var (
 	ErrNotHeld = errors.New("native: not held here")
 )
 
+// Ballot orders the sealers of one loglet. The final tail of a sealed
+// loglet is decided by single-decree Paxos among its LogServers (the
+// servers are the acceptors), so that every sealer, and so every reader,
+// agrees on it. The zero Ballot is below every sealer's.
+type Ballot struct {
+	Round uint64
+	Node  uint64
+}
+
+// Less reports whether b orders before c.
+func (b Ballot) Less(c Ballot) bool {
+	return b.Round < c.Round || b.Round == c.Round && b.Node < c.Node
+}
+
 // Status is a LogServer's view of one loglet.
 type Status struct {
 	// LocalTail is the first position this server does not hold.
@@ -35,12 +49,19 @@ type Status struct {
 	// Sealed is the sticky seal bit: the server refuses all stores but
 	// repairs.
 	Sealed bool
-	// Final reports that a sealer fixed the sealed loglet's tail at
-	// FinalTail; reads at or beyond it return loglet.ErrSealed.
+	// Final reports that the sealed loglet's tail was decided (chosen by
+	// a majority) at FinalTail: reads below it are served, reads at or
+	// beyond it return loglet.ErrSealed.
 	Final     bool
 	FinalTail loglet.Position
 	// Trim is the server's trim point.
 	Trim loglet.Position
+	// Paxos state for the final tail: the highest ballot promised, and
+	// the tail accepted under AcceptedBallot (if Accepted).
+	Promised       Ballot
+	Accepted       bool
+	AcceptedBallot Ballot
+	AcceptedTail   loglet.Position
 }
 
 // StoreOptions qualify a Store.
@@ -61,6 +82,10 @@ type ReadOptions struct {
 	// it unreachable, or ctx ends. Without Wait a read of an uncommitted
 	// position returns no entries and no error.
 	Wait bool
+	// Raw serves what the server holds below Committed without taking
+	// Committed as knowledge: a sealer copying entries below a tail that
+	// is not decided yet must not teach servers that it is committed.
+	Raw bool
 }
 
 // Server is what a loglet client needs from one LogServer: the transport
@@ -78,12 +103,18 @@ type Server interface {
 	// committed. It is a hint that lets the server serve reads; it needs
 	// no fsync.
 	Commit(ctx context.Context, id LogletID, committed loglet.Position) (Status, error)
-	// Seal durably sets the sticky seal bit and returns the status after
-	// it, whose LocalTail no later (non-repair) store can change.
-	Seal(ctx context.Context, id LogletID) (Status, error)
-	// SetFinal durably records the tail a sealer fixed for the sealed
-	// loglet. A server that already has a final tail keeps it and reports
-	// it in the returned Status.
+	// Seal durably sets the sticky seal bit and, if b is above the
+	// server's promise, promises b (Paxos phase 1). The returned status's
+	// LocalTail no later (non-repair) store can change; its Promised tells
+	// whether b was promised, and its Accepted* what was accepted before.
+	Seal(ctx context.Context, id LogletID, b Ballot) (Status, error)
+	// Accept durably accepts tail as the final tail under b (Paxos phase
+	// 2) unless a higher ballot was promised (the returned Promised says).
+	// It fails with ErrGap if the server does not hold everything below
+	// tail: repair it first.
+	Accept(ctx context.Context, id LogletID, b Ballot, tail loglet.Position) (Status, error)
+	// SetFinal durably records tail as the sealed loglet's decided final
+	// tail. Only a sealer whose value a majority accepted may call it.
 	SetFinal(ctx context.Context, id LogletID, tail loglet.Position) (Status, error)
 	// GetStatus returns the server's current view of the loglet.
 	GetStatus(ctx context.Context, id LogletID) (Status, error)

@@ -36,9 +36,11 @@ type Config struct {
 	// may differ from the address the others reach it by (its entry in
 	// Nodes), a proxy in between, say. Defaults to this node's entry.
 	PeerAddr string `json:"peer-addr"`
-	// Nodes lists the ensemble, this node included: how this node reaches
-	// each one. Empty means a single node. One file can serve every node
-	// of an ensemble: each picks its own entry by NodeID, and takes its
+	// Nodes lists the ensemble's founding nodes, whose MetaStore acceptors
+	// hold the log's chain: how this node reaches each one. Empty means a
+	// single node. A node added later (gateway members add) lists the
+	// founders and is not among them. One file can serve every node of an
+	// ensemble: each picks its own entry by NodeID, and takes its
 	// addresses from it unless set explicitly.
 	Nodes []Peer `json:"nodes"`
 
@@ -184,8 +186,11 @@ func (c *Config) Validate() error {
 				errs = append(errs, fmt.Errorf("nodes: %s's peer-addr %q: %v", p.ID, p.PeerAddr, err))
 			}
 		}
-		if !seen[c.NodeID] {
-			errs = append(errs, fmt.Errorf("node-id %q is not among the nodes", c.NodeID))
+		// A node that joined later (gateway members add) is not among the
+		// founding nodes, whose acceptors hold the MetaStore; it must say
+		// where it serves its peers.
+		if !seen[c.NodeID] && c.PeerAddr == "" {
+			errs = append(errs, fmt.Errorf("node-id %q is not among the nodes and has no peer-addr", c.NodeID))
 		}
 	}
 	for _, f := range []struct {

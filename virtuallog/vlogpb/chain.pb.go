@@ -28,11 +28,12 @@ type LogletConfig struct {
 	Kind string `protobuf:"bytes,1,opt,name=kind,proto3" json:"kind,omitempty"`
 	// id names the loglet on its servers; unique within a chain's history.
 	Id uint64 `protobuf:"varint,2,opt,name=id,proto3" json:"id,omitempty"`
-	// servers lists the loglet's LogServers by peer address; "local" is the
-	// in-process one of a single node.
+	// servers lists the loglet's LogServers by node id (a member's, or a
+	// LogServer-only process's in log_servers); "local" is a single node's
+	// own.
 	Servers []string `protobuf:"bytes,3,rep,name=servers,proto3" json:"servers,omitempty"`
-	// sequencer is the peer address of the process that runs the loglet's
-	// sequencer; empty means the single node's own.
+	// sequencer is the id of the node that runs the loglet's sequencer;
+	// empty means the single node's own.
 	Sequencer     string `protobuf:"bytes,4,opt,name=sequencer,proto3" json:"sequencer,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -232,10 +233,10 @@ type Chain struct {
 	NextLogletId uint64 `protobuf:"varint,2,opt,name=next_loglet_id,json=nextLogletId,proto3" json:"next_loglet_id,omitempty"`
 	// members is the ensemble: the nodes that apply the log.
 	Members []*Member `protobuf:"bytes,3,rep,name=members,proto3" json:"members,omitempty"`
-	// log_servers are the peer addresses new loglets are placed on. Empty
-	// means the members' own LogServers (converged); otherwise LogServer-only
-	// processes (disaggregated).
-	LogServers    []string `protobuf:"bytes,4,rep,name=log_servers,json=logServers,proto3" json:"log_servers,omitempty"`
+	// log_servers are the LogServer-only processes new loglets are placed
+	// on (disaggregated). Empty means the members' own LogServers
+	// (converged).
+	LogServers    []*Member `protobuf:"bytes,4,rep,name=log_servers,json=logServers,proto3" json:"log_servers,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -291,7 +292,7 @@ func (x *Chain) GetMembers() []*Member {
 	return nil
 }
 
-func (x *Chain) GetLogServers() []string {
+func (x *Chain) GetLogServers() []*Member {
 	if x != nil {
 		return x.LogServers
 	}
@@ -317,12 +318,12 @@ const file_virtuallog_vlogpb_chain_proto_rawDesc = "" +
 	"\n" +
 	"redis_addr\x18\x03 \x01(\tR\tredisAddr\x12\x1d\n" +
 	"\n" +
-	"admin_addr\x18\x04 \x01(\tR\tadminAddr\"\xc1\x01\n" +
+	"admin_addr\x18\x04 \x01(\tR\tadminAddr\"\xdf\x01\n" +
 	"\x05Chain\x129\n" +
 	"\bsegments\x18\x01 \x03(\v2\x1d.hourglass.virtuallog.SegmentR\bsegments\x12$\n" +
 	"\x0enext_loglet_id\x18\x02 \x01(\x04R\fnextLogletId\x126\n" +
-	"\amembers\x18\x03 \x03(\v2\x1c.hourglass.virtuallog.MemberR\amembers\x12\x1f\n" +
-	"\vlog_servers\x18\x04 \x03(\tR\n" +
+	"\amembers\x18\x03 \x03(\v2\x1c.hourglass.virtuallog.MemberR\amembers\x12=\n" +
+	"\vlog_servers\x18\x04 \x03(\v2\x1c.hourglass.virtuallog.MemberR\n" +
 	"logServersB\x1dZ\x1bhourglass/virtuallog/vlogpbb\x06proto3"
 
 var (
@@ -348,11 +349,12 @@ var file_virtuallog_vlogpb_chain_proto_depIdxs = []int32{
 	0, // 0: hourglass.virtuallog.Segment.loglet:type_name -> hourglass.virtuallog.LogletConfig
 	1, // 1: hourglass.virtuallog.Chain.segments:type_name -> hourglass.virtuallog.Segment
 	2, // 2: hourglass.virtuallog.Chain.members:type_name -> hourglass.virtuallog.Member
-	3, // [3:3] is the sub-list for method output_type
-	3, // [3:3] is the sub-list for method input_type
-	3, // [3:3] is the sub-list for extension type_name
-	3, // [3:3] is the sub-list for extension extendee
-	0, // [0:3] is the sub-list for field type_name
+	2, // 3: hourglass.virtuallog.Chain.log_servers:type_name -> hourglass.virtuallog.Member
+	4, // [4:4] is the sub-list for method output_type
+	4, // [4:4] is the sub-list for method input_type
+	4, // [4:4] is the sub-list for extension type_name
+	4, // [4:4] is the sub-list for extension extendee
+	0, // [0:4] is the sub-list for field type_name
 }
 
 func init() { file_virtuallog_vlogpb_chain_proto_init() }

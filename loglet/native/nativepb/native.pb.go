@@ -89,21 +89,78 @@ func (Error) EnumDescriptor() ([]byte, []int) {
 	return file_loglet_native_nativepb_native_proto_rawDescGZIP(), []int{0}
 }
 
-type Status struct {
+// Ballot orders the sealers of a loglet (Paxos on its final tail).
+type Ballot struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
-	LocalTail     uint64                 `protobuf:"varint,1,opt,name=local_tail,json=localTail,proto3" json:"local_tail,omitempty"`
-	Committed     uint64                 `protobuf:"varint,2,opt,name=committed,proto3" json:"committed,omitempty"`
-	Sealed        bool                   `protobuf:"varint,3,opt,name=sealed,proto3" json:"sealed,omitempty"`
-	Final         bool                   `protobuf:"varint,4,opt,name=final,proto3" json:"final,omitempty"`
-	FinalTail     uint64                 `protobuf:"varint,5,opt,name=final_tail,json=finalTail,proto3" json:"final_tail,omitempty"`
-	Trim          uint64                 `protobuf:"varint,6,opt,name=trim,proto3" json:"trim,omitempty"`
+	Round         uint64                 `protobuf:"varint,1,opt,name=round,proto3" json:"round,omitempty"`
+	Node          uint64                 `protobuf:"varint,2,opt,name=node,proto3" json:"node,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
+func (x *Ballot) Reset() {
+	*x = Ballot{}
+	mi := &file_loglet_native_nativepb_native_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Ballot) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Ballot) ProtoMessage() {}
+
+func (x *Ballot) ProtoReflect() protoreflect.Message {
+	mi := &file_loglet_native_nativepb_native_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Ballot.ProtoReflect.Descriptor instead.
+func (*Ballot) Descriptor() ([]byte, []int) {
+	return file_loglet_native_nativepb_native_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *Ballot) GetRound() uint64 {
+	if x != nil {
+		return x.Round
+	}
+	return 0
+}
+
+func (x *Ballot) GetNode() uint64 {
+	if x != nil {
+		return x.Node
+	}
+	return 0
+}
+
+type Status struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	LocalTail      uint64                 `protobuf:"varint,1,opt,name=local_tail,json=localTail,proto3" json:"local_tail,omitempty"`
+	Committed      uint64                 `protobuf:"varint,2,opt,name=committed,proto3" json:"committed,omitempty"`
+	Sealed         bool                   `protobuf:"varint,3,opt,name=sealed,proto3" json:"sealed,omitempty"`
+	Final          bool                   `protobuf:"varint,4,opt,name=final,proto3" json:"final,omitempty"`
+	FinalTail      uint64                 `protobuf:"varint,5,opt,name=final_tail,json=finalTail,proto3" json:"final_tail,omitempty"`
+	Trim           uint64                 `protobuf:"varint,6,opt,name=trim,proto3" json:"trim,omitempty"`
+	Promised       *Ballot                `protobuf:"bytes,7,opt,name=promised,proto3" json:"promised,omitempty"`
+	Accepted       bool                   `protobuf:"varint,8,opt,name=accepted,proto3" json:"accepted,omitempty"`
+	AcceptedBallot *Ballot                `protobuf:"bytes,9,opt,name=accepted_ballot,json=acceptedBallot,proto3" json:"accepted_ballot,omitempty"`
+	AcceptedTail   uint64                 `protobuf:"varint,10,opt,name=accepted_tail,json=acceptedTail,proto3" json:"accepted_tail,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
 func (x *Status) Reset() {
 	*x = Status{}
-	mi := &file_loglet_native_nativepb_native_proto_msgTypes[0]
+	mi := &file_loglet_native_nativepb_native_proto_msgTypes[1]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -115,7 +172,7 @@ func (x *Status) String() string {
 func (*Status) ProtoMessage() {}
 
 func (x *Status) ProtoReflect() protoreflect.Message {
-	mi := &file_loglet_native_nativepb_native_proto_msgTypes[0]
+	mi := &file_loglet_native_nativepb_native_proto_msgTypes[1]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -128,7 +185,7 @@ func (x *Status) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Status.ProtoReflect.Descriptor instead.
 func (*Status) Descriptor() ([]byte, []int) {
-	return file_loglet_native_nativepb_native_proto_rawDescGZIP(), []int{0}
+	return file_loglet_native_nativepb_native_proto_rawDescGZIP(), []int{1}
 }
 
 func (x *Status) GetLocalTail() uint64 {
@@ -173,6 +230,34 @@ func (x *Status) GetTrim() uint64 {
 	return 0
 }
 
+func (x *Status) GetPromised() *Ballot {
+	if x != nil {
+		return x.Promised
+	}
+	return nil
+}
+
+func (x *Status) GetAccepted() bool {
+	if x != nil {
+		return x.Accepted
+	}
+	return false
+}
+
+func (x *Status) GetAcceptedBallot() *Ballot {
+	if x != nil {
+		return x.AcceptedBallot
+	}
+	return nil
+}
+
+func (x *Status) GetAcceptedTail() uint64 {
+	if x != nil {
+		return x.AcceptedTail
+	}
+	return 0
+}
+
 type StatusReply struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Status        *Status                `protobuf:"bytes,1,opt,name=status,proto3" json:"status,omitempty"`
@@ -184,7 +269,7 @@ type StatusReply struct {
 
 func (x *StatusReply) Reset() {
 	*x = StatusReply{}
-	mi := &file_loglet_native_nativepb_native_proto_msgTypes[1]
+	mi := &file_loglet_native_nativepb_native_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -196,7 +281,7 @@ func (x *StatusReply) String() string {
 func (*StatusReply) ProtoMessage() {}
 
 func (x *StatusReply) ProtoReflect() protoreflect.Message {
-	mi := &file_loglet_native_nativepb_native_proto_msgTypes[1]
+	mi := &file_loglet_native_nativepb_native_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -209,7 +294,7 @@ func (x *StatusReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusReply.ProtoReflect.Descriptor instead.
 func (*StatusReply) Descriptor() ([]byte, []int) {
-	return file_loglet_native_nativepb_native_proto_rawDescGZIP(), []int{1}
+	return file_loglet_native_nativepb_native_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *StatusReply) GetStatus() *Status {
@@ -242,7 +327,7 @@ type LogletRequest struct {
 
 func (x *LogletRequest) Reset() {
 	*x = LogletRequest{}
-	mi := &file_loglet_native_nativepb_native_proto_msgTypes[2]
+	mi := &file_loglet_native_nativepb_native_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -254,7 +339,7 @@ func (x *LogletRequest) String() string {
 func (*LogletRequest) ProtoMessage() {}
 
 func (x *LogletRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_loglet_native_nativepb_native_proto_msgTypes[2]
+	mi := &file_loglet_native_nativepb_native_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -267,7 +352,7 @@ func (x *LogletRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LogletRequest.ProtoReflect.Descriptor instead.
 func (*LogletRequest) Descriptor() ([]byte, []int) {
-	return file_loglet_native_nativepb_native_proto_rawDescGZIP(), []int{2}
+	return file_loglet_native_nativepb_native_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *LogletRequest) GetLoglet() uint64 {
@@ -292,7 +377,7 @@ type StoreRequest struct {
 
 func (x *StoreRequest) Reset() {
 	*x = StoreRequest{}
-	mi := &file_loglet_native_nativepb_native_proto_msgTypes[3]
+	mi := &file_loglet_native_nativepb_native_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -304,7 +389,7 @@ func (x *StoreRequest) String() string {
 func (*StoreRequest) ProtoMessage() {}
 
 func (x *StoreRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_loglet_native_nativepb_native_proto_msgTypes[3]
+	mi := &file_loglet_native_nativepb_native_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -317,7 +402,7 @@ func (x *StoreRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StoreRequest.ProtoReflect.Descriptor instead.
 func (*StoreRequest) Descriptor() ([]byte, []int) {
-	return file_loglet_native_nativepb_native_proto_rawDescGZIP(), []int{3}
+	return file_loglet_native_nativepb_native_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *StoreRequest) GetLoglet() uint64 {
@@ -355,6 +440,118 @@ func (x *StoreRequest) GetRepair() bool {
 	return false
 }
 
+type SealRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Loglet        uint64                 `protobuf:"varint,1,opt,name=loglet,proto3" json:"loglet,omitempty"`
+	Ballot        *Ballot                `protobuf:"bytes,2,opt,name=ballot,proto3" json:"ballot,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SealRequest) Reset() {
+	*x = SealRequest{}
+	mi := &file_loglet_native_nativepb_native_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SealRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SealRequest) ProtoMessage() {}
+
+func (x *SealRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_loglet_native_nativepb_native_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SealRequest.ProtoReflect.Descriptor instead.
+func (*SealRequest) Descriptor() ([]byte, []int) {
+	return file_loglet_native_nativepb_native_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *SealRequest) GetLoglet() uint64 {
+	if x != nil {
+		return x.Loglet
+	}
+	return 0
+}
+
+func (x *SealRequest) GetBallot() *Ballot {
+	if x != nil {
+		return x.Ballot
+	}
+	return nil
+}
+
+type AcceptRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Loglet        uint64                 `protobuf:"varint,1,opt,name=loglet,proto3" json:"loglet,omitempty"`
+	Ballot        *Ballot                `protobuf:"bytes,2,opt,name=ballot,proto3" json:"ballot,omitempty"`
+	Tail          uint64                 `protobuf:"varint,3,opt,name=tail,proto3" json:"tail,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AcceptRequest) Reset() {
+	*x = AcceptRequest{}
+	mi := &file_loglet_native_nativepb_native_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AcceptRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AcceptRequest) ProtoMessage() {}
+
+func (x *AcceptRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_loglet_native_nativepb_native_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AcceptRequest.ProtoReflect.Descriptor instead.
+func (*AcceptRequest) Descriptor() ([]byte, []int) {
+	return file_loglet_native_nativepb_native_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *AcceptRequest) GetLoglet() uint64 {
+	if x != nil {
+		return x.Loglet
+	}
+	return 0
+}
+
+func (x *AcceptRequest) GetBallot() *Ballot {
+	if x != nil {
+		return x.Ballot
+	}
+	return nil
+}
+
+func (x *AcceptRequest) GetTail() uint64 {
+	if x != nil {
+		return x.Tail
+	}
+	return 0
+}
+
 type CommitRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Loglet        uint64                 `protobuf:"varint,1,opt,name=loglet,proto3" json:"loglet,omitempty"`
@@ -365,7 +562,7 @@ type CommitRequest struct {
 
 func (x *CommitRequest) Reset() {
 	*x = CommitRequest{}
-	mi := &file_loglet_native_nativepb_native_proto_msgTypes[4]
+	mi := &file_loglet_native_nativepb_native_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -377,7 +574,7 @@ func (x *CommitRequest) String() string {
 func (*CommitRequest) ProtoMessage() {}
 
 func (x *CommitRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_loglet_native_nativepb_native_proto_msgTypes[4]
+	mi := &file_loglet_native_nativepb_native_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -390,7 +587,7 @@ func (x *CommitRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CommitRequest.ProtoReflect.Descriptor instead.
 func (*CommitRequest) Descriptor() ([]byte, []int) {
-	return file_loglet_native_nativepb_native_proto_rawDescGZIP(), []int{4}
+	return file_loglet_native_nativepb_native_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *CommitRequest) GetLoglet() uint64 {
@@ -417,7 +614,7 @@ type SetFinalRequest struct {
 
 func (x *SetFinalRequest) Reset() {
 	*x = SetFinalRequest{}
-	mi := &file_loglet_native_nativepb_native_proto_msgTypes[5]
+	mi := &file_loglet_native_nativepb_native_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -429,7 +626,7 @@ func (x *SetFinalRequest) String() string {
 func (*SetFinalRequest) ProtoMessage() {}
 
 func (x *SetFinalRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_loglet_native_nativepb_native_proto_msgTypes[5]
+	mi := &file_loglet_native_nativepb_native_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -442,7 +639,7 @@ func (x *SetFinalRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetFinalRequest.ProtoReflect.Descriptor instead.
 func (*SetFinalRequest) Descriptor() ([]byte, []int) {
-	return file_loglet_native_nativepb_native_proto_rawDescGZIP(), []int{5}
+	return file_loglet_native_nativepb_native_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *SetFinalRequest) GetLoglet() uint64 {
@@ -467,14 +664,16 @@ type ReadRequest struct {
 	// committed is what the reader knows to be committed.
 	Committed uint64 `protobuf:"varint,4,opt,name=committed,proto3" json:"committed,omitempty"`
 	// wait: block until from is committed (bounded by the RPC deadline).
-	Wait          bool `protobuf:"varint,5,opt,name=wait,proto3" json:"wait,omitempty"`
+	Wait bool `protobuf:"varint,5,opt,name=wait,proto3" json:"wait,omitempty"`
+	// raw: serve what is held below committed without learning it.
+	Raw           bool `protobuf:"varint,6,opt,name=raw,proto3" json:"raw,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ReadRequest) Reset() {
 	*x = ReadRequest{}
-	mi := &file_loglet_native_nativepb_native_proto_msgTypes[6]
+	mi := &file_loglet_native_nativepb_native_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -486,7 +685,7 @@ func (x *ReadRequest) String() string {
 func (*ReadRequest) ProtoMessage() {}
 
 func (x *ReadRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_loglet_native_nativepb_native_proto_msgTypes[6]
+	mi := &file_loglet_native_nativepb_native_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -499,7 +698,7 @@ func (x *ReadRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadRequest.ProtoReflect.Descriptor instead.
 func (*ReadRequest) Descriptor() ([]byte, []int) {
-	return file_loglet_native_nativepb_native_proto_rawDescGZIP(), []int{6}
+	return file_loglet_native_nativepb_native_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ReadRequest) GetLoglet() uint64 {
@@ -537,6 +736,13 @@ func (x *ReadRequest) GetWait() bool {
 	return false
 }
 
+func (x *ReadRequest) GetRaw() bool {
+	if x != nil {
+		return x.Raw
+	}
+	return false
+}
+
 type ReadReply struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Entries       [][]byte               `protobuf:"bytes,1,rep,name=entries,proto3" json:"entries,omitempty"`
@@ -549,7 +755,7 @@ type ReadReply struct {
 
 func (x *ReadReply) Reset() {
 	*x = ReadReply{}
-	mi := &file_loglet_native_nativepb_native_proto_msgTypes[7]
+	mi := &file_loglet_native_nativepb_native_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -561,7 +767,7 @@ func (x *ReadReply) String() string {
 func (*ReadReply) ProtoMessage() {}
 
 func (x *ReadReply) ProtoReflect() protoreflect.Message {
-	mi := &file_loglet_native_nativepb_native_proto_msgTypes[7]
+	mi := &file_loglet_native_nativepb_native_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -574,7 +780,7 @@ func (x *ReadReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadReply.ProtoReflect.Descriptor instead.
 func (*ReadReply) Descriptor() ([]byte, []int) {
-	return file_loglet_native_nativepb_native_proto_rawDescGZIP(), []int{7}
+	return file_loglet_native_nativepb_native_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ReadReply) GetEntries() [][]byte {
@@ -615,7 +821,7 @@ type TrimRequest struct {
 
 func (x *TrimRequest) Reset() {
 	*x = TrimRequest{}
-	mi := &file_loglet_native_nativepb_native_proto_msgTypes[8]
+	mi := &file_loglet_native_nativepb_native_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -627,7 +833,7 @@ func (x *TrimRequest) String() string {
 func (*TrimRequest) ProtoMessage() {}
 
 func (x *TrimRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_loglet_native_nativepb_native_proto_msgTypes[8]
+	mi := &file_loglet_native_nativepb_native_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -640,7 +846,7 @@ func (x *TrimRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TrimRequest.ProtoReflect.Descriptor instead.
 func (*TrimRequest) Descriptor() ([]byte, []int) {
-	return file_loglet_native_nativepb_native_proto_rawDescGZIP(), []int{8}
+	return file_loglet_native_nativepb_native_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *TrimRequest) GetLoglet() uint64 {
@@ -669,7 +875,7 @@ type AppendRequest struct {
 
 func (x *AppendRequest) Reset() {
 	*x = AppendRequest{}
-	mi := &file_loglet_native_nativepb_native_proto_msgTypes[9]
+	mi := &file_loglet_native_nativepb_native_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -681,7 +887,7 @@ func (x *AppendRequest) String() string {
 func (*AppendRequest) ProtoMessage() {}
 
 func (x *AppendRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_loglet_native_nativepb_native_proto_msgTypes[9]
+	mi := &file_loglet_native_nativepb_native_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -694,7 +900,7 @@ func (x *AppendRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AppendRequest.ProtoReflect.Descriptor instead.
 func (*AppendRequest) Descriptor() ([]byte, []int) {
-	return file_loglet_native_nativepb_native_proto_rawDescGZIP(), []int{9}
+	return file_loglet_native_nativepb_native_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *AppendRequest) GetLoglet() uint64 {
@@ -726,17 +932,19 @@ func (x *AppendRequest) GetEntries() [][]byte {
 }
 
 type AppendReply struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	First         uint64                 `protobuf:"varint,1,opt,name=first,proto3" json:"first,omitempty"`
-	Error         Error                  `protobuf:"varint,2,opt,name=error,proto3,enum=hourglass.native.Error" json:"error,omitempty"`
-	Detail        string                 `protobuf:"bytes,3,opt,name=detail,proto3" json:"detail,omitempty"`
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	First  uint64                 `protobuf:"varint,1,opt,name=first,proto3" json:"first,omitempty"`
+	Error  Error                  `protobuf:"varint,2,opt,name=error,proto3,enum=hourglass.native.Error" json:"error,omitempty"`
+	Detail string                 `protobuf:"bytes,3,opt,name=detail,proto3" json:"detail,omitempty"`
+	// positioned: with OUTCOME_UNKNOWN, first is where the entries would be.
+	Positioned    bool `protobuf:"varint,4,opt,name=positioned,proto3" json:"positioned,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *AppendReply) Reset() {
 	*x = AppendReply{}
-	mi := &file_loglet_native_nativepb_native_proto_msgTypes[10]
+	mi := &file_loglet_native_nativepb_native_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -748,7 +956,7 @@ func (x *AppendReply) String() string {
 func (*AppendReply) ProtoMessage() {}
 
 func (x *AppendReply) ProtoReflect() protoreflect.Message {
-	mi := &file_loglet_native_nativepb_native_proto_msgTypes[10]
+	mi := &file_loglet_native_nativepb_native_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -761,7 +969,7 @@ func (x *AppendReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AppendReply.ProtoReflect.Descriptor instead.
 func (*AppendReply) Descriptor() ([]byte, []int) {
-	return file_loglet_native_nativepb_native_proto_rawDescGZIP(), []int{10}
+	return file_loglet_native_nativepb_native_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *AppendReply) GetFirst() uint64 {
@@ -785,11 +993,21 @@ func (x *AppendReply) GetDetail() string {
 	return ""
 }
 
+func (x *AppendReply) GetPositioned() bool {
+	if x != nil {
+		return x.Positioned
+	}
+	return false
+}
+
 var File_loglet_native_nativepb_native_proto protoreflect.FileDescriptor
 
 const file_loglet_native_nativepb_native_proto_rawDesc = "" +
 	"\n" +
-	"#loglet/native/nativepb/native.proto\x12\x10hourglass.native\"\xa6\x01\n" +
+	"#loglet/native/nativepb/native.proto\x12\x10hourglass.native\"2\n" +
+	"\x06Ballot\x12\x14\n" +
+	"\x05round\x18\x01 \x01(\x04R\x05round\x12\x12\n" +
+	"\x04node\x18\x02 \x01(\x04R\x04node\"\xe0\x02\n" +
 	"\x06Status\x12\x1d\n" +
 	"\n" +
 	"local_tail\x18\x01 \x01(\x04R\tlocalTail\x12\x1c\n" +
@@ -798,7 +1016,12 @@ const file_loglet_native_nativepb_native_proto_rawDesc = "" +
 	"\x05final\x18\x04 \x01(\bR\x05final\x12\x1d\n" +
 	"\n" +
 	"final_tail\x18\x05 \x01(\x04R\tfinalTail\x12\x12\n" +
-	"\x04trim\x18\x06 \x01(\x04R\x04trim\"\x86\x01\n" +
+	"\x04trim\x18\x06 \x01(\x04R\x04trim\x124\n" +
+	"\bpromised\x18\a \x01(\v2\x18.hourglass.native.BallotR\bpromised\x12\x1a\n" +
+	"\baccepted\x18\b \x01(\bR\baccepted\x12A\n" +
+	"\x0faccepted_ballot\x18\t \x01(\v2\x18.hourglass.native.BallotR\x0eacceptedBallot\x12#\n" +
+	"\raccepted_tail\x18\n" +
+	" \x01(\x04R\facceptedTail\"\x86\x01\n" +
 	"\vStatusReply\x120\n" +
 	"\x06status\x18\x01 \x01(\v2\x18.hourglass.native.StatusR\x06status\x12-\n" +
 	"\x05error\x18\x02 \x01(\x0e2\x17.hourglass.native.ErrorR\x05error\x12\x16\n" +
@@ -810,19 +1033,27 @@ const file_loglet_native_nativepb_native_proto_rawDesc = "" +
 	"\x05first\x18\x02 \x01(\x04R\x05first\x12\x18\n" +
 	"\aentries\x18\x03 \x03(\fR\aentries\x12\x1c\n" +
 	"\tcommitted\x18\x04 \x01(\x04R\tcommitted\x12\x16\n" +
-	"\x06repair\x18\x05 \x01(\bR\x06repair\"E\n" +
+	"\x06repair\x18\x05 \x01(\bR\x06repair\"W\n" +
+	"\vSealRequest\x12\x16\n" +
+	"\x06loglet\x18\x01 \x01(\x04R\x06loglet\x120\n" +
+	"\x06ballot\x18\x02 \x01(\v2\x18.hourglass.native.BallotR\x06ballot\"m\n" +
+	"\rAcceptRequest\x12\x16\n" +
+	"\x06loglet\x18\x01 \x01(\x04R\x06loglet\x120\n" +
+	"\x06ballot\x18\x02 \x01(\v2\x18.hourglass.native.BallotR\x06ballot\x12\x12\n" +
+	"\x04tail\x18\x03 \x01(\x04R\x04tail\"E\n" +
 	"\rCommitRequest\x12\x16\n" +
 	"\x06loglet\x18\x01 \x01(\x04R\x06loglet\x12\x1c\n" +
 	"\tcommitted\x18\x02 \x01(\x04R\tcommitted\"=\n" +
 	"\x0fSetFinalRequest\x12\x16\n" +
 	"\x06loglet\x18\x01 \x01(\x04R\x06loglet\x12\x12\n" +
-	"\x04tail\x18\x02 \x01(\x04R\x04tail\"}\n" +
+	"\x04tail\x18\x02 \x01(\x04R\x04tail\"\x8f\x01\n" +
 	"\vReadRequest\x12\x16\n" +
 	"\x06loglet\x18\x01 \x01(\x04R\x06loglet\x12\x12\n" +
 	"\x04from\x18\x02 \x01(\x04R\x04from\x12\x10\n" +
 	"\x03max\x18\x03 \x01(\rR\x03max\x12\x1c\n" +
 	"\tcommitted\x18\x04 \x01(\x04R\tcommitted\x12\x12\n" +
-	"\x04wait\x18\x05 \x01(\bR\x04wait\"\x9e\x01\n" +
+	"\x04wait\x18\x05 \x01(\bR\x04wait\x12\x10\n" +
+	"\x03raw\x18\x06 \x01(\bR\x03raw\"\x9e\x01\n" +
 	"\tReadReply\x12\x18\n" +
 	"\aentries\x18\x01 \x03(\fR\aentries\x120\n" +
 	"\x06status\x18\x02 \x01(\v2\x18.hourglass.native.StatusR\x06status\x12-\n" +
@@ -835,11 +1066,14 @@ const file_loglet_native_nativepb_native_proto_rawDesc = "" +
 	"\x06loglet\x18\x01 \x01(\x04R\x06loglet\x12\x16\n" +
 	"\x06client\x18\x02 \x01(\x04R\x06client\x12\x10\n" +
 	"\x03seq\x18\x03 \x01(\x04R\x03seq\x12\x18\n" +
-	"\aentries\x18\x04 \x03(\fR\aentries\"j\n" +
+	"\aentries\x18\x04 \x03(\fR\aentries\"\x8a\x01\n" +
 	"\vAppendReply\x12\x14\n" +
 	"\x05first\x18\x01 \x01(\x04R\x05first\x12-\n" +
 	"\x05error\x18\x02 \x01(\x0e2\x17.hourglass.native.ErrorR\x05error\x12\x16\n" +
-	"\x06detail\x18\x03 \x01(\tR\x06detail*~\n" +
+	"\x06detail\x18\x03 \x01(\tR\x06detail\x12\x1e\n" +
+	"\n" +
+	"positioned\x18\x04 \x01(\bR\n" +
+	"positioned*~\n" +
 	"\x05Error\x12\x06\n" +
 	"\x02OK\x10\x00\x12\n" +
 	"\n" +
@@ -851,11 +1085,12 @@ const file_loglet_native_nativepb_native_proto_rawDesc = "" +
 	"\x0fOUTCOME_UNKNOWN\x10\x06\x12\n" +
 	"\n" +
 	"\x06CLOSED\x10\a\x12\v\n" +
-	"\aINVALID\x10\b2\x8a\x04\n" +
+	"\aINVALID\x10\b2\xd2\x04\n" +
 	"\tLogServer\x12F\n" +
 	"\x05Store\x12\x1e.hourglass.native.StoreRequest\x1a\x1d.hourglass.native.StatusReply\x12H\n" +
-	"\x06Commit\x12\x1f.hourglass.native.CommitRequest\x1a\x1d.hourglass.native.StatusReply\x12F\n" +
-	"\x04Seal\x12\x1f.hourglass.native.LogletRequest\x1a\x1d.hourglass.native.StatusReply\x12L\n" +
+	"\x06Commit\x12\x1f.hourglass.native.CommitRequest\x1a\x1d.hourglass.native.StatusReply\x12D\n" +
+	"\x04Seal\x12\x1d.hourglass.native.SealRequest\x1a\x1d.hourglass.native.StatusReply\x12H\n" +
+	"\x06Accept\x12\x1f.hourglass.native.AcceptRequest\x1a\x1d.hourglass.native.StatusReply\x12L\n" +
 	"\bSetFinal\x12!.hourglass.native.SetFinalRequest\x1a\x1d.hourglass.native.StatusReply\x12K\n" +
 	"\tGetStatus\x12\x1f.hourglass.native.LogletRequest\x1a\x1d.hourglass.native.StatusReply\x12B\n" +
 	"\x04Read\x12\x1d.hourglass.native.ReadRequest\x1a\x1b.hourglass.native.ReadReply\x12D\n" +
@@ -876,48 +1111,57 @@ func file_loglet_native_nativepb_native_proto_rawDescGZIP() []byte {
 }
 
 var file_loglet_native_nativepb_native_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_loglet_native_nativepb_native_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
+var file_loglet_native_nativepb_native_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
 var file_loglet_native_nativepb_native_proto_goTypes = []any{
 	(Error)(0),              // 0: hourglass.native.Error
-	(*Status)(nil),          // 1: hourglass.native.Status
-	(*StatusReply)(nil),     // 2: hourglass.native.StatusReply
-	(*LogletRequest)(nil),   // 3: hourglass.native.LogletRequest
-	(*StoreRequest)(nil),    // 4: hourglass.native.StoreRequest
-	(*CommitRequest)(nil),   // 5: hourglass.native.CommitRequest
-	(*SetFinalRequest)(nil), // 6: hourglass.native.SetFinalRequest
-	(*ReadRequest)(nil),     // 7: hourglass.native.ReadRequest
-	(*ReadReply)(nil),       // 8: hourglass.native.ReadReply
-	(*TrimRequest)(nil),     // 9: hourglass.native.TrimRequest
-	(*AppendRequest)(nil),   // 10: hourglass.native.AppendRequest
-	(*AppendReply)(nil),     // 11: hourglass.native.AppendReply
+	(*Ballot)(nil),          // 1: hourglass.native.Ballot
+	(*Status)(nil),          // 2: hourglass.native.Status
+	(*StatusReply)(nil),     // 3: hourglass.native.StatusReply
+	(*LogletRequest)(nil),   // 4: hourglass.native.LogletRequest
+	(*StoreRequest)(nil),    // 5: hourglass.native.StoreRequest
+	(*SealRequest)(nil),     // 6: hourglass.native.SealRequest
+	(*AcceptRequest)(nil),   // 7: hourglass.native.AcceptRequest
+	(*CommitRequest)(nil),   // 8: hourglass.native.CommitRequest
+	(*SetFinalRequest)(nil), // 9: hourglass.native.SetFinalRequest
+	(*ReadRequest)(nil),     // 10: hourglass.native.ReadRequest
+	(*ReadReply)(nil),       // 11: hourglass.native.ReadReply
+	(*TrimRequest)(nil),     // 12: hourglass.native.TrimRequest
+	(*AppendRequest)(nil),   // 13: hourglass.native.AppendRequest
+	(*AppendReply)(nil),     // 14: hourglass.native.AppendReply
 }
 var file_loglet_native_nativepb_native_proto_depIdxs = []int32{
-	1,  // 0: hourglass.native.StatusReply.status:type_name -> hourglass.native.Status
-	0,  // 1: hourglass.native.StatusReply.error:type_name -> hourglass.native.Error
-	1,  // 2: hourglass.native.ReadReply.status:type_name -> hourglass.native.Status
-	0,  // 3: hourglass.native.ReadReply.error:type_name -> hourglass.native.Error
-	0,  // 4: hourglass.native.AppendReply.error:type_name -> hourglass.native.Error
-	4,  // 5: hourglass.native.LogServer.Store:input_type -> hourglass.native.StoreRequest
-	5,  // 6: hourglass.native.LogServer.Commit:input_type -> hourglass.native.CommitRequest
-	3,  // 7: hourglass.native.LogServer.Seal:input_type -> hourglass.native.LogletRequest
-	6,  // 8: hourglass.native.LogServer.SetFinal:input_type -> hourglass.native.SetFinalRequest
-	3,  // 9: hourglass.native.LogServer.GetStatus:input_type -> hourglass.native.LogletRequest
-	7,  // 10: hourglass.native.LogServer.Read:input_type -> hourglass.native.ReadRequest
-	9,  // 11: hourglass.native.LogServer.Trim:input_type -> hourglass.native.TrimRequest
-	10, // 12: hourglass.native.Sequencer.Append:input_type -> hourglass.native.AppendRequest
-	2,  // 13: hourglass.native.LogServer.Store:output_type -> hourglass.native.StatusReply
-	2,  // 14: hourglass.native.LogServer.Commit:output_type -> hourglass.native.StatusReply
-	2,  // 15: hourglass.native.LogServer.Seal:output_type -> hourglass.native.StatusReply
-	2,  // 16: hourglass.native.LogServer.SetFinal:output_type -> hourglass.native.StatusReply
-	2,  // 17: hourglass.native.LogServer.GetStatus:output_type -> hourglass.native.StatusReply
-	8,  // 18: hourglass.native.LogServer.Read:output_type -> hourglass.native.ReadReply
-	2,  // 19: hourglass.native.LogServer.Trim:output_type -> hourglass.native.StatusReply
-	11, // 20: hourglass.native.Sequencer.Append:output_type -> hourglass.native.AppendReply
-	13, // [13:21] is the sub-list for method output_type
-	5,  // [5:13] is the sub-list for method input_type
-	5,  // [5:5] is the sub-list for extension type_name
-	5,  // [5:5] is the sub-list for extension extendee
-	0,  // [0:5] is the sub-list for field type_name
+	1,  // 0: hourglass.native.Status.promised:type_name -> hourglass.native.Ballot
+	1,  // 1: hourglass.native.Status.accepted_ballot:type_name -> hourglass.native.Ballot
+	2,  // 2: hourglass.native.StatusReply.status:type_name -> hourglass.native.Status
+	0,  // 3: hourglass.native.StatusReply.error:type_name -> hourglass.native.Error
+	1,  // 4: hourglass.native.SealRequest.ballot:type_name -> hourglass.native.Ballot
+	1,  // 5: hourglass.native.AcceptRequest.ballot:type_name -> hourglass.native.Ballot
+	2,  // 6: hourglass.native.ReadReply.status:type_name -> hourglass.native.Status
+	0,  // 7: hourglass.native.ReadReply.error:type_name -> hourglass.native.Error
+	0,  // 8: hourglass.native.AppendReply.error:type_name -> hourglass.native.Error
+	5,  // 9: hourglass.native.LogServer.Store:input_type -> hourglass.native.StoreRequest
+	8,  // 10: hourglass.native.LogServer.Commit:input_type -> hourglass.native.CommitRequest
+	6,  // 11: hourglass.native.LogServer.Seal:input_type -> hourglass.native.SealRequest
+	7,  // 12: hourglass.native.LogServer.Accept:input_type -> hourglass.native.AcceptRequest
+	9,  // 13: hourglass.native.LogServer.SetFinal:input_type -> hourglass.native.SetFinalRequest
+	4,  // 14: hourglass.native.LogServer.GetStatus:input_type -> hourglass.native.LogletRequest
+	10, // 15: hourglass.native.LogServer.Read:input_type -> hourglass.native.ReadRequest
+	12, // 16: hourglass.native.LogServer.Trim:input_type -> hourglass.native.TrimRequest
+	13, // 17: hourglass.native.Sequencer.Append:input_type -> hourglass.native.AppendRequest
+	3,  // 18: hourglass.native.LogServer.Store:output_type -> hourglass.native.StatusReply
+	3,  // 19: hourglass.native.LogServer.Commit:output_type -> hourglass.native.StatusReply
+	3,  // 20: hourglass.native.LogServer.Seal:output_type -> hourglass.native.StatusReply
+	3,  // 21: hourglass.native.LogServer.Accept:output_type -> hourglass.native.StatusReply
+	3,  // 22: hourglass.native.LogServer.SetFinal:output_type -> hourglass.native.StatusReply
+	3,  // 23: hourglass.native.LogServer.GetStatus:output_type -> hourglass.native.StatusReply
+	11, // 24: hourglass.native.LogServer.Read:output_type -> hourglass.native.ReadReply
+	3,  // 25: hourglass.native.LogServer.Trim:output_type -> hourglass.native.StatusReply
+	14, // 26: hourglass.native.Sequencer.Append:output_type -> hourglass.native.AppendReply
+	18, // [18:27] is the sub-list for method output_type
+	9,  // [9:18] is the sub-list for method input_type
+	9,  // [9:9] is the sub-list for extension type_name
+	9,  // [9:9] is the sub-list for extension extendee
+	0,  // [0:9] is the sub-list for field type_name
 }
 
 func init() { file_loglet_native_nativepb_native_proto_init() }
@@ -931,7 +1175,7 @@ func file_loglet_native_nativepb_native_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_loglet_native_nativepb_native_proto_rawDesc), len(file_loglet_native_nativepb_native_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   11,
+			NumMessages:   14,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

@@ -22,6 +22,7 @@ const (
 	LogServer_Store_FullMethodName     = "/hourglass.native.LogServer/Store"
 	LogServer_Commit_FullMethodName    = "/hourglass.native.LogServer/Commit"
 	LogServer_Seal_FullMethodName      = "/hourglass.native.LogServer/Seal"
+	LogServer_Accept_FullMethodName    = "/hourglass.native.LogServer/Accept"
 	LogServer_SetFinal_FullMethodName  = "/hourglass.native.LogServer/SetFinal"
 	LogServer_GetStatus_FullMethodName = "/hourglass.native.LogServer/GetStatus"
 	LogServer_Read_FullMethodName      = "/hourglass.native.LogServer/Read"
@@ -39,7 +40,8 @@ const (
 type LogServerClient interface {
 	Store(ctx context.Context, in *StoreRequest, opts ...grpc.CallOption) (*StatusReply, error)
 	Commit(ctx context.Context, in *CommitRequest, opts ...grpc.CallOption) (*StatusReply, error)
-	Seal(ctx context.Context, in *LogletRequest, opts ...grpc.CallOption) (*StatusReply, error)
+	Seal(ctx context.Context, in *SealRequest, opts ...grpc.CallOption) (*StatusReply, error)
+	Accept(ctx context.Context, in *AcceptRequest, opts ...grpc.CallOption) (*StatusReply, error)
 	SetFinal(ctx context.Context, in *SetFinalRequest, opts ...grpc.CallOption) (*StatusReply, error)
 	GetStatus(ctx context.Context, in *LogletRequest, opts ...grpc.CallOption) (*StatusReply, error)
 	Read(ctx context.Context, in *ReadRequest, opts ...grpc.CallOption) (*ReadReply, error)
@@ -74,10 +76,20 @@ func (c *logServerClient) Commit(ctx context.Context, in *CommitRequest, opts ..
 	return out, nil
 }
 
-func (c *logServerClient) Seal(ctx context.Context, in *LogletRequest, opts ...grpc.CallOption) (*StatusReply, error) {
+func (c *logServerClient) Seal(ctx context.Context, in *SealRequest, opts ...grpc.CallOption) (*StatusReply, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(StatusReply)
 	err := c.cc.Invoke(ctx, LogServer_Seal_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *logServerClient) Accept(ctx context.Context, in *AcceptRequest, opts ...grpc.CallOption) (*StatusReply, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(StatusReply)
+	err := c.cc.Invoke(ctx, LogServer_Accept_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -135,7 +147,8 @@ func (c *logServerClient) Trim(ctx context.Context, in *TrimRequest, opts ...grp
 type LogServerServer interface {
 	Store(context.Context, *StoreRequest) (*StatusReply, error)
 	Commit(context.Context, *CommitRequest) (*StatusReply, error)
-	Seal(context.Context, *LogletRequest) (*StatusReply, error)
+	Seal(context.Context, *SealRequest) (*StatusReply, error)
+	Accept(context.Context, *AcceptRequest) (*StatusReply, error)
 	SetFinal(context.Context, *SetFinalRequest) (*StatusReply, error)
 	GetStatus(context.Context, *LogletRequest) (*StatusReply, error)
 	Read(context.Context, *ReadRequest) (*ReadReply, error)
@@ -156,8 +169,11 @@ func (UnimplementedLogServerServer) Store(context.Context, *StoreRequest) (*Stat
 func (UnimplementedLogServerServer) Commit(context.Context, *CommitRequest) (*StatusReply, error) {
 	return nil, status.Error(codes.Unimplemented, "method Commit not implemented")
 }
-func (UnimplementedLogServerServer) Seal(context.Context, *LogletRequest) (*StatusReply, error) {
+func (UnimplementedLogServerServer) Seal(context.Context, *SealRequest) (*StatusReply, error) {
 	return nil, status.Error(codes.Unimplemented, "method Seal not implemented")
+}
+func (UnimplementedLogServerServer) Accept(context.Context, *AcceptRequest) (*StatusReply, error) {
+	return nil, status.Error(codes.Unimplemented, "method Accept not implemented")
 }
 func (UnimplementedLogServerServer) SetFinal(context.Context, *SetFinalRequest) (*StatusReply, error) {
 	return nil, status.Error(codes.Unimplemented, "method SetFinal not implemented")
@@ -229,7 +245,7 @@ func _LogServer_Commit_Handler(srv interface{}, ctx context.Context, dec func(in
 }
 
 func _LogServer_Seal_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
-	in := new(LogletRequest)
+	in := new(SealRequest)
 	if err := dec(in); err != nil {
 		return nil, err
 	}
@@ -241,7 +257,25 @@ func _LogServer_Seal_Handler(srv interface{}, ctx context.Context, dec func(inte
 		FullMethod: LogServer_Seal_FullMethodName,
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(LogServerServer).Seal(ctx, req.(*LogletRequest))
+		return srv.(LogServerServer).Seal(ctx, req.(*SealRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _LogServer_Accept_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AcceptRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(LogServerServer).Accept(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: LogServer_Accept_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(LogServerServer).Accept(ctx, req.(*AcceptRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -336,6 +370,10 @@ var LogServer_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Seal",
 			Handler:    _LogServer_Seal_Handler,
+		},
+		{
+			MethodName: "Accept",
+			Handler:    _LogServer_Accept_Handler,
 		},
 		{
 			MethodName: "SetFinal",

@@ -1,0 +1,297 @@
+package conformance
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/anishathalye/porcupine"
+	"github.com/redis/go-redis/v9"
+)
+
+// A history of SET, GET and INCR on a few keys, checked for
+// linearizability with porcupine. A write whose outcome the client could
+// not learn is recorded as such: it may take effect at any point after its
+// call, or never.
+
+type kvInput struct {
+	op  string // "get", "set", "incr"
+	key string
+	val string // set
+}
+
+type kvOutput struct {
+	val     string // get: the value read
+	exists  bool   // get: whether the key existed
+	n       int64  // incr: the new value
+	unknown bool   // a write whose outcome is unknown
+}
+
+type kvState struct {
+	val    string
+	exists bool
+}
+
+var kvModel = porcupine.NondeterministicModel{
+	Partition: func(ops []porcupine.Operation) [][]porcupine.Operation {
+		byKey := map[string][]porcupine.Operation{}
+		for _, op := range ops {
+			k := op.Input.(kvInput).key
+			byKey[k] = append(byKey[k], op)
+		}
+		var keys []string
+		for k := range byKey {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		var out [][]porcupine.Operation
+		for _, k := range keys {
+			out = append(out, byKey[k])
+		}
+		return out
+	},
+	Init: func() []interface{} { return []interface{}{kvState{}} },
+	Step: func(state, input, output interface{}) []interface{} {
+		s, in, out := state.(kvState), input.(kvInput), output.(kvOutput)
+		switch in.op {
+		case "get":
+			if out.exists == s.exists && out.val == s.val {
+				return []interface{}{s}
+			}
+			return nil
+		case "set":
+			next := kvState{val: in.val, exists: true}
+			if out.unknown {
+				return []interface{}{s, next}
+			}
+			return []interface{}{next}
+		case "incr":
+			cur := int64(0)
+			if s.exists {
+				v, err := strconv.ParseInt(s.val, 10, 64)
+				if err != nil {
+					return nil
+				}
+				cur = v
+			}
+			next := kvState{val: strconv.FormatInt(cur+1, 10), exists: true}
+			if out.unknown {
+				return []interface{}{s, next}
+			}
+			if out.n == cur+1 {
+				return []interface{}{next}
+			}
+			return nil
+		}
+		return nil
+	},
+	Equal: func(a, b interface{}) bool { return a.(kvState) == b.(kvState) },
+	DescribeOperation: func(input, output interface{}) string {
+		in, out := input.(kvInput), output.(kvOutput)
+		switch {
+		case out.unknown:
+			return fmt.Sprintf("%s(%s %s) -> ?", in.op, in.key, in.val)
+		case in.op == "get" && !out.exists:
+			return fmt.Sprintf("get(%s) -> nil", in.key)
+		case in.op == "get":
+			return fmt.Sprintf("get(%s) -> %s", in.key, out.val)
+		case in.op == "incr":
+			return fmt.Sprintf("incr(%s) -> %d", in.key, out.n)
+		}
+		return fmt.Sprintf("set(%s, %s) -> OK", in.key, in.val)
+	},
+}
+
+// opHistory records operations from many clients.
+type opHistory struct {
+	mu    sync.Mutex
+	start time.Time
+	ops   []porcupine.Operation
+	// ok, unknown count completed and uncertain operations; lastOK is the
+	// time of the latest success.
+	ok, unknown atomic.Int64
+	lastOK      atomic.Int64
+}
+
+func newOpHistory() *opHistory { return &opHistory{start: time.Now()} }
+
+func (h *opHistory) now() int64 { return int64(time.Since(h.start)) }
+
+func (h *opHistory) add(op porcupine.Operation) {
+	h.mu.Lock()
+	h.ops = append(h.ops, op)
+	h.mu.Unlock()
+}
+
+// neverSent reports whether a client error means the request never
+// reached a server (so the operation certainly did not happen).
+func neverSent(err error) bool {
+	s := err.Error()
+	return strings.Contains(s, "connection refused") || strings.Contains(s, "connect: ") && strings.Contains(s, "dial")
+}
+
+// workload drives random SET/GET/INCR from several clients, spread over
+// the nodes, until stop is closed.
+type workload struct {
+	h    *opHistory
+	wg   sync.WaitGroup
+	stop chan struct{}
+}
+
+func startWorkload(t testing.TB, e *ensemble, workers int) *workload {
+	w := &workload{h: newOpHistory(), stop: make(chan struct{})}
+	keys := []string{"a", "b", "c"}
+	for c := range workers {
+		g := e.nodes[c%len(e.nodes)]
+		w.wg.Add(1)
+		go func() {
+			defer w.wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(c), 42))
+			var cl *redis.Client
+			defer func() {
+				if cl != nil {
+					cl.Close()
+				}
+			}()
+			for seq := 0; ; seq++ {
+				select {
+				case <-w.stop:
+					return
+				default:
+				}
+				if cl == nil {
+					addr := g.liveAddr("redis")
+					if addr == "" {
+						time.Sleep(20 * time.Millisecond)
+						continue
+					}
+					cl = redis.NewClient(&redis.Options{Addr: addr, Protocol: 2, MaxRetries: -1,
+						DialTimeout: time.Second, ReadTimeout: 3 * time.Second, WriteTimeout: 3 * time.Second, PoolSize: 1})
+				}
+				w.step(cl, c, seq, rng, keys)
+				if g.liveAddr("redis") != cl.Options().Addr {
+					// The node went away or came back on a new port.
+					cl.Close()
+					cl = nil
+				}
+			}
+		}()
+	}
+	return w
+}
+
+func (w *workload) step(cl *redis.Client, client, seq int, rng *rand.Rand, keys []string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	h := w.h
+	var in kvInput
+	switch r := rng.IntN(10); {
+	case r < 4:
+		in = kvInput{op: "get", key: keys[rng.IntN(len(keys))]}
+	case r < 7:
+		in = kvInput{op: "set", key: keys[rng.IntN(len(keys))], val: fmt.Sprintf("%d.%d", client, seq)}
+	default:
+		// Counters live on their own keys: INCR of a SET value would fail.
+		in = kvInput{op: "incr", key: "n" + keys[rng.IntN(len(keys))]}
+	}
+	if in.op == "get" && rng.IntN(2) == 0 {
+		in.key = "n" + in.key
+	}
+	call := h.now()
+	var out kvOutput
+	var err error
+	switch in.op {
+	case "get":
+		out.val, err = cl.Get(ctx, in.key).Result()
+		if err == nil {
+			out.exists = true
+		} else if errors.Is(err, redis.Nil) {
+			err = nil
+		}
+	case "set":
+		err = cl.Set(ctx, in.key, in.val, 0).Err()
+	case "incr":
+		out.n, err = cl.Incr(ctx, in.key).Result()
+	}
+	ret := h.now()
+	if err != nil {
+		if in.op == "get" || neverSent(err) {
+			// Nothing happened; reads have no effect to record.
+			time.Sleep(10 * time.Millisecond)
+			return
+		}
+		out = kvOutput{unknown: true}
+		ret = math.MaxInt64 / 2 // it may take effect at any later time
+		h.unknown.Add(1)
+	} else {
+		h.ok.Add(1)
+		h.lastOK.Store(ret)
+	}
+	h.add(porcupine.Operation{ClientId: client, Input: in, Call: call, Output: out, Return: ret})
+}
+
+// waitOps waits until n more operations have succeeded.
+func (w *workload) waitOps(t testing.TB, n int64, limit time.Duration) {
+	t.Helper()
+	target := w.h.ok.Load() + n
+	waitFor(t, fmt.Sprintf("%d more successful operations", n), limit, func() bool { return w.h.ok.Load() >= target })
+}
+
+// finish stops the workload and checks its history.
+func (w *workload) finish(t testing.TB) {
+	t.Helper()
+	close(w.stop)
+	w.wg.Wait()
+	check(t, w.h)
+}
+
+func check(t testing.TB, h *opHistory) {
+	t.Helper()
+	h.mu.Lock()
+	ops := append([]porcupine.Operation(nil), h.ops...)
+	h.mu.Unlock()
+	model := kvModel.ToModel()
+	res, info := porcupine.CheckOperationsVerbose(model, ops, 2*time.Minute)
+	t.Logf("history: %d operations (%d uncertain): %s", len(ops), h.unknown.Load(), res)
+	switch res {
+	case porcupine.Illegal:
+		base := filepath.Join(os.TempDir(), "hourglass-"+strings.ReplaceAll(t.Name(), "/", "_"))
+		porcupine.VisualizePath(model, info, base+".html")
+		dumpIllegal(t, model, ops, base+".txt")
+		t.Fatalf("history is not linearizable; visualization in %s.html, the offending key's operations in %s.txt", base, base)
+	case porcupine.Unknown:
+		t.Log("linearizability check timed out without finding a violation")
+	}
+}
+
+// dumpIllegal writes, for each key whose history is not linearizable, its
+// operations in call order, to help find out why.
+func dumpIllegal(t testing.TB, model porcupine.Model, ops []porcupine.Operation, path string) {
+	var b strings.Builder
+	for _, part := range model.Partition(ops) {
+		if porcupine.CheckOperations(model, part) {
+			continue
+		}
+		sort.Slice(part, func(i, j int) bool { return part[i].Call < part[j].Call })
+		fmt.Fprintf(&b, "key %s: %d operations\n", part[0].Input.(kvInput).key, len(part))
+		for _, op := range part {
+			ret := "inf"
+			if op.Return < math.MaxInt64/4 {
+				ret = fmt.Sprint(time.Duration(op.Return))
+			}
+			fmt.Fprintf(&b, "  client %2d  [%v, %s]  %s\n", op.ClientId, time.Duration(op.Call), ret, model.DescribeOperation(op.Input, op.Output))
+		}
+	}
+	os.WriteFile(path, []byte(b.String()), 0o644)
+}
