@@ -197,3 +197,150 @@ func TestEnsembleBasics(t *testing.T) {
 	}
 	e.converge(0, 1, 2)
 }
+
+// TestEnsembleTrimmedRejoin: a node is down while the others write so much
+// that the log is trimmed past it; when it comes back it restores its
+// state from a peer's checkpoint and converges with the others.
+func TestEnsembleTrimmedRejoin(t *testing.T) {
+	e := startEnsemble(t, 3, "--log-retain", "50")
+	ctx := testCtx(t)
+	c0 := e.nodes[0].redisClient(2)
+	for i := range 100 {
+		if err := c0.Set(ctx, fmt.Sprint("before", i), i, 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	victim := (e.sequencer(0) + 1) % 3
+	e.nodes[victim].kill()
+	live := []int{}
+	for i := range 3 {
+		if i != victim {
+			live = append(live, i)
+		}
+	}
+	c := e.nodes[live[0]].redisClient(2)
+	// Write, then reconfigure so whole segments fall below the trim
+	// point, until the chain's first segment starts past the victim.
+	waitFor(t, "the log to be trimmed past the stopped node", time.Minute, func() bool {
+		for i := range 50 {
+			if err := c.Incr(ctx, fmt.Sprint("during", i%10)).Err(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		e.nodes[live[0]].gatewayCLI("reconfigure")
+		return e.status(live[0]).Chain.Segments[0].Start > 200
+	})
+	e.nodes[victim].restart()
+	cv := e.nodes[victim].redisClient(2)
+	if got := cv.Get(ctx, "before7").Val(); got != "7" {
+		t.Fatalf("restored node reads before7 = %q", got)
+	}
+	if err := cv.Incr(ctx, "during0").Err(); err != nil {
+		t.Fatal(err)
+	}
+	e.converge(0, 1, 2)
+}
+
+// TestEnsembleDisaggregated moves the log onto three LogServer-only
+// processes while clients run, survives losing one of them, and moves the
+// log back onto the members' own LogServers.
+func TestEnsembleDisaggregated(t *testing.T) {
+	e := startEnsemble(t, 3)
+	var lss []*gateway
+	var spec []string
+	for i := range 3 {
+		ls := &gateway{t: t, dataDir: t.TempDir(), logServer: true}
+		ls.start()
+		t.Cleanup(ls.kill)
+		lss = append(lss, ls)
+		spec = append(spec, fmt.Sprintf("ls%d=%s", i+1, ls.addr("peer")))
+	}
+	w := startWorkload(t, e, 6)
+	w.waitOps(t, 200, time.Minute)
+	out := e.nodes[1].gatewayCLI("reconfigure", "--logservers", strings.Join(spec, ","))
+	if !strings.Contains(out, "on ls1,ls2,ls3") {
+		t.Fatalf("reconfigure --logservers:\n%s", out)
+	}
+	w.waitOps(t, 300, time.Minute)
+	lss[2].kill() // a majority of LogServers remains
+	w.waitOps(t, 300, time.Minute)
+	status := e.nodes[0].gatewayCLI("status")
+	if !strings.Contains(status, "log servers (disaggregated): ls1=") {
+		t.Fatalf("status while disaggregated:\n%s", status)
+	}
+	out = e.nodes[2].gatewayCLI("reconfigure", "--converged")
+	if !strings.Contains(out, "on n1,n2,n3") {
+		t.Fatalf("reconfigure --converged:\n%s", out)
+	}
+	w.waitOps(t, 300, time.Minute)
+	w.finish(t)
+	e.converge(0, 1, 2)
+}
+
+// TestEnsembleMembers adds a fourth node, which catches up and serves,
+// then replaces a stopped node with a fresh one.
+func TestEnsembleMembers(t *testing.T) {
+	e := startEnsemble(t, 3)
+	ctx := testCtx(t)
+	c := e.nodes[0].redisClient(2)
+	for i := range 50 {
+		if err := c.Set(ctx, fmt.Sprint("k", i), i, 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A new node joins: the others reach it through an inbound proxy,
+	// it reaches the founders through its own.
+	addNode := func(id string) *gateway {
+		in := newProxy(t)
+		var peers []string
+		for j := range e.nodes {
+			out := newProxy(t)
+			out.setTarget(e.nodes[j].addr("peer"))
+			peers = append(peers, nodeID(j)+"="+out.addr())
+		}
+		e.nodes[0].gatewayCLI("members", "add", "--new-id", id, "--peer-addr", in.addr())
+		g := &gateway{t: t, dataDir: t.TempDir(), args: []string{"--node-id", id, "--peer-addr", "127.0.0.1:0", "--peers", strings.Join(peers, ",")}}
+		g.onListen = func(api, addr string) {
+			if api == "peer" {
+				in.setTarget(addr)
+			}
+		}
+		g.start()
+		t.Cleanup(g.kill)
+		return g
+	}
+	n4 := addNode("n4")
+	c4 := n4.redisClient(2)
+	if got := c4.Get(ctx, "k7").Val(); got != "7" {
+		t.Fatalf("new member reads k7 = %q", got)
+	}
+	if err := c4.Set(ctx, "from-n4", "yes", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Get(ctx, "from-n4").Val(); got != "yes" {
+		t.Fatalf("founder reads the new member's write as %q", got)
+	}
+	st := e.status(0)
+	if len(st.Nodes) != 4 || st.Chain.Segments[len(st.Chain.Segments)-1].Loglet.Servers[3] != "n4" {
+		t.Fatalf("after members add: %v", st)
+	}
+	// n3 is lost for good; n5 takes its place.
+	e.nodes[2].kill()
+	out := e.nodes[0].gatewayCLI("members", "replace", "--id", "n3", "--new-id", "n5", "--peer-addr", newProxy(t).addr())
+	if strings.Contains(out, "n3 at") || !strings.Contains(out, "n5 at") {
+		t.Fatalf("members replace:\n%s", out)
+	}
+	for i := range 20 {
+		if err := c4.Incr(ctx, "after").Err(); err != nil {
+			t.Fatalf("write %d after the replacement: %v", i, err)
+		}
+	}
+	if got := c.Get(ctx, "after").Val(); got != "20" {
+		t.Fatalf("after = %q", got)
+	}
+	segs := e.status(0).Chain.Segments
+	servers := strings.Join(segs[len(segs)-1].Loglet.Servers, ",")
+	if strings.Contains(servers, "n3") || !strings.Contains(servers, "n5") {
+		t.Fatalf("active loglet after replace on %s", servers)
+	}
+}

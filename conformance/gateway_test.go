@@ -55,6 +55,9 @@ type gateway struct {
 	// listens on, as soon as it does (before it is ready).
 	onListen func(api, addr string)
 
+	// logServer makes this a `gateway logserver` process.
+	logServer bool
+
 	// mu guards addrs and running for readers on other goroutines.
 	mu      sync.Mutex
 	running bool
@@ -79,6 +82,9 @@ func (g *gateway) start() {
 		"--admin-addr", "127.0.0.1:0",
 		"--log-format", "json",
 	}, g.args...)
+	if g.logServer {
+		args = append([]string{"logserver", "--data-dir", g.dataDir, "--peer-addr", "127.0.0.1:0", "--log-format", "json"}, g.args...)
+	}
 	cmd := exec.Command(gatewayBin, args...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
@@ -130,7 +136,7 @@ func (g *gateway) readLogs(r io.Reader, ready chan struct{}) {
 			if g.onListen != nil {
 				g.onListen(api, addr)
 			}
-		case "node ready":
+		case "node ready", "logserver ready":
 			if !signalled {
 				signalled = true
 				close(ready)

@@ -44,6 +44,14 @@ type BaseConfig struct {
 	// TrimInterval is how often the engine makes its applied state durable
 	// and trims the log below what it may discard; 0 means 1s.
 	TrimInterval time.Duration
+	// Restore, if set, is called on the apply goroutine when the log no
+	// longer holds the next position to apply (it was trimmed while this
+	// node lagged). It gets the current LocalStore, which nothing else
+	// uses meanwhile, and returns the one to use from then on: a copy of
+	// a replica's applied state further ahead (its cursor inside it), or,
+	// on error, the old one (reopened if need be). Without Restore the
+	// engine stops with a fatal error.
+	Restore func(ctx context.Context, old *pebble.DB) (*pebble.DB, error)
 }
 
 // BaseEngine is the bottom of the engine stack. It appends proposals to the
@@ -51,7 +59,7 @@ type BaseConfig struct {
 // local proposers, and serves Sync.
 type BaseEngine struct {
 	log         Log
-	db          *pebble.DB
+	restore     func(context.Context, *pebble.DB) (*pebble.DB, error)
 	logger      *slog.Logger
 	readBatch   int
 	trimEvery   time.Duration
@@ -77,6 +85,13 @@ type BaseEngine struct {
 	}
 
 	tails tailRounds
+
+	// storeMu guards db: readers (views, checksums, trims) hold it shared
+	// while they use the store; a restore replaces the store under it
+	// exclusively. The apply goroutine reads db without it (only it
+	// replaces db).
+	storeMu sync.RWMutex
+	db      *pebble.DB
 
 	// batch is the apply loop's transaction, reset and reused per entry.
 	// Only the apply goroutine touches it.
@@ -113,6 +128,7 @@ func NewBase(cfg BaseConfig) (*BaseEngine, error) {
 	b := &BaseEngine{
 		log:         cfg.Log,
 		db:          cfg.Store,
+		restore:     cfg.Restore,
 		logger:      cfg.Logger,
 		readBatch:   cfg.ReadBatch,
 		trimEvery:   cfg.TrimInterval,
@@ -243,13 +259,27 @@ func (b *BaseEngine) Sync(ctx context.Context) (View, error) {
 	return b.view(), nil
 }
 
-// view returns a snapshot of the applied state.
+// view returns a snapshot of the applied state. The view holds the store
+// (shared) until it is closed.
 func (b *BaseEngine) view() View {
+	b.storeMu.RLock()
 	// The applied position read before the snapshot is a lower bound of
 	// what the snapshot reflects, which is what callers rely on.
 	applied := b.applied.Load()
 	s := b.db.NewSnapshot()
-	return snapshotView{pebbleReader: pebbleReader{s}, snap: s, applied: applied}
+	return &snapshotView{pebbleReader: pebbleReader{s}, snap: s, applied: applied, release: b.storeMu.RUnlock}
+}
+
+// Store returns the LocalStore in use. REQUIRES: the engine is closed (it
+// may replace the store while it runs).
+func (b *BaseEngine) Store() *pebble.DB { return b.db }
+
+// WithStore runs f with the LocalStore in use, which stays in place until
+// f returns.
+func (b *BaseEngine) WithStore(f func(*pebble.DB) error) error {
+	b.storeMu.RLock()
+	defer b.storeMu.RUnlock()
+	return f(b.db)
 }
 
 // waitApplied blocks until applied >= pos.
@@ -312,8 +342,12 @@ func (b *BaseEngine) run() {
 				return
 			}
 			if errors.Is(err, loglet.ErrTrimmed) {
-				b.fail(fmt.Errorf("log trimmed below this node's applied position %d; the node must be restored from a checkpoint", next))
-				return
+				if b.restore == nil {
+					b.fail(fmt.Errorf("log trimmed below this node's applied position %d; the node must be restored from a checkpoint", next))
+					return
+				}
+				b.restoreStore(ctx, next)
+				continue
 			}
 			b.logger.Warn("reading the log failed; retrying", "pos", next, "err", err)
 			select {
@@ -333,6 +367,48 @@ func (b *BaseEngine) run() {
 		close(b.mu.appliedCh)
 		b.mu.appliedCh = make(chan struct{})
 		b.mu.Unlock()
+	}
+}
+
+// restoreStore replaces the LocalStore with a replica's checkpoint, the
+// log having been trimmed past this node's position next. It retries until
+// it works or the engine stops.
+func (b *BaseEngine) restoreStore(ctx context.Context, next Position) {
+	b.logger.Warn("the log was trimmed past this node's applied state; restoring from a replica", "applied", next)
+	backoff := 100 * time.Millisecond
+	for ctx.Err() == nil {
+		b.storeMu.Lock()
+		if b.batch != nil {
+			b.batch.Close()
+			b.batch = nil
+		}
+		db, err := b.restore(ctx, b.db)
+		if db != nil {
+			b.db = db
+		}
+		var applied Position
+		if err == nil {
+			applied, err = readUint(b.db, keyApplied)
+		}
+		b.storeMu.Unlock()
+		if err == nil && applied > next {
+			b.applied.Store(applied)
+			b.mu.Lock()
+			close(b.mu.appliedCh) // wake Syncs waiting for what the checkpoint holds
+			b.mu.appliedCh = make(chan struct{})
+			b.mu.Unlock()
+			b.logger.Info("restored the applied state from a replica", "applied", applied)
+			return
+		}
+		if err == nil {
+			err = fmt.Errorf("the checkpoint is at %d, not past %d", applied, next)
+		}
+		b.logger.Warn("restoring from a replica failed; retrying", "err", err)
+		select {
+		case <-ctx.Done():
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 5*time.Second)
 	}
 }
 
@@ -431,7 +507,7 @@ func (b *BaseEngine) trimLoop(ctx context.Context, trimmed *Position) {
 		// before it durable.
 		var v [8]byte
 		binary.BigEndian.PutUint64(v[:], target)
-		if err := b.db.Set(keyDurable, v[:], pebble.Sync); err != nil {
+		if err := b.WithStore(func(db *pebble.DB) error { return db.Set(keyDurable, v[:], pebble.Sync) }); err != nil {
 			b.logger.Warn("making applied state durable failed", "err", err)
 			continue
 		}
@@ -513,6 +589,8 @@ func (b *BaseEngine) Checksum(ctx context.Context, atLeast Position) (Position, 
 	if err := b.waitApplied(ctx, atLeast); err != nil {
 		return 0, nil, err
 	}
+	b.storeMu.RLock()
+	defer b.storeMu.RUnlock()
 	snap := b.db.NewSnapshot()
 	defer snap.Close()
 	// The cursor is written in the same transaction as the state, so the

@@ -35,15 +35,27 @@ func (t batchTxn) Set(key, value []byte) error   { return t.b.Set(key, value, ni
 func (t batchTxn) Delete(key []byte) error       { return t.b.Delete(key, nil) }
 func (t batchTxn) DeleteRange(s, e []byte) error { return t.b.DeleteRange(s, e, nil) }
 
-// snapshotView is the View over a pebble snapshot.
+// snapshotView is the View over a pebble snapshot. release gives the store
+// back once the view is closed.
 type snapshotView struct {
 	pebbleReader
 	snap    *pebble.Snapshot
 	applied Position
+	release func()
+	closed  bool
 }
 
-func (v snapshotView) Applied() Position { return v.applied }
-func (v snapshotView) Close() error      { return v.snap.Close() }
+func (v *snapshotView) Applied() Position { return v.applied }
+
+func (v *snapshotView) Close() error {
+	if v.closed {
+		return nil
+	}
+	v.closed = true
+	err := v.snap.Close()
+	v.release()
+	return err
+}
 
 // prefixed returns key with prefix in front, in a new slice.
 func prefixed(prefix, key []byte) []byte {

@@ -15,7 +15,6 @@ import (
 	"github.com/cockroachdb/pebble/v2"
 
 	"hourglass/internal/pebbledb"
-	"hourglass/loglet"
 	"hourglass/platform"
 	"hourglass/platform/node/adminpb"
 )
@@ -34,7 +33,7 @@ func (p *peerService) Checkpoint(_ *adminpb.CheckpointRequest, stream adminpb.Pe
 		return err
 	}
 	defer os.RemoveAll(dir)
-	if err := n.storeDB.Checkpoint(dir, pebble.WithFlushedWAL()); err != nil {
+	if err := n.base.WithStore(func(db *pebble.DB) error { return db.Checkpoint(dir, pebble.WithFlushedWAL()) }); err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
 	n.log.Info("sending a checkpoint to a peer", "dir", dir)
@@ -71,89 +70,86 @@ func (p *peerService) Checkpoint(_ *adminpb.CheckpointRequest, stream adminpb.Pe
 	})
 }
 
-// catchUp makes sure the log still holds what this node has not applied.
-// If the log was trimmed past the node's applied position (it was down
-// for long), it replaces the LocalStore with a checkpoint from a peer,
-// which resumes applying from the checkpoint's cursor.
-func (n *Node) catchUp(ctx context.Context) error {
-	if !n.cfg.Ensemble() {
-		return nil // a single node never trims below what it has applied
-	}
-	for attempt := 0; ; attempt++ {
-		trimmed, err := n.missingPrefix(ctx)
-		if err != nil || !trimmed {
-			return err
+// restore is the BaseEngine's Restore: the log was trimmed past this
+// node's applied state (it was down, or cut off, for long), so it replaces
+// the LocalStore with a checkpoint from the first peer that gives one.
+func (n *Node) restore(ctx context.Context, old *pebble.DB) (*pebble.DB, error) {
+	chain, _ := n.vlog.Chain()
+	var errs []error
+	for _, m := range chain.Members {
+		if m.Id == n.cfg.NodeID {
+			continue
 		}
-		if attempt == 3 {
-			return errors.New("node: the log is still trimmed past the restored checkpoints")
+		db, err := n.restoreFrom(ctx, m.Id, old)
+		if err == nil {
+			return db, nil
 		}
-		chain, _ := n.vlog.Chain()
-		var errs []error
-		restored := false
-		for _, m := range chain.Members {
-			if m.Id == n.cfg.NodeID {
-				continue
-			}
-			if err := n.restoreFrom(ctx, m.Id); err != nil {
-				errs = append(errs, fmt.Errorf("%s: %w", m.Id, err))
-				continue
-			}
-			restored = true
-			break
-		}
-		if !restored {
-			return fmt.Errorf("node: log trimmed past this node's state and no peer gave a checkpoint: %w", errors.Join(errs...))
-		}
+		errs = append(errs, fmt.Errorf("%s: %w", m.Id, err))
+		old = db
 	}
-}
-
-// missingPrefix reports whether the log was trimmed past this node's
-// applied position.
-func (n *Node) missingPrefix(ctx context.Context) (bool, error) {
-	applied, err := platform.AppliedPosition(n.storeDB)
-	if err != nil {
-		return false, err
-	}
-	tail, err := n.vlog.CheckTail(ctx)
-	if err != nil {
-		return false, err
-	}
-	if applied >= tail {
-		return false, nil
-	}
-	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	_, err = n.vlog.ReadNext(cctx, applied, 1)
-	switch {
-	case errors.Is(err, loglet.ErrTrimmed):
-		n.log.Warn("the log was trimmed past this node's applied position", "applied", applied, "tail", tail)
-		return true, nil
-	case err == nil:
-		return false, nil
-	}
-	return false, err
+	return old, fmt.Errorf("node: no peer gave a checkpoint: %w", errors.Join(errs...))
 }
 
 // restoreFrom copies peer id's checkpoint into place as this node's
-// LocalStore.
-func (n *Node) restoreFrom(ctx context.Context, id string) error {
+// LocalStore, closing old; it returns the store to use from then on (the
+// old one, reopened, if anything failed).
+func (n *Node) restoreFrom(ctx context.Context, id string, old *pebble.DB) (*pebble.DB, error) {
+	tmp := filepath.Join(n.cfg.DataDir, "store.restore")
+	bytes, err := n.fetchCheckpoint(ctx, id, tmp)
+	if err != nil {
+		os.RemoveAll(tmp)
+		return old, err
+	}
+	// Swap the stores: the old one goes aside until the new one opens.
+	store := filepath.Join(n.cfg.DataDir, "store")
+	aside := filepath.Join(n.cfg.DataDir, "store.old")
+	open := func() (*pebble.DB, error) {
+		return pebbledb.Open(store, pebbledb.Options{Logger: n.log.With("db", "store"), CacheBytes: n.cfg.StoreCacheBytes})
+	}
+	if err := old.Close(); err != nil {
+		return old, err
+	}
+	os.RemoveAll(aside)
+	if err := os.Rename(store, aside); err != nil {
+		db, rerr := open()
+		return db, errors.Join(err, rerr)
+	}
+	if err := os.Rename(tmp, store); err != nil {
+		os.Rename(aside, store)
+		db, rerr := open()
+		return db, errors.Join(err, rerr)
+	}
+	db, err := open()
+	if err != nil {
+		os.RemoveAll(store)
+		os.Rename(aside, store)
+		db, rerr := open()
+		return db, errors.Join(err, rerr)
+	}
+	os.RemoveAll(aside)
+	applied, _ := platform.AppliedPosition(db)
+	n.log.Info("restored the applied state from a peer's checkpoint", "peer", id, "bytes", bytes, "applied", applied)
+	return db, nil
+}
+
+// fetchCheckpoint downloads peer id's checkpoint into dir.
+func (n *Node) fetchCheckpoint(ctx context.Context, id, dir string) (int64, error) {
 	addr, err := n.resolve(id)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	c, err := n.conns.get(addr)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	cctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
 	defer cancel()
 	stream, err := adminpb.NewPeerClient(c).Checkpoint(cctx, &adminpb.CheckpointRequest{})
 	if err != nil {
-		return err
+		return 0, err
 	}
-	tmp := filepath.Join(n.cfg.DataDir, "store.restore")
-	if err := os.RemoveAll(tmp); err != nil {
-		return err
+	if err := os.RemoveAll(dir); err != nil {
+		return 0, err
 	}
 	files := map[string]*os.File{}
 	defer func() {
@@ -168,75 +164,34 @@ func (n *Node) restoreFrom(ctx context.Context, id string) error {
 			break
 		}
 		if err != nil {
-			return err
+			return 0, err
 		}
 		rel := filepath.Clean(chunk.File)
-		if filepath.IsAbs(rel) || rel == ".." || len(rel) > 2 && rel[:3] == "../" {
-			return fmt.Errorf("checkpoint file %q escapes the directory", chunk.File)
+		if !filepath.IsLocal(rel) {
+			return 0, fmt.Errorf("checkpoint file %q escapes the directory", chunk.File)
 		}
 		f := files[rel]
 		if f == nil {
-			path := filepath.Join(tmp, rel)
+			path := filepath.Join(dir, rel)
 			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-				return err
+				return 0, err
 			}
 			if f, err = os.Create(path); err != nil {
-				return err
+				return 0, err
 			}
 			files[rel] = f
 		}
 		if _, err := f.WriteAt(chunk.Data, int64(chunk.Offset)); err != nil {
-			return err
+			return 0, err
 		}
 		bytes += int64(len(chunk.Data))
 	}
 	for rel, f := range files {
 		if err := f.Sync(); err != nil {
-			return err
+			return 0, err
 		}
 		f.Close()
 		delete(files, rel)
 	}
-	// Swap the stores: the old one goes aside until the new one opens.
-	store := filepath.Join(n.cfg.DataDir, "store")
-	old := filepath.Join(n.cfg.DataDir, "store.old")
-	if err := n.storeDB.Close(); err != nil {
-		return err
-	}
-	n.storeDB = nil
-	os.RemoveAll(old)
-	open := func() (*pebble.DB, error) {
-		return pebbledb.Open(store, pebbledb.Options{Logger: n.log.With("db", "store"), CacheBytes: n.cfg.StoreCacheBytes})
-	}
-	swap := func() error {
-		if err := os.Rename(store, old); err != nil {
-			return err
-		}
-		if err := os.Rename(tmp, store); err != nil {
-			os.Rename(old, store)
-			return err
-		}
-		return nil
-	}
-	if err := swap(); err != nil {
-		if db, rerr := open(); rerr == nil {
-			n.storeDB = db
-		}
-		return err
-	}
-	db, err := open()
-	if err != nil {
-		// Put the old store back so that the node can try another peer.
-		os.RemoveAll(store)
-		os.Rename(old, store)
-		if db, rerr := open(); rerr == nil {
-			n.storeDB = db
-		}
-		return err
-	}
-	n.storeDB = db
-	os.RemoveAll(old)
-	applied, _ := platform.AppliedPosition(db)
-	n.log.Info("restored the applied state from a peer's checkpoint", "peer", id, "bytes", bytes, "applied", applied)
-	return nil
+	return bytes, nil
 }

@@ -115,16 +115,19 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	if n.vlog, err = n.openLog(ctx); err != nil {
 		return nil, err
 	}
-	if err := n.catchUp(ctx); err != nil {
-		return nil, err
-	}
-	if n.base, err = platform.NewBase(platform.BaseConfig{
+	bc := platform.BaseConfig{
 		Log:    n.vlog,
 		Store:  n.storeDB,
 		Logger: n.log.With("component", "engine"),
-	}); err != nil {
+	}
+	if cfg.Ensemble() {
+		// A node that falls behind a trimmed log restores from a peer.
+		bc.Restore = n.restore
+	}
+	if n.base, err = platform.NewBase(bc); err != nil {
 		return nil, err
 	}
+	n.storeDB = nil // the engine owns it now (and may replace it)
 	// The stack, bottom up: base, batching, timekeeper, router.
 	router := platform.NewRouter(timekeeper.New(batching.New(n.base, batching.Config{}), nil))
 	n.kv = kv.New(kv.Config{
@@ -300,6 +303,9 @@ func (n *Node) Close() error {
 	n.conns.close()
 	if n.server != nil {
 		errs = append(errs, n.server.Close())
+	}
+	if n.base != nil {
+		n.storeDB = n.base.Store()
 	}
 	for _, db := range []*pebble.DB{n.storeDB, n.metaDB, n.logDB} {
 		if db != nil {
