@@ -108,15 +108,22 @@ func (e *ensemble) admin(i int) adminpb.AdminClient {
 	return adminpb.NewAdminClient(conn)
 }
 
-// status asks node i for the ensemble's status.
+// status asks node i for the ensemble's status, retrying while the node
+// cannot reach a majority (right after a restart, say).
 func (e *ensemble) status(i int) *adminpb.StatusResponse {
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	st, err := e.admin(i).Status(ctx, &adminpb.StatusRequest{})
-	if err != nil {
-		e.t.Fatalf("status of %s: %v", nodeID(i), err)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		st, err := e.admin(i).Status(ctx, &adminpb.StatusRequest{})
+		cancel()
+		if err == nil {
+			return st
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("status of %s: %v", nodeID(i), err)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
-	return st
 }
 
 // sequencer returns the index of the node running the active loglet's

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Runs redis-benchmark against the gateway and against Debian's redis-server
-# with appendonly yes and appendfsync always (every write fsynced before the
-# reply, the durability the gateway gives) on this machine, in one run, and
-# prints a Markdown table with the ratios.
+# Runs redis-benchmark against a single gateway node, a three-node gateway
+# ensemble (clients on one node), and Debian's redis-server with appendonly
+# yes and appendfsync always (every write fsynced before the reply, the
+# durability the gateway gives) on this machine, in one run, and prints a
+# Markdown table with the ratios.
 #
 #   scripts/bench-redis.sh              # defaults: 100000 requests, 50 clients
 #   N=200000 CLIENTS=50 scripts/bench-redis.sh
@@ -45,12 +46,24 @@ pids+=($!)
   --log-format json 2>"$work/gateway.log" &
 pids+=($!)
 
-for i in $(seq 1 200); do
-  gport=$(sed -n 's/.*"msg":"listening","api":"redis","addr":"127.0.0.1:\([0-9]*\)".*/\1/p' "$work/gateway.log" | head -1)
-  [ -n "$gport" ] && redis-cli -p "$rport" ping >/dev/null 2>&1 && break
+# A three-node ensemble on free ports.
+p1=$(free_port); p2=$(free_port); p3=$(free_port)
+peers="n1=127.0.0.1:$p1,n2=127.0.0.1:$p2,n3=127.0.0.1:$p3"
+for i in 1 2 3; do
+  "$work/gateway" serve --node-id "n$i" --peers "$peers" --data-dir "$work/e$i" \
+    --redis-addr 127.0.0.1:0 --admin-addr 127.0.0.1:0 --log-format json 2>"$work/e$i.log" &
+  pids+=($!)
+done
+
+redis_port() { sed -n 's/.*"msg":"listening".*"api":"redis","addr":"127.0.0.1:\([0-9]*\)".*/\1/p' "$1" | head -1; }
+for i in $(seq 1 400); do
+  gport=$(redis_port "$work/gateway.log")
+  eport=$(redis_port "$work/e1.log")
+  [ -n "$gport" ] && [ -n "$eport" ] && grep -q '"node ready"' "$work/e1.log" && redis-cli -p "$rport" ping >/dev/null 2>&1 && break
   sleep 0.05
 done
 [ -n "${gport:-}" ] || { echo "gateway did not start:" >&2; cat "$work/gateway.log" >&2; exit 1; }
+[ -n "${eport:-}" ] || { echo "ensemble did not start:" >&2; cat "$work/e1.log" >&2; exit 1; }
 
 run() { # name port pipeline
   redis-benchmark -h 127.0.0.1 -p "$2" -t "$TESTS" -n "$N" -c "$CLIENTS" -P "$3" -r 100000 -d 100 --csv 2>/dev/null \
@@ -63,13 +76,14 @@ results="$work/results.csv"
 for pipeline in 1 16; do
   run redis "$rport" "$pipeline" >>"$results"
   run gateway "$gport" "$pipeline" >>"$results"
+  run ensemble "$eport" "$pipeline" >>"$results"
 done
 
 echo "redis-benchmark -t $TESTS -n $N -c $CLIENTS -r 100000 -d 100, on $(nproc) cores, $(date -u +%Y-%m-%d)"
 echo "redis-server: $(redis-server --version | sed 's/ sha=.*//'), appendonly yes, appendfsync always"
 echo
-echo "| test | pipeline | redis-server req/s | gateway req/s | gateway / redis | redis p50 / p99 ms | gateway p50 / p99 ms |"
-echo "|---|---|---|---|---|---|---|"
+echo "| test | pipeline | redis-server req/s | 1 node req/s (ratio) | 3 nodes req/s (ratio) | redis p50 / p99 ms | 1 node p50 / p99 ms | 3 nodes p50 / p99 ms |"
+echo "|---|---|---|---|---|---|---|---|"
 python3 - "$results" <<'PY'
 import csv, sys
 rows = {}
@@ -79,7 +93,8 @@ for (name, pipe, test), (rps, p50, p99) in sorted(rows.items(), key=lambda kv: (
     if name != "redis":
         continue
     g = rows.get(("gateway", pipe, test))
-    if not g:
+    e = rows.get(("ensemble", pipe, test))
+    if not g or not e:
         continue
-    print(f"| {test} | {pipe} | {rps:,.0f} | {g[0]:,.0f} | {g[0]/rps:.2f} | {p50} / {p99} | {g[1]} / {g[2]} |")
+    print(f"| {test} | {pipe} | {rps:,.0f} | {g[0]:,.0f} ({g[0]/rps:.2f}) | {e[0]:,.0f} ({e[0]/rps:.2f}) | {p50} / {p99} | {g[1]} / {g[2]} | {e[1]} / {e[2]} |")
 PY

@@ -54,6 +54,21 @@ func (f forward) Append(ctx context.Context, id native.LogletID, aid loglet.Appe
 	return l.Append(ctx, aid, entries)
 }
 
+func (f forward) Committed(ctx context.Context, id native.LogletID) (loglet.Position, error) {
+	f.p.mu.Lock()
+	target := f.p.procs[f.name]
+	f.p.mu.Unlock()
+	if target == nil || target.dead.Load() {
+		return 0, fmt.Errorf("%w: process %s is down", loglet.ErrUnavailable, f.name)
+	}
+	l, err := target.provider.Open(ctx, f.cfg)
+	if err != nil {
+		return 0, err
+	}
+	tail, _, err := l.CheckTail(ctx)
+	return tail, err
+}
+
 func TestFailoverWhenSequencerDies(t *testing.T) {
 	ctx := ctxFor(t)
 	var servers []native.Server

@@ -351,6 +351,12 @@ func (v *VirtualLog) ReadNext(ctx context.Context, from uint64, max int) ([][]by
 			if err := v.awaitSuccessor(ctx, seg); err != nil {
 				return nil, err
 			}
+		case errors.Is(err, loglet.ErrUnavailable) && last:
+			// The active loglet cannot say what is committed (its
+			// sequencer is gone): replace it, which fixes its end.
+			if err := v.failover(ctx, seg, err); err != nil {
+				return nil, err
+			}
 		default:
 			return nil, err
 		}

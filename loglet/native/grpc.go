@@ -221,13 +221,21 @@ func (c *Client) Trim(ctx context.Context, id LogletID, pos loglet.Position) err
 // grpcSequencer serves appends for the loglets whose sequencer runs here.
 type grpcSequencer struct {
 	nativepb.UnimplementedSequencerServer
-	lookup func(LogletID) loglet.Writer
+	lookup func(LogletID) *Loglet
 }
 
 // RegisterSequencer serves appends on g; lookup returns the local handle
 // of a loglet whose sequencer runs in this process, or nil.
-func RegisterSequencer(g *grpc.Server, lookup func(LogletID) loglet.Writer) {
+func RegisterSequencer(g *grpc.Server, lookup func(LogletID) *Loglet) {
 	nativepb.RegisterSequencerServer(g, &grpcSequencer{lookup: lookup})
+}
+
+func (g *grpcSequencer) Committed(ctx context.Context, r *nativepb.LogletRequest) (*nativepb.CommittedReply, error) {
+	l := g.lookup(LogletID(r.Loglet))
+	if l == nil || l.seq == nil {
+		return &nativepb.CommittedReply{Error: nativepb.Error_UNAVAILABLE, Detail: fmt.Sprintf("no sequencer for loglet %d here", r.Loglet)}, nil
+	}
+	return &nativepb.CommittedReply{Committed: l.seq.committedTail()}, nil
 }
 
 func (g *grpcSequencer) Append(ctx context.Context, r *nativepb.AppendRequest) (*nativepb.AppendReply, error) {
@@ -273,6 +281,15 @@ func (c *SequencerClient) Append(ctx context.Context, id LogletID, aid loglet.Ap
 		return 0, &loglet.OutcomeUnknownError{First: r.First, N: len(entries), Cause: errors.New(r.Detail)}
 	}
 	return r.First, errorFromPB(r.Error, r.Detail)
+}
+
+// Committed implements Appender.
+func (c *SequencerClient) Committed(ctx context.Context, id LogletID) (loglet.Position, error) {
+	r, err := c.c.Committed(ctx, &nativepb.LogletRequest{Loglet: uint64(id)})
+	if err != nil {
+		return 0, fmt.Errorf("%w: sequencer unreachable: %w", loglet.ErrUnavailable, err)
+	}
+	return r.Committed, errorFromPB(r.Error, r.Detail)
 }
 
 // neverSent reports whether a failed call never reached the server: gRPC

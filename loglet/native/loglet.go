@@ -287,14 +287,26 @@ func (l *Loglet) ReadNextCommitted(ctx context.Context, from loglet.Position, ma
 		case ctx.Err() != nil:
 			return nil, ctx.Err()
 		}
-		if err != nil && !errors.Is(err, ErrNotHeld) && !errors.Is(err, context.DeadlineExceeded) {
-			l.log.Debug("read failed; trying other servers", "server", first, "err", err)
+		if n == 1 && err != nil && !errors.Is(err, context.DeadlineExceeded) {
+			return nil, err
 		}
+		// What the servers say of the loglet, for the checks below.
+		var sealedNotFinal bool
+		var held loglet.Position
+		note := func(st Status, err error) {
+			if err == nil || errors.Is(err, ErrNotHeld) || errors.Is(err, context.DeadlineExceeded) {
+				sealedNotFinal = sealedNotFinal || st.Sealed && !st.Final
+				if st.LocalTail > held {
+					held = st.LocalTail
+				}
+			}
+		}
+		note(st, err)
 		// Ask the others without waiting; move the preference to one that
 		// answers with data.
 		for k := 1; k < n; k++ {
 			i := (first + k) % n
-			entries, _, err := l.readFrom(ctx, i, from, max, false)
+			entries, st, err := l.readFrom(ctx, i, from, max, false)
 			if err == nil && len(entries) > 0 {
 				l.preferred.Store(int32(i))
 				return entries, nil
@@ -302,19 +314,33 @@ func (l *Loglet) ReadNextCommitted(ctx context.Context, from loglet.Position, ma
 			if errors.Is(err, loglet.ErrTrimmed) || errors.Is(err, loglet.ErrSealed) {
 				return nil, err
 			}
+			note(st, err)
 		}
-		if n == 1 && err != nil && !errors.Is(err, context.DeadlineExceeded) {
-			return nil, err
-		}
-		// A sealed loglet whose final tail nobody told this server (its
-		// sealer stopped half-way): finish the seal, as any client may.
-		if st.Sealed && !st.Final {
+		switch {
+		case sealedNotFinal:
+			// A sealed loglet whose final tail nobody told the servers
+			// (its sealer stopped half-way): finish the seal, as any
+			// client may.
 			if stalled++; stalled >= 2 {
 				if _, err := l.Seal(ctx); err != nil && ctx.Err() == nil {
 					l.log.Debug("finishing a stalled seal", "err", err)
 				}
 				stalled = 0
 			}
+		case held > from && l.remote != nil:
+			// Entries are there but, after a whole poll, nobody says
+			// they are committed: ask the sequencer, whose silence means
+			// it is gone and the loglet must be replaced.
+			if stalled++; stalled >= 1 {
+				stalled = 0
+				c, err := l.remote.Committed(ctx, l.id)
+				if err != nil {
+					return nil, err
+				}
+				l.learn(c)
+			}
+		default:
+			stalled = 0
 		}
 		select {
 		case <-ctx.Done():
@@ -328,7 +354,7 @@ func (l *Loglet) ReadNextCommitted(ctx context.Context, from loglet.Position, ma
 // readPoll bounds one waiting read, after which the reader looks at the
 // other servers: a preferred server cut off from the sequencer must not
 // hold a reader up for long.
-const readPoll = 500 * time.Millisecond
+const readPoll = 250 * time.Millisecond
 
 // readFrom reads from server i, waiting (up to readPoll) if asked.
 func (l *Loglet) readFrom(ctx context.Context, i int, from loglet.Position, max int, wait bool) ([][]byte, Status, error) {

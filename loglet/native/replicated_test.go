@@ -424,6 +424,10 @@ func (nopAppender) Append(context.Context, native.LogletID, loglet.AppendID, [][
 	return 0, loglet.ErrUnavailable
 }
 
+func (nopAppender) Committed(context.Context, native.LogletID) (loglet.Position, error) {
+	return 0, loglet.ErrUnavailable
+}
+
 // TestRemoteSequencer: appends from another process travel to the
 // sequencer over gRPC; a duplicate retry returns the first position.
 func TestRemoteSequencer(t *testing.T) {
@@ -440,7 +444,7 @@ func TestRemoteSequencer(t *testing.T) {
 		t.Fatal(err)
 	}
 	g := grpc.NewServer()
-	native.RegisterSequencer(g, func(id native.LogletID) loglet.Writer {
+	native.RegisterSequencer(g, func(id native.LogletID) *native.Loglet {
 		if id == 9 {
 			return seqr
 		}

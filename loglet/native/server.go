@@ -131,4 +131,7 @@ type Server interface {
 // sequencer runs elsewhere are forwarded to it.
 type Appender interface {
 	Append(ctx context.Context, id LogletID, aid loglet.AppendID, entries [][]byte) (loglet.Position, error)
+	// Committed returns the committed tail the sequencer knows. It fails
+	// with loglet.ErrUnavailable if the sequencer cannot be reached.
+	Committed(ctx context.Context, id LogletID) (loglet.Position, error)
 }

@@ -27,8 +27,8 @@ type connPool struct {
 func newConnPool() *connPool { return &connPool{conns: map[string]*grpc.ClientConn{}} }
 
 // get returns the connection to addr. Connections reconnect by themselves
-// with a backoff capped at a second, so a restarted peer is soon reached
-// again.
+// with a backoff capped at 200ms, so a restarted peer (on which failover
+// may depend) is reached again almost at once.
 func (p *connPool) get(addr string) (*grpc.ClientConn, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -38,7 +38,7 @@ func (p *connPool) get(addr string) (*grpc.ClientConn, error) {
 	c, err := grpc.NewClient(addr,
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithConnectParams(grpc.ConnectParams{
-			Backoff:           backoff.Config{BaseDelay: 20 * time.Millisecond, Multiplier: 1.6, Jitter: 0.2, MaxDelay: time.Second},
+			Backoff:           backoff.Config{BaseDelay: 10 * time.Millisecond, Multiplier: 1.6, Jitter: 0.2, MaxDelay: 200 * time.Millisecond},
 			MinConnectTimeout: time.Second,
 		}),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(64<<20), grpc.MaxCallSendMsgSize(64<<20)),
@@ -191,7 +191,7 @@ func (n *Node) newProvider() (*virtuallog.Kinds, error) {
 
 // localSequencer returns the handle of loglet id if its sequencer runs on
 // this node, for appends forwarded by the other nodes.
-func (n *Node) localSequencer(id native.LogletID) loglet.Writer {
+func (n *Node) localSequencer(id native.LogletID) *native.Loglet {
 	if n.vlog == nil {
 		return nil
 	}
@@ -205,7 +205,8 @@ func (n *Node) localSequencer(id native.LogletID) loglet.Writer {
 				n.log.Warn("opening a loglet for a forwarded append", "loglet", id, "err", err)
 				return nil
 			}
-			return l
+			nl, _ := l.(*native.Loglet)
+			return nl
 		}
 	}
 	return nil

@@ -1000,6 +1000,66 @@ func (x *AppendReply) GetPositioned() bool {
 	return false
 }
 
+type CommittedReply struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Committed     uint64                 `protobuf:"varint,1,opt,name=committed,proto3" json:"committed,omitempty"`
+	Error         Error                  `protobuf:"varint,2,opt,name=error,proto3,enum=hourglass.native.Error" json:"error,omitempty"`
+	Detail        string                 `protobuf:"bytes,3,opt,name=detail,proto3" json:"detail,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CommittedReply) Reset() {
+	*x = CommittedReply{}
+	mi := &file_loglet_native_nativepb_native_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CommittedReply) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CommittedReply) ProtoMessage() {}
+
+func (x *CommittedReply) ProtoReflect() protoreflect.Message {
+	mi := &file_loglet_native_nativepb_native_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CommittedReply.ProtoReflect.Descriptor instead.
+func (*CommittedReply) Descriptor() ([]byte, []int) {
+	return file_loglet_native_nativepb_native_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *CommittedReply) GetCommitted() uint64 {
+	if x != nil {
+		return x.Committed
+	}
+	return 0
+}
+
+func (x *CommittedReply) GetError() Error {
+	if x != nil {
+		return x.Error
+	}
+	return Error_OK
+}
+
+func (x *CommittedReply) GetDetail() string {
+	if x != nil {
+		return x.Detail
+	}
+	return ""
+}
+
 var File_loglet_native_nativepb_native_proto protoreflect.FileDescriptor
 
 const file_loglet_native_nativepb_native_proto_rawDesc = "" +
@@ -1073,7 +1133,11 @@ const file_loglet_native_nativepb_native_proto_rawDesc = "" +
 	"\x06detail\x18\x03 \x01(\tR\x06detail\x12\x1e\n" +
 	"\n" +
 	"positioned\x18\x04 \x01(\bR\n" +
-	"positioned*~\n" +
+	"positioned\"u\n" +
+	"\x0eCommittedReply\x12\x1c\n" +
+	"\tcommitted\x18\x01 \x01(\x04R\tcommitted\x12-\n" +
+	"\x05error\x18\x02 \x01(\x0e2\x17.hourglass.native.ErrorR\x05error\x12\x16\n" +
+	"\x06detail\x18\x03 \x01(\tR\x06detail*~\n" +
 	"\x05Error\x12\x06\n" +
 	"\x02OK\x10\x00\x12\n" +
 	"\n" +
@@ -1094,9 +1158,10 @@ const file_loglet_native_nativepb_native_proto_rawDesc = "" +
 	"\bSetFinal\x12!.hourglass.native.SetFinalRequest\x1a\x1d.hourglass.native.StatusReply\x12K\n" +
 	"\tGetStatus\x12\x1f.hourglass.native.LogletRequest\x1a\x1d.hourglass.native.StatusReply\x12B\n" +
 	"\x04Read\x12\x1d.hourglass.native.ReadRequest\x1a\x1b.hourglass.native.ReadReply\x12D\n" +
-	"\x04Trim\x12\x1d.hourglass.native.TrimRequest\x1a\x1d.hourglass.native.StatusReply2U\n" +
+	"\x04Trim\x12\x1d.hourglass.native.TrimRequest\x1a\x1d.hourglass.native.StatusReply2\xa5\x01\n" +
 	"\tSequencer\x12H\n" +
-	"\x06Append\x12\x1f.hourglass.native.AppendRequest\x1a\x1d.hourglass.native.AppendReplyB\"Z hourglass/loglet/native/nativepbb\x06proto3"
+	"\x06Append\x12\x1f.hourglass.native.AppendRequest\x1a\x1d.hourglass.native.AppendReply\x12N\n" +
+	"\tCommitted\x12\x1f.hourglass.native.LogletRequest\x1a .hourglass.native.CommittedReplyB\"Z hourglass/loglet/native/nativepbb\x06proto3"
 
 var (
 	file_loglet_native_nativepb_native_proto_rawDescOnce sync.Once
@@ -1111,7 +1176,7 @@ func file_loglet_native_nativepb_native_proto_rawDescGZIP() []byte {
 }
 
 var file_loglet_native_nativepb_native_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_loglet_native_nativepb_native_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
+var file_loglet_native_nativepb_native_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
 var file_loglet_native_nativepb_native_proto_goTypes = []any{
 	(Error)(0),              // 0: hourglass.native.Error
 	(*Ballot)(nil),          // 1: hourglass.native.Ballot
@@ -1128,6 +1193,7 @@ var file_loglet_native_nativepb_native_proto_goTypes = []any{
 	(*TrimRequest)(nil),     // 12: hourglass.native.TrimRequest
 	(*AppendRequest)(nil),   // 13: hourglass.native.AppendRequest
 	(*AppendReply)(nil),     // 14: hourglass.native.AppendReply
+	(*CommittedReply)(nil),  // 15: hourglass.native.CommittedReply
 }
 var file_loglet_native_nativepb_native_proto_depIdxs = []int32{
 	1,  // 0: hourglass.native.Status.promised:type_name -> hourglass.native.Ballot
@@ -1139,29 +1205,32 @@ var file_loglet_native_nativepb_native_proto_depIdxs = []int32{
 	2,  // 6: hourglass.native.ReadReply.status:type_name -> hourglass.native.Status
 	0,  // 7: hourglass.native.ReadReply.error:type_name -> hourglass.native.Error
 	0,  // 8: hourglass.native.AppendReply.error:type_name -> hourglass.native.Error
-	5,  // 9: hourglass.native.LogServer.Store:input_type -> hourglass.native.StoreRequest
-	8,  // 10: hourglass.native.LogServer.Commit:input_type -> hourglass.native.CommitRequest
-	6,  // 11: hourglass.native.LogServer.Seal:input_type -> hourglass.native.SealRequest
-	7,  // 12: hourglass.native.LogServer.Accept:input_type -> hourglass.native.AcceptRequest
-	9,  // 13: hourglass.native.LogServer.SetFinal:input_type -> hourglass.native.SetFinalRequest
-	4,  // 14: hourglass.native.LogServer.GetStatus:input_type -> hourglass.native.LogletRequest
-	10, // 15: hourglass.native.LogServer.Read:input_type -> hourglass.native.ReadRequest
-	12, // 16: hourglass.native.LogServer.Trim:input_type -> hourglass.native.TrimRequest
-	13, // 17: hourglass.native.Sequencer.Append:input_type -> hourglass.native.AppendRequest
-	3,  // 18: hourglass.native.LogServer.Store:output_type -> hourglass.native.StatusReply
-	3,  // 19: hourglass.native.LogServer.Commit:output_type -> hourglass.native.StatusReply
-	3,  // 20: hourglass.native.LogServer.Seal:output_type -> hourglass.native.StatusReply
-	3,  // 21: hourglass.native.LogServer.Accept:output_type -> hourglass.native.StatusReply
-	3,  // 22: hourglass.native.LogServer.SetFinal:output_type -> hourglass.native.StatusReply
-	3,  // 23: hourglass.native.LogServer.GetStatus:output_type -> hourglass.native.StatusReply
-	11, // 24: hourglass.native.LogServer.Read:output_type -> hourglass.native.ReadReply
-	3,  // 25: hourglass.native.LogServer.Trim:output_type -> hourglass.native.StatusReply
-	14, // 26: hourglass.native.Sequencer.Append:output_type -> hourglass.native.AppendReply
-	18, // [18:27] is the sub-list for method output_type
-	9,  // [9:18] is the sub-list for method input_type
-	9,  // [9:9] is the sub-list for extension type_name
-	9,  // [9:9] is the sub-list for extension extendee
-	0,  // [0:9] is the sub-list for field type_name
+	0,  // 9: hourglass.native.CommittedReply.error:type_name -> hourglass.native.Error
+	5,  // 10: hourglass.native.LogServer.Store:input_type -> hourglass.native.StoreRequest
+	8,  // 11: hourglass.native.LogServer.Commit:input_type -> hourglass.native.CommitRequest
+	6,  // 12: hourglass.native.LogServer.Seal:input_type -> hourglass.native.SealRequest
+	7,  // 13: hourglass.native.LogServer.Accept:input_type -> hourglass.native.AcceptRequest
+	9,  // 14: hourglass.native.LogServer.SetFinal:input_type -> hourglass.native.SetFinalRequest
+	4,  // 15: hourglass.native.LogServer.GetStatus:input_type -> hourglass.native.LogletRequest
+	10, // 16: hourglass.native.LogServer.Read:input_type -> hourglass.native.ReadRequest
+	12, // 17: hourglass.native.LogServer.Trim:input_type -> hourglass.native.TrimRequest
+	13, // 18: hourglass.native.Sequencer.Append:input_type -> hourglass.native.AppendRequest
+	4,  // 19: hourglass.native.Sequencer.Committed:input_type -> hourglass.native.LogletRequest
+	3,  // 20: hourglass.native.LogServer.Store:output_type -> hourglass.native.StatusReply
+	3,  // 21: hourglass.native.LogServer.Commit:output_type -> hourglass.native.StatusReply
+	3,  // 22: hourglass.native.LogServer.Seal:output_type -> hourglass.native.StatusReply
+	3,  // 23: hourglass.native.LogServer.Accept:output_type -> hourglass.native.StatusReply
+	3,  // 24: hourglass.native.LogServer.SetFinal:output_type -> hourglass.native.StatusReply
+	3,  // 25: hourglass.native.LogServer.GetStatus:output_type -> hourglass.native.StatusReply
+	11, // 26: hourglass.native.LogServer.Read:output_type -> hourglass.native.ReadReply
+	3,  // 27: hourglass.native.LogServer.Trim:output_type -> hourglass.native.StatusReply
+	14, // 28: hourglass.native.Sequencer.Append:output_type -> hourglass.native.AppendReply
+	15, // 29: hourglass.native.Sequencer.Committed:output_type -> hourglass.native.CommittedReply
+	20, // [20:30] is the sub-list for method output_type
+	10, // [10:20] is the sub-list for method input_type
+	10, // [10:10] is the sub-list for extension type_name
+	10, // [10:10] is the sub-list for extension extendee
+	0,  // [0:10] is the sub-list for field type_name
 }
 
 func init() { file_loglet_native_nativepb_native_proto_init() }
@@ -1175,7 +1244,7 @@ func file_loglet_native_nativepb_native_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_loglet_native_nativepb_native_proto_rawDesc), len(file_loglet_native_nativepb_native_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   14,
+			NumMessages:   15,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

@@ -397,7 +397,8 @@ var LogServer_ServiceDesc = grpc.ServiceDesc{
 }
 
 const (
-	Sequencer_Append_FullMethodName = "/hourglass.native.Sequencer/Append"
+	Sequencer_Append_FullMethodName    = "/hourglass.native.Sequencer/Append"
+	Sequencer_Committed_FullMethodName = "/hourglass.native.Sequencer/Committed"
 )
 
 // SequencerClient is the client API for Sequencer service.
@@ -408,6 +409,11 @@ const (
 // process, from appenders elsewhere.
 type SequencerClient interface {
 	Append(ctx context.Context, in *AppendRequest, opts ...grpc.CallOption) (*AppendReply, error)
+	// Committed reports the loglet's committed tail as the sequencer knows
+	// it: readers ask when servers hold entries nobody told them are
+	// committed, and learn from the answer (or the silence) that the
+	// sequencer is gone.
+	Committed(ctx context.Context, in *LogletRequest, opts ...grpc.CallOption) (*CommittedReply, error)
 }
 
 type sequencerClient struct {
@@ -428,6 +434,16 @@ func (c *sequencerClient) Append(ctx context.Context, in *AppendRequest, opts ..
 	return out, nil
 }
 
+func (c *sequencerClient) Committed(ctx context.Context, in *LogletRequest, opts ...grpc.CallOption) (*CommittedReply, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CommittedReply)
+	err := c.cc.Invoke(ctx, Sequencer_Committed_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // SequencerServer is the server API for Sequencer service.
 // All implementations must embed UnimplementedSequencerServer
 // for forward compatibility.
@@ -436,6 +452,11 @@ func (c *sequencerClient) Append(ctx context.Context, in *AppendRequest, opts ..
 // process, from appenders elsewhere.
 type SequencerServer interface {
 	Append(context.Context, *AppendRequest) (*AppendReply, error)
+	// Committed reports the loglet's committed tail as the sequencer knows
+	// it: readers ask when servers hold entries nobody told them are
+	// committed, and learn from the answer (or the silence) that the
+	// sequencer is gone.
+	Committed(context.Context, *LogletRequest) (*CommittedReply, error)
 	mustEmbedUnimplementedSequencerServer()
 }
 
@@ -448,6 +469,9 @@ type UnimplementedSequencerServer struct{}
 
 func (UnimplementedSequencerServer) Append(context.Context, *AppendRequest) (*AppendReply, error) {
 	return nil, status.Error(codes.Unimplemented, "method Append not implemented")
+}
+func (UnimplementedSequencerServer) Committed(context.Context, *LogletRequest) (*CommittedReply, error) {
+	return nil, status.Error(codes.Unimplemented, "method Committed not implemented")
 }
 func (UnimplementedSequencerServer) mustEmbedUnimplementedSequencerServer() {}
 func (UnimplementedSequencerServer) testEmbeddedByValue()                   {}
@@ -488,6 +512,24 @@ func _Sequencer_Append_Handler(srv interface{}, ctx context.Context, dec func(in
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Sequencer_Committed_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(LogletRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SequencerServer).Committed(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Sequencer_Committed_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SequencerServer).Committed(ctx, req.(*LogletRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Sequencer_ServiceDesc is the grpc.ServiceDesc for Sequencer service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -498,6 +540,10 @@ var Sequencer_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Append",
 			Handler:    _Sequencer_Append_Handler,
+		},
+		{
+			MethodName: "Committed",
+			Handler:    _Sequencer_Committed_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
