@@ -58,15 +58,7 @@ func startDirectEnsemble(b *testing.B, n int) *ensemble {
 		e.nodes = append(e.nodes, g)
 		b.Cleanup(g.kill)
 	}
-	var wg sync.WaitGroup
-	for _, g := range e.nodes {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			g.start()
-		}()
-	}
-	wg.Wait()
+	startAll(e.nodes)
 	return e
 }
 

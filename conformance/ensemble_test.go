@@ -58,8 +58,15 @@ func startEnsemble(t testing.TB, n int, extra ...string) *ensemble {
 		e.nodes = append(e.nodes, g)
 		t.Cleanup(g.kill)
 	}
+	startAll(e.nodes)
+	return e
+}
+
+// startAll starts gateways in parallel (each waits for a majority of its
+// ensemble) and returns once all are ready.
+func startAll(nodes []*gateway) {
 	var wg sync.WaitGroup
-	for _, g := range e.nodes {
+	for _, g := range nodes {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -67,7 +74,6 @@ func startEnsemble(t testing.TB, n int, extra ...string) *ensemble {
 		}()
 	}
 	wg.Wait()
-	return e
 }
 
 // nodeArgs are node i's serve flags: its id, a free peer port, and the

@@ -171,6 +171,14 @@ func (v *VirtualLog) write(ctx context.Context, chain *vlogpb.Chain, version uin
 
 func active(chain *vlogpb.Chain) *vlogpb.Segment { return chain.Segments[len(chain.Segments)-1] }
 
+// activeLoglet returns the cached chain's active segment and its loglet.
+func (v *VirtualLog) activeLoglet(ctx context.Context) (*vlogpb.Segment, loglet.Loglet, error) {
+	chain, _, _ := v.cached()
+	seg := active(chain)
+	l, err := v.provider.Open(ctx, seg.Loglet)
+	return seg, l, err
+}
+
 // Append appends entries to the active segment and returns the global
 // position of the first. If the active loglet is sealed, Append follows the
 // chain to the successor (finishing the reconfiguration if its initiator
@@ -179,9 +187,7 @@ func active(chain *vlogpb.Chain) *vlogpb.Segment { return chain.Segments[len(cha
 // them).
 func (v *VirtualLog) Append(ctx context.Context, id loglet.AppendID, entries [][]byte) (uint64, error) {
 	for {
-		chain, _, _ := v.cached()
-		seg := active(chain)
-		l, err := v.provider.Open(ctx, seg.Loglet)
+		seg, l, err := v.activeLoglet(ctx)
 		if err != nil {
 			return 0, err
 		}
@@ -269,9 +275,7 @@ func (v *VirtualLog) failover(ctx context.Context, seg *vlogpb.Segment, cause er
 // call lies below it.
 func (v *VirtualLog) CheckTail(ctx context.Context) (uint64, error) {
 	for {
-		chain, _, _ := v.cached()
-		seg := active(chain)
-		l, err := v.provider.Open(ctx, seg.Loglet)
+		seg, l, err := v.activeLoglet(ctx)
 		if err != nil {
 			return 0, err
 		}
