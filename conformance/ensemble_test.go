@@ -357,3 +357,21 @@ func TestEnsembleMembers(t *testing.T) {
 		t.Fatalf("active loglet after replace on %s", servers)
 	}
 }
+
+// TestEnsembleFiveNodes: a five-node ensemble loses two nodes, the
+// sequencer's among them, and goes on with the remaining majority.
+func TestEnsembleFiveNodes(t *testing.T) {
+	e := startEnsemble(t, 5)
+	w := startWorkload(t, e, 5)
+	w.waitOps(t, 300, time.Minute)
+	seq := e.sequencer(0)
+	other := (seq + 2) % 5
+	e.nodes[seq].kill()
+	e.nodes[other].kill()
+	w.waitOps(t, 300, time.Minute)
+	e.nodes[seq].restart()
+	e.nodes[other].restart()
+	w.waitOps(t, 300, time.Minute)
+	w.finish(t)
+	e.converge(0, 1, 2, 3, 4)
+}
