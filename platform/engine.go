@@ -80,8 +80,11 @@ type Reader interface {
 // move; copy them to keep them.
 type Iterator interface {
 	First() bool
+	Last() bool
 	SeekGE(key []byte) bool
+	SeekLT(key []byte) bool
 	Next() bool
+	Prev() bool
 	Valid() bool
 	Key() []byte
 	Value() []byte

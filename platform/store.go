@@ -107,6 +107,9 @@ func (it *prefixIter) Key() []byte { return it.Iterator.Key()[len(it.prefix):] }
 func (it *prefixIter) SeekGE(key []byte) bool {
 	return it.Iterator.SeekGE(prefixed(it.prefix, key))
 }
+func (it *prefixIter) SeekLT(key []byte) bool {
+	return it.Iterator.SeekLT(prefixed(it.prefix, key))
+}
 
 // prefixTxn confines a Txn to the keys under prefix.
 type prefixTxn struct {

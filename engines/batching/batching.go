@@ -31,6 +31,18 @@ import (
 // proposals in it (uvarint).
 const Header = "batch"
 
+// HeaderIndex is set at apply on each proposal of a batch: its index in
+// the batch (uvarint), so that layers above can order proposals that share
+// a log position.
+const HeaderIndex = "batch.index"
+
+// Index returns the index within its batch of an entry being applied (0
+// for an entry applied alone).
+func Index(e *platform.Entry) uint64 {
+	v, _ := binary.Uvarint(e.Headers[HeaderIndex])
+	return v
+}
+
 // Config configures the engine. Zero fields take the defaults.
 type Config struct {
 	// MaxProposals bounds the proposals in one batch; default 256.
@@ -219,6 +231,10 @@ func (b *Engine) Apply(txn platform.Txn, e *platform.Entry, pos platform.Positio
 	}
 	results := make([]any, len(subs))
 	for i, sub := range subs {
+		if sub.Headers == nil {
+			sub.Headers = map[string][]byte{}
+		}
+		sub.Headers[HeaderIndex] = binary.AppendUvarint(nil, uint64(i))
 		r, err := b.upper.Apply(txn, sub, pos)
 		if err != nil {
 			return nil, err

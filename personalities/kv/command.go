@@ -26,6 +26,11 @@ type command struct {
 	exec func(ks *keyspace, args [][]byte) (any, error)
 	// local runs a connection command that touches no data.
 	local func(c *conn, args [][]byte) any
+	// scan runs one step of a SCAN-like command (kindScan): the items
+	// from sub-key from on, and where the next step starts (nil: done).
+	// optsAt is the index of the first option argument.
+	scan   func(ks *keyspace, args [][]byte, from []byte, o scanOptions) (items []any, next []byte, err error)
+	optsAt int
 	// firstKey, lastKey, step locate the key arguments (COMMAND INFO).
 	firstKey, lastKey, step int
 	flags                   []string
@@ -37,6 +42,7 @@ const (
 	kindRead  cmdKind = iota // Sync, then exec against the view
 	kindWrite                // propose; exec at apply
 	kindLocal                // connection state only
+	kindScan                 // Sync, then scan against the view from a cursor
 )
 
 var commands = map[string]*command{}
@@ -137,15 +143,17 @@ func parseInt(b []byte) (int64, bool) {
 
 func formatInt(v int64) []byte { return strconv.AppendInt(nil, v, 10) }
 
-// Command bodies travel in the log as: uvarint db, uvarint argc, then
-// uvarint length and bytes for each argument.
-func encodeCommand(db int, args [][]byte) []byte {
-	n := 2 * binary.MaxVarintLen64
+// Command bodies travel in the log as: uvarint db, uvarint seed (the
+// proposer's random choice, for commands that pick at random), uvarint
+// argc, then uvarint length and bytes for each argument.
+func encodeCommand(db int, seed uint64, args [][]byte) []byte {
+	n := 3 * binary.MaxVarintLen64
 	for _, a := range args {
 		n += binary.MaxVarintLen64 + len(a)
 	}
 	b := make([]byte, 0, n)
 	b = binary.AppendUvarint(b, uint64(db))
+	b = binary.AppendUvarint(b, seed)
 	b = binary.AppendUvarint(b, uint64(len(args)))
 	for _, a := range args {
 		b = binary.AppendUvarint(b, uint64(len(a)))
@@ -156,25 +164,31 @@ func encodeCommand(db int, args [][]byte) []byte {
 
 var errBadBody = errors.New("kv: malformed command body")
 
-func decodeCommand(b []byte) (int, [][]byte, error) {
-	db, n, ok := uvarint.Read(b)
-	if !ok || db > 255 {
-		return 0, nil, errBadBody
+func decodeCommand(b []byte) (db int, seed uint64, args [][]byte, err error) {
+	d, n, ok := uvarint.Read(b)
+	if !ok || d > 255 {
+		return 0, 0, nil, errBadBody
+	}
+	b = b[n:]
+	if seed, n, ok = uvarint.Read(b); !ok {
+		return 0, 0, nil, errBadBody
 	}
 	b = b[n:]
 	argc, n, ok := uvarint.Read(b)
 	if !ok || argc == 0 || argc > uint64(len(b)) {
-		return 0, nil, errBadBody
+		return 0, 0, nil, errBadBody
 	}
 	b = b[n:]
-	args := make([][]byte, argc)
+	args = make([][]byte, argc)
 	for i := range args {
 		if args[i], b, ok = uvarint.ReadBytes(b); !ok {
-			return 0, nil, errBadBody
+			return 0, 0, nil, errBadBody
 		}
 	}
 	if len(b) != 0 {
-		return 0, nil, errBadBody
+		return 0, 0, nil, errBadBody
 	}
-	return int(db), args, nil
+	return int(d), seed, args, nil
 }
+
+func beUint64(v uint64) []byte { return binary.BigEndian.AppendUint64(nil, v) }

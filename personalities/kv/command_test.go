@@ -29,8 +29,8 @@ func TestParseInt(t *testing.T) {
 
 func TestCommandBodyRoundTrip(t *testing.T) {
 	args := [][]byte{[]byte("SET"), []byte("k"), {}, bytes.Repeat([]byte{0xff}, 300)}
-	db, got, err := decodeCommand(encodeCommand(7, args))
-	if err != nil || db != 7 || len(got) != len(args) {
+	db, seed, got, err := decodeCommand(encodeCommand(7, 1<<40, args))
+	if err != nil || db != 7 || seed != 1<<40 || len(got) != len(args) {
 		t.Fatalf("decode = %d, %q, %v", db, got, err)
 	}
 	for i := range args {
@@ -38,22 +38,22 @@ func TestCommandBodyRoundTrip(t *testing.T) {
 			t.Fatalf("arg %d = %q, want %q", i, got[i], args[i])
 		}
 	}
-	for _, bad := range [][]byte{nil, {0}, {0, 1}, {0, 1, 5, 'a'}, append(encodeCommand(0, args), 0)} {
-		if _, _, err := decodeCommand(bad); err == nil {
+	for _, bad := range [][]byte{nil, {0}, {0, 1}, {0, 1, 5, 'a'}, append(encodeCommand(0, 0, args), 0)} {
+		if _, _, _, err := decodeCommand(bad); err == nil {
 			t.Errorf("decodeCommand(%q) accepted a malformed body", bad)
 		}
 	}
 }
 
 func FuzzDecodeCommand(f *testing.F) {
-	f.Add(encodeCommand(0, [][]byte{[]byte("GET"), []byte("k")}))
-	f.Add([]byte{0, 200, 1})
+	f.Add(encodeCommand(0, 5, [][]byte{[]byte("GET"), []byte("k")}))
+	f.Add([]byte{0, 0, 200, 1})
 	f.Fuzz(func(t *testing.T, b []byte) {
-		db, args, err := decodeCommand(b)
+		db, seed, args, err := decodeCommand(b)
 		if err != nil {
 			return
 		}
-		if !bytes.Equal(encodeCommand(db, args), b) {
+		if !bytes.Equal(encodeCommand(db, seed, args), b) {
 			t.Fatalf("decode/encode of %q is not the identity", b)
 		}
 	})
@@ -71,15 +71,15 @@ func TestSetOptions(t *testing.T) {
 		{"SET k v KEEPTTL EX 1", errSyntax}, {"SET k v EX 1 KEEPTTL", errSyntax}, {"SET k v EXAT 1 EX 1", errSyntax},
 		{"SET k v FOO", errSyntax},
 	} {
-		if _, err := parseSetOptions(split(c.in)); err != c.err {
+		if _, err := parseSetOptions(split(c.in), 3, false); err != c.err {
 			t.Errorf("parseSetOptions(%q) = %v, want %v", c.in, err, c.err)
 		}
 	}
-	o, _ := parseSetOptions(split("SET k v EX 10"))
+	o, _ := parseSetOptions(split("SET k v EX 10"), 3, false)
 	if at, err := o.expireAt(1000, "set"); err != nil || at != 11000 {
 		t.Fatalf("EX 10 at 1000 = %d, %v", at, err)
 	}
-	o, _ = parseSetOptions(split("SET k v PX 9223372036854775807"))
+	o, _ = parseSetOptions(split("SET k v PX 9223372036854775807"), 3, false)
 	if _, err := o.expireAt(1000, "set"); err == nil {
 		t.Fatal("PX overflowing the base time was accepted")
 	}
@@ -101,6 +101,9 @@ func TestGlobMatch(t *testing.T) {
 	}{
 		{"*", "save", true}, {"save", "save", true}, {"sav?", "save", true}, {"*fsync", "appendfsync", true},
 		{"append*", "appendonly", true}, {"a*z", "appendonly", false}, {"", "x", false},
+		{"h[ae]llo", "hello", true}, {"h[ae]llo", "hillo", false}, {"h[^e]llo", "hallo", true},
+		{"h[^e]llo", "hello", false}, {"h[a-c]llo", "hbllo", true}, {"h[c-a]llo", "hbllo", true},
+		{`h\*llo`, "h*llo", true}, {`h\*llo`, "hello", false}, {"**a", "bba", true}, {"[abc", "a", true},
 	} {
 		if got := globMatch(c.pat, c.name); got != c.want {
 			t.Errorf("globMatch(%q, %q) = %v", c.pat, c.name, got)

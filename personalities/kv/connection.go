@@ -222,27 +222,3 @@ func localConfig(c *conn, args [][]byte) any {
 	return out
 }
 
-// globMatch matches name against a pattern with '*' and '?' wildcards.
-func globMatch(pat, name string) bool {
-	for len(pat) > 0 {
-		switch pat[0] {
-		case '*':
-			for i := len(name); i >= 0; i-- {
-				if globMatch(pat[1:], name[i:]) {
-					return true
-				}
-			}
-			return false
-		case '?':
-			if name == "" {
-				return false
-			}
-		default:
-			if name == "" || name[0] != pat[0] {
-				return false
-			}
-		}
-		pat, name = pat[1:], name[1:]
-	}
-	return name == ""
-}

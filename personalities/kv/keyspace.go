@@ -1,39 +1,139 @@
 package kv
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
+	"math/rand/v2"
 
 	"hourglass/platform"
 )
 
 // LocalStore layout, under the router's "p/kv/" prefix:
 //
-//	'k' db key -> record: type(1) expireAt(8, ms since epoch, 0 = none) payload
-//	'n' db     -> number of keys in db (8 bytes), for DBSIZE
+//	'k' db key              -> record (see record)
+//	'e' gen(8) sub          -> an element of a collection (hash field,
+//	                           set member, list item, sorted-set index)
+//	'x' expireAt(8) db key  -> empty: the expiry index, in time order
+//	't' version(8) db key   -> empty: tombstones, in age order, for GC
+//	'n' db                  -> live keys in db (8 bytes), for DBSIZE
+//	'g'                     -> the next collection generation (8 bytes)
+//
+// A collection's elements live under its generation, not its name, so
+// that RENAME, MOVE and SWAPDB move a key in O(1) and DEL drops its
+// elements with one range deletion.
 const (
-	typeString = 's'
-	recordHead = 9
+	prefixKey       = 'k'
+	prefixElem      = 'e'
+	prefixExpiry    = 'x'
+	prefixTombstone = 't'
 )
+
+// Value types, as the record's first byte.
+const (
+	typeTombstone = 0
+	typeString    = 's'
+	typeHash      = 'h'
+	typeList      = 'l'
+	typeSet       = 'S'
+	typeZSet      = 'z'
+)
+
+// typeName is what TYPE answers.
+func typeName(t byte) string {
+	switch t {
+	case typeString:
+		return "string"
+	case typeHash:
+		return "hash"
+	case typeList:
+		return "list"
+	case typeSet:
+		return "set"
+	case typeZSet:
+		return "zset"
+	}
+	return "none"
+}
 
 func dataKey(db int, key []byte) []byte {
 	k := make([]byte, 0, 2+len(key))
-	return append(append(k, 'k', byte(db)), key...)
+	return append(append(k, prefixKey, byte(db)), key...)
 }
 
 func countKey(db int) []byte { return []byte{'n', byte(db)} }
 
+var genKey = []byte{'g'}
+
+func expiryKey(at int64, db int, key []byte) []byte {
+	k := make([]byte, 0, 10+len(key))
+	k = append(k, prefixExpiry)
+	k = binary.BigEndian.AppendUint64(k, uint64(at))
+	return append(append(k, byte(db)), key...)
+}
+
+func tombstoneKey(version uint64, db int, key []byte) []byte {
+	k := make([]byte, 0, 10+len(key))
+	k = append(k, prefixTombstone)
+	k = binary.BigEndian.AppendUint64(k, version)
+	return append(append(k, byte(db)), key...)
+}
+
+// elemPrefix is where a collection of generation gen keeps its elements.
+func elemPrefix(gen uint64) []byte {
+	return binary.BigEndian.AppendUint64([]byte{prefixElem}, gen)
+}
+
+func elemKey(gen uint64, sub []byte) []byte {
+	return append(elemPrefix(gen), sub...)
+}
+
+// record is a key's metadata (and, for a string, its value).
+//
+//	type(1) expireAt(8) version(8) payload
+//
+// version is the position of the last write to the key (see keyspace),
+// for WATCH. A tombstone (type 0) remembers the version at which a key
+// was deleted. A collection's payload is its generation(8) and element
+// count(8); a list's also its head and tail indexes (8 each).
 type record struct {
 	typ      byte
 	expireAt int64 // ms since the epoch; 0: no expiry
-	payload  []byte
+	version  uint64
+	payload  []byte // string value
+	gen      uint64 // collections
+	count    int64  // collections: number of elements
+	head     int64  // lists: index of the first item
+	tail     int64  // lists: index after the last item
+}
+
+const recordHead = 17
+
+func (r record) isCollection() bool {
+	return r.typ == typeHash || r.typ == typeList || r.typ == typeSet || r.typ == typeZSet
 }
 
 func (r record) encode() []byte {
-	b := make([]byte, recordHead, recordHead+len(r.payload))
+	n := recordHead + len(r.payload)
+	if r.isCollection() {
+		n = recordHead + 32
+	}
+	b := make([]byte, recordHead, n)
 	b[0] = r.typ
 	binary.BigEndian.PutUint64(b[1:], uint64(r.expireAt))
-	return append(b, r.payload...)
+	binary.BigEndian.PutUint64(b[9:], r.version)
+	switch {
+	case r.isCollection():
+		b = binary.BigEndian.AppendUint64(b, r.gen)
+		b = binary.BigEndian.AppendUint64(b, uint64(r.count))
+		if r.typ == typeList {
+			b = binary.BigEndian.AppendUint64(b, uint64(r.head))
+			b = binary.BigEndian.AppendUint64(b, uint64(r.tail))
+		}
+	case r.typ == typeString:
+		b = append(b, r.payload...)
+	}
+	return b
 }
 
 var errCorrupt = errors.New("kv: corrupt record")
@@ -42,7 +142,24 @@ func decodeRecord(b []byte) (record, error) {
 	if len(b) < recordHead {
 		return record{}, errCorrupt
 	}
-	return record{typ: b[0], expireAt: int64(binary.BigEndian.Uint64(b[1:])), payload: b[recordHead:]}, nil
+	r := record{typ: b[0], expireAt: int64(binary.BigEndian.Uint64(b[1:])), version: binary.BigEndian.Uint64(b[9:])}
+	rest := b[recordHead:]
+	switch {
+	case r.isCollection():
+		if len(rest) < 16 {
+			return record{}, errCorrupt
+		}
+		r.gen, r.count = binary.BigEndian.Uint64(rest), int64(binary.BigEndian.Uint64(rest[8:]))
+		if r.typ == typeList {
+			if len(rest) < 32 {
+				return record{}, errCorrupt
+			}
+			r.head, r.tail = int64(binary.BigEndian.Uint64(rest[16:])), int64(binary.BigEndian.Uint64(rest[24:]))
+		}
+	case r.typ == typeString:
+		r.payload = rest
+	}
+	return r, nil
 }
 
 // expired reports whether r is past its expiry at now. Like Redis, a key
@@ -56,23 +173,51 @@ type keyspace struct {
 	w   platform.Writer // nil for reads
 	db  int
 	now int64 // ms since the epoch: the log time at apply, the clock for reads
+	// version orders writes: the apply position and the index within its
+	// batch. Writes stamp the records they change with it.
+	version uint64
+	// seed is the proposer's random choice (writes) or a fresh one
+	// (reads), for commands that pick at random.
+	seed uint64
+	rng  *rand.Rand
+}
+
+// rand returns the command's random source: deterministic at apply.
+func (ks *keyspace) rand() *rand.Rand {
+	if ks.rng == nil {
+		ks.rng = rand.New(rand.NewPCG(ks.seed, ks.seed^0x9e3779b97f4a7c15))
+	}
+	return ks.rng
+}
+
+// withDB returns the same keyspace on database db.
+func (ks *keyspace) withDB(db int) *keyspace {
+	c := *ks
+	c.db = db
+	return &c
+}
+
+// raw returns the stored record of key, tombstone or expired included.
+func (ks *keyspace) raw(key []byte) (record, bool, error) {
+	b, ok, err := ks.r.Get(dataKey(ks.db, key))
+	if err != nil || !ok {
+		return record{}, false, err
+	}
+	rec, err := decodeRecord(b)
+	return rec, err == nil, err
 }
 
 // lookup returns the live record of key. In a write, an expired record
 // is deleted on the way (lazy expiry, deterministic because now is the log
 // time).
 func (ks *keyspace) lookup(key []byte) (record, bool, error) {
-	raw, ok, err := ks.r.Get(dataKey(ks.db, key))
-	if err != nil || !ok {
-		return record{}, false, err
-	}
-	rec, err := decodeRecord(raw)
-	if err != nil {
+	rec, ok, err := ks.raw(key)
+	if err != nil || !ok || rec.typ == typeTombstone {
 		return record{}, false, err
 	}
 	if rec.expired(ks.now) {
 		if ks.w != nil {
-			if err := ks.remove(key); err != nil {
+			if err := ks.remove(key, rec); err != nil {
 				return record{}, false, err
 			}
 		}
@@ -81,42 +226,131 @@ func (ks *keyspace) lookup(key []byte) (record, bool, error) {
 	return rec, true, nil
 }
 
-// lookupString returns the string value of key, or errWrongType.
-func (ks *keyspace) lookupString(key []byte) (record, bool, error) {
+// lookupType returns the live record of key if it has type typ, and
+// errWrongType if it has another.
+func (ks *keyspace) lookupType(key []byte, typ byte) (record, bool, error) {
 	rec, ok, err := ks.lookup(key)
-	if err == nil && ok && rec.typ != typeString {
+	if err == nil && ok && rec.typ != typ {
 		return rec, true, errWrongType
 	}
 	return rec, ok, err
 }
 
-// put stores rec at key. stored says whether a record (live or not) is
-// stored at key already, as the caller's lookup found; a new key is
-// counted.
-func (ks *keyspace) put(key []byte, rec record, stored bool) error {
+// lookupString is lookupType for strings.
+func (ks *keyspace) lookupString(key []byte) (record, bool, error) {
+	return ks.lookupType(key, typeString)
+}
+
+// newCollection returns a fresh, empty collection record of type typ.
+func (ks *keyspace) newCollection(typ byte) (record, error) {
+	b, ok, err := ks.r.Get(genKey)
+	if err != nil {
+		return record{}, err
+	}
+	var gen uint64 = 1
+	if ok && len(b) == 8 {
+		gen = binary.BigEndian.Uint64(b)
+	}
+	if err := ks.w.Set(genKey, binary.BigEndian.AppendUint64(nil, gen+1)); err != nil {
+		return record{}, err
+	}
+	return record{typ: typ, gen: gen}, nil
+}
+
+// put stores rec at key. stored says whether a live record is stored at
+// key already (as the caller's lookup found); a new key is counted. old
+// is the previous record if stored (for its expiry index entry).
+func (ks *keyspace) put(key []byte, rec record, stored bool, old record) error {
 	if !stored {
 		if err := ks.addCount(1); err != nil {
 			return err
 		}
+		if prev, ok, err := ks.raw(key); err != nil {
+			return err
+		} else if ok && prev.typ == typeTombstone {
+			if err := ks.w.Delete(tombstoneKey(prev.version, ks.db, key)); err != nil {
+				return err
+			}
+		}
 	}
+	if stored && old.expireAt != 0 && old.expireAt != rec.expireAt {
+		if err := ks.w.Delete(expiryKey(old.expireAt, ks.db, key)); err != nil {
+			return err
+		}
+	}
+	if rec.expireAt != 0 && (!stored || old.expireAt != rec.expireAt) {
+		if err := ks.w.Set(expiryKey(rec.expireAt, ks.db, key), nil); err != nil {
+			return err
+		}
+	}
+	rec.version = ks.version
 	return ks.w.Set(dataKey(ks.db, key), rec.encode())
 }
 
-// putBlind stores rec at key without a prior lookup.
-func (ks *keyspace) putBlind(key []byte, rec record) error {
-	_, stored, err := ks.r.Get(dataKey(ks.db, key))
+// update rewrites a live record in place (same key, same expiry).
+func (ks *keyspace) update(key []byte, rec record) error {
+	return ks.put(key, rec, true, rec)
+}
+
+// putString stores a string value, replacing whatever key held.
+func (ks *keyspace) putString(key, value []byte, expireAt int64) error {
+	old, stored, err := ks.lookup(key)
 	if err != nil {
 		return err
 	}
-	return ks.put(key, rec, stored)
+	if stored && old.isCollection() {
+		if err := ks.w.DeleteRange(elemPrefix(old.gen), elemPrefix(old.gen+1)); err != nil {
+			return err
+		}
+	}
+	return ks.put(key, record{typ: typeString, expireAt: expireAt, payload: value}, stored, old)
 }
 
-// remove deletes key. REQUIRES: a record (live or not) is stored at key.
-func (ks *keyspace) remove(key []byte) error {
+// remove deletes the live (or expired) record rec of key: its elements,
+// its expiry index entry, and leaves a tombstone for WATCH.
+func (ks *keyspace) remove(key []byte, rec record) error {
 	if err := ks.addCount(-1); err != nil {
 		return err
 	}
-	return ks.w.Delete(dataKey(ks.db, key))
+	if rec.isCollection() {
+		if err := ks.w.DeleteRange(elemPrefix(rec.gen), elemPrefix(rec.gen+1)); err != nil {
+			return err
+		}
+	}
+	if rec.expireAt != 0 {
+		if err := ks.w.Delete(expiryKey(rec.expireAt, ks.db, key)); err != nil {
+			return err
+		}
+	}
+	if err := ks.w.Set(tombstoneKey(ks.version, ks.db, key), nil); err != nil {
+		return err
+	}
+	return ks.w.Set(dataKey(ks.db, key), record{typ: typeTombstone, version: ks.version}.encode())
+}
+
+// version returns the version WATCH compares for key: the last write to
+// it (tombstones included), or 0 if it was never written.
+func (ks *keyspace) keyVersion(key []byte) (uint64, error) {
+	rec, ok, err := ks.raw(key)
+	if err != nil || !ok {
+		return 0, err
+	}
+	if rec.typ != typeTombstone && rec.expired(ks.now) {
+		// Expiring counts as a change, as in Redis.
+		return expiredVersion, nil
+	}
+	return rec.version, nil
+}
+
+// expiredVersion is the version of a key that has expired but is still
+// stored: different from any version it had while alive.
+const expiredVersion = ^uint64(0)
+
+// setExpire changes the expiry of the live record rec of key (0: none).
+func (ks *keyspace) setExpire(key []byte, rec record, at int64) error {
+	old := rec
+	rec.expireAt = at
+	return ks.put(key, rec, true, old)
 }
 
 func (ks *keyspace) size() (int64, error) {
@@ -136,4 +370,69 @@ func (ks *keyspace) addCount(d int64) error {
 		return err
 	}
 	return ks.w.Set(countKey(ks.db), binary.BigEndian.AppendUint64(nil, uint64(n+d)))
+}
+
+// Elements of collections.
+
+func (ks *keyspace) getElem(gen uint64, sub []byte) ([]byte, bool, error) {
+	return ks.r.Get(elemKey(gen, sub))
+}
+
+func (ks *keyspace) setElem(gen uint64, sub, v []byte) error {
+	return ks.w.Set(elemKey(gen, sub), v)
+}
+
+func (ks *keyspace) delElem(gen uint64, sub []byte) error {
+	return ks.w.Delete(elemKey(gen, sub))
+}
+
+// scanElems calls f for the elements of generation gen whose sub-key
+// starts with prefix, in order, from sub-key from (inclusive), until f
+// returns false. The slices are valid only during the call.
+func (ks *keyspace) scanElems(gen uint64, prefix, from []byte, f func(sub, v []byte) bool) error {
+	lo := elemKey(gen, from)
+	if bytes.Compare(from, prefix) < 0 {
+		lo = elemKey(gen, prefix)
+	}
+	hi := prefixEnd(elemKey(gen, prefix))
+	it, err := ks.r.NewIter(lo, hi)
+	if err != nil {
+		return err
+	}
+	defer it.Close()
+	skip := len(elemPrefix(gen))
+	for it.First(); it.Valid(); it.Next() {
+		if !f(it.Key()[skip:], it.Value()) {
+			break
+		}
+	}
+	return it.Error()
+}
+
+// scanElemsReverse is scanElems backwards, from the end.
+func (ks *keyspace) scanElemsReverse(gen uint64, prefix []byte, f func(sub, v []byte) bool) error {
+	it, err := ks.r.NewIter(elemKey(gen, prefix), prefixEnd(elemKey(gen, prefix)))
+	if err != nil {
+		return err
+	}
+	defer it.Close()
+	skip := len(elemPrefix(gen))
+	for ok := it.Last(); ok && it.Valid(); ok = it.Prev() {
+		if !f(it.Key()[skip:], it.Value()) {
+			break
+		}
+	}
+	return it.Error()
+}
+
+// prefixEnd returns the first key after every key that starts with p.
+func prefixEnd(p []byte) []byte {
+	end := bytes.Clone(p)
+	for i := len(end) - 1; i >= 0; i-- {
+		if end[i] != 0xff {
+			end[i]++
+			return end[:i+1]
+		}
+	}
+	return nil
 }

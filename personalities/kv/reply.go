@@ -28,6 +28,8 @@ func (e redisError) Error() string { return string(e) }
 const (
 	errSyntax         = redisError("ERR syntax error")
 	errNotInteger     = redisError("ERR value is not an integer or out of range")
+	errNotFloat       = redisError("ERR value is not a valid float")
+	errNoSuchKey      = redisError("ERR no such key")
 	errOverflow       = redisError("ERR increment or decrement would overflow")
 	errWrongType      = redisError("WRONGTYPE Operation against a key holding the wrong kind of value")
 	errDBIndex        = redisError("ERR DB index is out of range")

@@ -3,14 +3,13 @@ package kv
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"hourglass/engines/timekeeper"
 	"hourglass/loglet"
 	"hourglass/personalities/kv/resp"
 	"hourglass/platform"
@@ -43,8 +42,9 @@ type Server struct {
 	engine platform.Engine
 	log    *slog.Logger
 
-	nextID atomic.Int64
-	ctx    context.Context // canceled on Close
+	nextID  atomic.Int64
+	cursors cursors
+	ctx     context.Context // canceled on Close
 	cancel context.CancelFunc
 
 	mu struct {
@@ -258,19 +258,22 @@ func (c *conn) handle(args [][]byte) {
 	switch cmd.kind {
 	case kindLocal:
 		c.push(cmd.local(c, args))
-	case kindRead:
-		if c.view == nil {
-			c.waitPending()
-			ctx, cancel := context.WithTimeout(c.s.ctx, c.s.cfg.ProposeTimeout)
-			v, err := c.s.engine.Sync(ctx)
-			cancel()
-			if err != nil {
-				c.push(platformError(err))
+	case kindRead, kindScan:
+		if cmd.check != nil {
+			if err := cmd.check(args); err != nil {
+				c.push(replyOf(nil, err))
 				return
 			}
-			c.view = v
 		}
-		ks := &keyspace{r: c.view, db: c.db, now: c.s.cfg.Clock().UnixMilli()}
+		ks, err := c.readKeyspace()
+		if err != nil {
+			c.push(platformError(err))
+			return
+		}
+		if cmd.kind == kindScan {
+			c.push(c.runScan(cmd, args, ks))
+			return
+		}
 		c.push(replyOf(cmd.exec(ks, args)))
 	case kindWrite:
 		if cmd.check != nil {
@@ -279,26 +282,48 @@ func (c *conn) handle(args [][]byte) {
 				return
 			}
 		}
-		c.dropView()
-		s := &slot{done: make(chan struct{})}
-		c.pending = append(c.pending, s)
-		propose := func() {
-			defer close(s.done)
-			ctx, cancel := context.WithTimeout(c.s.ctx, c.s.cfg.ProposeTimeout)
-			defer cancel()
-			r, err := c.s.engine.Propose(ctx, &platform.Entry{Body: encodeCommand(c.db, args)})
-			if err != nil {
-				s.reply = platformError(err)
-				return
-			}
-			s.reply = r
+		c.proposeCommand(encodeCommand(c.db, rand.Uint64(), args))
+	}
+}
+
+// readKeyspace returns the connection's database as of a Sync taken after
+// the connection's earlier writes were applied; a run of reads shares it.
+func (c *conn) readKeyspace() (*keyspace, error) {
+	if c.view == nil {
+		c.waitPending()
+		ctx, cancel := context.WithTimeout(c.s.ctx, c.s.cfg.ProposeTimeout)
+		v, err := c.s.engine.Sync(ctx)
+		cancel()
+		if err != nil {
+			return nil, err
 		}
-		if len(c.pending) == 1 && c.rd.Buffered() == 0 {
-			// A lone write: nothing to overlap it with, so no goroutine.
-			propose()
-		} else {
-			go propose()
+		c.view = v
+	}
+	return &keyspace{r: c.view, db: c.db, now: c.s.cfg.Clock().UnixMilli(), seed: rand.Uint64()}, nil
+}
+
+// proposeCommand queues a reply slot and proposes body; the reply is what
+// apply returns.
+func (c *conn) proposeCommand(body []byte) {
+	c.dropView()
+	s := &slot{done: make(chan struct{})}
+	c.pending = append(c.pending, s)
+	propose := func() {
+		defer close(s.done)
+		ctx, cancel := context.WithTimeout(c.s.ctx, c.s.cfg.ProposeTimeout)
+		defer cancel()
+		r, err := c.s.engine.Propose(ctx, &platform.Entry{Body: body})
+		if err != nil {
+			s.reply = platformError(err)
+			return
 		}
+		s.reply = r
+	}
+	if len(c.pending) == 1 && c.rd.Buffered() == 0 {
+		// A lone write: nothing to overlap it with, so no goroutine.
+		propose()
+	} else {
+		go propose()
 	}
 }
 
@@ -326,32 +351,6 @@ func platformError(err error) any {
 	return redisError("ERR " + sanitize(err.Error()))
 }
 
-// applicator is the kv top-layer applicator: it decodes a command body and
-// runs the write against the apply transaction at the entry's log time.
-type applicator struct{}
-
-func (applicator) Apply(txn platform.Txn, e *platform.Entry, pos platform.Position) (any, error) {
-	db, args, err := decodeCommand(e.Body)
-	if err != nil {
-		return redisError("ERR " + err.Error()), nil
-	}
-	cmd := lookupCommand(args[0])
-	if cmd == nil || cmd.kind != kindWrite || !cmd.arityOK(len(args)) {
-		return redisError(fmt.Sprintf("ERR command %q cannot be applied", args[0])), nil
-	}
-	ks := &keyspace{r: txn, w: txn, db: db, now: timekeeper.Time(e).UnixMilli()}
-	r, err := cmd.exec(ks, args)
-	if err != nil {
-		var re redisError
-		if errors.As(err, &re) {
-			return re, nil
-		}
-		return nil, err
-	}
-	return r, nil
-}
-
-func (applicator) PostApply(e *platform.Entry, pos platform.Position) {}
 
 // limits returns the connection limits with defaults filled in.
 func (s *Server) limits() resp.Limits { return s.cfg.Limits.WithDefaults() }

@@ -3,20 +3,35 @@ package kv
 import (
 	"bytes"
 	"math"
+	"math/big"
+	"strconv"
+	"strings"
 )
 
 func init() {
-	register(&command{name: "get", arity: 2, kind: kindRead, exec: execGet, firstKey: 1, lastKey: 1, step: 1, flags: []string{"readonly", "fast"}})
-	register(&command{name: "mget", arity: -2, kind: kindRead, exec: execMget, firstKey: 1, lastKey: -1, step: 1, flags: []string{"readonly", "fast"}})
-	register(&command{name: "exists", arity: -2, kind: kindRead, exec: execExists, firstKey: 1, lastKey: -1, step: 1, flags: []string{"readonly", "fast"}})
-	register(&command{name: "dbsize", arity: 1, kind: kindRead, exec: execDbsize, flags: []string{"readonly", "fast"}})
-	register(&command{name: "set", arity: -3, kind: kindWrite, check: checkSet, exec: execSet, firstKey: 1, lastKey: 1, step: 1, flags: []string{"write", "denyoom"}})
-	register(&command{name: "mset", arity: -3, kind: kindWrite, check: checkMset, exec: execMset, firstKey: 1, lastKey: -1, step: 2, flags: []string{"write", "denyoom"}})
-	register(&command{name: "del", arity: -2, kind: kindWrite, exec: execDel, firstKey: 1, lastKey: -1, step: 1, flags: []string{"write"}})
-	register(&command{name: "incr", arity: 2, kind: kindWrite, exec: execIncrBy(1, false), firstKey: 1, lastKey: 1, step: 1, flags: []string{"write", "denyoom", "fast"}})
-	register(&command{name: "decr", arity: 2, kind: kindWrite, exec: execIncrBy(-1, false), firstKey: 1, lastKey: 1, step: 1, flags: []string{"write", "denyoom", "fast"}})
-	register(&command{name: "incrby", arity: 3, kind: kindWrite, check: checkIncrBy, exec: execIncrBy(1, true), firstKey: 1, lastKey: 1, step: 1, flags: []string{"write", "denyoom", "fast"}})
-	register(&command{name: "decrby", arity: 3, kind: kindWrite, check: checkIncrBy, exec: execIncrBy(-1, true), firstKey: 1, lastKey: 1, step: 1, flags: []string{"write", "denyoom", "fast"}})
+	ro := []string{"readonly", "fast"}
+	wr := []string{"write", "denyoom"}
+	register(&command{name: "get", arity: 2, kind: kindRead, exec: execGet, firstKey: 1, lastKey: 1, step: 1, flags: ro})
+	register(&command{name: "mget", arity: -2, kind: kindRead, exec: execMget, firstKey: 1, lastKey: -1, step: 1, flags: ro})
+	register(&command{name: "strlen", arity: 2, kind: kindRead, exec: execStrlen, firstKey: 1, lastKey: 1, step: 1, flags: ro})
+	register(&command{name: "getrange", arity: 4, kind: kindRead, check: checkInts(2, 3), exec: execGetrange, firstKey: 1, lastKey: 1, step: 1, flags: []string{"readonly"}})
+	register(&command{name: "substr", arity: 4, kind: kindRead, check: checkInts(2, 3), exec: execGetrange, firstKey: 1, lastKey: 1, step: 1, flags: []string{"readonly"}})
+	register(&command{name: "set", arity: -3, kind: kindWrite, check: checkSet, exec: execSet, firstKey: 1, lastKey: 1, step: 1, flags: wr})
+	register(&command{name: "setnx", arity: 3, kind: kindWrite, exec: execSetnx, firstKey: 1, lastKey: 1, step: 1, flags: append(wr, "fast")})
+	register(&command{name: "setex", arity: 4, kind: kindWrite, check: checkSetex("setex", 's'), exec: execSetex('s'), firstKey: 1, lastKey: 1, step: 1, flags: wr})
+	register(&command{name: "psetex", arity: 4, kind: kindWrite, check: checkSetex("psetex", 'm'), exec: execSetex('m'), firstKey: 1, lastKey: 1, step: 1, flags: wr})
+	register(&command{name: "getset", arity: 3, kind: kindWrite, exec: execGetset, firstKey: 1, lastKey: 1, step: 1, flags: append(wr, "fast")})
+	register(&command{name: "getdel", arity: 2, kind: kindWrite, exec: execGetdel, firstKey: 1, lastKey: 1, step: 1, flags: []string{"write", "fast"}})
+	register(&command{name: "getex", arity: -2, kind: kindWrite, check: checkGetex, exec: execGetex, firstKey: 1, lastKey: 1, step: 1, flags: []string{"write", "fast"}})
+	register(&command{name: "mset", arity: -3, kind: kindWrite, check: checkPairs("mset"), exec: execMset, firstKey: 1, lastKey: -1, step: 2, flags: wr})
+	register(&command{name: "msetnx", arity: -3, kind: kindWrite, check: checkPairs("msetnx"), exec: execMsetnx, firstKey: 1, lastKey: -1, step: 2, flags: wr})
+	register(&command{name: "append", arity: 3, kind: kindWrite, exec: execAppend, firstKey: 1, lastKey: 1, step: 1, flags: append(wr, "fast")})
+	register(&command{name: "setrange", arity: 4, kind: kindWrite, check: checkInts(2), exec: execSetrange, firstKey: 1, lastKey: 1, step: 1, flags: wr})
+	register(&command{name: "incr", arity: 2, kind: kindWrite, exec: execIncrBy(1, false), firstKey: 1, lastKey: 1, step: 1, flags: append(wr, "fast")})
+	register(&command{name: "decr", arity: 2, kind: kindWrite, exec: execIncrBy(-1, false), firstKey: 1, lastKey: 1, step: 1, flags: append(wr, "fast")})
+	register(&command{name: "incrby", arity: 3, kind: kindWrite, check: checkInts(2), exec: execIncrBy(1, true), firstKey: 1, lastKey: 1, step: 1, flags: append(wr, "fast")})
+	register(&command{name: "decrby", arity: 3, kind: kindWrite, check: checkInts(2), exec: execIncrBy(-1, true), firstKey: 1, lastKey: 1, step: 1, flags: append(wr, "fast")})
+	register(&command{name: "incrbyfloat", arity: 3, kind: kindWrite, check: checkFloatArg(2), exec: execIncrByFloat, firstKey: 1, lastKey: 1, step: 1, flags: append(wr, "fast")})
 }
 
 func execGet(ks *keyspace, args [][]byte) (any, error) {
@@ -43,23 +58,38 @@ func execMget(ks *keyspace, args [][]byte) (any, error) {
 	return out, nil
 }
 
-func execExists(ks *keyspace, args [][]byte) (any, error) {
-	var n int64
-	for _, k := range args[1:] {
-		_, ok, err := ks.lookup(k)
-		if err != nil {
-			return nil, err
-		}
-		if ok {
-			n++
-		}
+func execStrlen(ks *keyspace, args [][]byte) (any, error) {
+	rec, _, err := ks.lookupString(args[1])
+	if err != nil {
+		return nil, err
 	}
-	return n, nil
+	return int64(len(rec.payload)), nil
 }
 
-func execDbsize(ks *keyspace, args [][]byte) (any, error) {
-	n, err := ks.size()
-	return n, err
+// execGetrange implements GETRANGE with Redis's index rules.
+func execGetrange(ks *keyspace, args [][]byte) (any, error) {
+	start, _ := parseInt(args[2])
+	end, _ := parseInt(args[3])
+	rec, _, err := ks.lookupString(args[1])
+	if err != nil {
+		return nil, err
+	}
+	v := rec.payload
+	n := int64(len(v))
+	if start < 0 && end < 0 && start > end {
+		return []byte{}, nil
+	}
+	if start < 0 {
+		start = max(n+start, 0)
+	}
+	if end < 0 {
+		end = max(n+end, 0)
+	}
+	end = min(end, n-1)
+	if start > end || n == 0 {
+		return []byte{}, nil
+	}
+	return bytes.Clone(v[start : end+1]), nil
 }
 
 // setOptions are SET's parsed options.
@@ -70,36 +100,40 @@ type setOptions struct {
 	expire   []byte
 	unit     byte
 	absolute bool
+	persist  bool // GETEX PERSIST
 }
 
-// parseSetOptions follows Redis 7's parseExtendedStringArgumentsOrReply:
-// options in any order and case, conflicting ones a syntax error, a later
-// EX/PX of the same kind replacing an earlier one.
-func parseSetOptions(args [][]byte) (setOptions, error) {
+// parseSetOptions follows Redis 7's parseExtendedStringArgumentsOrReply
+// from argument first on: options in any order and case, conflicting ones
+// a syntax error, a later EX/PX of the same kind replacing an earlier one.
+// getex selects GETEX's options (PERSIST, no NX/XX/GET/KEEPTTL).
+func parseSetOptions(args [][]byte, first int, getex bool) (setOptions, error) {
 	var o setOptions
-	has := func(unit byte, abs bool) bool { return o.expire != nil && (o.unit != unit || o.absolute != abs) }
-	for j := 3; j < len(args); j++ {
+	other := func(unit byte, abs bool) bool { return o.expire != nil && (o.unit != unit || o.absolute != abs) }
+	for j := first; j < len(args); j++ {
 		opt := args[j]
 		hasNext := j+1 < len(args)
 		switch {
-		case eqFold(opt, "nx") && !o.xx:
+		case !getex && eqFold(opt, "nx") && !o.xx:
 			o.nx = true
-		case eqFold(opt, "xx") && !o.nx:
+		case !getex && eqFold(opt, "xx") && !o.nx:
 			o.xx = true
-		case eqFold(opt, "get"):
+		case !getex && eqFold(opt, "get"):
 			o.get = true
-		case eqFold(opt, "keepttl") && o.expire == nil:
+		case !getex && eqFold(opt, "keepttl") && o.expire == nil:
 			o.keepTTL = true
-		case eqFold(opt, "ex") && !o.keepTTL && !has('s', false) && hasNext:
+		case getex && eqFold(opt, "persist") && o.expire == nil:
+			o.persist = true
+		case eqFold(opt, "ex") && !o.keepTTL && !o.persist && !other('s', false) && hasNext:
 			j++
 			o.expire, o.unit, o.absolute = args[j], 's', false
-		case eqFold(opt, "px") && !o.keepTTL && !has('m', false) && hasNext:
+		case eqFold(opt, "px") && !o.keepTTL && !o.persist && !other('m', false) && hasNext:
 			j++
 			o.expire, o.unit, o.absolute = args[j], 'm', false
-		case eqFold(opt, "exat") && !o.keepTTL && !has('s', true) && hasNext:
+		case eqFold(opt, "exat") && !o.keepTTL && !o.persist && !other('s', true) && hasNext:
 			j++
 			o.expire, o.unit, o.absolute = args[j], 's', true
-		case eqFold(opt, "pxat") && !o.keepTTL && !has('m', true) && hasNext:
+		case eqFold(opt, "pxat") && !o.keepTTL && !o.persist && !other('m', true) && hasNext:
 			j++
 			o.expire, o.unit, o.absolute = args[j], 'm', true
 		default:
@@ -112,18 +146,24 @@ func parseSetOptions(args [][]byte) (setOptions, error) {
 // expireAt converts the option's expiry to absolute ms at base time now,
 // with Redis's checks and error texts.
 func (o setOptions) expireAt(now int64, cmd string) (int64, error) {
-	v, ok := parseInt(o.expire)
+	return expireTime(o.expire, o.unit, o.absolute, now, cmd)
+}
+
+// expireTime turns an expiry argument into absolute ms, as Redis's
+// getExpireMillisecondsOrReply does.
+func expireTime(arg []byte, unit byte, absolute bool, now int64, cmd string) (int64, error) {
+	v, ok := parseInt(arg)
 	if !ok {
 		return 0, errNotInteger
 	}
 	invalid := redisError("ERR invalid expire time in '" + cmd + "' command")
-	if v <= 0 || (o.unit == 's' && v > math.MaxInt64/1000) {
+	if v <= 0 || (unit == 's' && v > math.MaxInt64/1000) {
 		return 0, invalid
 	}
-	if o.unit == 's' {
+	if unit == 's' {
 		v *= 1000
 	}
-	if !o.absolute {
+	if !absolute {
 		if v > math.MaxInt64-now {
 			return 0, invalid
 		}
@@ -133,7 +173,7 @@ func (o setOptions) expireAt(now int64, cmd string) (int64, error) {
 }
 
 func checkSet(args [][]byte) error {
-	o, err := parseSetOptions(args)
+	o, err := parseSetOptions(args, 3, false)
 	if err != nil {
 		return err
 	}
@@ -146,14 +186,14 @@ func checkSet(args [][]byte) error {
 }
 
 func execSet(ks *keyspace, args [][]byte) (any, error) {
-	o, err := parseSetOptions(args)
+	o, err := parseSetOptions(args, 3, false)
 	if err != nil {
-		return err, nil
+		return nil, err
 	}
 	var expireAt int64
 	if o.expire != nil {
 		if expireAt, err = o.expireAt(ks.now, "set"); err != nil {
-			return err, nil
+			return nil, err
 		}
 	}
 	key := args[1]
@@ -162,22 +202,19 @@ func execSet(ks *keyspace, args [][]byte) (any, error) {
 		return nil, err
 	}
 	if o.get && exists && old.typ != typeString {
-		return errWrongType, nil
+		return nil, errWrongType
 	}
 	var oldReply any
 	if o.get && exists {
 		oldReply = bytes.Clone(old.payload)
 	}
 	if (o.nx && exists) || (o.xx && !exists) {
-		if o.get {
-			return oldReply, nil
-		}
-		return nil, nil
+		return oldReply, nil
 	}
 	if o.keepTTL && exists {
 		expireAt = old.expireAt
 	}
-	if err := ks.put(key, record{typ: typeString, expireAt: expireAt, payload: args[2]}, exists); err != nil {
+	if err := ks.putString(key, args[2], expireAt); err != nil {
 		return nil, err
 	}
 	if o.get {
@@ -186,47 +223,187 @@ func execSet(ks *keyspace, args [][]byte) (any, error) {
 	return replyOK, nil
 }
 
-func checkMset(args [][]byte) error {
-	if len(args)%2 == 0 {
-		return errArity("mset")
+func execSetnx(ks *keyspace, args [][]byte) (any, error) {
+	_, exists, err := ks.lookup(args[1])
+	if err != nil || exists {
+		return int64(0), err
 	}
-	return nil
+	return int64(1), ks.putString(args[1], args[2], 0)
+}
+
+func checkSetex(cmd string, unit byte) func([][]byte) error {
+	return func(args [][]byte) error {
+		_, err := expireTime(args[2], unit, false, 0, cmd)
+		return err
+	}
+}
+
+func execSetex(unit byte) func(*keyspace, [][]byte) (any, error) {
+	cmd := "setex"
+	if unit == 'm' {
+		cmd = "psetex"
+	}
+	return func(ks *keyspace, args [][]byte) (any, error) {
+		at, err := expireTime(args[2], unit, false, ks.now, cmd)
+		if err != nil {
+			return nil, err
+		}
+		return replyOK, ks.putString(args[1], args[3], at)
+	}
+}
+
+func execGetset(ks *keyspace, args [][]byte) (any, error) {
+	rec, ok, err := ks.lookupString(args[1])
+	if err != nil {
+		return nil, err
+	}
+	var old any
+	if ok {
+		old = bytes.Clone(rec.payload)
+	}
+	return old, ks.putString(args[1], args[2], 0)
+}
+
+func execGetdel(ks *keyspace, args [][]byte) (any, error) {
+	rec, ok, err := ks.lookupString(args[1])
+	if err != nil || !ok {
+		return nil, err
+	}
+	v := bytes.Clone(rec.payload)
+	return v, ks.remove(args[1], rec)
+}
+
+func checkGetex(args [][]byte) error {
+	o, err := parseSetOptions(args, 2, true)
+	if err == nil && o.expire != nil {
+		_, err = o.expireAt(0, "getex")
+	}
+	return err
+}
+
+func execGetex(ks *keyspace, args [][]byte) (any, error) {
+	o, err := parseSetOptions(args, 2, true)
+	if err != nil {
+		return nil, err
+	}
+	rec, ok, err := ks.lookupString(args[1])
+	if err != nil || !ok {
+		return nil, err
+	}
+	v := bytes.Clone(rec.payload)
+	switch {
+	case o.expire != nil:
+		at, err := o.expireAt(ks.now, "getex")
+		if err != nil {
+			return nil, err
+		}
+		if err := ks.setExpire(args[1], rec, at); err != nil {
+			return nil, err
+		}
+	case o.persist && rec.expireAt != 0:
+		if err := ks.setExpire(args[1], rec, 0); err != nil {
+			return nil, err
+		}
+	}
+	return v, nil
+}
+
+func checkPairs(cmd string) func([][]byte) error {
+	return func(args [][]byte) error {
+		if len(args)%2 == 0 {
+			return errArity(cmd)
+		}
+		return nil
+	}
 }
 
 func execMset(ks *keyspace, args [][]byte) (any, error) {
-	if err := checkMset(args); err != nil {
-		return err, nil
+	if err := checkPairs("mset")(args); err != nil {
+		return nil, err
 	}
 	for i := 1; i+1 < len(args); i += 2 {
-		if err := ks.putBlind(args[i], record{typ: typeString, payload: args[i+1]}); err != nil {
+		if err := ks.putString(args[i], args[i+1], 0); err != nil {
 			return nil, err
 		}
 	}
 	return replyOK, nil
 }
 
-func execDel(ks *keyspace, args [][]byte) (any, error) {
-	var n int64
-	for _, k := range args[1:] {
-		_, ok, err := ks.lookup(k)
-		if err != nil {
+func execMsetnx(ks *keyspace, args [][]byte) (any, error) {
+	if err := checkPairs("msetnx")(args); err != nil {
+		return nil, err
+	}
+	for i := 1; i < len(args); i += 2 {
+		if _, exists, err := ks.lookup(args[i]); err != nil || exists {
+			return int64(0), err
+		}
+	}
+	for i := 1; i+1 < len(args); i += 2 {
+		if err := ks.putString(args[i], args[i+1], 0); err != nil {
 			return nil, err
 		}
-		if ok {
-			if err := ks.remove(k); err != nil {
-				return nil, err
-			}
-			n++
-		}
 	}
-	return n, nil
+	return int64(1), nil
 }
 
-func checkIncrBy(args [][]byte) error {
-	if _, ok := parseInt(args[2]); !ok {
-		return errNotInteger
+// maxString is Redis's proto-max-bulk-len default, the largest string a
+// command may build.
+const maxString = 512 << 20
+
+func execAppend(ks *keyspace, args [][]byte) (any, error) {
+	rec, ok, err := ks.lookupString(args[1])
+	if err != nil {
+		return nil, err
 	}
-	return nil
+	if len(rec.payload)+len(args[2]) > maxString {
+		return nil, redisError("ERR string exceeds maximum allowed size (proto-max-bulk-len)")
+	}
+	v := append(bytes.Clone(rec.payload), args[2]...)
+	if !ok {
+		return int64(len(v)), ks.putString(args[1], v, 0)
+	}
+	rec.payload = v
+	return int64(len(v)), ks.update(args[1], rec)
+}
+
+func execSetrange(ks *keyspace, args [][]byte) (any, error) {
+	off, _ := parseInt(args[2])
+	if off < 0 {
+		return nil, redisError("ERR offset is out of range")
+	}
+	rec, ok, err := ks.lookupString(args[1])
+	if err != nil {
+		return nil, err
+	}
+	val := args[3]
+	if len(val) == 0 {
+		return int64(len(rec.payload)), nil
+	}
+	if off+int64(len(val)) > maxString {
+		return nil, redisError("ERR string exceeds maximum allowed size (proto-max-bulk-len)")
+	}
+	v := bytes.Clone(rec.payload)
+	if need := int(off) + len(val); need > len(v) {
+		v = append(v, make([]byte, need-len(v))...)
+	}
+	copy(v[off:], val)
+	if !ok {
+		return int64(len(v)), ks.putString(args[1], v, 0)
+	}
+	rec.payload = v
+	return int64(len(v)), ks.update(args[1], rec)
+}
+
+// checkInts checks that the arguments at the given indexes are integers.
+func checkInts(idx ...int) func([][]byte) error {
+	return func(args [][]byte) error {
+		for _, i := range idx {
+			if _, ok := parseInt(args[i]); !ok {
+				return errNotInteger
+			}
+		}
+		return nil
+	}
 }
 
 // execIncrBy implements INCR, DECR (fixed delta) and INCRBY, DECRBY
@@ -237,20 +414,17 @@ func execIncrBy(sign int64, fromArg bool) func(*keyspace, [][]byte) (any, error)
 		if fromArg {
 			d, ok := parseInt(args[2])
 			if !ok {
-				return errNotInteger, nil
+				return nil, errNotInteger
 			}
 			if sign < 0 {
 				if d == math.MinInt64 {
-					return redisError("ERR decrement would overflow"), nil
+					return nil, redisError("ERR decrement would overflow")
 				}
 				d = -d
 			}
 			delta = d
 		}
 		rec, exists, err := ks.lookupString(args[1])
-		if err == errWrongType {
-			return err, nil
-		}
 		if err != nil {
 			return nil, err
 		}
@@ -258,20 +432,117 @@ func execIncrBy(sign int64, fromArg bool) func(*keyspace, [][]byte) (any, error)
 		if exists {
 			v, ok := parseInt(rec.payload)
 			if !ok {
-				return errNotInteger, nil
+				return nil, errNotInteger
 			}
 			cur = v
 		}
 		if (delta < 0 && cur < 0 && delta < math.MinInt64-cur) || (delta > 0 && cur > 0 && delta > math.MaxInt64-cur) {
-			return errOverflow, nil
+			return nil, errOverflow
 		}
 		cur += delta
-		// INCR keeps the key's time to live.
-		if err := ks.put(args[1], record{typ: typeString, expireAt: rec.expireAt, payload: formatInt(cur)}, exists); err != nil {
-			return nil, err
+		if !exists {
+			return cur, ks.putString(args[1], formatInt(cur), 0)
 		}
-		return cur, nil
+		// INCR keeps the key's time to live.
+		rec.payload = formatInt(cur)
+		return cur, ks.update(args[1], rec)
 	}
+}
+
+// parseFloat parses a Redis float argument: a decimal or exponent form,
+// "inf", "-inf", "+inf"; no NaN, no spaces.
+func parseFloat(b []byte) (float64, bool) {
+	if len(b) == 0 || len(b) > 5000 || b[0] == ' ' || b[len(b)-1] == ' ' {
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(string(b), 64)
+	if err != nil && !math.IsInf(f, 0) {
+		return 0, false
+	}
+	if math.IsNaN(f) {
+		return 0, false
+	}
+	return f, true
+}
+
+// formatFloat formats like Redis's addReplyDouble / %.17g trimmed.
+func formatFloat(f float64) []byte {
+	switch {
+	case math.IsInf(f, 1):
+		return []byte("inf")
+	case math.IsInf(f, -1):
+		return []byte("-inf")
+	}
+	return strconv.AppendFloat(nil, f, 'g', 17, 64)
+}
+
+// addLongDouble adds two decimal strings as Redis's INCRBYFLOAT does, in
+// x87 long double (64-bit mantissa) arithmetic, and formats the sum as
+// Redis's human-friendly long-double format: 17 decimals, trailing zeros
+// and a trailing point dropped. ok is false if either does not parse or
+// the sum is not finite.
+func addLongDouble(a, b []byte) (sum []byte, ok bool) {
+	const prec = 64
+	x, _, err := big.ParseFloat(string(a), 10, prec, big.ToNearestEven)
+	if err != nil {
+		return nil, false
+	}
+	y, _, err := big.ParseFloat(string(b), 10, prec, big.ToNearestEven)
+	if err != nil {
+		return nil, false
+	}
+	z := new(big.Float).SetPrec(prec).SetMode(big.ToNearestEven).Add(x, y)
+	if z.IsInf() {
+		return nil, false
+	}
+	// Beyond the long double range the result is infinite in Redis.
+	if e := z.MantExp(nil); e > 16384 {
+		return nil, false
+	}
+	out := z.Text('f', 17)
+	if strings.Contains(out, ".") {
+		out = strings.TrimRight(out, "0")
+		out = strings.TrimSuffix(out, ".")
+	}
+	if out == "-0" {
+		out = "0"
+	}
+	return []byte(out), true
+}
+
+func checkFloatArg(i int) func([][]byte) error {
+	return func(args [][]byte) error {
+		if _, ok := parseFloat(args[i]); !ok {
+			return errNotFloat
+		}
+		return nil
+	}
+}
+
+func execIncrByFloat(ks *keyspace, args [][]byte) (any, error) {
+	if _, ok := parseFloat(args[2]); !ok {
+		return nil, errNotFloat
+	}
+	rec, exists, err := ks.lookupString(args[1])
+	if err != nil {
+		return nil, err
+	}
+	cur := []byte("0")
+	if exists {
+		if _, ok := parseFloat(rec.payload); !ok {
+			return nil, errNotFloat
+		}
+		cur = rec.payload
+	}
+	v, ok := addLongDouble(cur, args[2])
+	if !ok {
+		return nil, redisError("ERR increment would produce NaN or Infinity")
+	}
+	if !exists {
+		return v, ks.putString(args[1], v, 0)
+	}
+	rec.payload = v
+	return v, ks.update(args[1], rec)
 }
 
 func eqFold(b []byte, lower string) bool {
@@ -288,29 +559,4 @@ func eqFold(b []byte, lower string) bool {
 		}
 	}
 	return true
-}
-
-func init() {
-	register(&command{name: "ttl", arity: 2, kind: kindRead, exec: execTTL(1000), firstKey: 1, lastKey: 1, step: 1, flags: []string{"readonly", "fast"}})
-	register(&command{name: "pttl", arity: 2, kind: kindRead, exec: execTTL(1), firstKey: 1, lastKey: 1, step: 1, flags: []string{"readonly", "fast"}})
-}
-
-// execTTL implements TTL (unit 1000) and PTTL (unit 1): -2 for a missing
-// key, -1 for a key without expiry, else the time left, rounded as Redis
-// rounds it.
-func execTTL(unit int64) func(*keyspace, [][]byte) (any, error) {
-	return func(ks *keyspace, args [][]byte) (any, error) {
-		rec, ok, err := ks.lookup(args[1])
-		if err != nil {
-			return nil, err
-		}
-		switch {
-		case !ok:
-			return int64(-2), nil
-		case rec.expireAt == 0:
-			return int64(-1), nil
-		}
-		left := max(rec.expireAt-ks.now, 0)
-		return (left + unit/2) / unit, nil
-	}
 }

@@ -1,0 +1,147 @@
+package kv
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"hourglass/engines/batching"
+	"hourglass/engines/timekeeper"
+	"hourglass/platform"
+)
+
+// Internal commands the personality proposes itself; clients cannot name
+// them (a NUL byte starts every one).
+const (
+	cmdTick = "\x00tick" // advance the log time, so that keys expire
+)
+
+// applicator is the kv top-layer applicator: it decodes a command body and
+// runs the write against the apply transaction at the entry's log time.
+type applicator struct{}
+
+func (applicator) Apply(txn platform.Txn, e *platform.Entry, pos platform.Position) (any, error) {
+	db, seed, args, err := decodeCommand(e.Body)
+	if err != nil {
+		return redisError("ERR " + err.Error()), nil
+	}
+	ks := &keyspace{
+		r: txn, w: txn, db: db,
+		now:     timekeeper.Time(e).UnixMilli(),
+		version: pos<<20 | batching.Index(e),
+		seed:    seed,
+	}
+	r, err := applyCommand(ks, args)
+	if err != nil {
+		var re redisError
+		if !errors.As(err, &re) {
+			return nil, err
+		}
+		r = re
+	}
+	// Active expiry, once per log entry: every replica expires the same
+	// keys at the same position because the time is the log's.
+	if batching.Index(e) == 0 {
+		if err := ks.expireCycle(); err != nil {
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
+func (applicator) PostApply(e *platform.Entry, pos platform.Position) {}
+
+// applyCommand runs one write (or internal) command.
+func applyCommand(ks *keyspace, args [][]byte) (any, error) {
+	switch string(args[0]) {
+	case cmdTick:
+		return replyOK, nil
+	}
+	cmd := lookupCommand(args[0])
+	if cmd == nil || cmd.kind != kindWrite || !cmd.arityOK(len(args)) {
+		return nil, redisError(fmt.Sprintf("ERR command %q cannot be applied", args[0]))
+	}
+	return cmd.exec(ks, args)
+}
+
+// Active expiry bounds, per log entry.
+const (
+	expirePerEntry = 20
+	// tombstoneHorizon is how many log positions a tombstone outlives
+	// its key, for WATCH; an EXEC older than that aborts.
+	tombstoneHorizon = 1 << 20
+	gcPerEntry       = 20
+)
+
+// expireCycle deletes up to expirePerEntry keys whose expiry has passed,
+// and up to gcPerEntry tombstones past the horizon.
+func (ks *keyspace) expireCycle() error {
+	type item struct {
+		at  int64
+		db  int
+		key []byte
+	}
+	var due []item
+	it, err := ks.r.NewIter([]byte{prefixExpiry}, []byte{prefixExpiry + 1})
+	if err != nil {
+		return err
+	}
+	for it.First(); it.Valid() && len(due) < expirePerEntry; it.Next() {
+		k := it.Key()
+		at := int64(binary.BigEndian.Uint64(k[1:]))
+		if ks.now <= at {
+			break
+		}
+		due = append(due, item{at, int(k[9]), bytes.Clone(k[10:])})
+	}
+	if err := it.Close(); err != nil {
+		return err
+	}
+	for _, d := range due {
+		kd := ks.withDB(d.db)
+		rec, ok, err := kd.raw(d.key)
+		if err != nil {
+			return err
+		}
+		if ok && rec.typ != typeTombstone && rec.expireAt == d.at {
+			if err := kd.remove(d.key, rec); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := ks.w.Delete(expiryKey(d.at, d.db, d.key)); err != nil {
+			return err
+		}
+	}
+	if ks.version < tombstoneHorizon<<20 {
+		return nil
+	}
+	limit := ks.version - tombstoneHorizon<<20
+	var old []item
+	it, err = ks.r.NewIter([]byte{prefixTombstone}, tombstoneKey(limit, 0, nil))
+	if err != nil {
+		return err
+	}
+	for it.First(); it.Valid() && len(old) < gcPerEntry; it.Next() {
+		k := it.Key()
+		old = append(old, item{int64(binary.BigEndian.Uint64(k[1:])), int(k[9]), bytes.Clone(k[10:])})
+	}
+	if err := it.Close(); err != nil {
+		return err
+	}
+	for _, o := range old {
+		kd := ks.withDB(o.db)
+		if rec, ok, err := kd.raw(o.key); err != nil {
+			return err
+		} else if ok && rec.typ == typeTombstone && rec.version == uint64(o.at) {
+			if err := ks.w.Delete(dataKey(o.db, o.key)); err != nil {
+				return err
+			}
+		}
+		if err := ks.w.Delete(tombstoneKey(uint64(o.at), o.db, o.key)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
