@@ -411,3 +411,24 @@ func TestRedisStringsAndKeysMatchRedisServer(t *testing.T) {
 	}, "\n") + "\n"
 	diffWithRedis(t, g, script)
 }
+
+// TestRedisActiveExpiry: keys with a TTL disappear from DBSIZE without any
+// access, on every replica's clock-independent log time.
+func TestRedisActiveExpiry(t *testing.T) {
+	g := startGateway(t)
+	ctx := testCtx(t)
+	c := g.redisClient(2)
+	for i := range 50 {
+		if err := c.Set(ctx, fmt.Sprint("temp", i), i, 200*time.Millisecond).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.Set(ctx, "keep", 1, 0)
+	if n := r(c.DBSize(ctx).Result()).must(t, "DBSIZE"); n != 51 {
+		t.Fatalf("DBSIZE = %d, want 51", n)
+	}
+	// Nothing touches the keys; active expiry must remove them.
+	waitFor(t, "expired keys to leave DBSIZE", 30*time.Second, func() bool {
+		return r(c.DBSize(ctx).Result()).must(t, "DBSIZE") == 1
+	})
+}

@@ -2,9 +2,11 @@ package kv
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"time"
 
 	"hourglass/engines/batching"
 	"hourglass/engines/timekeeper"
@@ -144,4 +146,46 @@ func (ks *keyspace) expireCycle() error {
 		}
 	}
 	return nil
+}
+
+// tickLoop proposes a tick whenever keys are due to expire, so that active
+// expiry runs even when nothing else is written. Every node may propose;
+// a tick costs one small log entry.
+func (s *Server) tickLoop(every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.ctx.Done():
+			return
+		case <-t.C:
+		}
+		if due, err := s.expiryDue(); err == nil && due {
+			ctx, cancel := context.WithTimeout(s.ctx, s.cfg.ProposeTimeout)
+			s.engine.Propose(ctx, &platform.Entry{Body: encodeCommand(0, 0, [][]byte{[]byte(cmdTick)})})
+			cancel()
+		}
+	}
+}
+
+// expiryDue reports whether the applied state holds a key whose expiry
+// has passed by this node's clock.
+func (s *Server) expiryDue() (bool, error) {
+	ctx, cancel := context.WithTimeout(s.ctx, s.cfg.ProposeTimeout)
+	defer cancel()
+	v, err := s.engine.Sync(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer v.Close()
+	it, err := v.NewIter([]byte{prefixExpiry}, []byte{prefixExpiry + 1})
+	if err != nil {
+		return false, err
+	}
+	defer it.Close()
+	if !it.First() {
+		return false, it.Error()
+	}
+	at := int64(binary.BigEndian.Uint64(it.Key()[1:]))
+	return s.cfg.Clock().UnixMilli() > at, nil
 }

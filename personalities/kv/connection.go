@@ -221,4 +221,3 @@ func localConfig(c *conn, args [][]byte) any {
 	}
 	return out
 }
-

@@ -45,7 +45,7 @@ type Server struct {
 	nextID  atomic.Int64
 	cursors cursors
 	ctx     context.Context // canceled on Close
-	cancel context.CancelFunc
+	cancel  context.CancelFunc
 
 	mu struct {
 		sync.Mutex
@@ -78,6 +78,7 @@ func New(cfg Config, engine platform.Engine) *Server {
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.mu.conns = make(map[*conn]struct{})
 	engine.RegisterUpcall(applicator{})
+	go s.tickLoop(time.Second)
 	return s
 }
 
@@ -350,7 +351,6 @@ func platformError(err error) any {
 	}
 	return redisError("ERR " + sanitize(err.Error()))
 }
-
 
 // limits returns the connection limits with defaults filled in.
 func (s *Server) limits() resp.Limits { return s.cfg.Limits.WithDefaults() }
