@@ -16,10 +16,13 @@ import (
 //	redisError    error; the text starts with its code (ERR, WRONGTYPE, ...)
 //	[]any         array of replies
 //	respMap       map (RESP3); a flat array in RESP2
+//	float64       double (RESP3); a bulk string ("%.17g") in RESP2
+//	respSet       set (RESP3); an array in RESP2
 type (
 	simpleString string
 	redisError   string
 	respMap      []any // key, value, key, value, ...
+	respSet      []any
 )
 
 func (e redisError) Error() string { return string(e) }
@@ -70,6 +73,25 @@ func appendReply(b []byte, r any, proto int) []byte {
 			b = appendReply(b, x, proto)
 		}
 		return b
+	case respSet:
+		if proto >= 3 {
+			b = append(b, '~')
+			b = strconv.AppendInt(b, int64(len(r)), 10)
+			b = append(b, '\r', '\n')
+		} else {
+			b = redcon.AppendArray(b, len(r))
+		}
+		for _, x := range r {
+			b = appendReply(b, x, proto)
+		}
+		return b
+	case float64:
+		if proto >= 3 {
+			b = append(b, ',')
+			b = append(b, formatFloat(r)...)
+			return append(b, '\r', '\n')
+		}
+		return redcon.AppendBulk(b, formatFloat(r))
 	case respMap:
 		if proto >= 3 {
 			b = append(b, '%')
