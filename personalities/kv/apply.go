@@ -31,7 +31,7 @@ func (applicator) Apply(txn platform.Txn, e *platform.Entry, pos platform.Positi
 	ks := &keyspace{
 		r: txn, w: txn, db: db,
 		now:     timekeeper.Time(e).UnixMilli(),
-		version: pos<<20 | batching.Index(e),
+		version: (pos+1)<<20 | batching.Index(e), // never 0, which means "never written"
 		seed:    seed,
 	}
 	r, err := applyCommand(ks, args)
@@ -59,6 +59,8 @@ func applyCommand(ks *keyspace, args [][]byte) (any, error) {
 	switch string(args[0]) {
 	case cmdTick:
 		return replyOK, nil
+	case cmdExec:
+		return applyExec(ks, args)
 	}
 	cmd := lookupCommand(args[0])
 	if cmd == nil || cmd.kind != kindWrite || !cmd.arityOK(len(args)) {

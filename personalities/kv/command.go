@@ -34,6 +34,13 @@ type command struct {
 	// firstKey, lastKey, step locate the key arguments (COMMAND INFO).
 	firstKey, lastKey, step int
 	flags                   []string
+	// noAuth: allowed before AUTH when a password is set.
+	noAuth bool
+	// control: acts at once even inside MULTI (MULTI, EXEC, DISCARD,
+	// WATCH, UNWATCH, QUIT, RESET).
+	control bool
+	// pubsub: allowed on a RESP2 connection in subscribed mode.
+	pubsub bool
 }
 
 type cmdKind int

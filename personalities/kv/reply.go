@@ -23,6 +23,8 @@ type (
 	redisError   string
 	respMap      []any // key, value, key, value, ...
 	respSet      []any
+	respPush     []any // RESP3 push (out-of-band); an array in RESP2
+	nullArray    struct{}
 )
 
 func (e redisError) Error() string { return string(e) }
@@ -76,6 +78,23 @@ func appendReply(b []byte, r any, proto int) []byte {
 	case respSet:
 		if proto >= 3 {
 			b = append(b, '~')
+			b = strconv.AppendInt(b, int64(len(r)), 10)
+			b = append(b, '\r', '\n')
+		} else {
+			b = redcon.AppendArray(b, len(r))
+		}
+		for _, x := range r {
+			b = appendReply(b, x, proto)
+		}
+		return b
+	case nullArray:
+		if proto >= 3 {
+			return append(b, "_\r\n"...)
+		}
+		return append(b, "*-1\r\n"...)
+	case respPush:
+		if proto >= 3 {
+			b = append(b, '>')
 			b = strconv.AppendInt(b, int64(len(r)), 10)
 			b = append(b, '\r', '\n')
 		} else {

@@ -168,6 +168,10 @@ type conn struct {
 	out []byte
 	// pending are replies not yet written, in request order.
 	pending []*slot
+	// multi is the open transaction (MULTI ... EXEC), nil if none;
+	// watches are the WATCHed keys.
+	multi   *multiState
+	watches []watched
 	// view is the Sync view shared by a run of reads with no write
 	// between them; nil when there is none.
 	view platform.View
@@ -249,16 +253,28 @@ func (c *conn) waitPending() {
 func (c *conn) handle(args [][]byte) {
 	cmd := lookupCommand(args[0])
 	if cmd == nil {
+		if c.multi != nil {
+			c.multi.failed = true
+		}
 		c.push(errUnknownCommand(args))
 		return
 	}
 	if !cmd.arityOK(len(args)) {
+		if c.multi != nil {
+			c.multi.failed = true
+		}
 		c.push(errArity(cmd.name))
+		return
+	}
+	if c.multi != nil && !cmd.control {
+		c.push(c.queue(cmd, args))
 		return
 	}
 	switch cmd.kind {
 	case kindLocal:
-		c.push(cmd.local(c, args))
+		if r := cmd.local(c, args); r != (deferred{}) {
+			c.push(r)
+		}
 	case kindRead, kindScan:
 		if cmd.check != nil {
 			if err := cmd.check(args); err != nil {
