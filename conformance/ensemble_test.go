@@ -3,6 +3,7 @@ package conformance
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -374,4 +375,30 @@ func TestEnsembleFiveNodes(t *testing.T) {
 	w.waitOps(t, 300, time.Minute)
 	w.finish(t)
 	e.converge(0, 1, 2, 3, 4)
+}
+
+// TestEnsembleRedisAcrossNodes: a message published on one node reaches
+// subscribers on another; a WATCH on one node is broken by a write on
+// another.
+func TestEnsembleRedisAcrossNodes(t *testing.T) {
+	e := startEnsemble(t, 3)
+	testPubSub(t, e.nodes[1], e.nodes[2])
+	ctx := testCtx(t)
+	c1, c2 := e.nodes[0].redisClient(2), e.nodes[2].redisClient(3)
+	err := c1.Watch(ctx, func(tx *redis.Tx) error {
+		if err := c2.Set(ctx, "w", "from-n3", 0).Err(); err != nil {
+			return err
+		}
+		_, err := tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+			p.Set(ctx, "w", "from-n1", 0)
+			return nil
+		})
+		return err
+	}, "w")
+	if !errors.Is(err, redis.TxFailedErr) {
+		t.Fatalf("EXEC on n1 after a write on n3 to a watched key: %v", err)
+	}
+	if got := e.nodes[1].redisClient(2).Get(ctx, "w").Val(); got != "from-n3" {
+		t.Fatalf("w = %q", got)
+	}
 }

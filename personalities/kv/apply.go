@@ -21,9 +21,15 @@ const (
 
 // applicator is the kv top-layer applicator: it decodes a command body and
 // runs the write against the apply transaction at the entry's log time.
-type applicator struct{}
+// Only the apply goroutine uses it.
+type applicator struct {
+	s *Server
+	// pending are the messages published by the entry being applied,
+	// delivered once it commits.
+	pending []pubMsg
+}
 
-func (applicator) Apply(txn platform.Txn, e *platform.Entry, pos platform.Position) (any, error) {
+func (a *applicator) Apply(txn platform.Txn, e *platform.Entry, pos platform.Position) (any, error) {
 	db, seed, args, err := decodeCommand(e.Body)
 	if err != nil {
 		return redisError("ERR " + err.Error()), nil
@@ -33,6 +39,8 @@ func (applicator) Apply(txn platform.Txn, e *platform.Entry, pos platform.Positi
 		now:     timekeeper.Time(e).UnixMilli(),
 		version: (pos+1)<<20 | batching.Index(e), // never 0, which means "never written"
 		seed:    seed,
+		publish: &a.pending,
+		hub:     &a.s.hub,
 	}
 	r, err := applyCommand(ks, args)
 	if err != nil {
@@ -52,7 +60,12 @@ func (applicator) Apply(txn platform.Txn, e *platform.Entry, pos platform.Positi
 	return r, nil
 }
 
-func (applicator) PostApply(e *platform.Entry, pos platform.Position) {}
+// PostApply delivers what the entry published to this node's subscribers.
+func (a *applicator) PostApply(e *platform.Entry, pos platform.Position) {
+	if len(a.pending) > 0 {
+		a.delivered(e)
+	}
+}
 
 // applyCommand runs one write (or internal) command.
 func applyCommand(ks *keyspace, args [][]byte) (any, error) {

@@ -22,6 +22,17 @@ func init() {
 }
 
 func localPing(c *conn, args [][]byte) any {
+	if len(args) > 2 {
+		return errArity("ping")
+	}
+	if c.proto == 2 && c.subscriptions() > 0 {
+		// In subscribed mode a RESP2 PING answers like a message.
+		msg := []byte{}
+		if len(args) == 2 {
+			msg = args[1]
+		}
+		return []any{"pong", msg}
+	}
 	switch len(args) {
 	case 1:
 		return simpleString("PONG")
@@ -84,6 +95,7 @@ func localHello(c *conn, args [][]byte) any {
 		}
 	}
 	c.proto = proto
+	c.pushProto.Store(int32(proto))
 	return respMap{
 		"server", "redis",
 		"version", Version,

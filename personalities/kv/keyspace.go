@@ -180,6 +180,10 @@ type keyspace struct {
 	// (reads), for commands that pick at random.
 	seed uint64
 	rng  *rand.Rand
+	// At apply: where PUBLISH queues messages for delivery after the
+	// commit, and the node's subscriptions (for PUBLISH's count).
+	publish *[]pubMsg
+	hub     *hub
 }
 
 // rand returns the command's random source: deterministic at apply.

@@ -44,6 +44,7 @@ type Server struct {
 
 	nextID  atomic.Int64
 	cursors cursors
+	hub     hub
 	ctx     context.Context // canceled on Close
 	cancel  context.CancelFunc
 
@@ -77,7 +78,7 @@ func New(cfg Config, engine platform.Engine) *Server {
 	s := &Server{cfg: cfg, engine: engine, log: cfg.Logger}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.mu.conns = make(map[*conn]struct{})
-	engine.RegisterUpcall(applicator{})
+	engine.RegisterUpcall(&applicator{s: s})
 	go s.tickLoop(time.Second)
 	return s
 }
@@ -175,6 +176,15 @@ type conn struct {
 	// view is the Sync view shared by a run of reads with no write
 	// between them; nil when there is none.
 	view platform.View
+
+	// Pub/sub: subscriptions, and the queue its writer drains. outMu
+	// orders writes to nc between replies and pushed messages.
+	subs, psubs  map[string]struct{}
+	pushes       chan any
+	pushProto    atomic.Int32
+	pushMu       sync.Mutex // guards pushesClosed and sends on pushes
+	pushesClosed bool
+	outMu        sync.Mutex
 }
 
 // slot is one reply in request order: ready at once, or when its
@@ -187,6 +197,10 @@ type slot struct {
 func (c *conn) serve() {
 	defer c.nc.Close()
 	defer c.dropView()
+	defer func() {
+		c.unsubscribeAll()
+		c.stopPushes()
+	}()
 	for !c.quit {
 		args, err := c.rd.ReadCommand()
 		if err != nil {
@@ -227,7 +241,9 @@ func (c *conn) flush() bool {
 	if len(c.out) == 0 {
 		return true
 	}
+	c.outMu.Lock()
 	_, err := c.nc.Write(c.out)
+	c.outMu.Unlock()
 	if cap(c.out) > 64<<10 {
 		c.out = nil // do not keep a large buffer for an idle connection
 	}
@@ -268,6 +284,10 @@ func (c *conn) handle(args [][]byte) {
 	}
 	if c.multi != nil && !cmd.control {
 		c.push(c.queue(cmd, args))
+		return
+	}
+	if c.proto == 2 && c.subscriptions() > 0 && !cmd.pubsub && cmd.name != "ping" && cmd.name != "quit" && cmd.name != "reset" {
+		c.push(redisError("ERR Can't execute '" + cmd.name + "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"))
 		return
 	}
 	switch cmd.kind {

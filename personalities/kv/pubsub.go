@@ -1,0 +1,285 @@
+package kv
+
+import (
+	"bytes"
+	"sort"
+	"strings"
+	"sync"
+
+	"hourglass/platform"
+)
+
+// Pub/sub through the log: PUBLISH is a log entry, so every node applies
+// it, and each node delivers it to its own subscribers after the apply
+// commits (PostApply). Subscriptions are per node: PUBSUB and PUBLISH's
+// count report the node that answers.
+
+func init() {
+	sub := func(name string, arity int, f func(*conn, [][]byte) any) {
+		register(&command{name: name, arity: arity, kind: kindLocal, local: f, pubsub: true, flags: []string{"pubsub", "noscript", "loading", "stale"}})
+	}
+	sub("subscribe", -2, localSubscribe(false))
+	sub("psubscribe", -2, localSubscribe(true))
+	sub("unsubscribe", -1, localUnsubscribe(false))
+	sub("punsubscribe", -1, localUnsubscribe(true))
+	register(&command{name: "publish", arity: 3, kind: kindWrite, exec: execPublish, flags: []string{"pubsub", "loading", "stale", "fast"}})
+	register(&command{name: "pubsub", arity: -2, kind: kindLocal, local: localPubsub, flags: []string{"pubsub", "loading", "stale"}})
+}
+
+// hub is a node's subscriptions.
+type hub struct {
+	mu       sync.Mutex
+	channels map[string]map[*conn]struct{}
+	patterns map[string]map[*conn]struct{}
+}
+
+func (h *hub) add(pattern bool, name string, c *conn) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	m := &h.channels
+	if pattern {
+		m = &h.patterns
+	}
+	if *m == nil {
+		*m = map[string]map[*conn]struct{}{}
+	}
+	if (*m)[name] == nil {
+		(*m)[name] = map[*conn]struct{}{}
+	}
+	(*m)[name][c] = struct{}{}
+}
+
+func (h *hub) remove(pattern bool, name string, c *conn) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	m := h.channels
+	if pattern {
+		m = h.patterns
+	}
+	delete(m[name], c)
+	if len(m[name]) == 0 {
+		delete(m, name)
+	}
+}
+
+// publish delivers a message to this node's subscribers and returns how
+// many received it.
+func (h *hub) publish(channel, message []byte) int64 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var n int64
+	ch := string(channel)
+	for c := range h.channels[ch] {
+		c.deliver(respPush{"message", bytes.Clone(channel), bytes.Clone(message)})
+		n++
+	}
+	for pat, conns := range h.patterns {
+		if !globMatchBytes([]byte(pat), channel, false) {
+			continue
+		}
+		for c := range conns {
+			c.deliver(respPush{"pmessage", pat, bytes.Clone(channel), bytes.Clone(message)})
+			n++
+		}
+	}
+	return n
+}
+
+// receivers counts this node's subscribers a message on channel reaches.
+func (h *hub) receivers(channel []byte) int64 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n := int64(len(h.channels[string(channel)]))
+	for pat, conns := range h.patterns {
+		if globMatchBytes([]byte(pat), channel, false) {
+			n += int64(len(conns))
+		}
+	}
+	return n
+}
+
+// pubMsg is a message applied but not yet delivered.
+type pubMsg struct{ channel, message []byte }
+
+func execPublish(ks *keyspace, args [][]byte) (any, error) {
+	if ks.publish != nil {
+		*ks.publish = append(*ks.publish, pubMsg{bytes.Clone(args[1]), bytes.Clone(args[2])})
+	}
+	if ks.hub == nil {
+		return int64(0), nil
+	}
+	// The count is this node's; it changes no state.
+	return ks.hub.receivers(args[1]), nil
+}
+
+// subscriptions returns how many channels and patterns c is subscribed to.
+func (c *conn) subscriptions() int64 { return int64(len(c.subs) + len(c.psubs)) }
+
+func localSubscribe(pattern bool) func(*conn, [][]byte) any {
+	kind := "subscribe"
+	if pattern {
+		kind = "psubscribe"
+	}
+	return func(c *conn, args [][]byte) any {
+		c.startPushes()
+		set := c.subsFor(pattern)
+		for _, name := range args[1:] {
+			n := string(name)
+			if _, ok := set[n]; !ok {
+				set[n] = struct{}{}
+				c.s.hub.add(pattern, n, c)
+			}
+			c.push(respPush{kind, bytes.Clone(name), c.subscriptions()})
+		}
+		return deferred{}
+	}
+}
+
+func localUnsubscribe(pattern bool) func(*conn, [][]byte) any {
+	kind := "unsubscribe"
+	if pattern {
+		kind = "punsubscribe"
+	}
+	return func(c *conn, args [][]byte) any {
+		set := c.subsFor(pattern)
+		names := args[1:]
+		if len(names) == 0 {
+			for n := range set {
+				names = append(names, []byte(n))
+			}
+			sort.Slice(names, func(i, j int) bool { return bytes.Compare(names[i], names[j]) < 0 })
+			if len(names) == 0 {
+				c.push(respPush{kind, nil, c.subscriptions()})
+				return deferred{}
+			}
+		}
+		for _, name := range names {
+			n := string(name)
+			if _, ok := set[n]; ok {
+				delete(set, n)
+				c.s.hub.remove(pattern, n, c)
+			}
+			c.push(respPush{kind, bytes.Clone(name), c.subscriptions()})
+		}
+		return deferred{}
+	}
+}
+
+func (c *conn) subsFor(pattern bool) map[string]struct{} {
+	if pattern {
+		if c.psubs == nil {
+			c.psubs = map[string]struct{}{}
+		}
+		return c.psubs
+	}
+	if c.subs == nil {
+		c.subs = map[string]struct{}{}
+	}
+	return c.subs
+}
+
+// unsubscribeAll drops every subscription (on RESET and close).
+func (c *conn) unsubscribeAll() {
+	for n := range c.subs {
+		c.s.hub.remove(false, n, c)
+	}
+	for n := range c.psubs {
+		c.s.hub.remove(true, n, c)
+	}
+	c.subs, c.psubs = nil, nil
+}
+
+func localPubsub(c *conn, args [][]byte) any {
+	sub := strings.ToLower(string(args[1]))
+	h := &c.s.hub
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	switch {
+	case sub == "channels" && len(args) <= 3:
+		out := []any{}
+		var names []string
+		for n := range h.channels {
+			if len(args) == 3 && !globMatchBytes(args[2], []byte(n), false) {
+				continue
+			}
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			out = append(out, n)
+		}
+		return out
+	case sub == "numsub":
+		out := []any{}
+		for _, n := range args[2:] {
+			out = append(out, bytes.Clone(n), int64(len(h.channels[string(n)])))
+		}
+		return out
+	case sub == "numpat" && len(args) == 2:
+		return int64(len(h.patterns))
+	}
+	return redisError("ERR unknown subcommand or wrong number of arguments for '" + sanitize(string(args[1])) + "'. Try PUBSUB HELP.")
+}
+
+// Delivery to a subscriber goes through its own queue and writer, so that
+// the apply goroutine never waits on a slow client.
+
+const maxPushBacklog = 8192
+
+// startPushes starts c's push writer, once.
+func (c *conn) startPushes() {
+	if c.pushes != nil {
+		return
+	}
+	c.pushes = make(chan any, maxPushBacklog)
+	c.pushProto.Store(int32(c.proto))
+	go func() {
+		var buf []byte
+		for msg := range c.pushes {
+			buf = appendReply(buf[:0], msg, int(c.pushProto.Load()))
+			c.outMu.Lock()
+			_, err := c.nc.Write(buf)
+			c.outMu.Unlock()
+			if err != nil {
+				c.nc.Close()
+				for range c.pushes {
+				}
+				return
+			}
+		}
+	}()
+}
+
+// deliver queues a message for c; a client that lets the backlog fill up
+// is disconnected, as Redis does past its pub/sub output buffer limit.
+func (c *conn) deliver(msg any) {
+	c.pushMu.Lock()
+	defer c.pushMu.Unlock()
+	if c.pushesClosed {
+		return
+	}
+	select {
+	case c.pushes <- msg:
+	default:
+		c.s.log.Warn("subscriber too slow; disconnecting", "client", c.id)
+		c.nc.Close()
+	}
+}
+
+// stopPushes ends c's push writer (on close).
+func (c *conn) stopPushes() {
+	c.pushMu.Lock()
+	defer c.pushMu.Unlock()
+	if c.pushes != nil && !c.pushesClosed {
+		c.pushesClosed = true
+		close(c.pushes)
+	}
+}
+
+// applied publishes the messages of an applied entry (PostApply).
+func (a *applicator) delivered(e *platform.Entry) {
+	for _, m := range a.pending {
+		a.s.hub.publish(m.channel, m.message)
+	}
+	a.pending = a.pending[:0]
+}
