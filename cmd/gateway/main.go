@@ -126,6 +126,7 @@ func serveFlags(args []string) (node.Config, *slog.Logger, error) {
 	fs.Int64Var(&cfg.ClientQueryBufferLimit, "client-query-buffer-limit", def.ClientQueryBufferLimit, "largest Redis request in bytes (0: 1 GiB)")
 	fs.IntVar(&cfg.MaxMultibulkLen, "max-multibulk-len", def.MaxMultibulkLen, "most arguments in one Redis request (0: 1048576)")
 	fs.IntVar(&cfg.MaxClients, "maxclients", def.MaxClients, "most concurrent Redis clients (0: 10000)")
+	fs.StringVar(&cfg.RequirePass, "requirepass", def.RequirePass, "Redis password: clients must AUTH first (none when empty)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, nil, err
 	}

@@ -1,24 +1,47 @@
 package kv
 
 import (
+	"crypto/subtle"
+	"fmt"
+	"os"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Version is the Redis version the personality reports to clients that
 // gate features on it.
 const Version = "7.2.0"
 
+// Databases is the number of logical databases (SELECT 0..Databases-1).
+const Databases = 16
+
 func init() {
-	register(&command{name: "ping", arity: -1, kind: kindLocal, local: localPing, flags: []string{"fast"}})
-	register(&command{name: "echo", arity: 2, kind: kindLocal, local: localEcho, flags: []string{"fast"}})
-	register(&command{name: "quit", arity: -1, kind: kindLocal, local: localQuit, flags: []string{"fast"}})
-	register(&command{name: "select", arity: 2, kind: kindLocal, local: localSelect, flags: []string{"fast"}})
-	register(&command{name: "hello", arity: -1, kind: kindLocal, local: localHello, flags: []string{"fast"}})
-	register(&command{name: "client", arity: -2, kind: kindLocal, local: localClient})
-	register(&command{name: "command", arity: -1, kind: kindLocal, local: localCommand})
-	register(&command{name: "config", arity: -2, kind: kindLocal, local: localConfig})
+	local := func(name string, arity int, f func(*conn, [][]byte) any, flags ...string) *command {
+		c := &command{name: name, arity: arity, kind: kindLocal, local: f, flags: flags}
+		register(c)
+		return c
+	}
+	local("ping", -1, localPing, "fast").pubsub = true
+	local("echo", 2, localEcho, "fast")
+	q := local("quit", -1, localQuit, "fast")
+	q.noAuth, q.control, q.pubsub = true, true, true
+	local("select", 2, localSelect, "fast")
+	local("hello", -1, localHello, "fast").noAuth = true
+	a := local("auth", -2, localAuth, "fast")
+	a.noAuth = true
+	r := local("reset", 1, localReset, "fast")
+	r.noAuth, r.control, r.pubsub = true, true, true
+	local("client", -2, localClient)
+	local("command", -1, localCommand)
+	local("config", -2, localConfig)
+	local("info", -1, localInfo)
+	local("time", 1, localTime, "fast")
+	local("lastsave", 1, localLastsave, "fast")
+	local("save", 1, localSave)
+	local("bgsave", -1, localBgsave)
 }
 
 func localPing(c *conn, args [][]byte) any {
@@ -33,13 +56,10 @@ func localPing(c *conn, args [][]byte) any {
 		}
 		return []any{"pong", msg}
 	}
-	switch len(args) {
-	case 1:
-		return simpleString("PONG")
-	case 2:
+	if len(args) == 2 {
 		return args[1]
 	}
-	return errArity("ping")
+	return simpleString("PONG")
 }
 
 func localEcho(c *conn, args [][]byte) any { return args[1] }
@@ -48,9 +68,6 @@ func localQuit(c *conn, args [][]byte) any {
 	c.quit = true
 	return replyOK
 }
-
-// Databases is the number of logical databases (SELECT 0..Databases-1).
-const Databases = 16
 
 func localSelect(c *conn, args [][]byte) any {
 	n, ok := parseInt(args[1])
@@ -64,9 +81,41 @@ func localSelect(c *conn, args [][]byte) any {
 	return replyOK
 }
 
+// checkPassword reports whether user and pass match the configured
+// password (the default user only).
+func (c *conn) checkPassword(user, pass []byte) bool {
+	want := c.s.settings().requirePass
+	return (user == nil || string(user) == "default") &&
+		subtle.ConstantTimeCompare(pass, []byte(want)) == 1
+}
+
+func (c *conn) authenticate() {
+	c.authed = true
+	c.rd.SetAuthenticated(true)
+}
+
+func localAuth(c *conn, args [][]byte) any {
+	if len(args) > 3 {
+		return errSyntax
+	}
+	user, pass := []byte(nil), args[1]
+	if len(args) == 3 {
+		user, pass = args[1], args[2]
+	}
+	if c.s.settings().requirePass == "" && user == nil {
+		return redisError("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?")
+	}
+	if !c.checkPassword(user, pass) {
+		return errWrongPass
+	}
+	c.authenticate()
+	return replyOK
+}
+
 // localHello implements HELLO [protover [AUTH user pass] [SETNAME name]].
 func localHello(c *conn, args [][]byte) any {
 	proto := c.proto
+	name, setName := "", false
 	if len(args) >= 2 {
 		v, ok := parseInt(args[1])
 		if !ok {
@@ -80,19 +129,27 @@ func localHello(c *conn, args [][]byte) any {
 			more := len(args) - j - 1
 			switch {
 			case eqFold(args[j], "auth") && more >= 2:
-				// No password is configured: any credentials pass, as
-				// with Redis's default user without requirepass.
+				if !c.checkPassword(args[j+1], args[j+2]) {
+					return errWrongPass
+				}
+				c.authenticate()
 				j += 2
 			case eqFold(args[j], "setname") && more >= 1:
 				if err := checkClientName(args[j+1]); err != nil {
 					return err
 				}
-				c.name = string(args[j+1])
+				name, setName = string(args[j+1]), true
 				j++
 			default:
 				return redisError("ERR Syntax error in HELLO option '" + sanitize(string(args[j])) + "'")
 			}
 		}
+	}
+	if !c.authed {
+		return errNoAuthHello
+	}
+	if setName {
+		c.setName(name)
 	}
 	c.proto = proto
 	c.pushProto.Store(int32(proto))
@@ -105,6 +162,35 @@ func localHello(c *conn, args [][]byte) any {
 		"role", "master",
 		"modules", []any{},
 	}
+}
+
+// localReset implements RESET: the connection returns to its state after
+// connecting.
+func localReset(c *conn, args [][]byte) any {
+	c.multi, c.watches = nil, nil
+	c.unsubscribeAll()
+	c.db = 0
+	c.setName("")
+	c.proto = 2
+	c.pushProto.Store(2)
+	if c.s.settings().requirePass != "" {
+		c.authed = false
+		c.rd.SetAuthenticated(false)
+	}
+	return simpleString("RESET")
+}
+
+// errSubcommand is Redis's reply to a container command (CLIENT, CONFIG,
+// COMMAND, PUBSUB) with an unknown subcommand, or a known one with the
+// wrong number of arguments.
+func errSubcommand(container string, args [][]byte, known ...string) redisError {
+	sub := strings.ToLower(string(args[1]))
+	for _, k := range known {
+		if k == sub {
+			return errArity(strings.ToLower(container) + "|" + sub)
+		}
+	}
+	return redisError(fmt.Sprintf("ERR unknown subcommand '%s'. Try %s HELP.", sanitize(string(truncate(args[1], 128))), container))
 }
 
 func checkClientName(name []byte) any {
@@ -122,24 +208,173 @@ func localClient(c *conn, args [][]byte) any {
 	case sub == "id" && len(args) == 2:
 		return c.id
 	case sub == "getname" && len(args) == 2:
-		if c.name == "" {
-			return nil
+		if n := c.getName(); n != "" {
+			return n
 		}
-		return c.name
+		return nil
 	case sub == "setname" && len(args) == 3:
 		if err := checkClientName(args[2]); err != nil {
 			return err
 		}
-		c.name = string(args[2])
+		c.setName(string(args[2]))
 		return replyOK
 	case sub == "setinfo" && len(args) == 4:
-		attr := strings.ToLower(string(args[2]))
-		if attr != "lib-name" && attr != "lib-ver" {
+		switch strings.ToLower(string(args[2])) {
+		case "lib-name":
+			c.info.Store(&clientLib{name: string(args[3]), ver: c.lib().ver})
+		case "lib-ver":
+			c.info.Store(&clientLib{name: c.lib().name, ver: string(args[3])})
+		default:
 			return redisError("ERR Unrecognized option '" + sanitize(string(args[2])) + "'")
 		}
 		return replyOK
+	case sub == "info" && len(args) == 2:
+		return []byte(c.describe())
+	case sub == "list":
+		return clientList(c, args[2:])
+	case sub == "kill" && len(args) >= 3:
+		return clientKill(c, args[2:])
+	case (sub == "no-evict" || sub == "no-touch") && len(args) == 3:
+		if !eqFold(args[2], "on") && !eqFold(args[2], "off") {
+			return errSyntax
+		}
+		return replyOK
 	}
-	return redisError("ERR unknown subcommand or wrong number of arguments for '" + sanitize(string(args[1])) + "'. Try CLIENT HELP.")
+	return errSubcommand("CLIENT", args, "id", "getname", "setname", "setinfo", "info", "list", "kill", "no-evict", "no-touch")
+}
+
+// describe renders c as a CLIENT LIST line.
+func (c *conn) describe() string {
+	now := time.Now()
+	flags := "N"
+	switch {
+	case c.multi != nil:
+		flags = "x"
+	case c.subscriptions() > 0:
+		flags = "P"
+	}
+	multi := -1
+	if c.multi != nil {
+		multi = len(c.multi.queued)
+	}
+	lib := c.lib()
+	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=0 name=%s age=%d idle=%d flags=%s db=%d sub=%d psub=%d ssub=0 multi=%d qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=%s user=default redir=-1 resp=%d lib-name=%s lib-ver=%s\n",
+		c.id, c.nc.RemoteAddr(), c.nc.LocalAddr(), c.getName(), int(now.Sub(c.created).Seconds()),
+		int(now.Sub(time.Unix(0, c.lastAt.Load())).Seconds()), flags, c.db, len(c.subs), len(c.psubs), multi,
+		c.lastCmd(), c.proto, lib.name, lib.ver)
+}
+
+func clientList(c *conn, args [][]byte) any {
+	var ids map[int64]bool
+	typ := ""
+	for j := 0; j < len(args); j++ {
+		switch {
+		case eqFold(args[j], "type") && j+1 < len(args):
+			j++
+			typ = strings.ToLower(string(args[j]))
+			if typ != "normal" && typ != "pubsub" && typ != "master" && typ != "replica" {
+				return redisError("ERR Unknown client type '" + sanitize(string(args[j])) + "'")
+			}
+		case eqFold(args[j], "id") && j+1 < len(args):
+			ids = map[int64]bool{}
+			for j++; j < len(args); j++ {
+				n, ok := parseInt(args[j])
+				if !ok || n <= 0 {
+					return redisError("ERR Invalid client ID")
+				}
+				ids[n] = true
+			}
+		default:
+			return errSyntax
+		}
+	}
+	var b strings.Builder
+	for _, o := range c.s.connections() {
+		if ids != nil && !ids[o.id] {
+			continue
+		}
+		isPub := o == c && c.subscriptions() > 0 || o != c && o.subscribedHint.Load()
+		if typ == "pubsub" && !isPub || typ == "normal" && isPub || typ == "master" || typ == "replica" {
+			continue
+		}
+		if o == c {
+			b.WriteString(c.describe())
+		} else {
+			b.WriteString(o.describeRemote())
+		}
+	}
+	return []byte(b.String())
+}
+
+// describeRemote renders another connection from what is safe to read
+// from this goroutine.
+func (c *conn) describeRemote() string {
+	lib := c.lib()
+	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=0 name=%s age=%d idle=%d flags=N db=0 sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=%s user=default redir=-1 resp=2 lib-name=%s lib-ver=%s\n",
+		c.id, c.nc.RemoteAddr(), c.nc.LocalAddr(), c.getName(), int(time.Since(c.created).Seconds()),
+		int(time.Since(time.Unix(0, c.lastAt.Load())).Seconds()), c.lastCmd(), lib.name, lib.ver)
+}
+
+func clientKill(c *conn, args [][]byte) any {
+	if len(args) == 1 {
+		// The old form: CLIENT KILL addr:port.
+		for _, o := range c.s.connections() {
+			if o.nc.RemoteAddr().String() == string(args[0]) {
+				o.kill()
+				return replyOK
+			}
+		}
+		return redisError("ERR No such client")
+	}
+	var id int64 = -1
+	var addr, laddr string
+	skipMe := true
+	for j := 0; j+1 < len(args); j += 2 {
+		v := args[j+1]
+		switch {
+		case eqFold(args[j], "id"):
+			n, ok := parseInt(v)
+			if !ok || n <= 0 {
+				return redisError("ERR client-id should be greater than 0")
+			}
+			id = n
+		case eqFold(args[j], "addr"):
+			addr = string(v)
+		case eqFold(args[j], "laddr"):
+			laddr = string(v)
+		case eqFold(args[j], "skipme"):
+			switch {
+			case eqFold(v, "yes"):
+				skipMe = true
+			case eqFold(v, "no"):
+				skipMe = false
+			default:
+				return errSyntax
+			}
+		case eqFold(args[j], "type"), eqFold(args[j], "user"), eqFold(args[j], "maxage"):
+		default:
+			return errSyntax
+		}
+	}
+	if len(args)%2 != 0 {
+		return errSyntax
+	}
+	var killed int64
+	for _, o := range c.s.connections() {
+		if (id >= 0 && o.id != id) || (addr != "" && o.nc.RemoteAddr().String() != addr) || (laddr != "" && o.nc.LocalAddr().String() != laddr) {
+			continue
+		}
+		if o == c && skipMe {
+			continue
+		}
+		if o == c {
+			c.quit = true
+		} else {
+			o.kill()
+		}
+		killed++
+	}
+	return killed
 }
 
 // commandInfo renders one command as COMMAND INFO does.
@@ -160,6 +395,23 @@ func sortedCommands() []*command {
 	return out
 }
 
+// commandKeys returns the key arguments of a command line.
+func commandKeys(cmd *command, args [][]byte) []any {
+	if cmd.firstKey <= 0 {
+		return nil
+	}
+	last := cmd.lastKey
+	if last < 0 {
+		last = len(args) + last
+	}
+	step := max(cmd.step, 1)
+	var out []any
+	for i := cmd.firstKey; i <= last && i < len(args); i += step {
+		out = append(out, args[i])
+	}
+	return out
+}
+
 func localCommand(c *conn, args [][]byte) any {
 	if len(args) == 1 {
 		var out []any
@@ -168,20 +420,37 @@ func localCommand(c *conn, args [][]byte) any {
 		}
 		return out
 	}
-	switch strings.ToLower(string(args[1])) {
+	sub := strings.ToLower(string(args[1]))
+	switch sub {
 	case "count":
 		if len(args) == 2 {
 			return int64(len(commands))
 		}
-	case "info":
+	case "list":
 		var out []any
-		if len(args) == 2 {
-			for _, cmd := range sortedCommands() {
-				out = append(out, commandInfo(cmd))
-			}
-			return out
+		for _, cmd := range sortedCommands() {
+			out = append(out, cmd.name)
 		}
-		for _, name := range args[2:] {
+		return out
+	case "info", "docs":
+		var out []any
+		names := args[2:]
+		if len(names) == 0 {
+			for _, cmd := range sortedCommands() {
+				names = append(names, []byte(cmd.name))
+			}
+		}
+		if sub == "docs" {
+			// No documentation is served; clients fall back to their own.
+			docs := respMap{}
+			for _, n := range names {
+				if cmd := lookupCommand(n); cmd != nil {
+					docs = append(docs, cmd.name, respMap{})
+				}
+			}
+			return docs
+		}
+		for _, name := range names {
 			if cmd := lookupCommand(name); cmd != nil {
 				out = append(out, commandInfo(cmd))
 			} else {
@@ -189,47 +458,258 @@ func localCommand(c *conn, args [][]byte) any {
 			}
 		}
 		return out
-	case "docs":
-		// No documentation is served; clients fall back to their own.
-		return respMap{}
+	case "getkeys":
+		if len(args) < 4 {
+			return errArity("command|getkeys")
+		}
+		cmd := lookupCommand(args[2])
+		if cmd == nil {
+			return redisError("ERR Invalid command specified")
+		}
+		if !cmd.arityOK(len(args) - 2) {
+			return redisError("ERR Invalid number of arguments specified for command")
+		}
+		keys := commandKeys(cmd, args[2:])
+		if len(keys) == 0 {
+			return redisError("ERR The command has no key arguments")
+		}
+		return keys
 	}
-	return redisError("ERR unknown subcommand or wrong number of arguments for '" + sanitize(string(args[1])) + "'. Try COMMAND HELP.")
+	return errSubcommand("COMMAND", args, "count", "list", "info", "docs", "getkeys")
 }
 
-// configParams are the parameters CONFIG GET reports: what clients and
-// tools read to learn how the server behaves.
-var configParams = map[string]func(c *conn) string{
-	"databases":          func(*conn) string { return strconv.Itoa(Databases) },
-	"appendonly":         func(*conn) string { return "yes" },    // every write is in the durable log
-	"appendfsync":        func(*conn) string { return "always" }, // acknowledged after fsync
-	"save":               func(*conn) string { return "" },
-	"maxclients":         func(c *conn) string { return strconv.Itoa(c.s.cfg.MaxClients) },
-	"proto-max-bulk-len": func(c *conn) string { return strconv.FormatInt(c.s.limits().MaxBulkLen, 10) },
-	"client-query-buffer-limit": func(c *conn) string {
-		return strconv.FormatInt(c.s.limits().MaxQueryBuffer, 10)
+// configParam is one CONFIG GET/SET parameter.
+type configParam struct {
+	get func(s *Server) string
+	set func(s *Server, v string) error // nil: read-only
+}
+
+// configParams are the parameters CONFIG reports, and the few it changes.
+var configParams = map[string]configParam{
+	"databases":   {get: func(*Server) string { return strconv.Itoa(Databases) }},
+	"appendonly":  {get: func(*Server) string { return "yes" }},    // every write is in the durable log
+	"appendfsync": {get: func(*Server) string { return "always" }}, // acknowledged after fsync
+	"save":        {get: func(*Server) string { return "" }},
+	"maxclients": {
+		get: func(s *Server) string { return strconv.Itoa(s.settings().maxClients) },
+		set: func(s *Server, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 {
+				return fmt.Errorf("argument must be a positive integer")
+			}
+			s.updateSettings(func(st *settings) { st.maxClients = n })
+			return nil
+		},
 	},
+	"requirepass": {
+		get: func(s *Server) string { return s.settings().requirePass },
+		set: func(s *Server, v string) error {
+			s.updateSettings(func(st *settings) { st.requirePass = v })
+			return nil
+		},
+	},
+	"proto-max-bulk-len": {get: func(s *Server) string { return strconv.FormatInt(s.limits().MaxBulkLen, 10) }},
+	"client-query-buffer-limit": {
+		get: func(s *Server) string { return strconv.FormatInt(s.limits().MaxQueryBuffer, 10) },
+	},
+	"timeout":                   {get: func(*Server) string { return "0" }},
+	"maxmemory":                 {get: func(*Server) string { return "0" }},
+	"maxmemory-policy":          {get: func(*Server) string { return "noeviction" }},
+	"notify-keyspace-events":    {get: func(*Server) string { return "" }},
+	"slowlog-log-slower-than":   {get: func(*Server) string { return "10000" }},
+	"lua-time-limit":            {get: func(*Server) string { return "5000" }},
+	"cluster-enabled":           {get: func(*Server) string { return "no" }},
+	"replica-read-only":         {get: func(*Server) string { return "yes" }},
+	"latency-tracking":          {get: func(*Server) string { return "no" }},
+	"set-max-intset-entries":    {get: func(*Server) string { return "512" }},
+	"hash-max-listpack-entries": {get: func(*Server) string { return "128" }},
 }
 
 func localConfig(c *conn, args [][]byte) any {
-	if strings.ToLower(string(args[1])) != "get" || len(args) < 3 {
-		return redisError("ERR unknown subcommand or wrong number of arguments for '" + sanitize(string(args[1])) + "'. Try CONFIG HELP.")
-	}
-	names := make([]string, 0, len(configParams))
-	for n := range configParams {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	var out respMap
-	for _, n := range names {
-		for _, pat := range args[2:] {
-			if globMatch(strings.ToLower(string(pat)), n) {
-				out = append(out, n, configParams[n](c))
-				break
+	sub := strings.ToLower(string(args[1]))
+	switch {
+	case sub == "get" && len(args) >= 3:
+		names := make([]string, 0, len(configParams))
+		for n := range configParams {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		out := respMap{}
+		for _, n := range names {
+			for _, pat := range args[2:] {
+				if globMatchBytes(pat, []byte(n), true) {
+					out = append(out, n, configParams[n].get(c.s))
+					break
+				}
 			}
 		}
+		return out
+	case sub == "set" && len(args) >= 4 && len(args)%2 == 0:
+		for j := 2; j < len(args); j += 2 {
+			name := strings.ToLower(string(args[j]))
+			p, ok := configParams[name]
+			if !ok || p.set == nil {
+				return redisError("ERR Unknown option or number of arguments for CONFIG SET - '" + sanitize(string(args[j])) + "'")
+			}
+			if err := p.set(c.s, string(args[j+1])); err != nil {
+				return redisError(fmt.Sprintf("ERR CONFIG SET failed (possibly related to argument '%s') - %v", sanitize(name), err))
+			}
+		}
+		return replyOK
+	case sub == "resetstat" && len(args) == 2:
+		c.s.stats.commands.Store(0)
+		c.s.stats.connections.Store(0)
+		return replyOK
+	case sub == "rewrite" && len(args) == 2:
+		return redisError("ERR The server is running without a config file")
 	}
-	if out == nil {
-		out = respMap{}
+	return errSubcommand("CONFIG", args, "get", "set", "resetstat", "rewrite")
+}
+
+func localTime(c *conn, args [][]byte) any {
+	now := time.Now()
+	return []any{formatInt(now.Unix()), formatInt(int64(now.Nanosecond() / 1000))}
+}
+
+func localLastsave(c *conn, args [][]byte) any { return c.s.lastSave.Load() }
+
+// localSave makes the applied state durable: every write is already durable
+// in the log, so SAVE is the checkpoint of what the log rebuilt.
+func localSave(c *conn, args [][]byte) any {
+	if err := c.s.save(); err != nil {
+		return redisError("ERR " + sanitize(err.Error()))
 	}
-	return out
+	return replyOK
+}
+
+func localBgsave(c *conn, args [][]byte) any {
+	if len(args) > 2 || len(args) == 2 && !eqFold(args[1], "schedule") {
+		return errSyntax
+	}
+	go c.s.save()
+	return simpleString("Background saving started")
+}
+
+// save runs the configured Save and records the time.
+func (s *Server) save() error {
+	if s.cfg.Save != nil {
+		if err := s.cfg.Save(); err != nil {
+			return err
+		}
+	}
+	s.lastSave.Store(time.Now().Unix())
+	return nil
+}
+
+// localInfo implements INFO [section ...].
+func localInfo(c *conn, args [][]byte) any {
+	want := map[string]bool{}
+	for _, a := range args[1:] {
+		want[strings.ToLower(string(a))] = true
+	}
+	all := len(want) == 0 || want["all"] || want["everything"] || want["default"]
+	var b strings.Builder
+	section := func(name string, lines [][2]string) {
+		if !all && !want[strings.ToLower(name)] {
+			return
+		}
+		if b.Len() > 0 {
+			b.WriteString("\r\n")
+		}
+		b.WriteString("# " + name + "\r\n")
+		for _, l := range lines {
+			b.WriteString(l[0] + ":" + l[1] + "\r\n")
+		}
+	}
+	s := c.s
+	port := ""
+	if a := c.nc.LocalAddr().String(); strings.Contains(a, ":") {
+		port = a[strings.LastIndexByte(a, ':')+1:]
+	}
+	uptime := int64(time.Since(s.started).Seconds())
+	section("Server", [][2]string{
+		{"redis_version", Version}, {"redis_mode", "standalone"}, {"server_name", "hourglass"},
+		{"os", runtime.GOOS}, {"arch_bits", "64"}, {"process_id", strconv.Itoa(os.Getpid())},
+		{"tcp_port", port}, {"uptime_in_seconds", strconv.FormatInt(uptime, 10)},
+		{"uptime_in_days", strconv.FormatInt(uptime/86400, 10)}, {"go_version", runtime.Version()},
+	})
+	clients, pubsub := 0, 0
+	for _, o := range s.connections() {
+		clients++
+		if o.subscribedHint.Load() {
+			pubsub++
+		}
+	}
+	section("Clients", [][2]string{
+		{"connected_clients", strconv.Itoa(clients)}, {"blocked_clients", strconv.FormatInt(s.stats.blocked.Load(), 10)},
+		{"pubsub_clients", strconv.Itoa(pubsub)}, {"maxclients", strconv.Itoa(s.settings().maxClients)},
+	})
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	section("Memory", [][2]string{
+		{"used_memory", strconv.FormatUint(ms.HeapAlloc, 10)}, {"used_memory_human", humanBytes(ms.HeapAlloc)},
+		{"used_memory_rss", strconv.FormatUint(ms.Sys, 10)}, {"maxmemory", "0"}, {"maxmemory_policy", "noeviction"},
+	})
+	section("Persistence", [][2]string{
+		{"loading", "0"}, {"aof_enabled", "1"}, {"rdb_last_save_time", strconv.FormatInt(s.lastSave.Load(), 10)},
+	})
+	section("Stats", [][2]string{
+		{"total_connections_received", strconv.FormatInt(s.stats.connections.Load(), 10)},
+		{"total_commands_processed", strconv.FormatInt(s.stats.commands.Load(), 10)},
+		{"rejected_connections", strconv.FormatInt(s.stats.rejected.Load(), 10)},
+	})
+	section("Replication", [][2]string{{"role", "master"}, {"connected_slaves", "0"}})
+	if s.cfg.Ensemble != nil {
+		section("Ensemble", s.cfg.Ensemble())
+	}
+	if all || want["keyspace"] {
+		lines, err := c.keyspaceInfo()
+		if err != nil {
+			return replyOf(nil, err)
+		}
+		section("Keyspace", lines)
+	}
+	return []byte(b.String())
+}
+
+func humanBytes(n uint64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.2fG", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.2fM", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.2fK", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%dB", n)
+}
+
+// keyspaceInfo counts keys and keys with an expiry, per database.
+func (c *conn) keyspaceInfo() ([][2]string, error) {
+	ks, err := c.readKeyspace()
+	if err != nil {
+		return nil, err
+	}
+	expires := map[int]int64{}
+	it, err := ks.r.NewIter([]byte{prefixExpiry}, []byte{prefixExpiry + 1})
+	if err != nil {
+		return nil, err
+	}
+	for it.First(); it.Valid(); it.Next() {
+		expires[int(it.Key()[9])]++
+	}
+	if err := it.Close(); err != nil {
+		return nil, err
+	}
+	var lines [][2]string
+	for db := range Databases {
+		n, err := ks.withDB(db).size()
+		if err != nil {
+			return nil, err
+		}
+		if n > 0 {
+			lines = append(lines, [2]string{fmt.Sprintf("db%d", db), fmt.Sprintf("keys=%d,expires=%d,avg_ttl=0", n, expires[db])})
+		}
+	}
+	return lines, nil
 }

@@ -131,6 +131,7 @@ func localSubscribe(pattern bool) func(*conn, [][]byte) any {
 			}
 			c.push(respPush{kind, bytes.Clone(name), c.subscriptions()})
 		}
+		c.subscribedHint.Store(c.subscriptions() > 0)
 		return deferred{}
 	}
 }
@@ -161,6 +162,7 @@ func localUnsubscribe(pattern bool) func(*conn, [][]byte) any {
 			}
 			c.push(respPush{kind, bytes.Clone(name), c.subscriptions()})
 		}
+		c.subscribedHint.Store(c.subscriptions() > 0)
 		return deferred{}
 	}
 }
@@ -187,6 +189,7 @@ func (c *conn) unsubscribeAll() {
 		c.s.hub.remove(true, n, c)
 	}
 	c.subs, c.psubs = nil, nil
+	c.subscribedHint.Store(false)
 }
 
 func localPubsub(c *conn, args [][]byte) any {
@@ -218,7 +221,7 @@ func localPubsub(c *conn, args [][]byte) any {
 	case sub == "numpat" && len(args) == 2:
 		return int64(len(h.patterns))
 	}
-	return redisError("ERR unknown subcommand or wrong number of arguments for '" + sanitize(string(args[1])) + "'. Try PUBSUB HELP.")
+	return errSubcommand("PUBSUB", args, "channels", "numsub", "numpat")
 }
 
 // Delivery to a subscriber goes through its own queue and writer, so that

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net"
+	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -33,6 +34,21 @@ type Config struct {
 	// Clock is the wall clock reads use to decide expiry; nil means
 	// time.Now.
 	Clock func() time.Time
+	// RequirePass, if set, is the default user's password: clients must
+	// AUTH before anything else, under tight request limits.
+	RequirePass string
+	// Save makes the applied state durable (SAVE, BGSAVE); nil means
+	// nothing to do (the log already holds every write durably).
+	Save func() error
+	// Ensemble, if set, reports the node's ensemble for INFO's Ensemble
+	// section.
+	Ensemble func() [][2]string
+}
+
+// settings are the parameters CONFIG SET may change at run time.
+type settings struct {
+	maxClients  int
+	requirePass string
 }
 
 // Server is the Redis personality: the RESP front end and the top-layer
@@ -42,11 +58,18 @@ type Server struct {
 	engine platform.Engine
 	log    *slog.Logger
 
-	nextID  atomic.Int64
-	cursors cursors
-	hub     hub
-	ctx     context.Context // canceled on Close
-	cancel  context.CancelFunc
+	nextID   atomic.Int64
+	cursors  cursors
+	hub      hub
+	started  time.Time
+	lastSave atomic.Int64
+	stats    struct {
+		commands, connections, rejected, blocked atomic.Int64
+	}
+	settingsMu sync.Mutex
+	current    settings
+	ctx        context.Context // canceled on Close
+	cancel     context.CancelFunc
 
 	mu struct {
 		sync.Mutex
@@ -75,7 +98,9 @@ func New(cfg Config, engine platform.Engine) *Server {
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
 	}
-	s := &Server{cfg: cfg, engine: engine, log: cfg.Logger}
+	s := &Server{cfg: cfg, engine: engine, log: cfg.Logger, started: time.Now()}
+	s.lastSave.Store(s.started.Unix())
+	s.current = settings{maxClients: cfg.MaxClients, requirePass: cfg.RequirePass}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.mu.conns = make(map[*conn]struct{})
 	engine.RegisterUpcall(&applicator{s: s})
@@ -105,11 +130,16 @@ func (s *Server) Serve(ln net.Listener) error {
 			}
 			return err
 		}
-		c := &conn{s: s, nc: nc, id: s.nextID.Add(1), proto: 2}
+		st := s.settings()
+		c := &conn{s: s, nc: nc, id: s.nextID.Add(1), proto: 2, created: time.Now(), authed: st.requirePass == ""}
+		c.lastAt.Store(c.created.UnixNano())
 		c.rd = resp.NewReader(nc, s.cfg.Limits)
+		c.rd.SetAuthenticated(c.authed)
+		s.stats.connections.Add(1)
 		s.mu.Lock()
-		if s.mu.closed || len(s.mu.conns) >= s.cfg.MaxClients {
+		if s.mu.closed || len(s.mu.conns) >= st.maxClients {
 			s.mu.Unlock()
+			s.stats.rejected.Add(1)
 			nc.Write(appendReply(nil, errMaxClients, 2))
 			nc.Close()
 			continue
@@ -157,14 +187,22 @@ func (s *Server) Clients() int {
 
 // conn is one client connection. Only its own goroutine touches it.
 type conn struct {
-	s     *Server
-	nc    net.Conn
-	rd    *resp.Reader
-	id    int64
-	proto int // 2 or 3
-	db    int
-	name  string
-	quit  bool
+	s      *Server
+	nc     net.Conn
+	rd     *resp.Reader
+	id     int64
+	proto  int // 2 or 3
+	db     int
+	quit   bool
+	authed bool
+
+	// Read by other connections (CLIENT LIST, INFO) too.
+	created        time.Time
+	lastAt         atomic.Int64 // unix nanos of the last command
+	lastName       atomic.Pointer[string]
+	name           atomic.Pointer[string]
+	info           atomic.Pointer[clientLib]
+	subscribedHint atomic.Bool
 
 	out []byte
 	// pending are replies not yet written, in request order.
@@ -267,6 +305,8 @@ func (c *conn) waitPending() {
 }
 
 func (c *conn) handle(args [][]byte) {
+	c.s.stats.commands.Add(1)
+	c.lastAt.Store(time.Now().UnixNano())
 	cmd := lookupCommand(args[0])
 	if cmd == nil {
 		if c.multi != nil {
@@ -280,6 +320,11 @@ func (c *conn) handle(args [][]byte) {
 			c.multi.failed = true
 		}
 		c.push(errArity(cmd.name))
+		return
+	}
+	c.lastName.Store(&cmd.name)
+	if !c.authed && !cmd.noAuth {
+		c.push(errNoAuth)
 		return
 	}
 	if c.multi != nil && !cmd.control {
@@ -390,3 +435,57 @@ func platformError(err error) any {
 
 // limits returns the connection limits with defaults filled in.
 func (s *Server) limits() resp.Limits { return s.cfg.Limits.WithDefaults() }
+
+// settings returns the current run-time settings.
+func (s *Server) settings() settings {
+	s.settingsMu.Lock()
+	defer s.settingsMu.Unlock()
+	return s.current
+}
+
+func (s *Server) updateSettings(f func(*settings)) {
+	s.settingsMu.Lock()
+	defer s.settingsMu.Unlock()
+	f(&s.current)
+}
+
+// connections returns the open connections, by id.
+func (s *Server) connections() []*conn {
+	s.mu.Lock()
+	out := make([]*conn, 0, len(s.mu.conns))
+	for c := range s.mu.conns {
+		out = append(out, c)
+	}
+	s.mu.Unlock()
+	sort.Slice(out, func(i, j int) bool { return out[i].id < out[j].id })
+	return out
+}
+
+// clientLib is what CLIENT SETINFO recorded.
+type clientLib struct{ name, ver string }
+
+func (c *conn) lib() clientLib {
+	if l := c.info.Load(); l != nil {
+		return *l
+	}
+	return clientLib{}
+}
+
+func (c *conn) setName(n string) { c.name.Store(&n) }
+
+func (c *conn) getName() string {
+	if n := c.name.Load(); n != nil {
+		return *n
+	}
+	return ""
+}
+
+func (c *conn) lastCmd() string {
+	if n := c.lastName.Load(); n != nil {
+		return *n
+	}
+	return "NULL"
+}
+
+// kill closes c from another connection (CLIENT KILL).
+func (c *conn) kill() { c.nc.Close() }

@@ -56,6 +56,8 @@ type Config struct {
 	ClientQueryBufferLimit int64 `json:"client-query-buffer-limit"`
 	MaxMultibulkLen        int   `json:"max-multibulk-len"`
 	MaxClients             int   `json:"maxclients"`
+	// RequirePass is the Redis default user's password (AUTH).
+	RequirePass string `json:"requirepass"`
 
 	// Logger receives the node's logs; nil means slog.Default().
 	Logger *slog.Logger `json:"-"`

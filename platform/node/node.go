@@ -20,6 +20,8 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -136,8 +138,11 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 			MaxMultibulkLen: cfg.MaxMultibulkLen,
 			MaxQueryBuffer:  cfg.ClientQueryBufferLimit,
 		},
-		MaxClients: cfg.MaxClients,
-		Logger:     n.log.With("api", "redis"),
+		MaxClients:  cfg.MaxClients,
+		RequirePass: cfg.RequirePass,
+		Logger:      n.log.With("api", "redis"),
+		Save:        func() error { return n.base.MakeDurable() },
+		Ensemble:    n.ensembleInfo,
 	}, router.Mount("kv"))
 	if err := n.base.Start(); err != nil {
 		return nil, err
@@ -330,4 +335,27 @@ func (n *Node) Fatal() <-chan error {
 		}
 	}()
 	return ch
+}
+
+// ensembleInfo is INFO's Ensemble section.
+func (n *Node) ensembleInfo() [][2]string {
+	chain, _ := n.vlog.Chain()
+	seg := chain.Segments[len(chain.Segments)-1]
+	var members []string
+	for _, m := range chain.Members {
+		members = append(members, m.Id)
+	}
+	seq := seg.Loglet.Sequencer
+	if seq == "" {
+		seq = n.cfg.NodeID
+	}
+	return [][2]string{
+		{"node_id", n.cfg.NodeID},
+		{"members", strings.Join(members, ",")},
+		{"applied", strconv.FormatUint(n.base.Applied(), 10)},
+		{"log_segments", strconv.Itoa(len(chain.Segments))},
+		{"active_loglet", strconv.FormatUint(seg.Loglet.Id, 10)},
+		{"sequencer", seq},
+		{"log_servers", strings.Join(seg.Loglet.Servers, ",")},
+	}
 }
