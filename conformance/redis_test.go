@@ -254,6 +254,45 @@ func TestRedisPipelineAndDatabases(t *testing.T) {
 	}
 }
 
+// TestRedisPipelinedWritesKeepOrder sends thousands of writes in one
+// pipeline with no read between them: they must apply in the order sent,
+// across the bundles the connection groups them into.
+func TestRedisPipelinedWritesKeepOrder(t *testing.T) {
+	g := startGateway(t)
+	ctx := testCtx(t)
+	c := g.redisClient(2)
+	const n = 3000
+	pipe := c.Pipeline()
+	var appends, incrs []*redis.IntCmd
+	var want strings.Builder
+	for i := range n {
+		s := fmt.Sprint(i, ",")
+		want.WriteString(s)
+		appends = append(appends, pipe.Append(ctx, "order", s))
+		incrs = append(incrs, pipe.Incr(ctx, "n"))
+		if i%500 == 250 {
+			pipe.Incr(ctx, "order") // fails: not an integer; the rest go on
+		}
+	}
+	if _, err := pipe.Exec(ctx); err == nil {
+		t.Fatal("pipeline with failing INCRs reported no error")
+	}
+	for i := range n {
+		if err := appends[i].Err(); err != nil {
+			t.Fatalf("APPEND %d: %v", i, err)
+		}
+		if i > 0 && appends[i].Val() <= appends[i-1].Val() {
+			t.Fatalf("APPEND %d returned %d after %d: writes reordered", i, appends[i].Val(), appends[i-1].Val())
+		}
+		if incrs[i].Val() != int64(i+1) {
+			t.Fatalf("INCR %d returned %d: writes reordered", i, incrs[i].Val())
+		}
+	}
+	if got := r(c.Get(ctx, "order").Result()).must(t, "GET order"); got != want.String() {
+		t.Fatalf("order holds %d bytes, want %d; writes applied out of order", len(got), want.Len())
+	}
+}
+
 // redisCLI runs redis-cli against the gateway.
 func redisCLI(t *testing.T, g *gateway, stdin string, args ...string) string {
 	t.Helper()

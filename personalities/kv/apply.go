@@ -17,6 +17,7 @@ import (
 // them (a NUL byte starts every one).
 const (
 	cmdTick = "\x00tick" // advance the log time, so that keys expire
+	cmdPipe = "\x00pipe" // a connection's pipelined writes, in order
 )
 
 // applicator is the kv top-layer applicator: it decodes a command body and
@@ -74,12 +75,40 @@ func applyCommand(ks *keyspace, args [][]byte) (any, error) {
 		return replyOK, nil
 	case cmdExec:
 		return applyExec(ks, args)
+	case cmdPipe:
+		return applyPipe(ks, args)
 	}
 	cmd := lookupCommand(args[0])
 	if cmd == nil || cmd.kind != kindWrite || !cmd.arityOK(len(args)) {
 		return nil, redisError(fmt.Sprintf("ERR command %q cannot be applied", args[0]))
 	}
 	return cmd.exec(ks, args)
+}
+
+// pipeReplies are the replies of a cmdPipe entry, one per write.
+type pipeReplies []any
+
+// applyPipe runs a connection's pipelined writes in order. Unlike EXEC's,
+// each write stands alone: one failing does not stop the next.
+func applyPipe(ks *keyspace, args [][]byte) (any, error) {
+	replies := make(pipeReplies, 0, len(args)-1)
+	for _, body := range args[1:] {
+		db, seed, cargs, err := decodeCommand(body)
+		if err != nil || string(cargs[0]) == cmdPipe {
+			return nil, redisError("ERR malformed pipeline")
+		}
+		sub := ks.withDB(db)
+		sub.seed, sub.rng = seed, nil
+		r, err := applyCommand(sub, cargs)
+		if err != nil {
+			if _, ok := err.(redisError); !ok {
+				return nil, err
+			}
+			r = err
+		}
+		replies = append(replies, r)
+	}
+	return replies, nil
 }
 
 // Active expiry bounds, per log entry.

@@ -223,6 +223,8 @@ type conn struct {
 	pushMu       sync.Mutex // guards pushesClosed and sends on pushes
 	pushesClosed bool
 	outMu        sync.Mutex
+
+	proposer proposer
 }
 
 // slot is one reply in request order: ready at once, or when its
@@ -384,28 +386,103 @@ func (c *conn) readKeyspace() (*keyspace, error) {
 	return &keyspace{r: c.view, db: c.db, now: c.s.cfg.Clock().UnixMilli(), seed: rand.Uint64()}, nil
 }
 
-// proposeCommand queues a reply slot and proposes body; the reply is what
-// apply returns.
+// proposeCommand queues a reply slot for body, a write, and hands it to
+// the connection's proposer. A connection's writes reach the log in the
+// order it sent them: the proposer has at most one entry in flight, and
+// the writes that queue up meanwhile go into the next entry together (a
+// pipeline of N writes costs about N/bundle log entries, not N).
 func (c *conn) proposeCommand(body []byte) {
 	c.dropView()
 	s := &slot{done: make(chan struct{})}
 	c.pending = append(c.pending, s)
-	propose := func() {
-		defer close(s.done)
-		ctx, cancel := context.WithTimeout(c.s.ctx, c.s.cfg.ProposeTimeout)
-		defer cancel()
-		r, err := c.s.engine.Propose(ctx, &platform.Entry{Body: body})
-		if err != nil {
-			s.reply = platformError(err)
-			return
-		}
-		s.reply = r
+	p := &c.proposer
+	p.mu.Lock()
+	p.queue = append(p.queue, queuedWrite{s, body})
+	if p.running {
+		p.mu.Unlock()
+		return
 	}
+	p.running = true
+	p.mu.Unlock()
 	if len(c.pending) == 1 && c.rd.Buffered() == 0 {
 		// A lone write: nothing to overlap it with, so no goroutine.
-		propose()
+		c.runProposer()
 	} else {
-		go propose()
+		go c.runProposer()
+	}
+}
+
+// proposer is a connection's queue of writes on their way to the log.
+type proposer struct {
+	mu      sync.Mutex
+	queue   []queuedWrite
+	running bool // a runProposer owns the queue
+}
+
+type queuedWrite struct {
+	slot *slot
+	body []byte
+}
+
+// Bounds of one bundle of pipelined writes.
+const (
+	maxBundleCommands = 1024
+	maxBundleBytes    = 1 << 20
+)
+
+// runProposer proposes the queued writes, a bundle at a time, until the
+// queue is empty.
+func (c *conn) runProposer() {
+	p := &c.proposer
+	for {
+		p.mu.Lock()
+		n, size := 0, 0
+		for n < len(p.queue) && n < maxBundleCommands && (n == 0 || size+len(p.queue[n].body) <= maxBundleBytes) {
+			size += len(p.queue[n].body)
+			n++
+		}
+		if n == 0 {
+			p.running = false
+			p.queue = nil
+			p.mu.Unlock()
+			return
+		}
+		batch := p.queue[:n:n]
+		p.queue = p.queue[n:]
+		p.mu.Unlock()
+		c.proposeBundle(batch)
+	}
+}
+
+// proposeBundle proposes one write, or several as one cmdPipe entry, and
+// fills in their replies.
+func (c *conn) proposeBundle(batch []queuedWrite) {
+	body := batch[0].body
+	if len(batch) > 1 {
+		args := make([][]byte, 0, len(batch)+1)
+		args = append(args, []byte(cmdPipe))
+		for _, w := range batch {
+			args = append(args, w.body)
+		}
+		body = encodeCommand(0, 0, args)
+	}
+	ctx, cancel := context.WithTimeout(c.s.ctx, c.s.cfg.ProposeTimeout)
+	r, err := c.s.engine.Propose(ctx, &platform.Entry{Body: body})
+	cancel()
+	for i, w := range batch {
+		switch {
+		case err != nil:
+			w.slot.reply = platformError(err)
+		case len(batch) == 1:
+			w.slot.reply = r
+		default:
+			if rs, ok := r.(pipeReplies); ok && len(rs) == len(batch) {
+				w.slot.reply = rs[i]
+			} else {
+				w.slot.reply = r // the whole entry failed, e.g. malformed
+			}
+		}
+		close(w.slot.done)
 	}
 }
 
