@@ -18,11 +18,13 @@ import (
 //	respMap       map (RESP3); a flat array in RESP2
 //	float64       double (RESP3); a bulk string ("%.17g") in RESP2
 //	respSet       set (RESP3); an array in RESP2
+//	nullArray     null (RESP3); a null array (*-1) in RESP2
 type (
 	simpleString string
 	redisError   string
 	respMap      []any // key, value, key, value, ...
 	respSet      []any
+	nullArray    struct{}
 )
 
 func (e redisError) Error() string { return string(e) }
@@ -55,6 +57,11 @@ func appendReply(b []byte, r any, proto int) []byte {
 			return append(b, "_\r\n"...)
 		}
 		return redcon.AppendNull(b)
+	case nullArray:
+		if proto >= 3 {
+			return append(b, "_\r\n"...)
+		}
+		return append(b, "*-1\r\n"...)
 	case simpleString:
 		return redcon.AppendString(b, string(r))
 	case redisError:
