@@ -18,6 +18,7 @@ import (
 //	respMap       map (RESP3); a flat array in RESP2
 //	float64       double (RESP3); a bulk string ("%.17g") in RESP2
 //	respSet       set (RESP3); an array in RESP2
+//	nullArray     null (RESP3); a null array (*-1) in RESP2
 type (
 	simpleString string
 	redisError   string
@@ -60,6 +61,11 @@ func appendReply(b []byte, r any, proto int) []byte {
 			return append(b, "_\r\n"...)
 		}
 		return redcon.AppendNull(b)
+	case nullArray:
+		if proto >= 3 {
+			return append(b, "_\r\n"...)
+		}
+		return append(b, "*-1\r\n"...)
 	case simpleString:
 		return redcon.AppendString(b, string(r))
 	case redisError:
@@ -90,11 +96,6 @@ func appendReply(b []byte, r any, proto int) []byte {
 			b = appendReply(b, x, proto)
 		}
 		return b
-	case nullArray:
-		if proto >= 3 {
-			return append(b, "_\r\n"...)
-		}
-		return append(b, "*-1\r\n"...)
 	case respPush:
 		if proto >= 3 {
 			b = append(b, '>')

@@ -1,0 +1,790 @@
+package kv
+
+import (
+	"bytes"
+	"encoding/binary"
+	"math"
+)
+
+// Lists.
+//
+// A list's items live at consecutive int64 indexes [rec.head, rec.tail),
+// each under the sub-key listSub(index): big-endian with the sign bit
+// flipped, so that the sub-key order is the index order. A push at the
+// left moves head down, a push at the right moves tail up, and a pop does
+// the reverse, so pushes, pops, LINDEX and LSET touch one element. The
+// indexes stay contiguous: LINSERT and LREM shift the shorter side of the
+// list, LTRIM drops both ends with range deletions. rec.count is always
+// tail-head.
+//
+// popFront and moveOne are the apply-side bodies of the pops and moves,
+// for the blocking variants (BLPOP, BRPOP, BLMPOP, BLMOVE) to call once
+// a key they wait on is ready.
+
+func init() {
+	wr := []string{"write", "denyoom", "fast"}
+	key1 := func(c *command) *command { c.firstKey, c.lastKey, c.step = 1, 1, 1; return c }
+	register(key1(&command{name: "lpush", arity: -3, kind: kindWrite, exec: execPush(true, false), flags: wr}))
+	register(key1(&command{name: "rpush", arity: -3, kind: kindWrite, exec: execPush(false, false), flags: wr}))
+	register(key1(&command{name: "lpushx", arity: -3, kind: kindWrite, exec: execPush(true, true), flags: wr}))
+	register(key1(&command{name: "rpushx", arity: -3, kind: kindWrite, exec: execPush(false, true), flags: wr}))
+	register(key1(&command{name: "lpop", arity: -2, kind: kindWrite, check: checkPop("lpop"), exec: execPop("lpop", true), flags: []string{"write", "fast"}}))
+	register(key1(&command{name: "rpop", arity: -2, kind: kindWrite, check: checkPop("rpop"), exec: execPop("rpop", false), flags: []string{"write", "fast"}}))
+	register(key1(&command{name: "llen", arity: 2, kind: kindRead, exec: execLlen, flags: []string{"readonly", "fast"}}))
+	register(key1(&command{name: "lrange", arity: 4, kind: kindRead, check: checkInts(2, 3), exec: execLrange, flags: []string{"readonly"}}))
+	register(key1(&command{name: "lindex", arity: 3, kind: kindRead, exec: execLindex, flags: []string{"readonly"}}))
+	register(key1(&command{name: "lpos", arity: -3, kind: kindRead, check: checkLpos, exec: execLpos, flags: []string{"readonly"}}))
+	register(key1(&command{name: "lset", arity: 4, kind: kindWrite, exec: execLset, flags: []string{"write", "denyoom"}}))
+	register(key1(&command{name: "linsert", arity: 5, kind: kindWrite, check: checkLinsert, exec: execLinsert, flags: []string{"write", "denyoom"}}))
+	register(key1(&command{name: "lrem", arity: 4, kind: kindWrite, check: checkInts(2), exec: execLrem, flags: []string{"write"}}))
+	register(key1(&command{name: "ltrim", arity: 4, kind: kindWrite, check: checkInts(2, 3), exec: execLtrim, flags: []string{"write"}}))
+	register(&command{name: "lmove", arity: 5, kind: kindWrite, check: checkLmove, exec: execLmove, firstKey: 1, lastKey: 2, step: 1, flags: []string{"write", "denyoom"}})
+	register(&command{name: "rpoplpush", arity: 3, kind: kindWrite, exec: execRpoplpush, firstKey: 1, lastKey: 2, step: 1, flags: []string{"write", "denyoom"}})
+	register(&command{name: "lmpop", arity: -4, kind: kindWrite, check: checkLmpop, exec: execLmpop, flags: []string{"write", "movablekeys"}})
+}
+
+// listSub is the sub-key of the item at index i: order-preserving.
+func listSub(i int64) []byte {
+	return binary.BigEndian.AppendUint64(nil, uint64(i)^(1<<63))
+}
+
+// listGet returns the item at position i (0 is the head) of the list rec.
+// REQUIRES: 0 <= i < rec.count.
+func (ks *keyspace) listGet(rec record, i int64) ([]byte, error) {
+	v, ok, err := ks.getElem(rec.gen, listSub(rec.head+i))
+	if err == nil && !ok {
+		return nil, errCorrupt
+	}
+	return v, err
+}
+
+// listRange returns n items of the list rec from position from on.
+// REQUIRES: 0 <= from, from+n <= rec.count.
+func (ks *keyspace) listRange(rec record, from, n int64) ([][]byte, error) {
+	out := make([][]byte, 0, min(n, 1024))
+	if n <= 0 {
+		return out, nil
+	}
+	err := ks.scanElems(rec.gen, nil, listSub(rec.head+from), func(_, v []byte) bool {
+		out = append(out, bytes.Clone(v))
+		return int64(len(out)) < n
+	})
+	if err == nil && int64(len(out)) != n {
+		err = errCorrupt
+	}
+	return out, err
+}
+
+// listScan calls f with the position and value of each item of the list
+// rec, from the head (or from the tail if reverse), until f returns false.
+// v is valid only during the call.
+func (ks *keyspace) listScan(rec record, reverse bool, f func(i int64, v []byte) bool) error {
+	if !reverse {
+		i := int64(0)
+		return ks.scanElems(rec.gen, nil, nil, func(_, v []byte) bool {
+			i++
+			return f(i-1, v)
+		})
+	}
+	i := rec.count
+	return ks.scanElemsReverse(rec.gen, nil, func(_, v []byte) bool {
+		i--
+		return f(i, v)
+	})
+}
+
+// listPush pushes vals one by one at the left (or right) end of the list
+// rec, in memory and in the store; the caller stores rec.
+func (ks *keyspace) listPush(rec *record, left bool, vals ...[]byte) error {
+	for _, v := range vals {
+		at := rec.tail
+		if left {
+			rec.head--
+			at = rec.head
+		} else {
+			rec.tail++
+		}
+		if err := ks.setElem(rec.gen, listSub(at), v); err != nil {
+			return err
+		}
+	}
+	rec.count = rec.tail - rec.head
+	return nil
+}
+
+// listPop removes up to n items from the left (or right) end of the list
+// rec and returns them in pop order; the caller stores or removes rec.
+func (ks *keyspace) listPop(rec *record, left bool, n int64) ([][]byte, error) {
+	n = min(n, rec.count)
+	var out [][]byte
+	if n == 1 {
+		i := rec.count - 1
+		if left {
+			i = 0
+		}
+		v, err := ks.listGet(*rec, i)
+		if err != nil {
+			return nil, err
+		}
+		out = [][]byte{v}
+	} else if left {
+		var err error
+		if out, err = ks.listRange(*rec, 0, n); err != nil {
+			return nil, err
+		}
+	} else {
+		out = make([][]byte, 0, min(n, 1024))
+		if err := ks.scanElemsReverse(rec.gen, nil, func(_, v []byte) bool {
+			out = append(out, bytes.Clone(v))
+			return int64(len(out)) < n
+		}); err != nil {
+			return nil, err
+		}
+	}
+	for range out {
+		at := rec.head
+		if left {
+			rec.head++
+		} else {
+			rec.tail--
+			at = rec.tail
+		}
+		if err := ks.delElem(rec.gen, listSub(at)); err != nil {
+			return nil, err
+		}
+	}
+	rec.count = rec.tail - rec.head
+	return out, nil
+}
+
+// listStore writes back the list rec of key after a change: removes the
+// key if the list is empty (as Redis does), else updates its record.
+func (ks *keyspace) listStore(key []byte, rec record) error {
+	if rec.count == 0 {
+		return ks.remove(key, rec)
+	}
+	return ks.update(key, rec)
+}
+
+// listSplice replaces the items at positions [lo, hi) of the list rec
+// with repl, moving whichever of the items before lo or from hi on are
+// fewer; the caller stores rec. REQUIRES: 0 <= lo <= hi <= rec.count.
+func (ks *keyspace) listSplice(rec *record, lo, hi int64, repl [][]byte) error {
+	delta := int64(len(repl)) - (hi - lo)
+	if lo <= rec.count-hi {
+		// Move the prefix: the items from hi on keep their indexes.
+		prefix, err := ks.listRange(*rec, 0, lo)
+		if err != nil {
+			return err
+		}
+		oldHead := rec.head
+		rec.head -= delta
+		for i, v := range append(prefix, repl...) {
+			if err := ks.setElem(rec.gen, listSub(rec.head+int64(i)), v); err != nil {
+				return err
+			}
+		}
+		for at := oldHead; at < rec.head; at++ {
+			if err := ks.delElem(rec.gen, listSub(at)); err != nil {
+				return err
+			}
+		}
+	} else {
+		// Move the suffix: the items before lo keep their indexes.
+		suffix, err := ks.listRange(*rec, hi, rec.count-hi)
+		if err != nil {
+			return err
+		}
+		oldTail := rec.tail
+		rec.tail += delta
+		at := rec.head + lo
+		for _, v := range append(repl, suffix...) {
+			if err := ks.setElem(rec.gen, listSub(at), v); err != nil {
+				return err
+			}
+			at++
+		}
+		for at := rec.tail; at < oldTail; at++ {
+			if err := ks.delElem(rec.gen, listSub(at)); err != nil {
+				return err
+			}
+		}
+	}
+	rec.count = rec.tail - rec.head
+	return nil
+}
+
+// popFront pops up to count items from the left (or right) end of the
+// list at key and returns them in pop order, deleting the key if the list
+// empties. It returns nil if key does not exist and errWrongType if key
+// holds another type. It runs at apply (a write). REQUIRES: count >= 1.
+func popFront(ks *keyspace, key []byte, left bool, count int64) ([][]byte, error) {
+	rec, ok, err := ks.lookupType(key, typeList)
+	if err != nil || !ok {
+		return nil, err
+	}
+	vals, err := ks.listPop(&rec, left, count)
+	if err != nil {
+		return nil, err
+	}
+	return vals, ks.listStore(key, rec)
+}
+
+// moveOne pops an item from the fromLeft (or right) end of the list at src
+// and pushes it at the toLeft (or right) end of the list at dst, creating
+// dst if needed and deleting src if it empties, as LMOVE. With src == dst
+// it rotates the list. It returns the item, or nil if src does not exist;
+// errWrongType if src or dst holds another type (nothing moves then). It
+// runs at apply (a write).
+func moveOne(ks *keyspace, src, dst []byte, fromLeft, toLeft bool) ([]byte, error) {
+	srec, ok, err := ks.lookupType(src, typeList)
+	if err != nil || !ok {
+		return nil, err
+	}
+	if bytes.Equal(src, dst) {
+		vals, err := ks.listPop(&srec, fromLeft, 1)
+		if err != nil {
+			return nil, err
+		}
+		if err := ks.listPush(&srec, toLeft, vals[0]); err != nil {
+			return nil, err
+		}
+		return vals[0], ks.update(src, srec)
+	}
+	drec, exists, err := ks.lookupType(dst, typeList)
+	if err != nil {
+		return nil, err
+	}
+	vals, err := ks.listPop(&srec, fromLeft, 1)
+	if err != nil {
+		return nil, err
+	}
+	if !exists {
+		if drec, err = ks.newCollection(typeList); err != nil {
+			return nil, err
+		}
+	}
+	if err := ks.listPush(&drec, toLeft, vals[0]); err != nil {
+		return nil, err
+	}
+	if err := ks.put(dst, drec, exists, drec); err != nil {
+		return nil, err
+	}
+	return vals[0], ks.listStore(src, srec)
+}
+
+// execPush implements LPUSH, RPUSH and (onlyExisting) LPUSHX, RPUSHX.
+func execPush(left, onlyExisting bool) func(*keyspace, [][]byte) (any, error) {
+	return func(ks *keyspace, args [][]byte) (any, error) {
+		rec, exists, err := ks.lookupType(args[1], typeList)
+		if err != nil {
+			return nil, err
+		}
+		if !exists {
+			if onlyExisting {
+				return int64(0), nil
+			}
+			if rec, err = ks.newCollection(typeList); err != nil {
+				return nil, err
+			}
+		}
+		if err := ks.listPush(&rec, left, args[2:]...); err != nil {
+			return nil, err
+		}
+		return rec.count, ks.put(args[1], rec, exists, rec)
+	}
+}
+
+// parsePopCount parses LPOP's and RPOP's optional count: has is false
+// without one.
+func parsePopCount(cmd string, args [][]byte) (count int64, has bool, err error) {
+	switch len(args) {
+	case 2:
+		return 1, false, nil
+	case 3:
+		n, ok := parseInt(args[2])
+		if !ok || n < 0 {
+			return 0, true, redisError("ERR value is out of range, must be positive")
+		}
+		return n, true, nil
+	}
+	return 0, false, errArity(cmd)
+}
+
+func checkPop(cmd string) func([][]byte) error {
+	return func(args [][]byte) error {
+		_, _, err := parsePopCount(cmd, args)
+		return err
+	}
+}
+
+// execPop implements LPOP and RPOP: one item as a bulk string, or with a
+// count an array (a null array for a missing key, as Redis 7).
+func execPop(cmd string, left bool) func(*keyspace, [][]byte) (any, error) {
+	return func(ks *keyspace, args [][]byte) (any, error) {
+		count, has, err := parsePopCount(cmd, args)
+		if err != nil {
+			return nil, err
+		}
+		if has && count == 0 {
+			_, ok, err := ks.lookupType(args[1], typeList)
+			if err != nil || !ok {
+				return nullArray{}, err
+			}
+			return []any{}, nil
+		}
+		vals, err := popFront(ks, args[1], left, count)
+		switch {
+		case err != nil:
+			return nil, err
+		case vals == nil && has:
+			return nullArray{}, nil
+		case vals == nil:
+			return nil, nil
+		case !has:
+			return vals[0], nil
+		}
+		return bulkArray(vals), nil
+	}
+}
+
+func bulkArray(vals [][]byte) []any {
+	out := make([]any, len(vals))
+	for i, v := range vals {
+		out[i] = v
+	}
+	return out
+}
+
+func execLlen(ks *keyspace, args [][]byte) (any, error) {
+	rec, _, err := ks.lookupType(args[1], typeList)
+	return rec.count, err
+}
+
+// listBounds clamps LRANGE/LTRIM's start and end to the list of length n
+// as Redis does; ok is false when the range is empty.
+func listBounds(start, end, n int64) (lo, hi int64, ok bool) {
+	if start < 0 {
+		start += n
+	}
+	if end < 0 {
+		end += n
+	}
+	start = max(start, 0)
+	if start > end || start >= n {
+		return 0, 0, false
+	}
+	return start, min(end, n-1), true
+}
+
+func execLrange(ks *keyspace, args [][]byte) (any, error) {
+	start, ok1 := parseInt(args[2])
+	end, ok2 := parseInt(args[3])
+	if !ok1 || !ok2 {
+		return nil, errNotInteger
+	}
+	rec, ok, err := ks.lookupType(args[1], typeList)
+	if err != nil || !ok {
+		return []any{}, err
+	}
+	lo, hi, ok := listBounds(start, end, rec.count)
+	if !ok {
+		return []any{}, nil
+	}
+	vals, err := ks.listRange(rec, lo, hi-lo+1)
+	if err != nil {
+		return nil, err
+	}
+	return bulkArray(vals), nil
+}
+
+// listIndex turns a Redis list index (negative: from the tail) into a
+// position in the list of length n; ok is false when it is out of range.
+func listIndex(arg []byte, n int64) (pos int64, ok bool, err error) {
+	i, valid := parseInt(arg)
+	if !valid {
+		return 0, false, errNotInteger
+	}
+	if i < 0 {
+		i += n
+	}
+	return i, i >= 0 && i < n, nil
+}
+
+// execLindex looks the key up before parsing the index, as Redis does.
+func execLindex(ks *keyspace, args [][]byte) (any, error) {
+	rec, ok, err := ks.lookupType(args[1], typeList)
+	if err != nil || !ok {
+		return nil, err
+	}
+	i, ok, err := listIndex(args[2], rec.count)
+	if err != nil || !ok {
+		return nil, err
+	}
+	return ks.listGet(rec, i)
+}
+
+// execLset looks the key up before parsing the index, as Redis does.
+func execLset(ks *keyspace, args [][]byte) (any, error) {
+	rec, ok, err := ks.lookupType(args[1], typeList)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, errNoSuchKey
+	}
+	i, ok, err := listIndex(args[2], rec.count)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, redisError("ERR index out of range")
+	}
+	if err := ks.setElem(rec.gen, listSub(rec.head+i), args[3]); err != nil {
+		return nil, err
+	}
+	return replyOK, ks.update(args[1], rec)
+}
+
+// lposOptions are LPOS's RANK, COUNT and MAXLEN; count is -1 without
+// COUNT.
+type lposOptions struct {
+	rank, count, maxlen int64
+}
+
+func parseLpos(args [][]byte) (lposOptions, error) {
+	o := lposOptions{rank: 1, count: -1}
+	for j := 3; j < len(args); j++ {
+		if j+1 >= len(args) {
+			return o, errSyntax
+		}
+		var dst *int64
+		switch {
+		case eqFold(args[j], "rank"):
+			dst = &o.rank
+		case eqFold(args[j], "count"):
+			dst = &o.count
+		case eqFold(args[j], "maxlen"):
+			dst = &o.maxlen
+		default:
+			return o, errSyntax
+		}
+		j++
+		n, ok := parseInt(args[j])
+		if !ok {
+			return o, errNotInteger
+		}
+		*dst = n
+		switch {
+		case dst == &o.rank && n == 0:
+			return o, redisError("ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list")
+		case dst == &o.count && n < 0:
+			return o, redisError("ERR COUNT can't be negative")
+		case dst == &o.maxlen && n < 0:
+			return o, redisError("ERR MAXLEN can't be negative")
+		}
+	}
+	return o, nil
+}
+
+func checkLpos(args [][]byte) error {
+	_, err := parseLpos(args)
+	return err
+}
+
+// execLpos implements LPOS: positions count from the head whichever the
+// direction; MAXLEN bounds the items compared.
+func execLpos(ks *keyspace, args [][]byte) (any, error) {
+	o, err := parseLpos(args)
+	if err != nil {
+		return nil, err
+	}
+	rec, ok, err := ks.lookupType(args[1], typeList)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		if o.count >= 0 {
+			return []any{}, nil
+		}
+		return nil, nil
+	}
+	reverse := o.rank < 0
+	rank := o.rank
+	if reverse {
+		rank = -rank
+	}
+	if rank == math.MinInt64 {
+		// Redis 7.0 negates RANK -9223372036854775808 into itself: every
+		// match from the tail counts, and COUNT never stops the search.
+		rank, o.count = 1, min(o.count, 0)
+	}
+	var matches, seen int64
+	var found []any
+	err = ks.listScan(rec, reverse, func(i int64, v []byte) bool {
+		if o.maxlen != 0 && seen >= o.maxlen {
+			return false
+		}
+		seen++
+		if !bytes.Equal(v, args[2]) {
+			return true
+		}
+		matches++
+		if matches < rank {
+			return true
+		}
+		found = append(found, i)
+		// Without COUNT the first match is the answer; COUNT 0 wants all.
+		return o.count == 0 || (o.count > 0 && int64(len(found)) < o.count)
+	})
+	switch {
+	case err != nil:
+		return nil, err
+	case o.count >= 0:
+		if found == nil {
+			found = []any{}
+		}
+		return found, nil
+	case len(found) == 0:
+		return nil, nil
+	}
+	return found[0], nil
+}
+
+func parseWhere(b []byte) (left bool, err error) {
+	switch {
+	case eqFold(b, "before"):
+		return true, nil
+	case eqFold(b, "after"):
+		return false, nil
+	}
+	return false, errSyntax
+}
+
+func checkLinsert(args [][]byte) error {
+	_, err := parseWhere(args[2])
+	return err
+}
+
+// execLinsert implements LINSERT: the new length, -1 if the pivot is not
+// found, 0 if the key does not exist.
+func execLinsert(ks *keyspace, args [][]byte) (any, error) {
+	before, err := parseWhere(args[2])
+	if err != nil {
+		return nil, err
+	}
+	rec, ok, err := ks.lookupType(args[1], typeList)
+	if err != nil || !ok {
+		return int64(0), err
+	}
+	pivot := int64(-1)
+	if err := ks.listScan(rec, false, func(i int64, v []byte) bool {
+		if bytes.Equal(v, args[3]) {
+			pivot = i
+			return false
+		}
+		return true
+	}); err != nil {
+		return nil, err
+	}
+	if pivot < 0 {
+		return int64(-1), nil
+	}
+	at := pivot
+	if !before {
+		at++
+	}
+	if err := ks.listSplice(&rec, at, at, [][]byte{args[4]}); err != nil {
+		return nil, err
+	}
+	return rec.count, ks.update(args[1], rec)
+}
+
+// execLrem implements LREM: count > 0 removes the first count matches
+// from the head, count < 0 from the tail, 0 all of them.
+func execLrem(ks *keyspace, args [][]byte) (any, error) {
+	count, ok := parseInt(args[2])
+	if !ok {
+		return nil, errNotInteger
+	}
+	rec, ok, err := ks.lookupType(args[1], typeList)
+	if err != nil || !ok {
+		return int64(0), err
+	}
+	reverse := count < 0
+	limit := count
+	if reverse {
+		limit = -count // MinInt64 stays negative: no limit, as in Redis
+	}
+	var hit []int64 // positions of the matches, in scan order
+	if err := ks.listScan(rec, reverse, func(i int64, v []byte) bool {
+		if bytes.Equal(v, args[3]) {
+			hit = append(hit, i)
+		}
+		return limit <= 0 || int64(len(hit)) < limit
+	}); err != nil {
+		return nil, err
+	}
+	switch int64(len(hit)) {
+	case 0:
+		return int64(0), nil
+	case rec.count:
+		return rec.count, ks.remove(args[1], rec)
+	}
+	lo, hi := hit[0], hit[len(hit)-1]
+	if reverse {
+		lo, hi = hi, lo
+	}
+	// Keep the items between the first and last match that do not match.
+	span, err := ks.listRange(rec, lo, hi-lo+1)
+	if err != nil {
+		return nil, err
+	}
+	kept := span[:0]
+	for _, v := range span {
+		if !bytes.Equal(v, args[3]) {
+			kept = append(kept, v)
+		}
+	}
+	if err := ks.listSplice(&rec, lo, hi+1, kept); err != nil {
+		return nil, err
+	}
+	return int64(len(hit)), ks.listStore(args[1], rec)
+}
+
+// execLtrim implements LTRIM: both ends go with one range deletion each.
+func execLtrim(ks *keyspace, args [][]byte) (any, error) {
+	start, ok1 := parseInt(args[2])
+	end, ok2 := parseInt(args[3])
+	if !ok1 || !ok2 {
+		return nil, errNotInteger
+	}
+	rec, ok, err := ks.lookupType(args[1], typeList)
+	if err != nil || !ok {
+		return replyOK, err
+	}
+	lo, hi, ok := listBounds(start, end, rec.count)
+	if !ok {
+		return replyOK, ks.remove(args[1], rec)
+	}
+	head, tail := rec.head+lo, rec.head+hi+1
+	for _, r := range [][2]int64{{rec.head, head}, {tail, rec.tail}} {
+		if r[0] == r[1] {
+			continue
+		}
+		if err := ks.w.DeleteRange(elemKey(rec.gen, listSub(r[0])), elemKey(rec.gen, listSub(r[1]))); err != nil {
+			return nil, err
+		}
+	}
+	rec.head, rec.tail, rec.count = head, tail, tail-head
+	return replyOK, ks.update(args[1], rec)
+}
+
+// parseEnd parses LEFT or RIGHT.
+func parseEnd(b []byte) (left bool, err error) {
+	switch {
+	case eqFold(b, "left"):
+		return true, nil
+	case eqFold(b, "right"):
+		return false, nil
+	}
+	return false, errSyntax
+}
+
+func checkLmove(args [][]byte) error {
+	if _, err := parseEnd(args[3]); err != nil {
+		return err
+	}
+	_, err := parseEnd(args[4])
+	return err
+}
+
+func execLmove(ks *keyspace, args [][]byte) (any, error) {
+	from, err := parseEnd(args[3])
+	if err != nil {
+		return nil, err
+	}
+	to, err := parseEnd(args[4])
+	if err != nil {
+		return nil, err
+	}
+	return replyBulkOrNil(moveOne(ks, args[1], args[2], from, to))
+}
+
+func execRpoplpush(ks *keyspace, args [][]byte) (any, error) {
+	return replyBulkOrNil(moveOne(ks, args[1], args[2], false, true))
+}
+
+// replyBulkOrNil turns a nil []byte into a null reply (an untyped nil).
+func replyBulkOrNil(v []byte, err error) (any, error) {
+	if err != nil || v == nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// lmpopArgs are LMPOP's parsed arguments (BLMPOP's after the timeout).
+type lmpopArgs struct {
+	keys  [][]byte
+	left  bool
+	count int64
+}
+
+// parseLmpop parses numkeys key... LEFT|RIGHT [COUNT count] from args[i]
+// on, with Redis 7's checks in Redis 7's order.
+func parseLmpop(args [][]byte, i int) (lmpopArgs, error) {
+	var a lmpopArgs
+	n, ok := parseInt(args[i])
+	if !ok || n < 1 {
+		return a, redisError("ERR numkeys should be greater than 0")
+	}
+	if n > int64(len(args)-i-2) {
+		return a, errSyntax
+	}
+	a.keys = args[i+1 : i+1+int(n)]
+	rest := args[i+1+int(n):]
+	var err error
+	if a.left, err = parseEnd(rest[0]); err != nil {
+		return a, err
+	}
+	a.count = -1
+	for j := 1; j < len(rest); j++ {
+		if a.count != -1 || !eqFold(rest[j], "count") || j+1 >= len(rest) {
+			return a, errSyntax
+		}
+		j++
+		c, ok := parseInt(rest[j])
+		if !ok || c < 1 {
+			return a, redisError("ERR count should be greater than 0")
+		}
+		a.count = c
+	}
+	if a.count == -1 {
+		a.count = 1
+	}
+	return a, nil
+}
+
+func checkLmpop(args [][]byte) error {
+	_, err := parseLmpop(args, 1)
+	return err
+}
+
+// execLmpop pops from the first non-empty list of the keys: [key, items],
+// or a null array if every key is missing.
+func execLmpop(ks *keyspace, args [][]byte) (any, error) {
+	a, err := parseLmpop(args, 1)
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range a.keys {
+		vals, err := popFront(ks, k, a.left, a.count)
+		if err != nil {
+			return nil, err
+		}
+		if vals != nil {
+			return []any{k, bulkArray(vals)}, nil
+		}
+	}
+	return nullArray{}, nil
+}
