@@ -28,6 +28,9 @@ type applicator struct {
 	// pending are the messages published by the entry being applied,
 	// delivered once it commits.
 	pending []pubMsg
+	// ready are the keys the entry being applied wrote that blocked
+	// clients may wait on, woken once it commits.
+	ready readyKeys
 }
 
 func (a *applicator) Apply(txn platform.Txn, e *platform.Entry, pos platform.Position) (any, error) {
@@ -42,6 +45,7 @@ func (a *applicator) Apply(txn platform.Txn, e *platform.Entry, pos platform.Pos
 		seed:    seed,
 		publish: &a.pending,
 		hub:     &a.s.hub,
+		ready:   &a.ready,
 	}
 	r, err := applyCommand(ks, args)
 	if err != nil {
@@ -66,6 +70,7 @@ func (a *applicator) PostApply(e *platform.Entry, pos platform.Position) {
 	if len(a.pending) > 0 {
 		a.delivered(e)
 	}
+	a.ready.deliver()
 }
 
 // applyCommand runs one write (or internal) command.
@@ -105,6 +110,9 @@ func applyPipe(ks *keyspace, args [][]byte) (any, error) {
 				return nil, err
 			}
 			r = err
+		}
+		if wb, ok := r.(wouldBlock); ok {
+			r = wb.timeoutReply
 		}
 		replies = append(replies, r)
 	}

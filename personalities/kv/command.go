@@ -41,6 +41,8 @@ type command struct {
 	control bool
 	// pubsub: allowed on a RESP2 connection in subscribed mode.
 	pubsub bool
+	// block: a write that waits for its keys (BLPOP ...); see blocking.go.
+	block *blockSpec
 }
 
 type cmdKind int

@@ -232,6 +232,8 @@ func localClient(c *conn, args [][]byte) any {
 		return []byte(c.describe())
 	case sub == "list":
 		return clientList(c, args[2:])
+	case sub == "unblock" && (len(args) == 3 || len(args) == 4):
+		return clientUnblock(c, args)
 	case sub == "kill" && len(args) >= 3:
 		return clientKill(c, args[2:])
 	case (sub == "no-evict" || sub == "no-touch") && len(args) == 3:
@@ -240,7 +242,7 @@ func localClient(c *conn, args [][]byte) any {
 		}
 		return replyOK
 	}
-	return errSubcommand("CLIENT", args, "id", "getname", "setname", "setinfo", "info", "list", "kill", "no-evict", "no-touch")
+	return errSubcommand("CLIENT", args, "id", "getname", "setname", "setinfo", "info", "list", "kill", "unblock", "no-evict", "no-touch")
 }
 
 // describe renders c as a CLIENT LIST line.
@@ -248,6 +250,8 @@ func (c *conn) describe() string {
 	now := time.Now()
 	flags := "N"
 	switch {
+	case c.blocked.Load() != nil:
+		flags = "b"
 	case c.multi != nil:
 		flags = "x"
 	case c.subscriptions() > 0:
@@ -310,9 +314,13 @@ func clientList(c *conn, args [][]byte) any {
 // from this goroutine.
 func (c *conn) describeRemote() string {
 	lib := c.lib()
-	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=0 name=%s age=%d idle=%d flags=N db=0 sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=%s user=default redir=-1 resp=2 lib-name=%s lib-ver=%s\n",
+	flags := "N"
+	if c.blocked.Load() != nil {
+		flags = "b"
+	}
+	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=0 name=%s age=%d idle=%d flags=%s db=0 sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=%s user=default redir=-1 resp=2 lib-name=%s lib-ver=%s\n",
 		c.id, c.nc.RemoteAddr(), c.nc.LocalAddr(), c.getName(), int(time.Since(c.created).Seconds()),
-		int(time.Since(time.Unix(0, c.lastAt.Load())).Seconds()), c.lastCmd(), lib.name, lib.ver)
+		int(time.Since(time.Unix(0, c.lastAt.Load())).Seconds()), flags, c.lastCmd(), lib.name, lib.ver)
 }
 
 func clientKill(c *conn, args [][]byte) any {

@@ -516,6 +516,7 @@ func execSwapdb(ks *keyspace, args [][]byte) (any, error) {
 		if err := ks.w.Set(flushKey(db), beUint64(ks.version)); err != nil {
 			return nil, err
 		}
+		ks.ready.noteDB(db) // clients blocked there may find data now
 	}
 	return replyOK, nil
 }

@@ -184,6 +184,8 @@ type keyspace struct {
 	// commit, and the node's subscriptions (for PUBLISH's count).
 	publish *[]pubMsg
 	hub     *hub
+	// At apply: the keys this entry makes ready for blocked clients.
+	ready *readyKeys
 }
 
 // rand returns the command's random source: deterministic at apply.
@@ -288,6 +290,7 @@ func (ks *keyspace) put(key []byte, rec record, stored bool, old record) error {
 		}
 	}
 	rec.version = ks.version
+	ks.ready.note(ks.db, key, rec.typ)
 	return ks.w.Set(dataKey(ks.db, key), rec.encode())
 }
 

@@ -216,6 +216,9 @@ func applyExec(ks *keyspace, args [][]byte) (any, error) {
 			}
 			r = err
 		}
+		if wb, ok := r.(wouldBlock); ok {
+			r = wb.timeoutReply // a transaction never waits
+		}
 		replies = append(replies, r)
 	}
 	return replies, nil

@@ -61,6 +61,7 @@ type Server struct {
 	nextID   atomic.Int64
 	cursors  cursors
 	hub      hub
+	blocker  blocker
 	started  time.Time
 	lastSave atomic.Int64
 	stats    struct {
@@ -103,7 +104,7 @@ func New(cfg Config, engine platform.Engine) *Server {
 	s.current = settings{maxClients: cfg.MaxClients, requirePass: cfg.RequirePass}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.mu.conns = make(map[*conn]struct{})
-	engine.RegisterUpcall(&applicator{s: s})
+	engine.RegisterUpcall(&applicator{s: s, ready: readyKeys{b: &s.blocker}})
 	go s.tickLoop(time.Second)
 	return s
 }
@@ -203,6 +204,7 @@ type conn struct {
 	name           atomic.Pointer[string]
 	info           atomic.Pointer[clientLib]
 	subscribedHint atomic.Bool
+	blocked        atomic.Pointer[waiter] // set while a blocking command waits
 
 	out []byte
 	// pending are replies not yet written, in request order.
@@ -365,6 +367,10 @@ func (c *conn) handle(args [][]byte) {
 				c.push(replyOf(nil, err))
 				return
 			}
+		}
+		if cmd.block != nil {
+			c.runBlocking(cmd, args)
+			return
 		}
 		c.proposeCommand(encodeCommand(c.db, rand.Uint64(), args))
 	}
