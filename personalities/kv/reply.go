@@ -19,6 +19,7 @@ import (
 //	float64       double (RESP3); a bulk string ("%.17g") in RESP2
 //	respSet       set (RESP3); an array in RESP2
 //	nullArray     null (RESP3); a null array (*-1) in RESP2
+//	respPairs     array of [key, value] arrays (RESP3); a flat array in RESP2
 type (
 	simpleString string
 	redisError   string
@@ -26,6 +27,7 @@ type (
 	respSet      []any
 	respPush     []any // RESP3 push (out-of-band); an array in RESP2
 	nullArray    struct{}
+	respPairs    []any // key, value, key, value, ...
 )
 
 func (e redisError) Error() string { return string(e) }
@@ -115,6 +117,17 @@ func appendReply(b []byte, r any, proto int) []byte {
 			return append(b, '\r', '\n')
 		}
 		return redcon.AppendBulk(b, formatFloat(r))
+	case respPairs:
+		if proto < 3 {
+			return appendReply(b, []any(r), proto)
+		}
+		b = redcon.AppendArray(b, len(r)/2)
+		for i := 0; i+1 < len(r); i += 2 {
+			b = redcon.AppendArray(b, 2)
+			b = appendReply(b, r[i], proto)
+			b = appendReply(b, r[i+1], proto)
+		}
+		return b
 	case respMap:
 		if proto >= 3 {
 			b = append(b, '%')
