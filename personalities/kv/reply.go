@@ -18,12 +18,19 @@ import (
 //	respMap       map (RESP3); a flat array in RESP2
 //	float64       double (RESP3); a bulk string ("%.17g") in RESP2
 //	respSet       set (RESP3); an array in RESP2
+//	nullArray     null (RESP3); a null array (*-1) in RESP2
+//	respPairs     array of [a, b] arrays (RESP3); a flat array in RESP2
 type (
 	simpleString string
 	redisError   string
 	respMap      []any // key, value, key, value, ...
 	respSet      []any
+	nullArray    struct{}
 )
+
+// respPairs is a flat list a, b, a, b, ... whose order matters (so not a
+// map), e.g. members and scores of ZRANGE WITHSCORES.
+type respPairs []any
 
 func (e redisError) Error() string { return string(e) }
 
@@ -55,6 +62,11 @@ func appendReply(b []byte, r any, proto int) []byte {
 			return append(b, "_\r\n"...)
 		}
 		return redcon.AppendNull(b)
+	case nullArray:
+		if proto >= 3 {
+			return append(b, "_\r\n"...)
+		}
+		return append(b, "*-1\r\n"...)
 	case simpleString:
 		return redcon.AppendString(b, string(r))
 	case redisError:
@@ -102,6 +114,16 @@ func appendReply(b []byte, r any, proto int) []byte {
 		}
 		for _, x := range r {
 			b = appendReply(b, x, proto)
+		}
+		return b
+	case respPairs:
+		if proto < 3 {
+			return appendReply(b, []any(r), proto)
+		}
+		b = redcon.AppendArray(b, len(r)/2)
+		for i := 0; i+1 < len(r); i += 2 {
+			b = redcon.AppendArray(b, 2)
+			b = appendReply(appendReply(b, r[i], proto), r[i+1], proto)
 		}
 		return b
 	}
