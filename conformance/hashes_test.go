@@ -3,7 +3,6 @@ package conformance
 import (
 	"fmt"
 	"maps"
-	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -78,36 +77,6 @@ func TestRedisHashesMatchRedisServer(t *testing.T) {
 	g := startGateway(t)
 	diffWithRedis(t, g, hashScript)
 	diffWithRedisRESP3(t, g, hashScript)
-}
-
-// diffWithRedisRESP3 is diffWithRedis over RESP3 (redis-cli -3), where
-// maps, sets, doubles and nested pairs show their types. The script
-// starts with FLUSHALL, as the gateway may have run it already.
-func diffWithRedisRESP3(t *testing.T, g *gateway, script string) {
-	t.Helper()
-	script = "FLUSHALL\n" + script
-	sock := startRedisServer(t)
-	run := func(args ...string) string {
-		cmd := exec.Command("redis-cli", append([]string{"-3", "--no-raw"}, args...)...)
-		cmd.Stdin = strings.NewReader(script)
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("redis-cli %v: %v\n%s", args, err, out)
-		}
-		return string(out)
-	}
-	want := run("-s", sock)
-	got := run("-h", "127.0.0.1", "-p", g.port("redis"))
-	if got == want {
-		return
-	}
-	gl, wl := strings.Split(got, "\n"), strings.Split(want, "\n")
-	for i := range min(len(gl), len(wl)) {
-		if gl[i] != wl[i] {
-			t.Fatalf("RESP3: line %d differs: gateway %q, redis-server %q\n--- gateway:\n%s\n--- redis-server:\n%s", i+1, gl[i], wl[i], got, want)
-		}
-	}
-	t.Fatalf("RESP3: output lengths differ\n--- gateway:\n%s\n--- redis-server:\n%s", got, want)
 }
 
 // sameMembers checks that got holds exactly the strings of want, in any

@@ -380,9 +380,21 @@ func startRedisServer(t *testing.T) string {
 // replies whose order Redis leaves unspecified.
 func diffWithRedis(t *testing.T, g *gateway, script string) {
 	t.Helper()
+	diffWithRedisProto(t, g, script)
+}
+
+// diffWithRedisRESP3 is diffWithRedis over RESP3 (redis-cli -3), from
+// empty databases.
+func diffWithRedisRESP3(t *testing.T, g *gateway, script string) {
+	t.Helper()
+	diffWithRedisProto(t, g, "FLUSHALL\n"+script, "-3")
+}
+
+func diffWithRedisProto(t *testing.T, g *gateway, script string, extra ...string) {
+	t.Helper()
 	sock := startRedisServer(t)
 	run := func(args ...string) string {
-		cmd := exec.Command("redis-cli", args...)
+		cmd := exec.Command("redis-cli", append(extra, args...)...)
 		cmd.Stdin = strings.NewReader(script)
 		out, err := cmd.CombinedOutput()
 		if err != nil {
@@ -397,10 +409,10 @@ func diffWithRedis(t *testing.T, g *gateway, script string) {
 			gl, wl := strings.Split(got, "\n"), strings.Split(want, "\n")
 			for i := range min(len(gl), len(wl)) {
 				if gl[i] != wl[i] {
-					t.Fatalf("%s: line %d differs: gateway %q, redis-server %q\n--- gateway:\n%s\n--- redis-server:\n%s", mode, i+1, gl[i], wl[i], got, want)
+					t.Fatalf("%v %s: line %d differs: gateway %q, redis-server %q\n--- gateway:\n%s\n--- redis-server:\n%s", extra, mode, i+1, gl[i], wl[i], got, want)
 				}
 			}
-			t.Fatalf("%s: output lengths differ\n--- gateway:\n%s\n--- redis-server:\n%s", mode, got, want)
+			t.Fatalf("%v %s: output lengths differ\n--- gateway:\n%s\n--- redis-server:\n%s", extra, mode, got, want)
 		}
 	}
 }

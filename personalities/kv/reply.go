@@ -19,7 +19,7 @@ import (
 //	float64       double (RESP3); a bulk string ("%.17g") in RESP2
 //	respSet       set (RESP3); an array in RESP2
 //	nullArray     null (RESP3); a null array (*-1) in RESP2
-//	respPairs     array of [key, value] arrays (RESP3); a flat array in RESP2
+//	respPairs     array of [a, b] arrays (RESP3); a flat array in RESP2
 type (
 	simpleString string
 	redisError   string
@@ -27,8 +27,11 @@ type (
 	respSet      []any
 	respPush     []any // RESP3 push (out-of-band); an array in RESP2
 	nullArray    struct{}
-	respPairs    []any // key, value, key, value, ...
 )
+
+// respPairs is a flat list a, b, a, b, ... whose order matters (so not a
+// map), e.g. members and scores of ZRANGE WITHSCORES.
+type respPairs []any
 
 func (e redisError) Error() string { return string(e) }
 
