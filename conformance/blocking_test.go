@@ -25,7 +25,7 @@ func TestRedisBlockingMatchRedisServer(t *testing.T) {
 		"BLPOP nokey 0.01", "BRPOP nokey other 0.01", "BLPOP l1 0.0001",
 		// Timeouts: parsed before anything else.
 		"BLPOP l1 abc", "BLPOP l1 -1", "BLPOP l1 -0.5", "BLPOP l1 inf", "BLPOP l1 -inf", "BLPOP l1 1e30", "BLPOP l1 nan",
-		"BLPOP l1 9223372036854775", "BLPOP l1 9223372036854775807", `BLPOP l1 ""`, "BLPOP l1 0x10", "BLPOP l1 1.5e-3",
+		"BLPOP l1 92233720368547", "BLPOP l1 9223372036854775807", `BLPOP l1 ""`, "BLPOP l1 0x10", "BLPOP l1 1.5e-3",
 		"BLPOP l1 ' 1'", "BRPOP nokey abc",
 		// Types.
 		"SET s str", "BLPOP s 0", "BLPOP nokey s 0", "BLPOP l1 s 0", "BRPOP s l1 0", "LRANGE l1 0 -1",
@@ -40,13 +40,22 @@ func TestRedisBlockingMatchRedisServer(t *testing.T) {
 		"EXISTS l1", "RPUSH l1 a b", "BLMPOP x 1 l1 LEFT", "BLMPOP -1 1 l1 LEFT", "BLMPOP 0 0 l1 LEFT", "BLMPOP 0 1 l1 MIDDLE", "BLMPOP 0 5 l1 LEFT",
 		"BLMPOP 0 1 l1 LEFT COUNT 0", "BLMPOP 0 1 l1 LEFT COUNT 1 COUNT 2", "BLMPOP 0 1 l1 LEFT COUNT", "BLMPOP 0 1 s LEFT",
 		"BLMPOP 0 x l1 LEFT", "BLMPOP 0 -1 l1 LEFT", "LRANGE l1 0 -1",
+		// Sorted sets.
+		"ZADD z1 1 a 2 b 3 c 4 d 5 e 6 f", "ZADD z2 5 x", "BZPOPMIN z1 z2 0", "BZPOPMAX z1 z2 0", "BZPOPMIN nokey z2 0", "EXISTS z2",
+		"BZPOPMIN nokey 0.01", "BZPOPMAX nokey other 0.01", "BZPOPMIN z1 abc", "BZPOPMAX z1 -1", "BZPOPMIN s 0", "BZPOPMIN l1 0",
+		"BZPOPMAX nokey s 0", "BZPOPMIN z1 s 0",
+		"BZMPOP 0 1 z1 MIN", "BZMPOP 0 2 nokey z1 MAX COUNT 5", "EXISTS z1", "BZMPOP 0.01 1 z1 MIN", "ZADD z1 1 a 2 b",
+		"BZMPOP x 1 z1 MIN", "BZMPOP -1 1 z1 MIN", "BZMPOP 0 0 z1 MIN", "BZMPOP 0 1 z1 MIDDLE", "BZMPOP 0 5 z1 MIN",
+		"BZMPOP 0 1 z1 MIN COUNT 0", "BZMPOP 0 1 z1 MIN COUNT 1 COUNT 2", "BZMPOP 0 1 s MIN", "BZMPOP 0 1 z1 max count 1",
+		"BZPOPMIN", "BZPOPMIN z1", "BZMPOP 0 1 z1",
 		// Arity.
 		"BLPOP", "BLPOP k", "BRPOP k", "BRPOPLPUSH a b", "BLMOVE a b LEFT LEFT", "BLMPOP 0 1",
 		// Inside MULTI nothing waits.
 		"MULTI", "BLPOP nokey 0", "BRPOPLPUSH nokey d 0", "BLMOVE nokey d LEFT LEFT 0", "BLMPOP 0 1 nokey LEFT",
-		"RPUSH m 1 2", "BLPOP m 0", "BLPOP m abc", "BRPOP m 0", "EXEC",
+		"RPUSH m 1 2", "BLPOP m 0", "BLPOP m abc", "BRPOP m 0", "BZPOPMIN nokey 0", "BZMPOP 0 1 nokey MIN", "EXEC",
 	}, "\n")
 	diffWithRedis(t, g, script)
+	diffWithRedisRESP3(t, g, script)
 }
 
 // blockedClients reads blocked_clients from INFO clients.
@@ -178,6 +187,31 @@ func TestRedisBlockingWakeUp(t *testing.T) {
 	waitBlocked(t, admin, 1)
 	r(admin.RPush(ctx, "shared", "second").Result()).must(t, "RPUSH shared")
 	mustResult(t, "second waiter", a, "shared", "second")
+
+	// Sorted sets: BZPOPMIN woken by ZADD, BZMPOP by ZUNIONSTORE.
+	ch = goBlock(func() ([]string, error) {
+		z, err := c2.BZPopMin(ctx, 0, "zq").Result()
+		if err != nil {
+			return nil, err
+		}
+		return []string{z.Key, z.Member.(string), strconv.FormatFloat(z.Score, 'g', -1, 64)}, nil
+	})
+	waitBlocked(t, admin, 1)
+	r(admin.ZAdd(ctx, "zq", redis.Z{Score: 2.5, Member: "m"}, redis.Z{Score: 7, Member: "n"}).Result()).must(t, "ZADD")
+	mustResult(t, "BZPOPMIN", ch, "zq", "m", "2.5")
+	ch = goBlock(func() ([]string, error) {
+		k, zs, err := c1.BZMPop(ctx, 0, "max", 5, "zu").Result()
+		var out []string
+		for _, z := range zs {
+			out = append(out, z.Member.(string))
+		}
+		return append([]string{k}, out...), err
+	})
+	waitBlocked(t, admin, 1)
+	r(admin.ZAdd(ctx, "za", redis.Z{Score: 1, Member: "p"}).Result()).must(t, "ZADD za")
+	r(admin.SAdd(ctx, "sa", "q").Result()).must(t, "SADD sa")
+	r(admin.ZUnionStore(ctx, "zu", &redis.ZStore{Keys: []string{"za", "sa"}, Weights: []float64{1, 3}}).Result()).must(t, "ZUNIONSTORE")
+	mustResult(t, "BZMPOP", ch, "zu", "q", "p")
 
 	// A timeout gives a null, in both protocols.
 	for _, c := range []*redis.Client{c1, c2} {

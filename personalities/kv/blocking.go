@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -51,18 +52,22 @@ func keysAfterNumkeys(args [][]byte) [][]byte {
 	return args[3 : 3+n]
 }
 
-// parseTimeout parses a blocking timeout in seconds as Redis 7 does
-// (getTimeoutFromObjectOrReply): 0 is forever, and the milliseconds are
-// truncated, so 0.0001 is forever too. It returns the timeout in ms.
+// parseTimeout parses a blocking timeout in seconds as Redis does
+// (getTimeoutFromObjectOrReply): a long double, hexadecimal included; 0
+// is forever, and the milliseconds are truncated, so 0.0001 is forever
+// too. A deadline past the clock's range is refused, as in Redis 7.2. It
+// returns the timeout in ms.
 func parseTimeout(b []byte) (int64, error) {
-	f, ok := parseFloat(b)
+	dec, inf, ok := parseLongDouble(b)
 	if !ok {
 		return 0, redisError("ERR timeout is not a float or out of range")
 	}
+	f, _ := strconv.ParseFloat(string(dec), 64)
 	ms := f * 1000
-	// Redis converts a long double to long long; out of range (inf
-	// included) comes out as LLONG_MIN on the machines it runs on.
-	if ms >= math.MaxInt64 || ms < math.MinInt64 || math.IsInf(ms, 0) {
+	// Redis converts the long double to a long long; out of range (an
+	// infinity included) comes out as LLONG_MIN on the machines it runs
+	// on.
+	if inf || ms >= math.MaxInt64 || ms < math.MinInt64 || math.IsInf(ms, 0) {
 		return 0, redisError("ERR timeout is negative")
 	}
 	t := int64(ms)
@@ -352,7 +357,9 @@ func watchClose(nc any) (closed <-chan struct{}, stop func()) {
 			peerClosed = n == 0 || err != nil
 			return true
 		})
-		if err == nil && peerClosed {
+		// An error is the connection closed here (CLIENT KILL) or the
+		// deadline stop sets; either way nobody should wait any more.
+		if err != nil || peerClosed {
 			close(ch)
 		}
 	}()
@@ -449,4 +456,39 @@ func execBlmpop(ks *keyspace, args [][]byte) (any, error) {
 		}
 	}
 	return wouldBlock{nullArray{}}, nil
+}
+
+// The blocking sorted-set commands.
+func init() {
+	bw := []string{"write", "blocking", "fast"}
+	register(&command{name: "bzpopmin", arity: -3, kind: kindWrite, block: blockKeysLast, check: checkTimeout(blockKeysLast, nil), exec: execBzpop(false), firstKey: 1, lastKey: -2, step: 1, flags: bw})
+	register(&command{name: "bzpopmax", arity: -3, kind: kindWrite, block: blockKeysLast, check: checkTimeout(blockKeysLast, nil), exec: execBzpop(true), firstKey: 1, lastKey: -2, step: 1, flags: bw})
+	register(&command{name: "bzmpop", arity: -5, kind: kindWrite, block: blockMpop, check: checkTimeout(blockMpop, checkBzmpop), exec: execBzmpop, flags: []string{"write", "blocking", "movablekeys"}})
+}
+
+// execBzpop implements BZPOPMIN and BZPOPMAX: [key, member, score] from
+// the first non-empty sorted set.
+func execBzpop(max bool) func(*keyspace, [][]byte) (any, error) {
+	return func(ks *keyspace, args [][]byte) (any, error) {
+		key, popped, err := ks.zpop(keysBeforeTimeout(args), max, 1)
+		switch {
+		case err != nil:
+			return nil, err
+		case key == nil:
+			return wouldBlock{nullArray{}}, nil
+		}
+		return []any{key, popped[0].member, popped[0].score}, nil
+	}
+}
+
+// BZMPOP timeout numkeys key... MIN|MAX [COUNT count] parses as ZMPOP
+// from the timeout on.
+func checkBzmpop(args [][]byte) error { return checkZmpop(args[1:]) }
+
+func execBzmpop(ks *keyspace, args [][]byte) (any, error) {
+	r, err := execZmpop(ks, args[1:])
+	if _, ok := r.(nullArray); ok && err == nil {
+		return wouldBlock{nullArray{}}, nil
+	}
+	return r, err
 }
