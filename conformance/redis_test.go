@@ -434,6 +434,32 @@ func TestRedisCLIMatchesRedisServer(t *testing.T) {
 	diffWithRedis(t, g, script)
 }
 
+// TestRedisScanMatchesRedisServer diffs SCAN, HSCAN, SSCAN and ZSCAN
+// argument handling against redis-server: cursors as strtoul reads them,
+// and a collection scan's key looked at before its options.
+func TestRedisScanMatchesRedisServer(t *testing.T) {
+	g := startGateway(t)
+	script := strings.Join([]string{
+		"SET str v", "HSET h f v", "SADD s m", "ZADD z 1 m",
+		`SCAN "" COUNT 100 TYPE string`, "SCAN +0 MATCH h TYPE hash", `SCAN " 1"`, "SCAN -", "SCAN 18446744073709551616",
+		"SCAN 0 FOO", "SCAN 0 COUNT 0", "SCAN 0 COUNT x", "SCAN 0 MATCH", "SCAN 0 TYPE zset MATCH z COUNT 1000",
+		"HSCAN nokey 0 FOO", "HSCAN str 0 FOO", "HSCAN h 0 FOO", "HSCAN h 0 TYPE hash", "HSCAN h x", "HSCAN nokey x", "HSCAN h 0 MATCH f*",
+		"SSCAN nokey 0 COUNT 0", "SSCAN str 0 COUNT 0", "SSCAN s 0 COUNT 0", `SSCAN s "" MATCH m`,
+		"ZSCAN nokey 0 FOO", "ZSCAN str 0 FOO", "ZSCAN z 0 COUNT 1", "ZSCAN z 0 TYPE zset", "ZSCAN z abc",
+	}, "\n")
+	diffWithRedis(t, g, script)
+	// A cursor this node never handed out (-1 is 2^64-1) is accepted and
+	// starts the scan over, so that no key is missed.
+	ctx := testCtx(t)
+	cur, err := g.redisClient(2).Do(ctx, "SCAN", "-1", "COUNT", "100").Slice()
+	if err != nil {
+		t.Fatalf("SCAN -1: %v", err)
+	}
+	if len(cur) != 2 || len(cur[1].([]any)) != 4 {
+		t.Fatalf("SCAN -1 = %v", cur)
+	}
+}
+
 // TestRedisStringsAndKeysMatchRedisServer diffs the string and generic key
 // commands against redis-server, edge cases and errors included.
 func TestRedisStringsAndKeysMatchRedisServer(t *testing.T) {
@@ -457,7 +483,7 @@ func TestRedisStringsAndKeysMatchRedisServer(t *testing.T) {
 		"EXPIRE e -1", "EXISTS e", "SET e v", "PEXPIRE e 100000", "TTL e",
 		"TOUCH c d nokey c", "MOVE c 1", "MOVE c 1", "EXISTS c", "SELECT 1", "GET c", "MOVE c 1", "SELECT 0", "MOVE nokey 1", "MOVE c 99",
 		"SET x0 0", "SELECT 1", "SET x1 1", "SWAPDB 0 1", "GET x1", "GET x0", "SELECT 0", "GET x1", "GET x0", "SWAPDB 0 99", "SWAPDB a 1", "SWAPDB 0 1",
-		"KEYS x*", "KEYS zz*", "DBSIZE", "SELECT 5", "SET only 1", "KEYS *", "RANDOMKEY", "FLUSHDB", "DBSIZE", "RANDOMKEY", "FLUSHDB FOO", "SELECT 0",
+		"KEYS x0*", "KEYS x1*", "KEYS zz*", "DBSIZE", "SELECT 5", "SET only 1", "KEYS *", "RANDOMKEY", "FLUSHDB", "DBSIZE", "RANDOMKEY", "FLUSHDB FOO", "SELECT 0",
 		"DEL i f newf", "UNLINK d d2 nokey", "FLUSHALL", "DBSIZE", "KEYS *",
 	}, "\n") + "\n"
 	diffWithRedis(t, g, script)

@@ -29,8 +29,10 @@ type command struct {
 	// scan runs one step of a SCAN-like command (kindScan): the items
 	// from sub-key from on, and where the next step starts (nil: done).
 	// optsAt is the index of the first option argument.
-	scan   func(ks *keyspace, args [][]byte, from []byte, o scanOptions) (items []any, next []byte, err error)
-	optsAt int
+	// scanType is the type of the key a collection scan (HSCAN...) walks.
+	scan     func(ks *keyspace, args [][]byte, from []byte, o scanOptions) (items []any, next []byte, err error)
+	optsAt   int
+	scanType byte
 	// firstKey, lastKey, step locate the key arguments (COMMAND INFO).
 	firstKey, lastKey, step int
 	flags                   []string

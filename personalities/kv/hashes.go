@@ -34,7 +34,7 @@ func init() {
 	register(one(&command{name: "hincrby", arity: 4, kind: kindWrite, check: checkInts(3), exec: execHincrby, flags: wr}))
 	register(one(&command{name: "hincrbyfloat", arity: 4, kind: kindWrite, check: checkHincrbyfloat, exec: execHincrbyfloat, flags: wr}))
 	register(one(&command{name: "hrandfield", arity: -2, kind: kindRead, check: checkHrandfield, exec: execHrandfield, flags: []string{"readonly"}}))
-	register(one(&command{name: "hscan", arity: -3, kind: kindScan, check: checkScan(3), scan: scanCollection(typeHash), optsAt: 3, flags: []string{"readonly"}}))
+	register(one(&command{name: "hscan", arity: -3, kind: kindScan, check: checkScan(3), scan: scanCollection(typeHash), scanType: typeHash, optsAt: 3, flags: []string{"readonly"}}))
 }
 
 // Collections in general (hashes and sets use these; so may the other
@@ -85,9 +85,6 @@ func scanCollection(typ byte) func(*keyspace, [][]byte, []byte, scanOptions) ([]
 		rec, ok, err := ks.lookupType(args[1], typ)
 		if err != nil || !ok {
 			return nil, nil, err
-		}
-		if o.typ != "" {
-			return nil, nil, errSyntax
 		}
 		var out []any
 		var next []byte

@@ -121,7 +121,7 @@ func (h *hsRunner) do(words ...string) any {
 		}
 	}
 	if cmd.kind == kindScan {
-		o, err := parseScanOptions(args, cmd.optsAt)
+		o, err := parseScanOptions(args, cmd.optsAt, cmd.scanType == 0)
 		if err != nil {
 			return err
 		}

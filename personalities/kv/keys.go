@@ -603,13 +603,18 @@ func (ks *keyspace) flush() error {
 
 func flushKey(db int) []byte { return []byte{'f', byte(db)} }
 
-// checkScan validates SCAN-like options from argument i on.
+// checkScan validates a cursor at args[i-1] and, for SCAN (i == 2),
+// the options from args[i] on. HSCAN, SSCAN and ZSCAN check their options
+// only once the key is known to exist with the right type, as Redis does.
 func checkScan(i int) func([][]byte) error {
 	return func(args [][]byte) error {
 		if _, ok := parseCursor(args[i-1]); !ok {
 			return redisError("ERR invalid cursor")
 		}
-		_, err := parseScanOptions(args, i)
+		if i > 2 {
+			return nil
+		}
+		_, err := parseScanOptions(args, i, true)
 		return err
 	}
 }
@@ -620,7 +625,8 @@ type scanOptions struct {
 	typ   string
 }
 
-func parseScanOptions(args [][]byte, i int) (scanOptions, error) {
+// parseScanOptions parses MATCH, COUNT and (SCAN's only) TYPE.
+func parseScanOptions(args [][]byte, i int, allowType bool) (scanOptions, error) {
 	o := scanOptions{count: 10}
 	for j := i; j < len(args); j++ {
 		more := j+1 < len(args)
@@ -638,7 +644,7 @@ func parseScanOptions(args [][]byte, i int) (scanOptions, error) {
 				return o, errSyntax
 			}
 			o.count = n
-		case eqFold(args[j], "type") && more:
+		case allowType && eqFold(args[j], "type") && more:
 			j++
 			o.typ = strings.ToLower(string(args[j]))
 		default:
@@ -648,19 +654,32 @@ func parseScanOptions(args [][]byte, i int) (scanOptions, error) {
 	return o, nil
 }
 
+// parseCursor parses a SCAN cursor as Redis's strtoul-based
+// parseScanCursorOrReply: the C string up to a NUL, empty for 0, a sign
+// allowed ("-1" is 2^64-1: a cursor never handed out, which starts over).
 func parseCursor(b []byte) (uint64, bool) {
-	var v uint64
-	if len(b) == 0 || len(b) > 20 {
+	if k := bytes.IndexByte(b, 0); k >= 0 {
+		b = b[:k]
+	}
+	if len(b) == 0 {
+		return 0, true
+	}
+	neg := b[0] == '-'
+	if b[0] == '+' || b[0] == '-' {
+		b = b[1:]
+	}
+	if len(b) == 0 {
 		return 0, false
 	}
+	var v uint64
 	for _, c := range b {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		if v > (math.MaxUint64-9)/10 {
+		if c < '0' || c > '9' || v > (math.MaxUint64-uint64(c-'0'))/10 {
 			return 0, false
 		}
 		v = v*10 + uint64(c-'0')
+	}
+	if neg {
+		v = -v
 	}
 	return v, true
 }

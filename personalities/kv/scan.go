@@ -83,7 +83,18 @@ func (c *cursors) load(target string, id uint64) []byte {
 // cursor.
 func (c *conn) runScan(cmd *command, args [][]byte, ks *keyspace) any {
 	cur, _ := parseCursor(args[cmd.optsAt-1])
-	o, err := parseScanOptions(args, cmd.optsAt)
+	if cmd.scanType != 0 {
+		// A missing key scans as empty and a wrong type fails, before
+		// the options are looked at.
+		_, ok, err := ks.lookupType(args[1], cmd.scanType)
+		if err != nil {
+			return replyOf(nil, err)
+		}
+		if !ok {
+			return []any{[]byte("0"), []any{}}
+		}
+	}
+	o, err := parseScanOptions(args, cmd.optsAt, cmd.scanType == 0)
 	if err != nil {
 		return replyOf(nil, err)
 	}

@@ -34,7 +34,7 @@ func init() {
 	register(keys(1, -1, &command{name: "sdiffstore", arity: -3, kind: kindWrite, exec: execSetOpStore(setDiff), flags: []string{"write", "denyoom"}}))
 	register(keys(0, 0, &command{name: "sintercard", arity: -3, kind: kindRead, check: checkSintercard, exec: execSintercard, flags: []string{"readonly", "movablekeys"}}))
 	register(keys(1, 2, &command{name: "smove", arity: 4, kind: kindWrite, exec: execSmove, flags: []string{"write", "fast"}}))
-	register(keys(1, 1, &command{name: "sscan", arity: -3, kind: kindScan, check: checkScan(3), scan: scanCollection(typeSet), optsAt: 3, flags: []string{"readonly"}}))
+	register(keys(1, 1, &command{name: "sscan", arity: -3, kind: kindScan, check: checkScan(3), scan: scanCollection(typeSet), scanType: typeSet, optsAt: 3, flags: []string{"readonly"}}))
 }
 
 func (ks *keyspace) isMember(rec record, member []byte) (bool, error) {

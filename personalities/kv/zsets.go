@@ -62,7 +62,7 @@ func init() {
 	}
 	register(&command{name: "zintercard", arity: -3, kind: kindRead, exec: execZsetOp("zintercard", opInter, false, true), flags: rom})
 
-	register(one(&command{name: "zscan", arity: -3, kind: kindScan, check: checkCursorAt(2), scan: scanZSet, optsAt: 3, flags: ro}))
+	register(one(&command{name: "zscan", arity: -3, kind: kindScan, check: checkScan(3), scan: scanZSet, scanType: typeZSet, optsAt: 3, flags: ro}))
 }
 
 // Sorted sets keep two indexes under their generation:
@@ -1347,36 +1347,6 @@ next:
 
 // ZSCAN.
 
-// checkCursorAt checks the cursor at args[i] as Redis's strtoul-based
-// parseScanCursorOrReply: a sign is allowed (a cursor we never handed
-// out starts the scan over). Options are checked once the key is known
-// to be a sorted set, as Redis does.
-func checkCursorAt(i int) func([][]byte) error {
-	return func(args [][]byte) error {
-		b := args[i]
-		if k := bytes.IndexByte(b, 0); k >= 0 {
-			b = b[:k] // a C string ends at NUL
-		}
-		if len(b) == 0 {
-			return nil // strtoul reads nothing: cursor 0
-		}
-		if b[0] == '+' || b[0] == '-' {
-			b = b[1:]
-		}
-		var v uint64
-		for _, c := range b {
-			if !isDigit(c) || v > (math.MaxUint64-uint64(c-'0'))/10 {
-				return redisError("ERR invalid cursor")
-			}
-			v = v*10 + uint64(c-'0')
-		}
-		if len(b) == 0 {
-			return redisError("ERR invalid cursor")
-		}
-		return nil
-	}
-}
-
 // scanZSet is ZSCAN's step: member, score pairs in member order (the
 // member index, so that a score change mid-scan neither hides nor repeats
 // an element), scores as strings.
@@ -1384,11 +1354,6 @@ func scanZSet(ks *keyspace, args [][]byte, from []byte, o scanOptions) ([]any, [
 	z, err := openZSet(ks, args[1])
 	if err != nil || !z.exists {
 		return nil, nil, err
-	}
-	for j := 3; j < len(args); j += 2 {
-		if eqFold(args[j], "type") {
-			return nil, nil, errSyntax // SCAN's option only
-		}
 	}
 	var out []any
 	var next []byte
