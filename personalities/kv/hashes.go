@@ -133,6 +133,9 @@ func (ks *keyspace) randomElems(rec record, r *rand.Rand, count int64, uniq bool
 	if uniq {
 		drawn = distinctPositions(r, n, count)
 	} else {
+		if count > maxRepeatedPicks {
+			return nil, errTooManyPicks
+		}
 		drawn = make([]int64, count)
 		for i := range drawn {
 			drawn[i] = r.Int64N(n)
@@ -513,6 +516,14 @@ func hrandfieldArgs(args [][]byte) (count int64, withValues bool, err error) {
 	}
 	return count, len(args) == 4, nil
 }
+
+// maxRepeatedPicks bounds the negative count of HRANDFIELD, SRANDMEMBER
+// and ZRANDMEMBER (picks with repeats). Redis builds any such reply until
+// memory runs out; here a larger count from a non-empty key is refused
+// with errTooManyPicks, so one command cannot exhaust the node's memory.
+const maxRepeatedPicks = 1 << 20
+
+const errTooManyPicks = redisError("ERR value is out of range, a negative count may ask for at most 1048576 elements")
 
 // errCountRange is Redis's reply to a count of -2^63, which it cannot
 // negate.

@@ -297,6 +297,25 @@ func TestHashCommands(t *testing.T) {
 	if _, ok := h.do("HRANDFIELD", "h", "2", "WITHVALUES").(respPairs); !ok {
 		t.Fatal("HRANDFIELD WITHVALUES is not a pairs reply")
 	}
+	// Picks with repeats are bounded, on every collection type; a
+	// missing key still answers an empty array, as in Redis.
+	h.do("SADD", "s", "m")
+	h.do("ZADD", "z", "1", "m")
+	for _, cmd := range [][]string{{"HRANDFIELD", "h"}, {"SRANDMEMBER", "s"}, {"ZRANDMEMBER", "z"}} {
+		if got := h.do(cmd[0], cmd[1], "-1048577"); got != errTooManyPicks {
+			t.Fatalf("%s -1048577 = %v", cmd[0], got)
+		}
+		if got := strs(h.do(cmd[0], "missing", "-1048577")); len(got) != 0 {
+			t.Fatalf("%s on a missing key = %q", cmd[0], got)
+		}
+		if got := h.do(cmd[0], cmd[1], "-9223372036854775808"); got != errCountRange {
+			t.Fatalf("%s -2^63 = %v", cmd[0], got)
+		}
+	}
+	if got := strs(h.do("SRANDMEMBER", "s", "-1048576")); len(got) != 1048576 {
+		t.Fatalf("SRANDMEMBER -1048576 gave %d members", len(got))
+	}
+	h.do("DEL", "s", "z")
 	if got := strs(h.do("HSCAN", "h", "0", "MATCH", "?")); !slices.Equal(got, []string{"a", "1.1", "b", "3"}) {
 		t.Fatalf("HSCAN MATCH ? = %q", got)
 	}

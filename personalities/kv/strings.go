@@ -31,7 +31,7 @@ func init() {
 	register(&command{name: "decr", arity: 2, kind: kindWrite, exec: execIncrBy(-1, false), firstKey: 1, lastKey: 1, step: 1, flags: append(wr, "fast")})
 	register(&command{name: "incrby", arity: 3, kind: kindWrite, check: checkInts(2), exec: execIncrBy(1, true), firstKey: 1, lastKey: 1, step: 1, flags: append(wr, "fast")})
 	register(&command{name: "decrby", arity: 3, kind: kindWrite, check: checkInts(2), exec: execIncrBy(-1, true), firstKey: 1, lastKey: 1, step: 1, flags: append(wr, "fast")})
-	register(&command{name: "incrbyfloat", arity: 3, kind: kindWrite, check: checkFloatArg(2), exec: execIncrByFloat, firstKey: 1, lastKey: 1, step: 1, flags: append(wr, "fast")})
+	register(&command{name: "incrbyfloat", arity: 3, kind: kindWrite, exec: execIncrByFloat, firstKey: 1, lastKey: 1, step: 1, flags: append(wr, "fast")})
 }
 
 func execGet(ks *keyspace, args [][]byte) (any, error) {
@@ -510,31 +510,26 @@ func addLongDouble(a, b []byte) (sum []byte, ok bool) {
 	return []byte(out), true
 }
 
-func checkFloatArg(i int) func([][]byte) error {
-	return func(args [][]byte) error {
-		if _, ok := parseFloat(args[i]); !ok {
-			return errNotFloat
-		}
-		return nil
-	}
-}
-
+// execIncrByFloat implements INCRBYFLOAT key increment in Redis's order:
+// the key's type, then its value, then the increment, each read as
+// strtold reads it (decimal or hexadecimal).
 func execIncrByFloat(ks *keyspace, args [][]byte) (any, error) {
-	if _, ok := parseFloat(args[2]); !ok {
-		return nil, errNotFloat
-	}
 	rec, exists, err := ks.lookupString(args[1])
 	if err != nil {
 		return nil, err
 	}
 	cur := []byte("0")
 	if exists {
-		if _, ok := parseFloat(rec.payload); !ok {
+		var ok bool
+		if cur, _, ok = parseLongDouble(rec.payload); !ok {
 			return nil, errNotFloat
 		}
-		cur = rec.payload
 	}
-	v, ok := addLongDouble(cur, args[2])
+	incr, _, ok := parseLongDouble(args[2])
+	if !ok {
+		return nil, errNotFloat
+	}
+	v, ok := addLongDouble(cur, incr)
 	if !ok {
 		return nil, redisError("ERR increment would produce NaN or Infinity")
 	}

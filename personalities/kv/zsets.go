@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
-	"fmt"
 	"math"
 	"sort"
 	"strconv"
@@ -979,7 +978,7 @@ func execZrandmember(ks *keyspace, args [][]byte) (any, error) {
 		return nil, errNotInteger
 	}
 	if l == math.MinInt64 {
-		return nil, redisError(fmt.Sprintf("ERR value is out of range, value must between %d and %d", -math.MaxInt64, math.MaxInt64))
+		return nil, errCountRange
 	}
 	withScores := len(args) == 4
 	if len(args) > 4 || (withScores && !eqFold(args[3], "withscores")) {
@@ -1002,6 +1001,8 @@ func execZrandmember(ks *keyspace, args [][]byte) (any, error) {
 	rng := ks.rand()
 	var picks []scored
 	switch {
+	case l < -maxRepeatedPicks:
+		return nil, errTooManyPicks
 	case l < 0:
 		// With repetitions, in random order.
 		for range -l {
