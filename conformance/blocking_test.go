@@ -15,47 +15,50 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
+// blockingScript is a redis-cli script (one command per line) of the blocking commands where they do not wait (or wait 10ms);
+// it is diffed against redis-server on one gateway and on an ensemble.
+var blockingScript = strings.Join([]string{
+	"RPUSH l1 a b c d e f g h", "RPUSH l2 x", "BLPOP l1 l2 0", "BRPOP l1 l2 0", "BLPOP nokey l2 1", "EXISTS l2",
+	"BLPOP nokey 0.01", "BRPOP nokey other 0.01", "BLPOP l1 0.0001",
+	// Timeouts: parsed before anything else.
+	"BLPOP l1 abc", "BLPOP l1 -1", "BLPOP l1 -0.5", "BLPOP l1 inf", "BLPOP l1 -inf", "BLPOP l1 1e30", "BLPOP l1 nan",
+	"BLPOP l1 92233720368547", "BLPOP l1 9223372036854775807", `BLPOP l1 ""`, "BLPOP l1 0x10", "BLPOP l1 1.5e-3",
+	"BLPOP l1 ' 1'", "BRPOP nokey abc",
+	// Types.
+	"SET s str", "BLPOP s 0", "BLPOP nokey s 0", "BLPOP l1 s 0", "BRPOP s l1 0", "LRANGE l1 0 -1",
+	// BRPOPLPUSH and BLMOVE.
+	"DEL l1", "RPUSH l1 a b c d e f g h",
+	"BRPOPLPUSH l1 dst 0", "BRPOPLPUSH nokey dst 0.01", "BRPOPLPUSH s dst 0", "BRPOPLPUSH l1 s 0", "BRPOPLPUSH l1 dst x",
+	"LRANGE dst 0 -1", "BLMOVE l1 dst LEFT RIGHT 0", "BLMOVE dst dst RIGHT LEFT 0", "LRANGE dst 0 -1",
+	"BLMOVE l1 d UP LEFT x", "BLMOVE l1 d LEFT DOWN -1", "BLMOVE l1 d LEFT LEFT x", "BLMOVE nokey d LEFT LEFT 0.01",
+	"BLMOVE s d LEFT LEFT 0", "BLMOVE l1 s LEFT LEFT 0", "LRANGE l1 0 -1",
+	// BLMPOP.
+	"BLMPOP 0 1 l1 LEFT", "BLMPOP 0 2 nokey l1 RIGHT COUNT 2", "BLMPOP 0.01 1 nokey LEFT", "BLMPOP 0 1 l1 left count 100",
+	"EXISTS l1", "RPUSH l1 a b", "BLMPOP x 1 l1 LEFT", "BLMPOP -1 1 l1 LEFT", "BLMPOP 0 0 l1 LEFT", "BLMPOP 0 1 l1 MIDDLE", "BLMPOP 0 5 l1 LEFT",
+	"BLMPOP 0 1 l1 LEFT COUNT 0", "BLMPOP 0 1 l1 LEFT COUNT 1 COUNT 2", "BLMPOP 0 1 l1 LEFT COUNT", "BLMPOP 0 1 s LEFT",
+	"BLMPOP 0 x l1 LEFT", "BLMPOP 0 -1 l1 LEFT", "LRANGE l1 0 -1",
+	// Sorted sets.
+	"ZADD z1 1 a 2 b 3 c 4 d 5 e 6 f", "ZADD z2 5 x", "BZPOPMIN z1 z2 0", "BZPOPMAX z1 z2 0", "BZPOPMIN nokey z2 0", "EXISTS z2",
+	"BZPOPMIN nokey 0.01", "BZPOPMAX nokey other 0.01", "BZPOPMIN z1 abc", "BZPOPMAX z1 -1", "BZPOPMIN s 0", "BZPOPMIN l1 0",
+	"BZPOPMAX nokey s 0", "BZPOPMIN z1 s 0",
+	"BZMPOP 0 1 z1 MIN", "BZMPOP 0 2 nokey z1 MAX COUNT 5", "EXISTS z1", "BZMPOP 0.01 1 z1 MIN", "ZADD z1 1 a 2 b",
+	"BZMPOP x 1 z1 MIN", "BZMPOP -1 1 z1 MIN", "BZMPOP 0 0 z1 MIN", "BZMPOP 0 1 z1 MIDDLE", "BZMPOP 0 5 z1 MIN",
+	"BZMPOP 0 1 z1 MIN COUNT 0", "BZMPOP 0 1 z1 MIN COUNT 1 COUNT 2", "BZMPOP 0 1 s MIN", "BZMPOP 0 1 z1 max count 1",
+	"BZPOPMIN", "BZPOPMIN z1", "BZMPOP 0 1 z1",
+	// Arity.
+	"BLPOP", "BLPOP k", "BRPOP k", "BRPOPLPUSH a b", "BLMOVE a b LEFT LEFT", "BLMPOP 0 1",
+	// Inside MULTI nothing waits.
+	"MULTI", "BLPOP nokey 0", "BRPOPLPUSH nokey d 0", "BLMOVE nokey d LEFT LEFT 0", "BLMPOP 0 1 nokey LEFT",
+	"RPUSH m 1 2", "BLPOP m 0", "BLPOP m abc", "BRPOP m 0", "BZPOPMIN nokey 0", "BZMPOP 0 1 nokey MIN", "EXEC",
+}, "\n")
+
 // TestRedisBlockingMatchRedisServer diffs the blocking list commands
 // against redis-server where they do not wait (or wait 10ms): served at
 // once, timeouts, argument errors in Redis's order, WRONGTYPE, MULTI.
 func TestRedisBlockingMatchRedisServer(t *testing.T) {
 	g := startGateway(t)
-	script := strings.Join([]string{
-		"RPUSH l1 a b c d e f g h", "RPUSH l2 x", "BLPOP l1 l2 0", "BRPOP l1 l2 0", "BLPOP nokey l2 1", "EXISTS l2",
-		"BLPOP nokey 0.01", "BRPOP nokey other 0.01", "BLPOP l1 0.0001",
-		// Timeouts: parsed before anything else.
-		"BLPOP l1 abc", "BLPOP l1 -1", "BLPOP l1 -0.5", "BLPOP l1 inf", "BLPOP l1 -inf", "BLPOP l1 1e30", "BLPOP l1 nan",
-		"BLPOP l1 92233720368547", "BLPOP l1 9223372036854775807", `BLPOP l1 ""`, "BLPOP l1 0x10", "BLPOP l1 1.5e-3",
-		"BLPOP l1 ' 1'", "BRPOP nokey abc",
-		// Types.
-		"SET s str", "BLPOP s 0", "BLPOP nokey s 0", "BLPOP l1 s 0", "BRPOP s l1 0", "LRANGE l1 0 -1",
-		// BRPOPLPUSH and BLMOVE.
-		"DEL l1", "RPUSH l1 a b c d e f g h",
-		"BRPOPLPUSH l1 dst 0", "BRPOPLPUSH nokey dst 0.01", "BRPOPLPUSH s dst 0", "BRPOPLPUSH l1 s 0", "BRPOPLPUSH l1 dst x",
-		"LRANGE dst 0 -1", "BLMOVE l1 dst LEFT RIGHT 0", "BLMOVE dst dst RIGHT LEFT 0", "LRANGE dst 0 -1",
-		"BLMOVE l1 d UP LEFT x", "BLMOVE l1 d LEFT DOWN -1", "BLMOVE l1 d LEFT LEFT x", "BLMOVE nokey d LEFT LEFT 0.01",
-		"BLMOVE s d LEFT LEFT 0", "BLMOVE l1 s LEFT LEFT 0", "LRANGE l1 0 -1",
-		// BLMPOP.
-		"BLMPOP 0 1 l1 LEFT", "BLMPOP 0 2 nokey l1 RIGHT COUNT 2", "BLMPOP 0.01 1 nokey LEFT", "BLMPOP 0 1 l1 left count 100",
-		"EXISTS l1", "RPUSH l1 a b", "BLMPOP x 1 l1 LEFT", "BLMPOP -1 1 l1 LEFT", "BLMPOP 0 0 l1 LEFT", "BLMPOP 0 1 l1 MIDDLE", "BLMPOP 0 5 l1 LEFT",
-		"BLMPOP 0 1 l1 LEFT COUNT 0", "BLMPOP 0 1 l1 LEFT COUNT 1 COUNT 2", "BLMPOP 0 1 l1 LEFT COUNT", "BLMPOP 0 1 s LEFT",
-		"BLMPOP 0 x l1 LEFT", "BLMPOP 0 -1 l1 LEFT", "LRANGE l1 0 -1",
-		// Sorted sets.
-		"ZADD z1 1 a 2 b 3 c 4 d 5 e 6 f", "ZADD z2 5 x", "BZPOPMIN z1 z2 0", "BZPOPMAX z1 z2 0", "BZPOPMIN nokey z2 0", "EXISTS z2",
-		"BZPOPMIN nokey 0.01", "BZPOPMAX nokey other 0.01", "BZPOPMIN z1 abc", "BZPOPMAX z1 -1", "BZPOPMIN s 0", "BZPOPMIN l1 0",
-		"BZPOPMAX nokey s 0", "BZPOPMIN z1 s 0",
-		"BZMPOP 0 1 z1 MIN", "BZMPOP 0 2 nokey z1 MAX COUNT 5", "EXISTS z1", "BZMPOP 0.01 1 z1 MIN", "ZADD z1 1 a 2 b",
-		"BZMPOP x 1 z1 MIN", "BZMPOP -1 1 z1 MIN", "BZMPOP 0 0 z1 MIN", "BZMPOP 0 1 z1 MIDDLE", "BZMPOP 0 5 z1 MIN",
-		"BZMPOP 0 1 z1 MIN COUNT 0", "BZMPOP 0 1 z1 MIN COUNT 1 COUNT 2", "BZMPOP 0 1 s MIN", "BZMPOP 0 1 z1 max count 1",
-		"BZPOPMIN", "BZPOPMIN z1", "BZMPOP 0 1 z1",
-		// Arity.
-		"BLPOP", "BLPOP k", "BRPOP k", "BRPOPLPUSH a b", "BLMOVE a b LEFT LEFT", "BLMPOP 0 1",
-		// Inside MULTI nothing waits.
-		"MULTI", "BLPOP nokey 0", "BRPOPLPUSH nokey d 0", "BLMOVE nokey d LEFT LEFT 0", "BLMPOP 0 1 nokey LEFT",
-		"RPUSH m 1 2", "BLPOP m 0", "BLPOP m abc", "BRPOP m 0", "BZPOPMIN nokey 0", "BZMPOP 0 1 nokey MIN", "EXEC",
-	}, "\n")
-	diffWithRedis(t, g, script)
-	diffWithRedisRESP3(t, g, script)
+	diffWithRedis(t, g, blockingScript)
+	diffWithRedisRESP3(t, g, blockingScript)
 }
 
 // blockedClients reads blocked_clients from INFO clients.

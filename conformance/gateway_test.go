@@ -244,6 +244,13 @@ func (g *gateway) gatewayCLI(args ...string) string {
 	return string(out)
 }
 
+// redisTarget is what a go-redis conformance test runs against: one
+// gateway, or an ensemble whose clients spread their commands over the
+// nodes.
+type redisTarget interface {
+	redisClient(protocol int) *redis.Client
+}
+
 // redisClient returns a go-redis client for the gateway speaking the given
 // protocol version.
 func (g *gateway) redisClient(protocol int) *redis.Client {

@@ -91,8 +91,9 @@ func sameMembers(t *testing.T, what string, got, want []string) {
 
 // TestRedisHashesClients checks the hash replies whose order Redis leaves
 // open, and their RESP2 and RESP3 shapes, through go-redis.
-func TestRedisHashesClients(t *testing.T) {
-	g := startGateway(t)
+func TestRedisHashesClients(t *testing.T) { testRedisHashesClients(t, startGateway(t)) }
+
+func testRedisHashesClients(t *testing.T, g redisTarget) {
 	for _, proto := range []int{2, 3} {
 		t.Run(fmt.Sprintf("RESP%d", proto), func(t *testing.T) {
 			ctx := testCtx(t)

@@ -10,78 +10,81 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
+// listScript is a redis-cli script (one command per line) of the list commands: replies, edge cases, and every error text;
+// it is diffed against redis-server on one gateway and on an ensemble.
+var listScript = strings.Join([]string{
+	// Pushes and reads.
+	"RPUSH l a b c", "LPUSH l z y x", "LRANGE l 0 -1", "LLEN l", "LLEN nokey", "TYPE l",
+	"LPUSHX nokey a", "RPUSHX nokey a b", "EXISTS nokey", "LPUSHX l w", "RPUSHX l d e", "LRANGE l 0 -1",
+	"LRANGE l 1 2", "LRANGE l -3 -1", "LRANGE l -100 100", "LRANGE l 5 1", "LRANGE l 100 200", "LRANGE l -1 -2",
+	"LRANGE l 0 0", "LRANGE l -9223372036854775808 9223372036854775807", "LRANGE l x 1", "LRANGE l 0 1.5", "LRANGE nokey 0 -1",
+	"LINDEX l 0", "LINDEX l -1", "LINDEX l 9", "LINDEX l 10", "LINDEX l -10", "LINDEX l -11", "LINDEX l x", "LINDEX nokey x",
+	"LINDEX l 9223372036854775807", "LINDEX l -9223372036854775808",
+	// LSET.
+	"LSET l 0 W", "LSET l -1 E", "LSET l 10 v", "LSET l -11 v", "LSET l x v", "LSET nokey 0 v", "LSET nokey x v", "LRANGE l 0 -1",
+	// Pops, with and without count.
+	"LPOP l", "RPOP l", "LPOP l 2", "RPOP l 2", "LRANGE l 0 -1", "LPOP l 0", "RPOP l 0", "LPOP l -1", "LPOP l x", "LPOP l 1 2",
+	"LPOP nokey", "RPOP nokey", "LPOP nokey 1", "RPOP nokey 0", "LPOP nokey -1", "LPOP l 100", "EXISTS l", "LLEN l",
+	"RPUSH l a b c", "RPOP l 9223372036854775807", "EXISTS l",
+	// LINSERT.
+	"RPUSH i a b c b", "LINSERT i BEFORE b x", "LINSERT i after b y", "LINSERT i AFTER c z", "LINSERT i before a first",
+	"LINSERT i AFTER b last", "LRANGE i 0 -1", "LINSERT i BEFORE nopivot v", "LINSERT nokey BEFORE a v", "EXISTS nokey",
+	"LINSERT i MIDDLE a v", "LINSERT nokey MIDDLE a v",
+	// LREM.
+	"DEL r", "RPUSH r a b a c a d a", "LREM r 2 a", "LRANGE r 0 -1", "LREM r -1 a", "LRANGE r 0 -1", "LREM r 0 a", "LRANGE r 0 -1",
+	"LREM r 0 nothing", "LREM r x a", "LREM nokey 1 a", "RPUSH r2 q q q", "LREM r2 0 q", "EXISTS r2",
+	"RPUSH r3 a b a b a", "LREM r3 -9223372036854775808 a", "LRANGE r3 0 -1", "LREM r3 9223372036854775807 b", "EXISTS r3",
+	// LTRIM.
+	"RPUSH t 0 1 2 3 4 5 6 7 8 9", "LTRIM t 1 -2", "LRANGE t 0 -1", "LTRIM t -3 100", "LRANGE t 0 -1", "LTRIM t 0 -1", "LRANGE t 0 -1",
+	"LTRIM t 5 1", "EXISTS t", "LTRIM nokey 0 1", "LTRIM t x 1", "RPUSH t a b", "LTRIM t -100 -3", "EXISTS t",
+	"RPUSH t a b c", "LTRIM t 1 1", "LRANGE t 0 -1", "LPUSH t z", "RPUSH t y", "LRANGE t 0 -1",
+	// LPOS.
+	"RPUSH p a b c a b c a", "LPOS p a", "LPOS p c", "LPOS p z", "LPOS p a RANK 2", "LPOS p a RANK -1", "LPOS p a RANK -2",
+	"LPOS p a RANK 4", "LPOS p a RANK -4", "LPOS p a COUNT 0", "LPOS p a COUNT 2", "LPOS p a RANK 2 COUNT 0", "LPOS p a RANK -1 COUNT 2",
+	"LPOS p a COUNT 0 RANK -2", "LPOS p c MAXLEN 2", "LPOS p c MAXLEN 3", "LPOS p a MAXLEN 4 COUNT 0", "LPOS p a RANK -1 MAXLEN 1",
+	"LPOS p a RANK -1 MAXLEN 1 COUNT 0", "LPOS p z COUNT 0", "LPOS p a rank 1 count 1 maxlen 0", "LPOS p a RANK 1 RANK 3",
+	"LPOS p a RANK 9223372036854775807", "LPOS p a RANK -9223372036854775807 COUNT 0",
+	"LPOS p a RANK -9223372036854775808", "LPOS p a RANK -9223372036854775808 COUNT 0", "LPOS p a RANK -9223372036854775808 COUNT 1",
+	"LPOS p a RANK 0", "LPOS p a COUNT -1", "LPOS p a MAXLEN -1", "LPOS p a RANK", "LPOS p a FOO 1", "LPOS p a RANK x",
+	"LPOS nokey a", "LPOS nokey a COUNT 1", "LPOS nokey a RANK 0",
+	// LMOVE and RPOPLPUSH.
+	"RPUSH m1 a b c", "RPUSH m2 x", "LMOVE m1 m2 LEFT LEFT", "LMOVE m1 m2 right RIGHT", "LRANGE m1 0 -1", "LRANGE m2 0 -1",
+	"LMOVE m2 m1 LEFT RIGHT", "LMOVE m2 m1 RIGHT LEFT", "LRANGE m1 0 -1", "LRANGE m2 0 -1",
+	"LMOVE m1 m1 LEFT RIGHT", "LRANGE m1 0 -1", "LMOVE m1 m1 RIGHT LEFT", "LRANGE m1 0 -1", "LMOVE m1 m1 LEFT LEFT", "LMOVE m1 m1 RIGHT RIGHT",
+	"LRANGE m1 0 -1", "LMOVE nokey m1 LEFT LEFT", "LMOVE m1 new LEFT LEFT", "LRANGE new 0 -1", "TYPE new",
+	"LMOVE m1 m1 UP LEFT", "LMOVE m1 m1 LEFT DOWN", "LMOVE nokey m1 UP LEFT",
+	"RPUSH one only", "LMOVE one one LEFT RIGHT", "LRANGE one 0 -1", "LMOVE one other RIGHT LEFT", "EXISTS one", "LRANGE other 0 -1",
+	"RPOPLPUSH m1 m2", "LRANGE m2 0 -1", "RPOPLPUSH nokey m2", "RPOPLPUSH m2 m2", "LRANGE m2 0 -1",
+	// Generic key commands on lists: copies are independent.
+	"COPY m2 m2copy", "LRANGE m2copy 0 -1", "RENAME m2copy m3", "LPUSH m3 n", "RPOP m2", "LRANGE m3 0 -1", "LRANGE m2 0 -1",
+	"MOVE m3 1", "SELECT 1", "LRANGE m3 0 -1", "RPUSH m3 o", "LLEN m3", "SELECT 0", "EXISTS m3", "TYPE m2",
+	// LMPOP.
+	"RPUSH q1 a b c d", "RPUSH q2 x y", "LMPOP 2 nokey q1 LEFT", "LMPOP 2 q1 q2 RIGHT COUNT 2", "LMPOP 1 q2 left count 10",
+	"EXISTS q2", "LMPOP 2 q2 q1 LEFT COUNT 100", "EXISTS q1", "LMPOP 2 q1 q2 LEFT", "LMPOP 1 nokey LEFT COUNT 1",
+	"LMPOP 0 q1 LEFT", "LMPOP -1 q1 LEFT", "LMPOP x q1 LEFT", "LMPOP 2 q1 LEFT", "LMPOP 9223372036854775807 q1 LEFT",
+	"LMPOP 1 q1 MIDDLE", "LMPOP 1 q1 LEFT COUNT", "LMPOP 1 q1 LEFT COUNT 0", "LMPOP 1 q1 LEFT COUNT -1", "LMPOP 1 q1 LEFT COUNT x",
+	"LMPOP 1 q1 LEFT COUNT 1 COUNT 1", "LMPOP 1 q1 LEFT FOO",
+	// Wrong types, both ways.
+	"SET s str", "LPUSH s a", "RPUSH s a", "LPUSHX s a", "RPUSHX s a", "LPOP s", "RPOP s 2", "LPOP s 0", "LPOP s -1", "LLEN s",
+	"LRANGE s 0 -1", "LRANGE s x 0", "LINDEX s 0", "LINDEX s x", "LSET s 0 v", "LSET s x v", "LINSERT s BEFORE a b", "LINSERT s MIDDLE a b",
+	"LREM s 0 a", "LREM s x a", "LTRIM s 0 1", "LPOS s a", "LPOS s a RANK 0",
+	"RPUSH w a b", "LMOVE s w LEFT LEFT", "LMOVE w s LEFT LEFT", "LRANGE w 0 -1", "RPOPLPUSH w s", "RPOPLPUSH s w", "LMOVE nokey s LEFT LEFT",
+	"LMPOP 2 s w LEFT", "LMPOP 2 w s LEFT", "LMPOP 2 nokey s LEFT",
+	"GET w", "INCR w", "APPEND w x", "STRLEN w", "SET w v", "TYPE w", "LLEN w",
+	// TTLs: kept by pushes and pops, gone with the key.
+	"RPUSH e a b c", "EXPIRE e 100", "LPUSH e z", "RPOP e", "LSET e 0 y", "LINSERT e BEFORE a x", "LREM e 1 x", "LTRIM e 0 1",
+	"LMOVE e e LEFT RIGHT", "TTL e", "LMOVE e other2 LEFT LEFT", "TTL other2", "TTL e", "LPOP e 5", "TTL e", "RPUSH e a", "TTL e",
+	// Arity.
+	"LPUSH l", "RPUSH", "LPUSHX l", "RPUSHX l", "LPOP", "RPOP", "LLEN", "LLEN a b", "LRANGE l 0", "LINDEX l", "LSET l 0",
+	"LINSERT l BEFORE a", "LREM l 0", "LTRIM l 0", "LPOS l", "LMOVE a b LEFT", "RPOPLPUSH a", "LMPOP 1 a",
+	"DBSIZE",
+}, "\n") + "\n"
+
 // TestRedisListsMatchRedisServer diffs the list commands against
 // redis-server: replies, edge cases, and every error text.
 func TestRedisListsMatchRedisServer(t *testing.T) {
 	g := startGateway(t)
-	script := strings.Join([]string{
-		// Pushes and reads.
-		"RPUSH l a b c", "LPUSH l z y x", "LRANGE l 0 -1", "LLEN l", "LLEN nokey", "TYPE l",
-		"LPUSHX nokey a", "RPUSHX nokey a b", "EXISTS nokey", "LPUSHX l w", "RPUSHX l d e", "LRANGE l 0 -1",
-		"LRANGE l 1 2", "LRANGE l -3 -1", "LRANGE l -100 100", "LRANGE l 5 1", "LRANGE l 100 200", "LRANGE l -1 -2",
-		"LRANGE l 0 0", "LRANGE l -9223372036854775808 9223372036854775807", "LRANGE l x 1", "LRANGE l 0 1.5", "LRANGE nokey 0 -1",
-		"LINDEX l 0", "LINDEX l -1", "LINDEX l 9", "LINDEX l 10", "LINDEX l -10", "LINDEX l -11", "LINDEX l x", "LINDEX nokey x",
-		"LINDEX l 9223372036854775807", "LINDEX l -9223372036854775808",
-		// LSET.
-		"LSET l 0 W", "LSET l -1 E", "LSET l 10 v", "LSET l -11 v", "LSET l x v", "LSET nokey 0 v", "LSET nokey x v", "LRANGE l 0 -1",
-		// Pops, with and without count.
-		"LPOP l", "RPOP l", "LPOP l 2", "RPOP l 2", "LRANGE l 0 -1", "LPOP l 0", "RPOP l 0", "LPOP l -1", "LPOP l x", "LPOP l 1 2",
-		"LPOP nokey", "RPOP nokey", "LPOP nokey 1", "RPOP nokey 0", "LPOP nokey -1", "LPOP l 100", "EXISTS l", "LLEN l",
-		"RPUSH l a b c", "RPOP l 9223372036854775807", "EXISTS l",
-		// LINSERT.
-		"RPUSH i a b c b", "LINSERT i BEFORE b x", "LINSERT i after b y", "LINSERT i AFTER c z", "LINSERT i before a first",
-		"LINSERT i AFTER b last", "LRANGE i 0 -1", "LINSERT i BEFORE nopivot v", "LINSERT nokey BEFORE a v", "EXISTS nokey",
-		"LINSERT i MIDDLE a v", "LINSERT nokey MIDDLE a v",
-		// LREM.
-		"DEL r", "RPUSH r a b a c a d a", "LREM r 2 a", "LRANGE r 0 -1", "LREM r -1 a", "LRANGE r 0 -1", "LREM r 0 a", "LRANGE r 0 -1",
-		"LREM r 0 nothing", "LREM r x a", "LREM nokey 1 a", "RPUSH r2 q q q", "LREM r2 0 q", "EXISTS r2",
-		"RPUSH r3 a b a b a", "LREM r3 -9223372036854775808 a", "LRANGE r3 0 -1", "LREM r3 9223372036854775807 b", "EXISTS r3",
-		// LTRIM.
-		"RPUSH t 0 1 2 3 4 5 6 7 8 9", "LTRIM t 1 -2", "LRANGE t 0 -1", "LTRIM t -3 100", "LRANGE t 0 -1", "LTRIM t 0 -1", "LRANGE t 0 -1",
-		"LTRIM t 5 1", "EXISTS t", "LTRIM nokey 0 1", "LTRIM t x 1", "RPUSH t a b", "LTRIM t -100 -3", "EXISTS t",
-		"RPUSH t a b c", "LTRIM t 1 1", "LRANGE t 0 -1", "LPUSH t z", "RPUSH t y", "LRANGE t 0 -1",
-		// LPOS.
-		"RPUSH p a b c a b c a", "LPOS p a", "LPOS p c", "LPOS p z", "LPOS p a RANK 2", "LPOS p a RANK -1", "LPOS p a RANK -2",
-		"LPOS p a RANK 4", "LPOS p a RANK -4", "LPOS p a COUNT 0", "LPOS p a COUNT 2", "LPOS p a RANK 2 COUNT 0", "LPOS p a RANK -1 COUNT 2",
-		"LPOS p a COUNT 0 RANK -2", "LPOS p c MAXLEN 2", "LPOS p c MAXLEN 3", "LPOS p a MAXLEN 4 COUNT 0", "LPOS p a RANK -1 MAXLEN 1",
-		"LPOS p a RANK -1 MAXLEN 1 COUNT 0", "LPOS p z COUNT 0", "LPOS p a rank 1 count 1 maxlen 0", "LPOS p a RANK 1 RANK 3",
-		"LPOS p a RANK 9223372036854775807", "LPOS p a RANK -9223372036854775807 COUNT 0",
-		"LPOS p a RANK -9223372036854775808", "LPOS p a RANK -9223372036854775808 COUNT 0", "LPOS p a RANK -9223372036854775808 COUNT 1",
-		"LPOS p a RANK 0", "LPOS p a COUNT -1", "LPOS p a MAXLEN -1", "LPOS p a RANK", "LPOS p a FOO 1", "LPOS p a RANK x",
-		"LPOS nokey a", "LPOS nokey a COUNT 1", "LPOS nokey a RANK 0",
-		// LMOVE and RPOPLPUSH.
-		"RPUSH m1 a b c", "RPUSH m2 x", "LMOVE m1 m2 LEFT LEFT", "LMOVE m1 m2 right RIGHT", "LRANGE m1 0 -1", "LRANGE m2 0 -1",
-		"LMOVE m2 m1 LEFT RIGHT", "LMOVE m2 m1 RIGHT LEFT", "LRANGE m1 0 -1", "LRANGE m2 0 -1",
-		"LMOVE m1 m1 LEFT RIGHT", "LRANGE m1 0 -1", "LMOVE m1 m1 RIGHT LEFT", "LRANGE m1 0 -1", "LMOVE m1 m1 LEFT LEFT", "LMOVE m1 m1 RIGHT RIGHT",
-		"LRANGE m1 0 -1", "LMOVE nokey m1 LEFT LEFT", "LMOVE m1 new LEFT LEFT", "LRANGE new 0 -1", "TYPE new",
-		"LMOVE m1 m1 UP LEFT", "LMOVE m1 m1 LEFT DOWN", "LMOVE nokey m1 UP LEFT",
-		"RPUSH one only", "LMOVE one one LEFT RIGHT", "LRANGE one 0 -1", "LMOVE one other RIGHT LEFT", "EXISTS one", "LRANGE other 0 -1",
-		"RPOPLPUSH m1 m2", "LRANGE m2 0 -1", "RPOPLPUSH nokey m2", "RPOPLPUSH m2 m2", "LRANGE m2 0 -1",
-		// Generic key commands on lists: copies are independent.
-		"COPY m2 m2copy", "LRANGE m2copy 0 -1", "RENAME m2copy m3", "LPUSH m3 n", "RPOP m2", "LRANGE m3 0 -1", "LRANGE m2 0 -1",
-		"MOVE m3 1", "SELECT 1", "LRANGE m3 0 -1", "RPUSH m3 o", "LLEN m3", "SELECT 0", "EXISTS m3", "TYPE m2",
-		// LMPOP.
-		"RPUSH q1 a b c d", "RPUSH q2 x y", "LMPOP 2 nokey q1 LEFT", "LMPOP 2 q1 q2 RIGHT COUNT 2", "LMPOP 1 q2 left count 10",
-		"EXISTS q2", "LMPOP 2 q2 q1 LEFT COUNT 100", "EXISTS q1", "LMPOP 2 q1 q2 LEFT", "LMPOP 1 nokey LEFT COUNT 1",
-		"LMPOP 0 q1 LEFT", "LMPOP -1 q1 LEFT", "LMPOP x q1 LEFT", "LMPOP 2 q1 LEFT", "LMPOP 9223372036854775807 q1 LEFT",
-		"LMPOP 1 q1 MIDDLE", "LMPOP 1 q1 LEFT COUNT", "LMPOP 1 q1 LEFT COUNT 0", "LMPOP 1 q1 LEFT COUNT -1", "LMPOP 1 q1 LEFT COUNT x",
-		"LMPOP 1 q1 LEFT COUNT 1 COUNT 1", "LMPOP 1 q1 LEFT FOO",
-		// Wrong types, both ways.
-		"SET s str", "LPUSH s a", "RPUSH s a", "LPUSHX s a", "RPUSHX s a", "LPOP s", "RPOP s 2", "LPOP s 0", "LPOP s -1", "LLEN s",
-		"LRANGE s 0 -1", "LRANGE s x 0", "LINDEX s 0", "LINDEX s x", "LSET s 0 v", "LSET s x v", "LINSERT s BEFORE a b", "LINSERT s MIDDLE a b",
-		"LREM s 0 a", "LREM s x a", "LTRIM s 0 1", "LPOS s a", "LPOS s a RANK 0",
-		"RPUSH w a b", "LMOVE s w LEFT LEFT", "LMOVE w s LEFT LEFT", "LRANGE w 0 -1", "RPOPLPUSH w s", "RPOPLPUSH s w", "LMOVE nokey s LEFT LEFT",
-		"LMPOP 2 s w LEFT", "LMPOP 2 w s LEFT", "LMPOP 2 nokey s LEFT",
-		"GET w", "INCR w", "APPEND w x", "STRLEN w", "SET w v", "TYPE w", "LLEN w",
-		// TTLs: kept by pushes and pops, gone with the key.
-		"RPUSH e a b c", "EXPIRE e 100", "LPUSH e z", "RPOP e", "LSET e 0 y", "LINSERT e BEFORE a x", "LREM e 1 x", "LTRIM e 0 1",
-		"LMOVE e e LEFT RIGHT", "TTL e", "LMOVE e other2 LEFT LEFT", "TTL other2", "TTL e", "LPOP e 5", "TTL e", "RPUSH e a", "TTL e",
-		// Arity.
-		"LPUSH l", "RPUSH", "LPUSHX l", "RPUSHX l", "LPOP", "RPOP", "LLEN", "LLEN a b", "LRANGE l 0", "LINDEX l", "LSET l 0",
-		"LINSERT l BEFORE a", "LREM l 0", "LTRIM l 0", "LPOS l", "LMOVE a b LEFT", "RPOPLPUSH a", "LMPOP 1 a",
-		"DBSIZE",
-	}, "\n") + "\n"
-	diffWithRedis(t, g, script)
+	diffWithRedis(t, g, listScript)
 }
 
 // TestRedisListsClients drives the list commands through go-redis over
@@ -90,6 +93,11 @@ func TestRedisListsMatchRedisServer(t *testing.T) {
 // log).
 func TestRedisListsClients(t *testing.T) {
 	g := startGateway(t)
+	testRedisListsClients(t, g)
+	testRedisListsWireAndRestart(t, g)
+}
+
+func testRedisListsClients(t *testing.T, g redisTarget) {
 	for _, proto := range []int{2, 3} {
 		t.Run(fmt.Sprintf("RESP%d", proto), func(t *testing.T) {
 			ctx := testCtx(t)
@@ -201,7 +209,9 @@ func TestRedisListsClients(t *testing.T) {
 			}
 		})
 	}
+}
 
+func testRedisListsWireAndRestart(t *testing.T, g *gateway) {
 	// A null array on the wire in RESP2, a null in RESP3.
 	addr := g.addr("redis")
 	if got := rawExchange(t, addr, []byte("LPOP nokey 1\r\nLMPOP 1 nokey LEFT\r\nRPOP nokey\r\nQUIT\r\n")); got != "*-1\r\n*-1\r\n$-1\r\n+OK\r\n" {

@@ -9,28 +9,32 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
+// multiScript is a redis-cli script (one command per line) of MULTI/EXEC/DISCARD/WATCH on one connection;
+// it is diffed against redis-server on one gateway and on an ensemble.
+var multiScript = strings.Join([]string{
+	"MULTI", "SET a 1", "INCR a", "GET a", "INCRBY a x", "APPEND a x", "PING", "ECHO hi", "EXEC", "GET a",
+	"MULTI", "SET b 1", "NOSUCH cmd", "EXEC", "EXISTS b",
+	"MULTI", "SET b 1", "GET", "EXEC", "EXISTS b",
+	"EXEC", "DISCARD", "MULTI", "MULTI", "SET c 1", "DISCARD", "EXISTS c",
+	"MULTI", "WATCH a", "DISCARD",
+	"MULTI", "SELECT 2", "SET d 2", "EXEC", "GET d", "SELECT 0", "GET d",
+	"MULTI", "EXEC",
+	"WATCH a b", "MULTI", "INCR a", "EXEC", "UNWATCH", "WATCH a", "SET a 100", "MULTI", "INCR a", "EXEC", "GET a",
+	"WATCH nokey", "MULTI", "SET nokey 1", "EXEC",
+}, "\n") + "\n"
+
 // TestRedisTransactionsMatchRedisServer diffs MULTI/EXEC/DISCARD/WATCH on
 // one connection against redis-server.
 func TestRedisTransactionsMatchRedisServer(t *testing.T) {
 	g := startGateway(t)
-	script := strings.Join([]string{
-		"MULTI", "SET a 1", "INCR a", "GET a", "INCRBY a x", "APPEND a x", "PING", "ECHO hi", "EXEC", "GET a",
-		"MULTI", "SET b 1", "NOSUCH cmd", "EXEC", "EXISTS b",
-		"MULTI", "SET b 1", "GET", "EXEC", "EXISTS b",
-		"EXEC", "DISCARD", "MULTI", "MULTI", "SET c 1", "DISCARD", "EXISTS c",
-		"MULTI", "WATCH a", "DISCARD",
-		"MULTI", "SELECT 2", "SET d 2", "EXEC", "GET d", "SELECT 0", "GET d",
-		"MULTI", "EXEC",
-		"WATCH a b", "MULTI", "INCR a", "EXEC", "UNWATCH", "WATCH a", "SET a 100", "MULTI", "INCR a", "EXEC", "GET a",
-		"WATCH nokey", "MULTI", "SET nokey 1", "EXEC",
-	}, "\n") + "\n"
-	diffWithRedis(t, g, script)
+	diffWithRedis(t, g, multiScript)
 }
 
 // TestRedisWatchConflict: a write by another client between WATCH and
 // EXEC aborts the transaction; FLUSHDB and expiry count as writes.
-func TestRedisWatchConflict(t *testing.T) {
-	g := startGateway(t)
+func TestRedisWatchConflict(t *testing.T) { testRedisWatchConflict(t, startGateway(t)) }
+
+func testRedisWatchConflict(t *testing.T, g redisTarget) {
 	ctx := testCtx(t)
 	c1, c2 := g.redisClient(2), g.redisClient(3)
 	incr := func(key string) error {

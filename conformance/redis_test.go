@@ -45,8 +45,9 @@ func (x res[T]) must(t *testing.T, what string) T {
 
 // TestRedisStrings drives the first slice of string and key commands
 // through go-redis, over RESP2 and RESP3, checking Redis's exact replies.
-func TestRedisStrings(t *testing.T) {
-	g := startGateway(t)
+func TestRedisStrings(t *testing.T) { testRedisStrings(t, startGateway(t)) }
+
+func testRedisStrings(t *testing.T, g redisTarget) {
 	for _, proto := range []int{2, 3} {
 		t.Run(fmt.Sprintf("RESP%d", proto), func(t *testing.T) {
 			ctx := testCtx(t)
@@ -258,7 +259,10 @@ func TestRedisPipelineAndDatabases(t *testing.T) {
 // pipeline with no read between them: they must apply in the order sent,
 // across the bundles the connection groups them into.
 func TestRedisPipelinedWritesKeepOrder(t *testing.T) {
-	g := startGateway(t)
+	testRedisPipelinedWritesKeepOrder(t, startGateway(t))
+}
+
+func testRedisPipelinedWritesKeepOrder(t *testing.T, g redisTarget) {
 	ctx := testCtx(t)
 	c := g.redisClient(2)
 	const n = 3000
@@ -417,37 +421,43 @@ func diffWithRedisProto(t *testing.T, g *gateway, script string, extra ...string
 	}
 }
 
+// cliScript is a redis-cli script (one command per line) of the first slice of commands (strings, counters, SET options, SELECT);
+// it is diffed against redis-server on one gateway and on an ensemble.
+var cliScript = strings.Join([]string{
+	"PING", "PING hello", "ECHO \"a b\"",
+	"SET k v", "GET k", "SET k v2 NX", "SET k v3 XX GET", "SET k v4 NX GET", "GET k",
+	"SET n 10", "INCR n", "DECR n", "INCRBY n -20", "DECRBY n 5", "INCR k",
+	"SET big 9223372036854775807", "INCR big", "INCRBY n abc", "DECRBY n -9223372036854775808",
+	"MSET a 1 b 2 c 3", "MGET a b c d", "MSET a", "EXISTS a b d a", "DEL a d", "DBSIZE",
+	"SET e 1 EX 0", "SET e 1 PX -1", "SET e 1 EX x", "SET e 1 NX XX", "SET e 1 KEEPTTL EX 5", "SET e 1 FOO",
+	"SET t 1 EX 1000", "TTL t", "SET t 2 KEEPTTL", "TTL t", "SET t 3", "TTL t", "TTL nokey", "PTTL nokey",
+	"GET", "SET x", "GETX a", "SELECT 99", "SELECT x", "SELECT 3", "DBSIZE", "SELECT 0", "DBSIZE",
+}, "\n") + "\n"
+
 // TestRedisCLIMatchesRedisServer runs one redis-cli script against the
 // gateway and against Debian's redis-server and requires identical output.
 func TestRedisCLIMatchesRedisServer(t *testing.T) {
 	g := startGateway(t)
-	script := strings.Join([]string{
-		"PING", "PING hello", "ECHO \"a b\"",
-		"SET k v", "GET k", "SET k v2 NX", "SET k v3 XX GET", "SET k v4 NX GET", "GET k",
-		"SET n 10", "INCR n", "DECR n", "INCRBY n -20", "DECRBY n 5", "INCR k",
-		"SET big 9223372036854775807", "INCR big", "INCRBY n abc", "DECRBY n -9223372036854775808",
-		"MSET a 1 b 2 c 3", "MGET a b c d", "MSET a", "EXISTS a b d a", "DEL a d", "DBSIZE",
-		"SET e 1 EX 0", "SET e 1 PX -1", "SET e 1 EX x", "SET e 1 NX XX", "SET e 1 KEEPTTL EX 5", "SET e 1 FOO",
-		"SET t 1 EX 1000", "TTL t", "SET t 2 KEEPTTL", "TTL t", "SET t 3", "TTL t", "TTL nokey", "PTTL nokey",
-		"GET", "SET x", "GETX a", "SELECT 99", "SELECT x", "SELECT 3", "DBSIZE", "SELECT 0", "DBSIZE",
-	}, "\n") + "\n"
-	diffWithRedis(t, g, script)
+	diffWithRedis(t, g, cliScript)
 }
+
+// scanScript is a redis-cli script (one command per line) of SCAN, HSCAN, SSCAN and ZSCAN argument handling;
+// it is diffed against redis-server on one gateway and on an ensemble.
+var scanScript = strings.Join([]string{
+	"SET str v", "HSET h f v", "SADD s m", "ZADD z 1 m",
+	`SCAN "" COUNT 100 TYPE string`, "SCAN +0 MATCH h TYPE hash", `SCAN " 1"`, "SCAN -", "SCAN 18446744073709551616",
+	"SCAN 0 FOO", "SCAN 0 COUNT 0", "SCAN 0 COUNT x", "SCAN 0 MATCH", "SCAN 0 TYPE zset MATCH z COUNT 1000",
+	"HSCAN nokey 0 FOO", "HSCAN str 0 FOO", "HSCAN h 0 FOO", "HSCAN h 0 TYPE hash", "HSCAN h x", "HSCAN nokey x", "HSCAN h 0 MATCH f*",
+	"SSCAN nokey 0 COUNT 0", "SSCAN str 0 COUNT 0", "SSCAN s 0 COUNT 0", `SSCAN s "" MATCH m`,
+	"ZSCAN nokey 0 FOO", "ZSCAN str 0 FOO", "ZSCAN z 0 COUNT 1", "ZSCAN z 0 TYPE zset", "ZSCAN z abc",
+}, "\n")
 
 // TestRedisScanMatchesRedisServer diffs SCAN, HSCAN, SSCAN and ZSCAN
 // argument handling against redis-server: cursors as strtoul reads them,
 // and a collection scan's key looked at before its options.
 func TestRedisScanMatchesRedisServer(t *testing.T) {
 	g := startGateway(t)
-	script := strings.Join([]string{
-		"SET str v", "HSET h f v", "SADD s m", "ZADD z 1 m",
-		`SCAN "" COUNT 100 TYPE string`, "SCAN +0 MATCH h TYPE hash", `SCAN " 1"`, "SCAN -", "SCAN 18446744073709551616",
-		"SCAN 0 FOO", "SCAN 0 COUNT 0", "SCAN 0 COUNT x", "SCAN 0 MATCH", "SCAN 0 TYPE zset MATCH z COUNT 1000",
-		"HSCAN nokey 0 FOO", "HSCAN str 0 FOO", "HSCAN h 0 FOO", "HSCAN h 0 TYPE hash", "HSCAN h x", "HSCAN nokey x", "HSCAN h 0 MATCH f*",
-		"SSCAN nokey 0 COUNT 0", "SSCAN str 0 COUNT 0", "SSCAN s 0 COUNT 0", `SSCAN s "" MATCH m`,
-		"ZSCAN nokey 0 FOO", "ZSCAN str 0 FOO", "ZSCAN z 0 COUNT 1", "ZSCAN z 0 TYPE zset", "ZSCAN z abc",
-	}, "\n")
-	diffWithRedis(t, g, script)
+	diffWithRedis(t, g, scanScript)
 	// A cursor this node never handed out (-1 is 2^64-1) is accepted and
 	// starts the scan over, so that no key is missed.
 	ctx := testCtx(t)
@@ -460,42 +470,113 @@ func TestRedisScanMatchesRedisServer(t *testing.T) {
 	}
 }
 
+// TestRedisScanSteps: SCAN in small steps, with MATCH and TYPE, returns
+// every key exactly once when nothing changes meanwhile, and every key
+// present throughout when keys are added and deleted between steps.
+func TestRedisScanSteps(t *testing.T) { testRedisScanSteps(t, startGateway(t)) }
+
+func testRedisScanSteps(t *testing.T, g redisTarget) {
+	ctx := testCtx(t)
+	c := g.redisClient(2)
+	var all []string
+	for i := range 300 {
+		k := fmt.Sprintf("scan:%03d", i)
+		all = append(all, k)
+		if i%3 == 0 {
+			r(c.SAdd(ctx, k, "m").Result()).must(t, "SADD")
+		} else {
+			r(c.Set(ctx, k, "v", 0).Result()).must(t, "SET")
+		}
+	}
+	scanAll := func(match, typ string, during func(step int)) map[string]int {
+		seen := map[string]int{}
+		var cursor uint64
+		for step := 0; ; step++ {
+			keys, next, err := c.ScanType(ctx, cursor, match, 7, typ).Result()
+			if err != nil {
+				t.Fatalf("SCAN %d: %v", cursor, err)
+			}
+			for _, k := range keys {
+				seen[k]++
+			}
+			if next == 0 {
+				return seen
+			}
+			if step > 1000 {
+				t.Fatal("SCAN does not finish")
+			}
+			if during != nil {
+				during(step)
+			}
+			cursor = next
+		}
+	}
+	seen := scanAll("scan:*", "", nil)
+	for _, k := range all {
+		if seen[k] != 1 {
+			t.Fatalf("SCAN returned %s %d times", k, seen[k])
+		}
+	}
+	if len(seen) != len(all) {
+		t.Fatalf("SCAN returned %d keys, want %d", len(seen), len(all))
+	}
+	sets := scanAll("scan:*", "set", nil)
+	if len(sets) != 100 {
+		t.Fatalf("SCAN TYPE set returned %d keys, want 100", len(sets))
+	}
+	// Keys added and deleted between steps: every key present throughout
+	// is returned.
+	seen = scanAll("scan:*", "", func(step int) {
+		r(c.Set(ctx, fmt.Sprintf("scan:new%03d", step), "v", 0).Result()).must(t, "SET")
+		r(c.Del(ctx, fmt.Sprintf("scan:%03d", 299-step)).Result()).must(t, "DEL")
+	})
+	for _, k := range all[:250] {
+		if seen[k] == 0 {
+			t.Fatalf("SCAN under changes missed %s", k)
+		}
+	}
+}
+
+// stringsScript is a redis-cli script (one command per line) of the string and generic key commands, edge cases and errors included;
+// it is diffed against redis-server on one gateway and on an ensemble.
+var stringsScript = strings.Join([]string{
+	"SETNX s 1", "SETNX s 2", "GET s", "SETEX s 100 v", "TTL s", "SETEX s 0 v", "SETEX s x v", "PSETEX p 100000 v", "TTL p",
+	"GETSET s new", "GET s", "GETSET nokey v", "GETDEL s", "GETDEL s", "EXISTS s",
+	"SET g v EX 100", "GETEX g", "TTL g", "GETEX g PERSIST", "TTL g", "GETEX g EX 50", "TTL g", "GETEX g PX 0", "GETEX g FOO", "GETEX nokey",
+	"MSETNX m1 a m2 b", "MSETNX m2 x m3 y", "MGET m1 m2 m3", "MSETNX m1",
+	"APPEND a hello", "APPEND a \" world\"", "GET a", "STRLEN a", "STRLEN nokey",
+	"GETRANGE a 0 4", "GETRANGE a -5 -1", "GETRANGE a 5 3", "GETRANGE a -100 100", "GETRANGE a 0 x", "GETRANGE nokey 0 10",
+	"SETRANGE a 6 WORLD", "GET a", "SETRANGE r 3 x", "GET r", "STRLEN r", "SETRANGE a -1 x", "SETRANGE a 2 \"\"",
+	"SET f 10.5", "INCRBYFLOAT f 0.1", "INCRBYFLOAT f -5", "INCRBYFLOAT f 5.0e3", "INCRBYFLOAT f abc", "INCRBYFLOAT a 1", "INCRBYFLOAT newf 3",
+	"SET i 1", "INCRBYFLOAT i 1.5", "GET i",
+	"INCRBYFLOAT i 0x10", "INCRBYFLOAT i 0X1.8p1", "INCRBYFLOAT i 0x", "INCRBYFLOAT i inf", "INCRBYFLOAT i -inf",
+	"INCRBYFLOAT i nan", "INCRBYFLOAT i 1e400", "INCRBYFLOAT i 1e5000", `INCRBYFLOAT i " 1"`, "SET hexv 0x20", "INCRBYFLOAT hexv 1",
+	"SET inf inf", "INCRBYFLOAT inf 1", "RPUSH lst a", "INCRBYFLOAT lst abc", "DEL lst",
+	"TYPE a", "TYPE nokey", "RENAME a b", "GET b", "EXISTS a", "RENAME nokey x", "RENAME b b", "SET c 1", "RENAMENX b c", "RENAMENX b d", "GET d",
+	"COPY d d2", "GET d2", "COPY d d2", "COPY d d2 REPLACE", "COPY d d DB 0", "COPY d dd DB 3", "COPY nokey x", "COPY d x FOO",
+	"SET e v", "EXPIRE e 100", "TTL e", "EXPIRE e 50 NX", "EXPIRE e 50 XX", "TTL e", "EXPIRE e 200 GT", "TTL e", "EXPIRE e 10 GT", "EXPIRE e 10 LT", "TTL e",
+	"EXPIRE e 5 NX XX", "EXPIRE e 5 GT LT", "EXPIRE e 5 FOO", "EXPIRE e x", "EXPIRE nokey 10",
+	"PERSIST e", "PERSIST e", "TTL e", "EXPIRE e 200 GT", "EXPIRE e 200 LT", "TTL e",
+	"EXPIREAT e 4102444800", "EXPIRETIME e", "PEXPIRETIME e", "PEXPIREAT e 4102444800123", "PEXPIRETIME e", "EXPIRETIME nokey", "SET np 1", "EXPIRETIME np",
+	"EXPIRE e -1", "EXISTS e", "SET e v", "PEXPIRE e 100000", "TTL e",
+	"TOUCH c d nokey c", "MOVE c 1", "MOVE c 1", "EXISTS c", "SELECT 1", "GET c", "MOVE c 1", "SELECT 0", "MOVE nokey 1", "MOVE c 99",
+	"SET x0 0", "SELECT 1", "SET x1 1", "SWAPDB 0 1", "GET x1", "GET x0", "SELECT 0", "GET x1", "GET x0", "SWAPDB 0 99", "SWAPDB a 1", "SWAPDB 0 1",
+	"KEYS x0*", "KEYS x1*", "KEYS zz*", "DBSIZE", "SELECT 5", "SET only 1", "KEYS *", "RANDOMKEY", "FLUSHDB", "DBSIZE", "RANDOMKEY", "FLUSHDB FOO", "SELECT 0",
+	"DEL i f newf", "UNLINK d d2 nokey", "FLUSHALL", "DBSIZE", "KEYS *",
+}, "\n") + "\n"
+
 // TestRedisStringsAndKeysMatchRedisServer diffs the string and generic key
 // commands against redis-server, edge cases and errors included.
 func TestRedisStringsAndKeysMatchRedisServer(t *testing.T) {
 	g := startGateway(t)
-	script := strings.Join([]string{
-		"SETNX s 1", "SETNX s 2", "GET s", "SETEX s 100 v", "TTL s", "SETEX s 0 v", "SETEX s x v", "PSETEX p 100000 v", "TTL p",
-		"GETSET s new", "GET s", "GETSET nokey v", "GETDEL s", "GETDEL s", "EXISTS s",
-		"SET g v EX 100", "GETEX g", "TTL g", "GETEX g PERSIST", "TTL g", "GETEX g EX 50", "TTL g", "GETEX g PX 0", "GETEX g FOO", "GETEX nokey",
-		"MSETNX m1 a m2 b", "MSETNX m2 x m3 y", "MGET m1 m2 m3", "MSETNX m1",
-		"APPEND a hello", "APPEND a \" world\"", "GET a", "STRLEN a", "STRLEN nokey",
-		"GETRANGE a 0 4", "GETRANGE a -5 -1", "GETRANGE a 5 3", "GETRANGE a -100 100", "GETRANGE a 0 x", "GETRANGE nokey 0 10",
-		"SETRANGE a 6 WORLD", "GET a", "SETRANGE r 3 x", "GET r", "STRLEN r", "SETRANGE a -1 x", "SETRANGE a 2 \"\"",
-		"SET f 10.5", "INCRBYFLOAT f 0.1", "INCRBYFLOAT f -5", "INCRBYFLOAT f 5.0e3", "INCRBYFLOAT f abc", "INCRBYFLOAT a 1", "INCRBYFLOAT newf 3",
-		"SET i 1", "INCRBYFLOAT i 1.5", "GET i",
-		"INCRBYFLOAT i 0x10", "INCRBYFLOAT i 0X1.8p1", "INCRBYFLOAT i 0x", "INCRBYFLOAT i inf", "INCRBYFLOAT i -inf",
-		"INCRBYFLOAT i nan", "INCRBYFLOAT i 1e400", "INCRBYFLOAT i 1e5000", `INCRBYFLOAT i " 1"`, "SET hexv 0x20", "INCRBYFLOAT hexv 1",
-		"SET inf inf", "INCRBYFLOAT inf 1", "RPUSH lst a", "INCRBYFLOAT lst abc", "DEL lst",
-		"TYPE a", "TYPE nokey", "RENAME a b", "GET b", "EXISTS a", "RENAME nokey x", "RENAME b b", "SET c 1", "RENAMENX b c", "RENAMENX b d", "GET d",
-		"COPY d d2", "GET d2", "COPY d d2", "COPY d d2 REPLACE", "COPY d d DB 0", "COPY d dd DB 3", "COPY nokey x", "COPY d x FOO",
-		"SET e v", "EXPIRE e 100", "TTL e", "EXPIRE e 50 NX", "EXPIRE e 50 XX", "TTL e", "EXPIRE e 200 GT", "TTL e", "EXPIRE e 10 GT", "EXPIRE e 10 LT", "TTL e",
-		"EXPIRE e 5 NX XX", "EXPIRE e 5 GT LT", "EXPIRE e 5 FOO", "EXPIRE e x", "EXPIRE nokey 10",
-		"PERSIST e", "PERSIST e", "TTL e", "EXPIRE e 200 GT", "EXPIRE e 200 LT", "TTL e",
-		"EXPIREAT e 4102444800", "EXPIRETIME e", "PEXPIRETIME e", "PEXPIREAT e 4102444800123", "PEXPIRETIME e", "EXPIRETIME nokey", "SET np 1", "EXPIRETIME np",
-		"EXPIRE e -1", "EXISTS e", "SET e v", "PEXPIRE e 100000", "TTL e",
-		"TOUCH c d nokey c", "MOVE c 1", "MOVE c 1", "EXISTS c", "SELECT 1", "GET c", "MOVE c 1", "SELECT 0", "MOVE nokey 1", "MOVE c 99",
-		"SET x0 0", "SELECT 1", "SET x1 1", "SWAPDB 0 1", "GET x1", "GET x0", "SELECT 0", "GET x1", "GET x0", "SWAPDB 0 99", "SWAPDB a 1", "SWAPDB 0 1",
-		"KEYS x0*", "KEYS x1*", "KEYS zz*", "DBSIZE", "SELECT 5", "SET only 1", "KEYS *", "RANDOMKEY", "FLUSHDB", "DBSIZE", "RANDOMKEY", "FLUSHDB FOO", "SELECT 0",
-		"DEL i f newf", "UNLINK d d2 nokey", "FLUSHALL", "DBSIZE", "KEYS *",
-	}, "\n") + "\n"
-	diffWithRedis(t, g, script)
+	diffWithRedis(t, g, stringsScript)
 }
 
 // TestRedisActiveExpiry: keys with a TTL disappear from DBSIZE without any
 // access, on every replica's clock-independent log time.
-func TestRedisActiveExpiry(t *testing.T) {
-	g := startGateway(t)
+func TestRedisActiveExpiry(t *testing.T) { testRedisActiveExpiry(t, startGateway(t)) }
+
+func testRedisActiveExpiry(t *testing.T, g redisTarget) {
 	ctx := testCtx(t)
 	c := g.redisClient(2)
 	for i := range 50 {

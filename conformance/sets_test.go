@@ -96,8 +96,9 @@ func asAnys(ss []string) []any {
 
 // TestRedisSetsClients checks the set replies whose order Redis leaves
 // open, through go-redis over RESP2 and RESP3.
-func TestRedisSetsClients(t *testing.T) {
-	g := startGateway(t)
+func TestRedisSetsClients(t *testing.T) { testRedisSetsClients(t, startGateway(t)) }
+
+func testRedisSetsClients(t *testing.T, g redisTarget) {
 	for _, proto := range []int{2, 3} {
 		t.Run(fmt.Sprintf("RESP%d", proto), func(t *testing.T) {
 			ctx := testCtx(t)

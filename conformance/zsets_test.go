@@ -616,11 +616,9 @@ func TestZSetMatchesRedisServer(t *testing.T) {
 	}
 }
 
-// TestZSetMatchesRedisServerRESP3 diffs RESP3 replies (doubles, nested
-// member-score pairs, nulls) through redis-cli -3.
-func TestZSetMatchesRedisServerRESP3(t *testing.T) {
-	g := startGateway(t)
-	diffWithRedisRESP3(t, g, `FLUSHALL
+// zsetRESP3Script is a redis-cli script (one command per line) of sorted-set replies whose RESP3 shape differs (doubles, nested pairs, nulls);
+// it is diffed against redis-server on one gateway and on an ensemble.
+var zsetRESP3Script = `FLUSHALL
 ZADD z 1 a 2.5 b 3 c inf d
 ZADD z -inf e
 ZSCORE z b
@@ -668,7 +666,13 @@ ZADD neg -2.5 m
 ZSCAN neg 0
 ZRANGESTORE d a 0 -1
 ZCARD d
-`)
+`
+
+// TestZSetMatchesRedisServerRESP3 diffs RESP3 replies (doubles, nested
+// member-score pairs, nulls) through redis-cli -3.
+func TestZSetMatchesRedisServerRESP3(t *testing.T) {
+	g := startGateway(t)
+	diffWithRedisRESP3(t, g, zsetRESP3Script)
 }
 
 // zmodel is a sorted set in memory, to check replies against.
@@ -703,8 +707,9 @@ func sameZ(t *testing.T, what string, got, want []redis.Z) {
 // TestZSetGoRedis drives the sorted-set commands through go-redis over
 // RESP2 and RESP3, including the replies whose order Redis leaves open
 // (random picks, ZSCAN), compared as sets.
-func TestZSetGoRedis(t *testing.T) {
-	g := startGateway(t)
+func TestZSetGoRedis(t *testing.T) { testZSetGoRedis(t, startGateway(t)) }
+
+func testZSetGoRedis(t *testing.T, g redisTarget) {
 	for _, proto := range []int{2, 3} {
 		t.Run(fmt.Sprintf("RESP%d", proto), func(t *testing.T) {
 			ctx := testCtx(t)

@@ -26,11 +26,11 @@ type command struct {
 	exec func(ks *keyspace, args [][]byte) (any, error)
 	// local runs a connection command that touches no data.
 	local func(c *conn, args [][]byte) any
-	// scan runs one step of a SCAN-like command (kindScan): the items
-	// from sub-key from on, and where the next step starts (nil: done).
+	// scan returns the walker of a SCAN-like command (kindScan) over a
+	// view, nil when there is nothing to walk (a missing key).
 	// optsAt is the index of the first option argument.
 	// scanType is the type of the key a collection scan (HSCAN...) walks.
-	scan     func(ks *keyspace, args [][]byte, from []byte, o scanOptions) (items []any, next []byte, err error)
+	scan     func(ks *keyspace, args [][]byte, o scanOptions) (scanWalker, error)
 	optsAt   int
 	scanType byte
 	// firstKey, lastKey, step locate the key arguments (COMMAND INFO).

@@ -76,35 +76,27 @@ func execCard(typ byte) func(*keyspace, [][]byte) (any, error) {
 	}
 }
 
-// scanCollection is HSCAN's and SSCAN's step: elements of the collection
-// at args[1] from sub-key from on, filtered by MATCH; a hash's as field,
-// value pairs. Like Redis, a missing key is an empty scan and the TYPE
-// option belongs to SCAN alone.
-func scanCollection(typ byte) func(*keyspace, [][]byte, []byte, scanOptions) ([]any, []byte, error) {
-	return func(ks *keyspace, args [][]byte, from []byte, o scanOptions) ([]any, []byte, error) {
+// scanCollection is HSCAN's and SSCAN's walker: elements of the
+// collection at args[1] in sub-key order, filtered by MATCH; a hash's as
+// field, value pairs. Like Redis, a missing key is an empty scan and the
+// TYPE option belongs to SCAN alone.
+func scanCollection(typ byte) func(*keyspace, [][]byte, scanOptions) (scanWalker, error) {
+	return func(ks *keyspace, args [][]byte, o scanOptions) (scanWalker, error) {
 		rec, ok, err := ks.lookupType(args[1], typ)
 		if err != nil || !ok {
-			return nil, nil, err
+			return nil, err
 		}
-		var out []any
-		var next []byte
-		var seen int64
-		err = ks.scanElems(rec.gen, nil, from, func(sub, v []byte) bool {
-			if seen == o.count {
-				next = bytes.Clone(sub)
-				return false
-			}
-			seen++
-			if o.match != nil && !globMatchBytes(o.match, sub, false) {
-				return true
-			}
-			out = append(out, bytes.Clone(sub))
-			if typ == typeHash {
-				out = append(out, bytes.Clone(v))
-			}
-			return true
-		})
-		return out, next, err
+		return func(from []byte, fn func(pos []byte, items []any) bool) error {
+			return ks.scanElems(rec.gen, nil, from, func(sub, v []byte) bool {
+				if o.match != nil && !globMatchBytes(o.match, sub, false) {
+					return fn(sub, nil)
+				}
+				if typ == typeHash {
+					return fn(sub, []any{bytes.Clone(sub), bytes.Clone(v)})
+				}
+				return fn(sub, []any{bytes.Clone(sub)})
+			})
+		}, nil
 	}
 }
 

@@ -125,7 +125,17 @@ func (h *hsRunner) do(words ...string) any {
 		if err != nil {
 			return err
 		}
-		items, _, err := cmd.scan(h.keyspace(), args, nil, o)
+		// The first step's items.
+		walk, err := cmd.scan(h.keyspace(), args, o)
+		items := []any{}
+		if err == nil && walk != nil {
+			var seen int64
+			err = walk(nil, func(_ []byte, got []any) bool {
+				items = append(items, got...)
+				seen++
+				return seen < o.count
+			})
+		}
 		return h.reply(items, err)
 	}
 	return h.reply(cmd.exec(h.keyspace(), args))

@@ -1348,31 +1348,23 @@ next:
 
 // ZSCAN.
 
-// scanZSet is ZSCAN's step: member, score pairs in member order (the
+// scanZSet is ZSCAN's walker: member, score pairs in member order (the
 // member index, so that a score change mid-scan neither hides nor repeats
 // an element), scores as strings.
-func scanZSet(ks *keyspace, args [][]byte, from []byte, o scanOptions) ([]any, []byte, error) {
+func scanZSet(ks *keyspace, args [][]byte, o scanOptions) (scanWalker, error) {
 	z, err := openZSet(ks, args[1])
 	if err != nil || !z.exists {
-		return nil, nil, err
+		return nil, err
 	}
-	var out []any
-	var next []byte
-	var seen int64
-	err = ks.scanElems(z.rec.gen, []byte{zsubMember}, from, func(sub, v []byte) bool {
-		if seen == o.count {
-			next = bytes.Clone(sub)
-			return false
-		}
-		seen++
-		member := sub[1:]
-		if o.match != nil && !globMatchBytes(o.match, member, false) {
-			return true
-		}
-		out = append(out, bytes.Clone(member), formatFloat(decodeScore(v)))
-		return true
-	})
-	return out, next, err
+	return func(from []byte, fn func(pos []byte, items []any) bool) error {
+		return ks.scanElems(z.rec.gen, []byte{zsubMember}, from, func(sub, v []byte) bool {
+			member := sub[1:]
+			if o.match != nil && !globMatchBytes(o.match, member, false) {
+				return fn(sub, nil)
+			}
+			return fn(sub, []any{bytes.Clone(member), formatFloat(decodeScore(v))})
+		})
+	}, nil
 }
 
 // Scores and ranges of sorted sets: their order-preserving encoding and
