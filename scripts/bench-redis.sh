@@ -1,18 +1,19 @@
 #!/usr/bin/env bash
 # Runs redis-benchmark against a single gateway node, a three-node gateway
-# ensemble (clients on one node), and Debian's redis-server with appendonly
-# yes and appendfsync always (every write fsynced before the reply, the
-# durability the gateway gives) on this machine, in one run, and prints a
-# Markdown table with the ratios.
+# ensemble (clients on one node), and two of Debian's redis-servers: one
+# with appendonly yes and appendfsync always (every write fsynced before
+# the reply, the durability the gateway gives) and one with persistence
+# off, on this machine, in one run, and prints a Markdown table of
+# throughput with ratios to the durable redis-server, and of latencies.
 #
 #   scripts/bench-redis.sh              # defaults: 100000 requests, 50 clients
-#   N=200000 CLIENTS=50 scripts/bench-redis.sh
+#   N=200000 CLIENTS=50 TESTS=set,get scripts/bench-redis.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 N=${N:-100000}
 CLIENTS=${CLIENTS:-50}
-TESTS=${TESTS:-set,get}
+TESTS=${TESTS:-set,get,incr,lpush,lpop,sadd,hset,zadd,mset}
 
 for tool in redis-server redis-benchmark python3; do
   command -v "$tool" >/dev/null || { echo "bench-redis: $tool not found (apt-get install redis-server redis-tools)" >&2; exit 1; }
@@ -40,6 +41,11 @@ redis-server --port "$rport" --bind 127.0.0.1 --dir "$work/redis" --save "" \
   --appendonly yes --appendfsync always --daemonize no --loglevel warning \
   >"$work/redis.log" 2>&1 &
 pids+=($!)
+# redis-server: in memory only.
+mport=$(free_port)
+redis-server --port "$mport" --bind 127.0.0.1 --dir "$work" --save "" --appendonly no \
+  --daemonize no --loglevel warning >"$work/redis-mem.log" 2>&1 &
+pids+=($!)
 
 # The gateway: embedded single node on a free port.
 "$work/gateway" serve --data-dir "$work/gw" --redis-addr 127.0.0.1:0 --admin-addr 127.0.0.1:0 \
@@ -59,7 +65,7 @@ redis_port() { sed -n 's/.*"msg":"listening".*"api":"redis","addr":"127.0.0.1:\(
 for i in $(seq 1 400); do
   gport=$(redis_port "$work/gateway.log")
   eport=$(redis_port "$work/e1.log")
-  [ -n "$gport" ] && [ -n "$eport" ] && grep -q '"node ready"' "$work/e1.log" && redis-cli -p "$rport" ping >/dev/null 2>&1 && break
+  [ -n "$gport" ] && [ -n "$eport" ] && grep -q '"node ready"' "$work/e1.log" && redis-cli -p "$rport" ping >/dev/null 2>&1 && redis-cli -p "$mport" ping >/dev/null 2>&1 && break
   sleep 0.05
 done
 [ -n "${gport:-}" ] || { echo "gateway did not start:" >&2; cat "$work/gateway.log" >&2; exit 1; }
@@ -75,26 +81,37 @@ run() { # name port pipeline
 results="$work/results.csv"
 for pipeline in 1 16; do
   run redis "$rport" "$pipeline" >>"$results"
+  run memory "$mport" "$pipeline" >>"$results"
   run gateway "$gport" "$pipeline" >>"$results"
   run ensemble "$eport" "$pipeline" >>"$results"
 done
 
 echo "redis-benchmark -t $TESTS -n $N -c $CLIENTS -r 100000 -d 100, on $(nproc) cores, $(date -u +%Y-%m-%d)"
-echo "redis-server: $(redis-server --version | sed 's/ sha=.*//'), appendonly yes, appendfsync always"
+echo "redis-server: $(redis-server --version | sed 's/ sha=.*//'); \"fsync\" is appendonly yes, appendfsync always; \"memory\" is no persistence"
+echo "Ratios are to the fsync redis-server."
 echo
-echo "| test | pipeline | redis-server req/s | 1 node req/s (ratio) | 3 nodes req/s (ratio) | redis p50 / p99 ms | 1 node p50 / p99 ms | 3 nodes p50 / p99 ms |"
-echo "|---|---|---|---|---|---|---|---|"
 python3 - "$results" <<'PY'
 import csv, sys
 rows = {}
 for name, pipe, test, rps, p50, p99 in csv.reader(open(sys.argv[1])):
     rows[(name, pipe, test)] = (float(rps), p50, p99)
-for (name, pipe, test), (rps, p50, p99) in sorted(rows.items(), key=lambda kv: (int(kv[0][1]), kv[0][2])):
-    if name != "redis":
+names = ["redis", "memory", "gateway", "ensemble"]
+keys = sorted({(p, t) for (_, p, t) in rows}, key=lambda k: (int(k[0]), k[1]))
+print("| test | pipeline | redis fsync req/s | redis memory req/s (ratio) | 1 node req/s (ratio) | 3 nodes req/s (ratio) |")
+print("|---|---|---|---|---|---|")
+for pipe, test in keys:
+    got = [rows.get((n, pipe, test)) for n in names]
+    if None in got:
         continue
-    g = rows.get(("gateway", pipe, test))
-    e = rows.get(("ensemble", pipe, test))
-    if not g or not e:
+    base = got[0][0]
+    cells = [f"{got[0][0]:,.0f}"] + [f"{g[0]:,.0f} ({g[0]/base:.2f})" for g in got[1:]]
+    print(f"| {test} | {pipe} | " + " | ".join(cells) + " |")
+print()
+print("| test | pipeline | redis fsync p50 / p99 ms | redis memory p50 / p99 ms | 1 node p50 / p99 ms | 3 nodes p50 / p99 ms |")
+print("|---|---|---|---|---|---|")
+for pipe, test in keys:
+    got = [rows.get((n, pipe, test)) for n in names]
+    if None in got:
         continue
-    print(f"| {test} | {pipe} | {rps:,.0f} | {g[0]:,.0f} ({g[0]/rps:.2f}) | {e[0]:,.0f} ({e[0]/rps:.2f}) | {p50} / {p99} | {g[1]} / {g[2]} | {e[1]} / {e[2]} |")
+    print(f"| {test} | {pipe} | " + " | ".join(f"{g[1]} / {g[2]}" for g in got) + " |")
 PY

@@ -38,8 +38,9 @@ func (a *applicator) Apply(txn platform.Txn, e *platform.Entry, pos platform.Pos
 	if err != nil {
 		return redisError("ERR " + err.Error()), nil
 	}
+	memo := &rawMemo{}
 	ks := &keyspace{
-		r: txn, w: txn, db: db,
+		r: txn, w: memoWriter{txn, memo}, db: db, memo: memo,
 		now:     timekeeper.Time(e).UnixMilli(),
 		version: (pos+1)<<20 | batching.Index(e), // never 0, which means "never written"
 		seed:    seed,

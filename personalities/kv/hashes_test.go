@@ -100,7 +100,8 @@ func newHSRunner(t *testing.T, seed uint64) *hsRunner {
 
 func (h *hsRunner) keyspace() *keyspace {
 	h.version++
-	return &keyspace{r: h.txn, w: h.txn, now: 1_000_000, version: h.version << 20, seed: h.rng.Uint64()}
+	memo := &rawMemo{}
+	return &keyspace{r: h.txn, w: memoWriter{h.txn, memo}, memo: memo, now: 1_000_000, version: h.version << 20, seed: h.rng.Uint64()}
 }
 
 // do runs one command given as words and returns its reply (a

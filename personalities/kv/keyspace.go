@@ -186,6 +186,9 @@ type keyspace struct {
 	hub     *hub
 	// At apply: the keys this entry makes ready for blocked clients.
 	ready *readyKeys
+	// memo spares repeated reads of one record; nil: no memo. Shared by
+	// copies of the keyspace (withDB), and forgotten by any write.
+	memo *rawMemo
 }
 
 // rand returns the command's random source: deterministic at apply.
@@ -205,12 +208,62 @@ func (ks *keyspace) withDB(db int) *keyspace {
 
 // raw returns the stored record of key, tombstone or expired included.
 func (ks *keyspace) raw(key []byte) (record, bool, error) {
+	if m := ks.memo; m != nil && m.valid && m.db == ks.db && bytes.Equal(m.key, key) {
+		rec := m.rec
+		rec.payload = bytes.Clone(rec.payload) // callers may change it in place
+		return rec, m.ok, nil
+	}
 	b, ok, err := ks.r.Get(dataKey(ks.db, key))
 	if err != nil || !ok {
+		ks.remember(key, record{}, false)
 		return record{}, false, err
 	}
 	rec, err := decodeRecord(b)
-	return rec, err == nil, err
+	if err != nil {
+		return record{}, false, err
+	}
+	ks.remember(key, rec, true)
+	return rec, true, nil
+}
+
+// rawMemo is the last record raw read, so that the lookups one command
+// makes of a key and the checks of its write read the store once. Any
+// write through the keyspace's writer forgets it.
+type rawMemo struct {
+	valid bool
+	db    int
+	key   []byte
+	rec   record
+	ok    bool
+}
+
+func (ks *keyspace) remember(key []byte, rec record, ok bool) {
+	if m := ks.memo; m != nil {
+		rec.payload = bytes.Clone(rec.payload)
+		*m = rawMemo{valid: true, db: ks.db, key: append(m.key[:0], key...), rec: rec, ok: ok}
+	}
+}
+
+// memoWriter is a writer that forgets the keyspace's rawMemo on every
+// write.
+type memoWriter struct {
+	platform.Writer
+	memo *rawMemo
+}
+
+func (w memoWriter) Set(key, value []byte) error {
+	w.memo.valid = false
+	return w.Writer.Set(key, value)
+}
+
+func (w memoWriter) Delete(key []byte) error {
+	w.memo.valid = false
+	return w.Writer.Delete(key)
+}
+
+func (w memoWriter) DeleteRange(start, end []byte) error {
+	w.memo.valid = false
+	return w.Writer.DeleteRange(start, end)
 }
 
 // lookup returns the live record of key. In a write, an expired record
@@ -268,15 +321,15 @@ func (ks *keyspace) newCollection(typ byte) (record, error) {
 // is the previous record if stored (for its expiry index entry).
 func (ks *keyspace) put(key []byte, rec record, stored bool, old record) error {
 	if !stored {
-		if err := ks.addCount(1); err != nil {
-			return err
-		}
 		if prev, ok, err := ks.raw(key); err != nil {
 			return err
 		} else if ok && prev.typ == typeTombstone {
 			if err := ks.w.Delete(tombstoneKey(prev.version, ks.db, key)); err != nil {
 				return err
 			}
+		}
+		if err := ks.addCount(1); err != nil {
+			return err
 		}
 	}
 	if stored && old.expireAt != 0 && old.expireAt != rec.expireAt {

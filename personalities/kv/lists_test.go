@@ -55,7 +55,8 @@ func listTestKeyspace(t *testing.T) *keyspace {
 	b := db.NewIndexedBatch()
 	t.Cleanup(func() { b.Close(); db.Close() })
 	txn := listTestTxn{b}
-	return &keyspace{r: txn, w: txn, now: 1_000_000, version: 1 << 20}
+	memo := &rawMemo{}
+	return &keyspace{r: txn, w: memoWriter{txn, memo}, memo: memo, now: 1_000_000, version: 1 << 20}
 }
 
 // listRun runs one command as apply would.

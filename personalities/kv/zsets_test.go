@@ -155,7 +155,8 @@ func newTestKeyspace(t *testing.T) *keyspace {
 	b := db.NewIndexedBatch()
 	t.Cleanup(func() { b.Close(); db.Close() })
 	txn := memTxn{b}
-	return &keyspace{r: txn, w: txn, now: 1000, version: 1, seed: 42}
+	memo := &rawMemo{}
+	return &keyspace{r: txn, w: memoWriter{txn, memo}, memo: memo, now: 1000, version: 1, seed: 42}
 }
 
 // run runs a command as the proposer and apply would: check, then exec.
