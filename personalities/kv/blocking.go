@@ -148,13 +148,6 @@ func (b *blocker) remove(w *waiter) {
 	b.n.Add(-1)
 }
 
-// keys returns how many distinct keys clients wait on.
-func (b *blocker) keys() int {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return len(b.byKey)
-}
-
 // wake tells the waiters on keys (and, for db entries with an empty key
 // in dbs, on every key of those databases) to try again.
 func (b *blocker) wake(keys []blockKey, dbs []int) {

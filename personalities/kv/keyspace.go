@@ -214,9 +214,12 @@ func (ks *keyspace) raw(key []byte) (record, bool, error) {
 		return rec, m.ok, nil
 	}
 	b, ok, err := ks.r.Get(dataKey(ks.db, key))
-	if err != nil || !ok {
-		ks.remember(key, record{}, false)
+	if err != nil {
 		return record{}, false, err
+	}
+	if !ok {
+		ks.remember(key, record{}, false)
+		return record{}, false, nil
 	}
 	rec, err := decodeRecord(b)
 	if err != nil {

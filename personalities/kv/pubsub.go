@@ -68,8 +68,7 @@ func (h *hub) publish(channel, message []byte) int64 {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	var n int64
-	ch := string(channel)
-	for c := range h.channels[ch] {
+	for c := range h.channels[string(channel)] {
 		c.deliver(respPush{"message", bytes.Clone(channel), bytes.Clone(message)})
 		n++
 	}

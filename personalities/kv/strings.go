@@ -449,22 +449,6 @@ func execIncrBy(sign int64, fromArg bool) func(*keyspace, [][]byte) (any, error)
 	}
 }
 
-// parseFloat parses a Redis float argument: a decimal or exponent form,
-// "inf", "-inf", "+inf"; no NaN, no spaces.
-func parseFloat(b []byte) (float64, bool) {
-	if len(b) == 0 || len(b) > 5000 || b[0] == ' ' || b[len(b)-1] == ' ' {
-		return 0, false
-	}
-	f, err := strconv.ParseFloat(string(b), 64)
-	if err != nil && !math.IsInf(f, 0) {
-		return 0, false
-	}
-	if math.IsNaN(f) {
-		return 0, false
-	}
-	return f, true
-}
-
 // formatFloat formats like Redis's addReplyDouble / %.17g trimmed.
 func formatFloat(f float64) []byte {
 	switch {
