@@ -12,6 +12,7 @@ import (
 // multiScript is a redis-cli script (one command per line) of MULTI/EXEC/DISCARD/WATCH on one connection;
 // it is diffed against redis-server on one gateway and on an ensemble.
 var multiScript = strings.Join([]string{
+	"FLUSHALL", "MULTI", "SET only 1", "SCAN 0", "SCAN 0 MATCH o* TYPE string COUNT 5", "HSCAN nokey 0", "SSCAN only 0", "SCAN 0 FOO", "EXEC", "DEL only",
 	"MULTI", "SET a 1", "INCR a", "GET a", "INCRBY a x", "APPEND a x", "PING", "ECHO hi", "EXEC", "GET a",
 	"MULTI", "SET b 1", "NOSUCH cmd", "EXEC", "EXISTS b",
 	"MULTI", "SET b 1", "GET", "EXEC", "EXISTS b",

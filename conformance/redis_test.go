@@ -580,13 +580,18 @@ func testRedisActiveExpiry(t *testing.T, g redisTarget) {
 	ctx := testCtx(t)
 	c := g.redisClient(2)
 	for i := range 50 {
-		if err := c.Set(ctx, fmt.Sprint("temp", i), i, 200*time.Millisecond).Err(); err != nil {
+		if err := c.Set(ctx, fmt.Sprint("temp", i), i, time.Hour).Err(); err != nil {
 			t.Fatal(err)
 		}
 	}
 	c.Set(ctx, "keep", 1, 0)
 	if n := r(c.DBSize(ctx).Result()).must(t, "DBSIZE"); n != 51 {
 		t.Fatalf("DBSIZE = %d, want 51", n)
+	}
+	for i := range 50 {
+		if !r(c.PExpire(ctx, fmt.Sprint("temp", i), time.Millisecond).Result()).must(t, "PEXPIRE") {
+			t.Fatalf("PEXPIRE temp%d: no such key", i)
+		}
 	}
 	// Nothing touches the keys; active expiry must remove them.
 	waitFor(t, "expired keys to leave DBSIZE", 30*time.Second, func() bool {

@@ -101,6 +101,9 @@ func TestBatchesConcurrentProposals(t *testing.T) {
 	if entries >= proposers*each {
 		t.Fatalf("%d proposals took %d log entries: nothing was batched", proposers*each, entries)
 	}
+	// PostApply follows the results; the apply loop has run it for every
+	// entry once it stops.
+	base.Close()
 	app.mu.Lock()
 	defer app.mu.Unlock()
 	if app.post != proposers*each {

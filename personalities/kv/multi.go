@@ -92,10 +92,6 @@ func (c *conn) queue(cmd *command, args [][]byte) any {
 		c.multi.failed = true
 		return redisError(fmt.Sprintf("ERR Command not allowed inside a transaction: '%s'", cmd.name))
 	}
-	if cmd.kind == kindScan {
-		c.multi.failed = true
-		return redisError(fmt.Sprintf("ERR Command not allowed inside a transaction: '%s'", cmd.name))
-	}
 	// A command whose arguments are wrong is queued all the same and
 	// fails at EXEC, as in Redis; only unknown commands and wrong arity
 	// abort the transaction.
@@ -245,6 +241,9 @@ func execInTransaction(ks *keyspace, args [][]byte) (any, error) {
 		if err := cmd.check(args); err != nil {
 			return nil, err
 		}
+	}
+	if cmd.kind == kindScan {
+		return scanStep(cmd, args, ks, nil)
 	}
 	if cmd.exec == nil {
 		return nil, redisError(fmt.Sprintf("ERR command '%s' cannot run in a transaction", cmd.name))

@@ -114,28 +114,36 @@ func findCursor(walk scanWalker, target string, id uint64) ([]byte, error) {
 	return found, err
 }
 
-// runScan runs a SCAN-like command against a view: args[optsAt-1] is the
-// cursor.
+// runScan runs a SCAN-like command against a view, with this node's
+// cursor table.
 func (c *conn) runScan(cmd *command, args [][]byte, ks *keyspace) any {
+	return replyOf(scanStep(cmd, args, ks, &c.s.cursors))
+}
+
+// scanStep runs one step of a SCAN-like command: args[optsAt-1] is the
+// cursor. table, if not nil, remembers the cursors handed out; without
+// one (inside a transaction, at apply) the step is a pure function of the
+// state, as apply must be.
+func scanStep(cmd *command, args [][]byte, ks *keyspace, table *cursors) (any, error) {
 	cur, _ := parseCursor(args[cmd.optsAt-1])
 	if cmd.scanType != 0 {
 		// A missing key scans as empty and a wrong type fails, before
 		// the options are looked at.
 		_, ok, err := ks.lookupType(args[1], cmd.scanType)
 		if err != nil {
-			return replyOf(nil, err)
+			return nil, err
 		}
 		if !ok {
-			return []any{[]byte("0"), []any{}}
+			return []any{[]byte("0"), []any{}}, nil
 		}
 	}
 	o, err := parseScanOptions(args, cmd.optsAt, cmd.scanType == 0)
 	if err != nil {
-		return replyOf(nil, err)
+		return nil, err
 	}
 	walk, err := cmd.scan(ks, args, o)
 	if err != nil || walk == nil {
-		return replyOf([]any{[]byte("0"), []any{}}, err)
+		return []any{[]byte("0"), []any{}}, err
 	}
 	target := cmd.name
 	if cmd.optsAt > 2 {
@@ -143,10 +151,13 @@ func (c *conn) runScan(cmd *command, args [][]byte, ks *keyspace) any {
 	}
 	var from []byte
 	if cur != 0 {
-		var ok bool
-		if from, ok = c.s.cursors.load(target, cur); !ok {
+		ok := false
+		if table != nil {
+			from, ok = table.load(target, cur)
+		}
+		if !ok {
 			if from, err = findCursor(walk, target, cur); err != nil {
-				return replyOf(nil, err)
+				return nil, err
 			}
 		}
 	}
@@ -164,11 +175,15 @@ func (c *conn) runScan(cmd *command, args [][]byte, ks *keyspace) any {
 		return true
 	})
 	if err != nil {
-		return replyOf(nil, err)
+		return nil, err
 	}
 	nextCur := []byte("0")
 	if next != nil {
-		nextCur = formatInt(int64(c.s.cursors.save(target, next)))
+		id := cursorID(target, next)
+		if table != nil {
+			table.save(target, next)
+		}
+		nextCur = formatInt(int64(id))
 	}
-	return []any{nextCur, items}
+	return []any{nextCur, items}, nil
 }
