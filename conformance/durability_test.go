@@ -235,7 +235,7 @@ func TestReconfigureWhileServing(t *testing.T) {
 func TestConfigFile(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "gateway.json")
-	cfg := fmt.Sprintf(`{"data-dir": %q, "redis-addr": "127.0.0.1:0", "admin-addr": "127.0.0.1:0", "proto-max-bulk-len": 100}`, filepath.Join(dir, "from-file"))
+	cfg := fmt.Sprintf(`{"data-dir": %q, "redis-addr": "127.0.0.1:0", "zk-addr": "127.0.0.1:0", "admin-addr": "127.0.0.1:0", "proto-max-bulk-len": 100}`, filepath.Join(dir, "from-file"))
 	if err := os.WriteFile(file, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -79,6 +79,7 @@ func (g *gateway) start() {
 	args := append([]string{"serve",
 		"--data-dir", g.dataDir,
 		"--redis-addr", "127.0.0.1:0",
+		"--zk-addr", "127.0.0.1:0",
 		"--admin-addr", "127.0.0.1:0",
 		"--log-format", "json",
 	}, g.args...)

@@ -48,7 +48,7 @@ redis-server --port "$mport" --bind 127.0.0.1 --dir "$work" --save "" --appendon
 pids+=($!)
 
 # The gateway: embedded single node on a free port.
-"$work/gateway" serve --data-dir "$work/gw" --redis-addr 127.0.0.1:0 --admin-addr 127.0.0.1:0 \
+"$work/gateway" serve --data-dir "$work/gw" --redis-addr 127.0.0.1:0 --zk-addr 127.0.0.1:0 --admin-addr 127.0.0.1:0 \
   --log-format json 2>"$work/gateway.log" &
 pids+=($!)
 
@@ -57,7 +57,7 @@ p1=$(free_port); p2=$(free_port); p3=$(free_port)
 peers="n1=127.0.0.1:$p1,n2=127.0.0.1:$p2,n3=127.0.0.1:$p3"
 for i in 1 2 3; do
   "$work/gateway" serve --node-id "n$i" --peers "$peers" --data-dir "$work/e$i" \
-    --redis-addr 127.0.0.1:0 --admin-addr 127.0.0.1:0 --log-format json 2>"$work/e$i.log" &
+    --redis-addr 127.0.0.1:0 --zk-addr 127.0.0.1:0 --admin-addr 127.0.0.1:0 --log-format json 2>"$work/e$i.log" &
   pids+=($!)
 done
 

@@ -115,7 +115,7 @@ func serveFlags(args []string) (node.Config, *slog.Logger, error) {
 	fs.StringVar(&cfg.NodeID, "node-id", def.NodeID, "this node's id in its ensemble")
 	fs.StringVar(&cfg.DataDir, "data-dir", fromEntry(def.DataDir), "directory for the node's data")
 	fs.StringVar(&cfg.RedisAddr, "redis-addr", fromEntry(def.RedisAddr), "Redis API address (port 0 picks a free port)")
-	fs.StringVar(&cfg.ZKAddr, "zk-addr", def.ZKAddr, "ZooKeeper API address (reserved: not served by this version)")
+	fs.StringVar(&cfg.ZKAddr, "zk-addr", fromEntry(def.ZKAddr), "ZooKeeper API address (port 0 picks a free port)")
 	fs.StringVar(&cfg.PGAddr, "pg-addr", def.PGAddr, "Postgres API address (reserved: not served by this version)")
 	fs.StringVar(&cfg.AdminAddr, "admin-addr", fromEntry(def.AdminAddr), "local admin endpoint address")
 	fs.StringVar(&cfg.PeerAddr, "peer-addr", cfg.PeerAddr, "address the node serves its ensemble peers on (default: its entry in --peers)")
@@ -127,6 +127,10 @@ func serveFlags(args []string) (node.Config, *slog.Logger, error) {
 	fs.IntVar(&cfg.MaxMultibulkLen, "max-multibulk-len", def.MaxMultibulkLen, "most arguments in one Redis request (0: 1048576)")
 	fs.IntVar(&cfg.MaxClients, "maxclients", def.MaxClients, "most concurrent Redis clients (0: 10000)")
 	fs.StringVar(&cfg.RequirePass, "requirepass", def.RequirePass, "Redis password: clients must AUTH first (none when empty)")
+	fs.DurationVar(&cfg.ZKTickTime, "zk-tick-time", def.ZKTickTime, "ZooKeeper tick: session timeouts are negotiated between 2 and 20 ticks (0: 2s)")
+	fs.IntVar(&cfg.ZKMaxBuffer, "zk-max-buffer", def.ZKMaxBuffer, "ZooKeeper jute.maxbuffer: largest request in bytes (0: 1048575)")
+	fs.StringVar(&cfg.ZKSuperDigest, "zk-super-digest", def.ZKSuperDigest, "ZooKeeper super user, as super:<base64 sha1 of super:password> (none when empty)")
+	fs.DurationVar(&cfg.ZKContainerCheckInterval, "zk-container-check-interval", def.ZKContainerCheckInterval, "how often empty containers and expired TTL znodes are reaped (0: 60s)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, nil, err
 	}

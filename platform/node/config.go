@@ -22,9 +22,10 @@ type Config struct {
 	DataDir string `json:"data-dir"`
 	// RedisAddr is where the Redis API listens; port 0 picks a free port.
 	RedisAddr string `json:"redis-addr"`
-	// ZKAddr and PGAddr are reserved for the ZooKeeper and Postgres APIs,
-	// which this version does not serve yet.
+	// ZKAddr is where the ZooKeeper API listens.
 	ZKAddr string `json:"zk-addr"`
+	// PGAddr is reserved for the Postgres API, which this version does
+	// not serve yet.
 	PGAddr string `json:"pg-addr"`
 	// AdminAddr is the local admin endpoint (gRPC) used by the gateway's
 	// admin sub-commands.
@@ -59,6 +60,15 @@ type Config struct {
 	// RequirePass is the Redis default user's password (AUTH).
 	RequirePass string `json:"requirepass"`
 
+	// ZooKeeper settings, as ZooKeeper names them: the tick (session
+	// timeouts are negotiated between 2 and 20 ticks), jute.maxbuffer,
+	// the super user's digest ("super:<base64 sha1>"), and how often
+	// empty containers and expired TTL znodes are reaped.
+	ZKTickTime               time.Duration `json:"zk-tick-time"`
+	ZKMaxBuffer              int           `json:"zk-max-buffer"`
+	ZKSuperDigest            string        `json:"zk-super-digest"`
+	ZKContainerCheckInterval time.Duration `json:"zk-container-check-interval"`
+
 	// Logger receives the node's logs; nil means slog.Default().
 	Logger *slog.Logger `json:"-"`
 }
@@ -68,6 +78,7 @@ type Peer struct {
 	ID        string `json:"id"`
 	PeerAddr  string `json:"peer-addr"`
 	RedisAddr string `json:"redis-addr,omitempty"`
+	ZKAddr    string `json:"zk-addr,omitempty"`
 	AdminAddr string `json:"admin-addr,omitempty"`
 	// DataDir lets one shared file give each node its own directory.
 	DataDir string `json:"data-dir,omitempty"`
@@ -120,6 +131,9 @@ func (c *Config) EnsureDefaults() {
 		}
 		if c.RedisAddr == "" {
 			c.RedisAddr = me.RedisAddr
+		}
+		if c.ZKAddr == "" {
+			c.ZKAddr = me.ZKAddr
 		}
 		if c.AdminAddr == "" {
 			c.AdminAddr = me.AdminAddr

@@ -34,6 +34,7 @@ import (
 	"hourglass/loglet/native"
 	"hourglass/personalities/kv"
 	"hourglass/personalities/kv/resp"
+	"hourglass/personalities/zk"
 	"hourglass/platform"
 	"hourglass/platform/node/adminpb"
 	"hourglass/virtuallog"
@@ -54,6 +55,7 @@ type Node struct {
 	vlog                   *virtuallog.VirtualLog
 	base                   *platform.BaseEngine
 	kv                     *kv.Server
+	zk                     *zk.Server
 	admin, peer            *grpc.Server
 	debug                  *http.Server
 	conns                  *connPool
@@ -144,11 +146,26 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		Save:        func() error { return n.base.MakeDurable() },
 		Ensemble:    n.ensembleInfo,
 	}, router.Mount("kv"))
+	mode := "standalone"
+	if cfg.Ensemble() {
+		mode = "follower" // no leader: every node takes writes
+	}
+	n.zk = zk.New(zk.Config{
+		MaxBuffer:              cfg.ZKMaxBuffer,
+		TickTime:               cfg.ZKTickTime,
+		SuperDigest:            cfg.ZKSuperDigest,
+		ContainerCheckInterval: cfg.ZKContainerCheckInterval,
+		Mode:                   mode,
+		Logger:                 n.log.With("api", "zookeeper"),
+	}, router.Mount("zk"))
 	if err := n.base.Start(); err != nil {
 		return nil, err
 	}
 
 	if err := n.listen("redis", cfg.RedisAddr, func(ln net.Listener) error { return n.kv.Serve(ln) }); err != nil {
+		return nil, err
+	}
+	if err := n.listen("zookeeper", cfg.ZKAddr, func(ln net.Listener) error { return n.zk.Serve(ln) }); err != nil {
 		return nil, err
 	}
 	n.admin = grpc.NewServer()
@@ -166,7 +183,6 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 			return nil, err
 		}
 	}
-	n.log.Info("api not served by this version", "api", "zookeeper", "reserved_addr", cfg.ZKAddr)
 	n.log.Info("api not served by this version", "api", "postgres", "reserved_addr", cfg.PGAddr)
 
 	n.wg.Add(1)
@@ -281,6 +297,9 @@ func (n *Node) Close() error {
 	}
 	if n.kv != nil {
 		n.kv.Close()
+	}
+	if n.zk != nil {
+		n.zk.Close()
 	}
 	if n.admin != nil {
 		n.admin.Stop()

@@ -1,0 +1,396 @@
+package zk
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"hourglass/personalities/zk/jute"
+	"hourglass/platform"
+)
+
+// Config configures a Server. Zero fields take ZooKeeper's defaults.
+type Config struct {
+	// MaxBuffer is jute.maxbuffer: the largest frame a client may send
+	// (default 0xfffff, ZooKeeper's 1 MB less one byte).
+	MaxBuffer int
+	// TickTime is ZooKeeper's tick (default 2s); session timeouts are
+	// negotiated between MinSessionTimeout and MaxSessionTimeout
+	// (default 2 and 20 ticks).
+	TickTime          time.Duration
+	MinSessionTimeout time.Duration
+	MaxSessionTimeout time.Duration
+	// SuperDigest, "super:<base64 sha1>", makes a client that adds the
+	// matching digest credentials the super user.
+	SuperDigest string
+	// ContainerCheckInterval is how often empty containers and expired
+	// TTL znodes are reaped (default 60s, ZooKeeper's).
+	ContainerCheckInterval time.Duration
+	// TouchInterval is how often the node tells the log which sessions
+	// it heard from (default 500ms; it must stay well under the minimum
+	// session timeout).
+	TouchInterval time.Duration
+	// MaxClients bounds connections (default 60, as ZooKeeper's
+	// maxClientCnxns per address; here per node).
+	MaxClients int
+	// ProposeTimeout bounds one write or read's wait on the log.
+	ProposeTimeout time.Duration
+	// Mode is what srvr and stat report: "standalone", or for an
+	// ensemble "follower" (there is no leader: any node takes writes).
+	Mode   string
+	Logger *slog.Logger
+	// Clock is the node's clock (default time.Now).
+	Clock func() time.Time
+}
+
+func (c *Config) fill() {
+	if c.MaxBuffer <= 0 {
+		c.MaxBuffer = 0xfffff
+	}
+	if c.TickTime <= 0 {
+		c.TickTime = 2 * time.Second
+	}
+	if c.MinSessionTimeout <= 0 {
+		c.MinSessionTimeout = 2 * c.TickTime
+	}
+	if c.MaxSessionTimeout <= 0 {
+		c.MaxSessionTimeout = 20 * c.TickTime
+	}
+	if c.ContainerCheckInterval <= 0 {
+		c.ContainerCheckInterval = time.Minute
+	}
+	if c.TouchInterval <= 0 {
+		c.TouchInterval = 500 * time.Millisecond
+	}
+	if c.MaxClients <= 0 {
+		c.MaxClients = 10000
+	}
+	if c.ProposeTimeout <= 0 {
+		c.ProposeTimeout = 30 * time.Second
+	}
+	if c.Mode == "" {
+		c.Mode = "standalone"
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Clock == nil {
+		c.Clock = time.Now
+	}
+}
+
+// Server serves the ZooKeeper API over one engine stack.
+type Server struct {
+	cfg     Config
+	engine  platform.Engine
+	log     *slog.Logger
+	watches *watchManager
+	// notified is the zxid up to which watch events have been handed to
+	// connections: a response waits for it to pass its own zxid.
+	notified watermark
+	// firstZxid is the zxid of the first entry this process applied.
+	firstZxid atomic.Int64
+	started   time.Time
+	ctx       context.Context
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
+
+	mu struct {
+		sync.Mutex
+		closed    bool
+		listeners []net.Listener
+		conns     map[*conn]struct{}
+		touched   map[int64]bool // sessions heard from since the last touch
+	}
+	stats struct {
+		received, sent atomic.Int64
+	}
+}
+
+// New builds a Server whose applicator is registered on engine (a router
+// mount).
+func New(cfg Config, engine platform.Engine) *Server {
+	cfg.fill()
+	s := &Server{cfg: cfg, engine: engine, log: cfg.Logger, watches: newWatchManager(), started: time.Now()}
+	s.notified.init()
+	s.mu.conns = map[*conn]struct{}{}
+	s.mu.touched = map[int64]bool{}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	engine.RegisterUpcall(&applicator{s: s})
+	s.wg.Add(2)
+	go s.touchLoop()
+	go s.tickLoop()
+	return s
+}
+
+// Serve accepts connections on ln until Close; it returns nil after
+// Close.
+func (s *Server) Serve(ln net.Listener) error {
+	s.mu.Lock()
+	if s.mu.closed {
+		s.mu.Unlock()
+		return net.ErrClosed
+	}
+	s.mu.listeners = append(s.mu.listeners, ln)
+	s.mu.Unlock()
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			if s.ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+		c := newConn(s, nc)
+		s.mu.Lock()
+		if s.mu.closed || len(s.mu.conns) >= s.cfg.MaxClients {
+			s.mu.Unlock()
+			nc.Close()
+			continue
+		}
+		s.mu.conns[c] = struct{}{}
+		s.mu.Unlock()
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			c.serve()
+			s.mu.Lock()
+			delete(s.mu.conns, c)
+			s.mu.Unlock()
+			s.watches.forget(c)
+		}()
+	}
+}
+
+// Close stops the listeners and closes every connection; sessions stay
+// in the log until they expire or their clients resume them elsewhere.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	if s.mu.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.mu.closed = true
+	for _, ln := range s.mu.listeners {
+		ln.Close()
+	}
+	for c := range s.mu.conns {
+		c.close()
+	}
+	s.mu.Unlock()
+	s.cancel()
+	s.wg.Wait()
+	return nil
+}
+
+// connections returns the live connections.
+func (s *Server) connections() []*conn {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]*conn, 0, len(s.mu.conns))
+	for c := range s.mu.conns {
+		out = append(out, c)
+	}
+	return out
+}
+
+// touch notes that session was heard from.
+func (s *Server) touch(session int64) {
+	if session == 0 {
+		return
+	}
+	s.mu.Lock()
+	s.mu.touched[session] = true
+	s.mu.Unlock()
+}
+
+// sessionEnded closes this node's connections of a session that expired
+// or was closed.
+func (s *Server) sessionEnded(id int64) {
+	for _, c := range s.connections() {
+		if c.sessionID() == id {
+			c.closeAfterFlush()
+		}
+	}
+}
+
+// propose appends one entry and returns its result.
+func (s *Server) propose(ctx context.Context, kind int32, session int64, auth []ID, payload []byte) (*result, error) {
+	r, err := s.engine.Propose(ctx, &platform.Entry{Body: encodeEntry(kind, session, auth, payload)})
+	if err != nil {
+		return nil, err
+	}
+	res, ok := r.(*result)
+	if !ok {
+		return nil, errors.New("zk: unexpected apply result")
+	}
+	return res, nil
+}
+
+// touchLoop tells the log, every TouchInterval, which sessions this node
+// heard from, so that their deadlines move on every replica.
+func (s *Server) touchLoop() {
+	defer s.wg.Done()
+	t := time.NewTicker(s.cfg.TouchInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.ctx.Done():
+			return
+		case <-t.C:
+		}
+		s.mu.Lock()
+		touched := s.mu.touched
+		s.mu.touched = map[int64]bool{}
+		s.mu.Unlock()
+		if len(touched) == 0 {
+			continue
+		}
+		b := jute.AppendInt(nil, int32(len(touched)))
+		for id := range touched {
+			b = jute.AppendLong(b, id)
+		}
+		ctx, cancel := context.WithTimeout(s.ctx, s.cfg.ProposeTimeout)
+		if _, err := s.propose(ctx, kindTouch, 0, nil, b); err != nil && s.ctx.Err() == nil {
+			s.log.Warn("session touch failed", "err", err)
+		}
+		cancel()
+	}
+}
+
+// tickLoop proposes a tick when this node's clock says a session's
+// deadline has passed (so idle sessions expire without other traffic),
+// and every ContainerCheckInterval when there are containers or TTL
+// znodes to look at.
+func (s *Server) tickLoop() {
+	defer s.wg.Done()
+	t := time.NewTicker(s.cfg.TickTime / 4)
+	defer t.Stop()
+	lastReap := time.Now()
+	for {
+		select {
+		case <-s.ctx.Done():
+			return
+		case <-t.C:
+		}
+		reap := time.Since(lastReap) >= s.cfg.ContainerCheckInterval
+		due, reapable, err := s.tickDue()
+		if err != nil {
+			continue
+		}
+		if !due && !(reap && reapable) {
+			continue
+		}
+		if reap {
+			lastReap = time.Now()
+		}
+		ctx, cancel := context.WithTimeout(s.ctx, s.cfg.ProposeTimeout)
+		s.propose(ctx, kindTick, 0, nil, nil)
+		cancel()
+	}
+}
+
+// tickDue reports whether a session deadline has passed by this node's
+// clock, and whether any container or TTL znode exists.
+func (s *Server) tickDue() (due, reapable bool, err error) {
+	ctx, cancel := context.WithTimeout(s.ctx, s.cfg.ProposeTimeout)
+	defer cancel()
+	v, err := s.engine.Sync(ctx)
+	if err != nil {
+		return false, false, err
+	}
+	defer v.Close()
+	it, err := v.NewIter([]byte{prefixDeadline}, []byte{prefixDeadline + 1})
+	if err != nil {
+		return false, false, err
+	}
+	if it.First() {
+		k := it.Key()
+		due = len(k) == 17 && int64(binary.BigEndian.Uint64(k[1:9])) < s.cfg.Clock().UnixMilli()
+	}
+	it.Close()
+	it, err = v.NewIter([]byte{prefixReap}, []byte{prefixReap + 1})
+	if err != nil {
+		return false, false, err
+	}
+	reapable = it.First()
+	it.Close()
+	return due, reapable, nil
+}
+
+// readView syncs with the log and returns a view and the zxid of the last
+// zk entry it holds, once the watch events up to it have gone out.
+func (s *Server) readView(ctx context.Context) (platform.View, int64, error) {
+	v, err := s.engine.Sync(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	var zxid int64
+	if b, ok, err := v.Get(lastZxidKey); err != nil {
+		v.Close()
+		return nil, 0, err
+	} else if ok && len(b) == 8 {
+		zxid = int64(binary.BigEndian.Uint64(b))
+	}
+	// The view may hold entries whose PostApply has not run yet; their
+	// watch events must reach the clients first. Entries applied before
+	// this process started have no watchers here.
+	if first := s.firstZxid.Load(); first != 0 && zxid >= first {
+		if err := s.notified.wait(ctx, zxid); err != nil {
+			v.Close()
+			return nil, 0, err
+		}
+	}
+	return v, zxid, nil
+}
+
+// newSessionID draws a session id: nonzero, with a top byte that no
+// special ephemeral owner uses.
+func newSessionID() int64 {
+	var b [8]byte
+	rand.Read(b[:])
+	id := int64(binary.BigEndian.Uint64(b[:]) & 0x00ffffffffffffff)
+	return id | 1<<56
+}
+
+// watermark is a position that only grows, which goroutines can wait on.
+type watermark struct {
+	mu  sync.Mutex
+	pos int64
+	ch  chan struct{}
+}
+
+func (w *watermark) init() { w.ch = make(chan struct{}) }
+
+func (w *watermark) advance(pos int64) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if pos > w.pos {
+		w.pos = pos
+		close(w.ch)
+		w.ch = make(chan struct{})
+	}
+}
+
+func (w *watermark) wait(ctx context.Context, pos int64) error {
+	for {
+		w.mu.Lock()
+		if w.pos >= pos {
+			w.mu.Unlock()
+			return nil
+		}
+		ch := w.ch
+		w.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
