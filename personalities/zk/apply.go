@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"hourglass/engines/batching"
+	"hourglass/engines/sessionorder"
 	"hourglass/engines/timekeeper"
 	"hourglass/personalities/zk/jute"
 	"hourglass/platform"
@@ -13,8 +14,9 @@ import (
 
 // Internal entry kinds, besides the request opcodes a write carries.
 const (
-	kindTouch = 1000 // sessions seen alive: a vector of session ids
-	kindTick  = 1001 // time passes: expire sessions, reap containers and TTL znodes
+	kindTouch  = 1000 // sessions seen alive: a vector of session ids
+	kindTick   = 1001 // time passes: expire sessions, reap containers and TTL znodes
+	kindResume = 1002 // a session resumes on a new connection: touch it, start its next epoch
 )
 
 // lastZxidKey holds the zxid of the last zk entry applied (8 bytes), so
@@ -99,7 +101,22 @@ func (a *applicator) apply(txn platform.Txn, kind int32, session int64, auth []I
 			res.code = errNodeExists // the proposer draws another id
 			return res, err
 		}
-		return res, putSession(txn, session, session0(timeout, passwd), now)
+		s := session0(timeout, passwd)
+		s.epoch = 1
+		res.body = jute.AppendInt(nil, s.epoch)
+		return res, putSession(txn, session, s, now)
+	case kindResume:
+		s, ok, err := loadSession(txn, session)
+		if err != nil || !ok {
+			res.code = errSessionExpired
+			return res, err
+		}
+		if err := txn.Delete(deadlineKey(s.expiresAt, session)); err != nil {
+			return nil, err
+		}
+		s.epoch++
+		res.body = jute.AppendInt(nil, s.epoch)
+		return res, putSession(txn, session, s, now)
 	case opCloseSession:
 		return res, a.endSession(txn, session, zxid, now)
 	case kindTouch:
@@ -244,6 +261,9 @@ func (a *applicator) endSession(txn platform.Txn, id, zxid, now int64) error {
 	a.pending = append(a.pending, c.events...)
 	a.expired = append(a.expired, id)
 	if err := txn.Delete(deadlineKey(s.expiresAt, id)); err != nil {
+		return err
+	}
+	if err := sessionorder.Forget(txn, id); err != nil {
 		return err
 	}
 	return txn.Delete(sessionKey(id))

@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"hourglass/engines/sessionorder"
 	"hourglass/personalities/zk/jute"
 	"hourglass/platform"
 )
@@ -30,6 +31,9 @@ type conn struct {
 
 	session atomic.Int64
 	timeout time.Duration
+	// epoch and seq number the session's writes from this connection.
+	epoch   uint32
+	seq     uint32
 	auth    []ID // ip, then what addAuth added
 	created time.Time
 
@@ -227,11 +231,12 @@ func (c *conn) connect(frame []byte) bool {
 		p = jute.AppendBuffer(p, passwd)
 		for range 5 {
 			id := newSessionID()
-			res, err := c.s.propose(ctx, opCreateSession, id, nil, p)
+			res, err := c.s.propose(ctx, opCreateSession, id, 0, nil, p)
 			if err != nil {
 				return false
 			}
 			if res.code == errOK {
+				c.epoch = uint32(jute.NewDecoder(res.body).Int())
 				c.session.Store(id)
 				c.timeout = timeout
 				c.lastZxid.Store(res.zxid)
@@ -257,12 +262,17 @@ func (c *conn) connect(frame []byte) bool {
 		// The client has seen more of the log than this node holds.
 		return false
 	}
-	// Touch at once: the client may come back late in its timeout.
-	b := jute.AppendInt(nil, 1)
-	b = jute.AppendLong(b, req.sessionID)
-	if _, err := c.s.propose(ctx, kindTouch, 0, nil, b); err != nil {
+	// Resume through the log: the session is touched at once (its client
+	// may come back late in its timeout) and starts a new epoch, so that
+	// its requests here come after any still under way at its old node.
+	res, err := c.s.propose(ctx, kindResume, req.sessionID, 0, nil, nil)
+	if err != nil {
 		return false
 	}
+	if res.code != errOK {
+		return expired()
+	}
+	c.epoch = uint32(jute.NewDecoder(res.body).Int())
 	c.session.Store(req.sessionID)
 	c.timeout = time.Duration(s.timeout) * time.Millisecond
 	c.lastZxid.Store(zxid)
@@ -296,7 +306,7 @@ func (c *conn) handle(frame []byte) bool {
 	case opAuth:
 		return c.addAuth(xid, body)
 	case opCloseSession:
-		res, err := c.s.propose(ctx, opCloseSession, c.sessionID(), nil, nil)
+		res, err := c.s.propose(ctx, opCloseSession, c.sessionID(), 0, nil, nil)
 		if err != nil {
 			return false
 		}
@@ -325,7 +335,8 @@ func (c *conn) write(ctx context.Context, xid, op int32, body []byte) bool {
 	} else if _, code := decodeWrite(op, d); code != errOK {
 		return false
 	}
-	res, err := c.s.propose(ctx, op, c.sessionID(), c.auth, body)
+	c.seq++
+	res, err := c.s.propose(ctx, op, c.sessionID(), sessionorder.Seq(c.epoch, c.seq), c.auth, body)
 	if err != nil {
 		c.reply(xid, c.lastZxid.Load(), errorCode(err), nil)
 		return true
@@ -360,7 +371,7 @@ func (c *conn) addAuth(xid int32, body []byte) bool {
 		return false
 	}
 	if scheme != "digest" {
-		c.reply(xidAuth, 0, errAuthFailed, nil)
+		c.reply(xid, 0, errAuthFailed, nil)
 		return false
 	}
 	id := ID{"digest", digestID(string(cred))}
@@ -370,7 +381,7 @@ func (c *conn) addAuth(xid int32, body []byte) bool {
 	if c.s.cfg.SuperDigest != "" && id.ID == c.s.cfg.SuperDigest && !containsID(c.auth, ID{"super", ""}) {
 		c.auth = append(c.auth, ID{"super", ""})
 	}
-	c.reply(xidAuth, 0, errOK, nil)
+	c.reply(xid, 0, errOK, nil)
 	return true
 }
 
@@ -510,7 +521,7 @@ func (c *conn) setWatches(ctx context.Context, xid, op int32, body []byte) bool 
 			c.s.watches.arm(r.kind, p, r.reg, zxid)
 		}
 	}
-	c.reply(xidSetWatches, zxid, errOK, nil)
+	c.reply(xid, zxid, errOK, nil)
 	return true
 }
 

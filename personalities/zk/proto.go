@@ -41,13 +41,10 @@ const (
 	opError             = -1
 )
 
-// Reserved xids.
-const (
-	xidWatchEvent = -1
-	xidPing       = -2
-	xidAuth       = -4
-	xidSetWatches = -8
-)
+// xidWatchEvent is the xid of a watch notification. Other replies echo
+// their request's xid (Java clients use -2 for pings, -4 for auth and -8
+// for setWatches; go-zookeeper numbers them like any request).
+const xidWatchEvent = -1
 
 // Error codes (KeeperException.Code).
 const (

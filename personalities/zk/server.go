@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"hourglass/engines/sessionorder"
 	"hourglass/personalities/zk/jute"
 	"hourglass/platform"
 )
@@ -220,9 +221,14 @@ func (s *Server) sessionEnded(id int64) {
 	}
 }
 
-// propose appends one entry and returns its result.
-func (s *Server) propose(ctx context.Context, kind int32, session int64, auth []ID, payload []byte) (*result, error) {
-	r, err := s.engine.Propose(ctx, &platform.Entry{Body: encodeEntry(kind, session, auth, payload)})
+// propose appends one entry and returns its result. seq, if not 0,
+// orders it among its session's requests (engines/sessionorder).
+func (s *Server) propose(ctx context.Context, kind int32, session int64, seq uint64, auth []ID, payload []byte) (*result, error) {
+	e := &platform.Entry{Body: encodeEntry(kind, session, auth, payload)}
+	if seq != 0 {
+		sessionorder.Tag(e, session, seq)
+	}
+	r, err := s.engine.Propose(ctx, e)
 	if err != nil {
 		return nil, err
 	}
@@ -257,7 +263,7 @@ func (s *Server) touchLoop() {
 			b = jute.AppendLong(b, id)
 		}
 		ctx, cancel := context.WithTimeout(s.ctx, s.cfg.ProposeTimeout)
-		if _, err := s.propose(ctx, kindTouch, 0, nil, b); err != nil && s.ctx.Err() == nil {
+		if _, err := s.propose(ctx, kindTouch, 0, 0, nil, b); err != nil && s.ctx.Err() == nil {
 			s.log.Warn("session touch failed", "err", err)
 		}
 		cancel()
@@ -291,7 +297,7 @@ func (s *Server) tickLoop() {
 			lastReap = time.Now()
 		}
 		ctx, cancel := context.WithTimeout(s.ctx, s.cfg.ProposeTimeout)
-		s.propose(ctx, kindTick, 0, nil, nil)
+		s.propose(ctx, kindTick, 0, 0, nil, nil)
 		cancel()
 	}
 }

@@ -129,17 +129,21 @@ type session struct {
 	timeout   int32 // negotiated, ms
 	passwd    []byte
 	expiresAt int64 // log time, ms
+	// epoch counts the connections the session has had; its requests
+	// are numbered within it (engines/sessionorder).
+	epoch int32
 }
 
 func (s session) encode() []byte {
 	b := jute.AppendInt(nil, s.timeout)
 	b = jute.AppendBuffer(b, s.passwd)
-	return jute.AppendLong(b, s.expiresAt)
+	b = jute.AppendLong(b, s.expiresAt)
+	return jute.AppendInt(b, s.epoch)
 }
 
 func decodeSession(b []byte) (session, error) {
 	d := jute.NewDecoder(b)
-	s := session{timeout: d.Int(), passwd: bytes.Clone(d.Buffer()), expiresAt: d.Long()}
+	s := session{timeout: d.Int(), passwd: bytes.Clone(d.Buffer()), expiresAt: d.Long(), epoch: d.Int()}
 	if d.Err() != nil {
 		return session{}, errCorrupt
 	}

@@ -29,6 +29,7 @@ import (
 	"google.golang.org/grpc"
 
 	"hourglass/engines/batching"
+	"hourglass/engines/sessionorder"
 	"hourglass/engines/timekeeper"
 	"hourglass/internal/pebbledb"
 	"hourglass/loglet/native"
@@ -157,7 +158,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		ContainerCheckInterval: cfg.ZKContainerCheckInterval,
 		Mode:                   mode,
 		Logger:                 n.log.With("api", "zookeeper"),
-	}, router.Mount("zk"))
+	}, sessionorder.New(router.Mount("zk")))
 	if err := n.base.Start(); err != nil {
 		return nil, err
 	}
