@@ -1,0 +1,315 @@
+package conformance
+
+import (
+	"encoding/binary"
+	"io"
+	"net"
+	"slices"
+	"testing"
+	"time"
+
+	"hourglass/personalities/zk/jute"
+)
+
+// zkWire is a bare ZooKeeper client speaking jute over TCP, for the
+// operations go-zookeeper lacks and for malformed input.
+type zkWire struct {
+	t       testing.TB
+	nc      net.Conn
+	xid     int32
+	session int64
+	events  []zkWireEvent
+}
+
+type zkWireEvent struct {
+	typ  int32
+	path string
+}
+
+func dialZKWire(t testing.TB, addr string) *zkWire {
+	t.Helper()
+	nc, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { nc.Close() })
+	w := &zkWire{t: t, nc: nc}
+	req := jute.AppendInt(nil, 0)
+	req = jute.AppendLong(req, 0)
+	req = jute.AppendInt(req, 10000)
+	req = jute.AppendLong(req, 0)
+	req = jute.AppendBuffer(req, make([]byte, 16))
+	req = jute.AppendBool(req, false)
+	w.writeFrame(req)
+	d := jute.NewDecoder(w.readFrame())
+	d.Int()
+	d.Int()
+	w.session = d.Long()
+	if d.Err() != nil || w.session == 0 {
+		t.Fatalf("connect: session %#x, %v", w.session, d.Err())
+	}
+	return w
+}
+
+func (w *zkWire) writeFrame(b []byte) {
+	w.t.Helper()
+	w.nc.SetWriteDeadline(time.Now().Add(5 * time.Second))
+	if _, err := w.nc.Write(append(binary.BigEndian.AppendUint32(nil, uint32(len(b))), b...)); err != nil {
+		w.t.Fatal(err)
+	}
+}
+
+func (w *zkWire) readFrame() []byte {
+	w.t.Helper()
+	w.nc.SetReadDeadline(time.Now().Add(10 * time.Second))
+	var n [4]byte
+	if _, err := io.ReadFull(w.nc, n[:]); err != nil {
+		w.t.Fatal(err)
+	}
+	b := make([]byte, binary.BigEndian.Uint32(n[:]))
+	if _, err := io.ReadFull(w.nc, b); err != nil {
+		w.t.Fatal(err)
+	}
+	return b
+}
+
+// call sends one request and returns its error code and body; watch
+// events that arrive meanwhile are kept in events.
+func (w *zkWire) call(op int32, body []byte) (int32, *jute.Decoder) {
+	w.t.Helper()
+	w.xid++
+	w.writeFrame(append(jute.AppendInt(jute.AppendInt(nil, w.xid), op), body...))
+	for {
+		d := jute.NewDecoder(w.readFrame())
+		xid, _, code := d.Int(), d.Long(), d.Int()
+		if xid == -1 {
+			typ, _, path := d.Int(), d.Int(), d.String()
+			w.events = append(w.events, zkWireEvent{typ, path})
+			continue
+		}
+		if xid != w.xid {
+			w.t.Fatalf("reply to xid %d, want %d", xid, w.xid)
+		}
+		return code, d
+	}
+}
+
+// waitEvents reads until n watch events are in.
+func (w *zkWire) waitEvents(n int) []zkWireEvent {
+	w.t.Helper()
+	for len(w.events) < n {
+		d := jute.NewDecoder(w.readFrame())
+		if xid := d.Int(); xid != -1 {
+			w.t.Fatalf("unexpected reply %d while waiting for events", xid)
+		}
+		d.Long()
+		d.Int()
+		typ, _, path := d.Int(), d.Int(), d.String()
+		w.events = append(w.events, zkWireEvent{typ, path})
+	}
+	return w.events
+}
+
+func zkCreateBody(path string, flags int32) []byte {
+	b := jute.AppendString(nil, path)
+	b = jute.AppendBuffer(b, []byte("d"))
+	b = jute.AppendInt(b, 1)
+	b = jute.AppendInt(b, 31)
+	b = jute.AppendString(b, "world")
+	b = jute.AppendString(b, "anyone")
+	return jute.AppendInt(b, flags)
+}
+
+func pathWatch(path string, watch bool) []byte {
+	return jute.AppendBool(jute.AppendString(nil, path), watch)
+}
+
+// TestZKWire covers, over the bare wire, the operations go-zookeeper does
+// not send: create2, createTTL's argument errors, getAllChildrenNumber,
+// getEphemerals, whoAmI, multiRead, addWatch, checkWatches and
+// removeWatches, and server-side path validation.
+func TestZKWire(t *testing.T) {
+	g := startGateway(t)
+	w := dialZKWire(t, g.addr("zookeeper"))
+	want := func(what string, got, code int32) {
+		t.Helper()
+		if got != code {
+			t.Fatalf("%s: error %d, want %d", what, got, code)
+		}
+	}
+
+	code, d := w.call(15, zkCreateBody("/n", 0)) // create2
+	want("create2", code, 0)
+	if p := d.String(); p != "/n" {
+		t.Fatalf("create2 path %q", p)
+	}
+	if czxid := d.Long(); czxid == 0 || d.Err() != nil {
+		t.Fatalf("create2 stat: czxid %d, %v", czxid, d.Err())
+	}
+	code, _ = w.call(1, zkCreateBody("/n/", 0))
+	want("create with a trailing slash", code, -8)
+	code, _ = w.call(1, zkCreateBody("/n/../x", 0))
+	want("create with a relative path", code, -8)
+	code, _ = w.call(21, jute.AppendLong(zkCreateBody("/t", 0), 1000))
+	want("createTTL with a mode without TTL", code, -8)
+	code, _ = w.call(21, jute.AppendLong(zkCreateBody("/t", 5), 0))
+	want("createTTL with ttl 0", code, -8)
+	code, _ = w.call(1, zkCreateBody("/t", 5))
+	want("create with a TTL mode", code, -8)
+	code, _ = w.call(19, zkCreateBody("/c", 0))
+	want("createContainer without the container mode", code, -8)
+
+	for _, p := range []string{"/n/a", "/n/b", "/n/b/c"} {
+		code, _ = w.call(1, zkCreateBody(p, 0))
+		want("create "+p, code, 0)
+	}
+	code, d = w.call(104, jute.AppendString(nil, "/n")) // getAllChildrenNumber
+	if want("getAllChildrenNumber", code, 0); d.Int() != 3 {
+		t.Fatal("getAllChildrenNumber /n is not 3")
+	}
+	for _, p := range []string{"/n/e1", "/n/b/e2"} {
+		code, _ = w.call(1, zkCreateBody(p, 1))
+		want("create ephemeral "+p, code, 0)
+	}
+	code, d = w.call(103, jute.AppendString(nil, "/n/b")) // getEphemerals
+	want("getEphemerals", code, 0)
+	if got := d.Strings(); !slices.Equal(got, []string{"/n/b/e2"}) {
+		t.Fatalf("getEphemerals /n/b = %q", got)
+	}
+	code, d = w.call(103, jute.AppendString(nil, "/"))
+	if want("getEphemerals /", code, 0); len(d.Strings()) != 2 {
+		t.Fatal("getEphemerals / is not both ephemerals")
+	}
+
+	code, d = w.call(107, nil) // whoAmI
+	want("whoAmI", code, 0)
+	if n := d.Int(); n != 1 || d.String() != "ip" {
+		t.Fatalf("whoAmI: %d identities", n)
+	}
+
+	// multiRead: each read stands alone.
+	mr := jute.AppendInt(nil, 4) // getData
+	mr = jute.AppendBool(mr, false)
+	mr = jute.AppendInt(mr, -1)
+	mr = jute.AppendString(mr, "/n/a")
+	mr = append(mr, jute.AppendInt(jute.AppendBool(jute.AppendInt(nil, 8), false), -1)...) // getChildren
+	mr = jute.AppendString(mr, "/n")
+	mr = append(mr, jute.AppendInt(jute.AppendBool(jute.AppendInt(nil, 4), false), -1)...)
+	mr = jute.AppendString(mr, "/missing")
+	mr = append(mr, jute.AppendInt(jute.AppendBool(jute.AppendInt(nil, -1), true), -1)...)
+	code, d = w.call(22, mr)
+	want("multiRead", code, 0)
+	if typ, _, _ := d.Int(), d.Bool(), d.Int(); typ != 4 || string(d.Buffer()) != "d" {
+		t.Fatal("multiRead getData result")
+	}
+	d.Long() // the stat: czxid, mzxid, ctime, mtime (longs), three versions
+	d.Long()
+	d.Long()
+	d.Long()
+	d.Int()
+	d.Int()
+	d.Int()
+	d.Long() // ephemeralOwner, dataLength, numChildren, pzxid
+	d.Int()
+	d.Int()
+	d.Long()
+	if typ, _, _ := d.Int(), d.Bool(), d.Int(); typ != 8 || !slices.Equal(d.Strings(), []string{"a", "b", "e1"}) {
+		t.Fatal("multiRead getChildren result")
+	}
+	if typ, _, code := d.Int(), d.Bool(), d.Int(); typ != -1 || code != -101 || d.Int() != -101 {
+		t.Fatal("multiRead error result for a missing znode")
+	}
+	if _, done, _ := d.Int(), d.Bool(), d.Int(); !done || d.Err() != nil {
+		t.Fatalf("multiRead end: %v", d.Err())
+	}
+
+	// addWatch: a persistent recursive watch sees every change below.
+	code, _ = w.call(106, jute.AppendInt(jute.AppendString(nil, "/n"), 1))
+	want("addWatch recursive", code, 0)
+	code, _ = w.call(17, jute.AppendInt(jute.AppendString(nil, "/n"), 3)) // checkWatches any
+	want("checkWatches", code, 0)
+	code, _ = w.call(17, jute.AppendInt(jute.AppendString(nil, "/n/a"), 2))
+	want("checkWatches without a watch", code, -121)
+	other := g.zkClient(t)
+	if _, err := other.Set("/n/b/c", []byte("x"), -1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.Create("/n/new", nil, 0, openACL); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.Set("/n/b/c", []byte("y"), -1); err != nil {
+		t.Fatal(err)
+	}
+	ev := w.waitEvents(3)
+	wantEv := []zkWireEvent{{3, "/n/b/c"}, {1, "/n/new"}, {3, "/n/b/c"}}
+	if !slices.Equal(ev[:3], wantEv) {
+		t.Fatalf("recursive watch events %+v, want %+v", ev, wantEv)
+	}
+	code, _ = w.call(18, jute.AppendInt(jute.AppendString(nil, "/n"), 3)) // removeWatches
+	want("removeWatches", code, 0)
+	code, _ = w.call(18, jute.AppendInt(jute.AppendString(nil, "/n"), 3))
+	want("removeWatches again", code, -121)
+
+	// A persistent (not recursive) watch sees its own znode's children
+	// change, and stays.
+	code, _ = w.call(106, jute.AppendInt(jute.AppendString(nil, "/n/b"), 0))
+	want("addWatch persistent", code, 0)
+	for _, p := range []string{"/n/b/x", "/n/b/y"} {
+		if _, err := other.Create(p, nil, 0, openACL); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ev = w.waitEvents(5)
+	if !slices.Equal(ev[3:5], []zkWireEvent{{4, "/n/b"}, {4, "/n/b"}}) {
+		t.Fatalf("persistent watch events %+v", ev[3:])
+	}
+	code, _ = w.call(3, pathWatch("/n/a", false)) // exists still answers
+	want("exists", code, 0)
+}
+
+// TestZKBadFrames: oversized, negative and undecodable frames close the
+// connection; the node serves on.
+func TestZKBadFrames(t *testing.T) {
+	g := startGateway(t, "--zk-max-buffer", "4096")
+	addr := g.addr("zookeeper")
+	closed := func(what string, payload []byte, connectFirst bool) {
+		t.Helper()
+		var nc net.Conn
+		if connectFirst {
+			w := dialZKWire(t, addr)
+			nc = w.nc
+		} else {
+			var err error
+			if nc, err = net.DialTimeout("tcp", addr, 5*time.Second); err != nil {
+				t.Fatal(err)
+			}
+			defer nc.Close()
+		}
+		nc.Write(payload)
+		nc.SetReadDeadline(time.Now().Add(10 * time.Second))
+		buf := make([]byte, 64)
+		for {
+			if _, err := nc.Read(buf); err != nil {
+				if ne, ok := err.(net.Error); ok && ne.Timeout() {
+					t.Fatalf("%s: the connection stayed open", what)
+				}
+				return
+			}
+		}
+	}
+	closed("connect frame over jute.maxbuffer", binary.BigEndian.AppendUint32(nil, 4097), false)
+	closed("negative connect length", binary.BigEndian.AppendUint32(nil, 0xffffff00), false)
+	closed("short connect request", append(binary.BigEndian.AppendUint32(nil, 3), 1, 2, 3), false)
+	closed("request over jute.maxbuffer", binary.BigEndian.AppendUint32(nil, 1<<30), true)
+	bad := jute.AppendInt(jute.AppendInt(nil, 1), 1) // create with a vector count past the frame
+	bad = append(jute.AppendString(bad, "/x"), jute.AppendInt(jute.AppendInt(nil, -1), 1<<20)...)
+	closed("undecodable create", append(binary.BigEndian.AppendUint32(nil, uint32(len(bad))), bad...), true)
+	if out, err := rawExchangeZK(addr, "ruok"); err != nil || string(out) != "imok" {
+		t.Fatalf("ruok after bad frames: %q %v", out, err)
+	}
+	// A request within the limit still works.
+	c := g.zkClient(t)
+	if _, err := c.Create("/ok", make([]byte, 3000), 0, openACL); err != nil {
+		t.Fatal(err)
+	}
+}
