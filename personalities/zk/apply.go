@@ -337,29 +337,27 @@ func genesis(txn platform.Txn) error {
 		return err
 	}
 	open := []ACL{{Perms: permAll, ID: worldAnyone}}
-	put := func(path string, n *znode) error {
-		if n.data == nil {
-			n.data = []byte{}
+	nodes := []struct {
+		path string
+		n    *znode
+	}{
+		{"/", &znode{numChildren: 1, acl: open}},
+		{"/zookeeper", &znode{numChildren: 2, acl: open}},
+		{"/zookeeper/config", &znode{aversion: -1, acl: []ACL{{Perms: permRead, ID: worldAnyone}}}},
+		{"/zookeeper/quota", &znode{acl: open}},
+	}
+	for _, x := range nodes {
+		x.n.data = []byte{}
+		if err := txn.Set(nodeKey(x.path), x.n.encode()); err != nil {
+			return err
 		}
-		n.acl = open
-		return txn.Set(nodeKey(path), n.encode())
+		if x.path != "/" {
+			if err := txn.Set(childKey(parentOf(x.path), childName(x.path)), nil); err != nil {
+				return err
+			}
+		}
 	}
-	if err := put("/", &znode{cversion: 1, numChildren: 1}); err != nil {
-		return err
-	}
-	if err := put("/zookeeper", &znode{cversion: 1, numChildren: 1}); err != nil {
-		return err
-	}
-	if err := put("/zookeeper/quota", &znode{}); err != nil {
-		return err
-	}
-	if err := txn.Set(childKey("/", "zookeeper"), nil); err != nil {
-		return err
-	}
-	if err := txn.Set(countKey, jute.AppendLong(nil, 3)); err != nil {
-		return err
-	}
-	return txn.Set(childKey("/zookeeper", "quota"), nil)
+	return txn.Set(countKey, jute.AppendLong(nil, int64(len(nodes))))
 }
 
 // PostApply delivers the entry's watch events to this node's watchers,

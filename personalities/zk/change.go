@@ -229,7 +229,6 @@ func (c *change) remove(req pathVersion, checkACL bool) (int32, error) {
 	}
 	c.set(req.path, nil)
 	c.count--
-	parent.cversion++
 	parent.numChildren--
 	parent.pzxid = c.zxid
 	c.set(parentPath, parent)

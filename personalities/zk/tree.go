@@ -67,7 +67,7 @@ func ttlOwner(ttl int64) int64 { return ownerTTLMask | ttl }
 // znode is a node of the tree.
 type znode struct {
 	czxid, mzxid, ctime, mtime  int64
-	version, cversion, aversion int32
+	version, cversion, aversion int32 // cversion: children created
 	ephemeralOwner              int64
 	pzxid                       int64
 	numChildren                 int32
@@ -75,13 +75,29 @@ type znode struct {
 	data                        []byte
 }
 
+// stat is the znode's Stat as clients see it, which ZooKeeper derives
+// from what it stores: cversion counts child creations (the sequence
+// number of a sequential child) and is reported as the number of child
+// changes, creations plus deletions, 2*creations - children; containers
+// and TTL znodes report no ephemeral owner.
 func (n *znode) stat() Stat {
+	owner := int64(0)
+	if n.isEphemeral() {
+		owner = n.ephemeralOwner
+	}
 	return Stat{
 		Czxid: n.czxid, Mzxid: n.mzxid, Ctime: n.ctime, Mtime: n.mtime,
-		Version: n.version, Cversion: n.cversion, Aversion: n.aversion,
-		EphemeralOwner: n.ephemeralOwner, DataLength: int32(len(n.data)),
+		Version: n.version, Cversion: 2*n.cversion - n.numChildren, Aversion: n.aversion,
+		EphemeralOwner: owner, DataLength: int32(len(n.data)),
 		NumChildren: n.numChildren, Pzxid: n.pzxid,
 	}
+}
+
+// stored is the znode as the store keeps it.
+func (n *znode) stored() Stat {
+	st := n.stat()
+	st.Cversion, st.EphemeralOwner = n.cversion, n.ephemeralOwner
+	return st
 }
 
 // isEphemeral reports a session's ephemeral znode (not a container or a
@@ -101,7 +117,7 @@ func (n *znode) ttl() int64 {
 }
 
 func (n *znode) encode() []byte {
-	b := appendStat(nil, n.stat())
+	b := appendStat(nil, n.stored())
 	b = appendACLs(b, n.acl)
 	return jute.AppendBuffer(b, n.data)
 }
