@@ -318,6 +318,11 @@ func (c *conn) handle(frame []byte) bool {
 		return c.setWatches(ctx, xid, op, body)
 	case opAddWatch, opRemoveWatches, opCheckWatches, opWhoAmI:
 		return c.local(xid, op, body)
+	case opReconfig:
+		// Membership changes go through gateway members, not the
+		// ZooKeeper API, as on a ZooKeeper with reconfigEnabled=false.
+		c.reply(xid, c.lastZxid.Load(), errReconfigDisabled, nil)
+		return true
 	}
 	return c.read(ctx, xid, op, body)
 }

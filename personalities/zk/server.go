@@ -34,8 +34,8 @@ type Config struct {
 	// TTL znodes are reaped (default 60s, ZooKeeper's).
 	ContainerCheckInterval time.Duration
 	// TouchInterval is how often the node tells the log which sessions
-	// it heard from (default 500ms; it must stay well under the minimum
-	// session timeout).
+	// it heard from (default 500ms, or a quarter of the minimum session
+	// timeout if that is less).
 	TouchInterval time.Duration
 	// MaxClients bounds connections (default 60, as ZooKeeper's
 	// maxClientCnxns per address; here per node).
@@ -67,7 +67,7 @@ func (c *Config) fill() {
 		c.ContainerCheckInterval = time.Minute
 	}
 	if c.TouchInterval <= 0 {
-		c.TouchInterval = 500 * time.Millisecond
+		c.TouchInterval = min(500*time.Millisecond, c.MinSessionTimeout/4)
 	}
 	if c.MaxClients <= 0 {
 		c.MaxClients = 10000
