@@ -267,6 +267,53 @@ func TestZKWire(t *testing.T) {
 	want("exists", code, 0)
 }
 
+// TestZKSessionHandshake: timeouts are negotiated into ZooKeeper's
+// bounds, and a resume with a wrong password, or of an unknown session,
+// is answered as expired (session id 0).
+func TestZKSessionHandshake(t *testing.T) {
+	g := startGateway(t)
+	addr := g.addr("zookeeper")
+	connect := func(timeout int32, session int64, passwd []byte) (int32, int64, []byte) {
+		t.Helper()
+		nc, err := net.DialTimeout("tcp", addr, 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { nc.Close() })
+		w := &zkWire{t: t, nc: nc}
+		req := jute.AppendInt(nil, 0)
+		req = jute.AppendLong(req, 0)
+		req = jute.AppendInt(req, timeout)
+		req = jute.AppendLong(req, session)
+		req = jute.AppendBuffer(req, passwd)
+		w.writeFrame(req)
+		d := jute.NewDecoder(w.readFrame())
+		d.Int()
+		to, id, pw := d.Int(), d.Long(), d.Buffer()
+		if d.Err() != nil {
+			t.Fatal(d.Err())
+		}
+		return to, id, pw
+	}
+	for asked, want := range map[int32]int32{100: 4000, 10000: 10000, 1 << 30: 40000} {
+		if to, _, _ := connect(asked, 0, make([]byte, 16)); to != want {
+			t.Fatalf("timeout %d negotiated to %d, want %d", asked, to, want)
+		}
+	}
+	_, id, pw := connect(10000, 0, make([]byte, 16))
+	if to, got, _ := connect(10000, id, pw); got != id || to != 10000 {
+		t.Fatalf("resume: session %#x timeout %d", got, to)
+	}
+	bad := append([]byte{}, pw...)
+	bad[0] ^= 1
+	if to, got, _ := connect(10000, id, bad); got != 0 || to != 0 {
+		t.Fatalf("resume with a wrong password: session %#x timeout %d", got, to)
+	}
+	if _, got, _ := connect(10000, 0x0123456789, pw); got != 0 {
+		t.Fatalf("resume of an unknown session: %#x", got)
+	}
+}
+
 // TestZKBadFrames: oversized, negative and undecodable frames close the
 // connection; the node serves on.
 func TestZKBadFrames(t *testing.T) {
