@@ -505,3 +505,33 @@ func rawExchangeZK(addr, word string) ([]byte, error) {
 		}
 	}
 }
+
+// TestZKRestart: znodes, sequence counters and sessions come back after
+// kill -9; a session whose client is gone expires after the restart too.
+func TestZKRestart(t *testing.T) {
+	g := startGateway(t, "--zk-tick-time", "250ms")
+	c, _ := zkConnect(t, []string{g.addr("zookeeper")}, 2*time.Second)
+	mustZK[string](t, "create")(c.Create("/keep", []byte("v"), 0, openACL))
+	mustZK[string](t, "sequential")(c.Create("/keep/s-", nil, zk.FlagSequence, openACL))
+	mustZK[string](t, "ephemeral")(c.Create("/keep/eph", nil, zk.FlagEphemeral, openACL))
+	_, before, _ := c.Exists("/keep")
+	g.kill()
+	g.restart()
+	c2 := g.zkClient(t)
+	d, st, err := c2.Get("/keep")
+	if err != nil || string(d) != "v" || st.Cversion != before.Cversion || st.Pzxid != before.Pzxid {
+		t.Fatalf("after restart: %q %+v %v (before %+v)", d, st, err, before)
+	}
+	if p := mustZK[string](t, "sequential after restart")(c2.Create("/keep/s-", nil, zk.FlagSequence, openACL)); p != "/keep/s-0000000002" {
+		t.Fatalf("sequential after restart: %q", p)
+	}
+	// The first client's session is on its own: its ephemeral goes once it
+	// times out (2s), by the log's clock.
+	waitFor(t, "the dead session's ephemeral gone", 20*time.Second, func() bool {
+		ok, _, err := c2.Exists("/keep/eph")
+		return err == nil && !ok
+	})
+	if st2 := mustZK[*zk.Stat](t, "set")(c2.Set("/keep", []byte("w"), -1)); st2.Mzxid <= before.Mzxid {
+		t.Fatalf("zxid went back after restart: %#x <= %#x", st2.Mzxid, before.Mzxid)
+	}
+}
