@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"slices"
 	"strings"
@@ -323,6 +324,26 @@ func TestZKWatches(t *testing.T) {
 			}
 		case <-time.After(10 * time.Second):
 			t.Fatalf("no %v event on %s", w.typ, w.path)
+		}
+	}
+	// Watches set while writes race them: whenever the read that set the
+	// watch returned data older than the write, the event comes.
+	for i := range 50 {
+		v := fmt.Sprint("race", i)
+		done := make(chan error, 1)
+		go func() {
+			_, err := other.Set("/w", []byte(v), -1)
+			done <- err
+		}()
+		d, _, w, err := c.GetW("/w")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		if string(d) != v {
+			expectEvent(t, w, zk.EventNodeDataChanged, "/w")
 		}
 	}
 	// One-shot: a second change does not fire the used watches; a new

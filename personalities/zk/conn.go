@@ -432,8 +432,8 @@ func (c *conn) local(xid, op int32, body []byte) bool {
 			kind = watchRecursive
 		}
 		r := c.s.watches.add(kind, path, c)
-		c.s.watches.arm(kind, path, r, zxid)
 		c.reply(xid, zxid, errOK, nil)
+		c.s.watches.arm(kind, path, r, zxid)
 	case opRemoveWatches, opCheckWatches:
 		path, typ := d.String(), d.Int()
 		if d.Err() != nil {
@@ -591,6 +591,10 @@ func (c *conn) read(ctx context.Context, xid, op int32, body []byte) bool {
 	if err != nil {
 		return false
 	}
+	// The response goes out before the watch is armed: clients register
+	// a watch when its response arrives, and drop events for watches they
+	// do not know yet.
+	c.reply(xid, zxid, code, b)
 	if reg != nil {
 		// ZooKeeper sets no watch where the read failed, except exists,
 		// which watches for the znode's creation.
@@ -600,7 +604,6 @@ func (c *conn) read(ctx context.Context, xid, op int32, body []byte) bool {
 			c.s.watches.drop(kind, path, reg)
 		}
 	}
-	c.reply(xid, zxid, code, b)
 	return true
 }
 
