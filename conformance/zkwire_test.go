@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"encoding/binary"
+	"fmt"
 	"io"
 	"net"
 	"slices"
@@ -358,5 +359,76 @@ func TestZKBadFrames(t *testing.T) {
 	c := g.zkClient(t)
 	if _, err := c.Create("/ok", make([]byte, 3000), 0, openACL); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestZKPipelinedSession sends many requests on one session without
+// waiting: they apply in the order sent (each setData's version is its
+// place in the stream), every read sees the writes sent before it, and the
+// replies come back in request order.
+func TestZKPipelinedSession(t *testing.T) {
+	g := startGateway(t)
+	w := dialZKWire(t, g.addr("zookeeper"))
+	if code, _ := w.call(1, zkCreateBody("/p", 0)); code != 0 {
+		t.Fatalf("create: %d", code)
+	}
+	const n = 300
+	var out []byte
+	frame := func(xid, op int32, body []byte) {
+		b := append(jute.AppendInt(jute.AppendInt(nil, xid), op), body...)
+		out = append(out, binary.BigEndian.AppendUint32(nil, uint32(len(b)))...)
+		out = append(out, b...)
+	}
+	for i := range n {
+		set := jute.AppendString(nil, "/p")
+		set = jute.AppendBuffer(set, []byte(fmt.Sprint(i)))
+		set = jute.AppendInt(set, -1)
+		frame(int32(1000+2*i), 5, set)                      // setData
+		frame(int32(1000+2*i+1), 4, pathWatch("/p", false)) // getData
+	}
+	w.nc.SetWriteDeadline(time.Now().Add(10 * time.Second))
+	if _, err := w.nc.Write(out); err != nil {
+		t.Fatal(err)
+	}
+	var lastZxid int64
+	for i := range n {
+		for k, op := range []string{"setData", "getData"} {
+			d := jute.NewDecoder(w.readFrame())
+			xid, zxid, code := d.Int(), d.Long(), d.Int()
+			if want := int32(1000 + 2*i + k); xid != want || code != 0 {
+				t.Fatalf("reply %d: xid %d code %d, want xid %d", 2*i+k, xid, code, want)
+			}
+			if zxid < lastZxid {
+				t.Fatalf("%s %d: zxid %#x after %#x", op, i, zxid, lastZxid)
+			}
+			lastZxid = zxid
+			if k == 0 {
+				d.Long()
+				d.Long()
+				d.Long()
+				d.Long()
+				if v := d.Int(); v != int32(i+1) {
+					t.Fatalf("setData %d applied as version %d", i, v)
+				}
+			} else if got := string(d.Buffer()); got != fmt.Sprint(i) {
+				t.Fatalf("getData after setData %d read %q", i, got)
+			}
+		}
+	}
+	// A burst of writes alone (bundled into few log entries): sequential
+	// names follow the order sent.
+	out = nil
+	for i := range n {
+		frame(int32(5000+i), 1, zkCreateBody("/p/s-", 2))
+	}
+	if _, err := w.nc.Write(out); err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		d := jute.NewDecoder(w.readFrame())
+		xid, _, code := d.Int(), d.Long(), d.Int()
+		if path := d.String(); xid != int32(5000+i) || code != 0 || path != fmt.Sprintf("/p/s-%010d", i) {
+			t.Fatalf("create %d: xid %d code %d path %q", i, xid, code, path)
+		}
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"fmt"
 
-	"hourglass/engines/batching"
 	"hourglass/engines/sessionorder"
 	"hourglass/engines/timekeeper"
 	"hourglass/personalities/zk/jute"
@@ -17,6 +16,7 @@ const (
 	kindTouch  = 1000 // sessions seen alive: a vector of session ids
 	kindTick   = 1001 // time passes: expire sessions, reap containers and TTL znodes
 	kindResume = 1002 // a session resumes on a new connection: touch it, start its next epoch
+	kindBundle = 1003 // a connection's queued writes: a vector of (opcode, request)
 )
 
 // lastZxidKey holds the zxid of the last zk entry applied (8 bytes), so
@@ -30,9 +30,13 @@ const (
 	reapPerTick    = 1000
 )
 
-// zxidOf is the zxid of the proposal at index idx of the entry at pos:
-// strictly increasing along the log, never 0.
-func zxidOf(pos platform.Position, idx uint64) int64 { return int64((pos+1)<<20 | idx) }
+// zxidOf is the zxid of the n-th ZooKeeper transaction applied from the
+// entry at pos: strictly increasing along the log, never 0.
+func zxidOf(pos platform.Position, n int64) int64 { return int64(pos+1)<<20 | n }
+
+// maxEntryTxns bounds the transactions one entry carries (a batch of
+// bundles), so that zxidOf's counter stays within its 20 bits.
+const maxEntryTxns = 1 << 20
 
 // encodeEntry is a proposal's body: what it is, for which session, with
 // which identities, and the request.
@@ -58,33 +62,87 @@ type applicator struct {
 	// touches them.
 	pending []event
 	expired []int64
-	zxid    int64
+	// pos and txns count the transactions of the entry being applied
+	// (its batched proposals each apply separately); zxid is the last.
+	pos  platform.Position
+	txns int64
+	zxid int64
+}
+
+// nextZxid gives the next transaction of the entry at pos its zxid.
+func (a *applicator) nextZxid(pos platform.Position) int64 {
+	if pos != a.pos || a.zxid == 0 {
+		a.pos, a.txns = pos, 0
+	}
+	a.zxid = zxidOf(pos, min(a.txns, maxEntryTxns-1))
+	a.txns++
+	return a.zxid
 }
 
 func (a *applicator) Apply(txn platform.Txn, e *platform.Entry, pos platform.Position) (any, error) {
-	zxid := zxidOf(pos, batching.Index(e))
 	now := timekeeper.Time(e).UnixMilli()
-	a.zxid = zxid
-	a.s.firstZxid.CompareAndSwap(0, zxid)
-	if err := txn.Set(lastZxidKey, binary.BigEndian.AppendUint64(nil, uint64(zxid))); err != nil {
-		return nil, err
-	}
 	if err := genesis(txn); err != nil {
 		return nil, err
 	}
 	d := jute.NewDecoder(e.Body)
 	kind, session, auth, payload := d.Int(), d.Long(), decodeIDs(d), d.Buffer()
-	if d.Err() != nil {
-		return &result{zxid: zxid, code: errMarshallingError}, nil
+	var r any
+	var err error
+	switch {
+	case d.Err() != nil:
+		r = &result{zxid: a.nextZxid(pos), code: errMarshallingError}
+	case kind == kindBundle:
+		r, err = a.applyBundle(txn, pos, session, auth, payload, now)
+	default:
+		r, err = a.apply(txn, kind, session, auth, payload, a.nextZxid(pos), now)
 	}
-	r, err := a.apply(txn, kind, session, auth, payload, zxid, now)
 	if err != nil {
 		return nil, err
 	}
-	if err := a.expireSessions(txn, zxid, now); err != nil {
+	a.s.firstZxid.CompareAndSwap(0, a.zxid)
+	if err := a.expireSessions(txn, pos, now); err != nil {
+		return nil, err
+	}
+	if err := txn.Set(lastZxidKey, binary.BigEndian.AppendUint64(nil, uint64(a.zxid))); err != nil {
 		return nil, err
 	}
 	return r, nil
+}
+
+// maxBundle bounds the writes of one bundle.
+const maxBundle = 256
+
+// applyBundle applies a connection's queued writes in order, each its
+// own transaction with its own zxid; it returns their results.
+func (a *applicator) applyBundle(txn platform.Txn, pos platform.Position, session int64, auth []ID, payload []byte, now int64) ([]*result, error) {
+	d := jute.NewDecoder(payload)
+	n := d.Count(8)
+	if d.Err() != nil || n < 0 || n > maxBundle {
+		return []*result{{zxid: a.nextZxid(pos), code: errMarshallingError}}, nil
+	}
+	out := make([]*result, 0, n)
+	for range n {
+		op, body := d.Int(), d.Buffer()
+		if d.Err() != nil {
+			return append(out, &result{zxid: a.nextZxid(pos), code: errMarshallingError}), nil
+		}
+		r, err := a.apply(txn, op, session, auth, body, a.nextZxid(pos), now)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// encodeBundle is the payload of a bundle of writes.
+func encodeBundle(ops []int32, bodies [][]byte) []byte {
+	b := jute.AppendInt(nil, int32(len(ops)))
+	for i, op := range ops {
+		b = jute.AppendInt(b, op)
+		b = jute.AppendBuffer(b, bodies[i])
+	}
+	return b
 }
 
 func (a *applicator) apply(txn platform.Txn, kind int32, session int64, auth []ID, payload []byte, zxid, now int64) (*result, error) {
@@ -270,7 +328,7 @@ func (a *applicator) endSession(txn platform.Txn, id, zxid, now int64) error {
 }
 
 // expireSessions ends sessions whose deadline has passed in log time.
-func (a *applicator) expireSessions(txn platform.Txn, zxid, now int64) error {
+func (a *applicator) expireSessions(txn platform.Txn, pos platform.Position, now int64) error {
 	it, err := txn.NewIter([]byte{prefixDeadline}, deadlineKey(now, 0))
 	if err != nil {
 		return err
@@ -286,7 +344,8 @@ func (a *applicator) expireSessions(txn platform.Txn, zxid, now int64) error {
 		return err
 	}
 	for _, id := range ids {
-		if err := a.endSession(txn, id, zxid, now); err != nil {
+		// Each expiry is its own transaction, as a closeSession is.
+		if err := a.endSession(txn, id, a.nextZxid(pos), now); err != nil {
 			return err
 		}
 	}

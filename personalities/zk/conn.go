@@ -9,6 +9,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -48,11 +49,23 @@ type conn struct {
 		closed bool // no more frames: the writer flushes and closes
 	}
 	closeOnce sync.Once
+
+	// lastRead is the last request that looks at the state; only the
+	// reader goroutine touches it.
+	lastRead *step
+	// writes is the queue of writes waiting for the proposer.
+	writes struct {
+		sync.Mutex
+		cond   *sync.Cond
+		queue  []queuedWrite
+		closed bool
+	}
 }
 
 func newConn(s *Server, nc net.Conn) *conn {
 	c := &conn{s: s, nc: nc, rd: bufio.NewReaderSize(nc, 16<<10), created: time.Now()}
 	c.out.cond = sync.NewCond(&c.out.Mutex)
+	c.writes.cond = sync.NewCond(&c.writes.Mutex)
 	host, _, _ := net.SplitHostPort(nc.RemoteAddr().String())
 	c.auth = []ID{{"ip", host}}
 	return c
@@ -185,6 +198,31 @@ func (c *conn) serve() {
 	if !c.connect(frame) {
 		return
 	}
+	// The reader (this goroutine) turns requests into steps; the
+	// responder runs them in order, and the proposer bundles the writes
+	// among them into log entries, one bundle in flight at a time. So a
+	// session's requests apply in the order sent, its reads see its
+	// earlier writes, and replies leave in request order.
+	steps := make(chan *step, maxOutstanding)
+	responded := make(chan struct{})
+	go func() {
+		c.respond(steps)
+		close(responded)
+	}()
+	proposed := make(chan struct{})
+	go func() {
+		c.proposeLoop()
+		close(proposed)
+	}()
+	defer func() {
+		close(steps)
+		c.writes.Lock()
+		c.writes.closed = true
+		c.writes.cond.Broadcast()
+		c.writes.Unlock()
+		<-proposed
+		<-responded
+	}()
 	for {
 		c.nc.SetReadDeadline(time.Now().Add(c.timeout))
 		frame, err := c.readFrame()
@@ -194,9 +232,137 @@ func (c *conn) serve() {
 		c.received.Add(1)
 		c.s.stats.received.Add(1)
 		c.s.touch(c.sessionID())
-		if !c.handle(frame) {
+		st, more := c.dispatch(frame)
+		if st != nil {
+			steps <- st
+		}
+		if !more {
 			return
 		}
+	}
+}
+
+// maxOutstanding bounds the requests a connection may have under way
+// before the server stops reading from it.
+const maxOutstanding = 1000
+
+// step is one request in its connection's order. A read or local request
+// runs when every earlier step is done, and is then done; a write is done
+// when its bundle has applied, and then carries its reply.
+type step struct {
+	run   func() bool // false closes the connection
+	done  chan struct{}
+	reply []byte
+	close bool
+}
+
+// respond runs the steps in order.
+func (c *conn) respond(steps <-chan *step) {
+	closing := false
+	for st := range steps {
+		if closing {
+			if st.run != nil {
+				close(st.done)
+			} else {
+				<-st.done
+			}
+			continue
+		}
+		if st.run != nil {
+			ok := st.run()
+			close(st.done)
+			if !ok {
+				closing = true
+				c.closeAfterFlush()
+			}
+			continue
+		}
+		<-st.done
+		c.send(st.reply)
+		if st.close {
+			closing = true
+			c.closeAfterFlush()
+		}
+	}
+}
+
+// queuedWrite is a write waiting for its bundle.
+type queuedWrite struct {
+	op   int32
+	xid  int32
+	body []byte
+	auth []ID
+	st   *step
+	// after is the last read sent before the write: the write must not
+	// apply before that read has seen the state.
+	after *step
+}
+
+// proposeLoop proposes the queued writes, a bundle at a time, until the
+// connection closes and the queue is empty.
+func (c *conn) proposeLoop() {
+	for {
+		c.writes.Lock()
+		for len(c.writes.queue) == 0 && !c.writes.closed {
+			c.writes.cond.Wait()
+		}
+		if len(c.writes.queue) == 0 {
+			c.writes.Unlock()
+			return
+		}
+		// A bundle: consecutive writes with the same identities.
+		n, size := 1, len(c.writes.queue[0].body)
+		first := c.writes.queue[0]
+		for n < len(c.writes.queue) && n < maxBundle && size < 1<<20 &&
+			c.writes.queue[n].after == first.after && slices.Equal(c.writes.queue[n].auth, first.auth) {
+			size += len(c.writes.queue[n].body)
+			n++
+		}
+		bundle := slices.Clone(c.writes.queue[:n])
+		c.writes.queue = c.writes.queue[n:]
+		c.writes.Unlock()
+		if first.after != nil {
+			<-first.after.done
+		}
+		c.proposeBundle(bundle)
+	}
+}
+
+func (c *conn) proposeBundle(bundle []queuedWrite) {
+	ctx, cancel := context.WithTimeout(c.s.ctx, c.s.cfg.ProposeTimeout)
+	defer cancel()
+	ops, bodies := make([]int32, len(bundle)), make([][]byte, len(bundle))
+	for i, w := range bundle {
+		ops[i], bodies[i] = w.op, w.body
+	}
+	c.seq++
+	r, err := c.s.proposeAny(ctx, kindBundle, c.sessionID(), sessionorder.Seq(c.epoch, c.seq), bundle[0].auth, encodeBundle(ops, bodies))
+	results, ok := r.([]*result)
+	if err == nil && (!ok || len(results) == 0) {
+		err = errors.New("zk: unexpected bundle result")
+	}
+	if err == nil {
+		err = c.s.notified.wait(ctx, results[len(results)-1].zxid)
+	}
+	for i, w := range bundle {
+		switch {
+		case err != nil:
+			w.st.reply = appendReplyHeader(nil, w.xid, c.lastZxid.Load(), errorCode(err))
+		case i >= len(results):
+			// The bundle failed to decode at this write (it cannot: the
+			// reader checked every write).
+			w.st.reply = appendReplyHeader(nil, w.xid, results[len(results)-1].zxid, errMarshallingError)
+		default:
+			res := results[i]
+			c.lastZxid.Store(res.zxid)
+			b := appendReplyHeader(make([]byte, 0, 16+len(res.body)), w.xid, res.zxid, res.code)
+			if res.code == errOK {
+				b = append(b, res.body...)
+			}
+			w.st.reply = b
+			w.st.close = res.code == errSessionExpired
+		}
+		close(w.st.done)
 	}
 }
 
@@ -289,73 +455,80 @@ func (c *conn) reply(xid int32, zxid int64, code int32, body []byte) {
 	c.send(b)
 }
 
-// handle serves one request; false closes the connection.
-func (c *conn) handle(frame []byte) bool {
+// dispatch turns one request into its step; more is false when the
+// connection must read no further (closeSession, or a request that does
+// not decode, which closes the connection as in ZooKeeper).
+func (c *conn) dispatch(frame []byte) (st *step, more bool) {
 	d := jute.NewDecoder(frame)
 	xid, op := d.Int(), d.Int()
 	if d.Err() != nil {
-		return false
+		return nil, false
 	}
 	body := d.Rest()
-	ctx, cancel := context.WithTimeout(c.s.ctx, c.s.cfg.ProposeTimeout)
-	defer cancel()
+	auth := slices.Clone(c.auth)
+	run := func(f func(ctx context.Context) bool) *step {
+		return &step{done: make(chan struct{}), run: func() bool {
+			ctx, cancel := context.WithTimeout(c.s.ctx, c.s.cfg.ProposeTimeout)
+			defer cancel()
+			return f(ctx)
+		}}
+	}
+	// read is run for a request that looks at the state: later writes
+	// wait for it.
+	read := func(f func(ctx context.Context) bool) *step {
+		st := run(f)
+		c.lastRead = st
+		return st
+	}
 	switch op {
 	case opPing:
-		c.reply(xid, c.lastZxid.Load(), errOK, nil)
-		return true
+		return run(func(context.Context) bool {
+			c.reply(xid, c.lastZxid.Load(), errOK, nil)
+			return true
+		}), true
 	case opAuth:
-		return c.addAuth(xid, body)
+		code, ok := c.addAuth(body)
+		return run(func(context.Context) bool {
+			c.reply(xid, 0, code, nil)
+			return ok
+		}), ok
 	case opCloseSession:
-		res, err := c.s.propose(ctx, opCloseSession, c.sessionID(), 0, nil, nil)
-		if err != nil {
+		return run(func(ctx context.Context) bool {
+			res, err := c.s.propose(ctx, opCloseSession, c.sessionID(), 0, nil, nil)
+			if err == nil {
+				c.reply(xid, res.zxid, errOK, nil)
+			}
 			return false
-		}
-		c.reply(xid, res.zxid, errOK, nil)
-		return false
+		}), false
 	case opCreate, opCreate2, opCreateContainer, opCreateTTL, opDelete, opSetData, opSetACL, opCheck, opMulti:
-		return c.write(ctx, xid, op, body)
+		// A write that does not decode never reaches the log.
+		d := jute.NewDecoder(body)
+		if op == opMulti {
+			if _, code := decodeMulti(d, maxMultiOps); code == errMarshallingError || d.Err() != nil {
+				return nil, false
+			}
+		} else if _, code := decodeWrite(op, d); code != errOK {
+			return nil, false
+		}
+		st := &step{done: make(chan struct{})}
+		c.writes.Lock()
+		c.writes.queue = append(c.writes.queue, queuedWrite{op: op, xid: xid, body: body, auth: auth, st: st, after: c.lastRead})
+		c.writes.cond.Broadcast()
+		c.writes.Unlock()
+		return st, true
 	case opSetWatches, opSetWatches2:
-		return c.setWatches(ctx, xid, op, body)
+		return read(func(ctx context.Context) bool { return c.setWatches(ctx, xid, op, body) }), true
 	case opAddWatch, opRemoveWatches, opCheckWatches, opWhoAmI:
-		return c.local(xid, op, body)
+		return read(func(context.Context) bool { return c.local(xid, op, body, auth) }), true
 	case opReconfig:
 		// Membership changes go through gateway members, not the
 		// ZooKeeper API, as on a ZooKeeper with reconfigEnabled=false.
-		c.reply(xid, c.lastZxid.Load(), errReconfigDisabled, nil)
-		return true
+		return run(func(context.Context) bool {
+			c.reply(xid, c.lastZxid.Load(), errReconfigDisabled, nil)
+			return true
+		}), true
 	}
-	return c.read(ctx, xid, op, body)
-}
-
-// write proposes a write and answers with its applied result, after the
-// watch events it triggered.
-func (c *conn) write(ctx context.Context, xid, op int32, body []byte) bool {
-	// A request that does not decode closes the connection, as in
-	// ZooKeeper; it never reaches the log.
-	d := jute.NewDecoder(body)
-	if op == opMulti {
-		if _, code := decodeMulti(d, maxMultiOps); code == errMarshallingError || d.Err() != nil {
-			return false
-		}
-	} else if _, code := decodeWrite(op, d); code != errOK {
-		return false
-	}
-	c.seq++
-	res, err := c.s.propose(ctx, op, c.sessionID(), sessionorder.Seq(c.epoch, c.seq), c.auth, body)
-	if err != nil {
-		c.reply(xid, c.lastZxid.Load(), errorCode(err), nil)
-		return true
-	}
-	if err := c.s.notified.wait(ctx, res.zxid); err != nil {
-		return false
-	}
-	c.lastZxid.Store(res.zxid)
-	if res.code == errSessionExpired {
-		c.reply(xid, res.zxid, res.code, nil)
-		return false
-	}
-	c.reply(xid, res.zxid, res.code, res.body)
-	return true
+	return read(func(ctx context.Context) bool { return c.read(ctx, xid, op, body, auth) }), true
 }
 
 // errorCode maps a failure of the stack to a ZooKeeper error code.
@@ -367,17 +540,14 @@ func errorCode(err error) int32 {
 }
 
 // addAuth handles an auth packet: digest credentials add an identity
-// (and the super user's when they match SuperDigest).
-func (c *conn) addAuth(xid int32, body []byte) bool {
+// (and the super user's when they match SuperDigest). Another scheme
+// fails and closes the connection, as in ZooKeeper.
+func (c *conn) addAuth(body []byte) (code int32, ok bool) {
 	d := jute.NewDecoder(body)
 	d.Int() // type, unused
 	scheme, cred := d.String(), d.Buffer()
-	if d.Err() != nil {
-		return false
-	}
-	if scheme != "digest" {
-		c.reply(xid, 0, errAuthFailed, nil)
-		return false
+	if d.Err() != nil || scheme != "digest" {
+		return errAuthFailed, false
 	}
 	id := ID{"digest", digestID(string(cred))}
 	if !containsID(c.auth, id) {
@@ -386,8 +556,7 @@ func (c *conn) addAuth(xid int32, body []byte) bool {
 	if c.s.cfg.SuperDigest != "" && id.ID == c.s.cfg.SuperDigest && !containsID(c.auth, ID{"super", ""}) {
 		c.auth = append(c.auth, ID{"super", ""})
 	}
-	c.reply(xid, 0, errOK, nil)
-	return true
+	return errOK, true
 }
 
 func containsID(ids []ID, id ID) bool {
@@ -400,14 +569,14 @@ func containsID(ids []ID, id ID) bool {
 }
 
 // local serves the requests that touch only this connection's state.
-func (c *conn) local(xid, op int32, body []byte) bool {
+func (c *conn) local(xid, op int32, body []byte, auth []ID) bool {
 	d := jute.NewDecoder(body)
 	zxid := c.lastZxid.Load()
 	switch op {
 	case opWhoAmI:
 		var b []byte
 		var ids []ID
-		for _, id := range c.auth {
+		for _, id := range auth {
 			if id.Scheme != "super" || id.ID != "" {
 				ids = append(ids, id)
 			}
@@ -531,7 +700,7 @@ func (c *conn) setWatches(ctx context.Context, xid, op int32, body []byte) bool 
 }
 
 // read serves a read against a view synced with the log.
-func (c *conn) read(ctx context.Context, xid, op int32, body []byte) bool {
+func (c *conn) read(ctx context.Context, xid, op int32, body []byte, auth []ID) bool {
 	d := jute.NewDecoder(body)
 	var path string
 	var watch bool
@@ -584,9 +753,9 @@ func (c *conn) read(ctx context.Context, xid, op int32, body []byte) bool {
 	var b []byte
 	var code int32
 	if op == opMultiRead {
-		b, err = c.multiRead(v, reads)
+		b, err = c.multiRead(v, reads, auth)
 	} else {
-		b, code, err = c.readOne(v, op, path)
+		b, code, err = c.readOne(v, op, path, auth)
 	}
 	if err != nil {
 		return false
@@ -608,7 +777,7 @@ func (c *conn) read(ctx context.Context, xid, op int32, body []byte) bool {
 }
 
 // readOne runs one read against v.
-func (c *conn) readOne(v platform.Reader, op int32, path string) ([]byte, int32, error) {
+func (c *conn) readOne(v platform.Reader, op int32, path string, auth []ID) ([]byte, int32, error) {
 	if op == opGetEphemerals {
 		b, err := c.ephemerals(v, path)
 		return b, errOK, err
@@ -627,12 +796,12 @@ func (c *conn) readOne(v platform.Reader, op int32, path string) ([]byte, int32,
 	case opExists:
 		return appendStat(nil, n.stat()), errOK, nil
 	case opGetData:
-		if !allowed(n.acl, permRead, c.auth) {
+		if !allowed(n.acl, permRead, auth) {
 			return nil, errNoAuth, nil
 		}
 		return appendStat(jute.AppendBuffer(nil, n.data), n.stat()), errOK, nil
 	case opGetChildren, opGetChildren2:
-		if !allowed(n.acl, permRead, c.auth) {
+		if !allowed(n.acl, permRead, auth) {
 			return nil, errNoAuth, nil
 		}
 		kids, err := children(v, path)
@@ -645,16 +814,16 @@ func (c *conn) readOne(v platform.Reader, op int32, path string) ([]byte, int32,
 		}
 		return b, errOK, nil
 	case opGetACL:
-		if !allowed(n.acl, permRead, c.auth) {
+		if !allowed(n.acl, permRead, auth) {
 			return nil, errNoAuth, nil
 		}
 		acl := n.acl
-		if !allowed(n.acl, permAdmin, c.auth) {
+		if !allowed(n.acl, permAdmin, auth) {
 			acl = redactACL(acl)
 		}
 		return appendStat(appendACLs(nil, acl), n.stat()), errOK, nil
 	case opGetAllChildrenNum:
-		if !allowed(n.acl, permRead, c.auth) {
+		if !allowed(n.acl, permRead, auth) {
 			return nil, errNoAuth, nil
 		}
 		total, err := descendants(v, path)
@@ -705,7 +874,7 @@ func (c *conn) ephemerals(r platform.Reader, prefix string) ([]byte, error) {
 
 // multiRead runs getData and getChildren reads against one view; each
 // fails or succeeds on its own.
-func (c *conn) multiRead(v platform.Reader, ops []multiOp) ([]byte, error) {
+func (c *conn) multiRead(v platform.Reader, ops []multiOp, auth []ID) ([]byte, error) {
 	var b []byte
 	for _, op := range ops {
 		path, ok := op.req.(string)
@@ -717,7 +886,7 @@ func (c *conn) multiRead(v platform.Reader, ops []multiOp) ([]byte, error) {
 		body, code := []byte(nil), int32(errBadArguments)
 		if validatePath(path) {
 			var err error
-			if body, code, err = c.readOne(v, op.op, path); err != nil {
+			if body, code, err = c.readOne(v, op.op, path, auth); err != nil {
 				return nil, err
 			}
 		}

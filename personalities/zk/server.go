@@ -221,14 +221,9 @@ func (s *Server) sessionEnded(id int64) {
 	}
 }
 
-// propose appends one entry and returns its result. seq, if not 0,
-// orders it among its session's requests (engines/sessionorder).
+// propose appends one entry whose result is one *result.
 func (s *Server) propose(ctx context.Context, kind int32, session int64, seq uint64, auth []ID, payload []byte) (*result, error) {
-	e := &platform.Entry{Body: encodeEntry(kind, session, auth, payload)}
-	if seq != 0 {
-		sessionorder.Tag(e, session, seq)
-	}
-	r, err := s.engine.Propose(ctx, e)
+	r, err := s.proposeAny(ctx, kind, session, seq, auth, payload)
 	if err != nil {
 		return nil, err
 	}
@@ -237,6 +232,16 @@ func (s *Server) propose(ctx context.Context, kind int32, session int64, seq uin
 		return nil, errors.New("zk: unexpected apply result")
 	}
 	return res, nil
+}
+
+// proposeAny appends one entry and returns its apply result. seq, if not
+// 0, orders it among its session's requests (engines/sessionorder).
+func (s *Server) proposeAny(ctx context.Context, kind int32, session int64, seq uint64, auth []ID, payload []byte) (any, error) {
+	e := &platform.Entry{Body: encodeEntry(kind, session, auth, payload)}
+	if seq != 0 {
+		sessionorder.Tag(e, session, seq)
+	}
+	return s.engine.Propose(ctx, e)
 }
 
 // touchLoop tells the log, every TouchInterval, which sessions this node
