@@ -19,6 +19,7 @@ type zkWire struct {
 	nc      net.Conn
 	xid     int32
 	session int64
+	passwd  []byte
 	events  []zkWireEvent
 }
 
@@ -45,7 +46,7 @@ func dialZKWire(t testing.TB, addr string) *zkWire {
 	d := jute.NewDecoder(w.readFrame())
 	d.Int()
 	d.Int()
-	w.session = d.Long()
+	w.session, w.passwd = d.Long(), d.Buffer()
 	if d.Err() != nil || w.session == 0 {
 		t.Fatalf("connect: session %#x, %v", w.session, d.Err())
 	}
@@ -312,6 +313,22 @@ func TestZKSessionHandshake(t *testing.T) {
 	}
 	if _, got, _ := connect(10000, 0x0123456789, pw); got != 0 {
 		t.Fatalf("resume of an unknown session: %#x", got)
+	}
+
+	// A session resumed on a new connection is no longer served on its
+	// old one: the old connection is closed.
+	old := dialZKWire(t, addr)
+	if code, _ := old.call(3, pathWatch("/", false)); code != 0 {
+		t.Fatalf("exists on the first connection: %d", code)
+	}
+	if _, got, _ := connect(10000, old.session, old.passwd); got != old.session {
+		t.Fatalf("resume: %#x", got)
+	}
+	old.nc.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, err := old.nc.Read(make([]byte, 1)); err == nil {
+		t.Fatal("the old connection got data instead of being closed")
+	} else if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		t.Fatal("the old connection of a resumed session stayed open")
 	}
 }
 

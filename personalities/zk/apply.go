@@ -47,6 +47,13 @@ func encodeEntry(kind int32, session int64, auth []ID, payload []byte) []byte {
 	return jute.AppendBuffer(b, payload)
 }
 
+// movedSession is a session that resumed on a new connection, in its
+// new epoch.
+type movedSession struct {
+	id    int64
+	epoch int32
+}
+
 // result is what a zk entry's apply returns to its proposer.
 type result struct {
 	zxid int64
@@ -62,6 +69,7 @@ type applicator struct {
 	// touches them.
 	pending []event
 	expired []int64
+	moved   []movedSession
 	// pos and txns count the transactions of the entry being applied
 	// (its batched proposals each apply separately); zxid is the last.
 	pos  platform.Position
@@ -174,6 +182,7 @@ func (a *applicator) apply(txn platform.Txn, kind int32, session int64, auth []I
 		}
 		s.epoch++
 		res.body = jute.AppendInt(nil, s.epoch)
+		a.moved = append(a.moved, movedSession{session, s.epoch})
 		return res, putSession(txn, session, s, now)
 	case opCloseSession:
 		return res, a.endSession(txn, session, zxid, now)
@@ -431,6 +440,10 @@ func (a *applicator) PostApply(e *platform.Entry, pos platform.Position) {
 		a.s.sessionEnded(id)
 	}
 	a.expired = a.expired[:0]
+	for _, m := range a.moved {
+		a.s.sessionMoved(m.id, m.epoch)
+	}
+	a.moved = a.moved[:0]
 	a.s.notified.advance(a.zxid)
 }
 

@@ -33,7 +33,7 @@ type conn struct {
 	session atomic.Int64
 	timeout time.Duration
 	// epoch and seq number the session's writes from this connection.
-	epoch   uint32
+	epoch   atomic.Uint32
 	seq     uint32
 	auth    []ID // ip, then what addAuth added
 	created time.Time
@@ -336,7 +336,7 @@ func (c *conn) proposeBundle(bundle []queuedWrite) {
 		ops[i], bodies[i] = w.op, w.body
 	}
 	c.seq++
-	r, err := c.s.proposeAny(ctx, kindBundle, c.sessionID(), sessionorder.Seq(c.epoch, c.seq), bundle[0].auth, encodeBundle(ops, bodies))
+	r, err := c.s.proposeAny(ctx, kindBundle, c.sessionID(), sessionorder.Seq(c.epoch.Load(), c.seq), bundle[0].auth, encodeBundle(ops, bodies))
 	results, ok := r.([]*result)
 	if err == nil && (!ok || len(results) == 0) {
 		err = errors.New("zk: unexpected bundle result")
@@ -402,7 +402,7 @@ func (c *conn) connect(frame []byte) bool {
 				return false
 			}
 			if res.code == errOK {
-				c.epoch = uint32(jute.NewDecoder(res.body).Int())
+				c.epoch.Store(uint32(jute.NewDecoder(res.body).Int()))
 				c.session.Store(id)
 				c.timeout = timeout
 				c.lastZxid.Store(res.zxid)
@@ -438,7 +438,7 @@ func (c *conn) connect(frame []byte) bool {
 	if res.code != errOK {
 		return expired()
 	}
-	c.epoch = uint32(jute.NewDecoder(res.body).Int())
+	c.epoch.Store(uint32(jute.NewDecoder(res.body).Int()))
 	c.session.Store(req.sessionID)
 	c.timeout = time.Duration(s.timeout) * time.Millisecond
 	c.lastZxid.Store(zxid)

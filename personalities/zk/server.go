@@ -221,6 +221,17 @@ func (s *Server) sessionEnded(id int64) {
 	}
 }
 
+// sessionMoved closes this node's connections of a session that resumed
+// on another connection (here or on another node): the session's requests
+// now come from there, as ZooKeeper's SessionMoved ensures.
+func (s *Server) sessionMoved(id int64, epoch int32) {
+	for _, c := range s.connections() {
+		if c.sessionID() == id && c.epoch.Load() < uint32(epoch) {
+			c.closeAfterFlush()
+		}
+	}
+}
+
 // propose appends one entry whose result is one *result.
 func (s *Server) propose(ctx context.Context, kind int32, session int64, seq uint64, auth []ID, payload []byte) (*result, error) {
 	r, err := s.proposeAny(ctx, kind, session, seq, auth, payload)
