@@ -432,6 +432,40 @@ func TestZKPipelinedSession(t *testing.T) {
 			}
 		}
 	}
+	// A burst of reads around one write (the reads before it share a
+	// view; none of them may see it, and every read after it must).
+	out = nil
+	const reads = 100
+	for i := range 2*reads + 1 {
+		if i == reads {
+			set := jute.AppendString(nil, "/p")
+			set = jute.AppendBuffer(set, []byte("mid"))
+			frame(int32(3000+i), 5, jute.AppendInt(set, -1))
+			continue
+		}
+		frame(int32(3000+i), 4, pathWatch("/p", false))
+	}
+	if _, err := w.nc.Write(out); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2*reads + 1 {
+		d := jute.NewDecoder(w.readFrame())
+		xid, _, code := d.Int(), d.Long(), d.Int()
+		if xid != int32(3000+i) || code != 0 {
+			t.Fatalf("reply %d: xid %d code %d", i, xid, code)
+		}
+		if i == reads {
+			continue
+		}
+		want := fmt.Sprint(n - 1)
+		if i > reads {
+			want = "mid"
+		}
+		if got := string(d.Buffer()); got != want {
+			t.Fatalf("read %d got %q, want %q", i, got, want)
+		}
+	}
+
 	// A burst of writes alone (bundled into few log entries): sequential
 	// names follow the order sent.
 	out = nil

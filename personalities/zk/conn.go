@@ -53,6 +53,14 @@ type conn struct {
 	// lastRead is the last request that looks at the state; only the
 	// reader goroutine touches it.
 	lastRead *step
+	// steps and shared belong to the responder: the queue it runs, and
+	// the view a run of reads shares (see viewFor).
+	steps  <-chan *step
+	shared struct {
+		v    platform.View
+		zxid int64
+		left int // reads that may still use it
+	}
 	// writes is the queue of writes waiting for the proposer.
 	writes struct {
 		sync.Mutex
@@ -258,8 +266,14 @@ type step struct {
 
 // respond runs the steps in order.
 func (c *conn) respond(steps <-chan *step) {
+	c.steps = steps
+	defer c.dropShared()
 	closing := false
 	for st := range steps {
+		if st.run == nil {
+			// A write: later reads must see it.
+			c.dropShared()
+		}
 		if closing {
 			if st.run != nil {
 				close(st.done)
@@ -270,6 +284,11 @@ func (c *conn) respond(steps <-chan *step) {
 		}
 		if st.run != nil {
 			ok := st.run()
+			if c.shared.v != nil {
+				if c.shared.left--; c.shared.left < 0 {
+					c.dropShared()
+				}
+			}
 			close(st.done)
 			if !ok {
 				closing = true
@@ -283,6 +302,40 @@ func (c *conn) respond(steps <-chan *step) {
 			closing = true
 			c.closeAfterFlush()
 		}
+	}
+}
+
+// viewFor returns the view a read runs against, and what to call when it
+// is done with it. A run of reads shares one view: it is taken for the
+// first, after every earlier write applied, and serves the reads that had
+// already arrived by then, so that each sees a state from after it was
+// sent. Only the responder calls it.
+//
+// A read that sets a watch takes a fresh view (fresh): its watch was
+// registered just before, and must not miss a change between an older
+// view and the registration.
+func (c *conn) viewFor(ctx context.Context, fresh bool) (platform.View, int64, func(), error) {
+	if fresh {
+		c.dropShared()
+	}
+	if c.shared.v != nil {
+		return c.shared.v, c.shared.zxid, func() {}, nil
+	}
+	v, zxid, err := c.s.readView(ctx)
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	if len(c.steps) == 0 {
+		return v, zxid, func() { v.Close() }, nil
+	}
+	c.shared.v, c.shared.zxid, c.shared.left = v, zxid, len(c.steps)+1
+	return v, zxid, func() {}, nil
+}
+
+func (c *conn) dropShared() {
+	if c.shared.v != nil {
+		c.shared.v.Close()
+		c.shared.v = nil
 	}
 }
 
@@ -740,7 +793,7 @@ func (c *conn) read(ctx context.Context, xid, op int32, body []byte, auth []ID) 
 		}
 		reg = c.s.watches.add(kind, path, c)
 	}
-	v, zxid, err := c.s.readView(ctx)
+	v, zxid, release, err := c.viewFor(ctx, reg != nil)
 	if err != nil {
 		if reg != nil {
 			c.s.watches.drop(kind, path, reg)
@@ -748,7 +801,7 @@ func (c *conn) read(ctx context.Context, xid, op int32, body []byte, auth []ID) 
 		c.reply(xid, c.lastZxid.Load(), errorCode(err), nil)
 		return true
 	}
-	defer v.Close()
+	defer release()
 	c.lastZxid.Store(zxid)
 	var b []byte
 	var code int32
