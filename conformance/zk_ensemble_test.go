@@ -93,3 +93,49 @@ func expectEvent(t *testing.T, ch <-chan zk.Event, typ zk.EventType, path string
 		t.Fatalf("no %v event on %s", typ, path)
 	}
 }
+
+// TestZKEnsembleNodeLoss: the node a session is on dies (kill -9; it runs
+// the log's sequencer, so the log fails over too); the client resumes on
+// another node with its session, ephemeral and watch, and writes on.
+func TestZKEnsembleNodeLoss(t *testing.T) {
+	e := startEnsemble(t, 3)
+	p1, p2 := newProxy(t), newProxy(t)
+	p1.setTarget(e.nodes[0].addr("zookeeper")) // the first node runs the initial sequencer
+	p2.setTarget(e.nodes[1].addr("zookeeper"))
+	p2.set(linkDown)
+	c, events := zkConnect(t, []string{p1.addr(), p2.addr()}, 5*time.Second)
+	session := c.SessionID()
+	mustZK[string](t, "ephemeral")(c.Create("/eph", nil, zk.FlagEphemeral, openACL))
+	mustZK[string](t, "create")(c.Create("/data", []byte("0"), 0, openACL))
+	_, _, w, err := c.GetW("/data")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p2.set(linkUp)
+	e.nodes[0].kill()
+	waitFor(t, "the session back on node 2", 30*time.Second, func() bool {
+		for {
+			select {
+			case ev := <-events:
+				if ev.State == zk.StateExpired {
+					t.Fatal("the session expired")
+				}
+				if ev.State == zk.StateHasSession {
+					return true
+				}
+			default:
+				return false
+			}
+		}
+	})
+	if c.SessionID() != session {
+		t.Fatalf("session %#x became %#x", session, c.SessionID())
+	}
+	other := e.nodes[2].zkClient(t)
+	mustZK[*zk.Stat](t, "set on n3")(other.Set("/data", []byte("1"), -1))
+	expectEvent(t, w, zk.EventNodeDataChanged, "/data")
+	if ok, st, err := other.Exists("/eph"); err != nil || !ok || st.EphemeralOwner != session {
+		t.Fatalf("the ephemeral after the node loss: %v %+v %v", ok, st, err)
+	}
+	mustZK[string](t, "write after the node loss")(c.Create("/after", nil, 0, openACL))
+}
