@@ -16,15 +16,8 @@ import (
 	"hourglass/internal/pebbledb"
 	"hourglass/loglet/mem"
 	"hourglass/platform"
+	"hourglass/platform/platformtest"
 )
-
-// memLog adapts one in-memory loglet to platform.Log.
-type memLog struct{ *mem.Loglet }
-
-func (m memLog) CheckTail(ctx context.Context) (platform.Position, error) {
-	t, _, err := m.Loglet.CheckTail(ctx)
-	return t, err
-}
 
 // counter is a tiny personality: "incr <key>" adds one and returns the new
 // value; "set <key> <n>" stores n. Values are 8-byte big-endian.
@@ -130,7 +123,7 @@ func propose(t *testing.T, ctx context.Context, e platform.Engine, body string) 
 
 func TestProposeApplySync(t *testing.T) {
 	ctx := ctxFor(t)
-	s := newStack(t, memLog{mem.New()}, openStore(t, vfs.NewMem()), nil, "kv")
+	s := newStack(t, platformtest.MemLog{Loglet: mem.New()}, openStore(t, vfs.NewMem()), nil, "kv")
 	kv := s.mounts["kv"]
 	const workers, each = 8, 100
 	var mu sync.Mutex
@@ -202,7 +195,7 @@ func TestProposeApplySync(t *testing.T) {
 // state (no entry applied twice, none skipped).
 func TestReplayAfterCrash(t *testing.T) {
 	ctx := ctxFor(t)
-	log := memLog{mem.New()}
+	log := platformtest.MemLog{Loglet: mem.New()}
 	fs := vfs.NewCrashableMem()
 	s := newStack(t, log, openStore(t, fs), nil, "kv")
 	for range 50 {
@@ -229,7 +222,7 @@ func TestReplayAfterCrash(t *testing.T) {
 func TestTrimKeepsDurablePrefix(t *testing.T) {
 	ctx := ctxFor(t)
 	l := mem.New()
-	log := memLog{l}
+	log := platformtest.MemLog{Loglet: l}
 	fs := vfs.NewCrashableMem()
 	s := newStack(t, log, openStore(t, fs), nil, "kv")
 	for range 40 {
@@ -270,7 +263,7 @@ func TestTrimKeepsDurablePrefix(t *testing.T) {
 // keys, and an entry for an unmounted route is answered deterministically.
 func TestRouterIsolation(t *testing.T) {
 	ctx := ctxFor(t)
-	s := newStack(t, memLog{mem.New()}, openStore(t, vfs.NewMem()), nil, "a", "b")
+	s := newStack(t, platformtest.MemLog{Loglet: mem.New()}, openStore(t, vfs.NewMem()), nil, "a", "b")
 	for range 3 {
 		propose(t, ctx, s.mounts["a"], "incr x")
 	}
@@ -310,7 +303,7 @@ func TestLogTimeMonotonic(t *testing.T) {
 	var mu sync.Mutex
 	now := time.UnixMilli(1_000_000)
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	s := newStack(t, memLog{mem.New()}, openStore(t, vfs.NewMem()), clock, "kv")
+	s := newStack(t, platformtest.MemLog{Loglet: mem.New()}, openStore(t, vfs.NewMem()), clock, "kv")
 	for _, step := range []time.Duration{0, time.Second, -5 * time.Second, 2 * time.Second, 10 * time.Second} {
 		mu.Lock()
 		now = now.Add(step)
@@ -330,7 +323,7 @@ func TestLogTimeMonotonic(t *testing.T) {
 
 // countingLog counts CheckTail calls.
 type countingLog struct {
-	memLog
+	platformtest.MemLog
 	mu     sync.Mutex
 	checks int
 }
@@ -340,14 +333,14 @@ func (c *countingLog) CheckTail(ctx context.Context) (platform.Position, error) 
 	c.checks++
 	c.mu.Unlock()
 	time.Sleep(time.Millisecond) // a slow CheckTail, so that callers pile up
-	return c.memLog.CheckTail(ctx)
+	return c.MemLog.CheckTail(ctx)
 }
 
 // TestSyncSharesCheckTail: many concurrent Syncs share CheckTail rounds,
 // and each still sees every write acknowledged before it began.
 func TestSyncSharesCheckTail(t *testing.T) {
 	ctx := ctxFor(t)
-	log := &countingLog{memLog: memLog{mem.New()}}
+	log := &countingLog{MemLog: platformtest.MemLog{Loglet: mem.New()}}
 	s := newStack(t, log, openStore(t, vfs.NewMem()), nil, "kv")
 	kv := s.mounts["kv"]
 	propose(t, ctx, kv, "incr a")

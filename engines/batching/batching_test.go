@@ -8,20 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cockroachdb/pebble/v2/vfs"
-
 	"hourglass/engines/batching"
-	"hourglass/internal/pebbledb"
-	"hourglass/loglet/mem"
 	"hourglass/platform"
+	"hourglass/platform/platformtest"
 )
-
-type memLog struct{ *mem.Loglet }
-
-func (m memLog) CheckTail(ctx context.Context) (platform.Position, error) {
-	t, _, err := m.Loglet.CheckTail(ctx)
-	return t, err
-}
 
 // counter applies "incr" proposals to one counter and records PostApply.
 type counter struct {
@@ -51,23 +41,13 @@ func (c *counter) PostApply(e *platform.Entry, pos platform.Position) {
 func TestBatchesConcurrentProposals(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	db, err := pebbledb.Open("store", pebbledb.Options{FS: vfs.NewMem()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	log := memLog{mem.New()}
-	base, err := platform.NewBase(platform.BaseConfig{Log: log, Store: db})
-	if err != nil {
-		t.Fatal(err)
-	}
+	base, log := platformtest.NewBase(t)
 	b := batching.New(base, batching.Config{MaxProposals: 16})
 	app := &counter{}
 	b.RegisterUpcall(app)
 	if err := base.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer base.Close()
 
 	const proposers, each = 64, 20
 	var mu sync.Mutex

@@ -7,20 +7,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cockroachdb/pebble/v2/vfs"
-
 	"hourglass/engines/sessionorder"
-	"hourglass/internal/pebbledb"
-	"hourglass/loglet/mem"
 	"hourglass/platform"
+	"hourglass/platform/platformtest"
 )
-
-type memLog struct{ *mem.Loglet }
-
-func (m memLog) CheckTail(ctx context.Context) (platform.Position, error) {
-	t, _, err := m.Loglet.CheckTail(ctx)
-	return t, err
-}
 
 // recorder applies every entry by recording its body, and counts
 // PostApply calls.
@@ -46,22 +36,13 @@ func (r *recorder) PostApply(e *platform.Entry, pos platform.Position) {
 func TestStaleProposalsAreDropped(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	db, err := pebbledb.Open("store", pebbledb.Options{FS: vfs.NewMem()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	base, err := platform.NewBase(platform.BaseConfig{Log: memLog{mem.New()}, Store: db})
-	if err != nil {
-		t.Fatal(err)
-	}
+	base, _ := platformtest.NewBase(t)
 	s := sessionorder.New(base)
 	rec := &recorder{}
 	s.RegisterUpcall(rec)
 	if err := base.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer base.Close()
 
 	propose := func(body string, session int64, seq uint64) error {
 		e := &platform.Entry{Body: []byte(body)}

@@ -429,26 +429,20 @@ func moved(v []byte, err error) (any, error) {
 	return v, nil
 }
 
-func checkBlmpop(args [][]byte) error {
-	_, err := parseLmpop(args, 2)
-	return err
-}
+// BLMPOP timeout numkeys key... LEFT|RIGHT [COUNT count] parses and runs
+// as LMPOP from the timeout on, and waits where LMPOP has nothing.
+func checkBlmpop(args [][]byte) error { return checkLmpop(args[1:]) }
 
 func execBlmpop(ks *keyspace, args [][]byte) (any, error) {
-	a, err := parseLmpop(args, 2)
-	if err != nil {
-		return nil, err
+	return blockOnNull(execLmpop(ks, args[1:]))
+}
+
+// blockOnNull turns a multi-key pop's null array into wouldBlock.
+func blockOnNull(r any, err error) (any, error) {
+	if _, ok := r.(nullArray); ok && err == nil {
+		return wouldBlock{nullArray{}}, nil
 	}
-	for _, k := range a.keys {
-		vals, err := popFront(ks, k, a.left, a.count)
-		if err != nil {
-			return nil, err
-		}
-		if vals != nil {
-			return []any{k, bulkArray(vals)}, nil
-		}
-	}
-	return wouldBlock{nullArray{}}, nil
+	return r, err
 }
 
 // The blocking sorted-set commands.
@@ -479,9 +473,5 @@ func execBzpop(max bool) func(*keyspace, [][]byte) (any, error) {
 func checkBzmpop(args [][]byte) error { return checkZmpop(args[1:]) }
 
 func execBzmpop(ks *keyspace, args [][]byte) (any, error) {
-	r, err := execZmpop(ks, args[1:])
-	if _, ok := r.(nullArray); ok && err == nil {
-		return wouldBlock{nullArray{}}, nil
-	}
-	return r, err
+	return blockOnNull(execZmpop(ks, args[1:]))
 }

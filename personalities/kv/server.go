@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"hourglass/internal/accept"
 	"hourglass/loglet"
 	"hourglass/personalities/kv/resp"
 	"hourglass/platform"
@@ -118,19 +119,7 @@ func (s *Server) Serve(ln net.Listener) error {
 	}
 	s.mu.listeners = append(s.mu.listeners, ln)
 	s.mu.Unlock()
-	for {
-		nc, err := ln.Accept()
-		if err != nil {
-			if s.ctx.Err() != nil {
-				return nil
-			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				time.Sleep(5 * time.Millisecond)
-				continue
-			}
-			return err
-		}
+	return accept.Loop(ln, s.ctx.Done(), func(nc net.Conn) {
 		st := s.settings()
 		c := &conn{s: s, nc: nc, id: s.nextID.Add(1), proto: 2, created: time.Now(), authed: st.requirePass == ""}
 		c.lastAt.Store(c.created.UnixNano())
@@ -143,7 +132,7 @@ func (s *Server) Serve(ln net.Listener) error {
 			s.stats.rejected.Add(1)
 			nc.Write(appendReply(nil, errMaxClients, 2))
 			nc.Close()
-			continue
+			return
 		}
 		s.mu.conns[c] = struct{}{}
 		s.wg.Add(1)
@@ -155,7 +144,7 @@ func (s *Server) Serve(ln net.Listener) error {
 			delete(s.mu.conns, c)
 			s.mu.Unlock()
 		}()
-	}
+	})
 }
 
 // Close stops accepting, closes every connection and waits for their

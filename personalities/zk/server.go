@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"hourglass/engines/sessionorder"
+	"hourglass/internal/accept"
 	"hourglass/personalities/zk/jute"
 	"hourglass/platform"
 )
@@ -140,24 +141,17 @@ func (s *Server) Serve(ln net.Listener) error {
 	}
 	s.mu.listeners = append(s.mu.listeners, ln)
 	s.mu.Unlock()
-	for {
-		nc, err := ln.Accept()
-		if err != nil {
-			if s.ctx.Err() != nil {
-				return nil
-			}
-			return err
-		}
+	return accept.Loop(ln, s.ctx.Done(), func(nc net.Conn) {
 		c := newConn(s, nc)
 		s.mu.Lock()
 		if s.mu.closed || len(s.mu.conns) >= s.cfg.MaxClients {
 			s.mu.Unlock()
 			nc.Close()
-			continue
+			return
 		}
 		s.mu.conns[c] = struct{}{}
+		s.wg.Add(1) // under the lock: Close waits only once no more can start
 		s.mu.Unlock()
-		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
 			c.serve()
@@ -166,7 +160,7 @@ func (s *Server) Serve(ln net.Listener) error {
 			s.mu.Unlock()
 			s.watches.forget(c)
 		}()
-	}
+	})
 }
 
 // Close stops the listeners and closes every connection; sessions stay
@@ -178,6 +172,7 @@ func (s *Server) Close() error {
 		return nil
 	}
 	s.mu.closed = true
+	s.cancel()
 	for _, ln := range s.mu.listeners {
 		ln.Close()
 	}
@@ -185,7 +180,6 @@ func (s *Server) Close() error {
 		c.close()
 	}
 	s.mu.Unlock()
-	s.cancel()
 	s.wg.Wait()
 	return nil
 }
