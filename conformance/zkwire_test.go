@@ -28,7 +28,21 @@ type zkWireEvent struct {
 	path string
 }
 
+// dialZKWire opens a new session on addr.
 func dialZKWire(t testing.TB, addr string) *zkWire {
+	t.Helper()
+	w, _ := zkHandshake(t, addr, 10000, 0, make([]byte, 16), true)
+	if w.session == 0 {
+		t.Fatal("connect: no session")
+	}
+	return w
+}
+
+// zkHandshake connects to addr and sends a ConnectRequest (with the
+// readOnly flag newer clients send, or without it as older ones do); it
+// returns the connection, with the session and password the server
+// answered, and the negotiated timeout.
+func zkHandshake(t testing.TB, addr string, timeout int32, session int64, passwd []byte, withReadOnly bool) (*zkWire, int32) {
 	t.Helper()
 	nc, err := net.DialTimeout("tcp", addr, 5*time.Second)
 	if err != nil {
@@ -38,19 +52,21 @@ func dialZKWire(t testing.TB, addr string) *zkWire {
 	w := &zkWire{t: t, nc: nc}
 	req := jute.AppendInt(nil, 0)
 	req = jute.AppendLong(req, 0)
-	req = jute.AppendInt(req, 10000)
-	req = jute.AppendLong(req, 0)
-	req = jute.AppendBuffer(req, make([]byte, 16))
-	req = jute.AppendBool(req, false)
+	req = jute.AppendInt(req, timeout)
+	req = jute.AppendLong(req, session)
+	req = jute.AppendBuffer(req, passwd)
+	if withReadOnly {
+		req = jute.AppendBool(req, false)
+	}
 	w.writeFrame(req)
 	d := jute.NewDecoder(w.readFrame())
 	d.Int()
-	d.Int()
+	to := d.Int()
 	w.session, w.passwd = d.Long(), d.Buffer()
-	if d.Err() != nil || w.session == 0 {
-		t.Fatalf("connect: session %#x, %v", w.session, d.Err())
+	if d.Err() != nil {
+		t.Fatalf("connect response: %v", d.Err())
 	}
-	return w
+	return w, to
 }
 
 func (w *zkWire) writeFrame(b []byte) {
@@ -277,25 +293,8 @@ func TestZKSessionHandshake(t *testing.T) {
 	addr := g.addr("zookeeper")
 	connect := func(timeout int32, session int64, passwd []byte) (int32, int64, []byte) {
 		t.Helper()
-		nc, err := net.DialTimeout("tcp", addr, 5*time.Second)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { nc.Close() })
-		w := &zkWire{t: t, nc: nc}
-		req := jute.AppendInt(nil, 0)
-		req = jute.AppendLong(req, 0)
-		req = jute.AppendInt(req, timeout)
-		req = jute.AppendLong(req, session)
-		req = jute.AppendBuffer(req, passwd)
-		w.writeFrame(req)
-		d := jute.NewDecoder(w.readFrame())
-		d.Int()
-		to, id, pw := d.Int(), d.Long(), d.Buffer()
-		if d.Err() != nil {
-			t.Fatal(d.Err())
-		}
-		return to, id, pw
+		w, to := zkHandshake(t, addr, timeout, session, passwd, false)
+		return to, w.session, w.passwd
 	}
 	for asked, want := range map[int32]int32{100: 4000, 10000: 10000, 1 << 30: 40000} {
 		if to, _, _ := connect(asked, 0, make([]byte, 16)); to != want {

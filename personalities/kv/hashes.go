@@ -100,6 +100,29 @@ func scanCollection(typ byte) func(*keyspace, [][]byte, scanOptions) (scanWalker
 	}
 }
 
+// randomOne is HRANDFIELD's and SRANDMEMBER's reply without a count: one
+// random element of the collection rec (present says whether the key
+// exists), or null.
+func (ks *keyspace) randomOne(rec record, present bool) (any, error) {
+	if !present {
+		return nil, nil
+	}
+	picked, err := ks.randomElems(rec, ks.rand(), 1, true)
+	if err != nil || len(picked) == 0 {
+		return nil, err
+	}
+	return picked[0].sub, nil
+}
+
+// randomPicks is HRANDFIELD's and SRANDMEMBER's picks for a count:
+// distinct elements for count >= 0, -count picks with repeats otherwise.
+func (ks *keyspace) randomPicks(rec record, count int64) ([]collElem, error) {
+	if count >= 0 {
+		return ks.randomElems(rec, ks.rand(), count, true)
+	}
+	return ks.randomElems(rec, ks.rand(), -count, false)
+}
+
 // collElem is one element of a collection: its sub-key and value.
 type collElem struct{ sub, val []byte }
 
@@ -539,20 +562,9 @@ func execHrandfield(ks *keyspace, args [][]byte) (any, error) {
 		return nil, err
 	}
 	if len(args) == 2 {
-		if !ok {
-			return nil, nil
-		}
-		picked, err := ks.randomElems(rec, ks.rand(), 1, true)
-		if err != nil || len(picked) == 0 {
-			return nil, err
-		}
-		return picked[0].sub, nil
+		return ks.randomOne(rec, ok)
 	}
-	uniq := count >= 0
-	if !uniq {
-		count = -count
-	}
-	picked, err := ks.randomElems(rec, ks.rand(), count, uniq)
+	picked, err := ks.randomPicks(rec, count)
 	if err != nil {
 		return nil, err
 	}

@@ -230,20 +230,9 @@ func execSrandmember(ks *keyspace, args [][]byte) (any, error) {
 		return nil, err
 	}
 	if !hasCount {
-		if !ok {
-			return nil, nil
-		}
-		picked, err := ks.randomElems(rec, ks.rand(), 1, true)
-		if err != nil || len(picked) == 0 {
-			return nil, err
-		}
-		return picked[0].sub, nil
+		return ks.randomOne(rec, ok)
 	}
-	uniq := count >= 0
-	if !uniq {
-		count = -count
-	}
-	picked, err := ks.randomElems(rec, ks.rand(), count, uniq)
+	picked, err := ks.randomPicks(rec, count)
 	if err != nil {
 		return nil, err
 	}

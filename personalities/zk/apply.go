@@ -75,6 +75,8 @@ type applicator struct {
 	pos  platform.Position
 	txns int64
 	zxid int64
+	// seeded: genesis ran (the tree's root exists from then on).
+	seeded bool
 }
 
 // nextZxid gives the next transaction of the entry at pos its zxid.
@@ -89,8 +91,14 @@ func (a *applicator) nextZxid(pos platform.Position) int64 {
 
 func (a *applicator) Apply(txn platform.Txn, e *platform.Entry, pos platform.Position) (any, error) {
 	now := timekeeper.Time(e).UnixMilli()
-	if err := genesis(txn); err != nil {
-		return nil, err
+	// Per entry (the first of its zk proposals): the initial tree, once
+	// per process, and session expiry.
+	first := pos != a.pos || a.zxid == 0
+	if !a.seeded {
+		if err := genesis(txn); err != nil {
+			return nil, err
+		}
+		a.seeded = true
 	}
 	d := jute.NewDecoder(e.Body)
 	kind, session, auth, payload := d.Int(), d.Long(), decodeIDs(d), d.Buffer()
@@ -108,8 +116,10 @@ func (a *applicator) Apply(txn platform.Txn, e *platform.Entry, pos platform.Pos
 		return nil, err
 	}
 	a.s.firstZxid.CompareAndSwap(0, a.zxid)
-	if err := a.expireSessions(txn, pos, now); err != nil {
-		return nil, err
+	if first {
+		if err := a.expireSessions(txn, pos, now); err != nil {
+			return nil, err
+		}
 	}
 	if err := txn.Set(lastZxidKey, binary.BigEndian.AppendUint64(nil, uint64(a.zxid))); err != nil {
 		return nil, err
