@@ -147,29 +147,44 @@ func (e *ensemble) sequencer(from int) int {
 	return -1
 }
 
-// converge waits until every live node has applied the same log prefix
-// (no writes may run), then checks that all hold identical state.
+// converge waits until every live node has applied the same log prefix,
+// then checks that all hold identical state. Writes should have stopped;
+// background entries (ZooKeeper session touches, expiry ticks) may still
+// come, so a round whose nodes answered at different positions is tried
+// again.
 func (e *ensemble) converge(live ...int) {
 	e.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	tail := e.status(live[0]).Tail
-	var sums [][]byte
-	var applied []uint64
-	for _, i := range live {
-		r, err := e.admin(i).Checksum(ctx, &adminpb.ChecksumRequest{AtLeast: tail})
-		if err != nil {
-			e.t.Fatalf("checksum of %s: %v", nodeID(i), err)
+	for attempt := 0; ; attempt++ {
+		tail := e.status(live[0]).Tail
+		var sums [][]byte
+		var applied []uint64
+		for _, i := range live {
+			r, err := e.admin(i).Checksum(ctx, &adminpb.ChecksumRequest{AtLeast: tail})
+			if err != nil {
+				e.t.Fatalf("checksum of %s: %v", nodeID(i), err)
+			}
+			sums = append(sums, r.Checksum)
+			applied = append(applied, r.Applied)
 		}
-		sums = append(sums, r.Checksum)
-		applied = append(applied, r.Applied)
-	}
-	for k := range live {
-		if applied[k] != applied[0] || !bytes.Equal(sums[k], sums[0]) {
-			e.t.Fatalf("replicas differ: applied %v, checksums %x", applied, sums)
+		same := true
+		for k := range live {
+			if applied[k] != applied[0] {
+				same = false
+			} else if !bytes.Equal(sums[k], sums[0]) {
+				e.t.Fatalf("replicas differ at position %d: checksums %x", applied[0], sums)
+			}
 		}
+		if same {
+			e.t.Logf("nodes %v converged at position %d", live, applied[0])
+			return
+		}
+		if attempt == 50 {
+			e.t.Fatalf("replicas never answered at one position: applied %v, checksums %x", applied, sums)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
-	e.t.Logf("nodes %v converged at position %d", live, applied[0])
 }
 
 // TestEnsembleBasics: writes on any node are visible on every node, reads

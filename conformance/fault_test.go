@@ -3,6 +3,7 @@ package conformance
 import (
 	"math/rand/v2"
 	"os"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -18,6 +19,59 @@ func faultPhase(t testing.TB) time.Duration {
 		return d
 	}
 	return 1500 * time.Millisecond
+}
+
+// faultRounds is how many times runFaultSchedule goes through its faults;
+// set HOURGLASS_FAULT_ROUNDS for soak runs.
+func faultRounds(t testing.TB) int {
+	if s := os.Getenv("HOURGLASS_FAULT_ROUNDS"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			t.Fatalf("HOURGLASS_FAULT_ROUNDS: %q is not a positive count", s)
+		}
+		return n
+	}
+	return 1
+}
+
+// runFaultSchedule puts a 3-node ensemble through, each round: kill -9 of
+// the sequencer's node and its restart, kill -9 of another node and its
+// restart, and a partition of a random node (every link to and from it
+// black-holed) and its healing; each fault lasts a phase, and the
+// clients must make progress (waitOps) during each fault and after it.
+func runFaultSchedule(t *testing.T, e *ensemble, waitOps func(testing.TB, int64, time.Duration)) {
+	t.Helper()
+	phase := faultPhase(t)
+	for round := range faultRounds(t) {
+		seq := e.sequencer(0)
+		for _, victim := range []int{seq, (seq + 1 + rand.IntN(2)) % 3} {
+			time.Sleep(phase)
+			e.nodes[victim].kill()
+			waitOps(t, 200, time.Minute)
+			time.Sleep(phase)
+			e.nodes[victim].restart()
+			waitOps(t, 200, time.Minute)
+		}
+		victim := rand.IntN(3)
+		time.Sleep(phase)
+		e.isolate(victim, linkBlackhole)
+		waitOps(t, 200, time.Minute)
+		time.Sleep(phase)
+		e.isolate(victim, linkUp)
+		waitOps(t, 200, time.Minute)
+		t.Logf("round %d: killed %s (sequencer), then another node, isolated %s", round, nodeID(seq), nodeID(victim))
+	}
+}
+
+// TestFaultRedisLinearizable runs go-redis clients on all three nodes,
+// with single commands and pipelines of mixed reads and writes, through
+// the fault schedule.
+func TestFaultRedisLinearizable(t *testing.T) {
+	e := startEnsemble(t, 3)
+	w := startWorkload(t, e, 6)
+	runFaultSchedule(t, e, w.waitOps)
+	w.finish(t)
+	e.converge(0, 1, 2)
 }
 
 // TestFaultKillSequencer kills -9 the node running the sequencer while

@@ -44,24 +44,8 @@ type kvState struct {
 }
 
 var kvModel = porcupine.NondeterministicModel{
-	Partition: func(ops []porcupine.Operation) [][]porcupine.Operation {
-		byKey := map[string][]porcupine.Operation{}
-		for _, op := range ops {
-			k := op.Input.(kvInput).key
-			byKey[k] = append(byKey[k], op)
-		}
-		var keys []string
-		for k := range byKey {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		var out [][]porcupine.Operation
-		for _, k := range keys {
-			out = append(out, byKey[k])
-		}
-		return out
-	},
-	Init: func() []interface{} { return []interface{}{kvState{}} },
+	Partition: partitionBy(func(in interface{}) string { return in.(kvInput).key }),
+	Init:      func() []interface{} { return []interface{}{kvState{}} },
 	Step: func(state, input, output interface{}) []interface{} {
 		s, in, out := state.(kvState), input.(kvInput), output.(kvOutput)
 		switch in.op {
@@ -113,6 +97,28 @@ var kvModel = porcupine.NondeterministicModel{
 	},
 }
 
+// partitionBy splits a history into independent parts, one per key, in
+// key order.
+func partitionBy(key func(input interface{}) string) func([]porcupine.Operation) [][]porcupine.Operation {
+	return func(ops []porcupine.Operation) [][]porcupine.Operation {
+		byKey := map[string][]porcupine.Operation{}
+		for _, op := range ops {
+			k := key(op.Input)
+			byKey[k] = append(byKey[k], op)
+		}
+		keys := make([]string, 0, len(byKey))
+		for k := range byKey {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		out := make([][]porcupine.Operation, 0, len(keys))
+		for _, k := range keys {
+			out = append(out, byKey[k])
+		}
+		return out
+	}
+}
+
 // opHistory records operations from many clients.
 type opHistory struct {
 	mu    sync.Mutex
@@ -128,10 +134,22 @@ func newOpHistory() *opHistory { return &opHistory{start: time.Now()} }
 
 func (h *opHistory) now() int64 { return int64(time.Since(h.start)) }
 
-func (h *opHistory) add(op porcupine.Operation) {
+// add records op and returns its index in the history.
+func (h *opHistory) add(op porcupine.Operation) int {
 	h.mu.Lock()
+	defer h.mu.Unlock()
 	h.ops = append(h.ops, op)
-	h.mu.Unlock()
+	return len(h.ops) - 1
+}
+
+// bound sets the return time of the operations at idx, whose outcome was
+// unknown, to ret: they took effect before then, if at all.
+func (h *opHistory) bound(idx []int, ret int64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, i := range idx {
+		h.ops[i].Return = ret
+	}
 }
 
 // neverSent reports whether a client error means the request never
@@ -141,8 +159,8 @@ func neverSent(err error) bool {
 	return strings.Contains(s, "connection refused") || strings.Contains(s, "connect: ") && strings.Contains(s, "dial")
 }
 
-// workload drives random SET/GET/INCR from several clients, spread over
-// the nodes, until stop is closed.
+// workload drives random SET/GET/INCR, alone and in pipelines, from
+// several clients spread over the nodes, until stop is closed.
 type workload struct {
 	h    *opHistory
 	wg   sync.WaitGroup
@@ -191,54 +209,88 @@ func startWorkload(t testing.TB, e *ensemble, workers int) *workload {
 	return w
 }
 
+// step runs one operation, or (three times in ten) a pipeline of two to
+// six, and records them. The operations of a pipeline share its call and
+// return times: the history lets them take effect in any order between.
 func (w *workload) step(cl *redis.Client, client, seq int, rng *rand.Rand, keys []string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
+	n := 1
+	if rng.IntN(10) < 3 {
+		n = 2 + rng.IntN(5)
+	}
+	ins := make([]kvInput, n)
+	for i := range ins {
+		ins[i] = randomKVInput(rng, keys, fmt.Sprintf("%d.%d.%d", client, seq, i))
+	}
 	h := w.h
-	var in kvInput
+	call := h.now()
+	cmds, _ := cl.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, in := range ins {
+			switch in.op {
+			case "get":
+				p.Get(ctx, in.key)
+			case "set":
+				p.Set(ctx, in.key, in.val, 0)
+			case "incr":
+				p.Incr(ctx, in.key)
+			}
+		}
+		return nil
+	})
+	ret := h.now()
+	failed := false
+	for i, in := range ins {
+		var out kvOutput
+		var err error
+		switch c := cmds[i].(type) {
+		case *redis.StringCmd:
+			out.val, err = c.Result()
+			out.exists = err == nil
+			if errors.Is(err, redis.Nil) {
+				err = nil
+			}
+		case *redis.StatusCmd:
+			err = c.Err()
+		case *redis.IntCmd:
+			out.n, err = c.Result()
+		}
+		opRet := ret
+		if err != nil {
+			failed = true
+			if in.op == "get" || neverSent(err) {
+				// Nothing happened; reads have no effect to record.
+				continue
+			}
+			out = kvOutput{unknown: true}
+			opRet = math.MaxInt64 / 2 // it may take effect at any later time
+			h.unknown.Add(1)
+		} else {
+			h.ok.Add(1)
+			h.lastOK.Store(ret)
+		}
+		h.add(porcupine.Operation{ClientId: client, Input: in, Call: call, Output: out, Return: opRet})
+	}
+	if failed {
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// randomKVInput draws a GET (4 in 10), SET of val (3 in 10) or INCR.
+// Counters live on their own keys ("n" + key): INCR of a SET value would
+// fail; GETs read both kinds.
+func randomKVInput(rng *rand.Rand, keys []string, val string) kvInput {
+	key := keys[rng.IntN(len(keys))]
 	switch r := rng.IntN(10); {
 	case r < 4:
-		in = kvInput{op: "get", key: keys[rng.IntN(len(keys))]}
+		if rng.IntN(2) == 0 {
+			key = "n" + key
+		}
+		return kvInput{op: "get", key: key}
 	case r < 7:
-		in = kvInput{op: "set", key: keys[rng.IntN(len(keys))], val: fmt.Sprintf("%d.%d", client, seq)}
-	default:
-		// Counters live on their own keys: INCR of a SET value would fail.
-		in = kvInput{op: "incr", key: "n" + keys[rng.IntN(len(keys))]}
+		return kvInput{op: "set", key: key, val: val}
 	}
-	if in.op == "get" && rng.IntN(2) == 0 {
-		in.key = "n" + in.key
-	}
-	call := h.now()
-	var out kvOutput
-	var err error
-	switch in.op {
-	case "get":
-		out.val, err = cl.Get(ctx, in.key).Result()
-		if err == nil {
-			out.exists = true
-		} else if errors.Is(err, redis.Nil) {
-			err = nil
-		}
-	case "set":
-		err = cl.Set(ctx, in.key, in.val, 0).Err()
-	case "incr":
-		out.n, err = cl.Incr(ctx, in.key).Result()
-	}
-	ret := h.now()
-	if err != nil {
-		if in.op == "get" || neverSent(err) {
-			// Nothing happened; reads have no effect to record.
-			time.Sleep(10 * time.Millisecond)
-			return
-		}
-		out = kvOutput{unknown: true}
-		ret = math.MaxInt64 / 2 // it may take effect at any later time
-		h.unknown.Add(1)
-	} else {
-		h.ok.Add(1)
-		h.lastOK.Store(ret)
-	}
-	h.add(porcupine.Operation{ClientId: client, Input: in, Call: call, Output: out, Return: ret})
+	return kvInput{op: "incr", key: "n" + key}
 }
 
 // waitOps waits until n more operations have succeeded.
@@ -253,15 +305,15 @@ func (w *workload) finish(t testing.TB) {
 	t.Helper()
 	close(w.stop)
 	w.wg.Wait()
-	check(t, w.h)
+	check(t, w.h, kvModel.ToModel())
 }
 
-func check(t testing.TB, h *opHistory) {
+// check fails the test if the history h is not linearizable under model.
+func check(t testing.TB, h *opHistory, model porcupine.Model) {
 	t.Helper()
 	h.mu.Lock()
 	ops := append([]porcupine.Operation(nil), h.ops...)
 	h.mu.Unlock()
-	model := kvModel.ToModel()
 	res, info := porcupine.CheckOperationsVerbose(model, ops, 2*time.Minute)
 	t.Logf("history: %d operations (%d uncertain): %s", len(ops), h.unknown.Load(), res)
 	switch res {
@@ -275,8 +327,8 @@ func check(t testing.TB, h *opHistory) {
 	}
 }
 
-// dumpIllegal writes, for each key whose history is not linearizable, its
-// operations in call order, to help find out why.
+// dumpIllegal writes, for each partition (key) whose history is not
+// linearizable, its operations in call order, to help find out why.
 func dumpIllegal(t testing.TB, model porcupine.Model, ops []porcupine.Operation, path string) {
 	var b strings.Builder
 	for _, part := range model.Partition(ops) {
@@ -284,7 +336,7 @@ func dumpIllegal(t testing.TB, model porcupine.Model, ops []porcupine.Operation,
 			continue
 		}
 		sort.Slice(part, func(i, j int) bool { return part[i].Call < part[j].Call })
-		fmt.Fprintf(&b, "key %s: %d operations\n", part[0].Input.(kvInput).key, len(part))
+		fmt.Fprintf(&b, "partition of %s: %d operations\n", model.DescribeOperation(part[0].Input, part[0].Output), len(part))
 		for _, op := range part {
 			ret := "inf"
 			if op.Return < math.MaxInt64/4 {

@@ -125,6 +125,7 @@ func (s *Server) Serve(ln net.Listener) error {
 		c.lastAt.Store(c.created.UnixNano())
 		c.rd = resp.NewReader(nc, s.cfg.Limits)
 		c.rd.SetAuthenticated(c.authed)
+		c.rd.SetBeforeRead(c.beforeRead)
 		s.stats.connections.Add(1)
 		s.mu.Lock()
 		if s.mu.closed || len(s.mu.conns) >= st.maxClients {
@@ -203,7 +204,9 @@ type conn struct {
 	multi   *multiState
 	watches []watched
 	// view is the Sync view shared by a run of reads with no write
-	// between them; nil when there is none.
+	// between them, all received before it was taken (it is dropped
+	// before the connection waits for more bytes); nil when there is
+	// none.
 	view platform.View
 
 	// Pub/sub: subscriptions, and the queue its writer drains. outMu
@@ -244,13 +247,26 @@ func (c *conn) serve() {
 			return
 		}
 		c.handle(args)
-		if c.rd.Buffered() == 0 || len(c.pending) >= c.s.cfg.MaxPipeline {
-			if !c.flush() {
-				return
-			}
+		if len(c.pending) >= c.s.cfg.MaxPipeline && !c.flush() {
+			return
 		}
 	}
 	c.flush()
+}
+
+// errWriteFailed stops the reader once a reply could not be written.
+var errWriteFailed = errors.New("kv: writing to the client failed")
+
+// beforeRead runs whenever the connection has no complete request left
+// and must wait for the socket: the replies held so far go out, and the
+// read view goes, so that a request that arrives later is never served
+// from a view taken before it arrived (it may follow a write another
+// client had acknowledged meanwhile).
+func (c *conn) beforeRead() error {
+	if !c.flush() {
+		return errWriteFailed
+	}
+	return nil
 }
 
 // push queues a ready reply.

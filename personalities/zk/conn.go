@@ -53,13 +53,18 @@ type conn struct {
 	// lastRead is the last request that looks at the state; only the
 	// reader goroutine touches it.
 	lastRead *step
-	// steps and shared belong to the responder: the queue it runs, and
+	// arrived counts the requests the reader has dispatched; each step
+	// carries its number.
+	arrived atomic.Uint64
+	// running and shared belong to the responder: the step it runs, and
 	// the view a run of reads shares (see viewFor).
-	steps  <-chan *step
-	shared struct {
+	running *step
+	shared  struct {
 		v    platform.View
 		zxid int64
-		left int // reads that may still use it
+		// upTo is the number of the last request that had arrived when
+		// the view's sync began: only requests up to it may use it.
+		upTo uint64
 	}
 	// writes is the queue of writes waiting for the proposer.
 	writes struct {
@@ -242,6 +247,7 @@ func (c *conn) serve() {
 		c.s.touch(c.sessionID())
 		st, more := c.dispatch(frame)
 		if st != nil {
+			st.seq = c.arrived.Add(1)
 			steps <- st
 		}
 		if !more {
@@ -259,6 +265,7 @@ const maxOutstanding = 1000
 // when its bundle has applied, and then carries its reply.
 type step struct {
 	run   func() bool // false closes the connection
+	seq   uint64      // the request's number in arrival order
 	done  chan struct{}
 	reply []byte
 	close bool
@@ -266,7 +273,6 @@ type step struct {
 
 // respond runs the steps in order.
 func (c *conn) respond(steps <-chan *step) {
-	c.steps = steps
 	defer c.dropShared()
 	closing := false
 	for st := range steps {
@@ -283,11 +289,11 @@ func (c *conn) respond(steps <-chan *step) {
 			continue
 		}
 		if st.run != nil {
+			c.running = st
 			ok := st.run()
-			if c.shared.v != nil {
-				if c.shared.left--; c.shared.left < 0 {
-					c.dropShared()
-				}
+			if st.seq >= c.shared.upTo {
+				// No later request may use the shared view.
+				c.dropShared()
 			}
 			close(st.done)
 			if !ok {
@@ -297,7 +303,9 @@ func (c *conn) respond(steps <-chan *step) {
 			continue
 		}
 		<-st.done
-		c.send(st.reply)
+		if st.reply != nil {
+			c.send(st.reply)
+		}
 		if st.close {
 			closing = true
 			c.closeAfterFlush()
@@ -305,31 +313,31 @@ func (c *conn) respond(steps <-chan *step) {
 	}
 }
 
-// viewFor returns the view a read runs against, and what to call when it
-// is done with it. A run of reads shares one view: it is taken for the
-// first, after every earlier write applied, and serves the reads that had
-// already arrived by then, so that each sees a state from after it was
-// sent. Only the responder calls it.
+// viewFor returns the view the running read runs against. A run of reads
+// shares one view: it is taken for the first, after every earlier write
+// applied, and serves only the requests that had arrived before its sync
+// began, so that each read sees a state from after it was sent (a request
+// that arrives later may follow a write another client saw acknowledged
+// meanwhile). The responder drops the view after the last request that
+// may use it, and at every write. Only the responder calls it.
 //
 // A read that sets a watch takes a fresh view (fresh): its watch was
 // registered just before, and must not miss a change between an older
 // view and the registration.
-func (c *conn) viewFor(ctx context.Context, fresh bool) (platform.View, int64, func(), error) {
-	if fresh {
+func (c *conn) viewFor(ctx context.Context, fresh bool) (platform.View, int64, error) {
+	if fresh || c.running.seq > c.shared.upTo {
 		c.dropShared()
 	}
 	if c.shared.v != nil {
-		return c.shared.v, c.shared.zxid, func() {}, nil
+		return c.shared.v, c.shared.zxid, nil
 	}
+	upTo := c.arrived.Load()
 	v, zxid, err := c.s.readView(ctx)
 	if err != nil {
-		return nil, 0, nil, err
+		return nil, 0, err
 	}
-	if len(c.steps) == 0 {
-		return v, zxid, func() { v.Close() }, nil
-	}
-	c.shared.v, c.shared.zxid, c.shared.left = v, zxid, len(c.steps)+1
-	return v, zxid, func() {}, nil
+	c.shared.v, c.shared.zxid, c.shared.upTo = v, zxid, upTo
+	return v, zxid, nil
 }
 
 func (c *conn) dropShared() {
@@ -352,8 +360,10 @@ type queuedWrite struct {
 }
 
 // proposeLoop proposes the queued writes, a bundle at a time, until the
-// connection closes and the queue is empty.
+// connection closes and the queue is empty. Once a bundle fails, the
+// connection is closing, and the writes after it are never proposed.
 func (c *conn) proposeLoop() {
+	failed := false
 	for {
 		c.writes.Lock()
 		for len(c.writes.queue) == 0 && !c.writes.closed {
@@ -374,14 +384,34 @@ func (c *conn) proposeLoop() {
 		bundle := slices.Clone(c.writes.queue[:n])
 		c.writes.queue = c.writes.queue[n:]
 		c.writes.Unlock()
+		if failed {
+			abandon(bundle)
+			continue
+		}
 		if first.after != nil {
 			<-first.after.done
 		}
-		c.proposeBundle(bundle)
+		failed = !c.proposeBundle(bundle)
 	}
 }
 
-func (c *conn) proposeBundle(bundle []queuedWrite) {
+// abandon ends the steps of writes whose outcome the client will not
+// learn: the connection closes after the replies before them, so that
+// the client counts them as lost with the connection (they may or may
+// not have applied).
+func abandon(bundle []queuedWrite) {
+	for _, w := range bundle {
+		w.st.reply, w.st.close = nil, true
+		close(w.st.done)
+	}
+}
+
+// proposeBundle proposes one bundle and completes its writes' steps. It
+// reports false if the stack failed (a timeout, an unavailable log, a
+// node stopping, a proposal overtaken by the session's resumption
+// elsewhere): the bundle is then abandoned, since a client reading an
+// error code would take the writes as not done, and they may be.
+func (c *conn) proposeBundle(bundle []queuedWrite) bool {
 	ctx, cancel := context.WithTimeout(c.s.ctx, c.s.cfg.ProposeTimeout)
 	defer cancel()
 	ops, bodies := make([]int32, len(bundle)), make([][]byte, len(bundle))
@@ -395,12 +425,16 @@ func (c *conn) proposeBundle(bundle []queuedWrite) {
 		err = errors.New("zk: unexpected bundle result")
 	}
 	if err == nil {
+		// The replies wait until the bundle's watch events are queued.
 		err = c.s.notified.wait(ctx, results[len(results)-1].zxid)
+	}
+	if err != nil {
+		c.s.log.Debug("write outcome unknown to the client; closing its connection", "session", c.sessionID(), "err", err)
+		abandon(bundle)
+		return false
 	}
 	for i, w := range bundle {
 		switch {
-		case err != nil:
-			w.st.reply = appendReplyHeader(nil, w.xid, c.lastZxid.Load(), errorCode(err))
 		case i >= len(results):
 			// The bundle failed to decode at this write (it cannot: the
 			// reader checked every write).
@@ -417,6 +451,7 @@ func (c *conn) proposeBundle(bundle []queuedWrite) {
 		}
 		close(w.st.done)
 	}
+	return true
 }
 
 // send4lw answers a four-letter word and lets the connection close.
@@ -793,7 +828,7 @@ func (c *conn) read(ctx context.Context, xid, op int32, body []byte, auth []ID) 
 		}
 		reg = c.s.watches.add(kind, path, c)
 	}
-	v, zxid, release, err := c.viewFor(ctx, reg != nil)
+	v, zxid, err := c.viewFor(ctx, reg != nil)
 	if err != nil {
 		if reg != nil {
 			c.s.watches.drop(kind, path, reg)
@@ -801,7 +836,6 @@ func (c *conn) read(ctx context.Context, xid, op int32, body []byte, auth []ID) 
 		c.reply(xid, c.lastZxid.Load(), errorCode(err), nil)
 		return true
 	}
-	defer release()
 	c.lastZxid.Store(zxid)
 	var b []byte
 	var code int32

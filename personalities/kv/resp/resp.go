@@ -73,6 +73,9 @@ type Reader struct {
 	perr error // sticky protocol error
 	p    parser
 	lim  Limits
+	// beforeRead, if set, runs before every read from rd (see
+	// SetBeforeRead).
+	beforeRead func() error
 }
 
 // NewReader returns a Reader reading requests from r under the limits lim
@@ -91,6 +94,15 @@ func NewReader(r io.Reader, lim Limits) *Reader {
 // bulk) and the normal ones. It takes effect for the next header line
 // parsed, even within a partly read request. A new Reader is authenticated.
 func (r *Reader) SetAuthenticated(ok bool) { r.p.auth = ok }
+
+// SetBeforeRead sets f to run before each read from the underlying reader,
+// that is, whenever no further request can be completed from what was
+// already received. A connection uses it to write out the replies it holds
+// and to let go of state that must not outlive the bytes received so far
+// (a read view: a request that arrives later must not be served from a
+// view taken before it arrived). An error from f is returned by
+// ReadCommand as it is, and nothing is read.
+func (r *Reader) SetBeforeRead(f func() error) { r.beforeRead = f }
 
 // Buffered reports how many bytes have been read from the underlying reader
 // but not yet consumed, i.e. whether another pipelined request may be
@@ -135,6 +147,11 @@ func (r *Reader) ReadCommand() ([][]byte, error) {
 				err = io.ErrUnexpectedEOF
 			}
 			return nil, err
+		}
+		if r.beforeRead != nil {
+			if err := r.beforeRead(); err != nil {
+				return nil, err
+			}
 		}
 		if r.w == r.r {
 			if space := r.p.bulkSpace(len(r.buf)); space != nil {

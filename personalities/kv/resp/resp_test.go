@@ -410,6 +410,37 @@ func TestBuffered(t *testing.T) {
 	}
 }
 
+// TestBeforeRead: the hook runs before every read of the underlying
+// reader and never while a complete request is buffered; its error stops
+// ReadCommand without a read.
+func TestBeforeRead(t *testing.T) {
+	src := &chunkReader{chunks: [][]byte{
+		[]byte("*1\r\n$4\r\nPING\r\nPING\r\n*2\r\n$3\r\nGET"),
+		[]byte("\r\n$1\r\nk\r\n"),
+	}}
+	rd := NewReader(src, Limits{})
+	var trace []string
+	rd.SetBeforeRead(func() error {
+		trace = append(trace, "read")
+		return nil
+	})
+	for range 3 {
+		cmd, err := rd.ReadCommand()
+		if err != nil {
+			t.Fatal(err)
+		}
+		trace = append(trace, string(cmd[0]))
+	}
+	if got := strings.Join(trace, " "); got != "read PING PING read GET" {
+		t.Fatalf("trace %q, want the hook before each read only", got)
+	}
+	stop := errors.New("stop")
+	rd.SetBeforeRead(func() error { return stop })
+	if _, err := rd.ReadCommand(); err != stop {
+		t.Fatalf("error %v, want the hook's", err)
+	}
+}
+
 func TestSetAuthenticated(t *testing.T) {
 	in := "*11\r\n" + rep("$1\r\na\r\n", 11)
 	rd := NewReader(strings.NewReader(in+in), Limits{})
