@@ -14,7 +14,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"hourglass/platform/node/adminpb"
+	"hourglass/node/adminpb"
 )
 
 // percentile returns the p-th percentile (0..100) of sorted durations.

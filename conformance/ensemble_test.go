@@ -14,7 +14,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
-	"hourglass/platform/node/adminpb"
+	"hourglass/node/adminpb"
 )
 
 // ensemble is n gateway processes whose peer traffic runs through one

@@ -12,48 +12,57 @@ import (
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/vfs"
 
-	"hourglass/engines/timekeeper"
 	"hourglass/internal/pebbledb"
-	"hourglass/loglet/mem"
 	"hourglass/platform"
 	"hourglass/platform/platformtest"
 )
 
 // counter is a tiny personality: "incr <key>" adds one and returns the new
-// value; "set <key> <n>" stores n. Values are 8-byte big-endian.
+// value. Values are 8-byte big-endian. It counts its per-entry hook calls
+// in the key "entries".
 type counter struct {
 	mu      sync.Mutex
 	applied []platform.Position // PostApply calls, in order
-	times   []time.Time
+	entries int                 // PostApplyEntry calls
 }
 
-func (c *counter) Apply(txn platform.Txn, e *platform.Entry, pos platform.Position) (any, error) {
+func (c *counter) Apply(txn platform.Txn, e *platform.Entry, at platform.Version) (platform.Result, error) {
 	f := strings.Fields(string(e.Body))
-	key := []byte(f[1])
-	switch f[0] {
-	case "incr":
-		v, _, err := txn.Get(key)
-		if err != nil {
-			return nil, err
-		}
-		var n uint64
-		if len(v) == 8 {
-			n = binary.BigEndian.Uint64(v)
-		}
-		n++
-		return n, txn.Set(key, binary.BigEndian.AppendUint64(nil, n))
-	case "time":
-		c.mu.Lock()
-		c.times = append(c.times, timekeeper.Time(e))
-		c.mu.Unlock()
-		return nil, nil
+	if len(f) != 2 || f[0] != "incr" {
+		return platform.Result{Value: fmt.Errorf("bad command %q", e.Body)}, nil
 	}
-	return fmt.Errorf("bad command %q", e.Body), nil
+	n, err := incr(txn, f[1])
+	return platform.Result{Value: n}, err
 }
 
-func (c *counter) PostApply(e *platform.Entry, pos platform.Position) {
+// incr adds one to the counter at key and returns the new value.
+func incr(txn platform.Txn, key string) (uint64, error) {
+	v, _, err := txn.Get([]byte(key))
+	if err != nil {
+		return 0, err
+	}
+	var n uint64
+	if len(v) == 8 {
+		n = binary.BigEndian.Uint64(v)
+	}
+	n++
+	return n, txn.Set([]byte(key), binary.BigEndian.AppendUint64(nil, n))
+}
+
+func (c *counter) PostApply(e *platform.Entry, at platform.Version) {
 	c.mu.Lock()
-	c.applied = append(c.applied, pos)
+	c.applied = append(c.applied, at.Pos)
+	c.mu.Unlock()
+}
+
+func (c *counter) ApplyEntry(txn platform.Txn, e *platform.Entry, at platform.Version) error {
+	_, err := incr(txn, "entries")
+	return err
+}
+
+func (c *counter) PostApplyEntry(e *platform.Entry, at platform.Version) {
+	c.mu.Lock()
+	c.entries++
 	c.mu.Unlock()
 }
 
@@ -76,14 +85,14 @@ type stack struct {
 	apps   map[string]*counter
 }
 
-func newStack(t *testing.T, log platform.Log, db *pebble.DB, clock func() time.Time, names ...string) *stack {
+func newStack(t *testing.T, log platform.Log, db *pebble.DB, names ...string) *stack {
 	t.Helper()
 	base, err := platform.NewBase(platform.BaseConfig{Log: log, Store: db, TrimInterval: 5 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := &stack{base: base, mounts: map[string]*platform.Mount{}, apps: map[string]*counter{}}
-	s.router = platform.NewRouter(timekeeper.New(base, clock))
+	s.router = platform.NewRouter(base)
 	for _, n := range names {
 		s.mounts[n] = s.router.Mount(n)
 		s.apps[n] = &counter{}
@@ -115,15 +124,15 @@ func ctxFor(t *testing.T) context.Context {
 func propose(t *testing.T, ctx context.Context, e platform.Engine, body string) any {
 	t.Helper()
 	r, err := e.Propose(ctx, &platform.Entry{Body: []byte(body)})
-	if err != nil {
-		t.Fatal(err)
+	if err != nil || r.Err != nil {
+		t.Fatal(err, r.Err)
 	}
-	return r
+	return r.Value
 }
 
 func TestProposeApplySync(t *testing.T) {
 	ctx := ctxFor(t)
-	s := newStack(t, platformtest.MemLog{Loglet: mem.New()}, openStore(t, vfs.NewMem()), nil, "kv")
+	s := newStack(t, platformtest.NewMemLog(), openStore(t, vfs.NewMem()), "kv")
 	kv := s.mounts["kv"]
 	const workers, each = 8, 100
 	var mu sync.Mutex
@@ -140,7 +149,7 @@ func TestProposeApplySync(t *testing.T) {
 					t.Error(err)
 					return
 				}
-				n := r.(uint64)
+				n := r.Value.(uint64)
 				mu.Lock()
 				if seen[key] == nil {
 					seen[key] = map[uint64]bool{}
@@ -180,6 +189,9 @@ func TestProposeApplySync(t *testing.T) {
 	if v.Applied() != workers*each {
 		t.Fatalf("view applied %d, want %d", v.Applied(), workers*each)
 	}
+	if got := get(t, v, "entries"); got != workers*each {
+		t.Fatalf("the per-entry hook ran %d times for %d entries", got, workers*each)
+	}
 	app := s.apps["kv"]
 	app.mu.Lock()
 	defer app.mu.Unlock()
@@ -188,6 +200,9 @@ func TestProposeApplySync(t *testing.T) {
 			t.Fatalf("PostApply #%d at position %d: out of order", i, p)
 		}
 	}
+	if app.entries != len(app.applied) {
+		t.Fatalf("PostApplyEntry ran %d times for %d entries", app.entries, len(app.applied))
+	}
 }
 
 // TestReplayAfterCrash: the LocalStore loses everything not fsynced; the
@@ -195,15 +210,15 @@ func TestProposeApplySync(t *testing.T) {
 // state (no entry applied twice, none skipped).
 func TestReplayAfterCrash(t *testing.T) {
 	ctx := ctxFor(t)
-	log := platformtest.MemLog{Loglet: mem.New()}
+	log := platformtest.NewMemLog()
 	fs := vfs.NewCrashableMem()
-	s := newStack(t, log, openStore(t, fs), nil, "kv")
+	s := newStack(t, log, openStore(t, fs), "kv")
 	for range 50 {
 		propose(t, ctx, s.mounts["kv"], "incr a")
 	}
 	crashed := fs.CrashClone(vfs.CrashCloneCfg{})
 	s.base.Close()
-	s2 := newStack(t, log, openStore(t, crashed), nil, "kv")
+	s2 := newStack(t, log, openStore(t, crashed), "kv")
 	for range 10 {
 		propose(t, ctx, s2.mounts["kv"], "incr a")
 	}
@@ -221,14 +236,14 @@ func TestReplayAfterCrash(t *testing.T) {
 // state it has made durable, so a crash after trimming still recovers.
 func TestTrimKeepsDurablePrefix(t *testing.T) {
 	ctx := ctxFor(t)
-	l := mem.New()
-	log := platformtest.MemLog{Loglet: l}
+	log := platformtest.NewMemLog()
+	l := log
 	fs := vfs.NewCrashableMem()
-	s := newStack(t, log, openStore(t, fs), nil, "kv")
+	s := newStack(t, log, openStore(t, fs), "kv")
 	for range 40 {
 		propose(t, ctx, s.mounts["kv"], "incr a")
 	}
-	s.mounts["kv"].SetTrimPrefix(30)
+	s.mounts["kv"].SetTrimPrefix("test", 30)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		if _, err := l.ReadNext(ctx, 0, 1); err != nil {
@@ -244,7 +259,7 @@ func TestTrimKeepsDurablePrefix(t *testing.T) {
 	}
 	crashed := fs.CrashClone(vfs.CrashCloneCfg{})
 	s.base.Close()
-	s2 := newStack(t, log, openStore(t, crashed), nil, "kv")
+	s2 := newStack(t, log, openStore(t, crashed), "kv")
 	propose(t, ctx, s2.mounts["kv"], "incr a")
 	v, err := s2.mounts["kv"].Sync(ctx)
 	if err != nil {
@@ -263,7 +278,7 @@ func TestTrimKeepsDurablePrefix(t *testing.T) {
 // keys, and an entry for an unmounted route is answered deterministically.
 func TestRouterIsolation(t *testing.T) {
 	ctx := ctxFor(t)
-	s := newStack(t, platformtest.MemLog{Loglet: mem.New()}, openStore(t, vfs.NewMem()), nil, "a", "b")
+	s := newStack(t, platformtest.NewMemLog(), openStore(t, vfs.NewMem()), "a", "b")
 	for range 3 {
 		propose(t, ctx, s.mounts["a"], "incr x")
 	}
@@ -284,46 +299,25 @@ func TestRouterIsolation(t *testing.T) {
 	for it.First(); it.Valid(); it.Next() {
 		keys = append(keys, string(it.Key()))
 	}
-	if len(keys) != 1 || keys[0] != "x" {
-		t.Fatalf("a's view lists keys %q, want [x]", keys)
+	if len(keys) != 2 || keys[0] != "entries" || keys[1] != "x" {
+		t.Fatalf("a's view lists keys %q, want [entries x]", keys)
+	}
+	// Every mounted personality's hook runs for every entry.
+	if get(t, va, "entries") != 4 || get(t, vb, "entries") != 4 {
+		t.Fatalf("hooks ran %d and %d times for 4 entries", get(t, va, "entries"), get(t, vb, "entries"))
 	}
 	r, err := s.router.Mount("c").Propose(ctx, &platform.Entry{Body: []byte("incr x")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := r.(*platform.UnroutableError); !ok {
-		t.Fatalf("entry for a mount without applicator returned %v", r)
-	}
-}
-
-// TestLogTimeMonotonic: the log time never goes backwards even when a
-// proposer's clock does.
-func TestLogTimeMonotonic(t *testing.T) {
-	ctx := ctxFor(t)
-	var mu sync.Mutex
-	now := time.UnixMilli(1_000_000)
-	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	s := newStack(t, platformtest.MemLog{Loglet: mem.New()}, openStore(t, vfs.NewMem()), clock, "kv")
-	for _, step := range []time.Duration{0, time.Second, -5 * time.Second, 2 * time.Second, 10 * time.Second} {
-		mu.Lock()
-		now = now.Add(step)
-		mu.Unlock()
-		propose(t, ctx, s.mounts["kv"], "time x")
-	}
-	app := s.apps["kv"]
-	app.mu.Lock()
-	defer app.mu.Unlock()
-	want := []int64{1_000_000, 1_001_000, 1_001_000, 1_001_000, 1_008_000}
-	for i, tm := range app.times {
-		if tm.UnixMilli() != want[i] {
-			t.Fatalf("log times %v, want %v", app.times, want)
-		}
+	if _, ok := r.Err.(*platform.UnroutableError); !ok {
+		t.Fatalf("entry for a mount without applicator returned %+v", r)
 	}
 }
 
 // countingLog counts CheckTail calls.
 type countingLog struct {
-	platformtest.MemLog
+	*platformtest.MemLog
 	mu     sync.Mutex
 	checks int
 }
@@ -340,8 +334,8 @@ func (c *countingLog) CheckTail(ctx context.Context) (platform.Position, error) 
 // and each still sees every write acknowledged before it began.
 func TestSyncSharesCheckTail(t *testing.T) {
 	ctx := ctxFor(t)
-	log := &countingLog{MemLog: platformtest.MemLog{Loglet: mem.New()}}
-	s := newStack(t, log, openStore(t, vfs.NewMem()), nil, "kv")
+	log := &countingLog{MemLog: platformtest.NewMemLog()}
+	s := newStack(t, log, openStore(t, vfs.NewMem()), "kv")
 	kv := s.mounts["kv"]
 	propose(t, ctx, kv, "incr a")
 	log.mu.Lock()

@@ -11,8 +11,11 @@ const HeaderRoute = "route"
 
 // Router lets several top-layer applicators (the personalities) sit side by
 // side on one stack. Each is mounted under a name; its entries carry the
-// name in the route header, and its LocalStore keys live under the prefix
-// "p/<name>/", so no personality can see or change another's state.
+// name in the route header, and its LocalStore keys live in the namespace
+// "p/<name>/" (engines stacked on the mount, in "m/<name>/<engine>/"), so
+// no personality can see or change another's state. The per-entry hook
+// (EntryApplicator) reaches every mount that has one, in name order, for
+// every entry.
 type Router struct {
 	lower Engine
 	mu    sync.RWMutex // guards routes; written only while mounting
@@ -20,7 +23,10 @@ type Router struct {
 	routes map[string]*Mount
 }
 
-var _ Applicator = (*Router)(nil)
+var (
+	_ Applicator      = (*Router)(nil)
+	_ EntryApplicator = (*Router)(nil)
+)
 
 // NewRouter returns a router on top of lower and registers it there.
 func NewRouter(lower Engine) *Router {
@@ -32,12 +38,13 @@ func NewRouter(lower Engine) *Router {
 // Mount returns the Engine a personality proposes through. REQUIRES: name is
 // not mounted yet; mounting happens before the stack starts.
 func (r *Router) Mount(name string) *Mount {
+	checkName(name)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if _, dup := r.routes[name]; dup {
 		panic(fmt.Sprintf("platform: %q mounted twice", name))
 	}
-	m := &Mount{router: r, name: name, prefix: []byte("p/" + name + "/")}
+	m := &Mount{router: r, name: name, prefix: mountPrefix(name)}
 	r.routes[name] = m
 	return m
 }
@@ -46,14 +53,27 @@ func (r *Router) route(e *Entry) *Mount {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	m := r.routes[string(e.Headers[HeaderRoute])]
-	if m == nil || m.upper == nil {
+	if m == nil || !m.up.Valid() {
 		return nil
 	}
 	return m
 }
 
-// UnroutableError is the result of an entry whose route names no mounted
-// applicator. Every replica returns it the same way.
+// mounts returns the mounted personalities in name order.
+func (r *Router) mounts() []*Mount {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	var out []*Mount
+	for _, name := range sortedNames(r.routes) {
+		if m := r.routes[name]; m.up.Valid() {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// UnroutableError is the refusal of an entry whose route names no mounted
+// applicator. Every replica refuses it the same way.
 type UnroutableError struct{ Route string }
 
 func (e *UnroutableError) Error() string {
@@ -61,18 +81,36 @@ func (e *UnroutableError) Error() string {
 }
 
 // Apply implements Applicator.
-func (r *Router) Apply(txn Txn, e *Entry, pos Position) (any, error) {
+func (r *Router) Apply(txn Txn, e *Entry, at Version) (Result, error) {
 	m := r.route(e)
 	if m == nil {
-		return &UnroutableError{Route: string(e.Headers[HeaderRoute])}, nil
+		return Result{Err: &UnroutableError{Route: string(e.Headers[HeaderRoute])}}, nil
 	}
-	return m.upper.Apply(prefixTxn{prefixReader{m.prefix, txn}, txn}, e, pos)
+	return m.up.Apply(onMount(txn, m.name), e, at)
 }
 
 // PostApply implements Applicator.
-func (r *Router) PostApply(e *Entry, pos Position) {
+func (r *Router) PostApply(e *Entry, at Version) {
 	if m := r.route(e); m != nil {
-		m.upper.PostApply(e, pos)
+		m.up.PostApply(e, at)
+	}
+}
+
+// ApplyEntry implements EntryApplicator: every mounted personality's
+// hook, each in its namespace.
+func (r *Router) ApplyEntry(txn Txn, e *Entry, at Version) error {
+	for _, m := range r.mounts() {
+		if err := m.up.ApplyEntry(onMount(txn, m.name), e, at); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// PostApplyEntry implements EntryApplicator.
+func (r *Router) PostApplyEntry(e *Entry, at Version) {
+	for _, m := range r.mounts() {
+		m.up.PostApplyEntry(e, at)
 	}
 }
 
@@ -82,19 +120,25 @@ type Mount struct {
 	router *Router
 	name   string
 	prefix []byte
-	upper  Applicator
+	up     Upcall
 }
 
-var _ Engine = (*Mount)(nil)
+var (
+	_ Engine   = (*Mount)(nil)
+	_ Streamer = (*Mount)(nil)
+)
+
+func (m *Mount) annotate(e *Entry) { SetHeader(e, HeaderRoute, []byte(m.name)) }
 
 // Propose implements Engine.
-func (m *Mount) Propose(ctx context.Context, e *Entry) (any, error) {
-	if e.Headers == nil {
-		e.Headers = map[string][]byte{}
-	}
-	e.Headers[HeaderRoute] = []byte(m.name)
+func (m *Mount) Propose(ctx context.Context, e *Entry) (Result, error) {
+	m.annotate(e)
 	return m.router.lower.Propose(ctx, e)
 }
+
+// NewStream implements Streamer. REQUIRES: the engine below the router
+// is a Streamer.
+func (m *Mount) NewStream() Stream { return AnnotatedStream(m.router.lower, m.annotate) }
 
 // Sync implements Engine.
 func (m *Mount) Sync(ctx context.Context) (View, error) {
@@ -106,11 +150,13 @@ func (m *Mount) Sync(ctx context.Context) (View, error) {
 }
 
 // SetTrimPrefix implements Engine.
-func (m *Mount) SetTrimPrefix(pos Position) { m.router.lower.SetTrimPrefix(pos) }
+func (m *Mount) SetTrimPrefix(voter string, pos Position) {
+	m.router.lower.SetTrimPrefix(voter, pos)
+}
 
 // RegisterUpcall implements Engine.
 func (m *Mount) RegisterUpcall(a Applicator) {
 	m.router.mu.Lock()
 	defer m.router.mu.Unlock()
-	m.upper = a
+	m.up = NewUpcall(a)
 }

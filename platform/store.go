@@ -25,16 +25,6 @@ func (p pebbleReader) NewIter(lower, upper []byte) (Iterator, error) {
 	return p.r.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
 }
 
-// batchTxn is the Txn over one indexed pebble batch.
-type batchTxn struct {
-	pebbleReader
-	b *pebble.Batch
-}
-
-func (t batchTxn) Set(key, value []byte) error   { return t.b.Set(key, value, nil) }
-func (t batchTxn) Delete(key []byte) error       { return t.b.Delete(key, nil) }
-func (t batchTxn) DeleteRange(s, e []byte) error { return t.b.DeleteRange(s, e, nil) }
-
 // snapshotView is the View over a pebble snapshot. release gives the store
 // back once the view is closed.
 type snapshotView struct {

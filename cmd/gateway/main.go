@@ -21,8 +21,8 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/protobuf/encoding/protojson"
 
-	"hourglass/platform/node"
-	"hourglass/platform/node/adminpb"
+	"hourglass/node"
+	"hourglass/node/adminpb"
 	"hourglass/virtuallog/vlogpb"
 )
 

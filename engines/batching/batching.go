@@ -1,21 +1,32 @@
 // Package batching is the engine that puts many proposals in one log
-// entry, applied in one LocalStore transaction. While a few batches are on
-// their way through the log, new proposals queue; the next batch carries
-// all of them. A lone proposal on an idle node goes at once, alone, so
-// batching adds no latency when there is nothing to batch.
+// entry, applied in one LocalStore transaction, and the stack's one place
+// where writes are bundled. While a few batches are on their way through
+// the log, new proposals queue; the next batch carries all of them. A lone
+// proposal on an idle node goes at once, alone, so batching adds no
+// latency when there is nothing to batch.
 //
-// At apply the engine unpacks a batch and applies its proposals in order
-// inside the entry's transaction, passing each up as its own entry (all at
-// the batch's log position), and routes each result back to its proposer.
-// Entries without the batching header pass through untouched.
+// Streams are ordered proposers: the proposals made on one stream apply
+// in the order made (a connection's pipelined writes, a session's
+// requests). A batch holds a stream's proposals in order, and a stream
+// never has two batches under way at once (two appends in flight may land
+// in either order), so its later proposals wait in the queue, and join the
+// next batch together, while one of its batches is in flight.
+//
+// A batch is one entry whose Batch field holds the proposals, so the
+// entry is marshalled once, at the bottom of the stack. At apply the
+// engine applies each proposal in order inside the entry's transaction,
+// at sub-positions 0, 1, ...; the per-entry hook then runs at the next
+// sub-position. Each proposer gets its own proposal's Result. An entry
+// holding a single proposal is sent as that proposal itself.
 //
 //	b := batching.New(base, batching.Config{})
 //	time := timekeeper.New(b, nil)
+//	s := b.NewStream()
+//	p1, p2 := s.Propose(e1), s.Propose(e2) // e1 applies before e2
 package batching
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"sync"
@@ -23,25 +34,8 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
-	"hourglass/internal/uvarint"
 	"hourglass/platform"
 )
-
-// Header marks an entry whose body is a batch; its value is the number of
-// proposals in it (uvarint).
-const Header = "batch"
-
-// HeaderIndex is set at apply on each proposal of a batch: its index in
-// the batch (uvarint), so that layers above can order proposals that share
-// a log position.
-const HeaderIndex = "batch.index"
-
-// Index returns the index within its batch of an entry being applied (0
-// for an entry applied alone).
-func Index(e *platform.Entry) uint64 {
-	v, _ := binary.Uvarint(e.Headers[HeaderIndex])
-	return v
-}
 
 // Config configures the engine. Zero fields take the defaults.
 type Config struct {
@@ -62,6 +56,7 @@ func (c *Config) ensureDefaults() {
 	if c.MaxProposals <= 0 {
 		c.MaxProposals = 256
 	}
+	c.MaxProposals = min(c.MaxProposals, platform.MaxSub/2)
 	if c.MaxBytes <= 0 {
 		c.MaxBytes = 1 << 20
 	}
@@ -73,10 +68,14 @@ func (c *Config) ensureDefaults() {
 	}
 }
 
+// ErrTooLarge refuses, at apply, a batch with more proposals than an
+// entry's sub-positions can number.
+var ErrTooLarge = errors.New("batching: batch too large")
+
 // Engine is the batching layer.
 type Engine struct {
 	lower platform.Engine
-	upper platform.Applicator
+	up    platform.Upcall
 	cfg   Config
 
 	mu struct {
@@ -91,15 +90,27 @@ type Engine struct {
 }
 
 var (
-	_ platform.Engine     = (*Engine)(nil)
-	_ platform.Applicator = (*Engine)(nil)
+	_ platform.Engine          = (*Engine)(nil)
+	_ platform.Streamer        = (*Engine)(nil)
+	_ platform.Applicator      = (*Engine)(nil)
+	_ platform.EntryApplicator = (*Engine)(nil)
 )
 
 type proposal struct {
-	raw    []byte // the marshaled entry
-	done   chan struct{}
-	result any
-	err    error
+	e      *platform.Entry
+	size   int
+	stream *stream // nil: unordered
+	p      *platform.Pending
+}
+
+// stream is one ordered proposer. Its fields are guarded by the engine's
+// mu.
+type stream struct {
+	b *Engine
+	// inFlight: a batch holding its proposals is under way.
+	inFlight bool
+	// taking: the batch being formed holds its proposals.
+	taking bool
 }
 
 // New returns a batching engine on top of lower and registers it there.
@@ -111,84 +122,126 @@ func New(lower platform.Engine, cfg Config) *Engine {
 }
 
 // Propose implements platform.Engine.
-func (b *Engine) Propose(ctx context.Context, e *platform.Entry) (any, error) {
-	raw, err := proto.MarshalOptions{Deterministic: true}.Marshal(e)
-	if err != nil {
-		return nil, err
-	}
-	p := &proposal{raw: raw, done: make(chan struct{})}
+func (b *Engine) Propose(ctx context.Context, e *platform.Entry) (platform.Result, error) {
+	return b.enqueue(e, nil).Wait(ctx)
+}
+
+// NewStream implements platform.Streamer.
+func (b *Engine) NewStream() platform.Stream { return &stream{b: b} }
+
+// Propose implements platform.Stream.
+func (s *stream) Propose(e *platform.Entry) *platform.Pending { return s.b.enqueue(e, s) }
+
+// enqueue queues one proposal, and sends a batch from this goroutine if
+// there is room in flight.
+func (b *Engine) enqueue(e *platform.Entry, s *stream) *platform.Pending {
+	p := &proposal{e: e, size: proto.Size(e), stream: s, p: platform.NewPending()}
 	b.mu.Lock()
 	b.mu.queue = append(b.mu.queue, p)
 	batch := b.takeLocked()
 	b.mu.Unlock()
 	if batch != nil {
-		// There was room in flight: this proposer carries the batch
-		// (its own proposal and whatever else queued) itself.
-		b.send(batch)
+		if s == nil {
+			// This proposer waits anyway: it carries the batch (its own
+			// proposal and whatever else queued) itself.
+			b.send(batch)
+		} else {
+			go b.send(batch)
+		}
 	}
-	select {
-	case <-p.done:
-		return p.result, p.err
-	case <-ctx.Done():
-		return nil, fmt.Errorf("%w: %w", platform.ErrOutcomeUnknown, ctx.Err())
-	}
+	return p.p
 }
 
 // launchLocked starts a batch on its own goroutine if there is room in
-// flight and something queued. REQUIRES: b.mu held.
+// flight and something that may go. REQUIRES: b.mu held.
 func (b *Engine) launchLocked() {
 	if batch := b.takeLocked(); batch != nil {
 		go b.send(batch)
 	}
 }
 
-// takeLocked takes the next batch off the queue if there is room in flight
-// and something queued, and counts it in flight. REQUIRES: b.mu held.
+// takeLocked takes the next batch off the queue, if there is room in
+// flight: the queued proposals in order, skipping those of streams with a
+// batch under way (they stay queued, in order), up to the bounds. The
+// streams it takes from are in flight until the batch is done. REQUIRES:
+// b.mu held.
 func (b *Engine) takeLocked() []*proposal {
 	if b.mu.inFlight >= b.cfg.MaxInFlight || len(b.mu.queue) == 0 {
 		return nil
 	}
-	n, size := 0, 0
-	for n < len(b.mu.queue) && n < b.cfg.MaxProposals {
-		sz := len(b.mu.queue[n].raw) + binary.MaxVarintLen64
-		if n > 0 && size+sz > b.cfg.MaxBytes {
-			break
+	var batch []*proposal
+	kept := b.mu.queue[:0]
+	size, full := 0, false
+	for _, p := range b.mu.queue {
+		s := p.stream
+		busy := s != nil && s.inFlight && !s.taking
+		if !full && !busy && len(batch) > 0 && (len(batch) >= b.cfg.MaxProposals || size+p.size > b.cfg.MaxBytes) {
+			full = true
 		}
-		size += sz
-		n++
+		if full || busy {
+			kept = append(kept, p)
+			continue
+		}
+		if s != nil {
+			s.taking = true
+		}
+		batch = append(batch, p)
+		size += p.size
 	}
-	batch := append([]*proposal(nil), b.mu.queue[:n]...)
-	clear(b.mu.queue[:n])
-	b.mu.queue = b.mu.queue[n:]
+	clear(b.mu.queue[len(kept):])
+	b.mu.queue = kept
+	if len(batch) == 0 {
+		return nil
+	}
+	for _, p := range batch {
+		if s := p.stream; s != nil {
+			s.taking, s.inFlight = false, true
+		}
+	}
 	b.mu.inFlight++
 	return batch
 }
 
 // send proposes one batch and hands each proposer its result.
 func (b *Engine) send(batch []*proposal) {
-	raws := make([][]byte, len(batch))
-	for i, p := range batch {
-		raws[i] = p.raw
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), b.cfg.Timeout)
-	r, err := b.lower.Propose(ctx, &platform.Entry{
-		Headers: map[string][]byte{Header: binary.AppendUvarint(nil, uint64(len(batch)))},
-		Body:    Encode(raws),
-	})
-	cancel()
-	results, ok := r.([]any)
-	if err == nil && (!ok || len(results) != len(batch)) {
-		err = fmt.Errorf("batching: batch of %d answered with %T", len(batch), r)
+	var results []platform.Result
+	var err error
+	if len(batch) == 1 {
+		var r platform.Result
+		r, err = b.lower.Propose(ctx, batch[0].e)
+		results = []platform.Result{r}
+	} else {
+		e := &platform.Entry{Batch: make([]*platform.Entry, len(batch))}
+		for i, p := range batch {
+			e.Batch[i] = p.e
+		}
+		var r platform.Result
+		r, err = b.lower.Propose(ctx, e)
+		if err == nil && r.Err != nil {
+			err = r.Err
+		}
+		if err == nil {
+			var ok bool
+			if results, ok = r.Value.([]platform.Result); !ok || len(results) != len(batch) {
+				err = fmt.Errorf("batching: a batch of %d was answered with %T", len(batch), r.Value)
+			}
+		}
 	}
+	cancel()
 	for i, p := range batch {
 		if err != nil {
-			p.err = err
+			p.p.Finish(platform.Result{}, err)
 		} else {
-			p.result = results[i]
+			p.p.Finish(results[i], nil)
 		}
-		close(p.done)
 	}
 	b.mu.Lock()
+	for _, p := range batch {
+		if p.stream != nil {
+			p.stream.inFlight = false
+		}
+	}
 	b.mu.inFlight--
 	b.launchLocked()
 	b.mu.Unlock()
@@ -198,93 +251,58 @@ func (b *Engine) send(batch []*proposal) {
 func (b *Engine) Sync(ctx context.Context) (platform.View, error) { return b.lower.Sync(ctx) }
 
 // SetTrimPrefix implements platform.Engine.
-func (b *Engine) SetTrimPrefix(pos platform.Position) { b.lower.SetTrimPrefix(pos) }
+func (b *Engine) SetTrimPrefix(voter string, pos platform.Position) {
+	b.lower.SetTrimPrefix(voter, pos)
+}
 
 // RegisterUpcall implements platform.Engine.
-func (b *Engine) RegisterUpcall(a platform.Applicator) { b.upper = a }
-
-// BatchError is the result of a batch entry whose body cannot be decoded;
-// every replica reaches the same verdict, so the entry is applied as
-// nothing.
-type BatchError struct{ Err error }
-
-func (e *BatchError) Error() string { return "batching: " + e.Err.Error() }
+func (b *Engine) RegisterUpcall(a platform.Applicator) { b.up = platform.NewUpcall(a) }
 
 // Apply implements platform.Applicator: it applies the batch's proposals
-// in order in txn and returns their results as a []any.
-func (b *Engine) Apply(txn platform.Txn, e *platform.Entry, pos platform.Position) (any, error) {
+// in order in txn, at sub-positions at.Sub, at.Sub+1, ..., and returns
+// their results as a []platform.Result. An entry that is not a batch is
+// one proposal.
+func (b *Engine) Apply(txn platform.Txn, e *platform.Entry, at platform.Version) (platform.Result, error) {
+	clear(b.applied)
 	b.applied = b.applied[:0]
-	if _, ok := e.Headers[Header]; !ok {
+	if len(e.Batch) == 0 {
 		b.applied = append(b.applied, e)
-		return b.upper.Apply(txn, e, pos)
+		return b.up.Apply(txn, e, at)
 	}
-	raws, err := Decode(e.Body)
-	if err != nil {
-		return &BatchError{Err: err}, nil
+	if len(e.Batch) > platform.MaxSub/2 {
+		return platform.Result{Err: ErrTooLarge}, nil
 	}
-	subs := make([]*platform.Entry, len(raws))
-	for i, raw := range raws {
-		subs[i] = &platform.Entry{}
-		if err := proto.Unmarshal(raw, subs[i]); err != nil {
-			return &BatchError{Err: fmt.Errorf("proposal %d: %w", i, err)}, nil
-		}
-	}
-	results := make([]any, len(subs))
-	for i, sub := range subs {
-		if sub.Headers == nil {
-			sub.Headers = map[string][]byte{}
-		}
-		sub.Headers[HeaderIndex] = binary.AppendUvarint(nil, uint64(i))
-		r, err := b.upper.Apply(txn, sub, pos)
+	results := make([]platform.Result, len(e.Batch))
+	for i, sub := range e.Batch {
+		r, err := b.up.Apply(txn, sub, platform.Version{Pos: at.Pos, Sub: at.Sub + uint32(i)})
 		if err != nil {
-			return nil, err
+			return platform.Result{}, err
 		}
 		results[i] = r
 	}
-	b.applied = subs
-	return results, nil
+	b.applied = append(b.applied, e.Batch...)
+	return platform.Result{Value: results}, nil
+}
+
+// next is the sub-position after the entry's proposals.
+func (b *Engine) next(at platform.Version) platform.Version {
+	return platform.Version{Pos: at.Pos, Sub: uint32(len(b.applied))}
 }
 
 // PostApply implements platform.Applicator.
-func (b *Engine) PostApply(e *platform.Entry, pos platform.Position) {
-	for _, sub := range b.applied {
-		b.upper.PostApply(sub, pos)
+func (b *Engine) PostApply(e *platform.Entry, at platform.Version) {
+	for i, sub := range b.applied {
+		b.up.PostApply(sub, platform.Version{Pos: at.Pos, Sub: at.Sub + uint32(i)})
 	}
-	clear(b.applied)
-	b.applied = b.applied[:0]
 }
 
-// ErrMalformed: a batch body does not decode.
-var ErrMalformed = errors.New("malformed batch body")
-
-// Encode packs proposals into a batch body: for each, its length as a
-// uvarint, then its bytes.
-func Encode(raws [][]byte) []byte {
-	n := 0
-	for _, r := range raws {
-		n += binary.MaxVarintLen64 + len(r)
-	}
-	out := make([]byte, 0, n)
-	for _, r := range raws {
-		out = binary.AppendUvarint(out, uint64(len(r)))
-		out = append(out, r...)
-	}
-	return out
+// ApplyEntry implements platform.EntryApplicator: the hook above runs
+// after the entry's proposals, at the sub-position they left free.
+func (b *Engine) ApplyEntry(txn platform.Txn, e *platform.Entry, at platform.Version) error {
+	return b.up.ApplyEntry(txn, e, b.next(at))
 }
 
-// Decode unpacks a batch body. The returned slices alias body.
-func Decode(body []byte) ([][]byte, error) {
-	var out [][]byte
-	for len(body) > 0 {
-		raw, rest, ok := uvarint.ReadBytes(body)
-		if !ok {
-			return nil, ErrMalformed
-		}
-		out = append(out, raw)
-		body = rest
-	}
-	if len(out) == 0 {
-		return nil, ErrMalformed
-	}
-	return out, nil
+// PostApplyEntry implements platform.EntryApplicator.
+func (b *Engine) PostApplyEntry(e *platform.Entry, at platform.Version) {
+	b.up.PostApplyEntry(e, b.next(at))
 }

@@ -8,8 +8,10 @@
 // over a session starts a new epoch, so its numbers are above any the
 // previous node used. At apply, a proposal whose number is not above the
 // last one applied for its session is stale (a retry, or a request
-// overtaken by a later one) and is dropped: the layers above never see it,
-// and its proposer gets ErrStale.
+// overtaken by a later one) and is refused: the layers above never see
+// it, and its Result.Err is ErrStale. When a session ends, the layer
+// above calls End during its apply, and the engine forgets the session in
+// the same transaction, in its own namespace.
 //
 //	e := &platform.Entry{Body: body}
 //	sessionorder.Tag(e, session, sessionorder.Seq(epoch, n))
@@ -20,6 +22,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 
 	"hourglass/platform"
 )
@@ -28,15 +31,13 @@ import (
 // the sequence number (8 bytes), big-endian.
 const Header = "session"
 
-// ErrStale is the result of a proposal that was dropped at apply because
-// its session had already applied a later one.
+// ErrStale refuses a proposal whose session had already applied a later
+// one.
 var ErrStale = errors.New("sessionorder: stale proposal")
 
-const keyPrefix = "sys/sessionorder/"
-
-func key(session int64) []byte {
-	return binary.BigEndian.AppendUint64([]byte(keyPrefix), uint64(session))
-}
+// key is a session's row in the engine's namespace: its last sequence
+// number (8 bytes).
+func key(session int64) []byte { return binary.BigEndian.AppendUint64(nil, uint64(session)) }
 
 // Seq composes a sequence number from an epoch (which a node taking over
 // a session increments) and a counter within it.
@@ -44,101 +45,133 @@ func Seq(epoch uint32, n uint32) uint64 { return uint64(epoch)<<32 | uint64(n) }
 
 // Tag marks e as the seq-th request of session.
 func Tag(e *platform.Entry, session int64, seq uint64) {
-	if e.Headers == nil {
-		e.Headers = map[string][]byte{}
-	}
 	h := binary.BigEndian.AppendUint64(nil, uint64(session))
-	e.Headers[Header] = binary.BigEndian.AppendUint64(h, seq)
+	platform.SetHeader(e, Header, binary.BigEndian.AppendUint64(h, seq))
 }
 
-// Last returns the sequence number of session's last applied proposal
-// (0 if none) as r holds it.
-func Last(r platform.Reader, session int64) (uint64, error) {
+// last returns the sequence number of session's last applied proposal (0
+// if none).
+func last(r platform.Reader, session int64) (uint64, error) {
 	b, ok, err := r.Get(key(session))
-	if err != nil || !ok || len(b) != 8 {
+	if err != nil || !ok {
 		return 0, err
+	}
+	if len(b) != 8 {
+		return 0, fmt.Errorf("sessionorder: session %#x holds %d bytes", session, len(b))
 	}
 	return binary.BigEndian.Uint64(b), nil
 }
 
-// Forget drops what the engine remembers of a session that ended.
-func Forget(w platform.Writer, session int64) error { return w.Delete(key(session)) }
-
 // Engine is the session-order layer.
 type Engine struct {
 	lower platform.Engine
-	upper platform.Applicator
-	// dropped are the entries Apply dropped (a batch's proposals are all
-	// applied before any is post-applied), so that PostApply skips them
-	// too. Only the apply goroutine touches it.
-	dropped map[*platform.Entry]bool
+	up    platform.Upcall
+	// Apply goroutine only: whether the proposal being applied was
+	// refused (its PostApply is skipped too), by sub-position, and the
+	// sessions the layer above ended during the current apply.
+	dropped map[platform.Version]bool
+	ended   []int64
 }
 
 var (
-	_ platform.Engine     = (*Engine)(nil)
-	_ platform.Applicator = (*Engine)(nil)
+	_ platform.Engine          = (*Engine)(nil)
+	_ platform.Streamer        = (*Engine)(nil)
+	_ platform.Applicator      = (*Engine)(nil)
+	_ platform.EntryApplicator = (*Engine)(nil)
+	_ platform.Named           = (*Engine)(nil)
 )
 
 // New returns the engine on top of lower and registers it there.
 func New(lower platform.Engine) *Engine {
-	e := &Engine{lower: lower, dropped: map[*platform.Entry]bool{}}
+	e := &Engine{lower: lower, dropped: map[platform.Version]bool{}}
 	lower.RegisterUpcall(e)
 	return e
 }
 
-// Propose implements platform.Engine. A proposal dropped as stale returns
-// ErrStale.
-func (s *Engine) Propose(ctx context.Context, e *platform.Entry) (any, error) {
-	r, err := s.lower.Propose(ctx, e)
-	if err != nil {
-		return nil, err
-	}
-	if r == stale {
-		return nil, ErrStale
-	}
-	return r, nil
+// Name implements platform.Named.
+func (s *Engine) Name() string { return "sessionorder" }
+
+// Propose implements platform.Engine.
+func (s *Engine) Propose(ctx context.Context, e *platform.Entry) (platform.Result, error) {
+	return s.lower.Propose(ctx, e)
+}
+
+// NewStream implements platform.Streamer. REQUIRES: lower is a Streamer.
+func (s *Engine) NewStream() platform.Stream {
+	return platform.AnnotatedStream(s.lower, nil)
 }
 
 // Sync implements platform.Engine.
 func (s *Engine) Sync(ctx context.Context) (platform.View, error) { return s.lower.Sync(ctx) }
 
 // SetTrimPrefix implements platform.Engine.
-func (s *Engine) SetTrimPrefix(pos platform.Position) { s.lower.SetTrimPrefix(pos) }
+func (s *Engine) SetTrimPrefix(voter string, pos platform.Position) {
+	s.lower.SetTrimPrefix(voter, pos)
+}
 
 // RegisterUpcall implements platform.Engine.
-func (s *Engine) RegisterUpcall(a platform.Applicator) { s.upper = a }
+func (s *Engine) RegisterUpcall(a platform.Applicator) { s.up = platform.NewUpcall(a) }
 
-type staleResult struct{}
+// End forgets session: its next proposal counts as its first. The layer
+// above calls it while it applies (from Apply or ApplyEntry, on the apply
+// goroutine) the entry that ends the session; the engine writes it in
+// the same transaction.
+func (s *Engine) End(session int64) { s.ended = append(s.ended, session) }
 
-var stale any = staleResult{}
+// forget drops the sessions ended during the apply just done.
+func (s *Engine) forget(txn platform.Txn) error {
+	for _, id := range s.ended {
+		if err := txn.Delete(key(id)); err != nil {
+			return err
+		}
+	}
+	s.ended = s.ended[:0]
+	return nil
+}
 
 // Apply implements platform.Applicator: an untagged entry passes; a tagged
 // one passes only if its number is above its session's last.
-func (s *Engine) Apply(txn platform.Txn, e *platform.Entry, pos platform.Position) (any, error) {
+func (s *Engine) Apply(txn platform.Txn, e *platform.Entry, at platform.Version) (platform.Result, error) {
 	h := e.Headers[Header]
-	if len(h) != 16 {
-		return s.upper.Apply(txn, e, pos)
+	if len(h) == 16 {
+		session, seq := int64(binary.BigEndian.Uint64(h[:8])), binary.BigEndian.Uint64(h[8:])
+		prev, err := last(txn, session)
+		if err != nil {
+			return platform.Result{}, err
+		}
+		if seq <= prev {
+			s.dropped[at] = true
+			return platform.Result{Err: ErrStale}, nil
+		}
+		if err := txn.Set(key(session), h[8:]); err != nil {
+			return platform.Result{}, err
+		}
 	}
-	session, seq := int64(binary.BigEndian.Uint64(h[:8])), binary.BigEndian.Uint64(h[8:])
-	last, err := Last(txn, session)
+	r, err := s.up.Apply(txn, e, at)
 	if err != nil {
-		return nil, err
+		return r, err
 	}
-	if seq <= last {
-		s.dropped[e] = true
-		return stale, nil
-	}
-	if err := txn.Set(key(session), h[8:]); err != nil {
-		return nil, err
-	}
-	return s.upper.Apply(txn, e, pos)
+	return r, s.forget(txn)
 }
 
 // PostApply implements platform.Applicator.
-func (s *Engine) PostApply(e *platform.Entry, pos platform.Position) {
-	if s.dropped[e] {
-		delete(s.dropped, e)
+func (s *Engine) PostApply(e *platform.Entry, at platform.Version) {
+	if s.dropped[at] {
+		delete(s.dropped, at)
 		return
 	}
-	s.upper.PostApply(e, pos)
+	s.up.PostApply(e, at)
+}
+
+// ApplyEntry implements platform.EntryApplicator.
+func (s *Engine) ApplyEntry(txn platform.Txn, e *platform.Entry, at platform.Version) error {
+	if err := s.up.ApplyEntry(txn, e, at); err != nil {
+		return err
+	}
+	return s.forget(txn)
+}
+
+// PostApplyEntry implements platform.EntryApplicator.
+func (s *Engine) PostApplyEntry(e *platform.Entry, at platform.Version) {
+	s.up.PostApplyEntry(e, at)
 }

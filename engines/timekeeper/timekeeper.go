@@ -1,9 +1,13 @@
 // Package timekeeper is the engine that gives the log a deterministic
 // clock. Each proposal carries its proposer's wall-clock time; at apply the
-// log time becomes the maximum of the previous log time and the entry's
-// time, so it never goes backwards and every replica computes the same
-// value at the same position. Upper layers read it with Time(entry) and use
-// it for TTLs and expiry instead of their own clocks.
+// log time becomes the maximum of the previous log time and the
+// proposal's time, so it never goes backwards and every replica computes
+// the same value at the same position. Upper layers read it with
+// Time(entry) and use it for TTLs and expiry instead of their own clocks;
+// the per-entry hook sees the log time after the whole entry.
+//
+//	tk := timekeeper.New(batching.New(base, batching.Config{}), nil)
+//	router := platform.NewRouter(tk)
 package timekeeper
 
 import (
@@ -19,18 +23,22 @@ import (
 // rewritten to the log time.
 const Header = "time"
 
-var keyNow = []byte("sys/time/now")
+// keyNow holds the log time, in the engine's namespace.
+var keyNow = []byte("now")
 
 // Engine is the timekeeper layer.
 type Engine struct {
 	lower platform.Engine
-	upper platform.Applicator
+	up    platform.Upcall
 	clock func() time.Time
 }
 
 var (
-	_ platform.Engine     = (*Engine)(nil)
-	_ platform.Applicator = (*Engine)(nil)
+	_ platform.Engine          = (*Engine)(nil)
+	_ platform.Streamer        = (*Engine)(nil)
+	_ platform.Applicator      = (*Engine)(nil)
+	_ platform.EntryApplicator = (*Engine)(nil)
+	_ platform.Named           = (*Engine)(nil)
 )
 
 // New returns a timekeeper on top of lower and registers it there. clock is
@@ -44,6 +52,9 @@ func New(lower platform.Engine, clock func() time.Time) *Engine {
 	return e
 }
 
+// Name implements platform.Named.
+func (t *Engine) Name() string { return "time" }
+
 // Time returns the log time of an entry being applied (set by the
 // timekeeper below the caller). It is zero for entries from before the
 // timekeeper ran.
@@ -55,50 +66,75 @@ func Time(e *platform.Entry) time.Time {
 	return time.UnixMilli(int64(binary.BigEndian.Uint64(h)))
 }
 
+// stamp sets e's time header to the proposer's clock.
+func (t *Engine) stamp(e *platform.Entry) {
+	platform.SetHeader(e, Header, binary.BigEndian.AppendUint64(nil, uint64(t.clock().UnixMilli())))
+}
+
 // Propose implements platform.Engine: it stamps the entry with the
 // proposer's clock.
-func (t *Engine) Propose(ctx context.Context, e *platform.Entry) (any, error) {
-	if e.Headers == nil {
-		e.Headers = map[string][]byte{}
-	}
-	e.Headers[Header] = binary.BigEndian.AppendUint64(nil, uint64(t.clock().UnixMilli()))
+func (t *Engine) Propose(ctx context.Context, e *platform.Entry) (platform.Result, error) {
+	t.stamp(e)
 	return t.lower.Propose(ctx, e)
 }
+
+// NewStream implements platform.Streamer.
+func (t *Engine) NewStream() platform.Stream { return platform.AnnotatedStream(t.lower, t.stamp) }
 
 // Sync implements platform.Engine.
 func (t *Engine) Sync(ctx context.Context) (platform.View, error) { return t.lower.Sync(ctx) }
 
 // SetTrimPrefix implements platform.Engine.
-func (t *Engine) SetTrimPrefix(pos platform.Position) { t.lower.SetTrimPrefix(pos) }
+func (t *Engine) SetTrimPrefix(voter string, pos platform.Position) {
+	t.lower.SetTrimPrefix(voter, pos)
+}
 
 // RegisterUpcall implements platform.Engine.
-func (t *Engine) RegisterUpcall(a platform.Applicator) { t.upper = a }
+func (t *Engine) RegisterUpcall(a platform.Applicator) { t.up = platform.NewUpcall(a) }
+
+// now reads the log time.
+func now(txn platform.Txn) (int64, error) {
+	b, _, err := txn.Get(keyNow)
+	if err != nil || len(b) != 8 {
+		return 0, err
+	}
+	return int64(binary.BigEndian.Uint64(b)), nil
+}
 
 // Apply implements platform.Applicator: it advances the log time and
 // passes the entry up with its time header set to the log time.
-func (t *Engine) Apply(txn platform.Txn, e *platform.Entry, pos platform.Position) (any, error) {
-	prev, _, err := txn.Get(keyNow)
+func (t *Engine) Apply(txn platform.Txn, e *platform.Entry, at platform.Version) (platform.Result, error) {
+	cur, err := now(txn)
 	if err != nil {
-		return nil, err
-	}
-	now := int64(0)
-	if len(prev) == 8 {
-		now = int64(binary.BigEndian.Uint64(prev))
+		return platform.Result{}, err
 	}
 	if h := e.Headers[Header]; len(h) == 8 {
-		if proposed := int64(binary.BigEndian.Uint64(h)); proposed > now {
-			now = proposed
+		if proposed := int64(binary.BigEndian.Uint64(h)); proposed > cur {
+			cur = proposed
 			if err := txn.Set(keyNow, h); err != nil {
-				return nil, err
+				return platform.Result{}, err
 			}
 		}
 	}
-	if e.Headers == nil {
-		e.Headers = map[string][]byte{}
-	}
-	e.Headers[Header] = binary.BigEndian.AppendUint64(nil, uint64(now))
-	return t.upper.Apply(txn, e, pos)
+	platform.SetHeader(e, Header, binary.BigEndian.AppendUint64(nil, uint64(cur)))
+	return t.up.Apply(txn, e, at)
 }
 
 // PostApply implements platform.Applicator.
-func (t *Engine) PostApply(e *platform.Entry, pos platform.Position) { t.upper.PostApply(e, pos) }
+func (t *Engine) PostApply(e *platform.Entry, at platform.Version) { t.up.PostApply(e, at) }
+
+// ApplyEntry implements platform.EntryApplicator: the hook above sees the
+// log time after the entry in the entry's time header.
+func (t *Engine) ApplyEntry(txn platform.Txn, e *platform.Entry, at platform.Version) error {
+	cur, err := now(txn)
+	if err != nil {
+		return err
+	}
+	platform.SetHeader(e, Header, binary.BigEndian.AppendUint64(nil, uint64(cur)))
+	return t.up.ApplyEntry(txn, e, at)
+}
+
+// PostApplyEntry implements platform.EntryApplicator.
+func (t *Engine) PostApplyEntry(e *platform.Entry, at platform.Version) {
+	t.up.PostApplyEntry(e, at)
+}

@@ -8,17 +8,13 @@ import (
 	"fmt"
 	"time"
 
-	"hourglass/engines/batching"
 	"hourglass/engines/timekeeper"
 	"hourglass/platform"
 )
 
-// Internal commands the personality proposes itself; clients cannot name
-// them (a NUL byte starts every one).
-const (
-	cmdTick = "\x00tick" // advance the log time, so that keys expire
-	cmdPipe = "\x00pipe" // a connection's pipelined writes, in order
-)
+// cmdTick is the internal command a node proposes to advance the log
+// time, so that keys expire; clients cannot name it (it starts with NUL).
+const cmdTick = "\x00tick"
 
 // applicator is the kv top-layer applicator: it decodes a command body and
 // runs the write against the apply transaction at the entry's log time.
@@ -33,45 +29,58 @@ type applicator struct {
 	ready readyKeys
 }
 
-func (a *applicator) Apply(txn platform.Txn, e *platform.Entry, pos platform.Position) (any, error) {
-	db, seed, args, err := decodeCommand(e.Body)
-	if err != nil {
-		return redisError("ERR " + err.Error()), nil
-	}
+var _ platform.EntryApplicator = (*applicator)(nil)
+
+// keyspace returns database db as the apply transaction holds it, at
+// the entry's log time and version at.
+func (a *applicator) keyspace(txn platform.Txn, e *platform.Entry, at platform.Version, db int, seed uint64) *keyspace {
 	memo := &rawMemo{}
-	ks := &keyspace{
+	return &keyspace{
 		r: txn, w: memoWriter{txn, memo}, db: db, memo: memo,
 		now:     timekeeper.Time(e).UnixMilli(),
-		version: (pos+1)<<20 | batching.Index(e), // never 0, which means "never written"
+		version: at.Packed(), // never 0, which means "never written"
 		seed:    seed,
 		publish: &a.pending,
 		hub:     &a.s.hub,
 		ready:   &a.ready,
 	}
-	r, err := applyCommand(ks, args)
+}
+
+func (a *applicator) Apply(txn platform.Txn, e *platform.Entry, at platform.Version) (platform.Result, error) {
+	db, seed, args, err := decodeCommand(e.Body)
+	if err != nil {
+		return platform.Result{Value: redisError("ERR " + err.Error())}, nil
+	}
+	r, err := applyCommand(a.keyspace(txn, e, at, db, seed), args)
 	if err != nil {
 		var re redisError
 		if !errors.As(err, &re) {
-			return nil, err
+			return platform.Result{}, err
 		}
 		r = re
 	}
-	// Active expiry, once per log entry: every replica expires the same
-	// keys at the same position because the time is the log's.
-	if batching.Index(e) == 0 {
-		if err := ks.expireCycle(); err != nil {
-			return nil, err
-		}
-	}
-	return r, nil
+	return platform.Result{Value: r}, nil
 }
 
-// PostApply delivers what the entry published to this node's subscribers.
-func (a *applicator) PostApply(e *platform.Entry, pos platform.Position) {
+// ApplyEntry runs active expiry, once per log entry: every replica
+// expires the same keys at the same position because the time is the
+// log's.
+func (a *applicator) ApplyEntry(txn platform.Txn, e *platform.Entry, at platform.Version) error {
+	return a.keyspace(txn, e, at, 0, 0).expireCycle()
+}
+
+// PostApply delivers what the command published to this node's
+// subscribers, and wakes the clients blocked on keys it wrote.
+func (a *applicator) PostApply(e *platform.Entry, at platform.Version) {
 	if len(a.pending) > 0 {
 		a.delivered(e)
 	}
 	a.ready.deliver()
+}
+
+// PostApplyEntry implements platform.EntryApplicator.
+func (a *applicator) PostApplyEntry(e *platform.Entry, at platform.Version) {
+	a.PostApply(e, at)
 }
 
 // applyCommand runs one write (or internal) command.
@@ -81,43 +90,12 @@ func applyCommand(ks *keyspace, args [][]byte) (any, error) {
 		return replyOK, nil
 	case cmdExec:
 		return applyExec(ks, args)
-	case cmdPipe:
-		return applyPipe(ks, args)
 	}
 	cmd := lookupCommand(args[0])
 	if cmd == nil || cmd.kind != kindWrite || !cmd.arityOK(len(args)) {
 		return nil, redisError(fmt.Sprintf("ERR command %q cannot be applied", args[0]))
 	}
 	return cmd.exec(ks, args)
-}
-
-// pipeReplies are the replies of a cmdPipe entry, one per write.
-type pipeReplies []any
-
-// applyPipe runs a connection's pipelined writes in order. Unlike EXEC's,
-// each write stands alone: one failing does not stop the next.
-func applyPipe(ks *keyspace, args [][]byte) (any, error) {
-	replies := make(pipeReplies, 0, len(args)-1)
-	for _, body := range args[1:] {
-		db, seed, cargs, err := decodeCommand(body)
-		if err != nil || string(cargs[0]) == cmdPipe {
-			return nil, redisError("ERR malformed pipeline")
-		}
-		sub := ks.withDB(db)
-		sub.seed, sub.rng = seed, nil
-		r, err := applyCommand(sub, cargs)
-		if err != nil {
-			if _, ok := err.(redisError); !ok {
-				return nil, err
-			}
-			r = err
-		}
-		if wb, ok := r.(wouldBlock); ok {
-			r = wb.timeoutReply
-		}
-		replies = append(replies, r)
-	}
-	return replies, nil
 }
 
 // Active expiry bounds, per log entry.
@@ -215,8 +193,11 @@ func (s *Server) tickLoop(every time.Duration) {
 		}
 		if due, err := s.expiryDue(); err == nil && due {
 			ctx, cancel := context.WithTimeout(s.ctx, s.cfg.ProposeTimeout)
-			s.engine.Propose(ctx, &platform.Entry{Body: encodeCommand(0, 0, [][]byte{[]byte(cmdTick)})})
+			_, err := s.engine.Propose(ctx, &platform.Entry{Body: encodeCommand(0, 0, [][]byte{[]byte(cmdTick)})})
 			cancel()
+			if err != nil && s.ctx.Err() == nil {
+				s.log.Warn("proposing an expiry tick failed; retrying at the next", "err", err)
+			}
 		}
 	}
 }

@@ -1,7 +1,6 @@
 package kv
 
 import (
-	"context"
 	"errors"
 	"math"
 	"math/rand/v2"
@@ -10,8 +9,6 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
-
-	"hourglass/platform"
 )
 
 // Blocking commands (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP, BZPOPMIN,
@@ -251,16 +248,11 @@ func (c *conn) runBlocking(cmd *command, args [][]byte) {
 	for {
 		// A wake-up that comes while this attempt is in flight stays in
 		// w.wake and costs one more attempt, never a lost one.
-		ctx, cancel := context.WithTimeout(c.s.ctx, c.s.cfg.ProposeTimeout)
-		r, err := c.s.engine.Propose(ctx, &platform.Entry{Body: body})
-		cancel()
-		if err != nil {
-			c.push(platformError(err))
-			return
-		}
-		wb, ok := r.(wouldBlock)
+		s := &slot{p: c.propose(body)}
+		c.settle(s)
+		wb, ok := s.reply.(wouldBlock)
 		if !ok {
-			c.push(r)
+			c.push(s.reply)
 			return
 		}
 		select {

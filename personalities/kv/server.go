@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"hourglass/internal/accept"
-	"hourglass/loglet"
 	"hourglass/personalities/kv/resp"
 	"hourglass/platform"
 )
@@ -56,7 +55,7 @@ type settings struct {
 // applicator of the "kv" mount.
 type Server struct {
 	cfg    Config
-	engine platform.Engine
+	engine platform.StreamEngine
 	log    *slog.Logger
 
 	nextID   atomic.Int64
@@ -84,7 +83,7 @@ type Server struct {
 
 // New returns a Redis personality proposing through engine, and registers
 // its applicator there.
-func New(cfg Config, engine platform.Engine) *Server {
+func New(cfg Config, engine platform.StreamEngine) *Server {
 	if cfg.MaxClients <= 0 {
 		cfg.MaxClients = 10000
 	}
@@ -218,13 +217,15 @@ type conn struct {
 	pushesClosed bool
 	outMu        sync.Mutex
 
-	proposer proposer
+	// stream proposes the connection's writes in order; made at the
+	// first write.
+	stream platform.Stream
 }
 
 // slot is one reply in request order: ready at once, or when its
 // proposal is applied.
 type slot struct {
-	done  chan struct{} // nil: reply is ready
+	p     *platform.Pending // nil: reply is ready
 	reply any
 }
 
@@ -278,9 +279,7 @@ func (c *conn) flush() bool {
 	c.dropView()
 	c.out = c.out[:0]
 	for _, s := range c.pending {
-		if s.done != nil {
-			<-s.done
-		}
+		c.settle(s)
 		c.out = appendReply(c.out, s.reply, c.proto)
 	}
 	clear(c.pending)
@@ -307,9 +306,7 @@ func (c *conn) dropView() {
 // waitPending waits for every queued write, so that a later read sees it.
 func (c *conn) waitPending() {
 	for _, s := range c.pending {
-		if s.done != nil {
-			<-s.done
-		}
+		c.settle(s)
 	}
 }
 
@@ -397,104 +394,53 @@ func (c *conn) readKeyspace() (*keyspace, error) {
 	return &keyspace{r: c.view, db: c.db, now: c.s.cfg.Clock().UnixMilli(), seed: rand.Uint64()}, nil
 }
 
-// proposeCommand queues a reply slot for body, a write, and hands it to
-// the connection's proposer. A connection's writes reach the log in the
-// order it sent them: the proposer has at most one entry in flight, and
-// the writes that queue up meanwhile go into the next entry together (a
-// pipeline of N writes costs about N/bundle log entries, not N).
+// proposeCommand queues a reply slot for body, a write, and proposes it
+// on the connection's stream. A connection's writes reach the log in the
+// order it sent them: the batching engine below keeps a stream's
+// proposals in order, with at most one batch of them in flight, and
+// bundles those that queue meanwhile into the next.
 func (c *conn) proposeCommand(body []byte) {
 	c.dropView()
-	s := &slot{done: make(chan struct{})}
-	c.pending = append(c.pending, s)
-	p := &c.proposer
-	p.mu.Lock()
-	p.queue = append(p.queue, queuedWrite{s, body})
-	if p.running {
-		p.mu.Unlock()
+	c.pending = append(c.pending, &slot{p: c.propose(body)})
+}
+
+// propose proposes body on the connection's stream.
+func (c *conn) propose(body []byte) *platform.Pending {
+	if c.stream == nil {
+		c.stream = c.s.engine.NewStream()
+	}
+	return c.stream.Propose(&platform.Entry{Body: body})
+}
+
+// settle waits for a proposed write's outcome (within ProposeTimeout)
+// and turns it into the slot's reply.
+func (c *conn) settle(s *slot) {
+	if s.p == nil {
 		return
 	}
-	p.running = true
-	p.mu.Unlock()
-	if len(c.pending) == 1 && c.rd.Buffered() == 0 {
-		// A lone write: nothing to overlap it with, so no goroutine.
-		c.runProposer()
-	} else {
-		go c.runProposer()
+	var r platform.Result
+	var err error
+	select {
+	case <-s.p.Done():
+		r, err = s.p.Result()
+	default:
+		ctx, cancel := context.WithTimeout(c.s.ctx, c.s.cfg.ProposeTimeout)
+		r, err = s.p.Wait(ctx)
+		cancel()
 	}
+	s.p, s.reply = nil, resultReply(r, err)
 }
 
-// proposer is a connection's queue of writes on their way to the log.
-type proposer struct {
-	mu      sync.Mutex
-	queue   []queuedWrite
-	running bool // a runProposer owns the queue
-}
-
-type queuedWrite struct {
-	slot *slot
-	body []byte
-}
-
-// Bounds of one bundle of pipelined writes.
-const (
-	maxBundleCommands = 1024
-	maxBundleBytes    = 1 << 20
-)
-
-// runProposer proposes the queued writes, a bundle at a time, until the
-// queue is empty.
-func (c *conn) runProposer() {
-	p := &c.proposer
-	for {
-		p.mu.Lock()
-		n, size := 0, 0
-		for n < len(p.queue) && n < maxBundleCommands && (n == 0 || size+len(p.queue[n].body) <= maxBundleBytes) {
-			size += len(p.queue[n].body)
-			n++
-		}
-		if n == 0 {
-			p.running = false
-			p.queue = nil
-			p.mu.Unlock()
-			return
-		}
-		batch := p.queue[:n:n]
-		p.queue = p.queue[n:]
-		p.mu.Unlock()
-		c.proposeBundle(batch)
+// resultReply is the reply to a write: the applied command's reply, or
+// the error of a stack that failed or refused it.
+func resultReply(r platform.Result, err error) any {
+	switch {
+	case err != nil:
+		return platformError(err)
+	case r.Err != nil:
+		return platformError(r.Err)
 	}
-}
-
-// proposeBundle proposes one write, or several as one cmdPipe entry, and
-// fills in their replies.
-func (c *conn) proposeBundle(batch []queuedWrite) {
-	body := batch[0].body
-	if len(batch) > 1 {
-		args := make([][]byte, 0, len(batch)+1)
-		args = append(args, []byte(cmdPipe))
-		for _, w := range batch {
-			args = append(args, w.body)
-		}
-		body = encodeCommand(0, 0, args)
-	}
-	ctx, cancel := context.WithTimeout(c.s.ctx, c.s.cfg.ProposeTimeout)
-	r, err := c.s.engine.Propose(ctx, &platform.Entry{Body: body})
-	cancel()
-	for i, w := range batch {
-		switch {
-		case err != nil:
-			w.slot.reply = platformError(err)
-		case len(batch) == 1:
-			w.slot.reply = r
-		default:
-			if rs, ok := r.(pipeReplies); ok && len(rs) == len(batch) {
-				w.slot.reply = rs[i]
-			} else {
-				w.slot.reply = r // the whole entry failed, e.g. malformed
-			}
-		}
-		close(w.slot.done)
-	}
+	return r.Value
 }
 
 // replyOf turns an exec result into a reply: a redisError is the
@@ -513,9 +459,9 @@ func replyOf(r any, err error) any {
 // platformError turns a failure of the stack into a reply.
 func platformError(err error) any {
 	switch {
-	case errors.Is(err, platform.ErrOutcomeUnknown), errors.Is(err, loglet.ErrOutcomeUnknown):
+	case errors.Is(err, platform.ErrOutcomeUnknown):
 		return errOutcomeUnknown
-	case errors.Is(err, loglet.ErrUnavailable):
+	case errors.Is(err, platform.ErrUnavailable):
 		return redisError("TRYAGAIN the log is unavailable: " + sanitize(err.Error()))
 	}
 	return redisError("ERR " + sanitize(err.Error()))

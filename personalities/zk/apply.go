@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"fmt"
 
-	"hourglass/engines/sessionorder"
 	"hourglass/engines/timekeeper"
 	"hourglass/personalities/zk/jute"
 	"hourglass/platform"
@@ -14,9 +13,8 @@ import (
 // Internal entry kinds, besides the request opcodes a write carries.
 const (
 	kindTouch  = 1000 // sessions seen alive: a vector of session ids
-	kindTick   = 1001 // time passes: expire sessions, reap containers and TTL znodes
+	kindTick   = 1001 // time passes: reap containers and TTL znodes
 	kindResume = 1002 // a session resumes on a new connection: touch it, start its next epoch
-	kindBundle = 1003 // a connection's queued writes: a vector of (opcode, request)
 )
 
 // lastZxidKey holds the zxid of the last zk entry applied (8 bytes), so
@@ -30,13 +28,9 @@ const (
 	reapPerTick    = 1000
 )
 
-// zxidOf is the zxid of the n-th ZooKeeper transaction applied from the
-// entry at pos: strictly increasing along the log, never 0.
-func zxidOf(pos platform.Position, n int64) int64 { return int64(pos+1)<<20 | n }
-
-// maxEntryTxns bounds the transactions one entry carries (a batch of
-// bundles), so that zxidOf's counter stays within its 20 bits.
-const maxEntryTxns = 1 << 20
+// zxidOf is the zxid of the ZooKeeper transaction at: strictly
+// increasing along the log, never 0.
+func zxidOf(at platform.Version) int64 { return int64(at.Packed()) }
 
 // encodeEntry is a proposal's body: what it is, for which session, with
 // which identities, and the request.
@@ -61,106 +55,71 @@ type result struct {
 	body []byte
 }
 
-// applicator is the zk top-layer applicator.
+// applicator is the zk top-layer applicator. Only the apply goroutine
+// uses it.
 type applicator struct {
 	s *Server
-	// pending are the events of the entry being applied, delivered at
-	// PostApply; expired the sessions it ended. Only the apply goroutine
-	// touches them.
+	// pending are the watch events of the transactions applied since the
+	// last post-apply call, expired the sessions they ended, moved the
+	// sessions they resumed.
 	pending []event
 	expired []int64
 	moved   []movedSession
-	// pos and txns count the transactions of the entry being applied
-	// (its batched proposals each apply separately); zxid is the last.
-	pos  platform.Position
-	txns int64
+	// zxid is the last zxid applied.
 	zxid int64
 	// seeded: genesis ran (the tree's root exists from then on).
 	seeded bool
 }
 
-// nextZxid gives the next transaction of the entry at pos its zxid.
-func (a *applicator) nextZxid(pos platform.Position) int64 {
-	if pos != a.pos || a.zxid == 0 {
-		a.pos, a.txns = pos, 0
+var _ platform.EntryApplicator = (*applicator)(nil)
+
+// seed creates the initial tree the first time this process applies.
+func (a *applicator) seed(txn platform.Txn) error {
+	if a.seeded {
+		return nil
 	}
-	a.zxid = zxidOf(pos, min(a.txns, maxEntryTxns-1))
-	a.txns++
-	return a.zxid
+	if err := genesis(txn); err != nil {
+		return err
+	}
+	a.seeded = true
+	return nil
 }
 
-func (a *applicator) Apply(txn platform.Txn, e *platform.Entry, pos platform.Position) (any, error) {
-	now := timekeeper.Time(e).UnixMilli()
-	// Per entry (the first of its zk proposals): the initial tree, once
-	// per process, and session expiry.
-	first := pos != a.pos || a.zxid == 0
-	if !a.seeded {
-		if err := genesis(txn); err != nil {
-			return nil, err
-		}
-		a.seeded = true
+// applied notes that the transaction zxid applied.
+func (a *applicator) applied(txn platform.Txn, zxid int64) error {
+	a.zxid = zxid
+	a.s.firstZxid.CompareAndSwap(0, zxid)
+	return txn.Set(lastZxidKey, binary.BigEndian.AppendUint64(nil, uint64(zxid)))
+}
+
+func (a *applicator) Apply(txn platform.Txn, e *platform.Entry, at platform.Version) (platform.Result, error) {
+	if err := a.seed(txn); err != nil {
+		return platform.Result{}, err
 	}
+	zxid := zxidOf(at)
 	d := jute.NewDecoder(e.Body)
 	kind, session, auth, payload := d.Int(), d.Long(), decodeIDs(d), d.Buffer()
-	var r any
-	var err error
-	switch {
-	case d.Err() != nil:
-		r = &result{zxid: a.nextZxid(pos), code: errMarshallingError}
-	case kind == kindBundle:
-		r, err = a.applyBundle(txn, pos, session, auth, payload, now)
-	default:
-		r, err = a.apply(txn, kind, session, auth, payload, a.nextZxid(pos), now)
-	}
-	if err != nil {
-		return nil, err
-	}
-	a.s.firstZxid.CompareAndSwap(0, a.zxid)
-	if first {
-		if err := a.expireSessions(txn, pos, now); err != nil {
-			return nil, err
+	r := &result{zxid: zxid, code: errMarshallingError}
+	if d.Err() == nil {
+		var err error
+		if r, err = a.apply(txn, kind, session, auth, payload, zxid, timekeeper.Time(e).UnixMilli()); err != nil {
+			return platform.Result{}, err
 		}
 	}
-	if err := txn.Set(lastZxidKey, binary.BigEndian.AppendUint64(nil, uint64(a.zxid))); err != nil {
-		return nil, err
-	}
-	return r, nil
+	return platform.Result{Value: r}, a.applied(txn, zxid)
 }
 
-// maxBundle bounds the writes of one bundle.
-const maxBundle = 256
-
-// applyBundle applies a connection's queued writes in order, each its
-// own transaction with its own zxid; it returns their results.
-func (a *applicator) applyBundle(txn platform.Txn, pos platform.Position, session int64, auth []ID, payload []byte, now int64) ([]*result, error) {
-	d := jute.NewDecoder(payload)
-	n := d.Count(8)
-	if d.Err() != nil || n < 0 || n > maxBundle {
-		return []*result{{zxid: a.nextZxid(pos), code: errMarshallingError}}, nil
+// ApplyEntry expires, once per log entry, the sessions whose deadline the
+// log time has passed, each in its own transaction after the entry's.
+func (a *applicator) ApplyEntry(txn platform.Txn, e *platform.Entry, at platform.Version) error {
+	if err := a.seed(txn); err != nil {
+		return err
 	}
-	out := make([]*result, 0, n)
-	for range n {
-		op, body := d.Int(), d.Buffer()
-		if d.Err() != nil {
-			return append(out, &result{zxid: a.nextZxid(pos), code: errMarshallingError}), nil
-		}
-		r, err := a.apply(txn, op, session, auth, body, a.nextZxid(pos), now)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
+	last, err := a.expireSessions(txn, at, timekeeper.Time(e).UnixMilli())
+	if err != nil || last == 0 {
+		return err
 	}
-	return out, nil
-}
-
-// encodeBundle is the payload of a bundle of writes.
-func encodeBundle(ops []int32, bodies [][]byte) []byte {
-	b := jute.AppendInt(nil, int32(len(ops)))
-	for i, op := range ops {
-		b = jute.AppendInt(b, op)
-		b = jute.AppendBuffer(b, bodies[i])
-	}
-	return b
+	return a.applied(txn, last)
 }
 
 func (a *applicator) apply(txn platform.Txn, kind int32, session int64, auth []ID, payload []byte, zxid, now int64) (*result, error) {
@@ -340,17 +299,17 @@ func (a *applicator) endSession(txn platform.Txn, id, zxid, now int64) error {
 	if err := txn.Delete(deadlineKey(s.expiresAt, id)); err != nil {
 		return err
 	}
-	if err := sessionorder.Forget(txn, id); err != nil {
-		return err
-	}
+	a.s.order.End(id)
 	return txn.Delete(sessionKey(id))
 }
 
-// expireSessions ends sessions whose deadline has passed in log time.
-func (a *applicator) expireSessions(txn platform.Txn, pos platform.Position, now int64) error {
+// expireSessions ends sessions whose deadline has passed in log time,
+// each its own transaction from at on, and returns the zxid of the last
+// (0 if none).
+func (a *applicator) expireSessions(txn platform.Txn, at platform.Version, now int64) (int64, error) {
 	it, err := txn.NewIter([]byte{prefixDeadline}, deadlineKey(now, 0))
 	if err != nil {
-		return err
+		return 0, err
 	}
 	var ids []int64
 	for ok := it.First(); ok && len(ids) < expirePerEntry; ok = it.Next() {
@@ -360,15 +319,18 @@ func (a *applicator) expireSessions(txn platform.Txn, pos platform.Position, now
 		}
 	}
 	if err := it.Close(); err != nil {
-		return err
+		return 0, err
 	}
+	var zxid int64
 	for _, id := range ids {
 		// Each expiry is its own transaction, as a closeSession is.
-		if err := a.endSession(txn, id, a.nextZxid(pos), now); err != nil {
-			return err
+		zxid = zxidOf(at)
+		at.Sub++
+		if err := a.endSession(txn, id, zxid, now); err != nil {
+			return 0, err
 		}
 	}
-	return nil
+	return zxid, nil
 }
 
 // reap deletes empty containers that once had children and TTL znodes
@@ -438,10 +400,13 @@ func genesis(txn platform.Txn) error {
 	return txn.Set(countKey, jute.AppendLong(nil, int64(len(nodes))))
 }
 
-// PostApply delivers the entry's watch events to this node's watchers,
-// closes this node's connections of sessions that ended, and then lets
-// responses that wait on them go.
-func (a *applicator) PostApply(e *platform.Entry, pos platform.Position) {
+// PostApplyEntry implements platform.EntryApplicator.
+func (a *applicator) PostApplyEntry(e *platform.Entry, at platform.Version) { a.PostApply(e, at) }
+
+// PostApply delivers the watch events of what applied to this node's
+// watchers, closes this node's connections of sessions that ended, and
+// then lets responses that wait on them go.
+func (a *applicator) PostApply(e *platform.Entry, at platform.Version) {
 	if len(a.pending) > 0 {
 		a.s.watches.deliver(a.pending)
 		a.pending = a.pending[:0]

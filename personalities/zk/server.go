@@ -89,8 +89,11 @@ func (c *Config) fill() {
 
 // Server serves the ZooKeeper API over one engine stack.
 type Server struct {
-	cfg     Config
-	engine  platform.Engine
+	cfg Config
+	// engine is the stack the server proposes through: the session-order
+	// engine, which also hears of sessions that end (order.End).
+	engine  platform.StreamEngine
+	order   *sessionorder.Engine
 	log     *slog.Logger
 	watches *watchManager
 	// notified is the zxid up to which watch events have been handed to
@@ -115,16 +118,16 @@ type Server struct {
 	}
 }
 
-// New builds a Server whose applicator is registered on engine (a router
-// mount).
-func New(cfg Config, engine platform.Engine) *Server {
+// New builds a Server whose applicator is registered on order, the
+// session-order engine on the stack (on a router mount).
+func New(cfg Config, order *sessionorder.Engine) *Server {
 	cfg.fill()
-	s := &Server{cfg: cfg, engine: engine, log: cfg.Logger, watches: newWatchManager(), started: time.Now()}
+	s := &Server{cfg: cfg, engine: order, order: order, log: cfg.Logger, watches: newWatchManager(), started: time.Now()}
 	s.notified.init()
 	s.mu.conns = map[*conn]struct{}{}
 	s.mu.touched = map[int64]bool{}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
-	engine.RegisterUpcall(&applicator{s: s})
+	order.RegisterUpcall(&applicator{s: s})
 	s.wg.Add(2)
 	go s.touchLoop()
 	go s.tickLoop()
@@ -226,27 +229,39 @@ func (s *Server) sessionMoved(id int64, epoch int32) {
 	}
 }
 
-// propose appends one entry whose result is one *result.
-func (s *Server) propose(ctx context.Context, kind int32, session int64, seq uint64, auth []ID, payload []byte) (*result, error) {
-	r, err := s.proposeAny(ctx, kind, session, seq, auth, payload)
-	if err != nil {
-		return nil, err
-	}
-	res, ok := r.(*result)
-	if !ok {
-		return nil, errors.New("zk: unexpected apply result")
-	}
-	return res, nil
-}
+// errUnexpected is a result no zk apply returns.
+var errUnexpected = errors.New("zk: unexpected apply result")
 
-// proposeAny appends one entry and returns its apply result. seq, if not
-// 0, orders it among its session's requests (engines/sessionorder).
-func (s *Server) proposeAny(ctx context.Context, kind int32, session int64, seq uint64, auth []ID, payload []byte) (any, error) {
+// entry is a proposal: kind, session, identities and payload as the
+// applicator decodes them, ordered among the session's requests by seq
+// (engines/sessionorder) unless seq is 0.
+func entry(kind int32, session int64, seq uint64, auth []ID, payload []byte) *platform.Entry {
 	e := &platform.Entry{Body: encodeEntry(kind, session, auth, payload)}
 	if seq != 0 {
 		sessionorder.Tag(e, session, seq)
 	}
-	return s.engine.Propose(ctx, e)
+	return e
+}
+
+// outcome reads a proposal's outcome: its result, or an error when the
+// stack failed or refused it (a stale session order included).
+func outcome(r platform.Result, err error) (*result, error) {
+	if err == nil {
+		err = r.Err
+	}
+	if err != nil {
+		return nil, err
+	}
+	res, ok := r.Value.(*result)
+	if !ok {
+		return nil, errUnexpected
+	}
+	return res, nil
+}
+
+// propose appends one entry and returns its result.
+func (s *Server) propose(ctx context.Context, kind int32, session int64, auth []ID, payload []byte) (*result, error) {
+	return outcome(s.engine.Propose(ctx, entry(kind, session, 0, auth, payload)))
 }
 
 // touchLoop tells the log, every TouchInterval, which sessions this node
@@ -273,7 +288,7 @@ func (s *Server) touchLoop() {
 			b = jute.AppendLong(b, id)
 		}
 		ctx, cancel := context.WithTimeout(s.ctx, s.cfg.ProposeTimeout)
-		if _, err := s.propose(ctx, kindTouch, 0, 0, nil, b); err != nil && s.ctx.Err() == nil {
+		if _, err := s.propose(ctx, kindTouch, 0, nil, b); err != nil && s.ctx.Err() == nil {
 			s.log.Warn("session touch failed", "err", err)
 		}
 		cancel()
@@ -307,7 +322,9 @@ func (s *Server) tickLoop() {
 			lastReap = time.Now()
 		}
 		ctx, cancel := context.WithTimeout(s.ctx, s.cfg.ProposeTimeout)
-		s.propose(ctx, kindTick, 0, 0, nil, nil)
+		if _, err := s.propose(ctx, kindTick, 0, nil, nil); err != nil && s.ctx.Err() == nil {
+			s.log.Warn("proposing a tick failed; retrying at the next", "err", err)
+		}
 		cancel()
 	}
 }

@@ -21,12 +21,15 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
-// Entry is one record of the shared log: a header per engine that cares,
-// keyed by engine name, plus an opaque body for the top-layer applicator.
+// Entry is one record of the shared log, or one proposal inside a batched
+// record: a header per engine that cares, keyed by engine name, an opaque
+// body for the top-layer applicator, and, for a batched record, its
+// proposals in the order they apply.
 type Entry struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Headers       map[string][]byte      `protobuf:"bytes,1,rep,name=headers,proto3" json:"headers,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	Body          []byte                 `protobuf:"bytes,2,opt,name=body,proto3" json:"body,omitempty"`
+	Batch         []*Entry               `protobuf:"bytes,3,rep,name=batch,proto3" json:"batch,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -75,14 +78,22 @@ func (x *Entry) GetBody() []byte {
 	return nil
 }
 
+func (x *Entry) GetBatch() []*Entry {
+	if x != nil {
+		return x.Batch
+	}
+	return nil
+}
+
 var File_entry_proto protoreflect.FileDescriptor
 
 const file_entry_proto_rawDesc = "" +
 	"\n" +
-	"\ventry.proto\x12\x12hourglass.platform\"\x99\x01\n" +
+	"\ventry.proto\x12\x12hourglass.platform\"\xca\x01\n" +
 	"\x05Entry\x12@\n" +
 	"\aheaders\x18\x01 \x03(\v2&.hourglass.platform.Entry.HeadersEntryR\aheaders\x12\x12\n" +
-	"\x04body\x18\x02 \x01(\fR\x04body\x1a:\n" +
+	"\x04body\x18\x02 \x01(\fR\x04body\x12/\n" +
+	"\x05batch\x18\x03 \x03(\v2\x19.hourglass.platform.EntryR\x05batch\x1a:\n" +
 	"\fHeadersEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\fR\x05value:\x028\x01B\x1cZ\x1ahourglass/platform/entrypbb\x06proto3"
@@ -106,11 +117,12 @@ var file_entry_proto_goTypes = []any{
 }
 var file_entry_proto_depIdxs = []int32{
 	1, // 0: hourglass.platform.Entry.headers:type_name -> hourglass.platform.Entry.HeadersEntry
-	1, // [1:1] is the sub-list for method output_type
-	1, // [1:1] is the sub-list for method input_type
-	1, // [1:1] is the sub-list for extension type_name
-	1, // [1:1] is the sub-list for extension extendee
-	0, // [0:1] is the sub-list for field type_name
+	0, // 1: hourglass.platform.Entry.batch:type_name -> hourglass.platform.Entry
+	2, // [2:2] is the sub-list for method output_type
+	2, // [2:2] is the sub-list for method input_type
+	2, // [2:2] is the sub-list for extension type_name
+	2, // [2:2] is the sub-list for extension extendee
+	0, // [0:2] is the sub-list for field type_name
 }
 
 func init() { file_entry_proto_init() }

@@ -1,37 +1,99 @@
 // Package platformtest builds engine stacks for tests: a BaseEngine over
-// an in-memory loglet and an in-memory Pebble store.
+// an in-memory log and an in-memory Pebble store.
 package platformtest
 
 import (
 	"context"
+	"sync"
 	"testing"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
 
 	"hourglass/internal/pebbledb"
-	"hourglass/loglet/mem"
 	"hourglass/platform"
 )
 
-// MemLog adapts one in-memory loglet to platform.Log.
-type MemLog struct{ *mem.Loglet }
+// MemLog is an in-memory platform.Log: appends are durable at once,
+// ReadNext blocks until the position is written, PrefixTrim drops a
+// prefix. It is safe for concurrent use.
+type MemLog struct {
+	mu      sync.Mutex
+	changed chan struct{} // closed and replaced on every append
+	entries [][]byte      // entries[i] is at position trimmed+i
+	trimmed platform.Position
+}
+
+var _ platform.Log = (*MemLog)(nil)
+
+// NewMemLog returns an empty log.
+func NewMemLog() *MemLog { return &MemLog{changed: make(chan struct{})} }
+
+// Append implements platform.Log.
+func (m *MemLog) Append(ctx context.Context, id platform.AppendID, entries [][]byte) (platform.Position, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	pos := m.trimmed + platform.Position(len(m.entries))
+	for _, e := range entries {
+		m.entries = append(m.entries, append([]byte(nil), e...))
+	}
+	close(m.changed)
+	m.changed = make(chan struct{})
+	return pos, nil
+}
 
 // CheckTail implements platform.Log.
-func (m MemLog) CheckTail(ctx context.Context) (platform.Position, error) {
-	t, _, err := m.Loglet.CheckTail(ctx)
-	return t, err
+func (m *MemLog) CheckTail(ctx context.Context) (platform.Position, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.trimmed + platform.Position(len(m.entries)), nil
+}
+
+// ReadNext implements platform.Log.
+func (m *MemLog) ReadNext(ctx context.Context, from platform.Position, max int) ([][]byte, error) {
+	for {
+		m.mu.Lock()
+		if from < m.trimmed {
+			m.mu.Unlock()
+			return nil, platform.ErrTrimmed
+		}
+		if i := int(from - m.trimmed); i < len(m.entries) {
+			out := m.entries[i:min(len(m.entries), i+max)]
+			m.mu.Unlock()
+			return out, nil
+		}
+		ch := m.changed
+		m.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// PrefixTrim implements platform.Log.
+func (m *MemLog) PrefixTrim(ctx context.Context, pos platform.Position) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if pos <= m.trimmed {
+		return nil
+	}
+	n := min(int(pos-m.trimmed), len(m.entries))
+	m.entries = m.entries[n:]
+	m.trimmed += platform.Position(n)
+	return nil
 }
 
 // NewBase returns an unstarted BaseEngine over a fresh in-memory log and
 // store, and the log. Both the engine and the store close when the test
 // ends.
-func NewBase(t testing.TB) (*platform.BaseEngine, MemLog) {
+func NewBase(t testing.TB) (*platform.BaseEngine, *MemLog) {
 	t.Helper()
 	db, err := pebbledb.Open("store", pebbledb.Options{FS: vfs.NewMem()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	log := MemLog{mem.New()}
+	log := NewMemLog()
 	base, err := platform.NewBase(platform.BaseConfig{Log: log, Store: db})
 	if err != nil {
 		db.Close()

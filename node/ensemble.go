@@ -12,7 +12,7 @@ import (
 
 	"hourglass/loglet"
 	"hourglass/loglet/native"
-	"hourglass/platform/node/adminpb"
+	"hourglass/node/adminpb"
 	"hourglass/virtuallog"
 	"hourglass/virtuallog/metastore"
 	"hourglass/virtuallog/vlogpb"

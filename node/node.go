@@ -33,11 +33,11 @@ import (
 	"hourglass/engines/timekeeper"
 	"hourglass/internal/pebbledb"
 	"hourglass/loglet/native"
+	"hourglass/node/adminpb"
 	"hourglass/personalities/kv"
 	"hourglass/personalities/kv/resp"
 	"hourglass/personalities/zk"
 	"hourglass/platform"
-	"hourglass/platform/node/adminpb"
 	"hourglass/virtuallog"
 	"hourglass/virtuallog/metastore"
 	"hourglass/virtuallog/vlogpb"
@@ -121,7 +121,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, err
 	}
 	bc := platform.BaseConfig{
-		Log:    n.vlog,
+		Log:    sharedLog{n.vlog},
 		Store:  n.storeDB,
 		Logger: n.log.With("component", "engine"),
 	}
@@ -133,7 +133,8 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, err
 	}
 	n.storeDB = nil // the engine owns it now (and may replace it)
-	// The stack, bottom up: base, batching, timekeeper, router.
+	// The stack, bottom up: base, batching, timekeeper, router; the
+	// ZooKeeper API has the session-order engine on its mount.
 	router := platform.NewRouter(timekeeper.New(batching.New(n.base, batching.Config{}), nil))
 	n.kv = kv.New(kv.Config{
 		Limits: resp.Limits{
@@ -269,7 +270,7 @@ func (n *Node) trimLoop() {
 		case <-t.C:
 		}
 		if applied := n.base.Applied(); applied > n.cfg.LogRetain {
-			n.base.SetTrimPrefix(applied - n.cfg.LogRetain)
+			n.base.SetTrimPrefix("retain", applied-n.cfg.LogRetain)
 		}
 	}
 }

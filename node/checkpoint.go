@@ -15,8 +15,8 @@ import (
 	"github.com/cockroachdb/pebble/v2"
 
 	"hourglass/internal/pebbledb"
+	"hourglass/node/adminpb"
 	"hourglass/platform"
-	"hourglass/platform/node/adminpb"
 )
 
 // checkpointChunk is the size of the pieces a checkpoint travels in.

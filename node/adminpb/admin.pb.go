@@ -2,7 +2,7 @@
 // versions:
 // 	protoc-gen-go v1.36.12
 // 	protoc        v3.21.12
-// source: platform/node/adminpb/admin.proto
+// source: node/adminpb/admin.proto
 
 package adminpb
 
@@ -37,7 +37,7 @@ type ReconfigureRequest struct {
 
 func (x *ReconfigureRequest) Reset() {
 	*x = ReconfigureRequest{}
-	mi := &file_platform_node_adminpb_admin_proto_msgTypes[0]
+	mi := &file_node_adminpb_admin_proto_msgTypes[0]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -49,7 +49,7 @@ func (x *ReconfigureRequest) String() string {
 func (*ReconfigureRequest) ProtoMessage() {}
 
 func (x *ReconfigureRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_platform_node_adminpb_admin_proto_msgTypes[0]
+	mi := &file_node_adminpb_admin_proto_msgTypes[0]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -62,7 +62,7 @@ func (x *ReconfigureRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReconfigureRequest.ProtoReflect.Descriptor instead.
 func (*ReconfigureRequest) Descriptor() ([]byte, []int) {
-	return file_platform_node_adminpb_admin_proto_rawDescGZIP(), []int{0}
+	return file_node_adminpb_admin_proto_rawDescGZIP(), []int{0}
 }
 
 func (x *ReconfigureRequest) GetLogletKind() string {
@@ -99,7 +99,7 @@ type ReconfigureResponse struct {
 
 func (x *ReconfigureResponse) Reset() {
 	*x = ReconfigureResponse{}
-	mi := &file_platform_node_adminpb_admin_proto_msgTypes[1]
+	mi := &file_node_adminpb_admin_proto_msgTypes[1]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -111,7 +111,7 @@ func (x *ReconfigureResponse) String() string {
 func (*ReconfigureResponse) ProtoMessage() {}
 
 func (x *ReconfigureResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_platform_node_adminpb_admin_proto_msgTypes[1]
+	mi := &file_node_adminpb_admin_proto_msgTypes[1]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -124,7 +124,7 @@ func (x *ReconfigureResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReconfigureResponse.ProtoReflect.Descriptor instead.
 func (*ReconfigureResponse) Descriptor() ([]byte, []int) {
-	return file_platform_node_adminpb_admin_proto_rawDescGZIP(), []int{1}
+	return file_node_adminpb_admin_proto_rawDescGZIP(), []int{1}
 }
 
 func (x *ReconfigureResponse) GetChain() *vlogpb.Chain {
@@ -156,7 +156,7 @@ type StatusRequest struct {
 
 func (x *StatusRequest) Reset() {
 	*x = StatusRequest{}
-	mi := &file_platform_node_adminpb_admin_proto_msgTypes[2]
+	mi := &file_node_adminpb_admin_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -168,7 +168,7 @@ func (x *StatusRequest) String() string {
 func (*StatusRequest) ProtoMessage() {}
 
 func (x *StatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_platform_node_adminpb_admin_proto_msgTypes[2]
+	mi := &file_node_adminpb_admin_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -181,7 +181,7 @@ func (x *StatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusRequest.ProtoReflect.Descriptor instead.
 func (*StatusRequest) Descriptor() ([]byte, []int) {
-	return file_platform_node_adminpb_admin_proto_rawDescGZIP(), []int{2}
+	return file_node_adminpb_admin_proto_rawDescGZIP(), []int{2}
 }
 
 type StatusResponse struct {
@@ -202,7 +202,7 @@ type StatusResponse struct {
 
 func (x *StatusResponse) Reset() {
 	*x = StatusResponse{}
-	mi := &file_platform_node_adminpb_admin_proto_msgTypes[3]
+	mi := &file_node_adminpb_admin_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -214,7 +214,7 @@ func (x *StatusResponse) String() string {
 func (*StatusResponse) ProtoMessage() {}
 
 func (x *StatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_platform_node_adminpb_admin_proto_msgTypes[3]
+	mi := &file_node_adminpb_admin_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -227,7 +227,7 @@ func (x *StatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusResponse.ProtoReflect.Descriptor instead.
 func (*StatusResponse) Descriptor() ([]byte, []int) {
-	return file_platform_node_adminpb_admin_proto_rawDescGZIP(), []int{3}
+	return file_node_adminpb_admin_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *StatusResponse) GetChain() *vlogpb.Chain {
@@ -285,7 +285,7 @@ type NodeState struct {
 
 func (x *NodeState) Reset() {
 	*x = NodeState{}
-	mi := &file_platform_node_adminpb_admin_proto_msgTypes[4]
+	mi := &file_node_adminpb_admin_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -297,7 +297,7 @@ func (x *NodeState) String() string {
 func (*NodeState) ProtoMessage() {}
 
 func (x *NodeState) ProtoReflect() protoreflect.Message {
-	mi := &file_platform_node_adminpb_admin_proto_msgTypes[4]
+	mi := &file_node_adminpb_admin_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -310,7 +310,7 @@ func (x *NodeState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeState.ProtoReflect.Descriptor instead.
 func (*NodeState) Descriptor() ([]byte, []int) {
-	return file_platform_node_adminpb_admin_proto_rawDescGZIP(), []int{4}
+	return file_node_adminpb_admin_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *NodeState) GetId() string {
@@ -362,7 +362,7 @@ type MembersRequest struct {
 
 func (x *MembersRequest) Reset() {
 	*x = MembersRequest{}
-	mi := &file_platform_node_adminpb_admin_proto_msgTypes[5]
+	mi := &file_node_adminpb_admin_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -374,7 +374,7 @@ func (x *MembersRequest) String() string {
 func (*MembersRequest) ProtoMessage() {}
 
 func (x *MembersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_platform_node_adminpb_admin_proto_msgTypes[5]
+	mi := &file_node_adminpb_admin_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -387,7 +387,7 @@ func (x *MembersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MembersRequest.ProtoReflect.Descriptor instead.
 func (*MembersRequest) Descriptor() ([]byte, []int) {
-	return file_platform_node_adminpb_admin_proto_rawDescGZIP(), []int{5}
+	return file_node_adminpb_admin_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *MembersRequest) GetOp() string {
@@ -420,7 +420,7 @@ type MembersResponse struct {
 
 func (x *MembersResponse) Reset() {
 	*x = MembersResponse{}
-	mi := &file_platform_node_adminpb_admin_proto_msgTypes[6]
+	mi := &file_node_adminpb_admin_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -432,7 +432,7 @@ func (x *MembersResponse) String() string {
 func (*MembersResponse) ProtoMessage() {}
 
 func (x *MembersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_platform_node_adminpb_admin_proto_msgTypes[6]
+	mi := &file_node_adminpb_admin_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -445,7 +445,7 @@ func (x *MembersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MembersResponse.ProtoReflect.Descriptor instead.
 func (*MembersResponse) Descriptor() ([]byte, []int) {
-	return file_platform_node_adminpb_admin_proto_rawDescGZIP(), []int{6}
+	return file_node_adminpb_admin_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *MembersResponse) GetChain() *vlogpb.Chain {
@@ -465,7 +465,7 @@ type ChecksumRequest struct {
 
 func (x *ChecksumRequest) Reset() {
 	*x = ChecksumRequest{}
-	mi := &file_platform_node_adminpb_admin_proto_msgTypes[7]
+	mi := &file_node_adminpb_admin_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -477,7 +477,7 @@ func (x *ChecksumRequest) String() string {
 func (*ChecksumRequest) ProtoMessage() {}
 
 func (x *ChecksumRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_platform_node_adminpb_admin_proto_msgTypes[7]
+	mi := &file_node_adminpb_admin_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -490,7 +490,7 @@ func (x *ChecksumRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChecksumRequest.ProtoReflect.Descriptor instead.
 func (*ChecksumRequest) Descriptor() ([]byte, []int) {
-	return file_platform_node_adminpb_admin_proto_rawDescGZIP(), []int{7}
+	return file_node_adminpb_admin_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ChecksumRequest) GetAtLeast() uint64 {
@@ -511,7 +511,7 @@ type ChecksumResponse struct {
 
 func (x *ChecksumResponse) Reset() {
 	*x = ChecksumResponse{}
-	mi := &file_platform_node_adminpb_admin_proto_msgTypes[8]
+	mi := &file_node_adminpb_admin_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -523,7 +523,7 @@ func (x *ChecksumResponse) String() string {
 func (*ChecksumResponse) ProtoMessage() {}
 
 func (x *ChecksumResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_platform_node_adminpb_admin_proto_msgTypes[8]
+	mi := &file_node_adminpb_admin_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -536,7 +536,7 @@ func (x *ChecksumResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChecksumResponse.ProtoReflect.Descriptor instead.
 func (*ChecksumResponse) Descriptor() ([]byte, []int) {
-	return file_platform_node_adminpb_admin_proto_rawDescGZIP(), []int{8}
+	return file_node_adminpb_admin_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ChecksumResponse) GetApplied() uint64 {
@@ -561,7 +561,7 @@ type NodeStatusRequest struct {
 
 func (x *NodeStatusRequest) Reset() {
 	*x = NodeStatusRequest{}
-	mi := &file_platform_node_adminpb_admin_proto_msgTypes[9]
+	mi := &file_node_adminpb_admin_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -573,7 +573,7 @@ func (x *NodeStatusRequest) String() string {
 func (*NodeStatusRequest) ProtoMessage() {}
 
 func (x *NodeStatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_platform_node_adminpb_admin_proto_msgTypes[9]
+	mi := &file_node_adminpb_admin_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -586,7 +586,7 @@ func (x *NodeStatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeStatusRequest.ProtoReflect.Descriptor instead.
 func (*NodeStatusRequest) Descriptor() ([]byte, []int) {
-	return file_platform_node_adminpb_admin_proto_rawDescGZIP(), []int{9}
+	return file_node_adminpb_admin_proto_rawDescGZIP(), []int{9}
 }
 
 type NodeStatusResponse struct {
@@ -599,7 +599,7 @@ type NodeStatusResponse struct {
 
 func (x *NodeStatusResponse) Reset() {
 	*x = NodeStatusResponse{}
-	mi := &file_platform_node_adminpb_admin_proto_msgTypes[10]
+	mi := &file_node_adminpb_admin_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -611,7 +611,7 @@ func (x *NodeStatusResponse) String() string {
 func (*NodeStatusResponse) ProtoMessage() {}
 
 func (x *NodeStatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_platform_node_adminpb_admin_proto_msgTypes[10]
+	mi := &file_node_adminpb_admin_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -624,7 +624,7 @@ func (x *NodeStatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeStatusResponse.ProtoReflect.Descriptor instead.
 func (*NodeStatusResponse) Descriptor() ([]byte, []int) {
-	return file_platform_node_adminpb_admin_proto_rawDescGZIP(), []int{10}
+	return file_node_adminpb_admin_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *NodeStatusResponse) GetId() string {
@@ -649,7 +649,7 @@ type CheckpointRequest struct {
 
 func (x *CheckpointRequest) Reset() {
 	*x = CheckpointRequest{}
-	mi := &file_platform_node_adminpb_admin_proto_msgTypes[11]
+	mi := &file_node_adminpb_admin_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -661,7 +661,7 @@ func (x *CheckpointRequest) String() string {
 func (*CheckpointRequest) ProtoMessage() {}
 
 func (x *CheckpointRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_platform_node_adminpb_admin_proto_msgTypes[11]
+	mi := &file_node_adminpb_admin_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -674,7 +674,7 @@ func (x *CheckpointRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckpointRequest.ProtoReflect.Descriptor instead.
 func (*CheckpointRequest) Descriptor() ([]byte, []int) {
-	return file_platform_node_adminpb_admin_proto_rawDescGZIP(), []int{11}
+	return file_node_adminpb_admin_proto_rawDescGZIP(), []int{11}
 }
 
 type CheckpointChunk struct {
@@ -690,7 +690,7 @@ type CheckpointChunk struct {
 
 func (x *CheckpointChunk) Reset() {
 	*x = CheckpointChunk{}
-	mi := &file_platform_node_adminpb_admin_proto_msgTypes[12]
+	mi := &file_node_adminpb_admin_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -702,7 +702,7 @@ func (x *CheckpointChunk) String() string {
 func (*CheckpointChunk) ProtoMessage() {}
 
 func (x *CheckpointChunk) ProtoReflect() protoreflect.Message {
-	mi := &file_platform_node_adminpb_admin_proto_msgTypes[12]
+	mi := &file_node_adminpb_admin_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -715,7 +715,7 @@ func (x *CheckpointChunk) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckpointChunk.ProtoReflect.Descriptor instead.
 func (*CheckpointChunk) Descriptor() ([]byte, []int) {
-	return file_platform_node_adminpb_admin_proto_rawDescGZIP(), []int{12}
+	return file_node_adminpb_admin_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *CheckpointChunk) GetFile() string {
@@ -739,11 +739,11 @@ func (x *CheckpointChunk) GetData() []byte {
 	return nil
 }
 
-var File_platform_node_adminpb_admin_proto protoreflect.FileDescriptor
+var File_node_adminpb_admin_proto protoreflect.FileDescriptor
 
-const file_platform_node_adminpb_admin_proto_rawDesc = "" +
+const file_node_adminpb_admin_proto_rawDesc = "" +
 	"\n" +
-	"!platform/node/adminpb/admin.proto\x12\x0fhourglass.admin\x1a\x1dvirtuallog/vlogpb/chain.proto\"\x92\x01\n" +
+	"\x18node/adminpb/admin.proto\x12\x0fhourglass.admin\x1a\x1dvirtuallog/vlogpb/chain.proto\"\x92\x01\n" +
 	"\x12ReconfigureRequest\x12\x1f\n" +
 	"\vloglet_kind\x18\x01 \x01(\tR\n" +
 	"logletKind\x12=\n" +
@@ -797,22 +797,22 @@ const file_platform_node_adminpb_admin_proto_rawDesc = "" +
 	"\n" +
 	"NodeStatus\x12\".hourglass.admin.NodeStatusRequest\x1a#.hourglass.admin.NodeStatusResponse\x12T\n" +
 	"\n" +
-	"Checkpoint\x12\".hourglass.admin.CheckpointRequest\x1a .hourglass.admin.CheckpointChunk0\x01B!Z\x1fhourglass/platform/node/adminpbb\x06proto3"
+	"Checkpoint\x12\".hourglass.admin.CheckpointRequest\x1a .hourglass.admin.CheckpointChunk0\x01B\x18Z\x16hourglass/node/adminpbb\x06proto3"
 
 var (
-	file_platform_node_adminpb_admin_proto_rawDescOnce sync.Once
-	file_platform_node_adminpb_admin_proto_rawDescData []byte
+	file_node_adminpb_admin_proto_rawDescOnce sync.Once
+	file_node_adminpb_admin_proto_rawDescData []byte
 )
 
-func file_platform_node_adminpb_admin_proto_rawDescGZIP() []byte {
-	file_platform_node_adminpb_admin_proto_rawDescOnce.Do(func() {
-		file_platform_node_adminpb_admin_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_platform_node_adminpb_admin_proto_rawDesc), len(file_platform_node_adminpb_admin_proto_rawDesc)))
+func file_node_adminpb_admin_proto_rawDescGZIP() []byte {
+	file_node_adminpb_admin_proto_rawDescOnce.Do(func() {
+		file_node_adminpb_admin_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_node_adminpb_admin_proto_rawDesc), len(file_node_adminpb_admin_proto_rawDesc)))
 	})
-	return file_platform_node_adminpb_admin_proto_rawDescData
+	return file_node_adminpb_admin_proto_rawDescData
 }
 
-var file_platform_node_adminpb_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
-var file_platform_node_adminpb_admin_proto_goTypes = []any{
+var file_node_adminpb_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
+var file_node_adminpb_admin_proto_goTypes = []any{
 	(*ReconfigureRequest)(nil),  // 0: hourglass.admin.ReconfigureRequest
 	(*ReconfigureResponse)(nil), // 1: hourglass.admin.ReconfigureResponse
 	(*StatusRequest)(nil),       // 2: hourglass.admin.StatusRequest
@@ -829,7 +829,7 @@ var file_platform_node_adminpb_admin_proto_goTypes = []any{
 	(*vlogpb.Member)(nil),       // 13: hourglass.virtuallog.Member
 	(*vlogpb.Chain)(nil),        // 14: hourglass.virtuallog.Chain
 }
-var file_platform_node_adminpb_admin_proto_depIdxs = []int32{
+var file_node_adminpb_admin_proto_depIdxs = []int32{
 	13, // 0: hourglass.admin.ReconfigureRequest.log_servers:type_name -> hourglass.virtuallog.Member
 	14, // 1: hourglass.admin.ReconfigureResponse.chain:type_name -> hourglass.virtuallog.Chain
 	14, // 2: hourglass.admin.StatusResponse.chain:type_name -> hourglass.virtuallog.Chain
@@ -855,26 +855,26 @@ var file_platform_node_adminpb_admin_proto_depIdxs = []int32{
 	0,  // [0:6] is the sub-list for field type_name
 }
 
-func init() { file_platform_node_adminpb_admin_proto_init() }
-func file_platform_node_adminpb_admin_proto_init() {
-	if File_platform_node_adminpb_admin_proto != nil {
+func init() { file_node_adminpb_admin_proto_init() }
+func file_node_adminpb_admin_proto_init() {
+	if File_node_adminpb_admin_proto != nil {
 		return
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
-			RawDescriptor: unsafe.Slice(unsafe.StringData(file_platform_node_adminpb_admin_proto_rawDesc), len(file_platform_node_adminpb_admin_proto_rawDesc)),
+			RawDescriptor: unsafe.Slice(unsafe.StringData(file_node_adminpb_admin_proto_rawDesc), len(file_node_adminpb_admin_proto_rawDesc)),
 			NumEnums:      0,
 			NumMessages:   13,
 			NumExtensions: 0,
 			NumServices:   2,
 		},
-		GoTypes:           file_platform_node_adminpb_admin_proto_goTypes,
-		DependencyIndexes: file_platform_node_adminpb_admin_proto_depIdxs,
-		MessageInfos:      file_platform_node_adminpb_admin_proto_msgTypes,
+		GoTypes:           file_node_adminpb_admin_proto_goTypes,
+		DependencyIndexes: file_node_adminpb_admin_proto_depIdxs,
+		MessageInfos:      file_node_adminpb_admin_proto_msgTypes,
 	}.Build()
-	File_platform_node_adminpb_admin_proto = out.File
-	file_platform_node_adminpb_admin_proto_goTypes = nil
-	file_platform_node_adminpb_admin_proto_depIdxs = nil
+	File_node_adminpb_admin_proto = out.File
+	file_node_adminpb_admin_proto_goTypes = nil
+	file_node_adminpb_admin_proto_depIdxs = nil
 }

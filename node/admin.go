@@ -10,7 +10,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
-	"hourglass/platform/node/adminpb"
+	"hourglass/node/adminpb"
 	"hourglass/virtuallog"
 	"hourglass/virtuallog/vlogpb"
 )

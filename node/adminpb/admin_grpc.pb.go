@@ -2,7 +2,7 @@
 // versions:
 // - protoc-gen-go-grpc v1.6.2
 // - protoc             v3.21.12
-// source: platform/node/adminpb/admin.proto
+// source: node/adminpb/admin.proto
 
 package adminpb
 
@@ -253,7 +253,7 @@ var Admin_ServiceDesc = grpc.ServiceDesc{
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
-	Metadata: "platform/node/adminpb/admin.proto",
+	Metadata: "node/adminpb/admin.proto",
 }
 
 const (
@@ -403,5 +403,5 @@ var Peer_ServiceDesc = grpc.ServiceDesc{
 			ServerStreams: true,
 		},
 	},
-	Metadata: "platform/node/adminpb/admin.proto",
+	Metadata: "node/adminpb/admin.proto",
 }

@@ -1,0 +1,84 @@
+package zk
+
+import (
+	"context"
+
+	"hourglass/engines/sessionorder"
+)
+
+// queuedWrite is a write waiting for the proposer.
+type queuedWrite struct {
+	op   int32
+	body []byte
+	auth []ID
+	st   *step
+	// after is the last read sent before the write: the write must not
+	// apply before that read has seen the state.
+	after *step
+}
+
+// proposeLoop proposes the queued writes in order on the connection's
+// stream, each once the read sent before it is done, until the connection
+// closes and the queue is empty. Once a write failed (failed), the
+// connection is closing, and the writes after it are not proposed.
+func (c *conn) proposeLoop() {
+	for {
+		c.writes.Lock()
+		for len(c.writes.queue) == 0 && !c.writes.closed {
+			c.writes.cond.Wait()
+		}
+		if len(c.writes.queue) == 0 {
+			c.writes.Unlock()
+			return
+		}
+		w := c.writes.queue[0]
+		c.writes.queue[0] = queuedWrite{}
+		c.writes.queue = c.writes.queue[1:]
+		c.writes.Unlock()
+		if w.after != nil {
+			<-w.after.done
+		}
+		if !c.failed.Load() {
+			if c.stream == nil {
+				c.stream = c.s.engine.NewStream()
+			}
+			c.seq++
+			seq := sessionorder.Seq(c.epoch.Load(), c.seq)
+			w.st.p = c.stream.Propose(entry(w.op, c.sessionID(), seq, w.auth, w.body))
+		}
+		close(w.st.done)
+	}
+}
+
+// answerWrite waits for the write st's outcome and queues its reply. It
+// reports false when the connection must close: the stack failed (a
+// timeout, an unavailable log, a node stopping, a proposal overtaken by
+// the session's resumption elsewhere), or an earlier write did, so the
+// write was not proposed. Then no reply is sent: a client reading an
+// error code would take the write as not done, and it may be; connection
+// loss says "may or may not have happened". It also reports false for
+// a session found expired. Only the responder calls it.
+func (c *conn) answerWrite(st *step) bool {
+	if st.p == nil {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(c.s.ctx, c.s.cfg.ProposeTimeout)
+	defer cancel()
+	res, err := outcome(st.p.Wait(ctx))
+	if err == nil {
+		// The reply waits until the write's watch events are queued.
+		err = c.s.notified.wait(ctx, res.zxid)
+	}
+	if err != nil {
+		c.failed.Store(true)
+		c.s.log.Debug("write outcome unknown to the client; closing its connection", "session", c.sessionID(), "err", err)
+		return false
+	}
+	c.lastZxid.Store(res.zxid)
+	b := appendReplyHeader(make([]byte, 0, 16+len(res.body)), st.xid, res.zxid, res.code)
+	if res.code == errOK {
+		b = append(b, res.body...)
+	}
+	c.send(b)
+	return res.code != errSessionExpired
+}

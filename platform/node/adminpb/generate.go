@@ -1,5 +1,0 @@
-// Package adminpb holds the node's admin gRPC service. The .pb.go files are
-// generated; run go generate.
-package adminpb
-
-//go:generate protoc -I ../../.. --go_out=../../.. --go_opt=paths=source_relative --go-grpc_out=../../.. --go-grpc_opt=paths=source_relative platform/node/adminpb/admin.proto

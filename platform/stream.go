@@ -1,0 +1,97 @@
+package platform
+
+import (
+	"context"
+	"fmt"
+)
+
+// Streamer is an Engine that can take ordered proposals: a connection's
+// pipelined writes, a session's requests. The batching engine implements
+// it; a layer above it that only annotates proposals implements it with
+// AnnotatedStream.
+type Streamer interface {
+	// NewStream returns a new, empty stream.
+	NewStream() Stream
+}
+
+// StreamEngine is an Engine that takes ordered proposals too: what a
+// personality with pipelined clients stands on.
+type StreamEngine interface {
+	Engine
+	Streamer
+}
+
+// Stream proposes entries that apply in the order they were proposed on
+// it. Its methods are not safe for concurrent use: one goroutine (a
+// connection's) owns a stream.
+type Stream interface {
+	// Propose hands e to the stack behind the stream's earlier proposals
+	// and returns without waiting for it to apply. The stream owns e.
+	// The Pending completes as Engine.Propose would return.
+	Propose(e *Entry) *Pending
+}
+
+// Pending is a proposal under way.
+type Pending struct {
+	done chan struct{}
+	res  Result
+	err  error
+}
+
+// NewPending returns a Pending for the engine that will Finish it.
+func NewPending() *Pending { return &Pending{done: make(chan struct{})} }
+
+// Finish completes p. The engine that made p calls it exactly once.
+func (p *Pending) Finish(r Result, err error) {
+	p.res, p.err = r, err
+	close(p.done)
+}
+
+// Done is closed once the proposal's outcome is known.
+func (p *Pending) Done() <-chan struct{} { return p.done }
+
+// Result returns the outcome. REQUIRES: Done is closed.
+func (p *Pending) Result() (Result, error) { return p.res, p.err }
+
+// Wait waits for the outcome, or for ctx: then the proposal's outcome is
+// unknown to the caller (ErrOutcomeUnknown).
+func (p *Pending) Wait(ctx context.Context) (Result, error) {
+	select {
+	case <-p.done:
+		return p.res, p.err
+	case <-ctx.Done():
+		return Result{}, fmt.Errorf("%w: %w", ErrOutcomeUnknown, ctx.Err())
+	}
+}
+
+// AnnotatedStream returns a stream on lower that passes each entry through
+// annotate (which adds the caller's header; nil adds none) before lower's
+// stream takes it. REQUIRES: lower implements Streamer.
+func AnnotatedStream(lower Engine, annotate func(*Entry)) Stream {
+	s, ok := lower.(Streamer)
+	if !ok {
+		panic(fmt.Sprintf("platform: %T takes no ordered proposals (no batching engine below?)", lower))
+	}
+	if annotate == nil {
+		return s.NewStream()
+	}
+	return annotatedStream{s.NewStream(), annotate}
+}
+
+type annotatedStream struct {
+	lower    Stream
+	annotate func(*Entry)
+}
+
+func (s annotatedStream) Propose(e *Entry) *Pending {
+	s.annotate(e)
+	return s.lower.Propose(e)
+}
+
+// SetHeader sets e's header name to value, making the map if need be.
+func SetHeader(e *Entry, name string, value []byte) {
+	if e.Headers == nil {
+		e.Headers = map[string][]byte{}
+	}
+	e.Headers[name] = value
+}

@@ -1,0 +1,77 @@
+package platform
+
+import (
+	"context"
+	"encoding/binary"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+)
+
+// SetTrimPrefix implements Engine: it records voter's vote. At its next
+// trim tick the engine trims the log below the lowest vote and below what
+// its durable applied state covers.
+func (b *BaseEngine) SetTrimPrefix(voter string, pos Position) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.mu.votes[voter] = pos
+}
+
+// trimPoint is the lowest vote, and false if nobody voted.
+func (b *BaseEngine) trimPoint() (Position, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var low Position
+	first := true
+	for _, v := range b.mu.votes {
+		if first || v < low {
+			low, first = v, false
+		}
+	}
+	return low, !first
+}
+
+// trimLoop periodically makes the applied state durable and trims the log
+// below both the durable applied position and the lowest vote.
+func (b *BaseEngine) trimLoop(ctx context.Context, trimmed *Position) {
+	t := time.NewTicker(b.trimEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		vote, ok := b.trimPoint()
+		target := min(vote, b.applied.Load())
+		if !ok || target <= *trimmed {
+			continue
+		}
+		if err := b.makeDurable(target); err != nil {
+			b.logger.Warn("making applied state durable failed", "err", err)
+			continue
+		}
+		if err := b.log.PrefixTrim(ctx, target); err != nil {
+			if ctx.Err() == nil {
+				b.logger.Warn("trimming the log failed", "pos", target, "err", err)
+			}
+			continue
+		}
+		*trimmed = target
+		b.logger.Debug("log trimmed", "below", target)
+	}
+}
+
+// makeDurable fsyncs the store's WAL with a synced write of the durable
+// mark: every apply before it, up to pos at least, survives a crash of
+// the machine.
+func (b *BaseEngine) makeDurable(pos Position) error {
+	var v [8]byte
+	binary.BigEndian.PutUint64(v[:], pos)
+	return b.WithStore(func(db *pebble.DB) error { return db.Set(keyDurable, v[:], pebble.Sync) })
+}
+
+// MakeDurable fsyncs the applied state (SAVE): after it returns, a crash
+// of the machine loses no applied entry, and the log below it may be
+// trimmed.
+func (b *BaseEngine) MakeDurable() error { return b.makeDurable(b.applied.Load()) }
