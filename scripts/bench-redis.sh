@@ -6,8 +6,13 @@
 # off, on this machine, in one run, and prints a Markdown table of
 # throughput with ratios to the durable redis-server, and of latencies.
 #
+# With BASELINE set to a git revision, that revision's gateway is built too
+# and run beside this tree's (a single node and a three-node ensemble of
+# each), in the same run, for a before/after comparison.
+#
 #   scripts/bench-redis.sh              # defaults: 100000 requests, 50 clients
 #   N=200000 CLIENTS=50 TESTS=set,get scripts/bench-redis.sh
+#   BASELINE=HEAD~3 scripts/bench-redis.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,6 +38,11 @@ free_port() {
 }
 
 go build -o "$work/gateway" ./cmd/gateway
+if [ -n "${BASELINE:-}" ]; then
+  mkdir -p "$work/base-src"
+  git archive "$BASELINE" | tar -x -C "$work/base-src"
+  (cd "$work/base-src" && go build -o "$work/gateway-base" ./cmd/gateway)
+fi
 
 # redis-server: durable like the gateway.
 rport=$(free_port)
@@ -47,29 +57,46 @@ redis-server --port "$mport" --bind 127.0.0.1 --dir "$work" --save "" --appendon
   --daemonize no --loglevel warning >"$work/redis-mem.log" 2>&1 &
 pids+=($!)
 
-# The gateway: embedded single node on a free port.
-"$work/gateway" serve --data-dir "$work/gw" --redis-addr 127.0.0.1:0 --zk-addr 127.0.0.1:0 --admin-addr 127.0.0.1:0 \
-  --log-format json 2>"$work/gateway.log" &
-pids+=($!)
-
-# A three-node ensemble on free ports.
-p1=$(free_port); p2=$(free_port); p3=$(free_port)
-peers="n1=127.0.0.1:$p1,n2=127.0.0.1:$p2,n3=127.0.0.1:$p3"
-for i in 1 2 3; do
-  "$work/gateway" serve --node-id "n$i" --peers "$peers" --data-dir "$work/e$i" \
-    --redis-addr 127.0.0.1:0 --zk-addr 127.0.0.1:0 --admin-addr 127.0.0.1:0 --log-format json 2>"$work/e$i.log" &
+# start_gateways binary prefix: an embedded single node ($prefix.log) and a
+# three-node ensemble ($prefix-e1.log ...) on free ports.
+start_gateways() {
+  local bin=$1 prefix=$2 p1 p2 p3 peers i
+  "$bin" serve --data-dir "$work/$prefix-gw" --redis-addr 127.0.0.1:0 --zk-addr 127.0.0.1:0 --admin-addr 127.0.0.1:0 \
+    --log-format json 2>"$work/$prefix.log" &
   pids+=($!)
-done
+  p1=$(free_port); p2=$(free_port); p3=$(free_port)
+  peers="n1=127.0.0.1:$p1,n2=127.0.0.1:$p2,n3=127.0.0.1:$p3"
+  for i in 1 2 3; do
+    "$bin" serve --node-id "n$i" --peers "$peers" --data-dir "$work/$prefix-e$i" \
+      --redis-addr 127.0.0.1:0 --zk-addr 127.0.0.1:0 --admin-addr 127.0.0.1:0 --log-format json 2>"$work/$prefix-e$i.log" &
+    pids+=($!)
+  done
+}
+start_gateways "$work/gateway" new
+[ -n "${BASELINE:-}" ] && start_gateways "$work/gateway-base" base
 
 redis_port() { sed -n 's/.*"msg":"listening".*"api":"redis","addr":"127.0.0.1:\([0-9]*\)".*/\1/p' "$1" | head -1; }
-for i in $(seq 1 400); do
-  gport=$(redis_port "$work/gateway.log")
-  eport=$(redis_port "$work/e1.log")
-  [ -n "$gport" ] && [ -n "$eport" ] && grep -q '"node ready"' "$work/e1.log" && redis-cli -p "$rport" ping >/dev/null 2>&1 && redis-cli -p "$mport" ping >/dev/null 2>&1 && break
+# wait_gateways prefix: waits for the single node and the ensemble's first
+# node, and sets ${prefix}_port and ${prefix}_eport.
+wait_gateways() {
+  local prefix=$1 g e
+  for _ in $(seq 1 400); do
+    g=$(redis_port "$work/$prefix.log")
+    e=$(redis_port "$work/$prefix-e1.log")
+    [ -n "$g" ] && [ -n "$e" ] && grep -q '"node ready"' "$work/$prefix-e1.log" && break
+    sleep 0.05
+  done
+  [ -n "$g" ] || { echo "gateway did not start:" >&2; cat "$work/$prefix.log" >&2; exit 1; }
+  [ -n "$e" ] || { echo "ensemble did not start:" >&2; cat "$work/$prefix-e1.log" >&2; exit 1; }
+  printf -v "${prefix}_port" %s "$g"
+  printf -v "${prefix}_eport" %s "$e"
+}
+for _ in $(seq 1 400); do
+  redis-cli -p "$rport" ping >/dev/null 2>&1 && redis-cli -p "$mport" ping >/dev/null 2>&1 && break
   sleep 0.05
 done
-[ -n "${gport:-}" ] || { echo "gateway did not start:" >&2; cat "$work/gateway.log" >&2; exit 1; }
-[ -n "${eport:-}" ] || { echo "ensemble did not start:" >&2; cat "$work/e1.log" >&2; exit 1; }
+wait_gateways new
+[ -n "${BASELINE:-}" ] && wait_gateways base
 
 run() { # name port pipeline
   redis-benchmark -h 127.0.0.1 -p "$2" -t "$TESTS" -n "$N" -c "$CLIENTS" -P "$3" -r 100000 -d 100 --csv 2>/dev/null \
@@ -82,23 +109,32 @@ results="$work/results.csv"
 for pipeline in 1 16; do
   run redis "$rport" "$pipeline" >>"$results"
   run memory "$mport" "$pipeline" >>"$results"
-  run gateway "$gport" "$pipeline" >>"$results"
-  run ensemble "$eport" "$pipeline" >>"$results"
+  if [ -n "${BASELINE:-}" ]; then
+    run base "$base_port" "$pipeline" >>"$results"
+    run base-ensemble "$base_eport" "$pipeline" >>"$results"
+  fi
+  run gateway "$new_port" "$pipeline" >>"$results"
+  run ensemble "$new_eport" "$pipeline" >>"$results"
 done
 
 echo "redis-benchmark -t $TESTS -n $N -c $CLIENTS -r 100000 -d 100, on $(nproc) cores, $(date -u +%Y-%m-%d)"
 echo "redis-server: $(redis-server --version | sed 's/ sha=.*//'); \"fsync\" is appendonly yes, appendfsync always; \"memory\" is no persistence"
+[ -n "${BASELINE:-}" ] && echo "\"before\" is the gateway built from $BASELINE ($(git rev-parse --short "$BASELINE")), \"after\" this tree's."
 echo "Ratios are to the fsync redis-server."
 echo
-python3 - "$results" <<'PY'
+python3 - "$results" "${BASELINE:-}" <<'PY'
 import csv, sys
 rows = {}
 for name, pipe, test, rps, p50, p99 in csv.reader(open(sys.argv[1])):
     rows[(name, pipe, test)] = (float(rps), p50, p99)
 names = ["redis", "memory", "gateway", "ensemble"]
+labels = ["redis fsync", "redis memory", "1 node", "3 nodes"]
+if sys.argv[2]:
+    names = ["redis", "memory", "base", "gateway", "base-ensemble", "ensemble"]
+    labels = ["redis fsync", "redis memory", "1 node before", "1 node after", "3 nodes before", "3 nodes after"]
 keys = sorted({(p, t) for (_, p, t) in rows}, key=lambda k: (int(k[0]), k[1]))
-print("| test | pipeline | redis fsync req/s | redis memory req/s (ratio) | 1 node req/s (ratio) | 3 nodes req/s (ratio) |")
-print("|---|---|---|---|---|---|")
+print("| test | pipeline | " + labels[0] + " req/s | " + " | ".join(l + " req/s (ratio)" for l in labels[1:]) + " |")
+print("|---|---|" + "---|" * len(labels))
 for pipe, test in keys:
     got = [rows.get((n, pipe, test)) for n in names]
     if None in got:
@@ -107,8 +143,8 @@ for pipe, test in keys:
     cells = [f"{got[0][0]:,.0f}"] + [f"{g[0]:,.0f} ({g[0]/base:.2f})" for g in got[1:]]
     print(f"| {test} | {pipe} | " + " | ".join(cells) + " |")
 print()
-print("| test | pipeline | redis fsync p50 / p99 ms | redis memory p50 / p99 ms | 1 node p50 / p99 ms | 3 nodes p50 / p99 ms |")
-print("|---|---|---|---|---|---|")
+print("| test | pipeline | " + " | ".join(l + " p50 / p99 ms" for l in labels) + " |")
+print("|---|---|" + "---|" * len(labels))
 for pipe, test in keys:
     got = [rows.get((n, pipe, test)) for n in names]
     if None in got:

@@ -12,7 +12,12 @@
 # by this build, or the gateway does not build) is skipped: its cells say
 # "not available".
 #
+# With BASELINE set to a git revision, that revision's gateway is built too
+# and run beside this tree's (a single node and a three-node ensemble of
+# each), in the same run, for a before/after comparison.
+#
 #   scripts/bench-zk.sh                       # 16 sessions, 10s per phase
+#   BASELINE=HEAD~3 scripts/bench-zk.sh
 #   SESSIONS=8 DURATION=3s scripts/bench-zk.sh
 #   OPS=create,getData SIZE=1000 scripts/bench-zk.sh
 set -euo pipefail
@@ -85,6 +90,13 @@ if ! go build -o "$work/gateway" ./cmd/gateway 2>"$work/gateway-build.log"; then
   echo "bench-zk: the gateway does not build; its targets are skipped:" >&2
   cat "$work/gateway-build.log" >&2
 fi
+gw_prefixes="gw"
+if [ -n "${BASELINE:-}" ]; then
+  mkdir -p "$work/base-src"
+  git archive "$BASELINE" | tar -x -C "$work/base-src"
+  (cd "$work/base-src" && go build -o "$work/gateway-base" ./cmd/gateway)
+  gw_prefixes="gb gw"
+fi
 
 # zk_start name clientPort [server.N lines...]: starts one ZooKeeper server in
 # $work/name; with server lines it is ensemble member number ${name##*-}.
@@ -127,22 +139,28 @@ for i in 1 2 3; do
   zk_start "zk3-$i" "${zk3_ports[$((i - 1))]}" "${servers[@]}"
 done
 
-# The gateway: a single node, and a three-node ensemble, on free ports.
-if [ "$gateway_built" = 1 ]; then
-  "$work/gateway" serve --data-dir "$work/gw" --redis-addr 127.0.0.1:0 --zk-addr 127.0.0.1:0 \
-    --admin-addr 127.0.0.1:0 --log-format json 2>"$work/gw1.log" &
-  gw1_pid=$!
+# start_gateways binary prefix: a single node (${prefix}1) and a
+# three-node ensemble (${prefix}3), on free ports.
+declare -A gw_pid
+start_gateways() {
+  local bin=$1 prefix=$2 p1 p2 p3 peers i
+  "$bin" serve --data-dir "$work/${prefix}1" --redis-addr 127.0.0.1:0 --zk-addr 127.0.0.1:0 \
+    --admin-addr 127.0.0.1:0 --log-format json 2>"$work/${prefix}1.log" &
+  gw_pid[${prefix}1]=$!
   pids+=($!)
   p1=$(free_port); p2=$(free_port); p3=$(free_port)
   peers="n1=127.0.0.1:$p1,n2=127.0.0.1:$p2,n3=127.0.0.1:$p3"
-  gw3_pids=()
   for i in 1 2 3; do
-    "$work/gateway" serve --node-id "n$i" --peers "$peers" --data-dir "$work/e$i" \
+    "$bin" serve --node-id "n$i" --peers "$peers" --data-dir "$work/${prefix}3-e$i" \
       --redis-addr 127.0.0.1:0 --zk-addr 127.0.0.1:0 --admin-addr 127.0.0.1:0 \
-      --log-format json 2>"$work/gw3-$i.log" &
-    gw3_pids+=($!)
+      --log-format json 2>"$work/${prefix}3-$i.log" &
+    gw_pid[${prefix}3-$i]=$!
     pids+=($!)
   done
+}
+if [ "$gateway_built" = 1 ]; then
+  start_gateways "$work/gateway" gw
+  [ -n "${BASELINE:-}" ] && start_gateways "$work/gateway-base" gb
 fi
 
 zk_port_of() { sed -n 's/.*"msg":"listening".*"api":"zookeeper","addr":"127.0.0.1:\([0-9]*\)".*/\1/p' "$1" | head -1; }
@@ -159,23 +177,29 @@ gateway_state() {
 }
 
 # Wait for every target: ZooKeeper must come up; the gateway may not.
+# ready[target] becomes the target's servers (host:port,...) or "no".
+declare -A ready
+targets_gw=()
+for prefix in $gw_prefixes; do targets_gw+=("${prefix}1" "${prefix}3"); done
+if [ "$gateway_built" = 0 ]; then for t in "${targets_gw[@]}"; do ready[$t]=no; done; fi
 zk1_ready=0 zk3_ready=0
-gw1="" gw3=""
-[ "$gateway_built" = 1 ] || { gw1=no; gw3=no; }
 for _ in $(seq 1 600); do
   if [ "$zk1_ready" = 0 ] && [ "$(zk_mode "$zk1_port")" = standalone ]; then zk1_ready=1; fi
   if [ "$zk3_ready" = 0 ]; then
     modes=$(for p in "${zk3_ports[@]}"; do zk_mode "$p"; done | sort | tr '\n' ' ')
     [ "$modes" = "follower follower leader " ] && zk3_ready=1
   fi
-  if [ -z "$gw1" ]; then
-    s=$(gateway_state "$gw1_pid" "$work/gw1.log")
-    case $s in ready*) gw1=${s#ready } ;; no) gw1=no ;; esac
-  fi
-  if [ -z "$gw3" ]; then
+  all=1
+  for t in "${targets_gw[@]}"; do
+    [ -n "${ready[$t]:-}" ] && continue
+    if [ "${t: -1}" = 1 ]; then
+      s=$(gateway_state "${gw_pid[$t]}" "$work/$t.log")
+      case $s in ready*) ready[$t]=127.0.0.1:${s#ready } ;; no) ready[$t]=no ;; *) all=0 ;; esac
+      continue
+    fi
     ports=() verdict=ready
     for i in 1 2 3; do
-      s=$(gateway_state "${gw3_pids[$((i - 1))]}" "$work/gw3-$i.log")
+      s=$(gateway_state "${gw_pid[$t-$i]}" "$work/$t-$i.log")
       case $s in
         ready*) ports+=("${s#ready }") ;;
         no) verdict=no ;;
@@ -183,11 +207,12 @@ for _ in $(seq 1 600); do
       esac
     done
     case $verdict in
-      ready) gw3=$(IFS=,; echo "${ports[*]/#/127.0.0.1:}") ;;
-      no) gw3=no ;;
+      ready) ready[$t]=$(IFS=,; echo "${ports[*]/#/127.0.0.1:}") ;;
+      no) ready[$t]=no ;;
+      *) all=0 ;;
     esac
-  fi
-  [ "$zk1_ready" = 1 ] && [ "$zk3_ready" = 1 ] && [ -n "$gw1" ] && [ -n "$gw3" ] && break
+  done
+  [ "$zk1_ready" = 1 ] && [ "$zk3_ready" = 1 ] && [ "$all" = 1 ] && break
   sleep 0.1
 done
 if [ "$zk1_ready" = 0 ]; then
@@ -198,12 +223,11 @@ if [ "$zk3_ready" = 0 ]; then
   for i in 1 2 3; do tail -n 20 "$work/zk3-$i/server.log" >&2; done
   exit 1
 fi
-for t in gw1 gw3; do
-  case ${!t} in
-    "" | no)
-      printf -v "$t" no
-      echo "bench-zk: $t: the gateway serves no ZooKeeper API; skipped" >&2 ;;
-  esac
+for t in "${targets_gw[@]}"; do
+  if [ -z "${ready[$t]:-}" ] || [ "${ready[$t]}" = no ]; then
+    ready[$t]=no
+    echo "bench-zk: $t: the gateway serves no ZooKeeper API; skipped" >&2
+  fi
 done
 
 zk_version=$(four "$zk1_port" srvr | sed -n 's/^Zookeeper version: \([0-9.]*\).*/\1/p')
@@ -231,15 +255,17 @@ run() {
 : >"$results"
 run zk1 "127.0.0.1:$zk1_port"
 run zk3 "$(IFS=,; echo "${zk3_ports[*]/#/127.0.0.1:}")"
-if [ "$gw1" = no ]; then echo "gw1,unavailable" >>"$results"; else run gw1 "127.0.0.1:$gw1"; fi
-if [ "$gw3" = no ]; then echo "gw3,unavailable" >>"$results"; else run gw3 "$gw3"; fi
+for t in "${targets_gw[@]}"; do
+  if [ "${ready[$t]}" = no ]; then echo "$t,unavailable" >>"$results"; else run "$t" "${ready[$t]}"; fi
+done
 
 echo "zkload -sessions $SESSIONS -duration $DURATION -size $SIZE, closed loop (one outstanding request per session), on $(nproc) cores, $(date -u +%Y-%m-%d)"
 echo "Apache ZooKeeper $zk_version, $(java -version 2>&1 | head -1), -Xmx$ZK_HEAP, forceSync=yes (every write fsynced before the reply, like the gateway)."
 echo "All data directories on $(df -T "$work" | awk 'NR == 2 {print $2}') ($work)."
 echo "The 3-server and 3-node loads spread the sessions over the three servers. Ratios are to ZooKeeper standalone."
+[ -n "${BASELINE:-}" ] && echo "\"before\" is the gateway built from $BASELINE ($(git rev-parse --short "$BASELINE")), \"after\" this tree's."
 echo
-python3 - "$results" "$OPS" <<'PY'
+python3 - "$results" "$OPS" "${BASELINE:-}" <<'PY'
 import sys
 rows, state = {}, {}
 for line in open(sys.argv[1]):
@@ -251,6 +277,9 @@ for line in open(sys.argv[1]):
         rows[(target, phase)] = (float(rate), float(p50), float(p99), int(errors))
 targets = ["zk1", "zk3", "gw1", "gw3"]
 names = ["ZK standalone", "ZK 3 servers", "gateway 1 node", "gateway 3 nodes"]
+if sys.argv[3]:
+    targets = ["zk1", "zk3", "gb1", "gw1", "gb3", "gw3"]
+    names = ["ZK standalone", "ZK 3 servers", "1 node before", "1 node after", "3 nodes before", "3 nodes after"]
 phases = [p.strip() for p in sys.argv[2].split(",") if p.strip()]
 
 def cell(target, phase, fmt):

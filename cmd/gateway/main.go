@@ -1,7 +1,7 @@
 // Command gateway is the Hourglass binary: `gateway serve` runs a node that
-// speaks the Redis API over the shared log, `gateway logserver` runs a
-// LogServer-only process, and the other sub-commands administer a running
-// node through its local admin endpoint.
+// speaks the Redis and ZooKeeper APIs over the shared log, `gateway
+// logserver` runs a LogServer-only process, and the other sub-commands
+// administer a running node through its local admin endpoint.
 package main
 
 import (
@@ -30,8 +30,10 @@ const usage = `usage: gateway <command> [flags]
 
 commands:
   serve        run a node (embedded single-node default: data in ./data,
-               Redis API on 127.0.0.1:6379); with --peers or a config file
-               listing nodes, a member of an ensemble
+               Redis API on 127.0.0.1:6379, ZooKeeper API on
+               127.0.0.1:2181, admin endpoint on 127.0.0.1:7070); with
+               --peers or a config file listing nodes, a member of an
+               ensemble
   logserver    run a LogServer-only process (disaggregated log storage)
   status       print the log's chain of segments and every node's progress
   reconfigure  seal the active loglet and move the log to a fresh one

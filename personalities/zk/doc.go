@@ -1,4 +1,37 @@
-// Package zk is reserved for the ZooKeeper personality (jute codec, sessions,
-// watches, the Zelos applicator). Nothing is built here yet: the gateway
-// accepts --zk-addr but does not listen on it.
+// Package zk is the ZooKeeper personality (Zelos): a server speaking the
+// ZooKeeper 3.x client protocol, and the applicator that keeps the znode
+// tree, sessions and their ephemerals in the LocalStore, on one engine
+// stack shared with the other personalities.
+//
+// Wire: jute frames (package jute), at most MaxBuffer bytes each, or a
+// four-letter word (ruok, srvr, stat, mntr, cons, conf, envi, isro, wchs)
+// instead of the first frame. A malformed frame closes the connection, as
+// in ZooKeeper.
+//
+// Sessions are log entries: createSession (the proposer draws the id and
+// password), resume on any node (a new epoch of the session's order),
+// touches (each node lists, every TouchInterval, the sessions it heard
+// from), closeSession, and expiry on the log's clock in the per-entry
+// hook, where the session's ephemerals are deleted in the same apply on
+// every replica. A client back after its timeout gets SessionExpired.
+//
+// Requests: writes (create in every mode, delete, setData, setACL, check,
+// multi) are proposed, each its own proposal and transaction, on the
+// connection's stream, tagged for engines/sessionorder, and run at apply
+// against an overlay of the znodes they touch (a failed multi leaves
+// nothing); zxid = platform.Version.Packed() of the transaction. Reads
+// (getData, exists, getChildren(2), getACL, getAllChildrenNumber,
+// getEphemerals, multiRead, sync) run against a view synced with the log
+// after every earlier write of the connection applied; a view serves only
+// requests that had arrived before its sync began. Replies leave in
+// request order, each after the watch events of the state it saw.
+//
+// Watches (data, exist, child; persistent and recursive) are node state:
+// apply collects the events a transaction triggers and PostApply hands
+// them to this node's watchers.
+//
+//	order := sessionorder.New(router.Mount("zk"))
+//	s := zk.New(zk.Config{TickTime: 2 * time.Second}, order)
+//	go s.Serve(listener)
+//	defer s.Close()
 package zk
