@@ -103,26 +103,31 @@ func TestPhase1Tally(t *testing.T) {
 		{"compacted decides at once", 5, []reply{{&pb.PrepareResponse{Compacted: true}, nil}},
 			[]bool{true}, false, nil, 0, 0},
 	} {
-		p := &phase1{n: tc.n}
+		p := newPhase1(tc.n)
 		for i, r := range tc.replies {
 			if done := p.add(r.resp, r.err); done != tc.done[i] {
 				t.Fatalf("%s: reply %d: done=%v", tc.name, i, done)
 			}
 		}
-		if p.quorum() != tc.quorum || p.highest != tc.highest || p.maxRound != tc.maxRound || p.maxSlot != tc.maxSlot {
-			t.Errorf("%s: quorum=%v highest=%v maxRound=%d maxSlot=%d", tc.name, p.quorum(), p.highest, p.maxRound, p.maxSlot)
+		highest, _ := p.Value()
+		if p.Quorum() != tc.quorum || highest != tc.highest || p.MaxRound != tc.maxRound || p.maxSlot != tc.maxSlot {
+			t.Errorf("%s: quorum=%v highest=%v maxRound=%d maxSlot=%d", tc.name, p.Quorum(), highest, p.MaxRound, p.maxSlot)
 		}
 	}
 }
 
 func TestPhase2AndStatusTally(t *testing.T) {
-	p := &phase2{n: 3}
-	if p.add(&pb.AcceptResponse{Ok: true}, nil) || !p.add(&pb.AcceptResponse{Ok: true}, nil) || !p.chosen() {
+	p := newPhase2(3)
+	if p.add(&pb.AcceptResponse{Ok: true}, nil) || !p.add(&pb.AcceptResponse{Ok: true}, nil) || !p.Chosen() {
 		t.Fatal("two of three accepts do not choose")
 	}
-	p = &phase2{n: 3}
-	if p.add(&pb.AcceptResponse{Promised: ballot(5, 1)}, nil) || !p.add(nil, errors.New("down")) || p.chosen() || p.maxRound != 5 {
+	p = newPhase2(3)
+	if p.add(&pb.AcceptResponse{Promised: ballot(5, 1)}, nil) || !p.add(nil, errors.New("down")) || p.Chosen() || p.MaxRound != 5 {
 		t.Fatalf("reject+failure: %+v", p)
+	}
+	p = newPhase2(5)
+	if !p.add(&pb.AcceptResponse{Compacted: true}, nil) || p.Chosen() || !p.compacted {
+		t.Fatalf("a compacted slot does not end the round: %+v", p)
 	}
 	s := &status{n: 3}
 	x := &pb.Proposal{Writer: 1, Seq: 3}
