@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"hourglass/internal/paxos"
 	"hourglass/loglet"
 	"hourglass/loglet/dedup"
 )
@@ -77,11 +78,10 @@ type Loglet struct {
 
 	// known is the highest committed tail this handle has learnt.
 	known atomic.Uint64
-	// ballotMu guards the sealer's ballots: ballotNode tells this handle's
-	// apart from other sealers', ballotRound only grows.
-	ballotMu    sync.Mutex
-	ballotRound uint64
-	ballotNode  uint64
+	// ballotMu guards the sealer's ballots, whose random Proposer tells
+	// this handle's apart from other sealers'.
+	ballotMu sync.Mutex
+	ballots  paxos.Ballots
 	// preferred is the index of the server readers try first.
 	preferred atomic.Int32
 }
@@ -112,11 +112,11 @@ func Open(ctx context.Context, cfg Config) (*Loglet, error) {
 	l := &Loglet{
 		id:          cfg.ID,
 		servers:     cfg.Servers,
-		quorum:      len(cfg.Servers)/2 + 1,
+		quorum:      paxos.Quorum(len(cfg.Servers)),
 		log:         cfg.Logger.With("loglet", uint64(cfg.ID)),
 		callTimeout: cfg.CallTimeout,
 		remote:      cfg.Sequencer,
-		ballotNode:  rand.Uint64(),
+		ballots:     paxos.Ballots{Proposer: rand.Uint64()},
 	}
 	switch {
 	case l.remote != nil:
@@ -259,283 +259,6 @@ func (l *Loglet) CheckTail(ctx context.Context) (loglet.Position, bool, error) {
 	// Every acknowledged entry is on a majority, so on at least one of
 	// these servers.
 	return tail, false, nil
-}
-
-// ReadNext implements loglet.Reader.
-func (l *Loglet) ReadNext(ctx context.Context, from loglet.Position, max int) ([][]byte, error) {
-	return l.ReadNextCommitted(ctx, from, max, 0)
-}
-
-// ReadNextCommitted is ReadNext for a caller that knows positions below
-// committed are committed (the VirtualLog, for a sealed segment whose end
-// the chain fixed). It implements loglet.HintedReader.
-func (l *Loglet) ReadNextCommitted(ctx context.Context, from loglet.Position, max int, committed loglet.Position) ([][]byte, error) {
-	l.learn(committed)
-	backoff := time.Millisecond
-	stalled := 0
-	for {
-		n := len(l.servers)
-		first := int(l.preferred.Load()) % n
-		// Wait on the preferred server, bounded, so that a partitioned
-		// preferred server cannot hold the reader forever.
-		entries, st, err := l.readFrom(ctx, first, from, max, true)
-		switch {
-		case err == nil && len(entries) > 0:
-			return entries, nil
-		case errors.Is(err, loglet.ErrTrimmed), errors.Is(err, loglet.ErrSealed), errors.Is(err, loglet.ErrClosed):
-			return nil, err
-		case ctx.Err() != nil:
-			return nil, ctx.Err()
-		}
-		if n == 1 && err != nil && !errors.Is(err, context.DeadlineExceeded) {
-			return nil, err
-		}
-		// What the servers say of the loglet, for the checks below.
-		var sealedNotFinal bool
-		var held loglet.Position
-		note := func(st Status, err error) {
-			if err == nil || errors.Is(err, ErrNotHeld) || errors.Is(err, context.DeadlineExceeded) {
-				sealedNotFinal = sealedNotFinal || st.Sealed && !st.Final
-				if st.LocalTail > held {
-					held = st.LocalTail
-				}
-			}
-		}
-		note(st, err)
-		// Ask the others without waiting; move the preference to one that
-		// answers with data.
-		for k := 1; k < n; k++ {
-			i := (first + k) % n
-			entries, st, err := l.readFrom(ctx, i, from, max, false)
-			if err == nil && len(entries) > 0 {
-				l.preferred.Store(int32(i))
-				return entries, nil
-			}
-			if errors.Is(err, loglet.ErrTrimmed) || errors.Is(err, loglet.ErrSealed) {
-				return nil, err
-			}
-			note(st, err)
-		}
-		switch {
-		case sealedNotFinal:
-			// A sealed loglet whose final tail nobody told the servers
-			// (its sealer stopped half-way): finish the seal, as any
-			// client may.
-			if stalled++; stalled >= 2 {
-				if _, err := l.Seal(ctx); err != nil && ctx.Err() == nil {
-					l.log.Debug("finishing a stalled seal", "err", err)
-				}
-				stalled = 0
-			}
-		case held > from && l.remote != nil:
-			// Entries are there but, after a whole poll, nobody says
-			// they are committed: ask the sequencer, whose silence means
-			// it is gone and the loglet must be replaced.
-			if stalled++; stalled >= 1 {
-				stalled = 0
-				c, err := l.remote.Committed(ctx, l.id)
-				if err != nil {
-					return nil, err
-				}
-				l.learn(c)
-			}
-		default:
-			stalled = 0
-		}
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(backoff):
-		}
-		backoff = min(2*backoff, 50*time.Millisecond)
-	}
-}
-
-// readPoll bounds one waiting read, after which the reader looks at the
-// other servers: a preferred server cut off from the sequencer must not
-// hold a reader up for long.
-const readPoll = 250 * time.Millisecond
-
-// readFrom reads from server i, waiting (up to readPoll) if asked.
-func (l *Loglet) readFrom(ctx context.Context, i int, from loglet.Position, max int, wait bool) ([][]byte, Status, error) {
-	limit := l.callTimeout
-	if wait && len(l.servers) > 1 {
-		limit = min(limit, readPoll)
-	}
-	cctx, cancel := context.WithTimeout(ctx, limit)
-	defer cancel()
-	entries, st, err := l.servers[i].Read(cctx, l.id, from, max, ReadOptions{Committed: l.known.Load(), Wait: wait})
-	if err == nil || errors.Is(err, ErrNotHeld) {
-		l.learn(st.Committed)
-	}
-	if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
-		err = context.DeadlineExceeded
-	}
-	return entries, st, err
-}
-
-// Seal implements loglet.Loglet. The final tail is decided by
-// single-decree Paxos with the servers as acceptors, so every sealer gets
-// the same one: phase 1 seals a majority and promises a fresh ballot; the
-// value proposed is the tail accepted under the highest ballot, if any, or
-// else the highest local tail among the promisers (every acknowledged
-// entry lies below it); the entries below the value are repaired onto the
-// promisers so a majority holds them; phase 2 has a majority accept it;
-// and every server learns it. A decided tail found on the way is adopted.
-func (l *Loglet) Seal(ctx context.Context) (loglet.Position, error) {
-	if l.seq != nil {
-		l.seq.markSealed()
-	}
-	backoff := time.Millisecond
-	for {
-		tail, decided, err := l.sealRound(ctx)
-		if err != nil || decided {
-			return tail, err
-		}
-		// Another sealer holds a higher ballot: let it finish, then
-		// try again (adopting what it decided).
-		select {
-		case <-ctx.Done():
-			return 0, ctx.Err()
-		case <-time.After(backoff + time.Duration(rand.Int64N(int64(backoff)))):
-		}
-		backoff = min(2*backoff, 100*time.Millisecond)
-	}
-}
-
-// sealRound runs one Paxos round for the final tail. decided=false means
-// the round was preempted by a higher ballot.
-func (l *Loglet) sealRound(ctx context.Context) (loglet.Position, bool, error) {
-	b := l.nextBallot()
-	sts, err := l.quorumCall(ctx, func(ctx context.Context, s Server) (Status, error) { return s.Seal(ctx, l.id, b) })
-	if err != nil {
-		return 0, false, err
-	}
-	var tail loglet.Position
-	var best Ballot
-	adopted := false
-	for _, st := range sts {
-		l.observe(st.Promised)
-		switch {
-		case st.Final:
-			return l.learnFinal(ctx, st.FinalTail)
-		case b.Less(st.Promised):
-			return 0, false, nil
-		case st.Accepted && (!adopted || best.Less(st.AcceptedBallot)):
-			best, tail, adopted = st.AcceptedBallot, st.AcceptedTail, true
-		case !adopted:
-			tail = max(tail, st.LocalTail)
-		}
-	}
-	if err := l.repair(ctx, tail); err != nil {
-		return 0, false, err
-	}
-	sts, err = l.quorumCall(ctx, func(ctx context.Context, s Server) (Status, error) {
-		st, err := s.Accept(ctx, l.id, b, tail)
-		if errors.Is(err, ErrGap) {
-			// A server outside the repaired majority: catch it up.
-			if err = l.repairServer(ctx, s, tail); err == nil {
-				st, err = s.Accept(ctx, l.id, b, tail)
-			}
-		}
-		return st, err
-	})
-	if err != nil {
-		return 0, false, err
-	}
-	for _, st := range sts {
-		l.observe(st.Promised)
-		if b.Less(st.Promised) {
-			return 0, false, nil
-		}
-	}
-	return l.learnFinal(ctx, tail)
-}
-
-// learnFinal tells the servers the decided final tail (a majority before
-// returning, the rest in the background).
-func (l *Loglet) learnFinal(ctx context.Context, tail loglet.Position) (loglet.Position, bool, error) {
-	_, err := l.quorumCall(ctx, func(ctx context.Context, s Server) (Status, error) {
-		st, err := s.SetFinal(ctx, l.id, tail)
-		if errors.Is(err, ErrGap) {
-			if err = l.repairServer(ctx, s, tail); err == nil {
-				st, err = s.SetFinal(ctx, l.id, tail)
-			}
-		}
-		return st, err
-	})
-	if err != nil {
-		return 0, false, err
-	}
-	l.learn(tail)
-	return tail, true, nil
-}
-
-// nextBallot returns a ballot above every ballot this handle has seen.
-func (l *Loglet) nextBallot() Ballot {
-	l.ballotMu.Lock()
-	defer l.ballotMu.Unlock()
-	l.ballotRound++
-	return Ballot{Round: l.ballotRound, Node: l.ballotNode}
-}
-
-// observe raises the next ballot's round above b.
-func (l *Loglet) observe(b Ballot) {
-	l.ballotMu.Lock()
-	defer l.ballotMu.Unlock()
-	l.ballotRound = max(l.ballotRound, b.Round)
-}
-
-// repair makes sure a majority of servers hold every position below tail.
-func (l *Loglet) repair(ctx context.Context, tail loglet.Position) error {
-	_, err := l.quorumCall(ctx, func(ctx context.Context, s Server) (Status, error) {
-		if err := l.repairServer(ctx, s, tail); err != nil {
-			return Status{}, err
-		}
-		return s.GetStatus(ctx, l.id)
-	})
-	return err
-}
-
-// repairServer copies to s what it lacks below tail, from the other
-// servers.
-func (l *Loglet) repairServer(ctx context.Context, s Server, tail loglet.Position) error {
-	for {
-		st, err := s.GetStatus(ctx, l.id)
-		if err != nil {
-			return err
-		}
-		from := max(st.LocalTail, st.Trim)
-		if from >= tail {
-			return nil
-		}
-		entries, err := l.fetch(ctx, s, from, tail)
-		if err != nil {
-			return err
-		}
-		if _, err := s.Store(ctx, l.id, from, entries, StoreOptions{Committed: l.known.Load(), Repair: true}); err != nil {
-			return err
-		}
-	}
-}
-
-// fetch reads what any server but skip holds from from (below tail),
-// without telling it that tail is committed (it may not be).
-func (l *Loglet) fetch(ctx context.Context, skip Server, from, tail loglet.Position) ([][]byte, error) {
-	var errs []error
-	for _, s := range l.servers {
-		if s == skip {
-			continue
-		}
-		entries, _, err := s.Read(ctx, l.id, from, int(min(tail-from, 1024)), ReadOptions{Committed: tail, Raw: true})
-		if err == nil && len(entries) > 0 {
-			return entries, nil
-		}
-		if err != nil {
-			errs = append(errs, err)
-		}
-	}
-	return nil, fmt.Errorf("%w: no server holds position %d: %w", loglet.ErrUnavailable, from, errors.Join(errs...))
 }
 
 // PrefixTrim implements loglet.Loglet.
