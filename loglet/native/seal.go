@@ -28,7 +28,7 @@ import (
 // A preempted round is retried after a randomized backoff until ctx ends.
 func (l *Loglet) Seal(ctx context.Context) (loglet.Position, error) {
 	if l.seq != nil {
-		l.seq.markSealed()
+		l.seq.seal()
 	}
 	backoff := time.Millisecond
 	for {

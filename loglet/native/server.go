@@ -3,6 +3,7 @@ package native
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"hourglass/internal/paxos"
 	"hourglass/loglet"
@@ -13,9 +14,17 @@ import (
 // reconfiguration.
 type LogletID uint64
 
-// Sentinel errors of the native loglet's servers, beside the loglet
-// package's.
+// Sentinel errors of the native loglet, beside the loglet package's.
 var (
+	// ErrQueueFull: the sequencer holds as many uncommitted appends as
+	// Config.MaxQueueEntries or MaxQueueBytes allow (typically because
+	// no majority of servers answers). The append was not taken; it
+	// matches loglet.ErrUnavailable.
+	ErrQueueFull = fmt.Errorf("native: sequencer queue full: %w", loglet.ErrUnavailable)
+	// ErrAppendExpired: the append's context ended before the sequencer
+	// sent it to any server. It left the queue and will never be
+	// written: the append failed.
+	ErrAppendExpired = errors.New("native: append expired before it was sent")
 	// ErrGap: a LogServer was asked to store entries beyond its local
 	// tail. The sender resends from the server's local tail (reported in
 	// the returned Status).
@@ -24,6 +33,10 @@ var (
 	// hold it (it lags); read it from another server.
 	ErrNotHeld = errors.New("native: not held here")
 )
+
+// errSealedMidway is the cause of an unknown outcome: the loglet was sealed
+// while the append was being replicated.
+var errSealedMidway = errors.New("native: sealed while the append was replicated")
 
 // Ballot orders the sealers of one loglet. The final tail of a sealed
 // loglet is decided by single-decree Paxos among its LogServers (the
