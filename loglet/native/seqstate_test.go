@@ -94,6 +94,28 @@ func (sc *script) queued(appends, entries, bytes int) {
 	}
 }
 
+// storesOfA are the stores of a first append "a" to three idle servers.
+var storesOfA = []string{
+	`store s0 [0,1) ["a"] c=0`,
+	`store s1 [0,1) ["a"] c=0`,
+	`store s2 [0,1) ["a"] c=0`,
+}
+
+// sendA appends "a" (ticket 1) to a fresh sequencer over three servers.
+func (sc *script) sendA() {
+	sc.t.Helper()
+	sc.step(app(1, "a"), storesOfA...)
+}
+
+// threeServersSendingA is a sequencer over three servers that just sent
+// its first append, "a" (ticket 1), to each.
+func threeServersSendingA(t *testing.T) *script {
+	t.Helper()
+	sc := newScript(t, 3, seqLimits{})
+	sc.sendA()
+	return sc
+}
+
 func app(t ticket, entries ...string) evAppend { return appID(t, loglet.AppendID{}, entries...) }
 
 func appID(t ticket, id loglet.AppendID, entries ...string) evAppend {
@@ -111,11 +133,7 @@ func ok(server int, tail loglet.Position) evStored {
 func failed(server int, err error) evStored { return evStored{server: server, err: err} }
 
 func TestSeqMajorityCommits(t *testing.T) {
-	sc := newScript(t, 3, seqLimits{})
-	sc.step(app(1, "a"),
-		`store s0 [0,1) ["a"] c=0`,
-		`store s1 [0,1) ["a"] c=0`,
-		`store s2 [0,1) ["a"] c=0`)
+	sc := threeServersSendingA(t)
 	// While every server is busy, appends queue up (group commit).
 	sc.step(app(2, "b"))
 	sc.step(app(3, "c", "d"))
@@ -165,11 +183,7 @@ func TestSeqBatchLimit(t *testing.T) {
 // while the majority commits without it; when it answers again it is
 // caught up with what left the queue, then fed from the queue.
 func TestSeqLaggingServer(t *testing.T) {
-	sc := newScript(t, 3, seqLimits{})
-	sc.step(app(1, "a"),
-		`store s0 [0,1) ["a"] c=0`,
-		`store s1 [0,1) ["a"] c=0`,
-		`store s2 [0,1) ["a"] c=0`)
+	sc := threeServersSendingA(t)
 	sc.step(failed(2, errNet), "down s2", "backoff s2 #0")
 	sc.step(ok(0, 1))
 	sc.step(ok(1, 1), "reply t1 pos=0", "notify s0 c=1", "notify s1 c=1")
@@ -208,11 +222,7 @@ func TestSeqGap(t *testing.T) {
 // with their position (a sealer may have kept them), and those with a
 // store under way wait for it.
 func TestSeqSealObserved(t *testing.T) {
-	sc := newScript(t, 3, seqLimits{})
-	sc.step(app(1, "a"),
-		`store s0 [0,1) ["a"] c=0`,
-		`store s1 [0,1) ["a"] c=0`,
-		`store s2 [0,1) ["a"] c=0`)
+	sc := threeServersSendingA(t)
 	sc.step(app(2, "b"))
 	sc.step(failed(0, loglet.ErrSealed), "reply t2 sealed")
 	sc.step(failed(1, errNet), "down s1", "backoff s1 #0")
@@ -226,11 +236,7 @@ func TestSeqSealObserved(t *testing.T) {
 // TestSeqSealedByHandle: a sealer in this process stops the sequencer;
 // an append a majority stored meanwhile still commits.
 func TestSeqSealedByHandle(t *testing.T) {
-	sc := newScript(t, 3, seqLimits{})
-	sc.step(app(1, "a"),
-		`store s0 [0,1) ["a"] c=0`,
-		`store s1 [0,1) ["a"] c=0`,
-		`store s2 [0,1) ["a"] c=0`)
+	sc := threeServersSendingA(t)
 	sc.step(evSeal{})
 	sc.step(ok(0, 1))
 	sc.step(ok(1, 1), "reply t1 pos=0", "notify s0 c=1", "notify s1 c=1")
@@ -243,10 +249,7 @@ func TestSeqSealedByHandle(t *testing.T) {
 func TestSeqExpire(t *testing.T) {
 	sc := newScript(t, 3, seqLimits{})
 	id := loglet.AppendID{Client: 1, Seq: 1}
-	sc.step(appID(1, id, "a"),
-		`store s0 [0,1) ["a"] c=0`,
-		`store s1 [0,1) ["a"] c=0`,
-		`store s2 [0,1) ["a"] c=0`)
+	sc.step(appID(1, id, "a"), storesOfA...)
 	sc.step(app(2, "bb"))
 	sc.step(app(3, "c"))
 	sc.queued(3, 3, 4)
@@ -308,10 +311,7 @@ func TestSeqQueueBound(t *testing.T) {
 // leave the queue, and only the first batch (sent, unknown) stays.
 func TestSeqServerNeverAnswers(t *testing.T) {
 	sc := newScript(t, 3, seqLimits{batchBytes: 2, queueEntries: 4, queueBytes: 100})
-	sc.step(app(1, "a"),
-		`store s0 [0,1) ["a"] c=0`,
-		`store s1 [0,1) ["a"] c=0`,
-		`store s2 [0,1) ["a"] c=0`)
+	sc.sendA()
 	for round := range 3 {
 		for i := range 3 {
 			want := []string{fmt.Sprintf("backoff s%d #%d", i, round)}
@@ -340,11 +340,7 @@ func TestSeqServerNeverAnswers(t *testing.T) {
 }
 
 func TestSeqClose(t *testing.T) {
-	sc := newScript(t, 3, seqLimits{})
-	sc.step(app(1, "a"),
-		`store s0 [0,1) ["a"] c=0`,
-		`store s1 [0,1) ["a"] c=0`,
-		`store s2 [0,1) ["a"] c=0`)
+	sc := threeServersSendingA(t)
 	sc.step(app(2, "b"))
 	sc.step(evClose{}, "reply t1 unknown(closed)", "reply t2 closed")
 	sc.step(app(3, "c"), "reply t3 closed")
