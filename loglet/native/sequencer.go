@@ -163,18 +163,22 @@ func (q *sequencer) run() {
 			ev = evSeal{}
 		case ev = <-q.events:
 		case <-q.stop:
-			q.execute(q.st.step(evClose{}))
+			acts := q.st.step(evClose{})
+			q.publish()
+			q.execute(acts)
 			for t, w := range q.waiters {
 				// Not reached: the state answers every call it holds.
 				w.err = loglet.ErrClosed
 				close(w.done)
 				delete(q.waiters, t)
 			}
-			q.publish()
 			return
 		}
-		q.execute(q.st.step(ev))
+		acts := q.st.step(ev)
+		// Publish before answering: an append that returned lies below
+		// the committed tail CheckTail reports.
 		q.publish()
+		q.execute(acts)
 	}
 }
 

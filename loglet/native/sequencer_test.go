@@ -139,3 +139,61 @@ func TestAppendAfterClose(t *testing.T) {
 	}
 	l.Close() // idempotent
 }
+
+// instant is a LogServer that holds whatever it is sent and answers at
+// once; the calls a sequencer does not make block like silent's.
+type instant struct {
+	silent
+	mu   sync.Mutex
+	tail loglet.Position
+}
+
+func (s *instant) Store(_ context.Context, _ LogletID, first loglet.Position, entries [][]byte, _ StoreOptions) (Status, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if first > s.tail {
+		return Status{LocalTail: s.tail}, ErrGap
+	}
+	s.tail = max(s.tail, first+loglet.Position(len(entries)))
+	return Status{LocalTail: s.tail}, nil
+}
+
+func (s *instant) Commit(_ context.Context, _ LogletID, _ loglet.Position) (Status, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return Status{LocalTail: s.tail}, nil
+}
+
+// TestAcknowledgedBelowCommittedTail: by the time an append returns, the
+// committed tail the handle reports (CheckTail's answer) lies above it.
+func TestAcknowledgedBelowCommittedTail(t *testing.T) {
+	servers := []Server{&instant{}, &instant{}, &instant{}}
+	l, err := Open(context.Background(), Config{ID: 1, Servers: servers, Fresh: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 500 {
+				p, err := l.Append(context.Background(), loglet.AppendID{}, [][]byte{[]byte("x")})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if c := l.seq.committedTail(); c <= p {
+					t.Errorf("append at %d acknowledged with the committed tail at %d", p, c)
+					return
+				}
+				if k := l.known.Load(); k <= p {
+					t.Errorf("append at %d acknowledged with the handle knowing %d committed", p, k)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
