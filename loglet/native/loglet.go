@@ -295,10 +295,10 @@ func (l *Loglet) PrefixTrim(ctx context.Context, pos loglet.Position) error {
 	return err
 }
 
-// Close implements loglet.Loglet. Appends still queued fail: with
-// loglet.ErrClosed if no server was sent them, otherwise with an error
-// matching loglet.ErrOutcomeUnknown. Close waits for the sequencer's
-// goroutines; it does not close the LogServers.
+// Close implements loglet.Loglet. Appends still queued fail with an error
+// matching loglet.ErrOutcomeUnknown (and loglet.ErrClosed); later appends
+// fail with loglet.ErrClosed. Close waits for the sequencer's goroutines;
+// it does not close the LogServers. Idempotent.
 func (l *Loglet) Close() error {
 	if l.seq != nil {
 		l.seq.close()

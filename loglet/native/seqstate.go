@@ -468,15 +468,13 @@ func (s *seqState) failUnsent() {
 	s.queue = keep
 }
 
-// close fails every queued append: with loglet.ErrClosed if no server can
-// hold it, as an unknown outcome otherwise.
+// close fails every queued append as an unknown outcome (matching
+// loglet.ErrClosed too): what a closing handle leaves is reported
+// conservatively, whether or not a server was sent it.
 func (s *seqState) close() {
 	s.closed = true
+	err := fmt.Errorf("%w: %w", loglet.ErrOutcomeUnknown, loglet.ErrClosed)
 	for _, a := range s.queue {
-		err := loglet.ErrClosed
-		if a.maybeStored || a.pending > 0 {
-			err = fmt.Errorf("%w: %w", loglet.ErrOutcomeUnknown, loglet.ErrClosed)
-		}
 		s.answer(a, 0, err)
 		s.forget(a)
 	}
