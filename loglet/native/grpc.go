@@ -31,6 +31,10 @@ func errorToPB(err error) (nativepb.Error, string) {
 		return nativepb.Error_NOT_HELD, err.Error()
 	case errors.Is(err, loglet.ErrOutcomeUnknown):
 		return nativepb.Error_OUTCOME_UNKNOWN, err.Error()
+	case errors.Is(err, ErrAppendExpired):
+		// The wire has no "failed, never sent"; unknown is never wrong,
+		// and is what the caller, whose own deadline passed, reports.
+		return nativepb.Error_OUTCOME_UNKNOWN, err.Error()
 	case errors.Is(err, loglet.ErrUnavailable):
 		return nativepb.Error_UNAVAILABLE, err.Error()
 	case errors.Is(err, loglet.ErrClosed):

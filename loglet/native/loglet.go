@@ -1,23 +1,33 @@
 package native
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"hourglass/internal/paxos"
 	"hourglass/loglet"
-	"hourglass/loglet/dedup"
 )
 
-// errSealedMidway is the cause of an unknown outcome: the loglet was sealed
-// while the append was being replicated.
-var errSealedMidway = errors.New("native: sealed while the append was replicated")
+// Defaults of the Config fields that bound the sequencer's work.
+const (
+	// DefaultMaxBatchBytes bounds the entry bytes of one Store.
+	DefaultMaxBatchBytes = 4 << 20
+	// DefaultMaxQueueEntries and DefaultMaxQueueBytes bound the appends
+	// a sequencer holds that have not committed: queued, being sent, or
+	// waiting for a majority. An append that would go beyond either
+	// bound fails at once with ErrQueueFull. The bounds are far above
+	// what a loglet with a live majority holds (the engines above keep
+	// few appends in flight); they are reached when no majority answers.
+	DefaultMaxQueueEntries = 1 << 16
+	DefaultMaxQueueBytes   = 64 << 20
+)
 
 // Config describes one native loglet as seen from one process.
 type Config struct {
@@ -37,8 +47,13 @@ type Config struct {
 	// Logger receives the loglet's log lines; nil discards them.
 	Logger *slog.Logger
 	// MaxBatchBytes bounds the entry bytes the sequencer sends in one
-	// Store; 0 means 4 MiB.
+	// Store; 0 means DefaultMaxBatchBytes.
 	MaxBatchBytes int
+	// MaxQueueEntries and MaxQueueBytes bound the entries (and their
+	// bytes) of the appends the sequencer holds uncommitted; 0 means
+	// DefaultMaxQueueEntries and DefaultMaxQueueBytes. An append alone in
+	// the queue is taken whatever its size.
+	MaxQueueEntries, MaxQueueBytes int
 	// CallTimeout bounds one call to one server; 0 means 5s.
 	CallTimeout time.Duration
 }
@@ -50,6 +65,9 @@ func (c *Config) validate() error {
 	}
 	if c.MaxBatchBytes < 0 {
 		errs = append(errs, errors.New("native: MaxBatchBytes < 0"))
+	}
+	if c.MaxQueueEntries < 0 || c.MaxQueueBytes < 0 {
+		errs = append(errs, errors.New("native: MaxQueueEntries or MaxQueueBytes < 0"))
 	}
 	if c.CallTimeout < 0 {
 		errs = append(errs, errors.New("native: CallTimeout < 0"))
@@ -77,11 +95,10 @@ type Loglet struct {
 
 	// known is the highest committed tail this handle has learnt.
 	known atomic.Uint64
-	// ballotMu guards the sealer's ballots: ballotNode tells this handle's
-	// apart from other sealers', ballotRound only grows.
-	ballotMu    sync.Mutex
-	ballotRound uint64
-	ballotNode  uint64
+	// ballotMu guards the sealer's ballots, whose random Proposer tells
+	// this handle's apart from other sealers'.
+	ballotMu sync.Mutex
+	ballots  paxos.Ballots
 	// preferred is the index of the server readers try first.
 	preferred atomic.Int32
 }
@@ -103,8 +120,10 @@ func Open(ctx context.Context, cfg Config) (*Loglet, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	if cfg.MaxBatchBytes == 0 {
-		cfg.MaxBatchBytes = 4 << 20
+	limits := seqLimits{
+		batchBytes:   cmp.Or(cfg.MaxBatchBytes, DefaultMaxBatchBytes),
+		queueEntries: cmp.Or(cfg.MaxQueueEntries, DefaultMaxQueueEntries),
+		queueBytes:   cmp.Or(cfg.MaxQueueBytes, DefaultMaxQueueBytes),
 	}
 	if cfg.CallTimeout == 0 {
 		cfg.CallTimeout = 5 * time.Second
@@ -112,16 +131,16 @@ func Open(ctx context.Context, cfg Config) (*Loglet, error) {
 	l := &Loglet{
 		id:          cfg.ID,
 		servers:     cfg.Servers,
-		quorum:      len(cfg.Servers)/2 + 1,
+		quorum:      paxos.Quorum(len(cfg.Servers)),
 		log:         cfg.Logger.With("loglet", uint64(cfg.ID)),
 		callTimeout: cfg.CallTimeout,
 		remote:      cfg.Sequencer,
-		ballotNode:  rand.Uint64(),
+		ballots:     paxos.Ballots{Proposer: rand.Uint64()},
 	}
 	switch {
 	case l.remote != nil:
 	case cfg.Fresh:
-		l.seq = newSequencer(l, 0, false, cfg.MaxBatchBytes)
+		l.seq = newSequencer(l, 0, false, limits)
 	case len(l.servers) == 1:
 		// The only server holds everything ever committed, and nothing
 		// else: the sequencer resumes at its tail.
@@ -137,7 +156,7 @@ func Open(ctx context.Context, cfg Config) (*Loglet, error) {
 			return nil, err
 		}
 		l.known.Store(start)
-		l.seq = newSequencer(l, start, st.Sealed, cfg.MaxBatchBytes)
+		l.seq = newSequencer(l, start, st.Sealed, limits)
 	default:
 		// A replicated loglet's sequencer state cannot be rebuilt safely
 		// (a minority may hold entries nobody else knows of): the loglet
@@ -218,8 +237,15 @@ func (l *Loglet) learn(committed loglet.Position) {
 	}
 }
 
-// Append implements loglet.Writer. A context that ends while the append is
-// under way yields loglet.ErrOutcomeUnknown: the entries may still land.
+// Append implements loglet.Writer; it is safe for concurrent use, and the
+// caller may reuse entries once it returns. With the sequencer in this
+// handle, an append the sequencer's queue has no room for fails at once
+// with ErrQueueFull (which matches loglet.ErrUnavailable). A context that
+// ends while the append waits yields an error matching ErrAppendExpired if
+// no server was sent the entries (they never will be), and one matching
+// loglet.ErrOutcomeUnknown otherwise (they may still land); either also
+// matches the context's error. A retry with the same id after an unknown
+// outcome joins the original or learns its position.
 func (l *Loglet) Append(ctx context.Context, id loglet.AppendID, entries [][]byte) (loglet.Position, error) {
 	if len(entries) == 0 {
 		return 0, errors.New("native: append of no entries")
@@ -261,283 +287,6 @@ func (l *Loglet) CheckTail(ctx context.Context) (loglet.Position, bool, error) {
 	return tail, false, nil
 }
 
-// ReadNext implements loglet.Reader.
-func (l *Loglet) ReadNext(ctx context.Context, from loglet.Position, max int) ([][]byte, error) {
-	return l.ReadNextCommitted(ctx, from, max, 0)
-}
-
-// ReadNextCommitted is ReadNext for a caller that knows positions below
-// committed are committed (the VirtualLog, for a sealed segment whose end
-// the chain fixed). It implements loglet.HintedReader.
-func (l *Loglet) ReadNextCommitted(ctx context.Context, from loglet.Position, max int, committed loglet.Position) ([][]byte, error) {
-	l.learn(committed)
-	backoff := time.Millisecond
-	stalled := 0
-	for {
-		n := len(l.servers)
-		first := int(l.preferred.Load()) % n
-		// Wait on the preferred server, bounded, so that a partitioned
-		// preferred server cannot hold the reader forever.
-		entries, st, err := l.readFrom(ctx, first, from, max, true)
-		switch {
-		case err == nil && len(entries) > 0:
-			return entries, nil
-		case errors.Is(err, loglet.ErrTrimmed), errors.Is(err, loglet.ErrSealed), errors.Is(err, loglet.ErrClosed):
-			return nil, err
-		case ctx.Err() != nil:
-			return nil, ctx.Err()
-		}
-		if n == 1 && err != nil && !errors.Is(err, context.DeadlineExceeded) {
-			return nil, err
-		}
-		// What the servers say of the loglet, for the checks below.
-		var sealedNotFinal bool
-		var held loglet.Position
-		note := func(st Status, err error) {
-			if err == nil || errors.Is(err, ErrNotHeld) || errors.Is(err, context.DeadlineExceeded) {
-				sealedNotFinal = sealedNotFinal || st.Sealed && !st.Final
-				if st.LocalTail > held {
-					held = st.LocalTail
-				}
-			}
-		}
-		note(st, err)
-		// Ask the others without waiting; move the preference to one that
-		// answers with data.
-		for k := 1; k < n; k++ {
-			i := (first + k) % n
-			entries, st, err := l.readFrom(ctx, i, from, max, false)
-			if err == nil && len(entries) > 0 {
-				l.preferred.Store(int32(i))
-				return entries, nil
-			}
-			if errors.Is(err, loglet.ErrTrimmed) || errors.Is(err, loglet.ErrSealed) {
-				return nil, err
-			}
-			note(st, err)
-		}
-		switch {
-		case sealedNotFinal:
-			// A sealed loglet whose final tail nobody told the servers
-			// (its sealer stopped half-way): finish the seal, as any
-			// client may.
-			if stalled++; stalled >= 2 {
-				if _, err := l.Seal(ctx); err != nil && ctx.Err() == nil {
-					l.log.Debug("finishing a stalled seal", "err", err)
-				}
-				stalled = 0
-			}
-		case held > from && l.remote != nil:
-			// Entries are there but, after a whole poll, nobody says
-			// they are committed: ask the sequencer, whose silence means
-			// it is gone and the loglet must be replaced.
-			if stalled++; stalled >= 1 {
-				stalled = 0
-				c, err := l.remote.Committed(ctx, l.id)
-				if err != nil {
-					return nil, err
-				}
-				l.learn(c)
-			}
-		default:
-			stalled = 0
-		}
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(backoff):
-		}
-		backoff = min(2*backoff, 50*time.Millisecond)
-	}
-}
-
-// readPoll bounds one waiting read, after which the reader looks at the
-// other servers: a preferred server cut off from the sequencer must not
-// hold a reader up for long.
-const readPoll = 250 * time.Millisecond
-
-// readFrom reads from server i, waiting (up to readPoll) if asked.
-func (l *Loglet) readFrom(ctx context.Context, i int, from loglet.Position, max int, wait bool) ([][]byte, Status, error) {
-	limit := l.callTimeout
-	if wait && len(l.servers) > 1 {
-		limit = min(limit, readPoll)
-	}
-	cctx, cancel := context.WithTimeout(ctx, limit)
-	defer cancel()
-	entries, st, err := l.servers[i].Read(cctx, l.id, from, max, ReadOptions{Committed: l.known.Load(), Wait: wait})
-	if err == nil || errors.Is(err, ErrNotHeld) {
-		l.learn(st.Committed)
-	}
-	if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
-		err = context.DeadlineExceeded
-	}
-	return entries, st, err
-}
-
-// Seal implements loglet.Loglet. The final tail is decided by
-// single-decree Paxos with the servers as acceptors, so every sealer gets
-// the same one: phase 1 seals a majority and promises a fresh ballot; the
-// value proposed is the tail accepted under the highest ballot, if any, or
-// else the highest local tail among the promisers (every acknowledged
-// entry lies below it); the entries below the value are repaired onto the
-// promisers so a majority holds them; phase 2 has a majority accept it;
-// and every server learns it. A decided tail found on the way is adopted.
-func (l *Loglet) Seal(ctx context.Context) (loglet.Position, error) {
-	if l.seq != nil {
-		l.seq.markSealed()
-	}
-	backoff := time.Millisecond
-	for {
-		tail, decided, err := l.sealRound(ctx)
-		if err != nil || decided {
-			return tail, err
-		}
-		// Another sealer holds a higher ballot: let it finish, then
-		// try again (adopting what it decided).
-		select {
-		case <-ctx.Done():
-			return 0, ctx.Err()
-		case <-time.After(backoff + time.Duration(rand.Int64N(int64(backoff)))):
-		}
-		backoff = min(2*backoff, 100*time.Millisecond)
-	}
-}
-
-// sealRound runs one Paxos round for the final tail. decided=false means
-// the round was preempted by a higher ballot.
-func (l *Loglet) sealRound(ctx context.Context) (loglet.Position, bool, error) {
-	b := l.nextBallot()
-	sts, err := l.quorumCall(ctx, func(ctx context.Context, s Server) (Status, error) { return s.Seal(ctx, l.id, b) })
-	if err != nil {
-		return 0, false, err
-	}
-	var tail loglet.Position
-	var best Ballot
-	adopted := false
-	for _, st := range sts {
-		l.observe(st.Promised)
-		switch {
-		case st.Final:
-			return l.learnFinal(ctx, st.FinalTail)
-		case b.Less(st.Promised):
-			return 0, false, nil
-		case st.Accepted && (!adopted || best.Less(st.AcceptedBallot)):
-			best, tail, adopted = st.AcceptedBallot, st.AcceptedTail, true
-		case !adopted:
-			tail = max(tail, st.LocalTail)
-		}
-	}
-	if err := l.repair(ctx, tail); err != nil {
-		return 0, false, err
-	}
-	sts, err = l.quorumCall(ctx, func(ctx context.Context, s Server) (Status, error) {
-		st, err := s.Accept(ctx, l.id, b, tail)
-		if errors.Is(err, ErrGap) {
-			// A server outside the repaired majority: catch it up.
-			if err = l.repairServer(ctx, s, tail); err == nil {
-				st, err = s.Accept(ctx, l.id, b, tail)
-			}
-		}
-		return st, err
-	})
-	if err != nil {
-		return 0, false, err
-	}
-	for _, st := range sts {
-		l.observe(st.Promised)
-		if b.Less(st.Promised) {
-			return 0, false, nil
-		}
-	}
-	return l.learnFinal(ctx, tail)
-}
-
-// learnFinal tells the servers the decided final tail (a majority before
-// returning, the rest in the background).
-func (l *Loglet) learnFinal(ctx context.Context, tail loglet.Position) (loglet.Position, bool, error) {
-	_, err := l.quorumCall(ctx, func(ctx context.Context, s Server) (Status, error) {
-		st, err := s.SetFinal(ctx, l.id, tail)
-		if errors.Is(err, ErrGap) {
-			if err = l.repairServer(ctx, s, tail); err == nil {
-				st, err = s.SetFinal(ctx, l.id, tail)
-			}
-		}
-		return st, err
-	})
-	if err != nil {
-		return 0, false, err
-	}
-	l.learn(tail)
-	return tail, true, nil
-}
-
-// nextBallot returns a ballot above every ballot this handle has seen.
-func (l *Loglet) nextBallot() Ballot {
-	l.ballotMu.Lock()
-	defer l.ballotMu.Unlock()
-	l.ballotRound++
-	return Ballot{Round: l.ballotRound, Node: l.ballotNode}
-}
-
-// observe raises the next ballot's round above b.
-func (l *Loglet) observe(b Ballot) {
-	l.ballotMu.Lock()
-	defer l.ballotMu.Unlock()
-	l.ballotRound = max(l.ballotRound, b.Round)
-}
-
-// repair makes sure a majority of servers hold every position below tail.
-func (l *Loglet) repair(ctx context.Context, tail loglet.Position) error {
-	_, err := l.quorumCall(ctx, func(ctx context.Context, s Server) (Status, error) {
-		if err := l.repairServer(ctx, s, tail); err != nil {
-			return Status{}, err
-		}
-		return s.GetStatus(ctx, l.id)
-	})
-	return err
-}
-
-// repairServer copies to s what it lacks below tail, from the other
-// servers.
-func (l *Loglet) repairServer(ctx context.Context, s Server, tail loglet.Position) error {
-	for {
-		st, err := s.GetStatus(ctx, l.id)
-		if err != nil {
-			return err
-		}
-		from := max(st.LocalTail, st.Trim)
-		if from >= tail {
-			return nil
-		}
-		entries, err := l.fetch(ctx, s, from, tail)
-		if err != nil {
-			return err
-		}
-		if _, err := s.Store(ctx, l.id, from, entries, StoreOptions{Committed: l.known.Load(), Repair: true}); err != nil {
-			return err
-		}
-	}
-}
-
-// fetch reads what any server but skip holds from from (below tail),
-// without telling it that tail is committed (it may not be).
-func (l *Loglet) fetch(ctx context.Context, skip Server, from, tail loglet.Position) ([][]byte, error) {
-	var errs []error
-	for _, s := range l.servers {
-		if s == skip {
-			continue
-		}
-		entries, _, err := s.Read(ctx, l.id, from, int(min(tail-from, 1024)), ReadOptions{Committed: tail, Raw: true})
-		if err == nil && len(entries) > 0 {
-			return entries, nil
-		}
-		if err != nil {
-			errs = append(errs, err)
-		}
-	}
-	return nil, fmt.Errorf("%w: no server holds position %d: %w", loglet.ErrUnavailable, from, errors.Join(errs...))
-}
-
 // PrefixTrim implements loglet.Loglet.
 func (l *Loglet) PrefixTrim(ctx context.Context, pos loglet.Position) error {
 	_, err := l.quorumCall(ctx, func(ctx context.Context, s Server) (Status, error) {
@@ -546,363 +295,13 @@ func (l *Loglet) PrefixTrim(ctx context.Context, pos loglet.Position) error {
 	return err
 }
 
-// Close implements loglet.Loglet. Appends still queued fail with
-// loglet.ErrOutcomeUnknown. Close does not close the LogServers.
+// Close implements loglet.Loglet. Appends still queued fail with an error
+// matching loglet.ErrOutcomeUnknown (and loglet.ErrClosed); later appends
+// fail with loglet.ErrClosed. Close waits for the sequencer's goroutines;
+// it does not close the LogServers. Idempotent.
 func (l *Loglet) Close() error {
 	if l.seq != nil {
 		l.seq.close()
 	}
 	return nil
-}
-
-// sequencer assigns positions and replicates batches to every server, one
-// sender goroutine per server.
-type sequencer struct {
-	l        *Loglet
-	maxBatch int
-	kicks    []chan struct{}
-	stop     chan struct{}
-	wg       sync.WaitGroup
-
-	mu struct {
-		sync.Mutex
-		next      loglet.Position // next position to assign
-		committed loglet.Position
-		// queue holds the assigned, not yet committed appends, by position.
-		queue []*appendReq
-		// sent[i] is the first position not yet sent to server i;
-		// acked[i] the server's local tail as last reported.
-		sent, acked []loglet.Position
-		// notified[i] is the committed tail server i was last told.
-		notified []loglet.Position
-		ids      *dedup.Window
-		inflight map[loglet.AppendID]*appendReq
-		sealed   bool
-		closed   bool
-	}
-}
-
-type appendReq struct {
-	id      loglet.AppendID
-	pos     loglet.Position
-	entries [][]byte
-	bytes   int
-	done    chan struct{}
-	err     error
-	// pending counts the stores including it that have not answered.
-	pending int
-	// maybeStored: a server may hold it (a store including it succeeded or
-	// its outcome is unknown); failing it then is an unknown outcome.
-	maybeStored bool
-}
-
-func (r *appendReq) end() loglet.Position { return r.pos + loglet.Position(len(r.entries)) }
-
-func newSequencer(l *Loglet, start loglet.Position, sealed bool, maxBatch int) *sequencer {
-	n := len(l.servers)
-	q := &sequencer{l: l, maxBatch: maxBatch, stop: make(chan struct{})}
-	q.mu.next, q.mu.committed = start, start
-	q.mu.sent = make([]loglet.Position, n)
-	q.mu.acked = make([]loglet.Position, n)
-	q.mu.notified = make([]loglet.Position, n)
-	for i := range n {
-		q.mu.sent[i], q.mu.acked[i], q.mu.notified[i] = start, start, start
-	}
-	q.mu.sealed = sealed
-	q.mu.ids = dedup.New(0)
-	q.mu.inflight = make(map[loglet.AppendID]*appendReq)
-	for range n {
-		q.kicks = append(q.kicks, make(chan struct{}, 1))
-	}
-	for i := range n {
-		q.wg.Add(1)
-		go q.sendLoop(i)
-	}
-	return q
-}
-
-func (q *sequencer) committedTail() loglet.Position {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	return q.mu.committed
-}
-
-func (q *sequencer) markSealed() {
-	q.mu.Lock()
-	q.mu.sealed = true
-	q.failLocked()
-	q.mu.Unlock()
-}
-
-func (q *sequencer) kickAll() {
-	for _, k := range q.kicks {
-		select {
-		case k <- struct{}{}:
-		default:
-		}
-	}
-}
-
-func (q *sequencer) append(ctx context.Context, id loglet.AppendID, entries [][]byte) (loglet.Position, error) {
-	q.mu.Lock()
-	if q.mu.closed {
-		q.mu.Unlock()
-		return 0, loglet.ErrClosed
-	}
-	if p, ok := q.mu.ids.Lookup(id); ok {
-		q.mu.Unlock()
-		return p, nil
-	}
-	r := q.mu.inflight[id]
-	if r == nil {
-		if q.mu.sealed {
-			q.mu.Unlock()
-			return 0, loglet.ErrSealed
-		}
-		r = &appendReq{id: id, pos: q.mu.next, done: make(chan struct{})}
-		r.entries = make([][]byte, len(entries))
-		for i, e := range entries {
-			r.entries[i] = append([]byte(nil), e...)
-			r.bytes += len(e)
-		}
-		q.mu.next += loglet.Position(len(entries))
-		q.mu.queue = append(q.mu.queue, r)
-		if !id.IsZero() {
-			q.mu.inflight[id] = r
-		}
-		q.kickAll()
-	}
-	q.mu.Unlock()
-	select {
-	case <-r.done:
-		return r.pos, r.err
-	case <-ctx.Done():
-		return 0, fmt.Errorf("%w: %w", loglet.ErrOutcomeUnknown, ctx.Err())
-	}
-}
-
-// sendLoop replicates to server i: whatever queued while the previous
-// batch was being made durable goes in the next Store; when there is
-// nothing to send it tells the server the latest committed tail.
-func (q *sequencer) sendLoop(i int) {
-	defer q.wg.Done()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go func() {
-		<-q.stop
-		cancel()
-	}()
-	backoff := time.Millisecond
-	failing := false
-	for {
-		progressed, err := q.sendOne(ctx, i)
-		if ctx.Err() != nil {
-			return
-		}
-		if err != nil {
-			// The server is unreachable or failing: retry after a
-			// backoff; the majority carries on without it. Say so once
-			// per outage, not once per retry.
-			if !failing {
-				q.l.log.Warn("LogServer unreachable; retrying in the background", "server", i, "err", err)
-				failing = true
-			}
-			select {
-			case <-time.After(backoff + time.Duration(rand.Int64N(int64(backoff)))):
-			case <-q.stop:
-				return
-			}
-			backoff = min(2*backoff, time.Second)
-			continue
-		}
-		if failing {
-			q.l.log.Info("LogServer reachable again", "server", i)
-			failing = false
-		}
-		backoff = time.Millisecond
-		if progressed {
-			continue
-		}
-		select {
-		case <-q.kicks[i]:
-		case <-q.stop:
-			return
-		}
-	}
-}
-
-// sendOne sends server i one batch, or a commit notice if there is nothing
-// to send. It reports whether it did anything.
-func (q *sequencer) sendOne(ctx context.Context, i int) (bool, error) {
-	l := q.l
-	s := l.servers[i]
-	q.mu.Lock()
-	if q.mu.closed {
-		q.mu.Unlock()
-		return false, nil
-	}
-	from := q.mu.sent[i]
-	committed := q.mu.committed
-	var batch []*appendReq
-	var entries [][]byte
-	// A server lags when it misses committed entries that already left
-	// the queue.
-	lagging := from < committed && (len(q.mu.queue) == 0 || from < q.mu.queue[0].pos)
-	if !lagging && !q.mu.sealed {
-		size := 0
-		for _, r := range q.mu.queue {
-			if r.end() <= from {
-				continue
-			}
-			if len(entries) > 0 && size+r.bytes > q.maxBatch {
-				break
-			}
-			entries = append(entries, r.entries[from+loglet.Position(len(entries))-r.pos:]...)
-			size += r.bytes
-			batch = append(batch, r)
-			r.pending++
-		}
-	}
-	notify := len(entries) == 0 && !lagging && q.mu.notified[i] < committed
-	q.mu.Unlock()
-
-	if lagging {
-		// The server missed entries that are committed and gone from the
-		// queue: copy them from the others.
-		var err error
-		if entries, err = l.fetch(ctx, s, from, committed); err != nil {
-			return false, err
-		}
-	}
-	if len(entries) == 0 {
-		if !notify {
-			return false, nil
-		}
-		st, err := l.call(ctx, s, func(ctx context.Context, s Server) (Status, error) { return s.Commit(ctx, l.id, committed) })
-		if err != nil {
-			return false, err
-		}
-		q.mu.Lock()
-		q.mu.notified[i] = max(q.mu.notified[i], committed)
-		q.noteSealedLocked(st)
-		q.mu.Unlock()
-		return true, nil
-	}
-
-	st, err := l.call(ctx, s, func(ctx context.Context, s Server) (Status, error) {
-		return s.Store(ctx, l.id, from, entries, StoreOptions{Committed: committed})
-	})
-
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	definite := errors.Is(err, loglet.ErrSealed) || errors.Is(err, ErrGap)
-	for _, r := range batch {
-		r.pending--
-		// Stored, or perhaps stored: only a definite refusal says no.
-		r.maybeStored = r.maybeStored || !definite
-	}
-	defer func() {
-		if q.mu.sealed {
-			q.failLocked()
-		}
-	}()
-	switch {
-	case err == nil:
-		q.mu.sent[i] = max(q.mu.sent[i], st.LocalTail)
-		q.mu.acked[i] = max(q.mu.acked[i], st.LocalTail)
-		q.mu.notified[i] = max(q.mu.notified[i], committed)
-		q.advanceLocked()
-		return true, nil
-	case errors.Is(err, loglet.ErrSealed):
-		q.mu.sealed = true
-		return true, nil
-	case errors.Is(err, ErrGap):
-		q.mu.sent[i] = st.LocalTail
-		return true, nil
-	default:
-		return false, err
-	}
-}
-
-func (q *sequencer) noteSealedLocked(st Status) {
-	if st.Sealed && !q.mu.sealed {
-		q.mu.sealed = true
-		q.failLocked()
-	}
-}
-
-// advanceLocked recomputes the committed tail (the highest position a
-// majority holds) and acknowledges the appends below it.
-// REQUIRES: q.mu held.
-func (q *sequencer) advanceLocked() {
-	acked := slices.Clone(q.mu.acked)
-	slices.Sort(acked)
-	c := min(acked[len(acked)-q.l.quorum], q.mu.next)
-	if c <= q.mu.committed {
-		return
-	}
-	q.mu.committed = c
-	q.l.learn(c)
-	n := 0
-	for _, r := range q.mu.queue {
-		if r.end() > c {
-			break
-		}
-		q.mu.ids.Remember(r.id, r.pos)
-		if !r.id.IsZero() {
-			delete(q.mu.inflight, r.id)
-		}
-		close(r.done)
-		n++
-	}
-	clear(q.mu.queue[:n])
-	q.mu.queue = q.mu.queue[n:]
-	if n > 0 {
-		// The new committed tail is news for every server.
-		q.kickAll()
-	}
-}
-
-// failLocked fails, once the loglet is sealed, every queued append with no
-// store under way: with loglet.ErrSealed if no server can hold it, with
-// loglet.ErrOutcomeUnknown otherwise (a sealer's repair may still make it
-// part of the log). Appends with stores under way are decided when those
-// answer. REQUIRES: q.mu held.
-func (q *sequencer) failLocked() {
-	keep := q.mu.queue[:0]
-	for _, r := range q.mu.queue {
-		if r.pending > 0 {
-			keep = append(keep, r)
-			continue
-		}
-		r.err = loglet.ErrSealed
-		if r.maybeStored {
-			r.err = &loglet.OutcomeUnknownError{First: r.pos, N: len(r.entries), Cause: errSealedMidway}
-		}
-		if !r.id.IsZero() {
-			delete(q.mu.inflight, r.id)
-		}
-		close(r.done)
-	}
-	clear(q.mu.queue[len(keep):])
-	q.mu.queue = keep
-}
-
-func (q *sequencer) close() {
-	q.mu.Lock()
-	if q.mu.closed {
-		q.mu.Unlock()
-		return
-	}
-	q.mu.closed = true
-	q.mu.Unlock()
-	close(q.stop)
-	q.wg.Wait()
-	q.mu.Lock()
-	for _, r := range q.mu.queue {
-		r.err = fmt.Errorf("%w: %w", loglet.ErrOutcomeUnknown, loglet.ErrClosed)
-		close(r.done)
-	}
-	q.mu.queue = nil
-	q.mu.Unlock()
 }

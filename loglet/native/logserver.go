@@ -468,20 +468,23 @@ func (s *LogServer) stage(b *pebble.Batch, sg *staging, op *serverOp) error {
 			st.LocalTail = p + 1
 		}
 	case opSeal:
+		// Paxos phase 1 for the final tail; the seal bit is set whatever
+		// the ballot. A refusal shows in the reply's Promised.
 		st.Sealed = true
-		if st.Promised.Less(op.ballot) {
-			st.Promised = op.ballot
-		}
+		acc := st.acceptor()
+		acc.Prepare(op.ballot.paxos())
+		st.setAcceptor(acc)
 	case opAccept:
-		if op.ballot.Less(st.Promised) {
+		acc := st.acceptor()
+		if !acc.CanAccept(op.ballot.paxos()) {
 			return nil // refused: the reply's Promised says why
 		}
 		if op.pos > st.LocalTail {
 			return fmt.Errorf("%w: accept of tail %d beyond local tail %d", ErrGap, op.pos, st.LocalTail)
 		}
 		st.Sealed = true
-		st.Promised = op.ballot
-		st.Accepted, st.AcceptedBallot, st.AcceptedTail = true, op.ballot, op.pos
+		acc.Accept(op.ballot.paxos(), op.pos)
+		st.setAcceptor(acc)
 	case opFinal:
 		if st.Final {
 			if st.FinalTail != op.pos {

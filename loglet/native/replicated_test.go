@@ -317,6 +317,55 @@ func TestMajorityDownBlocksAppends(t *testing.T) {
 	}
 }
 
+// TestExpiredAppendIsNeverWritten: with every server down, an append that
+// gives up while it waits behind another (never sent) fails for good; the
+// one that was sent has an unknown outcome and lands once servers are
+// back; the dropped one leaves no gap and never appears in the log.
+func TestExpiredAppendIsNeverWritten(t *testing.T) {
+	ctx := ctxFor(t)
+	fs, servers := faultyCluster(t)
+	// One entry per store, so the second append waits unsent behind the
+	// first.
+	l, err := native.Open(ctx, native.Config{ID: 1, Servers: servers, Fresh: true, CallTimeout: 100 * time.Millisecond, MaxBatchBytes: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	for _, f := range fs {
+		f.down.Store(true)
+	}
+	short := func() context.Context {
+		c, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+		t.Cleanup(cancel)
+		return c
+	}
+	if _, err := l.Append(short(), loglet.AppendID{Client: 1, Seq: 1}, [][]byte{[]byte("A")}); !errors.Is(err, loglet.ErrOutcomeUnknown) {
+		t.Fatalf("sent append with every server down: %v, want ErrOutcomeUnknown", err)
+	}
+	if _, err := l.Append(short(), loglet.AppendID{Client: 1, Seq: 2}, [][]byte{[]byte("B")}); !errors.Is(err, native.ErrAppendExpired) || errors.Is(err, loglet.ErrOutcomeUnknown) {
+		t.Fatalf("unsent append with every server down: %v, want ErrAppendExpired", err)
+	}
+	for _, f := range fs {
+		f.down.Store(false)
+	}
+	p, err := l.Append(ctx, loglet.AppendID{Client: 1, Seq: 3}, [][]byte{[]byte("C")})
+	if err != nil || p != 1 {
+		t.Fatalf("append once servers are back = %d, %v; want 1 (after A)", p, err)
+	}
+	es, err := l.ReadNext(ctx, 0, 10)
+	for len(es) < 2 && err == nil {
+		var more [][]byte
+		more, err = l.ReadNext(ctx, loglet.Position(len(es)), 10)
+		es = append(es, more...)
+	}
+	if err != nil || len(es) != 2 || string(es[0]) != "A" || string(es[1]) != "C" {
+		t.Fatalf("log = %q, %v; want [A C]", es, err)
+	}
+	if tail, _, err := l.CheckTail(ctx); err != nil || tail != 2 {
+		t.Fatalf("tail = %d, %v; want 2", tail, err)
+	}
+}
+
 // TestUncommittedEntryAfterSequencerCrash: the sequencer crashes after
 // storing an entry on one server only. A reader waiting at that position
 // does not wait forever: a sealer either includes the entry (repairing it

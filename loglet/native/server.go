@@ -3,7 +3,9 @@ package native
 import (
 	"context"
 	"errors"
+	"fmt"
 
+	"hourglass/internal/paxos"
 	"hourglass/loglet"
 )
 
@@ -12,9 +14,17 @@ import (
 // reconfiguration.
 type LogletID uint64
 
-// Sentinel errors of the native loglet's servers, beside the loglet
-// package's.
+// Sentinel errors of the native loglet, beside the loglet package's.
 var (
+	// ErrQueueFull: the sequencer holds as many uncommitted appends as
+	// Config.MaxQueueEntries or MaxQueueBytes allow (typically because
+	// no majority of servers answers). The append was not taken; it
+	// matches loglet.ErrUnavailable.
+	ErrQueueFull = fmt.Errorf("native: sequencer queue full: %w", loglet.ErrUnavailable)
+	// ErrAppendExpired: the append's context ended before the sequencer
+	// sent it to any server. It left the queue and will never be
+	// written: the append failed.
+	ErrAppendExpired = errors.New("native: append expired before it was sent")
 	// ErrGap: a LogServer was asked to store entries beyond its local
 	// tail. The sender resends from the server's local tail (reported in
 	// the returned Status).
@@ -24,19 +34,29 @@ var (
 	ErrNotHeld = errors.New("native: not held here")
 )
 
+// errSealedMidway is the cause of an unknown outcome: the loglet was sealed
+// while the append was being replicated.
+var errSealedMidway = errors.New("native: sealed while the append was replicated")
+
 // Ballot orders the sealers of one loglet. The final tail of a sealed
 // loglet is decided by single-decree Paxos among its LogServers (the
 // servers are the acceptors), so that every sealer, and so every reader,
-// agrees on it. The zero Ballot is below every sealer's.
+// agrees on it. The zero Ballot is below every sealer's. It is the wire and
+// disk form of an internal/paxos ballot whose Proposer is Node (the
+// sealer's random id) and whose Nonce is 0.
 type Ballot struct {
 	Round uint64
 	Node  uint64
 }
 
-// Less reports whether b orders before c.
-func (b Ballot) Less(c Ballot) bool {
-	return b.Round < c.Round || b.Round == c.Round && b.Node < c.Node
-}
+// Less reports whether b orders before c: by Round, then Node.
+func (b Ballot) Less(c Ballot) bool { return b.paxos().Less(c.paxos()) }
+
+func (b Ballot) paxos() paxos.Ballot { return paxos.Ballot{Round: b.Round, Proposer: b.Node} }
+
+// ballotFrom is the Ballot of b. REQUIRES: b.Nonce == 0 (a sealer's
+// ballots have none).
+func ballotFrom(b paxos.Ballot) Ballot { return Ballot{Round: b.Round, Node: b.Proposer} }
 
 // Status is a LogServer's view of one loglet.
 type Status struct {
@@ -62,6 +82,25 @@ type Status struct {
 	Accepted       bool
 	AcceptedBallot Ballot
 	AcceptedTail   loglet.Position
+}
+
+// acceptor is the server's state of the Paxos instance that decides the
+// final tail.
+func (st *Status) acceptor() paxos.Acceptor[loglet.Position] {
+	return paxos.Acceptor[loglet.Position]{
+		Promised:       st.Promised.paxos(),
+		Accepted:       st.Accepted,
+		AcceptedBallot: st.AcceptedBallot.paxos(),
+		Value:          st.AcceptedTail,
+	}
+}
+
+// setAcceptor records the server's state of the final tail's instance.
+func (st *Status) setAcceptor(a paxos.Acceptor[loglet.Position]) {
+	st.Promised = ballotFrom(a.Promised)
+	st.Accepted = a.Accepted
+	st.AcceptedBallot = ballotFrom(a.AcceptedBallot)
+	st.AcceptedTail = a.Value
 }
 
 // StoreOptions qualify a Store.

@@ -1,24 +1,40 @@
 package metastore
 
 import (
-	"cmp"
-
+	"hourglass/internal/paxos"
 	pb "hourglass/virtuallog/metastore/metastorepb"
 )
 
-// This file holds the Paxos steps as pure functions of state and input: the
-// acceptor's transitions on one slot's record, and the proposer's tallies of
-// the replies to one round. Acceptor and Replicated are the drivers that
-// add disks, sockets and clocks.
+// This file adapts the Paxos steps of internal/paxos (pure functions of
+// state and input, shared with the native loglet's seal) to the register's
+// messages: the acceptor's transitions on one slot's record, and the
+// proposer's tallies of the replies to one round, with what the register
+// adds (chosen and compacted slots, slot summaries). Acceptor and
+// Replicated are the drivers that add disks, sockets and clocks.
 
-// compareBallots orders ballots by (round, proposer, nonce); nil is the
-// zero ballot, below every ballot a proposer uses.
-func compareBallots(a, b *pb.Ballot) int {
-	return cmp.Or(
-		cmp.Compare(a.GetRound(), b.GetRound()),
-		cmp.Compare(a.GetProposer(), b.GetProposer()),
-		cmp.Compare(a.GetNonce(), b.GetNonce()),
-	)
+// ballotOf converts a wire ballot; nil is the zero ballot, below every
+// ballot a proposer uses.
+func ballotOf(b *pb.Ballot) paxos.Ballot {
+	return paxos.Ballot{Round: b.GetRound(), Proposer: b.GetProposer(), Nonce: b.GetNonce()}
+}
+
+// ballotPB converts a ballot to its wire form.
+func ballotPB(b paxos.Ballot) *pb.Ballot {
+	return &pb.Ballot{Round: b.Round, Proposer: b.Proposer, Nonce: b.Nonce}
+}
+
+// compareBallots orders wire ballots as paxos.Ballot.Compare does.
+func compareBallots(a, b *pb.Ballot) int { return ballotOf(a).Compare(ballotOf(b)) }
+
+// acceptorState is the Paxos state of one slot as the shared steps see it:
+// what was promised, and the accepted proposal if there is one.
+func acceptorState(promised, acceptedBallot *pb.Ballot, accepted *pb.Proposal) paxos.Acceptor[*pb.Proposal] {
+	return paxos.Acceptor[*pb.Proposal]{
+		Promised:       ballotOf(promised),
+		Accepted:       accepted != nil,
+		AcceptedBallot: ballotOf(acceptedBallot),
+		Value:          accepted,
+	}
 }
 
 // sameProposal reports whether a and b are the same write (not merely equal
@@ -29,32 +45,31 @@ func sameProposal(a, b *pb.Proposal) bool {
 
 // promise applies Prepare(b) to rec: the acceptor promises b unless it
 // promised a higher ballot. changed reports that rec must be persisted
-// before the reply.
+// before the reply. rec keeps b itself, not a copy.
 func promise(rec *pb.SlotRecord, b *pb.Ballot) (ok, changed bool) {
-	switch c := compareBallots(b, rec.GetPromised()); {
-	case c > 0:
+	st := acceptorState(rec.GetPromised(), rec.GetAcceptedBallot(), rec.GetAccepted())
+	ok, changed = st.Prepare(ballotOf(b))
+	if changed {
 		rec.Promised = b
-		return true, true
-	case c == 0:
-		return true, false
-	default:
-		return false, false
 	}
+	return ok, changed
 }
 
 // accept applies Accept(b, p) to rec: the acceptor accepts unless it
 // promised a higher ballot. An acceptor that learned the slot's chosen
 // proposal refuses any other one; a correct proposer never sends one.
-// changed reports that rec must be persisted before the reply.
+// changed reports that rec must be persisted before the reply. rec keeps b
+// and p themselves, not copies.
 func accept(rec *pb.SlotRecord, b *pb.Ballot, p *pb.Proposal) (ok, changed bool) {
-	if compareBallots(b, rec.GetPromised()) < 0 {
-		return false, false
-	}
 	if rec.GetChosen() && !sameProposal(p, rec.GetAccepted()) {
 		return false, false
 	}
-	rec.Promised, rec.AcceptedBallot, rec.Accepted = b, b, p
-	return true, true
+	st := acceptorState(rec.GetPromised(), rec.GetAcceptedBallot(), rec.GetAccepted())
+	ok, changed = st.Accept(ballotOf(b), p)
+	if changed {
+		rec.Promised, rec.AcceptedBallot, rec.Accepted = b, b, p
+	}
+	return ok, changed
 }
 
 // learn records in rec that p was chosen. It reports whether rec changed.
@@ -71,18 +86,10 @@ func learn(rec *pb.SlotRecord, p *pb.Proposal) (changed bool) {
 	return true
 }
 
-// quorum is the size of a majority of n acceptors.
-func quorum(n int) int { return n/2 + 1 }
-
-// phase1 tallies the replies to one Prepare round for one slot.
+// phase1 tallies the replies to one Prepare round for one slot: the shared
+// tally of promises, plus what the register's replies add.
 type phase1 struct {
-	n int
-	// promises, rejects and failures count the replies.
-	promises, rejects, failures int
-	// highest is the accepted proposal with the highest ballot among the
-	// promises, and highestBallot its ballot.
-	highest       *pb.Proposal
-	highestBallot *pb.Ballot
+	paxos.Phase1[*pb.Proposal]
 	// chosen is the slot's chosen proposal, if an acceptor knew it.
 	chosen *pb.Proposal
 	// compacted: an acceptor dropped the slot because a later one was
@@ -91,9 +98,9 @@ type phase1 struct {
 	// maxSlot and chosenSlot are the highest over every reply (promise or
 	// not): each is evidence of what was accepted or chosen.
 	maxSlot, chosenSlot uint64
-	// maxRound is the highest promised round among the rejections.
-	maxRound uint64
 }
+
+func newPhase1(n int) *phase1 { return &phase1{Phase1: paxos.Phase1[*pb.Proposal]{N: n}} }
 
 // add counts one reply and reports whether the round is decided: a
 // majority promised, the slot is known chosen or compacted, or a majority
@@ -101,56 +108,41 @@ type phase1 struct {
 func (p *phase1) add(resp *pb.PrepareResponse, err error) (done bool) {
 	switch {
 	case err != nil:
-		p.failures++
+		p.Fail()
 	case resp.GetChosen() && resp.GetAccepted() != nil:
 		p.chosen = resp.GetAccepted()
 	case resp.GetCompacted():
 		p.compacted = true
-	case resp.GetOk():
-		p.promises++
-		if a := resp.GetAccepted(); a != nil && (p.highest == nil || compareBallots(resp.GetAcceptedBallot(), p.highestBallot) > 0) {
-			p.highest, p.highestBallot = a, resp.GetAcceptedBallot()
-		}
 	default:
-		p.rejects++
-		p.maxRound = max(p.maxRound, resp.GetPromised().GetRound())
+		p.Add(resp.GetOk(), acceptorState(resp.GetPromised(), resp.GetAcceptedBallot(), resp.GetAccepted()))
 	}
 	if err == nil {
 		p.maxSlot = max(p.maxSlot, resp.GetInfo().GetMaxSlot())
 		p.chosenSlot = max(p.chosenSlot, resp.GetInfo().GetChosenSlot())
 	}
-	return p.chosen != nil || p.compacted || p.quorum() || p.rejects+p.failures > p.n-quorum(p.n)
+	return p.chosen != nil || p.compacted || p.Done()
 }
-
-// quorum reports whether a majority promised.
-func (p *phase1) quorum() bool { return p.promises >= quorum(p.n) }
 
 // phase2 tallies the replies to one Accept round for one slot.
 type phase2 struct {
-	n                          int
-	accepts, rejects, failures int
-	compacted                  bool
-	maxRound                   uint64
+	paxos.Phase2
+	compacted bool
 }
+
+func newPhase2(n int) *phase2 { return &phase2{Phase2: paxos.Phase2{N: n}} }
 
 // add counts one reply and reports whether the round is decided.
 func (p *phase2) add(resp *pb.AcceptResponse, err error) (done bool) {
 	switch {
 	case err != nil:
-		p.failures++
-	case resp.GetOk():
-		p.accepts++
+		p.Fail()
 	case resp.GetCompacted():
 		p.compacted = true
 	default:
-		p.rejects++
-		p.maxRound = max(p.maxRound, resp.GetPromised().GetRound())
+		p.Add(resp.GetOk(), ballotOf(resp.GetPromised()))
 	}
-	return p.compacted || p.chosen() || p.rejects+p.failures > p.n-quorum(p.n)
+	return p.compacted || p.Done()
 }
-
-// chosen reports whether a majority accepted: the proposal is chosen.
-func (p *phase2) chosen() bool { return p.accepts >= quorum(p.n) }
 
 // status tallies the replies to a Status round.
 type status struct {
@@ -177,8 +169,8 @@ func (s *status) add(resp *pb.StatusResponse, err error) (done bool) {
 			s.chosenSlot, s.chosen = c, resp.GetChosen()
 		}
 	}
-	return s.quorum() || s.failures > s.n-quorum(s.n)
+	return s.quorum() || s.failures > s.n-paxos.Quorum(s.n)
 }
 
 // quorum reports whether a majority answered.
-func (s *status) quorum() bool { return s.replies >= quorum(s.n) }
+func (s *status) quorum() bool { return s.replies >= paxos.Quorum(s.n) }

@@ -66,63 +66,56 @@ func TestAcceptorSteps(t *testing.T) {
 	}
 }
 
+// TestPhase1Tally checks what the register's replies add to the shared
+// tally (internal/paxos tests the rules themselves): wire promises feed it,
+// every reply's slot summary counts, and a chosen or compacted slot ends
+// the round at once.
 func TestPhase1Tally(t *testing.T) {
 	x := &pb.Proposal{Writer: 1, Seq: 1}
 	y := &pb.Proposal{Writer: 2, Seq: 1}
-	promise := func(b *pb.Ballot, p *pb.Proposal, maxSlot uint64) *pb.PrepareResponse {
-		return &pb.PrepareResponse{Ok: true, AcceptedBallot: b, Accepted: p, Info: &pb.SlotInfo{MaxSlot: maxSlot}}
+	promise := func(b *pb.Ballot, p *pb.Proposal, maxSlot, chosenSlot uint64) *pb.PrepareResponse {
+		return &pb.PrepareResponse{Ok: true, AcceptedBallot: b, Accepted: p, Info: &pb.SlotInfo{MaxSlot: maxSlot, ChosenSlot: chosenSlot}}
 	}
-	reject := &pb.PrepareResponse{Promised: ballot(9, 3), Info: &pb.SlotInfo{MaxSlot: 4}}
-	failed := errors.New("down")
-	type reply struct {
-		resp *pb.PrepareResponse
-		err  error
+
+	p := newPhase1(3)
+	if p.add(&pb.PrepareResponse{Promised: ballot(9, 3), Info: &pb.SlotInfo{MaxSlot: 6, ChosenSlot: 5}}, nil) ||
+		p.add(promise(ballot(1, 1), x, 4, 3), nil) ||
+		!p.add(promise(ballot(2, 1), y, 2, 1), nil) {
+		t.Fatal("a rejection and two promises of three do not decide the round")
 	}
-	for _, tc := range []struct {
-		name     string
-		n        int
-		replies  []reply
-		done     []bool
-		quorum   bool
-		highest  *pb.Proposal
-		maxRound uint64
-		maxSlot  uint64
-	}{
-		{"empty majority", 3, []reply{{promise(nil, nil, 1), nil}, {promise(nil, nil, 2), nil}},
-			[]bool{false, true}, true, nil, 0, 2},
-		{"highest ballot wins", 5, []reply{{promise(ballot(1, 1), x, 1), nil}, {promise(ballot(2, 1), y, 1), nil}, {promise(nil, nil, 0), nil}},
-			[]bool{false, false, true}, true, y, 0, 1},
-		{"highest ballot wins in any order", 3, []reply{{promise(ballot(2, 1), y, 1), nil}, {promise(ballot(1, 1), x, 1), nil}},
-			[]bool{false, true}, true, y, 0, 1},
-		{"rejections end the round", 3, []reply{{reject, nil}, {promise(nil, nil, 0), nil}, {nil, failed}},
-			[]bool{false, false, true}, false, nil, 9, 4},
-		{"failures end the round", 5, []reply{{nil, failed}, {nil, failed}, {promise(nil, nil, 0), nil}, {nil, failed}},
-			[]bool{false, false, false, true}, false, nil, 0, 0},
-		{"chosen decides at once", 5, []reply{{&pb.PrepareResponse{Chosen: true, Accepted: x}, nil}},
-			[]bool{true}, false, nil, 0, 0},
-		{"compacted decides at once", 5, []reply{{&pb.PrepareResponse{Compacted: true}, nil}},
-			[]bool{true}, false, nil, 0, 0},
-	} {
-		p := &phase1{n: tc.n}
-		for i, r := range tc.replies {
-			if done := p.add(r.resp, r.err); done != tc.done[i] {
-				t.Fatalf("%s: reply %d: done=%v", tc.name, i, done)
-			}
-		}
-		if p.quorum() != tc.quorum || p.highest != tc.highest || p.maxRound != tc.maxRound || p.maxSlot != tc.maxSlot {
-			t.Errorf("%s: quorum=%v highest=%v maxRound=%d maxSlot=%d", tc.name, p.quorum(), p.highest, p.maxRound, p.maxSlot)
-		}
+	if v, adopted := p.Value(); !p.Quorum() || !adopted || v != y || p.MaxRound != 9 {
+		t.Fatalf("quorum=%v value=%v adopted=%v maxRound=%d; want the higher ballot's y and round 9", p.Quorum(), v, adopted, p.MaxRound)
+	}
+	if p.maxSlot != 6 || p.chosenSlot != 5 {
+		t.Fatalf("maxSlot=%d chosenSlot=%d; want the rejection's 6 and 5", p.maxSlot, p.chosenSlot)
+	}
+
+	p = newPhase1(5)
+	if !p.add(&pb.PrepareResponse{Chosen: true, Accepted: x}, nil) || p.chosen != x || p.Quorum() {
+		t.Fatalf("a chosen slot does not end the round: %+v", p)
+	}
+	p = newPhase1(5)
+	if !p.add(&pb.PrepareResponse{Compacted: true}, nil) || !p.compacted || p.Quorum() {
+		t.Fatalf("a compacted slot does not end the round: %+v", p)
+	}
+	p = newPhase1(3)
+	if p.add(nil, errors.New("down")) || !p.add(nil, errors.New("down")) || p.Quorum() {
+		t.Fatalf("two failures of three do not end the round: %+v", p)
 	}
 }
 
 func TestPhase2AndStatusTally(t *testing.T) {
-	p := &phase2{n: 3}
-	if p.add(&pb.AcceptResponse{Ok: true}, nil) || !p.add(&pb.AcceptResponse{Ok: true}, nil) || !p.chosen() {
+	p := newPhase2(3)
+	if p.add(&pb.AcceptResponse{Ok: true}, nil) || !p.add(&pb.AcceptResponse{Ok: true}, nil) || !p.Chosen() {
 		t.Fatal("two of three accepts do not choose")
 	}
-	p = &phase2{n: 3}
-	if p.add(&pb.AcceptResponse{Promised: ballot(5, 1)}, nil) || !p.add(nil, errors.New("down")) || p.chosen() || p.maxRound != 5 {
+	p = newPhase2(3)
+	if p.add(&pb.AcceptResponse{Promised: ballot(5, 1)}, nil) || !p.add(nil, errors.New("down")) || p.Chosen() || p.MaxRound != 5 {
 		t.Fatalf("reject+failure: %+v", p)
+	}
+	p = newPhase2(5)
+	if !p.add(&pb.AcceptResponse{Compacted: true}, nil) || p.Chosen() || !p.compacted {
+		t.Fatalf("a compacted slot does not end the round: %+v", p)
 	}
 	s := &status{n: 3}
 	x := &pb.Proposal{Writer: 1, Seq: 3}

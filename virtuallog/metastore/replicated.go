@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"hourglass/internal/paxos"
 	"hourglass/virtuallog"
 	pb "hourglass/virtuallog/metastore/metastorepb"
 )
@@ -107,8 +108,9 @@ type Replicated struct {
 
 	mu struct {
 		sync.Mutex
-		// round is the highest ballot round used or seen.
-		round uint64
+		// ballots issues this client's ballots, above every round it
+		// used or saw.
+		ballots paxos.Ballots
 	}
 }
 
@@ -142,6 +144,7 @@ func NewReplicated(acceptors []AcceptorClient, cfg Config) (*Replicated, error) 
 		}
 		r.nonce = binary.LittleEndian.Uint64(b[:])
 	}
+	r.mu.ballots = paxos.Ballots{Proposer: cfg.ProposerID, Nonce: r.nonce}
 	return r, nil
 }
 
@@ -315,23 +318,23 @@ func (r *Replicated) run(ctx context.Context, in *instance) (*pb.Proposal, error
 			}
 		}
 		b := r.nextBallot(seen)
-		p1 := &phase1{n: n}
+		p1 := newPhase1(n)
 		if err := broadcast(ctx, r, func(ctx context.Context, a AcceptorClient) (*pb.PrepareResponse, error) {
 			return a.Prepare(ctx, &pb.PrepareRequest{Slot: in.slot, Ballot: b})
 		}, p1.add); err != nil {
 			return nil, err
 		}
-		seen = p1.maxRound
+		seen = p1.MaxRound
 		switch {
 		case p1.chosen != nil:
 			return p1.chosen, nil
 		case p1.compacted:
 			return nil, errCompacted
-		case !p1.quorum():
+		case !p1.Quorum():
 			continue
 		}
-		v := p1.highest
-		if v == nil {
+		v, adopted := p1.Value()
+		if !adopted {
 			if in.own == nil {
 				return nil, errEmpty
 			}
@@ -345,15 +348,15 @@ func (r *Replicated) run(ctx context.Context, in *instance) (*pb.Proposal, error
 		if v == in.own {
 			in.sentOwn = true
 		}
-		p2 := &phase2{n: n}
+		p2 := newPhase2(n)
 		if err := broadcast(ctx, r, func(ctx context.Context, a AcceptorClient) (*pb.AcceptResponse, error) {
 			return a.Accept(ctx, &pb.AcceptRequest{Slot: in.slot, Ballot: b, Proposal: v})
 		}, p2.add); err != nil {
 			return nil, err
 		}
-		seen = p2.maxRound
+		seen = p2.MaxRound
 		switch {
-		case p2.chosen():
+		case p2.Chosen():
 			r.learn(in.slot, v)
 			return v, nil
 		case p2.compacted:
@@ -367,8 +370,8 @@ func (r *Replicated) run(ctx context.Context, in *instance) (*pb.Proposal, error
 func (r *Replicated) nextBallot(seen uint64) *pb.Ballot {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.mu.round = max(r.mu.round, seen) + 1
-	return &pb.Ballot{Round: r.mu.round, Proposer: r.cfg.ProposerID, Nonce: r.nonce}
+	r.mu.ballots.Observe(seen)
+	return ballotPB(r.mu.ballots.Next())
 }
 
 // pause waits a random backoff before retry attempt, or fails with
