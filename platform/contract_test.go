@@ -17,37 +17,27 @@ import (
 // layer is a middle engine for tests: it passes everything through, and
 // at apply runs probe against the transaction it was handed.
 type layer struct {
-	lower platform.Engine
-	up    platform.Upcall
+	platform.Layer
 	name  string // "" : no namespace
 	probe func(platform.Txn) error
 }
 
 func newLayer(lower platform.Engine, name string, probe func(platform.Txn) error) *layer {
-	l := &layer{lower: lower, name: name, probe: probe}
+	l := &layer{Layer: platform.Layer{Lower: lower}, name: name, probe: probe}
 	lower.RegisterUpcall(l)
 	return l
 }
 
 func (l *layer) Propose(ctx context.Context, e *platform.Entry) (platform.Result, error) {
-	return l.lower.Propose(ctx, e)
+	return l.Lower.Propose(ctx, e)
 }
-func (l *layer) Sync(ctx context.Context) (platform.View, error) { return l.lower.Sync(ctx) }
-func (l *layer) SetTrimPrefix(voter string, pos platform.Position) {
-	l.lower.SetTrimPrefix(voter, pos)
-}
-func (l *layer) RegisterUpcall(a platform.Applicator) { l.up = platform.NewUpcall(a) }
+
 func (l *layer) Apply(txn platform.Txn, e *platform.Entry, at platform.Version) (platform.Result, error) {
 	if err := l.probe(txn); err != nil {
 		return platform.Result{}, err
 	}
-	return l.up.Apply(txn, e, at)
+	return l.Up.Apply(txn, e, at)
 }
-func (l *layer) PostApply(e *platform.Entry, at platform.Version) { l.up.PostApply(e, at) }
-func (l *layer) ApplyEntry(txn platform.Txn, e *platform.Entry, at platform.Version) error {
-	return l.up.ApplyEntry(txn, e, at)
-}
-func (l *layer) PostApplyEntry(e *platform.Entry, at platform.Version) { l.up.PostApplyEntry(e, at) }
 
 // named gives a layer a namespace.
 type named struct{ *layer }
@@ -69,7 +59,7 @@ func TestNamespaces(t *testing.T) {
 		_, _, statelessErr = txn.Get([]byte("x"))
 		return nil
 	})
-	probe := &layer{lower: stateless, name: "probe"}
+	probe := &layer{Layer: platform.Layer{Lower: stateless}, name: "probe"}
 	probe.probe = func(txn platform.Txn) error {
 		// The probe's own key, and an attempt at a personality's key.
 		if _, err := incr(txn, "mine"); err != nil {

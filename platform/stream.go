@@ -95,3 +95,29 @@ func SetHeader(e *Entry, name string, value []byte) {
 	}
 	e.Headers[name] = value
 }
+
+// Layer is what a middle engine embeds: it passes down to the engine below
+// and up to the applicator above whatever the engine does not override.
+// Lower is set at construction; Up by RegisterUpcall.
+type Layer struct {
+	Lower Engine
+	Up    Upcall
+}
+
+// Sync implements Engine.
+func (l *Layer) Sync(ctx context.Context) (View, error) { return l.Lower.Sync(ctx) }
+
+// SetTrimPrefix implements Engine.
+func (l *Layer) SetTrimPrefix(voter string, pos Position) { l.Lower.SetTrimPrefix(voter, pos) }
+
+// RegisterUpcall implements Engine.
+func (l *Layer) RegisterUpcall(a Applicator) { l.Up = NewUpcall(a) }
+
+// PostApply implements Applicator.
+func (l *Layer) PostApply(e *Entry, at Version) { l.Up.PostApply(e, at) }
+
+// ApplyEntry implements EntryApplicator.
+func (l *Layer) ApplyEntry(txn Txn, e *Entry, at Version) error { return l.Up.ApplyEntry(txn, e, at) }
+
+// PostApplyEntry implements EntryApplicator.
+func (l *Layer) PostApplyEntry(e *Entry, at Version) { l.Up.PostApplyEntry(e, at) }

@@ -74,9 +74,8 @@ var ErrTooLarge = errors.New("batching: batch too large")
 
 // Engine is the batching layer.
 type Engine struct {
-	lower platform.Engine
-	up    platform.Upcall
-	cfg   Config
+	platform.Layer
+	cfg Config
 
 	mu struct {
 		sync.Mutex
@@ -116,7 +115,7 @@ type stream struct {
 // New returns a batching engine on top of lower and registers it there.
 func New(lower platform.Engine, cfg Config) *Engine {
 	cfg.ensureDefaults()
-	e := &Engine{lower: lower, cfg: cfg}
+	e := &Engine{Layer: platform.Layer{Lower: lower}, cfg: cfg}
 	lower.RegisterUpcall(e)
 	return e
 }
@@ -209,7 +208,7 @@ func (b *Engine) send(batch []*proposal) {
 	var err error
 	if len(batch) == 1 {
 		var r platform.Result
-		r, err = b.lower.Propose(ctx, batch[0].e)
+		r, err = b.Lower.Propose(ctx, batch[0].e)
 		results = []platform.Result{r}
 	} else {
 		e := &platform.Entry{Batch: make([]*platform.Entry, len(batch))}
@@ -217,7 +216,7 @@ func (b *Engine) send(batch []*proposal) {
 			e.Batch[i] = p.e
 		}
 		var r platform.Result
-		r, err = b.lower.Propose(ctx, e)
+		r, err = b.Lower.Propose(ctx, e)
 		if err == nil && r.Err != nil {
 			err = r.Err
 		}
@@ -247,17 +246,6 @@ func (b *Engine) send(batch []*proposal) {
 	b.mu.Unlock()
 }
 
-// Sync implements platform.Engine.
-func (b *Engine) Sync(ctx context.Context) (platform.View, error) { return b.lower.Sync(ctx) }
-
-// SetTrimPrefix implements platform.Engine.
-func (b *Engine) SetTrimPrefix(voter string, pos platform.Position) {
-	b.lower.SetTrimPrefix(voter, pos)
-}
-
-// RegisterUpcall implements platform.Engine.
-func (b *Engine) RegisterUpcall(a platform.Applicator) { b.up = platform.NewUpcall(a) }
-
 // Apply implements platform.Applicator: it applies the batch's proposals
 // in order in txn, at sub-positions at.Sub, at.Sub+1, ..., and returns
 // their results as a []platform.Result. An entry that is not a batch is
@@ -267,14 +255,14 @@ func (b *Engine) Apply(txn platform.Txn, e *platform.Entry, at platform.Version)
 	b.applied = b.applied[:0]
 	if len(e.Batch) == 0 {
 		b.applied = append(b.applied, e)
-		return b.up.Apply(txn, e, at)
+		return b.Up.Apply(txn, e, at)
 	}
 	if len(e.Batch) > platform.MaxSub/2 {
 		return platform.Result{Err: ErrTooLarge}, nil
 	}
 	results := make([]platform.Result, len(e.Batch))
 	for i, sub := range e.Batch {
-		r, err := b.up.Apply(txn, sub, platform.Version{Pos: at.Pos, Sub: at.Sub + uint32(i)})
+		r, err := b.Up.Apply(txn, sub, platform.Version{Pos: at.Pos, Sub: at.Sub + uint32(i)})
 		if err != nil {
 			return platform.Result{}, err
 		}
@@ -292,17 +280,17 @@ func (b *Engine) next(at platform.Version) platform.Version {
 // PostApply implements platform.Applicator.
 func (b *Engine) PostApply(e *platform.Entry, at platform.Version) {
 	for i, sub := range b.applied {
-		b.up.PostApply(sub, platform.Version{Pos: at.Pos, Sub: at.Sub + uint32(i)})
+		b.Up.PostApply(sub, platform.Version{Pos: at.Pos, Sub: at.Sub + uint32(i)})
 	}
 }
 
 // ApplyEntry implements platform.EntryApplicator: the hook above runs
 // after the entry's proposals, at the sub-position they left free.
 func (b *Engine) ApplyEntry(txn platform.Txn, e *platform.Entry, at platform.Version) error {
-	return b.up.ApplyEntry(txn, e, b.next(at))
+	return b.Up.ApplyEntry(txn, e, b.next(at))
 }
 
 // PostApplyEntry implements platform.EntryApplicator.
 func (b *Engine) PostApplyEntry(e *platform.Entry, at platform.Version) {
-	b.up.PostApplyEntry(e, b.next(at))
+	b.Up.PostApplyEntry(e, b.next(at))
 }

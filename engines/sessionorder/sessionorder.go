@@ -64,8 +64,7 @@ func last(r platform.Reader, session int64) (uint64, error) {
 
 // Engine is the session-order layer.
 type Engine struct {
-	lower platform.Engine
-	up    platform.Upcall
+	platform.Layer
 	// Apply goroutine only: whether the proposal being applied was
 	// refused (its PostApply is skipped too), by sub-position, and the
 	// sessions the layer above ended during the current apply.
@@ -83,7 +82,7 @@ var (
 
 // New returns the engine on top of lower and registers it there.
 func New(lower platform.Engine) *Engine {
-	e := &Engine{lower: lower, dropped: map[platform.Version]bool{}}
+	e := &Engine{Layer: platform.Layer{Lower: lower}, dropped: map[platform.Version]bool{}}
 	lower.RegisterUpcall(e)
 	return e
 }
@@ -93,24 +92,13 @@ func (s *Engine) Name() string { return "sessionorder" }
 
 // Propose implements platform.Engine.
 func (s *Engine) Propose(ctx context.Context, e *platform.Entry) (platform.Result, error) {
-	return s.lower.Propose(ctx, e)
+	return s.Lower.Propose(ctx, e)
 }
 
 // NewStream implements platform.Streamer. REQUIRES: lower is a Streamer.
 func (s *Engine) NewStream() platform.Stream {
-	return platform.AnnotatedStream(s.lower, nil)
+	return platform.AnnotatedStream(s.Lower, nil)
 }
-
-// Sync implements platform.Engine.
-func (s *Engine) Sync(ctx context.Context) (platform.View, error) { return s.lower.Sync(ctx) }
-
-// SetTrimPrefix implements platform.Engine.
-func (s *Engine) SetTrimPrefix(voter string, pos platform.Position) {
-	s.lower.SetTrimPrefix(voter, pos)
-}
-
-// RegisterUpcall implements platform.Engine.
-func (s *Engine) RegisterUpcall(a platform.Applicator) { s.up = platform.NewUpcall(a) }
 
 // End forgets session: its next proposal counts as its first. The layer
 // above calls it while it applies (from Apply or ApplyEntry, on the apply
@@ -147,7 +135,7 @@ func (s *Engine) Apply(txn platform.Txn, e *platform.Entry, at platform.Version)
 			return platform.Result{}, err
 		}
 	}
-	r, err := s.up.Apply(txn, e, at)
+	r, err := s.Up.Apply(txn, e, at)
 	if err != nil {
 		return r, err
 	}
@@ -160,18 +148,13 @@ func (s *Engine) PostApply(e *platform.Entry, at platform.Version) {
 		delete(s.dropped, at)
 		return
 	}
-	s.up.PostApply(e, at)
+	s.Up.PostApply(e, at)
 }
 
 // ApplyEntry implements platform.EntryApplicator.
 func (s *Engine) ApplyEntry(txn platform.Txn, e *platform.Entry, at platform.Version) error {
-	if err := s.up.ApplyEntry(txn, e, at); err != nil {
+	if err := s.Up.ApplyEntry(txn, e, at); err != nil {
 		return err
 	}
 	return s.forget(txn)
-}
-
-// PostApplyEntry implements platform.EntryApplicator.
-func (s *Engine) PostApplyEntry(e *platform.Entry, at platform.Version) {
-	s.up.PostApplyEntry(e, at)
 }

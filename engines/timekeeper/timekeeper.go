@@ -28,8 +28,7 @@ var keyNow = []byte("now")
 
 // Engine is the timekeeper layer.
 type Engine struct {
-	lower platform.Engine
-	up    platform.Upcall
+	platform.Layer
 	clock func() time.Time
 }
 
@@ -47,7 +46,7 @@ func New(lower platform.Engine, clock func() time.Time) *Engine {
 	if clock == nil {
 		clock = time.Now
 	}
-	e := &Engine{lower: lower, clock: clock}
+	e := &Engine{Layer: platform.Layer{Lower: lower}, clock: clock}
 	lower.RegisterUpcall(e)
 	return e
 }
@@ -75,22 +74,11 @@ func (t *Engine) stamp(e *platform.Entry) {
 // proposer's clock.
 func (t *Engine) Propose(ctx context.Context, e *platform.Entry) (platform.Result, error) {
 	t.stamp(e)
-	return t.lower.Propose(ctx, e)
+	return t.Lower.Propose(ctx, e)
 }
 
 // NewStream implements platform.Streamer.
-func (t *Engine) NewStream() platform.Stream { return platform.AnnotatedStream(t.lower, t.stamp) }
-
-// Sync implements platform.Engine.
-func (t *Engine) Sync(ctx context.Context) (platform.View, error) { return t.lower.Sync(ctx) }
-
-// SetTrimPrefix implements platform.Engine.
-func (t *Engine) SetTrimPrefix(voter string, pos platform.Position) {
-	t.lower.SetTrimPrefix(voter, pos)
-}
-
-// RegisterUpcall implements platform.Engine.
-func (t *Engine) RegisterUpcall(a platform.Applicator) { t.up = platform.NewUpcall(a) }
+func (t *Engine) NewStream() platform.Stream { return platform.AnnotatedStream(t.Lower, t.stamp) }
 
 // now reads the log time.
 func now(txn platform.Txn) (int64, error) {
@@ -117,11 +105,8 @@ func (t *Engine) Apply(txn platform.Txn, e *platform.Entry, at platform.Version)
 		}
 	}
 	platform.SetHeader(e, Header, binary.BigEndian.AppendUint64(nil, uint64(cur)))
-	return t.up.Apply(txn, e, at)
+	return t.Up.Apply(txn, e, at)
 }
-
-// PostApply implements platform.Applicator.
-func (t *Engine) PostApply(e *platform.Entry, at platform.Version) { t.up.PostApply(e, at) }
 
 // ApplyEntry implements platform.EntryApplicator: the hook above sees the
 // log time after the entry in the entry's time header.
@@ -131,10 +116,5 @@ func (t *Engine) ApplyEntry(txn platform.Txn, e *platform.Entry, at platform.Ver
 		return err
 	}
 	platform.SetHeader(e, Header, binary.BigEndian.AppendUint64(nil, uint64(cur)))
-	return t.up.ApplyEntry(txn, e, at)
-}
-
-// PostApplyEntry implements platform.EntryApplicator.
-func (t *Engine) PostApplyEntry(e *platform.Entry, at platform.Version) {
-	t.up.PostApplyEntry(e, at)
+	return t.Up.ApplyEntry(txn, e, at)
 }
