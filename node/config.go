@@ -24,8 +24,7 @@ type Config struct {
 	RedisAddr string `json:"redis-addr"`
 	// ZKAddr is where the ZooKeeper API listens.
 	ZKAddr string `json:"zk-addr"`
-	// PGAddr is reserved for the Postgres API, which this version does
-	// not serve yet.
+	// PGAddr is where the Postgres API listens.
 	PGAddr string `json:"pg-addr"`
 	// AdminAddr is the local admin endpoint (gRPC) used by the gateway's
 	// admin sub-commands.
@@ -59,6 +58,9 @@ type Config struct {
 	MaxClients             int   `json:"maxclients"`
 	// RequirePass is the Redis default user's password (AUTH).
 	RequirePass string `json:"requirepass"`
+	// PGPassword, if set, is the password Postgres clients must give
+	// (SCRAM-SHA-256); without it loopback clients are trusted.
+	PGPassword string `json:"pg-password"`
 
 	// ZooKeeper settings, as ZooKeeper names them: the tick (session
 	// timeouts are negotiated between 2 and 20 ticks), jute.maxbuffer,
@@ -79,6 +81,7 @@ type Peer struct {
 	PeerAddr  string `json:"peer-addr"`
 	RedisAddr string `json:"redis-addr,omitempty"`
 	ZKAddr    string `json:"zk-addr,omitempty"`
+	PGAddr    string `json:"pg-addr,omitempty"`
 	AdminAddr string `json:"admin-addr,omitempty"`
 	// DataDir lets one shared file give each node its own directory.
 	DataDir string `json:"data-dir,omitempty"`
@@ -134,6 +137,9 @@ func (c *Config) EnsureDefaults() {
 		}
 		if c.ZKAddr == "" {
 			c.ZKAddr = me.ZKAddr
+		}
+		if c.PGAddr == "" {
+			c.PGAddr = me.PGAddr
 		}
 		if c.AdminAddr == "" {
 			c.AdminAddr = me.AdminAddr

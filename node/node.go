@@ -36,6 +36,7 @@ import (
 	"hourglass/node/adminpb"
 	"hourglass/personalities/kv"
 	"hourglass/personalities/kv/resp"
+	"hourglass/personalities/sql"
 	"hourglass/personalities/zk"
 	"hourglass/platform"
 	"hourglass/virtuallog"
@@ -57,6 +58,7 @@ type Node struct {
 	base                   *platform.BaseEngine
 	kv                     *kv.Server
 	zk                     *zk.Server
+	sql                    *sql.Server
 	admin, peer            *grpc.Server
 	debug                  *http.Server
 	conns                  *connPool
@@ -160,6 +162,10 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		Mode:                   mode,
 		Logger:                 n.log.With("api", "zookeeper"),
 	}, sessionorder.New(router.Mount("zk")))
+	n.sql = sql.New(sql.Config{
+		Password: cfg.PGPassword,
+		Logger:   n.log.With("api", "postgres"),
+	}, router.Mount("sql"))
 	if err := n.base.Start(); err != nil {
 		return nil, err
 	}
@@ -168,6 +174,9 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, err
 	}
 	if err := n.listen("zookeeper", cfg.ZKAddr, func(ln net.Listener) error { return n.zk.Serve(ln) }); err != nil {
+		return nil, err
+	}
+	if err := n.listen("postgres", cfg.PGAddr, func(ln net.Listener) error { return n.sql.Serve(ln) }); err != nil {
 		return nil, err
 	}
 	n.admin = grpc.NewServer()
@@ -185,7 +194,6 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 			return nil, err
 		}
 	}
-	n.log.Info("api not served by this version", "api", "postgres", "reserved_addr", cfg.PGAddr)
 
 	n.wg.Add(1)
 	go n.trimLoop()
@@ -302,6 +310,9 @@ func (n *Node) Close() error {
 	}
 	if n.zk != nil {
 		n.zk.Close()
+	}
+	if n.sql != nil {
+		n.sql.Close()
 	}
 	if n.admin != nil {
 		n.admin.Stop()

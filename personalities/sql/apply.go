@@ -1,0 +1,221 @@
+package sql
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	"hourglass/personalities/sql/catalog"
+	"hourglass/personalities/sql/exec"
+	"hourglass/personalities/sql/pgerror"
+	"hourglass/personalities/sql/sqlpb"
+	"hourglass/personalities/sql/store"
+	"hourglass/personalities/sql/types"
+	"hourglass/platform"
+)
+
+// applicator is the Postgres personality's top-layer applicator: it runs
+// a write statement, validates and applies a transaction, or advances a
+// sequence, deterministically, in the entry's transaction.
+type applicator struct {
+	s *Server
+}
+
+// applied is what applying an entry returns to its proposer: the
+// statement's result, or its error (nothing of it was written).
+type applied struct {
+	res   *exec.Result
+	err   error
+	value int64 // Nextval's value
+}
+
+var errSerialization = pgerror.New(pgerror.SerializationFailure, "could not serialize access due to concurrent update")
+
+func (a *applicator) Apply(txn platform.Txn, e *platform.Entry, at platform.Version) (platform.Result, error) {
+	var ent sqlpb.Entry
+	if err := proto.Unmarshal(e.Body, &ent); err != nil {
+		return platform.Result{Value: &applied{err: pgerror.New(pgerror.Internal, "undecodable entry: %v", err)}}, nil
+	}
+	base := store.FromTxn(txn)
+	var r *applied
+	switch k := ent.Kind.(type) {
+	case *sqlpb.Entry_Exec:
+		r = a.exec(base, k.Exec)
+	case *sqlpb.Entry_Commit:
+		r = a.commit(base, k.Commit)
+	case *sqlpb.Entry_Nextval:
+		r = a.nextval(base, catalog.Oid(k.Nextval.Sequence))
+	default:
+		r = &applied{err: pgerror.New(pgerror.Internal, "unknown entry kind")}
+	}
+	if errors.Is(r.err, errFatal) {
+		return platform.Result{}, r.err
+	}
+	return platform.Result{Value: r}, nil
+}
+
+// exec runs one statement in an overlay of the apply transaction, and
+// keeps its writes only if it succeeds.
+func (a *applicator) exec(base store.Store, x *sqlpb.Exec) *applied {
+	stmts, err := exec.Parse(x.Sql)
+	if err != nil {
+		return &applied{err: err}
+	}
+	if len(stmts) != 1 {
+		return &applied{err: pgerror.New(pgerror.Internal, "an exec entry holds %d statements", len(stmts))}
+	}
+	ptypes, values, err := decodeParams(x.ParamTypes, x.ParamValues)
+	if err != nil {
+		return &applied{err: err}
+	}
+	sess, err := sessionOf(x.Session)
+	if err != nil {
+		return &applied{err: err}
+	}
+	o := store.NewOverlay(base, false)
+	env := &exec.Env{Store: o, Catalogs: a.s.catalogs, Session: sess, Now: types.Timestamp(x.Now), Seed: x.Seed, AtApply: true}
+	res, err := exec.Execute(env, stmts[0], ptypes, values)
+	if err != nil {
+		var pe *pgerror.Error
+		if !errors.As(err, &pe) {
+			// Not the statement's own failure: the store failed. The
+			// apply loop must stop rather than diverge.
+			return &applied{err: fmt.Errorf("%w: %w", errFatal, err)}
+		}
+		return &applied{err: err}
+	}
+	if err := o.Flush(); err != nil {
+		return &applied{err: fmt.Errorf("%w: %w", errFatal, err)}
+	}
+	return &applied{res: res}
+}
+
+// errFatal marks an apply failure of the store itself.
+var errFatal = errors.New("sql: store failure at apply")
+
+// commit validates a transaction's reads at this position and applies its
+// writes, or refuses it with 40001.
+func (a *applicator) commit(base store.Store, c *sqlpb.Commit) *applied {
+	rs := &store.ReadSet{}
+	for _, p := range c.Points {
+		var h []byte
+		if len(p.Hash) > 0 {
+			h = p.Hash
+		}
+		rs.Points = append(rs.Points, store.PointRead{Key: p.Key, Hash: h})
+	}
+	for _, r := range c.Ranges {
+		hi := r.Hi
+		if r.Unbounded {
+			hi = nil
+		}
+		rs.Ranges = append(rs.Ranges, store.RangeRead{Lo: r.Lo, Hi: hi, Reverse: r.Reverse, Hash: r.Hash})
+	}
+	if err := store.Validate(base, rs); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			return &applied{err: errSerialization}
+		}
+		return &applied{err: fmt.Errorf("%w: %w", errFatal, err)}
+	}
+	for _, w := range c.Writes {
+		var err error
+		if w.Delete {
+			err = base.Delete(w.Key)
+		} else {
+			err = base.Set(w.Key, w.Value)
+		}
+		if err != nil {
+			return &applied{err: fmt.Errorf("%w: %w", errFatal, err)}
+		}
+	}
+	return &applied{}
+}
+
+// nextval advances a sequence.
+func (a *applicator) nextval(base store.Store, seq catalog.Oid) *applied {
+	cat, err := a.s.catalogs.Load(base)
+	if err != nil {
+		return &applied{err: fmt.Errorf("%w: %w", errFatal, err)}
+	}
+	obj := cat.Object(seq)
+	if obj == nil || obj.RelKind != catalog.RelSequence {
+		return &applied{err: pgerror.New(pgerror.UndefinedTable, "sequence with OID %d does not exist", seq)}
+	}
+	v, err := exec.NextValue(base, obj)
+	if err != nil {
+		return &applied{err: err}
+	}
+	return &applied{value: v}
+}
+
+func (a *applicator) PostApply(*platform.Entry, platform.Version) {}
+
+// sessionOf rebuilds the session settings an entry carries.
+func sessionOf(p *sqlpb.Session) (*exec.Session, error) {
+	s := exec.NewSession(p.GetUser(), p.GetDatabase())
+	if p == nil {
+		return s, nil
+	}
+	s.SearchPath = append([]string(nil), p.SearchPath...)
+	if p.TimeZone != "" {
+		loc, err := time.LoadLocation(p.TimeZone)
+		if err != nil {
+			return nil, pgerror.New(pgerror.InvalidParameterValue, "invalid value for parameter \"TimeZone\": \"%s\"", p.TimeZone)
+		}
+		s.Types.Location, s.Types.TimeZoneName = loc, p.TimeZone
+	}
+	if p.DateStyle != "" {
+		s.Types.DateStyle = p.DateStyle
+	}
+	if p.IntervalStyle != "" {
+		s.Types.IntervalStyle = p.IntervalStyle
+	}
+	s.Types.ExtraFloatDigits = int(p.ExtraFloatDigits)
+	if p.ByteaOutput != "" {
+		s.Types.ByteaOutput = p.ByteaOutput
+	}
+	return s, nil
+}
+
+// sessionProto is what an entry carries of a session.
+func sessionProto(s *exec.Session) *sqlpb.Session {
+	return &sqlpb.Session{
+		User: s.User, Database: s.Database, SearchPath: s.SearchPath,
+		TimeZone: s.Types.TimeZoneName, DateStyle: s.Types.DateStyle, IntervalStyle: s.Types.IntervalStyle,
+		ExtraFloatDigits: int32(s.Types.ExtraFloatDigits), ByteaOutput: s.Types.ByteaOutput,
+	}
+}
+
+// encodeParams row-encodes parameter values with their types.
+func encodeParams(ts []types.Type, values []any) ([]uint32, []byte, error) {
+	oids := make([]uint32, len(ts))
+	var b []byte
+	for i, t := range ts {
+		oids[i] = uint32(t.Oid)
+		var v any
+		if i < len(values) {
+			v = values[i]
+		}
+		var err error
+		if b, err = types.AppendValue(b, t.Oid, v); err != nil {
+			return nil, nil, err
+		}
+	}
+	return oids, b, nil
+}
+
+func decodeParams(oids []uint32, b []byte) ([]types.Type, []any, error) {
+	ts := make([]types.Type, len(oids))
+	vals := make([]any, len(oids))
+	for i, o := range oids {
+		ts[i] = types.T(types.Oid(o))
+		v, rest, err := types.DecodeValue(b, types.Oid(o))
+		if err != nil {
+			return nil, nil, err
+		}
+		vals[i], b = v, rest
+	}
+	return ts, vals, nil
+}

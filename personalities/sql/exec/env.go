@@ -1,0 +1,143 @@
+// Package exec plans and executes SQL statements for the Postgres
+// personality: it analyzes a statement parsed by the Postgres grammar
+// (pg_query), resolves its names against the catalog, plans it (index
+// scans where an index serves, joins, aggregation, sorting), and runs the
+// plan against a store.Store.
+//
+// The same code runs in two places: on the node a client is connected to
+// (reads at a synced view, and the statements of an interactive
+// transaction against its overlay) and at apply on every replica (a
+// statement that writes outside a transaction block). So execution is
+// deterministic given the Env: no wall clock, no randomness and no map
+// iteration order reach a result; now(), random() and the like come from
+// the Env, which the proposer fixes and the log carries.
+//
+//	env := &exec.Env{Store: s, Catalogs: cache, Session: sess, Now: now, Seed: seed}
+//	stmts, err := exec.Prepare(env, "SELECT * FROM t WHERE id = $1", nil)
+//	res, err := exec.Execute(env, stmts[0], []any{int64(1)})
+package exec
+
+import (
+	"math/rand/v2"
+	"sync"
+
+	"hourglass/personalities/sql/catalog"
+	"hourglass/personalities/sql/store"
+	"hourglass/personalities/sql/types"
+)
+
+// Session is the state of a client session that statements depend on.
+type Session struct {
+	// User is the session's role name; Database its database name.
+	User     string
+	Database string
+	// SearchPath is search_path, as a list of schema names ("$user" for
+	// the user's own).
+	SearchPath []string
+	// Types holds TimeZone, DateStyle, IntervalStyle,
+	// extra_float_digits and bytea_output.
+	Types *types.Settings
+	// Settings holds the other run-time parameters by name (lower case),
+	// as SHOW prints them.
+	Settings map[string]string
+}
+
+// NewSession returns a session with Postgres's defaults.
+func NewSession(user, database string) *Session {
+	return &Session{
+		User:       user,
+		Database:   database,
+		SearchPath: []string{"$user", "public"},
+		Types:      types.DefaultSettings(),
+		Settings:   map[string]string{},
+	}
+}
+
+// Env is what one statement runs with.
+type Env struct {
+	// Store is what the statement reads and writes.
+	Store store.Store
+	// Catalogs caches loaded catalogs (shared by every session of a
+	// node).
+	Catalogs *Catalogs
+	// Session is the client's session.
+	Session *Session
+	// Now is the statement's (or its transaction's) timestamp, fixed by
+	// the proposer: now(), current_timestamp, current_date.
+	Now types.Timestamp
+	// Seed seeds random() and gen_random_uuid() for this statement.
+	Seed uint64
+	// Nextval decides a sequence's next value. At apply it advances the
+	// sequence in Store; in an interactive transaction it goes through
+	// the log at once (sequences are not transactional). Nil means at
+	// apply, in Store.
+	Nextval func(seq catalog.Oid) (int64, error)
+	// AtApply is set when the statement runs at apply on every replica.
+	AtApply bool
+
+	rng *rand.Rand
+	cat *catalog.Catalog
+}
+
+// Rand returns the statement's deterministic random source.
+func (e *Env) Rand() *rand.Rand {
+	if e.rng == nil {
+		e.rng = rand.New(rand.NewPCG(e.Seed, e.Seed^0x9e3779b97f4a7c15))
+	}
+	return e.rng
+}
+
+// Catalog returns the catalog the statement sees: loaded from Store (from
+// the cache when Store's version was loaded before and Store holds no
+// catalog change of its own).
+func (e *Env) Catalog() (*catalog.Catalog, error) {
+	if e.cat != nil {
+		return e.cat, nil
+	}
+	c, err := e.Catalogs.Load(e.Store)
+	if err != nil {
+		return nil, err
+	}
+	e.cat = c
+	return c, nil
+}
+
+// CatalogChanged drops the Env's catalog after DDL changed it.
+func (e *Env) CatalogChanged() { e.cat = nil }
+
+// Catalogs is a cache of catalogs by version, safe for concurrent use.
+type Catalogs struct {
+	mu     sync.Mutex
+	latest *catalog.Catalog
+}
+
+// writeTracker is an overlay: it knows whether it holds a catalog change
+// of its own (then its catalog is not the committed one of its version).
+type writeTracker interface{ Written(key []byte) bool }
+
+// Load returns the catalog s holds.
+func (c *Catalogs) Load(s store.Store) (*catalog.Catalog, error) {
+	if w, ok := s.(writeTracker); ok && w.Written(catalog.VersionKey()) {
+		return catalog.Load(s)
+	}
+	v, err := catalog.Version(s)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	latest := c.latest
+	c.mu.Unlock()
+	if latest != nil && latest.Version == v {
+		return latest, nil
+	}
+	cat, err := catalog.Load(s)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if c.latest == nil || c.latest.Version <= cat.Version {
+		c.latest = cat
+	}
+	c.mu.Unlock()
+	return cat, nil
+}

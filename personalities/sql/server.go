@@ -1,0 +1,146 @@
+package sql
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"hourglass/internal/accept"
+	"hourglass/personalities/sql/exec"
+	"hourglass/platform"
+)
+
+// Config configures the Postgres personality. Zero fields take defaults.
+type Config struct {
+	// Password, if set, is the password every client must give (with
+	// SCRAM-SHA-256); roles with a password of their own use theirs.
+	// Without it, loopback clients are trusted.
+	Password string
+	// MaxMessage bounds a client message's length (default 1 GiB, as
+	// Postgres's PQ_LARGE_MESSAGE_LIMIT).
+	MaxMessage int
+	// MaxConnections bounds the open connections (default 100, as
+	// Postgres's max_connections).
+	MaxConnections int
+	// ProposeTimeout bounds a statement's wait on the log (default 30s).
+	ProposeTimeout time.Duration
+	// ServerVersion is what server_version reports (default "15.8").
+	ServerVersion string
+	Logger        *slog.Logger
+	// Clock is the node's clock (default time.Now): it fixes now() for the
+	// statements this node proposes.
+	Clock func() time.Time
+}
+
+func (c *Config) fill() {
+	if c.MaxMessage <= 0 {
+		c.MaxMessage = 1 << 30
+	}
+	if c.MaxConnections <= 0 {
+		c.MaxConnections = 100
+	}
+	if c.ProposeTimeout <= 0 {
+		c.ProposeTimeout = 30 * time.Second
+	}
+	if c.ServerVersion == "" {
+		c.ServerVersion = "15.8"
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Clock == nil {
+		c.Clock = time.Now
+	}
+}
+
+// Server serves the Postgres API over one engine stack.
+type Server struct {
+	cfg      Config
+	engine   platform.StreamEngine
+	log      *slog.Logger
+	catalogs *exec.Catalogs
+	ctx      context.Context
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
+	nextPID  atomic.Int32
+
+	mu struct {
+		sync.Mutex
+		closed    bool
+		listeners []net.Listener
+		conns     map[*conn]struct{}
+	}
+}
+
+// New builds a Server whose applicator is registered on engine (a router
+// mount).
+func New(cfg Config, engine platform.StreamEngine) *Server {
+	cfg.fill()
+	s := &Server{cfg: cfg, engine: engine, log: cfg.Logger, catalogs: &exec.Catalogs{}}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.mu.conns = map[*conn]struct{}{}
+	// Process ids look like Postgres's: small positive numbers, distinct
+	// per connection on this node.
+	var b [2]byte
+	rand.Read(b[:])
+	s.nextPID.Store(int32(binary.BigEndian.Uint16(b[:])) + 1000)
+	engine.RegisterUpcall(&applicator{s: s})
+	return s
+}
+
+// Serve accepts connections on ln until Close; it returns nil after
+// Close.
+func (s *Server) Serve(ln net.Listener) error {
+	s.mu.Lock()
+	if s.mu.closed {
+		s.mu.Unlock()
+		return net.ErrClosed
+	}
+	s.mu.listeners = append(s.mu.listeners, ln)
+	s.mu.Unlock()
+	return accept.Loop(ln, s.ctx.Done(), func(nc net.Conn) {
+		c := newConn(s, nc)
+		s.mu.Lock()
+		if s.mu.closed {
+			s.mu.Unlock()
+			nc.Close()
+			return
+		}
+		full := len(s.mu.conns) >= s.cfg.MaxConnections
+		s.mu.conns[c] = struct{}{}
+		s.wg.Add(1)
+		s.mu.Unlock()
+		go func() {
+			defer s.wg.Done()
+			c.serve(full)
+			s.mu.Lock()
+			delete(s.mu.conns, c)
+			s.mu.Unlock()
+		}()
+	})
+}
+
+// Close stops the listeners and closes every connection.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	if s.mu.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.mu.closed = true
+	s.cancel()
+	for _, ln := range s.mu.listeners {
+		ln.Close()
+	}
+	for c := range s.mu.conns {
+		c.nc.Close()
+	}
+	s.mu.Unlock()
+	s.wg.Wait()
+	return nil
+}

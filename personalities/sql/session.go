@@ -1,0 +1,364 @@
+package sql
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"strings"
+	"time"
+
+	pg "github.com/pganalyze/pg_query_go/v6"
+	"google.golang.org/protobuf/proto"
+
+	"hourglass/personalities/sql/catalog"
+	"hourglass/personalities/sql/exec"
+	"hourglass/personalities/sql/pgerror"
+	"hourglass/personalities/sql/sqlpb"
+	"hourglass/personalities/sql/store"
+	"hourglass/personalities/sql/types"
+	"hourglass/platform"
+)
+
+// Transaction states, as ReadyForQuery reports them.
+const (
+	txIdle   = 'I'
+	txOpen   = 'T'
+	txFailed = 'E'
+)
+
+// session is a client session: its settings and its transaction. Only the
+// connection's goroutine uses it.
+type session struct {
+	s    *Server
+	sess *exec.Session
+
+	state byte
+	// tx is the open transaction block's state (nil when idle).
+	tx *transaction
+}
+
+// transaction is an interactive transaction: its reads run at one view
+// (taken at its first statement), its writes are buffered in an overlay
+// that records what it read, and COMMIT proposes the writes with the
+// read set for validation at their log position.
+type transaction struct {
+	view    platform.View
+	overlay *store.Overlay
+	now     types.Timestamp
+	// savepoints, innermost last.
+	savepoints []savepoint
+}
+
+type savepoint struct {
+	name string
+	mark store.Mark
+}
+
+func newSession(s *Server, user, database string) *session {
+	return &session{s: s, sess: exec.NewSession(user, database), state: txIdle}
+}
+
+// timestamp converts a wall-clock time to a SQL timestamp.
+func timestamp(t time.Time) types.Timestamp {
+	return types.Timestamp(t.Sub(time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)).Microseconds())
+}
+
+// end drops the transaction.
+func (ss *session) end() {
+	if ss.tx != nil && ss.tx.view != nil {
+		ss.tx.view.Close()
+	}
+	ss.tx = nil
+	ss.state = txIdle
+}
+
+// run executes one statement in the session's current state.
+func (ss *session) run(ctx context.Context, st *exec.Statement, ptypes []types.Type, values []any) (*exec.Result, error) {
+	if t := st.Node.GetTransactionStmt(); t != nil {
+		return ss.transactionStmt(ctx, st, t)
+	}
+	if ss.state == txFailed {
+		return nil, pgerror.New(pgerror.InFailedSQLTransaction, "current transaction is aborted, commands ignored until end of transaction block")
+	}
+	if v := st.Node.GetVariableSetStmt(); v != nil {
+		return ss.set(v)
+	}
+	if v := st.Node.GetVariableShowStmt(); v != nil {
+		return ss.show(v)
+	}
+	if ss.state == txOpen {
+		res, err := ss.inTransaction(ctx, st, ptypes, values)
+		if err != nil {
+			ss.state = txFailed
+		}
+		return res, err
+	}
+	if st.Writes() {
+		return ss.proposeExec(ctx, st, ptypes, values)
+	}
+	return ss.read(ctx, st, ptypes, values)
+}
+
+// read runs a statement that does not write against a view synced with
+// the log, so it sees every write acknowledged before it began.
+func (ss *session) read(ctx context.Context, st *exec.Statement, ptypes []types.Type, values []any) (*exec.Result, error) {
+	ctx, cancel := context.WithTimeout(ctx, ss.s.cfg.ProposeTimeout)
+	defer cancel()
+	v, err := ss.s.engine.Sync(ctx)
+	if err != nil {
+		return nil, stackError(err)
+	}
+	defer v.Close()
+	env := ss.env(store.FromReader(v), timestamp(ss.s.cfg.Clock()))
+	return exec.Execute(env, st, ptypes, values)
+}
+
+func (ss *session) env(s store.Store, now types.Timestamp) *exec.Env {
+	return &exec.Env{Store: s, Catalogs: ss.s.catalogs, Session: ss.sess, Now: now, Seed: rand.Uint64()}
+}
+
+// proposeExec runs a statement that writes, outside a transaction block,
+// at apply on every replica.
+func (ss *session) proposeExec(ctx context.Context, st *exec.Statement, ptypes []types.Type, values []any) (*exec.Result, error) {
+	oids, pv, err := encodeParams(ptypes, values)
+	if err != nil {
+		return nil, err
+	}
+	ent := &sqlpb.Entry{Kind: &sqlpb.Entry_Exec{Exec: &sqlpb.Exec{
+		Sql: st.SQL, ParamTypes: oids, ParamValues: pv, Session: sessionProto(ss.sess),
+		Now: int64(timestamp(ss.s.cfg.Clock())), Seed: rand.Uint64(),
+	}}}
+	r, err := ss.propose(ctx, ent)
+	if err != nil {
+		return nil, err
+	}
+	return r.res, r.err
+}
+
+// propose appends an entry and returns what applying it gave.
+func (ss *session) propose(ctx context.Context, ent *sqlpb.Entry) (*applied, error) {
+	body, err := proto.Marshal(ent)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, ss.s.cfg.ProposeTimeout)
+	defer cancel()
+	r, err := ss.s.engine.Propose(ctx, &platform.Entry{Body: body})
+	if err == nil {
+		err = r.Err
+	}
+	if err != nil {
+		return nil, stackError(err)
+	}
+	a, ok := r.Value.(*applied)
+	if !ok {
+		return nil, pgerror.New(pgerror.Internal, "unexpected apply result %T", r.Value)
+	}
+	return a, nil
+}
+
+// stackError reports a failure of the log or the engine stack to the
+// client. A write whose outcome is unknown is reported as such: the
+// client must not assume it did not happen.
+func stackError(err error) error {
+	var pe *pgerror.Error
+	switch {
+	case errors.As(err, &pe):
+		return pe
+	case errors.Is(err, platform.ErrOutcomeUnknown):
+		return pgerror.New(pgerror.ConnectionFailure, "the outcome of the statement is unknown: %v", err)
+	case errors.Is(err, platform.ErrUnavailable):
+		return pgerror.New("57P03", "the log is unavailable: %v", err)
+	}
+	return pgerror.New(pgerror.Internal, "%v", err)
+}
+
+// transactionStmt runs BEGIN, COMMIT, ROLLBACK and savepoints.
+func (ss *session) transactionStmt(ctx context.Context, st *exec.Statement, t *pg.TransactionStmt) (*exec.Result, error) {
+	res := &exec.Result{Tag: st.Tag}
+	switch t.Kind {
+	case pg.TransactionStmtKind_TRANS_STMT_BEGIN, pg.TransactionStmtKind_TRANS_STMT_START:
+		if ss.state != txIdle {
+			res.Notices = append(res.Notices, warning(pgerror.ActiveSQLTransaction, "there is already a transaction in progress"))
+			return res, nil
+		}
+		ss.state, ss.tx = txOpen, &transaction{now: timestamp(ss.s.cfg.Clock())}
+		return res, nil
+	case pg.TransactionStmtKind_TRANS_STMT_COMMIT:
+		switch ss.state {
+		case txIdle:
+			res.Notices = append(res.Notices, warning(pgerror.NoActiveSQLTransaction, "there is no transaction in progress"))
+			return res, nil
+		case txFailed:
+			ss.end()
+			res.Tag = "ROLLBACK"
+			return res, nil
+		}
+		err := ss.commit(ctx)
+		ss.end()
+		return res, err
+	case pg.TransactionStmtKind_TRANS_STMT_ROLLBACK:
+		if ss.state == txIdle {
+			res.Notices = append(res.Notices, warning(pgerror.NoActiveSQLTransaction, "there is no transaction in progress"))
+		}
+		ss.end()
+		return res, nil
+	case pg.TransactionStmtKind_TRANS_STMT_SAVEPOINT:
+		if ss.state == txIdle {
+			return nil, pgerror.New(pgerror.NoActiveSQLTransaction, "SAVEPOINT can only be used in transaction blocks")
+		}
+		if ss.state == txFailed {
+			return nil, pgerror.New(pgerror.InFailedSQLTransaction, "current transaction is aborted, commands ignored until end of transaction block")
+		}
+		o, err := ss.txOverlay(ctx)
+		if err != nil {
+			return nil, err
+		}
+		ss.tx.savepoints = append(ss.tx.savepoints, savepoint{name: t.SavepointName, mark: o.Mark()})
+		return res, nil
+	case pg.TransactionStmtKind_TRANS_STMT_RELEASE, pg.TransactionStmtKind_TRANS_STMT_ROLLBACK_TO:
+		if ss.state == txIdle {
+			verb := "RELEASE SAVEPOINT"
+			if t.Kind == pg.TransactionStmtKind_TRANS_STMT_ROLLBACK_TO {
+				verb = "ROLLBACK TO SAVEPOINT"
+			}
+			return nil, pgerror.New(pgerror.NoActiveSQLTransaction, "%s can only be used in transaction blocks", verb)
+		}
+		i := len(ss.tx.savepoints) - 1
+		for i >= 0 && ss.tx.savepoints[i].name != t.SavepointName {
+			i--
+		}
+		if i < 0 {
+			ss.state = txFailed
+			return nil, pgerror.New("3B001", "savepoint \"%s\" does not exist", t.SavepointName)
+		}
+		if t.Kind == pg.TransactionStmtKind_TRANS_STMT_RELEASE {
+			if ss.state == txFailed {
+				return nil, pgerror.New(pgerror.InFailedSQLTransaction, "current transaction is aborted, commands ignored until end of transaction block")
+			}
+			ss.tx.savepoints = ss.tx.savepoints[:i]
+			return res, nil
+		}
+		ss.tx.overlay.Rollback(ss.tx.savepoints[i].mark)
+		ss.tx.savepoints = ss.tx.savepoints[:i+1]
+		ss.state = txOpen
+		return res, nil
+	}
+	return nil, pgerror.New(pgerror.FeatureNotSupported, "%s is not supported", st.Tag)
+}
+
+// warning returns a WARNING-level notice.
+func warning(code, msg string) *pgerror.Error {
+	e := pgerror.New(code, "%s", msg)
+	e.Severity = "WARNING"
+	return e
+}
+
+// txOverlay returns the transaction's overlay, taking its view at its
+// first use.
+func (ss *session) txOverlay(ctx context.Context) (*store.Overlay, error) {
+	if ss.tx.overlay != nil {
+		return ss.tx.overlay, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, ss.s.cfg.ProposeTimeout)
+	defer cancel()
+	v, err := ss.s.engine.Sync(ctx)
+	if err != nil {
+		return nil, stackError(err)
+	}
+	ss.tx.view = v
+	ss.tx.overlay = store.NewOverlay(store.FromReader(v), true)
+	return ss.tx.overlay, nil
+}
+
+// inTransaction runs a statement inside the transaction block: against
+// the transaction's overlay, undone by itself if it fails.
+func (ss *session) inTransaction(ctx context.Context, st *exec.Statement, ptypes []types.Type, values []any) (*exec.Result, error) {
+	o, err := ss.txOverlay(ctx)
+	if err != nil {
+		return nil, err
+	}
+	mark := o.Mark()
+	env := ss.env(o, ss.tx.now)
+	env.Nextval = func(seq catalog.Oid) (int64, error) {
+		r, err := ss.propose(ctx, &sqlpb.Entry{Kind: &sqlpb.Entry_Nextval{Nextval: &sqlpb.Nextval{Sequence: uint32(seq)}}})
+		if err != nil {
+			return 0, err
+		}
+		return r.value, r.err
+	}
+	res, err := exec.Execute(env, st, ptypes, values)
+	if err != nil {
+		o.Rollback(mark)
+	}
+	return res, err
+}
+
+// commit proposes the transaction's writes with its read set. A
+// transaction that wrote nothing never goes through the log.
+func (ss *session) commit(ctx context.Context) error {
+	o := ss.tx.overlay
+	if o == nil || o.Len() == 0 {
+		return nil
+	}
+	c := &sqlpb.Commit{}
+	rs := o.Reads()
+	for _, p := range rs.Points {
+		c.Points = append(c.Points, &sqlpb.PointRead{Key: p.Key, Hash: p.Hash})
+	}
+	for _, r := range rs.Ranges {
+		c.Ranges = append(c.Ranges, &sqlpb.RangeRead{Lo: r.Lo, Hi: r.Hi, Unbounded: r.Hi == nil, Reverse: r.Reverse, Hash: r.Hash})
+	}
+	o.Writes(func(k, v []byte, del bool) bool {
+		c.Writes = append(c.Writes, &sqlpb.Write{Key: k, Value: v, Delete: del})
+		return true
+	})
+	r, err := ss.propose(ctx, &sqlpb.Entry{Kind: &sqlpb.Entry_Commit{Commit: c}})
+	if err != nil {
+		return err
+	}
+	return r.err
+}
+
+// set runs SET and RESET.
+func (ss *session) set(v *pg.VariableSetStmt) (*exec.Result, error) {
+	res := &exec.Result{Tag: "SET"}
+	if v.Kind == pg.VariableSetKind_VAR_RESET || v.Kind == pg.VariableSetKind_VAR_RESET_ALL {
+		res.Tag = "RESET"
+	}
+	name := strings.ToLower(v.Name)
+	var args []string
+	for _, n := range v.Args {
+		if c := n.GetAConst(); c != nil {
+			switch {
+			case c.GetSval() != nil:
+				args = append(args, c.GetSval().Sval)
+			case c.GetIval() != nil:
+				args = append(args, itoa(int(c.GetIval().Ival)))
+			case c.GetFval() != nil:
+				args = append(args, c.GetFval().Fval)
+			}
+		}
+	}
+	return res, ss.setParam(name, args, v.Kind)
+}
+
+// show runs SHOW.
+func (ss *session) show(v *pg.VariableShowStmt) (*exec.Result, error) {
+	name := strings.ToLower(v.Name)
+	val, ok := ss.param(name)
+	if !ok {
+		return nil, pgerror.New(pgerror.UndefinedObject, "unrecognized configuration parameter \"%s\"", v.Name)
+	}
+	return &exec.Result{Tag: "SHOW", Columns: []exec.Column{{Name: name, Type: types.TextType}}, Rows: []exec.Row{{val}}}, nil
+}
+
+func itoa(i int) string {
+	if i < 0 {
+		return "-" + itoa(-i)
+	}
+	if i < 10 {
+		return string(rune('0' + i))
+	}
+	return itoa(i/10) + string(rune('0'+i%10))
+}
