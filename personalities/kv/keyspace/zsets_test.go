@@ -1,19 +1,12 @@
-package kv
+package keyspace
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"sort"
 	"testing"
-
-	"github.com/cockroachdb/pebble/v2"
-	"github.com/cockroachdb/pebble/v2/vfs"
-
-	"hourglass/internal/pebbledb"
-	"hourglass/platform"
 )
 
 func TestScoreEncodingOrder(t *testing.T) {
@@ -125,67 +118,6 @@ func TestLexRange(t *testing.T) {
 	}
 }
 
-// memTxn is an apply transaction over an in-memory pebble batch.
-type memTxn struct{ b *pebble.Batch }
-
-func (m memTxn) Get(key []byte) ([]byte, bool, error) {
-	v, closer, err := m.b.Get(key)
-	if errors.Is(err, pebble.ErrNotFound) {
-		return nil, false, nil
-	}
-	if err != nil {
-		return nil, false, err
-	}
-	defer closer.Close()
-	return bytes.Clone(v), true, nil
-}
-
-func (m memTxn) NewIter(lo, hi []byte) (platform.Iterator, error) {
-	return m.b.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
-}
-func (m memTxn) Set(k, v []byte) error           { return m.b.Set(k, v, nil) }
-func (m memTxn) Delete(k []byte) error           { return m.b.Delete(k, nil) }
-func (m memTxn) DeleteRange(lo, hi []byte) error { return m.b.DeleteRange(lo, hi, nil) }
-
-func newTestKeyspace(t *testing.T) *keyspace {
-	db, err := pebbledb.Open("kv", pebbledb.Options{FS: vfs.NewMem()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := db.NewIndexedBatch()
-	t.Cleanup(func() { b.Close(); db.Close() })
-	txn := memTxn{b}
-	memo := &rawMemo{}
-	return &keyspace{r: txn, w: memoWriter{txn, memo}, memo: memo, now: 1000, version: 1, seed: 42}
-}
-
-// run runs a command as the proposer and apply would: check, then exec.
-func run(t *testing.T, ks *keyspace, args ...string) any {
-	t.Helper()
-	b := make([][]byte, len(args))
-	for i, a := range args {
-		b[i] = []byte(a)
-	}
-	cmd := lookupCommand(b[0])
-	if cmd == nil || !cmd.arityOK(len(b)) {
-		t.Fatalf("%q: no such command or bad arity", args)
-	}
-	if cmd.check != nil {
-		if err := cmd.check(b); err != nil {
-			return err
-		}
-	}
-	r, err := cmd.exec(ks, b)
-	var re redisError
-	if errors.As(err, &re) {
-		return re
-	}
-	if err != nil {
-		t.Fatalf("%q: %v", args, err)
-	}
-	return r
-}
-
 // model is a sorted set in memory.
 type model map[string]float64
 
@@ -203,8 +135,8 @@ func (m model) sorted() []scored {
 	return out
 }
 
-func pairsOf(items []scored) respPairs {
-	out := respPairs{}
+func pairsOf(items []scored) Pairs {
+	out := Pairs{}
 	for _, e := range items {
 		out = append(out, e.member, e.score)
 	}
@@ -213,7 +145,7 @@ func pairsOf(items []scored) respPairs {
 
 func sameReply(a, b any) bool { return fmt.Sprintf("%q", a) == fmt.Sprintf("%q", b) }
 
-func fstr(f float64) string { return string(formatFloat(f)) }
+func fstr(f float64) string { return string(FormatFloat(f)) }
 
 // TestZSetAgainstModel runs random writes against a sorted set and a
 // model of it, and checks reads after each: the two indexes, the count
@@ -527,12 +459,12 @@ func TestZSetOpsWithSetInput(t *testing.T) {
 		args []string
 		want any
 	}{
-		{[]string{"ZUNION", "2", "s", "z", "WITHSCORES"}, respPairs{[]byte("a"), 1.0, []byte("c"), 1.0, []byte("b"), 6.0, []byte("d"), 7.0}},
-		{[]string{"ZINTER", "2", "s", "z", "WEIGHTS", "3", "1", "WITHSCORES"}, respPairs{[]byte("b"), 8.0}},
-		{[]string{"ZDIFF", "2", "s", "z", "WITHSCORES"}, respPairs{[]byte("a"), 1.0, []byte("c"), 1.0}},
+		{[]string{"ZUNION", "2", "s", "z", "WITHSCORES"}, Pairs{[]byte("a"), 1.0, []byte("c"), 1.0, []byte("b"), 6.0, []byte("d"), 7.0}},
+		{[]string{"ZINTER", "2", "s", "z", "WEIGHTS", "3", "1", "WITHSCORES"}, Pairs{[]byte("b"), 8.0}},
+		{[]string{"ZDIFF", "2", "s", "z", "WITHSCORES"}, Pairs{[]byte("a"), 1.0, []byte("c"), 1.0}},
 		{[]string{"ZINTERCARD", "2", "z", "s"}, int64(1)},
 		{[]string{"ZUNIONSTORE", "out", "1", "s"}, int64(3)},
-		{[]string{"ZRANGE", "out", "0", "-1", "WITHSCORES"}, respPairs{[]byte("a"), 1.0, []byte("b"), 1.0, []byte("c"), 1.0}},
+		{[]string{"ZRANGE", "out", "0", "-1", "WITHSCORES"}, Pairs{[]byte("a"), 1.0, []byte("b"), 1.0, []byte("c"), 1.0}},
 		{[]string{"ZRANGESTORE", "out", "s", "0", "-1"}, errWrongType},
 		{[]string{"ZPOPMIN", "s"}, errWrongType},
 	} {

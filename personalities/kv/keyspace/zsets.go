@@ -1,4 +1,4 @@
-package kv
+package keyspace
 
 import (
 	"bytes"
@@ -7,24 +7,25 @@ import (
 	"math"
 	"sort"
 	"strconv"
+
+	"hourglass/personalities/kv/glob"
 )
 
 func init() {
 	ro := []string{"readonly"}
 	rof := []string{"readonly", "fast"}
 	rom := []string{"readonly", "movablekeys"}
-	one := func(c *command) *command { c.firstKey, c.lastKey, c.step = 1, 1, 1; return c }
 
-	register(one(&command{name: "zadd", arity: -4, kind: kindWrite, check: checkZadd(false), exec: execZadd(false), flags: []string{"write", "denyoom", "fast"}}))
-	register(one(&command{name: "zincrby", arity: 4, kind: kindWrite, check: checkZadd(true), exec: execZadd(true), flags: []string{"write", "denyoom", "fast"}}))
-	register(one(&command{name: "zrem", arity: -3, kind: kindWrite, exec: execZrem, flags: []string{"write", "fast"}}))
-	register(one(&command{name: "zscore", arity: 3, kind: kindRead, exec: execZscore, flags: rof}))
-	register(one(&command{name: "zmscore", arity: -3, kind: kindRead, exec: execZmscore, flags: rof}))
-	register(one(&command{name: "zcard", arity: 2, kind: kindRead, exec: execZcard, flags: rof}))
-	register(one(&command{name: "zcount", arity: 4, kind: kindRead, exec: execZcount, flags: rof}))
-	register(one(&command{name: "zlexcount", arity: 4, kind: kindRead, exec: execZlexcount, flags: rof}))
-	register(one(&command{name: "zrank", arity: -3, kind: kindRead, exec: execZrank(false), flags: rof}))
-	register(one(&command{name: "zrevrank", arity: -3, kind: kindRead, exec: execZrank(true), flags: rof}))
+	register(singleKey(&Command{Spec: Spec{Name: "zadd", Arity: -4, Flags: []string{"write", "denyoom", "fast"}}, Kind: KindWrite, check: checkZadd(false), exec: execZadd(false)}))
+	register(singleKey(&Command{Spec: Spec{Name: "zincrby", Arity: 4, Flags: []string{"write", "denyoom", "fast"}}, Kind: KindWrite, check: checkZadd(true), exec: execZadd(true)}))
+	register(singleKey(&Command{Spec: Spec{Name: "zrem", Arity: -3, Flags: []string{"write", "fast"}}, Kind: KindWrite, exec: execZrem}))
+	register(singleKey(&Command{Spec: Spec{Name: "zscore", Arity: 3, Flags: rof}, Kind: KindRead, exec: execZscore}))
+	register(singleKey(&Command{Spec: Spec{Name: "zmscore", Arity: -3, Flags: rof}, Kind: KindRead, exec: execZmscore}))
+	register(singleKey(&Command{Spec: Spec{Name: "zcard", Arity: 2, Flags: rof}, Kind: KindRead, exec: execZcard}))
+	register(singleKey(&Command{Spec: Spec{Name: "zcount", Arity: 4, Flags: rof}, Kind: KindRead, exec: execZcount}))
+	register(singleKey(&Command{Spec: Spec{Name: "zlexcount", Arity: 4, Flags: rof}, Kind: KindRead, exec: execZlexcount}))
+	register(singleKey(&Command{Spec: Spec{Name: "zrank", Arity: -3, Flags: rof}, Kind: KindRead, exec: execZrank(false)}))
+	register(singleKey(&Command{Spec: Spec{Name: "zrevrank", Arity: -3, Flags: rof}, Kind: KindRead, exec: execZrank(true)}))
 
 	for _, v := range []zrangeVariant{
 		{"zrange", byAuto, dirAuto},
@@ -34,34 +35,32 @@ func init() {
 		{"zrangebylex", byLex, dirForward},
 		{"zrevrangebylex", byLex, dirReverse},
 	} {
-		register(one(&command{name: v.name, arity: -4, kind: kindRead, exec: execZrange(v), flags: ro}))
+		register(singleKey(&Command{Spec: Spec{Name: v.name, Arity: -4, Flags: ro}, Kind: KindRead, exec: execZrange(v)}))
 	}
-	register(&command{name: "zrangestore", arity: -5, kind: kindWrite, check: checkZrangestore, exec: execZrangestore,
-		firstKey: 1, lastKey: 2, step: 1, flags: []string{"write", "denyoom"}})
+	register(&Command{Spec: Spec{Name: "zrangestore", Arity: -5, FirstKey: 1, LastKey: 2, Step: 1, Flags: []string{"write", "denyoom"}}, Kind: KindWrite, check: checkZrangestore, exec: execZrangestore})
 
-	register(one(&command{name: "zpopmin", arity: -2, kind: kindWrite, check: checkZpop, exec: execZpop(false), flags: []string{"write", "fast"}}))
-	register(one(&command{name: "zpopmax", arity: -2, kind: kindWrite, check: checkZpop, exec: execZpop(true), flags: []string{"write", "fast"}}))
-	register(&command{name: "zmpop", arity: -4, kind: kindWrite, check: checkZmpop, exec: execZmpop, flags: []string{"write", "movablekeys"}})
-	register(one(&command{name: "zrandmember", arity: -2, kind: kindRead, exec: execZrandmember, flags: ro}))
+	register(singleKey(&Command{Spec: Spec{Name: "zpopmin", Arity: -2, Flags: []string{"write", "fast"}}, Kind: KindWrite, check: checkZpop, exec: execZpop(false)}))
+	register(singleKey(&Command{Spec: Spec{Name: "zpopmax", Arity: -2, Flags: []string{"write", "fast"}}, Kind: KindWrite, check: checkZpop, exec: execZpop(true)}))
+	register(&Command{Spec: Spec{Name: "zmpop", Arity: -4, Flags: []string{"write", "movablekeys"}}, Kind: KindWrite, check: checkZmpop, exec: execZmpop})
+	register(singleKey(&Command{Spec: Spec{Name: "zrandmember", Arity: -2, Flags: ro}, Kind: KindRead, exec: execZrandmember}))
 
 	for _, c := range []struct {
 		name string
 		by   byte
 	}{{"zremrangebyrank", byRank}, {"zremrangebyscore", byScore}, {"zremrangebylex", byLex}} {
-		register(one(&command{name: c.name, arity: 4, kind: kindWrite, check: checkZremrange(c.by), exec: execZremrange(c.by), flags: []string{"write"}}))
+		register(singleKey(&Command{Spec: Spec{Name: c.name, Arity: 4, Flags: []string{"write"}}, Kind: KindWrite, check: checkZremrange(c.by), exec: execZremrange(c.by)}))
 	}
 
 	for _, c := range []struct {
 		name string
 		op   zsetOp
 	}{{"zunion", opUnion}, {"zinter", opInter}, {"zdiff", opDiff}} {
-		register(&command{name: c.name, arity: -3, kind: kindRead, exec: execZsetOp(c.name, c.op, false, false), flags: rom})
-		register(one(&command{name: c.name + "store", arity: -4, kind: kindWrite, check: checkZsetOp(c.name+"store", 2),
-			exec: execZsetOp(c.name+"store", c.op, true, false), flags: []string{"write", "denyoom", "movablekeys"}}))
+		register(&Command{Spec: Spec{Name: c.name, Arity: -3, Flags: rom}, Kind: KindRead, exec: execZsetOp(c.name, c.op, false, false)})
+		register(singleKey(&Command{Spec: Spec{Name: c.name + "store", Arity: -4, Flags: []string{"write", "denyoom", "movablekeys"}}, Kind: KindWrite, check: checkZsetOp(c.name+"store", 2), exec: execZsetOp(c.name+"store", c.op, true, false)}))
 	}
-	register(&command{name: "zintercard", arity: -3, kind: kindRead, exec: execZsetOp("zintercard", opInter, false, true), flags: rom})
+	register(&Command{Spec: Spec{Name: "zintercard", Arity: -3, Flags: rom}, Kind: KindRead, exec: execZsetOp("zintercard", opInter, false, true)})
 
-	register(one(&command{name: "zscan", arity: -3, kind: kindScan, check: checkScan(3), scan: scanZSet, scanType: typeZSet, optsAt: 3, flags: ro}))
+	register(singleKey(&Command{Spec: Spec{Name: "zscan", Arity: -3, Flags: ro}, Kind: KindScan, check: checkScan(3), scan: scanZSet, scanType: typeZSet, optsAt: 3}))
 }
 
 // Sorted sets keep two indexes under their generation:
@@ -98,7 +97,7 @@ type scored struct {
 
 // zset is one sorted set as a command reads or changes it.
 type zset struct {
-	ks      *keyspace
+	ks      *Keyspace
 	key     []byte
 	rec     record
 	exists  bool // the key held a sorted set when opened
@@ -108,7 +107,7 @@ type zset struct {
 
 // openZSet returns the sorted set at key (empty if the key is missing),
 // or errWrongType.
-func openZSet(ks *keyspace, key []byte) (*zset, error) {
+func openZSet(ks *Keyspace, key []byte) (*zset, error) {
 	rec, ok, err := ks.lookupType(key, typeZSet)
 	if err != nil {
 		return nil, err
@@ -320,7 +319,7 @@ func collect(into *[]scored) func(member []byte, score float64) bool {
 // (flat in RESP2, [member, score] arrays in RESP3).
 func pairsReply(items []scored, withScores bool) any {
 	if withScores {
-		out := make(respPairs, 0, 2*len(items))
+		out := make(Pairs, 0, 2*len(items))
 		for _, e := range items {
 			out = append(out, e.member, e.score)
 		}
@@ -349,17 +348,17 @@ func parseZadd(args [][]byte, incr bool) (zaddOptions, error) {
 options:
 	for ; i < len(args); i++ {
 		switch a := args[i]; {
-		case eqFold(a, "nx"):
+		case EqFold(a, "nx"):
 			o.nx = true
-		case eqFold(a, "xx"):
+		case EqFold(a, "xx"):
 			o.xx = true
-		case eqFold(a, "ch"):
+		case EqFold(a, "ch"):
 			o.ch = true
-		case eqFold(a, "incr"):
+		case EqFold(a, "incr"):
 			o.incr = true
-		case eqFold(a, "gt"):
+		case EqFold(a, "gt"):
 			o.gt = true
-		case eqFold(a, "lt"):
+		case EqFold(a, "lt"):
 			o.lt = true
 		default:
 			break options
@@ -368,13 +367,13 @@ options:
 	n := len(args) - i
 	switch {
 	case n == 0 || n%2 != 0:
-		return o, errSyntax
+		return o, ErrSyntax
 	case o.nx && o.xx:
-		return o, redisError("ERR XX and NX options at the same time are not compatible")
+		return o, Error("ERR XX and NX options at the same time are not compatible")
 	case (o.gt && o.nx) || (o.lt && o.nx) || (o.gt && o.lt):
-		return o, redisError("ERR GT, LT, and/or NX options at the same time are not compatible")
+		return o, Error("ERR GT, LT, and/or NX options at the same time are not compatible")
 	case o.incr && n > 2:
-		return o, redisError("ERR INCR option supports a single increment-element pair")
+		return o, Error("ERR INCR option supports a single increment-element pair")
 	}
 	for ; i < len(args); i += 2 {
 		s, ok := parseScore(args[i])
@@ -394,10 +393,10 @@ func checkZadd(incr bool) func([][]byte) error {
 	}
 }
 
-var errZNaN = redisError("ERR resulting score is not a number (NaN)")
+var errZNaN = Error("ERR resulting score is not a number (NaN)")
 
-func execZadd(incr bool) func(*keyspace, [][]byte) (any, error) {
-	return func(ks *keyspace, args [][]byte) (any, error) {
+func execZadd(incr bool) func(*Keyspace, [][]byte) (any, error) {
+	return func(ks *Keyspace, args [][]byte) (any, error) {
 		o, err := parseZadd(args, incr)
 		if err != nil {
 			return nil, err
@@ -461,7 +460,7 @@ func execZadd(incr bool) func(*keyspace, [][]byte) (any, error) {
 	}
 }
 
-func execZrem(ks *keyspace, args [][]byte) (any, error) {
+func execZrem(ks *Keyspace, args [][]byte) (any, error) {
 	z, err := openZSet(ks, args[1])
 	if err != nil {
 		return nil, err
@@ -482,7 +481,7 @@ func execZrem(ks *keyspace, args [][]byte) (any, error) {
 	return n, z.save()
 }
 
-func execZscore(ks *keyspace, args [][]byte) (any, error) {
+func execZscore(ks *Keyspace, args [][]byte) (any, error) {
 	z, err := openZSet(ks, args[1])
 	if err != nil {
 		return nil, err
@@ -494,7 +493,7 @@ func execZscore(ks *keyspace, args [][]byte) (any, error) {
 	return s, nil
 }
 
-func execZmscore(ks *keyspace, args [][]byte) (any, error) {
+func execZmscore(ks *Keyspace, args [][]byte) (any, error) {
 	z, err := openZSet(ks, args[1])
 	if err != nil {
 		return nil, err
@@ -514,7 +513,7 @@ func execZmscore(ks *keyspace, args [][]byte) (any, error) {
 	return out, nil
 }
 
-func execZcard(ks *keyspace, args [][]byte) (any, error) {
+func execZcard(ks *Keyspace, args [][]byte) (any, error) {
 	z, err := openZSet(ks, args[1])
 	if err != nil {
 		return nil, err
@@ -522,7 +521,7 @@ func execZcard(ks *keyspace, args [][]byte) (any, error) {
 	return z.card(), nil
 }
 
-func execZcount(ks *keyspace, args [][]byte) (any, error) {
+func execZcount(ks *Keyspace, args [][]byte) (any, error) {
 	r, err := parseScoreRange(args[2], args[3])
 	if err != nil {
 		return nil, err
@@ -536,7 +535,7 @@ func execZcount(ks *keyspace, args [][]byte) (any, error) {
 	return n, err
 }
 
-func execZlexcount(ks *keyspace, args [][]byte) (any, error) {
+func execZlexcount(ks *Keyspace, args [][]byte) (any, error) {
 	r, err := parseLexRange(args[2], args[3])
 	if err != nil {
 		return nil, err
@@ -552,22 +551,22 @@ func execZlexcount(ks *keyspace, args [][]byte) (any, error) {
 
 // execZrank implements ZRANK and ZREVRANK (rev), with Redis 7.2's
 // WITHSCORE.
-func execZrank(rev bool) func(*keyspace, [][]byte) (any, error) {
+func execZrank(rev bool) func(*Keyspace, [][]byte) (any, error) {
 	name := "zrank"
 	if rev {
 		name = "zrevrank"
 	}
-	return func(ks *keyspace, args [][]byte) (any, error) {
+	return func(ks *Keyspace, args [][]byte) (any, error) {
 		if len(args) > 4 {
-			return nil, errArity(name)
+			return nil, ErrArity(name)
 		}
 		withScore := len(args) == 4
-		if withScore && !eqFold(args[3], "withscore") {
-			return nil, errSyntax
+		if withScore && !EqFold(args[3], "withscore") {
+			return nil, ErrSyntax
 		}
 		var none any
 		if withScore {
-			none = nullArray{}
+			none = NullArray{}
 		}
 		z, err := openZSet(ks, args[1])
 		if err != nil {
@@ -633,25 +632,25 @@ func parseZrange(args [][]byte, at int, store bool, v zrangeVariant) (zrangeSpec
 	for j := at + 3; j < len(args); j++ {
 		left := len(args) - j - 1
 		switch a := args[j]; {
-		case !store && eqFold(a, "withscores"):
+		case !store && EqFold(a, "withscores"):
 			sp.withScores = true
-		case eqFold(a, "limit") && left >= 2:
+		case EqFold(a, "limit") && left >= 2:
 			var ok bool
-			if sp.offset, ok = parseInt(args[j+1]); !ok {
-				return sp, errNotInteger
+			if sp.offset, ok = ParseInt(args[j+1]); !ok {
+				return sp, ErrNotInteger
 			}
-			if sp.limit, ok = parseInt(args[j+2]); !ok {
-				return sp, errNotInteger
+			if sp.limit, ok = ParseInt(args[j+2]); !ok {
+				return sp, ErrNotInteger
 			}
 			j += 2
-		case dir == dirAuto && eqFold(a, "rev"):
+		case dir == dirAuto && EqFold(a, "rev"):
 			dir = dirReverse
-		case sp.by == byAuto && eqFold(a, "bylex"):
+		case sp.by == byAuto && EqFold(a, "bylex"):
 			sp.by = byLex
-		case sp.by == byAuto && eqFold(a, "byscore"):
+		case sp.by == byAuto && EqFold(a, "byscore"):
 			sp.by = byScore
 		default:
-			return sp, errSyntax
+			return sp, ErrSyntax
 		}
 	}
 	if sp.by == byAuto {
@@ -659,10 +658,10 @@ func parseZrange(args [][]byte, at int, store bool, v zrangeVariant) (zrangeSpec
 	}
 	sp.rev = dir == dirReverse
 	if sp.limit != -1 && sp.by == byRank {
-		return sp, redisError("ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX")
+		return sp, Error("ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX")
 	}
 	if sp.withScores && sp.by == byLex {
-		return sp, redisError("ERR syntax error, WITHSCORES not supported in combination with BYLEX")
+		return sp, Error("ERR syntax error, WITHSCORES not supported in combination with BYLEX")
 	}
 	lo, hi := args[at+1], args[at+2]
 	if sp.rev && sp.by != byRank {
@@ -672,10 +671,10 @@ func parseZrange(args [][]byte, at int, store bool, v zrangeVariant) (zrangeSpec
 	switch sp.by {
 	case byRank:
 		var ok1, ok2 bool
-		sp.start, ok1 = parseInt(lo)
-		sp.end, ok2 = parseInt(hi)
+		sp.start, ok1 = ParseInt(lo)
+		sp.end, ok2 = ParseInt(hi)
 		if !ok1 || !ok2 {
-			err = errNotInteger
+			err = ErrNotInteger
 		}
 	case byScore:
 		sp.score, err = parseScoreRange(lo, hi)
@@ -736,8 +735,8 @@ func (z *zset) rangeOf(sp zrangeSpec) ([]scored, error) {
 	return out, err
 }
 
-func execZrange(v zrangeVariant) func(*keyspace, [][]byte) (any, error) {
-	return func(ks *keyspace, args [][]byte) (any, error) {
+func execZrange(v zrangeVariant) func(*Keyspace, [][]byte) (any, error) {
+	return func(ks *Keyspace, args [][]byte) (any, error) {
 		sp, err := parseZrange(args, 1, false, v)
 		if err != nil {
 			return nil, err
@@ -761,7 +760,7 @@ func checkZrangestore(args [][]byte) error {
 	return err
 }
 
-func execZrangestore(ks *keyspace, args [][]byte) (any, error) {
+func execZrangestore(ks *Keyspace, args [][]byte) (any, error) {
 	sp, err := parseZrange(args, 2, true, zrangestoreVariant)
 	if err != nil {
 		return nil, err
@@ -781,7 +780,7 @@ func execZrangestore(ks *keyspace, args [][]byte) (any, error) {
 // deletes it if items is empty, as Redis's ZUNIONSTORE and ZRANGESTORE
 // do: whatever dst held goes, its time to live included. It returns the
 // new set's size.
-func (ks *keyspace) zstore(dst []byte, items []scored) (int64, error) {
+func (ks *Keyspace) zstore(dst []byte, items []scored) (int64, error) {
 	old, exists, err := ks.lookup(dst)
 	if err != nil {
 		return 0, err
@@ -812,7 +811,7 @@ func (ks *keyspace) zstore(dst []byte, items []scored) (int64, error) {
 //
 // It runs at apply, deterministically; the blocking BZPOPMIN, BZPOPMAX
 // and BZMPOP are meant to call it when a key they wait for is written.
-func (ks *keyspace) zpop(keys [][]byte, max bool, count int64) ([]byte, []scored, error) {
+func (ks *Keyspace) zpop(keys [][]byte, max bool, count int64) ([]byte, []scored, error) {
 	for _, key := range keys {
 		rec, ok, err := ks.lookup(key)
 		if err != nil {
@@ -844,17 +843,17 @@ func (ks *keyspace) zpop(keys [][]byte, max bool, count int64) ([]byte, []scored
 	return nil, nil, nil
 }
 
-var errNotPositive = redisError("ERR value is out of range, must be positive")
+var errNotPositive = Error("ERR value is out of range, must be positive")
 
 // parseZpopCount returns ZPOPMIN's count, -1 if not given.
 func parseZpopCount(args [][]byte) (int64, error) {
 	if len(args) > 3 {
-		return 0, errSyntax
+		return 0, ErrSyntax
 	}
 	if len(args) < 3 {
 		return -1, nil
 	}
-	n, ok := parseInt(args[2])
+	n, ok := ParseInt(args[2])
 	if !ok || n < 0 {
 		return 0, errNotPositive
 	}
@@ -866,8 +865,8 @@ func checkZpop(args [][]byte) error {
 	return err
 }
 
-func execZpop(max bool) func(*keyspace, [][]byte) (any, error) {
-	return func(ks *keyspace, args [][]byte) (any, error) {
+func execZpop(max bool) func(*Keyspace, [][]byte) (any, error) {
+	return func(ks *Keyspace, args [][]byte) (any, error) {
 		count, err := parseZpopCount(args)
 		if err != nil {
 			return nil, err
@@ -897,31 +896,31 @@ func execZpop(max bool) func(*keyspace, [][]byte) (any, error) {
 
 // parseZmpop parses ZMPOP numkeys key... MIN|MAX [COUNT count].
 func parseZmpop(args [][]byte) (keys [][]byte, max bool, count int64, err error) {
-	numkeys, ok := parseInt(args[1])
+	numkeys, ok := ParseInt(args[1])
 	if !ok || numkeys < 1 {
-		return nil, false, 0, redisError("ERR numkeys should be greater than 0")
+		return nil, false, 0, Error("ERR numkeys should be greater than 0")
 	}
 	if numkeys >= int64(len(args))-2 {
-		return nil, false, 0, errSyntax
+		return nil, false, 0, ErrSyntax
 	}
 	where := 2 + int(numkeys)
 	switch {
-	case eqFold(args[where], "min"):
-	case eqFold(args[where], "max"):
+	case EqFold(args[where], "min"):
+	case EqFold(args[where], "max"):
 		max = true
 	default:
-		return nil, false, 0, errSyntax
+		return nil, false, 0, ErrSyntax
 	}
 	count = -1
 	for j := where + 1; j < len(args); j++ {
-		if count == -1 && eqFold(args[j], "count") && j+1 < len(args) {
+		if count == -1 && EqFold(args[j], "count") && j+1 < len(args) {
 			j++
-			if count, ok = parseInt(args[j]); !ok || count < 1 {
-				return nil, false, 0, redisError("ERR count should be greater than 0")
+			if count, ok = ParseInt(args[j]); !ok || count < 1 {
+				return nil, false, 0, Error("ERR count should be greater than 0")
 			}
 			continue
 		}
-		return nil, false, 0, errSyntax
+		return nil, false, 0, ErrSyntax
 	}
 	if count == -1 {
 		count = 1
@@ -934,7 +933,7 @@ func checkZmpop(args [][]byte) error {
 	return err
 }
 
-func execZmpop(ks *keyspace, args [][]byte) (any, error) {
+func execZmpop(ks *Keyspace, args [][]byte) (any, error) {
 	keys, max, count, err := parseZmpop(args)
 	if err != nil {
 		return nil, err
@@ -944,7 +943,7 @@ func execZmpop(ks *keyspace, args [][]byte) (any, error) {
 		return nil, err
 	}
 	if key == nil {
-		return nullArray{}, nil
+		return NullArray{}, nil
 	}
 	pairs := make([]any, 0, len(popped))
 	for _, e := range popped {
@@ -955,7 +954,7 @@ func execZmpop(ks *keyspace, args [][]byte) (any, error) {
 
 // ZRANDMEMBER.
 
-func execZrandmember(ks *keyspace, args [][]byte) (any, error) {
+func execZrandmember(ks *Keyspace, args [][]byte) (any, error) {
 	if len(args) == 2 {
 		z, err := openZSet(ks, args[1])
 		if err != nil || z.card() == 0 {
@@ -973,19 +972,19 @@ func execZrandmember(ks *keyspace, args [][]byte) (any, error) {
 		})
 		return pick, err
 	}
-	l, ok := parseInt(args[2])
+	l, ok := ParseInt(args[2])
 	if !ok {
-		return nil, errNotInteger
+		return nil, ErrNotInteger
 	}
 	if l == math.MinInt64 {
 		return nil, errCountRange
 	}
 	withScores := len(args) == 4
-	if len(args) > 4 || (withScores && !eqFold(args[3], "withscores")) {
-		return nil, errSyntax
+	if len(args) > 4 || (withScores && !EqFold(args[3], "withscores")) {
+		return nil, ErrSyntax
 	}
 	if withScores && (l < -math.MaxInt64/2 || l > math.MaxInt64/2) {
-		return nil, redisError("ERR value is out of range")
+		return nil, Error("ERR value is out of range")
 	}
 	z, err := openZSet(ks, args[1])
 	if err != nil {
@@ -1029,10 +1028,10 @@ func parseZremrange(args [][]byte, by byte) (zrangeSpec, error) {
 	switch by {
 	case byRank:
 		var ok1, ok2 bool
-		sp.start, ok1 = parseInt(args[2])
-		sp.end, ok2 = parseInt(args[3])
+		sp.start, ok1 = ParseInt(args[2])
+		sp.end, ok2 = ParseInt(args[3])
 		if !ok1 || !ok2 {
-			err = errNotInteger
+			err = ErrNotInteger
 		}
 	case byScore:
 		sp.score, err = parseScoreRange(args[2], args[3])
@@ -1049,8 +1048,8 @@ func checkZremrange(by byte) func([][]byte) error {
 	}
 }
 
-func execZremrange(by byte) func(*keyspace, [][]byte) (any, error) {
-	return func(ks *keyspace, args [][]byte) (any, error) {
+func execZremrange(by byte) func(*Keyspace, [][]byte) (any, error) {
+	return func(ks *Keyspace, args [][]byte) (any, error) {
 		sp, err := parseZremrange(args, by)
 		if err != nil {
 			return nil, err
@@ -1094,15 +1093,15 @@ type zsetOpSpec struct {
 // parseZsetOpKeys reads numkeys at args[at] and the keys after it, with
 // the checks Redis makes before it looks the keys up.
 func parseZsetOpKeys(args [][]byte, at int, name string) ([][]byte, error) {
-	n, ok := parseInt(args[at])
+	n, ok := ParseInt(args[at])
 	if !ok {
-		return nil, errNotInteger
+		return nil, ErrNotInteger
 	}
 	if n < 1 {
-		return nil, redisError("ERR at least 1 input key is needed for '" + name + "' command")
+		return nil, Error("ERR at least 1 input key is needed for '" + name + "' command")
 	}
 	if n > int64(len(args)-at-1) {
-		return nil, errSyntax
+		return nil, ErrSyntax
 	}
 	return args[at+1 : at+1+int(n)], nil
 }
@@ -1123,41 +1122,41 @@ func parseZsetOpOptions(args [][]byte, j int, sp *zsetOpSpec, op zsetOp, store, 
 		left := len(args) - j
 		a := args[j]
 		switch {
-		case op != opDiff && !card && left >= n+1 && eqFold(a, "weights"):
+		case op != opDiff && !card && left >= n+1 && EqFold(a, "weights"):
 			j++
 			sp.weights = sp.weights[:0]
 			for range n {
 				w, ok := parseScore(args[j])
 				if !ok {
-					return redisError("ERR weight value is not a float")
+					return Error("ERR weight value is not a float")
 				}
 				sp.weights = append(sp.weights, w)
 				j++
 			}
-		case op != opDiff && !card && left >= 2 && eqFold(a, "aggregate"):
+		case op != opDiff && !card && left >= 2 && EqFold(a, "aggregate"):
 			switch agg := args[j+1]; {
-			case eqFold(agg, "sum"):
+			case EqFold(agg, "sum"):
 				sp.aggregate = 's'
-			case eqFold(agg, "min"):
+			case EqFold(agg, "min"):
 				sp.aggregate = 'n'
-			case eqFold(agg, "max"):
+			case EqFold(agg, "max"):
 				sp.aggregate = 'x'
 			default:
-				return errSyntax
+				return ErrSyntax
 			}
 			j += 2
-		case !store && !card && eqFold(a, "withscores"):
+		case !store && !card && EqFold(a, "withscores"):
 			sp.withScores = true
 			j++
-		case card && left >= 2 && eqFold(a, "limit"):
-			l, ok := parseInt(args[j+1])
+		case card && left >= 2 && EqFold(a, "limit"):
+			l, ok := ParseInt(args[j+1])
 			if !ok || l < 0 {
-				return redisError("ERR LIMIT can't be negative")
+				return Error("ERR LIMIT can't be negative")
 			}
 			sp.limit = l
 			j += 2
 		default:
-			return errSyntax
+			return ErrSyntax
 		}
 	}
 	return nil
@@ -1183,7 +1182,7 @@ func (s *zsetOpSource) find(member []byte) (float64, bool) {
 }
 
 // loadZsetOpSource reads key as an input of ZUNION and the like.
-func loadZsetOpSource(ks *keyspace, key []byte) (*zsetOpSource, error) {
+func loadZsetOpSource(ks *Keyspace, key []byte) (*zsetOpSource, error) {
 	src := &zsetOpSource{weight: 1}
 	rec, ok, err := ks.lookup(key)
 	if err != nil || !ok {
@@ -1207,7 +1206,7 @@ func loadZsetOpSource(ks *keyspace, key []byte) (*zsetOpSource, error) {
 // eachSetMember calls f for each member of the set rec until f returns
 // false. It relies on the set layout: one element per member, the member
 // as its sub-key.
-func eachSetMember(ks *keyspace, rec record, f func(member []byte) bool) error {
+func eachSetMember(ks *Keyspace, rec record, f func(member []byte) bool) error {
 	return ks.scanElems(rec.gen, nil, nil, func(sub, _ []byte) bool { return f(sub) })
 }
 
@@ -1232,12 +1231,12 @@ func aggregate(target *float64, v float64, how byte) {
 // execZsetOp implements ZUNION, ZINTER, ZDIFF (numkeys at 1), their STORE
 // forms (store: destination at 1, numkeys at 2) and ZINTERCARD (card), as
 // Redis's zunionInterDiffGenericCommand.
-func execZsetOp(name string, op zsetOp, store, card bool) func(*keyspace, [][]byte) (any, error) {
+func execZsetOp(name string, op zsetOp, store, card bool) func(*Keyspace, [][]byte) (any, error) {
 	at := 1
 	if store {
 		at = 2
 	}
-	return func(ks *keyspace, args [][]byte) (any, error) {
+	return func(ks *Keyspace, args [][]byte) (any, error) {
 		var sp zsetOpSpec
 		var err error
 		if sp.keys, err = parseZsetOpKeys(args, at, name); err != nil {
@@ -1351,7 +1350,7 @@ next:
 // scanZSet is ZSCAN's walker: member, score pairs in member order (the
 // member index, so that a score change mid-scan neither hides nor repeats
 // an element), scores as strings.
-func scanZSet(ks *keyspace, args [][]byte, o scanOptions) (scanWalker, error) {
+func scanZSet(ks *Keyspace, args [][]byte, o scanOptions) (scanWalker, error) {
 	z, err := openZSet(ks, args[1])
 	if err != nil || !z.exists {
 		return nil, err
@@ -1359,10 +1358,10 @@ func scanZSet(ks *keyspace, args [][]byte, o scanOptions) (scanWalker, error) {
 	return func(from []byte, fn func(pos []byte, items []any) bool) error {
 		return ks.scanElems(z.rec.gen, []byte{zsubMember}, from, func(sub, v []byte) bool {
 			member := sub[1:]
-			if o.match != nil && !globMatchBytes(o.match, member, false) {
+			if o.match != nil && !glob.Match(o.match, member) {
 				return fn(sub, nil)
 			}
-			return fn(sub, []any{bytes.Clone(member), formatFloat(decodeScore(v))})
+			return fn(sub, []any{bytes.Clone(member), FormatFloat(decodeScore(v))})
 		})
 	}, nil
 }
@@ -1506,7 +1505,7 @@ func isAlnum(c byte) bool    { return isDigit(c) || (c|0x20) >= 'a' && (c|0x20) 
 func isHexDigit(c byte) bool { return isDigit(c) || (c|0x20) >= 'a' && (c|0x20) <= 'f' }
 
 func hasPrefixFold(b []byte, lower string) bool {
-	return len(b) >= len(lower) && eqFold(b[:len(lower)], lower)
+	return len(b) >= len(lower) && EqFold(b[:len(lower)], lower)
 }
 
 // parseScore parses a score, weight or increment as Redis's
@@ -1530,7 +1529,7 @@ type scoreRange struct {
 	minex, maxex bool
 }
 
-var errScoreRange = redisError("ERR min or max is not a float")
+var errScoreRange = Error("ERR min or max is not a float")
 
 // parseScoreRange parses min and max as Redis's zslParseRange: a leading
 // "(" makes the end exclusive; the rest is read by strtod up to the end of
@@ -1575,7 +1574,7 @@ type lexBound struct {
 // lexRange is a ZRANGEBYLEX interval.
 type lexRange struct{ min, max lexBound }
 
-var errLexRange = redisError("ERR min or max not valid string range item")
+var errLexRange = Error("ERR min or max not valid string range item")
 
 // parseLexRange parses min and max as Redis's zslParseLexRange.
 func parseLexRange(min, max []byte) (lexRange, error) {
