@@ -2,100 +2,21 @@ package kv
 
 import (
 	"errors"
-	"math"
 	"math/rand/v2"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"hourglass/personalities/kv/keyspace"
 )
 
-// Blocking commands (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP, BZPOPMIN,
-// BZPOPMAX, BZMPOP) are writes whose apply either serves them, exactly as
-// their non-blocking forms, or, when every key is empty, changes nothing
-// and says so (wouldBlock). The connection then waits on this node for one
-// of the keys to be written, by an entry from any node, since every entry
-// is applied here too, and proposes the command again; until it is served,
-// times out, is unblocked by CLIENT UNBLOCK, or its client goes away.
-// Inside MULTI a blocking command never waits: it times out at once.
-
-// blockSpec describes where a blocking command keeps its timeout and keys.
-type blockSpec struct {
-	timeout int // index of the timeout argument; -1: the last one
-	keys    func(args [][]byte) [][]byte
-}
-
-func (b *blockSpec) timeoutArg(args [][]byte) []byte {
-	if b.timeout < 0 {
-		return args[len(args)-1]
-	}
-	return args[b.timeout]
-}
-
-// wouldBlock is apply's answer to a blocking command it cannot serve yet;
-// timeoutReply is what the client gets if it never is.
-type wouldBlock struct{ timeoutReply any }
-
-// Keys between the first and the timeout (BLPOP key... timeout).
-func keysBeforeTimeout(args [][]byte) [][]byte { return args[1 : len(args)-1] }
-
-// The source key only (BLMOVE, BRPOPLPUSH).
-func firstKeyOnly(args [][]byte) [][]byte { return args[1:2] }
-
-// numkeys key... after the timeout (BLMPOP, BZMPOP); check has validated.
-func keysAfterNumkeys(args [][]byte) [][]byte {
-	n, _ := parseInt(args[2])
-	return args[3 : 3+n]
-}
-
-// parseTimeout parses a blocking timeout in seconds as Redis does
-// (getTimeoutFromObjectOrReply): a long double, hexadecimal included; 0
-// is forever, and the milliseconds are truncated, so 0.0001 is forever
-// too. A deadline past the clock's range is refused, as in Redis 7.2. It
-// returns the timeout in ms.
-func parseTimeout(b []byte) (int64, error) {
-	dec, inf, ok := parseLongDouble(b)
-	if !ok {
-		return 0, redisError("ERR timeout is not a float or out of range")
-	}
-	f, _ := strconv.ParseFloat(string(dec), 64)
-	ms := f * 1000
-	// Redis converts the long double to a long long; out of range (an
-	// infinity included) comes out as LLONG_MIN on the machines it runs
-	// on.
-	if inf || ms >= math.MaxInt64 || ms < math.MinInt64 || math.IsInf(ms, 0) {
-		return 0, redisError("ERR timeout is negative")
-	}
-	t := int64(ms)
-	if t < 0 {
-		return 0, redisError("ERR timeout is negative")
-	}
-	if t > math.MaxInt64-time.Now().UnixMilli() {
-		return 0, redisError("ERR timeout is out of range")
-	}
-	return t, nil
-}
-
-// checkTimeout wraps a command's check so that the timeout is checked
-// first, as Redis does.
-func checkTimeout(spec *blockSpec, rest func([][]byte) error) func([][]byte) error {
-	return func(args [][]byte) error {
-		if _, err := parseTimeout(spec.timeoutArg(args)); err != nil {
-			return err
-		}
-		if rest != nil {
-			return rest(args)
-		}
-		return nil
-	}
-}
-
-// blockKey names a key a client waits on.
-type blockKey struct {
-	db  int
-	key string
-}
+// A blocking command (BLPOP, BZPOPMIN, ...) is a write whose apply says
+// keyspace.WouldBlock when it cannot serve it yet. The connection then
+// waits on this node for one of the command's keys to be written, by an
+// entry from any node, since every entry is applied here too, and
+// proposes the command again; until it is served, times out, is
+// unblocked by CLIENT UNBLOCK, or its client goes away.
 
 // waiter is one blocked connection.
 type waiter struct {
@@ -108,7 +29,7 @@ type waiter struct {
 // blocker is the node's table of blocked connections by key.
 type blocker struct {
 	mu    sync.Mutex
-	byKey map[blockKey]map[*waiter]struct{}
+	byKey map[keyspace.DBKey]map[*waiter]struct{}
 	n     atomic.Int64 // waiters registered
 }
 
@@ -116,10 +37,10 @@ func (b *blocker) add(w *waiter) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.byKey == nil {
-		b.byKey = make(map[blockKey]map[*waiter]struct{})
+		b.byKey = make(map[keyspace.DBKey]map[*waiter]struct{})
 	}
 	for _, k := range w.keys {
-		bk := blockKey{w.db, k}
+		bk := keyspace.DBKey{DB: w.db, Key: k}
 		set := b.byKey[bk]
 		if set == nil {
 			set = make(map[*waiter]struct{})
@@ -134,7 +55,7 @@ func (b *blocker) remove(w *waiter) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for _, k := range w.keys {
-		bk := blockKey{w.db, k}
+		bk := keyspace.DBKey{DB: w.db, Key: k}
 		if set := b.byKey[bk]; set != nil {
 			delete(set, w)
 			if len(set) == 0 {
@@ -147,7 +68,7 @@ func (b *blocker) remove(w *waiter) {
 
 // wake tells the waiters on keys (and, for db entries with an empty key
 // in dbs, on every key of those databases) to try again.
-func (b *blocker) wake(keys []blockKey, dbs []int) {
+func (b *blocker) wake(keys []keyspace.DBKey, dbs []int) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	signal := func(set map[*waiter]struct{}) {
@@ -163,59 +84,21 @@ func (b *blocker) wake(keys []blockKey, dbs []int) {
 	}
 	for _, db := range dbs {
 		for k, set := range b.byKey {
-			if k.db == db {
+			if k.DB == db {
 				signal(set)
 			}
 		}
 	}
 }
 
-// readyKeys collects, at apply, the keys an entry made ready for blocked
-// clients: lists and sorted sets it wrote, databases it swapped.
-type readyKeys struct {
-	b    *blocker
-	keys []blockKey
-	dbs  []int
-}
-
-// note records a write of key in db holding a value of type typ.
-func (r *readyKeys) note(db int, key []byte, typ byte) {
-	if r == nil || (typ != typeList && typ != typeZSet) || r.b.n.Load() == 0 {
-		return
-	}
-	r.keys = append(r.keys, blockKey{db, string(key)})
-}
-
-// noteDB records that every key of db may have changed.
-func (r *readyKeys) noteDB(db int) {
-	if r == nil || r.b.n.Load() == 0 {
-		return
-	}
-	r.dbs = append(r.dbs, db)
-}
-
-// deliver wakes the waiters on what the applied entry made ready.
-func (r *readyKeys) deliver() {
-	if len(r.keys) > 0 || len(r.dbs) > 0 {
-		r.b.wake(r.keys, r.dbs)
-	}
-	r.keys, r.dbs = r.keys[:0], r.dbs[:0]
-}
-
 // errUnblocked is the reply of a client unblocked by CLIENT UNBLOCK ERROR.
-const errUnblocked = redisError("UNBLOCKED client unblocked via CLIENT UNBLOCK")
+const errUnblocked = keyspace.Error("UNBLOCKED client unblocked via CLIENT UNBLOCK")
 
-// runBlocking runs a blocking command: it proposes the command, and while
-// apply says it would block, waits for one of its keys to be written and
-// proposes it again.
-func (c *conn) runBlocking(cmd *command, args [][]byte) {
-	if cmd.check != nil {
-		if err := cmd.check(args); err != nil {
-			c.push(replyOf(nil, err))
-			return
-		}
-	}
-	timeout, _ := parseTimeout(cmd.block.timeoutArg(args))
+// runBlocking runs a blocking command whose arguments passed Check at
+// now: it proposes the command, and while apply says it would block,
+// waits for one of its keys to be written and proposes it again.
+func (c *conn) runBlocking(cmd *keyspace.Command, args [][]byte, now time.Time) {
+	timeout := cmd.BlockTimeout(args, now)
 	// Earlier replies go out first, and earlier writes are applied, so
 	// that this command's entries follow them in the log.
 	if !c.flush() {
@@ -223,7 +106,7 @@ func (c *conn) runBlocking(cmd *command, args [][]byte) {
 		return
 	}
 	w := &waiter{db: c.db, wake: make(chan struct{}, 1), unblk: make(chan bool, 1)}
-	for _, k := range cmd.block.keys(args) {
+	for _, k := range cmd.BlockKeys(args) {
 		w.keys = append(w.keys, string(k))
 	}
 	var deadline <-chan time.Time
@@ -244,13 +127,13 @@ func (c *conn) runBlocking(cmd *command, args [][]byte) {
 		defer stop()
 		gone = closed
 	}
-	body := encodeCommand(c.db, rand.Uint64(), args)
+	body := keyspace.EncodeCommand(c.db, rand.Uint64(), args)
 	for {
 		// A wake-up that comes while this attempt is in flight stays in
 		// w.wake and costs one more attempt, never a lost one.
 		s := &slot{p: c.propose(body)}
 		c.settle(s)
-		wb, ok := s.reply.(wouldBlock)
+		wb, ok := s.reply.(keyspace.WouldBlock)
 		if !ok {
 			c.push(s.reply)
 			return
@@ -258,13 +141,13 @@ func (c *conn) runBlocking(cmd *command, args [][]byte) {
 		select {
 		case <-w.wake:
 		case <-deadline:
-			c.push(wb.timeoutReply)
+			c.push(wb.TimeoutReply)
 			return
 		case withErr := <-w.unblk:
 			if withErr {
 				c.push(errUnblocked)
 			} else {
-				c.push(wb.timeoutReply)
+				c.push(wb.TimeoutReply)
 			}
 			return
 		case <-gone:
@@ -279,18 +162,18 @@ func (c *conn) runBlocking(cmd *command, args [][]byte) {
 
 // clientUnblock implements CLIENT UNBLOCK id [TIMEOUT|ERROR].
 func clientUnblock(c *conn, args [][]byte) any {
-	id, ok := parseInt(args[2])
+	id, ok := keyspace.ParseInt(args[2])
 	if !ok {
-		return errNotInteger
+		return keyspace.ErrNotInteger
 	}
 	withErr := false
 	if len(args) == 4 {
 		switch {
-		case eqFold(args[3], "timeout"):
-		case eqFold(args[3], "error"):
+		case keyspace.EqFold(args[3], "timeout"):
+		case keyspace.EqFold(args[3], "error"):
 			withErr = true
 		default:
-			return redisError("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR")
+			return keyspace.Error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR")
 		}
 	}
 	for _, o := range c.s.connections() {
@@ -353,117 +236,4 @@ func watchClose(nc any) (closed <-chan struct{}, stop func()) {
 		<-done
 		dl.SetReadDeadline(time.Time{})
 	}
-}
-
-// The blocking list commands.
-var (
-	blockKeysLast  = &blockSpec{timeout: -1, keys: keysBeforeTimeout}
-	blockFirstLast = &blockSpec{timeout: -1, keys: firstKeyOnly}
-	blockMpop      = &blockSpec{timeout: 1, keys: keysAfterNumkeys}
-)
-
-func init() {
-	bw := []string{"write", "blocking"}
-	register(&command{name: "blpop", arity: -3, kind: kindWrite, block: blockKeysLast, check: checkTimeout(blockKeysLast, nil), exec: execBpop(true), firstKey: 1, lastKey: -2, step: 1, flags: bw})
-	register(&command{name: "brpop", arity: -3, kind: kindWrite, block: blockKeysLast, check: checkTimeout(blockKeysLast, nil), exec: execBpop(false), firstKey: 1, lastKey: -2, step: 1, flags: bw})
-	register(&command{name: "brpoplpush", arity: 4, kind: kindWrite, block: blockFirstLast, check: checkTimeout(blockFirstLast, nil), exec: execBrpoplpush, firstKey: 1, lastKey: 2, step: 1, flags: append(bw, "denyoom")})
-	register(&command{name: "blmove", arity: 6, kind: kindWrite, block: blockFirstLast, check: checkBlmove, exec: execBlmove, firstKey: 1, lastKey: 2, step: 1, flags: append(bw, "denyoom")})
-	register(&command{name: "blmpop", arity: -5, kind: kindWrite, block: blockMpop, check: checkTimeout(blockMpop, checkBlmpop), exec: execBlmpop, flags: append(bw, "movablekeys")})
-}
-
-// execBpop implements BLPOP and BRPOP: [key, item] from the first
-// non-empty list.
-func execBpop(left bool) func(*keyspace, [][]byte) (any, error) {
-	return func(ks *keyspace, args [][]byte) (any, error) {
-		for _, k := range keysBeforeTimeout(args) {
-			vals, err := popFront(ks, k, left, 1)
-			if err != nil {
-				return nil, err
-			}
-			if vals != nil {
-				return []any{k, vals[0]}, nil
-			}
-		}
-		return wouldBlock{nullArray{}}, nil
-	}
-}
-
-func execBrpoplpush(ks *keyspace, args [][]byte) (any, error) {
-	return moved(moveOne(ks, args[1], args[2], false, true))
-}
-
-// checkBlmove checks the ends before the timeout, as Redis does.
-func checkBlmove(args [][]byte) error {
-	if err := checkLmove(args); err != nil {
-		return err
-	}
-	_, err := parseTimeout(args[5])
-	return err
-}
-
-func execBlmove(ks *keyspace, args [][]byte) (any, error) {
-	if err := checkBlmove(args); err != nil {
-		return nil, err
-	}
-	from, _ := parseEnd(args[3])
-	to, _ := parseEnd(args[4])
-	return moved(moveOne(ks, args[1], args[2], from, to))
-}
-
-// moved turns moveOne's result into BLMOVE's reply.
-func moved(v []byte, err error) (any, error) {
-	switch {
-	case err != nil:
-		return nil, err
-	case v == nil:
-		return wouldBlock{nil}, nil
-	}
-	return v, nil
-}
-
-// BLMPOP timeout numkeys key... LEFT|RIGHT [COUNT count] parses and runs
-// as LMPOP from the timeout on, and waits where LMPOP has nothing.
-func checkBlmpop(args [][]byte) error { return checkLmpop(args[1:]) }
-
-func execBlmpop(ks *keyspace, args [][]byte) (any, error) {
-	return blockOnNull(execLmpop(ks, args[1:]))
-}
-
-// blockOnNull turns a multi-key pop's null array into wouldBlock.
-func blockOnNull(r any, err error) (any, error) {
-	if _, ok := r.(nullArray); ok && err == nil {
-		return wouldBlock{nullArray{}}, nil
-	}
-	return r, err
-}
-
-// The blocking sorted-set commands.
-func init() {
-	bw := []string{"write", "blocking", "fast"}
-	register(&command{name: "bzpopmin", arity: -3, kind: kindWrite, block: blockKeysLast, check: checkTimeout(blockKeysLast, nil), exec: execBzpop(false), firstKey: 1, lastKey: -2, step: 1, flags: bw})
-	register(&command{name: "bzpopmax", arity: -3, kind: kindWrite, block: blockKeysLast, check: checkTimeout(blockKeysLast, nil), exec: execBzpop(true), firstKey: 1, lastKey: -2, step: 1, flags: bw})
-	register(&command{name: "bzmpop", arity: -5, kind: kindWrite, block: blockMpop, check: checkTimeout(blockMpop, checkBzmpop), exec: execBzmpop, flags: []string{"write", "blocking", "movablekeys"}})
-}
-
-// execBzpop implements BZPOPMIN and BZPOPMAX: [key, member, score] from
-// the first non-empty sorted set.
-func execBzpop(max bool) func(*keyspace, [][]byte) (any, error) {
-	return func(ks *keyspace, args [][]byte) (any, error) {
-		key, popped, err := ks.zpop(keysBeforeTimeout(args), max, 1)
-		switch {
-		case err != nil:
-			return nil, err
-		case key == nil:
-			return wouldBlock{nullArray{}}, nil
-		}
-		return []any{key, popped[0].member, popped[0].score}, nil
-	}
-}
-
-// BZMPOP timeout numkeys key... MIN|MAX [COUNT count] parses as ZMPOP
-// from the timeout on.
-func checkBzmpop(args [][]byte) error { return checkZmpop(args[1:]) }
-
-func execBzmpop(ks *keyspace, args [][]byte) (any, error) {
-	return blockOnNull(execZmpop(ks, args[1:]))
 }

@@ -2,88 +2,10 @@ package kv
 
 import (
 	"bytes"
-	"math"
 	"testing"
+
+	"hourglass/personalities/kv/keyspace"
 )
-
-func TestParseInt(t *testing.T) {
-	for _, c := range []struct {
-		in   string
-		want int64
-		ok   bool
-	}{
-		{"0", 0, true}, {"1", 1, true}, {"-1", -1, true}, {"42", 42, true},
-		{"9223372036854775807", math.MaxInt64, true},
-		{"-9223372036854775808", math.MinInt64, true},
-		{"9223372036854775808", 0, false}, {"-9223372036854775809", 0, false},
-		{"", 0, false}, {"-", 0, false}, {"+1", 0, false}, {"01", 0, false}, {"-0", 0, false},
-		{" 1", 0, false}, {"1 ", 0, false}, {"1.5", 0, false}, {"1e3", 0, false},
-		{"99999999999999999999", 0, false}, {"123456789012345678901", 0, false},
-	} {
-		got, ok := parseInt([]byte(c.in))
-		if ok != c.ok || got != c.want {
-			t.Errorf("parseInt(%q) = %d, %v; want %d, %v", c.in, got, ok, c.want, c.ok)
-		}
-	}
-}
-
-func TestCommandBodyRoundTrip(t *testing.T) {
-	args := [][]byte{[]byte("SET"), []byte("k"), {}, bytes.Repeat([]byte{0xff}, 300)}
-	db, seed, got, err := decodeCommand(encodeCommand(7, 1<<40, args))
-	if err != nil || db != 7 || seed != 1<<40 || len(got) != len(args) {
-		t.Fatalf("decode = %d, %q, %v", db, got, err)
-	}
-	for i := range args {
-		if !bytes.Equal(got[i], args[i]) {
-			t.Fatalf("arg %d = %q, want %q", i, got[i], args[i])
-		}
-	}
-	for _, bad := range [][]byte{nil, {0}, {0, 1}, {0, 1, 5, 'a'}, append(encodeCommand(0, 0, args), 0)} {
-		if _, _, _, err := decodeCommand(bad); err == nil {
-			t.Errorf("decodeCommand(%q) accepted a malformed body", bad)
-		}
-	}
-}
-
-func FuzzDecodeCommand(f *testing.F) {
-	f.Add(encodeCommand(0, 5, [][]byte{[]byte("GET"), []byte("k")}))
-	f.Add([]byte{0, 0, 200, 1})
-	f.Fuzz(func(t *testing.T, b []byte) {
-		db, seed, args, err := decodeCommand(b)
-		if err != nil {
-			return
-		}
-		if !bytes.Equal(encodeCommand(db, seed, args), b) {
-			t.Fatalf("decode/encode of %q is not the identity", b)
-		}
-	})
-}
-
-func TestSetOptions(t *testing.T) {
-	split := func(s string) [][]byte { return bytes.Fields([]byte(s)) }
-	for _, c := range []struct {
-		in  string
-		err error
-	}{
-		{"SET k v", nil}, {"SET k v NX", nil}, {"SET k v xx get", nil}, {"SET k v EX 1 EX 2", nil},
-		{"SET k v KEEPTTL", nil}, {"SET k v PXAT 5 GET NX", nil},
-		{"SET k v NX XX", errSyntax}, {"SET k v EX 1 PX 1", errSyntax}, {"SET k v EX", errSyntax},
-		{"SET k v KEEPTTL EX 1", errSyntax}, {"SET k v EX 1 KEEPTTL", errSyntax}, {"SET k v EXAT 1 EX 1", errSyntax},
-		{"SET k v FOO", errSyntax},
-	} {
-		if _, err := parseSetOptions(split(c.in), 3, false); err != c.err {
-			t.Errorf("parseSetOptions(%q) = %v, want %v", c.in, err, c.err)
-		}
-	}
-	o, _ := parseSetOptions(split("SET k v EX 10"), 3, false)
-	if at, err := o.expireAt(1000, "set"); err != nil || at != 11000 {
-		t.Fatalf("EX 10 at 1000 = %d, %v", at, err)
-	}
-	o, _ = parseSetOptions(split("SET k v PX 9223372036854775807"), 3, false)
-	if _, err := o.expireAt(1000, "set"); err == nil {
-		t.Fatal("PX overflowing the base time was accepted")
-	}
-}
 
 func TestUnknownCommandText(t *testing.T) {
 	args := [][]byte{[]byte("foo"), []byte("a\r\nb"), bytes.Repeat([]byte("x"), 200), []byte("never")}
@@ -94,19 +16,37 @@ func TestUnknownCommandText(t *testing.T) {
 	}
 }
 
-func TestGlobMatch(t *testing.T) {
-	for _, c := range []struct {
-		pat, name string
-		want      bool
-	}{
-		{"*", "save", true}, {"save", "save", true}, {"sav?", "save", true}, {"*fsync", "appendfsync", true},
-		{"append*", "appendonly", true}, {"a*z", "appendonly", false}, {"", "x", false},
-		{"h[ae]llo", "hello", true}, {"h[ae]llo", "hillo", false}, {"h[^e]llo", "hallo", true},
-		{"h[^e]llo", "hello", false}, {"h[a-c]llo", "hbllo", true}, {"h[c-a]llo", "hbllo", true},
-		{`h\*llo`, "h*llo", true}, {`h\*llo`, "hello", false}, {"**a", "bba", true}, {"[abc", "a", true},
-	} {
-		if got := globMatch(c.pat, c.name); got != c.want {
-			t.Errorf("globMatch(%q, %q) = %v", c.pat, c.name, got)
+// TestCommandTable checks that the server's table holds every data
+// command as package keyspace describes it, and that the connection
+// commands are its own.
+func TestCommandTable(t *testing.T) {
+	data := keyspace.Commands()
+	for _, d := range data {
+		c := lookupCommand([]byte(d.Name))
+		if c == nil || c.data != d || c.Name != d.Name || c.Arity != d.Arity {
+			t.Errorf("%s: the server's entry %+v does not describe the data command", d.Name, c)
+		}
+	}
+	local := 0
+	for name, c := range commands {
+		if c.data == nil {
+			local++
+			if c.local == nil || keyspace.Lookup([]byte(name)) != nil {
+				t.Errorf("%s: a connection command without a function, or shadowing a data command", name)
+			}
+		}
+	}
+	if len(commands) != len(data)+local {
+		t.Fatalf("%d commands, %d data and %d connection commands", len(commands), len(data), local)
+	}
+	for _, name := range []string{"GET", "Blpop", "publish", "zrangestore"} {
+		if c := lookupCommand([]byte(name)); c == nil || c.data == nil {
+			t.Errorf("%s is not a data command", name)
+		}
+	}
+	for _, name := range []string{"PING", "multi", "Subscribe", "client"} {
+		if c := lookupCommand([]byte(name)); c == nil || c.data != nil {
+			t.Errorf("%s is not a connection command", name)
 		}
 	}
 }

@@ -9,21 +9,16 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"hourglass/personalities/kv/glob"
+	"hourglass/personalities/kv/keyspace"
 )
 
 // Version is the Redis version the personality reports to clients that
 // gate features on it.
 const Version = "7.2.0"
 
-// Databases is the number of logical databases (SELECT 0..Databases-1).
-const Databases = 16
-
 func init() {
-	local := func(name string, arity int, f func(*conn, [][]byte) any, flags ...string) *command {
-		c := &command{name: name, arity: arity, kind: kindLocal, local: f, flags: flags}
-		register(c)
-		return c
-	}
 	local("ping", -1, localPing, "fast").pubsub = true
 	local("echo", 2, localEcho, "fast")
 	q := local("quit", -1, localQuit, "fast")
@@ -46,7 +41,7 @@ func init() {
 
 func localPing(c *conn, args [][]byte) any {
 	if len(args) > 2 {
-		return errArity("ping")
+		return keyspace.ErrArity("ping")
 	}
 	if c.proto == 2 && c.subscriptions() > 0 {
 		// In subscribed mode a RESP2 PING answers like a message.
@@ -59,26 +54,26 @@ func localPing(c *conn, args [][]byte) any {
 	if len(args) == 2 {
 		return args[1]
 	}
-	return simpleString("PONG")
+	return keyspace.SimpleString("PONG")
 }
 
 func localEcho(c *conn, args [][]byte) any { return args[1] }
 
 func localQuit(c *conn, args [][]byte) any {
 	c.quit = true
-	return replyOK
+	return keyspace.OK
 }
 
 func localSelect(c *conn, args [][]byte) any {
-	n, ok := parseInt(args[1])
+	n, ok := keyspace.ParseInt(args[1])
 	if !ok {
-		return errNotInteger
+		return keyspace.ErrNotInteger
 	}
-	if n < 0 || n >= Databases {
-		return errDBIndex
+	if n < 0 || n >= keyspace.Databases {
+		return keyspace.ErrDBIndex
 	}
 	c.db = int(n)
-	return replyOK
+	return keyspace.OK
 }
 
 // checkPassword reports whether user and pass match the configured
@@ -96,20 +91,20 @@ func (c *conn) authenticate() {
 
 func localAuth(c *conn, args [][]byte) any {
 	if len(args) > 3 {
-		return errSyntax
+		return keyspace.ErrSyntax
 	}
 	user, pass := []byte(nil), args[1]
 	if len(args) == 3 {
 		user, pass = args[1], args[2]
 	}
 	if c.s.settings().requirePass == "" && user == nil {
-		return redisError("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?")
+		return keyspace.Error("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?")
 	}
 	if !c.checkPassword(user, pass) {
 		return errWrongPass
 	}
 	c.authenticate()
-	return replyOK
+	return keyspace.OK
 }
 
 // localHello implements HELLO [protover [AUTH user pass] [SETNAME name]].
@@ -117,9 +112,9 @@ func localHello(c *conn, args [][]byte) any {
 	proto := c.proto
 	name, setName := "", false
 	if len(args) >= 2 {
-		v, ok := parseInt(args[1])
+		v, ok := keyspace.ParseInt(args[1])
 		if !ok {
-			return redisError("ERR Protocol version is not an integer or out of range")
+			return keyspace.Error("ERR Protocol version is not an integer or out of range")
 		}
 		if v < 2 || v > 3 {
 			return errNoProto
@@ -128,20 +123,20 @@ func localHello(c *conn, args [][]byte) any {
 		for j := 2; j < len(args); j++ {
 			more := len(args) - j - 1
 			switch {
-			case eqFold(args[j], "auth") && more >= 2:
+			case keyspace.EqFold(args[j], "auth") && more >= 2:
 				if !c.checkPassword(args[j+1], args[j+2]) {
 					return errWrongPass
 				}
 				c.authenticate()
 				j += 2
-			case eqFold(args[j], "setname") && more >= 1:
+			case keyspace.EqFold(args[j], "setname") && more >= 1:
 				if err := checkClientName(args[j+1]); err != nil {
 					return err
 				}
 				name, setName = string(args[j+1]), true
 				j++
 			default:
-				return redisError("ERR Syntax error in HELLO option '" + sanitize(string(args[j])) + "'")
+				return keyspace.Errorf("ERR Syntax error in HELLO option '%s'", args[j])
 			}
 		}
 	}
@@ -153,7 +148,7 @@ func localHello(c *conn, args [][]byte) any {
 	}
 	c.proto = proto
 	c.pushProto.Store(int32(proto))
-	return respMap{
+	return keyspace.Map{
 		"server", "redis",
 		"version", Version,
 		"proto", int64(proto),
@@ -177,26 +172,26 @@ func localReset(c *conn, args [][]byte) any {
 		c.authed = false
 		c.rd.SetAuthenticated(false)
 	}
-	return simpleString("RESET")
+	return keyspace.SimpleString("RESET")
 }
 
 // errSubcommand is Redis's reply to a container command (CLIENT, CONFIG,
 // COMMAND, PUBSUB) with an unknown subcommand, or a known one with the
 // wrong number of arguments.
-func errSubcommand(container string, args [][]byte, known ...string) redisError {
+func errSubcommand(container string, args [][]byte, known ...string) keyspace.Error {
 	sub := strings.ToLower(string(args[1]))
 	for _, k := range known {
 		if k == sub {
-			return errArity(strings.ToLower(container) + "|" + sub)
+			return keyspace.ErrArity(strings.ToLower(container) + "|" + sub)
 		}
 	}
-	return redisError(fmt.Sprintf("ERR unknown subcommand '%s'. Try %s HELP.", sanitize(string(truncate(args[1], 128))), container))
+	return keyspace.Errorf("ERR unknown subcommand '%s'. Try %s HELP.", truncate(args[1], 128), container)
 }
 
 func checkClientName(name []byte) any {
 	for _, ch := range name {
 		if ch < '!' || ch > '~' {
-			return redisError("ERR Client names cannot contain spaces, newlines or special characters.")
+			return keyspace.Error("ERR Client names cannot contain spaces, newlines or special characters.")
 		}
 	}
 	return nil
@@ -217,7 +212,7 @@ func localClient(c *conn, args [][]byte) any {
 			return err
 		}
 		c.setName(string(args[2]))
-		return replyOK
+		return keyspace.OK
 	case sub == "setinfo" && len(args) == 4:
 		switch strings.ToLower(string(args[2])) {
 		case "lib-name":
@@ -225,9 +220,9 @@ func localClient(c *conn, args [][]byte) any {
 		case "lib-ver":
 			c.info.Store(&clientLib{name: c.lib().name, ver: string(args[3])})
 		default:
-			return redisError("ERR Unrecognized option '" + sanitize(string(args[2])) + "'")
+			return keyspace.Errorf("ERR Unrecognized option '%s'", args[2])
 		}
-		return replyOK
+		return keyspace.OK
 	case sub == "info" && len(args) == 2:
 		return []byte(c.describe())
 	case sub == "list":
@@ -237,10 +232,10 @@ func localClient(c *conn, args [][]byte) any {
 	case sub == "kill" && len(args) >= 3:
 		return clientKill(c, args[2:])
 	case (sub == "no-evict" || sub == "no-touch") && len(args) == 3:
-		if !eqFold(args[2], "on") && !eqFold(args[2], "off") {
-			return errSyntax
+		if !keyspace.EqFold(args[2], "on") && !keyspace.EqFold(args[2], "off") {
+			return keyspace.ErrSyntax
 		}
-		return replyOK
+		return keyspace.OK
 	}
 	return errSubcommand("CLIENT", args, "id", "getname", "setname", "setinfo", "info", "list", "kill", "unblock", "no-evict", "no-touch")
 }
@@ -273,23 +268,23 @@ func clientList(c *conn, args [][]byte) any {
 	typ := ""
 	for j := 0; j < len(args); j++ {
 		switch {
-		case eqFold(args[j], "type") && j+1 < len(args):
+		case keyspace.EqFold(args[j], "type") && j+1 < len(args):
 			j++
 			typ = strings.ToLower(string(args[j]))
 			if typ != "normal" && typ != "pubsub" && typ != "master" && typ != "replica" {
-				return redisError("ERR Unknown client type '" + sanitize(string(args[j])) + "'")
+				return keyspace.Errorf("ERR Unknown client type '%s'", args[j])
 			}
-		case eqFold(args[j], "id") && j+1 < len(args):
+		case keyspace.EqFold(args[j], "id") && j+1 < len(args):
 			ids = map[int64]bool{}
 			for j++; j < len(args); j++ {
-				n, ok := parseInt(args[j])
+				n, ok := keyspace.ParseInt(args[j])
 				if !ok || n <= 0 {
-					return redisError("ERR Invalid client ID")
+					return keyspace.Error("ERR Invalid client ID")
 				}
 				ids[n] = true
 			}
 		default:
-			return errSyntax
+			return keyspace.ErrSyntax
 		}
 	}
 	var b strings.Builder
@@ -329,10 +324,10 @@ func clientKill(c *conn, args [][]byte) any {
 		for _, o := range c.s.connections() {
 			if o.nc.RemoteAddr().String() == string(args[0]) {
 				o.kill()
-				return replyOK
+				return keyspace.OK
 			}
 		}
-		return redisError("ERR No such client")
+		return keyspace.Error("ERR No such client")
 	}
 	var id int64 = -1
 	var addr, laddr string
@@ -340,32 +335,32 @@ func clientKill(c *conn, args [][]byte) any {
 	for j := 0; j+1 < len(args); j += 2 {
 		v := args[j+1]
 		switch {
-		case eqFold(args[j], "id"):
-			n, ok := parseInt(v)
+		case keyspace.EqFold(args[j], "id"):
+			n, ok := keyspace.ParseInt(v)
 			if !ok || n <= 0 {
-				return redisError("ERR client-id should be greater than 0")
+				return keyspace.Error("ERR client-id should be greater than 0")
 			}
 			id = n
-		case eqFold(args[j], "addr"):
+		case keyspace.EqFold(args[j], "addr"):
 			addr = string(v)
-		case eqFold(args[j], "laddr"):
+		case keyspace.EqFold(args[j], "laddr"):
 			laddr = string(v)
-		case eqFold(args[j], "skipme"):
+		case keyspace.EqFold(args[j], "skipme"):
 			switch {
-			case eqFold(v, "yes"):
+			case keyspace.EqFold(v, "yes"):
 				skipMe = true
-			case eqFold(v, "no"):
+			case keyspace.EqFold(v, "no"):
 				skipMe = false
 			default:
-				return errSyntax
+				return keyspace.ErrSyntax
 			}
-		case eqFold(args[j], "type"), eqFold(args[j], "user"), eqFold(args[j], "maxage"):
+		case keyspace.EqFold(args[j], "type"), keyspace.EqFold(args[j], "user"), keyspace.EqFold(args[j], "maxage"):
 		default:
-			return errSyntax
+			return keyspace.ErrSyntax
 		}
 	}
 	if len(args)%2 != 0 {
-		return errSyntax
+		return keyspace.ErrSyntax
 	}
 	var killed int64
 	for _, o := range c.s.connections() {
@@ -387,34 +382,25 @@ func clientKill(c *conn, args [][]byte) any {
 
 // commandInfo renders one command as COMMAND INFO does.
 func commandInfo(cmd *command) any {
-	flags := make([]any, len(cmd.flags))
-	for i, f := range cmd.flags {
-		flags[i] = simpleString(f)
+	flags := make([]any, len(cmd.Flags))
+	for i, f := range cmd.Flags {
+		flags[i] = keyspace.SimpleString(f)
 	}
-	return []any{cmd.name, int64(cmd.arity), flags, int64(cmd.firstKey), int64(cmd.lastKey), int64(cmd.step), []any{}, []any{}, []any{}}
-}
-
-func sortedCommands() []*command {
-	out := make([]*command, 0, len(commands))
-	for _, c := range commands {
-		out = append(out, c)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
-	return out
+	return []any{cmd.Name, int64(cmd.Arity), flags, int64(cmd.FirstKey), int64(cmd.LastKey), int64(cmd.Step), []any{}, []any{}, []any{}}
 }
 
 // commandKeys returns the key arguments of a command line.
 func commandKeys(cmd *command, args [][]byte) []any {
-	if cmd.firstKey <= 0 {
+	if cmd.FirstKey <= 0 {
 		return nil
 	}
-	last := cmd.lastKey
+	last := cmd.LastKey
 	if last < 0 {
 		last = len(args) + last
 	}
-	step := max(cmd.step, 1)
+	step := max(cmd.Step, 1)
 	var out []any
-	for i := cmd.firstKey; i <= last && i < len(args); i += step {
+	for i := cmd.FirstKey; i <= last && i < len(args); i += step {
 		out = append(out, args[i])
 	}
 	return out
@@ -423,7 +409,7 @@ func commandKeys(cmd *command, args [][]byte) []any {
 func localCommand(c *conn, args [][]byte) any {
 	if len(args) == 1 {
 		var out []any
-		for _, cmd := range sortedCommands() {
+		for _, cmd := range commands.Sorted() {
 			out = append(out, commandInfo(cmd))
 		}
 		return out
@@ -436,24 +422,24 @@ func localCommand(c *conn, args [][]byte) any {
 		}
 	case "list":
 		var out []any
-		for _, cmd := range sortedCommands() {
-			out = append(out, cmd.name)
+		for _, cmd := range commands.Sorted() {
+			out = append(out, cmd.Name)
 		}
 		return out
 	case "info", "docs":
 		var out []any
 		names := args[2:]
 		if len(names) == 0 {
-			for _, cmd := range sortedCommands() {
-				names = append(names, []byte(cmd.name))
+			for _, cmd := range commands.Sorted() {
+				names = append(names, []byte(cmd.Name))
 			}
 		}
 		if sub == "docs" {
 			// No documentation is served; clients fall back to their own.
-			docs := respMap{}
+			docs := keyspace.Map{}
 			for _, n := range names {
 				if cmd := lookupCommand(n); cmd != nil {
-					docs = append(docs, cmd.name, respMap{})
+					docs = append(docs, cmd.Name, keyspace.Map{})
 				}
 			}
 			return docs
@@ -468,18 +454,18 @@ func localCommand(c *conn, args [][]byte) any {
 		return out
 	case "getkeys":
 		if len(args) < 4 {
-			return errArity("command|getkeys")
+			return keyspace.ErrArity("command|getkeys")
 		}
 		cmd := lookupCommand(args[2])
 		if cmd == nil {
-			return redisError("ERR Invalid command specified")
+			return keyspace.Error("ERR Invalid command specified")
 		}
-		if !cmd.arityOK(len(args) - 2) {
-			return redisError("ERR Invalid number of arguments specified for command")
+		if !cmd.ArityOK(len(args) - 2) {
+			return keyspace.Error("ERR Invalid number of arguments specified for command")
 		}
 		keys := commandKeys(cmd, args[2:])
 		if len(keys) == 0 {
-			return redisError("ERR The command has no key arguments")
+			return keyspace.Error("ERR The command has no key arguments")
 		}
 		return keys
 	}
@@ -494,7 +480,7 @@ type configParam struct {
 
 // configParams are the parameters CONFIG reports, and the few it changes.
 var configParams = map[string]configParam{
-	"databases":   {get: func(*Server) string { return strconv.Itoa(Databases) }},
+	"databases":   {get: func(*Server) string { return strconv.Itoa(keyspace.Databases) }},
 	"appendonly":  {get: func(*Server) string { return "yes" }},    // every write is in the durable log
 	"appendfsync": {get: func(*Server) string { return "always" }}, // acknowledged after fsync
 	"save":        {get: func(*Server) string { return "" }},
@@ -542,10 +528,10 @@ func localConfig(c *conn, args [][]byte) any {
 			names = append(names, n)
 		}
 		sort.Strings(names)
-		out := respMap{}
+		out := keyspace.Map{}
 		for _, n := range names {
 			for _, pat := range args[2:] {
-				if globMatchBytes(pat, []byte(n), true) {
+				if glob.MatchFold(pat, []byte(n)) {
 					out = append(out, n, configParams[n].get(c.s))
 					break
 				}
@@ -557,26 +543,26 @@ func localConfig(c *conn, args [][]byte) any {
 			name := strings.ToLower(string(args[j]))
 			p, ok := configParams[name]
 			if !ok || p.set == nil {
-				return redisError("ERR Unknown option or number of arguments for CONFIG SET - '" + sanitize(string(args[j])) + "'")
+				return keyspace.Errorf("ERR Unknown option or number of arguments for CONFIG SET - '%s'", args[j])
 			}
 			if err := p.set(c.s, string(args[j+1])); err != nil {
-				return redisError(fmt.Sprintf("ERR CONFIG SET failed (possibly related to argument '%s') - %v", sanitize(name), err))
+				return keyspace.Errorf("ERR CONFIG SET failed (possibly related to argument '%s') - %v", name, err)
 			}
 		}
-		return replyOK
+		return keyspace.OK
 	case sub == "resetstat" && len(args) == 2:
 		c.s.stats.commands.Store(0)
 		c.s.stats.connections.Store(0)
-		return replyOK
+		return keyspace.OK
 	case sub == "rewrite" && len(args) == 2:
-		return redisError("ERR The server is running without a config file")
+		return keyspace.Error("ERR The server is running without a config file")
 	}
 	return errSubcommand("CONFIG", args, "get", "set", "resetstat", "rewrite")
 }
 
 func localTime(c *conn, args [][]byte) any {
 	now := time.Now()
-	return []any{formatInt(now.Unix()), formatInt(int64(now.Nanosecond() / 1000))}
+	return []any{strconv.AppendInt(nil, now.Unix(), 10), strconv.AppendInt(nil, int64(now.Nanosecond()/1000), 10)}
 }
 
 func localLastsave(c *conn, args [][]byte) any { return c.s.lastSave.Load() }
@@ -585,17 +571,17 @@ func localLastsave(c *conn, args [][]byte) any { return c.s.lastSave.Load() }
 // in the log, so SAVE is the checkpoint of what the log rebuilt.
 func localSave(c *conn, args [][]byte) any {
 	if err := c.s.save(); err != nil {
-		return redisError("ERR " + sanitize(err.Error()))
+		return keyspace.Errorf("ERR %s", err)
 	}
-	return replyOK
+	return keyspace.OK
 }
 
 func localBgsave(c *conn, args [][]byte) any {
-	if len(args) > 2 || len(args) == 2 && !eqFold(args[1], "schedule") {
-		return errSyntax
+	if len(args) > 2 || len(args) == 2 && !keyspace.EqFold(args[1], "schedule") {
+		return keyspace.ErrSyntax
 	}
 	go c.s.save()
-	return simpleString("Background saving started")
+	return keyspace.SimpleString("Background saving started")
 }
 
 // save runs the configured Save and records the time.
@@ -694,29 +680,18 @@ func humanBytes(n uint64) string {
 
 // keyspaceInfo counts keys and keys with an expiry, per database.
 func (c *conn) keyspaceInfo() ([][2]string, error) {
-	ks, err := c.readKeyspace()
+	v, err := c.readView()
 	if err != nil {
 		return nil, err
 	}
-	expires := map[int]int64{}
-	it, err := ks.r.NewIter([]byte{prefixExpiry}, []byte{prefixExpiry + 1})
+	stats, err := keyspace.Stats(v)
 	if err != nil {
-		return nil, err
-	}
-	for it.First(); it.Valid(); it.Next() {
-		expires[int(it.Key()[9])]++
-	}
-	if err := it.Close(); err != nil {
 		return nil, err
 	}
 	var lines [][2]string
-	for db := range Databases {
-		n, err := ks.withDB(db).size()
-		if err != nil {
-			return nil, err
-		}
-		if n > 0 {
-			lines = append(lines, [2]string{fmt.Sprintf("db%d", db), fmt.Sprintf("keys=%d,expires=%d,avg_ttl=0", n, expires[db])})
+	for db, st := range stats {
+		if st.Keys > 0 {
+			lines = append(lines, [2]string{fmt.Sprintf("db%d", db), fmt.Sprintf("keys=%d,expires=%d,avg_ttl=0", st.Keys, st.Expires)})
 		}
 	}
 	return lines, nil

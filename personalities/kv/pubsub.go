@@ -6,24 +6,24 @@ import (
 	"strings"
 	"sync"
 
-	"hourglass/platform"
+	"hourglass/personalities/kv/glob"
 )
 
-// Pub/sub through the log: PUBLISH is a log entry, so every node applies
-// it, and each node delivers it to its own subscribers after the apply
-// commits (PostApply). Subscriptions are per node: PUBSUB and PUBLISH's
-// count report the node that answers.
+// Pub/sub through the log: PUBLISH is a log entry (a data command of
+// package keyspace), so every node applies it, and each node delivers it
+// to its own subscribers after the apply commits (PostApply).
+// Subscriptions are per node: PUBSUB and PUBLISH's count report the node
+// that answers.
 
 func init() {
 	sub := func(name string, arity int, f func(*conn, [][]byte) any) {
-		register(&command{name: name, arity: arity, kind: kindLocal, local: f, pubsub: true, flags: []string{"pubsub", "noscript", "loading", "stale"}})
+		local(name, arity, f, "pubsub", "noscript", "loading", "stale").pubsub = true
 	}
 	sub("subscribe", -2, localSubscribe(false))
 	sub("psubscribe", -2, localSubscribe(true))
 	sub("unsubscribe", -1, localUnsubscribe(false))
 	sub("punsubscribe", -1, localUnsubscribe(true))
-	register(&command{name: "publish", arity: 3, kind: kindWrite, exec: execPublish, flags: []string{"pubsub", "loading", "stale", "fast"}})
-	register(&command{name: "pubsub", arity: -2, kind: kindLocal, local: localPubsub, flags: []string{"pubsub", "loading", "stale"}})
+	local("pubsub", -2, localPubsub, "pubsub", "loading", "stale")
 }
 
 // hub is a node's subscriptions.
@@ -69,15 +69,15 @@ func (h *hub) publish(channel, message []byte) int64 {
 	defer h.mu.Unlock()
 	var n int64
 	for c := range h.channels[string(channel)] {
-		c.deliver(respPush{"message", bytes.Clone(channel), bytes.Clone(message)})
+		c.deliver(push{"message", bytes.Clone(channel), bytes.Clone(message)})
 		n++
 	}
 	for pat, conns := range h.patterns {
-		if !globMatchBytes([]byte(pat), channel, false) {
+		if !glob.Match([]byte(pat), channel) {
 			continue
 		}
 		for c := range conns {
-			c.deliver(respPush{"pmessage", pat, bytes.Clone(channel), bytes.Clone(message)})
+			c.deliver(push{"pmessage", pat, bytes.Clone(channel), bytes.Clone(message)})
 			n++
 		}
 	}
@@ -90,25 +90,11 @@ func (h *hub) receivers(channel []byte) int64 {
 	defer h.mu.Unlock()
 	n := int64(len(h.channels[string(channel)]))
 	for pat, conns := range h.patterns {
-		if globMatchBytes([]byte(pat), channel, false) {
+		if glob.Match([]byte(pat), channel) {
 			n += int64(len(conns))
 		}
 	}
 	return n
-}
-
-// pubMsg is a message applied but not yet delivered.
-type pubMsg struct{ channel, message []byte }
-
-func execPublish(ks *keyspace, args [][]byte) (any, error) {
-	if ks.publish != nil {
-		*ks.publish = append(*ks.publish, pubMsg{bytes.Clone(args[1]), bytes.Clone(args[2])})
-	}
-	if ks.hub == nil {
-		return int64(0), nil
-	}
-	// The count is this node's; it changes no state.
-	return ks.hub.receivers(args[1]), nil
 }
 
 // subscriptions returns how many channels and patterns c is subscribed to.
@@ -128,7 +114,7 @@ func localSubscribe(pattern bool) func(*conn, [][]byte) any {
 				set[n] = struct{}{}
 				c.s.hub.add(pattern, n, c)
 			}
-			c.push(respPush{kind, bytes.Clone(name), c.subscriptions()})
+			c.push(push{kind, bytes.Clone(name), c.subscriptions()})
 		}
 		c.subscribedHint.Store(c.subscriptions() > 0)
 		return deferred{}
@@ -149,7 +135,7 @@ func localUnsubscribe(pattern bool) func(*conn, [][]byte) any {
 			}
 			sort.Slice(names, func(i, j int) bool { return bytes.Compare(names[i], names[j]) < 0 })
 			if len(names) == 0 {
-				c.push(respPush{kind, nil, c.subscriptions()})
+				c.push(push{kind, nil, c.subscriptions()})
 				return deferred{}
 			}
 		}
@@ -159,7 +145,7 @@ func localUnsubscribe(pattern bool) func(*conn, [][]byte) any {
 				delete(set, n)
 				c.s.hub.remove(pattern, n, c)
 			}
-			c.push(respPush{kind, bytes.Clone(name), c.subscriptions()})
+			c.push(push{kind, bytes.Clone(name), c.subscriptions()})
 		}
 		c.subscribedHint.Store(c.subscriptions() > 0)
 		return deferred{}
@@ -201,7 +187,7 @@ func localPubsub(c *conn, args [][]byte) any {
 		out := []any{}
 		var names []string
 		for n := range h.channels {
-			if len(args) == 3 && !globMatchBytes(args[2], []byte(n), false) {
+			if len(args) == 3 && !glob.Match(args[2], []byte(n)) {
 				continue
 			}
 			names = append(names, n)
@@ -276,12 +262,4 @@ func (c *conn) stopPushes() {
 		c.pushesClosed = true
 		close(c.pushes)
 	}
-}
-
-// applied publishes the messages of an applied entry (PostApply).
-func (a *applicator) delivered(e *platform.Entry) {
-	for _, m := range a.pending {
-		a.s.hub.publish(m.channel, m.message)
-	}
-	a.pending = a.pending[:0]
 }

@@ -1,64 +1,55 @@
 package kv
 
 import (
+	"errors"
 	"strconv"
 
 	"github.com/tidwall/redcon"
+
+	"hourglass/personalities/kv/keyspace"
+	"hourglass/platform"
 )
 
-// Replies are plain values so that Apply can return them and the
-// connection can render them for the client's protocol (RESP2 or RESP3):
-//
-//	simpleString  +OK
-//	[]byte        bulk string
-//	nil           null (a null bulk in RESP2, _ in RESP3)
-//	int64         integer
-//	redisError    error; the text starts with its code (ERR, WRONGTYPE, ...)
-//	[]any         array of replies
-//	respMap       map (RESP3); a flat array in RESP2
-//	float64       double (RESP3); a bulk string ("%.17g") in RESP2
-//	respSet       set (RESP3); an array in RESP2
-//	nullArray     null (RESP3); a null array (*-1) in RESP2
-//	respPairs     array of [a, b] arrays (RESP3); a flat array in RESP2
-type (
-	simpleString string
-	redisError   string
-	respMap      []any // key, value, key, value, ...
-	respSet      []any
-	respPush     []any // RESP3 push (out-of-band); an array in RESP2
-	nullArray    struct{}
-)
+// push is a RESP3 push (an out-of-band message to a subscriber); an array
+// in RESP2. The other reply types are package keyspace's.
+type push []any
 
-// respPairs is a flat list a, b, a, b, ... whose order matters (so not a
-// map), e.g. members and scores of ZRANGE WITHSCORES.
-type respPairs []any
-
-func (e redisError) Error() string { return string(e) }
-
-// Error replies, word for word as Redis 7 sends them.
+// Error replies of the connection, word for word as Redis 7 sends them.
 const (
-	errSyntax         = redisError("ERR syntax error")
-	errNotInteger     = redisError("ERR value is not an integer or out of range")
-	errNotFloat       = redisError("ERR value is not a valid float")
-	errNoSuchKey      = redisError("ERR no such key")
-	errNoAuth         = redisError("NOAUTH Authentication required.")
-	errWrongPass      = redisError("WRONGPASS invalid username-password pair or user is disabled.")
-	errNoAuthHello    = redisError("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
-	errOverflow       = redisError("ERR increment or decrement would overflow")
-	errWrongType      = redisError("WRONGTYPE Operation against a key holding the wrong kind of value")
-	errDBIndex        = redisError("ERR DB index is out of range")
-	errNoProto        = redisError("NOPROTO unsupported protocol version")
-	errMaxClients     = redisError("ERR max number of clients reached")
-	errOutcomeUnknown = redisError("UNCERTAIN the write may or may not have been applied")
+	errNoAuth         = keyspace.Error("NOAUTH Authentication required.")
+	errWrongPass      = keyspace.Error("WRONGPASS invalid username-password pair or user is disabled.")
+	errNoAuthHello    = keyspace.Error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
+	errNoProto        = keyspace.Error("NOPROTO unsupported protocol version")
+	errMaxClients     = keyspace.Error("ERR max number of clients reached")
+	errOutcomeUnknown = keyspace.Error("UNCERTAIN the write may or may not have been applied")
 )
 
-var replyOK = simpleString("OK")
-
-func errArity(name string) redisError {
-	return redisError("ERR wrong number of arguments for '" + name + "' command")
+// replyOf turns a command's result into a reply: an Error is the
+// command's own failure; any other error is the server's.
+func replyOf(r any, err error) any {
+	if err == nil {
+		return r
+	}
+	var re keyspace.Error
+	if errors.As(err, &re) {
+		return re
+	}
+	return keyspace.Errorf("ERR %s", err)
 }
 
-// appendReply renders r for protocol version proto (2 or 3).
+// platformError turns a failure of the stack into a reply.
+func platformError(err error) any {
+	switch {
+	case errors.Is(err, platform.ErrOutcomeUnknown):
+		return errOutcomeUnknown
+	case errors.Is(err, platform.ErrUnavailable):
+		return keyspace.Errorf("TRYAGAIN the log is unavailable: %s", err)
+	}
+	return keyspace.Errorf("ERR %s", err)
+}
+
+// appendReply renders r, one of package keyspace's reply types or a push,
+// for protocol version proto (2 or 3).
 func appendReply(b []byte, r any, proto int) []byte {
 	switch r := r.(type) {
 	case nil:
@@ -66,14 +57,14 @@ func appendReply(b []byte, r any, proto int) []byte {
 			return append(b, "_\r\n"...)
 		}
 		return redcon.AppendNull(b)
-	case nullArray:
+	case keyspace.NullArray:
 		if proto >= 3 {
 			return append(b, "_\r\n"...)
 		}
 		return append(b, "*-1\r\n"...)
-	case simpleString:
+	case keyspace.SimpleString:
 		return redcon.AppendString(b, string(r))
-	case redisError:
+	case keyspace.Error:
 		return redcon.AppendError(b, string(r))
 	case []byte:
 		return redcon.AppendBulk(b, r)
@@ -89,7 +80,7 @@ func appendReply(b []byte, r any, proto int) []byte {
 			b = appendReply(b, x, proto)
 		}
 		return b
-	case respSet:
+	case keyspace.Set:
 		if proto >= 3 {
 			b = append(b, '~')
 			b = strconv.AppendInt(b, int64(len(r)), 10)
@@ -101,7 +92,7 @@ func appendReply(b []byte, r any, proto int) []byte {
 			b = appendReply(b, x, proto)
 		}
 		return b
-	case respPush:
+	case push:
 		if proto >= 3 {
 			b = append(b, '>')
 			b = strconv.AppendInt(b, int64(len(r)), 10)
@@ -116,11 +107,11 @@ func appendReply(b []byte, r any, proto int) []byte {
 	case float64:
 		if proto >= 3 {
 			b = append(b, ',')
-			b = append(b, formatFloat(r)...)
+			b = append(b, keyspace.FormatFloat(r)...)
 			return append(b, '\r', '\n')
 		}
-		return redcon.AppendBulk(b, formatFloat(r))
-	case respPairs:
+		return redcon.AppendBulk(b, keyspace.FormatFloat(r))
+	case keyspace.Pairs:
 		if proto < 3 {
 			return appendReply(b, []any(r), proto)
 		}
@@ -131,7 +122,7 @@ func appendReply(b []byte, r any, proto int) []byte {
 			b = appendReply(b, r[i+1], proto)
 		}
 		return b
-	case respMap:
+	case keyspace.Map:
 		if proto >= 3 {
 			b = append(b, '%')
 			b = strconv.AppendInt(b, int64(len(r)/2), 10)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"hourglass/internal/accept"
+	"hourglass/personalities/kv/keyspace"
 	"hourglass/personalities/kv/resp"
 	"hourglass/platform"
 )
@@ -104,7 +105,7 @@ func New(cfg Config, engine platform.StreamEngine) *Server {
 	s.current = settings{maxClients: cfg.MaxClients, requirePass: cfg.RequirePass}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.mu.conns = make(map[*conn]struct{})
-	engine.RegisterUpcall(&applicator{s: s, ready: readyKeys{b: &s.blocker}})
+	engine.RegisterUpcall(newApplicator(s))
 	go s.tickLoop(time.Second)
 	return s
 }
@@ -201,7 +202,7 @@ type conn struct {
 	// multi is the open transaction (MULTI ... EXEC), nil if none;
 	// watches are the WATCHed keys.
 	multi   *multiState
-	watches []watched
+	watches []keyspace.Watch
 	// view is the Sync view shared by a run of reads with no write
 	// between them, all received before it was taken (it is dropped
 	// before the connection waits for more bytes); nil when there is
@@ -242,7 +243,7 @@ func (c *conn) serve() {
 			var perr *resp.ProtocolError
 			if errors.As(err, &perr) {
 				c.s.log.Debug("protocol error; closing connection", "client", c.id, "addr", c.nc.RemoteAddr().String(), "err", perr)
-				c.push(redisError("ERR " + perr.Error()))
+				c.push(keyspace.Error("ERR " + perr.Error()))
 			}
 			c.flush()
 			return
@@ -321,14 +322,14 @@ func (c *conn) handle(args [][]byte) {
 		c.push(errUnknownCommand(args))
 		return
 	}
-	if !cmd.arityOK(len(args)) {
+	if !cmd.ArityOK(len(args)) {
 		if c.multi != nil {
 			c.multi.failed = true
 		}
-		c.push(errArity(cmd.name))
+		c.push(keyspace.ErrArity(cmd.Name))
 		return
 	}
-	c.lastName.Store(&cmd.name)
+	c.lastName.Store(&cmd.Name)
 	if !c.authed && !cmd.noAuth {
 		c.push(errNoAuth)
 		return
@@ -337,50 +338,55 @@ func (c *conn) handle(args [][]byte) {
 		c.push(c.queue(cmd, args))
 		return
 	}
-	if c.proto == 2 && c.subscriptions() > 0 && !cmd.pubsub && cmd.name != "ping" && cmd.name != "quit" && cmd.name != "reset" {
-		c.push(redisError("ERR Can't execute '" + cmd.name + "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"))
+	if c.proto == 2 && c.subscriptions() > 0 && !cmd.pubsub && cmd.Name != "ping" && cmd.Name != "quit" && cmd.Name != "reset" {
+		c.push(keyspace.Errorf("ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context", cmd.Name))
 		return
 	}
-	switch cmd.kind {
-	case kindLocal:
+	d := cmd.data
+	if d == nil {
 		if r := cmd.local(c, args); r != (deferred{}) {
 			c.push(r)
 		}
-	case kindRead, kindScan:
-		if cmd.check != nil {
-			if err := cmd.check(args); err != nil {
-				c.push(replyOf(nil, err))
-				return
-			}
-		}
+		return
+	}
+	now := time.Now()
+	if err := d.Check(args, now); err != nil {
+		c.push(replyOf(nil, err))
+		return
+	}
+	switch d.Kind {
+	case keyspace.KindRead, keyspace.KindScan:
 		ks, err := c.readKeyspace()
 		if err != nil {
 			c.push(platformError(err))
 			return
 		}
-		if cmd.kind == kindScan {
-			c.push(c.runScan(cmd, args, ks))
+		if d.Kind == keyspace.KindScan {
+			c.push(replyOf(d.Scan(ks, args, &c.s.cursors)))
 			return
 		}
-		c.push(replyOf(cmd.exec(ks, args)))
-	case kindWrite:
-		if cmd.check != nil {
-			if err := cmd.check(args); err != nil {
-				c.push(replyOf(nil, err))
-				return
-			}
-		}
-		if cmd.block != nil {
-			c.runBlocking(cmd, args)
+		c.push(replyOf(d.Exec(ks, args)))
+	case keyspace.KindWrite:
+		if d.Blocking() {
+			c.runBlocking(d, args, now)
 			return
 		}
-		c.proposeCommand(encodeCommand(c.db, rand.Uint64(), args))
+		c.proposeCommand(keyspace.EncodeCommand(c.db, rand.Uint64(), args))
 	}
 }
 
-// readKeyspace returns the connection's database as of a Sync taken after
-// the connection's earlier writes were applied; a run of reads shares it.
-func (c *conn) readKeyspace() (*keyspace, error) {
+// readKeyspace returns the connection's database as of readView.
+func (c *conn) readKeyspace() (*keyspace.Keyspace, error) {
+	v, err := c.readView()
+	if err != nil {
+		return nil, err
+	}
+	return keyspace.NewView(v, c.db, c.s.cfg.Clock(), rand.Uint64()), nil
+}
+
+// readView returns a view of the applied state taken by a Sync after the
+// connection's earlier writes were applied; a run of reads shares it.
+func (c *conn) readView() (platform.View, error) {
 	if c.view == nil {
 		c.waitPending()
 		ctx, cancel := context.WithTimeout(c.s.ctx, c.s.cfg.ProposeTimeout)
@@ -391,7 +397,7 @@ func (c *conn) readKeyspace() (*keyspace, error) {
 		}
 		c.view = v
 	}
-	return &keyspace{r: c.view, db: c.db, now: c.s.cfg.Clock().UnixMilli(), seed: rand.Uint64()}, nil
+	return c.view, nil
 }
 
 // proposeCommand queues a reply slot for body, a write, and proposes it
@@ -441,30 +447,6 @@ func resultReply(r platform.Result, err error) any {
 		return platformError(r.Err)
 	}
 	return r.Value
-}
-
-// replyOf turns an exec result into a reply: a redisError is the
-// command's own failure; any other error is the server's.
-func replyOf(r any, err error) any {
-	if err == nil {
-		return r
-	}
-	var re redisError
-	if errors.As(err, &re) {
-		return re
-	}
-	return redisError("ERR " + sanitize(err.Error()))
-}
-
-// platformError turns a failure of the stack into a reply.
-func platformError(err error) any {
-	switch {
-	case errors.Is(err, platform.ErrOutcomeUnknown):
-		return errOutcomeUnknown
-	case errors.Is(err, platform.ErrUnavailable):
-		return redisError("TRYAGAIN the log is unavailable: " + sanitize(err.Error()))
-	}
-	return redisError("ERR " + sanitize(err.Error()))
 }
 
 // limits returns the connection limits with defaults filled in.

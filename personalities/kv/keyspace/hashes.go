@@ -1,4 +1,4 @@
-package kv
+package keyspace
 
 import (
 	"bytes"
@@ -7,6 +7,8 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
+
+	"hourglass/personalities/kv/glob"
 )
 
 // Hashes: a field is an element whose sub-key is the field's bytes and
@@ -15,26 +17,22 @@ import (
 func init() {
 	ro := []string{"readonly", "fast"}
 	wr := []string{"write", "denyoom", "fast"}
-	one := func(c *command) *command {
-		c.firstKey, c.lastKey, c.step = 1, 1, 1
-		return c
-	}
-	register(one(&command{name: "hset", arity: -4, kind: kindWrite, check: checkFieldPairs("hset"), exec: execHset(false), flags: wr}))
-	register(one(&command{name: "hmset", arity: -4, kind: kindWrite, check: checkFieldPairs("hmset"), exec: execHset(true), flags: wr}))
-	register(one(&command{name: "hsetnx", arity: 4, kind: kindWrite, exec: execHsetnx, flags: wr}))
-	register(one(&command{name: "hget", arity: 3, kind: kindRead, exec: execHget, flags: ro}))
-	register(one(&command{name: "hmget", arity: -3, kind: kindRead, exec: execHmget, flags: ro}))
-	register(one(&command{name: "hdel", arity: -3, kind: kindWrite, exec: execHdel, flags: []string{"write", "fast"}}))
-	register(one(&command{name: "hgetall", arity: 2, kind: kindRead, exec: execHgetall(true, true), flags: []string{"readonly"}}))
-	register(one(&command{name: "hkeys", arity: 2, kind: kindRead, exec: execHgetall(true, false), flags: []string{"readonly"}}))
-	register(one(&command{name: "hvals", arity: 2, kind: kindRead, exec: execHgetall(false, true), flags: []string{"readonly"}}))
-	register(one(&command{name: "hlen", arity: 2, kind: kindRead, exec: execCard(typeHash), flags: ro}))
-	register(one(&command{name: "hexists", arity: 3, kind: kindRead, exec: execHexists, flags: ro}))
-	register(one(&command{name: "hstrlen", arity: 3, kind: kindRead, exec: execHstrlen, flags: ro}))
-	register(one(&command{name: "hincrby", arity: 4, kind: kindWrite, check: checkInts(3), exec: execHincrby, flags: wr}))
-	register(one(&command{name: "hincrbyfloat", arity: 4, kind: kindWrite, check: checkHincrbyfloat, exec: execHincrbyfloat, flags: wr}))
-	register(one(&command{name: "hrandfield", arity: -2, kind: kindRead, check: checkHrandfield, exec: execHrandfield, flags: []string{"readonly"}}))
-	register(one(&command{name: "hscan", arity: -3, kind: kindScan, check: checkScan(3), scan: scanCollection(typeHash), scanType: typeHash, optsAt: 3, flags: []string{"readonly"}}))
+	register(singleKey(&Command{Spec: Spec{Name: "hset", Arity: -4, Flags: wr}, Kind: KindWrite, check: checkFieldPairs("hset"), exec: execHset(false)}))
+	register(singleKey(&Command{Spec: Spec{Name: "hmset", Arity: -4, Flags: wr}, Kind: KindWrite, check: checkFieldPairs("hmset"), exec: execHset(true)}))
+	register(singleKey(&Command{Spec: Spec{Name: "hsetnx", Arity: 4, Flags: wr}, Kind: KindWrite, exec: execHsetnx}))
+	register(singleKey(&Command{Spec: Spec{Name: "hget", Arity: 3, Flags: ro}, Kind: KindRead, exec: execHget}))
+	register(singleKey(&Command{Spec: Spec{Name: "hmget", Arity: -3, Flags: ro}, Kind: KindRead, exec: execHmget}))
+	register(singleKey(&Command{Spec: Spec{Name: "hdel", Arity: -3, Flags: []string{"write", "fast"}}, Kind: KindWrite, exec: execHdel}))
+	register(singleKey(&Command{Spec: Spec{Name: "hgetall", Arity: 2, Flags: []string{"readonly"}}, Kind: KindRead, exec: execHgetall(true, true)}))
+	register(singleKey(&Command{Spec: Spec{Name: "hkeys", Arity: 2, Flags: []string{"readonly"}}, Kind: KindRead, exec: execHgetall(true, false)}))
+	register(singleKey(&Command{Spec: Spec{Name: "hvals", Arity: 2, Flags: []string{"readonly"}}, Kind: KindRead, exec: execHgetall(false, true)}))
+	register(singleKey(&Command{Spec: Spec{Name: "hlen", Arity: 2, Flags: ro}, Kind: KindRead, exec: execCard(typeHash)}))
+	register(singleKey(&Command{Spec: Spec{Name: "hexists", Arity: 3, Flags: ro}, Kind: KindRead, exec: execHexists}))
+	register(singleKey(&Command{Spec: Spec{Name: "hstrlen", Arity: 3, Flags: ro}, Kind: KindRead, exec: execHstrlen}))
+	register(singleKey(&Command{Spec: Spec{Name: "hincrby", Arity: 4, Flags: wr}, Kind: KindWrite, check: checkInts(3), exec: execHincrby}))
+	register(singleKey(&Command{Spec: Spec{Name: "hincrbyfloat", Arity: 4, Flags: wr}, Kind: KindWrite, check: checkHincrbyfloat, exec: execHincrbyfloat}))
+	register(singleKey(&Command{Spec: Spec{Name: "hrandfield", Arity: -2, Flags: []string{"readonly"}}, Kind: KindRead, check: checkHrandfield, exec: execHrandfield}))
+	register(singleKey(&Command{Spec: Spec{Name: "hscan", Arity: -3, Flags: []string{"readonly"}}, Kind: KindScan, check: checkScan(3), scan: scanCollection(typeHash), scanType: typeHash, optsAt: 3}))
 }
 
 // Collections in general (hashes and sets use these; so may the other
@@ -44,7 +42,7 @@ func init() {
 // fresh empty one (stored false) if there is none; errWrongType if key
 // holds another type. A fresh one takes a generation: call it only when
 // the command is going to add an element.
-func (ks *keyspace) collectionForWrite(key []byte, typ byte) (rec record, stored bool, err error) {
+func (ks *Keyspace) collectionForWrite(key []byte, typ byte) (rec record, stored bool, err error) {
 	rec, stored, err = ks.lookupType(key, typ)
 	if err != nil || stored {
 		return rec, stored, err
@@ -56,7 +54,7 @@ func (ks *keyspace) collectionForWrite(key []byte, typ byte) (rec record, stored
 // storeCollection saves rec, changed by a command, at key: a new key is
 // created, a live one rewritten (same expiry), and an empty collection
 // deleted, as Redis deletes it.
-func (ks *keyspace) storeCollection(key []byte, rec record, stored bool) error {
+func (ks *Keyspace) storeCollection(key []byte, rec record, stored bool) error {
 	switch {
 	case rec.count == 0 && stored:
 		return ks.remove(key, rec)
@@ -69,8 +67,8 @@ func (ks *keyspace) storeCollection(key []byte, rec record, stored bool) error {
 }
 
 // execCard implements HLEN and SCARD: the element count, 0 for no key.
-func execCard(typ byte) func(*keyspace, [][]byte) (any, error) {
-	return func(ks *keyspace, args [][]byte) (any, error) {
+func execCard(typ byte) func(*Keyspace, [][]byte) (any, error) {
+	return func(ks *Keyspace, args [][]byte) (any, error) {
 		rec, _, err := ks.lookupType(args[1], typ)
 		return rec.count, err
 	}
@@ -80,15 +78,15 @@ func execCard(typ byte) func(*keyspace, [][]byte) (any, error) {
 // collection at args[1] in sub-key order, filtered by MATCH; a hash's as
 // field, value pairs. Like Redis, a missing key is an empty scan and the
 // TYPE option belongs to SCAN alone.
-func scanCollection(typ byte) func(*keyspace, [][]byte, scanOptions) (scanWalker, error) {
-	return func(ks *keyspace, args [][]byte, o scanOptions) (scanWalker, error) {
+func scanCollection(typ byte) func(*Keyspace, [][]byte, scanOptions) (scanWalker, error) {
+	return func(ks *Keyspace, args [][]byte, o scanOptions) (scanWalker, error) {
 		rec, ok, err := ks.lookupType(args[1], typ)
 		if err != nil || !ok {
 			return nil, err
 		}
 		return func(from []byte, fn func(pos []byte, items []any) bool) error {
 			return ks.scanElems(rec.gen, nil, from, func(sub, v []byte) bool {
-				if o.match != nil && !globMatchBytes(o.match, sub, false) {
+				if o.match != nil && !glob.Match(o.match, sub) {
 					return fn(sub, nil)
 				}
 				if typ == typeHash {
@@ -103,7 +101,7 @@ func scanCollection(typ byte) func(*keyspace, [][]byte, scanOptions) (scanWalker
 // randomOne is HRANDFIELD's and SRANDMEMBER's reply without a count: one
 // random element of the collection rec (present says whether the key
 // exists), or null.
-func (ks *keyspace) randomOne(rec record, present bool) (any, error) {
+func (ks *Keyspace) randomOne(rec record, present bool) (any, error) {
 	if !present {
 		return nil, nil
 	}
@@ -116,7 +114,7 @@ func (ks *keyspace) randomOne(rec record, present bool) (any, error) {
 
 // randomPicks is HRANDFIELD's and SRANDMEMBER's picks for a count:
 // distinct elements for count >= 0, -count picks with repeats otherwise.
-func (ks *keyspace) randomPicks(rec record, count int64) ([]collElem, error) {
+func (ks *Keyspace) randomPicks(rec record, count int64) ([]collElem, error) {
 	if count >= 0 {
 		return ks.randomElems(rec, ks.rand(), count, true)
 	}
@@ -131,7 +129,7 @@ type collElem struct{ sub, val []byte }
 // at least its size, else a random subset in order. Otherwise they are
 // count independent picks (repeats allowed), in the order drawn. It reads
 // the collection once, up to the last position picked.
-func (ks *keyspace) randomElems(rec record, r *rand.Rand, count int64, uniq bool) ([]collElem, error) {
+func (ks *Keyspace) randomElems(rec record, r *rand.Rand, count int64, uniq bool) ([]collElem, error) {
 	n := rec.count
 	if n <= 0 || count <= 0 {
 		return nil, nil
@@ -204,7 +202,7 @@ func distinctPositions(r *rand.Rand, n, k int64) []int64 {
 func checkFieldPairs(cmd string) func([][]byte) error {
 	return func(args [][]byte) error {
 		if len(args)%2 != 0 {
-			return errArity(cmd)
+			return ErrArity(cmd)
 		}
 		return nil
 	}
@@ -212,7 +210,7 @@ func checkFieldPairs(cmd string) func([][]byte) error {
 
 // setField sets field to value in the hash rec, counting a new field. It
 // reports whether the field is new.
-func (ks *keyspace) setField(rec *record, field, value []byte) (bool, error) {
+func (ks *Keyspace) setField(rec *record, field, value []byte) (bool, error) {
 	_, exists, err := ks.getElem(rec.gen, field)
 	if err != nil {
 		return false, err
@@ -227,12 +225,12 @@ func (ks *keyspace) setField(rec *record, field, value []byte) (bool, error) {
 }
 
 // execHset implements HSET (the number of new fields) and HMSET (OK).
-func execHset(hmset bool) func(*keyspace, [][]byte) (any, error) {
+func execHset(hmset bool) func(*Keyspace, [][]byte) (any, error) {
 	name := "hset"
 	if hmset {
 		name = "hmset"
 	}
-	return func(ks *keyspace, args [][]byte) (any, error) {
+	return func(ks *Keyspace, args [][]byte) (any, error) {
 		if err := checkFieldPairs(name)(args); err != nil {
 			return nil, err
 		}
@@ -254,13 +252,13 @@ func execHset(hmset bool) func(*keyspace, [][]byte) (any, error) {
 			return nil, err
 		}
 		if hmset {
-			return replyOK, nil
+			return OK, nil
 		}
 		return added, nil
 	}
 }
 
-func execHsetnx(ks *keyspace, args [][]byte) (any, error) {
+func execHsetnx(ks *Keyspace, args [][]byte) (any, error) {
 	rec, stored, err := ks.lookupType(args[1], typeHash)
 	if err != nil {
 		return nil, err
@@ -280,7 +278,7 @@ func execHsetnx(ks *keyspace, args [][]byte) (any, error) {
 
 // field returns the value of field in the hash at key: ok false for no
 // key or no field.
-func (ks *keyspace) field(key, field []byte) (v []byte, ok bool, err error) {
+func (ks *Keyspace) field(key, field []byte) (v []byte, ok bool, err error) {
 	rec, exists, err := ks.lookupType(key, typeHash)
 	if err != nil || !exists {
 		return nil, false, err
@@ -288,7 +286,7 @@ func (ks *keyspace) field(key, field []byte) (v []byte, ok bool, err error) {
 	return ks.getElem(rec.gen, field)
 }
 
-func execHget(ks *keyspace, args [][]byte) (any, error) {
+func execHget(ks *Keyspace, args [][]byte) (any, error) {
 	v, ok, err := ks.field(args[1], args[2])
 	if err != nil || !ok {
 		return nil, err
@@ -296,7 +294,7 @@ func execHget(ks *keyspace, args [][]byte) (any, error) {
 	return v, nil
 }
 
-func execHmget(ks *keyspace, args [][]byte) (any, error) {
+func execHmget(ks *Keyspace, args [][]byte) (any, error) {
 	rec, exists, err := ks.lookupType(args[1], typeHash)
 	if err != nil {
 		return nil, err
@@ -317,7 +315,7 @@ func execHmget(ks *keyspace, args [][]byte) (any, error) {
 	return out, nil
 }
 
-func execHexists(ks *keyspace, args [][]byte) (any, error) {
+func execHexists(ks *Keyspace, args [][]byte) (any, error) {
 	_, ok, err := ks.field(args[1], args[2])
 	if err != nil || !ok {
 		return int64(0), err
@@ -325,12 +323,12 @@ func execHexists(ks *keyspace, args [][]byte) (any, error) {
 	return int64(1), nil
 }
 
-func execHstrlen(ks *keyspace, args [][]byte) (any, error) {
+func execHstrlen(ks *Keyspace, args [][]byte) (any, error) {
 	v, _, err := ks.field(args[1], args[2])
 	return int64(len(v)), err
 }
 
-func execHdel(ks *keyspace, args [][]byte) (any, error) {
+func execHdel(ks *Keyspace, args [][]byte) (any, error) {
 	rec, stored, err := ks.lookupType(args[1], typeHash)
 	if err != nil || !stored {
 		return int64(0), err
@@ -357,8 +355,8 @@ func execHdel(ks *keyspace, args [][]byte) (any, error) {
 }
 
 // execHgetall implements HGETALL (a map), HKEYS and HVALS (arrays).
-func execHgetall(keys, vals bool) func(*keyspace, [][]byte) (any, error) {
-	return func(ks *keyspace, args [][]byte) (any, error) {
+func execHgetall(keys, vals bool) func(*Keyspace, [][]byte) (any, error) {
+	return func(ks *Keyspace, args [][]byte) (any, error) {
 		rec, ok, err := ks.lookupType(args[1], typeHash)
 		if err != nil {
 			return nil, err
@@ -380,16 +378,16 @@ func execHgetall(keys, vals bool) func(*keyspace, [][]byte) (any, error) {
 			})
 		}
 		if keys && vals {
-			return respMap(out), err
+			return Map(out), err
 		}
 		return out, err
 	}
 }
 
-func execHincrby(ks *keyspace, args [][]byte) (any, error) {
-	incr, ok := parseInt(args[3])
+func execHincrby(ks *Keyspace, args [][]byte) (any, error) {
+	incr, ok := ParseInt(args[3])
 	if !ok {
-		return nil, errNotInteger
+		return nil, ErrNotInteger
 	}
 	rec, stored, err := ks.collectionForWrite(args[1], typeHash)
 	if err != nil {
@@ -402,8 +400,8 @@ func execHincrby(ks *keyspace, args [][]byte) (any, error) {
 			return nil, err
 		}
 		if exists {
-			if cur, ok = parseInt(v); !ok {
-				return nil, redisError("ERR hash value is not an integer")
+			if cur, ok = ParseInt(v); !ok {
+				return nil, Error("ERR hash value is not an integer")
 			}
 		}
 	}
@@ -417,7 +415,7 @@ func execHincrby(ks *keyspace, args [][]byte) (any, error) {
 	return cur, ks.storeCollection(args[1], rec, stored)
 }
 
-var errNaNOrInf = redisError("ERR value is NaN or Infinity")
+var errNaNOrInf = Error("ERR value is NaN or Infinity")
 
 func checkHincrbyfloat(args [][]byte) error {
 	switch _, inf, ok := parseLongDouble(args[3]); {
@@ -429,7 +427,7 @@ func checkHincrbyfloat(args [][]byte) error {
 	return nil
 }
 
-func execHincrbyfloat(ks *keyspace, args [][]byte) (any, error) {
+func execHincrbyfloat(ks *Keyspace, args [][]byte) (any, error) {
 	if err := checkHincrbyfloat(args); err != nil {
 		return nil, err
 	}
@@ -447,13 +445,13 @@ func execHincrbyfloat(ks *keyspace, args [][]byte) (any, error) {
 		if exists {
 			var ok bool
 			if cur, _, ok = parseLongDouble(v); !ok {
-				return nil, redisError("ERR hash value is not a float")
+				return nil, Error("ERR hash value is not a float")
 			}
 		}
 	}
 	sum, ok := addLongDouble(cur, incr)
 	if !ok {
-		return nil, redisError("ERR increment would produce NaN or Infinity")
+		return nil, Error("ERR increment would produce NaN or Infinity")
 	}
 	if _, err := ks.setField(&rec, args[2], sum); err != nil {
 		return nil, err
@@ -516,18 +514,18 @@ func hrandfieldArgs(args [][]byte) (count int64, withValues bool, err error) {
 	if len(args) < 3 {
 		return 0, false, nil
 	}
-	count, ok := parseInt(args[2])
+	count, ok := ParseInt(args[2])
 	if !ok {
-		return 0, false, errNotInteger
+		return 0, false, ErrNotInteger
 	}
 	if count == math.MinInt64 {
 		return 0, false, errCountRange
 	}
 	switch {
-	case len(args) > 4 || (len(args) == 4 && !eqFold(args[3], "withvalues")):
-		return 0, false, errSyntax
+	case len(args) > 4 || (len(args) == 4 && !EqFold(args[3], "withvalues")):
+		return 0, false, ErrSyntax
 	case len(args) == 4 && (count < -math.MaxInt64/2 || count > math.MaxInt64/2):
-		return 0, false, redisError("ERR value is out of range")
+		return 0, false, Error("ERR value is out of range")
 	}
 	return count, len(args) == 4, nil
 }
@@ -538,11 +536,11 @@ func hrandfieldArgs(args [][]byte) (count int64, withValues bool, err error) {
 // with errTooManyPicks, so one command cannot exhaust the node's memory.
 const maxRepeatedPicks = 1 << 20
 
-const errTooManyPicks = redisError("ERR value is out of range, a negative count may ask for at most 1048576 elements")
+const errTooManyPicks = Error("ERR value is out of range, a negative count may ask for at most 1048576 elements")
 
 // errCountRange is Redis's reply to a count of -2^63, which it cannot
 // negate.
-const errCountRange = redisError("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807")
+const errCountRange = Error("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807")
 
 func checkHrandfield(args [][]byte) error {
 	_, _, err := hrandfieldArgs(args)
@@ -552,7 +550,7 @@ func checkHrandfield(args [][]byte) error {
 // execHrandfield implements HRANDFIELD key [count [WITHVALUES]]: without
 // a count one field (or null); with one, distinct fields (count >= 0) or
 // -count picks with repeats; WITHVALUES pairs each with its value.
-func execHrandfield(ks *keyspace, args [][]byte) (any, error) {
+func execHrandfield(ks *Keyspace, args [][]byte) (any, error) {
 	count, withValues, err := hrandfieldArgs(args)
 	if err != nil {
 		return nil, err
@@ -575,7 +573,7 @@ func execHrandfield(ks *keyspace, args [][]byte) (any, error) {
 		}
 		return out, nil
 	}
-	out := make(respPairs, 0, 2*len(picked))
+	out := make(Pairs, 0, 2*len(picked))
 	for _, e := range picked {
 		out = append(out, e.sub, e.val)
 	}

@@ -1,4 +1,4 @@
-package kv
+package keyspace
 
 import (
 	"bytes"
@@ -11,38 +11,38 @@ import (
 
 func init() {
 	ro := []string{"readonly", "fast"}
-	keys := func(first, last int, c *command) *command {
-		c.firstKey, c.lastKey = first, last
+	keys := func(first, last int, c *Command) *Command {
+		c.FirstKey, c.LastKey = first, last
 		if first > 0 {
-			c.step = 1
+			c.Step = 1
 		}
 		return c
 	}
-	register(keys(1, 1, &command{name: "sadd", arity: -3, kind: kindWrite, exec: execSadd, flags: []string{"write", "denyoom", "fast"}}))
-	register(keys(1, 1, &command{name: "srem", arity: -3, kind: kindWrite, exec: execSrem, flags: []string{"write", "fast"}}))
-	register(keys(1, 1, &command{name: "smembers", arity: 2, kind: kindRead, exec: execSetOp(setUnion), flags: []string{"readonly"}}))
-	register(keys(1, 1, &command{name: "sismember", arity: 3, kind: kindRead, exec: execSismember, flags: ro}))
-	register(keys(1, 1, &command{name: "smismember", arity: -3, kind: kindRead, exec: execSmismember, flags: ro}))
-	register(keys(1, 1, &command{name: "scard", arity: 2, kind: kindRead, exec: execCard(typeSet), flags: ro}))
-	register(keys(1, 1, &command{name: "spop", arity: -2, kind: kindWrite, check: checkSpop, exec: execSpop, flags: []string{"write", "fast"}}))
-	register(keys(1, 1, &command{name: "srandmember", arity: -2, kind: kindRead, check: checkSrandmember, exec: execSrandmember, flags: []string{"readonly"}}))
-	register(keys(1, -1, &command{name: "sinter", arity: -2, kind: kindRead, exec: execSetOp(setInter), flags: []string{"readonly"}}))
-	register(keys(1, -1, &command{name: "sunion", arity: -2, kind: kindRead, exec: execSetOp(setUnion), flags: []string{"readonly"}}))
-	register(keys(1, -1, &command{name: "sdiff", arity: -2, kind: kindRead, exec: execSetOp(setDiff), flags: []string{"readonly"}}))
-	register(keys(1, -1, &command{name: "sinterstore", arity: -3, kind: kindWrite, exec: execSetOpStore(setInter), flags: []string{"write", "denyoom"}}))
-	register(keys(1, -1, &command{name: "sunionstore", arity: -3, kind: kindWrite, exec: execSetOpStore(setUnion), flags: []string{"write", "denyoom"}}))
-	register(keys(1, -1, &command{name: "sdiffstore", arity: -3, kind: kindWrite, exec: execSetOpStore(setDiff), flags: []string{"write", "denyoom"}}))
-	register(keys(0, 0, &command{name: "sintercard", arity: -3, kind: kindRead, check: checkSintercard, exec: execSintercard, flags: []string{"readonly", "movablekeys"}}))
-	register(keys(1, 2, &command{name: "smove", arity: 4, kind: kindWrite, exec: execSmove, flags: []string{"write", "fast"}}))
-	register(keys(1, 1, &command{name: "sscan", arity: -3, kind: kindScan, check: checkScan(3), scan: scanCollection(typeSet), scanType: typeSet, optsAt: 3, flags: []string{"readonly"}}))
+	register(keys(1, 1, &Command{Spec: Spec{Name: "sadd", Arity: -3, Flags: []string{"write", "denyoom", "fast"}}, Kind: KindWrite, exec: execSadd}))
+	register(keys(1, 1, &Command{Spec: Spec{Name: "srem", Arity: -3, Flags: []string{"write", "fast"}}, Kind: KindWrite, exec: execSrem}))
+	register(keys(1, 1, &Command{Spec: Spec{Name: "smembers", Arity: 2, Flags: []string{"readonly"}}, Kind: KindRead, exec: execSetOp(setUnion)}))
+	register(keys(1, 1, &Command{Spec: Spec{Name: "sismember", Arity: 3, Flags: ro}, Kind: KindRead, exec: execSismember}))
+	register(keys(1, 1, &Command{Spec: Spec{Name: "smismember", Arity: -3, Flags: ro}, Kind: KindRead, exec: execSmismember}))
+	register(keys(1, 1, &Command{Spec: Spec{Name: "scard", Arity: 2, Flags: ro}, Kind: KindRead, exec: execCard(typeSet)}))
+	register(keys(1, 1, &Command{Spec: Spec{Name: "spop", Arity: -2, Flags: []string{"write", "fast"}}, Kind: KindWrite, check: checkSpop, exec: execSpop}))
+	register(keys(1, 1, &Command{Spec: Spec{Name: "srandmember", Arity: -2, Flags: []string{"readonly"}}, Kind: KindRead, check: checkSrandmember, exec: execSrandmember}))
+	register(keys(1, -1, &Command{Spec: Spec{Name: "sinter", Arity: -2, Flags: []string{"readonly"}}, Kind: KindRead, exec: execSetOp(setInter)}))
+	register(keys(1, -1, &Command{Spec: Spec{Name: "sunion", Arity: -2, Flags: []string{"readonly"}}, Kind: KindRead, exec: execSetOp(setUnion)}))
+	register(keys(1, -1, &Command{Spec: Spec{Name: "sdiff", Arity: -2, Flags: []string{"readonly"}}, Kind: KindRead, exec: execSetOp(setDiff)}))
+	register(keys(1, -1, &Command{Spec: Spec{Name: "sinterstore", Arity: -3, Flags: []string{"write", "denyoom"}}, Kind: KindWrite, exec: execSetOpStore(setInter)}))
+	register(keys(1, -1, &Command{Spec: Spec{Name: "sunionstore", Arity: -3, Flags: []string{"write", "denyoom"}}, Kind: KindWrite, exec: execSetOpStore(setUnion)}))
+	register(keys(1, -1, &Command{Spec: Spec{Name: "sdiffstore", Arity: -3, Flags: []string{"write", "denyoom"}}, Kind: KindWrite, exec: execSetOpStore(setDiff)}))
+	register(keys(0, 0, &Command{Spec: Spec{Name: "sintercard", Arity: -3, Flags: []string{"readonly", "movablekeys"}}, Kind: KindRead, check: checkSintercard, exec: execSintercard}))
+	register(keys(1, 2, &Command{Spec: Spec{Name: "smove", Arity: 4, Flags: []string{"write", "fast"}}, Kind: KindWrite, exec: execSmove}))
+	register(keys(1, 1, &Command{Spec: Spec{Name: "sscan", Arity: -3, Flags: []string{"readonly"}}, Kind: KindScan, check: checkScan(3), scan: scanCollection(typeSet), scanType: typeSet, optsAt: 3}))
 }
 
-func (ks *keyspace) isMember(rec record, member []byte) (bool, error) {
+func (ks *Keyspace) isMember(rec record, member []byte) (bool, error) {
 	_, ok, err := ks.getElem(rec.gen, member)
 	return ok, err
 }
 
-func execSadd(ks *keyspace, args [][]byte) (any, error) {
+func execSadd(ks *Keyspace, args [][]byte) (any, error) {
 	rec, stored, err := ks.collectionForWrite(args[1], typeSet)
 	if err != nil {
 		return nil, err
@@ -67,7 +67,7 @@ func execSadd(ks *keyspace, args [][]byte) (any, error) {
 	return added, ks.storeCollection(args[1], rec, stored)
 }
 
-func execSrem(ks *keyspace, args [][]byte) (any, error) {
+func execSrem(ks *Keyspace, args [][]byte) (any, error) {
 	rec, stored, err := ks.lookupType(args[1], typeSet)
 	if err != nil || !stored {
 		return int64(0), err
@@ -92,7 +92,7 @@ func execSrem(ks *keyspace, args [][]byte) (any, error) {
 	return n, ks.storeCollection(args[1], rec, stored)
 }
 
-func execSismember(ks *keyspace, args [][]byte) (any, error) {
+func execSismember(ks *Keyspace, args [][]byte) (any, error) {
 	rec, ok, err := ks.lookupType(args[1], typeSet)
 	if err != nil || !ok {
 		return int64(0), err
@@ -103,7 +103,7 @@ func execSismember(ks *keyspace, args [][]byte) (any, error) {
 	return int64(1), nil
 }
 
-func execSmismember(ks *keyspace, args [][]byte) (any, error) {
+func execSmismember(ks *Keyspace, args [][]byte) (any, error) {
 	rec, exists, err := ks.lookupType(args[1], typeSet)
 	if err != nil {
 		return nil, err
@@ -127,7 +127,7 @@ func execSmismember(ks *keyspace, args [][]byte) (any, error) {
 
 // errPositive is Redis's reply to a count that is not a non-negative
 // integer (SPOP).
-const errPositive = redisError("ERR value is out of range, must be positive")
+const errPositive = Error("ERR value is out of range, must be positive")
 
 // spopArgs parses SPOP's optional count; hasCount false without one.
 func spopArgs(args [][]byte) (count int64, hasCount bool, err error) {
@@ -135,13 +135,13 @@ func spopArgs(args [][]byte) (count int64, hasCount bool, err error) {
 	case 2:
 		return 0, false, nil
 	case 3:
-		n, ok := parseInt(args[2])
+		n, ok := ParseInt(args[2])
 		if !ok || n < 0 {
 			return 0, false, errPositive
 		}
 		return n, true, nil
 	}
-	return 0, false, errSyntax
+	return 0, false, ErrSyntax
 }
 
 func checkSpop(args [][]byte) error {
@@ -152,7 +152,7 @@ func checkSpop(args [][]byte) error {
 // execSpop implements SPOP key [count]: it removes and returns one random
 // member (or null), or up to count distinct ones as a set. The picks come
 // from ks.rand(), the proposer's seed, so every replica pops the same.
-func execSpop(ks *keyspace, args [][]byte) (any, error) {
+func execSpop(ks *Keyspace, args [][]byte) (any, error) {
 	count, hasCount, err := spopArgs(args)
 	if err != nil {
 		return nil, err
@@ -168,7 +168,7 @@ func execSpop(ks *keyspace, args [][]byte) (any, error) {
 		count = 1
 	}
 	if !ok || count == 0 {
-		return respSet{}, nil
+		return Set{}, nil
 	}
 	picked, err := ks.randomElems(rec, ks.rand(), count, true)
 	if err != nil {
@@ -177,7 +177,7 @@ func execSpop(ks *keyspace, args [][]byte) (any, error) {
 	if len(picked) == 0 {
 		return nil, errCorrupt // a live set has members
 	}
-	out := make(respSet, len(picked))
+	out := make(Set, len(picked))
 	for i, e := range picked {
 		if err := ks.delElem(rec.gen, e.sub); err != nil {
 			return nil, err
@@ -200,16 +200,16 @@ func srandmemberArgs(args [][]byte) (count int64, hasCount bool, err error) {
 	case 2:
 		return 0, false, nil
 	case 3:
-		n, ok := parseInt(args[2])
+		n, ok := ParseInt(args[2])
 		if !ok {
-			return 0, false, errNotInteger
+			return 0, false, ErrNotInteger
 		}
 		if n == math.MinInt64 {
 			return 0, false, errCountRange
 		}
 		return n, true, nil
 	}
-	return 0, false, errSyntax
+	return 0, false, ErrSyntax
 }
 
 func checkSrandmember(args [][]byte) error {
@@ -220,7 +220,7 @@ func checkSrandmember(args [][]byte) error {
 // execSrandmember implements SRANDMEMBER key [count]: one random member
 // (or null); with a count, distinct members (count >= 0) or -count picks
 // with repeats, as an array.
-func execSrandmember(ks *keyspace, args [][]byte) (any, error) {
+func execSrandmember(ks *Keyspace, args [][]byte) (any, error) {
 	count, hasCount, err := srandmemberArgs(args)
 	if err != nil {
 		return nil, err
@@ -250,7 +250,7 @@ func execSrandmember(ks *keyspace, args [][]byte) (any, error) {
 
 // lookupSets returns the sets at keys; present[i] is false for a missing
 // key.
-func (ks *keyspace) lookupSets(keys [][]byte) (recs []record, present []bool, err error) {
+func (ks *Keyspace) lookupSets(keys [][]byte) (recs []record, present []bool, err error) {
 	recs = make([]record, len(keys))
 	present = make([]bool, len(keys))
 	for i, k := range keys {
@@ -262,9 +262,9 @@ func (ks *keyspace) lookupSets(keys [][]byte) (recs []record, present []bool, er
 }
 
 // setOp computes a set operation over the sets at keys.
-type setOp func(ks *keyspace, keys [][]byte) ([][]byte, error)
+type setOp func(ks *Keyspace, keys [][]byte) ([][]byte, error)
 
-func setInter(ks *keyspace, keys [][]byte) ([][]byte, error) {
+func setInter(ks *Keyspace, keys [][]byte) ([][]byte, error) {
 	var out [][]byte
 	err := ks.eachInter(keys, func(m []byte) bool {
 		out = append(out, bytes.Clone(m))
@@ -275,7 +275,7 @@ func setInter(ks *keyspace, keys [][]byte) ([][]byte, error) {
 
 // eachInter calls f for each member of every set at keys, in order, until
 // f returns false. m is valid only during the call.
-func (ks *keyspace) eachInter(keys [][]byte, f func(m []byte) bool) error {
+func (ks *Keyspace) eachInter(keys [][]byte, f func(m []byte) bool) error {
 	recs, present, err := ks.lookupSets(keys)
 	if err != nil || slices.Contains(present, false) {
 		return err
@@ -310,7 +310,7 @@ func (ks *keyspace) eachInter(keys [][]byte, f func(m []byte) bool) error {
 	return lookErr
 }
 
-func setUnion(ks *keyspace, keys [][]byte) ([][]byte, error) {
+func setUnion(ks *Keyspace, keys [][]byte) ([][]byte, error) {
 	recs, present, err := ks.lookupSets(keys)
 	if err != nil {
 		return nil, err
@@ -345,7 +345,7 @@ func setUnion(ks *keyspace, keys [][]byte) ([][]byte, error) {
 	return out, nil
 }
 
-func setDiff(ks *keyspace, keys [][]byte) ([][]byte, error) {
+func setDiff(ks *Keyspace, keys [][]byte) ([][]byte, error) {
 	recs, present, err := ks.lookupSets(keys)
 	if err != nil || !present[0] {
 		return nil, err
@@ -376,13 +376,13 @@ func setDiff(ks *keyspace, keys [][]byte) ([][]byte, error) {
 }
 
 // execSetOp implements SINTER, SUNION, SDIFF and SMEMBERS: a set reply.
-func execSetOp(op setOp) func(*keyspace, [][]byte) (any, error) {
-	return func(ks *keyspace, args [][]byte) (any, error) {
+func execSetOp(op setOp) func(*Keyspace, [][]byte) (any, error) {
+	return func(ks *Keyspace, args [][]byte) (any, error) {
 		members, err := op(ks, args[1:])
 		if err != nil {
 			return nil, err
 		}
-		out := make(respSet, len(members))
+		out := make(Set, len(members))
 		for i, m := range members {
 			out[i] = m
 		}
@@ -393,8 +393,8 @@ func execSetOp(op setOp) func(*keyspace, [][]byte) (any, error) {
 // execSetOpStore implements SINTERSTORE, SUNIONSTORE and SDIFFSTORE: the
 // result replaces the destination, whatever it held (its time to live
 // goes too); an empty result deletes it. The reply is the result's size.
-func execSetOpStore(op setOp) func(*keyspace, [][]byte) (any, error) {
-	return func(ks *keyspace, args [][]byte) (any, error) {
+func execSetOpStore(op setOp) func(*Keyspace, [][]byte) (any, error) {
+	return func(ks *Keyspace, args [][]byte) (any, error) {
 		members, err := op(ks, args[2:])
 		if err != nil {
 			return nil, err
@@ -429,20 +429,20 @@ func execSetOpStore(op setOp) func(*keyspace, [][]byte) (any, error) {
 // sintercardArgs parses SINTERCARD numkeys key [key ...] [LIMIT limit]
 // (limit 0: none) with Redis's error texts.
 func sintercardArgs(args [][]byte) (keys [][]byte, limit int64, err error) {
-	n, ok := parseInt(args[1])
+	n, ok := ParseInt(args[1])
 	if !ok || n < 1 {
-		return nil, 0, redisError("ERR numkeys should be greater than 0")
+		return nil, 0, Error("ERR numkeys should be greater than 0")
 	}
 	if n > int64(len(args)-2) {
-		return nil, 0, redisError("ERR Number of keys can't be greater than number of args")
+		return nil, 0, Error("ERR Number of keys can't be greater than number of args")
 	}
 	for j := 2 + int(n); j < len(args); j++ {
-		if !eqFold(args[j], "limit") || j+1 == len(args) {
-			return nil, 0, errSyntax
+		if !EqFold(args[j], "limit") || j+1 == len(args) {
+			return nil, 0, ErrSyntax
 		}
 		j++
-		if limit, ok = parseInt(args[j]); !ok || limit < 0 {
-			return nil, 0, redisError("ERR LIMIT can't be negative")
+		if limit, ok = ParseInt(args[j]); !ok || limit < 0 {
+			return nil, 0, Error("ERR LIMIT can't be negative")
 		}
 	}
 	return args[2 : 2+n], limit, nil
@@ -453,7 +453,7 @@ func checkSintercard(args [][]byte) error {
 	return err
 }
 
-func execSintercard(ks *keyspace, args [][]byte) (any, error) {
+func execSintercard(ks *Keyspace, args [][]byte) (any, error) {
 	keys, limit, err := sintercardArgs(args)
 	if err != nil {
 		return nil, err
@@ -469,7 +469,7 @@ func execSintercard(ks *keyspace, args [][]byte) (any, error) {
 // execSmove implements SMOVE src dst member as Redis does: 0 for a
 // missing source (whatever dst holds), WRONGTYPE if either key holds
 // another type, then the move; the source goes when it empties.
-func execSmove(ks *keyspace, args [][]byte) (any, error) {
+func execSmove(ks *Keyspace, args [][]byte) (any, error) {
 	srcKey, dstKey, m := args[1], args[2], args[3]
 	src, ok, err := ks.lookup(srcKey)
 	if err != nil || !ok {

@@ -1,12 +1,32 @@
-package kv
+// Package glob matches Redis glob-style patterns, as Redis's
+// stringmatchlen does, for KEYS, SCAN MATCH, PSUBSCRIBE, PUBSUB CHANNELS
+// and CONFIG GET:
+//
+//   - '*' matches any run of bytes, the empty one included;
+//   - '?' matches any one byte;
+//   - '[...]' matches one byte of a class: single bytes, ranges "a-z" (in
+//     either order), '^' first to negate, '\' to take the next byte
+//     literally; an unterminated class ends at the end of the pattern;
+//   - '\' matches the next byte literally (a trailing '\' matches itself);
+//   - any other byte matches itself.
+//
+// Matching is on bytes, not runes; MatchFold ignores ASCII case only.
+// Both are pure functions, safe for concurrent use; neither keeps or
+// changes its arguments. Matching backtracks, as Redis's does: a pattern
+// with k separate stars may take time of the order of len(s)^k on a
+// subject it does not match.
+//
+//	glob.Match([]byte("user:*"), []byte("user:42"))     // true
+//	glob.MatchFold([]byte("MAX*"), []byte("maxclients")) // true
+package glob
 
-// globMatch reports whether s matches the Redis glob pattern p (as Redis's
-// stringmatchlen): '*' any run, '?' any one byte, '[...]' a class with
-// ranges and '^' negation, '\' escaping the next byte.
-func globMatch(p, s string) bool { return globMatchBytes([]byte(p), []byte(s), false) }
+// Match reports whether s matches the glob pattern.
+func Match(pattern, s []byte) bool { return match(pattern, s, false) }
 
-// globMatchBytes is globMatch on bytes, optionally ignoring ASCII case.
-func globMatchBytes(p, s []byte, nocase bool) bool {
+// MatchFold is Match ignoring ASCII case.
+func MatchFold(pattern, s []byte) bool { return match(pattern, s, true) }
+
+func match(p, s []byte, nocase bool) bool {
 	lower := func(c byte) byte {
 		if nocase && 'A' <= c && c <= 'Z' {
 			return c + 'a' - 'A'
@@ -23,7 +43,7 @@ func globMatchBytes(p, s []byte, nocase bool) bool {
 				return true
 			}
 			for i := 0; i <= len(s); i++ {
-				if globMatchBytes(p[1:], s[i:], nocase) {
+				if match(p[1:], s[i:], nocase) {
 					return true
 				}
 			}

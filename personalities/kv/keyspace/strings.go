@@ -1,40 +1,39 @@
-package kv
+package keyspace
 
 import (
 	"bytes"
 	"math"
 	"math/big"
-	"strconv"
 	"strings"
 )
 
 func init() {
 	ro := []string{"readonly", "fast"}
 	wr := []string{"write", "denyoom"}
-	register(&command{name: "get", arity: 2, kind: kindRead, exec: execGet, firstKey: 1, lastKey: 1, step: 1, flags: ro})
-	register(&command{name: "mget", arity: -2, kind: kindRead, exec: execMget, firstKey: 1, lastKey: -1, step: 1, flags: ro})
-	register(&command{name: "strlen", arity: 2, kind: kindRead, exec: execStrlen, firstKey: 1, lastKey: 1, step: 1, flags: ro})
-	register(&command{name: "getrange", arity: 4, kind: kindRead, check: checkInts(2, 3), exec: execGetrange, firstKey: 1, lastKey: 1, step: 1, flags: []string{"readonly"}})
-	register(&command{name: "substr", arity: 4, kind: kindRead, check: checkInts(2, 3), exec: execGetrange, firstKey: 1, lastKey: 1, step: 1, flags: []string{"readonly"}})
-	register(&command{name: "set", arity: -3, kind: kindWrite, check: checkSet, exec: execSet, firstKey: 1, lastKey: 1, step: 1, flags: wr})
-	register(&command{name: "setnx", arity: 3, kind: kindWrite, exec: execSetnx, firstKey: 1, lastKey: 1, step: 1, flags: append(wr, "fast")})
-	register(&command{name: "setex", arity: 4, kind: kindWrite, check: checkSetex("setex", 's'), exec: execSetex('s'), firstKey: 1, lastKey: 1, step: 1, flags: wr})
-	register(&command{name: "psetex", arity: 4, kind: kindWrite, check: checkSetex("psetex", 'm'), exec: execSetex('m'), firstKey: 1, lastKey: 1, step: 1, flags: wr})
-	register(&command{name: "getset", arity: 3, kind: kindWrite, exec: execGetset, firstKey: 1, lastKey: 1, step: 1, flags: append(wr, "fast")})
-	register(&command{name: "getdel", arity: 2, kind: kindWrite, exec: execGetdel, firstKey: 1, lastKey: 1, step: 1, flags: []string{"write", "fast"}})
-	register(&command{name: "getex", arity: -2, kind: kindWrite, check: checkGetex, exec: execGetex, firstKey: 1, lastKey: 1, step: 1, flags: []string{"write", "fast"}})
-	register(&command{name: "mset", arity: -3, kind: kindWrite, check: checkPairs("mset"), exec: execMset, firstKey: 1, lastKey: -1, step: 2, flags: wr})
-	register(&command{name: "msetnx", arity: -3, kind: kindWrite, check: checkPairs("msetnx"), exec: execMsetnx, firstKey: 1, lastKey: -1, step: 2, flags: wr})
-	register(&command{name: "append", arity: 3, kind: kindWrite, exec: execAppend, firstKey: 1, lastKey: 1, step: 1, flags: append(wr, "fast")})
-	register(&command{name: "setrange", arity: 4, kind: kindWrite, check: checkInts(2), exec: execSetrange, firstKey: 1, lastKey: 1, step: 1, flags: wr})
-	register(&command{name: "incr", arity: 2, kind: kindWrite, exec: execIncrBy(1, false), firstKey: 1, lastKey: 1, step: 1, flags: append(wr, "fast")})
-	register(&command{name: "decr", arity: 2, kind: kindWrite, exec: execIncrBy(-1, false), firstKey: 1, lastKey: 1, step: 1, flags: append(wr, "fast")})
-	register(&command{name: "incrby", arity: 3, kind: kindWrite, check: checkInts(2), exec: execIncrBy(1, true), firstKey: 1, lastKey: 1, step: 1, flags: append(wr, "fast")})
-	register(&command{name: "decrby", arity: 3, kind: kindWrite, check: checkInts(2), exec: execIncrBy(-1, true), firstKey: 1, lastKey: 1, step: 1, flags: append(wr, "fast")})
-	register(&command{name: "incrbyfloat", arity: 3, kind: kindWrite, exec: execIncrByFloat, firstKey: 1, lastKey: 1, step: 1, flags: append(wr, "fast")})
+	register(&Command{Spec: Spec{Name: "get", Arity: 2, FirstKey: 1, LastKey: 1, Step: 1, Flags: ro}, Kind: KindRead, exec: execGet})
+	register(&Command{Spec: Spec{Name: "mget", Arity: -2, FirstKey: 1, LastKey: -1, Step: 1, Flags: ro}, Kind: KindRead, exec: execMget})
+	register(&Command{Spec: Spec{Name: "strlen", Arity: 2, FirstKey: 1, LastKey: 1, Step: 1, Flags: ro}, Kind: KindRead, exec: execStrlen})
+	register(&Command{Spec: Spec{Name: "getrange", Arity: 4, FirstKey: 1, LastKey: 1, Step: 1, Flags: []string{"readonly"}}, Kind: KindRead, check: checkInts(2, 3), exec: execGetrange})
+	register(&Command{Spec: Spec{Name: "substr", Arity: 4, FirstKey: 1, LastKey: 1, Step: 1, Flags: []string{"readonly"}}, Kind: KindRead, check: checkInts(2, 3), exec: execGetrange})
+	register(&Command{Spec: Spec{Name: "set", Arity: -3, FirstKey: 1, LastKey: 1, Step: 1, Flags: wr}, Kind: KindWrite, check: checkSet, exec: execSet})
+	register(&Command{Spec: Spec{Name: "setnx", Arity: 3, FirstKey: 1, LastKey: 1, Step: 1, Flags: append(wr, "fast")}, Kind: KindWrite, exec: execSetnx})
+	register(&Command{Spec: Spec{Name: "setex", Arity: 4, FirstKey: 1, LastKey: 1, Step: 1, Flags: wr}, Kind: KindWrite, check: checkSetex("setex", 's'), exec: execSetex('s')})
+	register(&Command{Spec: Spec{Name: "psetex", Arity: 4, FirstKey: 1, LastKey: 1, Step: 1, Flags: wr}, Kind: KindWrite, check: checkSetex("psetex", 'm'), exec: execSetex('m')})
+	register(&Command{Spec: Spec{Name: "getset", Arity: 3, FirstKey: 1, LastKey: 1, Step: 1, Flags: append(wr, "fast")}, Kind: KindWrite, exec: execGetset})
+	register(&Command{Spec: Spec{Name: "getdel", Arity: 2, FirstKey: 1, LastKey: 1, Step: 1, Flags: []string{"write", "fast"}}, Kind: KindWrite, exec: execGetdel})
+	register(&Command{Spec: Spec{Name: "getex", Arity: -2, FirstKey: 1, LastKey: 1, Step: 1, Flags: []string{"write", "fast"}}, Kind: KindWrite, check: checkGetex, exec: execGetex})
+	register(&Command{Spec: Spec{Name: "mset", Arity: -3, FirstKey: 1, LastKey: -1, Step: 2, Flags: wr}, Kind: KindWrite, check: checkPairs("mset"), exec: execMset})
+	register(&Command{Spec: Spec{Name: "msetnx", Arity: -3, FirstKey: 1, LastKey: -1, Step: 2, Flags: wr}, Kind: KindWrite, check: checkPairs("msetnx"), exec: execMsetnx})
+	register(&Command{Spec: Spec{Name: "append", Arity: 3, FirstKey: 1, LastKey: 1, Step: 1, Flags: append(wr, "fast")}, Kind: KindWrite, exec: execAppend})
+	register(&Command{Spec: Spec{Name: "setrange", Arity: 4, FirstKey: 1, LastKey: 1, Step: 1, Flags: wr}, Kind: KindWrite, check: checkInts(2), exec: execSetrange})
+	register(&Command{Spec: Spec{Name: "incr", Arity: 2, FirstKey: 1, LastKey: 1, Step: 1, Flags: append(wr, "fast")}, Kind: KindWrite, exec: execIncrBy(1, false)})
+	register(&Command{Spec: Spec{Name: "decr", Arity: 2, FirstKey: 1, LastKey: 1, Step: 1, Flags: append(wr, "fast")}, Kind: KindWrite, exec: execIncrBy(-1, false)})
+	register(&Command{Spec: Spec{Name: "incrby", Arity: 3, FirstKey: 1, LastKey: 1, Step: 1, Flags: append(wr, "fast")}, Kind: KindWrite, check: checkInts(2), exec: execIncrBy(1, true)})
+	register(&Command{Spec: Spec{Name: "decrby", Arity: 3, FirstKey: 1, LastKey: 1, Step: 1, Flags: append(wr, "fast")}, Kind: KindWrite, check: checkInts(2), exec: execIncrBy(-1, true)})
+	register(&Command{Spec: Spec{Name: "incrbyfloat", Arity: 3, FirstKey: 1, LastKey: 1, Step: 1, Flags: append(wr, "fast")}, Kind: KindWrite, exec: execIncrByFloat})
 }
 
-func execGet(ks *keyspace, args [][]byte) (any, error) {
+func execGet(ks *Keyspace, args [][]byte) (any, error) {
 	rec, ok, err := ks.lookupString(args[1])
 	if err != nil || !ok {
 		return nil, err
@@ -42,7 +41,7 @@ func execGet(ks *keyspace, args [][]byte) (any, error) {
 	return rec.payload, nil
 }
 
-func execMget(ks *keyspace, args [][]byte) (any, error) {
+func execMget(ks *Keyspace, args [][]byte) (any, error) {
 	out := make([]any, 0, len(args)-1)
 	for _, k := range args[1:] {
 		rec, ok, err := ks.lookup(k)
@@ -58,7 +57,7 @@ func execMget(ks *keyspace, args [][]byte) (any, error) {
 	return out, nil
 }
 
-func execStrlen(ks *keyspace, args [][]byte) (any, error) {
+func execStrlen(ks *Keyspace, args [][]byte) (any, error) {
 	rec, _, err := ks.lookupString(args[1])
 	if err != nil {
 		return nil, err
@@ -67,9 +66,9 @@ func execStrlen(ks *keyspace, args [][]byte) (any, error) {
 }
 
 // execGetrange implements GETRANGE with Redis's index rules.
-func execGetrange(ks *keyspace, args [][]byte) (any, error) {
-	start, _ := parseInt(args[2])
-	end, _ := parseInt(args[3])
+func execGetrange(ks *Keyspace, args [][]byte) (any, error) {
+	start, _ := ParseInt(args[2])
+	end, _ := ParseInt(args[3])
 	rec, _, err := ks.lookupString(args[1])
 	if err != nil {
 		return nil, err
@@ -114,30 +113,30 @@ func parseSetOptions(args [][]byte, first int, getex bool) (setOptions, error) {
 		opt := args[j]
 		hasNext := j+1 < len(args)
 		switch {
-		case !getex && eqFold(opt, "nx") && !o.xx:
+		case !getex && EqFold(opt, "nx") && !o.xx:
 			o.nx = true
-		case !getex && eqFold(opt, "xx") && !o.nx:
+		case !getex && EqFold(opt, "xx") && !o.nx:
 			o.xx = true
-		case !getex && eqFold(opt, "get"):
+		case !getex && EqFold(opt, "get"):
 			o.get = true
-		case !getex && eqFold(opt, "keepttl") && o.expire == nil:
+		case !getex && EqFold(opt, "keepttl") && o.expire == nil:
 			o.keepTTL = true
-		case getex && eqFold(opt, "persist") && o.expire == nil:
+		case getex && EqFold(opt, "persist") && o.expire == nil:
 			o.persist = true
-		case eqFold(opt, "ex") && !o.keepTTL && !o.persist && !other('s', false) && hasNext:
+		case EqFold(opt, "ex") && !o.keepTTL && !o.persist && !other('s', false) && hasNext:
 			j++
 			o.expire, o.unit, o.absolute = args[j], 's', false
-		case eqFold(opt, "px") && !o.keepTTL && !o.persist && !other('m', false) && hasNext:
+		case EqFold(opt, "px") && !o.keepTTL && !o.persist && !other('m', false) && hasNext:
 			j++
 			o.expire, o.unit, o.absolute = args[j], 'm', false
-		case eqFold(opt, "exat") && !o.keepTTL && !o.persist && !other('s', true) && hasNext:
+		case EqFold(opt, "exat") && !o.keepTTL && !o.persist && !other('s', true) && hasNext:
 			j++
 			o.expire, o.unit, o.absolute = args[j], 's', true
-		case eqFold(opt, "pxat") && !o.keepTTL && !o.persist && !other('m', true) && hasNext:
+		case EqFold(opt, "pxat") && !o.keepTTL && !o.persist && !other('m', true) && hasNext:
 			j++
 			o.expire, o.unit, o.absolute = args[j], 'm', true
 		default:
-			return o, errSyntax
+			return o, ErrSyntax
 		}
 	}
 	return o, nil
@@ -152,11 +151,11 @@ func (o setOptions) expireAt(now int64, cmd string) (int64, error) {
 // expireTime turns an expiry argument into absolute ms, as Redis's
 // getExpireMillisecondsOrReply does.
 func expireTime(arg []byte, unit byte, absolute bool, now int64, cmd string) (int64, error) {
-	v, ok := parseInt(arg)
+	v, ok := ParseInt(arg)
 	if !ok {
-		return 0, errNotInteger
+		return 0, ErrNotInteger
 	}
-	invalid := redisError("ERR invalid expire time in '" + cmd + "' command")
+	invalid := Error("ERR invalid expire time in '" + cmd + "' command")
 	if v <= 0 || (unit == 's' && v > math.MaxInt64/1000) {
 		return 0, invalid
 	}
@@ -185,7 +184,7 @@ func checkSet(args [][]byte) error {
 	return err
 }
 
-func execSet(ks *keyspace, args [][]byte) (any, error) {
+func execSet(ks *Keyspace, args [][]byte) (any, error) {
 	o, err := parseSetOptions(args, 3, false)
 	if err != nil {
 		return nil, err
@@ -220,10 +219,10 @@ func execSet(ks *keyspace, args [][]byte) (any, error) {
 	if o.get {
 		return oldReply, nil
 	}
-	return replyOK, nil
+	return OK, nil
 }
 
-func execSetnx(ks *keyspace, args [][]byte) (any, error) {
+func execSetnx(ks *Keyspace, args [][]byte) (any, error) {
 	_, exists, err := ks.lookup(args[1])
 	if err != nil || exists {
 		return int64(0), err
@@ -238,21 +237,21 @@ func checkSetex(cmd string, unit byte) func([][]byte) error {
 	}
 }
 
-func execSetex(unit byte) func(*keyspace, [][]byte) (any, error) {
+func execSetex(unit byte) func(*Keyspace, [][]byte) (any, error) {
 	cmd := "setex"
 	if unit == 'm' {
 		cmd = "psetex"
 	}
-	return func(ks *keyspace, args [][]byte) (any, error) {
+	return func(ks *Keyspace, args [][]byte) (any, error) {
 		at, err := expireTime(args[2], unit, false, ks.now, cmd)
 		if err != nil {
 			return nil, err
 		}
-		return replyOK, ks.putString(args[1], args[3], at)
+		return OK, ks.putString(args[1], args[3], at)
 	}
 }
 
-func execGetset(ks *keyspace, args [][]byte) (any, error) {
+func execGetset(ks *Keyspace, args [][]byte) (any, error) {
 	rec, ok, err := ks.lookupString(args[1])
 	if err != nil {
 		return nil, err
@@ -264,7 +263,7 @@ func execGetset(ks *keyspace, args [][]byte) (any, error) {
 	return old, ks.putString(args[1], args[2], 0)
 }
 
-func execGetdel(ks *keyspace, args [][]byte) (any, error) {
+func execGetdel(ks *Keyspace, args [][]byte) (any, error) {
 	rec, ok, err := ks.lookupString(args[1])
 	if err != nil || !ok {
 		return nil, err
@@ -281,7 +280,7 @@ func checkGetex(args [][]byte) error {
 	return err
 }
 
-func execGetex(ks *keyspace, args [][]byte) (any, error) {
+func execGetex(ks *Keyspace, args [][]byte) (any, error) {
 	o, err := parseSetOptions(args, 2, true)
 	if err != nil {
 		return nil, err
@@ -311,13 +310,13 @@ func execGetex(ks *keyspace, args [][]byte) (any, error) {
 func checkPairs(cmd string) func([][]byte) error {
 	return func(args [][]byte) error {
 		if len(args)%2 == 0 {
-			return errArity(cmd)
+			return ErrArity(cmd)
 		}
 		return nil
 	}
 }
 
-func execMset(ks *keyspace, args [][]byte) (any, error) {
+func execMset(ks *Keyspace, args [][]byte) (any, error) {
 	if err := checkPairs("mset")(args); err != nil {
 		return nil, err
 	}
@@ -326,10 +325,10 @@ func execMset(ks *keyspace, args [][]byte) (any, error) {
 			return nil, err
 		}
 	}
-	return replyOK, nil
+	return OK, nil
 }
 
-func execMsetnx(ks *keyspace, args [][]byte) (any, error) {
+func execMsetnx(ks *Keyspace, args [][]byte) (any, error) {
 	if err := checkPairs("msetnx")(args); err != nil {
 		return nil, err
 	}
@@ -350,13 +349,13 @@ func execMsetnx(ks *keyspace, args [][]byte) (any, error) {
 // command may build.
 const maxString = 512 << 20
 
-func execAppend(ks *keyspace, args [][]byte) (any, error) {
+func execAppend(ks *Keyspace, args [][]byte) (any, error) {
 	rec, ok, err := ks.lookupString(args[1])
 	if err != nil {
 		return nil, err
 	}
 	if len(rec.payload)+len(args[2]) > maxString {
-		return nil, redisError("ERR string exceeds maximum allowed size (proto-max-bulk-len)")
+		return nil, Error("ERR string exceeds maximum allowed size (proto-max-bulk-len)")
 	}
 	v := append(bytes.Clone(rec.payload), args[2]...)
 	if !ok {
@@ -366,10 +365,10 @@ func execAppend(ks *keyspace, args [][]byte) (any, error) {
 	return int64(len(v)), ks.update(args[1], rec)
 }
 
-func execSetrange(ks *keyspace, args [][]byte) (any, error) {
-	off, _ := parseInt(args[2])
+func execSetrange(ks *Keyspace, args [][]byte) (any, error) {
+	off, _ := ParseInt(args[2])
 	if off < 0 {
-		return nil, redisError("ERR offset is out of range")
+		return nil, Error("ERR offset is out of range")
 	}
 	rec, ok, err := ks.lookupString(args[1])
 	if err != nil {
@@ -380,7 +379,7 @@ func execSetrange(ks *keyspace, args [][]byte) (any, error) {
 		return int64(len(rec.payload)), nil
 	}
 	if off+int64(len(val)) > maxString {
-		return nil, redisError("ERR string exceeds maximum allowed size (proto-max-bulk-len)")
+		return nil, Error("ERR string exceeds maximum allowed size (proto-max-bulk-len)")
 	}
 	v := bytes.Clone(rec.payload)
 	if need := int(off) + len(val); need > len(v) {
@@ -398,8 +397,8 @@ func execSetrange(ks *keyspace, args [][]byte) (any, error) {
 func checkInts(idx ...int) func([][]byte) error {
 	return func(args [][]byte) error {
 		for _, i := range idx {
-			if _, ok := parseInt(args[i]); !ok {
-				return errNotInteger
+			if _, ok := ParseInt(args[i]); !ok {
+				return ErrNotInteger
 			}
 		}
 		return nil
@@ -408,17 +407,17 @@ func checkInts(idx ...int) func([][]byte) error {
 
 // execIncrBy implements INCR, DECR (fixed delta) and INCRBY, DECRBY
 // (delta from the argument, times sign).
-func execIncrBy(sign int64, fromArg bool) func(*keyspace, [][]byte) (any, error) {
-	return func(ks *keyspace, args [][]byte) (any, error) {
+func execIncrBy(sign int64, fromArg bool) func(*Keyspace, [][]byte) (any, error) {
+	return func(ks *Keyspace, args [][]byte) (any, error) {
 		delta := sign
 		if fromArg {
-			d, ok := parseInt(args[2])
+			d, ok := ParseInt(args[2])
 			if !ok {
-				return nil, errNotInteger
+				return nil, ErrNotInteger
 			}
 			if sign < 0 {
 				if d == math.MinInt64 {
-					return nil, redisError("ERR decrement would overflow")
+					return nil, Error("ERR decrement would overflow")
 				}
 				d = -d
 			}
@@ -430,9 +429,9 @@ func execIncrBy(sign int64, fromArg bool) func(*keyspace, [][]byte) (any, error)
 		}
 		var cur int64
 		if exists {
-			v, ok := parseInt(rec.payload)
+			v, ok := ParseInt(rec.payload)
 			if !ok {
-				return nil, errNotInteger
+				return nil, ErrNotInteger
 			}
 			cur = v
 		}
@@ -447,17 +446,6 @@ func execIncrBy(sign int64, fromArg bool) func(*keyspace, [][]byte) (any, error)
 		rec.payload = formatInt(cur)
 		return cur, ks.update(args[1], rec)
 	}
-}
-
-// formatFloat formats like Redis's addReplyDouble / %.17g trimmed.
-func formatFloat(f float64) []byte {
-	switch {
-	case math.IsInf(f, 1):
-		return []byte("inf")
-	case math.IsInf(f, -1):
-		return []byte("-inf")
-	}
-	return strconv.AppendFloat(nil, f, 'g', 17, 64)
 }
 
 // addLongDouble adds two decimal strings as Redis's INCRBYFLOAT does, in
@@ -497,7 +485,7 @@ func addLongDouble(a, b []byte) (sum []byte, ok bool) {
 // execIncrByFloat implements INCRBYFLOAT key increment in Redis's order:
 // the key's type, then its value, then the increment, each read as
 // strtold reads it (decimal or hexadecimal).
-func execIncrByFloat(ks *keyspace, args [][]byte) (any, error) {
+func execIncrByFloat(ks *Keyspace, args [][]byte) (any, error) {
 	rec, exists, err := ks.lookupString(args[1])
 	if err != nil {
 		return nil, err
@@ -515,27 +503,11 @@ func execIncrByFloat(ks *keyspace, args [][]byte) (any, error) {
 	}
 	v, ok := addLongDouble(cur, incr)
 	if !ok {
-		return nil, redisError("ERR increment would produce NaN or Infinity")
+		return nil, Error("ERR increment would produce NaN or Infinity")
 	}
 	if !exists {
 		return v, ks.putString(args[1], v, 0)
 	}
 	rec.payload = v
 	return v, ks.update(args[1], rec)
-}
-
-func eqFold(b []byte, lower string) bool {
-	if len(b) != len(lower) {
-		return false
-	}
-	for i := range b {
-		c := b[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		if c != lower[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -1,91 +1,13 @@
-package kv
+package keyspace
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
-
-	"github.com/cockroachdb/pebble/v2"
-	"github.com/cockroachdb/pebble/v2/vfs"
-
-	"hourglass/platform"
 )
-
-// listTestTxn is a platform.Txn over one indexed pebble batch in memory.
-type listTestTxn struct{ b *pebble.Batch }
-
-func (t listTestTxn) Get(key []byte) ([]byte, bool, error) {
-	v, closer, err := t.b.Get(key)
-	if errors.Is(err, pebble.ErrNotFound) {
-		return nil, false, nil
-	}
-	if err != nil {
-		return nil, false, err
-	}
-	out := bytes.Clone(v)
-	return out, true, closer.Close()
-}
-
-func (t listTestTxn) NewIter(lo, hi []byte) (platform.Iterator, error) {
-	return t.b.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
-}
-
-func (t listTestTxn) Set(k, v []byte) error         { return t.b.Set(k, v, nil) }
-func (t listTestTxn) Delete(k []byte) error         { return t.b.Delete(k, nil) }
-func (t listTestTxn) DeleteRange(s, e []byte) error { return t.b.DeleteRange(s, e, nil) }
-
-// listQuietLog drops pebble's log lines.
-type listQuietLog struct{}
-
-func (listQuietLog) Infof(string, ...any)        {}
-func (listQuietLog) Errorf(string, ...any)       {}
-func (l listQuietLog) Fatalf(f string, a ...any) { panic(fmt.Sprintf(f, a...)) }
-
-// listTestKeyspace returns a write keyspace over an empty in-memory store.
-func listTestKeyspace(t *testing.T) *keyspace {
-	t.Helper()
-	db, err := pebble.Open("", &pebble.Options{FS: vfs.NewMem(), Logger: listQuietLog{}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := db.NewIndexedBatch()
-	t.Cleanup(func() { b.Close(); db.Close() })
-	txn := listTestTxn{b}
-	memo := &rawMemo{}
-	return &keyspace{r: txn, w: memoWriter{txn, memo}, memo: memo, now: 1_000_000, version: 1 << 20}
-}
-
-// listRun runs one command as apply would.
-func listRun(t *testing.T, ks *keyspace, cmd ...string) any {
-	t.Helper()
-	args := make([][]byte, len(cmd))
-	for i, a := range cmd {
-		args[i] = []byte(a)
-	}
-	c := lookupCommand(args[0])
-	if c == nil || !c.arityOK(len(args)) {
-		t.Fatalf("%q: unknown command or wrong arity", cmd)
-	}
-	ks.version++
-	if c.check != nil {
-		if err := c.check(args); err != nil {
-			return err
-		}
-	}
-	r, err := c.exec(ks, args)
-	if err != nil {
-		var re redisError
-		if !errors.As(err, &re) {
-			t.Fatalf("%q: storage error %v", cmd, err)
-		}
-		return re
-	}
-	return r
-}
 
 func TestListSubOrder(t *testing.T) {
 	vals := []int64{math.MinInt64, math.MinInt64 + 1, -1 << 40, -2, -1, 0, 1, 2, 1 << 40, math.MaxInt64 - 1, math.MaxInt64}
@@ -116,7 +38,7 @@ func TestListBounds(t *testing.T) {
 // listCheck compares the stored list at key with want, and checks the
 // layout: a record only for a non-empty list, count = tail-head, and
 // exactly the items at [head, tail).
-func listCheck(t *testing.T, ks *keyspace, key string, want []string) {
+func listCheck(t *testing.T, ks *Keyspace, key string, want []string) {
 	t.Helper()
 	rec, ok, err := ks.lookupType([]byte(key), typeList)
 	if err != nil {
@@ -193,7 +115,7 @@ func listStrings(t *testing.T, r any) []string {
 // TestListModel runs random list commands against the store and against
 // listModel, checking every reply and the stored layout after each step.
 func TestListModel(t *testing.T) {
-	ks := listTestKeyspace(t)
+	ks := newTestKeyspace(t)
 	m := listModel{}
 	rng := rand.New(rand.NewPCG(1, 2))
 	keys := []string{"a", "b"}
@@ -215,7 +137,7 @@ func TestListModel(t *testing.T) {
 			left := op == 0
 			name := map[bool]string{true: "LPUSH", false: "RPUSH"}[left]
 			desc = fmt.Sprint(name, key, vals)
-			got := listRun(t, ks, append([]string{name, key}, vals...)...)
+			got := run(t, ks, append([]string{name, key}, vals...)...)
 			m.push(key, left, vals...)
 			if got != int64(len(m[key])) {
 				t.Fatalf("step %d %s = %v, want %d", step, desc, got, len(m[key]))
@@ -224,11 +146,11 @@ func TestListModel(t *testing.T) {
 			name, left := end()
 			cnt := rng.IntN(4)
 			desc = fmt.Sprint("POP", name, key, cnt)
-			got := listRun(t, ks, name[:1]+"POP", key, fmt.Sprint(cnt))
+			got := run(t, ks, name[:1]+"POP", key, fmt.Sprint(cnt))
 			want := m.pop(key, left, cnt)
 			switch {
 			case n == 0:
-				if got != (nullArray{}) {
+				if got != (NullArray{}) {
 					t.Fatalf("step %d %s = %#v, want null array", step, desc, got)
 				}
 			case !slices.Equal(listStrings(t, got), want):
@@ -237,7 +159,7 @@ func TestListModel(t *testing.T) {
 		case 3:
 			desc = fmt.Sprint("LSET", key, idx)
 			v := val()
-			got := listRun(t, ks, "LSET", key, fmt.Sprint(idx), v)
+			got := run(t, ks, "LSET", key, fmt.Sprint(idx), v)
 			i := idx
 			if i < 0 {
 				i += int64(n)
@@ -248,7 +170,7 @@ func TestListModel(t *testing.T) {
 					t.Fatalf("step %d %s = %v", step, desc, got)
 				}
 			case i < 0 || i >= int64(n):
-				if got != redisError("ERR index out of range") {
+				if got != Error("ERR index out of range") {
 					t.Fatalf("step %d %s = %v", step, desc, got)
 				}
 			default:
@@ -258,7 +180,7 @@ func TestListModel(t *testing.T) {
 			where := []string{"BEFORE", "AFTER"}[rng.IntN(2)]
 			pivot, v := val(), val()
 			desc = fmt.Sprint("LINSERT", key, where, pivot, v)
-			got := listRun(t, ks, "LINSERT", key, where, pivot, v)
+			got := run(t, ks, "LINSERT", key, where, pivot, v)
 			p := slices.Index(m[key], pivot)
 			want := int64(-1)
 			switch {
@@ -278,7 +200,7 @@ func TestListModel(t *testing.T) {
 			cnt := rng.IntN(5) - 2
 			v := val()
 			desc = fmt.Sprint("LREM", key, cnt, v)
-			got := listRun(t, ks, "LREM", key, fmt.Sprint(cnt), v)
+			got := run(t, ks, "LREM", key, fmt.Sprint(cnt), v)
 			l := m[key]
 			var removed int64
 			if cnt >= 0 {
@@ -308,7 +230,7 @@ func TestListModel(t *testing.T) {
 		case 6:
 			start, stop := int64(rng.IntN(2*n+3)-n-1), int64(rng.IntN(2*n+3)-n-1)
 			desc = fmt.Sprint("LTRIM", key, start, stop)
-			if got := listRun(t, ks, "LTRIM", key, fmt.Sprint(start), fmt.Sprint(stop)); got != replyOK {
+			if got := run(t, ks, "LTRIM", key, fmt.Sprint(start), fmt.Sprint(stop)); got != OK {
 				t.Fatalf("step %d %s = %v", step, desc, got)
 			}
 			if lo, hi, ok := listBounds(start, stop, int64(n)); ok {
@@ -321,7 +243,7 @@ func TestListModel(t *testing.T) {
 			fromName, from := end()
 			toName, to := end()
 			desc = fmt.Sprint("LMOVE", key, dst, fromName, toName)
-			got := listRun(t, ks, "LMOVE", key, dst, fromName, toName)
+			got := run(t, ks, "LMOVE", key, dst, fromName, toName)
 			if n == 0 {
 				if got != nil {
 					t.Fatalf("step %d %s = %v, want nil", step, desc, got)
@@ -340,7 +262,7 @@ func TestListModel(t *testing.T) {
 			if rank == 0 {
 				rank = 1
 			}
-			got := listRun(t, ks, "LPOS", key, v, "RANK", fmt.Sprint(rank), "COUNT", "0")
+			got := run(t, ks, "LPOS", key, v, "RANK", fmt.Sprint(rank), "COUNT", "0")
 			var want []any
 			l := m[key]
 			matches := 0
@@ -364,7 +286,7 @@ func TestListModel(t *testing.T) {
 			}
 		case 10:
 			desc = fmt.Sprint("LINDEX", key, idx)
-			got := listRun(t, ks, "LINDEX", key, fmt.Sprint(idx))
+			got := run(t, ks, "LINDEX", key, fmt.Sprint(idx))
 			i := idx
 			if i < 0 {
 				i += int64(n)
@@ -380,16 +302,16 @@ func TestListModel(t *testing.T) {
 		for _, k := range keys {
 			listCheck(t, ks, k, m[k])
 		}
-		if got := listStrings(t, listRun(t, ks, "LRANGE", key, "0", "-1")); !slices.Equal(got, m[key]) {
+		if got := listStrings(t, run(t, ks, "LRANGE", key, "0", "-1")); !slices.Equal(got, m[key]) {
 			t.Fatalf("step %d after %s: LRANGE %q, want %q", step, desc, got, m[key])
 		}
 	}
 }
 
 func TestListPopAndMoveHelpers(t *testing.T) {
-	ks := listTestKeyspace(t)
-	listRun(t, ks, "RPUSH", "l", "a", "b", "c")
-	listRun(t, ks, "SET", "s", "x")
+	ks := newTestKeyspace(t)
+	run(t, ks, "RPUSH", "l", "a", "b", "c")
+	run(t, ks, "SET", "s", "x")
 	if vals, err := popFront(ks, []byte("nokey"), true, 3); vals != nil || err != nil {
 		t.Fatalf("popFront(missing) = %q, %v", vals, err)
 	}
@@ -425,19 +347,19 @@ func TestListPopAndMoveHelpers(t *testing.T) {
 // TestListSpliceShiftsShorterSide checks that an insert near either end
 // rewrites only that end.
 func TestListSpliceShiftsShorterSide(t *testing.T) {
-	ks := listTestKeyspace(t)
+	ks := newTestKeyspace(t)
 	items := make([]string, 0, 100)
 	for i := range 100 {
 		items = append(items, fmt.Sprint(i))
 	}
-	listRun(t, ks, append([]string{"RPUSH", "l"}, items...)...)
+	run(t, ks, append([]string{"RPUSH", "l"}, items...)...)
 	before, _, _ := ks.lookup([]byte("l"))
-	listRun(t, ks, "LINSERT", "l", "BEFORE", "2", "x")
+	run(t, ks, "LINSERT", "l", "BEFORE", "2", "x")
 	after, _, _ := ks.lookup([]byte("l"))
 	if after.head != before.head-1 || after.tail != before.tail {
 		t.Fatalf("insert near the head moved head %d->%d, tail %d->%d", before.head, after.head, before.tail, after.tail)
 	}
-	listRun(t, ks, "LINSERT", "l", "AFTER", "97", "y")
+	run(t, ks, "LINSERT", "l", "AFTER", "97", "y")
 	after2, _, _ := ks.lookup([]byte("l"))
 	if after2.head != after.head || after2.tail != after.tail+1 {
 		t.Fatalf("insert near the tail moved head %d->%d, tail %d->%d", after.head, after2.head, after.tail, after2.tail)
@@ -455,36 +377,27 @@ func TestListArgumentErrors(t *testing.T) {
 		err   error
 	}{
 		{checkPop("lpop"), "LPOP k", nil}, {checkPop("lpop"), "LPOP k 0", nil},
-		{checkPop("lpop"), "LPOP k -1", redisError("ERR value is out of range, must be positive")},
-		{checkPop("lpop"), "LPOP k x", redisError("ERR value is out of range, must be positive")},
-		{checkPop("lpop"), "LPOP k 1 2", errArity("lpop")},
+		{checkPop("lpop"), "LPOP k -1", Error("ERR value is out of range, must be positive")},
+		{checkPop("lpop"), "LPOP k x", Error("ERR value is out of range, must be positive")},
+		{checkPop("lpop"), "LPOP k 1 2", ErrArity("lpop")},
 		{checkLpos, "LPOS k e RANK -1 COUNT 0 MAXLEN 0", nil},
-		{checkLpos, "LPOS k e RANK 0", redisError("ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list")},
-		{checkLpos, "LPOS k e COUNT -1", redisError("ERR COUNT can't be negative")},
-		{checkLpos, "LPOS k e MAXLEN -1", redisError("ERR MAXLEN can't be negative")},
-		{checkLpos, "LPOS k e RANK", errSyntax}, {checkLpos, "LPOS k e FOO 1", errSyntax},
-		{checkLpos, "LPOS k e RANK x", errNotInteger},
-		{checkLinsert, "LINSERT k before p v", nil}, {checkLinsert, "LINSERT k middle p v", errSyntax},
-		{checkLmove, "LMOVE a b left RIGHT", nil}, {checkLmove, "LMOVE a b up left", errSyntax},
+		{checkLpos, "LPOS k e RANK 0", Error("ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list")},
+		{checkLpos, "LPOS k e COUNT -1", Error("ERR COUNT can't be negative")},
+		{checkLpos, "LPOS k e MAXLEN -1", Error("ERR MAXLEN can't be negative")},
+		{checkLpos, "LPOS k e RANK", ErrSyntax}, {checkLpos, "LPOS k e FOO 1", ErrSyntax},
+		{checkLpos, "LPOS k e RANK x", ErrNotInteger},
+		{checkLinsert, "LINSERT k before p v", nil}, {checkLinsert, "LINSERT k middle p v", ErrSyntax},
+		{checkLmove, "LMOVE a b left RIGHT", nil}, {checkLmove, "LMOVE a b up left", ErrSyntax},
 		{checkLmpop, "LMPOP 1 k LEFT", nil}, {checkLmpop, "LMPOP 2 a b right COUNT 5", nil},
-		{checkLmpop, "LMPOP 0 k LEFT", redisError("ERR numkeys should be greater than 0")},
-		{checkLmpop, "LMPOP x k LEFT", redisError("ERR numkeys should be greater than 0")},
-		{checkLmpop, "LMPOP 2 k LEFT", errSyntax}, {checkLmpop, "LMPOP 9223372036854775807 k LEFT", errSyntax},
-		{checkLmpop, "LMPOP 1 k UP", errSyntax}, {checkLmpop, "LMPOP 1 k LEFT COUNT", errSyntax},
-		{checkLmpop, "LMPOP 1 k LEFT COUNT 0", redisError("ERR count should be greater than 0")},
-		{checkLmpop, "LMPOP 1 k LEFT COUNT 1 COUNT 1", errSyntax}, {checkLmpop, "LMPOP 1 k LEFT FOO", errSyntax},
+		{checkLmpop, "LMPOP 0 k LEFT", Error("ERR numkeys should be greater than 0")},
+		{checkLmpop, "LMPOP x k LEFT", Error("ERR numkeys should be greater than 0")},
+		{checkLmpop, "LMPOP 2 k LEFT", ErrSyntax}, {checkLmpop, "LMPOP 9223372036854775807 k LEFT", ErrSyntax},
+		{checkLmpop, "LMPOP 1 k UP", ErrSyntax}, {checkLmpop, "LMPOP 1 k LEFT COUNT", ErrSyntax},
+		{checkLmpop, "LMPOP 1 k LEFT COUNT 0", Error("ERR count should be greater than 0")},
+		{checkLmpop, "LMPOP 1 k LEFT COUNT 1 COUNT 1", ErrSyntax}, {checkLmpop, "LMPOP 1 k LEFT FOO", ErrSyntax},
 	} {
 		if err := c.check(split(c.in)); err != c.err {
 			t.Errorf("%s: %v, want %v", c.in, err, c.err)
 		}
-	}
-}
-
-func TestNullArrayReply(t *testing.T) {
-	if got := string(appendReply(nil, nullArray{}, 2)); got != "*-1\r\n" {
-		t.Fatalf("RESP2 null array = %q", got)
-	}
-	if got := string(appendReply(nil, nullArray{}, 3)); got != "_\r\n" {
-		t.Fatalf("RESP3 null array = %q", got)
 	}
 }

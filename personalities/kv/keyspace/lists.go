@@ -1,4 +1,4 @@
-package kv
+package keyspace
 
 import (
 	"bytes"
@@ -23,24 +23,23 @@ import (
 
 func init() {
 	wr := []string{"write", "denyoom", "fast"}
-	key1 := func(c *command) *command { c.firstKey, c.lastKey, c.step = 1, 1, 1; return c }
-	register(key1(&command{name: "lpush", arity: -3, kind: kindWrite, exec: execPush(true, false), flags: wr}))
-	register(key1(&command{name: "rpush", arity: -3, kind: kindWrite, exec: execPush(false, false), flags: wr}))
-	register(key1(&command{name: "lpushx", arity: -3, kind: kindWrite, exec: execPush(true, true), flags: wr}))
-	register(key1(&command{name: "rpushx", arity: -3, kind: kindWrite, exec: execPush(false, true), flags: wr}))
-	register(key1(&command{name: "lpop", arity: -2, kind: kindWrite, check: checkPop("lpop"), exec: execPop("lpop", true), flags: []string{"write", "fast"}}))
-	register(key1(&command{name: "rpop", arity: -2, kind: kindWrite, check: checkPop("rpop"), exec: execPop("rpop", false), flags: []string{"write", "fast"}}))
-	register(key1(&command{name: "llen", arity: 2, kind: kindRead, exec: execLlen, flags: []string{"readonly", "fast"}}))
-	register(key1(&command{name: "lrange", arity: 4, kind: kindRead, check: checkInts(2, 3), exec: execLrange, flags: []string{"readonly"}}))
-	register(key1(&command{name: "lindex", arity: 3, kind: kindRead, exec: execLindex, flags: []string{"readonly"}}))
-	register(key1(&command{name: "lpos", arity: -3, kind: kindRead, check: checkLpos, exec: execLpos, flags: []string{"readonly"}}))
-	register(key1(&command{name: "lset", arity: 4, kind: kindWrite, exec: execLset, flags: []string{"write", "denyoom"}}))
-	register(key1(&command{name: "linsert", arity: 5, kind: kindWrite, check: checkLinsert, exec: execLinsert, flags: []string{"write", "denyoom"}}))
-	register(key1(&command{name: "lrem", arity: 4, kind: kindWrite, check: checkInts(2), exec: execLrem, flags: []string{"write"}}))
-	register(key1(&command{name: "ltrim", arity: 4, kind: kindWrite, check: checkInts(2, 3), exec: execLtrim, flags: []string{"write"}}))
-	register(&command{name: "lmove", arity: 5, kind: kindWrite, check: checkLmove, exec: execLmove, firstKey: 1, lastKey: 2, step: 1, flags: []string{"write", "denyoom"}})
-	register(&command{name: "rpoplpush", arity: 3, kind: kindWrite, exec: execRpoplpush, firstKey: 1, lastKey: 2, step: 1, flags: []string{"write", "denyoom"}})
-	register(&command{name: "lmpop", arity: -4, kind: kindWrite, check: checkLmpop, exec: execLmpop, flags: []string{"write", "movablekeys"}})
+	register(singleKey(&Command{Spec: Spec{Name: "lpush", Arity: -3, Flags: wr}, Kind: KindWrite, exec: execPush(true, false)}))
+	register(singleKey(&Command{Spec: Spec{Name: "rpush", Arity: -3, Flags: wr}, Kind: KindWrite, exec: execPush(false, false)}))
+	register(singleKey(&Command{Spec: Spec{Name: "lpushx", Arity: -3, Flags: wr}, Kind: KindWrite, exec: execPush(true, true)}))
+	register(singleKey(&Command{Spec: Spec{Name: "rpushx", Arity: -3, Flags: wr}, Kind: KindWrite, exec: execPush(false, true)}))
+	register(singleKey(&Command{Spec: Spec{Name: "lpop", Arity: -2, Flags: []string{"write", "fast"}}, Kind: KindWrite, check: checkPop("lpop"), exec: execPop("lpop", true)}))
+	register(singleKey(&Command{Spec: Spec{Name: "rpop", Arity: -2, Flags: []string{"write", "fast"}}, Kind: KindWrite, check: checkPop("rpop"), exec: execPop("rpop", false)}))
+	register(singleKey(&Command{Spec: Spec{Name: "llen", Arity: 2, Flags: []string{"readonly", "fast"}}, Kind: KindRead, exec: execLlen}))
+	register(singleKey(&Command{Spec: Spec{Name: "lrange", Arity: 4, Flags: []string{"readonly"}}, Kind: KindRead, check: checkInts(2, 3), exec: execLrange}))
+	register(singleKey(&Command{Spec: Spec{Name: "lindex", Arity: 3, Flags: []string{"readonly"}}, Kind: KindRead, exec: execLindex}))
+	register(singleKey(&Command{Spec: Spec{Name: "lpos", Arity: -3, Flags: []string{"readonly"}}, Kind: KindRead, check: checkLpos, exec: execLpos}))
+	register(singleKey(&Command{Spec: Spec{Name: "lset", Arity: 4, Flags: []string{"write", "denyoom"}}, Kind: KindWrite, exec: execLset}))
+	register(singleKey(&Command{Spec: Spec{Name: "linsert", Arity: 5, Flags: []string{"write", "denyoom"}}, Kind: KindWrite, check: checkLinsert, exec: execLinsert}))
+	register(singleKey(&Command{Spec: Spec{Name: "lrem", Arity: 4, Flags: []string{"write"}}, Kind: KindWrite, check: checkInts(2), exec: execLrem}))
+	register(singleKey(&Command{Spec: Spec{Name: "ltrim", Arity: 4, Flags: []string{"write"}}, Kind: KindWrite, check: checkInts(2, 3), exec: execLtrim}))
+	register(&Command{Spec: Spec{Name: "lmove", Arity: 5, FirstKey: 1, LastKey: 2, Step: 1, Flags: []string{"write", "denyoom"}}, Kind: KindWrite, check: checkLmove, exec: execLmove})
+	register(&Command{Spec: Spec{Name: "rpoplpush", Arity: 3, FirstKey: 1, LastKey: 2, Step: 1, Flags: []string{"write", "denyoom"}}, Kind: KindWrite, exec: execRpoplpush})
+	register(&Command{Spec: Spec{Name: "lmpop", Arity: -4, Flags: []string{"write", "movablekeys"}}, Kind: KindWrite, check: checkLmpop, exec: execLmpop})
 }
 
 // listSub is the sub-key of the item at index i: order-preserving.
@@ -50,7 +49,7 @@ func listSub(i int64) []byte {
 
 // listGet returns the item at position i (0 is the head) of the list rec.
 // REQUIRES: 0 <= i < rec.count.
-func (ks *keyspace) listGet(rec record, i int64) ([]byte, error) {
+func (ks *Keyspace) listGet(rec record, i int64) ([]byte, error) {
 	v, ok, err := ks.getElem(rec.gen, listSub(rec.head+i))
 	if err == nil && !ok {
 		return nil, errCorrupt
@@ -60,7 +59,7 @@ func (ks *keyspace) listGet(rec record, i int64) ([]byte, error) {
 
 // listRange returns n items of the list rec from position from on.
 // REQUIRES: 0 <= from, from+n <= rec.count.
-func (ks *keyspace) listRange(rec record, from, n int64) ([][]byte, error) {
+func (ks *Keyspace) listRange(rec record, from, n int64) ([][]byte, error) {
 	out := make([][]byte, 0, min(n, 1024))
 	if n <= 0 {
 		return out, nil
@@ -78,7 +77,7 @@ func (ks *keyspace) listRange(rec record, from, n int64) ([][]byte, error) {
 // listScan calls f with the position and value of each item of the list
 // rec, from the head (or from the tail if reverse), until f returns false.
 // v is valid only during the call.
-func (ks *keyspace) listScan(rec record, reverse bool, f func(i int64, v []byte) bool) error {
+func (ks *Keyspace) listScan(rec record, reverse bool, f func(i int64, v []byte) bool) error {
 	if !reverse {
 		i := int64(0)
 		return ks.scanElems(rec.gen, nil, nil, func(_, v []byte) bool {
@@ -95,7 +94,7 @@ func (ks *keyspace) listScan(rec record, reverse bool, f func(i int64, v []byte)
 
 // listPush pushes vals one by one at the left (or right) end of the list
 // rec, in memory and in the store; the caller stores rec.
-func (ks *keyspace) listPush(rec *record, left bool, vals ...[]byte) error {
+func (ks *Keyspace) listPush(rec *record, left bool, vals ...[]byte) error {
 	for _, v := range vals {
 		at := rec.tail
 		if left {
@@ -114,7 +113,7 @@ func (ks *keyspace) listPush(rec *record, left bool, vals ...[]byte) error {
 
 // listPop removes up to n items from the left (or right) end of the list
 // rec and returns them in pop order; the caller stores or removes rec.
-func (ks *keyspace) listPop(rec *record, left bool, n int64) ([][]byte, error) {
+func (ks *Keyspace) listPop(rec *record, left bool, n int64) ([][]byte, error) {
 	n = min(n, rec.count)
 	var out [][]byte
 	if n == 1 {
@@ -159,7 +158,7 @@ func (ks *keyspace) listPop(rec *record, left bool, n int64) ([][]byte, error) {
 
 // listStore writes back the list rec of key after a change: removes the
 // key if the list is empty (as Redis does), else updates its record.
-func (ks *keyspace) listStore(key []byte, rec record) error {
+func (ks *Keyspace) listStore(key []byte, rec record) error {
 	if rec.count == 0 {
 		return ks.remove(key, rec)
 	}
@@ -169,7 +168,7 @@ func (ks *keyspace) listStore(key []byte, rec record) error {
 // listSplice replaces the items at positions [lo, hi) of the list rec
 // with repl, moving whichever of the items before lo or from hi on are
 // fewer; the caller stores rec. REQUIRES: 0 <= lo <= hi <= rec.count.
-func (ks *keyspace) listSplice(rec *record, lo, hi int64, repl [][]byte) error {
+func (ks *Keyspace) listSplice(rec *record, lo, hi int64, repl [][]byte) error {
 	delta := int64(len(repl)) - (hi - lo)
 	if lo <= rec.count-hi {
 		// Move the prefix: the items from hi on keep their indexes.
@@ -218,7 +217,7 @@ func (ks *keyspace) listSplice(rec *record, lo, hi int64, repl [][]byte) error {
 // list at key and returns them in pop order, deleting the key if the list
 // empties. It returns nil if key does not exist and errWrongType if key
 // holds another type. It runs at apply (a write). REQUIRES: count >= 1.
-func popFront(ks *keyspace, key []byte, left bool, count int64) ([][]byte, error) {
+func popFront(ks *Keyspace, key []byte, left bool, count int64) ([][]byte, error) {
 	rec, ok, err := ks.lookupType(key, typeList)
 	if err != nil || !ok {
 		return nil, err
@@ -236,7 +235,7 @@ func popFront(ks *keyspace, key []byte, left bool, count int64) ([][]byte, error
 // it rotates the list. It returns the item, or nil if src does not exist;
 // errWrongType if src or dst holds another type (nothing moves then). It
 // runs at apply (a write).
-func moveOne(ks *keyspace, src, dst []byte, fromLeft, toLeft bool) ([]byte, error) {
+func moveOne(ks *Keyspace, src, dst []byte, fromLeft, toLeft bool) ([]byte, error) {
 	srec, ok, err := ks.lookupType(src, typeList)
 	if err != nil || !ok {
 		return nil, err
@@ -274,8 +273,8 @@ func moveOne(ks *keyspace, src, dst []byte, fromLeft, toLeft bool) ([]byte, erro
 }
 
 // execPush implements LPUSH, RPUSH and (onlyExisting) LPUSHX, RPUSHX.
-func execPush(left, onlyExisting bool) func(*keyspace, [][]byte) (any, error) {
-	return func(ks *keyspace, args [][]byte) (any, error) {
+func execPush(left, onlyExisting bool) func(*Keyspace, [][]byte) (any, error) {
+	return func(ks *Keyspace, args [][]byte) (any, error) {
 		rec, exists, err := ks.lookupType(args[1], typeList)
 		if err != nil {
 			return nil, err
@@ -302,13 +301,13 @@ func parsePopCount(cmd string, args [][]byte) (count int64, has bool, err error)
 	case 2:
 		return 1, false, nil
 	case 3:
-		n, ok := parseInt(args[2])
+		n, ok := ParseInt(args[2])
 		if !ok || n < 0 {
-			return 0, true, redisError("ERR value is out of range, must be positive")
+			return 0, true, Error("ERR value is out of range, must be positive")
 		}
 		return n, true, nil
 	}
-	return 0, false, errArity(cmd)
+	return 0, false, ErrArity(cmd)
 }
 
 func checkPop(cmd string) func([][]byte) error {
@@ -320,8 +319,8 @@ func checkPop(cmd string) func([][]byte) error {
 
 // execPop implements LPOP and RPOP: one item as a bulk string, or with a
 // count an array (a null array for a missing key, as Redis 7).
-func execPop(cmd string, left bool) func(*keyspace, [][]byte) (any, error) {
-	return func(ks *keyspace, args [][]byte) (any, error) {
+func execPop(cmd string, left bool) func(*Keyspace, [][]byte) (any, error) {
+	return func(ks *Keyspace, args [][]byte) (any, error) {
 		count, has, err := parsePopCount(cmd, args)
 		if err != nil {
 			return nil, err
@@ -329,7 +328,7 @@ func execPop(cmd string, left bool) func(*keyspace, [][]byte) (any, error) {
 		if has && count == 0 {
 			_, ok, err := ks.lookupType(args[1], typeList)
 			if err != nil || !ok {
-				return nullArray{}, err
+				return NullArray{}, err
 			}
 			return []any{}, nil
 		}
@@ -338,7 +337,7 @@ func execPop(cmd string, left bool) func(*keyspace, [][]byte) (any, error) {
 		case err != nil:
 			return nil, err
 		case vals == nil && has:
-			return nullArray{}, nil
+			return NullArray{}, nil
 		case vals == nil:
 			return nil, nil
 		case !has:
@@ -356,7 +355,7 @@ func bulkArray(vals [][]byte) []any {
 	return out
 }
 
-func execLlen(ks *keyspace, args [][]byte) (any, error) {
+func execLlen(ks *Keyspace, args [][]byte) (any, error) {
 	rec, _, err := ks.lookupType(args[1], typeList)
 	return rec.count, err
 }
@@ -377,11 +376,11 @@ func listBounds(start, end, n int64) (lo, hi int64, ok bool) {
 	return start, min(end, n-1), true
 }
 
-func execLrange(ks *keyspace, args [][]byte) (any, error) {
-	start, ok1 := parseInt(args[2])
-	end, ok2 := parseInt(args[3])
+func execLrange(ks *Keyspace, args [][]byte) (any, error) {
+	start, ok1 := ParseInt(args[2])
+	end, ok2 := ParseInt(args[3])
 	if !ok1 || !ok2 {
-		return nil, errNotInteger
+		return nil, ErrNotInteger
 	}
 	rec, ok, err := ks.lookupType(args[1], typeList)
 	if err != nil || !ok {
@@ -401,9 +400,9 @@ func execLrange(ks *keyspace, args [][]byte) (any, error) {
 // listIndex turns a Redis list index (negative: from the tail) into a
 // position in the list of length n; ok is false when it is out of range.
 func listIndex(arg []byte, n int64) (pos int64, ok bool, err error) {
-	i, valid := parseInt(arg)
+	i, valid := ParseInt(arg)
 	if !valid {
-		return 0, false, errNotInteger
+		return 0, false, ErrNotInteger
 	}
 	if i < 0 {
 		i += n
@@ -412,7 +411,7 @@ func listIndex(arg []byte, n int64) (pos int64, ok bool, err error) {
 }
 
 // execLindex looks the key up before parsing the index, as Redis does.
-func execLindex(ks *keyspace, args [][]byte) (any, error) {
+func execLindex(ks *Keyspace, args [][]byte) (any, error) {
 	rec, ok, err := ks.lookupType(args[1], typeList)
 	if err != nil || !ok {
 		return nil, err
@@ -425,7 +424,7 @@ func execLindex(ks *keyspace, args [][]byte) (any, error) {
 }
 
 // execLset looks the key up before parsing the index, as Redis does.
-func execLset(ks *keyspace, args [][]byte) (any, error) {
+func execLset(ks *Keyspace, args [][]byte) (any, error) {
 	rec, ok, err := ks.lookupType(args[1], typeList)
 	if err != nil {
 		return nil, err
@@ -438,12 +437,12 @@ func execLset(ks *keyspace, args [][]byte) (any, error) {
 		return nil, err
 	}
 	if !ok {
-		return nil, redisError("ERR index out of range")
+		return nil, Error("ERR index out of range")
 	}
 	if err := ks.setElem(rec.gen, listSub(rec.head+i), args[3]); err != nil {
 		return nil, err
 	}
-	return replyOK, ks.update(args[1], rec)
+	return OK, ks.update(args[1], rec)
 }
 
 // lposOptions are LPOS's RANK, COUNT and MAXLEN; count is -1 without
@@ -456,32 +455,32 @@ func parseLpos(args [][]byte) (lposOptions, error) {
 	o := lposOptions{rank: 1, count: -1}
 	for j := 3; j < len(args); j++ {
 		if j+1 >= len(args) {
-			return o, errSyntax
+			return o, ErrSyntax
 		}
 		var dst *int64
 		switch {
-		case eqFold(args[j], "rank"):
+		case EqFold(args[j], "rank"):
 			dst = &o.rank
-		case eqFold(args[j], "count"):
+		case EqFold(args[j], "count"):
 			dst = &o.count
-		case eqFold(args[j], "maxlen"):
+		case EqFold(args[j], "maxlen"):
 			dst = &o.maxlen
 		default:
-			return o, errSyntax
+			return o, ErrSyntax
 		}
 		j++
-		n, ok := parseInt(args[j])
+		n, ok := ParseInt(args[j])
 		if !ok {
-			return o, errNotInteger
+			return o, ErrNotInteger
 		}
 		*dst = n
 		switch {
 		case dst == &o.rank && n == 0:
-			return o, redisError("ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list")
+			return o, Error("ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list")
 		case dst == &o.count && n < 0:
-			return o, redisError("ERR COUNT can't be negative")
+			return o, Error("ERR COUNT can't be negative")
 		case dst == &o.maxlen && n < 0:
-			return o, redisError("ERR MAXLEN can't be negative")
+			return o, Error("ERR MAXLEN can't be negative")
 		}
 	}
 	return o, nil
@@ -494,7 +493,7 @@ func checkLpos(args [][]byte) error {
 
 // execLpos implements LPOS: positions count from the head whichever the
 // direction; MAXLEN bounds the items compared.
-func execLpos(ks *keyspace, args [][]byte) (any, error) {
+func execLpos(ks *Keyspace, args [][]byte) (any, error) {
 	o, err := parseLpos(args)
 	if err != nil {
 		return nil, err
@@ -553,12 +552,12 @@ func execLpos(ks *keyspace, args [][]byte) (any, error) {
 
 func parseWhere(b []byte) (left bool, err error) {
 	switch {
-	case eqFold(b, "before"):
+	case EqFold(b, "before"):
 		return true, nil
-	case eqFold(b, "after"):
+	case EqFold(b, "after"):
 		return false, nil
 	}
-	return false, errSyntax
+	return false, ErrSyntax
 }
 
 func checkLinsert(args [][]byte) error {
@@ -568,7 +567,7 @@ func checkLinsert(args [][]byte) error {
 
 // execLinsert implements LINSERT: the new length, -1 if the pivot is not
 // found, 0 if the key does not exist.
-func execLinsert(ks *keyspace, args [][]byte) (any, error) {
+func execLinsert(ks *Keyspace, args [][]byte) (any, error) {
 	before, err := parseWhere(args[2])
 	if err != nil {
 		return nil, err
@@ -602,10 +601,10 @@ func execLinsert(ks *keyspace, args [][]byte) (any, error) {
 
 // execLrem implements LREM: count > 0 removes the first count matches
 // from the head, count < 0 from the tail, 0 all of them.
-func execLrem(ks *keyspace, args [][]byte) (any, error) {
-	count, ok := parseInt(args[2])
+func execLrem(ks *Keyspace, args [][]byte) (any, error) {
+	count, ok := ParseInt(args[2])
 	if !ok {
-		return nil, errNotInteger
+		return nil, ErrNotInteger
 	}
 	rec, ok, err := ks.lookupType(args[1], typeList)
 	if err != nil || !ok {
@@ -653,19 +652,19 @@ func execLrem(ks *keyspace, args [][]byte) (any, error) {
 }
 
 // execLtrim implements LTRIM: both ends go with one range deletion each.
-func execLtrim(ks *keyspace, args [][]byte) (any, error) {
-	start, ok1 := parseInt(args[2])
-	end, ok2 := parseInt(args[3])
+func execLtrim(ks *Keyspace, args [][]byte) (any, error) {
+	start, ok1 := ParseInt(args[2])
+	end, ok2 := ParseInt(args[3])
 	if !ok1 || !ok2 {
-		return nil, errNotInteger
+		return nil, ErrNotInteger
 	}
 	rec, ok, err := ks.lookupType(args[1], typeList)
 	if err != nil || !ok {
-		return replyOK, err
+		return OK, err
 	}
 	lo, hi, ok := listBounds(start, end, rec.count)
 	if !ok {
-		return replyOK, ks.remove(args[1], rec)
+		return OK, ks.remove(args[1], rec)
 	}
 	head, tail := rec.head+lo, rec.head+hi+1
 	for _, r := range [][2]int64{{rec.head, head}, {tail, rec.tail}} {
@@ -677,18 +676,18 @@ func execLtrim(ks *keyspace, args [][]byte) (any, error) {
 		}
 	}
 	rec.head, rec.tail, rec.count = head, tail, tail-head
-	return replyOK, ks.update(args[1], rec)
+	return OK, ks.update(args[1], rec)
 }
 
 // parseEnd parses LEFT or RIGHT.
 func parseEnd(b []byte) (left bool, err error) {
 	switch {
-	case eqFold(b, "left"):
+	case EqFold(b, "left"):
 		return true, nil
-	case eqFold(b, "right"):
+	case EqFold(b, "right"):
 		return false, nil
 	}
-	return false, errSyntax
+	return false, ErrSyntax
 }
 
 func checkLmove(args [][]byte) error {
@@ -699,7 +698,7 @@ func checkLmove(args [][]byte) error {
 	return err
 }
 
-func execLmove(ks *keyspace, args [][]byte) (any, error) {
+func execLmove(ks *Keyspace, args [][]byte) (any, error) {
 	from, err := parseEnd(args[3])
 	if err != nil {
 		return nil, err
@@ -711,7 +710,7 @@ func execLmove(ks *keyspace, args [][]byte) (any, error) {
 	return replyBulkOrNil(moveOne(ks, args[1], args[2], from, to))
 }
 
-func execRpoplpush(ks *keyspace, args [][]byte) (any, error) {
+func execRpoplpush(ks *Keyspace, args [][]byte) (any, error) {
 	return replyBulkOrNil(moveOne(ks, args[1], args[2], false, true))
 }
 
@@ -734,12 +733,12 @@ type lmpopArgs struct {
 // on, with Redis 7's checks in Redis 7's order.
 func parseLmpop(args [][]byte, i int) (lmpopArgs, error) {
 	var a lmpopArgs
-	n, ok := parseInt(args[i])
+	n, ok := ParseInt(args[i])
 	if !ok || n < 1 {
-		return a, redisError("ERR numkeys should be greater than 0")
+		return a, Error("ERR numkeys should be greater than 0")
 	}
 	if n > int64(len(args)-i-2) {
-		return a, errSyntax
+		return a, ErrSyntax
 	}
 	a.keys = args[i+1 : i+1+int(n)]
 	rest := args[i+1+int(n):]
@@ -749,13 +748,13 @@ func parseLmpop(args [][]byte, i int) (lmpopArgs, error) {
 	}
 	a.count = -1
 	for j := 1; j < len(rest); j++ {
-		if a.count != -1 || !eqFold(rest[j], "count") || j+1 >= len(rest) {
-			return a, errSyntax
+		if a.count != -1 || !EqFold(rest[j], "count") || j+1 >= len(rest) {
+			return a, ErrSyntax
 		}
 		j++
-		c, ok := parseInt(rest[j])
+		c, ok := ParseInt(rest[j])
 		if !ok || c < 1 {
-			return a, redisError("ERR count should be greater than 0")
+			return a, Error("ERR count should be greater than 0")
 		}
 		a.count = c
 	}
@@ -772,7 +771,7 @@ func checkLmpop(args [][]byte) error {
 
 // execLmpop pops from the first non-empty list of the keys: [key, items],
 // or a null array if every key is missing.
-func execLmpop(ks *keyspace, args [][]byte) (any, error) {
+func execLmpop(ks *Keyspace, args [][]byte) (any, error) {
 	a, err := parseLmpop(args, 1)
 	if err != nil {
 		return nil, err
@@ -786,5 +785,5 @@ func execLmpop(ks *keyspace, args [][]byte) (any, error) {
 			return []any{k, bulkArray(vals)}, nil
 		}
 	}
-	return nullArray{}, nil
+	return NullArray{}, nil
 }

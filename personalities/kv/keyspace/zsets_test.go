@@ -1,190 +1,13 @@
-package kv
+package keyspace
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"sort"
 	"testing"
-
-	"github.com/cockroachdb/pebble/v2"
-	"github.com/cockroachdb/pebble/v2/vfs"
-
-	"hourglass/internal/pebbledb"
-	"hourglass/platform"
 )
-
-func TestScoreEncodingOrder(t *testing.T) {
-	rng := rand.New(rand.NewPCG(1, 2))
-	vals := []float64{math.Inf(-1), -math.MaxFloat64, -1, -math.SmallestNonzeroFloat64, 0, math.Copysign(0, -1),
-		math.SmallestNonzeroFloat64, 0.1, 1, 1e300, math.MaxFloat64, math.Inf(1)}
-	for range 2000 {
-		f := math.Float64frombits(rng.Uint64())
-		if !math.IsNaN(f) {
-			vals = append(vals, f)
-		}
-	}
-	for _, v := range vals {
-		want := v
-		if v == 0 {
-			want = 0 // -0 is stored as 0
-		}
-		if got := decodeScore(encodeScore(v)); got != want || math.Signbit(got) != math.Signbit(want) {
-			t.Fatalf("decode(encode(%v)) = %v", v, got)
-		}
-	}
-	sort.Slice(vals, func(i, j int) bool { return bytes.Compare(encodeScore(vals[i]), encodeScore(vals[j])) < 0 })
-	for i := 1; i < len(vals); i++ {
-		if vals[i-1] > vals[i] {
-			t.Fatalf("encoded order puts %v before %v", vals[i-1], vals[i])
-		}
-		if vals[i-1] == vals[i] && !bytes.Equal(encodeScore(vals[i-1]), encodeScore(vals[i])) {
-			t.Fatalf("equal scores %v, %v encode differently", vals[i-1], vals[i])
-		}
-	}
-}
-
-// TestParseScore checks Redis's two float readers: string2d for scores,
-// weights and increments, and zslParseRange's bare strtod for bounds.
-func TestParseScore(t *testing.T) {
-	for _, c := range []struct {
-		in    string
-		score float64 // NaN: rejected
-		bound float64 // NaN: rejected
-	}{
-		{"1", 1, 1}, {"-1.5", -1.5, -1.5}, {"+1", 1, 1}, {".5", 0.5, 0.5}, {"5.", 5, 5},
-		{"1e3", 1000, 1000}, {"1E+3", 1000, 1000}, {"1e", math.NaN(), math.NaN()}, {"1e+", math.NaN(), math.NaN()},
-		{"inf", math.Inf(1), math.Inf(1)}, {"-INF", math.Inf(-1), math.Inf(-1)}, {"+Infinity", math.Inf(1), math.Inf(1)},
-		{"infinit", math.NaN(), math.NaN()}, {"nan", math.NaN(), math.NaN()}, {"nan(12)", math.NaN(), math.NaN()},
-		{"0x10", 16, 16}, {"-0x1.8p1", -3, -3}, {"0x.8", 0.5, 0.5}, {"0x", math.NaN(), math.NaN()}, {"0x1p", math.NaN(), math.NaN()},
-		{"1_0", math.NaN(), math.NaN()}, {"1..5", math.NaN(), math.NaN()}, {".", math.NaN(), math.NaN()}, {"-", math.NaN(), math.NaN()},
-		{"", math.NaN(), 0}, {" 1", math.NaN(), 1}, {"\t1", math.NaN(), 1}, {"1 ", math.NaN(), math.NaN()}, {"   ", math.NaN(), math.NaN()},
-		{"1e400", math.NaN(), math.Inf(1)}, {"-1e400", math.NaN(), math.Inf(-1)}, {"1e-400", math.NaN(), 0}, {"0e-400", 0, 0},
-		{"4.9e-324", 5e-324, 5e-324}, {"0x1p-1080", math.NaN(), 0}, {"0x1p1024", math.NaN(), math.Inf(1)},
-		{"1\x002", math.NaN(), 1},
-	} {
-		got, ok := parseScore([]byte(c.in))
-		if math.IsNaN(c.score) != !ok || (ok && got != c.score) {
-			t.Errorf("parseScore(%q) = %v, %v; want %v", c.in, got, ok, c.score)
-		}
-		got, _, ok = parseRangeEnd([]byte(c.in))
-		if math.IsNaN(c.bound) != !ok || (ok && got != c.bound) {
-			t.Errorf("parseRangeEnd(%q) = %v, %v; want %v", c.in, got, ok, c.bound)
-		}
-	}
-	if v, ex, ok := parseRangeEnd([]byte("(2.5")); !ok || !ex || v != 2.5 {
-		t.Errorf(`parseRangeEnd("(2.5") = %v, %v, %v`, v, ex, ok)
-	}
-}
-
-func TestLexRange(t *testing.T) {
-	for _, c := range []struct {
-		min, max string
-		ok       bool
-		empty    bool
-		in, out  []string
-	}{
-		{"-", "+", true, false, []string{"", "a", "\xff"}, nil},
-		{"[a", "[c", true, false, []string{"a", "b", "c"}, []string{"", "c\x00", "d"}},
-		{"(a", "(c", true, false, []string{"a\x00", "b"}, []string{"a", "c"}},
-		{"[b", "[a", true, true, nil, nil},
-		{"(a", "[a", true, true, nil, nil},
-		{"[a", "[a", true, false, []string{"a"}, []string{"a\x00"}},
-		{"-", "-", true, true, nil, nil},
-		{"+", "+", true, true, nil, nil},
-		{"+", "-", true, true, nil, nil},
-		{"[", "(", true, true, nil, nil},
-		{"a", "+", false, false, nil, nil},
-		{"", "+", false, false, nil, nil},
-		{"-a", "+", false, false, nil, nil},
-		{"-\x00a", "+", true, false, []string{""}, nil},
-	} {
-		r, err := parseLexRange([]byte(c.min), []byte(c.max))
-		if (err == nil) != c.ok {
-			t.Errorf("parseLexRange(%q, %q): %v", c.min, c.max, err)
-			continue
-		}
-		if !c.ok {
-			continue
-		}
-		if r.empty() != c.empty {
-			t.Errorf("%q..%q empty = %v", c.min, c.max, r.empty())
-		}
-		for _, m := range c.in {
-			if !r.gteMin([]byte(m)) || !r.lteMax([]byte(m)) {
-				t.Errorf("%q not in %q..%q", m, c.min, c.max)
-			}
-		}
-		for _, m := range c.out {
-			if r.gteMin([]byte(m)) && r.lteMax([]byte(m)) {
-				t.Errorf("%q in %q..%q", m, c.min, c.max)
-			}
-		}
-	}
-}
-
-// memTxn is an apply transaction over an in-memory pebble batch.
-type memTxn struct{ b *pebble.Batch }
-
-func (m memTxn) Get(key []byte) ([]byte, bool, error) {
-	v, closer, err := m.b.Get(key)
-	if errors.Is(err, pebble.ErrNotFound) {
-		return nil, false, nil
-	}
-	if err != nil {
-		return nil, false, err
-	}
-	defer closer.Close()
-	return bytes.Clone(v), true, nil
-}
-
-func (m memTxn) NewIter(lo, hi []byte) (platform.Iterator, error) {
-	return m.b.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
-}
-func (m memTxn) Set(k, v []byte) error           { return m.b.Set(k, v, nil) }
-func (m memTxn) Delete(k []byte) error           { return m.b.Delete(k, nil) }
-func (m memTxn) DeleteRange(lo, hi []byte) error { return m.b.DeleteRange(lo, hi, nil) }
-
-func newTestKeyspace(t *testing.T) *keyspace {
-	db, err := pebbledb.Open("kv", pebbledb.Options{FS: vfs.NewMem()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := db.NewIndexedBatch()
-	t.Cleanup(func() { b.Close(); db.Close() })
-	txn := memTxn{b}
-	memo := &rawMemo{}
-	return &keyspace{r: txn, w: memoWriter{txn, memo}, memo: memo, now: 1000, version: 1, seed: 42}
-}
-
-// run runs a command as the proposer and apply would: check, then exec.
-func run(t *testing.T, ks *keyspace, args ...string) any {
-	t.Helper()
-	b := make([][]byte, len(args))
-	for i, a := range args {
-		b[i] = []byte(a)
-	}
-	cmd := lookupCommand(b[0])
-	if cmd == nil || !cmd.arityOK(len(b)) {
-		t.Fatalf("%q: no such command or bad arity", args)
-	}
-	if cmd.check != nil {
-		if err := cmd.check(b); err != nil {
-			return err
-		}
-	}
-	r, err := cmd.exec(ks, b)
-	var re redisError
-	if errors.As(err, &re) {
-		return re
-	}
-	if err != nil {
-		t.Fatalf("%q: %v", args, err)
-	}
-	return r
-}
 
 // model is a sorted set in memory.
 type model map[string]float64
@@ -203,8 +26,8 @@ func (m model) sorted() []scored {
 	return out
 }
 
-func pairsOf(items []scored) respPairs {
-	out := respPairs{}
+func pairsOf(items []scored) Pairs {
+	out := Pairs{}
 	for _, e := range items {
 		out = append(out, e.member, e.score)
 	}
@@ -213,7 +36,7 @@ func pairsOf(items []scored) respPairs {
 
 func sameReply(a, b any) bool { return fmt.Sprintf("%q", a) == fmt.Sprintf("%q", b) }
 
-func fstr(f float64) string { return string(formatFloat(f)) }
+func fstr(f float64) string { return string(FormatFloat(f)) }
 
 // TestZSetAgainstModel runs random writes against a sorted set and a
 // model of it, and checks reads after each: the two indexes, the count
@@ -527,12 +350,12 @@ func TestZSetOpsWithSetInput(t *testing.T) {
 		args []string
 		want any
 	}{
-		{[]string{"ZUNION", "2", "s", "z", "WITHSCORES"}, respPairs{[]byte("a"), 1.0, []byte("c"), 1.0, []byte("b"), 6.0, []byte("d"), 7.0}},
-		{[]string{"ZINTER", "2", "s", "z", "WEIGHTS", "3", "1", "WITHSCORES"}, respPairs{[]byte("b"), 8.0}},
-		{[]string{"ZDIFF", "2", "s", "z", "WITHSCORES"}, respPairs{[]byte("a"), 1.0, []byte("c"), 1.0}},
+		{[]string{"ZUNION", "2", "s", "z", "WITHSCORES"}, Pairs{[]byte("a"), 1.0, []byte("c"), 1.0, []byte("b"), 6.0, []byte("d"), 7.0}},
+		{[]string{"ZINTER", "2", "s", "z", "WEIGHTS", "3", "1", "WITHSCORES"}, Pairs{[]byte("b"), 8.0}},
+		{[]string{"ZDIFF", "2", "s", "z", "WITHSCORES"}, Pairs{[]byte("a"), 1.0, []byte("c"), 1.0}},
 		{[]string{"ZINTERCARD", "2", "z", "s"}, int64(1)},
 		{[]string{"ZUNIONSTORE", "out", "1", "s"}, int64(3)},
-		{[]string{"ZRANGE", "out", "0", "-1", "WITHSCORES"}, respPairs{[]byte("a"), 1.0, []byte("b"), 1.0, []byte("c"), 1.0}},
+		{[]string{"ZRANGE", "out", "0", "-1", "WITHSCORES"}, Pairs{[]byte("a"), 1.0, []byte("b"), 1.0, []byte("c"), 1.0}},
 		{[]string{"ZRANGESTORE", "out", "s", "0", "-1"}, errWrongType},
 		{[]string{"ZPOPMIN", "s"}, errWrongType},
 	} {

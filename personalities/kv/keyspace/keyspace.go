@@ -1,15 +1,17 @@
-package kv
+package keyspace
 
 import (
 	"bytes"
 	"encoding/binary"
 	"errors"
 	"math/rand/v2"
+	"time"
 
 	"hourglass/platform"
 )
 
-// LocalStore layout, under the router's "p/kv/" prefix:
+// LocalStore layout, within the namespace the platform confines the
+// transaction to (the router's "p/kv/" for the kv mount):
 //
 //	'k' db key              -> record (see record)
 //	'e' gen(8) sub          -> an element of a collection (hash field,
@@ -17,6 +19,8 @@ import (
 //	'x' expireAt(8) db key  -> empty: the expiry index, in time order
 //	't' version(8) db key   -> empty: tombstones, in age order, for GC
 //	'n' db                  -> live keys in db (8 bytes), for DBSIZE
+//	'f' db                  -> version(8) of db's last FLUSHDB, FLUSHALL
+//	                           or SWAPDB, for WATCH
 //	'g'                     -> the next collection generation (8 bytes)
 //
 // A collection's elements live under its generation, not its name, so
@@ -28,6 +32,9 @@ const (
 	prefixExpiry    = 'x'
 	prefixTombstone = 't'
 )
+
+// Databases is the number of logical databases (SELECT 0..Databases-1).
+const Databases = 16
 
 // Value types, as the record's first byte.
 const (
@@ -92,7 +99,7 @@ func elemKey(gen uint64, sub []byte) []byte {
 //
 //	type(1) expireAt(8) version(8) payload
 //
-// version is the position of the last write to the key (see keyspace),
+// version is the version of the last write to the key (see Keyspace),
 // for WATCH. A tombstone (type 0) remembers the version at which a key
 // was deleted. A collection's payload is its generation(8) and element
 // count(8); a list's also its head and tail indexes (8 each).
@@ -136,7 +143,7 @@ func (r record) encode() []byte {
 	return b
 }
 
-var errCorrupt = errors.New("kv: corrupt record")
+var errCorrupt = errors.New("keyspace: corrupt record")
 
 func decodeRecord(b []byte) (record, error) {
 	if len(b) < recordHead {
@@ -166,33 +173,55 @@ func decodeRecord(b []byte) (record, error) {
 // is still alive at exactly its expiry time.
 func (r record) expired(now int64) bool { return r.expireAt != 0 && now > r.expireAt }
 
-// keyspace is one database as a command sees it: a read view (for reads)
-// or the apply transaction (for writes), at a point in time.
-type keyspace struct {
+// Keyspace is one database as a command sees it: a view of the applied
+// state (for reads) or the apply transaction (for writes), at a point in
+// time. A Keyspace is used by one goroutine at a time; a view's Keyspace
+// must not outlive the view.
+type Keyspace struct {
 	r   platform.Reader
 	w   platform.Writer // nil for reads
 	db  int
 	now int64 // ms since the epoch: the log time at apply, the clock for reads
-	// version orders writes: the apply position and the index within its
-	// batch. Writes stamp the records they change with it.
+	// version orders writes: the transaction's platform.Version.Packed().
+	// Writes stamp the records they change with it.
 	version uint64
 	// seed is the proposer's random choice (writes) or a fresh one
 	// (reads), for commands that pick at random.
 	seed uint64
 	rng  *rand.Rand
-	// At apply: where PUBLISH queues messages for delivery after the
-	// commit, and the node's subscriptions (for PUBLISH's count).
-	publish *[]pubMsg
-	hub     *hub
-	// At apply: the keys this entry makes ready for blocked clients.
-	ready *readyKeys
+	// fx collects, at apply, what the commands publish and the keys
+	// they make ready for blocked clients; nil for reads.
+	fx *Effects
 	// memo spares repeated reads of one record; nil: no memo. Shared by
 	// copies of the keyspace (withDB), and forgotten by any write.
 	memo *rawMemo
 }
 
+// NewView returns database db of the applied state r as a read sees it:
+// keys whose expiry is before now are hidden, and seed drives the
+// commands that pick at random (RANDOMKEY, SRANDMEMBER, ...). r must stay
+// open while the Keyspace is used.
+//
+// REQUIRES: 0 <= db < Databases.
+func NewView(r platform.Reader, db int, now time.Time, seed uint64) *Keyspace {
+	return &Keyspace{r: r, db: db, now: now.UnixMilli(), seed: seed}
+}
+
+// forApply returns database db as the apply transaction txn holds it, at
+// version at and log time now.
+func forApply(txn platform.Txn, at platform.Version, now int64, db int, seed uint64, fx *Effects) *Keyspace {
+	memo := &rawMemo{}
+	return &Keyspace{
+		r: txn, w: memoWriter{txn, memo}, db: db, memo: memo,
+		now:     now,
+		version: at.Packed(), // never 0, which means "never written"
+		seed:    seed,
+		fx:      fx,
+	}
+}
+
 // rand returns the command's random source: deterministic at apply.
-func (ks *keyspace) rand() *rand.Rand {
+func (ks *Keyspace) rand() *rand.Rand {
 	if ks.rng == nil {
 		ks.rng = rand.New(rand.NewPCG(ks.seed, ks.seed^0x9e3779b97f4a7c15))
 	}
@@ -200,14 +229,14 @@ func (ks *keyspace) rand() *rand.Rand {
 }
 
 // withDB returns the same keyspace on database db.
-func (ks *keyspace) withDB(db int) *keyspace {
+func (ks *Keyspace) withDB(db int) *Keyspace {
 	c := *ks
 	c.db = db
 	return &c
 }
 
 // raw returns the stored record of key, tombstone or expired included.
-func (ks *keyspace) raw(key []byte) (record, bool, error) {
+func (ks *Keyspace) raw(key []byte) (record, bool, error) {
 	if m := ks.memo; m != nil && m.valid && m.db == ks.db && bytes.Equal(m.key, key) {
 		rec := m.rec
 		rec.payload = bytes.Clone(rec.payload) // callers may change it in place
@@ -240,7 +269,7 @@ type rawMemo struct {
 	ok    bool
 }
 
-func (ks *keyspace) remember(key []byte, rec record, ok bool) {
+func (ks *Keyspace) remember(key []byte, rec record, ok bool) {
 	if m := ks.memo; m != nil {
 		rec.payload = bytes.Clone(rec.payload)
 		*m = rawMemo{valid: true, db: ks.db, key: append(m.key[:0], key...), rec: rec, ok: ok}
@@ -272,7 +301,7 @@ func (w memoWriter) DeleteRange(start, end []byte) error {
 // lookup returns the live record of key. In a write, an expired record
 // is deleted on the way (lazy expiry, deterministic because now is the log
 // time).
-func (ks *keyspace) lookup(key []byte) (record, bool, error) {
+func (ks *Keyspace) lookup(key []byte) (record, bool, error) {
 	rec, ok, err := ks.raw(key)
 	if err != nil || !ok || rec.typ == typeTombstone {
 		return record{}, false, err
@@ -290,7 +319,7 @@ func (ks *keyspace) lookup(key []byte) (record, bool, error) {
 
 // lookupType returns the live record of key if it has type typ, and
 // errWrongType if it has another.
-func (ks *keyspace) lookupType(key []byte, typ byte) (record, bool, error) {
+func (ks *Keyspace) lookupType(key []byte, typ byte) (record, bool, error) {
 	rec, ok, err := ks.lookup(key)
 	if err == nil && ok && rec.typ != typ {
 		return rec, true, errWrongType
@@ -299,12 +328,12 @@ func (ks *keyspace) lookupType(key []byte, typ byte) (record, bool, error) {
 }
 
 // lookupString is lookupType for strings.
-func (ks *keyspace) lookupString(key []byte) (record, bool, error) {
+func (ks *Keyspace) lookupString(key []byte) (record, bool, error) {
 	return ks.lookupType(key, typeString)
 }
 
 // newCollection returns a fresh, empty collection record of type typ.
-func (ks *keyspace) newCollection(typ byte) (record, error) {
+func (ks *Keyspace) newCollection(typ byte) (record, error) {
 	b, ok, err := ks.r.Get(genKey)
 	if err != nil {
 		return record{}, err
@@ -322,7 +351,7 @@ func (ks *keyspace) newCollection(typ byte) (record, error) {
 // put stores rec at key. stored says whether a live record is stored at
 // key already (as the caller's lookup found); a new key is counted. old
 // is the previous record if stored (for its expiry index entry).
-func (ks *keyspace) put(key []byte, rec record, stored bool, old record) error {
+func (ks *Keyspace) put(key []byte, rec record, stored bool, old record) error {
 	if !stored {
 		if prev, ok, err := ks.raw(key); err != nil {
 			return err
@@ -346,17 +375,17 @@ func (ks *keyspace) put(key []byte, rec record, stored bool, old record) error {
 		}
 	}
 	rec.version = ks.version
-	ks.ready.note(ks.db, key, rec.typ)
+	ks.fx.noteReady(ks.db, key, rec.typ)
 	return ks.w.Set(dataKey(ks.db, key), rec.encode())
 }
 
 // update rewrites a live record in place (same key, same expiry).
-func (ks *keyspace) update(key []byte, rec record) error {
+func (ks *Keyspace) update(key []byte, rec record) error {
 	return ks.put(key, rec, true, rec)
 }
 
 // putString stores a string value, replacing whatever key held.
-func (ks *keyspace) putString(key, value []byte, expireAt int64) error {
+func (ks *Keyspace) putString(key, value []byte, expireAt int64) error {
 	old, stored, err := ks.lookup(key)
 	if err != nil {
 		return err
@@ -371,7 +400,7 @@ func (ks *keyspace) putString(key, value []byte, expireAt int64) error {
 
 // remove deletes the live (or expired) record rec of key: its elements,
 // its expiry index entry, and leaves a tombstone for WATCH.
-func (ks *keyspace) remove(key []byte, rec record) error {
+func (ks *Keyspace) remove(key []byte, rec record) error {
 	if err := ks.addCount(-1); err != nil {
 		return err
 	}
@@ -391,9 +420,9 @@ func (ks *keyspace) remove(key []byte, rec record) error {
 	return ks.w.Set(dataKey(ks.db, key), record{typ: typeTombstone, version: ks.version}.encode())
 }
 
-// version returns the version WATCH compares for key: the last write to
+// keyVersion returns the version WATCH compares for key: the last write to
 // it (tombstones included), or 0 if it was never written.
-func (ks *keyspace) keyVersion(key []byte) (uint64, error) {
+func (ks *Keyspace) keyVersion(key []byte) (uint64, error) {
 	rec, ok, err := ks.raw(key)
 	if err != nil || !ok {
 		return 0, err
@@ -410,13 +439,13 @@ func (ks *keyspace) keyVersion(key []byte) (uint64, error) {
 const expiredVersion = ^uint64(0)
 
 // setExpire changes the expiry of the live record rec of key (0: none).
-func (ks *keyspace) setExpire(key []byte, rec record, at int64) error {
+func (ks *Keyspace) setExpire(key []byte, rec record, at int64) error {
 	old := rec
 	rec.expireAt = at
 	return ks.put(key, rec, true, old)
 }
 
-func (ks *keyspace) size() (int64, error) {
+func (ks *Keyspace) size() (int64, error) {
 	raw, ok, err := ks.r.Get(countKey(ks.db))
 	if err != nil || !ok {
 		return 0, err
@@ -427,7 +456,7 @@ func (ks *keyspace) size() (int64, error) {
 	return int64(binary.BigEndian.Uint64(raw)), nil
 }
 
-func (ks *keyspace) addCount(d int64) error {
+func (ks *Keyspace) addCount(d int64) error {
 	n, err := ks.size()
 	if err != nil {
 		return err
@@ -437,22 +466,22 @@ func (ks *keyspace) addCount(d int64) error {
 
 // Elements of collections.
 
-func (ks *keyspace) getElem(gen uint64, sub []byte) ([]byte, bool, error) {
+func (ks *Keyspace) getElem(gen uint64, sub []byte) ([]byte, bool, error) {
 	return ks.r.Get(elemKey(gen, sub))
 }
 
-func (ks *keyspace) setElem(gen uint64, sub, v []byte) error {
+func (ks *Keyspace) setElem(gen uint64, sub, v []byte) error {
 	return ks.w.Set(elemKey(gen, sub), v)
 }
 
-func (ks *keyspace) delElem(gen uint64, sub []byte) error {
+func (ks *Keyspace) delElem(gen uint64, sub []byte) error {
 	return ks.w.Delete(elemKey(gen, sub))
 }
 
 // scanElems calls f for the elements of generation gen whose sub-key
 // starts with prefix, in order, from sub-key from (inclusive), until f
 // returns false. The slices are valid only during the call.
-func (ks *keyspace) scanElems(gen uint64, prefix, from []byte, f func(sub, v []byte) bool) error {
+func (ks *Keyspace) scanElems(gen uint64, prefix, from []byte, f func(sub, v []byte) bool) error {
 	lo := elemKey(gen, from)
 	if bytes.Compare(from, prefix) < 0 {
 		lo = elemKey(gen, prefix)
@@ -473,7 +502,7 @@ func (ks *keyspace) scanElems(gen uint64, prefix, from []byte, f func(sub, v []b
 }
 
 // scanElemsReverse is scanElems backwards, from the end.
-func (ks *keyspace) scanElemsReverse(gen uint64, prefix []byte, f func(sub, v []byte) bool) error {
+func (ks *Keyspace) scanElemsReverse(gen uint64, prefix []byte, f func(sub, v []byte) bool) error {
 	it, err := ks.r.NewIter(elemKey(gen, prefix), prefixEnd(elemKey(gen, prefix)))
 	if err != nil {
 		return err

@@ -1,4 +1,4 @@
-package kv
+package keyspace
 
 import (
 	"fmt"
@@ -35,7 +35,7 @@ func TestSetCommands(t *testing.T) {
 	if got := h.do("SUNIONSTORE", "str", "a", "b"); got != int64(5) {
 		t.Fatalf("SUNIONSTORE over a string = %v", got)
 	}
-	if got := h.do("TYPE", "str"); got != simpleString("set") {
+	if got := h.do("TYPE", "str"); got != SimpleString("set") {
 		t.Fatalf("TYPE after SUNIONSTORE = %v", got)
 	}
 	if got := h.do("SINTERSTORE", "str", "a", "nokey"); got != int64(0) {
@@ -107,7 +107,7 @@ func runHSModel(t *testing.T, seed uint64) {
 		switch op := rng.IntN(12); op {
 		case 0:
 			cmd = []string{"SET", k, "v"}
-			expect(cmd, h.do(cmd...), replyOK)
+			expect(cmd, h.do(cmd...), OK)
 			model[k] = &hsModelKey{typ: typeString}
 		case 1, 2:
 			cmd = []string{"HSET", k}
@@ -289,10 +289,10 @@ func runHSModel(t *testing.T, seed uint64) {
 			m := model[k]
 			gotType := h.do("TYPE", k)
 			if m == nil {
-				expect([]string{"TYPE", k, fmt.Sprint("after step ", step)}, gotType, simpleString("none"))
+				expect([]string{"TYPE", k, fmt.Sprint("after step ", step)}, gotType, SimpleString("none"))
 				continue
 			}
-			expect([]string{"TYPE", k}, gotType, simpleString(typeName(m.typ)))
+			expect([]string{"TYPE", k}, gotType, SimpleString(typeName(m.typ)))
 			switch m.typ {
 			case typeHash:
 				expect([]string{"HLEN", k}, h.do("HLEN", k), len(m.hash))

@@ -1,42 +1,43 @@
-package kv
+package keyspace
 
 import (
 	"bytes"
 	"math"
-	"strings"
+
+	"hourglass/personalities/kv/glob"
 )
 
 func init() {
 	ro := []string{"readonly", "fast"}
-	register(&command{name: "exists", arity: -2, kind: kindRead, exec: execExists, firstKey: 1, lastKey: -1, step: 1, flags: ro})
-	register(&command{name: "touch", arity: -2, kind: kindRead, exec: execExists, firstKey: 1, lastKey: -1, step: 1, flags: ro})
-	register(&command{name: "type", arity: 2, kind: kindRead, exec: execType, firstKey: 1, lastKey: 1, step: 1, flags: ro})
-	register(&command{name: "dbsize", arity: 1, kind: kindRead, exec: execDbsize, flags: ro})
-	register(&command{name: "ttl", arity: 2, kind: kindRead, exec: execTTL(1000, false), firstKey: 1, lastKey: 1, step: 1, flags: ro})
-	register(&command{name: "pttl", arity: 2, kind: kindRead, exec: execTTL(1, false), firstKey: 1, lastKey: 1, step: 1, flags: ro})
-	register(&command{name: "expiretime", arity: 2, kind: kindRead, exec: execTTL(1000, true), firstKey: 1, lastKey: 1, step: 1, flags: ro})
-	register(&command{name: "pexpiretime", arity: 2, kind: kindRead, exec: execTTL(1, true), firstKey: 1, lastKey: 1, step: 1, flags: ro})
-	register(&command{name: "keys", arity: 2, kind: kindRead, exec: execKeys, flags: []string{"readonly"}})
-	register(&command{name: "randomkey", arity: 1, kind: kindRead, exec: execRandomkey, flags: []string{"readonly"}})
+	register(&Command{Spec: Spec{Name: "exists", Arity: -2, FirstKey: 1, LastKey: -1, Step: 1, Flags: ro}, Kind: KindRead, exec: execExists})
+	register(&Command{Spec: Spec{Name: "touch", Arity: -2, FirstKey: 1, LastKey: -1, Step: 1, Flags: ro}, Kind: KindRead, exec: execExists})
+	register(&Command{Spec: Spec{Name: "type", Arity: 2, FirstKey: 1, LastKey: 1, Step: 1, Flags: ro}, Kind: KindRead, exec: execType})
+	register(&Command{Spec: Spec{Name: "dbsize", Arity: 1, Flags: ro}, Kind: KindRead, exec: execDbsize})
+	register(&Command{Spec: Spec{Name: "ttl", Arity: 2, FirstKey: 1, LastKey: 1, Step: 1, Flags: ro}, Kind: KindRead, exec: execTTL(1000, false)})
+	register(&Command{Spec: Spec{Name: "pttl", Arity: 2, FirstKey: 1, LastKey: 1, Step: 1, Flags: ro}, Kind: KindRead, exec: execTTL(1, false)})
+	register(&Command{Spec: Spec{Name: "expiretime", Arity: 2, FirstKey: 1, LastKey: 1, Step: 1, Flags: ro}, Kind: KindRead, exec: execTTL(1000, true)})
+	register(&Command{Spec: Spec{Name: "pexpiretime", Arity: 2, FirstKey: 1, LastKey: 1, Step: 1, Flags: ro}, Kind: KindRead, exec: execTTL(1, true)})
+	register(&Command{Spec: Spec{Name: "keys", Arity: 2, Flags: []string{"readonly"}}, Kind: KindRead, exec: execKeys})
+	register(&Command{Spec: Spec{Name: "randomkey", Arity: 1, Flags: []string{"readonly"}}, Kind: KindRead, exec: execRandomkey})
 
 	wr := []string{"write"}
-	register(&command{name: "del", arity: -2, kind: kindWrite, exec: execDel, firstKey: 1, lastKey: -1, step: 1, flags: wr})
-	register(&command{name: "unlink", arity: -2, kind: kindWrite, exec: execDel, firstKey: 1, lastKey: -1, step: 1, flags: append(wr, "fast")})
-	register(&command{name: "rename", arity: 3, kind: kindWrite, exec: execRename(false), firstKey: 1, lastKey: 2, step: 1, flags: wr})
-	register(&command{name: "renamenx", arity: 3, kind: kindWrite, exec: execRename(true), firstKey: 1, lastKey: 2, step: 1, flags: append(wr, "fast")})
-	register(&command{name: "copy", arity: -3, kind: kindWrite, check: checkCopy, exec: execCopy, firstKey: 1, lastKey: 2, step: 1, flags: wr})
-	register(&command{name: "move", arity: 3, kind: kindWrite, check: checkDBArg(2), exec: execMove, firstKey: 1, lastKey: 1, step: 1, flags: append(wr, "fast")})
-	register(&command{name: "expire", arity: -3, kind: kindWrite, check: checkExpire("expire"), exec: execExpire("expire", 's', false), firstKey: 1, lastKey: 1, step: 1, flags: append(wr, "fast")})
-	register(&command{name: "pexpire", arity: -3, kind: kindWrite, check: checkExpire("pexpire"), exec: execExpire("pexpire", 'm', false), firstKey: 1, lastKey: 1, step: 1, flags: append(wr, "fast")})
-	register(&command{name: "expireat", arity: -3, kind: kindWrite, check: checkExpire("expireat"), exec: execExpire("expireat", 's', true), firstKey: 1, lastKey: 1, step: 1, flags: append(wr, "fast")})
-	register(&command{name: "pexpireat", arity: -3, kind: kindWrite, check: checkExpire("pexpireat"), exec: execExpire("pexpireat", 'm', true), firstKey: 1, lastKey: 1, step: 1, flags: append(wr, "fast")})
-	register(&command{name: "persist", arity: 2, kind: kindWrite, exec: execPersist, firstKey: 1, lastKey: 1, step: 1, flags: append(wr, "fast")})
-	register(&command{name: "swapdb", arity: 3, kind: kindWrite, check: checkSwapdb, exec: execSwapdb, flags: append(wr, "fast")})
-	register(&command{name: "flushdb", arity: -1, kind: kindWrite, check: checkFlush, exec: execFlush(false), flags: wr})
-	register(&command{name: "flushall", arity: -1, kind: kindWrite, check: checkFlush, exec: execFlush(true), flags: wr})
+	register(&Command{Spec: Spec{Name: "del", Arity: -2, FirstKey: 1, LastKey: -1, Step: 1, Flags: wr}, Kind: KindWrite, exec: execDel})
+	register(&Command{Spec: Spec{Name: "unlink", Arity: -2, FirstKey: 1, LastKey: -1, Step: 1, Flags: append(wr, "fast")}, Kind: KindWrite, exec: execDel})
+	register(&Command{Spec: Spec{Name: "rename", Arity: 3, FirstKey: 1, LastKey: 2, Step: 1, Flags: wr}, Kind: KindWrite, exec: execRename(false)})
+	register(&Command{Spec: Spec{Name: "renamenx", Arity: 3, FirstKey: 1, LastKey: 2, Step: 1, Flags: append(wr, "fast")}, Kind: KindWrite, exec: execRename(true)})
+	register(&Command{Spec: Spec{Name: "copy", Arity: -3, FirstKey: 1, LastKey: 2, Step: 1, Flags: wr}, Kind: KindWrite, check: checkCopy, exec: execCopy})
+	register(&Command{Spec: Spec{Name: "move", Arity: 3, FirstKey: 1, LastKey: 1, Step: 1, Flags: append(wr, "fast")}, Kind: KindWrite, check: checkDBArg(2), exec: execMove})
+	register(&Command{Spec: Spec{Name: "expire", Arity: -3, FirstKey: 1, LastKey: 1, Step: 1, Flags: append(wr, "fast")}, Kind: KindWrite, check: checkExpire("expire"), exec: execExpire("expire", 's', false)})
+	register(&Command{Spec: Spec{Name: "pexpire", Arity: -3, FirstKey: 1, LastKey: 1, Step: 1, Flags: append(wr, "fast")}, Kind: KindWrite, check: checkExpire("pexpire"), exec: execExpire("pexpire", 'm', false)})
+	register(&Command{Spec: Spec{Name: "expireat", Arity: -3, FirstKey: 1, LastKey: 1, Step: 1, Flags: append(wr, "fast")}, Kind: KindWrite, check: checkExpire("expireat"), exec: execExpire("expireat", 's', true)})
+	register(&Command{Spec: Spec{Name: "pexpireat", Arity: -3, FirstKey: 1, LastKey: 1, Step: 1, Flags: append(wr, "fast")}, Kind: KindWrite, check: checkExpire("pexpireat"), exec: execExpire("pexpireat", 'm', true)})
+	register(&Command{Spec: Spec{Name: "persist", Arity: 2, FirstKey: 1, LastKey: 1, Step: 1, Flags: append(wr, "fast")}, Kind: KindWrite, exec: execPersist})
+	register(&Command{Spec: Spec{Name: "swapdb", Arity: 3, Flags: append(wr, "fast")}, Kind: KindWrite, check: checkSwapdb, exec: execSwapdb})
+	register(&Command{Spec: Spec{Name: "flushdb", Arity: -1, Flags: wr}, Kind: KindWrite, check: checkFlush, exec: execFlush(false)})
+	register(&Command{Spec: Spec{Name: "flushall", Arity: -1, Flags: wr}, Kind: KindWrite, check: checkFlush, exec: execFlush(true)})
 }
 
-func execExists(ks *keyspace, args [][]byte) (any, error) {
+func execExists(ks *Keyspace, args [][]byte) (any, error) {
 	var n int64
 	for _, k := range args[1:] {
 		_, ok, err := ks.lookup(k)
@@ -50,18 +51,18 @@ func execExists(ks *keyspace, args [][]byte) (any, error) {
 	return n, nil
 }
 
-func execType(ks *keyspace, args [][]byte) (any, error) {
+func execType(ks *Keyspace, args [][]byte) (any, error) {
 	rec, ok, err := ks.lookup(args[1])
 	if err != nil {
 		return nil, err
 	}
 	if !ok {
-		return simpleString("none"), nil
+		return SimpleString("none"), nil
 	}
-	return simpleString(typeName(rec.typ)), nil
+	return SimpleString(typeName(rec.typ)), nil
 }
 
-func execDbsize(ks *keyspace, args [][]byte) (any, error) {
+func execDbsize(ks *Keyspace, args [][]byte) (any, error) {
 	n, err := ks.size()
 	return n, err
 }
@@ -69,8 +70,8 @@ func execDbsize(ks *keyspace, args [][]byte) (any, error) {
 // execTTL implements TTL, PTTL (unit 1000, 1) and EXPIRETIME, PEXPIRETIME
 // (absolute): -2 for a missing key, -1 for a key without expiry, else the
 // time left (rounded as Redis rounds it) or the expiry time.
-func execTTL(unit int64, absolute bool) func(*keyspace, [][]byte) (any, error) {
-	return func(ks *keyspace, args [][]byte) (any, error) {
+func execTTL(unit int64, absolute bool) func(*Keyspace, [][]byte) (any, error) {
+	return func(ks *Keyspace, args [][]byte) (any, error) {
 		rec, ok, err := ks.lookup(args[1])
 		switch {
 		case err != nil:
@@ -87,7 +88,7 @@ func execTTL(unit int64, absolute bool) func(*keyspace, [][]byte) (any, error) {
 	}
 }
 
-func execDel(ks *keyspace, args [][]byte) (any, error) {
+func execDel(ks *Keyspace, args [][]byte) (any, error) {
 	var n int64
 	for _, k := range args[1:] {
 		rec, ok, err := ks.lookup(k)
@@ -106,7 +107,7 @@ func execDel(ks *keyspace, args [][]byte) (any, error) {
 
 // eachKey calls f for every live key of the keyspace's database, in key
 // order, until f returns false.
-func (ks *keyspace) eachKey(from []byte, f func(key []byte, rec record) bool) error {
+func (ks *Keyspace) eachKey(from []byte, f func(key []byte, rec record) bool) error {
 	lo := dataKey(ks.db, from)
 	it, err := ks.r.NewIter(lo, dataKey(ks.db+1, nil))
 	if err != nil {
@@ -128,11 +129,11 @@ func (ks *keyspace) eachKey(from []byte, f func(key []byte, rec record) bool) er
 	return it.Error()
 }
 
-func execKeys(ks *keyspace, args [][]byte) (any, error) {
+func execKeys(ks *Keyspace, args [][]byte) (any, error) {
 	pattern := args[1]
 	out := []any{}
 	err := ks.eachKey(nil, func(key []byte, _ record) bool {
-		if globMatchBytes(pattern, key, false) {
+		if glob.Match(pattern, key) {
 			out = append(out, bytes.Clone(key))
 		}
 		return true
@@ -140,7 +141,7 @@ func execKeys(ks *keyspace, args [][]byte) (any, error) {
 	return out, err
 }
 
-func execRandomkey(ks *keyspace, args [][]byte) (any, error) {
+func execRandomkey(ks *Keyspace, args [][]byte) (any, error) {
 	n, err := ks.size()
 	if err != nil || n == 0 {
 		return nil, err
@@ -159,8 +160,8 @@ func execRandomkey(ks *keyspace, args [][]byte) (any, error) {
 
 // execRename implements RENAME and RENAMENX (nx): the record moves, with
 // its expiry; the collection's elements stay under their generation.
-func execRename(nx bool) func(*keyspace, [][]byte) (any, error) {
-	return func(ks *keyspace, args [][]byte) (any, error) {
+func execRename(nx bool) func(*Keyspace, [][]byte) (any, error) {
+	return func(ks *Keyspace, args [][]byte) (any, error) {
 		src, dst := args[1], args[2]
 		rec, ok, err := ks.lookup(src)
 		if err != nil {
@@ -173,7 +174,7 @@ func execRename(nx bool) func(*keyspace, [][]byte) (any, error) {
 			if nx {
 				return int64(0), nil
 			}
-			return replyOK, nil
+			return OK, nil
 		}
 		old, exists, err := ks.lookup(dst)
 		if err != nil {
@@ -196,13 +197,13 @@ func execRename(nx bool) func(*keyspace, [][]byte) (any, error) {
 		if nx {
 			return int64(1), nil
 		}
-		return replyOK, nil
+		return OK, nil
 	}
 }
 
 // detach deletes key's record like remove, but leaves the collection's
 // elements for the record's new owner.
-func (ks *keyspace) detach(key []byte, rec record) error {
+func (ks *Keyspace) detach(key []byte, rec record) error {
 	moved := rec
 	moved.typ = typeString // nothing to drop
 	if err := ks.remove(key, moved); err != nil {
@@ -213,12 +214,12 @@ func (ks *keyspace) detach(key []byte, rec record) error {
 
 func checkDBArg(i int) func([][]byte) error {
 	return func(args [][]byte) error {
-		n, ok := parseInt(args[i])
+		n, ok := ParseInt(args[i])
 		if !ok {
-			return errNotInteger
+			return ErrNotInteger
 		}
 		if n < 0 || n >= Databases {
-			return errDBIndex
+			return ErrDBIndex
 		}
 		return nil
 	}
@@ -233,26 +234,26 @@ func parseCopy(args [][]byte) (db int, replace bool, err error) {
 	db = -1
 	for j := 3; j < len(args); j++ {
 		switch {
-		case eqFold(args[j], "replace"):
+		case EqFold(args[j], "replace"):
 			replace = true
-		case eqFold(args[j], "db") && j+1 < len(args):
+		case EqFold(args[j], "db") && j+1 < len(args):
 			j++
-			n, ok := parseInt(args[j])
+			n, ok := ParseInt(args[j])
 			if !ok {
-				return 0, false, errNotInteger
+				return 0, false, ErrNotInteger
 			}
 			if n < 0 || n >= Databases {
-				return 0, false, errDBIndex
+				return 0, false, ErrDBIndex
 			}
 			db = int(n)
 		default:
-			return 0, false, errSyntax
+			return 0, false, ErrSyntax
 		}
 	}
 	return db, replace, nil
 }
 
-func execCopy(ks *keyspace, args [][]byte) (any, error) {
+func execCopy(ks *Keyspace, args [][]byte) (any, error) {
 	db, replace, err := parseCopy(args)
 	if err != nil {
 		return nil, err
@@ -263,7 +264,7 @@ func execCopy(ks *keyspace, args [][]byte) (any, error) {
 	}
 	src, dst := args[1], args[2]
 	if dks.db == ks.db && bytes.Equal(src, dst) {
-		return nil, redisError("ERR source and destination objects are the same")
+		return nil, Error("ERR source and destination objects are the same")
 	}
 	rec, ok, err := ks.lookup(src)
 	if err != nil || !ok {
@@ -302,10 +303,10 @@ func execCopy(ks *keyspace, args [][]byte) (any, error) {
 	return int64(1), dks.put(dst, cp, false, record{})
 }
 
-func execMove(ks *keyspace, args [][]byte) (any, error) {
-	n, _ := parseInt(args[2])
+func execMove(ks *Keyspace, args [][]byte) (any, error) {
+	n, _ := ParseInt(args[2])
 	if int(n) == ks.db {
-		return nil, redisError("ERR source and destination objects are the same")
+		return nil, Error("ERR source and destination objects are the same")
 	}
 	dks := ks.withDB(int(n))
 	rec, ok, err := ks.lookup(args[1])
@@ -328,31 +329,31 @@ func parseExpireFlags(args [][]byte) (expireFlags, error) {
 	var f expireFlags
 	for _, a := range args[3:] {
 		switch {
-		case eqFold(a, "nx"):
+		case EqFold(a, "nx"):
 			f.nx = true
-		case eqFold(a, "xx"):
+		case EqFold(a, "xx"):
 			f.xx = true
-		case eqFold(a, "gt"):
+		case EqFold(a, "gt"):
 			f.gt = true
-		case eqFold(a, "lt"):
+		case EqFold(a, "lt"):
 			f.lt = true
 		default:
-			return f, redisError("ERR Unsupported option " + sanitize(string(a)))
+			return f, Errorf("ERR Unsupported option %s", a)
 		}
 	}
 	switch {
 	case f.nx && (f.xx || f.gt || f.lt):
-		return f, redisError("ERR NX and XX, GT or LT options at the same time are not compatible")
+		return f, Error("ERR NX and XX, GT or LT options at the same time are not compatible")
 	case f.gt && f.lt:
-		return f, redisError("ERR GT and LT options at the same time are not compatible")
+		return f, Error("ERR GT and LT options at the same time are not compatible")
 	}
 	return f, nil
 }
 
 func checkExpire(cmd string) func([][]byte) error {
 	return func(args [][]byte) error {
-		if _, ok := parseInt(args[2]); !ok {
-			return errNotInteger
+		if _, ok := ParseInt(args[2]); !ok {
+			return ErrNotInteger
 		}
 		_, err := parseExpireFlags(args)
 		return err
@@ -361,17 +362,17 @@ func checkExpire(cmd string) func([][]byte) error {
 
 // execExpire implements EXPIRE, PEXPIRE, EXPIREAT, PEXPIREAT as Redis's
 // expireGenericCommand: a time in the past deletes the key.
-func execExpire(cmd string, unit byte, absolute bool) func(*keyspace, [][]byte) (any, error) {
-	return func(ks *keyspace, args [][]byte) (any, error) {
-		v, ok := parseInt(args[2])
+func execExpire(cmd string, unit byte, absolute bool) func(*Keyspace, [][]byte) (any, error) {
+	return func(ks *Keyspace, args [][]byte) (any, error) {
+		v, ok := ParseInt(args[2])
 		if !ok {
-			return nil, errNotInteger
+			return nil, ErrNotInteger
 		}
 		f, err := parseExpireFlags(args)
 		if err != nil {
 			return nil, err
 		}
-		invalid := redisError("ERR invalid expire time in '" + cmd + "' command")
+		invalid := Error("ERR invalid expire time in '" + cmd + "' command")
 		when := v
 		if unit == 's' {
 			if when > math.MaxInt64/1000 || when < math.MinInt64/1000 {
@@ -405,7 +406,7 @@ func execExpire(cmd string, unit byte, absolute bool) func(*keyspace, [][]byte) 
 	}
 }
 
-func execPersist(ks *keyspace, args [][]byte) (any, error) {
+func execPersist(ks *Keyspace, args [][]byte) (any, error) {
 	rec, ok, err := ks.lookup(args[1])
 	if err != nil || !ok || rec.expireAt == 0 {
 		return int64(0), err
@@ -415,12 +416,12 @@ func execPersist(ks *keyspace, args [][]byte) (any, error) {
 
 func checkSwapdb(args [][]byte) error {
 	for _, a := range args[1:] {
-		n, ok := parseInt(a)
+		n, ok := ParseInt(a)
 		if !ok {
-			return redisError("ERR invalid first DB index")
+			return Error("ERR invalid first DB index")
 		}
 		if n < 0 || n >= Databases {
-			return errDBIndex
+			return ErrDBIndex
 		}
 	}
 	return nil
@@ -428,11 +429,11 @@ func checkSwapdb(args [][]byte) error {
 
 // execSwapdb swaps two databases' keys (records, expiry index entries and
 // counts); elements stay under their generations.
-func execSwapdb(ks *keyspace, args [][]byte) (any, error) {
-	a, _ := parseInt(args[1])
-	b, _ := parseInt(args[2])
+func execSwapdb(ks *Keyspace, args [][]byte) (any, error) {
+	a, _ := ParseInt(args[1])
+	b, _ := ParseInt(args[2])
 	if a == b {
-		return replyOK, nil
+		return OK, nil
 	}
 	type entry struct {
 		key []byte
@@ -516,25 +517,25 @@ func execSwapdb(ks *keyspace, args [][]byte) (any, error) {
 		if err := ks.w.Set(flushKey(db), beUint64(ks.version)); err != nil {
 			return nil, err
 		}
-		ks.ready.noteDB(db) // clients blocked there may find data now
+		ks.fx.noteReadyDB(db) // clients blocked there may find data now
 	}
-	return replyOK, nil
+	return OK, nil
 }
 
 func checkFlush(args [][]byte) error {
 	switch {
 	case len(args) == 1:
-	case len(args) == 2 && (eqFold(args[1], "async") || eqFold(args[1], "sync")):
+	case len(args) == 2 && (EqFold(args[1], "async") || EqFold(args[1], "sync")):
 	default:
-		return errSyntax
+		return ErrSyntax
 	}
 	return nil
 }
 
 // execFlush implements FLUSHDB and FLUSHALL (all): every key, element and
 // index entry of the databases goes.
-func execFlush(all bool) func(*keyspace, [][]byte) (any, error) {
-	return func(ks *keyspace, args [][]byte) (any, error) {
+func execFlush(all bool) func(*Keyspace, [][]byte) (any, error) {
+	return func(ks *Keyspace, args [][]byte) (any, error) {
 		dbs := []int{ks.db}
 		if all {
 			dbs = nil
@@ -547,12 +548,12 @@ func execFlush(all bool) func(*keyspace, [][]byte) (any, error) {
 				return nil, err
 			}
 		}
-		return replyOK, nil
+		return OK, nil
 	}
 }
 
 // flush empties the keyspace's database.
-func (ks *keyspace) flush() error {
+func (ks *Keyspace) flush() error {
 	it, err := ks.r.NewIter(dataKey(ks.db, nil), dataKey(ks.db+1, nil))
 	if err != nil {
 		return err
@@ -602,84 +603,3 @@ func (ks *keyspace) flush() error {
 }
 
 func flushKey(db int) []byte { return []byte{'f', byte(db)} }
-
-// checkScan validates a cursor at args[i-1] and, for SCAN (i == 2),
-// the options from args[i] on. HSCAN, SSCAN and ZSCAN check their options
-// only once the key is known to exist with the right type, as Redis does.
-func checkScan(i int) func([][]byte) error {
-	return func(args [][]byte) error {
-		if _, ok := parseCursor(args[i-1]); !ok {
-			return redisError("ERR invalid cursor")
-		}
-		if i > 2 {
-			return nil
-		}
-		_, err := parseScanOptions(args, i, true)
-		return err
-	}
-}
-
-type scanOptions struct {
-	match []byte
-	count int64
-	typ   string
-}
-
-// parseScanOptions parses MATCH, COUNT and (SCAN's only) TYPE.
-func parseScanOptions(args [][]byte, i int, allowType bool) (scanOptions, error) {
-	o := scanOptions{count: 10}
-	for j := i; j < len(args); j++ {
-		more := j+1 < len(args)
-		switch {
-		case eqFold(args[j], "match") && more:
-			j++
-			o.match = args[j]
-		case eqFold(args[j], "count") && more:
-			j++
-			n, ok := parseInt(args[j])
-			if !ok {
-				return o, errNotInteger
-			}
-			if n < 1 {
-				return o, errSyntax
-			}
-			o.count = n
-		case allowType && eqFold(args[j], "type") && more:
-			j++
-			o.typ = strings.ToLower(string(args[j]))
-		default:
-			return o, errSyntax
-		}
-	}
-	return o, nil
-}
-
-// parseCursor parses a SCAN cursor as Redis's strtoul-based
-// parseScanCursorOrReply: the C string up to a NUL, empty for 0, a sign
-// allowed ("-1" is 2^64-1: a cursor never handed out, which starts over).
-func parseCursor(b []byte) (uint64, bool) {
-	if k := bytes.IndexByte(b, 0); k >= 0 {
-		b = b[:k]
-	}
-	if len(b) == 0 {
-		return 0, true
-	}
-	neg := b[0] == '-'
-	if b[0] == '+' || b[0] == '-' {
-		b = b[1:]
-	}
-	if len(b) == 0 {
-		return 0, false
-	}
-	var v uint64
-	for _, c := range b {
-		if c < '0' || c > '9' || v > (math.MaxUint64-uint64(c-'0'))/10 {
-			return 0, false
-		}
-		v = v*10 + uint64(c-'0')
-	}
-	if neg {
-		v = -v
-	}
-	return v, true
-}

@@ -1,157 +1,49 @@
-package kv
+package keyspace
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
-	"sort"
 	"testing"
-
-	"hourglass/platform"
 )
-
-// hsMemTxn is an in-memory platform.Txn for exercising command bodies
-// without a store.
-type hsMemTxn struct{ m map[string][]byte }
-
-func newHSMemTxn() *hsMemTxn { return &hsMemTxn{m: map[string][]byte{}} }
-
-func (s *hsMemTxn) Get(key []byte) ([]byte, bool, error) {
-	v, ok := s.m[string(key)]
-	return bytes.Clone(v), ok, nil
-}
-
-func (s *hsMemTxn) Set(key, value []byte) error {
-	s.m[string(key)] = bytes.Clone(value)
-	return nil
-}
-
-func (s *hsMemTxn) Delete(key []byte) error {
-	delete(s.m, string(key))
-	return nil
-}
-
-func (s *hsMemTxn) DeleteRange(start, end []byte) error {
-	for k := range s.m {
-		if k >= string(start) && (end == nil || k < string(end)) {
-			delete(s.m, k)
-		}
-	}
-	return nil
-}
-
-func (s *hsMemTxn) NewIter(lower, upper []byte) (platform.Iterator, error) {
-	it := &hsMemIter{pos: -1}
-	for k, v := range s.m {
-		if k >= string(lower) && (upper == nil || k < string(upper)) {
-			it.keys = append(it.keys, k)
-			it.vals = append(it.vals, v)
-		}
-	}
-	sort.Sort(it)
-	return it, nil
-}
-
-// hsMemIter walks a sorted copy of the keys in range.
-type hsMemIter struct {
-	keys []string
-	vals [][]byte
-	pos  int
-}
-
-func (it *hsMemIter) Len() int           { return len(it.keys) }
-func (it *hsMemIter) Less(i, j int) bool { return it.keys[i] < it.keys[j] }
-func (it *hsMemIter) Swap(i, j int) {
-	it.keys[i], it.keys[j] = it.keys[j], it.keys[i]
-	it.vals[i], it.vals[j] = it.vals[j], it.vals[i]
-}
-func (it *hsMemIter) First() bool   { it.pos = 0; return it.Valid() }
-func (it *hsMemIter) Last() bool    { it.pos = len(it.keys) - 1; return it.Valid() }
-func (it *hsMemIter) Next() bool    { it.pos++; return it.Valid() }
-func (it *hsMemIter) Prev() bool    { it.pos--; return it.Valid() }
-func (it *hsMemIter) Valid() bool   { return it.pos >= 0 && it.pos < len(it.keys) }
-func (it *hsMemIter) Key() []byte   { return []byte(it.keys[it.pos]) }
-func (it *hsMemIter) Value() []byte { return it.vals[it.pos] }
-func (it *hsMemIter) Error() error  { return nil }
-func (it *hsMemIter) Close() error  { return nil }
-func (it *hsMemIter) SeekGE(key []byte) bool {
-	it.pos = sort.SearchStrings(it.keys, string(key))
-	return it.Valid()
-}
-func (it *hsMemIter) SeekLT(key []byte) bool {
-	it.pos = sort.SearchStrings(it.keys, string(key)) - 1
-	return it.Valid()
-}
 
 // hsRunner runs commands against one in-memory store as the apply path
 // does: check first, each write at a new version with its own seed.
 type hsRunner struct {
 	t       *testing.T
-	txn     *hsMemTxn
+	txn     memTxn
 	version uint64
 	rng     *rand.Rand
 }
 
 func newHSRunner(t *testing.T, seed uint64) *hsRunner {
-	return &hsRunner{t: t, txn: newHSMemTxn(), rng: rand.New(rand.NewPCG(seed, 1))}
+	return &hsRunner{t: t, txn: newMemTxn(t), rng: rand.New(rand.NewPCG(seed, 1))}
 }
 
-func (h *hsRunner) keyspace() *keyspace {
+func (h *hsRunner) keyspace() *Keyspace {
 	h.version++
-	memo := &rawMemo{}
-	return &keyspace{r: h.txn, w: memoWriter{h.txn, memo}, memo: memo, now: 1_000_000, version: h.version << 20, seed: h.rng.Uint64()}
+	return applyKeyspace(h.txn, 1_000_000, h.version<<20, h.rng.Uint64())
 }
 
-// do runs one command given as words and returns its reply (a
-// redisError for a command's failure); a storage error fails the test.
+// do runs one command given as words, each in a keyspace of its own (a
+// new version and seed), and returns its reply (an Error for a command's
+// failure); for a scan, the first step's items. A storage error fails
+// the test.
 func (h *hsRunner) do(words ...string) any {
 	h.t.Helper()
-	args := make([][]byte, len(words))
-	for i, w := range words {
-		args[i] = []byte(w)
-	}
-	cmd := lookupCommand(args[0])
-	if cmd == nil || !cmd.arityOK(len(args)) {
-		h.t.Fatalf("%q: no such command or wrong arity", words)
-	}
-	if cmd.check != nil {
-		if err := cmd.check(args); err != nil {
+	args := argv(words)
+	if cmd := Lookup(args[0]); cmd != nil && cmd.Kind == KindScan {
+		if err := cmd.checkAt(args, 0); err != nil {
 			return err
 		}
-	}
-	if cmd.kind == kindScan {
-		o, err := parseScanOptions(args, cmd.optsAt, cmd.scanType == 0)
-		if err != nil {
-			return err
+		r, err := cmd.Scan(h.keyspace(), args, nil)
+		r = replyOrFail(h.t, r, err)
+		if step, ok := r.([]any); ok {
+			return step[1]
 		}
-		// The first step's items.
-		walk, err := cmd.scan(h.keyspace(), args, o)
-		items := []any{}
-		if err == nil && walk != nil {
-			var seen int64
-			err = walk(nil, func(_ []byte, got []any) bool {
-				items = append(items, got...)
-				seen++
-				return seen < o.count
-			})
-		}
-		return h.reply(items, err)
+		return r
 	}
-	return h.reply(cmd.exec(h.keyspace(), args))
-}
-
-func (h *hsRunner) reply(r any, err error) any {
-	h.t.Helper()
-	var re redisError
-	if errors.As(err, &re) {
-		return re
-	}
-	if err != nil {
-		h.t.Fatalf("storage error: %v", err)
-	}
-	return r
+	return run(h.t, h.keyspace(), words...)
 }
 
 // strs renders an array-like reply as strings.
@@ -160,11 +52,11 @@ func strs(r any) []string {
 	switch r := r.(type) {
 	case []any:
 		items = r
-	case respSet:
+	case Set:
 		items = r
-	case respMap:
+	case Map:
 		items = r
-	case respPairs:
+	case Pairs:
 		items = r
 	default:
 		return nil
@@ -288,14 +180,14 @@ func TestHashCommands(t *testing.T) {
 	if got := h.do("HINCRBYFLOAT", "h", "a", "0.1"); string(got.([]byte)) != "1.1" {
 		t.Fatalf("HINCRBYFLOAT = %q", got)
 	}
-	if got := h.do("HINCRBY", "h", "a", "1"); got != redisError("ERR hash value is not an integer") {
+	if got := h.do("HINCRBY", "h", "a", "1"); got != Error("ERR hash value is not an integer") {
 		t.Fatalf("HINCRBY on 1.1 = %v", got)
 	}
 	if got := h.do("HINCRBYFLOAT", "h", "x", "inf"); got != errNaNOrInf {
 		t.Fatalf("HINCRBYFLOAT inf = %v", got)
 	}
 	h.do("HSET", "h", "big", "1e4932")
-	if got := h.do("HINCRBYFLOAT", "h", "big", "1e4932"); got != redisError("ERR increment would produce NaN or Infinity") {
+	if got := h.do("HINCRBYFLOAT", "h", "big", "1e4932"); got != Error("ERR increment would produce NaN or Infinity") {
 		t.Fatalf("HINCRBYFLOAT past the long double range = %v", got)
 	}
 	// A failed command leaves the hash as it was.
@@ -305,7 +197,7 @@ func TestHashCommands(t *testing.T) {
 	if got := strs(h.do("HRANDFIELD", "h", "-2", "WITHVALUES")); len(got) != 4 {
 		t.Fatalf("HRANDFIELD -2 WITHVALUES = %q", got)
 	}
-	if _, ok := h.do("HRANDFIELD", "h", "2", "WITHVALUES").(respPairs); !ok {
+	if _, ok := h.do("HRANDFIELD", "h", "2", "WITHVALUES").(Pairs); !ok {
 		t.Fatal("HRANDFIELD WITHVALUES is not a pairs reply")
 	}
 	// Picks with repeats are bounded, on every collection type; a
@@ -335,18 +227,5 @@ func TestHashCommands(t *testing.T) {
 	}
 	if n, _ := h.keyspace().size(); n != 0 {
 		t.Fatalf("DBSIZE after emptying the hash = %d", n)
-	}
-}
-
-func TestRespPairs(t *testing.T) {
-	r := respPairs{[]byte("f"), []byte("v"), []byte("g"), []byte("w")}
-	if got := string(appendReply(nil, r, 2)); got != "*4\r\n$1\r\nf\r\n$1\r\nv\r\n$1\r\ng\r\n$1\r\nw\r\n" {
-		t.Fatalf("RESP2 pairs = %q", got)
-	}
-	if got := string(appendReply(nil, r, 3)); got != "*2\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n*2\r\n$1\r\ng\r\n$1\r\nw\r\n" {
-		t.Fatalf("RESP3 pairs = %q", got)
-	}
-	if got := string(appendReply(nil, respPairs{}, 3)); got != "*0\r\n" {
-		t.Fatalf("RESP3 empty pairs = %q", got)
 	}
 }

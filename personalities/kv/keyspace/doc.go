@@ -1,0 +1,148 @@
+// Package keyspace is the data of the Redis personality: the keyspace
+// model (records, collections, the expiry index, tombstones) and the data
+// commands that read and change it (strings, keys, hashes, lists, sets,
+// sorted sets, PUBLISH, the apply side of transactions and of blocking
+// commands, the active expiry cycle, scan steps), with the reply values
+// they return.
+//
+// It is the pure half of the personality. It opens no socket, starts no
+// goroutine, reads no clock and never waits: the server (package kv)
+// owns connections, the RESP front end, the connection commands (CLIENT,
+// HELLO, AUTH, SUBSCRIBE, CONFIG, INFO, ...), MULTI queueing, WATCH, pub/sub
+// delivery, blocking waits and the scan cursor table, and calls in here.
+//
+// # Commands
+//
+// The data commands form a table (Lookup, Commands); the server merges it
+// with its own connection commands. A Command has a Spec (name, arity,
+// key positions, flags, as COMMAND INFO reports them) and a Kind:
+//
+//   - KindRead runs against a view of the applied state: Command.Exec on a
+//     Keyspace from NewView.
+//   - KindScan is a read that continues from a cursor: Command.Scan.
+//   - KindWrite is proposed to the log as EncodeCommand's body and runs
+//     when the entry is applied: Apply.
+//
+// Command.Check validates a command line without the keyspace, so that
+// the proposer answers a syntax error without a log append; everything
+// that depends on state runs at apply. A command's own failure (wrong
+// type, syntax, overflow) is a reply, an Error, whose text is Redis 7's
+// word for word; any other error means the store failed.
+//
+// # Determinism
+//
+// Apply and ExpireCycle are functions of the transaction's state, the
+// body (database, arguments and the proposer's random seed), the
+// transaction's platform.Version and the log time, and of nothing else:
+// every replica that applies the same entry writes the same keys and
+// values. Randomness (SPOP, SRANDMEMBER, RANDOMKEY, ...) comes from a PCG
+// seeded with the body's seed; iteration is in key order; no map order,
+// clock or node state reaches a write. The only node-local input is
+// Effects.Observers, which may shape a reply to the proposer (PUBLISH's
+// count of this node's subscribers) and whether readiness is noted, never
+// what apply writes. Reads (NewView) use the node's clock and a fresh
+// seed instead; they change nothing.
+//
+// # Layout
+//
+// The keyspace lives in the transaction's namespace (the router's "p/kv/"
+// for the kv mount):
+//
+//	'k' db key              -> record: type, expiry, version, and a
+//	                           string's value or a collection's
+//	                           generation and counts (a list's head and
+//	                           tail too)
+//	'e' gen sub             -> one element of a collection: a hash field,
+//	                           a set member, a list item (by index), a
+//	                           sorted-set member -> score and
+//	                           score+member -> nothing
+//	'x' expireAt db key     -> the expiry index, in time order
+//	't' version db key      -> tombstones of deleted keys, in age order
+//	'n' db                  -> the number of keys, for DBSIZE
+//	'f' db                  -> the version of the last FLUSHDB, FLUSHALL
+//	                           or SWAPDB of db
+//	'g'                     -> the next collection generation
+//
+// with db one byte (Databases databases, 0 to 15) and numbers 8 bytes big
+// endian. Elements hang off a generation, not the key's name, so RENAME,
+// MOVE and SWAPDB move a key of any size in O(1), and deleting one is one
+// range deletion.
+//
+// Every record carries the version of the transaction that last wrote
+// it: platform.Version.Packed(), (position+1)<<20 | sub-position, never
+// 0. A deleted key leaves a tombstone with the version of its deletion,
+// so WATCH (Keyspace.Watch) sees a delete as a change; a key expired but
+// not yet deleted reads as version 2^64-1. ExpireCycle collects
+// tombstones 2^20 log positions after their deletion; a transaction that
+// watched a key for longer aborts.
+//
+// # Expiry
+//
+// Expiry is in milliseconds since the epoch, on the log time at apply
+// (the timekeeper's, passed as now): a write that meets an expired key
+// deletes it first, and ExpireCycle, run once per log entry, deletes up
+// to 20 due keys from the front of the expiry index and up to 20 old
+// tombstones. A key is alive at exactly its expiry time. Reads hide the
+// keys expired by the node's clock; ExpiryDue tells the node when a tick
+// (TickBody) would expire something, so idle keys expire too.
+//
+// # Effects
+//
+// Apply does not deliver anything: the messages PUBLISH applies and the
+// keys of lists and sorted sets a write leaves (and databases SWAPDB
+// exchanges) are appended to an Effects, which the node delivers to its
+// subscribers and blocked clients after the transaction commits. A
+// blocking command (BLPOP, BZPOPMIN, ...) that finds nothing to take
+// returns a WouldBlock and changes nothing; the server waits for its
+// BlockKeys to become ready and proposes it again. In a transaction it
+// never waits: it answers its timeout reply.
+//
+// # Transactions
+//
+// EncodeExec bundles a transaction's queued bodies and its Watches into
+// one body; Apply checks the watched versions (and each database's flush
+// version), answers a NullArray if any changed, and otherwise runs the
+// commands in order in the one transaction, each with its own seed; a
+// command's failure is its reply and the others still run, as in Redis.
+// PING, ECHO and SELECT may be queued too (RunsInTransaction).
+//
+// # Scans
+//
+// A cursor is a 63-bit FNV-1a hash of the scan's target (command, and
+// key for HSCAN, SSCAN, ZSCAN) and the position the next step starts at,
+// never 0. A CursorTable resolves the cursors a node handed out at once;
+// any other cursor is resolved by walking the scan for the position that
+// hashes to it, and one whose position is gone restarts the scan, so a
+// scan survives moving between nodes: items may repeat, none present
+// throughout is missed. COUNT counts positions, as Redis counts buckets.
+//
+// # Limits
+//
+//   - Databases: 16.
+//   - A string built by APPEND or SETRANGE: 512 MiB.
+//   - A negative count of HRANDFIELD, SRANDMEMBER or ZRANDMEMBER: 2^20
+//     picks.
+//   - A command name: 32 bytes (a longer one is unknown).
+//
+// # Usage
+//
+// At the proposer, for each command line args:
+//
+//	cmd := keyspace.Lookup(args[0])
+//	if err := cmd.Check(args, time.Now()); err != nil {
+//		return err // an Error reply
+//	}
+//	switch cmd.Kind {
+//	case keyspace.KindRead:
+//		return cmd.Exec(keyspace.NewView(view, db, time.Now(), rand.Uint64()), args)
+//	case keyspace.KindWrite:
+//		stream.Propose(&platform.Entry{Body: keyspace.EncodeCommand(db, rand.Uint64(), args)})
+//	}
+//
+// In the applicator, for each proposal, and after the commit:
+//
+//	r, err := keyspace.Apply(txn, at, timekeeper.Time(e), e.Body, &fx)
+//	...
+//	deliver(fx.Published, fx.Ready, fx.ReadyDBs)
+//	fx.Reset()
+package keyspace

@@ -1,0 +1,89 @@
+package keyspace
+
+import "bytes"
+
+// Effects collects what applied commands do besides changing the
+// keyspace: the messages PUBLISH sends and the keys that may now serve a
+// blocked client (BLPOP ...). Apply only records them; the node delivers
+// them to its own subscribers and waiters after the transaction commits,
+// then calls Reset. An Effects belongs to the apply goroutine.
+type Effects struct {
+	// Observers, set by the owner, answers what apply may ask of this
+	// node; nil: nobody subscribes or waits.
+	Observers Observers
+
+	// Published are the messages applied, in log order.
+	Published []Message
+	// Ready are the keys written that hold a list or a sorted set, in
+	// order, repeats included; noted only while Observers report blocked
+	// clients.
+	Ready []DBKey
+	// ReadyDBs are the databases whose every key may have changed
+	// (SWAPDB), noted likewise.
+	ReadyDBs []int
+}
+
+// Observers is what apply may learn of the node it runs on. Its answers
+// may differ between nodes, so they shape only what a command replies to
+// its proposer (PUBLISH's count) or whether Effects are noted, never what
+// apply writes. Apply calls it from the apply goroutine; it must not
+// block.
+type Observers interface {
+	// Subscribers returns how many of this node's subscribers a message
+	// on channel reaches.
+	Subscribers(channel []byte) int64
+	// Blocked reports whether a client of this node waits on keys.
+	Blocked() bool
+}
+
+// Message is one message PUBLISH applied. Its slices are its own.
+type Message struct{ Channel, Message []byte }
+
+// DBKey names a key of a database.
+type DBKey struct {
+	DB  int
+	Key string
+}
+
+// Reset empties the collected effects, keeping Observers and the memory.
+func (fx *Effects) Reset() {
+	clear(fx.Published)
+	fx.Published, fx.Ready, fx.ReadyDBs = fx.Published[:0], fx.Ready[:0], fx.ReadyDBs[:0]
+}
+
+// noteReady records a write of key in db holding a value of type typ.
+func (fx *Effects) noteReady(db int, key []byte, typ byte) {
+	if fx == nil || (typ != typeList && typ != typeZSet) || !fx.blocked() {
+		return
+	}
+	fx.Ready = append(fx.Ready, DBKey{db, string(key)})
+}
+
+// noteReadyDB records that every key of db may have changed.
+func (fx *Effects) noteReadyDB(db int) {
+	if fx == nil || !fx.blocked() {
+		return
+	}
+	fx.ReadyDBs = append(fx.ReadyDBs, db)
+}
+
+func (fx *Effects) blocked() bool { return fx.Observers != nil && fx.Observers.Blocked() }
+
+// PUBLISH goes through the log so that every node applies it; each node
+// then delivers it to its own subscribers (see Effects).
+func init() {
+	register(&Command{Spec: Spec{Name: "publish", Arity: 3, Flags: []string{"pubsub", "loading", "stale", "fast"}}, Kind: KindWrite, exec: execPublish})
+}
+
+func execPublish(ks *Keyspace, args [][]byte) (any, error) {
+	fx := ks.fx
+	if fx == nil {
+		return int64(0), nil
+	}
+	fx.Published = append(fx.Published, Message{bytes.Clone(args[1]), bytes.Clone(args[2])})
+	if fx.Observers == nil {
+		return int64(0), nil
+	}
+	// The count is this node's; it changes no state.
+	return fx.Observers.Subscribers(args[1]), nil
+}

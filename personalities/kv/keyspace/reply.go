@@ -1,0 +1,95 @@
+package keyspace
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+)
+
+// Commands return their replies as plain values, so that Apply can hand
+// them up the stack in a platform.Result and the server can render them
+// for the client's protocol (RESP2 or RESP3):
+//
+//	SimpleString  +OK
+//	[]byte        bulk string (string too)
+//	nil           null (a null bulk in RESP2, _ in RESP3)
+//	int64         integer (int too)
+//	Error         error; the text starts with its code (ERR, WRONGTYPE, ...)
+//	[]any         array of replies
+//	Map           map (RESP3); a flat array in RESP2
+//	float64       double (RESP3); a bulk string (FormatFloat) in RESP2
+//	Set           set (RESP3); an array in RESP2
+//	NullArray     null (RESP3); a null array (*-1) in RESP2
+//	Pairs         array of [a, b] arrays (RESP3); a flat array in RESP2
+//	WouldBlock    not a reply: a blocking command that must wait
+//
+// A reply does not alias the store; it may alias the command's arguments.
+
+// SimpleString is a status reply (+OK).
+type SimpleString string
+
+// Error is an error reply; its text starts with the error code (ERR,
+// WRONGTYPE, ...). It is also the error a command returns for its own
+// failure.
+type Error string
+
+// Map is a map reply, key, value, key, value, ...: a map in RESP3, a flat
+// array in RESP2.
+type Map []any
+
+// Set is a set reply: a set in RESP3, an array in RESP2.
+type Set []any
+
+// NullArray is the null of a missing array: null in RESP3, *-1 in RESP2.
+type NullArray struct{}
+
+// Pairs is a flat list a, b, a, b, ... whose order matters (so not a
+// map), e.g. members and scores of ZRANGE WITHSCORES: an array of [a, b]
+// arrays in RESP3, a flat array in RESP2.
+type Pairs []any
+
+// Error returns the reply's text.
+func (e Error) Error() string { return string(e) }
+
+// Errorf formats an error reply, replacing the line breaks (of a client's
+// argument, say) that cannot travel in one.
+func Errorf(format string, args ...any) Error {
+	return Error(strings.Map(func(r rune) rune {
+		if r == '\r' || r == '\n' {
+			return ' '
+		}
+		return r
+	}, fmt.Sprintf(format, args...)))
+}
+
+// Error replies, word for word as Redis 7 sends them.
+const (
+	ErrSyntax     = Error("ERR syntax error")
+	ErrNotInteger = Error("ERR value is not an integer or out of range")
+	ErrDBIndex    = Error("ERR DB index is out of range")
+	errNotFloat   = Error("ERR value is not a valid float")
+	errNoSuchKey  = Error("ERR no such key")
+	errOverflow   = Error("ERR increment or decrement would overflow")
+	errWrongType  = Error("WRONGTYPE Operation against a key holding the wrong kind of value")
+)
+
+// OK is the +OK reply.
+const OK = SimpleString("OK")
+
+// ErrArity is Redis's reply to a command line of the wrong length.
+func ErrArity(name string) Error {
+	return Error("ERR wrong number of arguments for '" + name + "' command")
+}
+
+// FormatFloat formats a double reply as Redis's addReplyDouble does
+// (%.17g, "inf" and "-inf").
+func FormatFloat(f float64) []byte {
+	switch {
+	case math.IsInf(f, 1):
+		return []byte("inf")
+	case math.IsInf(f, -1):
+		return []byte("-inf")
+	}
+	return strconv.AppendFloat(nil, f, 'g', 17, 64)
+}
