@@ -80,6 +80,7 @@ func (g *gateway) start() {
 		"--data-dir", g.dataDir,
 		"--redis-addr", "127.0.0.1:0",
 		"--zk-addr", "127.0.0.1:0",
+		"--pg-addr", "127.0.0.1:0",
 		"--admin-addr", "127.0.0.1:0",
 		"--log-format", "json",
 	}, g.args...)

@@ -61,14 +61,14 @@ pids+=($!)
 # three-node ensemble ($prefix-e1.log ...) on free ports.
 start_gateways() {
   local bin=$1 prefix=$2 p1 p2 p3 peers i
-  "$bin" serve --data-dir "$work/$prefix-gw" --redis-addr 127.0.0.1:0 --zk-addr 127.0.0.1:0 --admin-addr 127.0.0.1:0 \
+  "$bin" serve --data-dir "$work/$prefix-gw" --redis-addr 127.0.0.1:0 --zk-addr 127.0.0.1:0 --pg-addr 127.0.0.1:0 --admin-addr 127.0.0.1:0 \
     --log-format json 2>"$work/$prefix.log" &
   pids+=($!)
   p1=$(free_port); p2=$(free_port); p3=$(free_port)
   peers="n1=127.0.0.1:$p1,n2=127.0.0.1:$p2,n3=127.0.0.1:$p3"
   for i in 1 2 3; do
     "$bin" serve --node-id "n$i" --peers "$peers" --data-dir "$work/$prefix-e$i" \
-      --redis-addr 127.0.0.1:0 --zk-addr 127.0.0.1:0 --admin-addr 127.0.0.1:0 --log-format json 2>"$work/$prefix-e$i.log" &
+      --redis-addr 127.0.0.1:0 --zk-addr 127.0.0.1:0 --pg-addr 127.0.0.1:0 --admin-addr 127.0.0.1:0 --log-format json 2>"$work/$prefix-e$i.log" &
     pids+=($!)
   done
 }

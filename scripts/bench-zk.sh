@@ -144,7 +144,7 @@ done
 declare -A gw_pid
 start_gateways() {
   local bin=$1 prefix=$2 p1 p2 p3 peers i
-  "$bin" serve --data-dir "$work/${prefix}1" --redis-addr 127.0.0.1:0 --zk-addr 127.0.0.1:0 \
+  "$bin" serve --data-dir "$work/${prefix}1" --redis-addr 127.0.0.1:0 --zk-addr 127.0.0.1:0 --pg-addr 127.0.0.1:0 \
     --admin-addr 127.0.0.1:0 --log-format json 2>"$work/${prefix}1.log" &
   gw_pid[${prefix}1]=$!
   pids+=($!)
@@ -152,7 +152,7 @@ start_gateways() {
   peers="n1=127.0.0.1:$p1,n2=127.0.0.1:$p2,n3=127.0.0.1:$p3"
   for i in 1 2 3; do
     "$bin" serve --node-id "n$i" --peers "$peers" --data-dir "$work/${prefix}3-e$i" \
-      --redis-addr 127.0.0.1:0 --zk-addr 127.0.0.1:0 --admin-addr 127.0.0.1:0 \
+      --redis-addr 127.0.0.1:0 --zk-addr 127.0.0.1:0 --pg-addr 127.0.0.1:0 --admin-addr 127.0.0.1:0 \
       --log-format json 2>"$work/${prefix}3-$i.log" &
     gw_pid[${prefix}3-$i]=$!
     pids+=($!)
