@@ -135,9 +135,10 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, err
 	}
 	n.storeDB = nil // the engine owns it now (and may replace it)
-	// The stack, bottom up: base, batching, timekeeper, router; the
-	// ZooKeeper API has the session-order engine on its mount.
-	router := platform.NewRouter(timekeeper.New(batching.New(n.base, batching.Config{}), nil))
+	// The stack, bottom up: base, timekeeper (one time per log entry),
+	// batching, router; the ZooKeeper API has the session-order engine on
+	// its mount.
+	router := platform.NewRouter(batching.New(timekeeper.New(n.base, nil), batching.Config{}))
 	n.kv = kv.New(kv.Config{
 		Limits: resp.Limits{
 			MaxBulkLen:      cfg.ProtoMaxBulkLen,

@@ -22,13 +22,19 @@ type StreamEngine interface {
 }
 
 // Stream proposes entries that apply in the order they were proposed on
-// it. Its methods are not safe for concurrent use: one goroutine (a
-// connection's) owns a stream.
+// it. Propose is for one goroutine at a time (a connection's); Flush, and
+// waiting on a Pending, may come from any goroutine.
 type Stream interface {
-	// Propose hands e to the stack behind the stream's earlier proposals
-	// and returns without waiting for it to apply. The stream owns e.
-	// The Pending completes as Engine.Propose would return.
+	// Propose queues e behind the stream's earlier proposals and returns
+	// without waiting for it to apply. The stream owns e. The proposal
+	// leaves for the log at the next Flush, or when its Pending (or a
+	// later one of the stream's) is waited on with Wait; the Pending
+	// completes as Engine.Propose would return. A caller that proposes
+	// a run of entries (a pipeline) flushes once after the run, so they
+	// travel together.
 	Propose(e *Entry) *Pending
+	// Flush hands every proposal queued on the stream to the stack.
+	Flush()
 }
 
 // Pending is a proposal under way.
@@ -36,10 +42,14 @@ type Pending struct {
 	done chan struct{}
 	res  Result
 	err  error
+	// flush, if set, sends the proposal on its way (its stream's Flush).
+	flush func()
 }
 
-// NewPending returns a Pending for the engine that will Finish it.
-func NewPending() *Pending { return &Pending{done: make(chan struct{})} }
+// NewPending returns a Pending for the engine that will Finish it. flush,
+// if not nil, is what sends the proposal on its way when it is waited for
+// (its stream's Flush).
+func NewPending(flush func()) *Pending { return &Pending{done: make(chan struct{}), flush: flush} }
 
 // Finish completes p. The engine that made p calls it exactly once.
 func (p *Pending) Finish(r Result, err error) {
@@ -47,7 +57,8 @@ func (p *Pending) Finish(r Result, err error) {
 	close(p.done)
 }
 
-// Done is closed once the proposal's outcome is known.
+// Done is closed once the proposal's outcome is known. A caller that
+// selects on it must have flushed the proposal's stream.
 func (p *Pending) Done() <-chan struct{} { return p.done }
 
 // Result returns the outcome. REQUIRES: Done is closed.
@@ -56,6 +67,13 @@ func (p *Pending) Result() (Result, error) { return p.res, p.err }
 // Wait waits for the outcome, or for ctx: then the proposal's outcome is
 // unknown to the caller (ErrOutcomeUnknown).
 func (p *Pending) Wait(ctx context.Context) (Result, error) {
+	if p.flush != nil {
+		select {
+		case <-p.done:
+		default:
+			p.flush()
+		}
+	}
 	select {
 	case <-p.done:
 		return p.res, p.err
@@ -87,6 +105,8 @@ func (s annotatedStream) Propose(e *Entry) *Pending {
 	s.annotate(e)
 	return s.lower.Propose(e)
 }
+
+func (s annotatedStream) Flush() { s.lower.Flush() }
 
 // SetHeader sets e's header name to value, making the map if need be.
 func SetHeader(e *Entry, name string, value []byte) {

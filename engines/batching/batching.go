@@ -15,12 +15,14 @@
 // A batch is one entry whose Batch field holds the proposals, so the
 // entry is marshalled once, at the bottom of the stack. At apply the
 // engine applies each proposal in order inside the entry's transaction,
-// at sub-positions 0, 1, ...; the per-entry hook then runs at the next
-// sub-position. Each proposer gets its own proposal's Result. An entry
-// holding a single proposal is sent as that proposal itself.
+// at sub-positions 0, 1, ...; each proposal inherits the headers the
+// layers below set on the entry (the timekeeper's time) where it has none
+// of its own. The per-entry hook then runs at the next sub-position. Each
+// proposer gets its own proposal's Result. An entry holding a single
+// proposal is sent as that proposal itself.
 //
-//	b := batching.New(base, batching.Config{})
-//	time := timekeeper.New(b, nil)
+//	b := batching.New(timekeeper.New(base, nil), batching.Config{})
+//	router := platform.NewRouter(b)
 //	s := b.NewStream()
 //	p1, p2 := s.Propose(e1), s.Propose(e2) // e1 applies before e2
 package batching
@@ -39,9 +41,9 @@ import (
 
 // Config configures the engine. Zero fields take the defaults.
 type Config struct {
-	// MaxProposals bounds the proposals in one batch; default 256.
+	// MaxProposals bounds the proposals in one batch; default 4096.
 	MaxProposals int
-	// MaxBytes bounds a batch's encoded size; default 1 MiB. A single
+	// MaxBytes bounds a batch's encoded size; default 4 MiB. A single
 	// larger proposal travels alone.
 	MaxBytes int
 	// MaxInFlight is how many batches may be on their way through the log
@@ -54,11 +56,11 @@ type Config struct {
 
 func (c *Config) ensureDefaults() {
 	if c.MaxProposals <= 0 {
-		c.MaxProposals = 256
+		c.MaxProposals = 4096
 	}
 	c.MaxProposals = min(c.MaxProposals, platform.MaxSub/2)
 	if c.MaxBytes <= 0 {
-		c.MaxBytes = 1 << 20
+		c.MaxBytes = 4 << 20
 	}
 	if c.MaxInFlight <= 0 {
 		c.MaxInFlight = 2
@@ -102,14 +104,16 @@ type proposal struct {
 	p      *platform.Pending
 }
 
-// stream is one ordered proposer. Its fields are guarded by the engine's
-// mu.
+// stream is one ordered proposer.
 type stream struct {
 	b *Engine
-	// inFlight: a batch holding its proposals is under way.
+	// inFlight: a batch holding its proposals is under way; taking: the
+	// batch being formed holds its proposals. Guarded by the engine's mu.
 	inFlight bool
-	// taking: the batch being formed holds its proposals.
-	taking bool
+	taking   bool
+	// held are the proposals not flushed yet, in order.
+	mu   sync.Mutex
+	held []*proposal
 }
 
 // New returns a batching engine on top of lower and registers it there.
@@ -122,33 +126,53 @@ func New(lower platform.Engine, cfg Config) *Engine {
 
 // Propose implements platform.Engine.
 func (b *Engine) Propose(ctx context.Context, e *platform.Entry) (platform.Result, error) {
-	return b.enqueue(e, nil).Wait(ctx)
+	p := &proposal{e: e, size: proto.Size(e), p: platform.NewPending(nil)}
+	b.enqueue([]*proposal{p}, true)
+	return p.p.Wait(ctx)
 }
 
 // NewStream implements platform.Streamer.
 func (b *Engine) NewStream() platform.Stream { return &stream{b: b} }
 
-// Propose implements platform.Stream.
-func (s *stream) Propose(e *platform.Entry) *platform.Pending { return s.b.enqueue(e, s) }
+// Propose implements platform.Stream: the proposal is held until the
+// stream is flushed.
+func (s *stream) Propose(e *platform.Entry) *platform.Pending {
+	p := &proposal{e: e, size: proto.Size(e), stream: s, p: platform.NewPending(s.Flush)}
+	s.mu.Lock()
+	s.held = append(s.held, p)
+	s.mu.Unlock()
+	return p.p
+}
 
-// enqueue queues one proposal, and sends a batch from this goroutine if
-// there is room in flight.
-func (b *Engine) enqueue(e *platform.Entry, s *stream) *platform.Pending {
-	p := &proposal{e: e, size: proto.Size(e), stream: s, p: platform.NewPending()}
+// Flush implements platform.Stream.
+func (s *stream) Flush() {
+	s.mu.Lock()
+	held := s.held
+	s.held = nil
+	if len(held) > 0 {
+		// Queued under the stream's lock, so that two flushes cannot
+		// queue its proposals out of order.
+		s.b.enqueue(held, false)
+	}
+	s.mu.Unlock()
+}
+
+// enqueue queues proposals, and sends a batch if there is room in
+// flight: from this goroutine if wait (its caller waits anyway), else on
+// its own.
+func (b *Engine) enqueue(ps []*proposal, wait bool) {
 	b.mu.Lock()
-	b.mu.queue = append(b.mu.queue, p)
+	b.mu.queue = append(b.mu.queue, ps...)
 	batch := b.takeLocked()
 	b.mu.Unlock()
-	if batch != nil {
-		if s == nil {
-			// This proposer waits anyway: it carries the batch (its own
-			// proposal and whatever else queued) itself.
-			b.send(batch)
-		} else {
-			go b.send(batch)
-		}
+	if batch == nil {
+		return
 	}
-	return p.p
+	if wait {
+		b.send(batch)
+	} else {
+		go b.send(batch)
+	}
 }
 
 // launchLocked starts a batch on its own goroutine if there is room in
@@ -262,6 +286,11 @@ func (b *Engine) Apply(txn platform.Txn, e *platform.Entry, at platform.Version)
 	}
 	results := make([]platform.Result, len(e.Batch))
 	for i, sub := range e.Batch {
+		for k, v := range e.Headers {
+			if _, own := sub.Headers[k]; !own {
+				platform.SetHeader(sub, k, v)
+			}
+		}
 		r, err := b.Up.Apply(txn, sub, platform.Version{Pos: at.Pos, Sub: at.Sub + uint32(i)})
 		if err != nil {
 			return platform.Result{}, err

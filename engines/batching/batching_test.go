@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"hourglass/engines/batching"
+	"hourglass/engines/timekeeper"
 	"hourglass/platform"
 	"hourglass/platform/platformtest"
 )
@@ -202,4 +203,52 @@ func TestStreamsKeepOrder(t *testing.T) {
 	}
 	checkSubs(t, app, entries)
 	t.Logf("%d proposals in %d entries", len(app.order), entries)
+}
+
+// timeApp records the log time each proposal saw.
+type timeApp struct {
+	mu    sync.Mutex
+	times []int64
+}
+
+func (a *timeApp) Apply(txn platform.Txn, e *platform.Entry, at platform.Version) (platform.Result, error) {
+	a.mu.Lock()
+	a.times = append(a.times, timekeeper.Time(e).UnixMilli())
+	a.mu.Unlock()
+	return platform.Result{}, nil
+}
+
+func (a *timeApp) PostApply(*platform.Entry, platform.Version) {}
+
+// TestProposalsInheritEntryHeaders: below the batching engine, the
+// timekeeper stamps each batch once, and every proposal of the batch sees
+// the batch's time.
+func TestProposalsInheritEntryHeaders(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	base, _ := platformtest.NewBase(t)
+	b := batching.New(timekeeper.New(base, func() time.Time { return time.UnixMilli(42_000) }), batching.Config{})
+	app := &timeApp{}
+	b.RegisterUpcall(app)
+	if err := base.Start(); err != nil {
+		t.Fatal(err)
+	}
+	s := b.NewStream()
+	var ps []*platform.Pending
+	for range 50 {
+		ps = append(ps, s.Propose(&platform.Entry{}))
+	}
+	for _, p := range ps {
+		if _, err := p.Wait(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	base.Close()
+	app.mu.Lock()
+	defer app.mu.Unlock()
+	for i, tm := range app.times {
+		if tm != 42_000 {
+			t.Fatalf("proposal %d saw log time %d, want the batch's 42000", i, tm)
+		}
+	}
 }

@@ -1,13 +1,15 @@
 // Package timekeeper is the engine that gives the log a deterministic
-// clock. Each proposal carries its proposer's wall-clock time; at apply the
-// log time becomes the maximum of the previous log time and the
-// proposal's time, so it never goes backwards and every replica computes
+// clock. Each entry it proposes carries its proposer's wall-clock time;
+// at apply the log time becomes the maximum of the previous log time and
+// the entry's time, so it never goes backwards and every replica computes
 // the same value at the same position. Upper layers read it with
-// Time(entry) and use it for TTLs and expiry instead of their own clocks;
-// the per-entry hook sees the log time after the whole entry.
+// Time(entry) and use it for TTLs and expiry instead of their own clocks.
+// Below the batching engine, it stamps a batch once, and every proposal
+// of the batch sees its time (batching passes an entry's headers down to
+// its proposals).
 //
-//	tk := timekeeper.New(batching.New(base, batching.Config{}), nil)
-//	router := platform.NewRouter(tk)
+//	tk := timekeeper.New(base, nil)
+//	router := platform.NewRouter(batching.New(tk, batching.Config{}))
 package timekeeper
 
 import (
@@ -30,11 +32,15 @@ var keyNow = []byte("now")
 type Engine struct {
 	platform.Layer
 	clock func() time.Time
+	// The log time as of the proposals already applied in the entry at
+	// pos (apply goroutine only), so an entry's proposals read it once.
+	pos   platform.Position
+	known bool
+	cur   int64
 }
 
 var (
 	_ platform.Engine          = (*Engine)(nil)
-	_ platform.Streamer        = (*Engine)(nil)
 	_ platform.Applicator      = (*Engine)(nil)
 	_ platform.EntryApplicator = (*Engine)(nil)
 	_ platform.Named           = (*Engine)(nil)
@@ -77,22 +83,29 @@ func (t *Engine) Propose(ctx context.Context, e *platform.Entry) (platform.Resul
 	return t.Lower.Propose(ctx, e)
 }
 
-// NewStream implements platform.Streamer.
-func (t *Engine) NewStream() platform.Stream { return platform.AnnotatedStream(t.Lower, t.stamp) }
 
-// now reads the log time.
-func now(txn platform.Txn) (int64, error) {
+// now returns the log time before the proposal at at: read from the
+// store at an entry's first proposal, carried along within the entry.
+func (t *Engine) now(txn platform.Txn, at platform.Version) (int64, error) {
+	if t.known && t.pos == at.Pos {
+		return t.cur, nil
+	}
 	b, _, err := txn.Get(keyNow)
-	if err != nil || len(b) != 8 {
+	if err != nil {
 		return 0, err
 	}
-	return int64(binary.BigEndian.Uint64(b)), nil
+	t.cur = 0
+	if len(b) == 8 {
+		t.cur = int64(binary.BigEndian.Uint64(b))
+	}
+	t.pos, t.known = at.Pos, true
+	return t.cur, nil
 }
 
 // Apply implements platform.Applicator: it advances the log time and
 // passes the entry up with its time header set to the log time.
 func (t *Engine) Apply(txn platform.Txn, e *platform.Entry, at platform.Version) (platform.Result, error) {
-	cur, err := now(txn)
+	cur, err := t.now(txn, at)
 	if err != nil {
 		return platform.Result{}, err
 	}
@@ -100,8 +113,10 @@ func (t *Engine) Apply(txn platform.Txn, e *platform.Entry, at platform.Version)
 		if proposed := int64(binary.BigEndian.Uint64(h)); proposed > cur {
 			cur = proposed
 			if err := txn.Set(keyNow, h); err != nil {
+				t.known = false
 				return platform.Result{}, err
 			}
+			t.cur = cur
 		}
 	}
 	platform.SetHeader(e, Header, binary.BigEndian.AppendUint64(nil, uint64(cur)))
@@ -111,10 +126,13 @@ func (t *Engine) Apply(txn platform.Txn, e *platform.Entry, at platform.Version)
 // ApplyEntry implements platform.EntryApplicator: the hook above sees the
 // log time after the entry in the entry's time header.
 func (t *Engine) ApplyEntry(txn platform.Txn, e *platform.Entry, at platform.Version) error {
-	cur, err := now(txn)
+	cur, err := t.now(txn, at)
 	if err != nil {
 		return err
 	}
+	// The next entry reads the store again: an entry that failed was
+	// discarded, and a restore may have replaced the store.
+	t.known = false
 	platform.SetHeader(e, Header, binary.BigEndian.AppendUint64(nil, uint64(cur)))
 	return t.Up.ApplyEntry(txn, e, at)
 }

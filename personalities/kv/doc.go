@@ -69,7 +69,7 @@
 //
 // # Usage
 //
-//	router := platform.NewRouter(timekeeper.New(batching.New(base, batching.Config{}), nil))
+//	router := platform.NewRouter(batching.New(timekeeper.New(base, nil), batching.Config{}))
 //	srv := kv.New(kv.Config{Logger: log}, router.Mount("kv"))
 //	go srv.Serve(ln) // returns nil after Close
 //	...

@@ -34,6 +34,7 @@ func (c *conn) proposeLoop() {
 		w := c.writes.queue[0]
 		c.writes.queue[0] = queuedWrite{}
 		c.writes.queue = c.writes.queue[1:]
+		last := len(c.writes.queue) == 0
 		c.writes.Unlock()
 		if w.after != nil {
 			<-w.after.done
@@ -45,6 +46,10 @@ func (c *conn) proposeLoop() {
 			c.seq++
 			seq := sessionorder.Seq(c.epoch.Load(), c.seq)
 			w.st.p = c.stream.Propose(entry(w.op, c.sessionID(), seq, w.auth, w.body))
+			if last {
+				// The writes queued so far leave together.
+				c.stream.Flush()
+			}
 		}
 		close(w.st.done)
 	}

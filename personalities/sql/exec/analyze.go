@@ -168,7 +168,7 @@ func (a *analyzer) coerce(e Expr, t types.Type, explicit bool) (Expr, error) {
 			}
 			return &Const{T: t, Value: oid}, nil
 		}
-		v, err := types.Cast(x.Value, src, t, explicit || src.Oid == types.OidUnknown, a.env.Session.Types)
+		v, err := types.Cast(x.Value, src, t, explicit, a.env.Session.Types)
 		if err != nil {
 			return nil, err
 		}

@@ -55,6 +55,19 @@ func (a *analyzer) insertStmt(ins *pg.InsertStmt) (*planned, error) {
 	src := ins.SelectStmt.GetSelectStmt()
 	var rows [][]Expr // nil entries: DEFAULT
 	var source Plan
+	if len(ins.Cols) == 0 && src != nil {
+		// Without a column list, the source fills the leading columns;
+		// the rest take their defaults.
+		n := 0
+		if len(src.ValuesLists) > 0 {
+			n = len(src.ValuesLists[0].GetList().Items)
+		} else {
+			n = len(src.TargetList)
+		}
+		if n < len(targets) && n > 0 && !hasStar(src) {
+			targets = targets[:n]
+		}
+	}
 	if src != nil && len(src.ValuesLists) > 0 {
 		for _, l := range src.ValuesLists {
 			items := l.GetList().Items
@@ -193,6 +206,17 @@ func (a *analyzer) insertStmt(ins *pg.InsertStmt) (*planned, error) {
 		return res, nil
 	}
 	return &planned{rows: ret.plan(), run: run}, nil
+}
+
+// hasStar reports whether a select list has a "*", whose width only
+// planning knows.
+func hasStar(sel *pg.SelectStmt) bool {
+	for _, n := range sel.TargetList {
+		if cr := n.GetResTarget().GetVal().GetColumnRef(); cr != nil && cr.Fields[len(cr.Fields)-1].GetAStar() != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // assign coerces e to column c's type as an assignment does.

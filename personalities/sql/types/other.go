@@ -40,3 +40,15 @@ func decodeValueOther(b []byte, t Oid) (any, []byte, error) { return nil, nil, e
 func castOther(d any, from, to Type, explicit bool, s *Settings) (any, error) {
 	return nil, errNoCast(from, to)
 }
+
+// encodeBinaryOther sends the types EncodeBinary leaves to the
+// type-specific files.
+func encodeBinaryOther(t Type, d any) ([]byte, error) {
+	return nil, pgerror.New(pgerror.FeatureNotSupported, "binary output of type %s is not supported", FormatType(t.Oid, t.Mod))
+}
+
+// decodeBinaryOther receives the types DecodeBinary leaves to the
+// type-specific files.
+func decodeBinaryOther(t Type, b []byte) (any, error) {
+	return nil, pgerror.New(pgerror.FeatureNotSupported, "binary input of type %s is not supported", FormatType(t.Oid, t.Mod))
+}

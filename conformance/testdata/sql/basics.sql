@@ -1,0 +1,27 @@
+-- Tables, inserts, simple queries, and the errors of each.
+CREATE TABLE t (id int PRIMARY KEY, v text NOT NULL, n bigint);
+CREATE TABLE t (id int);
+CREATE TABLE IF NOT EXISTS t (id int);
+INSERT INTO t VALUES (2, 'b', NULL), (1, 'a', 10);
+INSERT INTO t (v, id) VALUES ('c', 3) RETURNING id, v;
+SELECT id, v, n FROM t WHERE id >= 2 ORDER BY id DESC;
+SELECT * FROM t ORDER BY 1;
+INSERT INTO t VALUES (1, 'dup', 0);
+INSERT INTO t VALUES (4, NULL, 0);
+INSERT INTO t VALUES (5);
+SELECT nope FROM t;
+SELECT id + 1 AS next, v || '!' FROM t ORDER BY id LIMIT 2;
+SELECT 1 + 2, 'x';
+SELECT id FROM missing;
+CREATE TABLE s (id serial PRIMARY KEY, label varchar(5));
+INSERT INTO s (label) VALUES ('one'), ('two') RETURNING id;
+INSERT INTO s (label) VALUES ('toolong');
+SELECT * FROM s ORDER BY id;
+DROP TABLE s;
+DROP TABLE s;
+DROP TABLE IF EXISTS s;
+BEGIN;
+INSERT INTO t VALUES (10, 'ten', 1);
+SELECT id FROM t ORDER BY id;
+ROLLBACK;
+SELECT * FROM t WHERE id = 10;
