@@ -83,7 +83,6 @@ func (t *Engine) Propose(ctx context.Context, e *platform.Entry) (platform.Resul
 	return t.Lower.Propose(ctx, e)
 }
 
-
 // now returns the log time before the proposal at at: read from the
 // store at an entry's first proposal, carried along within the entry.
 func (t *Engine) now(txn platform.Txn, at platform.Version) (int64, error) {
