@@ -144,6 +144,11 @@ func psql(port, db string, args ...string) ([]byte, error) {
 	return cmd.CombinedOutput()
 }
 
+// locationLine is the source location verbose errors carry (Postgres's C
+// file and line), dropped from both outputs; the SQLSTATE they also carry
+// is compared.
+var locationLine = regexp.MustCompile(`(?m)^LOCATION:  .*\n`)
+
 // maskDirective is a script line that masks what varies between servers:
 // "-- mask: <regexp>" replaces every match with <masked> in both outputs.
 var maskDirective = regexp.MustCompile(`(?m)^-- mask: (.*)$`)
@@ -154,8 +159,8 @@ var maskDirective = regexp.MustCompile(`(?m)^-- mask: (.*)$`)
 func diffPsql(t *testing.T, g *gateway, pg *postgres, script string) {
 	t.Helper()
 	run := func(port, db string) string {
-		out, _ := psql(port, db, "-a", "-v", "VERBOSITY=default", "-f", script)
-		return string(out)
+		out, _ := psql(port, db, "-a", "-v", "VERBOSITY=verbose", "-f", script)
+		return locationLine.ReplaceAllString(string(out), "")
 	}
 	got := run(g.port("postgres"), "postgres")
 	want := run(pg.port, pg.newDatabase(t))

@@ -23,9 +23,10 @@ func ddl(tag string, f func(ctx *EvalCtx, res *Result) error) *planned {
 	}}
 }
 
-// Notice returns a NOTICE with a message.
-func Notice(format string, args ...any) *pgerror.Error {
-	e := pgerror.New("00000", format, args...)
+// Notice returns a NOTICE with its SQLSTATE (Postgres gives most notices
+// 00000, some the code of the error they stand in for) and a message.
+func Notice(code, format string, args ...any) *pgerror.Error {
+	e := pgerror.New(code, format, args...)
 	e.Severity = "NOTICE"
 	return e
 }
@@ -58,7 +59,7 @@ func (a *analyzer) createTable(cs *pg.CreateStmt) (*planned, error) {
 	if existing := a.cat.Relation(schema.Oid, rv.Relname); existing != nil {
 		if cs.IfNotExists {
 			return &planned{run: func(*EvalCtx) (*Result, error) {
-				return &Result{Tag: "CREATE TABLE", Notices: []*pgerror.Error{Notice("relation \"%s\" already exists, skipping", rv.Relname)}}, nil
+				return &Result{Tag: "CREATE TABLE", Notices: []*pgerror.Error{Notice(pgerror.DuplicateTable, "relation \"%s\" already exists, skipping", rv.Relname)}}, nil
 			}}, nil
 		}
 		return nil, pgerror.New(pgerror.DuplicateTable, "relation \"%s\" already exists", rv.Relname)
@@ -282,7 +283,7 @@ func (a *analyzer) dropStmt(d *pg.DropStmt) (*planned, error) {
 			what := strings.ToLower(kind)
 			if obj == nil {
 				if d.MissingOk {
-					res.Notices = append(res.Notices, Notice("%s \"%s\" does not exist, skipping", what, name))
+					res.Notices = append(res.Notices, Notice(pgerror.SuccessfulCompletion, "%s \"%s\" does not exist, skipping", what, name))
 					continue
 				}
 				return pgerror.New(pgerror.UndefinedTable, "%s \"%s\" does not exist", what, name)

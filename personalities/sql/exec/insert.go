@@ -293,8 +293,8 @@ func checkNotNull(t *Table, row Row) error {
 		if c.NotNull && !c.Dropped && row[i] == nil {
 			e := pgerror.New(pgerror.NotNullViolation, "null value in column \"%s\" of relation \"%s\" violates not-null constraint", c.Name, t.Obj.Name).
 				WithDetail("Failing row contains %s.", failingRow(t, row))
-			e.Table, e.Column = t.Obj.Name, c.Name
-			return e
+			e.Column = c.Name
+			return t.errorOn(e)
 		}
 	}
 	return nil

@@ -57,12 +57,25 @@ type Table struct {
 	Obj     *catalog.Object
 	PK      *catalog.Object   // the primary key index, nil if none
 	Indexes []*catalog.Object // every index, the primary key's included
-	prefix  []byte
+	// SchemaName is the name of the table's schema, for errors.
+	SchemaName string
+	prefix     []byte
 }
 
 // OpenTable returns the data access of table obj.
 func OpenTable(c *catalog.Catalog, obj *catalog.Object) *Table {
-	return &Table{Obj: obj, PK: c.PrimaryKey(obj.Oid), Indexes: c.Indexes(obj.Oid), prefix: tablePrefix(obj.Oid)}
+	t := &Table{Obj: obj, PK: c.PrimaryKey(obj.Oid), Indexes: c.Indexes(obj.Oid), prefix: tablePrefix(obj.Oid)}
+	if ns := c.Object(obj.Schema); ns != nil {
+		t.SchemaName = ns.Name
+	}
+	return t
+}
+
+// errorOn fills in the schema and table an error about this table names,
+// as Postgres's errors carry them.
+func (t *Table) errorOn(e *pgerror.Error) *pgerror.Error {
+	e.Schema, e.Table = t.SchemaName, t.Obj.Name
+	return e
 }
 
 // Width is the number of values in a row, the hidden key included.
@@ -295,8 +308,8 @@ func (t *Table) uniqueViolation(idx *catalog.Object, row Row) error {
 	}
 	e := pgerror.New(pgerror.UniqueViolation, "duplicate key value violates unique constraint \"%s\"", idx.Name).
 		WithDetail("Key (%s)=(%s) already exists.", joinComma(names), joinComma(vals))
-	e.Table, e.Constraint = t.Obj.Name, idx.Name
-	return e
+	e.Constraint = idx.Name
+	return t.errorOn(e)
 }
 
 func joinComma(s []string) string {
