@@ -239,6 +239,10 @@ func (a *analyzer) aExpr(x *pg.A_Expr, s *Scope) (Expr, error) {
 			args = append(args, e)
 		}
 		return a.operator(name, args, x.Location+1)
+	case pg.A_Expr_Kind_AEXPR_IN:
+		return a.inList(x, name, s)
+	case pg.A_Expr_Kind_AEXPR_BETWEEN, pg.A_Expr_Kind_AEXPR_NOT_BETWEEN:
+		return a.between(x, s)
 	}
 	return nil, pgerror.New(pgerror.FeatureNotSupported, "expression kind %s is not supported", x.Kind).WithPosition(x.Location + 1)
 }

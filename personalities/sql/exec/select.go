@@ -2,6 +2,7 @@ package exec
 
 import (
 	"sort"
+	"strings"
 
 	pg "github.com/pganalyze/pg_query_go/v6"
 
@@ -405,5 +406,24 @@ func CompareRows(cols []Column, keys []SortKey, x, y Row) int {
 
 func (s *Sort) Explain(e *Explainer) {
 	e.Node("Sort")
+	var keys []string
+	for _, k := range s.Keys {
+		var text string
+		if p, ok := s.Input.(*Project); ok {
+			text = e.ExprString(p.Exprs[k.Index], p.Input.Columns())
+		} else {
+			text = e.ExprString(&ColRef{Index: k.Index}, s.Input.Columns())
+		}
+		if k.Desc {
+			text += " DESC"
+			if !k.NullsFirst {
+				text += " NULLS LAST"
+			}
+		} else if k.NullsFirst {
+			text += " NULLS FIRST"
+		}
+		keys = append(keys, text)
+	}
+	e.Detail("Sort Key: %s", strings.Join(keys, ", "))
 	e.Child(s.Input)
 }

@@ -206,3 +206,61 @@ func scopeRefs(s *Scope) int {
 	}
 	return n
 }
+
+// inList analyzes "x IN (a, b, ...)" as "x = a OR x = b ..." and
+// "x NOT IN (...)" as "x <> a AND x <> b ...", which have the same
+// NULL semantics (the planner reads the OR of equalities as an index
+// IN list).
+func (a *analyzer) inList(x *pg.A_Expr, op string, s *Scope) (Expr, error) {
+	items := x.Rexpr.GetList().Items
+	out := &BoolOp{Op: Or}
+	if op == "<>" {
+		out.Op = And
+	}
+	for _, n := range items {
+		l, err := a.expr(x.Lexpr, s)
+		if err != nil {
+			return nil, err
+		}
+		r, err := a.expr(n, s)
+		if err != nil {
+			return nil, err
+		}
+		e, err := a.operator(op, []Expr{l, r}, x.Location+1)
+		if err != nil {
+			return nil, err
+		}
+		if len(items) == 1 {
+			return e, nil
+		}
+		out.Args = append(out.Args, e)
+	}
+	return out, nil
+}
+
+// between analyzes "x [NOT] BETWEEN a AND b" as "x >= a AND x <= b" (or
+// its negation).
+func (a *analyzer) between(x *pg.A_Expr, s *Scope) (Expr, error) {
+	bounds := x.Rexpr.GetList().Items
+	var parts []Expr
+	for i, op := range []string{">=", "<="} {
+		l, err := a.expr(x.Lexpr, s)
+		if err != nil {
+			return nil, err
+		}
+		r, err := a.expr(bounds[i], s)
+		if err != nil {
+			return nil, err
+		}
+		e, err := a.operator(op, []Expr{l, r}, x.Location+1)
+		if err != nil {
+			return nil, err
+		}
+		parts = append(parts, e)
+	}
+	e := Expr(&BoolOp{Op: And, Args: parts})
+	if x.Kind == pg.A_Expr_Kind_AEXPR_NOT_BETWEEN {
+		e = &BoolOp{Op: Not, Args: []Expr{e}}
+	}
+	return e, nil
+}
