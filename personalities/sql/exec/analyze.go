@@ -80,6 +80,8 @@ func (a *analyzer) expr(n *pg.Node, s *Scope) (Expr, error) {
 		return a.typeCast(x.TypeCast, s)
 	case *pg.Node_FuncCall:
 		return a.funcCall(x.FuncCall, s)
+	case *pg.Node_SqlvalueFunction:
+		return a.sqlValueFunction(x.SqlvalueFunction)
 	}
 	return nil, a.unsupported(n)
 }

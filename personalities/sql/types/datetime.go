@@ -243,7 +243,7 @@ func errDatetimeSyntax(typ, text string) error {
 	return pgerror.New(pgerror.InvalidDatetimeFormat, "invalid input syntax for type %s: \"%s\"", typ, text)
 }
 
-func errFieldRange(text string) error {
+func errFieldRange(text string) *pgerror.Error {
 	return pgerror.New(pgerror.DatetimeFieldOverflow, "date/time field value out of range: \"%s\"", text)
 }
 
@@ -327,6 +327,9 @@ func parseDatetime(typ, text string) (*dtFields, error) {
 				if err == errRange {
 					return nil, errFieldRange(text)
 				}
+				if err == errMonthRange {
+					return nil, errFieldRange(text).WithHint("Perhaps you need a different \"datestyle\" setting.")
+				}
 				return bad()
 			}
 		case !f.hasDate && monthByName(fl) > 0 && i+1 < len(fields):
@@ -370,7 +373,12 @@ func parseDatetime(typ, text string) (*dtFields, error) {
 	return f, nil
 }
 
-var errRange = fmt.Errorf("range")
+// errRange and errMonthRange are a field out of range (a month out of
+// range suggests another DateStyle).
+var (
+	errRange      = fmt.Errorf("range")
+	errMonthRange = fmt.Errorf("month range")
+)
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
@@ -444,7 +452,10 @@ func parseDate(f *dtFields, s string) error {
 		}
 		f.y, f.m, f.d = y, m, d
 	}
-	if f.m < 1 || f.m > 12 || f.d < 1 || f.d > 31 {
+	if f.m < 1 || f.m > 12 {
+		return errMonthRange
+	}
+	if f.d < 1 || f.d > 31 {
 		return errRange
 	}
 	f.hasDate = true
