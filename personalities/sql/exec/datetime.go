@@ -162,6 +162,12 @@ func justifyHours(iv types.Interval) types.Interval {
 	days := iv.Micros / usPerDay
 	iv.Days += int32(days)
 	iv.Micros -= days * usPerDay
+	return daySignsAgree(iv)
+}
+
+// daySignsAgree borrows a day so that the days and the time have one
+// sign.
+func daySignsAgree(iv types.Interval) types.Interval {
 	if iv.Days > 0 && iv.Micros < 0 {
 		iv.Micros += usPerDay
 		iv.Days--
@@ -202,14 +208,7 @@ func justifyInterval(iv types.Interval) types.Interval {
 		iv.Days -= 30
 		iv.Months++
 	}
-	if iv.Days > 0 && iv.Micros < 0 {
-		iv.Micros += usPerDay
-		iv.Days--
-	} else if iv.Days < 0 && iv.Micros > 0 {
-		iv.Micros -= usPerDay
-		iv.Days++
-	}
-	return iv
+	return daySignsAgree(iv)
 }
 
 func dateToTs(d types.Date) types.Timestamp {
