@@ -62,10 +62,9 @@ type AggState interface {
 
 // WindowFunc is a window function computed over a partition.
 type WindowFunc struct {
-	// Compute returns the function's value for each row of a sorted
-	// partition; peers[i] is the index of the first row of row i's peer
-	// group; args[i] the arguments evaluated on row i.
-	Compute func(ctx *EvalCtx, args [][]any, peers []int) ([]any, error)
+	// Compute returns the function's value for each row of a partition in
+	// window order (window.go).
+	Compute func(ctx *EvalCtx, p *WindowPartition) ([]any, error)
 }
 
 var (

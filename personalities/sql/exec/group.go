@@ -29,8 +29,12 @@ type aggScope struct {
 	calls  []*aggCall
 	// refs remembers each input column reference's position and name.
 	refs map[*ColRef]refInfo
-	// windows collects window function calls (window.go).
-	windows []*windowCall
+	// windows collects window function calls (window.go); inWindow is
+	// set while one's arguments are analyzed; windowDefs is the WINDOW
+	// clause.
+	windows    []*windowCall
+	inWindow   bool
+	windowDefs []*pg.Node
 }
 
 type refInfo struct {
@@ -601,6 +605,7 @@ func (a *analyzer) groupPlan(sel *pg.SelectStmt, g *aggScope, input Plan, s *Sco
 		having = h
 	}
 	if len(sel.GroupClause) == 0 && len(g.calls) == 0 && having == nil {
+		// Without grouping, window calls see the input rows as they are.
 		return input, nil
 	}
 	prev := a.agg
@@ -615,6 +620,9 @@ func (a *analyzer) groupPlan(sel *pg.SelectStmt, g *aggScope, input Plan, s *Sco
 		if exprs[i], err = r.rewrite(e); err != nil {
 			return nil, err
 		}
+	}
+	if err := rewriteWindows(g, r.rewrite); err != nil {
+		return nil, err
 	}
 	var p Plan = &Aggregate{Input: input, Groups: groups, Aggs: g.calls, Grouped: len(sel.GroupClause) > 0}
 	if having != nil {

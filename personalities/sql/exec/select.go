@@ -33,7 +33,7 @@ func (a *analyzer) selectStmt(sel *pg.SelectStmt, outer *Scope) (Plan, error) {
 	default:
 		return nil, pgerror.New(pgerror.FeatureNotSupported, "more than one FROM item is not supported")
 	}
-	grouping, prevAgg := &aggScope{}, a.agg
+	grouping, prevAgg := &aggScope{windowDefs: sel.WindowClause}, a.agg
 	a.agg = &aggScope{forbid: "WHERE"}
 	if sel.WhereClause != nil {
 		cond, err := a.condition(sel.WhereClause, scope, "WHERE")
