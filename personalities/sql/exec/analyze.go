@@ -21,8 +21,6 @@ type analyzer struct {
 	// params are the statement's parameter types, as given by the client
 	// or inferred from their use ($1 is params[0]; OidUnknown until known).
 	params *[]types.Type
-	// positions are the query positions of literals (for errors).
-	positions map[Expr]int32
 	// agg collects the aggregates of the query level being analyzed
 	// (group.go); nil where aggregates are not allowed.
 	agg *aggScope
@@ -63,8 +61,8 @@ func (a *analyzer) expr(n *pg.Node, s *Scope) (Expr, error) {
 	switch x := n.Node.(type) {
 	case *pg.Node_AConst:
 		e, err := a.constant(x.AConst)
-		if c, ok := e.(*Const); ok && c.T.Oid == types.OidUnknown && c.Value != nil {
-			a.notePosition(c, x.AConst.Location+1)
+		if c, ok := e.(*Const); ok {
+			c.Pos = x.AConst.Location + 1
 		}
 		return e, err
 	case *pg.Node_ColumnRef:
@@ -85,6 +83,8 @@ func (a *analyzer) expr(n *pg.Node, s *Scope) (Expr, error) {
 		return a.typeCast(x.TypeCast, s)
 	case *pg.Node_FuncCall:
 		return a.funcCall(x.FuncCall, s)
+	case *pg.Node_SqlvalueFunction:
+		return a.sqlValueFunction(x.SqlvalueFunction)
 	}
 	if e, ok, err := a.exprMore(n, s); ok {
 		return e, err
@@ -184,9 +184,26 @@ func (a *analyzer) coerce(e Expr, t types.Type, explicit bool) (Expr, error) {
 			}
 			return &Const{T: t, Value: oid}, nil
 		}
-		v, err := types.Cast(x.Value, src, t, explicit, a.env.Session.Types)
+		// A literal is read without the modifier (an error there points
+		// at the literal), then the modifier is applied, as Postgres
+		// does.
+		base := t
+		if src.Oid == types.OidUnknown && t.Oid != types.OidInterval {
+			base.Mod = -1
+		}
+		v, err := types.Cast(x.Value, src, base, explicit, a.env.Session.Types)
 		if err != nil {
-			return nil, a.atPosition(x, err)
+			if pe, ok := err.(*pgerror.Error); ok && pe.Position == 0 && src.Oid == types.OidUnknown && x.Pos > 0 {
+				cp := *pe
+				cp.Position = x.Pos
+				return nil, &cp
+			}
+			return nil, err
+		}
+		if base.Mod != t.Mod {
+			if v, err = types.Coerce(t, v, explicit); err != nil {
+				return nil, err
+			}
 		}
 		return &Const{T: t, Value: v}, nil
 	case *Param:

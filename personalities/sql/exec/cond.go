@@ -514,23 +514,6 @@ func (a *analyzer) aExprMore(x *pg.A_Expr, s *Scope) (Expr, error) {
 	return nil, pgerror.New(pgerror.FeatureNotSupported, "expression kind %s is not supported", x.Kind).WithPosition(pos)
 }
 
-// notePosition remembers where a literal of unknown type stands in the
-// query, for the error when it cannot be read as the type it meets.
-func (a *analyzer) notePosition(c *Const, pos int32) {
-	if a.positions == nil {
-		a.positions = map[Expr]int32{}
-	}
-	a.positions[c] = pos
-}
-
-// atPosition gives err the position noted for e, if it has none.
-func (a *analyzer) atPosition(e Expr, err error) error {
-	if pe, ok := err.(*pgerror.Error); ok && pe.Position == 0 && a.positions[e] > 0 {
-		pe.Position = a.positions[e]
-	}
-	return err
-}
-
 // hasOperator reports whether operator name takes two values of type t.
 func hasOperator(name string, t types.Oid) bool {
 	for _, o := range operators[name] {

@@ -213,7 +213,7 @@ func FigureColname(n *pg.Node) string {
 	case *pg.Node_FuncCall:
 		return strVal(x.FuncCall.Funcname[len(x.FuncCall.Funcname)-1])
 	case *pg.Node_TypeCast:
-		if name := FigureColname(x.TypeCast.Arg); name != "?column?" {
+		if name := FigureColname(x.TypeCast.Arg); name != "?column?" && !weakColname(x.TypeCast.Arg) {
 			return name
 		}
 		names := strVals(x.TypeCast.TypeName.Names)
@@ -252,6 +252,13 @@ func FigureColname(n *pg.Node) string {
 		return "row"
 	}
 	return "?column?"
+}
+
+// weakColname reports whether n's name is only a type name (a cast of
+// something unnamed), which an outer cast's type name replaces.
+func weakColname(n *pg.Node) bool {
+	tc := n.GetTypeCast()
+	return tc != nil && (FigureColname(tc.Arg) == "?column?" || weakColname(tc.Arg))
 }
 
 func sqlValueName(op pg.SQLValueFunctionOp) string {
