@@ -274,18 +274,12 @@ func (a *analyzer) usingJoin(j *Join, js *Scope, using []string, kind JoinKind) 
 		}
 		ri += nl
 		lc, rc := js.Cols[li], js.Cols[ri]
-		t, err := a.commonType("JOIN/USING", []types.Type{lc.Type, rc.Type})
+		sides := []Expr{&ColRef{Index: li, T: lc.Type}, &ColRef{Index: ri, T: rc.Type}}
+		t, err := a.commonType("JOIN/USING", sides, []*pg.Node{nil, nil})
 		if err != nil {
 			return nil, nil, nil, err
 		}
-		l, err := a.coerce(&ColRef{Index: li, T: lc.Type}, t, false)
-		if err != nil {
-			return nil, nil, nil, err
-		}
-		r, err := a.coerce(&ColRef{Index: ri, T: rc.Type}, t, false)
-		if err != nil {
-			return nil, nil, nil, err
-		}
+		l, r := sides[0], sides[1]
 		eq, err := a.operator("=", []Expr{l, r}, 0)
 		if err != nil {
 			return nil, nil, nil, err
@@ -299,7 +293,7 @@ func (a *analyzer) usingJoin(j *Join, js *Scope, using []string, kind JoinKind) 
 		case RightJoin:
 			merged, col.Table, col.Attnum = r, rc.Table, rc.Attnum
 		default:
-			merged = &coalesceExpr{Args: []Expr{l, r}, T: t}
+			merged = &CoalesceExpr{Args: []Expr{l, r}, T: t}
 		}
 		exprs = append(exprs, merged)
 		cols = append(cols, col)
@@ -319,24 +313,6 @@ func (a *analyzer) usingJoin(j *Join, js *Scope, using []string, kind JoinKind) 
 		cond = &BoolOp{Op: And, Args: conds}
 	}
 	return &Project{Input: j, Exprs: exprs, Cols: cols}, cols, cond, nil
-}
-
-// coalesceExpr is the first of its arguments that is not NULL (a FULL
-// JOIN's merged column).
-type coalesceExpr struct {
-	Args []Expr
-	T    types.Type
-}
-
-func (c *coalesceExpr) Type() types.Type { return c.T }
-func (c *coalesceExpr) Eval(ctx *EvalCtx, row Row) (any, error) {
-	for _, a := range c.Args {
-		v, err := a.Eval(ctx, row)
-		if v != nil || err != nil {
-			return v, err
-		}
-	}
-	return nil, nil
 }
 
 // Join joins two plans: each left row with each right row for which Cond

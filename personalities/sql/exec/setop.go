@@ -180,7 +180,7 @@ func (a *analyzer) resultOrderLimit(sel *pg.SelectStmt, p Plan) (Plan, error) {
 			e := pgerror.New(pgerror.FeatureNotSupported, "invalid UNION/INTERSECT/EXCEPT ORDER BY clause")
 			e.Detail = "Only result column names can be used, not expressions or functions."
 			e.Hint = "Add the expression/function to every SELECT, or move the UNION into a FROM clause."
-			return nil, e.WithPosition(nodeLocation(sb.Node) + 1)
+			return nil, e.WithPosition(nodeLocation(sb.Node))
 		}
 		keys = append(keys, SortKey{Index: idx, Desc: sb.SortbyDir == pg.SortByDir_SORTBY_DESC, NullsFirst: nullsFirst(sb)})
 	}
@@ -208,38 +208,6 @@ func (a *analyzer) limit(sel *pg.SelectStmt, p Plan) (Plan, error) {
 		}
 	}
 	return l, nil
-}
-
-// nodeLocation is an expression's position in the query text (0-based;
-// -1 if unknown).
-func nodeLocation(n *pg.Node) int32 {
-	switch x := n.Node.(type) {
-	case *pg.Node_AExpr:
-		if x.AExpr.Lexpr != nil {
-			if l := nodeLocation(x.AExpr.Lexpr); l >= 0 && l < x.AExpr.Location {
-				return l
-			}
-		}
-		return x.AExpr.Location
-	case *pg.Node_FuncCall:
-		return x.FuncCall.Location
-	case *pg.Node_ColumnRef:
-		return x.ColumnRef.Location
-	case *pg.Node_AConst:
-		return x.AConst.Location
-	case *pg.Node_TypeCast:
-		if l := nodeLocation(x.TypeCast.Arg); l >= 0 {
-			return l
-		}
-		return x.TypeCast.Location
-	case *pg.Node_SubLink:
-		return x.SubLink.Location
-	case *pg.Node_BoolExpr:
-		return x.BoolExpr.Location
-	case *pg.Node_NullTest:
-		return x.NullTest.Location
-	}
-	return -1
 }
 
 // setOpTree plans one node of a set operation tree; a leaf (or a
@@ -274,7 +242,7 @@ func (a *analyzer) setOpTree(sel *pg.SelectStmt, outer *Scope, top bool) (Plan, 
 	cols := make([]Column, len(lcols))
 	ts := make([]types.Type, len(lcols))
 	for i := range lcols {
-		t, err := a.commonTypeAt(op.String(), []types.Type{lcols[i].Type, rcols[i].Type}, []int32{columnLocation(sel.Larg, i), columnLocation(sel.Rarg, i)})
+		t, err := a.commonType(op.String(), []Expr{&ColRef{T: lcols[i].Type}, &ColRef{T: rcols[i].Type}}, []*pg.Node{columnNode(sel.Larg, i), columnNode(sel.Rarg, i)})
 		if err != nil {
 			return nil, err
 		}
@@ -308,19 +276,20 @@ func targetLocation(sel *pg.SelectStmt) int32 {
 	return sel.TargetList[0].GetResTarget().Location + 1
 }
 
-// columnLocation is the position of a branch's i'th output expression.
-func columnLocation(sel *pg.SelectStmt, i int) int32 {
+// columnNode is a branch's i'th output expression (nil if unknown).
+func columnNode(sel *pg.SelectStmt, i int) *pg.Node {
 	for sel.Op != pg.SetOperation_SETOP_NONE {
 		sel = sel.Larg
 	}
 	if i >= len(sel.TargetList) {
-		return 0
+		return nil
 	}
-	rt := sel.TargetList[i].GetResTarget()
-	if l := nodeLocation(rt.Val); l >= 0 {
-		return l + 1
-	}
-	return rt.Location + 1
+	return sel.TargetList[i].GetResTarget().Val
+}
+
+// columnLocation is the position of a branch's i'th output expression.
+func columnLocation(sel *pg.SelectStmt, i int) int32 {
+	return nodeLocation(columnNode(sel, i))
 }
 
 // coerceLiterals reads a branch's string literals (of unknown type) as
@@ -380,60 +349,4 @@ func (a *analyzer) coerceColumns(p Plan, ts []types.Type, cols []Column) (Plan, 
 		return p, nil
 	}
 	return &Project{Input: p, Exprs: exprs, Cols: cols}, nil
-}
-
-// commonType resolves the type values of types ts are all converted to,
-// as Postgres's select_common_type does for context (UNION, CASE,
-// JOIN/USING ...).
-func (a *analyzer) commonType(context string, ts []types.Type) (types.Type, error) {
-	return a.commonTypeAt(context, ts, nil)
-}
-
-func (a *analyzer) commonTypeAt(context string, ts []types.Type, pos []int32) (types.Type, error) {
-	p := ts[0]
-	allSame := true
-	for _, t := range ts[1:] {
-		if t.Oid != p.Oid {
-			allSame = false
-		}
-	}
-	if allSame && p.Oid != types.OidUnknown {
-		mod := p.Mod
-		for _, t := range ts[1:] {
-			if t.Mod != mod {
-				mod = -1
-			}
-		}
-		return types.Type{Oid: p.Oid, Mod: mod}, nil
-	}
-	ptype := types.Oid(types.OidUnknown)
-	var pcat byte
-	ppref := false
-	for i, t := range ts {
-		if t.Oid == types.OidUnknown || t.Oid == ptype {
-			continue
-		}
-		info := types.Lookup(t.Oid)
-		var ncat byte
-		npref := false
-		if info != nil {
-			ncat, npref = info.Category, info.Preferred
-		}
-		switch {
-		case ptype == types.OidUnknown:
-			ptype, pcat, ppref = t.Oid, ncat, npref
-		case ncat != pcat:
-			e := pgerror.New(pgerror.DatatypeMismatch, "%s types %s and %s cannot be matched", context, types.T(ptype), types.T(t.Oid))
-			if i < len(pos) {
-				e = e.WithPosition(pos[i])
-			}
-			return types.Type{}, e
-		case !ppref && CanImplicit(ptype, t.Oid) && !CanImplicit(t.Oid, ptype):
-			ptype, pcat, ppref = t.Oid, ncat, npref
-		}
-	}
-	if ptype == types.OidUnknown {
-		return types.TextType, nil
-	}
-	return types.T(ptype), nil
 }
