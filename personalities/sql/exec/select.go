@@ -71,7 +71,7 @@ func (a *analyzer) selectStmt(sel *pg.SelectStmt, outer *Scope) (Plan, error) {
 		return nil, err
 	}
 	if len(keys) > 0 {
-		p = &Sort{Input: p, Keys: keys}
+		p = orderedPlan(p, keys, sel.LimitCount != nil)
 	}
 	return a.limit(sel, p)
 }
