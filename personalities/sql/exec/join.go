@@ -99,8 +99,7 @@ func addItem(scope *Scope, name string, cols []Column, alias *pg.Alias) error {
 	if k < len(names) {
 		return pgerror.New(pgerror.InvalidColumnReference, "table \"%s\" has %d columns available but %d columns specified", name, k, len(names))
 	}
-	scope.Tables = append(scope.Tables, name)
-	return nil
+	return scope.addTable(name)
 }
 
 func (a *analyzer) rangeSubselect(rs *pg.RangeSubselect, scope *Scope) (Plan, error) {
@@ -162,7 +161,11 @@ func (a *analyzer) joinExpr(j *pg.JoinExpr, scope *Scope) (Plan, error) {
 		}
 		join.Cond = cond
 	} else if j.Quals != nil {
-		if join.Cond, err = a.condition(j.Quals, js, "JOIN/ON"); err != nil {
+		prev := a.agg
+		a.agg = &aggScope{forbid: "JOIN conditions"}
+		join.Cond, err = a.condition(j.Quals, js, "JOIN/ON")
+		a.agg = prev
+		if err != nil {
 			return nil, err
 		}
 	}
@@ -179,7 +182,14 @@ func (a *analyzer) joinExpr(j *pg.JoinExpr, scope *Scope) (Plan, error) {
 		return out, addItem(scope, name, vis, j.Alias)
 	}
 	scope.Cols = append(scope.Cols, cols...)
-	scope.Tables = append(scope.Tables, js.Tables...)
+	for _, t := range js.Tables {
+		if err := scope.addTable(t); err != nil {
+			return nil, err
+		}
+	}
+	for rel, alias := range js.aliased {
+		scope.noteAlias(rel, alias)
+	}
 	return out, nil
 }
 

@@ -58,6 +58,9 @@ func (a *analyzer) rangeVar(rv *pg.RangeVar, scope *Scope) (Plan, error) {
 		return nil, pgerror.New(pgerror.FeatureNotSupported, "reading \"%s\" is not supported", obj.Name)
 	}
 	scan := &SeqScan{Table: OpenTable(a.cat, obj), Alias: name}
+	if rv.Alias != nil {
+		scope.noteAlias(rv.Relname, name)
+	}
 	return scan, addItem(scope, name, scan.Columns(), rv.Alias)
 }
 
