@@ -254,51 +254,6 @@ func deparseExpr(n *pg.Node) (string, error) {
 	return strings.TrimPrefix(sql, "SELECT "), nil
 }
 
-// dropStmt plans DROP TABLE / SEQUENCE / INDEX.
-func (a *analyzer) dropStmt(d *pg.DropStmt) (*planned, error) {
-	kind := objectTypeName(d.RemoveType)
-	var want byte
-	switch d.RemoveType {
-	case pg.ObjectType_OBJECT_TABLE:
-		want = catalog.RelTable
-	case pg.ObjectType_OBJECT_SEQUENCE:
-		want = catalog.RelSequence
-	case pg.ObjectType_OBJECT_INDEX:
-		want = catalog.RelIndex
-	default:
-		return nil, pgerror.New(pgerror.FeatureNotSupported, "DROP %s is not supported", kind)
-	}
-	return ddl("DROP "+kind, func(ctx *EvalCtx, res *Result) error {
-		w := catalog.NewWriter(ctx.Env.Store)
-		for _, n := range d.Objects {
-			names := strVals(n.GetList().Items)
-			schema, name := "", names[len(names)-1]
-			if len(names) > 1 {
-				schema = names[len(names)-2]
-			}
-			obj, err := a.cat.Resolve(schema, name, a.searchPath())
-			if err != nil {
-				return err
-			}
-			what := strings.ToLower(kind)
-			if obj == nil {
-				if d.MissingOk {
-					res.Notices = append(res.Notices, Notice(pgerror.SuccessfulCompletion, "%s \"%s\" does not exist, skipping", what, name))
-					continue
-				}
-				return pgerror.New(pgerror.UndefinedTable, "%s \"%s\" does not exist", what, name)
-			}
-			if obj.RelKind != want {
-				return pgerror.New(pgerror.WrongObjectType, "\"%s\" is not a %s", name, what).WithHint("Use DROP %s to remove a %s.", relKindName(obj.RelKind), strings.ToLower(relKindName(obj.RelKind)))
-			}
-			if err := a.dropRelation(ctx, w, obj); err != nil {
-				return err
-			}
-		}
-		return nil
-	}), nil
-}
-
 func relKindName(k byte) string {
 	switch k {
 	case catalog.RelTable:
@@ -311,43 +266,6 @@ func relKindName(k byte) string {
 		return "VIEW"
 	}
 	return "RELATION"
-}
-
-// dropRelation removes a relation with its data, its indexes and the
-// sequences it owns.
-func (a *analyzer) dropRelation(ctx *EvalCtx, w *catalog.Writer, obj *catalog.Object) error {
-	s := ctx.Env.Store
-	switch obj.RelKind {
-	case catalog.RelTable:
-		t := OpenTable(a.cat, obj)
-		if err := t.DropData(s); err != nil {
-			return err
-		}
-		for _, idx := range t.Indexes {
-			if err := w.Delete(idx.Oid); err != nil {
-				return err
-			}
-		}
-		for _, o := range a.cat.Objects() {
-			if o.Sequence != nil && o.Sequence.OwnedByTable == obj.Oid {
-				if err := dropSequenceState(s, o.Oid); err != nil {
-					return err
-				}
-				if err := w.Delete(o.Oid); err != nil {
-					return err
-				}
-			}
-		}
-	case catalog.RelSequence:
-		if err := dropSequenceState(s, obj.Oid); err != nil {
-			return err
-		}
-	case catalog.RelIndex:
-		if err := deletePrefix(s, indexPrefix(obj.Oid)); err != nil {
-			return err
-		}
-	}
-	return w.Delete(obj.Oid)
 }
 
 // ownerOid is the oid of the session's role (the bootstrap superuser if

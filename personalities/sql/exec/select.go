@@ -314,12 +314,21 @@ func (a *analyzer) fromItem(n *pg.Node, scope *Scope) (Plan, error) {
 	if obj == nil {
 		return nil, pgerror.New(pgerror.UndefinedTable, "relation \"%s\" does not exist", qualified(rv)).WithPosition(rv.Location + 1)
 	}
-	if obj.RelKind != catalog.RelTable {
-		return nil, pgerror.New(pgerror.FeatureNotSupported, "reading \"%s\" is not supported", obj.Name)
-	}
 	name := obj.Name
 	if rv.Alias != nil {
 		name = rv.Alias.Aliasname
+	}
+	if obj.RelKind == catalog.RelView {
+		v, err := a.viewPlan(obj, name)
+		if err != nil {
+			return nil, err
+		}
+		scope.Cols = append(scope.Cols, v.Columns()...)
+		scope.Tables = append(scope.Tables, name)
+		return v, nil
+	}
+	if obj.RelKind != catalog.RelTable {
+		return nil, pgerror.New(pgerror.FeatureNotSupported, "reading \"%s\" is not supported", obj.Name)
 	}
 	scan := &SeqScan{Table: OpenTable(a.cat, obj), Alias: name}
 	scope.Cols = append(scope.Cols, scan.Columns()...)
