@@ -54,7 +54,7 @@ func (a *analyzer) createTable(cs *pg.CreateStmt) (*planned, error) {
 	rv := cs.Relation
 	schema, err := a.creationSchema(rv.Schemaname)
 	if err != nil {
-		return nil, err
+		return nil, pgerror.As(err).WithPosition(rv.Location + 1)
 	}
 	if existing := a.cat.Relation(schema.Oid, rv.Relname); existing != nil {
 		if cs.IfNotExists {
@@ -244,14 +244,29 @@ func quoteSeqName(cat *catalog.Catalog, schema *catalog.Object, name string) str
 
 // deparseExpr renders an expression's parse tree as SQL text.
 func deparseExpr(n *pg.Node) (string, error) {
-	tree := &pg.ParseResult{Stmts: []*pg.RawStmt{{Stmt: &pg.Node{Node: &pg.Node_SelectStmt{SelectStmt: &pg.SelectStmt{
+	sql, err := deparse(&pg.Node{Node: &pg.Node_SelectStmt{SelectStmt: &pg.SelectStmt{
 		TargetList: []*pg.Node{{Node: &pg.Node_ResTarget{ResTarget: &pg.ResTarget{Val: n}}}},
-	}}}}}}
-	sql, err := pg.Deparse(tree)
+	}}})
+	return strings.TrimPrefix(sql, "SELECT "), err
+}
+
+// parseTreeVersion is the Postgres version of pg_query's parse trees,
+// which Deparse requires a tree to carry.
+var parseTreeVersion = func() int32 {
+	tree, err := pg.Parse("SELECT")
 	if err != nil {
-		return "", err
+		panic(err)
 	}
-	return strings.TrimPrefix(sql, "SELECT "), nil
+	return tree.Version
+}()
+
+// deparse renders a statement's parse tree as SQL text.
+func deparse(stmt *pg.Node) (string, error) {
+	sql, err := pg.Deparse(&pg.ParseResult{Version: parseTreeVersion, Stmts: []*pg.RawStmt{{Stmt: stmt}}})
+	if err != nil {
+		return "", pgerror.New(pgerror.Internal, "deparse: %v", err)
+	}
+	return sql, nil
 }
 
 func relKindName(k byte) string {

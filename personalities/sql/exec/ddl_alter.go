@@ -307,6 +307,9 @@ func (al *alteration) alterType(name string, cd *pg.ColumnDef) error {
 	if err != nil {
 		return err
 	}
+	if col.Default != "" && !CanAssign(col.Type.Oid, t.Oid) {
+		return pgerror.New(pgerror.DatatypeMismatch, "default for column \"%s\" cannot be cast automatically to type %s", col.Name, t)
+	}
 	if prev := al.conv[col.Num]; prev != nil {
 		// The column was changed before in this statement: convert its
 		// value as changed.
@@ -399,13 +402,13 @@ func (al *alteration) addConstraint(c *pg.Constraint) error {
 		}
 		name = chooseName(al.relationTaken, al.obj.Name, label, sfx)
 	} else {
+		if al.relationTaken(name) {
+			return pgerror.New(pgerror.DuplicateTable, "relation \"%s\" already exists", name)
+		}
 		for _, other := range al.obj.Constraints {
 			if other.Name == name {
 				return pgerror.New(pgerror.DuplicateObject, "constraint \"%s\" for relation \"%s\" already exists", name, al.obj.Name)
 			}
-		}
-		if al.relationTaken(name) {
-			return pgerror.New(pgerror.DuplicateTable, "relation \"%s\" already exists", name)
 		}
 	}
 	ioid, err := al.w.NextOid()
@@ -553,4 +556,3 @@ func rewriteError(t *Table, r Row, err error) error {
 	}
 	return err
 }
-

@@ -52,11 +52,11 @@ func dependents(cat *catalog.Catalog, obj *catalog.Object) []*catalog.Object {
 // "table t", "view s.v" (qualified when not visible on the search path).
 func (a *analyzer) describeObject(o *catalog.Object) string {
 	if o.Kind == "schema" {
-		return "schema " + o.Name
+		return "schema " + catalog.QuoteIdent(o.Name)
 	}
-	name := o.Name
+	name := catalog.QuoteIdent(o.Name)
 	if vis, _ := a.cat.Resolve("", o.Name, a.searchPath()); vis != o {
-		name = a.cat.Object(o.Schema).Name + "." + o.Name
+		name = catalog.QuoteIdent(a.cat.Object(o.Schema).Name) + "." + name
 	}
 	return strings.ToLower(relKindName(o.RelKind)) + " " + name
 }
@@ -166,7 +166,11 @@ func (a *analyzer) dropStmt(d *pg.DropStmt) (*planned, error) {
 						res.Notices = append(res.Notices, Notice(pgerror.SuccessfulCompletion, "%s \"%s\" does not exist, skipping", what, name))
 						continue
 					}
-					return pgerror.New(pgerror.UndefinedTable, "%s \"%s\" does not exist", what, name)
+					code := pgerror.UndefinedTable
+					if want == catalog.RelIndex {
+						code = pgerror.UndefinedObject
+					}
+					return pgerror.New(code, "%s \"%s\" does not exist", what, name)
 				}
 				if obj.RelKind != want {
 					return pgerror.New(pgerror.WrongObjectType, "\"%s\" is not a%s %s", name, article(what), what).WithHint("Use DROP %s to remove a%s %s.", relKindName(obj.RelKind), article(relKindName(obj.RelKind)), strings.ToLower(relKindName(obj.RelKind)))

@@ -24,6 +24,9 @@ func ddlTag(n *pg.Node) string {
 		switch t {
 		case pg.ObjectType_OBJECT_COLUMN, pg.ObjectType_OBJECT_TABCONSTRAINT:
 			t = x.RenameStmt.RelationType
+			if objectTypeName(t) == "OBJECT" {
+				t = pg.ObjectType_OBJECT_TABLE
+			}
 		}
 		return "ALTER " + objectTypeName(t)
 	case *pg.Node_AlterObjectSchemaStmt:
@@ -254,7 +257,7 @@ func (a *analyzer) setSchema(st *pg.AlterObjectSchemaStmt) (*planned, error) {
 		return nil, pgerror.New(pgerror.InvalidSchemaName, "schema \"%s\" does not exist", st.Newschema)
 	}
 	if ns.Oid == obj.Schema {
-		return nil, pgerror.New(pgerror.DuplicateTable, "%s \"%s\" is already in schema \"%s\"", strings.ToLower(relKindName(obj.RelKind)), obj.Name, ns.Name)
+		return ddl(tag, func(*EvalCtx, *Result) error { return nil }), nil
 	}
 	moving := []*catalog.Object{obj}
 	if obj.RelKind == catalog.RelTable {

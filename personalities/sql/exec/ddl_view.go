@@ -48,7 +48,7 @@ func (a *analyzer) createView(vs *pg.ViewStmt) (*planned, error) {
 		}
 		obj.Columns = append(obj.Columns, catalog.Column{Name: name, Num: int16(i + 1), Type: c.Type})
 	}
-	if obj.ViewQuery, err = pg.Deparse(&pg.ParseResult{Stmts: []*pg.RawStmt{{Stmt: vs.Query}}}); err != nil {
+	if obj.ViewQuery, err = deparse(vs.Query); err != nil {
 		return nil, err
 	}
 	obj.DependsOn = a.relationsRead(vs.Query)

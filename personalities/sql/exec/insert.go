@@ -14,7 +14,7 @@ import (
 // targetTable resolves the table a DML statement writes.
 func (a *analyzer) targetTable(rv *pg.RangeVar) (*catalog.Object, error) {
 	obj, err := a.cat.Resolve(rv.Schemaname, rv.Relname, a.searchPath())
-	if err != nil {
+	if err != nil && pgerror.CodeOf(err) != pgerror.InvalidSchemaName {
 		return nil, err
 	}
 	if obj == nil {

@@ -308,7 +308,7 @@ func (a *analyzer) fromItem(n *pg.Node, scope *Scope) (Plan, error) {
 		return nil, a.unsupported(n)
 	}
 	obj, err := a.cat.Resolve(rv.Schemaname, rv.Relname, a.searchPath())
-	if err != nil {
+	if err != nil && pgerror.CodeOf(err) != pgerror.InvalidSchemaName {
 		return nil, err
 	}
 	if obj == nil {
