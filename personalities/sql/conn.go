@@ -282,7 +282,7 @@ func (c *conn) simpleQuery(ctx context.Context, q string) {
 	}
 	failed := false
 	for _, st := range stmts {
-		res, err := c.ss.run(ctx, st, nil, nil)
+		res, err := c.run(ctx, st, nil, nil)
 		if err != nil {
 			c.sendError(err)
 			failed = true
@@ -397,7 +397,7 @@ func errorResponse(e *pgerror.Error) *pgproto3.ErrorResponse {
 	return &pgproto3.ErrorResponse{
 		Severity: sev, SeverityUnlocalized: sev, Code: e.Code, Message: e.Message, Detail: e.Detail, Hint: e.Hint,
 		Position: e.Position, SchemaName: e.Schema, TableName: e.Table, ColumnName: e.Column,
-		DataTypeName: e.DataType, ConstraintName: e.Constraint,
+		DataTypeName: e.DataType, ConstraintName: e.Constraint, Where: e.Where,
 	}
 }
 
@@ -440,23 +440,34 @@ func (c *conn) parse(ctx context.Context, m *pgproto3.Parse) {
 // describeStatement fills in a prepared statement's parameter types and
 // result columns.
 func (c *conn) describeStatement(ctx context.Context, p *prepared) error {
-	if p.st.Node.GetTransactionStmt() != nil || p.st.Node.GetVariableSetStmt() != nil || p.st.Node.GetVariableShowStmt() != nil {
+	if p.st.Node.GetTransactionStmt() != nil || p.st.Node.GetVariableSetStmt() != nil || p.st.Node.GetVariableShowStmt() != nil || p.st.Node.GetCopyStmt() != nil {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(ctx, c.s.cfg.ProposeTimeout)
-	defer cancel()
-	v, err := c.s.engine.Sync(ctx)
+	env, done, err := c.describeEnv(ctx)
 	if err != nil {
-		return stackError(err)
+		return err
 	}
-	defer v.Close()
-	env := c.ss.env(ctx, storeOf(c.ss, v), timestamp(c.s.cfg.Clock()))
+	defer done()
 	cols, params, err := exec.Describe(env, p.st, p.params)
 	if err != nil {
 		return err
 	}
 	p.cols, p.params = cols, params
 	return nil
+}
+
+// describeEnv returns an Env over what the session's statements see now:
+// the open transaction's overlay, or a view synced with the log. done
+// releases it.
+func (c *conn) describeEnv(ctx context.Context) (env *exec.Env, done func(), err error) {
+	sctx, cancel := context.WithTimeout(ctx, c.s.cfg.ProposeTimeout)
+	v, err := c.s.engine.Sync(sctx)
+	if err != nil {
+		cancel()
+		return nil, nil, stackError(err)
+	}
+	env = c.ss.env(ctx, storeOf(c.ss, v), timestamp(c.s.cfg.Clock()))
+	return env, func() { v.Close(); cancel() }, nil
 }
 
 // extendedError reports an error in an extended-query batch: the rest of
@@ -560,7 +571,7 @@ func (c *conn) execute(ctx context.Context, m *pgproto3.Execute) {
 		return
 	}
 	if pt.res == nil {
-		res, err := c.ss.run(ctx, pt.p.st, pt.p.params, pt.values)
+		res, err := c.run(ctx, pt.p.st, pt.p.params, pt.values)
 		if err != nil {
 			c.extendedError(err)
 			return

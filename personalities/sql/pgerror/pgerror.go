@@ -22,6 +22,9 @@ type Error struct {
 	Position int32 // 1-based character position in the query, 0 if none
 	// Where the error was raised, as Postgres reports them for some errors.
 	Schema, Table, Column, DataType, Constraint string
+	// Where is the error's context (psql's CONTEXT line), e.g. the COPY
+	// line a bad value came from.
+	Where string
 }
 
 func (e *Error) Error() string { return e.Message }
