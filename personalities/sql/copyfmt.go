@@ -115,24 +115,24 @@ func parseCopyOptions(opts []*pg.Node, from bool) (*copyOptions, error) {
 	notCSV := func(what string) error {
 		return pgerror.New(pgerror.FeatureNotSupported, "COPY %s available only in CSV mode", what)
 	}
-	if quote != nil {
-		if !o.csv {
-			return nil, notCSV("quote")
+	// csvChar reads the QUOTE or ESCAPE option.
+	csvChar := func(opt *string, what string, def byte) (byte, error) {
+		switch {
+		case opt == nil:
+			return def, nil
+		case !o.csv:
+			return 0, notCSV(what)
+		case len(*opt) != 1:
+			return 0, pgerror.New(pgerror.FeatureNotSupported, "COPY %s must be a single one-byte character", what)
 		}
-		if len(*quote) != 1 {
-			return nil, pgerror.New(pgerror.FeatureNotSupported, "COPY quote must be a single one-byte character")
-		}
-		o.quote = (*quote)[0]
+		return (*opt)[0], nil
 	}
-	o.escape = o.quote
-	if escape != nil {
-		if !o.csv {
-			return nil, notCSV("escape")
-		}
-		if len(*escape) != 1 {
-			return nil, pgerror.New(pgerror.FeatureNotSupported, "COPY escape must be a single one-byte character")
-		}
-		o.escape = (*escape)[0]
+	var err error
+	if o.quote, err = csvChar(quote, "quote", o.quote); err != nil {
+		return nil, err
+	}
+	if o.escape, err = csvChar(escape, "escape", o.quote); err != nil {
+		return nil, err
 	}
 	if o.csv && o.delim == o.quote {
 		return nil, pgerror.New(pgerror.InvalidParameterValue, "COPY delimiter and quote must be different")
