@@ -418,6 +418,9 @@ func (c *conn) parse(ctx context.Context, m *pgproto3.Parse) {
 	}
 	p := &prepared{}
 	for _, o := range m.ParameterOIDs {
+		if o == 0 {
+			o = uint32(types.OidUnknown) // left to the statement to decide
+		}
 		p.params = append(p.params, types.T(types.Oid(o)))
 	}
 	if len(stmts) == 1 {
@@ -440,7 +443,7 @@ func (c *conn) parse(ctx context.Context, m *pgproto3.Parse) {
 // describeStatement fills in a prepared statement's parameter types and
 // result columns.
 func (c *conn) describeStatement(ctx context.Context, p *prepared) error {
-	if p.st.Node.GetTransactionStmt() != nil || p.st.Node.GetVariableSetStmt() != nil || p.st.Node.GetVariableShowStmt() != nil || p.st.Node.GetCopyStmt() != nil {
+	if p.st.Node.GetTransactionStmt() != nil || p.st.Node.GetVariableSetStmt() != nil || p.st.Node.GetVariableShowStmt() != nil || p.st.Node.GetCopyStmt() != nil || p.st.Node.GetDeallocateStmt() != nil {
 		return nil
 	}
 	env, done, err := c.describeEnv(ctx)

@@ -2,6 +2,7 @@ package sql
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"strings"
 	"sync"
@@ -15,8 +16,8 @@ import (
 	"hourglass/personalities/sql/types"
 )
 
-// COPY ... FROM STDIN and COPY ... TO STDOUT, in the text and CSV
-// formats.
+// COPY ... FROM STDIN and COPY ... TO STDOUT, in the text, CSV and
+// binary formats.
 //
 // COPY FROM collects the client's data (at most Config.MaxMessage bytes in
 // all: a larger COPY is refused with 54000 once its data has been read;
@@ -30,17 +31,28 @@ import (
 // goes through the log per row, as in any transaction. COPY TO runs the equivalent SELECT and sends
 // its rows. COPY to or from a server file or program is refused (0A000).
 
-// run runs one statement: COPY here, the rest in the session.
+func errAborted() error {
+	return pgerror.New(pgerror.InFailedSQLTransaction, "current transaction is aborted, commands ignored until end of transaction block")
+}
+
+// run runs one statement: COPY and DEALLOCATE here, the rest in the
+// session.
 func (c *conn) run(ctx context.Context, st *exec.Statement, ptypes []types.Type, values []any) (*exec.Result, error) {
 	if cs := st.Node.GetCopyStmt(); cs != nil {
 		if c.ss.state == txFailed {
-			return nil, pgerror.New(pgerror.InFailedSQLTransaction, "current transaction is aborted, commands ignored until end of transaction block")
+			return nil, errAborted()
 		}
 		res, err := c.copyStmt(ctx, cs)
 		if err != nil && c.ss.state == txOpen {
 			c.ss.state = txFailed
 		}
 		return res, err
+	}
+	if d := st.Node.GetDeallocateStmt(); d != nil {
+		if c.ss.state == txFailed {
+			return nil, errAborted()
+		}
+		return c.deallocate(d)
 	}
 	return c.ss.run(ctx, st, ptypes, values)
 }
@@ -180,6 +192,9 @@ func (c *conn) copyOut(ctx context.Context, sql string, o *copyOptions) (*exec.R
 			return nil, pgerror.New(pgerror.UndefinedColumn, "FORCE_QUOTE column \"%s\" not referenced by COPY", n)
 		}
 	}
+	if o.binary {
+		return c.copyOutBinary(res)
+	}
 	c.be.Send(&pgproto3.CopyOutResponse{OverallFormat: 0, ColumnFormatCodes: make([]uint16, len(res.Columns))})
 	single := len(res.Columns) == 1
 	appendField := func(b []byte, s string, i int) []byte {
@@ -216,9 +231,38 @@ func (c *conn) copyOut(ctx context.Context, sql string, o *copyOptions) (*exec.R
 	return &exec.Result{Tag: fmt.Sprintf("COPY %d", len(res.Rows))}, nil
 }
 
+// copyOutBinary sends a result's rows in the binary COPY format.
+func (c *conn) copyOutBinary(res *exec.Result) (*exec.Result, error) {
+	codes := make([]uint16, len(res.Columns))
+	for i := range codes {
+		codes[i] = 1
+	}
+	c.be.Send(&pgproto3.CopyOutResponse{OverallFormat: 1, ColumnFormatCodes: codes})
+	c.be.Send(&pgproto3.CopyData{Data: appendBinaryHeader(nil)})
+	for _, r := range res.Rows {
+		b := binary.BigEndian.AppendUint16(nil, uint16(len(r)))
+		for i, v := range r {
+			if v == nil {
+				b = binary.BigEndian.AppendUint32(b, 0xffffffff)
+				continue
+			}
+			enc, err := types.EncodeBinary(res.Columns[i].Type, v)
+			if err != nil {
+				return nil, err
+			}
+			b = binary.BigEndian.AppendUint32(b, uint32(len(enc)))
+			b = append(b, enc...)
+		}
+		c.be.Send(&pgproto3.CopyData{Data: b})
+	}
+	c.be.Send(&pgproto3.CopyData{Data: []byte{0xff, 0xff}})
+	c.be.Send(&pgproto3.CopyDone{})
+	return &exec.Result{Tag: fmt.Sprintf("COPY %d", len(res.Rows))}, nil
+}
+
 // copyIn receives COPY data, parses its rows for cols and inserts them.
 func (c *conn) copyIn(ctx context.Context, t *catalog.Object, qname string, cols []*catalog.Column, names []string, o *copyOptions) (*exec.Result, error) {
-	data, err := c.receiveCopyData(len(cols))
+	data, err := c.receiveCopyData(t.Name, len(cols), o.binary)
 	if err != nil {
 		return nil, err
 	}
@@ -241,6 +285,9 @@ func (c *conn) copyIn(ctx context.Context, t *catalog.Object, qname string, cols
 		if fields == nil {
 			break
 		}
+		if o.binary && len(fields) != len(cols) {
+			return nil, where(pgerror.New(pgerror.BadCopyFileFormat, "row field count is %d, expected %d", len(fields), len(cols)), "")
+		}
 		if len(fields) > len(cols) {
 			return nil, where(pgerror.New(pgerror.BadCopyFileFormat, "extra data after last expected column"), ": \"%s\"", limitPrintout(raw))
 		}
@@ -257,9 +304,18 @@ func (c *conn) copyIn(ctx context.Context, t *catalog.Object, qname string, cols
 			if null {
 				continue
 			}
-			v, err := types.Parse(col.Type, f.val, c.ss.sess.Types)
+			var v any
+			var err error
+			if o.binary {
+				v, err = types.DecodeBinary(col.Type, []byte(f.val))
+			} else {
+				v, err = types.Parse(col.Type, f.val, c.ss.sess.Types)
+			}
 			if err == nil {
 				v, err = types.Coerce(col.Type, v, false)
+			}
+			if err != nil && o.binary {
+				return nil, where(pgerror.As(err), ", column %s", col.Name)
 			}
 			if err != nil {
 				return nil, where(pgerror.As(err), ", column %s: \"%s\"", col.Name, limitPrintout(f.val))
@@ -340,8 +396,16 @@ func contains(list []string, s string) bool {
 
 // receiveCopyData sends CopyInResponse and collects the client's data
 // until CopyDone (or CopyFail, an error).
-func (c *conn) receiveCopyData(ncols int) (string, error) {
-	c.be.Send(&pgproto3.CopyInResponse{OverallFormat: 0, ColumnFormatCodes: make([]uint16, ncols)})
+func (c *conn) receiveCopyData(table string, ncols int, binaryFormat bool) (string, error) {
+	var format uint16
+	if binaryFormat {
+		format = 1
+	}
+	codes := make([]uint16, ncols)
+	for i := range codes {
+		codes[i] = format
+	}
+	c.be.Send(&pgproto3.CopyInResponse{OverallFormat: byte(format), ColumnFormatCodes: codes})
 	if err := c.be.Flush(); err != nil {
 		return "", err
 	}
@@ -368,7 +432,11 @@ func (c *conn) receiveCopyData(ncols int) (string, error) {
 			}
 			return data.String(), nil
 		case *pgproto3.CopyFail:
-			return "", pgerror.New(pgerror.QueryCanceled, "COPY from stdin failed: %s", m.Message)
+			e := pgerror.New(pgerror.QueryCanceled, "COPY from stdin failed: %s", m.Message)
+			if !binaryFormat {
+				e.Where = fmt.Sprintf("COPY %s, line %d", table, strings.Count(data.String(), "\n")+1)
+			}
+			return "", e
 		case *pgproto3.Flush, *pgproto3.Sync:
 			// Postgres ignores these during COPY IN.
 		case *pgproto3.Terminate:

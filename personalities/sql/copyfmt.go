@@ -9,12 +9,13 @@ import (
 )
 
 // COPY's data formats, as pure functions: options from the statement,
-// records parsed from the data a client sent, rows appended as text or
-// CSV. The binary format is not supported (0A000).
+// records parsed from the data a client sent, rows appended as text, CSV
+// or binary.
 
 // copyOptions are a COPY statement's options, defaults filled in.
 type copyOptions struct {
 	csv         bool
+	binary      bool
 	header      bool
 	delim       byte
 	null        string
@@ -51,7 +52,7 @@ func parseCopyOptions(opts []*pg.Node, from bool) (*copyOptions, error) {
 			case "csv":
 				o.csv = true
 			case "binary":
-				return nil, pgerror.New(pgerror.FeatureNotSupported, "COPY format \"binary\" is not supported")
+				o.binary = true
 			default:
 				return nil, pgerror.New(pgerror.InvalidParameterValue, "COPY format \"%s\" not recognized", f).WithPosition(pos)
 			}
@@ -155,6 +156,17 @@ func parseCopyOptions(opts []*pg.Node, from bool) (*copyOptions, error) {
 	if o.forceNull != nil && !from {
 		return nil, pgerror.New(pgerror.FeatureNotSupported, "COPY force null only available using COPY FROM")
 	}
+	if o.binary {
+		switch {
+		case delim != nil:
+			return nil, pgerror.New(pgerror.SyntaxError, "cannot specify DELIMITER in BINARY mode")
+		case null != nil:
+			return nil, pgerror.New(pgerror.SyntaxError, "cannot specify NULL in BINARY mode")
+		case o.header:
+			return nil, pgerror.New(pgerror.FeatureNotSupported, "cannot specify HEADER in BINARY mode")
+		}
+		return o, nil
+	}
 	if strings.IndexByte(o.null, o.delim) >= 0 {
 		return nil, pgerror.New(pgerror.InvalidParameterValue, "COPY delimiter must not appear in the NULL specification")
 	}
@@ -242,6 +254,10 @@ type copyReader struct {
 // next returns the next record's fields and its raw text (for error
 // context); nil fields at the end of the data (or its \. marker).
 func (r *copyReader) next() ([]copyField, string, error) {
+	if r.o.binary {
+		f, err := r.nextBinary()
+		return f, "", err
+	}
 	if r.pos >= len(r.data) {
 		return nil, "", nil
 	}
@@ -488,4 +504,89 @@ func limitPrintout(s string) string {
 		n--
 	}
 	return s[:n] + "..."
+}
+
+// copySignature starts binary COPY data.
+const copySignature = "PGCOPY\n\377\r\n\x00"
+
+// nextBinary reads one tuple of binary COPY data (the header first).
+func (r *copyReader) nextBinary() ([]copyField, error) {
+	eof := func() error { return pgerror.New(pgerror.BadCopyFileFormat, "unexpected EOF in COPY data") }
+	d := r.data
+	take := func(n int) (string, bool) {
+		if len(d)-r.pos < n {
+			return "", false
+		}
+		r.pos += n
+		return d[r.pos-n : r.pos], true
+	}
+	u32 := func() (int32, bool) {
+		b, ok := take(4)
+		if !ok {
+			return 0, false
+		}
+		return int32(uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])), true
+	}
+	if r.pos == 0 {
+		if sig, ok := take(len(copySignature)); !ok || sig != copySignature {
+			return nil, pgerror.New(pgerror.BadCopyFileFormat, "COPY file signature not recognized")
+		}
+		flags, ok := u32()
+		if !ok {
+			return nil, pgerror.New(pgerror.BadCopyFileFormat, "invalid COPY file header (missing flags)")
+		}
+		if flags&(1<<16) != 0 {
+			return nil, pgerror.New(pgerror.BadCopyFileFormat, "invalid COPY file header (WITH OIDS)")
+		}
+		if flags&^0xffff&^(1<<16) != 0 {
+			return nil, pgerror.New(pgerror.BadCopyFileFormat, "unrecognized critical flags in COPY file header")
+		}
+		ext, ok := u32()
+		if !ok || ext < 0 {
+			return nil, pgerror.New(pgerror.BadCopyFileFormat, "invalid COPY file header (missing length)")
+		}
+		if _, ok := take(int(ext)); !ok {
+			return nil, pgerror.New(pgerror.BadCopyFileFormat, "invalid COPY file header (wrong length)")
+		}
+	}
+	if r.pos >= len(d) {
+		return nil, nil
+	}
+	r.lines++
+	r.line = r.lines
+	b, ok := take(2)
+	if !ok {
+		return nil, eof()
+	}
+	n := int16(uint16(b[0])<<8 | uint16(b[1]))
+	if n == -1 {
+		r.pos = len(d)
+		return nil, nil
+	}
+	fields := make([]copyField, 0, max(n, 0))
+	for range n {
+		l, ok := u32()
+		if !ok {
+			return nil, eof()
+		}
+		if l == -1 {
+			fields = append(fields, copyField{null: true})
+			continue
+		}
+		if l < 0 {
+			return nil, pgerror.New(pgerror.BadCopyFileFormat, "invalid field size")
+		}
+		v, ok := take(int(l))
+		if !ok {
+			return nil, eof()
+		}
+		fields = append(fields, copyField{val: v})
+	}
+	return fields, nil
+}
+
+// appendBinaryHeader appends binary COPY data's header.
+func appendBinaryHeader(b []byte) []byte {
+	b = append(b, copySignature...)
+	return append(b, 0, 0, 0, 0, 0, 0, 0, 0)
 }
