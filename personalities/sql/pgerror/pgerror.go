@@ -25,6 +25,9 @@ type Error struct {
 	Where string
 	// Where the error was raised, as Postgres reports them for some errors.
 	Schema, Table, Column, DataType, Constraint string
+	// Where is the error's context (psql's CONTEXT line), e.g. the COPY
+	// line a bad value came from.
+	Where string
 }
 
 func (e *Error) Error() string { return e.Message }
