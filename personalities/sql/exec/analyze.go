@@ -90,10 +90,10 @@ func (a *analyzer) expr(n *pg.Node, s *Scope) (Expr, error) {
 		return a.typeCast(x.TypeCast, s)
 	case *pg.Node_FuncCall:
 		return a.funcCall(x.FuncCall, s)
-	case *pg.Node_SubLink:
-		return a.subLink(x.SubLink, s)
 	case *pg.Node_SqlvalueFunction:
 		return a.sqlValueFunction(x.SqlvalueFunction)
+	case *pg.Node_SubLink:
+		return a.subLink(x.SubLink, s)
 	}
 	if e, ok, err := a.exprMore(n, s); ok {
 		return e, err

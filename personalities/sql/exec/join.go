@@ -284,12 +284,18 @@ func (a *analyzer) usingJoin(j *Join, js *Scope, using []string, kind JoinKind) 
 		}
 		ri += nl
 		lc, rc := js.Cols[li], js.Cols[ri]
-		sides := []Expr{&ColRef{Index: li, T: lc.Type}, &ColRef{Index: ri, T: rc.Type}}
-		t, err := a.commonType("JOIN/USING", sides, []*pg.Node{nil, nil})
+		t, err := a.commonType("JOIN/USING", []types.Type{lc.Type, rc.Type})
 		if err != nil {
 			return nil, nil, nil, err
 		}
-		l, r := sides[0], sides[1]
+		l, err := a.coerce(&ColRef{Index: li, T: lc.Type}, t, false)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		r, err := a.coerce(&ColRef{Index: ri, T: rc.Type}, t, false)
+		if err != nil {
+			return nil, nil, nil, err
+		}
 		eq, err := a.operator("=", []Expr{l, r}, 0)
 		if err != nil {
 			return nil, nil, nil, err

@@ -242,7 +242,7 @@ func (a *analyzer) setOpTree(sel *pg.SelectStmt, outer *Scope, top bool) (Plan, 
 	cols := make([]Column, len(lcols))
 	ts := make([]types.Type, len(lcols))
 	for i := range lcols {
-		t, err := a.commonType(op.String(), []Expr{&ColRef{T: lcols[i].Type}, &ColRef{T: rcols[i].Type}}, []*pg.Node{columnNode(sel.Larg, i), columnNode(sel.Rarg, i)})
+		t, err := a.commonTypeAt(op.String(), []types.Type{lcols[i].Type, rcols[i].Type}, []int32{columnLocation(sel.Larg, i), columnLocation(sel.Rarg, i)})
 		if err != nil {
 			return nil, err
 		}
@@ -276,20 +276,19 @@ func targetLocation(sel *pg.SelectStmt) int32 {
 	return sel.TargetList[0].GetResTarget().Location + 1
 }
 
-// columnNode is a branch's i'th output expression (nil if unknown).
-func columnNode(sel *pg.SelectStmt, i int) *pg.Node {
+// columnLocation is the position of a branch's i'th output expression.
+func columnLocation(sel *pg.SelectStmt, i int) int32 {
 	for sel.Op != pg.SetOperation_SETOP_NONE {
 		sel = sel.Larg
 	}
 	if i >= len(sel.TargetList) {
-		return nil
+		return 0
 	}
-	return sel.TargetList[i].GetResTarget().Val
-}
-
-// columnLocation is the position of a branch's i'th output expression.
-func columnLocation(sel *pg.SelectStmt, i int) int32 {
-	return nodeLocation(columnNode(sel, i))
+	rt := sel.TargetList[i].GetResTarget()
+	if l := nodeLocation(rt.Val); l > 0 {
+		return l
+	}
+	return rt.Location + 1
 }
 
 // coerceLiterals reads a branch's string literals (of unknown type) as
@@ -349,4 +348,60 @@ func (a *analyzer) coerceColumns(p Plan, ts []types.Type, cols []Column) (Plan, 
 		return p, nil
 	}
 	return &Project{Input: p, Exprs: exprs, Cols: cols}, nil
+}
+
+// commonType resolves the type values of types ts are all converted to,
+// as Postgres's select_common_type does for context (UNION, CASE,
+// JOIN/USING ...).
+func (a *analyzer) commonType(context string, ts []types.Type) (types.Type, error) {
+	return a.commonTypeAt(context, ts, nil)
+}
+
+func (a *analyzer) commonTypeAt(context string, ts []types.Type, pos []int32) (types.Type, error) {
+	p := ts[0]
+	allSame := true
+	for _, t := range ts[1:] {
+		if t.Oid != p.Oid {
+			allSame = false
+		}
+	}
+	if allSame && p.Oid != types.OidUnknown {
+		mod := p.Mod
+		for _, t := range ts[1:] {
+			if t.Mod != mod {
+				mod = -1
+			}
+		}
+		return types.Type{Oid: p.Oid, Mod: mod}, nil
+	}
+	ptype := types.Oid(types.OidUnknown)
+	var pcat byte
+	ppref := false
+	for i, t := range ts {
+		if t.Oid == types.OidUnknown || t.Oid == ptype {
+			continue
+		}
+		info := types.Lookup(t.Oid)
+		var ncat byte
+		npref := false
+		if info != nil {
+			ncat, npref = info.Category, info.Preferred
+		}
+		switch {
+		case ptype == types.OidUnknown:
+			ptype, pcat, ppref = t.Oid, ncat, npref
+		case ncat != pcat:
+			e := pgerror.New(pgerror.DatatypeMismatch, "%s types %s and %s cannot be matched", context, types.T(ptype), types.T(t.Oid))
+			if i < len(pos) {
+				e = e.WithPosition(pos[i])
+			}
+			return types.Type{}, e
+		case !ppref && CanImplicit(ptype, t.Oid) && !CanImplicit(t.Oid, ptype):
+			ptype, pcat, ppref = t.Oid, ncat, npref
+		}
+	}
+	if ptype == types.OidUnknown {
+		return types.TextType, nil
+	}
+	return types.T(ptype), nil
 }
