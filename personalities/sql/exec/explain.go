@@ -76,36 +76,18 @@ func defString(n *pg.Node) string {
 	return strVal(n)
 }
 
-// ExplainPlan renders p as EXPLAIN (COSTS OFF) does.
+// ExplainPlan renders p as EXPLAIN (COSTS OFF) does. Column names are
+// qualified when the plan reads more than one relation, counted from
+// the scan nodes of a first rendering.
 func ExplainPlan(p Plan) []string {
-	e := &Explainer{Prefix: countRelations(p) > 1}
+	e := &Explainer{}
+	p.Explain(e)
+	if e.scans <= 1 {
+		return e.Lines()
+	}
+	e = &Explainer{Prefix: true}
 	p.Explain(e)
 	return e.Lines()
-}
-
-// countRelations counts the scans of a plan (column names are qualified
-// in EXPLAIN when there is more than one).
-func countRelations(p Plan) int {
-	switch x := p.(type) {
-	case *SeqScan, *IndexScan, *CTEScan, *WorkTableScan, *FunctionScan:
-		return 1
-	case *Join:
-		n := countRelations(x.Left) + countRelations(x.Right)
-		return n
-	case *Filter:
-		return countRelations(x.Input)
-	case *Project:
-		return countRelations(x.Input)
-	case *Sort:
-		return countRelations(x.Input)
-	case *Limit:
-		return countRelations(x.Input)
-	case *SetOp:
-		return countRelations(x.Left) + countRelations(x.Right)
-	case *RecursiveUnion:
-		return countRelations(x.NonRec) + countRelations(x.Rec)
-	}
-	return 2
 }
 
 // ExprString renders an expression as EXPLAIN does; cols are the columns

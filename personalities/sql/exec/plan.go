@@ -53,12 +53,16 @@ type Explainer struct {
 	lines   []string
 	depth   int
 	pending []string
+	scans   int // scan nodes rendered
 }
 
 // Node adds a node's line; its children follow, indented. Details added
 // with Pending before it follow it.
 func (e *Explainer) Node(format string, args ...any) {
 	text := fmt.Sprintf(format, args...)
+	if strings.Contains(text, "Scan on ") || strings.Contains(text, "Scan using ") || strings.Contains(text, "Scan Backward using ") {
+		e.scans++
+	}
 	if e.depth == 0 {
 		e.lines = append(e.lines, text)
 	} else {
