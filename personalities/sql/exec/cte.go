@@ -185,7 +185,20 @@ func (c *CTEScan) Open(ctx *EvalCtx) (Iter, error) {
 	return &cteIter{d: d, planCols: c.Def.plan.Columns()}, nil
 }
 
-func (c *CTEScan) Explain(e *Explainer) { e.Node("CTE Scan on %s", scanName(c.Name, c.Alias)) }
+// Explain shows the scan and, the first time the WITH query is met, its
+// plan.
+func (c *CTEScan) Explain(e *Explainer) {
+	e.Node("CTE Scan on %s", scanName(c.Name, c.Alias))
+	if e.ctes == nil {
+		e.ctes = map[*cteDef]bool{}
+	}
+	if e.ctes[c.Def] {
+		return
+	}
+	e.ctes[c.Def] = true
+	e.Detail("CTE %s", c.Name)
+	e.Child(c.Def.plan)
+}
 
 // scanName is how EXPLAIN names a scanned relation: its name, and its
 // alias if that differs.

@@ -174,10 +174,10 @@ func (a *analyzer) rangeFunction(rf *pg.RangeFunction, scope *Scope) (Plan, erro
 	if rf.Alias != nil {
 		alias, colName = rf.Alias.Aliasname, rf.Alias.Aliasname
 	}
-	p := &FunctionScan{Call: f, Name: name, Ordinality: rf.Ordinality,
-		Cols: []Column{{Name: colName, Type: f.T}}}
+	p := &FunctionScan{Call: f, Name: name, Alias: alias, Ordinality: rf.Ordinality,
+		Cols: []Column{{Name: colName, Type: f.T, Qualifier: alias}}}
 	if rf.Ordinality {
-		p.Cols = append(p.Cols, Column{Name: "ordinality", Type: types.Int8Type})
+		p.Cols = append(p.Cols, Column{Name: "ordinality", Type: types.Int8Type, Qualifier: alias})
 	}
 	return p, addItem(scope, alias, p.Cols, rf.Alias)
 }
@@ -187,6 +187,7 @@ func (a *analyzer) rangeFunction(rf *pg.RangeFunction, scope *Scope) (Plan, erro
 type FunctionScan struct {
 	Call       *FuncExpr
 	Name       string
+	Alias      string
 	Ordinality bool
 	Cols       []Column
 }
@@ -204,7 +205,9 @@ func (f *FunctionScan) Open(ctx *EvalCtx) (Iter, error) {
 	return &funcIter{next: v.(rowsFunc), ord: f.Ordinality}, nil
 }
 
-func (f *FunctionScan) Explain(e *Explainer) { e.Node("Function Scan on %s", f.Name) }
+func (f *FunctionScan) Explain(e *Explainer) {
+	e.Node("Function Scan on %s", scanName(f.Name, f.Alias))
+}
 
 type funcIter struct {
 	next rowsFunc

@@ -54,6 +54,7 @@ type Explainer struct {
 	depth   int
 	pending []string
 	scans   int // scan nodes rendered
+	ctes    map[*cteDef]bool
 }
 
 // Node adds a node's line; its children follow, indented. Details added

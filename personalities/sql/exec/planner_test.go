@@ -50,6 +50,11 @@ func TestPlans(t *testing.T) {
 		{"SELECT * FROM u WHERE a = 1 ORDER BY b", "Index Scan using u_pkey on u\n  Index Cond: (a = 1)"},
 		{"SELECT * FROM u WHERE a IN (1, 2) ORDER BY b", "Sort\n  Sort Key: b\n  ->  Index Scan using u_pkey on u\n        Index Cond: ((a = 1) OR (a = 2))"},
 		{"SELECT * FROM u ORDER BY a, b LIMIT 1", "Limit\n  ->  Index Scan using u_pkey on u"},
+		{"SELECT count(*) FROM t WHERE id = 1", "Aggregate\n  ->  Index Scan using t_pkey on t\n        Index Cond: (id = 1)"},
+		{"SELECT * FROM generate_series(1, 3) g JOIN t ON t.id = g", "Nested Loop\n  ->  Function Scan on generate_series g\n  ->  Index Scan using t_pkey on t\n        Index Cond: (t.id = g.g)"},
+		{"SELECT id FROM t UNION ALL SELECT x FROM h", "Append\n  ->  Seq Scan on t\n  ->  Seq Scan on h"},
+		{"SELECT * FROM t LEFT JOIN h ON h.y = t.v WHERE t.id > 2", "Hash Left Join\n  Hash Cond: (h.y = t.v)\n  ->  Index Scan using t_pkey on t\n        Index Cond: (t.id > 2)\n  ->  Hash\n        ->  Seq Scan on h"},
+		{"SELECT * FROM h WHERE EXISTS (SELECT 1 FROM t WHERE t.id = h.x)", "Seq Scan on h\n  Filter: (SubPlan)"},
 	} {
 		if got := explain(t, s, c.query); got != c.plan {
 			t.Errorf("%s:\ngot\n%s\nwant\n%s", c.query, got, c.plan)
