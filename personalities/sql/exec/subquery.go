@@ -28,11 +28,12 @@ const (
 type SubqueryExpr struct {
 	Kind SubLinkKind
 	Plan Plan
-	// Test and Cmp compare for ANY and ALL: Test is evaluated on the
-	// outer row into Slot, then Cmp on each subquery row.
-	Test Expr
-	Slot *slotExpr
-	Cmp  Expr
+	// Tests and Cmp compare for ANY and ALL: Tests (one, or a row's
+	// fields) are evaluated on the outer row into Slots, then Cmp on
+	// each subquery row.
+	Tests []Expr
+	Slots []*slotExpr
+	Cmp   Expr
 	T    types.Type
 	// Correlated subqueries run for each evaluation; the others once.
 	Correlated bool
@@ -109,15 +110,17 @@ func (s *SubqueryExpr) Eval(ctx *EvalCtx, row Row) (any, error) {
 		}
 		return rows[0][0], nil
 	}
-	test, err := s.Test.Eval(ctx, row)
-	if err != nil {
-		return nil, err
+	for i, t := range s.Tests {
+		v, err := t.Eval(ctx, row)
+		if err != nil {
+			return nil, err
+		}
+		s.Slots[i].V = v
 	}
 	rows, err := s.rows(ctx, row, 0)
 	if err != nil {
 		return nil, err
 	}
-	s.Slot.V = test
 	sawNull := false
 	for _, r := range rows {
 		v, err := s.Cmp.Eval(ctx, r)
@@ -171,52 +174,60 @@ func (a *analyzer) subLink(sl *pg.SubLink, s *Scope) (Expr, error) {
 		if sl.SubLinkType == pg.SubLinkType_ALL_SUBLINK {
 			out.Kind = AllSub
 		}
-		if sl.Testexpr.GetRowExpr() != nil {
-			return nil, pgerror.New(pgerror.FeatureNotSupported, "row comparisons with subqueries are not supported").WithPosition(sl.Location + 1)
+		tests := []*pg.Node{sl.Testexpr}
+		if r := sl.Testexpr.GetRowExpr(); r != nil {
+			tests = r.Args
 		}
-		if len(cols) != 1 {
-			if len(cols) > 1 {
+		if len(cols) != len(tests) {
+			if len(cols) > len(tests) {
 				return nil, pgerror.New(pgerror.SyntaxError, "subquery has too many columns").WithPosition(sl.Location + 1)
 			}
 			return nil, pgerror.New(pgerror.SyntaxError, "subquery has too few columns").WithPosition(sl.Location + 1)
-		}
-		test, err := a.expr(sl.Testexpr, s)
-		if err != nil {
-			return nil, err
-		}
-		if test.Type().Oid == types.OidUnknown {
-			if test, err = a.coerce(test, cols[0].Type, false); err != nil {
-				return nil, err
-			}
 		}
 		op := "="
 		if len(sl.OperName) > 0 {
 			op = strVal(sl.OperName[len(sl.OperName)-1])
 		}
-		out.Test = test
-		out.Slot = &slotExpr{T: test.Type()}
-		col := firstVisible(p.Columns())
-		cmp, err := a.operator(op, []Expr{out.Slot, &ColRef{Index: col, T: cols[0].Type}}, sl.Location+1)
-		if err != nil {
-			return nil, err
+		if len(tests) > 1 && op != "=" && op != "<>" {
+			return nil, pgerror.New(pgerror.FeatureNotSupported, "row comparisons with %s and a subquery are not supported", op).WithPosition(sl.Location + 1)
 		}
-		if cmp.Type().Oid != types.OidBool {
-			return nil, pgerror.New(pgerror.DatatypeMismatch, "op ANY/ALL (array) requires operator to yield boolean").WithPosition(sl.Location + 1)
+		var cmps []Expr
+		k := 0
+		for i, c := range p.Columns() {
+			if c.Hidden {
+				continue
+			}
+			test, err := a.expr(tests[k], s)
+			if err != nil {
+				return nil, err
+			}
+			if test.Type().Oid == types.OidUnknown {
+				if test, err = a.coerce(test, c.Type, false); err != nil {
+					return nil, err
+				}
+			}
+			slot := &slotExpr{T: test.Type()}
+			cmp, err := a.operator(op, []Expr{slot, &ColRef{Index: i, T: c.Type}}, sl.Location+1)
+			if err != nil {
+				return nil, err
+			}
+			if cmp.Type().Oid != types.OidBool {
+				return nil, pgerror.New(pgerror.DatatypeMismatch, "op ANY/ALL (array) requires operator to yield boolean").WithPosition(sl.Location + 1)
+			}
+			out.Tests, out.Slots, cmps = append(out.Tests, test), append(out.Slots, slot), append(cmps, cmp)
+			k++
 		}
-		out.Cmp = cmp
+		out.Cmp = cmps[0]
+		if len(cmps) > 1 {
+			// Rows are equal when every column is, unequal when one is.
+			out.Cmp = &BoolOp{Op: And, Args: cmps}
+			if op == "<>" {
+				out.Cmp = &BoolOp{Op: Or, Args: cmps}
+			}
+		}
 		return out, nil
 	}
 	return nil, pgerror.New(pgerror.FeatureNotSupported, "subquery kind %s is not supported", sl.SubLinkType).WithPosition(sl.Location + 1)
-}
-
-// firstVisible is the position of the first output column.
-func firstVisible(cols []Column) int {
-	for i, c := range cols {
-		if !c.Hidden {
-			return i
-		}
-	}
-	return 0
 }
 
 // scopeRefs sums the outer references resolved in s and its ancestors.
