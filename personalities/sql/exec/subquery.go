@@ -34,7 +34,7 @@ type SubqueryExpr struct {
 	Tests []Expr
 	Slots []*slotExpr
 	Cmp   Expr
-	T    types.Type
+	T     types.Type
 	// Correlated subqueries run for each evaluation; the others once.
 	Correlated bool
 
