@@ -354,7 +354,8 @@ func (m *mergeIter) Next() bool {
 			m.key, m.value = w.key, w.value
 			return true
 		case m.baseOK:
-			m.key, m.value = m.base.Key(), m.base.Value()
+			// The base may reuse its buffers when it advances.
+			m.key, m.value = bytes.Clone(m.base.Key()), bytes.Clone(m.base.Value())
 			m.advanceBase()
 			return true
 		}
