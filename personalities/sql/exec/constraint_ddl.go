@@ -1,6 +1,9 @@
 package exec
 
 import (
+	"fmt"
+	"strings"
+
 	pg "github.com/pganalyze/pg_query_go/v6"
 
 	"hourglass/personalities/sql/catalog"
@@ -216,4 +219,81 @@ func fkAction(s string) byte {
 		return 'a'
 	}
 	return s[0]
+}
+
+// dropTargets lists the oids of the relations a DROP statement names
+// (those that exist).
+func (a *analyzer) dropTargets(d *pg.DropStmt) []catalog.Oid {
+	var out []catalog.Oid
+	for _, n := range d.Objects {
+		names := strVals(n.GetList().Items)
+		schema := ""
+		if len(names) > 1 {
+			schema = names[len(names)-2]
+		}
+		if obj, _ := a.cat.Resolve(schema, names[len(names)-1], a.searchPath()); obj != nil {
+			out = append(out, obj.Oid)
+		}
+	}
+	return out
+}
+
+// dropForeignKeysTo handles the foreign keys of other tables that
+// reference table obj, which is being dropped (with the tables in
+// dropping): an error without cascade, else the constraints go, each
+// with a NOTICE, as DROP TABLE does in Postgres.
+func (a *analyzer) dropForeignKeysTo(w *catalog.Writer, obj *catalog.Object, dropping []catalog.Oid, cascade bool) ([]*pgerror.Error, error) {
+	var deps []string
+	var changed []*catalog.Object
+	for _, o := range a.cat.Objects() {
+		if o.RelKind != catalog.RelTable || o.Oid == obj.Oid || containsOid(dropping, o.Oid) {
+			continue
+		}
+		var keep []catalog.Constraint
+		for _, c := range o.Constraints {
+			if c.Kind == 'f' && c.RefTable == obj.Oid {
+				deps = append(deps, fmt.Sprintf("constraint %s on table %s", c.Name, o.Name))
+				continue
+			}
+			keep = append(keep, c)
+		}
+		if len(keep) != len(o.Constraints) {
+			cp := *o
+			cp.Constraints = keep
+			changed = append(changed, &cp)
+		}
+	}
+	if len(deps) == 0 {
+		return nil, nil
+	}
+	if !cascade {
+		lines := make([]string, len(deps))
+		for i, d := range deps {
+			lines[i] = d + " depends on table " + obj.Name
+		}
+		return nil, pgerror.New(pgerror.DependentObjectsStillExist, "cannot drop table %s because other objects depend on it", obj.Name).
+			WithDetail("%s", strings.Join(lines, "\n")).WithHint("Use DROP ... CASCADE to drop the dependent objects too.")
+	}
+	for _, o := range changed {
+		if err := w.Put(o); err != nil {
+			return nil, err
+		}
+	}
+	if len(deps) == 1 {
+		return []*pgerror.Error{Notice(pgerror.SuccessfulCompletion, "drop cascades to %s", deps[0])}, nil
+	}
+	lines := make([]string, len(deps))
+	for i, d := range deps {
+		lines[i] = "drop cascades to " + d
+	}
+	return []*pgerror.Error{Notice(pgerror.SuccessfulCompletion, "drop cascades to %d other objects", len(deps)).WithDetail("%s", strings.Join(lines, "\n"))}, nil
+}
+
+func containsOid(oids []catalog.Oid, oid catalog.Oid) bool {
+	for _, o := range oids {
+		if o == oid {
+			return true
+		}
+	}
+	return false
 }

@@ -311,6 +311,13 @@ func (a *analyzer) dropStmt(d *pg.DropStmt) (*planned, error) {
 			if obj.RelKind != want {
 				return pgerror.New(pgerror.WrongObjectType, "\"%s\" is not a %s", name, what).WithHint("Use DROP %s to remove a %s.", relKindName(obj.RelKind), strings.ToLower(relKindName(obj.RelKind)))
 			}
+			if obj.RelKind == catalog.RelTable {
+				notices, err := a.dropForeignKeysTo(w, obj, a.dropTargets(d), d.Behavior == pg.DropBehavior_DROP_CASCADE)
+				if err != nil {
+					return err
+				}
+				res.Notices = append(res.Notices, notices...)
+			}
 			if err := a.dropRelation(ctx, w, obj); err != nil {
 				return err
 			}
