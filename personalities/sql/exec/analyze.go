@@ -21,6 +21,13 @@ type analyzer struct {
 	// params are the statement's parameter types, as given by the client
 	// or inferred from their use ($1 is params[0]; OidUnknown until known).
 	params *[]types.Type
+	// ctes are the WITH queries in scope, innermost last.
+	ctes []map[string]*cteDef
+	// unknownLeaves are the set operation branches whose string literals
+	// stay of unknown type (the set operation resolves them);
+	// keepUnknown is set while such a branch's select list is analyzed.
+	unknownLeaves map[*pg.SelectStmt]bool
+	keepUnknown   bool
 }
 
 func newAnalyzer(env *Env, params *[]types.Type) (*analyzer, error) {
@@ -57,7 +64,11 @@ func strVals(ns []*pg.Node) []string {
 func (a *analyzer) expr(n *pg.Node, s *Scope) (Expr, error) {
 	switch x := n.Node.(type) {
 	case *pg.Node_AConst:
-		return a.constant(x.AConst)
+		e, err := a.constant(x.AConst)
+		if c, ok := e.(*Const); ok {
+			c.Pos = x.AConst.Location + 1
+		}
+		return e, err
 	case *pg.Node_ColumnRef:
 		return a.columnRef(x.ColumnRef, s)
 	case *pg.Node_ParamRef:
@@ -76,6 +87,10 @@ func (a *analyzer) expr(n *pg.Node, s *Scope) (Expr, error) {
 		return a.typeCast(x.TypeCast, s)
 	case *pg.Node_FuncCall:
 		return a.funcCall(x.FuncCall, s)
+	case *pg.Node_SqlvalueFunction:
+		return a.sqlValueFunction(x.SqlvalueFunction)
+	case *pg.Node_SubLink:
+		return a.subLink(x.SubLink, s)
 	}
 	return nil, a.unsupported(n)
 }
@@ -168,9 +183,26 @@ func (a *analyzer) coerce(e Expr, t types.Type, explicit bool) (Expr, error) {
 			}
 			return &Const{T: t, Value: oid}, nil
 		}
-		v, err := types.Cast(x.Value, src, t, explicit, a.env.Session.Types)
+		// A literal is read without the modifier (an error there points
+		// at the literal), then the modifier is applied, as Postgres
+		// does.
+		base := t
+		if src.Oid == types.OidUnknown && t.Oid != types.OidInterval {
+			base.Mod = -1
+		}
+		v, err := types.Cast(x.Value, src, base, explicit, a.env.Session.Types)
 		if err != nil {
+			if pe, ok := err.(*pgerror.Error); ok && pe.Position == 0 && src.Oid == types.OidUnknown && x.Pos > 0 {
+				cp := *pe
+				cp.Position = x.Pos
+				return nil, &cp
+			}
 			return nil, err
+		}
+		if base.Mod != t.Mod {
+			if v, err = types.Coerce(t, v, explicit); err != nil {
+				return nil, err
+			}
 		}
 		return &Const{T: t, Value: v}, nil
 	case *Param:
@@ -308,7 +340,7 @@ func (a *analyzer) condition(n *pg.Node, s *Scope, clause string) (Expr, error) 
 	}
 	c, err := a.coerce(e, types.BoolType, false)
 	if err != nil {
-		return nil, pgerror.New(pgerror.DatatypeMismatch, "argument of %s must be type boolean, not type %s", clause, e.Type())
+		return nil, pgerror.New(pgerror.DatatypeMismatch, "argument of %s must be type boolean, not type %s", clause, e.Type()).WithPosition(nodeLocation(n) + 1)
 	}
 	return c, nil
 }
