@@ -31,7 +31,7 @@ func (a *analyzer) addCheck(ctx *EvalCtx, obj *catalog.Object, c *pg.Constraint,
 	t := &Table{Obj: obj, prefix: tablePrefix(obj.Oid)}
 	e, err := a.checkCondition(c.RawExpr, tableScope(t, obj.Name))
 	if pe, ok := err.(*pgerror.Error); ok && pe.Position == 0 {
-		if loc := exprLocation(c.RawExpr); loc >= 0 {
+		if loc := nodeLocation(c.RawExpr); loc >= 0 {
 			pe.Position = loc + 1
 		}
 	}

@@ -11,10 +11,11 @@ import (
 )
 
 // UPDATE and DELETE. Both read the rows they change through a plan (the
-// target table joined with the FROM / USING items, filtered by WHERE),
-// materialize them, then write through a tableWriter, so a statement
-// never sees its own writes (no Halloween problem) and every constraint
-// is enforced. A target row that joins several FROM rows is changed once,
+// target table joined with the FROM / USING items, filtered by WHERE,
+// planned as SELECT's FROM and WHERE are: index scans and joins
+// included), materialize them, then write through a tableWriter, so a
+// statement never sees its own writes (no Halloween problem) and every
+// constraint is enforced. A target row that joins several FROM rows is changed once,
 // with the first match (Postgres leaves the choice unspecified).
 
 // dmlSource plans the rows an UPDATE or DELETE acts on: the target table
@@ -25,26 +26,12 @@ func (a *analyzer) dmlSource(rv *pg.RangeVar, from []*pg.Node, where *pg.Node) (
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	alias := obj.Name
-	if rv.Alias != nil {
-		alias = rv.Alias.Aliasname
-	}
 	t := OpenTable(a.cat, obj)
-	scope := tableScope(t, alias)
-	var input Plan = &SeqScan{Table: t, Alias: alias}
-	for _, n := range from {
-		p, err := a.fromItem(n, scope)
-		if err != nil {
-			return nil, nil, nil, err
-		}
-		input = &crossJoin{Left: input, Right: p}
-	}
-	if where != nil {
-		cond, err := a.condition(where, scope, "WHERE")
-		if err != nil {
-			return nil, nil, nil, err
-		}
-		input = &Filter{Input: input, Cond: cond}
+	scope := &Scope{}
+	items := append([]*pg.Node{{Node: &pg.Node_RangeVar{RangeVar: rv}}}, from...)
+	input, err := a.fromWhere(items, where, scope)
+	if err != nil {
+		return nil, nil, nil, err
 	}
 	return t, scope, input, nil
 }
@@ -115,7 +102,7 @@ func (a *analyzer) setList(t *Table, list []*pg.Node, scope *Scope) ([]setClause
 			row := m.Source.GetRowExpr()
 			if row == nil {
 				e := pgerror.New(pgerror.FeatureNotSupported, "source for a multiple-column UPDATE item must be a sub-SELECT or ROW() expression")
-				if loc := exprLocation(m.Source); loc >= 0 {
+				if loc := nodeLocation(m.Source); loc >= 0 {
 					e = e.WithPosition(loc + 1)
 				}
 				return nil, e
@@ -154,39 +141,11 @@ func (a *analyzer) assignAt(e Expr, c *catalog.Column, n *pg.Node) (Expr, error)
 		literal = true
 	}
 	if pe, ok := err.(*pgerror.Error); ok && pe.Position == 0 && (pe.Code == pgerror.DatatypeMismatch || literal && pe.Code != "22001") {
-		if loc := exprLocation(n); loc >= 0 {
+		if loc := nodeLocation(n); loc >= 0 {
 			pe.Position = loc + 1
 		}
 	}
 	return out, err
-}
-
-// exprLocation is where an expression starts in the statement text (-1
-// when unknown), as Postgres's exprLocation reports it.
-func exprLocation(n *pg.Node) int32 {
-	switch x := n.Node.(type) {
-	case *pg.Node_AConst:
-		return x.AConst.Location
-	case *pg.Node_ColumnRef:
-		return x.ColumnRef.Location
-	case *pg.Node_ParamRef:
-		return x.ParamRef.Location
-	case *pg.Node_FuncCall:
-		return x.FuncCall.Location
-	case *pg.Node_AExpr:
-		if x.AExpr.Lexpr != nil {
-			if l := exprLocation(x.AExpr.Lexpr); l >= 0 && l < x.AExpr.Location {
-				return l
-			}
-		}
-		return x.AExpr.Location
-	case *pg.Node_TypeCast:
-		if l := exprLocation(x.TypeCast.Arg); l >= 0 && l < x.TypeCast.Location {
-			return l
-		}
-		return x.TypeCast.Location
-	}
-	return -1
 }
 
 // updateStmt plans UPDATE ... SET ... [FROM] [WHERE] [RETURNING].
@@ -287,68 +246,3 @@ func (a *analyzer) dmlPlan(verb string, t *Table, source Plan, returning []*pg.N
 	}
 	return &planned{rows: ret.plan(), run: run}, nil
 }
-
-// crossJoin pairs every row of Left with every row of Right (Right is
-// materialized once), for UPDATE ... FROM and DELETE ... USING.
-type crossJoin struct {
-	Left, Right Plan
-}
-
-func (j *crossJoin) Columns() []Column {
-	return append(append([]Column(nil), j.Left.Columns()...), j.Right.Columns()...)
-}
-
-func (j *crossJoin) Open(ctx *EvalCtx) (Iter, error) {
-	right, err := drain(ctx, j.Right)
-	if err != nil {
-		return nil, err
-	}
-	left, err := j.Left.Open(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return &crossIter{left: left, right: right}, nil
-}
-
-func (j *crossJoin) Explain(e *Explainer) {
-	e.Node("Nested Loop")
-	e.Child(j.Left)
-	e.Child(j.Right)
-}
-
-// drain runs p and returns all its rows.
-func drain(ctx *EvalCtx, p Plan) ([]Row, error) {
-	it, err := p.Open(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var out []Row
-	err = eachRow(it, func(r Row) error {
-		out = append(out, r)
-		return nil
-	})
-	return out, err
-}
-
-type crossIter struct {
-	left  Iter
-	right []Row
-	cur   Row
-	i     int
-}
-
-func (c *crossIter) Next() (Row, error) {
-	for {
-		if c.cur != nil && c.i < len(c.right) {
-			c.i++
-			return append(append(Row(nil), c.cur...), c.right[c.i-1]...), nil
-		}
-		r, err := c.left.Next()
-		if r == nil || err != nil {
-			return nil, err
-		}
-		c.cur, c.i = r, 0
-	}
-}
-
-func (c *crossIter) Close() error { return c.left.Close() }
