@@ -26,8 +26,8 @@ func (a *analyzer) declareConstraint(ctx *EvalCtx, obj *catalog.Object, c *pg.Co
 
 // addCheck adds CHECK constraint c to table obj (whose catalog object the
 // caller then writes; obj must be the caller's own copy, not one of a
-// loaded Catalog's, which are shared). With validate, every existing row of obj
-// must pass (ctx is then required).
+// loaded Catalog's, which are shared). With validate, every existing row
+// of obj must pass (ctx is then required).
 func (a *analyzer) addCheck(ctx *EvalCtx, obj *catalog.Object, c *pg.Constraint, validate bool) error {
 	t := &Table{Obj: obj, prefix: tablePrefix(obj.Oid)}
 	e, err := a.checkCondition(c.RawExpr, tableScope(t, obj.Name))
@@ -98,8 +98,9 @@ func (a *analyzer) checkConstraintNameFree(obj *catalog.Object, name string) err
 }
 
 // addForeignKey adds FOREIGN KEY constraint c to table obj (whose catalog
-// object the caller then writes; obj must be the caller's own copy). column is the column a column
-// constraint (REFERENCES) is declared on ("" for a table constraint).
+// object the caller then writes; obj must be the caller's own copy).
+// column is the column a column constraint (REFERENCES) is declared on
+// ("" for a table constraint).
 // The referenced table may be obj itself. With validate, every existing
 // row of obj must have its referenced row (ctx is then required).
 func (a *analyzer) addForeignKey(ctx *EvalCtx, obj *catalog.Object, c *pg.Constraint, column string, validate bool) error {
