@@ -29,15 +29,6 @@ func (a *analyzer) fromWhere(from []*pg.Node, where *pg.Node, scope *Scope) (Pla
 	return a.placeConds(input, conjuncts(cond)), nil
 }
 
-// scanPlan plans the rows of table rv (under its alias, if any) for
-// which where holds: UPDATE's and DELETE's row source, planned as
-// SELECT's FROM and WHERE are (an index scan where an index serves).
-// Its rows are the table's rows, the hidden row key last; scope receives
-// the table's columns.
-func (a *analyzer) scanPlan(rv *pg.RangeVar, where *pg.Node, scope *Scope) (Plan, error) {
-	return a.fromWhere([]*pg.Node{{Node: &pg.Node_RangeVar{RangeVar: rv}}}, where, scope)
-}
-
 // rangeVar plans a named FROM item: a WITH query or a table.
 func (a *analyzer) rangeVar(rv *pg.RangeVar, scope *Scope) (Plan, error) {
 	name := rv.Relname
