@@ -24,6 +24,13 @@ type analyzer struct {
 	// agg collects the aggregates of the query level being analyzed
 	// (group.go); nil where aggregates are not allowed.
 	agg *aggScope
+	// ctes are the WITH queries in scope, innermost last.
+	ctes []map[string]*cteDef
+	// unknownLeaves are the set operation branches whose string literals
+	// stay of unknown type (the set operation resolves them);
+	// keepUnknown is set while such a branch's select list is analyzed.
+	unknownLeaves map[*pg.SelectStmt]bool
+	keepUnknown   bool
 }
 
 func newAnalyzer(env *Env, params *[]types.Type) (*analyzer, error) {
@@ -83,6 +90,8 @@ func (a *analyzer) expr(n *pg.Node, s *Scope) (Expr, error) {
 		return a.typeCast(x.TypeCast, s)
 	case *pg.Node_FuncCall:
 		return a.funcCall(x.FuncCall, s)
+	case *pg.Node_SubLink:
+		return a.subLink(x.SubLink, s)
 	case *pg.Node_SqlvalueFunction:
 		return a.sqlValueFunction(x.SqlvalueFunction)
 	}
@@ -263,6 +272,10 @@ func (a *analyzer) aExpr(x *pg.A_Expr, s *Scope) (Expr, error) {
 			args = append(args, e)
 		}
 		return a.operator(name, args, x.Location+1)
+	case pg.A_Expr_Kind_AEXPR_IN:
+		return a.inList(x, name, s)
+	case pg.A_Expr_Kind_AEXPR_BETWEEN, pg.A_Expr_Kind_AEXPR_NOT_BETWEEN:
+		return a.between(x, s)
 	}
 	return a.aExprMore(x, s)
 }
@@ -345,7 +358,7 @@ func (a *analyzer) condition(n *pg.Node, s *Scope, clause string) (Expr, error) 
 	}
 	c, err := a.coerce(e, types.BoolType, false)
 	if err != nil {
-		return nil, pgerror.New(pgerror.DatatypeMismatch, "argument of %s must be type boolean, not type %s", clause, e.Type())
+		return nil, pgerror.New(pgerror.DatatypeMismatch, "argument of %s must be type boolean, not type %s", clause, e.Type()).WithPosition(nodeLocation(n) + 1)
 	}
 	return c, nil
 }

@@ -76,6 +76,8 @@ func commandTag(n *pg.Node) string {
 		return "SET"
 	case *pg.Node_VariableShowStmt:
 		return "SHOW"
+	case *pg.Node_ExplainStmt:
+		return "EXPLAIN"
 	}
 	return "UNKNOWN"
 }
@@ -135,7 +137,7 @@ type Result struct {
 // effects (nextval) writes too.
 func (s *Statement) Writes() bool {
 	switch s.Node.Node.(type) {
-	case *pg.Node_SelectStmt, *pg.Node_VariableShowStmt, *pg.Node_TransactionStmt, *pg.Node_VariableSetStmt:
+	case *pg.Node_SelectStmt, *pg.Node_VariableShowStmt, *pg.Node_TransactionStmt, *pg.Node_VariableSetStmt, *pg.Node_ExplainStmt:
 		return false
 	}
 	return true
@@ -210,6 +212,8 @@ func plan(env *Env, s *Statement, params *[]types.Type) (*planned, error) {
 		return a.createTable(x.CreateStmt)
 	case *pg.Node_DropStmt:
 		return a.dropStmt(x.DropStmt)
+	case *pg.Node_ExplainStmt:
+		return a.explainStmt(x.ExplainStmt)
 	}
 	return nil, pgerror.New(pgerror.FeatureNotSupported, "statement %s is not supported", s.Tag)
 }

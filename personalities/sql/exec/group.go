@@ -179,7 +179,7 @@ func (a *analyzer) aggregate(fc *pg.FuncCall, name string, fs []*Func, s *Scope)
 				found = found || exprEqual(arg, e)
 			}
 			if !found {
-				return nil, pgerror.New(pgerror.InvalidColumnReference, "in an aggregate with DISTINCT, ORDER BY expressions must appear in argument list").WithPosition(nodeLocation(sb.Node))
+				return nil, pgerror.New(pgerror.InvalidColumnReference, "in an aggregate with DISTINCT, ORDER BY expressions must appear in argument list").WithPosition(queryPos(sb.Node))
 			}
 		}
 		call.Keys = append(call.Keys, SortKey{Index: len(call.Order), Desc: sb.SortbyDir == pg.SortByDir_SORTBY_DESC, NullsFirst: nullsFirst(sb)})
@@ -267,6 +267,11 @@ func (r *grouper) rewrite(e Expr) (Expr, error) {
 	switch x := e.(type) {
 	case *AggRef:
 		return r.out(len(r.groups)+x.Index, x.T), nil
+	case *SubqueryExpr:
+		if x.Test == nil && !x.Correlated {
+			return x, nil
+		}
+		return r.subquery(x), nil
 	case *ColRef:
 		if r.done[x] || x.Level > 0 {
 			return x, nil
@@ -279,6 +284,44 @@ func (r *grouper) rewrite(e Expr) (Expr, error) {
 		return nil, pgerror.New(pgerror.GroupingError, "column \"%s\" must appear in the GROUP BY clause or be used in an aggregate function", info.name).WithPosition(info.pos)
 	}
 	return e, mapChildren(e, r.rewrite)
+}
+
+// subquery makes a subquery that reads the query level's row (a
+// correlated one, or the left side of IN and ANY) read it in a grouped
+// query: it sees a row of the level's input with the grouped columns
+// filled in from the group key. A reference to a column that is not
+// grouped reads NULL there (Postgres refuses it as "subquery uses
+// ungrouped column"), and an aggregate on the left of IN is not
+// supported.
+func (r *grouper) subquery(x *SubqueryExpr) Expr {
+	from := make([]int, len(r.scope.Cols))
+	for i := range from {
+		from[i] = -1
+	}
+	for k, g := range r.groups {
+		if ref, ok := g.(*ColRef); ok && ref.Level == 0 {
+			from[ref.Index] = k
+		}
+	}
+	return &groupedSubquery{Sub: x, from: from}
+}
+
+// groupedSubquery evaluates a subquery of a grouped query level over a
+// row of the level's input rebuilt from the group key.
+type groupedSubquery struct {
+	Sub  *SubqueryExpr
+	from []int // input column -> group key index, or -1
+}
+
+func (g *groupedSubquery) Type() types.Type { return g.Sub.Type() }
+func (g *groupedSubquery) Eval(ctx *EvalCtx, row Row) (any, error) {
+	in := make(Row, len(g.from))
+	for i, k := range g.from {
+		if k >= 0 {
+			in[i] = row[k]
+		}
+	}
+	return g.Sub.Eval(ctx, in)
 }
 
 func (r *grouper) out(i int, t types.Type) *ColRef {

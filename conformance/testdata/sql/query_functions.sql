@@ -1,0 +1,24 @@
+-- Set-returning functions in FROM.
+SELECT * FROM generate_series(1, 5);
+SELECT * FROM generate_series(1, 10, 3) AS g;
+SELECT g.x FROM generate_series(5, 1, -2) AS g(x);
+SELECT * FROM generate_series(1, 3) WITH ORDINALITY;
+SELECT * FROM generate_series(10, 12) WITH ORDINALITY AS t(v, i);
+SELECT * FROM generate_series(1, 0);
+SELECT * FROM generate_series(1, 3, 0);
+SELECT * FROM generate_series(3000000000, 3000000002);
+SELECT * FROM generate_series(2147483646, 2147483647);
+SELECT * FROM generate_series(1.5, 3.5);
+SELECT * FROM generate_series(0.1, 0.35, 0.1);
+SELECT * FROM generate_series(5.0, 1, -1.5);
+SELECT * FROM generate_series(1::numeric, 2, 0);
+SELECT * FROM generate_series('2024-01-31'::timestamp, '2024-05-01', '1 month');
+SELECT * FROM generate_series('2024-01-01 10:00'::timestamp, '2024-01-01 08:00', '-1 hour') AS t(ts);
+SELECT * FROM generate_series('2024-01-01'::timestamp, '2024-01-02', '0 days');
+SELECT * FROM unnest('{3,1,2}'::int[]) WITH ORDINALITY AS u(v, n);
+SELECT * FROM unnest('{a,NULL,c}'::text[]);
+SELECT u.* FROM unnest('{{1,2},{3,4}}'::int[]) u ORDER BY 1 DESC;
+SELECT * FROM unnest('{}'::int[]);
+SELECT * FROM generate_series(NULL::int, 3);
+SELECT a.n, b.n FROM generate_series(1, 3) a(n), LATERAL generate_series(1, a.n) b(n) ORDER BY 1, 2;
+SELECT a.n, b.m FROM generate_series(1, 3) a(n) JOIN generate_series(2, 4) b(m) ON a.n = b.m ORDER BY 1;
