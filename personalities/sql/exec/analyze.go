@@ -21,9 +21,6 @@ type analyzer struct {
 	// params are the statement's parameter types, as given by the client
 	// or inferred from their use ($1 is params[0]; OidUnknown until known).
 	params *[]types.Type
-	// agg collects the aggregates of the query level being analyzed
-	// (group.go); nil where aggregates are not allowed.
-	agg *aggScope
 	// ctes are the WITH queries in scope, innermost last.
 	ctes []map[string]*cteDef
 	// unknownLeaves are the set operation branches whose string literals
@@ -31,6 +28,9 @@ type analyzer struct {
 	// keepUnknown is set while such a branch's select list is analyzed.
 	unknownLeaves map[*pg.SelectStmt]bool
 	keepUnknown   bool
+	// agg collects the aggregates of the query level being analyzed
+	// (group.go); nil where aggregates are not allowed.
+	agg *aggScope
 }
 
 func newAnalyzer(env *Env, params *[]types.Type) (*analyzer, error) {
@@ -90,10 +90,10 @@ func (a *analyzer) expr(n *pg.Node, s *Scope) (Expr, error) {
 		return a.typeCast(x.TypeCast, s)
 	case *pg.Node_FuncCall:
 		return a.funcCall(x.FuncCall, s)
-	case *pg.Node_SubLink:
-		return a.subLink(x.SubLink, s)
 	case *pg.Node_SqlvalueFunction:
 		return a.sqlValueFunction(x.SqlvalueFunction)
+	case *pg.Node_SubLink:
+		return a.subLink(x.SubLink, s)
 	}
 	if e, ok, err := a.exprMore(n, s); ok {
 		return e, err
@@ -272,10 +272,6 @@ func (a *analyzer) aExpr(x *pg.A_Expr, s *Scope) (Expr, error) {
 			args = append(args, e)
 		}
 		return a.operator(name, args, x.Location+1)
-	case pg.A_Expr_Kind_AEXPR_IN:
-		return a.inList(x, name, s)
-	case pg.A_Expr_Kind_AEXPR_BETWEEN, pg.A_Expr_Kind_AEXPR_NOT_BETWEEN:
-		return a.between(x, s)
 	}
 	return a.aExprMore(x, s)
 }
@@ -358,7 +354,7 @@ func (a *analyzer) condition(n *pg.Node, s *Scope, clause string) (Expr, error) 
 	}
 	c, err := a.coerce(e, types.BoolType, false)
 	if err != nil {
-		return nil, pgerror.New(pgerror.DatatypeMismatch, "argument of %s must be type boolean, not type %s", clause, e.Type()).WithPosition(nodeLocation(n) + 1)
+		return nil, pgerror.New(pgerror.DatatypeMismatch, "argument of %s must be type boolean, not type %s", clause, e.Type()).WithPosition(nodeLocation(n))
 	}
 	return c, nil
 }

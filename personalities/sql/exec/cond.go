@@ -1,6 +1,7 @@
 package exec
 
 import (
+	"reflect"
 
 	pg "github.com/pganalyze/pg_query_go/v6"
 
@@ -9,9 +10,10 @@ import (
 )
 
 // Conditional expressions: CASE, COALESCE, NULLIF, GREATEST, LEAST,
-// IS [NOT] TRUE/FALSE/UNKNOWN, IS [NOT] DISTINCT FROM, [NOT] BETWEEN
-// SYMMETRIC (IN lists and plain BETWEEN are in subquery.go). Postgres
-// rewrites BETWEEN into ANDs and ORs of comparisons; so does this.
+// IS [NOT] TRUE/FALSE/UNKNOWN, IS [NOT] DISTINCT FROM, [NOT] IN (list),
+// [NOT] BETWEEN [SYMMETRIC]. Postgres rewrites IN over a list it cannot
+// make an array of, and BETWEEN, into ORs and ANDs of comparisons; these do
+// the same for every list, which gives the same results and errors.
 
 // exprMore analyzes the expression kinds of this file and of the pattern
 // and aggregate files; ok is false for a kind none of them knows.
@@ -31,6 +33,39 @@ func (a *analyzer) exprMore(n *pg.Node, s *Scope) (e Expr, ok bool, err error) {
 	return e, true, err
 }
 
+// nodeLocation is a parse node's 1-based position in the query text, 0 if
+// it has none.
+func nodeLocation(n *pg.Node) int32 {
+	if n == nil || n.Node == nil {
+		return 0
+	}
+	leftmost := func(locs ...int32) int32 {
+		best := int32(0)
+		for _, l := range locs {
+			if l > 0 && (best == 0 || l < best) {
+				best = l
+			}
+		}
+		return best
+	}
+	switch x := n.Node.(type) {
+	case *pg.Node_TypeCast:
+		return leftmost(x.TypeCast.Location+1, nodeLocation(x.TypeCast.Arg))
+	case *pg.Node_AExpr:
+		return leftmost(x.AExpr.Location+1, nodeLocation(x.AExpr.Lexpr))
+	}
+	v := reflect.ValueOf(n.Node)
+	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct || v.Elem().NumField() == 0 {
+		return 0
+	}
+	if l, ok := v.Elem().Field(0).Interface().(interface{ GetLocation() int32 }); ok {
+		if loc := l.GetLocation(); loc >= 0 {
+			return loc + 1
+		}
+	}
+	return 0
+}
+
 // exprs analyzes a list of expressions.
 func (a *analyzer) exprList(ns []*pg.Node, s *Scope) ([]Expr, error) {
 	out := make([]Expr, len(ns))
@@ -44,17 +79,14 @@ func (a *analyzer) exprList(ns []*pg.Node, s *Scope) ([]Expr, error) {
 	return out, nil
 }
 
-// queryPos is a parse node's 1-based position in the query, 0 if unknown.
-func queryPos(n *pg.Node) int32 { return nodeLocation(n) + 1 }
-
-// coerceCommon brings expressions to their common type, as Postgres's
-// select_common_type and coerce_to_common_type do (what names the
-// construct in errors: "CASE", "COALESCE", ...).
+// coerceCommon resolves the type a set of expressions is brought to, as
+// Postgres's select_common_type does (what names the construct in
+// errors: "CASE", "COALESCE", ...), and coerces them all to it.
 func (a *analyzer) coerceCommon(what string, es []Expr, ns []*pg.Node) (types.Type, error) {
 	ts := make([]types.Type, len(es))
 	pos := make([]int32, len(es))
 	for i, e := range es {
-		ts[i], pos[i] = e.Type(), queryPos(ns[i])
+		ts[i], pos[i] = e.Type(), nodeLocation(ns[i])
 	}
 	t, err := a.commonTypeAt(what, ts, pos)
 	if err != nil {
@@ -128,7 +160,7 @@ func (a *analyzer) caseExpr(c *pg.CaseExpr, s *Scope) (Expr, error) {
 			}
 			if e.Type().Oid != types.OidBool {
 				if cond, err = a.coerce(e, types.BoolType, false); err != nil {
-					return nil, pgerror.New(pgerror.DatatypeMismatch, "argument of CASE/WHEN must be type boolean, not type %s", e.Type()).WithPosition(queryPos(cw.Expr))
+					return nil, pgerror.New(pgerror.DatatypeMismatch, "argument of CASE/WHEN must be type boolean, not type %s", e.Type()).WithPosition(nodeLocation(cw.Expr))
 				}
 			} else {
 				cond = e
@@ -292,7 +324,7 @@ func (a *analyzer) booleanTest(t *pg.BooleanTest, s *Scope) (Expr, error) {
 	if arg.Type().Oid != types.OidBool {
 		c, err := a.coerce(arg, types.BoolType, false)
 		if err != nil {
-			return nil, pgerror.New(pgerror.DatatypeMismatch, "argument of %s must be type boolean, not type %s", what, arg.Type()).WithPosition(queryPos(t.Arg))
+			return nil, pgerror.New(pgerror.DatatypeMismatch, "argument of %s must be type boolean, not type %s", what, arg.Type()).WithPosition(nodeLocation(t.Arg))
 		}
 		arg = c
 	}
@@ -387,9 +419,34 @@ func (a *analyzer) aExprMore(x *pg.A_Expr, s *Scope) (Expr, error) {
 			return &NullIfExpr{Left: f.Args[0], Right: f.Args[1], Eq: f.Fn}, nil
 		}
 		return &DistinctExpr{Left: f.Args[0], Right: f.Args[1], Eq: f.Fn, Not: x.Kind == pg.A_Expr_Kind_AEXPR_NOT_DISTINCT}, nil
-	case pg.A_Expr_Kind_AEXPR_BETWEEN_SYM, pg.A_Expr_Kind_AEXPR_NOT_BETWEEN_SYM:
+	case pg.A_Expr_Kind_AEXPR_IN:
+		l, err := a.expr(x.Lexpr, s)
+		if err != nil {
+			return nil, err
+		}
+		out := &BoolOp{Op: Or}
+		if name == "<>" {
+			out.Op = And
+		}
+		for _, n := range x.Rexpr.GetList().Items {
+			r, err := a.expr(n, s)
+			if err != nil {
+				return nil, err
+			}
+			cmp, err := a.operator(name, []Expr{l, r}, pos)
+			if err != nil {
+				return nil, err
+			}
+			out.Args = append(out.Args, cmp)
+		}
+		if len(out.Args) == 1 {
+			return out.Args[0], nil
+		}
+		return out, nil
+	case pg.A_Expr_Kind_AEXPR_BETWEEN, pg.A_Expr_Kind_AEXPR_NOT_BETWEEN, pg.A_Expr_Kind_AEXPR_BETWEEN_SYM, pg.A_Expr_Kind_AEXPR_NOT_BETWEEN_SYM:
 		bounds := x.Rexpr.GetList().Items
-		not := x.Kind == pg.A_Expr_Kind_AEXPR_NOT_BETWEEN_SYM
+		not := x.Kind == pg.A_Expr_Kind_AEXPR_NOT_BETWEEN || x.Kind == pg.A_Expr_Kind_AEXPR_NOT_BETWEEN_SYM
+		sym := x.Kind == pg.A_Expr_Kind_AEXPR_BETWEEN_SYM || x.Kind == pg.A_Expr_Kind_AEXPR_NOT_BETWEEN_SYM
 		between := func(lo, hi *pg.Node) (Expr, error) {
 			var args [3]Expr
 			for i, n := range []*pg.Node{x.Lexpr, lo, hi} {
@@ -414,8 +471,8 @@ func (a *analyzer) aExprMore(x *pg.A_Expr, s *Scope) (Expr, error) {
 			return &BoolOp{Op: kind, Args: []Expr{c1, c2}}, nil
 		}
 		e, err := between(bounds[0], bounds[1])
-		if err != nil {
-			return nil, err
+		if err != nil || !sym {
+			return e, err
 		}
 		e2, err := between(bounds[1], bounds[0])
 		if err != nil {

@@ -50,7 +50,7 @@ func (a *analyzer) distinctPlan(sel *pg.SelectStmt, p Plan, exprs []Expr, ntarge
 			}
 			if found < 0 {
 				return nil, nil, pgerror.New(pgerror.InvalidColumnReference, "for SELECT DISTINCT, ORDER BY expressions must appear in select list").
-					WithPosition(queryPos(sel.SortClause[i].GetSortBy().Node))
+					WithPosition(nodeLocation(sel.SortClause[i].GetSortBy().Node))
 			}
 			keys[i].Index = found
 		}
@@ -78,7 +78,7 @@ func (a *analyzer) distinctPlan(sel *pg.SelectStmt, p Plan, exprs []Expr, ntarge
 					first++
 				}
 				return nil, nil, pgerror.New(pgerror.InvalidColumnReference, "SELECT DISTINCT ON expressions must match initial ORDER BY expressions").
-					WithPosition(queryPos(sel.DistinctClause[first]))
+					WithPosition(nodeLocation(sel.DistinctClause[first]))
 			}
 			break
 		}

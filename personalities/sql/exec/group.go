@@ -179,7 +179,7 @@ func (a *analyzer) aggregate(fc *pg.FuncCall, name string, fs []*Func, s *Scope)
 				found = found || exprEqual(arg, e)
 			}
 			if !found {
-				return nil, pgerror.New(pgerror.InvalidColumnReference, "in an aggregate with DISTINCT, ORDER BY expressions must appear in argument list").WithPosition(queryPos(sb.Node))
+				return nil, pgerror.New(pgerror.InvalidColumnReference, "in an aggregate with DISTINCT, ORDER BY expressions must appear in argument list").WithPosition(nodeLocation(sb.Node))
 			}
 		}
 		call.Keys = append(call.Keys, SortKey{Index: len(call.Order), Desc: sb.SortbyDir == pg.SortByDir_SORTBY_DESC, NullsFirst: nullsFirst(sb)})
