@@ -35,6 +35,8 @@ type aggScope struct {
 	windows    []*windowCall
 	inWindow   bool
 	windowDefs []*pg.Node
+	// hasGrouping is set when GROUPING() is used.
+	hasGrouping bool
 }
 
 type refInfo struct {
@@ -188,65 +190,48 @@ func (a *analyzer) aggregate(fc *pg.FuncCall, name string, fs []*Func, s *Scope)
 	return call, nil
 }
 
-// groupBy analyzes the GROUP BY list: an integer names a select-list item,
-// a bare name an input column or else a select-list item's alias, and
-// anything else is an expression over the input. Grouping sets are not
-// supported.
-func (a *analyzer) groupBy(list []*pg.Node, s *Scope, exprs []Expr, cols []Column, ntargets int) ([]Expr, error) {
-	var out []Expr
-	for _, n := range list {
-		var e Expr
-		switch {
-		case n.GetGroupingSet() != nil:
-			gs := n.GetGroupingSet()
-			if gs.Kind == pg.GroupingSetKind_GROUPING_SET_EMPTY {
-				continue
-			}
-			return nil, pgerror.New(pgerror.FeatureNotSupported, "GROUPING SETS, ROLLUP and CUBE are not supported").WithPosition(gs.Location + 1)
-		case n.GetAConst() != nil && n.GetAConst().GetIval() != nil:
-			c := n.GetAConst()
-			k := int(c.GetIval().Ival)
-			if k < 1 || k > ntargets {
-				return nil, pgerror.New(pgerror.InvalidColumnReference, "GROUP BY position %d is not in select list", k).WithPosition(c.Location + 1)
-			}
-			e = exprs[k-1]
-		default:
-			if cr := n.GetColumnRef(); cr != nil && len(cr.Fields) == 1 && cr.Fields[0].GetString_() != nil {
-				name := strVal(cr.Fields[0])
-				if idx, err := s.find([]string{name}, cr.Location+1); err == nil && idx < 0 {
-					for i, c := range cols[:ntargets] {
-						if c.Name == name {
-							e = exprs[i]
-							break
-						}
+// groupExpr analyzes one GROUP BY expression: an integer names a
+// select-list item, a bare name an input column or else a select-list
+// item's alias, and anything else is an expression over the input.
+func (a *analyzer) groupExpr(n *pg.Node, s *Scope, exprs []Expr, cols []Column, ntargets int) (Expr, error) {
+	var e Expr
+	switch {
+	case n.GetAConst() != nil && n.GetAConst().GetIval() != nil:
+		c := n.GetAConst()
+		k := int(c.GetIval().Ival)
+		if k < 1 || k > ntargets {
+			return nil, pgerror.New(pgerror.InvalidColumnReference, "GROUP BY position %d is not in select list", k).WithPosition(c.Location + 1)
+		}
+		e = exprs[k-1]
+	default:
+		if cr := n.GetColumnRef(); cr != nil && len(cr.Fields) == 1 && cr.Fields[0].GetString_() != nil {
+			name := strVal(cr.Fields[0])
+			if idx, err := s.find([]string{name}, cr.Location+1); err == nil && idx < 0 {
+				for i, c := range cols[:ntargets] {
+					if c.Name == name {
+						e = exprs[i]
+						break
 					}
 				}
 			}
-			if e == nil {
-				g := a.agg
-				a.agg = &aggScope{forbid: "GROUP BY"}
-				var err error
-				e, err = a.expr(n, s)
-				a.agg = g
-				if err != nil {
+		}
+		if e == nil {
+			g := a.agg
+			a.agg = &aggScope{forbid: "GROUP BY"}
+			var err error
+			e, err = a.expr(n, s)
+			a.agg = g
+			if err != nil {
+				return nil, err
+			}
+			if e.Type().Oid == types.OidUnknown {
+				if e, err = a.coerce(e, types.TextType, false); err != nil {
 					return nil, err
 				}
-				if e.Type().Oid == types.OidUnknown {
-					if e, err = a.coerce(e, types.TextType, false); err != nil {
-						return nil, err
-					}
-				}
 			}
 		}
-		dup := false
-		for _, o := range out {
-			dup = dup || exprEqual(o, e)
-		}
-		if !dup {
-			out = append(out, e)
-		}
 	}
-	return out, nil
+	return e, nil
 }
 
 // grouper rewrites expressions over the Aggregate node's output.
@@ -254,6 +239,7 @@ type grouper struct {
 	g      *aggScope
 	scope  *Scope
 	groups []Expr
+	sets   [][]int
 	// done holds references already made over the Aggregate's output.
 	done map[*ColRef]bool
 }
@@ -267,6 +253,8 @@ func (r *grouper) rewrite(e Expr) (Expr, error) {
 	switch x := e.(type) {
 	case *AggRef:
 		return r.out(len(r.groups)+x.Index, x.T), nil
+	case *groupingRef:
+		return r.grouping(x)
 	case *SubqueryExpr:
 		if x.Test == nil && !x.Correlated {
 			return x, nil
@@ -450,104 +438,6 @@ func exprEqual(x, y Expr) bool {
 	return false
 }
 
-// Aggregate groups its input by Groups and computes Aggs for each group.
-// Its rows are the group key values, then the aggregates' results. With no
-// GROUP BY (Grouped false) it produces exactly one row, even for no input.
-// Groups come out in key order.
-type Aggregate struct {
-	Input   Plan
-	Groups  []Expr
-	Aggs    []*aggCall
-	Grouped bool
-}
-
-func (g *Aggregate) Columns() []Column {
-	cols := make([]Column, 0, len(g.Groups)+len(g.Aggs))
-	for _, e := range g.Groups {
-		cols = append(cols, Column{Name: "?group?", Type: e.Type()})
-	}
-	for _, c := range g.Aggs {
-		cols = append(cols, Column{Name: c.Name, Type: c.T})
-	}
-	return cols
-}
-
-func (g *Aggregate) Explain(e *Explainer) {
-	if g.Grouped {
-		e.Node("HashAggregate")
-	} else {
-		e.Node("Aggregate")
-	}
-	e.Child(g.Input)
-}
-
-func (g *Aggregate) Open(ctx *EvalCtx) (Iter, error) {
-	input, err := Materialize(ctx, g.Input)
-	if err != nil {
-		return nil, err
-	}
-	// Each input row, with its group key values in front.
-	type keyed struct {
-		key Row
-		row Row
-	}
-	rows := make([]keyed, 0, len(input))
-	for _, r := range input {
-		k := make(Row, len(g.Groups))
-		for i, e := range g.Groups {
-			if k[i], err = e.Eval(ctx, r); err != nil {
-				return nil, err
-			}
-		}
-		rows = append(rows, keyed{key: k, row: r})
-	}
-	cols := g.Columns()[:len(g.Groups)]
-	keys := make([]SortKey, len(g.Groups))
-	for i := range keys {
-		keys[i] = SortKey{Index: i}
-	}
-	sort.SliceStable(rows, func(i, j int) bool { return CompareRows(cols, keys, rows[i].key, rows[j].key) < 0 })
-	var out []Row
-	emit := func(key Row, members []Row) error {
-		r := make(Row, 0, len(g.Groups)+len(g.Aggs))
-		r = append(r, key...)
-		for _, c := range g.Aggs {
-			v, err := c.compute(ctx, members)
-			if err != nil {
-				return err
-			}
-			r = append(r, v)
-		}
-		out = append(out, r)
-		return nil
-	}
-	if !g.Grouped {
-		members := make([]Row, len(rows))
-		for i, r := range rows {
-			members[i] = r.row
-		}
-		if err := emit(Row{}, members); err != nil {
-			return nil, err
-		}
-		return &sliceIter{rows: out}, nil
-	}
-	for start := 0; start < len(rows); {
-		end := start + 1
-		for end < len(rows) && CompareRows(cols, keys, rows[start].key, rows[end].key) == 0 {
-			end++
-		}
-		members := make([]Row, 0, end-start)
-		for _, r := range rows[start:end] {
-			members = append(members, r.row)
-		}
-		if err := emit(rows[start].key, members); err != nil {
-			return nil, err
-		}
-		start = end
-	}
-	return &sliceIter{rows: out}, nil
-}
-
 // typedState is an aggregate state that needs its result type.
 type typedState interface{ setType(t types.Type) }
 
@@ -647,18 +537,18 @@ func (a *analyzer) groupPlan(sel *pg.SelectStmt, g *aggScope, input Plan, s *Sco
 		}
 		having = h
 	}
-	if len(sel.GroupClause) == 0 && len(g.calls) == 0 && having == nil {
+	if len(sel.GroupClause) == 0 && len(g.calls) == 0 && having == nil && !g.hasGrouping {
 		// Without grouping, window calls see the input rows as they are.
 		return input, nil
 	}
 	prev := a.agg
 	a.agg = g
-	groups, err := a.groupBy(sel.GroupClause, s, exprs, cols, ntargets)
+	groups, sets, err := a.groupBy(sel.GroupClause, s, exprs, cols, ntargets)
 	a.agg = prev
 	if err != nil {
 		return nil, err
 	}
-	r := &grouper{g: g, scope: s, groups: groups, done: map[*ColRef]bool{}}
+	r := &grouper{g: g, scope: s, groups: groups, sets: sets, done: map[*ColRef]bool{}}
 	for i, e := range exprs {
 		if exprs[i], err = r.rewrite(e); err != nil {
 			return nil, err
@@ -667,7 +557,7 @@ func (a *analyzer) groupPlan(sel *pg.SelectStmt, g *aggScope, input Plan, s *Sco
 	if err := rewriteWindows(g, r.rewrite); err != nil {
 		return nil, err
 	}
-	var p Plan = &Aggregate{Input: input, Groups: groups, Aggs: g.calls, Grouped: len(sel.GroupClause) > 0}
+	var p Plan = &Aggregate{Input: input, Groups: groups, Aggs: g.calls, Grouped: len(sel.GroupClause) > 0, Sets: sets}
 	if having != nil {
 		if having, err = r.rewrite(having); err != nil {
 			return nil, err

@@ -210,6 +210,8 @@ func FigureColname(n *pg.Node) string {
 			}
 		}
 		return "case"
+	case *pg.Node_GroupingFunc:
+		return "grouping"
 	case *pg.Node_CoalesceExpr:
 		return "coalesce"
 	case *pg.Node_MinMaxExpr:
