@@ -2,6 +2,7 @@ package exec
 
 import (
 	"sort"
+	"strings"
 
 	pg "github.com/pganalyze/pg_query_go/v6"
 
@@ -247,8 +248,10 @@ type Aggregate struct {
 
 func (g *Aggregate) Columns() []Column {
 	cols := make([]Column, 0, len(g.Groups)+len(g.Aggs)+1)
+	in := g.Input.Columns()
 	for _, e := range g.Groups {
-		cols = append(cols, Column{Name: "?group?", Type: e.Type()})
+		// Named as EXPLAIN shows the key.
+		cols = append(cols, Column{Name: deparse(e, in, false, true), Type: e.Type()})
 	}
 	for _, c := range g.Aggs {
 		cols = append(cols, Column{Name: c.Name, Type: c.T})
@@ -259,12 +262,20 @@ func (g *Aggregate) Columns() []Column {
 	return cols
 }
 
+// input is the node's one input (for EXPLAIN).
+func (g *Aggregate) input() Plan { return g.Input }
+
 func (g *Aggregate) Explain(e *Explainer) {
 	switch {
 	case g.Sets != nil:
 		e.Node("MixedAggregate")
 	case g.Grouped:
 		e.Node("HashAggregate")
+		keys := make([]string, len(g.Groups))
+		for i, k := range g.Groups {
+			keys[i] = e.ExprString(k, g.Input.Columns())
+		}
+		e.Detail("Group Key: %s", strings.Join(keys, ", "))
 	default:
 		e.Node("Aggregate")
 	}

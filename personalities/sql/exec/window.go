@@ -253,6 +253,9 @@ func (w *WindowAgg) Columns() []Column {
 	return cols
 }
 
+// input is the node's one input (for EXPLAIN).
+func (w *WindowAgg) input() Plan { return w.Input }
+
 func (w *WindowAgg) Explain(e *Explainer) {
 	e.Node("WindowAgg")
 	e.Child(w.Input)
