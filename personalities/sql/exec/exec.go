@@ -78,6 +78,13 @@ func commandTag(n *pg.Node) string {
 		return "SHOW"
 	case *pg.Node_ExplainStmt:
 		return "EXPLAIN"
+	case *pg.Node_CopyStmt:
+		return "COPY"
+	case *pg.Node_DeallocateStmt:
+		return "DEALLOCATE"
+	}
+	if tag := ddlTag(n); tag != "" {
+		return tag
 	}
 	return "UNKNOWN"
 }
@@ -137,7 +144,9 @@ type Result struct {
 // effects (nextval) writes too.
 func (s *Statement) Writes() bool {
 	switch s.Node.Node.(type) {
-	case *pg.Node_SelectStmt, *pg.Node_VariableShowStmt, *pg.Node_TransactionStmt, *pg.Node_VariableSetStmt, *pg.Node_ExplainStmt:
+	case *pg.Node_SelectStmt:
+		return changesSequences(s.Node)
+	case *pg.Node_VariableShowStmt, *pg.Node_TransactionStmt, *pg.Node_VariableSetStmt, *pg.Node_ExplainStmt:
 		return false
 	}
 	return true
@@ -214,6 +223,9 @@ func plan(env *Env, s *Statement, params *[]types.Type) (*planned, error) {
 		return a.dropStmt(x.DropStmt)
 	case *pg.Node_ExplainStmt:
 		return a.explainStmt(x.ExplainStmt)
+	}
+	if p, ok, err := a.ddlStmt(s.Node); ok {
+		return p, err
 	}
 	return nil, pgerror.New(pgerror.FeatureNotSupported, "statement %s is not supported", s.Tag)
 }
