@@ -158,7 +158,14 @@ func (a *analyzer) aggregate(fc *pg.FuncCall, name string, fs []*Func, s *Scope)
 	}
 	call := &aggCall{Fn: fn, Args: args, Distinct: fc.AggDistinct, T: t, Name: name}
 	if fc.AggFilter != nil {
+		g, forbid := a.agg, ""
+		if g != nil {
+			forbid, g.forbid = g.forbid, "FILTER"
+		}
 		f, err := a.condition(fc.AggFilter, s, "FILTER")
+		if g != nil {
+			g.forbid = forbid
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -232,6 +239,58 @@ func (a *analyzer) groupExpr(n *pg.Node, s *Scope, exprs []Expr, cols []Column, 
 		}
 	}
 	return e, nil
+}
+
+// dependentColumns adds to groups the columns the expressions use that
+// depend functionally on the grouped ones: every column of a table whose
+// primary key columns are all grouped (as Postgres allows them ungrouped).
+// Grouping by them too changes no group.
+func (a *analyzer) dependentColumns(groups []Expr, s *Scope, es []Expr) []Expr {
+	grouped := func(c Column) bool {
+		for _, g := range groups {
+			if ref, ok := g.(*ColRef); ok && ref.Level == 0 {
+				gc := s.Cols[ref.Index]
+				if gc.Table == c.Table && gc.Qualifier == c.Qualifier && gc.Attnum == c.Attnum {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	var visit func(e Expr) (Expr, error)
+	visit = func(e Expr) (Expr, error) {
+		for _, g := range groups {
+			if exprEqual(e, g) {
+				return e, nil
+			}
+		}
+		ref, ok := e.(*ColRef)
+		if !ok {
+			return e, mapChildren(e, visit)
+		}
+		if ref.Level != 0 || ref.Index >= len(s.Cols) {
+			return e, nil
+		}
+		col := s.Cols[ref.Index]
+		if col.Table == 0 {
+			return e, nil
+		}
+		pk := a.cat.PrimaryKey(col.Table)
+		if pk == nil {
+			return e, nil
+		}
+		for _, attnum := range pk.Index.Columns {
+			if !grouped(Column{Table: col.Table, Qualifier: col.Qualifier, Attnum: attnum}) {
+				return e, nil
+			}
+		}
+		groups = append(groups, &ColRef{Index: ref.Index, T: ref.T})
+		return e, nil
+	}
+	for _, e := range es {
+		visit(e)
+	}
+	return groups
 }
 
 // grouper rewrites expressions over the Aggregate node's output.
@@ -528,12 +587,15 @@ func (c *aggCall) compute(ctx *EvalCtx, rows []Row) (any, error) {
 func (a *analyzer) groupPlan(sel *pg.SelectStmt, g *aggScope, input Plan, s *Scope, exprs []Expr, cols []Column, ntargets int) (Plan, error) {
 	var having Expr
 	if sel.HavingClause != nil {
-		prev := a.agg
+		prev, nwin := a.agg, len(g.windows)
 		a.agg = g
 		h, err := a.condition(sel.HavingClause, s, "HAVING")
 		a.agg = prev
 		if err != nil {
 			return nil, err
+		}
+		if len(g.windows) > nwin {
+			return nil, pgerror.New(pgerror.WindowingError, "window functions are not allowed in HAVING").WithPosition(g.windows[nwin].Pos)
 		}
 		having = h
 	}
@@ -547,6 +609,18 @@ func (a *analyzer) groupPlan(sel *pg.SelectStmt, g *aggScope, input Plan, s *Sco
 	a.agg = prev
 	if err != nil {
 		return nil, err
+	}
+	if sets == nil {
+		all := append([]Expr(nil), exprs...)
+		if having != nil {
+			all = append(all, having)
+		}
+		for _, w := range g.windows {
+			all = append(all, w.Args...)
+			all = append(all, w.Partition...)
+			all = append(all, w.Order...)
+		}
+		groups = a.dependentColumns(groups, s, all)
 	}
 	r := &grouper{g: g, scope: s, groups: groups, sets: sets, done: map[*ColRef]bool{}}
 	for i, e := range exprs {
