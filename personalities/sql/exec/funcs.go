@@ -25,6 +25,10 @@ type Func struct {
 	Strict bool
 	// Fn computes the result. args has one value per argument.
 	Fn func(ctx *EvalCtx, args []any) (any, error)
+	// TypedFn, when set instead of Fn, also gets the call (its
+	// arguments' types), for functions whose result depends on them
+	// (to_jsonb of a timestamp and of a timestamptz differ).
+	TypedFn func(ctx *EvalCtx, call *FuncExpr, args []any) (any, error)
 	// Agg makes the function an aggregate (Fn unused).
 	Agg *AggFunc
 	// Window makes the function a window function (Fn unused).
@@ -34,7 +38,12 @@ type Func struct {
 }
 
 // Call runs the function on evaluated arguments.
-func (f *Func) Call(ctx *EvalCtx, _ *FuncExpr, args []any) (any, error) { return f.Fn(ctx, args) }
+func (f *Func) Call(ctx *EvalCtx, call *FuncExpr, args []any) (any, error) {
+	if f.TypedFn != nil {
+		return f.TypedFn(ctx, call, args)
+	}
+	return f.Fn(ctx, args)
+}
 
 // AggFunc is an aggregate: a state made per group, fed each row's
 // arguments, then finished.

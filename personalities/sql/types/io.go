@@ -270,9 +270,15 @@ func parseBytea(text string) (any, error) {
 			}
 			return r
 		}, text[2:])
+		for i := 0; i < len(h); i++ {
+			if !strings.ContainsRune("0123456789abcdefABCDEF", rune(h[i])) {
+				_, size := utf8.DecodeRuneInString(h[i:])
+				return nil, pgerror.New(pgerror.InvalidParameterValue, "invalid hexadecimal digit: \"%s\"", h[i:i+size])
+			}
+		}
 		b, err := hex.DecodeString(h)
 		if err != nil {
-			return nil, pgerror.New(pgerror.InvalidTextRepresentation, "invalid hexadecimal data: odd number of digits")
+			return nil, pgerror.New(pgerror.InvalidParameterValue, "invalid hexadecimal data: odd number of digits")
 		}
 		return b, nil
 	}
