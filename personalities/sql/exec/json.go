@@ -282,30 +282,11 @@ func buildObject(ctx *EvalCtx, fe *FuncExpr, args []any) (*types.JSONObject, err
 	return obj, nil
 }
 
-// appendJSONText prints a json (not jsonb) value as Postgres's json
-// builders do: " : " between a key and its value, ", " between members.
+// appendJSONText prints a value a json builder made: an object with " : "
+// between a key and its value (its values print as their own types do).
 func appendJSONText(b []byte, v types.JSONValue) []byte {
-	switch x := v.(type) {
-	case *types.JSONObject:
-		b = append(b, '{')
-		for i, k := range x.Keys {
-			if i > 0 {
-				b = append(b, ", "...)
-			}
-			b = types.AppendJSONString(b, k)
-			b = append(b, " : "...)
-			b = appendJSONText(b, x.Vals[i])
-		}
-		return append(b, '}')
-	case []types.JSONValue:
-		b = append(b, '[')
-		for i, e := range x {
-			if i > 0 {
-				b = append(b, ", "...)
-			}
-			b = appendJSONText(b, e)
-		}
-		return append(b, ']')
+	if o, ok := v.(*types.JSONObject); ok {
+		return types.AppendJSONObject(b, o, " : ")
 	}
 	return types.AppendJSON(b, v)
 }

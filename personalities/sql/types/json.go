@@ -393,18 +393,24 @@ func AppendJSON(b []byte, v JSONValue) []byte {
 		}
 		return append(b, ']')
 	case *JSONObject:
-		b = append(b, '{')
-		for i, k := range x.Keys {
-			if i > 0 {
-				b = append(b, ", "...)
-			}
-			b = AppendJSONString(b, k)
-			b = append(b, ": "...)
-			b = AppendJSON(b, x.Vals[i])
-		}
-		return append(b, '}')
+		return AppendJSONObject(b, x, ": ")
 	}
 	return fmt.Appendf(b, "%v", v)
+}
+
+// AppendJSONObject appends an object with keySep between each key and
+// its value (jsonb prints ": ", the json builders " : ").
+func AppendJSONObject(b []byte, o *JSONObject, keySep string) []byte {
+	b = append(b, '{')
+	for i, k := range o.Keys {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		b = AppendJSONString(b, k)
+		b = append(b, keySep...)
+		b = AppendJSON(b, o.Vals[i])
+	}
+	return append(b, '}')
 }
 
 // AppendJSONString appends s quoted as Postgres's escape_json does.
