@@ -82,6 +82,10 @@ func (a *analyzer) expr(n *pg.Node, s *Scope) (Expr, error) {
 		return a.funcCall(x.FuncCall, s)
 	case *pg.Node_SqlvalueFunction:
 		return a.sqlValueFunction(x.SqlvalueFunction)
+	case *pg.Node_AArrayExpr:
+		return a.arrayExpr(x.AArrayExpr, s, types.Type{})
+	case *pg.Node_AIndirection:
+		return a.indirection(x.AIndirection, s)
 	}
 	return nil, a.unsupported(n)
 }
@@ -253,6 +257,8 @@ func (a *analyzer) aExpr(x *pg.A_Expr, s *Scope) (Expr, error) {
 			args = append(args, e)
 		}
 		return a.operator(name, args, x.Location+1)
+	case pg.A_Expr_Kind_AEXPR_OP_ANY, pg.A_Expr_Kind_AEXPR_OP_ALL:
+		return a.scalarArrayOp(x, s, x.Kind == pg.A_Expr_Kind_AEXPR_OP_ALL)
 	}
 	return nil, pgerror.New(pgerror.FeatureNotSupported, "expression kind %s is not supported", x.Kind).WithPosition(x.Location + 1)
 }
@@ -340,6 +346,10 @@ func (a *analyzer) typeCast(tc *pg.TypeCast, s *Scope) (Expr, error) {
 	t, err := a.typeName(tc.TypeName)
 	if err != nil {
 		return nil, err
+	}
+	if ae := tc.Arg.GetAArrayExpr(); ae != nil && t.IsArray() {
+		// ARRAY[...]::t[] coerces the elements themselves.
+		return a.arrayExpr(ae, s, t)
 	}
 	arg, err := a.expr(tc.Arg, s)
 	if err != nil {

@@ -222,6 +222,9 @@ func FigureColname(n *pg.Node) string {
 		if x.SubLink.SubLinkType == pg.SubLinkType_ARRAY_SUBLINK {
 			return "array"
 		}
+	case *pg.Node_AIndirection:
+		// A subscript takes its array's name.
+		return FigureColname(x.AIndirection.Arg)
 	case *pg.Node_AArrayExpr:
 		return "array"
 	case *pg.Node_RowExpr:
