@@ -355,7 +355,11 @@ func (a *analyzer) typeCast(tc *pg.TypeCast, s *Scope) (Expr, error) {
 	if err != nil {
 		return nil, err
 	}
-	return a.coerce(arg, t, true)
+	e, err := a.coerce(arg, t, true)
+	if pe, ok := err.(*pgerror.Error); ok && pe.Code == pgerror.CannotCoerce && pe.Position == 0 {
+		pe.Position = tc.Location + 1
+	}
+	return e, err
 }
 
 func (a *analyzer) funcCall(fc *pg.FuncCall, s *Scope) (Expr, error) {

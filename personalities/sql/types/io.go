@@ -56,6 +56,14 @@ func formatFloat(f float64, bits int, s *Settings) string {
 		}
 		return "0"
 	}
+	if s != nil && s.ExtraFloatDigits <= 0 {
+		// %.*g with DBL_DIG (FLT_DIG) + extra_float_digits digits.
+		prec := 15
+		if bits == 32 {
+			prec = 6
+		}
+		return strconv.FormatFloat(f, 'g', max(prec+s.ExtraFloatDigits, 1), bits)
+	}
 	digits := strconv.FormatFloat(f, 'e', -1, bits)
 	// digits is d.ddde±XX: decide fixed or exponent as %g would with the
 	// shortest precision.
@@ -67,12 +75,6 @@ func formatFloat(f float64, bits int, s *Settings) string {
 	limit := 15
 	if bits == 32 {
 		limit = 6
-	}
-	if s != nil && s.ExtraFloatDigits <= 0 {
-		limit = 15 + s.ExtraFloatDigits
-		if bits == 32 {
-			limit = 6 + s.ExtraFloatDigits
-		}
 	}
 	if len(ds) > limit {
 		limit = len(ds)

@@ -128,6 +128,9 @@ func (p *jsonParser) value(depth int) (JSONValue, error) {
 				return nil, p.fail("The input string ended unexpectedly.")
 			}
 			if p.s[p.i] != '"' {
+				if tok := p.token(); !validJSONToken(tok) {
+					return nil, p.fail("Token \"%s\" is invalid.", tok)
+				}
 				return nil, p.fail("Expected string, but found \"%s\".", p.token())
 			}
 			k, err := p.str()
@@ -244,6 +247,17 @@ func (p *jsonParser) value(depth int) (JSONValue, error) {
 		}
 		return nil, p.fail("Token \"%s\" is invalid.", tok)
 	}
+}
+
+// validJSONToken reports whether the JSON lexer accepts tok (a word it
+// does not know is an invalid token before it is an unexpected one).
+func validJSONToken(tok string) bool {
+	switch tok {
+	case "true", "false", "null", "{", "}", "[", "]", ",", ":", "\"":
+		return true
+	}
+	_, _, err := apd.NewFromString(tok)
+	return err == nil && (tok[0] == '-' || isDigit(tok[0]))
 }
 
 func (p *jsonParser) str() (string, error) {
