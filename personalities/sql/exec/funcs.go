@@ -26,10 +26,10 @@ type Func struct {
 	Strict bool
 	// Fn computes the result. args has one value per argument.
 	Fn func(ctx *EvalCtx, args []any) (any, error)
-	// TypedFn, when set instead of Fn, also gets the call (its
-	// arguments' types), for functions whose result depends on them
-	// (to_jsonb of a timestamp and of a timestamptz differ).
-	TypedFn func(ctx *EvalCtx, call *FuncExpr, args []any) (any, error)
+	// CallExpr, when set, computes the result instead of Fn, seeing the
+	// call's argument expressions (their types, for arguments of type
+	// "any").
+	CallExpr func(ctx *EvalCtx, call *FuncExpr, args []any) (any, error)
 	// Agg makes the function an aggregate (Fn unused).
 	Agg *AggFunc
 	// Window makes the function a window function (Fn unused).
@@ -40,8 +40,8 @@ type Func struct {
 
 // Call runs the function on evaluated arguments.
 func (f *Func) Call(ctx *EvalCtx, call *FuncExpr, args []any) (any, error) {
-	if f.TypedFn != nil {
-		return f.TypedFn(ctx, call, args)
+	if f.CallExpr != nil {
+		return f.CallExpr(ctx, call, args)
 	}
 	return f.Fn(ctx, args)
 }
@@ -63,10 +63,9 @@ type AggState interface {
 
 // WindowFunc is a window function computed over a partition.
 type WindowFunc struct {
-	// Compute returns the function's value for each row of a sorted
-	// partition; peers[i] is the index of the first row of row i's peer
-	// group; args[i] the arguments evaluated on row i.
-	Compute func(ctx *EvalCtx, args [][]any, peers []int) ([]any, error)
+	// Compute returns the function's value for each row of a partition in
+	// window order (window.go).
+	Compute func(ctx *EvalCtx, p *WindowPartition) ([]any, error)
 }
 
 var (
@@ -271,7 +270,8 @@ func unknownFitsString(args []types.Type, want []types.Oid) bool {
 func expand(f *Func, args []types.Type) ([]types.Oid, bool) {
 	n := len(f.Args)
 	if f.Variadic {
-		if len(args) < n-1 {
+		// The variadic argument takes at least one value.
+		if len(args) < n {
 			return nil, false
 		}
 	} else if len(args) != n {

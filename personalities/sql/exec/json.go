@@ -525,7 +525,7 @@ func init() {
 
 	// Builders and conversions: they need their arguments' types.
 	typed := func(name string, args []types.Oid, variadic bool, ret types.Oid, strict bool, f func(ctx *EvalCtx, fe *FuncExpr, a []any) (any, error)) {
-		RegisterFunc(&Func{Name: name, Args: args, Variadic: variadic, Ret: ret, Strict: strict, TypedFn: f})
+		RegisterFunc(&Func{Name: name, Args: args, Variadic: variadic, Ret: ret, Strict: strict, CallExpr: f})
 	}
 	anyArgs := []types.Oid{types.OidAny}
 	typed("jsonb_build_object", anyArgs, true, JB, false, func(ctx *EvalCtx, fe *FuncExpr, a []any) (any, error) {
