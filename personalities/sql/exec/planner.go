@@ -45,6 +45,13 @@ func (a *analyzer) rangeVar(rv *pg.RangeVar, scope *Scope) (Plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	if obj.RelKind == catalog.RelView {
+		v, err := a.viewPlan(obj, name)
+		if err != nil {
+			return nil, err
+		}
+		return v, addItem(scope, name, v.Columns(), rv.Alias)
+	}
 	if obj.RelKind != catalog.RelTable {
 		return nil, pgerror.New(pgerror.FeatureNotSupported, "reading \"%s\" is not supported", obj.Name)
 	}
@@ -52,10 +59,11 @@ func (a *analyzer) rangeVar(rv *pg.RangeVar, scope *Scope) (Plan, error) {
 	return scan, addItem(scope, name, scan.Columns(), rv.Alias)
 }
 
-// relation resolves a relation's name; it is an error if none has it.
+// relation resolves a relation's name; it is an error if none has it (a
+// missing schema too, as Postgres words it: the relation does not exist).
 func (a *analyzer) relation(rv *pg.RangeVar) (*catalog.Object, error) {
 	obj, err := a.cat.Resolve(rv.Schemaname, rv.Relname, a.searchPath())
-	if err != nil {
+	if err != nil && pgerror.CodeOf(err) != pgerror.InvalidSchemaName {
 		return nil, err
 	}
 	if obj == nil {
