@@ -33,9 +33,9 @@ func (a *analyzer) selectStmt(sel *pg.SelectStmt, outer *Scope) (Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	a.agg = grouping
 	keep := a.keepUnknown
 	a.keepUnknown = a.unknownLeaves[sel]
+	a.agg = grouping
 	exprs, cols, err := a.targetList(sel.TargetList, scope)
 	a.keepUnknown = keep
 	if err != nil {
@@ -210,6 +210,8 @@ func FigureColname(n *pg.Node) string {
 			}
 		}
 		return "case"
+	case *pg.Node_GroupingFunc:
+		return "grouping"
 	case *pg.Node_CoalesceExpr:
 		return "coalesce"
 	case *pg.Node_MinMaxExpr:
@@ -236,6 +238,9 @@ func FigureColname(n *pg.Node) string {
 				return outputName(sel.TargetList[0].GetResTarget())
 			}
 		}
+	case *pg.Node_AIndirection:
+		// A subscript takes its array's name.
+		return FigureColname(x.AIndirection.Arg)
 	case *pg.Node_AArrayExpr:
 		return "array"
 	case *pg.Node_RowExpr:
