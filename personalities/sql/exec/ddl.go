@@ -244,7 +244,7 @@ func quoteSeqName(cat *catalog.Catalog, schema *catalog.Object, name string) str
 
 // deparseExpr renders an expression's parse tree as SQL text.
 func deparseExpr(n *pg.Node) (string, error) {
-	sql, err := deparse(&pg.Node{Node: &pg.Node_SelectStmt{SelectStmt: &pg.SelectStmt{
+	sql, err := deparseStmt(&pg.Node{Node: &pg.Node_SelectStmt{SelectStmt: &pg.SelectStmt{
 		TargetList: []*pg.Node{{Node: &pg.Node_ResTarget{ResTarget: &pg.ResTarget{Val: n}}}},
 	}}})
 	return strings.TrimPrefix(sql, "SELECT "), err
@@ -260,8 +260,8 @@ var parseTreeVersion = func() int32 {
 	return tree.Version
 }()
 
-// deparse renders a statement's parse tree as SQL text.
-func deparse(stmt *pg.Node) (string, error) {
+// deparseStmt renders a statement's parse tree as SQL text.
+func deparseStmt(stmt *pg.Node) (string, error) {
 	sql, err := pg.Deparse(&pg.ParseResult{Version: parseTreeVersion, Stmts: []*pg.RawStmt{{Stmt: stmt}}})
 	if err != nil {
 		return "", pgerror.New(pgerror.Internal, "deparse: %v", err)

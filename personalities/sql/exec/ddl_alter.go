@@ -145,9 +145,22 @@ func (al *alteration) column(name string) (*catalog.Column, error) {
 func (al *alteration) defaultExpr(n *pg.Node, col *catalog.Column) (Expr, error) {
 	e, err := al.a.expr(n, nil)
 	if err != nil {
-		return nil, err
+		return nil, unplaced(err)
 	}
-	return al.a.assign(e, col)
+	e, err = al.a.assign(e, col)
+	return e, unplaced(err)
+}
+
+// unplaced drops an error's position: Postgres analyzes ALTER TABLE's
+// expressions without the statement's text, so their errors point
+// nowhere.
+func unplaced(err error) error {
+	if e, ok := err.(*pgerror.Error); ok && e.Position != 0 {
+		c := *e
+		c.Position = 0
+		return &c
+	}
+	return err
 }
 
 func (al *alteration) addColumn(cd *pg.ColumnDef, ifNotExists bool) error {
@@ -293,7 +306,7 @@ func (al *alteration) alterType(name string, cd *pg.ColumnDef) error {
 	if cd.RawDefault != nil {
 		scope := &Scope{Cols: scan.Columns(), Tables: []string{al.obj.Name}}
 		if src, err = al.a.expr(cd.RawDefault, scope); err != nil {
-			return err
+			return unplaced(err)
 		}
 		if st := src.Type().Oid; st != t.Oid && st != 0 && !CanAssign(st, t.Oid) {
 			return pgerror.New(pgerror.DatatypeMismatch, "result of USING clause for column \"%s\" cannot be cast automatically to type %s", col.Name, t).
@@ -305,7 +318,7 @@ func (al *alteration) alterType(name string, cd *pg.ColumnDef) error {
 	}
 	conv, err := al.a.assign(src, &newCol)
 	if err != nil {
-		return err
+		return unplaced(err)
 	}
 	if col.Default != "" && !CanAssign(col.Type.Oid, t.Oid) {
 		return pgerror.New(pgerror.DatatypeMismatch, "default for column \"%s\" cannot be cast automatically to type %s", col.Name, t)
