@@ -34,13 +34,17 @@ type alteration struct {
 	rewrite   bool
 	conv      map[int16]func(Row) (any, error)
 	checkNull []int16
-	res       *Result
+	// later adds CHECK and FOREIGN KEY constraints, validated over the
+	// rows as rewritten.
+	later []func() error
+	res   *Result
 }
 
 // alterTable plans ALTER TABLE [IF EXISTS] t subcommand, ...: ADD COLUMN,
 // DROP COLUMN, ALTER COLUMN TYPE / SET DEFAULT / DROP DEFAULT / SET NOT
 // NULL / DROP NOT NULL, ADD CONSTRAINT (PRIMARY KEY, UNIQUE) and DROP
-// CONSTRAINT. CHECK and FOREIGN KEY constraints are refused with 0A000.
+// CONSTRAINT (PRIMARY KEY, UNIQUE, CHECK and FOREIGN KEY, validated
+// over the existing rows).
 // Dropping a column a view reads is not detected (the view then fails
 // when read); changing the type of a column of a table a view reads is
 // refused, as Postgres refuses it for the columns the view uses.
@@ -196,6 +200,9 @@ func (al *alteration) addColumn(cd *pg.ColumnDef, ifNotExists bool) error {
 		case pg.ConstrType_CONSTR_PRIMARY, pg.ConstrType_CONSTR_UNIQUE:
 			c.Keys = []*pg.Node{pg.MakeStrNode(cd.Colname)}
 			constraints = append(constraints, c)
+		case pg.ConstrType_CONSTR_CHECK, pg.ConstrType_CONSTR_FOREIGN:
+			c := c
+			al.later = append(al.later, func() error { return al.a.addTableConstraint(al.ctx, al.obj, c, cd.Colname) })
 		default:
 			return pgerror.New(pgerror.FeatureNotSupported, "column constraint %s is not supported in ALTER TABLE", strings.TrimPrefix(c.Contype.String(), "CONSTR_"))
 		}
@@ -343,15 +350,6 @@ func (al *alteration) alterType(name string, cd *pg.ColumnDef) error {
 	return nil
 }
 
-func containsOid(oids []catalog.Oid, o catalog.Oid) bool {
-	for _, x := range oids {
-		if x == o {
-			return true
-		}
-	}
-	return false
-}
-
 // relationTaken reports whether a relation name is in use in the table's
 // schema, counting this statement's changes.
 func (al *alteration) relationTaken(name string) bool {
@@ -379,6 +377,9 @@ func (al *alteration) addConstraint(c *pg.Constraint) error {
 		kind = 'p'
 	case pg.ConstrType_CONSTR_UNIQUE:
 		kind = 'u'
+	case pg.ConstrType_CONSTR_CHECK, pg.ConstrType_CONSTR_FOREIGN:
+		al.later = append(al.later, func() error { return al.a.addTableConstraint(al.ctx, al.obj, c, "") })
+		return nil
 	default:
 		return pgerror.New(pgerror.FeatureNotSupported, "ALTER TABLE ADD CONSTRAINT %s is not supported", strings.TrimPrefix(c.Contype.String(), "CONSTR_"))
 	}
@@ -464,6 +465,15 @@ func (al *alteration) dropConstraint(name string, ifExists bool) error {
 	return pgerror.New(pgerror.UndefinedObject, "constraint \"%s\" of relation \"%s\" does not exist", name, al.obj.Name)
 }
 
+// addTableConstraint adds CHECK or FOREIGN KEY constraint c (declared on
+// column, or "" for a table constraint) to table obj, checking its rows.
+func (a *analyzer) addTableConstraint(ctx *EvalCtx, obj *catalog.Object, c *pg.Constraint, column string) error {
+	if c.Contype == pg.ConstrType_CONSTR_CHECK {
+		return a.addCheck(ctx, obj, c, true)
+	}
+	return a.addForeignKey(ctx, obj, c, column, true)
+}
+
 // newTable is the data access of the altered table.
 func (al *alteration) newTable() *Table {
 	t := &Table{Obj: al.obj, Indexes: al.idxs, prefix: tablePrefix(al.obj.Oid)}
@@ -535,6 +545,11 @@ func (al *alteration) finish() error {
 					}
 				}
 			}
+		}
+	}
+	for _, f := range al.later {
+		if err := f(); err != nil {
+			return err
 		}
 	}
 	for _, idx := range al.dropped {

@@ -198,6 +198,20 @@ func (a *analyzer) dropStmt(d *pg.DropStmt) (*planned, error) {
 			}
 		}
 		w := catalog.NewWriter(ctx.Env.Store)
+		var targets []catalog.Oid
+		for _, obj := range tops {
+			targets = append(targets, obj.Oid)
+		}
+		for _, obj := range tops {
+			if obj.RelKind != catalog.RelTable {
+				continue
+			}
+			notices, err := a.dropForeignKeysTo(w, obj, targets, dp.cascade)
+			if err != nil {
+				return err
+			}
+			res.Notices = append(res.Notices, notices...)
+		}
 		for _, obj := range dp.order {
 			if err := a.dropObject(ctx, w, obj); err != nil {
 				return err
