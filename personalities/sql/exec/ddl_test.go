@@ -19,6 +19,10 @@ func TestDDLRefusals(t *testing.T) {
 		`CREATE INDEX ON t (a) INCLUDE (b)`,
 		`CREATE INDEX ON t (a NULLS FIRST)`,
 		`CREATE DATABASE other`,
+		`CREATE TEMP TABLE tmp (a int)`,
+		`CREATE TEMP TABLE tmp AS SELECT 1`,
+		`CREATE TEMP VIEW tmp AS SELECT 1`,
+		`CREATE MATERIALIZED VIEW tmp AS SELECT 1`,
 	} {
 		if got := run(t, s, sql); !strings.HasPrefix(got, "ERROR: ") {
 			t.Errorf("%s: got %q, want an error", sql, got)
