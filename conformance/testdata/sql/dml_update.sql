@@ -28,3 +28,7 @@ SELECT * FROM t ORDER BY id;
 UPDATE t AS x SET n = x.n + 1 WHERE x.id = 1;
 SELECT * FROM t WHERE v = 'multi';
 SELECT * FROM t ORDER BY id;
+UPDATE t SET n = (SELECT p FROM price WHERE price.id = 1) WHERE id = 1 OR id = 2;
+UPDATE t SET v = t.v || '+' FROM price p JOIN price q ON q.id = p.id WHERE p.id = t.id AND q.p > 200 RETURNING t.id, t.v, p.p;
+UPDATE t SET n = n + 1 WHERE id >= 2 AND id <= 20 AND v IS NOT NULL RETURNING id, n;
+SELECT * FROM t ORDER BY id;

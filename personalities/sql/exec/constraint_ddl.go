@@ -1,9 +1,6 @@
 package exec
 
 import (
-	"fmt"
-	"strings"
-
 	pg "github.com/pganalyze/pg_query_go/v6"
 
 	"hourglass/personalities/sql/catalog"
@@ -25,8 +22,9 @@ func (a *analyzer) declareConstraint(ctx *EvalCtx, obj *catalog.Object, c *pg.Co
 }
 
 // addCheck adds CHECK constraint c to table obj (whose catalog object the
-// caller then writes). With validate, every existing row of obj
-// must pass (ctx is then required).
+// caller then writes; obj must be the caller's own copy, not one of a
+// loaded Catalog's, which are shared). With validate, every existing row
+// of obj must pass (ctx is then required).
 func (a *analyzer) addCheck(ctx *EvalCtx, obj *catalog.Object, c *pg.Constraint, validate bool) error {
 	t := &Table{Obj: obj, prefix: tablePrefix(obj.Oid)}
 	if ns := a.cat.Object(obj.Schema); ns != nil {
@@ -100,8 +98,9 @@ func (a *analyzer) checkConstraintNameFree(obj *catalog.Object, name string) err
 }
 
 // addForeignKey adds FOREIGN KEY constraint c to table obj (whose catalog
-// object the caller then writes). column is the column a column
-// constraint (REFERENCES) is declared on ("" for a table constraint).
+// object the caller then writes; obj must be the caller's own copy).
+// column is the column a column constraint (REFERENCES) is declared on
+// ("" for a table constraint).
 // The referenced table may be obj itself. With validate, every existing
 // row of obj must have its referenced row (ctx is then required).
 func (a *analyzer) addForeignKey(ctx *EvalCtx, obj *catalog.Object, c *pg.Constraint, column string, validate bool) error {
@@ -224,79 +223,65 @@ func fkAction(s string) byte {
 	return s[0]
 }
 
-// dropTargets lists the oids of the relations a DROP statement names
-// (those that exist).
-func (a *analyzer) dropTargets(d *pg.DropStmt) []catalog.Oid {
-	var out []catalog.Oid
-	for _, n := range d.Objects {
-		names := strVals(n.GetList().Items)
-		schema := ""
-		if len(names) > 1 {
-			schema = names[len(names)-2]
-		}
-		if obj, _ := a.cat.Resolve(schema, names[len(names)-1], a.searchPath()); obj != nil {
-			out = append(out, obj.Oid)
-		}
+// addForeignKeys adds to a DROP the foreign keys of other tables that
+// reference table obj: each blocks the DROP, or with CASCADE goes (the
+// referencing table stays), as Postgres's pg_depend has it.
+func (d *dropPlan) addForeignKeys(obj *catalog.Object) {
+	if obj.RelKind != catalog.RelTable {
+		return
 	}
-	return out
-}
-
-// dropForeignKeysTo handles the foreign keys of other tables that
-// reference table obj, which is being dropped (with the tables in
-// dropping): an error without cascade, else the constraints go, each
-// with a NOTICE, as DROP TABLE does in Postgres.
-func (a *analyzer) dropForeignKeysTo(w *catalog.Writer, obj *catalog.Object, dropping []catalog.Oid, cascade bool) ([]*pgerror.Error, error) {
-	var deps []string
-	var changed []*catalog.Object
-	for _, o := range a.cat.Objects() {
-		if o.RelKind != catalog.RelTable || o.Oid == obj.Oid || containsOid(dropping, o.Oid) {
+	for _, o := range d.a.cat.Objects() {
+		if o.RelKind != catalog.RelTable || o.Oid == obj.Oid || d.seen[o.Oid] {
 			continue
 		}
-		var keep []catalog.Constraint
 		for _, c := range o.Constraints {
 			if c.Kind == 'f' && c.RefTable == obj.Oid {
-				deps = append(deps, fmt.Sprintf("constraint %s on table %s", c.Name, o.Name))
-				continue
+				what := "constraint " + catalog.QuoteIdent(c.Name) + " on " + d.a.describeObject(o)
+				d.blocked = append(d.blocked, what+" depends on "+d.a.describeObject(obj))
+				d.cascaded = append(d.cascaded, "drop cascades to "+what)
+				d.fkeys = append(d.fkeys, droppedKey{table: o.Oid, name: c.Name})
 			}
-			keep = append(keep, c)
-		}
-		if len(keep) != len(o.Constraints) {
-			cp := *o
-			cp.Constraints = keep
-			changed = append(changed, &cp)
 		}
 	}
-	if len(deps) == 0 {
-		return nil, nil
-	}
-	if !cascade {
-		lines := make([]string, len(deps))
-		for i, d := range deps {
-			lines[i] = d + " depends on table " + obj.Name
-		}
-		return nil, pgerror.New(pgerror.DependentObjectsStillExist, "cannot drop table %s because other objects depend on it", obj.Name).
-			WithDetail("%s", strings.Join(lines, "\n")).WithHint("Use DROP ... CASCADE to drop the dependent objects too.")
-	}
-	for _, o := range changed {
-		if err := w.Put(o); err != nil {
-			return nil, err
-		}
-	}
-	if len(deps) == 1 {
-		return []*pgerror.Error{Notice(pgerror.SuccessfulCompletion, "drop cascades to %s", deps[0])}, nil
-	}
-	lines := make([]string, len(deps))
-	for i, d := range deps {
-		lines[i] = "drop cascades to " + d
-	}
-	return []*pgerror.Error{Notice(pgerror.SuccessfulCompletion, "drop cascades to %d other objects", len(deps)).WithDetail("%s", strings.Join(lines, "\n"))}, nil
 }
 
-func containsOid(oids []catalog.Oid, oid catalog.Oid) bool {
-	for _, o := range oids {
-		if o == oid {
-			return true
+// droppedKey is a foreign key a DROP ... CASCADE removes.
+type droppedKey struct {
+	table catalog.Oid
+	name  string
+}
+
+// dropForeignKeys removes the foreign keys the DROP cascaded to from the
+// tables that stay.
+func (d *dropPlan) dropForeignKeys(w *catalog.Writer) error {
+	var changed []*catalog.Object
+	for _, k := range d.fkeys {
+		if d.seen[k.table] {
+			continue
+		}
+		var t *catalog.Object
+		for _, c := range changed {
+			if c.Oid == k.table {
+				t = c
+			}
+		}
+		if t == nil {
+			cp := *d.a.cat.Object(k.table)
+			t = &cp
+			changed = append(changed, t)
+		}
+		var keep []catalog.Constraint
+		for _, c := range t.Constraints {
+			if c.Name != k.name {
+				keep = append(keep, c)
+			}
+		}
+		t.Constraints = keep
+	}
+	for _, t := range changed {
+		if err := w.Put(t); err != nil {
+			return err
 		}
 	}
-	return false
+	return nil
 }

@@ -337,8 +337,12 @@ func (fk *foreignKey) referencedExists(ctx *EvalCtx, vals []any) (bool, error) {
 }
 
 // referencing returns the rows of fk's referencing table whose key
-// equals the referenced key of old.
+// equals the referenced key of old: through an index that leads with the
+// key's columns if the table has one, else by scanning the table.
 func (fk *foreignKey) referencing(ctx *EvalCtx, old Row) ([]Row, error) {
+	if rows, ok, err := fk.referencingByIndex(ctx, old); ok || err != nil {
+		return rows, err
+	}
 	it, err := fk.from.Scan(ctx.Env.Store, nil, nil, false)
 	if err != nil {
 		return nil, err
@@ -362,6 +366,71 @@ func (fk *foreignKey) referencing(ctx *EvalCtx, old Row) ([]Row, error) {
 		return nil
 	})
 	return out, err
+}
+
+// referencingByIndex finds the referencing rows through an index of the
+// referencing table whose leading columns are the key's (ok false if
+// there is none).
+func (fk *foreignKey) referencingByIndex(ctx *EvalCtx, old Row) ([]Row, bool, error) {
+	t, s := fk.from, ctx.Env.Store
+	for _, idx := range t.Indexes {
+		cols := idx.Index.Columns
+		if len(cols) < len(fk.fromPos) || !sameColumnSet(cols[:len(fk.fromPos)], fk.con.Columns) {
+			continue
+		}
+		var key []byte
+		for i, num := range cols[:len(fk.fromPos)] {
+			j := 0
+			for fk.con.Columns[j] != num {
+				j++
+			}
+			p := fk.toPos[j]
+			v, err := types.Cast(old[p], fk.to.Obj.Columns[p].Type, t.Obj.Columns[fk.fromPos[j]].Type, false, ctx.Env.Session.Types)
+			if err != nil {
+				return nil, false, nil // not representable: no index probe
+			}
+			desc := i < len(idx.Index.Desc) && idx.Index.Desc[i]
+			if key, err = types.AppendKey(key, t.Obj.Columns[fk.fromPos[j]].Type.Oid, v, desc); err != nil {
+				return nil, false, err
+			}
+		}
+		if idx.Index.Primary {
+			it, err := t.Scan(s, key, prefixEnd(key), false)
+			if err != nil {
+				return nil, false, err
+			}
+			var out []Row
+			err = eachRow(it, func(r Row) error {
+				out = append(out, r)
+				return nil
+			})
+			return out, true, err
+		}
+		prefix := append(indexPrefix(idx.Oid), key...)
+		it, err := s.Scan(prefix, prefixEnd(prefix), false)
+		if err != nil {
+			return nil, false, err
+		}
+		var keys [][]byte
+		for it.Next() {
+			keys = append(keys, bytes.Clone(it.Value()))
+		}
+		if err := it.Close(); err != nil {
+			return nil, false, err
+		}
+		var out []Row
+		for _, k := range keys {
+			r, err := t.Get(s, k)
+			if err != nil {
+				return nil, false, err
+			}
+			if r != nil {
+				out = append(out, r)
+			}
+		}
+		return out, true, nil
+	}
+	return nil, false, nil
 }
 
 // act runs a foreign key's action for a referenced row deleted (ev.row

@@ -42,9 +42,9 @@ type alteration struct {
 
 // alterTable plans ALTER TABLE [IF EXISTS] t subcommand, ...: ADD COLUMN,
 // DROP COLUMN, ALTER COLUMN TYPE / SET DEFAULT / DROP DEFAULT / SET NOT
-// NULL / DROP NOT NULL, ADD CONSTRAINT (PRIMARY KEY, UNIQUE) and DROP
-// CONSTRAINT (PRIMARY KEY, UNIQUE, CHECK and FOREIGN KEY, validated
-// over the existing rows).
+// NULL / DROP NOT NULL, ADD CONSTRAINT (PRIMARY KEY, UNIQUE, CHECK and
+// FOREIGN KEY, each validated over the existing rows) and DROP
+// CONSTRAINT.
 // Dropping a column a view reads is not detected (the view then fails
 // when read); changing the type of a column of a table a view reads is
 // refused, as Postgres refuses it for the columns the view uses.
@@ -149,22 +149,10 @@ func (al *alteration) column(name string) (*catalog.Column, error) {
 func (al *alteration) defaultExpr(n *pg.Node, col *catalog.Column) (Expr, error) {
 	e, err := al.a.expr(n, nil)
 	if err != nil {
-		return nil, unplaced(err)
+		return nil, withoutPosition(err)
 	}
 	e, err = al.a.assign(e, col)
-	return e, unplaced(err)
-}
-
-// unplaced drops an error's position: Postgres analyzes ALTER TABLE's
-// expressions without the statement's text, so their errors point
-// nowhere.
-func unplaced(err error) error {
-	if e, ok := err.(*pgerror.Error); ok && e.Position != 0 {
-		c := *e
-		c.Position = 0
-		return &c
-	}
-	return err
+	return e, withoutPosition(err)
 }
 
 func (al *alteration) addColumn(cd *pg.ColumnDef, ifNotExists bool) error {
@@ -313,7 +301,7 @@ func (al *alteration) alterType(name string, cd *pg.ColumnDef) error {
 	if cd.RawDefault != nil {
 		scope := &Scope{Cols: scan.Columns(), Tables: []string{al.obj.Name}}
 		if src, err = al.a.expr(cd.RawDefault, scope); err != nil {
-			return unplaced(err)
+			return withoutPosition(err)
 		}
 		if st := src.Type().Oid; st != t.Oid && st != 0 && !CanAssign(st, t.Oid) {
 			return pgerror.New(pgerror.DatatypeMismatch, "result of USING clause for column \"%s\" cannot be cast automatically to type %s", col.Name, t).
@@ -325,7 +313,7 @@ func (al *alteration) alterType(name string, cd *pg.ColumnDef) error {
 	}
 	conv, err := al.a.assign(src, &newCol)
 	if err != nil {
-		return unplaced(err)
+		return withoutPosition(err)
 	}
 	if col.Default != "" && !CanAssign(col.Type.Oid, t.Oid) {
 		return pgerror.New(pgerror.DatatypeMismatch, "default for column \"%s\" cannot be cast automatically to type %s", col.Name, t)
@@ -348,6 +336,15 @@ func (al *alteration) alterType(name string, cd *pg.ColumnDef) error {
 	col.Type = t
 	al.rewrite = true
 	return nil
+}
+
+func containsOid(oids []catalog.Oid, o catalog.Oid) bool {
+	for _, x := range oids {
+		if x == o {
+			return true
+		}
+	}
+	return false
 }
 
 // relationTaken reports whether a relation name is in use in the table's

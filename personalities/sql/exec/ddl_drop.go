@@ -72,6 +72,8 @@ type dropPlan struct {
 	// dependency lines an error without CASCADE reports.
 	cascaded []string
 	blocked  []string
+	// fkeys are other tables' foreign keys to dropped tables.
+	fkeys []droppedKey
 }
 
 // add adds obj and (recursively) its dependents.
@@ -90,6 +92,7 @@ func (d *dropPlan) add(obj *catalog.Object, top bool) {
 		d.blocked = append(d.blocked, d.a.describeObject(dep)+" depends on "+d.a.describeObject(obj))
 		d.add(dep, false)
 	}
+	d.addForeignKeys(obj)
 	d.order = append(d.order, obj)
 }
 
@@ -198,26 +201,12 @@ func (a *analyzer) dropStmt(d *pg.DropStmt) (*planned, error) {
 			}
 		}
 		w := catalog.NewWriter(ctx.Env.Store)
-		var targets []catalog.Oid
-		for _, obj := range tops {
-			targets = append(targets, obj.Oid)
-		}
-		for _, obj := range tops {
-			if obj.RelKind != catalog.RelTable {
-				continue
-			}
-			notices, err := a.dropForeignKeysTo(w, obj, targets, dp.cascade)
-			if err != nil {
-				return err
-			}
-			res.Notices = append(res.Notices, notices...)
-		}
 		for _, obj := range dp.order {
 			if err := a.dropObject(ctx, w, obj); err != nil {
 				return err
 			}
 		}
-		return nil
+		return dp.dropForeignKeys(w)
 	}), nil
 }
 

@@ -2,6 +2,7 @@ package exec
 
 import (
 	"math"
+	"strconv"
 
 	"google.golang.org/protobuf/proto"
 
@@ -98,6 +99,21 @@ func (a *analyzer) alterSequenceStmt(as *pg.AlterSeqStmt) (*planned, error) {
 		}
 		return catalog.NewWriter(ctx.Env.Store).Put(c)
 	}), nil
+}
+
+// defInt reads a DefElem's integer argument.
+func defInt(d *pg.DefElem) (int64, error) {
+	switch v := d.Arg.Node.(type) {
+	case *pg.Node_Integer:
+		return int64(v.Integer.Ival), nil
+	case *pg.Node_Float:
+		n, err := strconv.ParseInt(v.Float.Fval, 10, 64)
+		if err != nil {
+			return 0, pgerror.New(pgerror.NumericValueOutOfRange, "value \"%s\" is out of range for type bigint", v.Float.Fval)
+		}
+		return n, nil
+	}
+	return 0, pgerror.New(pgerror.SyntaxError, "%s requires a numeric value", d.Defname)
 }
 
 // typeRange is the range of a sequence's type.

@@ -139,28 +139,65 @@ func walkTree(n *pg.Node, f func(proto.Message) bool) {
 	walk(n.ProtoReflect())
 }
 
-// viewPlan plans a view read in FROM: its stored query, and the columns
-// it offers under the view's column names.
-func (a *analyzer) viewPlan(obj *catalog.Object) (Plan, []Column, error) {
+// viewPlan plans a view read in FROM: its stored query, with the view's
+// column names, reachable through alias.
+func (a *analyzer) viewPlan(obj *catalog.Object, alias string) (Plan, error) {
 	tree, err := pg.Parse(obj.ViewQuery)
 	if err != nil {
-		return nil, nil, syntaxError(err)
+		return nil, syntaxError(err)
 	}
 	p, err := a.selectStmt(tree.Stmts[0].Stmt.GetSelectStmt(), nil)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	cols := append([]Column(nil), p.Columns()...)
+	v := &ViewScan{Input: p, Name: obj.Name}
+	inner := p.Columns()
 	n := 0
-	for i := range cols {
-		cols[i].OnlyQualified = false
-		if cols[i].Hidden {
+	for _, c := range inner {
+		if c.Hidden {
 			continue
 		}
+		col := Column{Name: c.Name, Type: c.Type, Qualifier: alias}
 		if n < len(obj.Columns) {
-			cols[i].Name = obj.Columns[n].Name
+			col.Name = obj.Columns[n].Name
 		}
+		v.Cols = append(v.Cols, col)
 		n++
 	}
-	return p, cols, nil
+	return v, nil
 }
+
+// ViewScan reads a view: its query's rows, hidden columns dropped, under
+// the view's column names.
+type ViewScan struct {
+	Input Plan
+	Name  string
+	Cols  []Column
+}
+
+func (v *ViewScan) Columns() []Column { return v.Cols }
+
+func (v *ViewScan) Open(ctx *EvalCtx) (Iter, error) {
+	it, err := v.Input.Open(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &viewIter{in: it, cols: v.Input.Columns()}, nil
+}
+
+func (v *ViewScan) Explain(e *Explainer) { v.Input.Explain(e) }
+
+type viewIter struct {
+	in   Iter
+	cols []Column
+}
+
+func (vi *viewIter) Next() (Row, error) {
+	r, err := vi.in.Next()
+	if r == nil || err != nil {
+		return nil, err
+	}
+	return visibleValues(vi.cols, r), nil
+}
+
+func (vi *viewIter) Close() error { return vi.in.Close() }

@@ -78,6 +78,10 @@ func commandTag(n *pg.Node) string {
 		return "SET"
 	case *pg.Node_VariableShowStmt:
 		return "SHOW"
+	case *pg.Node_CopyStmt:
+		return "COPY"
+	case *pg.Node_DeallocateStmt:
+		return "DEALLOCATE"
 	}
 	if tag := ddlTag(n); tag != "" {
 		return tag

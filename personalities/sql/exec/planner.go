@@ -46,11 +46,11 @@ func (a *analyzer) rangeVar(rv *pg.RangeVar, scope *Scope) (Plan, error) {
 		return nil, err
 	}
 	if obj.RelKind == catalog.RelView {
-		p, cols, err := a.viewPlan(obj)
+		v, err := a.viewPlan(obj, name)
 		if err != nil {
 			return nil, err
 		}
-		return p, addItem(scope, name, cols, rv.Alias)
+		return v, addItem(scope, name, v.Columns(), rv.Alias)
 	}
 	if obj.RelKind != catalog.RelTable {
 		return nil, pgerror.New(pgerror.FeatureNotSupported, "reading \"%s\" is not supported", obj.Name)
@@ -59,14 +59,14 @@ func (a *analyzer) rangeVar(rv *pg.RangeVar, scope *Scope) (Plan, error) {
 	return scan, addItem(scope, name, scan.Columns(), rv.Alias)
 }
 
-// relation resolves a relation's name; it is an error if none has it.
+// relation resolves a relation's name; it is an error if none has it (a
+// missing schema too, as Postgres words it: the relation does not exist).
 func (a *analyzer) relation(rv *pg.RangeVar) (*catalog.Object, error) {
 	obj, err := a.cat.Resolve(rv.Schemaname, rv.Relname, a.searchPath())
 	if err != nil && pgerror.CodeOf(err) != pgerror.InvalidSchemaName {
 		return nil, err
 	}
 	if obj == nil {
-		// A missing schema reads as a missing relation, as in Postgres.
 		return nil, pgerror.New(pgerror.UndefinedTable, "relation \"%s\" does not exist", qualified(rv)).WithPosition(rv.Location + 1)
 	}
 	return obj, nil

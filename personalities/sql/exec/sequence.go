@@ -31,7 +31,7 @@ func (a *analyzer) createSequence(w *catalog.Writer, schema *catalog.Object, nam
 	if err != nil {
 		return nil, err
 	}
-	max := sequenceTypeMax(t)
+	max := maxOf(t)
 	seq := &catalog.Object{Oid: oid, Kind: "relation", Name: name, Schema: schema.Oid, RelKind: catalog.RelSequence, Owner: a.ownerOid(),
 		Sequence: &catalog.Sequence{Type: t, Start: 1, Increment: 1, Min: 1, Max: max, Cache: 1}}
 	if owner != nil {
