@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"net"
+	"strings"
 	"sync"
 	"time"
 
@@ -130,8 +131,13 @@ func (c *conn) startup(full bool) bool {
 		p, err := c.fr.readStartup()
 		if err != nil {
 			var pe *pgerror.Error
-			// Postgres only logs a startup packet of a bad length.
-			if errors.As(err, &pe) && pe.Message != "invalid length of startup packet" {
+			// Postgres only logs a startup packet of a bad length, and
+			// answers a protocol before 3.0 in that protocol's format.
+			switch {
+			case !errors.As(err, &pe) || pe.Message == "invalid length of startup packet":
+			case pe.Code == pgerror.FeatureNotSupported:
+				c.nc.Write(append([]byte("EFATAL:  "+pe.Message+"\n"), 0))
+			default:
 				c.fatal(pe)
 			}
 			return false
@@ -160,7 +166,8 @@ func (c *conn) startup(full bool) bool {
 			params[kv[0]] = kv[1]
 		}
 		if p.code != protocol30 || len(unrecognized) > 0 {
-			c.be.Send(&pgproto3.NegotiateProtocolVersion{NewestMinorProtocol: 0, UnrecognizedOptions: unrecognized})
+			// Postgres 15 sends its newest version whole (3.0) here.
+			c.be.Send(&pgproto3.NegotiateProtocolVersion{NewestMinorProtocol: protocol30, UnrecognizedOptions: unrecognized})
 		}
 		user := params["user"]
 		if user == "" {
@@ -196,16 +203,6 @@ func (c *conn) startup(full bool) bool {
 		c.be.Send(&pgproto3.ReadyForQuery{TxStatus: txIdle})
 		return c.be.Flush() == nil
 	}
-}
-
-// authenticate checks the client's credentials (trust unless a password
-// is configured).
-func (c *conn) authenticate(user string) bool {
-	if c.s.cfg.Password == "" {
-		return true
-	}
-	c.fatal(pgerror.New(pgerror.InvalidPassword, "password authentication failed for user \"%s\"", user))
-	return false
 }
 
 // handle processes one message; false closes the connection.
@@ -443,6 +440,10 @@ func (c *conn) parse(ctx context.Context, m *pgproto3.Parse) {
 // describeStatement fills in a prepared statement's parameter types and
 // result columns.
 func (c *conn) describeStatement(ctx context.Context, p *prepared) error {
+	if v := p.st.Node.GetVariableShowStmt(); v != nil {
+		p.cols = []exec.Column{{Name: strings.ToLower(v.Name), Type: types.TextType}}
+		return nil
+	}
 	if p.st.Node.GetTransactionStmt() != nil || p.st.Node.GetVariableSetStmt() != nil || p.st.Node.GetVariableShowStmt() != nil || p.st.Node.GetCopyStmt() != nil || p.st.Node.GetDeallocateStmt() != nil {
 		return nil
 	}
