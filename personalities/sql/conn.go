@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgproto3"
+	pg "github.com/pganalyze/pg_query_go/v6"
 
 	"hourglass/personalities/sql/exec"
 	"hourglass/personalities/sql/pgerror"
@@ -33,6 +34,10 @@ type conn struct {
 	// skipping: an error occurred in an extended-query batch; messages
 	// are skipped until Sync.
 	skipping bool
+
+	// implicit: an extended-protocol pipeline's implicit transaction is
+	// open (committed at Sync).
+	implicit bool
 
 	// sentParams are the reported parameters' values as last sent.
 	sentParams map[string]string
@@ -239,6 +244,7 @@ func (c *conn) handle(msg pgproto3.FrontendMessage) bool {
 		c.be.Send(&pgproto3.CloseComplete{})
 	case *pgproto3.Sync:
 		delete(c.portals, "")
+		c.endPipeline(ctx)
 		c.readyForQuery()
 		return c.be.Flush() == nil
 	case *pgproto3.Flush:
@@ -575,6 +581,13 @@ func (c *conn) execute(ctx context.Context, m *pgproto3.Execute) {
 		return
 	}
 	if pt.res == nil {
+		c.beginPipeline(pt.p.st)
+		if t := pt.p.st.Node.GetTransactionStmt(); t != nil && c.implicit && (t.Kind == pg.TransactionStmtKind_TRANS_STMT_BEGIN || t.Kind == pg.TransactionStmtKind_TRANS_STMT_START) {
+			// BEGIN turns the pipeline's implicit transaction into a block.
+			c.implicit = false
+			c.be.Send(&pgproto3.CommandComplete{CommandTag: []byte("BEGIN")})
+			return
+		}
 		res, err := c.run(ctx, pt.p.st, pt.p.params, pt.values)
 		if err != nil {
 			c.extendedError(err)
