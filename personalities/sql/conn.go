@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"net"
-	"strings"
 	"sync"
 	"time"
 
@@ -447,7 +446,7 @@ func (c *conn) parse(ctx context.Context, m *pgproto3.Parse) {
 // result columns.
 func (c *conn) describeStatement(ctx context.Context, p *prepared) error {
 	if v := p.st.Node.GetVariableShowStmt(); v != nil {
-		p.cols = []exec.Column{{Name: strings.ToLower(v.Name), Type: types.TextType}}
+		p.cols = showColumns(v)
 		return nil
 	}
 	if p.st.Node.GetTransactionStmt() != nil || p.st.Node.GetVariableSetStmt() != nil || p.st.Node.GetVariableShowStmt() != nil || p.st.Node.GetCopyStmt() != nil || p.st.Node.GetDeallocateStmt() != nil {
