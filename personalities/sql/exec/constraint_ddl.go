@@ -29,8 +29,8 @@ func (a *analyzer) addCheck(ctx *EvalCtx, obj *catalog.Object, c *pg.Constraint,
 	t := &Table{Obj: obj, prefix: tablePrefix(obj.Oid)}
 	e, err := a.checkCondition(c.RawExpr, tableScope(t, obj.Name))
 	if pe, ok := err.(*pgerror.Error); ok && pe.Position == 0 {
-		if loc := nodeLocation(c.RawExpr); loc >= 0 {
-			pe.Position = loc + 1
+		if loc := nodeLocation(c.RawExpr); loc > 0 {
+			pe.Position = loc
 		}
 	}
 	if err != nil {

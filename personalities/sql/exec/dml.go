@@ -102,8 +102,8 @@ func (a *analyzer) setList(t *Table, list []*pg.Node, scope *Scope) ([]setClause
 			row := m.Source.GetRowExpr()
 			if row == nil {
 				e := pgerror.New(pgerror.FeatureNotSupported, "source for a multiple-column UPDATE item must be a sub-SELECT or ROW() expression")
-				if loc := nodeLocation(m.Source); loc >= 0 {
-					e = e.WithPosition(loc + 1)
+				if loc := nodeLocation(m.Source); loc > 0 {
+					e = e.WithPosition(loc)
 				}
 				return nil, e
 			}
@@ -141,8 +141,8 @@ func (a *analyzer) assignAt(e Expr, c *catalog.Column, n *pg.Node) (Expr, error)
 		literal = true
 	}
 	if pe, ok := err.(*pgerror.Error); ok && pe.Position == 0 && (pe.Code == pgerror.DatatypeMismatch || literal && pe.Code != "22001") {
-		if loc := nodeLocation(n); loc >= 0 {
-			pe.Position = loc + 1
+		if loc := nodeLocation(n); loc > 0 {
+			pe.Position = loc
 		}
 	}
 	return out, err

@@ -243,8 +243,8 @@ func (a *analyzer) insertStmt(ins *pg.InsertStmt) (*planned, error) {
 func tooManyExprs(extra *pg.Node) error {
 	e := pgerror.New(pgerror.SyntaxError, "INSERT has more expressions than target columns")
 	if extra != nil {
-		if loc := nodeLocation(extra); loc >= 0 {
-			e = e.WithPosition(loc + 1)
+		if loc := nodeLocation(extra); loc > 0 {
+			e = e.WithPosition(loc)
 		}
 	}
 	return e
