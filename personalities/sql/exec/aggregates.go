@@ -2,7 +2,6 @@ package exec
 
 import (
 	"math"
-	"strings"
 
 	"github.com/cockroachdb/apd/v3"
 
@@ -106,72 +105,7 @@ func (s *numSumState) Result(*EvalCtx) (any, error) {
 	if !s.avg {
 		return sum, nil
 	}
-	return NumericDiv(sum, apd.New(s.n, 0))
-}
-
-// NumericDiv divides as Postgres's numeric division does: the quotient
-// rounded to at least 16 significant digits, and no fewer decimal places
-// than either operand has.
-func NumericDiv(x, y *apd.Decimal) (*apd.Decimal, error) {
-	if y.IsZero() {
-		return nil, errDivZero
-	}
-	w1, f1 := nbaseWeight(x)
-	w2, f2 := nbaseWeight(y)
-	qweight := w1 - w2
-	if f1 <= f2 {
-		qweight--
-	}
-	rscale := 16 - qweight*4
-	rscale = max(rscale, dscale(x), dscale(y), 0)
-	rscale = min(rscale, 1000)
-	q := new(apd.Decimal)
-	c := *numCtx // a copy: numCtx is shared
-	c.Precision = 2000
-	if _, err := c.Quo(q, x, y); err != nil {
-		return nil, pgerror.New(pgerror.NumericValueOutOfRange, "value overflows numeric format")
-	}
-	c.Rounding = apd.RoundHalfUp
-	if _, err := c.Quantize(q, q, int32(-rscale)); err != nil {
-		return nil, pgerror.New(pgerror.NumericValueOutOfRange, "value overflows numeric format")
-	}
-	return q, nil
-}
-
-// dscale is a numeric's number of decimal places.
-func dscale(d *apd.Decimal) int64 {
-	if d.Exponent < 0 {
-		return int64(-d.Exponent)
-	}
-	return 0
-}
-
-// nbaseWeight is the weight of d's first base-10000 digit and that digit,
-// as Postgres's numeric keeps them (0, 0 for zero).
-func nbaseWeight(d *apd.Decimal) (int64, int64) {
-	if d.IsZero() {
-		return 0, 0
-	}
-	digits := d.Coeff.String()
-	e := int64(len(digits)) - 1 + int64(d.Exponent) // power of ten of the first digit
-	w := e / 4
-	if e < 0 && e%4 != 0 {
-		w--
-	}
-	// The first base-10000 digit holds the decimal digits of powers
-	// 4w .. 4w+3.
-	n := int(e - 4*w + 1)
-	first := digits
-	if len(first) > n {
-		first = first[:n]
-	} else {
-		first += strings.Repeat("0", n-len(first))
-	}
-	var f int64
-	for _, c := range first {
-		f = f*10 + int64(c-'0')
-	}
-	return w, f
+	return numDiv(sum, apd.New(s.n, 0))
 }
 
 type floatSumState struct {
@@ -300,5 +234,5 @@ func (s *arrayAggState) Result(*EvalCtx) (any, error) {
 	if !s.any {
 		return nil, nil
 	}
-	return types.Array{Elem: s.elem, Dims: []int32{int32(len(s.elems))}, Lbounds: []int32{1}, Elems: s.elems}, nil
+	return types.NewArray(s.elem, s.elems), nil
 }

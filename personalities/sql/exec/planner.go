@@ -256,6 +256,7 @@ type indexCond struct {
 	op   string
 	vals []Expr
 	expr Expr
+	show Expr // expr as EXPLAIN shows it
 }
 
 // asIndexCond recognizes "column op value", "value op column" and an OR
@@ -271,7 +272,7 @@ func asIndexCond(e Expr, cols []Column) (indexCond, bool) {
 			out.col, out.op = c.col, "="
 			out.vals = append(out.vals, c.vals...)
 		}
-		out.expr = e
+		out.expr, out.show = e, e
 		return out, true
 	}
 	f, ok := e.(*FuncExpr)
@@ -284,8 +285,11 @@ func asIndexCond(e Expr, cols []Column) (indexCond, bool) {
 		return indexCond{}, false
 	}
 	col, val := f.Args[0], f.Args[1]
+	show := e
 	if !isColumn(col) {
 		col, val, op = val, col, flip[op]
+		// EXPLAIN shows the column first, as Postgres commutes it.
+		show = &FuncExpr{Fn: &Func{Name: op}, Args: []Expr{col, val}, T: f.T}
 	}
 	if !isColumn(col) || !rowIndependent(val) {
 		return indexCond{}, false
@@ -298,7 +302,7 @@ func asIndexCond(e Expr, cols []Column) (indexCond, bool) {
 	if _, cast := col.(*CastExpr); cast && ct != types.OidVarchar {
 		return indexCond{}, false
 	}
-	return indexCond{col: idx, op: op, vals: []Expr{val}, expr: e}, true
+	return indexCond{col: idx, op: op, vals: []Expr{val}, expr: e, show: show}, true
 }
 
 // isColumn reports whether e is a column of the current row (possibly
@@ -387,10 +391,11 @@ func chooseIndex(scan *SeqScan, conds []Expr, lookup bool) Plan {
 		}
 		return &Filter{Input: scan, Cond: andOf(conds)}
 	}
-	var applied []Expr
+	var applied, shown []Expr
 	for k, ic := range ics {
 		if bestUsed[k] {
 			applied = append(applied, ic.expr)
+			shown = append(shown, ic.show)
 		} else {
 			other = append(other, ic.expr)
 		}
@@ -400,7 +405,7 @@ func chooseIndex(scan *SeqScan, conds []Expr, lookup bool) Plan {
 	}
 	best.Conds = func(e *Explainer) []string {
 		var out []string
-		for _, c := range applied {
+		for _, c := range shown {
 			out = append(out, e.ExprString(c, cols))
 		}
 		return out

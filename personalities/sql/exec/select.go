@@ -2,6 +2,7 @@ package exec
 
 import (
 	"sort"
+	"strings"
 
 	pg "github.com/pganalyze/pg_query_go/v6"
 
@@ -32,9 +33,9 @@ func (a *analyzer) selectStmt(sel *pg.SelectStmt, outer *Scope) (Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	a.agg = grouping
 	keep := a.keepUnknown
 	a.keepUnknown = a.unknownLeaves[sel]
+	a.agg = grouping
 	exprs, cols, err := a.targetList(sel.TargetList, scope)
 	a.keepUnknown = keep
 	if err != nil {
@@ -209,6 +210,8 @@ func FigureColname(n *pg.Node) string {
 			}
 		}
 		return "case"
+	case *pg.Node_GroupingFunc:
+		return "grouping"
 	case *pg.Node_CoalesceExpr:
 		return "coalesce"
 	case *pg.Node_MinMaxExpr:
@@ -424,5 +427,24 @@ func CompareRows(cols []Column, keys []SortKey, x, y Row) int {
 
 func (s *Sort) Explain(e *Explainer) {
 	e.Node("Sort")
+	var keys []string
+	for _, k := range s.Keys {
+		var text string
+		if p, ok := s.Input.(*Project); ok {
+			text = e.ExprString(p.Exprs[k.Index], p.Input.Columns())
+		} else {
+			text = e.ExprString(&ColRef{Index: k.Index}, s.Input.Columns())
+		}
+		if k.Desc {
+			text += " DESC"
+			if !k.NullsFirst {
+				text += " NULLS LAST"
+			}
+		} else if k.NullsFirst {
+			text += " NULLS FIRST"
+		}
+		keys = append(keys, text)
+	}
+	e.Detail("Sort Key: %s", strings.Join(keys, ", "))
 	e.Child(s.Input)
 }
