@@ -92,6 +92,10 @@ func (a *analyzer) expr(n *pg.Node, s *Scope) (Expr, error) {
 		return a.funcCall(x.FuncCall, s)
 	case *pg.Node_SqlvalueFunction:
 		return a.sqlValueFunction(x.SqlvalueFunction)
+	case *pg.Node_AArrayExpr:
+		return a.arrayExpr(x.AArrayExpr, s, types.Type{})
+	case *pg.Node_AIndirection:
+		return a.indirection(x.AIndirection, s)
 	case *pg.Node_SubLink:
 		return a.subLink(x.SubLink, s)
 	}
@@ -272,6 +276,8 @@ func (a *analyzer) aExpr(x *pg.A_Expr, s *Scope) (Expr, error) {
 			args = append(args, e)
 		}
 		return a.operator(name, args, x.Location+1)
+	case pg.A_Expr_Kind_AEXPR_OP_ANY, pg.A_Expr_Kind_AEXPR_OP_ALL:
+		return a.scalarArrayOp(x, s, x.Kind == pg.A_Expr_Kind_AEXPR_OP_ALL)
 	}
 	return a.aExprMore(x, s)
 }
@@ -364,11 +370,19 @@ func (a *analyzer) typeCast(tc *pg.TypeCast, s *Scope) (Expr, error) {
 	if err != nil {
 		return nil, err
 	}
+	if ae := tc.Arg.GetAArrayExpr(); ae != nil && t.IsArray() {
+		// ARRAY[...]::t[] coerces the elements themselves.
+		return a.arrayExpr(ae, s, t)
+	}
 	arg, err := a.expr(tc.Arg, s)
 	if err != nil {
 		return nil, err
 	}
-	return a.coerce(arg, t, true)
+	e, err := a.coerce(arg, t, true)
+	if pe, ok := err.(*pgerror.Error); ok && pe.Code == pgerror.CannotCoerce && pe.Position == 0 {
+		pe.Position = tc.Location + 1
+	}
+	return e, err
 }
 
 func (a *analyzer) funcCall(fc *pg.FuncCall, s *Scope) (Expr, error) {

@@ -238,6 +238,9 @@ func FigureColname(n *pg.Node) string {
 				return outputName(sel.TargetList[0].GetResTarget())
 			}
 		}
+	case *pg.Node_AIndirection:
+		// A subscript takes its array's name.
+		return FigureColname(x.AIndirection.Arg)
 	case *pg.Node_AArrayExpr:
 		return "array"
 	case *pg.Node_RowExpr:
