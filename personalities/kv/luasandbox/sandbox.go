@@ -60,6 +60,20 @@ func New(limits Limits, interrupted func() bool) *State {
 	}
 	g.RawSetString("collectgarbage", L.NewFunction(func(L *lua.LState) int { L.Push(lua.LNumber(0)); return 1 }))
 	g.RawSetString("tostring", L.NewFunction(luaToString))
+	errorFn := g.RawGetString("error")
+	g.RawSetString("error", L.NewFunction(func(L *lua.LState) int {
+		// Lua adds the position to a number as to a string.
+		if n, ok := L.Get(1).(lua.LNumber); ok {
+			L.Replace(1, lua.LString(FormatNumber(float64(n))))
+		}
+		top := L.GetTop()
+		L.Push(errorFn)
+		for k := 1; k <= top; k++ {
+			L.Push(L.Get(k))
+		}
+		L.Call(top, 0)
+		return 0
+	}))
 	math := L.GetGlobal("math").(*lua.LTable)
 	rng := &lrand48{}
 	rng.seed(0)
