@@ -3,8 +3,13 @@ package conformance
 import (
 	"crypto/sha1"
 	"encoding/hex"
+	"os/exec"
+	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 func sha1hex(s string) string {
@@ -74,4 +79,169 @@ func TestScriptMatchesRedisServer(t *testing.T) {
 	g := startGateway(t)
 	diffWithRedis(t, g, scriptingScript)
 	diffWithRedisRESP3(t, g, scriptingScript)
+}
+
+// redisPyLock is a python3-redis program that takes, extends and
+// releases a Lock (Lua scripts through EVALSHA, loaded on NOSCRIPT), and
+// checks that a client that does not own the lock cannot release it.
+const redisPyLock = `
+import sys, redis
+from redis.exceptions import LockNotOwnedError, LockError
+r = redis.Redis(host="127.0.0.1", port=int(sys.argv[1]))
+r.script_flush()
+lock = r.lock("resource", timeout=10)
+assert lock.acquire(blocking=False), "acquire"
+assert lock.owned(), "owned"
+other = r.lock("resource", timeout=10)
+assert not other.acquire(blocking=False), "a second owner"
+assert lock.extend(20), "extend"
+assert r.pttl("resource") > 20000, r.pttl("resource")
+assert lock.reacquire(), "reacquire"
+thief = r.lock("resource", timeout=10)
+thief.local.token = b"not-the-owner"
+try:
+    thief.release()
+    raise SystemExit("a non-owner released the lock")
+except LockNotOwnedError:
+    pass
+thief.local.token = b"not-the-owner"  # release forgot it
+try:
+    thief.extend(5)
+    raise SystemExit("a non-owner extended the lock")
+except LockNotOwnedError:
+    pass
+r.script_flush()  # the next EVALSHA meets NOSCRIPT and loads the script again
+lock.release()
+assert r.get("resource") is None, "released"
+assert other.acquire(blocking=False), "acquire after release"
+other.release()
+with r.lock("ctx", timeout=5, blocking_timeout=2):
+    assert r.exists("ctx") == 1
+assert r.exists("ctx") == 0
+print("ok")
+`
+
+// runRedisPy runs a python3-redis program against a Redis port, with
+// Debian's python3 (the one with python3-redis).
+func runRedisPy(t *testing.T, program, port string) {
+	t.Helper()
+	out, err := exec.Command("/usr/bin/python3", "-c", program, port).CombinedOutput()
+	if err != nil || strings.TrimSpace(string(out)) != "ok" {
+		t.Fatalf("python3-redis: %v\n%s", err, out)
+	}
+}
+
+// TestScriptRedisPyLock runs redis-py's Lock against a gateway.
+func TestScriptRedisPyLock(t *testing.T) {
+	g := startGateway(t)
+	runRedisPy(t, redisPyLock, g.port("redis"))
+}
+
+// luaRelease is the usual Lua lock release: delete the key only if it
+// holds the caller's token.
+const luaRelease = `if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) else return 0 end`
+
+// luaRateLimit is a fixed-window rate limiter: at most ARGV[1] calls per
+// ARGV[2] seconds for KEYS[1]; it answers {allowed, remaining}.
+const luaRateLimit = `
+local n = redis.call("incr", KEYS[1])
+if n == 1 then redis.call("expire", KEYS[1], ARGV[2]) end
+local limit = tonumber(ARGV[1])
+if n > limit then return {0, 0} end
+return {1, limit - n}
+`
+
+func testScriptGoRedis(t *testing.T, g redisTarget) {
+	ctx := testCtx(t)
+	c := g.redisClient(2)
+	defer c.Close()
+	if err := c.ScriptFlush(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	release := redis.NewScript(luaRelease)
+	r(c.Set(ctx, "lock", "token-1", 0).Result()).must(t, "SET lock")
+	if n := r(release.Run(ctx, c, []string{"lock"}, "token-2").Int()).must(t, "release by a non-owner"); n != 0 {
+		t.Fatalf("a non-owner released the lock: %d", n)
+	}
+	if n := r(release.Run(ctx, c, []string{"lock"}, "token-1").Int()).must(t, "release"); n != 1 {
+		t.Fatalf("release = %d", n)
+	}
+	if n := r(c.Exists(ctx, "lock").Result()).must(t, "EXISTS lock"); n != 0 {
+		t.Fatal("the lock is still held")
+	}
+	limiter := redis.NewScript(luaRateLimit)
+	for i := range 5 {
+		got := r(limiter.Run(ctx, c, []string{"rate:client"}, 3, 60).Int64Slice()).must(t, "rate limiter")
+		want := []int64{1, int64(2 - i)}
+		if i >= 3 {
+			want = []int64{0, 0}
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("call %d: %v, want %v", i+1, got, want)
+		}
+	}
+	if ttl := r(c.TTL(ctx, "rate:client").Result()).must(t, "TTL"); ttl <= 0 || ttl > time.Minute {
+		t.Fatalf("TTL of the window = %v", ttl)
+	}
+	// Run went through EVALSHA: the scripts are loaded now.
+	ok := r(c.ScriptExists(ctx, release.Hash(), limiter.Hash()).Result()).must(t, "SCRIPT EXISTS")
+	if !ok[0] || !ok[1] {
+		t.Fatalf("SCRIPT EXISTS = %v", ok)
+	}
+}
+
+// TestScriptGoRedis runs go-redis's Script (EVALSHA, then EVAL on
+// NOSCRIPT) with a lock release and a rate limiter.
+func TestScriptGoRedis(t *testing.T) { testScriptGoRedis(t, startGateway(t)) }
+
+// TestScriptBadInput: malformed Lua gets Redis's compile error; a script
+// that loops forever or allocates without bound is stopped by its
+// budget with an error, in bounded memory, and the node serves on; SCRIPT
+// KILL stops a read-only script and refuses a writing one.
+func TestScriptBadInput(t *testing.T) {
+	g := startGateway(t)
+	ctx := testCtx(t)
+	c := g.redisClient(2)
+	defer c.Close()
+	base := g.rssBytes()
+	r(c.ConfigSet(ctx, "lua-instruction-limit", "5000000").Result()).must(t, "CONFIG SET")
+	r(c.ConfigSet(ctx, "lua-memory-limit", "67108864").Result()).must(t, "CONFIG SET")
+	cases := []struct{ src, want string }{
+		{"retur 1", "ERR Error compiling script (new function): user_script:1:"},
+		{"return (", "ERR Error compiling script (new function): user_script:1:"},
+		{"while true do end", "ERR Script exceeded lua-instruction-limit (5000000 instructions) script: "},
+		{"local s = 'x' while true do s = s .. s end", "ERR Script exceeded lua-memory-limit (67108864 bytes of strings) script: "},
+		{"local t = {} local s = string.rep('x', 1000) for i = 1, 1e9 do t[i] = s .. i end", "ERR Script exceeded lua-memory-limit"},
+		{"return string.rep('x', 1e10)", "ERR Script exceeded lua-memory-limit"},
+		{"local t = {} for i = 1, 1e9 do t[i] = i end", "ERR Script exceeded lua-instruction-limit"},
+		{"return string.format('%999999999d', 1)", "ERR user_script:1: invalid format (width or precision too long)"},
+	}
+	for _, tc := range cases {
+		err := c.Eval(ctx, tc.src, []string{"k"}).Err()
+		if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+			t.Fatalf("EVAL %q: %v, want %q...", tc.src, err, tc.want)
+		}
+		if got := r(c.Ping(ctx).Result()).must(t, "PING after "+tc.src); got != "PONG" {
+			t.Fatal(got)
+		}
+	}
+	if grew := g.rssBytes() - base; grew > 1<<30 {
+		t.Fatalf("RSS grew by %d MiB", grew>>20)
+	}
+	// A writing script runs at apply and cannot be killed; nothing else
+	// runs: NOTBUSY.
+	if err := c.ScriptKill(ctx).Err(); err == nil || err.Error() != "NOTBUSY No scripts in execution right now." {
+		t.Fatalf("SCRIPT KILL = %v", err)
+	}
+	r(c.ConfigSet(ctx, "lua-instruction-limit", "100000000000").Result()).must(t, "CONFIG SET")
+	done := make(chan error, 1)
+	go func() { done <- c.EvalRO(ctx, "while true do end", nil).Err() }()
+	killer := g.redisClient(2)
+	defer killer.Close()
+	waitFor(t, "SCRIPT KILL to find the script", 10*time.Second, func() bool {
+		return killer.ScriptKill(ctx).Err() == nil
+	})
+	if err := <-done; err == nil || !strings.HasPrefix(err.Error(), "ERR Script killed by user with SCRIPT KILL... script: ") {
+		t.Fatalf("killed EVAL_RO = %v", err)
+	}
 }

@@ -114,21 +114,25 @@ func (s *State) Protect() {
 func Compile(name, src string) (*lua.FunctionProto, error) {
 	chunk, err := parse.Parse(strings.NewReader(src), name)
 	if err != nil {
-		return nil, errors.New(compileMessage(name, err))
+		return nil, errors.New(compileMessage(name, src, err))
 	}
 	return lua.Compile(chunk, name)
 }
 
 // compileMessage rewrites gopher-lua's parse error in Lua's form,
 // "name:line: message near 'token'".
-func compileMessage(name string, err error) string {
+func compileMessage(name, src string, err error) string {
 	var pe *parse.Error
 	if errors.As(err, &pe) {
 		msg := pe.Message
 		if pe.Token != "" {
 			msg += " near '" + pe.Token + "'"
 		}
-		return fmt.Sprintf("%s:%d: %s", name, pe.Pos.Line, msg)
+		line := pe.Pos.Line
+		if line < 1 { // at the end of the source
+			line = strings.Count(src, "\n") + 1
+		}
+		return fmt.Sprintf("%s:%d: %s", name, line, msg)
 	}
 	return name + ": " + err.Error()
 }
