@@ -3,6 +3,8 @@ package conformance
 import (
 	"crypto/sha1"
 	"encoding/hex"
+	"errors"
+	"fmt"
 	"os/exec"
 	"slices"
 	"strings"
@@ -244,4 +246,97 @@ func TestScriptBadInput(t *testing.T) {
 	if err := <-done; err == nil || !strings.HasPrefix(err.Error(), "ERR Script killed by user with SCRIPT KILL... script: ") {
 		t.Fatalf("killed EVAL_RO = %v", err)
 	}
+}
+
+// TestScriptEnsemble runs scripts on a 3-node ensemble: a script loaded
+// on one node runs by its SHA on the others and after a restart; a
+// script drawing random numbers and one that overruns its budget leave
+// every replica with the same state, the overrun failing with the same
+// error on every node; WATCH aborts an EVAL in EXEC; a script's PUBLISH
+// and RPUSH reach subscribers and blocked clients on other nodes.
+func TestScriptEnsemble(t *testing.T) {
+	e := startEnsemble(t, 3)
+	ctx := testCtx(t)
+	var cs []*redis.Client
+	for _, g := range e.nodes {
+		c := g.redisClient(2)
+		defer c.Close()
+		cs = append(cs, c)
+	}
+	src := "return redis.call('incrby', KEYS[1], ARGV[1])"
+	sha := r(cs[0].ScriptLoad(ctx, src).Result()).must(t, "SCRIPT LOAD on n1")
+	for i, c := range cs {
+		if got := r(c.EvalSha(ctx, sha, []string{"n"}, 10).Int()).must(t, "EVALSHA"); got != 10*(i+1) {
+			t.Fatalf("EVALSHA on n%d = %d", i+1, got)
+		}
+	}
+
+	random := "local t = {} for i = 1, 20 do t[i] = math.random(1000000) end redis.call('set', KEYS[1], table.concat(t, ',')) return t"
+	drawn := r(cs[0].Eval(ctx, random, []string{"drawn"}).Int64Slice()).must(t, "EVAL random")
+	for i, c := range cs {
+		if got := r(c.Get(ctx, "drawn").Result()).must(t, "GET drawn"); got != strings.Trim(strings.ReplaceAll(fmt.Sprint(drawn), " ", ","), "[]") {
+			t.Fatalf("n%d holds %q, the script drew %v", i+1, got, drawn)
+		}
+	}
+
+	overrun := "redis.call('set', KEYS[1], 'before the loop') while true do end"
+	var errs []string
+	for _, c := range cs {
+		r(c.ConfigSet(ctx, "lua-instruction-limit", "3000000").Result()).must(t, "CONFIG SET")
+		err := c.Eval(ctx, overrun, []string{"partial"}).Err()
+		if err == nil {
+			t.Fatal("an endless script returned")
+		}
+		errs = append(errs, err.Error())
+		if got := r(c.Get(ctx, "partial").Result()).must(t, "GET partial"); got != "before the loop" {
+			t.Fatalf("partial = %q", got)
+		}
+	}
+	want := "ERR Script exceeded lua-instruction-limit (3000000 instructions) script: " + sha1hex(overrun) + ", on @user_script:1."
+	for i, msg := range errs {
+		if msg != want {
+			t.Fatalf("n%d: %q, want %q", i+1, msg, want)
+		}
+	}
+
+	err := cs[0].Watch(ctx, func(tx *redis.Tx) error {
+		if err := cs[2].Set(ctx, "w", "from-n3", 0).Err(); err != nil {
+			return err
+		}
+		_, err := tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+			p.Eval(ctx, "return redis.call('set', KEYS[1], 'from-n1')", []string{"w"})
+			return nil
+		})
+		return err
+	}, "w")
+	if !errors.Is(err, redis.TxFailedErr) {
+		t.Fatalf("EXEC with EVAL on n1 after a write on n3 to a watched key: %v", err)
+	}
+
+	sub := cs[2].Subscribe(ctx, "news")
+	defer sub.Close()
+	r(sub.Receive(ctx)).must(t, "SUBSCRIBE")
+	blocked := make(chan []string, 1)
+	go func() { blocked <- cs[1].BLPop(ctx, 10*time.Second, "queue").Val() }()
+	waitFor(t, "BLPOP to block", 10*time.Second, func() bool {
+		return strings.Contains(cs[1].Info(ctx, "clients").Val(), "blocked_clients:1")
+	})
+	r(cs[0].Eval(ctx, "redis.call('publish', 'news', 'from a script') return redis.call('rpush', KEYS[1], 'job')", []string{"queue"}).Result()).must(t, "EVAL publish and rpush")
+	msg := r(sub.ReceiveMessage(ctx)).must(t, "message")
+	if msg.Payload != "from a script" {
+		t.Fatalf("message %q", msg.Payload)
+	}
+	if got := <-blocked; !slices.Equal(got, []string{"queue", "job"}) {
+		t.Fatalf("BLPOP = %v", got)
+	}
+
+	e.converge(0, 1, 2)
+	e.nodes[1].kill()
+	e.nodes[1].restart()
+	c := e.nodes[1].redisClient(2)
+	defer c.Close()
+	if got := r(c.EvalSha(ctx, sha, []string{"n"}, 1).Int()).must(t, "EVALSHA after a restart"); got != 31 {
+		t.Fatalf("EVALSHA after a restart = %d", got)
+	}
+	e.converge(0, 1, 2)
 }
