@@ -39,7 +39,7 @@ type ScriptLimits struct {
 
 // DefaultScriptLimits are the bounds of a script run without the
 // server's (a transaction's EVAL, a read-only script on a bare view).
-var DefaultScriptLimits = ScriptLimits{Instructions: 100_000_000, Memory: 256 << 20}
+var DefaultScriptLimits = ScriptLimits{Instructions: 5_000_000, Memory: 64 << 20}
 
 // ScriptEnv is what a read-only script on a view learns of the node:
 // its bounds, whether SCRIPT KILL asked it to stop (polled), and where
@@ -180,10 +180,11 @@ func runEval(ks *Keyspace, args [][]byte, lim ScriptLimits) (any, error) {
 		}
 		src = b
 	}
-	if err := CompileScript(src); err != nil {
-		return nil, err
+	proto, err := luasandbox.Compile("user_script", string(src))
+	if err != nil {
+		return nil, Error("ERR Error compiling script (new function): " + err.Error())
 	}
-	if ks.w != nil && src != nil && name == "eval" {
+	if ks.w != nil && name == "eval" {
 		// Redis 7 caches the bodies EVAL runs; EVALSHA finds them.
 		if err := ks.w.Set(scriptKey(sha), src); err != nil {
 			return nil, err
@@ -192,7 +193,7 @@ func runEval(ks *Keyspace, args [][]byte, lim ScriptLimits) (any, error) {
 	n, _ := ParseInt(args[2])
 	keys, argv := args[3:3+n], args[3+n:]
 	readOnly := ks.w == nil || strings.HasSuffix(name, "_ro")
-	return runScript(ks, src, sha, keys, argv, readOnly, lim)
+	return runScript(ks, proto, sha, keys, argv, readOnly, lim)
 }
 
 // applyScriptLoad stores a script's body: SCRIPT LOAD at apply.
@@ -232,12 +233,8 @@ func scriptSuffix(sha string, line int) string {
 	return " script: " + sha + ", on @user_script:" + strconv.Itoa(line) + "."
 }
 
-// runScript runs src with KEYS and ARGV against ks and returns its reply.
-func runScript(ks *Keyspace, src []byte, sha string, keys, argv [][]byte, readOnly bool, lim ScriptLimits) (any, error) {
-	proto, err := luasandbox.Compile("user_script", string(src))
-	if err != nil {
-		return nil, Error("ERR Error compiling script (new function): " + err.Error())
-	}
+// runScript runs the compiled script proto with KEYS and ARGV against ks and returns its reply.
+func runScript(ks *Keyspace, proto *lua.FunctionProto, sha string, keys, argv [][]byte, readOnly bool, lim ScriptLimits) (any, error) {
 	var interrupted func() bool
 	var logf func(int, string)
 	if ks.script != nil {

@@ -47,7 +47,7 @@ func TestScripts(t *testing.T) {
 		{"return type(print)", Error("ERR user_script:1: Script attempted to access nonexistent global variable 'print' script: " + sha("return type(print)") + ", on @user_script:1.")},
 	}
 	for _, c := range cases {
-		got, err := runScript(ks, []byte(c.src), sha(c.src), nil, nil, false, DefaultScriptLimits)
+		got, err := testScript(ks, c.src, DefaultScriptLimits)
 		if err != nil {
 			got = err
 		}
@@ -71,7 +71,7 @@ func TestScriptBounds(t *testing.T) {
 	} {
 		var first any
 		for range 2 {
-			r, err := runScript(ks, []byte(src), "sha", nil, nil, false, lim)
+			r, err := testScript(ks, src, lim)
 			if err == nil {
 				t.Fatalf("%q = %v, want an error", src, r)
 			}
@@ -84,4 +84,9 @@ func TestScriptBounds(t *testing.T) {
 			t.Errorf("%q: %v", src, first)
 		}
 	}
+}
+
+// testScript runs src as EVAL src 0 would at apply.
+func testScript(ks *Keyspace, src string, lim ScriptLimits) (any, error) {
+	return runEval(ks, [][]byte{[]byte("eval"), []byte(src), []byte("0")}, lim)
 }
