@@ -21,6 +21,16 @@ type analyzer struct {
 	// params are the statement's parameter types, as given by the client
 	// or inferred from their use ($1 is params[0]; OidUnknown until known).
 	params *[]types.Type
+	// ctes are the WITH queries in scope, innermost last.
+	ctes []map[string]*cteDef
+	// unknownLeaves are the set operation branches whose string literals
+	// stay of unknown type (the set operation resolves them);
+	// keepUnknown is set while such a branch's select list is analyzed.
+	unknownLeaves map[*pg.SelectStmt]bool
+	keepUnknown   bool
+	// agg collects the aggregates of the query level being analyzed
+	// (group.go); nil where aggregates are not allowed.
+	agg *aggScope
 }
 
 func newAnalyzer(env *Env, params *[]types.Type) (*analyzer, error) {
@@ -57,7 +67,11 @@ func strVals(ns []*pg.Node) []string {
 func (a *analyzer) expr(n *pg.Node, s *Scope) (Expr, error) {
 	switch x := n.Node.(type) {
 	case *pg.Node_AConst:
-		return a.constant(x.AConst)
+		e, err := a.constant(x.AConst)
+		if c, ok := e.(*Const); ok {
+			c.Pos = x.AConst.Location + 1
+		}
+		return e, err
 	case *pg.Node_ColumnRef:
 		return a.columnRef(x.ColumnRef, s)
 	case *pg.Node_ParamRef:
@@ -76,6 +90,13 @@ func (a *analyzer) expr(n *pg.Node, s *Scope) (Expr, error) {
 		return a.typeCast(x.TypeCast, s)
 	case *pg.Node_FuncCall:
 		return a.funcCall(x.FuncCall, s)
+	case *pg.Node_SqlvalueFunction:
+		return a.sqlValueFunction(x.SqlvalueFunction)
+	case *pg.Node_SubLink:
+		return a.subLink(x.SubLink, s)
+	}
+	if e, ok, err := a.exprMore(n, s); ok {
+		return e, err
 	}
 	return nil, a.unsupported(n)
 }
@@ -134,7 +155,11 @@ func (a *analyzer) columnRef(c *pg.ColumnRef, s *Scope) (Expr, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &ColRef{Index: idx, Level: level, T: col.Type}, nil
+	ref := &ColRef{Index: idx, Level: level, T: col.Type}
+	if a.agg != nil {
+		a.agg.noteRef(ref, c.Location+1, col)
+	}
+	return ref, nil
 }
 
 func (a *analyzer) param(p *pg.ParamRef) (Expr, error) {
@@ -168,9 +193,26 @@ func (a *analyzer) coerce(e Expr, t types.Type, explicit bool) (Expr, error) {
 			}
 			return &Const{T: t, Value: oid}, nil
 		}
-		v, err := types.Cast(x.Value, src, t, explicit, a.env.Session.Types)
+		// A literal is read without the modifier (an error there points
+		// at the literal), then the modifier is applied, as Postgres
+		// does.
+		base := t
+		if src.Oid == types.OidUnknown && t.Oid != types.OidInterval {
+			base.Mod = -1
+		}
+		v, err := types.Cast(x.Value, src, base, explicit, a.env.Session.Types)
 		if err != nil {
+			if pe, ok := err.(*pgerror.Error); ok && pe.Position == 0 && src.Oid == types.OidUnknown && x.Pos > 0 {
+				cp := *pe
+				cp.Position = x.Pos
+				return nil, &cp
+			}
 			return nil, err
+		}
+		if base.Mod != t.Mod {
+			if v, err = types.Coerce(t, v, explicit); err != nil {
+				return nil, err
+			}
 		}
 		return &Const{T: t, Value: v}, nil
 	case *Param:
@@ -231,7 +273,7 @@ func (a *analyzer) aExpr(x *pg.A_Expr, s *Scope) (Expr, error) {
 		}
 		return a.operator(name, args, x.Location+1)
 	}
-	return nil, pgerror.New(pgerror.FeatureNotSupported, "expression kind %s is not supported", x.Kind).WithPosition(x.Location + 1)
+	return a.aExprMore(x, s)
 }
 
 // operator resolves a binary or prefix operator. With one argument of
@@ -243,10 +285,14 @@ func (a *analyzer) operator(name string, args []Expr, pos int32) (Expr, error) {
 		if l == types.OidUnknown && r != types.OidUnknown {
 			if c, err := a.coerce(args[0], types.T(r), false); err == nil {
 				args[0] = c
+			} else if hasOperator(name, r) {
+				return nil, err
 			}
 		} else if r == types.OidUnknown && l != types.OidUnknown {
 			if c, err := a.coerce(args[1], types.T(l), false); err == nil {
 				args[1] = c
+			} else if hasOperator(name, l) {
+				return nil, err
 			}
 		} else if l == types.OidUnknown && r == types.OidUnknown {
 			for i := range args {
@@ -308,7 +354,7 @@ func (a *analyzer) condition(n *pg.Node, s *Scope, clause string) (Expr, error) 
 	}
 	c, err := a.coerce(e, types.BoolType, false)
 	if err != nil {
-		return nil, pgerror.New(pgerror.DatatypeMismatch, "argument of %s must be type boolean, not type %s", clause, e.Type())
+		return nil, pgerror.New(pgerror.DatatypeMismatch, "argument of %s must be type boolean, not type %s", clause, e.Type()).WithPosition(nodeLocation(n))
 	}
 	return c, nil
 }
@@ -331,6 +377,9 @@ func (a *analyzer) funcCall(fc *pg.FuncCall, s *Scope) (Expr, error) {
 	fs := functions[name]
 	if len(fs) == 0 {
 		return nil, pgerror.New(pgerror.UndefinedFunction, "function %s() does not exist", name).WithPosition(fc.Location + 1)
+	}
+	if e, ok, err := a.aggOrWindowCall(fc, name, fs, s); ok {
+		return e, err
 	}
 	var args []Expr
 	for _, n := range fc.Args {

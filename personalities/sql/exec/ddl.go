@@ -54,7 +54,7 @@ func (a *analyzer) createTable(cs *pg.CreateStmt) (*planned, error) {
 	rv := cs.Relation
 	schema, err := a.creationSchema(rv.Schemaname)
 	if err != nil {
-		return nil, err
+		return nil, pgerror.As(err).WithPosition(rv.Location + 1)
 	}
 	if existing := a.cat.Relation(schema.Oid, rv.Relname); existing != nil {
 		if cs.IfNotExists {
@@ -72,6 +72,7 @@ func (a *analyzer) createTable(cs *pg.CreateStmt) (*planned, error) {
 		}
 		obj := &catalog.Object{Oid: oid, Kind: "relation", Name: rv.Relname, Schema: schema.Oid, RelKind: catalog.RelTable, Owner: a.ownerOid()}
 		var pending []func() error // indexes and sequences, once the table is known
+		var later []func() error   // CHECK and FOREIGN KEY constraints, once the keys are known
 		addIndex := func(name string, cols []int16, primary bool, kind byte) {
 			pending = append(pending, func() error {
 				ioid, err := w.NextOid()
@@ -138,6 +139,14 @@ func (a *analyzer) createTable(cs *pg.CreateStmt) (*planned, error) {
 						addIndex(c.Conname, []int16{col.Num}, true, 'p')
 					case pg.ConstrType_CONSTR_UNIQUE:
 						addIndex(c.Conname, []int16{col.Num}, false, 'u')
+					case pg.ConstrType_CONSTR_CHECK, pg.ConstrType_CONSTR_FOREIGN:
+						later = append(later, a.declareConstraint(ctx, obj, c, cd.Colname))
+					case pg.ConstrType_CONSTR_IDENTITY:
+						f, err := a.identityColumn(w, schema, obj, &col, c)
+						if err != nil {
+							return err
+						}
+						pending = append(pending, f)
 					default:
 						return pgerror.New(pgerror.FeatureNotSupported, "column constraint %s is not supported", c.Contype)
 					}
@@ -157,6 +166,8 @@ func (a *analyzer) createTable(cs *pg.CreateStmt) (*planned, error) {
 					addIndex(c.Conname, cols, true, 'p')
 				case pg.ConstrType_CONSTR_UNIQUE:
 					addIndex(c.Conname, cols, false, 'u')
+				case pg.ConstrType_CONSTR_CHECK, pg.ConstrType_CONSTR_FOREIGN:
+					later = append(later, a.declareConstraint(ctx, obj, c, ""))
 				default:
 					return pgerror.New(pgerror.FeatureNotSupported, "table constraint %s is not supported", c.Contype)
 				}
@@ -167,7 +178,7 @@ func (a *analyzer) createTable(cs *pg.CreateStmt) (*planned, error) {
 		if err := checkOnePrimaryKey(obj, cs); err != nil {
 			return err
 		}
-		for _, f := range pending {
+		for _, f := range append(pending, later...) {
 			if err := f(); err != nil {
 				return err
 			}
@@ -244,59 +255,29 @@ func quoteSeqName(cat *catalog.Catalog, schema *catalog.Object, name string) str
 
 // deparseExpr renders an expression's parse tree as SQL text.
 func deparseExpr(n *pg.Node) (string, error) {
-	tree := &pg.ParseResult{Stmts: []*pg.RawStmt{{Stmt: &pg.Node{Node: &pg.Node_SelectStmt{SelectStmt: &pg.SelectStmt{
+	sql, err := deparseStmt(&pg.Node{Node: &pg.Node_SelectStmt{SelectStmt: &pg.SelectStmt{
 		TargetList: []*pg.Node{{Node: &pg.Node_ResTarget{ResTarget: &pg.ResTarget{Val: n}}}},
-	}}}}}}
-	sql, err := pg.Deparse(tree)
-	if err != nil {
-		return "", err
-	}
-	return strings.TrimPrefix(sql, "SELECT "), nil
+	}}})
+	return strings.TrimPrefix(sql, "SELECT "), err
 }
 
-// dropStmt plans DROP TABLE / SEQUENCE / INDEX.
-func (a *analyzer) dropStmt(d *pg.DropStmt) (*planned, error) {
-	kind := objectTypeName(d.RemoveType)
-	var want byte
-	switch d.RemoveType {
-	case pg.ObjectType_OBJECT_TABLE:
-		want = catalog.RelTable
-	case pg.ObjectType_OBJECT_SEQUENCE:
-		want = catalog.RelSequence
-	case pg.ObjectType_OBJECT_INDEX:
-		want = catalog.RelIndex
-	default:
-		return nil, pgerror.New(pgerror.FeatureNotSupported, "DROP %s is not supported", kind)
+// parseTreeVersion is the Postgres version of pg_query's parse trees,
+// which Deparse requires a tree to carry.
+var parseTreeVersion = func() int32 {
+	tree, err := pg.Parse("SELECT")
+	if err != nil {
+		panic(err)
 	}
-	return ddl("DROP "+kind, func(ctx *EvalCtx, res *Result) error {
-		w := catalog.NewWriter(ctx.Env.Store)
-		for _, n := range d.Objects {
-			names := strVals(n.GetList().Items)
-			schema, name := "", names[len(names)-1]
-			if len(names) > 1 {
-				schema = names[len(names)-2]
-			}
-			obj, err := a.cat.Resolve(schema, name, a.searchPath())
-			if err != nil {
-				return err
-			}
-			what := strings.ToLower(kind)
-			if obj == nil {
-				if d.MissingOk {
-					res.Notices = append(res.Notices, Notice(pgerror.SuccessfulCompletion, "%s \"%s\" does not exist, skipping", what, name))
-					continue
-				}
-				return pgerror.New(pgerror.UndefinedTable, "%s \"%s\" does not exist", what, name)
-			}
-			if obj.RelKind != want {
-				return pgerror.New(pgerror.WrongObjectType, "\"%s\" is not a %s", name, what).WithHint("Use DROP %s to remove a %s.", relKindName(obj.RelKind), strings.ToLower(relKindName(obj.RelKind)))
-			}
-			if err := a.dropRelation(ctx, w, obj); err != nil {
-				return err
-			}
-		}
-		return nil
-	}), nil
+	return tree.Version
+}()
+
+// deparseStmt renders a statement's parse tree as SQL text.
+func deparseStmt(stmt *pg.Node) (string, error) {
+	sql, err := pg.Deparse(&pg.ParseResult{Version: parseTreeVersion, Stmts: []*pg.RawStmt{{Stmt: stmt}}})
+	if err != nil {
+		return "", pgerror.New(pgerror.Internal, "deparse: %v", err)
+	}
+	return sql, nil
 }
 
 func relKindName(k byte) string {
@@ -311,43 +292,6 @@ func relKindName(k byte) string {
 		return "VIEW"
 	}
 	return "RELATION"
-}
-
-// dropRelation removes a relation with its data, its indexes and the
-// sequences it owns.
-func (a *analyzer) dropRelation(ctx *EvalCtx, w *catalog.Writer, obj *catalog.Object) error {
-	s := ctx.Env.Store
-	switch obj.RelKind {
-	case catalog.RelTable:
-		t := OpenTable(a.cat, obj)
-		if err := t.DropData(s); err != nil {
-			return err
-		}
-		for _, idx := range t.Indexes {
-			if err := w.Delete(idx.Oid); err != nil {
-				return err
-			}
-		}
-		for _, o := range a.cat.Objects() {
-			if o.Sequence != nil && o.Sequence.OwnedByTable == obj.Oid {
-				if err := dropSequenceState(s, o.Oid); err != nil {
-					return err
-				}
-				if err := w.Delete(o.Oid); err != nil {
-					return err
-				}
-			}
-		}
-	case catalog.RelSequence:
-		if err := dropSequenceState(s, obj.Oid); err != nil {
-			return err
-		}
-	case catalog.RelIndex:
-		if err := deletePrefix(s, indexPrefix(obj.Oid)); err != nil {
-			return err
-		}
-	}
-	return w.Delete(obj.Oid)
 }
 
 // ownerOid is the oid of the session's role (the bootstrap superuser if

@@ -63,6 +63,8 @@ func commandTag(n *pg.Node) string {
 		return "UPDATE"
 	case *pg.Node_DeleteStmt:
 		return "DELETE"
+	case *pg.Node_TruncateStmt:
+		return "TRUNCATE TABLE"
 	case *pg.Node_CreateStmt:
 		return "CREATE TABLE"
 	case *pg.Node_DropStmt:
@@ -76,6 +78,13 @@ func commandTag(n *pg.Node) string {
 		return "SET"
 	case *pg.Node_VariableShowStmt:
 		return "SHOW"
+	case *pg.Node_CopyStmt:
+		return "COPY"
+	case *pg.Node_DeallocateStmt:
+		return "DEALLOCATE"
+	}
+	if tag := ddlTag(n); tag != "" {
+		return tag
 	}
 	return "UNKNOWN"
 }
@@ -135,7 +144,9 @@ type Result struct {
 // effects (nextval) writes too.
 func (s *Statement) Writes() bool {
 	switch s.Node.Node.(type) {
-	case *pg.Node_SelectStmt, *pg.Node_VariableShowStmt, *pg.Node_TransactionStmt, *pg.Node_VariableSetStmt:
+	case *pg.Node_SelectStmt:
+		return changesSequences(s.Node)
+	case *pg.Node_VariableShowStmt, *pg.Node_TransactionStmt, *pg.Node_VariableSetStmt:
 		return false
 	}
 	return true
@@ -174,8 +185,15 @@ func visible(cols []Column) []Column {
 	return out
 }
 
-// Execute plans and runs a statement with its parameters' values.
-func Execute(env *Env, s *Statement, params []types.Type, values []any) (*Result, error) {
+// Execute plans and runs a statement with its parameters' values. A
+// panic in planning or execution (a bug) is returned as an internal
+// error, the same on every replica, rather than stopping the node.
+func Execute(env *Env, s *Statement, params []types.Type, values []any) (res *Result, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			res, err = nil, pgerror.New(pgerror.Internal, "internal error: %v", r)
+		}
+	}()
 	ps := append([]types.Type(nil), params...)
 	p, err := plan(env, s, &ps)
 	if err != nil {
@@ -206,10 +224,19 @@ func plan(env *Env, s *Statement, params *[]types.Type) (*planned, error) {
 		return &planned{rows: p, run: func(ctx *EvalCtx) (*Result, error) { return collect(ctx, p, "SELECT") }}, nil
 	case *pg.Node_InsertStmt:
 		return a.insertStmt(x.InsertStmt)
+	case *pg.Node_UpdateStmt:
+		return a.updateStmt(x.UpdateStmt)
+	case *pg.Node_DeleteStmt:
+		return a.deleteStmt(x.DeleteStmt)
+	case *pg.Node_TruncateStmt:
+		return a.truncateStmt(x.TruncateStmt)
 	case *pg.Node_CreateStmt:
 		return a.createTable(x.CreateStmt)
 	case *pg.Node_DropStmt:
 		return a.dropStmt(x.DropStmt)
+	}
+	if p, ok, err := a.ddlStmt(s.Node); ok {
+		return p, err
 	}
 	return nil, pgerror.New(pgerror.FeatureNotSupported, "statement %s is not supported", s.Tag)
 }

@@ -22,6 +22,9 @@ type Error struct {
 	Position int32 // 1-based character position in the query, 0 if none
 	// Where the error was raised, as Postgres reports them for some errors.
 	Schema, Table, Column, DataType, Constraint string
+	// Where is the error's context (psql's CONTEXT line): the COPY line
+	// a bad value came from, or "JSON data, line 1: ...".
+	Where string
 }
 
 func (e *Error) Error() string { return e.Message }
@@ -127,6 +130,7 @@ const (
 	WindowingError                      = "42P20"
 	InvalidRecursion                    = "42P19"
 	InvalidForeignKey                   = "42830"
+	GeneratedAlways                     = "428C9"
 	InvalidName                         = "42602"
 	NameTooLong                         = "42622"
 	ReservedName                        = "42939"
