@@ -228,7 +228,7 @@ func (ks *Keyspace) scriptObserver() ScriptObserver {
 	return o
 }
 
-// formatLine renders a script error's location suffix.
+// scriptSuffix renders a script error's location suffix.
 func scriptSuffix(sha string, line int) string {
 	return " script: " + sha + ", on @user_script:" + strconv.Itoa(line) + "."
 }

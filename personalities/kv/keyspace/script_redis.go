@@ -1,7 +1,6 @@
 package keyspace
 
 import (
-	"strconv"
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
@@ -282,7 +281,7 @@ func (sc *scriptCall) replyToLua(L *lua.LState, r any) lua.LValue {
 		}
 		return sc.arrayToLua(L, r)
 	}
-	return lua.LString(strconv.Quote("unsupported reply"))
+	return lua.LNil // not a reply type (WouldBlock never reaches a script)
 }
 
 func (sc *scriptCall) arrayToLua(L *lua.LState, xs []any) *lua.LTable {
