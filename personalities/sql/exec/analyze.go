@@ -76,6 +76,8 @@ func (a *analyzer) expr(n *pg.Node, s *Scope) (Expr, error) {
 		return a.typeCast(x.TypeCast, s)
 	case *pg.Node_FuncCall:
 		return a.funcCall(x.FuncCall, s)
+	case *pg.Node_SqlvalueFunction:
+		return a.sqlValueFunction(x.SqlvalueFunction)
 	}
 	return nil, a.unsupported(n)
 }
@@ -322,7 +324,13 @@ func (a *analyzer) typeCast(tc *pg.TypeCast, s *Scope) (Expr, error) {
 	if err != nil {
 		return nil, err
 	}
-	return a.coerce(arg, t, true)
+	e, err := a.coerce(arg, t, true)
+	if pe, ok := err.(*pgerror.Error); ok && pe.Position == 0 {
+		if c := tc.Arg.GetAConst(); c != nil {
+			pe.Position = c.Location + 1
+		}
+	}
+	return e, err
 }
 
 func (a *analyzer) funcCall(fc *pg.FuncCall, s *Scope) (Expr, error) {

@@ -40,6 +40,8 @@ type Session struct {
 	// Settings holds the other run-time parameters by name (lower case),
 	// as SHOW prints them.
 	Settings map[string]string
+	// BackendPID is the connection's process id (pg_backend_pid()).
+	BackendPID int32
 }
 
 // NewSession returns a session with Postgres's defaults.

@@ -181,6 +181,7 @@ func Execute(env *Env, s *Statement, params []types.Type, values []any) (*Result
 	if err != nil {
 		return nil, err
 	}
+	setRegOutput(env)
 	ctx := &EvalCtx{Env: env, Params: values}
 	return p.run(ctx)
 }

@@ -186,6 +186,29 @@ func outputName(rt *pg.ResTarget) string {
 // FigureColname names an unaliased expression as Postgres's
 // FigureColname does.
 func FigureColname(n *pg.Node) string {
+	name, _ := figureColname(n)
+	return name
+}
+
+// figureColname names an expression and says how strongly: 2 for a
+// column's or function's name, 1 for a type's (a cast of a cast takes
+// the outer type's name), 0 for "?column?".
+func figureColname(n *pg.Node) (string, int) {
+	if tc := n.GetTypeCast(); tc != nil {
+		if name, strength := figureColname(tc.Arg); strength > 1 {
+			return name, strength
+		}
+		names := strVals(tc.TypeName.Names)
+		return names[len(names)-1], 1
+	}
+	name := figureColnameOf(n)
+	if name == "?column?" {
+		return name, 0
+	}
+	return name, 2
+}
+
+func figureColnameOf(n *pg.Node) string {
 	switch x := n.Node.(type) {
 	case *pg.Node_ColumnRef:
 		last := x.ColumnRef.Fields[len(x.ColumnRef.Fields)-1]
@@ -194,12 +217,6 @@ func FigureColname(n *pg.Node) string {
 		}
 	case *pg.Node_FuncCall:
 		return strVal(x.FuncCall.Funcname[len(x.FuncCall.Funcname)-1])
-	case *pg.Node_TypeCast:
-		if name := FigureColname(x.TypeCast.Arg); name != "?column?" {
-			return name
-		}
-		names := strVals(x.TypeCast.TypeName.Names)
-		return names[len(names)-1]
 	case *pg.Node_AExpr:
 		if x.AExpr.Kind == pg.A_Expr_Kind_AEXPR_NULLIF {
 			return "nullif"
@@ -306,6 +323,9 @@ func (a *analyzer) fromItem(n *pg.Node, scope *Scope) (Plan, error) {
 	rv := n.GetRangeVar()
 	if rv == nil {
 		return nil, a.unsupported(n)
+	}
+	if t := a.systemRelation(rv); t != nil {
+		return a.sysScan(t, rv, scope), nil
 	}
 	obj, err := a.cat.Resolve(rv.Schemaname, rv.Relname, a.searchPath())
 	if err != nil {

@@ -1,0 +1,202 @@
+package exec
+
+import (
+	"sort"
+	"strings"
+
+	pg "github.com/pganalyze/pg_query_go/v6"
+
+	"hourglass/personalities/sql/catalog"
+	"hourglass/personalities/sql/types"
+)
+
+// System relations: the tables and views of pg_catalog and
+// information_schema are virtual. Their rows are generated, when a scan
+// opens, from the catalog the statement sees (loaded from its store, so a
+// transaction that reads them records the catalog version key in its read
+// set and conflicts with DDL committed after its snapshot) and from the
+// session. They are read-only: they resolve only as FROM items.
+//
+// Where Postgres's column is an array, an oidvector or an int2vector,
+// the value is carried as its text form (psql and drivers read them as
+// text); where it is a regproc naming a function, as the function's
+// name. Such values print as Postgres prints them but do not compare as
+// the real types would.
+
+// sysTable is one virtual relation.
+type sysTable struct {
+	Oid    catalog.Oid
+	Schema catalog.Oid
+	Name   string
+	// Kind is its pg_class.relkind: 'r' for a catalog table, 'v' for a
+	// view.
+	Kind byte
+	Cols []sysCol
+	// Rows generates the rows: one value per column, in order.
+	Rows func(g *sysGen) ([]Row, error)
+}
+
+// sysCol is a column of a virtual relation.
+type sysCol struct {
+	Name string
+	T    types.Type
+}
+
+// sysGen is what row generators read: the statement's Env and catalog.
+type sysGen struct {
+	env *Env
+	cat *catalog.Catalog
+}
+
+var (
+	sysByName = map[string]*sysTable{}
+	sysByOid  = map[catalog.Oid]*sysTable{}
+	sysList   []*sysTable // in oid order, once sorted
+)
+
+// registerSys adds a virtual relation. cols is "name type, name type,
+// ...", types by their pg_type names ("_text" for text[]). Call it from
+// init.
+func registerSys(schema catalog.Oid, oid catalog.Oid, kind byte, name, cols string, rows func(g *sysGen) ([]Row, error)) {
+	t := &sysTable{Oid: oid, Schema: schema, Name: name, Kind: kind, Rows: rows}
+	for _, c := range strings.Split(cols, ",") {
+		f := strings.Fields(c)
+		info := types.LookupName(f[1])
+		if info == nil {
+			panic("exec: system column type " + f[1])
+		}
+		t.Cols = append(t.Cols, sysCol{Name: f[0], T: types.T(info.Oid)})
+	}
+	sysByName[sysKey(schema, name)] = t
+	sysByOid[oid] = t
+	sysList = append(sysList, t)
+	sort.Slice(sysList, func(i, j int) bool { return sysList[i].Oid < sysList[j].Oid })
+}
+
+func sysKey(schema catalog.Oid, name string) string { return itoa(int(schema)) + "/" + name }
+
+// emptySys is the generator of a relation that has no rows here.
+func emptySys(*sysGen) ([]Row, error) { return nil, nil }
+
+// systemRelation finds the virtual relation a FROM item names, or nil:
+// a name qualified with pg_catalog or information_schema, or an
+// unqualified one whose first match on the search path is one.
+func (a *analyzer) systemRelation(rv *pg.RangeVar) *sysTable {
+	return lookupSys(a.cat, rv.Schemaname, rv.Relname, a.searchPath())
+}
+
+func lookupSys(cat *catalog.Catalog, schema, name string, path []catalog.Oid) *sysTable {
+	if schema != "" {
+		s := cat.Schema(schema)
+		if s == nil {
+			return nil
+		}
+		return sysByName[sysKey(s.Oid, name)]
+	}
+	for _, s := range path {
+		if t := sysByName[sysKey(s, name)]; t != nil {
+			return t
+		}
+		if cat.Relation(s, name) != nil {
+			return nil
+		}
+	}
+	return nil
+}
+
+// SysScan produces the rows of a virtual relation.
+type SysScan struct {
+	T     *sysTable
+	Alias string
+}
+
+// Columns implements Plan.
+func (s *SysScan) Columns() []Column {
+	cols := make([]Column, len(s.T.Cols))
+	for i, c := range s.T.Cols {
+		cols[i] = Column{Name: c.Name, Type: c.T, Table: s.T.Oid, Attnum: int16(i + 1), Qualifier: s.Alias}
+	}
+	return cols
+}
+
+// Open implements Plan: it generates the rows from the statement's
+// catalog.
+func (s *SysScan) Open(ctx *EvalCtx) (Iter, error) {
+	cat, err := ctx.Env.Catalog()
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.T.Rows(&sysGen{env: ctx.Env, cat: cat})
+	if err != nil {
+		return nil, err
+	}
+	return &sliceIter{rows: rows}, nil
+}
+
+// Explain implements Plan.
+func (s *SysScan) Explain(e *Explainer) {
+	if s.Alias != s.T.Name {
+		e.Node("Seq Scan on %s %s", s.T.Name, s.Alias)
+		return
+	}
+	e.Node("Seq Scan on %s", s.T.Name)
+}
+
+// sysScan plans a scan of a virtual relation and adds its columns to
+// scope.
+func (a *analyzer) sysScan(t *sysTable, rv *pg.RangeVar, scope *Scope) Plan {
+	name := t.Name
+	if rv.Alias != nil {
+		name = rv.Alias.Aliasname
+	}
+	scan := &SysScan{T: t, Alias: name}
+	scope.Cols = append(scope.Cols, scan.Columns()...)
+	scope.Tables = append(scope.Tables, name)
+	return scan
+}
+
+// Helpers for generators.
+
+func oidv(o catalog.Oid) any { return int64(o) }
+
+// charv is a "char" value.
+func charv(b byte) any {
+	if b == 0 {
+		return ""
+	}
+	return string(rune(b))
+}
+
+// textArray renders strings as a text[] literal's text.
+func textArray(ss []string) string {
+	var b strings.Builder
+	b.WriteByte('{')
+	for i, s := range ss {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		if s == "" || strings.ContainsAny(s, "{},\"\\ ") || strings.EqualFold(s, "null") {
+			b.WriteString(`"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`)
+		} else {
+			b.WriteString(s)
+		}
+	}
+	b.WriteByte('}')
+	return b.String()
+}
+
+// intList renders attnums as an int2vector ("1 2") or, with braces, an
+// int2[] ("{1,2}").
+func intList(ns []int16, array bool) string {
+	parts := make([]string, len(ns))
+	for i, n := range ns {
+		parts[i] = itoa(int(n))
+		if n < 0 {
+			parts[i] = "-" + itoa(int(-n))
+		}
+	}
+	if array {
+		return "{" + strings.Join(parts, ",") + "}"
+	}
+	return strings.Join(parts, " ")
+}
