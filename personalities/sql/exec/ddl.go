@@ -3,6 +3,7 @@ package exec
 import (
 	"fmt"
 	"strings"
+	"sync"
 
 	pg "github.com/pganalyze/pg_query_go/v6"
 
@@ -242,9 +243,16 @@ func quoteSeqName(cat *catalog.Catalog, schema *catalog.Object, name string) str
 	return catalog.QuoteIdent(schema.Name) + "." + catalog.QuoteIdent(name)
 }
 
+// parseTreeVersion is the parse tree version Deparse requires: the
+// parser's own.
+var parseTreeVersion = sync.OnceValue(func() int32 {
+	tree, _ := pg.Parse("SELECT 1")
+	return tree.GetVersion()
+})
+
 // deparseExpr renders an expression's parse tree as SQL text.
 func deparseExpr(n *pg.Node) (string, error) {
-	tree := &pg.ParseResult{Stmts: []*pg.RawStmt{{Stmt: &pg.Node{Node: &pg.Node_SelectStmt{SelectStmt: &pg.SelectStmt{
+	tree := &pg.ParseResult{Version: parseTreeVersion(), Stmts: []*pg.RawStmt{{Stmt: &pg.Node{Node: &pg.Node_SelectStmt{SelectStmt: &pg.SelectStmt{
 		TargetList: []*pg.Node{{Node: &pg.Node_ResTarget{ResTarget: &pg.ResTarget{Val: n}}}},
 	}}}}}}
 	sql, err := pg.Deparse(tree)

@@ -351,49 +351,16 @@ func pgIndex(g *sysGen) ([]Row, error) {
 
 // btreeOpclass is the default btree operator class of a type.
 func btreeOpclass(t types.Oid) catalog.Oid {
-	switch t {
-	case types.OidBool:
-		return 424
-	case types.OidBytea:
-		return 428
-	case types.OidChar:
-		return 429
-	case types.OidName:
-		return 1986
-	case types.OidInt8:
-		return 3124
-	case types.OidInt2:
-		return 1979
-	case types.OidInt4:
-		return 1978
-	case types.OidText, types.OidVarchar:
-		return 3126
-	case types.OidOid:
-		return 1989
-	case types.OidFloat4:
-		return 1970
-	case types.OidFloat8:
-		return 3123
-	case types.OidBpchar:
-		return 426
-	case types.OidDate:
-		return 3122
-	case types.OidTime:
-		return 1996
-	case types.OidTimestamp:
-		return 3128
-	case types.OidTimestamptz:
-		return 3127
-	case types.OidInterval:
-		return 1982
-	case types.OidNumeric:
-		return 3125
-	case types.OidUUID:
-		return 2968
-	case types.OidJsonb:
-		return 4033
-	}
-	return 0
+	return btreeOpclasses[t]
+}
+
+// btreeOpclasses are Postgres 15's default btree operator classes.
+var btreeOpclasses = map[types.Oid]catalog.Oid{
+	types.OidInt4: 1978, types.OidInt2: 1979, types.OidOid: 1981, types.OidDate: 3122, types.OidFloat8: 3123,
+	types.OidInt8: 3124, types.OidNumeric: 3125, types.OidText: 3126, types.OidVarchar: 3126, types.OidTimestamptz: 3127,
+	types.OidTimestamp: 3128, types.OidBool: 10003, types.OidBpchar: 10004, types.OidBytea: 10006, types.OidChar: 10007,
+	types.OidFloat4: 10012, types.OidInterval: 10022, types.OidName: 10028, types.OidOidVector: 10032, types.OidTime: 10038,
+	types.OidTimetz: 10041, types.OidUUID: 10065, types.OidPgLsn: 10067, types.OidJsonb: 10088,
 }
 
 func pgConstraint(g *sysGen) ([]Row, error) {
