@@ -175,6 +175,12 @@ func diffPsql(t *testing.T, g *gateway, pg *postgres, script string) {
 		}
 		got, want = re.ReplaceAllString(got, "<masked>"), re.ReplaceAllString(want, "<masked>")
 	}
+	if dir := os.Getenv("PSQL_OUTPUT_DIR"); dir != "" {
+		// Both outputs in full, for a diff tool.
+		base := filepath.Join(dir, strings.TrimSuffix(filepath.Base(script), ".sql"))
+		os.WriteFile(base+".pg.out", []byte(want), 0o644)
+		os.WriteFile(base+".gw.out", []byte(got), 0o644)
+	}
 	if got != want {
 		t.Errorf("%s: the gateway's psql output differs from PostgreSQL 15's:\n%s", filepath.Base(script), lineDiff(want, got))
 	}

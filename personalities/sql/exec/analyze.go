@@ -21,6 +21,13 @@ type analyzer struct {
 	// params are the statement's parameter types, as given by the client
 	// or inferred from their use ($1 is params[0]; OidUnknown until known).
 	params *[]types.Type
+	// ctes are the WITH queries in scope, innermost last.
+	ctes []map[string]*cteDef
+	// unknownLeaves are the set operation branches whose string literals
+	// stay of unknown type (the set operation resolves them);
+	// keepUnknown is set while such a branch's select list is analyzed.
+	unknownLeaves map[*pg.SelectStmt]bool
+	keepUnknown   bool
 }
 
 func newAnalyzer(env *Env, params *[]types.Type) (*analyzer, error) {
@@ -78,6 +85,8 @@ func (a *analyzer) expr(n *pg.Node, s *Scope) (Expr, error) {
 		return a.funcCall(x.FuncCall, s)
 	case *pg.Node_SqlvalueFunction:
 		return a.sqlValueFunction(x.SqlvalueFunction)
+	case *pg.Node_SubLink:
+		return a.subLink(x.SubLink, s)
 	}
 	return nil, a.unsupported(n)
 }
@@ -310,7 +319,7 @@ func (a *analyzer) condition(n *pg.Node, s *Scope, clause string) (Expr, error) 
 	}
 	c, err := a.coerce(e, types.BoolType, false)
 	if err != nil {
-		return nil, pgerror.New(pgerror.DatatypeMismatch, "argument of %s must be type boolean, not type %s", clause, e.Type())
+		return nil, pgerror.New(pgerror.DatatypeMismatch, "argument of %s must be type boolean, not type %s", clause, e.Type()).WithPosition(nodeLocation(n) + 1)
 	}
 	return c, nil
 }

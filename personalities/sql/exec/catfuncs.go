@@ -466,7 +466,7 @@ func constraintDef(ctx *EvalCtx, oid int64) (any, error) {
 	return nil, nil
 }
 
-func columnNames(t *catalog.Object, nums []int16) string {
+func keyColumnList(t *catalog.Object, nums []int16) string {
 	names := make([]string, len(nums))
 	for i, n := range nums {
 		if c := t.Column(n); c != nil {
@@ -480,9 +480,9 @@ func formatConstraint(cat *catalog.Catalog, t *catalog.Object, c *catalog.Constr
 	var s string
 	switch c.Kind {
 	case 'p':
-		s = "PRIMARY KEY (" + columnNames(t, c.Columns) + ")"
+		s = "PRIMARY KEY (" + keyColumnList(t, c.Columns) + ")"
 	case 'u':
-		s = "UNIQUE (" + columnNames(t, c.Columns) + ")"
+		s = "UNIQUE (" + keyColumnList(t, c.Columns) + ")"
 	case 'c':
 		s = "CHECK (" + c.Check + ")"
 	case 'f':
@@ -494,9 +494,9 @@ func formatConstraint(cat *catalog.Catalog, t *catalog.Object, c *catalog.Constr
 				refName = catalog.QuoteIdent(ref.Name)
 			}
 		}
-		s = "FOREIGN KEY (" + columnNames(t, c.Columns) + ") REFERENCES " + refName
+		s = "FOREIGN KEY (" + keyColumnList(t, c.Columns) + ") REFERENCES " + refName
 		if ref != nil {
-			s += "(" + columnNames(ref, c.RefColumns) + ")"
+			s += "(" + keyColumnList(ref, c.RefColumns) + ")"
 		}
 		if c.Match == 'f' {
 			s += " MATCH FULL"

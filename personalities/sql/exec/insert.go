@@ -13,12 +13,9 @@ import (
 
 // targetTable resolves the table a DML statement writes.
 func (a *analyzer) targetTable(rv *pg.RangeVar) (*catalog.Object, error) {
-	obj, err := a.cat.Resolve(rv.Schemaname, rv.Relname, a.searchPath())
+	obj, err := a.relation(rv)
 	if err != nil {
 		return nil, err
-	}
-	if obj == nil {
-		return nil, pgerror.New(pgerror.UndefinedTable, "relation \"%s\" does not exist", qualified(rv)).WithPosition(rv.Location + 1)
 	}
 	if obj.RelKind != catalog.RelTable {
 		return nil, pgerror.New(pgerror.WrongObjectType, "cannot change relation \"%s\"", obj.Name)

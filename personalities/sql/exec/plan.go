@@ -22,6 +22,10 @@ type Column struct {
 	Qualifier string
 	// Hidden columns (sort keys, a table's row identity) are not output.
 	Hidden bool
+	// OnlyQualified columns (a USING join's inputs, merged into one
+	// output column) resolve only by qualified name and are left out of
+	// an unqualified "*".
+	OnlyQualified bool
 }
 
 // Plan is a node of an executable plan.
@@ -43,18 +47,34 @@ type Iter interface {
 
 // Explainer renders a plan tree as Postgres's EXPLAIN text does.
 type Explainer struct {
-	lines []string
-	depth int
+	// Prefix qualifies column names with their table's name (the plan
+	// reads more than one relation).
+	Prefix  bool
+	lines   []string
+	depth   int
+	pending []string
 }
 
-// Node adds a node's line; its children follow, indented.
+// Node adds a node's line; its children follow, indented. Details added
+// with Pending before it follow it.
 func (e *Explainer) Node(format string, args ...any) {
 	text := fmt.Sprintf(format, args...)
 	if e.depth == 0 {
 		e.lines = append(e.lines, text)
-		return
+	} else {
+		e.lines = append(e.lines, strings.Repeat("  ", 3*e.depth-2)+"->  "+text)
 	}
-	e.lines = append(e.lines, strings.Repeat("  ", 3*e.depth-2)+"->  "+text)
+	pending := e.pending
+	e.pending = nil
+	for _, d := range pending {
+		e.Detail("%s", d)
+	}
+}
+
+// Pending adds a detail line to the next node (a condition the node
+// above it applies to its rows, as "Filter:").
+func (e *Explainer) Pending(format string, args ...any) {
+	e.pending = append(e.pending, fmt.Sprintf(format, args...))
 }
 
 // Detail adds a detail line ("Filter: ...") to the current node.
@@ -142,8 +162,17 @@ func (f *Filter) Open(ctx *EvalCtx) (Iter, error) {
 }
 
 func (f *Filter) Explain(e *Explainer) {
-	e.Node("Filter")
-	e.Child(f.Input)
+	cols := f.Input.Columns()
+	if j, ok := f.Input.(*Join); ok {
+		e.Pending("Join Filter: %s", e.ExprString(f.Cond, cols))
+		if j.Kind == InnerJoin {
+			// An inner join's filter joins its condition.
+			e.pending[len(e.pending)-1] = "Filter: " + e.ExprString(f.Cond, cols)
+		}
+	} else {
+		e.Pending("Filter: %s", e.ExprString(f.Cond, cols))
+	}
+	f.Input.Explain(e)
 }
 
 type filterIter struct {

@@ -15,6 +15,9 @@ type Scope struct {
 	// Tables lists the range-table names (aliases) of the FROM items, for
 	// "t.*" and for errors.
 	Tables []string
+	// refs counts the references resolved here from nested queries (a
+	// subquery or FROM item is correlated when it adds to it).
+	refs int
 }
 
 // ErrUnknownColumn is the 42703 error for a column reference that
@@ -37,6 +40,9 @@ func (s *Scope) resolve(fields []string, pos int32) (int, int, *Column, error) {
 			return 0, 0, nil, err
 		}
 		if idx >= 0 {
+			if level > 0 {
+				sc.refs++
+			}
 			return idx, level, &sc.Cols[idx], nil
 		}
 	}
@@ -67,7 +73,7 @@ func (s *Scope) find(fields []string, pos int32) (int, error) {
 	}
 	found := -1
 	for i, c := range s.Cols {
-		if c.Hidden || c.Name != col || (qual != "" && c.Qualifier != qual) {
+		if c.Hidden || c.Name != col || (qual != "" && c.Qualifier != qual) || (qual == "" && c.OnlyQualified) {
 			continue
 		}
 		if found >= 0 {

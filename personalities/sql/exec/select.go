@@ -5,7 +5,6 @@ import (
 
 	pg "github.com/pganalyze/pg_query_go/v6"
 
-	"hourglass/personalities/sql/catalog"
 	"hourglass/personalities/sql/pgerror"
 	"hourglass/personalities/sql/types"
 )
@@ -13,34 +12,28 @@ import (
 // selectStmt plans a SELECT (or VALUES). outer is the enclosing query's
 // scope, for correlated subqueries (nil at the top).
 func (a *analyzer) selectStmt(sel *pg.SelectStmt, outer *Scope) (Plan, error) {
+	if sel.WithClause != nil {
+		pop, err := a.withClause(sel.WithClause, outer)
+		if err != nil {
+			return nil, err
+		}
+		defer pop()
+	}
 	if len(sel.ValuesLists) > 0 {
 		return a.valuesPlan(sel.ValuesLists, outer)
 	}
 	if sel.Op != pg.SetOperation_SETOP_NONE {
-		return nil, pgerror.New(pgerror.FeatureNotSupported, "UNION, INTERSECT and EXCEPT are not supported")
+		return a.setOpStmt(sel, outer)
 	}
-	var input Plan
 	scope := &Scope{Parent: outer}
-	switch len(sel.FromClause) {
-	case 0:
-		input = &Values{Rows: [][]Expr{{}}}
-	case 1:
-		p, err := a.fromItem(sel.FromClause[0], scope)
-		if err != nil {
-			return nil, err
-		}
-		input = p
-	default:
-		return nil, pgerror.New(pgerror.FeatureNotSupported, "more than one FROM item is not supported")
+	input, err := a.fromWhere(sel.FromClause, sel.WhereClause, scope)
+	if err != nil {
+		return nil, err
 	}
-	if sel.WhereClause != nil {
-		cond, err := a.condition(sel.WhereClause, scope, "WHERE")
-		if err != nil {
-			return nil, err
-		}
-		input = &Filter{Input: input, Cond: cond}
-	}
+	keep := a.keepUnknown
+	a.keepUnknown = a.unknownLeaves[sel]
 	exprs, cols, err := a.targetList(sel.TargetList, scope)
+	a.keepUnknown = keep
 	if err != nil {
 		return nil, err
 	}
@@ -61,21 +54,7 @@ func (a *analyzer) selectStmt(sel *pg.SelectStmt, outer *Scope) (Plan, error) {
 	if len(keys) > 0 {
 		p = &Sort{Input: p, Keys: keys}
 	}
-	if sel.LimitCount != nil || sel.LimitOffset != nil {
-		l := &Limit{Input: p}
-		if sel.LimitCount != nil {
-			if l.Count, err = a.limitExpr(sel.LimitCount); err != nil {
-				return nil, err
-			}
-		}
-		if sel.LimitOffset != nil {
-			if l.Offset, err = a.limitExpr(sel.LimitOffset); err != nil {
-				return nil, err
-			}
-		}
-		p = l
-	}
-	return p, nil
+	return a.limit(sel, p)
 }
 
 func (a *analyzer) limitExpr(n *pg.Node) (Expr, error) {
@@ -139,7 +118,7 @@ func (a *analyzer) targetList(list []*pg.Node, s *Scope) ([]Expr, []Column, erro
 			}
 			found := false
 			for i, c := range s.Cols {
-				if c.Hidden || qual != "" && c.Qualifier != qual {
+				if c.Hidden || qual != "" && c.Qualifier != qual || qual == "" && c.OnlyQualified {
 					continue
 				}
 				found = true
@@ -158,7 +137,7 @@ func (a *analyzer) targetList(list []*pg.Node, s *Scope) ([]Expr, []Column, erro
 		if err != nil {
 			return nil, nil, err
 		}
-		if e.Type().Oid == types.OidUnknown {
+		if e.Type().Oid == types.OidUnknown && !a.keepUnknown {
 			if e, err = a.coerce(e, types.TextType, false); err != nil {
 				return nil, nil, err
 			}
@@ -239,6 +218,16 @@ func figureColnameOf(n *pg.Node) string {
 		if x.SubLink.SubLinkType == pg.SubLinkType_ARRAY_SUBLINK {
 			return "array"
 		}
+		if x.SubLink.SubLinkType == pg.SubLinkType_EXPR_SUBLINK {
+			// A scalar subquery is named by its column.
+			sel := x.SubLink.Subselect.GetSelectStmt()
+			for sel != nil && sel.Op != pg.SetOperation_SETOP_NONE {
+				sel = sel.Larg
+			}
+			if sel != nil && len(sel.TargetList) > 0 {
+				return outputName(sel.TargetList[0].GetResTarget())
+			}
+		}
 	case *pg.Node_AArrayExpr:
 		return "array"
 	case *pg.Node_RowExpr:
@@ -318,35 +307,6 @@ func (a *analyzer) valuesPlan(lists []*pg.Node, outer *Scope) (Plan, error) {
 	return &Values{Cols: cols, Rows: rows}, nil
 }
 
-// fromItem plans one FROM item and adds its columns to scope.
-func (a *analyzer) fromItem(n *pg.Node, scope *Scope) (Plan, error) {
-	rv := n.GetRangeVar()
-	if rv == nil {
-		return nil, a.unsupported(n)
-	}
-	if t := a.systemRelation(rv); t != nil {
-		return a.sysScan(t, rv, scope), nil
-	}
-	obj, err := a.cat.Resolve(rv.Schemaname, rv.Relname, a.searchPath())
-	if err != nil {
-		return nil, err
-	}
-	if obj == nil {
-		return nil, pgerror.New(pgerror.UndefinedTable, "relation \"%s\" does not exist", qualified(rv)).WithPosition(rv.Location + 1)
-	}
-	if obj.RelKind != catalog.RelTable {
-		return nil, pgerror.New(pgerror.FeatureNotSupported, "reading \"%s\" is not supported", obj.Name)
-	}
-	name := obj.Name
-	if rv.Alias != nil {
-		name = rv.Alias.Aliasname
-	}
-	scan := &SeqScan{Table: OpenTable(a.cat, obj), Alias: name}
-	scope.Cols = append(scope.Cols, scan.Columns()...)
-	scope.Tables = append(scope.Tables, name)
-	return scan, nil
-}
-
 func qualified(rv *pg.RangeVar) string {
 	if rv.Schemaname != "" {
 		return rv.Schemaname + "." + rv.Relname
@@ -387,11 +347,7 @@ func (s *SeqScan) Open(ctx *EvalCtx) (Iter, error) {
 }
 
 func (s *SeqScan) Explain(e *Explainer) {
-	if s.Alias != s.Table.Obj.Name {
-		e.Node("Seq Scan on %s %s", s.Table.Obj.Name, s.Alias)
-		return
-	}
-	e.Node("Seq Scan on %s", s.Table.Obj.Name)
+	e.Node("Seq Scan on %s", scanName(s.Table.Obj.Name, s.Alias))
 }
 
 // SortKey is one ORDER BY key: a column of the sorted rows.

@@ -142,19 +142,6 @@ func (s *SysScan) Explain(e *Explainer) {
 	e.Node("Seq Scan on %s", s.T.Name)
 }
 
-// sysScan plans a scan of a virtual relation and adds its columns to
-// scope.
-func (a *analyzer) sysScan(t *sysTable, rv *pg.RangeVar, scope *Scope) Plan {
-	name := t.Name
-	if rv.Alias != nil {
-		name = rv.Alias.Aliasname
-	}
-	scan := &SysScan{T: t, Alias: name}
-	scope.Cols = append(scope.Cols, scan.Columns()...)
-	scope.Tables = append(scope.Tables, name)
-	return scan
-}
-
 // Helpers for generators.
 
 func oidv(o catalog.Oid) any { return int64(o) }
