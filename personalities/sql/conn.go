@@ -331,7 +331,7 @@ func errorResponse(e *pgerror.Error) *pgproto3.ErrorResponse {
 	return &pgproto3.ErrorResponse{
 		Severity: sev, SeverityUnlocalized: sev, Code: e.Code, Message: e.Message, Detail: e.Detail, Hint: e.Hint,
 		Position: e.Position, SchemaName: e.Schema, TableName: e.Table, ColumnName: e.Column,
-		DataTypeName: e.DataType, ConstraintName: e.Constraint,
+		DataTypeName: e.DataType, ConstraintName: e.Constraint, Where: e.Where,
 	}
 }
 

@@ -64,7 +64,11 @@ func strVals(ns []*pg.Node) []string {
 func (a *analyzer) expr(n *pg.Node, s *Scope) (Expr, error) {
 	switch x := n.Node.(type) {
 	case *pg.Node_AConst:
-		return a.constant(x.AConst)
+		e, err := a.constant(x.AConst)
+		if c, ok := e.(*Const); ok {
+			c.Pos = x.AConst.Location + 1
+		}
+		return e, err
 	case *pg.Node_ColumnRef:
 		return a.columnRef(x.ColumnRef, s)
 	case *pg.Node_ParamRef:
@@ -179,9 +183,26 @@ func (a *analyzer) coerce(e Expr, t types.Type, explicit bool) (Expr, error) {
 			}
 			return &Const{T: t, Value: oid}, nil
 		}
-		v, err := types.Cast(x.Value, src, t, explicit, a.env.Session.Types)
+		// A literal is read without the modifier (an error there points
+		// at the literal), then the modifier is applied, as Postgres
+		// does.
+		base := t
+		if src.Oid == types.OidUnknown && t.Oid != types.OidInterval {
+			base.Mod = -1
+		}
+		v, err := types.Cast(x.Value, src, base, explicit, a.env.Session.Types)
 		if err != nil {
+			if pe, ok := err.(*pgerror.Error); ok && pe.Position == 0 && src.Oid == types.OidUnknown && x.Pos > 0 {
+				cp := *pe
+				cp.Position = x.Pos
+				return nil, &cp
+			}
 			return nil, err
+		}
+		if base.Mod != t.Mod {
+			if v, err = types.Coerce(t, v, explicit); err != nil {
+				return nil, err
+			}
 		}
 		return &Const{T: t, Value: v}, nil
 	case *Param:

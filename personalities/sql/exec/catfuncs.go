@@ -44,14 +44,14 @@ func init() {
 		if err != nil {
 			return nil, err
 		}
-		var names []string
+		var names []any
 		for _, oid := range cat.SearchPath(ctx.Env.Session.SearchPath, ctx.Env.Session.User) {
 			if oid == catalog.PgCatalogNamespace && !a[0].(bool) && !explicitCatalog(ctx.Env.Session.SearchPath) {
 				continue
 			}
 			names = append(names, cat.Object(oid).Name)
 		}
-		return textArray(names), nil
+		return types.NewArray(types.OidName, names), nil
 	})
 	reg("pg_backend_pid", nil, I4, true, func(ctx *EvalCtx, _ []any) (any, error) { return int64(ctx.Env.Session.BackendPID), nil })
 	reg("pg_table_is_visible", oids(O), B, true, func(ctx *EvalCtx, a []any) (any, error) {
@@ -521,10 +521,10 @@ func formatConstraint(cat *catalog.Catalog, t *catalog.Object, c *catalog.Constr
 	return s
 }
 
-// sqlValueFunction analyzes current_user, session_user, current_schema,
-// current_catalog and the like (the SQL-standard keywords without
-// parentheses).
-func (a *analyzer) sqlValueFunction(f *pg.SQLValueFunction) (Expr, error) {
+// sessionValueFunction analyzes current_user, session_user, user,
+// current_role, current_schema and current_catalog (the SQL-standard
+// keywords without parentheses that read the session).
+func (a *analyzer) sessionValueFunction(f *pg.SQLValueFunction) (Expr, error) {
 	name := ""
 	switch f.Op {
 	case pg.SQLValueFunctionOp_SVFOP_CURRENT_USER, pg.SQLValueFunctionOp_SVFOP_CURRENT_ROLE,
@@ -535,11 +535,7 @@ func (a *analyzer) sqlValueFunction(f *pg.SQLValueFunction) (Expr, error) {
 	case pg.SQLValueFunctionOp_SVFOP_CURRENT_SCHEMA:
 		name = "current_schema"
 	default:
-		if fs := functions[sqlValueName(f.Op)]; len(fs) > 0 {
-			name = sqlValueName(f.Op)
-		} else {
-			return nil, pgerror.New(pgerror.FeatureNotSupported, "%s is not supported", sqlValueName(f.Op)).WithPosition(f.Location + 1)
-		}
+		return nil, pgerror.New(pgerror.FeatureNotSupported, "%s is not supported", sqlValueName(f.Op)).WithPosition(f.Location + 1)
 	}
 	return a.call("function", name, functions[name], nil, f.Location+1)
 }

@@ -31,6 +31,9 @@ type EvalCtx struct {
 type Const struct {
 	T     types.Type
 	Value any
+	// Pos is a literal's position in the statement (1-based; 0 if none),
+	// for the errors of reading it as a type.
+	Pos int32
 }
 
 func (c *Const) Type() types.Type                { return c.T }

@@ -343,8 +343,8 @@ func pgIndex(g *sysGen) ([]Row, error) {
 			}
 		}
 		rows = append(rows, Row{oidv(o.Oid), oidv(ix.Table), int64(n), int64(n), ix.Unique || ix.Primary, false, ix.Primary,
-			false, true, false, true, false, true, true, false, intList(ix.Columns, false), strings.Join(colls, " "), strings.Join(classes, " "),
-			intList(opts, false), nil, nil})
+			false, true, false, true, false, true, true, false, int2Vector(ix.Columns), strings.Join(colls, " "), strings.Join(classes, " "),
+			int2Vector(opts), nil, nil})
 	}
 	return rows, nil
 }
@@ -369,10 +369,10 @@ func pgConstraint(g *sysGen) ([]Row, error) {
 		for _, c := range o.Constraints {
 			var conkey, confkey any
 			if len(c.Columns) > 0 {
-				conkey = intList(c.Columns, true)
+				conkey = int2Array(c.Columns)
 			}
 			if len(c.RefColumns) > 0 {
-				confkey = intList(c.RefColumns, true)
+				confkey = int2Array(c.RefColumns)
 			}
 			upd, del, match := " ", " ", " "
 			if c.Kind == 'f' {

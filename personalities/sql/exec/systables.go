@@ -2,6 +2,7 @@ package exec
 
 import (
 	"sort"
+	"strconv"
 	"strings"
 
 	pg "github.com/pganalyze/pg_query_go/v6"
@@ -17,11 +18,11 @@ import (
 // set and conflicts with DDL committed after its snapshot) and from the
 // session. They are read-only: they resolve only as FROM items.
 //
-// Where Postgres's column is an array, an oidvector or an int2vector,
-// the value is carried as its text form (psql and drivers read them as
-// text); where it is a regproc naming a function, as the function's
-// name. Such values print as Postgres prints them but do not compare as
-// the real types would.
+// Where Postgres's column is an oidvector or an int2vector, the value is
+// carried as its text form (psql and drivers read them as text); where
+// it is a regproc naming a function, as the function's name. Such values
+// print as Postgres prints them but do not compare as the real types
+// would.
 
 // sysTable is one virtual relation.
 type sysTable struct {
@@ -154,36 +155,20 @@ func charv(b byte) any {
 	return string(rune(b))
 }
 
-// textArray renders strings as a text[] literal's text.
-func textArray(ss []string) string {
-	var b strings.Builder
-	b.WriteByte('{')
-	for i, s := range ss {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		if s == "" || strings.ContainsAny(s, "{},\"\\ ") || strings.EqualFold(s, "null") {
-			b.WriteString(`"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`)
-		} else {
-			b.WriteString(s)
-		}
-	}
-	b.WriteByte('}')
-	return b.String()
-}
-
-// intList renders attnums as an int2vector ("1 2") or, with braces, an
-// int2[] ("{1,2}").
-func intList(ns []int16, array bool) string {
+// int2Vector renders attnums as an int2vector's text ("1 2").
+func int2Vector(ns []int16) string {
 	parts := make([]string, len(ns))
 	for i, n := range ns {
-		parts[i] = itoa(int(n))
-		if n < 0 {
-			parts[i] = "-" + itoa(int(-n))
-		}
-	}
-	if array {
-		return "{" + strings.Join(parts, ",") + "}"
+		parts[i] = strconv.Itoa(int(n))
 	}
 	return strings.Join(parts, " ")
+}
+
+// int2Array is attnums as an int2[].
+func int2Array(ns []int16) *types.Array {
+	elems := make([]any, len(ns))
+	for i, n := range ns {
+		elems[i] = int64(n)
+	}
+	return types.NewArray(types.OidInt2, elems)
 }

@@ -20,6 +20,9 @@ type Error struct {
 	Detail   string
 	Hint     string
 	Position int32 // 1-based character position in the query, 0 if none
+	// Where is the error's context (CONTEXT in psql), as "JSON data, line
+	// 1: ...".
+	Where string
 	// Where the error was raised, as Postgres reports them for some errors.
 	Schema, Table, Column, DataType, Constraint string
 }

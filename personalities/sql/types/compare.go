@@ -39,14 +39,22 @@ func Compare(t Oid, a, b any) int {
 }
 
 func compareFloat(x, y float64) int {
-	xn, yn := math.IsNaN(x), math.IsNaN(y)
-	switch {
-	case xn && yn:
-		return 0
-	case xn:
-		return 1
-	case yn:
-		return -1
+	if c, ok := compareNaN(math.IsNaN(x), math.IsNaN(y)); ok {
+		return c
 	}
 	return cmp.Compare(x, y)
+}
+
+// compareNaN orders two values of which either may be NaN (xn, yn): NaN
+// after everything and equal to itself. ok is false when neither is NaN.
+func compareNaN(xn, yn bool) (c int, ok bool) {
+	switch {
+	case xn && yn:
+		return 0, true
+	case xn:
+		return 1, true
+	case yn:
+		return -1, true
+	}
+	return 0, false
 }
