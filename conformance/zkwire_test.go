@@ -331,6 +331,26 @@ func TestZKSessionHandshake(t *testing.T) {
 	}
 }
 
+// TestZKCloseSession: closeSession is answered (kazoo and Curator read
+// the answer before they close their socket) and then the connection
+// closes; the session is gone.
+func TestZKCloseSession(t *testing.T) {
+	g := startGateway(t)
+	w := dialZKWire(t, g.addr("zookeeper"))
+	w.nc.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if code, _ := w.call(-11, nil); code != 0 {
+		t.Fatalf("closeSession answered %d", code)
+	}
+	if _, err := w.nc.Read(make([]byte, 1)); err == nil {
+		t.Fatal("the connection got data after closeSession's answer instead of closing")
+	} else if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		t.Fatal("the connection stayed open after closeSession")
+	}
+	if _, got := zkHandshake(t, g.addr("zookeeper"), 10000, w.session, w.passwd, false); got != 0 {
+		t.Fatalf("resuming a closed session negotiated timeout %d", got)
+	}
+}
+
 // TestZKBadFrames: oversized, negative and undecodable frames close the
 // connection; the node serves on.
 func TestZKBadFrames(t *testing.T) {

@@ -25,18 +25,17 @@ var reported = []string{
 // fixed are read-only parameters and their values (server_version is the
 // server's).
 var fixed = map[string]string{
-	"server_encoding":               "UTF8",
-	"integer_datetimes":             "on",
-	"in_hot_standby":                "off",
-	"default_transaction_read_only": "off",
-	"max_identifier_length":         "63",
-	"lc_collate":                    "C",
-	"lc_ctype":                      "C",
-	"block_size":                    "8192",
-	"server_version_num":            "150008",
-	"data_checksums":                "off",
-	"max_connections":               "100",
-	"wal_level":                     "replica",
+	"server_encoding":       "UTF8",
+	"integer_datetimes":     "on",
+	"in_hot_standby":        "off",
+	"max_identifier_length": "63",
+	"lc_collate":            "C",
+	"lc_ctype":              "C",
+	"block_size":            "8192",
+	"server_version_num":    "150008",
+	"data_checksums":        "off",
+	"max_connections":       "100",
+	"wal_level":             "replica",
 }
 
 // defaults are the settable parameters beyond the types settings, with
@@ -51,6 +50,7 @@ var defaults = map[string]string{
 	"transaction_isolation":               "serializable",
 	"default_transaction_isolation":       "serializable",
 	"transaction_read_only":               "off",
+	"default_transaction_read_only":       "off",
 	"client_min_messages":                 "notice",
 	"synchronous_commit":                  "on",
 	"lc_messages":                         "C",
@@ -63,6 +63,13 @@ var defaults = map[string]string{
 	"work_mem":                            "4MB",
 	"maintenance_work_mem":                "64MB",
 	"search_path":                         `"$user", public`,
+}
+
+func onOff(b bool) string {
+	if b {
+		return "on"
+	}
+	return "off"
 }
 
 // canonical maps lower-case parameter names to their canonical spelling.
@@ -99,6 +106,8 @@ func (ss *session) param(name string) (string, bool) {
 		return ss.sess.User, true
 	case "transaction_isolation", "default_transaction_isolation":
 		return "serializable", true
+	case "transaction_read_only":
+		return onOff(ss.readOnly()), true
 	}
 	if v, ok := fixed[name]; ok {
 		return v, true
@@ -131,8 +140,7 @@ func (ss *session) setParam(name string, args []string, kind pg.VariableSetKind)
 		return nil
 	}
 	if kind == pg.VariableSetKind_VAR_SET_MULTI {
-		// SET TRANSACTION ...: every isolation level runs serializable.
-		return nil
+		return nil // SET TRANSACTION: see session.setTransaction
 	}
 	val := strings.Join(args, ", ")
 	t := ss.sess.Types

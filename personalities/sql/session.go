@@ -45,6 +45,9 @@ type transaction struct {
 	view    platform.View
 	overlay *store.Overlay
 	now     types.Timestamp
+	// readOnly refuses statements that write (START TRANSACTION READ
+	// ONLY, SET TRANSACTION READ ONLY, default_transaction_read_only).
+	readOnly bool
 	// savepoints, innermost last.
 	savepoints []savepoint
 }
@@ -86,6 +89,12 @@ func (ss *session) run(ctx context.Context, st *exec.Statement, ptypes []types.T
 	if v := st.Node.GetVariableShowStmt(); v != nil {
 		return ss.show(v)
 	}
+	if st.Writes() && ss.readOnly() {
+		if ss.state == txOpen {
+			ss.state = txFailed
+		}
+		return nil, pgerror.New(pgerror.ReadOnlySQLTransaction, "cannot execute %s in a read-only transaction", st.Tag)
+	}
 	if ss.state == txOpen {
 		res, err := ss.inTransaction(ctx, st, ptypes, values)
 		if err != nil {
@@ -97,6 +106,39 @@ func (ss *session) run(ctx context.Context, st *exec.Statement, ptypes []types.T
 		return ss.proposeExec(ctx, st, ptypes, values)
 	}
 	return ss.read(ctx, st, ptypes, values)
+}
+
+// readOnly reports whether the current transaction (or, outside a
+// block, every statement) may not write.
+func (ss *session) readOnly() bool {
+	if ss.tx != nil {
+		return ss.tx.readOnly
+	}
+	return ss.defaultReadOnly()
+}
+
+func (ss *session) defaultReadOnly() bool {
+	v, _ := ss.param("default_transaction_read_only")
+	switch strings.ToLower(v) {
+	case "on", "true", "yes", "1", "t", "y":
+		return true
+	}
+	return false
+}
+
+// transactionModes applies the modes of BEGIN, START TRANSACTION and SET
+// TRANSACTION to the open transaction. Every isolation level runs
+// serializable, so only READ ONLY / READ WRITE changes anything.
+func (ss *session) transactionModes(opts []*pg.Node) {
+	for _, o := range opts {
+		d := o.GetDefElem()
+		if d == nil || d.Defname != "transaction_read_only" {
+			continue
+		}
+		if c := d.Arg.GetAConst(); c != nil && c.GetIval() != nil {
+			ss.tx.readOnly = c.GetIval().Ival != 0
+		}
+	}
 }
 
 // read runs a statement that does not write against a view synced with
@@ -182,7 +224,8 @@ func (ss *session) transactionStmt(ctx context.Context, st *exec.Statement, t *p
 			res.Notices = append(res.Notices, warning(pgerror.ActiveSQLTransaction, "there is already a transaction in progress"))
 			return res, nil
 		}
-		ss.state, ss.tx = txOpen, &transaction{now: timestamp(ss.s.cfg.Clock())}
+		ss.state, ss.tx = txOpen, &transaction{now: timestamp(ss.s.cfg.Clock()), readOnly: ss.defaultReadOnly()}
+		ss.transactionModes(t.Options)
 		return res, nil
 	case pg.TransactionStmtKind_TRANS_STMT_COMMIT:
 		switch ss.state {
@@ -327,6 +370,9 @@ func (ss *session) set(v *pg.VariableSetStmt) (*exec.Result, error) {
 		res.Tag = "RESET"
 	}
 	name := strings.ToLower(v.Name)
+	if v.Kind == pg.VariableSetKind_VAR_SET_MULTI {
+		return ss.setTransaction(res, name, v.Args)
+	}
 	var args []string
 	for _, n := range v.Args {
 		if c := n.GetAConst(); c != nil {
@@ -341,6 +387,27 @@ func (ss *session) set(v *pg.VariableSetStmt) (*exec.Result, error) {
 		}
 	}
 	return res, ss.setParam(name, args, v.Kind)
+}
+
+// setTransaction runs SET TRANSACTION and SET SESSION CHARACTERISTICS AS
+// TRANSACTION.
+func (ss *session) setTransaction(res *exec.Result, name string, opts []*pg.Node) (*exec.Result, error) {
+	if name == "session characteristics" {
+		for _, o := range opts {
+			if d := o.GetDefElem(); d != nil && d.Defname == "transaction_read_only" {
+				if c := d.Arg.GetAConst(); c != nil && c.GetIval() != nil {
+					ss.sess.Settings["default_transaction_read_only"] = onOff(c.GetIval().Ival != 0)
+				}
+			}
+		}
+		return res, nil
+	}
+	if ss.tx == nil {
+		res.Notices = append(res.Notices, warning(pgerror.NoActiveSQLTransaction, "SET TRANSACTION can only be used in transaction blocks"))
+		return res, nil
+	}
+	ss.transactionModes(opts)
+	return res, nil
 }
 
 // show runs SHOW.

@@ -33,9 +33,13 @@ type conn struct {
 	stream platform.Stream
 	// failed: a write's outcome could not be learned; the connection is
 	// closing and proposes nothing more.
-	failed  atomic.Bool
-	auth    []ID // ip, then what addAuth added
-	created time.Time
+	failed atomic.Bool
+	// closingSession: this connection proposed closeSession; it answers
+	// it and then closes itself, so the session's end at apply must not
+	// close it first.
+	closingSession atomic.Bool
+	auth           []ID // ip, then what addAuth added
+	created        time.Time
 
 	received, sent atomic.Int64
 	lastZxid       atomic.Int64

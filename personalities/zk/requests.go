@@ -49,6 +49,7 @@ func (c *conn) dispatch(frame []byte) (st *step, more bool) {
 		}), ok
 	case opCloseSession:
 		return run(func(ctx context.Context) bool {
+			c.closingSession.Store(true)
 			res, err := c.s.propose(ctx, opCloseSession, c.sessionID(), nil, nil)
 			if err == nil {
 				c.reply(xid, res.zxid, errOK, nil)

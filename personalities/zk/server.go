@@ -209,10 +209,11 @@ func (s *Server) touch(session int64) {
 }
 
 // sessionEnded closes this node's connections of a session that expired
-// or was closed.
+// or was closed, except the one that closed it: that one answers
+// closeSession first.
 func (s *Server) sessionEnded(id int64) {
 	for _, c := range s.connections() {
-		if c.sessionID() == id {
+		if c.sessionID() == id && !c.closingSession.Load() {
 			c.closeAfterFlush()
 		}
 	}

@@ -28,6 +28,9 @@ type analyzer struct {
 	// keepUnknown is set while such a branch's select list is analyzed.
 	unknownLeaves map[*pg.SelectStmt]bool
 	keepUnknown   bool
+	// agg collects the aggregates of the query level being analyzed
+	// (group.go); nil where aggregates are not allowed.
+	agg *aggScope
 }
 
 func newAnalyzer(env *Env, params *[]types.Type) (*analyzer, error) {
@@ -92,6 +95,9 @@ func (a *analyzer) expr(n *pg.Node, s *Scope) (Expr, error) {
 	case *pg.Node_SubLink:
 		return a.subLink(x.SubLink, s)
 	}
+	if e, ok, err := a.exprMore(n, s); ok {
+		return e, err
+	}
 	return nil, a.unsupported(n)
 }
 
@@ -149,7 +155,11 @@ func (a *analyzer) columnRef(c *pg.ColumnRef, s *Scope) (Expr, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &ColRef{Index: idx, Level: level, T: col.Type}, nil
+	ref := &ColRef{Index: idx, Level: level, T: col.Type}
+	if a.agg != nil {
+		a.agg.noteRef(ref, c.Location+1, col)
+	}
+	return ref, nil
 }
 
 func (a *analyzer) param(p *pg.ParamRef) (Expr, error) {
@@ -263,7 +273,7 @@ func (a *analyzer) aExpr(x *pg.A_Expr, s *Scope) (Expr, error) {
 		}
 		return a.operator(name, args, x.Location+1)
 	}
-	return nil, pgerror.New(pgerror.FeatureNotSupported, "expression kind %s is not supported", x.Kind).WithPosition(x.Location + 1)
+	return a.aExprMore(x, s)
 }
 
 // operator resolves a binary or prefix operator. With one argument of
@@ -275,10 +285,14 @@ func (a *analyzer) operator(name string, args []Expr, pos int32) (Expr, error) {
 		if l == types.OidUnknown && r != types.OidUnknown {
 			if c, err := a.coerce(args[0], types.T(r), false); err == nil {
 				args[0] = c
+			} else if hasOperator(name, r) {
+				return nil, err
 			}
 		} else if r == types.OidUnknown && l != types.OidUnknown {
 			if c, err := a.coerce(args[1], types.T(l), false); err == nil {
 				args[1] = c
+			} else if hasOperator(name, l) {
+				return nil, err
 			}
 		} else if l == types.OidUnknown && r == types.OidUnknown {
 			for i := range args {
@@ -340,7 +354,7 @@ func (a *analyzer) condition(n *pg.Node, s *Scope, clause string) (Expr, error) 
 	}
 	c, err := a.coerce(e, types.BoolType, false)
 	if err != nil {
-		return nil, pgerror.New(pgerror.DatatypeMismatch, "argument of %s must be type boolean, not type %s", clause, e.Type()).WithPosition(nodeLocation(n) + 1)
+		return nil, pgerror.New(pgerror.DatatypeMismatch, "argument of %s must be type boolean, not type %s", clause, e.Type()).WithPosition(nodeLocation(n))
 	}
 	return c, nil
 }
@@ -369,6 +383,9 @@ func (a *analyzer) funcCall(fc *pg.FuncCall, s *Scope) (Expr, error) {
 	fs := functions[name]
 	if len(fs) == 0 {
 		return nil, pgerror.New(pgerror.UndefinedFunction, "function %s() does not exist", name).WithPosition(fc.Location + 1)
+	}
+	if e, ok, err := a.aggOrWindowCall(fc, name, fs, s); ok {
+		return e, err
 	}
 	var args []Expr
 	for _, n := range fc.Args {

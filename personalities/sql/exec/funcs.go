@@ -25,6 +25,10 @@ type Func struct {
 	Strict bool
 	// Fn computes the result. args has one value per argument.
 	Fn func(ctx *EvalCtx, args []any) (any, error)
+	// CallExpr, when set, computes the result instead of Fn, seeing the
+	// call's argument expressions (their types, for arguments of type
+	// "any").
+	CallExpr func(ctx *EvalCtx, call *FuncExpr, args []any) (any, error)
 	// Agg makes the function an aggregate (Fn unused).
 	Agg *AggFunc
 	// Window makes the function a window function (Fn unused).
@@ -34,7 +38,12 @@ type Func struct {
 }
 
 // Call runs the function on evaluated arguments.
-func (f *Func) Call(ctx *EvalCtx, _ *FuncExpr, args []any) (any, error) { return f.Fn(ctx, args) }
+func (f *Func) Call(ctx *EvalCtx, call *FuncExpr, args []any) (any, error) {
+	if f.CallExpr != nil {
+		return f.CallExpr(ctx, call, args)
+	}
+	return f.Fn(ctx, args)
+}
 
 // AggFunc is an aggregate: a state made per group, fed each row's
 // arguments, then finished.
@@ -53,10 +62,9 @@ type AggState interface {
 
 // WindowFunc is a window function computed over a partition.
 type WindowFunc struct {
-	// Compute returns the function's value for each row of a sorted
-	// partition; peers[i] is the index of the first row of row i's peer
-	// group; args[i] the arguments evaluated on row i.
-	Compute func(ctx *EvalCtx, args [][]any, peers []int) ([]any, error)
+	// Compute returns the function's value for each row of a partition in
+	// window order (window.go).
+	Compute func(ctx *EvalCtx, p *WindowPartition) ([]any, error)
 }
 
 var (
@@ -261,7 +269,8 @@ func unknownFitsString(args []types.Type, want []types.Oid) bool {
 func expand(f *Func, args []types.Type) ([]types.Oid, bool) {
 	n := len(f.Args)
 	if f.Variadic {
-		if len(args) < n-1 {
+		// The variadic argument takes at least one value.
+		if len(args) < n {
 			return nil, false
 		}
 	} else if len(args) != n {

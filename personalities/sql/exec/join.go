@@ -274,7 +274,7 @@ func (a *analyzer) usingJoin(j *Join, js *Scope, using []string, kind JoinKind) 
 		}
 		ri += nl
 		lc, rc := js.Cols[li], js.Cols[ri]
-		t, err := a.commonType("JOIN/USING", []types.Type{lc.Type, rc.Type})
+		t, err := a.commonTypeOf("JOIN/USING", []types.Type{lc.Type, rc.Type})
 		if err != nil {
 			return nil, nil, nil, err
 		}

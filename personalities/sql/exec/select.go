@@ -26,10 +26,14 @@ func (a *analyzer) selectStmt(sel *pg.SelectStmt, outer *Scope) (Plan, error) {
 		return a.setOpStmt(sel, outer)
 	}
 	scope := &Scope{Parent: outer}
+	grouping, prevAgg := &aggScope{windowDefs: sel.WindowClause}, a.agg
+	a.agg = &aggScope{forbid: "WHERE"}
 	input, err := a.fromWhere(sel.FromClause, sel.WhereClause, scope)
 	if err != nil {
+		a.agg = prevAgg
 		return nil, err
 	}
+	a.agg = grouping
 	keep := a.keepUnknown
 	a.keepUnknown = a.unknownLeaves[sel]
 	exprs, cols, err := a.targetList(sel.TargetList, scope)
@@ -37,6 +41,7 @@ func (a *analyzer) selectStmt(sel *pg.SelectStmt, outer *Scope) (Plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	ntargets := len(exprs)
 	// Sort keys are computed beside the output columns, hidden.
 	var keys []SortKey
 	for _, n := range sel.SortClause {
@@ -50,7 +55,21 @@ func (a *analyzer) selectStmt(sel *pg.SelectStmt, outer *Scope) (Plan, error) {
 		cols = append(cols, Column{Name: "?sort?", Type: e.Type(), Hidden: true})
 		keys = append(keys, SortKey{Index: idx, Desc: sb.SortbyDir == pg.SortByDir_SORTBY_DESC, NullsFirst: nullsFirst(sb)})
 	}
+	onKeys, err := a.distinctOn(sel, scope, &exprs, &cols, ntargets)
+	if err != nil {
+		return nil, err
+	}
+	a.agg = prevAgg
+	if input, err = a.groupPlan(sel, grouping, input, scope, exprs, cols, ntargets); err != nil {
+		return nil, err
+	}
+	if input, err = a.windowPlan(grouping, input, exprs); err != nil {
+		return nil, err
+	}
 	var p Plan = &Project{Input: input, Exprs: exprs, Cols: cols}
+	if p, keys, err = a.distinctPlan(sel, p, exprs, ntargets, keys, onKeys); err != nil {
+		return nil, err
+	}
 	if len(keys) > 0 {
 		p = &Sort{Input: p, Keys: keys}
 	}
@@ -201,6 +220,12 @@ func figureColnameOf(n *pg.Node) string {
 			return "nullif"
 		}
 	case *pg.Node_CaseExpr:
+		// The ELSE result's name when it has a strong one.
+		if d := x.CaseExpr.Defresult; d != nil {
+			if name := FigureColname(d); name != "?column?" && name != "case" && d.GetTypeCast() == nil {
+				return name
+			}
+		}
 		return "case"
 	case *pg.Node_CoalesceExpr:
 		return "coalesce"
@@ -367,21 +392,9 @@ type Sort struct {
 func (s *Sort) Columns() []Column { return s.Input.Columns() }
 
 func (s *Sort) Open(ctx *EvalCtx) (Iter, error) {
-	in, err := s.Input.Open(ctx)
+	rows, err := Materialize(ctx, s.Input)
 	if err != nil {
 		return nil, err
-	}
-	defer in.Close()
-	var rows []Row
-	for {
-		r, err := in.Next()
-		if err != nil {
-			return nil, err
-		}
-		if r == nil {
-			break
-		}
-		rows = append(rows, r)
 	}
 	cols := s.Input.Columns()
 	sort.SliceStable(rows, func(i, j int) bool { return CompareRows(cols, s.Keys, rows[i], rows[j]) < 0 })

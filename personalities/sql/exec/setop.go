@@ -180,7 +180,7 @@ func (a *analyzer) resultOrderLimit(sel *pg.SelectStmt, p Plan) (Plan, error) {
 			e := pgerror.New(pgerror.FeatureNotSupported, "invalid UNION/INTERSECT/EXCEPT ORDER BY clause")
 			e.Detail = "Only result column names can be used, not expressions or functions."
 			e.Hint = "Add the expression/function to every SELECT, or move the UNION into a FROM clause."
-			return nil, e.WithPosition(nodeLocation(sb.Node) + 1)
+			return nil, e.WithPosition(nodeLocation(sb.Node))
 		}
 		keys = append(keys, SortKey{Index: idx, Desc: sb.SortbyDir == pg.SortByDir_SORTBY_DESC, NullsFirst: nullsFirst(sb)})
 	}
@@ -210,37 +210,6 @@ func (a *analyzer) limit(sel *pg.SelectStmt, p Plan) (Plan, error) {
 	return l, nil
 }
 
-// nodeLocation is an expression's position in the query text (0-based;
-// -1 if unknown).
-func nodeLocation(n *pg.Node) int32 {
-	switch x := n.Node.(type) {
-	case *pg.Node_AExpr:
-		if x.AExpr.Lexpr != nil {
-			if l := nodeLocation(x.AExpr.Lexpr); l >= 0 && l < x.AExpr.Location {
-				return l
-			}
-		}
-		return x.AExpr.Location
-	case *pg.Node_FuncCall:
-		return x.FuncCall.Location
-	case *pg.Node_ColumnRef:
-		return x.ColumnRef.Location
-	case *pg.Node_AConst:
-		return x.AConst.Location
-	case *pg.Node_TypeCast:
-		if l := nodeLocation(x.TypeCast.Arg); l >= 0 {
-			return l
-		}
-		return x.TypeCast.Location
-	case *pg.Node_SubLink:
-		return x.SubLink.Location
-	case *pg.Node_BoolExpr:
-		return x.BoolExpr.Location
-	case *pg.Node_NullTest:
-		return x.NullTest.Location
-	}
-	return -1
-}
 
 // setOpTree plans one node of a set operation tree; a leaf (or a
 // parenthesized SELECT with its own ORDER BY or LIMIT) is a SELECT.
@@ -317,8 +286,8 @@ func columnLocation(sel *pg.SelectStmt, i int) int32 {
 		return 0
 	}
 	rt := sel.TargetList[i].GetResTarget()
-	if l := nodeLocation(rt.Val); l >= 0 {
-		return l + 1
+	if l := nodeLocation(rt.Val); l > 0 {
+		return l
 	}
 	return rt.Location + 1
 }
@@ -382,10 +351,10 @@ func (a *analyzer) coerceColumns(p Plan, ts []types.Type, cols []Column) (Plan, 
 	return &Project{Input: p, Exprs: exprs, Cols: cols}, nil
 }
 
-// commonType resolves the type values of types ts are all converted to,
-// as Postgres's select_common_type does for context (UNION, CASE,
+// commonTypeOf resolves the type values of types ts are all converted
+// to, as Postgres's select_common_type does for context (UNION,
 // JOIN/USING ...).
-func (a *analyzer) commonType(context string, ts []types.Type) (types.Type, error) {
+func (a *analyzer) commonTypeOf(context string, ts []types.Type) (types.Type, error) {
 	return a.commonTypeAt(context, ts, nil)
 }
 

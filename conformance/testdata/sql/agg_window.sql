@@ -1,0 +1,34 @@
+-- Window functions: ranking, offsets, values over frames, aggregates over
+-- windows, named windows, and the errors.
+CREATE TABLE s (id int PRIMARY KEY, dept text, amount int);
+INSERT INTO s VALUES (1, 'a', 10), (2, 'a', 20), (3, 'a', 20), (4, 'b', 5), (5, 'b', NULL), (6, 'b', 15), (7, 'c', 7);
+SELECT id, dept, amount, row_number() OVER (ORDER BY id) FROM s ORDER BY id;
+SELECT id, dept, row_number() OVER (PARTITION BY dept ORDER BY id DESC) AS rn FROM s ORDER BY id;
+SELECT id, amount, rank() OVER w, dense_rank() OVER w, percent_rank() OVER w, cume_dist() OVER w FROM s WINDOW w AS (ORDER BY amount) ORDER BY id;
+SELECT id, dept, amount, rank() OVER (PARTITION BY dept ORDER BY amount DESC NULLS LAST) FROM s ORDER BY id;
+SELECT id, ntile(3) OVER (ORDER BY id), ntile(2) OVER (PARTITION BY dept ORDER BY id) FROM s ORDER BY id;
+SELECT id, lag(amount) OVER (ORDER BY id), lead(amount) OVER (ORDER BY id), lag(amount, 2, -1) OVER (ORDER BY id), lead(id, 3) OVER (PARTITION BY dept ORDER BY id) FROM s ORDER BY id;
+SELECT id, first_value(amount) OVER w, last_value(amount) OVER w, nth_value(amount, 2) OVER w FROM s WINDOW w AS (PARTITION BY dept ORDER BY id) ORDER BY id;
+SELECT id, last_value(id) OVER (PARTITION BY dept ORDER BY id ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) FROM s ORDER BY id;
+SELECT id, sum(amount) OVER (ORDER BY id), count(*) OVER (), count(amount) OVER (PARTITION BY dept) FROM s ORDER BY id;
+SELECT id, amount, sum(amount) OVER (ORDER BY amount), max(amount) OVER (ORDER BY amount DESC) FROM s ORDER BY id;
+SELECT id, sum(amount) OVER (ORDER BY id ROWS BETWEEN 1 PRECEDING AND 1 FOLLOWING), sum(amount) OVER (ORDER BY id ROWS 2 PRECEDING), count(*) OVER (ORDER BY id ROWS BETWEEN CURRENT ROW AND 2 FOLLOWING) FROM s ORDER BY id;
+SELECT id, first_value(id) OVER (ORDER BY id ROWS BETWEEN 2 FOLLOWING AND 3 FOLLOWING), min(id) OVER (ORDER BY id ROWS BETWEEN 3 PRECEDING AND 2 PRECEDING) FROM s ORDER BY id;
+SELECT id, sum(amount) OVER (ORDER BY id RANGE BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING) FROM s ORDER BY id;
+SELECT id, string_agg(dept, ',') OVER (ORDER BY id) FROM s ORDER BY id;
+SELECT id, count(*) FILTER (WHERE amount > 8) OVER (PARTITION BY dept) FROM s ORDER BY id;
+SELECT dept, sum(amount), rank() OVER (ORDER BY sum(amount) DESC) FROM s GROUP BY dept ORDER BY dept;
+SELECT dept, max(sum(amount)) OVER (), min(count(*)) OVER (ORDER BY dept) FROM s GROUP BY dept ORDER BY dept;
+SELECT id, row_number() OVER (ORDER BY id) * 10 AS x FROM s ORDER BY x DESC;
+SELECT id FROM s ORDER BY row_number() OVER (ORDER BY id DESC);
+SELECT id, rank() OVER (w ORDER BY id) FROM s WINDOW w AS (PARTITION BY dept) ORDER BY id;
+SELECT id FROM s WHERE row_number() OVER () > 1;
+SELECT row_number() FROM s;
+SELECT sum(row_number() OVER ()) FROM s;
+SELECT lower(dept) OVER () FROM s;
+SELECT id, rank() OVER nope FROM s;
+SELECT id, rank() OVER (w PARTITION BY id) FROM s WINDOW w AS (ORDER BY id);
+SELECT id, rank() OVER (w ORDER BY id) FROM s WINDOW w AS (ORDER BY id);
+SELECT ntile(0) OVER () FROM s;
+SELECT id, sum(amount) OVER (ORDER BY id ROWS BETWEEN -1 PRECEDING AND CURRENT ROW) FROM s;
+SELECT id, dept, amount FROM s GROUP BY dept;

@@ -1,0 +1,20 @@
+-- Mathematical functions over integers and float8.
+SELECT abs(-5), abs(5::smallint), abs(-5::bigint), abs(-'2.5'::float8);
+SELECT abs(-2147483648);
+SELECT round('2.5'::float8), round('3.5'::float8), round(-'2.5'::float8), trunc('2.7'::float8), trunc(-'2.7'::float8);
+SELECT floor('2.7'::float8), floor(-'2.7'::float8), ceil('2.1'::float8), ceiling(-'2.1'::float8);
+SELECT mod(7, 3), mod(-7, 3), mod(7::bigint, -3::bigint), 7 % 3;
+SELECT mod(7, 0);
+SELECT power(2, 10), pow(2::float8, '0.5'), power(-8, 1::float8/3);
+SELECT power(0::float8, -1);
+SELECT sqrt(16), sqrt(2), cbrt(-8::float8), exp(1), exp(0);
+SELECT sqrt(-1);
+SELECT ln(1), ln(10), log(100), log(1000::float8), log10(1000);
+SELECT ln(0);
+SELECT ln(-1);
+SELECT sign(-3::float8), sign(0::float8), sign('2.5'::float8);
+SELECT pi(), degrees(pi()), radians(180);
+SELECT exp(1000);
+SELECT abs(NULL::int), sqrt(NULL);
+SELECT random() >= 0 AND random() < 1 AS in_range;
+SELECT abs('x');

@@ -1,0 +1,28 @@
+-- String functions and operators.
+SELECT lower('HeLLo'), upper('hello wörld'), initcap('hello wORLD foo_bar 3rd');
+SELECT length('héllo'), char_length('abc'), character_length(''), octet_length('héllo');
+SELECT substring('hello world' FROM 7), substring('hello world' FROM 2 FOR 3), substring('hello' FROM 0 FOR 3), substring('hello' FROM -5 FOR 3), substr('hello', 2), substr('hello', 2, 2);
+SELECT substring('hello' FROM 2 FOR -1);
+SELECT substring('abc123def' FROM '[0-9]+'), substring('abc123def' FROM 'c(\d)'), substring('abc' FROM 'x');
+SELECT position('lo' IN 'hello'), position('x' IN 'hello'), strpos('hello', 'l'), position('' IN 'abc');
+SELECT replace('abcabc', 'b', 'XY'), replace('abc', '', 'x');
+SELECT trim('  x  ') || '|', ltrim('  x  ') || '|', rtrim('  x  ') || '|', btrim('xxhixx', 'x');
+SELECT trim(both 'x' FROM 'xxhixx'), trim(leading 'x' FROM 'xxhixx'), trim(trailing 'x' FROM 'xxhixx'), trim(from '  a  ');
+SELECT lpad('hi', 5), lpad('hi', 5, 'ab'), rpad('hi', 5, 'xy'), lpad('hello', 3), rpad('hi', 0), lpad('hi', -1);
+SELECT left('hello', 2), left('hello', -2), right('hello', 2), right('hello', -2), left('hi', 10);
+SELECT repeat('ab', 3), repeat('x', 0), repeat('x', -1), reverse('héllo');
+SELECT split_part('a,b,c', ',', 2), split_part('a,b,c', ',', 5), split_part('a,b,c', ',', -1), split_part('abc', '', 1);
+SELECT split_part('a,b', ',', 0);
+SELECT concat('a', 1, NULL, true, '2.5'::float8), concat_ws('-', 'a', NULL, 3), concat_ws(NULL, 'a'), concat();
+SELECT format('Hello %s, %I, %L, %L', 'World', 'My Table', 'it''s', NULL), format('%2$s %1$s', 'a', 'b'), format('100%%'), format('[%5s][%-5s]', 'x', 'y');
+SELECT format('%s %s', 'a');
+SELECT format('%x', 1);
+SELECT format('%I', NULL);
+SELECT quote_ident('abc'), quote_ident('Abc'), quote_ident('select'), quote_ident('a"b'), quote_literal('it''s'), quote_literal(E'a\\b'), quote_nullable(NULL);
+SELECT md5('abc'), md5(''), chr(65), chr(233), ascii('A'), ascii('é'), ascii('');
+SELECT chr(0);
+SELECT starts_with('hello', 'he'), starts_with('hello', 'lo'), to_hex(255), to_hex(-1), to_hex(4294967296::bigint);
+SELECT 'a' || 1, 1 || 'a', 'x' || true, 'n' || NULL, 'a' || 'b' || 'c';
+SELECT lower(NULL), length(NULL::text), concat(NULL);
+SELECT upper(1);
+SELECT lpad('x');
