@@ -369,7 +369,7 @@ func (a *analyzer) typeCast(tc *pg.TypeCast, s *Scope) (Expr, error) {
 		return nil, err
 	}
 	e, err := a.coerce(arg, t, true)
-	if pe, ok := err.(*pgerror.Error); ok && pe.Position == 0 {
+	if pe, ok := err.(*pgerror.Error); ok && pe.Position == 0 && isRegType(t.Oid) {
 		if c := tc.Arg.GetAConst(); c != nil {
 			pe.Position = c.Location + 1
 		}
