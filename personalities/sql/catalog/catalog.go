@@ -137,6 +137,9 @@ type Object struct {
 	Sequence    *Sequence    `json:"sequence,omitempty"` // a sequence
 	// ViewQuery is a view's defining query as SQL text.
 	ViewQuery string `json:"viewquery,omitempty"`
+	// DependsOn lists the relations a view reads (a normal dependency:
+	// dropping one of them needs CASCADE, which drops the view too).
+	DependsOn []Oid `json:"dependson,omitempty"`
 	// NextRowID numbers the rows of a table without a primary key is kept
 	// with its data, not here.
 

@@ -3,7 +3,6 @@ package exec
 import (
 	"fmt"
 	"strings"
-	"sync"
 
 	pg "github.com/pganalyze/pg_query_go/v6"
 
@@ -55,7 +54,7 @@ func (a *analyzer) createTable(cs *pg.CreateStmt) (*planned, error) {
 	rv := cs.Relation
 	schema, err := a.creationSchema(rv.Schemaname)
 	if err != nil {
-		return nil, err
+		return nil, pgerror.As(err).WithPosition(rv.Location + 1)
 	}
 	if existing := a.cat.Relation(schema.Oid, rv.Relname); existing != nil {
 		if cs.IfNotExists {
@@ -243,68 +242,31 @@ func quoteSeqName(cat *catalog.Catalog, schema *catalog.Object, name string) str
 	return catalog.QuoteIdent(schema.Name) + "." + catalog.QuoteIdent(name)
 }
 
-// parseTreeVersion is the parse tree version Deparse requires: the
-// parser's own.
-var parseTreeVersion = sync.OnceValue(func() int32 {
-	tree, _ := pg.Parse("SELECT 1")
-	return tree.GetVersion()
-})
-
 // deparseExpr renders an expression's parse tree as SQL text.
 func deparseExpr(n *pg.Node) (string, error) {
-	tree := &pg.ParseResult{Version: parseTreeVersion(), Stmts: []*pg.RawStmt{{Stmt: &pg.Node{Node: &pg.Node_SelectStmt{SelectStmt: &pg.SelectStmt{
+	sql, err := deparseStmt(&pg.Node{Node: &pg.Node_SelectStmt{SelectStmt: &pg.SelectStmt{
 		TargetList: []*pg.Node{{Node: &pg.Node_ResTarget{ResTarget: &pg.ResTarget{Val: n}}}},
-	}}}}}}
-	sql, err := pg.Deparse(tree)
-	if err != nil {
-		return "", err
-	}
-	return strings.TrimPrefix(sql, "SELECT "), nil
+	}}})
+	return strings.TrimPrefix(sql, "SELECT "), err
 }
 
-// dropStmt plans DROP TABLE / SEQUENCE / INDEX.
-func (a *analyzer) dropStmt(d *pg.DropStmt) (*planned, error) {
-	kind := objectTypeName(d.RemoveType)
-	var want byte
-	switch d.RemoveType {
-	case pg.ObjectType_OBJECT_TABLE:
-		want = catalog.RelTable
-	case pg.ObjectType_OBJECT_SEQUENCE:
-		want = catalog.RelSequence
-	case pg.ObjectType_OBJECT_INDEX:
-		want = catalog.RelIndex
-	default:
-		return nil, pgerror.New(pgerror.FeatureNotSupported, "DROP %s is not supported", kind)
+// parseTreeVersion is the Postgres version of pg_query's parse trees,
+// which Deparse requires a tree to carry.
+var parseTreeVersion = func() int32 {
+	tree, err := pg.Parse("SELECT")
+	if err != nil {
+		panic(err)
 	}
-	return ddl("DROP "+kind, func(ctx *EvalCtx, res *Result) error {
-		w := catalog.NewWriter(ctx.Env.Store)
-		for _, n := range d.Objects {
-			names := strVals(n.GetList().Items)
-			schema, name := "", names[len(names)-1]
-			if len(names) > 1 {
-				schema = names[len(names)-2]
-			}
-			obj, err := a.cat.Resolve(schema, name, a.searchPath())
-			if err != nil {
-				return err
-			}
-			what := strings.ToLower(kind)
-			if obj == nil {
-				if d.MissingOk {
-					res.Notices = append(res.Notices, Notice(pgerror.SuccessfulCompletion, "%s \"%s\" does not exist, skipping", what, name))
-					continue
-				}
-				return pgerror.New(pgerror.UndefinedTable, "%s \"%s\" does not exist", what, name)
-			}
-			if obj.RelKind != want {
-				return pgerror.New(pgerror.WrongObjectType, "\"%s\" is not a %s", name, what).WithHint("Use DROP %s to remove a %s.", relKindName(obj.RelKind), strings.ToLower(relKindName(obj.RelKind)))
-			}
-			if err := a.dropRelation(ctx, w, obj); err != nil {
-				return err
-			}
-		}
-		return nil
-	}), nil
+	return tree.Version
+}()
+
+// deparseStmt renders a statement's parse tree as SQL text.
+func deparseStmt(stmt *pg.Node) (string, error) {
+	sql, err := pg.Deparse(&pg.ParseResult{Version: parseTreeVersion, Stmts: []*pg.RawStmt{{Stmt: stmt}}})
+	if err != nil {
+		return "", pgerror.New(pgerror.Internal, "deparse: %v", err)
+	}
+	return sql, nil
 }
 
 func relKindName(k byte) string {
@@ -319,43 +281,6 @@ func relKindName(k byte) string {
 		return "VIEW"
 	}
 	return "RELATION"
-}
-
-// dropRelation removes a relation with its data, its indexes and the
-// sequences it owns.
-func (a *analyzer) dropRelation(ctx *EvalCtx, w *catalog.Writer, obj *catalog.Object) error {
-	s := ctx.Env.Store
-	switch obj.RelKind {
-	case catalog.RelTable:
-		t := OpenTable(a.cat, obj)
-		if err := t.DropData(s); err != nil {
-			return err
-		}
-		for _, idx := range t.Indexes {
-			if err := w.Delete(idx.Oid); err != nil {
-				return err
-			}
-		}
-		for _, o := range a.cat.Objects() {
-			if o.Sequence != nil && o.Sequence.OwnedByTable == obj.Oid {
-				if err := dropSequenceState(s, o.Oid); err != nil {
-					return err
-				}
-				if err := w.Delete(o.Oid); err != nil {
-					return err
-				}
-			}
-		}
-	case catalog.RelSequence:
-		if err := dropSequenceState(s, obj.Oid); err != nil {
-			return err
-		}
-	case catalog.RelIndex:
-		if err := deletePrefix(s, indexPrefix(obj.Oid)); err != nil {
-			return err
-		}
-	}
-	return w.Delete(obj.Oid)
 }
 
 // ownerOid is the oid of the session's role (the bootstrap superuser if

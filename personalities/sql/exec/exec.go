@@ -77,6 +77,9 @@ func commandTag(n *pg.Node) string {
 	case *pg.Node_VariableShowStmt:
 		return "SHOW"
 	}
+	if tag := ddlTag(n); tag != "" {
+		return tag
+	}
 	return "UNKNOWN"
 }
 
@@ -135,7 +138,9 @@ type Result struct {
 // effects (nextval) writes too.
 func (s *Statement) Writes() bool {
 	switch s.Node.Node.(type) {
-	case *pg.Node_SelectStmt, *pg.Node_VariableShowStmt, *pg.Node_TransactionStmt, *pg.Node_VariableSetStmt:
+	case *pg.Node_SelectStmt:
+		return changesSequences(s.Node)
+	case *pg.Node_VariableShowStmt, *pg.Node_TransactionStmt, *pg.Node_VariableSetStmt:
 		return false
 	}
 	return true
@@ -211,6 +216,9 @@ func plan(env *Env, s *Statement, params *[]types.Type) (*planned, error) {
 		return a.createTable(x.CreateStmt)
 	case *pg.Node_DropStmt:
 		return a.dropStmt(x.DropStmt)
+	}
+	if p, ok, err := a.ddlStmt(s.Node); ok {
+		return p, err
 	}
 	return nil, pgerror.New(pgerror.FeatureNotSupported, "statement %s is not supported", s.Tag)
 }

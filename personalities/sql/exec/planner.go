@@ -49,6 +49,13 @@ func (a *analyzer) rangeVar(rv *pg.RangeVar, scope *Scope) (Plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	if obj.RelKind == catalog.RelView {
+		v, err := a.viewPlan(obj, name)
+		if err != nil {
+			return nil, err
+		}
+		return v, addItem(scope, name, v.Columns(), rv.Alias)
+	}
 	if obj.RelKind != catalog.RelTable {
 		return nil, pgerror.New(pgerror.FeatureNotSupported, "reading \"%s\" is not supported", obj.Name)
 	}
@@ -59,7 +66,7 @@ func (a *analyzer) rangeVar(rv *pg.RangeVar, scope *Scope) (Plan, error) {
 // relation resolves a relation's name; it is an error if none has it.
 func (a *analyzer) relation(rv *pg.RangeVar) (*catalog.Object, error) {
 	obj, err := a.cat.Resolve(rv.Schemaname, rv.Relname, a.searchPath())
-	if err != nil {
+	if err != nil && pgerror.CodeOf(err) != pgerror.InvalidSchemaName {
 		return nil, err
 	}
 	if obj == nil {

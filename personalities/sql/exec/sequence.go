@@ -90,7 +90,7 @@ func NextValue(s store.Store, seq *catalog.Object) (int64, error) {
 				if q.Increment < 0 {
 					bound, which = q.Min, "minimum"
 				}
-				return 0, pgerror.New(pgerror.ObjectNotInPrerequisiteState, "nextval: reached %s value of sequence \"%s\" (%d)", which, seq.Name, bound)
+				return 0, pgerror.New("2200H", "nextval: reached %s value of sequence \"%s\" (%d)", which, seq.Name, bound)
 			}
 			next = q.Min
 			if q.Increment < 0 {

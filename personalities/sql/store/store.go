@@ -354,7 +354,9 @@ func (m *mergeIter) Next() bool {
 			m.key, m.value = w.key, w.value
 			return true
 		case m.baseOK:
-			m.key, m.value = m.base.Key(), m.base.Value()
+			// The base's key and value are valid only until it moves, and
+			// it moves ahead now.
+			m.key, m.value = bytes.Clone(m.base.Key()), bytes.Clone(m.base.Value())
 			m.advanceBase()
 			return true
 		}
