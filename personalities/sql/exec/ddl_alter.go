@@ -141,13 +141,25 @@ func (al *alteration) column(name string) (*catalog.Column, error) {
 	return col, nil
 }
 
-// defaultExpr analyzes a default expression for col.
+// defaultExpr analyzes a default expression for col. A literal that
+// does not convert is an error without a position, as ALTER TABLE
+// reports it.
 func (al *alteration) defaultExpr(n *pg.Node, col *catalog.Column) (Expr, error) {
 	e, err := al.a.expr(n, nil)
 	if err != nil {
 		return nil, err
 	}
-	return al.a.assign(e, col)
+	e, err = al.a.assign(e, col)
+	return e, withoutInputPosition(err)
+}
+
+// withoutInputPosition drops the position of a literal's input error:
+// ALTER TABLE converts defaults and USING values without one.
+func withoutInputPosition(err error) error {
+	if pe, ok := err.(*pgerror.Error); ok && pe.Code == pgerror.InvalidTextRepresentation {
+		pe.Position = 0
+	}
+	return err
 }
 
 func (al *alteration) addColumn(cd *pg.ColumnDef, ifNotExists bool) error {
@@ -304,6 +316,7 @@ func (al *alteration) alterType(name string, cd *pg.ColumnDef) error {
 			WithHint("You might need to specify \"USING %s::%s\".", catalog.QuoteIdent(col.Name), t)
 	}
 	conv, err := al.a.assign(src, &newCol)
+	err = withoutInputPosition(err)
 	if err != nil {
 		return err
 	}

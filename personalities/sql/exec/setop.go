@@ -210,7 +210,6 @@ func (a *analyzer) limit(sel *pg.SelectStmt, p Plan) (Plan, error) {
 	return l, nil
 }
 
-
 // setOpTree plans one node of a set operation tree; a leaf (or a
 // parenthesized SELECT with its own ORDER BY or LIMIT) is a SELECT.
 func (a *analyzer) setOpTree(sel *pg.SelectStmt, outer *Scope, top bool) (Plan, error) {
