@@ -94,6 +94,8 @@ func (a *analyzer) expr(n *pg.Node, s *Scope) (Expr, error) {
 		return a.sqlValueFunction(x.SqlvalueFunction)
 	case *pg.Node_SubLink:
 		return a.subLink(x.SubLink, s)
+	case *pg.Node_CollateClause:
+		return a.collateClause(x.CollateClause, s)
 	}
 	if e, ok, err := a.exprMore(n, s); ok {
 		return e, err

@@ -1,6 +1,7 @@
 package exec
 
 import (
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -543,8 +544,8 @@ func (a *analyzer) sessionValueFunction(f *pg.SQLValueFunction) (Expr, error) {
 // procNames maps the oids of registered functions to their names.
 var procNames = sync.OnceValue(func() map[int64]string {
 	m := map[int64]string{}
-	for _, r := range procRows() {
-		m[r[0].(int64)] = r[1].(string)
+	for oid, f := range procByOid() {
+		m[oid] = f.Name
 	}
 	return m
 })
@@ -649,4 +650,102 @@ func regprocInput(text string) (int64, error) {
 		return found[0], nil
 	}
 	return 0, pgerror.New(pgerror.AmbiguousFunction, "more than one function named \"%s\"", text)
+}
+
+func init() {
+	arrayToString := func(ctx *EvalCtx, a []any) (any, error) {
+		if a[0] == nil || a[1] == nil {
+			return nil, nil
+		}
+		arr, ok := a[0].(*types.Array)
+		if !ok {
+			return nil, pgerror.New(pgerror.DatatypeMismatch, "array_to_string needs an array")
+		}
+		var b strings.Builder
+		first := true
+		for _, e := range arr.Elems {
+			var text string
+			switch {
+			case e != nil:
+				text = types.Format(types.T(arr.Elem), e, ctx.Env.Session.Types)
+			case len(a) > 2 && a[2] != nil:
+				text = a[2].(string)
+			default:
+				continue
+			}
+			if !first {
+				b.WriteString(a[1].(string))
+			}
+			first = false
+			b.WriteString(text)
+		}
+		return b.String(), nil
+	}
+	RegisterFunc(&Func{Name: "array_to_string", Args: oids(types.OidAnyArray, types.OidText), Ret: types.OidText, Strict: true, Fn: arrayToString})
+	RegisterFunc(&Func{Name: "array_to_string", Args: oids(types.OidAnyArray, types.OidText, types.OidText), Ret: types.OidText, Fn: arrayToString})
+	// The registered functions have no declared argument names or
+	// defaults: these print their argument and result types.
+	reg("pg_get_function_arguments", oids(types.OidOid), types.OidText, true, func(_ *EvalCtx, a []any) (any, error) {
+		if f := procByOid()[a[0].(int64)]; f != nil {
+			names := make([]string, len(f.Args))
+			for i, t := range f.Args {
+				names[i] = types.FormatType(t, -1)
+			}
+			if f.Variadic && len(names) > 0 {
+				names[len(names)-1] = "VARIADIC " + names[len(names)-1]
+			}
+			return strings.Join(names, ", "), nil
+		}
+		return nil, nil
+	})
+	reg("pg_get_function_identity_arguments", oids(types.OidOid), types.OidText, true, func(ctx *EvalCtx, a []any) (any, error) {
+		return functions["pg_get_function_arguments"][0].Fn(ctx, a)
+	})
+	reg("pg_get_function_result", oids(types.OidOid), types.OidText, true, func(_ *EvalCtx, a []any) (any, error) {
+		if f := procByOid()[a[0].(int64)]; f != nil {
+			return types.FormatType(f.Ret, -1), nil
+		}
+		return nil, nil
+	})
+}
+
+// procByOid numbers the registered functions as pg_proc lists them: a
+// function's Postgres oid where known, else one of a range Postgres
+// leaves unused, in name order.
+var procByOid = sync.OnceValue(func() map[int64]*Func {
+	m := map[int64]*Func{}
+	names := make([]string, 0, len(functions))
+	for name := range functions {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	next := int64(8000)
+	for _, name := range names {
+		for _, f := range functions[name] {
+			oid := int64(f.Oid)
+			if oid == 0 || m[oid] != nil {
+				oid = next
+				next++
+			}
+			m[oid] = f
+		}
+	}
+	return m
+})
+
+// Arrays of one type compare as array_cmp does (psql compares
+// pg_policy.polroles with '{0}').
+func init() {
+	for op, verdict := range cmpOps {
+		verdict := verdict
+		RegisterOp(op, &Func{Args: oids(types.OidAnyArray, types.OidAnyArray), Ret: types.OidBool, Strict: true,
+			Fn: func(_ *EvalCtx, a []any) (any, error) {
+				x, ok1 := a[0].(*types.Array)
+				y, ok2 := a[1].(*types.Array)
+				if !ok1 || !ok2 {
+					return nil, pgerror.New(pgerror.DatatypeMismatch, "cannot compare arrays of different element types")
+				}
+				return verdict(types.CompareArray(x, y)), nil
+			}})
+	}
 }

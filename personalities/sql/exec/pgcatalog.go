@@ -411,8 +411,12 @@ func pgAm(*sysGen) ([]Row, error) {
 
 func pgDatabase(g *sysGen) ([]Row, error) {
 	db := func(oid catalog.Oid, name string, template, allow bool) Row {
+		var acl any
+		if template {
+			acl = types.NewArray(types.OidAclitem, []any{"=c/postgres", "postgres=CTc/postgres"})
+		}
 		return Row{oidv(oid), name, oidv(catalog.BootstrapSuperuser), int64(6), "c", template, allow, int64(-1), int64(716), int64(1),
-			int64(1663), "C", "C", nil, nil, nil}
+			int64(1663), "C", "C", nil, nil, acl}
 	}
 	name := g.env.Session.Database
 	rows := []Row{db(1, "template1", true, true), db(4, "template0", true, false)}
@@ -473,43 +477,36 @@ func pgDescription(g *sysGen) ([]Row, error) {
 	return rows, nil
 }
 
-// procOids numbers the registered functions: a function's Postgres oid
-// where known, else one of a range Postgres leaves unused, in name order.
+// procRows are pg_proc's rows for the registered functions, numbered as
+// procByOid numbers them.
 func procRows() []Row {
-	names := make([]string, 0, len(functions))
-	for name := range functions {
-		names = append(names, name)
+	byOid := procByOid()
+	oids := make([]int64, 0, len(byOid))
+	for oid := range byOid {
+		oids = append(oids, oid)
 	}
-	sort.Strings(names)
-	next := int64(8000)
-	var rows []Row
-	for _, name := range names {
-		for _, f := range functions[name] {
-			oid := int64(f.Oid)
-			if oid == 0 {
-				oid = next
-				next++
-			}
-			kind := "f"
-			if f.Agg != nil {
-				kind = "a"
-			} else if f.Window != nil {
-				kind = "w"
-			}
-			args := make([]string, len(f.Args))
-			for i, a := range f.Args {
-				args[i] = itoa(int(a))
-			}
-			var variadic int64
-			if f.Variadic && len(f.Args) > 0 {
-				variadic = int64(f.Args[len(f.Args)-1])
-			}
-			rows = append(rows, Row{oid, name, oidv(catalog.PgCatalogNamespace), oidv(catalog.BootstrapSuperuser), int64(12),
-				float64(1), float64(0), variadic, "-", kind, false, false, f.Strict, false, "i", "s", int64(len(f.Args)), int64(0),
-				oidv(f.Ret), strings.Join(args, " "), nil, nil, nil, nil, nil, name, nil, nil, nil, nil})
+	sort.Slice(oids, func(i, j int) bool { return oids[i] < oids[j] })
+	rows := make([]Row, 0, len(oids))
+	for _, oid := range oids {
+		f := byOid[oid]
+		kind := "f"
+		if f.Agg != nil {
+			kind = "a"
+		} else if f.Window != nil {
+			kind = "w"
 		}
+		args := make([]string, len(f.Args))
+		for i, a := range f.Args {
+			args[i] = itoa(int(a))
+		}
+		var variadic int64
+		if f.Variadic && len(f.Args) > 0 {
+			variadic = int64(f.Args[len(f.Args)-1])
+		}
+		rows = append(rows, Row{oid, f.Name, oidv(catalog.PgCatalogNamespace), oidv(catalog.BootstrapSuperuser), int64(12),
+			float64(1), float64(0), variadic, "-", kind, false, false, f.Strict, false, "i", "s", int64(len(f.Args)), int64(0),
+			oidv(f.Ret), strings.Join(args, " "), nil, nil, nil, nil, nil, f.Name, nil, nil, nil, nil})
 	}
-	sort.SliceStable(rows, func(i, j int) bool { return rows[i][0].(int64) < rows[j][0].(int64) })
 	return rows
 }
 
