@@ -96,6 +96,10 @@ func (a *analyzer) expr(n *pg.Node, s *Scope) (Expr, error) {
 		return a.subLink(x.SubLink, s)
 	case *pg.Node_CollateClause:
 		return a.collateClause(x.CollateClause, s)
+	case *pg.Node_AArrayExpr:
+		return a.arrayExpr(x.AArrayExpr, s, types.Type{})
+	case *pg.Node_AIndirection:
+		return a.indirection(x.AIndirection, s)
 	}
 	if e, ok, err := a.exprMore(n, s); ok {
 		return e, err
@@ -274,6 +278,8 @@ func (a *analyzer) aExpr(x *pg.A_Expr, s *Scope) (Expr, error) {
 			args = append(args, e)
 		}
 		return a.operator(name, args, x.Location+1)
+	case pg.A_Expr_Kind_AEXPR_OP_ANY, pg.A_Expr_Kind_AEXPR_OP_ALL:
+		return a.scalarArrayOp(x, s, x.Kind == pg.A_Expr_Kind_AEXPR_OP_ALL)
 	}
 	return a.aExprMore(x, s)
 }
@@ -366,14 +372,20 @@ func (a *analyzer) typeCast(tc *pg.TypeCast, s *Scope) (Expr, error) {
 	if err != nil {
 		return nil, err
 	}
+	if ae := tc.Arg.GetAArrayExpr(); ae != nil && t.IsArray() {
+		// ARRAY[...]::t[] coerces the elements themselves.
+		return a.arrayExpr(ae, s, t)
+	}
 	arg, err := a.expr(tc.Arg, s)
 	if err != nil {
 		return nil, err
 	}
 	e, err := a.coerce(arg, t, true)
-	if pe, ok := err.(*pgerror.Error); ok && pe.Position == 0 && isRegType(t.Oid) {
-		if c := tc.Arg.GetAConst(); c != nil {
+	if pe, ok := err.(*pgerror.Error); ok && pe.Position == 0 {
+		if c := tc.Arg.GetAConst(); c != nil && isRegType(t.Oid) {
 			pe.Position = c.Location + 1
+		} else if pe.Code == pgerror.CannotCoerce {
+			pe.Position = tc.Location + 1
 		}
 	}
 	return e, err

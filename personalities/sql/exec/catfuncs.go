@@ -653,36 +653,6 @@ func regprocInput(text string) (int64, error) {
 }
 
 func init() {
-	arrayToString := func(ctx *EvalCtx, a []any) (any, error) {
-		if a[0] == nil || a[1] == nil {
-			return nil, nil
-		}
-		arr, ok := a[0].(*types.Array)
-		if !ok {
-			return nil, pgerror.New(pgerror.DatatypeMismatch, "array_to_string needs an array")
-		}
-		var b strings.Builder
-		first := true
-		for _, e := range arr.Elems {
-			var text string
-			switch {
-			case e != nil:
-				text = types.Format(types.T(arr.Elem), e, ctx.Env.Session.Types)
-			case len(a) > 2 && a[2] != nil:
-				text = a[2].(string)
-			default:
-				continue
-			}
-			if !first {
-				b.WriteString(a[1].(string))
-			}
-			first = false
-			b.WriteString(text)
-		}
-		return b.String(), nil
-	}
-	RegisterFunc(&Func{Name: "array_to_string", Args: oids(types.OidAnyArray, types.OidText), Ret: types.OidText, Strict: true, Fn: arrayToString})
-	RegisterFunc(&Func{Name: "array_to_string", Args: oids(types.OidAnyArray, types.OidText, types.OidText), Ret: types.OidText, Fn: arrayToString})
 	// The registered functions have no declared argument names or
 	// defaults: these print their argument and result types.
 	reg("pg_get_function_arguments", oids(types.OidOid), types.OidText, true, func(_ *EvalCtx, a []any) (any, error) {
@@ -732,20 +702,3 @@ var procByOid = sync.OnceValue(func() map[int64]*Func {
 	}
 	return m
 })
-
-// Arrays of one type compare as array_cmp does (psql compares
-// pg_policy.polroles with '{0}').
-func init() {
-	for op, verdict := range cmpOps {
-		verdict := verdict
-		RegisterOp(op, &Func{Args: oids(types.OidAnyArray, types.OidAnyArray), Ret: types.OidBool, Strict: true,
-			Fn: func(_ *EvalCtx, a []any) (any, error) {
-				x, ok1 := a[0].(*types.Array)
-				y, ok2 := a[1].(*types.Array)
-				if !ok1 || !ok2 {
-					return nil, pgerror.New(pgerror.DatatypeMismatch, "cannot compare arrays of different element types")
-				}
-				return verdict(types.CompareArray(x, y)), nil
-			}})
-	}
-}

@@ -13,7 +13,8 @@ type Func struct {
 	Name string
 	// Args are the argument types. types.OidAnyElement matches any type
 	// (all such arguments must agree), types.OidAnyArray any array whose
-	// element is the anyelement type, types.OidAny anything at all.
+	// element is the anyelement type, types.OidAny anything at all,
+	// types.OidAnyNonArray any known type but an array.
 	Args []types.Oid
 	// Variadic: the last argument repeats (zero or more times).
 	Variadic bool
@@ -27,7 +28,8 @@ type Func struct {
 	Fn func(ctx *EvalCtx, args []any) (any, error)
 	// CallExpr, when set, computes the result instead of Fn, seeing the
 	// call's argument expressions (their types, for arguments of type
-	// "any").
+	// "any", or for functions whose result depends on them: to_jsonb of
+	// a timestamp and of a timestamptz differ).
 	CallExpr func(ctx *EvalCtx, call *FuncExpr, args []any) (any, error)
 	// Agg makes the function an aggregate (Fn unused).
 	Agg *AggFunc
@@ -293,6 +295,10 @@ func expand(f *Func, args []types.Type) ([]types.Oid, bool) {
 				}
 				elem = a.Oid
 			}
+		case types.OidAnyNonArray:
+			if types.ElemOf(a.Oid) != 0 || a.Oid == types.OidUnknown {
+				return nil, false
+			}
 		case types.OidAnyArray:
 			e := types.ElemOf(a.Oid)
 			if e == 0 && a.Oid != types.OidUnknown {
@@ -318,7 +324,7 @@ func expand(f *Func, args []types.Type) ([]types.Oid, bool) {
 			want[i] = elem
 		case types.OidAnyArray:
 			want[i] = types.ArrayOf(elem)
-		case types.OidAny:
+		case types.OidAny, types.OidAnyNonArray:
 			want[i] = args[i].Oid
 		}
 	}

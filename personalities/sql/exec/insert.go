@@ -220,8 +220,12 @@ func hasStar(sel *pg.SelectStmt) bool {
 func (a *analyzer) assign(e Expr, c *catalog.Column) (Expr, error) {
 	src := e.Type().Oid
 	if src != types.OidUnknown && !CanAssign(src, c.Type.Oid) {
-		return nil, pgerror.New(pgerror.DatatypeMismatch, "column \"%s\" is of type %s but expression is of type %s", c.Name, c.Type, e.Type()).
+		err := pgerror.New(pgerror.DatatypeMismatch, "column \"%s\" is of type %s but expression is of type %s", c.Name, c.Type, e.Type()).
 			WithHint("You will need to rewrite or cast the expression.")
+		if k, ok := e.(*Const); ok && k.Pos > 0 {
+			err.Position = k.Pos
+		}
+		return nil, err
 	}
 	var out Expr
 	var err error

@@ -282,3 +282,33 @@ func init() {
 	}
 	RegisterFunc(&Func{Name: "abs", Args: []types.Oid{types.OidFloat4}, Ret: types.OidFloat4, Strict: true, Fn: func(_ *EvalCtx, a []any) (any, error) { return math.Abs(a[0].(float64)), nil }})
 }
+
+func init() {
+	// float4 with float8: the float8 operators (float48 and float84 in
+	// Postgres), so that float4 / 3 divides in double precision.
+	f4, f8 := types.OidFloat4, types.OidFloat8
+	arith := map[string]func(x, y float64) float64{
+		"+": func(x, y float64) float64 { return x + y },
+		"-": func(x, y float64) float64 { return x - y },
+		"*": func(x, y float64) float64 { return x * y },
+		"/": func(x, y float64) float64 { return x / y },
+	}
+	for _, pair := range [][]types.Oid{{f4, f8}, {f8, f4}} {
+		for op, f := range arith {
+			div := op == "/"
+			calc := floatOp(f8, f)
+			RegisterOp(op, &Func{Args: pair, Ret: f8, Strict: true, Fn: func(ctx *EvalCtx, a []any) (any, error) {
+				if div && a[1].(float64) == 0 {
+					return nil, errDivZero
+				}
+				return calc(ctx, a)
+			}})
+		}
+		for op, verdict := range cmpOps {
+			verdict := verdict
+			RegisterOp(op, &Func{Args: pair, Ret: types.OidBool, Strict: true, Fn: func(_ *EvalCtx, a []any) (any, error) {
+				return verdict(types.Compare(f8, a[0], a[1])), nil
+			}})
+		}
+	}
+}

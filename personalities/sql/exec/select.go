@@ -253,6 +253,9 @@ func figureColnameOf(n *pg.Node) string {
 				return outputName(sel.TargetList[0].GetResTarget())
 			}
 		}
+	case *pg.Node_AIndirection:
+		// A subscript takes its array's name.
+		return FigureColname(x.AIndirection.Arg)
 	case *pg.Node_AArrayExpr:
 		return "array"
 	case *pg.Node_RowExpr:

@@ -59,6 +59,14 @@ func formatFloat(f float64, bits int, s *Settings) string {
 		}
 		return "0"
 	}
+	if s != nil && s.ExtraFloatDigits <= 0 {
+		// %.*g with DBL_DIG (FLT_DIG) + extra_float_digits digits.
+		prec := 15
+		if bits == 32 {
+			prec = 6
+		}
+		return strconv.FormatFloat(f, 'g', max(prec+s.ExtraFloatDigits, 1), bits)
+	}
 	digits := strconv.FormatFloat(f, 'e', -1, bits)
 	// digits is d.ddde±XX: decide fixed or exponent as %g would with the
 	// shortest precision.
@@ -70,12 +78,6 @@ func formatFloat(f float64, bits int, s *Settings) string {
 	limit := 15
 	if bits == 32 {
 		limit = 6
-	}
-	if s != nil && s.ExtraFloatDigits <= 0 {
-		limit = 15 + s.ExtraFloatDigits
-		if bits == 32 {
-			limit = 6 + s.ExtraFloatDigits
-		}
 	}
 	if len(ds) > limit {
 		limit = len(ds)
@@ -273,9 +275,15 @@ func parseBytea(text string) (any, error) {
 			}
 			return r
 		}, text[2:])
+		for i := 0; i < len(h); i++ {
+			if !strings.ContainsRune("0123456789abcdefABCDEF", rune(h[i])) {
+				_, size := utf8.DecodeRuneInString(h[i:])
+				return nil, pgerror.New(pgerror.InvalidParameterValue, "invalid hexadecimal digit: \"%s\"", h[i:i+size])
+			}
+		}
 		b, err := hex.DecodeString(h)
 		if err != nil {
-			return nil, pgerror.New(pgerror.InvalidTextRepresentation, "invalid hexadecimal data: odd number of digits")
+			return nil, pgerror.New(pgerror.InvalidParameterValue, "invalid hexadecimal data: odd number of digits")
 		}
 		return b, nil
 	}

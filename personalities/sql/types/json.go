@@ -128,6 +128,9 @@ func (p *jsonParser) value(depth int) (JSONValue, error) {
 				return nil, p.fail("The input string ended unexpectedly.")
 			}
 			if p.s[p.i] != '"' {
+				if tok := p.token(); !validJSONToken(tok) {
+					return nil, p.fail("Token \"%s\" is invalid.", tok)
+				}
 				return nil, p.fail("Expected string, but found \"%s\".", p.token())
 			}
 			k, err := p.str()
@@ -244,6 +247,17 @@ func (p *jsonParser) value(depth int) (JSONValue, error) {
 		}
 		return nil, p.fail("Token \"%s\" is invalid.", tok)
 	}
+}
+
+// validJSONToken reports whether the JSON lexer accepts tok (a word it
+// does not know is an invalid token before it is an unexpected one).
+func validJSONToken(tok string) bool {
+	switch tok {
+	case "true", "false", "null", "{", "}", "[", "]", ",", ":", "\"":
+		return true
+	}
+	_, _, err := apd.NewFromString(tok)
+	return err == nil && (tok[0] == '-' || isDigit(tok[0]))
 }
 
 func (p *jsonParser) str() (string, error) {
@@ -393,18 +407,24 @@ func AppendJSON(b []byte, v JSONValue) []byte {
 		}
 		return append(b, ']')
 	case *JSONObject:
-		b = append(b, '{')
-		for i, k := range x.Keys {
-			if i > 0 {
-				b = append(b, ", "...)
-			}
-			b = AppendJSONString(b, k)
-			b = append(b, ": "...)
-			b = AppendJSON(b, x.Vals[i])
-		}
-		return append(b, '}')
+		return AppendJSONObject(b, x, ": ")
 	}
 	return fmt.Appendf(b, "%v", v)
+}
+
+// AppendJSONObject appends an object with keySep between each key and
+// its value (jsonb prints ": ", the json builders " : ").
+func AppendJSONObject(b []byte, o *JSONObject, keySep string) []byte {
+	b = append(b, '{')
+	for i, k := range o.Keys {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		b = AppendJSONString(b, k)
+		b = append(b, keySep...)
+		b = AppendJSON(b, o.Vals[i])
+	}
+	return append(b, '}')
 }
 
 // AppendJSONString appends s quoted as Postgres's escape_json does.

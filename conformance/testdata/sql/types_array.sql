@@ -1,0 +1,28 @@
+-- Arrays: literals, ARRAY[], subscripts and slices, ANY/ALL, operators, functions, keys.
+SELECT '{1,2,3}'::int[], '{"a b",NULL,"",x,"NULL","q\"uote","back\\slash"}'::text[], '{{1,2},{3,4}}'::int[], '{}'::text[], '{ 1 , 2 }'::int[], '{1.5,NaN}'::numeric[];
+SELECT '{1,2'::int[];
+SELECT '{1,x}'::int[];
+SELECT '1,2'::int[];
+SELECT '{{1,2},{3}}'::int[];
+SELECT ARRAY[1,2] = ARRAY[1,2], (ARRAY[1,2,3])[2:3], (ARRAY[1,2,3])[5], ARRAY[[1,2],[3,4]], ARRAY[1, 2.5], ARRAY['a', NULL], 3 = ANY(ARRAY[1,2,3]), 2 > ALL('{1,2}'), NULL = ANY('{1}'::int[]), 1 = ANY('{NULL,1}'::int[]), 5 = ANY('{NULL,1}'::int[]);
+SELECT ARRAY[]::int[], array_length(ARRAY[1,2],1), array_length('{}'::int[],1), cardinality(ARRAY[[1,2],[3,4]]), array_position(ARRAY['a','b'],'b'), array_append(ARRAY[1],2), array_prepend(0,ARRAY[1]), array_cat(ARRAY[1],ARRAY[2,3]), ARRAY[1]||2, 0||ARRAY[1], ARRAY[1]||ARRAY[2], array_to_string(ARRAY[1,NULL,3], ',', '*'), string_to_array('a,b,,c', ','), array_dims(ARRAY[[1,2],[3,4]]), array_upper(ARRAY[1,2,3],1), ARRAY[1,2] @> ARRAY[2], ARRAY[1,2] && ARRAY[3];
+SELECT ARRAY[1, 'a'];
+SELECT ARRAY[];
+SELECT ARRAY[1, 'x'::text];
+SELECT (ARRAY[[1,2],[3,4]])[2][1], (ARRAY[[1,2],[3,4]])[1:2][2], (ARRAY[1,2,3])[:2], (ARRAY[1,2,3])[2:], (ARRAY[1,2,3])[3:1], (ARRAY[1,2,3])[NULL];
+SELECT ARRAY[1,2] < ARRAY[1,3], ARRAY[1,2] < ARRAY[1,2,0], '{1,NULL}'::int[] = '{1,NULL}'::int[], ARRAY[2] <@ ARRAY[1,2], 'a' = ANY('{a,b}'), 'c' <> ALL('{a,b}'), 1 = ANY('{}'::int[]), 1 = ALL('{}'::int[]);
+SELECT 1 = ANY(1);
+SELECT array_remove(ARRAY[1,2,1], 1), array_ndims(ARRAY[[1]]), array_lower('{7}'::int[], 1), string_to_array('a b', NULL), string_to_array('', ','), string_to_array('x,*,y', ',', '*'), array_to_string(ARRAY['a','b'], '-');
+SELECT ARRAY[1,2]::text[], ARRAY['1','2']::int[], '{1,2}'::int[]::bigint[], ARRAY[1.5]::int[], ARRAY[date '2024-01-01'], ARRAY['{"a":1}'::jsonb], ARRAY[1]::numeric[];
+SELECT ARRAY['x']::int[];
+CREATE TABLE arrs (id int PRIMARY KEY, tags text[], nums int[]);
+INSERT INTO arrs VALUES (1, '{a,b}', '{1,2}'), (2, ARRAY['c'], ARRAY[3]), (3, '{}', NULL), (4, NULL, '{5,NULL}');
+SELECT * FROM arrs ORDER BY id;
+SELECT id, tags[1], nums[2], cardinality(tags) FROM arrs ORDER BY id;
+SELECT id FROM arrs WHERE 'b' = ANY(tags);
+SELECT id FROM arrs WHERE tags @> '{c}' OR nums && '{5}';
+CREATE TABLE ak (k int[] PRIMARY KEY);
+INSERT INTO ak VALUES ('{1,2}'), ('{1}'), ('{}'), ('{1,2,3}'), ('{0,9}'), ('{1,NULL}');
+INSERT INTO ak VALUES (ARRAY[1,2]);
+SELECT k FROM ak ORDER BY k;
+SELECT k FROM ak ORDER BY k DESC;

@@ -1,0 +1,20 @@
+-- uuid and bytea: input forms, output, ordering, keys, errors.
+SELECT 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'::uuid, '{A0EEBC99-9C0B4EF8-BB6D6BB9-BD380A11}'::uuid, 'a0eebc999c0b4ef8bb6d6bb9bd380a11'::uuid, 'a0ee-bc99-9c0b-4ef8-bb6d-6bb9-bd38-0a11'::uuid;
+SELECT 'xyz'::uuid;
+SELECT 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a1'::uuid;
+SELECT 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'::uuid = 'A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11'::uuid, '00000000-0000-0000-0000-000000000001'::uuid < 'ffffffff-0000-0000-0000-000000000000'::uuid;
+SELECT gen_random_uuid() = gen_random_uuid(), gen_random_uuid() IS NULL;
+CREATE TABLE u (id uuid PRIMARY KEY, b bytea);
+INSERT INTO u VALUES ('ffffffff-0000-0000-0000-000000000000', '\xdeadbeef'), ('00000000-0000-0000-0000-000000000001', 'abc'), ('7fffffff-0000-0000-0000-000000000000', '\000\001'::bytea);
+INSERT INTO u VALUES ('00000000000000000000000000000001', NULL);
+SELECT * FROM u ORDER BY id;
+SELECT id FROM u WHERE id > '10000000-0000-0000-0000-000000000000' ORDER BY id DESC;
+SELECT '\x01ff'::bytea, 'a\\b'::bytea, '\x'::bytea, '\x0'::bytea;
+SELECT 'ab\q'::bytea;
+SET bytea_output = 'escape';
+SELECT '\x00410a5c'::bytea;
+SET bytea_output = 'hex';
+CREATE TABLE bk (k bytea PRIMARY KEY);
+INSERT INTO bk VALUES ('\x01'), ('\x0100'), ('\x00'), ('\x'), ('\xff');
+SELECT k FROM bk ORDER BY k;
+SELECT '\xzz'::bytea;
