@@ -61,6 +61,9 @@ type Config struct {
 	// PGPassword, if set, is the password Postgres clients must give
 	// (SCRAM-SHA-256); without it loopback clients are trusted.
 	PGPassword string `json:"pg-password"`
+	// PGMaxMessage bounds a Postgres client message's length in bytes
+	// (0: the personality's default, 64 MiB).
+	PGMaxMessage int `json:"pg-max-message"`
 
 	// ZooKeeper settings, as ZooKeeper names them: the tick (session
 	// timeouts are negotiated between 2 and 20 ticks), jute.maxbuffer,

@@ -164,8 +164,9 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		Logger:                 n.log.With("api", "zookeeper"),
 	}, sessionorder.New(router.Mount("zk")))
 	n.sql = sql.New(sql.Config{
-		Password: cfg.PGPassword,
-		Logger:   n.log.With("api", "postgres"),
+		Password:   cfg.PGPassword,
+		MaxMessage: cfg.PGMaxMessage,
+		Logger:     n.log.With("api", "postgres"),
 	}, router.Mount("sql"))
 	if err := n.base.Start(); err != nil {
 		return nil, err

@@ -1,6 +1,7 @@
 package sql
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/binary"
 
@@ -17,21 +18,40 @@ func randomKey() uint32 {
 
 // cancelRequest cancels the statement running on this node's connection
 // with the given process id, if the key matches.
-func (s *Server) cancelRequest(pid uint32, key []byte) {
-	if len(key) != 4 {
-		return
-	}
+func (s *Server) cancelRequest(pid, key uint32) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for c := range s.mu.conns {
-		if uint32(c.pid) == pid && c.key == binary.BigEndian.Uint32(key) {
+		if uint32(c.pid) == pid && c.key == key {
 			c.cancelStatement()
 		}
 	}
 }
 
-// cancelStatement cancels the statement the connection runs, if any.
-func (c *conn) cancelStatement() {}
+// cancelStatement cancels the statement the connection runs, if any. It
+// may be called from any goroutine.
+func (c *conn) cancelStatement() {
+	c.running.Lock()
+	defer c.running.Unlock()
+	if c.running.cancel != nil {
+		c.running.cancel()
+	}
+}
+
+// statementContext returns the context a statement runs with: canceled
+// by a cancel request for this connection until done is called.
+func (c *conn) statementContext() (ctx context.Context, done func()) {
+	ctx, cancel := context.WithCancel(c.s.ctx)
+	c.running.Lock()
+	c.running.cancel = cancel
+	c.running.Unlock()
+	return ctx, func() {
+		c.running.Lock()
+		c.running.cancel = nil
+		c.running.Unlock()
+		cancel()
+	}
+}
 
 // storeOf is the store statements of ss are described against: the open
 // transaction's, or the view.

@@ -4,8 +4,8 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
-	"io"
 	"net"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgproto3"
@@ -19,7 +19,8 @@ import (
 type conn struct {
 	s   *Server
 	nc  net.Conn
-	be  *pgproto3.Backend
+	be  *pgproto3.Backend // used to send only; fr reads
+	fr  *frameReader
 	pid int32
 	key uint32
 	ss  *session
@@ -31,6 +32,16 @@ type conn struct {
 	// skipping: an error occurred in an extended-query batch; messages
 	// are skipped until Sync.
 	skipping bool
+
+	// sentParams are the reported parameters' values as last sent.
+	sentParams map[string]string
+
+	// running holds the cancel function of the statement being run, for
+	// cancel requests (which arrive on other connections' goroutines).
+	running struct {
+		sync.Mutex
+		cancel context.CancelFunc
+	}
 }
 
 // prepared is a statement of the extended protocol.
@@ -55,7 +66,7 @@ type portal struct {
 func newConn(s *Server, nc net.Conn) *conn {
 	c := &conn{s: s, nc: nc, prepared: map[string]*prepared{}, portals: map[string]*portal{}}
 	c.be = pgproto3.NewBackend(nc, nc)
-	c.be.SetMaxBodyLen(s.cfg.MaxMessage)
+	c.fr = newFrameReader(nc, s.cfg.MaxMessage)
 	return c
 }
 
@@ -74,17 +85,33 @@ func (c *conn) serve(full bool) {
 	}
 	c.nc.SetDeadline(time.Time{})
 	for {
-		msg, err := c.be.Receive()
+		msg, err := c.receive()
 		if err != nil {
-			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
-				c.fatal(pgerror.New(pgerror.ProtocolViolation, "%v", err))
-			}
 			return
 		}
 		if !c.handle(msg) {
 			return
 		}
 	}
+}
+
+// receive reads and decodes the next message. A protocol violation is
+// reported with a FATAL error and ends the connection. (Postgres logs a
+// bad message length without telling the client; the client is told
+// here.)
+func (c *conn) receive() (pgproto3.FrontendMessage, error) {
+	typ, body, err := c.fr.readMessage()
+	if err == nil {
+		var msg pgproto3.FrontendMessage
+		if msg, err = decodeMessage(typ, body); err == nil {
+			return msg, nil
+		}
+	}
+	var pe *pgerror.Error
+	if errors.As(err, &pe) {
+		c.fatal(pe)
+	}
+	return nil, err
 }
 
 // fatal sends a FATAL error and lets the connection close.
@@ -96,67 +123,79 @@ func (c *conn) fatal(e *pgerror.Error) {
 
 // startup handles the startup packet (answering SSL and GSSAPI
 // encryption requests with 'N'), authenticates, and sends the session's
-// parameters.
+// parameters. A 3.x protocol newer than 3.0 is answered with
+// NegotiateProtocolVersion (3.0), as Postgres 15 does.
 func (c *conn) startup(full bool) bool {
 	for {
-		msg, err := c.be.ReceiveStartupMessage()
+		p, err := c.fr.readStartup()
 		if err != nil {
+			var pe *pgerror.Error
+			// Postgres only logs a startup packet of a bad length.
+			if errors.As(err, &pe) && pe.Message != "invalid length of startup packet" {
+				c.fatal(pe)
+			}
 			return false
 		}
-		switch m := msg.(type) {
-		case *pgproto3.SSLRequest, *pgproto3.GSSEncRequest:
+		switch p.code {
+		case sslRequest, gssEncRequest:
 			if _, err := c.nc.Write([]byte{'N'}); err != nil {
 				return false
 			}
 			continue
-		case *pgproto3.CancelRequest:
-			c.s.cancelRequest(m.ProcessID, m.SecretKey)
-			return false
-		case *pgproto3.StartupMessage:
-			if full {
-				c.fatal(pgerror.New(pgerror.TooManyConnections, "sorry, too many clients already"))
-				return false
-			}
-			user := m.Parameters["user"]
-			if user == "" {
-				c.fatal(pgerror.New(pgerror.InvalidAuthorizationSpecification, "no PostgreSQL user name specified in startup packet"))
-				return false
-			}
-			db := m.Parameters["database"]
-			if db == "" {
-				db = user
-			}
-			if !c.authenticate(user) {
-				return false
-			}
-			c.ss = newSession(c.s, user, db)
-			for k, v := range m.Parameters {
-				switch k {
-				case "user", "database", "replication":
-					continue
-				case "options":
-					continue
-				}
-				if err := c.ss.setParam(lower(k), []string{v}, 0); err != nil {
-					c.fatal(pgerror.As(err))
-					return false
-				}
-			}
-			c.pid = c.s.nextPID.Add(1)
-			c.ss.sess.BackendPID = c.pid
-			c.key = randomKey()
-			c.be.Send(&pgproto3.AuthenticationOk{})
-			for _, name := range reported {
-				v, _ := c.ss.param(lower(name))
-				c.be.Send(&pgproto3.ParameterStatus{Name: name, Value: v})
-			}
-			c.be.Send(&pgproto3.BackendKeyData{ProcessID: uint32(c.pid), SecretKey: binary.BigEndian.AppendUint32(nil, c.key)})
-			c.be.Send(&pgproto3.ReadyForQuery{TxStatus: txIdle})
-			return c.be.Flush() == nil
-		default:
-			c.fatal(pgerror.New(pgerror.ProtocolViolation, "unsupported startup message"))
+		case cancelCode:
+			c.s.cancelRequest(p.pid, p.key)
 			return false
 		}
+		if full {
+			c.fatal(pgerror.New(pgerror.TooManyConnections, "sorry, too many clients already"))
+			return false
+		}
+		params := map[string]string{}
+		var unrecognized []string
+		for _, kv := range p.params {
+			if len(kv[0]) > 5 && kv[0][:5] == "_pq_." {
+				unrecognized = append(unrecognized, kv[0])
+				continue
+			}
+			params[kv[0]] = kv[1]
+		}
+		if p.code != protocol30 || len(unrecognized) > 0 {
+			c.be.Send(&pgproto3.NegotiateProtocolVersion{NewestMinorProtocol: 0, UnrecognizedOptions: unrecognized})
+		}
+		user := params["user"]
+		if user == "" {
+			c.fatal(pgerror.New(pgerror.InvalidAuthorizationSpecification, "no PostgreSQL user name specified in startup packet"))
+			return false
+		}
+		db := params["database"]
+		if db == "" {
+			db = user
+		}
+		if !c.authenticate(user) {
+			return false
+		}
+		c.ss = newSession(c.s, user, db)
+		for _, kv := range p.params {
+			switch kv[0] {
+			case "user", "database", "replication", "options":
+				continue
+			}
+			if len(kv[0]) > 5 && kv[0][:5] == "_pq_." {
+				continue
+			}
+			if err := c.ss.setParam(lower(kv[0]), []string{kv[1]}, 0); err != nil {
+				c.fatal(pgerror.As(err))
+				return false
+			}
+		}
+		c.pid = c.s.nextPID.Add(1)
+		c.ss.sess.BackendPID = c.pid
+		c.key = randomKey()
+		c.be.Send(&pgproto3.AuthenticationOk{})
+		c.reportParams()
+		c.be.Send(&pgproto3.BackendKeyData{ProcessID: uint32(c.pid), SecretKey: binary.BigEndian.AppendUint32(nil, c.key)})
+		c.be.Send(&pgproto3.ReadyForQuery{TxStatus: txIdle})
+		return c.be.Flush() == nil
 	}
 }
 
@@ -172,7 +211,8 @@ func (c *conn) authenticate(user string) bool {
 
 // handle processes one message; false closes the connection.
 func (c *conn) handle(msg pgproto3.FrontendMessage) bool {
-	ctx := c.s.ctx
+	ctx, done := c.statementContext()
+	defer done()
 	if c.skipping {
 		switch msg.(type) {
 		case *pgproto3.Sync:
@@ -187,7 +227,7 @@ func (c *conn) handle(msg pgproto3.FrontendMessage) bool {
 	case *pgproto3.Query:
 		c.simpleQuery(ctx, m.String)
 	case *pgproto3.Parse:
-		c.parse(m)
+		c.parse(ctx, m)
 	case *pgproto3.Bind:
 		c.bind(m)
 	case *pgproto3.Describe:
@@ -203,7 +243,7 @@ func (c *conn) handle(msg pgproto3.FrontendMessage) bool {
 		c.be.Send(&pgproto3.CloseComplete{})
 	case *pgproto3.Sync:
 		delete(c.portals, "")
-		c.be.Send(&pgproto3.ReadyForQuery{TxStatus: c.ss.state})
+		c.readyForQuery()
 		return c.be.Flush() == nil
 	case *pgproto3.Flush:
 		return c.be.Flush() == nil
@@ -224,12 +264,12 @@ func (c *conn) simpleQuery(ctx context.Context, q string) {
 	stmts, err := exec.Parse(q)
 	if err != nil {
 		c.sendError(err)
-		c.be.Send(&pgproto3.ReadyForQuery{TxStatus: c.ss.state})
+		c.readyForQuery()
 		return
 	}
 	if len(stmts) == 0 {
 		c.be.Send(&pgproto3.EmptyQueryResponse{})
-		c.be.Send(&pgproto3.ReadyForQuery{TxStatus: c.ss.state})
+		c.readyForQuery()
 		return
 	}
 	implicit := len(stmts) > 1 && c.ss.state == txIdle
@@ -243,13 +283,17 @@ func (c *conn) simpleQuery(ctx context.Context, q string) {
 	}
 	failed := false
 	for _, st := range stmts {
-		res, err := c.ss.run(ctx, st, nil, nil)
+		res, err := c.run(ctx, st, nil, nil)
 		if err != nil {
 			c.sendError(err)
 			failed = true
 			break
 		}
-		c.sendResult(res, nil, true)
+		if err := c.sendResult(res, nil, true); err != nil {
+			c.sendError(err)
+			failed = true
+			break
+		}
 	}
 	if implicit {
 		if !failed && c.ss.state == txOpen {
@@ -259,34 +303,62 @@ func (c *conn) simpleQuery(ctx context.Context, q string) {
 		}
 		c.ss.end()
 	}
-	c.be.Send(&pgproto3.ReadyForQuery{TxStatus: c.ss.state})
+	c.readyForQuery()
 }
 
 // sendResult sends a statement's notices, rows (with their description
 // if describe) and CommandComplete.
-func (c *conn) sendResult(res *exec.Result, formats []int16, describe bool) {
+func (c *conn) sendResult(res *exec.Result, formats []int16, describe bool) error {
 	for _, n := range res.Notices {
 		c.be.Send(noticeResponse(n))
 	}
 	if res.Columns != nil && describe {
 		c.be.Send(rowDescription(res.Columns, formats))
 	}
-	c.sendRows(res, 0, len(res.Rows), formats)
+	if err := c.sendRows(res, 0, len(res.Rows), formats); err != nil {
+		return err
+	}
 	c.be.Send(&pgproto3.CommandComplete{CommandTag: []byte(res.Tag)})
+	return nil
 }
 
-// sendRows sends rows [from, to) of a result.
-func (c *conn) sendRows(res *exec.Result, from, to int, formats []int16) {
+// sendRows sends rows [from, to) of a result, each column in its format
+// (one code applies to every column; none means text).
+func (c *conn) sendRows(res *exec.Result, from, to int, formats []int16) error {
 	for _, r := range res.Rows[from:to] {
 		vals := make([][]byte, len(r))
 		for i, v := range r {
 			if v == nil {
 				continue
 			}
+			if formatOf(formats, i) == 1 {
+				b, err := types.EncodeBinary(res.Columns[i].Type, v)
+				if err != nil {
+					return err
+				}
+				if b == nil {
+					b = []byte{}
+				}
+				vals[i] = b
+				continue
+			}
 			vals[i] = []byte(types.Format(res.Columns[i].Type, v, c.ss.sess.Types))
 		}
 		c.be.Send(&pgproto3.DataRow{Values: vals})
 	}
+	return nil
+}
+
+// formatOf is column (or parameter) i's format code: one code applies
+// to all, none means text.
+func formatOf(formats []int16, i int) int16 {
+	switch {
+	case len(formats) == 1:
+		return formats[0]
+	case i < len(formats):
+		return formats[i]
+	}
+	return 0
 }
 
 // rowDescription describes result columns.
@@ -297,12 +369,7 @@ func rowDescription(cols []exec.Column, formats []int16) *pgproto3.RowDescriptio
 		if info := types.Lookup(col.Type.Oid); info != nil {
 			size = info.Len
 		}
-		var f int16
-		if len(formats) == 1 {
-			f = formats[0]
-		} else if i < len(formats) {
-			f = formats[i]
-		}
+		f := formatOf(formats, i)
 		rd.Fields = append(rd.Fields, pgproto3.FieldDescription{
 			Name: []byte(col.Name), TableOID: uint32(col.Table), TableAttributeNumber: uint16(col.Attnum),
 			DataTypeOID: uint32(col.Type.Oid), DataTypeSize: size, TypeModifier: col.Type.Mod, Format: f,
@@ -341,7 +408,7 @@ func noticeResponse(e *pgerror.Error) *pgproto3.NoticeResponse {
 }
 
 // parse handles Parse: the statement is parsed and described now.
-func (c *conn) parse(m *pgproto3.Parse) {
+func (c *conn) parse(ctx context.Context, m *pgproto3.Parse) {
 	stmts, err := exec.Parse(m.Query)
 	if err == nil && len(stmts) > 1 {
 		err = pgerror.New(pgerror.SyntaxError, "cannot insert multiple commands into a prepared statement")
@@ -352,11 +419,14 @@ func (c *conn) parse(m *pgproto3.Parse) {
 	}
 	p := &prepared{}
 	for _, o := range m.ParameterOIDs {
+		if o == 0 {
+			o = uint32(types.OidUnknown) // left to the statement to decide
+		}
 		p.params = append(p.params, types.T(types.Oid(o)))
 	}
 	if len(stmts) == 1 {
 		p.st = stmts[0]
-		if err := c.describeStatement(p); err != nil {
+		if err := c.describeStatement(ctx, p); err != nil {
 			c.extendedError(err)
 			return
 		}
@@ -373,24 +443,35 @@ func (c *conn) parse(m *pgproto3.Parse) {
 
 // describeStatement fills in a prepared statement's parameter types and
 // result columns.
-func (c *conn) describeStatement(p *prepared) error {
-	if p.st.Node.GetTransactionStmt() != nil || p.st.Node.GetVariableSetStmt() != nil || p.st.Node.GetVariableShowStmt() != nil {
+func (c *conn) describeStatement(ctx context.Context, p *prepared) error {
+	if p.st.Node.GetTransactionStmt() != nil || p.st.Node.GetVariableSetStmt() != nil || p.st.Node.GetVariableShowStmt() != nil || p.st.Node.GetCopyStmt() != nil || p.st.Node.GetDeallocateStmt() != nil {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(c.s.ctx, c.s.cfg.ProposeTimeout)
-	defer cancel()
-	v, err := c.s.engine.Sync(ctx)
+	env, done, err := c.describeEnv(ctx)
 	if err != nil {
-		return stackError(err)
+		return err
 	}
-	defer v.Close()
-	env := c.ss.env(storeOf(c.ss, v), timestamp(c.s.cfg.Clock()))
+	defer done()
 	cols, params, err := exec.Describe(env, p.st, p.params)
 	if err != nil {
 		return err
 	}
 	p.cols, p.params = cols, params
 	return nil
+}
+
+// describeEnv returns an Env over what the session's statements see now:
+// the open transaction's overlay, or a view synced with the log. done
+// releases it.
+func (c *conn) describeEnv(ctx context.Context) (env *exec.Env, done func(), err error) {
+	sctx, cancel := context.WithTimeout(ctx, c.s.cfg.ProposeTimeout)
+	v, err := c.s.engine.Sync(sctx)
+	if err != nil {
+		cancel()
+		return nil, nil, stackError(err)
+	}
+	env = c.ss.env(ctx, storeOf(c.ss, v), timestamp(c.s.cfg.Clock()))
+	return env, func() { v.Close(); cancel() }, nil
 }
 
 // extendedError reports an error in an extended-query batch: the rest of
@@ -412,29 +493,42 @@ func (c *conn) bind(m *pgproto3.Bind) {
 		c.extendedError(pgerror.New(pgerror.ProtocolViolation, "bind message supplies %d parameters, but prepared statement \"%s\" requires %d", len(m.Parameters), m.PreparedStatement, len(p.params)))
 		return
 	}
+	if n := len(m.ParameterFormatCodes); n > 1 && n != len(m.Parameters) {
+		c.extendedError(pgerror.New(pgerror.ProtocolViolation, "bind message has %d parameter formats but %d parameters", n, len(m.Parameters)))
+		return
+	}
+	if n := len(m.ResultFormatCodes); n > 1 && n != len(p.cols) {
+		c.extendedError(pgerror.New(pgerror.ProtocolViolation, "bind message has %d result formats but query has %d columns", n, len(p.cols)))
+		return
+	}
+	for _, f := range m.ResultFormatCodes {
+		if f != 0 && f != 1 {
+			c.extendedError(pgerror.New(pgerror.InvalidParameterValue, "unsupported format code: %d", f))
+			return
+		}
+	}
 	values := make([]any, len(m.Parameters))
 	for i, raw := range m.Parameters {
 		if raw == nil {
 			continue
 		}
-		format := int16(0)
-		if len(m.ParameterFormatCodes) == 1 {
-			format = m.ParameterFormatCodes[0]
-		} else if i < len(m.ParameterFormatCodes) {
-			format = m.ParameterFormatCodes[i]
+		var v any
+		var err error
+		switch f := formatOf(m.ParameterFormatCodes, i); f {
+		case 0:
+			v, err = types.Parse(p.params[i], string(raw), c.ss.sess.Types)
+		case 1:
+			v, err = types.DecodeBinary(p.params[i], append([]byte(nil), raw...))
+		default:
+			err = pgerror.New(pgerror.InvalidParameterValue, "unsupported format code: %d", f)
 		}
-		if format != 0 {
-			c.extendedError(pgerror.New(pgerror.FeatureNotSupported, "binary parameter format is not supported"))
-			return
-		}
-		v, err := types.Parse(p.params[i], string(raw), c.ss.sess.Types)
 		if err != nil {
 			c.extendedError(err)
 			return
 		}
 		values[i] = v
 	}
-	c.portals[m.DestinationPortal] = &portal{p: p, values: values, formats: m.ResultFormatCodes}
+	c.portals[m.DestinationPortal] = &portal{p: p, values: values, formats: append([]int16(nil), m.ResultFormatCodes...)}
 	c.be.Send(&pgproto3.BindComplete{})
 }
 
@@ -481,7 +575,7 @@ func (c *conn) execute(ctx context.Context, m *pgproto3.Execute) {
 		return
 	}
 	if pt.res == nil {
-		res, err := c.ss.run(ctx, pt.p.st, pt.p.params, pt.values)
+		res, err := c.run(ctx, pt.p.st, pt.p.params, pt.values)
 		if err != nil {
 			c.extendedError(err)
 			return
@@ -498,14 +592,46 @@ func (c *conn) execute(ctx context.Context, m *pgproto3.Execute) {
 	to := len(pt.res.Rows)
 	if m.MaxRows > 0 && pt.sent+int(m.MaxRows) < to {
 		to = pt.sent + int(m.MaxRows)
-		c.sendRows(pt.res, pt.sent, to, pt.formats)
+		if err := c.sendRows(pt.res, pt.sent, to, pt.formats); err != nil {
+			c.extendedError(err)
+			return
+		}
 		pt.sent = to
 		c.be.Send(&pgproto3.PortalSuspended{})
 		return
 	}
-	c.sendRows(pt.res, pt.sent, to, pt.formats)
+	if err := c.sendRows(pt.res, pt.sent, to, pt.formats); err != nil {
+		c.extendedError(err)
+		return
+	}
 	pt.sent, pt.done = to, true
 	c.be.Send(&pgproto3.CommandComplete{CommandTag: []byte(pt.res.Tag)})
+}
+
+// readyForQuery reports changed parameters and sends ReadyForQuery, as
+// Postgres does before each ReadyForQuery.
+func (c *conn) readyForQuery() {
+	c.reportParams()
+	c.be.Send(&pgproto3.ReadyForQuery{TxStatus: c.ss.state})
+}
+
+// reportParams sends ParameterStatus for each reported parameter whose
+// value changed since it was last reported.
+func (c *conn) reportParams() {
+	if c.ss == nil {
+		return
+	}
+	if c.sentParams == nil {
+		c.sentParams = map[string]string{}
+	}
+	for _, name := range reported {
+		v, _ := c.ss.param(lower(name))
+		if old, ok := c.sentParams[name]; ok && old == v {
+			continue
+		}
+		c.sentParams[name] = v
+		c.be.Send(&pgproto3.ParameterStatus{Name: name, Value: v})
+	}
 }
 
 func lower(s string) string {

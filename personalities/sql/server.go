@@ -21,8 +21,11 @@ type Config struct {
 	// SCRAM-SHA-256); roles with a password of their own use theirs.
 	// Without it, loopback clients are trusted.
 	Password string
-	// MaxMessage bounds a client message's length (default 1 GiB, as
-	// Postgres's PQ_LARGE_MESSAGE_LIMIT).
+	// MaxMessage bounds a client message's length (default 64 MiB;
+	// Postgres allows 1 GiB, but a statement or a COPY travels through
+	// the log as one entry, and entries are kept far smaller). A longer
+	// message gets 08P01 "invalid message length" and the connection
+	// closes. It also bounds the data of one COPY FROM.
 	MaxMessage int
 	// MaxConnections bounds the open connections (default 100, as
 	// Postgres's max_connections).
@@ -39,7 +42,7 @@ type Config struct {
 
 func (c *Config) fill() {
 	if c.MaxMessage <= 0 {
-		c.MaxMessage = 1 << 30
+		c.MaxMessage = 64 << 20
 	}
 	if c.MaxConnections <= 0 {
 		c.MaxConnections = 100

@@ -151,12 +151,12 @@ func (ss *session) read(ctx context.Context, st *exec.Statement, ptypes []types.
 		return nil, stackError(err)
 	}
 	defer v.Close()
-	env := ss.env(store.FromReader(v), timestamp(ss.s.cfg.Clock()))
+	env := ss.env(ctx, store.FromReader(v), timestamp(ss.s.cfg.Clock()))
 	return exec.Execute(env, st, ptypes, values)
 }
 
-func (ss *session) env(s store.Store, now types.Timestamp) *exec.Env {
-	return &exec.Env{Store: s, Catalogs: ss.s.catalogs, Session: ss.sess, Now: now, Seed: rand.Uint64()}
+func (ss *session) env(ctx context.Context, s store.Store, now types.Timestamp) *exec.Env {
+	return &exec.Env{Store: s, Catalogs: ss.s.catalogs, Session: ss.sess, Now: now, Seed: rand.Uint64(), Context: ctx}
 }
 
 // proposeExec runs a statement that writes, outside a transaction block,
@@ -177,13 +177,17 @@ func (ss *session) proposeExec(ctx context.Context, st *exec.Statement, ptypes [
 	return r.res, r.err
 }
 
-// propose appends an entry and returns what applying it gave.
+// propose appends an entry and returns what applying it gave. A cancel
+// request does not interrupt a proposal (its outcome would be unknown):
+// only the proposal timeout and the server's shutdown do.
 func (ss *session) propose(ctx context.Context, ent *sqlpb.Entry) (*applied, error) {
 	body, err := proto.Marshal(ent)
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(ctx, ss.s.cfg.ProposeTimeout)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ss.s.cfg.ProposeTimeout)
+	stop := context.AfterFunc(ss.s.ctx, cancel)
+	defer stop()
 	defer cancel()
 	r, err := ss.s.engine.Propose(ctx, &platform.Entry{Body: body})
 	if err == nil {
@@ -207,6 +211,8 @@ func stackError(err error) error {
 	switch {
 	case errors.As(err, &pe):
 		return pe
+	case errors.Is(err, context.Canceled):
+		return exec.ErrCanceled()
 	case errors.Is(err, platform.ErrOutcomeUnknown):
 		return pgerror.New(pgerror.ConnectionFailure, "the outcome of the statement is unknown: %v", err)
 	case errors.Is(err, platform.ErrUnavailable):
@@ -322,7 +328,7 @@ func (ss *session) inTransaction(ctx context.Context, st *exec.Statement, ptypes
 		return nil, err
 	}
 	mark := o.Mark()
-	env := ss.env(o, ss.tx.now)
+	env := ss.env(ctx, o, ss.tx.now)
 	env.Nextval = func(seq catalog.Oid) (int64, error) {
 		r, err := ss.propose(ctx, &sqlpb.Entry{Kind: &sqlpb.Entry_Nextval{Nextval: &sqlpb.Nextval{Sequence: uint32(seq)}}})
 		if err != nil {

@@ -32,3 +32,6 @@ SELECT id, rank() OVER (w ORDER BY id) FROM s WINDOW w AS (ORDER BY id);
 SELECT ntile(0) OVER () FROM s;
 SELECT id, sum(amount) OVER (ORDER BY id ROWS BETWEEN -1 PRECEDING AND CURRENT ROW) FROM s;
 SELECT id, dept, amount FROM s GROUP BY dept;
+SELECT dept, sum(sum(amount)) OVER (), avg(amount) OVER (PARTITION BY dept) FROM s GROUP BY dept, amount ORDER BY dept, amount;
+SELECT id, avg(amount) OVER (ORDER BY id ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) FROM s ORDER BY id;
+SELECT id, array_agg(id) OVER (PARTITION BY dept ORDER BY id) FROM s ORDER BY id;

@@ -18,3 +18,5 @@ SELECT exp(1000);
 SELECT abs(NULL::int), sqrt(NULL);
 SELECT random() >= 0 AND random() < 1 AS in_range;
 SELECT abs('x');
+SELECT round(2.5), round(-2.5), round(2.567, 2), trunc(2.567, 1), floor(-2.5), ceil(2.1), sign(-2.5), abs(-2.5), mod(7.5, 2), div(7, 2);
+SELECT sqrt(2.0), power(2, 10), exp(1::float8);

@@ -21,3 +21,5 @@ SELECT id FROM names WHERE name ILIKE 'B%' OR name ~ 'ol$' ORDER BY id;
 SELECT id FROM names WHERE name LIKE 'al\_%' ORDER BY id;
 SELECT id FROM names WHERE name NOT LIKE '%o%' ORDER BY id;
 SELECT 1 LIKE 'a';
+SELECT regexp_match('foobarbequebaz', '(bar)(beque)'), regexp_match('foobar', 'o+'), regexp_match('abc', 'x'), regexp_match('ABC', 'b', 'i');
+SELECT regexp_match('abc', 'b', 'g');

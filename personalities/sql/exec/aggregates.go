@@ -234,5 +234,5 @@ func (s *arrayAggState) Result(*EvalCtx) (any, error) {
 	if !s.any {
 		return nil, nil
 	}
-	return types.Array{Elem: s.elem, Dims: []int32{int32(len(s.elems))}, Lbounds: []int32{1}, Elems: s.elems}, nil
+	return types.NewArray(s.elem, s.elems), nil
 }

@@ -79,40 +79,22 @@ func (a *analyzer) exprList(ns []*pg.Node, s *Scope) ([]Expr, error) {
 	return out, nil
 }
 
-// commonType resolves the type a set of expressions is brought to, as
+// coerceCommon resolves the type a set of expressions is brought to, as
 // Postgres's select_common_type does (what names the construct in
 // errors: "CASE", "COALESCE", ...), and coerces them all to it.
-func (a *analyzer) commonType(what string, es []Expr, ns []*pg.Node) (types.Type, error) {
-	t := types.UnknownType
+func (a *analyzer) coerceCommon(what string, es []Expr, ns []*pg.Node) (types.Type, error) {
+	ts := make([]types.Type, len(es))
+	pos := make([]int32, len(es))
 	for i, e := range es {
-		et := e.Type()
-		if et.Oid == types.OidUnknown {
-			continue
-		}
-		if t.Oid == types.OidUnknown {
-			t = et
-			continue
-		}
-		if et.Oid == t.Oid {
-			if et.Mod != t.Mod {
-				t.Mod = -1
-			}
-			continue
-		}
-		pi, ni := types.Lookup(t.Oid), types.Lookup(et.Oid)
-		if pi == nil || ni == nil || pi.Category != ni.Category {
-			return t, pgerror.New(pgerror.DatatypeMismatch, "%s types %s and %s cannot be matched", what, types.FormatType(t.Oid, -1), types.FormatType(et.Oid, -1)).WithPosition(nodeLocation(ns[i]))
-		}
-		if !pi.Preferred && CanImplicit(t.Oid, et.Oid) && !CanImplicit(et.Oid, t.Oid) {
-			t = types.T(et.Oid)
-		}
+		ts[i], pos[i] = e.Type(), nodeLocation(ns[i])
 	}
-	if t.Oid == types.OidUnknown {
-		t = types.TextType
+	t, err := a.commonTypeAt(what, ts, pos)
+	if err != nil {
+		return t, err
 	}
 	for i, e := range es {
 		if e.Type().Oid != t.Oid && e.Type().Oid != types.OidUnknown && !CanImplicit(e.Type().Oid, t.Oid) {
-			return t, pgerror.New(pgerror.CannotCoerce, "%s could not convert type %s to %s", what, types.FormatType(e.Type().Oid, -1), types.FormatType(t.Oid, -1)).WithPosition(nodeLocation(ns[i]))
+			return t, pgerror.New(pgerror.CannotCoerce, "%s could not convert type %s to %s", what, types.FormatType(e.Type().Oid, -1), types.FormatType(t.Oid, -1)).WithPosition(pos[i])
 		}
 		c, err := a.coerce(e, types.Type{Oid: t.Oid, Mod: -1}, false)
 		if err != nil {
@@ -201,7 +183,7 @@ func (a *analyzer) caseExpr(c *pg.CaseExpr, s *Scope) (Expr, error) {
 		all = append([]Expr{e}, all...)
 		resultNodes = append([]*pg.Node{c.Defresult}, resultNodes...)
 	}
-	t, err := a.commonType("CASE", all, resultNodes)
+	t, err := a.coerceCommon("CASE", all, resultNodes)
 	if err != nil {
 		return nil, err
 	}
@@ -235,7 +217,7 @@ func (a *analyzer) coalesce(c *pg.CoalesceExpr, s *Scope) (Expr, error) {
 	if err != nil {
 		return nil, err
 	}
-	t, err := a.commonType("COALESCE", args, c.Args)
+	t, err := a.coerceCommon("COALESCE", args, c.Args)
 	if err != nil {
 		return nil, err
 	}
@@ -281,7 +263,7 @@ func (a *analyzer) minMax(m *pg.MinMaxExpr, s *Scope) (Expr, error) {
 	if m.Op == pg.MinMaxOp_IS_GREATEST {
 		what = "GREATEST"
 	}
-	t, err := a.commonType(what, args, m.Args)
+	t, err := a.coerceCommon(what, args, m.Args)
 	if err != nil {
 		return nil, err
 	}

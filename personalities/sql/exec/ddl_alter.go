@@ -147,19 +147,10 @@ func (al *alteration) column(name string) (*catalog.Column, error) {
 func (al *alteration) defaultExpr(n *pg.Node, col *catalog.Column) (Expr, error) {
 	e, err := al.a.expr(n, nil)
 	if err != nil {
-		return nil, err
+		return nil, withoutPosition(err)
 	}
 	e, err = al.a.assign(e, col)
-	return e, withoutInputPosition(err)
-}
-
-// withoutInputPosition drops the position of a literal's input error:
-// ALTER TABLE converts defaults and USING values without one.
-func withoutInputPosition(err error) error {
-	if pe, ok := err.(*pgerror.Error); ok && pe.Code == pgerror.InvalidTextRepresentation {
-		pe.Position = 0
-	}
-	return err
+	return e, withoutPosition(err)
 }
 
 func (al *alteration) addColumn(cd *pg.ColumnDef, ifNotExists bool) error {
@@ -316,9 +307,8 @@ func (al *alteration) alterType(name string, cd *pg.ColumnDef) error {
 			WithHint("You might need to specify \"USING %s::%s\".", catalog.QuoteIdent(col.Name), t)
 	}
 	conv, err := al.a.assign(src, &newCol)
-	err = withoutInputPosition(err)
 	if err != nil {
-		return err
+		return withoutPosition(err)
 	}
 	if col.Default != "" && !CanAssign(col.Type.Oid, t.Oid) {
 		return pgerror.New(pgerror.DatatypeMismatch, "default for column \"%s\" cannot be cast automatically to type %s", col.Name, t)

@@ -18,6 +18,7 @@
 package exec
 
 import (
+	"context"
 	"math/rand/v2"
 	"sync"
 
@@ -76,6 +77,10 @@ type Env struct {
 	Nextval func(seq catalog.Oid) (int64, error)
 	// AtApply is set when the statement runs at apply on every replica.
 	AtApply bool
+	// Context is the client's statement context on the node the client
+	// is connected to (canceled by a cancel request); nil at apply.
+	// Only what waits on the client's behalf (pg_sleep) looks at it.
+	Context context.Context
 
 	rng *rand.Rand
 	cat *catalog.Catalog

@@ -76,6 +76,12 @@ func commandTag(n *pg.Node) string {
 		return "SET"
 	case *pg.Node_VariableShowStmt:
 		return "SHOW"
+	case *pg.Node_ExplainStmt:
+		return "EXPLAIN"
+	case *pg.Node_CopyStmt:
+		return "COPY"
+	case *pg.Node_DeallocateStmt:
+		return "DEALLOCATE"
 	}
 	if tag := ddlTag(n); tag != "" {
 		return tag
@@ -140,7 +146,7 @@ func (s *Statement) Writes() bool {
 	switch s.Node.Node.(type) {
 	case *pg.Node_SelectStmt:
 		return changesSequences(s.Node)
-	case *pg.Node_VariableShowStmt, *pg.Node_TransactionStmt, *pg.Node_VariableSetStmt:
+	case *pg.Node_VariableShowStmt, *pg.Node_TransactionStmt, *pg.Node_VariableSetStmt, *pg.Node_ExplainStmt:
 		return false
 	}
 	return true
@@ -216,6 +222,8 @@ func plan(env *Env, s *Statement, params *[]types.Type) (*planned, error) {
 		return a.createTable(x.CreateStmt)
 	case *pg.Node_DropStmt:
 		return a.dropStmt(x.DropStmt)
+	case *pg.Node_ExplainStmt:
+		return a.explainStmt(x.ExplainStmt)
 	}
 	if p, ok, err := a.ddlStmt(s.Node); ok {
 		return p, err

@@ -8,6 +8,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"hourglass/personalities/sql/catalog"
 	"hourglass/personalities/sql/pgerror"
 	"hourglass/personalities/sql/types"
 )
@@ -145,7 +146,7 @@ func init() {
 	ret("starts_with", []types.Oid{T, T}, types.OidBool, func(a []any) (any, error) { return strings.HasPrefix(str(a[0]), str(a[1])), nil })
 	text("to_hex", []types.Oid{I}, func(a []any) (any, error) { return strconv.FormatUint(uint64(uint32(a[0].(int64))), 16), nil })
 	text("to_hex", []types.Oid{types.OidInt8}, func(a []any) (any, error) { return strconv.FormatUint(uint64(a[0].(int64)), 16), nil })
-	text("quote_ident", []types.Oid{T}, func(a []any) (any, error) { return quoteIdent(str(a[0])), nil })
+	text("quote_ident", []types.Oid{T}, func(a []any) (any, error) { return catalog.QuoteIdent(str(a[0])), nil })
 	text("quote_literal", []types.Oid{T}, func(a []any) (any, error) { return quoteLiteral(str(a[0])), nil })
 	RegisterFunc(&Func{Name: "quote_nullable", Args: []types.Oid{T}, Ret: T, Fn: func(_ *EvalCtx, a []any) (any, error) {
 		if a[0] == nil {
@@ -273,47 +274,6 @@ func pad(s string, n int64, fill string, left bool) string {
 	return s + string(p)
 }
 
-// quoteIdent quotes an identifier when Postgres's quote_ident would: not
-// all lower-case letters, digits and underscores (not starting with a
-// digit), or a keyword.
-func quoteIdent(s string) string {
-	safe := s != ""
-	for i, r := range s {
-		if !(r >= 'a' && r <= 'z' || r == '_' || i > 0 && (r >= '0' && r <= '9' || r == '$')) {
-			safe = false
-			break
-		}
-	}
-	if safe && !isKeyword(s) {
-		return s
-	}
-	return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
-}
-
-// isKeyword reports whether s is an SQL keyword that quote_ident quotes
-// (the reserved and the column-name and type-function-name ones).
-func isKeyword(s string) bool {
-	switch s {
-	case "all", "analyse", "analyze", "and", "any", "array", "as", "asc", "asymmetric", "both", "case", "cast",
-		"check", "collate", "column", "constraint", "create", "current_catalog", "current_date", "current_role",
-		"current_time", "current_timestamp", "current_user", "default", "deferrable", "desc", "distinct", "do",
-		"else", "end", "except", "false", "fetch", "for", "foreign", "from", "grant", "group", "having", "in",
-		"initially", "intersect", "into", "lateral", "leading", "limit", "localtime", "localtimestamp", "not",
-		"null", "offset", "on", "only", "or", "order", "placing", "primary", "references", "returning", "select",
-		"session_user", "some", "symmetric", "table", "then", "to", "trailing", "true", "union", "unique", "user",
-		"using", "variadic", "when", "where", "window", "with",
-		"between", "bigint", "bit", "boolean", "char", "character", "coalesce", "dec", "decimal", "exists",
-		"extract", "float", "greatest", "grouping", "inout", "int", "integer", "interval", "least", "national",
-		"nchar", "none", "normalize", "nullif", "numeric", "out", "overlay", "position", "precision", "real", "row",
-		"setof", "smallint", "substring", "time", "timestamp", "treat", "trim", "values", "varchar", "xmlattributes",
-		"authorization", "binary", "collation", "concurrently", "cross", "current_schema", "freeze", "full",
-		"ilike", "inner", "is", "isnull", "join", "left", "like", "natural", "notnull", "outer", "overlaps",
-		"right", "similar", "tablesample", "verbose":
-		return true
-	}
-	return false
-}
-
 // quoteLiteral quotes a string as a literal: quotes doubled, and an E”
 // literal with doubled backslashes when it holds a backslash.
 func quoteLiteral(s string) string {
@@ -398,7 +358,7 @@ func formatFunc(ctx *EvalCtx, e *FuncExpr, a []any) (any, error) {
 		default:
 			s = formatArg(ctx, e.Args[argIdx+1], v)
 			if c == 'I' {
-				s = quoteIdent(s)
+				s = catalog.QuoteIdent(s)
 			} else if c == 'L' {
 				s = quoteLiteral(s)
 			}

@@ -9,12 +9,12 @@ import (
 )
 
 // Functions in FROM: set-returning functions (generate_series over
-// integers and numerics, unnest of an array), WITH ORDINALITY. A function
+// integers, numerics and timestamps, unnest of an array), WITH ORDINALITY. A function
 // whose arguments reference earlier FROM items runs for each of their
 // rows (implicitly LATERAL, as in Postgres).
 //
-// Not done: generate_series over timestamps, several functions in one
-// item (ROWS FROM), column definition lists, scalar functions in FROM.
+// Not done: several functions in one item (ROWS FROM), column definition
+// lists, scalar functions in FROM.
 
 // setFuncs are the set-returning functions, by name. A set-returning
 // Func's Fn returns a rowsFunc.
@@ -88,6 +88,13 @@ func init() {
 	setFuncs["generate_series"] = append(setFuncs["generate_series"],
 		&Func{Name: "generate_series", Args: []types.Oid{types.OidNumeric, types.OidNumeric}, Ret: types.OidNumeric, Strict: true, Fn: genNum},
 		&Func{Name: "generate_series", Args: []types.Oid{types.OidNumeric, types.OidNumeric, types.OidNumeric}, Ret: types.OidNumeric, Strict: true, Fn: genNum})
+	for _, t := range []types.Oid{types.OidTimestamp, types.OidTimestamptz} {
+		tz := t == types.OidTimestamptz
+		setFuncs["generate_series"] = append(setFuncs["generate_series"], &Func{Name: "generate_series", Args: []types.Oid{t, t, types.OidInterval}, Ret: t, Strict: true,
+			Fn: func(ctx *EvalCtx, a []any) (any, error) {
+				return genTimestamps(ctx, a[0].(types.Timestamp), a[1].(types.Timestamp), a[2].(types.Interval), tz)
+			}})
+	}
 	setFuncs["unnest"] = append(setFuncs["unnest"], &Func{Name: "unnest", Args: []types.Oid{types.OidAnyArray}, Ret: types.OidAnyElement, Strict: true,
 		Fn: func(_ *EvalCtx, a []any) (any, error) {
 			arr, ok := a[0].(*types.Array)
@@ -103,6 +110,30 @@ func init() {
 				return arr.Elems[i-1], true, nil
 			}), nil
 		}})
+}
+
+// genTimestamps is generate_series over timestamps: start, start+step,
+// ... up to stop, the step added on the calendar (in the session's zone
+// for timestamptz).
+func genTimestamps(ctx *EvalCtx, start, stop types.Timestamp, step types.Interval, tz bool) (any, error) {
+	sign := types.Compare(types.OidInterval, step, types.Interval{})
+	if sign == 0 {
+		return nil, pgerror.New(pgerror.InvalidParameterValue, "step size cannot equal zero")
+	}
+	cur, done := start, false
+	return rowsFunc(func() (any, bool, error) {
+		if done || sign > 0 && cur > stop || sign < 0 && cur < stop {
+			return nil, false, nil
+		}
+		v := cur
+		next, err := tsPlusInterval(cur, step, tz, loc(ctx))
+		if err != nil {
+			done = true // the next value is out of range: v is the last
+		} else {
+			cur = next.(types.Timestamp)
+		}
+		return v, true, nil
+	}), nil
 }
 
 // rangeFunction plans a function in FROM.

@@ -270,13 +270,25 @@ func (a *analyzer) defaults(obj *catalog.Object) ([]Expr, error) {
 		}
 		e, err := a.expr(n, nil)
 		if err != nil {
-			return nil, err
+			return nil, withoutPosition(err)
 		}
 		if out[i], err = a.assign(e, c); err != nil {
-			return nil, err
+			return nil, withoutPosition(err)
 		}
 	}
 	return out, nil
+}
+
+// withoutPosition drops the query position of an error about an
+// expression analyzed apart from the statement's text (a column default):
+// Postgres reports none there.
+func withoutPosition(err error) error {
+	if pe, ok := err.(*pgerror.Error); ok && pe.Position != 0 {
+		cp := *pe
+		cp.Position = 0
+		return &cp
+	}
+	return err
 }
 
 // ParseExpr parses one SQL expression.

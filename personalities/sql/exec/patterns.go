@@ -352,7 +352,7 @@ func regexMatch(src, pattern, flags string) (any, error) {
 			}
 		}
 	}
-	return types.Array{Elem: types.OidText, Dims: []int32{int32(len(elems))}, Lbounds: []int32{1}, Elems: elems}, nil
+	return types.NewArray(types.OidText, elems), nil
 }
 
 // substringRegex is substring(s FROM pattern): the first group's match,

@@ -29,6 +29,15 @@ func (a *analyzer) fromWhere(from []*pg.Node, where *pg.Node, scope *Scope) (Pla
 	return a.placeConds(input, conjuncts(cond)), nil
 }
 
+// scanPlan plans the rows of table rv (under its alias, if any) for
+// which where holds: UPDATE's and DELETE's row source, planned as
+// SELECT's FROM and WHERE are (an index scan where an index serves).
+// Its rows are the table's rows, the hidden row key last; scope receives
+// the table's columns.
+func (a *analyzer) scanPlan(rv *pg.RangeVar, where *pg.Node, scope *Scope) (Plan, error) {
+	return a.fromWhere([]*pg.Node{{Node: &pg.Node_RangeVar{RangeVar: rv}}}, where, scope)
+}
+
 // rangeVar plans a named FROM item: a WITH query or a table.
 func (a *analyzer) rangeVar(rv *pg.RangeVar, scope *Scope) (Plan, error) {
 	name := rv.Relname
@@ -60,10 +69,14 @@ func (a *analyzer) rangeVar(rv *pg.RangeVar, scope *Scope) (Plan, error) {
 		return nil, pgerror.New(pgerror.FeatureNotSupported, "reading \"%s\" is not supported", obj.Name)
 	}
 	scan := &SeqScan{Table: OpenTable(a.cat, obj), Alias: name}
+	if rv.Alias != nil {
+		scope.noteAlias(rv.Relname, name)
+	}
 	return scan, addItem(scope, name, scan.Columns(), rv.Alias)
 }
 
-// relation resolves a relation's name; it is an error if none has it.
+// relation resolves a relation's name; it is an error if none has it (a
+// missing schema too, as Postgres words it: the relation does not exist).
 func (a *analyzer) relation(rv *pg.RangeVar) (*catalog.Object, error) {
 	obj, err := a.cat.Resolve(rv.Schemaname, rv.Relname, a.searchPath())
 	if err != nil && pgerror.CodeOf(err) != pgerror.InvalidSchemaName {
@@ -151,6 +164,7 @@ func (j *Join) plan() {
 	if !ok || len(is.Eq) == 0 {
 		return
 	}
+	is.lookup = true
 	j.IndexLookup = &IndexLookup{Scan: is}
 	j.HashKeys = nil
 }
@@ -259,6 +273,7 @@ type indexCond struct {
 	op   string
 	vals []Expr
 	expr Expr
+	show Expr // expr as EXPLAIN shows it
 }
 
 // asIndexCond recognizes "column op value", "value op column" and an OR
@@ -274,7 +289,7 @@ func asIndexCond(e Expr, cols []Column) (indexCond, bool) {
 			out.col, out.op = c.col, "="
 			out.vals = append(out.vals, c.vals...)
 		}
-		out.expr = e
+		out.expr, out.show = e, e
 		return out, true
 	}
 	f, ok := e.(*FuncExpr)
@@ -287,8 +302,11 @@ func asIndexCond(e Expr, cols []Column) (indexCond, bool) {
 		return indexCond{}, false
 	}
 	col, val := f.Args[0], f.Args[1]
+	show := e
 	if !isColumn(col) {
 		col, val, op = val, col, flip[op]
+		// EXPLAIN shows the column first, as Postgres commutes it.
+		show = &FuncExpr{Fn: &Func{Name: op}, Args: []Expr{col, val}, T: f.T}
 	}
 	if !isColumn(col) || !rowIndependent(val) {
 		return indexCond{}, false
@@ -301,7 +319,7 @@ func asIndexCond(e Expr, cols []Column) (indexCond, bool) {
 	if _, cast := col.(*CastExpr); cast && ct != types.OidVarchar {
 		return indexCond{}, false
 	}
-	return indexCond{col: idx, op: op, vals: []Expr{val}, expr: e}, true
+	return indexCond{col: idx, op: op, vals: []Expr{val}, expr: e, show: show}, true
 }
 
 // isColumn reports whether e is a column of the current row (possibly
@@ -390,10 +408,11 @@ func chooseIndex(scan *SeqScan, conds []Expr, lookup bool) Plan {
 		}
 		return &Filter{Input: scan, Cond: andOf(conds)}
 	}
-	var applied []Expr
+	var applied, shown []Expr
 	for k, ic := range ics {
 		if bestUsed[k] {
 			applied = append(applied, ic.expr)
+			shown = append(shown, ic.show)
 		} else {
 			other = append(other, ic.expr)
 		}
@@ -403,11 +422,77 @@ func chooseIndex(scan *SeqScan, conds []Expr, lookup bool) Plan {
 	}
 	best.Conds = func(e *Explainer) []string {
 		var out []string
-		for _, c := range applied {
+		for _, c := range shown {
 			out = append(out, e.ExprString(c, cols))
 		}
 		return out
 	}
 	best.applied = applied
 	return best
+}
+
+// orderedPlan orders p's rows by keys: by reading its table through an
+// index in key order when one gives that order (with a LIMIT, or when
+// the index scan is chosen already), else with a Sort.
+func orderedPlan(p Plan, keys []SortKey, limited bool) Plan {
+	proj, ok := p.(*Project)
+	if !ok {
+		return &Sort{Input: p, Keys: keys}
+	}
+	desc := keys[0].Desc
+	var cols []int
+	for _, k := range keys {
+		ref, ok := proj.Exprs[k.Index].(*ColRef)
+		if !ok || ref.Level != 0 || k.Desc != desc || k.NullsFirst != desc {
+			return &Sort{Input: p, Keys: keys}
+		}
+		cols = append(cols, ref.Index)
+	}
+	switch in := proj.Input.(type) {
+	case *IndexScan:
+		if in.Lookup() || !indexOrders(in.Table, in.Index, in.Eq, cols) {
+			break
+		}
+		in.Reverse = desc
+		return p
+	case *SeqScan, *Filter:
+		scan, filter := tableScanOf(in)
+		if scan == nil || !limited {
+			break
+		}
+		for _, idx := range scan.Table.Indexes {
+			if indexOrders(scan.Table, idx, nil, cols) {
+				proj.Input = &IndexScan{Table: scan.Table, Index: idx, Alias: scan.Alias, Filter: filter, Reverse: desc}
+				return p
+			}
+		}
+	}
+	return &Sort{Input: p, Keys: keys}
+}
+
+// indexOrders reports whether reading index idx in key order (with
+// equalities eq on its leading columns) orders rows by the table columns
+// at positions cols.
+func indexOrders(t *Table, idx *catalog.Object, eq [][]Expr, cols []int) bool {
+	ic := idx.Index.Columns
+	for j := 0; j <= len(eq); j++ {
+		if j > 0 && len(eq[j-1]) != 1 {
+			return false // several values: the order restarts per value
+		}
+		if j+len(cols) > len(ic) {
+			return false
+		}
+		match := true
+		for i, c := range cols {
+			k := j + i
+			if t.columnIndex(ic[k]) != c || k < len(idx.Index.Desc) && idx.Index.Desc[k] {
+				match = false
+				break
+			}
+		}
+		if match {
+			return true
+		}
+	}
+	return false
 }

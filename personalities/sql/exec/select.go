@@ -2,6 +2,7 @@ package exec
 
 import (
 	"sort"
+	"strings"
 
 	pg "github.com/pganalyze/pg_query_go/v6"
 
@@ -71,7 +72,7 @@ func (a *analyzer) selectStmt(sel *pg.SelectStmt, outer *Scope) (Plan, error) {
 		return nil, err
 	}
 	if len(keys) > 0 {
-		p = &Sort{Input: p, Keys: keys}
+		p = orderedPlan(p, keys, sel.LimitCount != nil)
 	}
 	return a.limit(sel, p)
 }
@@ -438,5 +439,24 @@ func CompareRows(cols []Column, keys []SortKey, x, y Row) int {
 
 func (s *Sort) Explain(e *Explainer) {
 	e.Node("Sort")
+	var keys []string
+	for _, k := range s.Keys {
+		var text string
+		if p, ok := s.Input.(*Project); ok {
+			text = e.ExprString(p.Exprs[k.Index], p.Input.Columns())
+		} else {
+			text = e.ExprString(&ColRef{Index: k.Index}, s.Input.Columns())
+		}
+		if k.Desc {
+			text += " DESC"
+			if !k.NullsFirst {
+				text += " NULLS LAST"
+			}
+		} else if k.NullsFirst {
+			text += " NULLS FIRST"
+		}
+		keys = append(keys, text)
+	}
+	e.Detail("Sort Key: %s", strings.Join(keys, ", "))
 	e.Child(s.Input)
 }

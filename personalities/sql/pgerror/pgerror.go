@@ -20,11 +20,11 @@ type Error struct {
 	Detail   string
 	Hint     string
 	Position int32 // 1-based character position in the query, 0 if none
-	// Where is the error's context (CONTEXT in psql), as "JSON data, line
-	// 1: ...".
-	Where string
 	// Where the error was raised, as Postgres reports them for some errors.
 	Schema, Table, Column, DataType, Constraint string
+	// Where is the error's context (psql's CONTEXT line): the COPY line
+	// a bad value came from, or "JSON data, line 1: ...".
+	Where string
 }
 
 func (e *Error) Error() string { return e.Message }
