@@ -702,3 +702,23 @@ var procByOid = sync.OnceValue(func() map[int64]*Func {
 	}
 	return m
 })
+
+// Functions of objects that do not exist here (statistics objects,
+// triggers, rules, partitions): psql's queries name them over empty
+// catalogs; they return NULL.
+func init() {
+	null := func(*EvalCtx, []any) (any, error) { return nil, nil }
+	for _, n := range []string{"pg_get_statisticsobjdef_columns", "pg_get_triggerdef", "pg_get_ruledef", "pg_get_partition_constraintdef", "pg_get_statisticsobjdef", "pg_get_function_sqlbody"} {
+		reg(n, oids(types.OidOid), types.OidText, true, null)
+	}
+	reg("pg_get_triggerdef", oids(types.OidOid, types.OidBool), types.OidText, true, null)
+	reg("pg_get_ruledef", oids(types.OidOid, types.OidBool), types.OidText, true, null)
+	reg("pg_relation_is_publishable", oids(types.OidRegclass), types.OidBool, true, func(ctx *EvalCtx, a []any) (any, error) {
+		if cat := catCtx(ctx); cat != nil {
+			if o := cat.Object(catalog.Oid(a[0].(int64))); o != nil {
+				return o.RelKind == catalog.RelTable, nil
+			}
+		}
+		return nil, nil
+	})
+}

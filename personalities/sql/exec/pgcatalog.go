@@ -54,6 +54,7 @@ func init() {
 	registerSys(pgc, 2609, 'r', "pg_description", "objoid oid, classoid oid, objsubid int4, description text", pgDescription)
 	registerSys(pgc, 2396, 'r', "pg_shdescription", "objoid oid, classoid oid, description text", emptySys)
 	registerSys(pgc, relPgProc, 'r', "pg_proc", "oid oid, proname name, pronamespace oid, proowner oid, prolang oid, procost float4, prorows float4, provariadic oid, prosupport regproc, prokind char, prosecdef bool, proleakproof bool, proisstrict bool, proretset bool, provolatile char, proparallel char, pronargs int2, pronargdefaults int2, prorettype oid, proargtypes oidvector, proallargtypes _oid, proargmodes _char, proargnames _text, proargdefaults pg_node_tree, protrftypes _oid, prosrc text, probin text, prosqlbody pg_node_tree, proconfig _text, proacl _aclitem", pgProc)
+	registerSys(pgc, 2612, 'r', "pg_language", "oid oid, lanname name, lanowner oid, lanispl bool, lanpltrusted bool, lanplcallfoid oid, laninline oid, lanvalidator oid, lanacl _aclitem", pgLanguage)
 	registerSys(pgc, 1213, 'r', "pg_tablespace", "oid oid, spcname name, spcowner oid, spcacl _aclitem, spcoptions _text", pgTablespace)
 	registerSys(pgc, 3456, 'r', "pg_collation", "oid oid, collname name, collnamespace oid, collowner oid, collprovider char, collisdeterministic bool, collencoding int4, collcollate text, collctype text, colliculocale text, collversion text", pgCollation)
 	registerSys(pgc, 2224, 'r', "pg_sequence", "seqrelid oid, seqtypid oid, seqstart int8, seqincrement int8, seqmax int8, seqmin int8, seqcache int8, seqcycle bool", pgSequence)
@@ -102,7 +103,7 @@ func pgNamespace(g *sysGen) ([]Row, error) {
 	var rows []Row
 	for _, o := range g.cat.Objects() {
 		if o.Kind == "schema" {
-			rows = append(rows, Row{oidv(o.Oid), o.Name, oidv(ownerOf(o)), nil})
+			rows = append(rows, Row{oidv(o.Oid), o.Name, oidv(ownerOf(o)), schemaACL(o.Oid)})
 		}
 	}
 	return rows, nil
@@ -120,6 +121,20 @@ func pgClass(g *sysGen) ([]Row, error) {
 		rows = append(rows, classRow(g.cat, o))
 	}
 	return rows, nil
+}
+
+// schemaACL is a built-in schema's nspacl, as initdb grants it (user
+// schemas have the default, NULL).
+func schemaACL(oid catalog.Oid) any {
+	owner := "postgres"
+	switch oid {
+	case catalog.PublicNamespace:
+		owner = "pg_database_owner"
+	case catalog.PgCatalogNamespace, catalog.InformationSchemaNamespace:
+	default:
+		return nil
+	}
+	return types.NewArray(types.OidAclitem, []any{owner + "=UC/" + owner, "=U/" + owner})
 }
 
 func classRow(cat *catalog.Catalog, o *catalog.Object) Row {
@@ -511,6 +526,13 @@ func procRows() []Row {
 }
 
 func pgProc(*sysGen) ([]Row, error) { return procRows(), nil }
+
+func pgLanguage(*sysGen) ([]Row, error) {
+	lang := func(oid int64, name string, trusted bool, validator int64) Row {
+		return Row{oid, name, oidv(catalog.BootstrapSuperuser), false, trusted, int64(0), int64(0), validator, nil}
+	}
+	return []Row{lang(12, "internal", false, 2246), lang(13, "c", false, 2247), lang(14, "sql", true, 2248)}, nil
+}
 
 func pgTablespace(*sysGen) ([]Row, error) {
 	return []Row{
