@@ -444,6 +444,10 @@ func (c *conn) parse(ctx context.Context, m *pgproto3.Parse) {
 // describeStatement fills in a prepared statement's parameter types and
 // result columns.
 func (c *conn) describeStatement(ctx context.Context, p *prepared) error {
+	if v := p.st.Node.GetVariableShowStmt(); v != nil {
+		p.cols = showColumns(v)
+		return nil
+	}
 	if p.st.Node.GetTransactionStmt() != nil || p.st.Node.GetVariableSetStmt() != nil || p.st.Node.GetVariableShowStmt() != nil || p.st.Node.GetCopyStmt() != nil || p.st.Node.GetDeallocateStmt() != nil {
 		return nil
 	}

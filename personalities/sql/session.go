@@ -423,7 +423,13 @@ func (ss *session) show(v *pg.VariableShowStmt) (*exec.Result, error) {
 	if !ok {
 		return nil, pgerror.New(pgerror.UndefinedObject, "unrecognized configuration parameter \"%s\"", v.Name)
 	}
-	return &exec.Result{Tag: "SHOW", Columns: []exec.Column{{Name: name, Type: types.TextType}}, Rows: []exec.Row{{val}}}, nil
+	return &exec.Result{Tag: "SHOW", Columns: showColumns(v), Rows: []exec.Row{{val}}}, nil
+}
+
+// showColumns describes SHOW's result: one text column named for the
+// parameter.
+func showColumns(v *pg.VariableShowStmt) []exec.Column {
+	return []exec.Column{{Name: strings.ToLower(v.Name), Type: types.TextType}}
 }
 
 func itoa(i int) string {

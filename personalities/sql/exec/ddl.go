@@ -72,6 +72,7 @@ func (a *analyzer) createTable(cs *pg.CreateStmt) (*planned, error) {
 		}
 		obj := &catalog.Object{Oid: oid, Kind: "relation", Name: rv.Relname, Schema: schema.Oid, RelKind: catalog.RelTable, Owner: a.ownerOid()}
 		var pending []func() error // indexes and sequences, once the table is known
+		var later []func() error   // CHECK and FOREIGN KEY constraints, once the keys are known
 		addIndex := func(name string, cols []int16, primary bool, kind byte) {
 			pending = append(pending, func() error {
 				ioid, err := w.NextOid()
@@ -138,6 +139,14 @@ func (a *analyzer) createTable(cs *pg.CreateStmt) (*planned, error) {
 						addIndex(c.Conname, []int16{col.Num}, true, 'p')
 					case pg.ConstrType_CONSTR_UNIQUE:
 						addIndex(c.Conname, []int16{col.Num}, false, 'u')
+					case pg.ConstrType_CONSTR_CHECK, pg.ConstrType_CONSTR_FOREIGN:
+						later = append(later, a.declareConstraint(ctx, obj, c, cd.Colname))
+					case pg.ConstrType_CONSTR_IDENTITY:
+						f, err := a.identityColumn(w, schema, obj, &col, c)
+						if err != nil {
+							return err
+						}
+						pending = append(pending, f)
 					default:
 						return pgerror.New(pgerror.FeatureNotSupported, "column constraint %s is not supported", c.Contype)
 					}
@@ -157,6 +166,8 @@ func (a *analyzer) createTable(cs *pg.CreateStmt) (*planned, error) {
 					addIndex(c.Conname, cols, true, 'p')
 				case pg.ConstrType_CONSTR_UNIQUE:
 					addIndex(c.Conname, cols, false, 'u')
+				case pg.ConstrType_CONSTR_CHECK, pg.ConstrType_CONSTR_FOREIGN:
+					later = append(later, a.declareConstraint(ctx, obj, c, ""))
 				default:
 					return pgerror.New(pgerror.FeatureNotSupported, "table constraint %s is not supported", c.Contype)
 				}
@@ -167,7 +178,7 @@ func (a *analyzer) createTable(cs *pg.CreateStmt) (*planned, error) {
 		if err := checkOnePrimaryKey(obj, cs); err != nil {
 			return err
 		}
-		for _, f := range pending {
+		for _, f := range append(pending, later...) {
 			if err := f(); err != nil {
 				return err
 			}

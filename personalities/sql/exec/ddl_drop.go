@@ -72,6 +72,8 @@ type dropPlan struct {
 	// dependency lines an error without CASCADE reports.
 	cascaded []string
 	blocked  []string
+	// fkeys are other tables' foreign keys to dropped tables.
+	fkeys []droppedKey
 }
 
 // add adds obj and (recursively) its dependents.
@@ -90,6 +92,7 @@ func (d *dropPlan) add(obj *catalog.Object, top bool) {
 		d.blocked = append(d.blocked, d.a.describeObject(dep)+" depends on "+d.a.describeObject(obj))
 		d.add(dep, false)
 	}
+	d.addForeignKeys(obj)
 	d.order = append(d.order, obj)
 }
 
@@ -203,7 +206,7 @@ func (a *analyzer) dropStmt(d *pg.DropStmt) (*planned, error) {
 				return err
 			}
 		}
-		return nil
+		return dp.dropForeignKeys(w)
 	}), nil
 }
 

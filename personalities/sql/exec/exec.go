@@ -63,6 +63,8 @@ func commandTag(n *pg.Node) string {
 		return "UPDATE"
 	case *pg.Node_DeleteStmt:
 		return "DELETE"
+	case *pg.Node_TruncateStmt:
+		return "TRUNCATE TABLE"
 	case *pg.Node_CreateStmt:
 		return "CREATE TABLE"
 	case *pg.Node_DropStmt:
@@ -185,8 +187,15 @@ func visible(cols []Column) []Column {
 	return out
 }
 
-// Execute plans and runs a statement with its parameters' values.
-func Execute(env *Env, s *Statement, params []types.Type, values []any) (*Result, error) {
+// Execute plans and runs a statement with its parameters' values. A
+// panic in planning or execution (a bug) is returned as an internal
+// error, the same on every replica, rather than stopping the node.
+func Execute(env *Env, s *Statement, params []types.Type, values []any) (res *Result, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			res, err = nil, pgerror.New(pgerror.Internal, "internal error: %v", r)
+		}
+	}()
 	ps := append([]types.Type(nil), params...)
 	p, err := plan(env, s, &ps)
 	if err != nil {
@@ -218,6 +227,12 @@ func plan(env *Env, s *Statement, params *[]types.Type) (*planned, error) {
 		return &planned{rows: p, run: func(ctx *EvalCtx) (*Result, error) { return collect(ctx, p, "SELECT") }}, nil
 	case *pg.Node_InsertStmt:
 		return a.insertStmt(x.InsertStmt)
+	case *pg.Node_UpdateStmt:
+		return a.updateStmt(x.UpdateStmt)
+	case *pg.Node_DeleteStmt:
+		return a.deleteStmt(x.DeleteStmt)
+	case *pg.Node_TruncateStmt:
+		return a.truncateStmt(x.TruncateStmt)
 	case *pg.Node_CreateStmt:
 		return a.createTable(x.CreateStmt)
 	case *pg.Node_DropStmt:

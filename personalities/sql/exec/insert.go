@@ -69,21 +69,27 @@ func (a *analyzer) insertStmt(ins *pg.InsertStmt) (*planned, error) {
 		for _, l := range src.ValuesLists {
 			items := l.GetList().Items
 			if len(items) > len(targets) {
-				return nil, pgerror.New(pgerror.SyntaxError, "INSERT has more expressions than target columns")
+				return nil, tooManyExprs(items[len(targets)])
 			}
 			if len(items) < len(targets) {
-				return nil, pgerror.New(pgerror.SyntaxError, "INSERT has more target columns than expressions")
+				return nil, tooManyTargets(ins.Cols, len(items))
 			}
 			row := make([]Expr, len(items))
 			for i, n := range items {
 				if n.GetSetToDefault() != nil {
 					continue
 				}
+				if skip, err := identityValue(targets[i], ins.Override); err != nil || skip {
+					if err != nil {
+						return nil, err
+					}
+					continue
+				}
 				e, err := a.expr(n, nil)
 				if err != nil {
 					return nil, err
 				}
-				if row[i], err = a.assign(e, targets[i]); err != nil {
+				if row[i], err = a.assignAt(e, targets[i], n); err != nil {
 					return nil, err
 				}
 			}
@@ -95,34 +101,62 @@ func (a *analyzer) insertStmt(ins *pg.InsertStmt) (*planned, error) {
 		}
 		cols := visible(source.Columns())
 		if len(cols) > len(targets) {
-			return nil, pgerror.New(pgerror.SyntaxError, "INSERT has more expressions than target columns")
+			var extra *pg.Node
+			if len(targets) < len(src.TargetList) {
+				extra = src.TargetList[len(targets)].GetResTarget().Val
+			}
+			return nil, tooManyExprs(extra)
 		}
 		if len(cols) < len(targets) {
-			return nil, pgerror.New(pgerror.SyntaxError, "INSERT has more target columns than expressions")
+			return nil, tooManyTargets(ins.Cols, len(cols))
+		}
+		for _, c := range targets {
+			if _, err := identityValue(c, ins.Override); err != nil {
+				return nil, err
+			}
 		}
 	} else {
-		rows = [][]Expr{make([]Expr, len(targets))} // DEFAULT VALUES
+		rows = [][]Expr{{}} // DEFAULT VALUES
 		targets = nil
 	}
 	defaults, err := a.defaults(obj)
 	if err != nil {
 		return nil, err
 	}
-	ret, err := a.returning(ins.ReturningList, t)
+	alias := obj.Name
+	if ins.Relation.Alias != nil {
+		alias = ins.Relation.Alias.Aliasname
+	}
+	ret, err := a.returningIn(ins.ReturningList, tableScope(t, alias))
 	if err != nil {
 		return nil, err
+	}
+	var upsert *onConflict
+	if ins.OnConflictClause != nil {
+		if upsert, err = a.onConflictClause(ins.OnConflictClause, t, alias); err != nil {
+			return nil, err
+		}
 	}
 	var srcCols []Column
 	if source != nil {
 		srcCols = source.Columns()
 	}
 	run := func(ctx *EvalCtx) (*Result, error) {
-		n := uint32(0)
+		n, count := uint32(0), 0
 		res := &Result{}
+		st := newDMLState(a)
+		w, err := st.writer(obj)
+		if err != nil {
+			return nil, err
+		}
+		touched := map[string]bool{}
 		insertRow := func(values []any) error {
 			row := make(Row, t.Width())
 			set := make([]bool, len(obj.Columns))
 			for i, c := range targets {
+				if source != nil && ins.Override == pg.OverridingKind_OVERRIDING_USER_VALUE && c.Identity != 0 {
+					continue
+				}
 				pos := t.columnIndex(c.Num)
 				row[pos], set[pos] = values[i], true
 			}
@@ -136,18 +170,20 @@ func (a *analyzer) insertStmt(ins *pg.InsertStmt) (*planned, error) {
 				}
 				row[i] = v
 			}
-			if err := checkNotNull(t, row); err != nil {
-				return err
-			}
 			key, err := t.RowKey(ctx.Env, row, n)
 			if err != nil {
 				return err
 			}
 			n++
 			row[len(obj.Columns)] = key
-			if err := t.Insert(ctx.Env.Store, row); err != nil {
+			if upsert != nil {
+				if row, err = upsert.insert(ctx, w, row, touched); err != nil || row == nil {
+					return err
+				}
+			} else if err := w.insert(ctx, row); err != nil {
 				return err
 			}
+			count++
 			return ret.add(ctx, res, row)
 		}
 		if source != nil {
@@ -155,24 +191,18 @@ func (a *analyzer) insertStmt(ins *pg.InsertStmt) (*planned, error) {
 			if err != nil {
 				return nil, err
 			}
-			defer it.Close()
-			for {
-				r, err := it.Next()
-				if err != nil {
-					return nil, err
-				}
-				if r == nil {
-					break
-				}
+			err = eachRow(it, func(r Row) error {
 				vals := visibleValues(srcCols, r)
 				for i, c := range targets {
+					var err error
 					if vals[i], err = assignValue(ctx, vals[i], visible(srcCols)[i].Type, c); err != nil {
-						return nil, err
+						return err
 					}
 				}
-				if err := insertRow(vals); err != nil {
-					return nil, err
-				}
+				return insertRow(vals)
+			})
+			if err != nil {
+				return nil, err
 			}
 		}
 		for _, exprs := range rows {
@@ -198,11 +228,36 @@ func (a *analyzer) insertStmt(ins *pg.InsertStmt) (*planned, error) {
 				return nil, err
 			}
 		}
-		res.Tag = fmt.Sprintf("INSERT 0 %d", n)
+		if err := st.finish(ctx); err != nil {
+			return nil, err
+		}
+		res.Tag = fmt.Sprintf("INSERT 0 %d", count)
 		res.Columns = ret.columns()
 		return res, nil
 	}
 	return &planned{rows: ret.plan(), run: run}, nil
+}
+
+// tooManyExprs is the error for an INSERT source wider than its target
+// columns, placed at the first extra expression (nil: unknown).
+func tooManyExprs(extra *pg.Node) error {
+	e := pgerror.New(pgerror.SyntaxError, "INSERT has more expressions than target columns")
+	if extra != nil {
+		if loc := nodeLocation(extra); loc > 0 {
+			e = e.WithPosition(loc)
+		}
+	}
+	return e
+}
+
+// tooManyTargets is the error for an INSERT source narrower than its
+// target columns, placed at the first column without a value.
+func tooManyTargets(cols []*pg.Node, n int) error {
+	e := pgerror.New(pgerror.SyntaxError, "INSERT has more target columns than expressions")
+	if n < len(cols) {
+		e = e.WithPosition(cols[n].GetResTarget().Location + 1)
+	}
+	return e
 }
 
 // hasStar reports whether a select list has a "*", whose width only
@@ -261,6 +316,10 @@ func (a *analyzer) defaults(obj *catalog.Object) ([]Expr, error) {
 	out := make([]Expr, len(obj.Columns))
 	for i := range obj.Columns {
 		c := &obj.Columns[i]
+		if c.Identity != 0 && !c.Dropped {
+			out[i] = identityDefault(c)
+			continue
+		}
 		if c.Default == "" || c.Dropped {
 			continue
 		}
@@ -336,12 +395,11 @@ type returningList struct {
 	cols  []Column
 }
 
-func (a *analyzer) returning(list []*pg.Node, t *Table) (*returningList, error) {
+// returningIn analyzes a RETURNING list over the rows of scope.
+func (a *analyzer) returningIn(list []*pg.Node, s *Scope) (*returningList, error) {
 	if len(list) == 0 {
 		return &returningList{}, nil
 	}
-	scan := &SeqScan{Table: t, Alias: t.Obj.Name}
-	s := &Scope{Cols: scan.Columns(), Tables: []string{t.Obj.Name}}
 	exprs, cols, err := a.targetList(list, s)
 	if err != nil {
 		return nil, err

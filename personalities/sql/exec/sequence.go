@@ -2,7 +2,6 @@ package exec
 
 import (
 	"encoding/binary"
-	"math"
 
 	"hourglass/personalities/sql/catalog"
 	"hourglass/personalities/sql/pgerror"
@@ -32,13 +31,7 @@ func (a *analyzer) createSequence(w *catalog.Writer, schema *catalog.Object, nam
 	if err != nil {
 		return nil, err
 	}
-	max := int64(math.MaxInt64)
-	switch t {
-	case types.OidInt2:
-		max = math.MaxInt16
-	case types.OidInt4:
-		max = math.MaxInt32
-	}
+	max := maxOf(t)
 	seq := &catalog.Object{Oid: oid, Kind: "relation", Name: name, Schema: schema.Oid, RelKind: catalog.RelSequence, Owner: a.ownerOid(),
 		Sequence: &catalog.Sequence{Type: t, Start: 1, Increment: 1, Min: 1, Max: max, Cache: 1}}
 	if owner != nil {

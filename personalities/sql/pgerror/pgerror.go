@@ -130,6 +130,7 @@ const (
 	WindowingError                      = "42P20"
 	InvalidRecursion                    = "42P19"
 	InvalidForeignKey                   = "42830"
+	GeneratedAlways                     = "428C9"
 	InvalidName                         = "42602"
 	NameTooLong                         = "42622"
 	ReservedName                        = "42939"

@@ -1,0 +1,22 @@
+-- INSERT: multi-row VALUES, DEFAULT, DEFAULT VALUES, column lists, INSERT ... SELECT, and errors.
+CREATE TABLE t (id int PRIMARY KEY, v text DEFAULT 'dflt', n int DEFAULT 7);
+INSERT INTO t VALUES (1, 'a', 1), (2, DEFAULT, 2), (3, 'c', DEFAULT);
+INSERT INTO t (id) VALUES (4);
+INSERT INTO t (n, id) VALUES (40, 5), (50, 6);
+SELECT * FROM t ORDER BY id;
+CREATE TABLE d (id serial, v text DEFAULT 'x');
+INSERT INTO d DEFAULT VALUES;
+INSERT INTO d DEFAULT VALUES RETURNING *;
+SELECT * FROM d ORDER BY id;
+CREATE TABLE t2 (id int PRIMARY KEY, v text, n int);
+INSERT INTO t2 SELECT id + 100, v, n FROM t WHERE id < 4;
+INSERT INTO t2 (id, v) SELECT id + 200, v || '!' FROM t WHERE n > 5;
+SELECT * FROM t2 ORDER BY id;
+INSERT INTO t (id, nope) VALUES (9, 1);
+INSERT INTO t (id, id) VALUES (9, 1);
+INSERT INTO t (id, v) VALUES (9);
+INSERT INTO t (id) VALUES (9, 'x');
+INSERT INTO t (id, n) VALUES (9, 'abc');
+INSERT INTO t VALUES (1, 'dup', 0);
+INSERT INTO t VALUES (10, 'ok', 0), (10, 'again', 0);
+INSERT INTO t2 SELECT id, v FROM t;

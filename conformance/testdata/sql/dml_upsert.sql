@@ -1,0 +1,26 @@
+-- INSERT ... ON CONFLICT: DO NOTHING, DO UPDATE with EXCLUDED and WHERE, constraint names, and errors.
+CREATE TABLE kv (k int PRIMARY KEY, v text, n int DEFAULT 0);
+CREATE TABLE u (a int, b int, c text, CONSTRAINT u_ab UNIQUE (a, b));
+INSERT INTO kv VALUES (1, 'one', 1), (2, 'two', 2);
+INSERT INTO kv VALUES (1, 'uno', 9) ON CONFLICT DO NOTHING;
+INSERT INTO kv VALUES (1, 'uno', 9), (3, 'three', 3) ON CONFLICT (k) DO NOTHING;
+SELECT * FROM kv ORDER BY k;
+INSERT INTO kv VALUES (1, 'uno', 9) ON CONFLICT (k) DO UPDATE SET v = EXCLUDED.v, n = kv.n + EXCLUDED.n;
+INSERT INTO kv AS x VALUES (2, 'dos', 5) ON CONFLICT (k) DO UPDATE SET v = x.v || '/' || excluded.v RETURNING *;
+INSERT INTO kv VALUES (3, 'tres', 3) ON CONFLICT (k) DO UPDATE SET v = excluded.v WHERE kv.n > 100;
+INSERT INTO kv VALUES (4, 'four', 4), (1, 'again', 1) ON CONFLICT ON CONSTRAINT kv_pkey DO UPDATE SET n = excluded.n RETURNING k, v, n;
+SELECT * FROM kv ORDER BY k;
+INSERT INTO kv VALUES (5, 'a', 1), (5, 'b', 2) ON CONFLICT (k) DO UPDATE SET v = excluded.v;
+INSERT INTO kv VALUES (6, 'a', 1), (6, 'b', 2) ON CONFLICT (k) DO NOTHING;
+SELECT * FROM kv ORDER BY k;
+INSERT INTO kv VALUES (1, 'x') ON CONFLICT (v) DO NOTHING;
+INSERT INTO kv VALUES (1, 'x') ON CONFLICT (nope) DO NOTHING;
+INSERT INTO kv VALUES (1, 'x') ON CONFLICT ON CONSTRAINT nope DO NOTHING;
+INSERT INTO kv VALUES (1, 'x') ON CONFLICT DO UPDATE SET v = 'y';
+INSERT INTO kv VALUES (1, 'x') ON CONFLICT (k) DO UPDATE SET nope = 1;
+INSERT INTO u VALUES (1, 1, 'a'), (1, NULL, 'b');
+INSERT INTO u VALUES (1, 1, 'c') ON CONFLICT (b, a) DO UPDATE SET c = u.c || excluded.c;
+INSERT INTO u VALUES (1, NULL, 'd') ON CONFLICT (a, b) DO UPDATE SET c = 'never';
+INSERT INTO u VALUES (1, 1, 'e') ON CONFLICT ON CONSTRAINT u_ab DO NOTHING;
+INSERT INTO u VALUES (1, 1, 'f') ON CONFLICT (a) DO NOTHING;
+SELECT * FROM u ORDER BY a, b, c;
