@@ -665,17 +665,3 @@ func init() {
 	RegisterFunc(&Func{Name: "string_to_array", Args: []types.Oid{TX, TX, TX}, Ret: types.ArrayOf(TX), Fn: fromString})
 }
 
-func init() {
-	// text || any non-array value (and the reverse) concatenates the
-	// value's text form.
-	TX, NA := types.OidText, types.OidAnyNonArray
-	cat := func(ctx *EvalCtx, fe *FuncExpr, a []any) (any, error) {
-		var b strings.Builder
-		for i, v := range a {
-			b.WriteString(types.Format(fe.Args[i].Type(), v, settings(ctx)))
-		}
-		return b.String(), nil
-	}
-	RegisterOp("||", &Func{Args: []types.Oid{TX, NA}, Ret: TX, Strict: true, CallExpr: cat})
-	RegisterOp("||", &Func{Args: []types.Oid{NA, TX}, Ret: TX, Strict: true, CallExpr: cat})
-}
