@@ -78,11 +78,18 @@ func (a *applicator) exec(base store.Store, x *sqlpb.Exec) *applied {
 	env := &exec.Env{Store: o, Catalogs: a.s.catalogs, Session: sess, Now: types.Timestamp(x.Now), Seed: x.Seed, AtApply: true}
 	res, err := exec.Execute(env, stmts[0], ptypes, values)
 	if err != nil {
-		var pe *pgerror.Error
-		if !errors.As(err, &pe) {
+		var sf *store.Failure
+		if errors.As(err, &sf) {
 			// Not the statement's own failure: the store failed. The
 			// apply loop must stop rather than diverge.
 			return &applied{err: fmt.Errorf("%w: %w", errFatal, err)}
+		}
+		var pe *pgerror.Error
+		if !errors.As(err, &pe) {
+			// Execution is deterministic, so any other failure is the
+			// same on every replica: the statement's own, reported as
+			// an internal error.
+			err = pgerror.New(pgerror.Internal, "%v", err)
 		}
 		return &applied{err: err}
 	}

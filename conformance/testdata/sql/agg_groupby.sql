@@ -57,3 +57,12 @@ SELECT array_agg(id ORDER BY id DESC), array_agg(dept ORDER BY id), array_agg(DI
 SELECT dept, array_agg(salary ORDER BY salary NULLS FIRST) FROM emp GROUP BY dept ORDER BY dept;
 SELECT array_agg(id) FILTER (WHERE false) FROM emp;
 SELECT id % 2 AS g, count(*) FROM emp GROUP BY g ORDER BY g;
+SELECT dept, count(*), (SELECT max(e2.salary) FROM emp e2 WHERE e2.dept = emp.dept) AS top FROM emp GROUP BY dept ORDER BY dept;
+SELECT dept, dept IN (SELECT dept FROM emp WHERE salary > 100) AS rich FROM emp GROUP BY dept ORDER BY dept;
+SELECT e.dept, count(*), sum(n.i) FROM emp e JOIN nums n ON n.id = e.id GROUP BY e.dept ORDER BY 1;
+SELECT dept, count(*) FROM emp GROUP BY dept HAVING EXISTS (SELECT 1 FROM emp e2 WHERE e2.dept = emp.dept AND e2.salary > 100) ORDER BY 1;
+SELECT count(*) FROM (SELECT DISTINCT dept FROM emp) s;
+SELECT id, name, dept, count(*) FROM emp GROUP BY id ORDER BY id LIMIT 3;
+SELECT e.id, e.name, sum(n.i) FROM emp e JOIN nums n ON n.id = e.id GROUP BY e.id ORDER BY 1;
+SELECT sum(salary) FILTER (WHERE count(*) > 1) FROM emp;
+SELECT x.name FROM emp x GROUP BY x.dept;

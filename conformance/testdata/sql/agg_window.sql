@@ -35,3 +35,6 @@ SELECT id, dept, amount FROM s GROUP BY dept;
 SELECT dept, sum(sum(amount)) OVER (), avg(amount) OVER (PARTITION BY dept) FROM s GROUP BY dept, amount ORDER BY dept, amount;
 SELECT id, avg(amount) OVER (ORDER BY id ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) FROM s ORDER BY id;
 SELECT id, array_agg(id) OVER (PARTITION BY dept ORDER BY id) FROM s ORDER BY id;
+SELECT dept FROM s GROUP BY dept HAVING row_number() OVER () > 0;
+SELECT id, lag(amount, -1) OVER (ORDER BY id), lead(amount, NULL) OVER (ORDER BY id), ntile(NULL) OVER () FROM s ORDER BY id;
+SELECT nth_value(amount, 0) OVER () FROM s;

@@ -92,14 +92,14 @@ func (a *analyzer) expr(n *pg.Node, s *Scope) (Expr, error) {
 		return a.funcCall(x.FuncCall, s)
 	case *pg.Node_SqlvalueFunction:
 		return a.sqlValueFunction(x.SqlvalueFunction)
-	case *pg.Node_SubLink:
-		return a.subLink(x.SubLink, s)
 	case *pg.Node_CollateClause:
 		return a.collateClause(x.CollateClause, s)
 	case *pg.Node_AArrayExpr:
 		return a.arrayExpr(x.AArrayExpr, s, types.Type{})
 	case *pg.Node_AIndirection:
 		return a.indirection(x.AIndirection, s)
+	case *pg.Node_SubLink:
+		return a.subLink(x.SubLink, s)
 	}
 	if e, ok, err := a.exprMore(n, s); ok {
 		return e, err

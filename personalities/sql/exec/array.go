@@ -12,34 +12,6 @@ import (
 // Arrays: ARRAY[...] constructors, subscripts and slices, x op ANY/ALL
 // (array), and the array operators and functions.
 
-// commonType picks the type a list of expressions resolves to, as
-// Postgres's select_common_type does in substance: the first known type,
-// replaced by a later one it coerces to implicitly (and not back); all
-// unknown gives text. what names the construct in the error, which
-// points at the node (of nodes, es's parse trees) that does not match.
-func commonType(es []Expr, nodes []*pg.Node, what string) (types.Type, error) {
-	t := types.UnknownType
-	for i, e := range es {
-		et := e.Type()
-		if et.Oid == types.OidUnknown || et.Oid == t.Oid {
-			continue
-		}
-		switch {
-		case t.Oid == types.OidUnknown:
-			t = types.T(et.Oid)
-		case CanImplicit(t.Oid, et.Oid) && !CanImplicit(et.Oid, t.Oid):
-			t = types.T(et.Oid)
-		case CanImplicit(et.Oid, t.Oid):
-		default:
-			return t, pgerror.New(pgerror.DatatypeMismatch, "%s types %s and %s cannot be matched", what, t, types.T(et.Oid)).WithPosition(exprLocation(nodes[i]))
-		}
-	}
-	if t.Oid == types.OidUnknown {
-		t = types.TextType
-	}
-	return t, nil
-}
-
 // ArrayExpr is ARRAY[e1, e2, ...]; with Nested, each element is itself
 // an array (ARRAY[[1,2],[3,4]]) and the result has one more dimension.
 type ArrayExpr struct {
@@ -128,17 +100,25 @@ func (a *analyzer) arrayExpr(x *pg.A_ArrayExpr, s *Scope, want types.Type) (Expr
 	}
 	var t types.Type
 	var err error
-	if want.Oid != 0 {
+	if want.Oid == 0 {
+		if t, err = a.coerceCommon("ARRAY", out.Elems, x.Elements); err != nil {
+			return nil, err
+		}
+		if t.Oid == types.OidUnknown {
+			t = types.TextType
+			for i := range out.Elems {
+				out.Elems[i], _ = a.coerce(out.Elems[i], t, false)
+			}
+		}
+	} else {
 		t = types.T(types.ElemOf(want.Oid))
 		if out.Nested {
 			t = types.T(want.Oid)
 		}
-	} else if t, err = commonType(out.Elems, x.Elements, "ARRAY"); err != nil {
-		return nil, err
-	}
-	for i := range out.Elems {
-		if out.Elems[i], err = a.coerce(out.Elems[i], t, want.Oid != 0); err != nil {
-			return nil, err
+		for i := range out.Elems {
+			if out.Elems[i], err = a.coerce(out.Elems[i], t, true); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if out.Nested {
@@ -314,36 +294,13 @@ func (a *analyzer) indirection(x *pg.A_Indirection, s *Scope) (Expr, error) {
 	}
 	elem := types.ElemOf(t.Oid)
 	if elem == 0 {
-		return nil, pgerror.New(pgerror.DatatypeMismatch, "cannot subscript type %s because it does not support subscripting", t).WithPosition(exprLocation(x.Arg))
+		return nil, pgerror.New(pgerror.DatatypeMismatch, "cannot subscript type %s because it does not support subscripting", t).WithPosition(nodeLocation(x.Arg))
 	}
 	sub.T = types.Type{Oid: elem, Mod: t.Mod}
 	if sub.IsSlice {
 		sub.T = t
 	}
 	return sub, nil
-}
-
-// exprLocation is a node's position (1-based), when it has one.
-func exprLocation(n *pg.Node) int32 {
-	switch x := n.Node.(type) {
-	case *pg.Node_ColumnRef:
-		return x.ColumnRef.Location + 1
-	case *pg.Node_AConst:
-		return x.AConst.Location + 1
-	case *pg.Node_FuncCall:
-		return x.FuncCall.Location + 1
-	case *pg.Node_TypeCast:
-		// The leftmost of the cast and its argument.
-		if l := exprLocation(x.TypeCast.Arg); l > 0 && l < x.TypeCast.Location+1 {
-			return l
-		}
-		return x.TypeCast.Location + 1
-	case *pg.Node_AArrayExpr:
-		return x.AArrayExpr.Location + 1
-	case *pg.Node_AExpr:
-		return x.AExpr.Location + 1
-	}
-	return 0
 }
 
 // elemRef is the current element in x op ANY/ALL (array).
@@ -664,4 +621,3 @@ func init() {
 	RegisterFunc(&Func{Name: "string_to_array", Args: []types.Oid{TX, TX}, Ret: types.ArrayOf(TX), Fn: fromString})
 	RegisterFunc(&Func{Name: "string_to_array", Args: []types.Oid{TX, TX, TX}, Ret: types.ArrayOf(TX), Fn: fromString})
 }
-

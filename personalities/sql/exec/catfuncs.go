@@ -121,7 +121,6 @@ func init() {
 		}
 		return int64(-1), nil
 	})
-	reg("quote_ident", oids(T), T, true, func(_ *EvalCtx, a []any) (any, error) { return catalog.QuoteIdent(a[0].(string)), nil })
 	reg("pg_get_expr", oids(types.OidPgNodeTree, O), T, true, func(_ *EvalCtx, a []any) (any, error) { return a[0], nil })
 	reg("pg_get_expr", oids(types.OidPgNodeTree, O, B), T, true, func(_ *EvalCtx, a []any) (any, error) { return a[0], nil })
 	reg("pg_get_indexdef", oids(O), T, true, func(ctx *EvalCtx, a []any) (any, error) { return indexDef(ctx, a[0].(int64), 0) })

@@ -27,6 +27,8 @@ func (a *analyzer) exprMore(n *pg.Node, s *Scope) (e Expr, ok bool, err error) {
 		e, err = a.minMax(x.MinMaxExpr, s)
 	case *pg.Node_BooleanTest:
 		e, err = a.booleanTest(x.BooleanTest, s)
+	case *pg.Node_GroupingFunc:
+		e, err = a.groupingFunc(x.GroupingFunc, s)
 	default:
 		return nil, false, nil
 	}

@@ -104,6 +104,9 @@ type Unique struct {
 
 func (u *Unique) Columns() []Column { return u.Input.Columns() }
 
+// input is the node's one input (for EXPLAIN).
+func (u *Unique) input() Plan { return u.Input }
+
 func (u *Unique) Explain(e *Explainer) {
 	e.Node("Unique")
 	e.Child(u.Input)

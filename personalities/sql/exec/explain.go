@@ -104,6 +104,8 @@ func countRelations(p Plan) int {
 		return countRelations(x.Left) + countRelations(x.Right)
 	case *RecursiveUnion:
 		return countRelations(x.NonRec) + countRelations(x.Rec)
+	case interface{ input() Plan }:
+		return countRelations(x.input())
 	}
 	return 2
 }

@@ -13,8 +13,7 @@ type Func struct {
 	Name string
 	// Args are the argument types. types.OidAnyElement matches any type
 	// (all such arguments must agree), types.OidAnyArray any array whose
-	// element is the anyelement type, types.OidAny anything at all,
-	// types.OidAnyNonArray any known type but an array.
+	// element is the anyelement type, types.OidAny anything at all.
 	Args []types.Oid
 	// Variadic: the last argument repeats (zero or more times).
 	Variadic bool
@@ -295,10 +294,6 @@ func expand(f *Func, args []types.Type) ([]types.Oid, bool) {
 				}
 				elem = a.Oid
 			}
-		case types.OidAnyNonArray:
-			if types.ElemOf(a.Oid) != 0 || a.Oid == types.OidUnknown {
-				return nil, false
-			}
 		case types.OidAnyArray:
 			e := types.ElemOf(a.Oid)
 			if e == 0 && a.Oid != types.OidUnknown {
@@ -324,7 +319,7 @@ func expand(f *Func, args []types.Type) ([]types.Oid, bool) {
 			want[i] = elem
 		case types.OidAnyArray:
 			want[i] = types.ArrayOf(elem)
-		case types.OidAny, types.OidAnyNonArray:
+		case types.OidAny:
 			want[i] = args[i].Oid
 		}
 	}

@@ -35,6 +35,8 @@ type aggScope struct {
 	windows    []*windowCall
 	inWindow   bool
 	windowDefs []*pg.Node
+	// hasGrouping is set when GROUPING() is used.
+	hasGrouping bool
 }
 
 type refInfo struct {
@@ -156,7 +158,14 @@ func (a *analyzer) aggregate(fc *pg.FuncCall, name string, fs []*Func, s *Scope)
 	}
 	call := &aggCall{Fn: fn, Args: args, Distinct: fc.AggDistinct, T: t, Name: name}
 	if fc.AggFilter != nil {
+		g, forbid := a.agg, ""
+		if g != nil {
+			forbid, g.forbid = g.forbid, "FILTER"
+		}
 		f, err := a.condition(fc.AggFilter, s, "FILTER")
+		if g != nil {
+			g.forbid = forbid
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -188,65 +197,100 @@ func (a *analyzer) aggregate(fc *pg.FuncCall, name string, fs []*Func, s *Scope)
 	return call, nil
 }
 
-// groupBy analyzes the GROUP BY list: an integer names a select-list item,
-// a bare name an input column or else a select-list item's alias, and
-// anything else is an expression over the input. Grouping sets are not
-// supported.
-func (a *analyzer) groupBy(list []*pg.Node, s *Scope, exprs []Expr, cols []Column, ntargets int) ([]Expr, error) {
-	var out []Expr
-	for _, n := range list {
-		var e Expr
-		switch {
-		case n.GetGroupingSet() != nil:
-			gs := n.GetGroupingSet()
-			if gs.Kind == pg.GroupingSetKind_GROUPING_SET_EMPTY {
-				continue
-			}
-			return nil, pgerror.New(pgerror.FeatureNotSupported, "GROUPING SETS, ROLLUP and CUBE are not supported").WithPosition(gs.Location + 1)
-		case n.GetAConst() != nil && n.GetAConst().GetIval() != nil:
-			c := n.GetAConst()
-			k := int(c.GetIval().Ival)
-			if k < 1 || k > ntargets {
-				return nil, pgerror.New(pgerror.InvalidColumnReference, "GROUP BY position %d is not in select list", k).WithPosition(c.Location + 1)
-			}
-			e = exprs[k-1]
-		default:
-			if cr := n.GetColumnRef(); cr != nil && len(cr.Fields) == 1 && cr.Fields[0].GetString_() != nil {
-				name := strVal(cr.Fields[0])
-				if idx, err := s.find([]string{name}, cr.Location+1); err == nil && idx < 0 {
-					for i, c := range cols[:ntargets] {
-						if c.Name == name {
-							e = exprs[i]
-							break
-						}
+// groupExpr analyzes one GROUP BY expression: an integer names a
+// select-list item, a bare name an input column or else a select-list
+// item's alias, and anything else is an expression over the input.
+func (a *analyzer) groupExpr(n *pg.Node, s *Scope, exprs []Expr, cols []Column, ntargets int) (Expr, error) {
+	var e Expr
+	switch {
+	case n.GetAConst() != nil && n.GetAConst().GetIval() != nil:
+		c := n.GetAConst()
+		k := int(c.GetIval().Ival)
+		if k < 1 || k > ntargets {
+			return nil, pgerror.New(pgerror.InvalidColumnReference, "GROUP BY position %d is not in select list", k).WithPosition(c.Location + 1)
+		}
+		e = exprs[k-1]
+	default:
+		if cr := n.GetColumnRef(); cr != nil && len(cr.Fields) == 1 && cr.Fields[0].GetString_() != nil {
+			name := strVal(cr.Fields[0])
+			if idx, err := s.find([]string{name}, cr.Location+1); err == nil && idx < 0 {
+				for i, c := range cols[:ntargets] {
+					if c.Name == name {
+						e = exprs[i]
+						break
 					}
 				}
 			}
-			if e == nil {
-				g := a.agg
-				a.agg = &aggScope{forbid: "GROUP BY"}
-				var err error
-				e, err = a.expr(n, s)
-				a.agg = g
-				if err != nil {
+		}
+		if e == nil {
+			g := a.agg
+			a.agg = &aggScope{forbid: "GROUP BY"}
+			var err error
+			e, err = a.expr(n, s)
+			a.agg = g
+			if err != nil {
+				return nil, err
+			}
+			if e.Type().Oid == types.OidUnknown {
+				if e, err = a.coerce(e, types.TextType, false); err != nil {
 					return nil, err
 				}
-				if e.Type().Oid == types.OidUnknown {
-					if e, err = a.coerce(e, types.TextType, false); err != nil {
-						return nil, err
-					}
+			}
+		}
+	}
+	return e, nil
+}
+
+// dependentColumns adds to groups the columns the expressions use that
+// depend functionally on the grouped ones: every column of a table whose
+// primary key columns are all grouped (as Postgres allows them ungrouped).
+// Grouping by them too changes no group.
+func (a *analyzer) dependentColumns(groups []Expr, s *Scope, es []Expr) []Expr {
+	grouped := func(c Column) bool {
+		for _, g := range groups {
+			if ref, ok := g.(*ColRef); ok && ref.Level == 0 {
+				gc := s.Cols[ref.Index]
+				if gc.Table == c.Table && gc.Qualifier == c.Qualifier && gc.Attnum == c.Attnum {
+					return true
 				}
 			}
 		}
-		dup := false
-		for _, o := range out {
-			dup = dup || exprEqual(o, e)
-		}
-		if !dup {
-			out = append(out, e)
-		}
+		return false
 	}
-	return out, nil
+	var visit func(e Expr) (Expr, error)
+	visit = func(e Expr) (Expr, error) {
+		for _, g := range groups {
+			if exprEqual(e, g) {
+				return e, nil
+			}
+		}
+		ref, ok := e.(*ColRef)
+		if !ok {
+			return e, mapChildren(e, visit)
+		}
+		if ref.Level != 0 || ref.Index >= len(s.Cols) {
+			return e, nil
+		}
+		col := s.Cols[ref.Index]
+		if col.Table == 0 {
+			return e, nil
+		}
+		pk := a.cat.PrimaryKey(col.Table)
+		if pk == nil {
+			return e, nil
+		}
+		for _, attnum := range pk.Index.Columns {
+			if !grouped(Column{Table: col.Table, Qualifier: col.Qualifier, Attnum: attnum}) {
+				return e, nil
+			}
+		}
+		groups = append(groups, &ColRef{Index: ref.Index, T: ref.T})
+		return e, nil
+	}
+	for _, e := range es {
+		visit(e)
+	}
+	return groups
 }
 
 // grouper rewrites expressions over the Aggregate node's output.
@@ -254,6 +298,7 @@ type grouper struct {
 	g      *aggScope
 	scope  *Scope
 	groups []Expr
+	sets   [][]int
 	// done holds references already made over the Aggregate's output.
 	done map[*ColRef]bool
 }
@@ -267,6 +312,13 @@ func (r *grouper) rewrite(e Expr) (Expr, error) {
 	switch x := e.(type) {
 	case *AggRef:
 		return r.out(len(r.groups)+x.Index, x.T), nil
+	case *groupingRef:
+		return r.grouping(x)
+	case *SubqueryExpr:
+		if x.Test == nil && !x.Correlated {
+			return x, nil
+		}
+		return r.subquery(x), nil
 	case *ColRef:
 		if r.done[x] || x.Level > 0 {
 			return x, nil
@@ -279,6 +331,44 @@ func (r *grouper) rewrite(e Expr) (Expr, error) {
 		return nil, pgerror.New(pgerror.GroupingError, "column \"%s\" must appear in the GROUP BY clause or be used in an aggregate function", info.name).WithPosition(info.pos)
 	}
 	return e, mapChildren(e, r.rewrite)
+}
+
+// subquery makes a subquery that reads the query level's row (a
+// correlated one, or the left side of IN and ANY) read it in a grouped
+// query: it sees a row of the level's input with the grouped columns
+// filled in from the group key. A reference to a column that is not
+// grouped reads NULL there (Postgres refuses it as "subquery uses
+// ungrouped column"), and an aggregate on the left of IN is not
+// supported.
+func (r *grouper) subquery(x *SubqueryExpr) Expr {
+	from := make([]int, len(r.scope.Cols))
+	for i := range from {
+		from[i] = -1
+	}
+	for k, g := range r.groups {
+		if ref, ok := g.(*ColRef); ok && ref.Level == 0 {
+			from[ref.Index] = k
+		}
+	}
+	return &groupedSubquery{Sub: x, from: from}
+}
+
+// groupedSubquery evaluates a subquery of a grouped query level over a
+// row of the level's input rebuilt from the group key.
+type groupedSubquery struct {
+	Sub  *SubqueryExpr
+	from []int // input column -> group key index, or -1
+}
+
+func (g *groupedSubquery) Type() types.Type { return g.Sub.Type() }
+func (g *groupedSubquery) Eval(ctx *EvalCtx, row Row) (any, error) {
+	in := make(Row, len(g.from))
+	for i, k := range g.from {
+		if k >= 0 {
+			in[i] = row[k]
+		}
+	}
+	return g.Sub.Eval(ctx, in)
 }
 
 func (r *grouper) out(i int, t types.Type) *ColRef {
@@ -407,104 +497,6 @@ func exprEqual(x, y Expr) bool {
 	return false
 }
 
-// Aggregate groups its input by Groups and computes Aggs for each group.
-// Its rows are the group key values, then the aggregates' results. With no
-// GROUP BY (Grouped false) it produces exactly one row, even for no input.
-// Groups come out in key order.
-type Aggregate struct {
-	Input   Plan
-	Groups  []Expr
-	Aggs    []*aggCall
-	Grouped bool
-}
-
-func (g *Aggregate) Columns() []Column {
-	cols := make([]Column, 0, len(g.Groups)+len(g.Aggs))
-	for _, e := range g.Groups {
-		cols = append(cols, Column{Name: "?group?", Type: e.Type()})
-	}
-	for _, c := range g.Aggs {
-		cols = append(cols, Column{Name: c.Name, Type: c.T})
-	}
-	return cols
-}
-
-func (g *Aggregate) Explain(e *Explainer) {
-	if g.Grouped {
-		e.Node("HashAggregate")
-	} else {
-		e.Node("Aggregate")
-	}
-	e.Child(g.Input)
-}
-
-func (g *Aggregate) Open(ctx *EvalCtx) (Iter, error) {
-	input, err := Materialize(ctx, g.Input)
-	if err != nil {
-		return nil, err
-	}
-	// Each input row, with its group key values in front.
-	type keyed struct {
-		key Row
-		row Row
-	}
-	rows := make([]keyed, 0, len(input))
-	for _, r := range input {
-		k := make(Row, len(g.Groups))
-		for i, e := range g.Groups {
-			if k[i], err = e.Eval(ctx, r); err != nil {
-				return nil, err
-			}
-		}
-		rows = append(rows, keyed{key: k, row: r})
-	}
-	cols := g.Columns()[:len(g.Groups)]
-	keys := make([]SortKey, len(g.Groups))
-	for i := range keys {
-		keys[i] = SortKey{Index: i}
-	}
-	sort.SliceStable(rows, func(i, j int) bool { return CompareRows(cols, keys, rows[i].key, rows[j].key) < 0 })
-	var out []Row
-	emit := func(key Row, members []Row) error {
-		r := make(Row, 0, len(g.Groups)+len(g.Aggs))
-		r = append(r, key...)
-		for _, c := range g.Aggs {
-			v, err := c.compute(ctx, members)
-			if err != nil {
-				return err
-			}
-			r = append(r, v)
-		}
-		out = append(out, r)
-		return nil
-	}
-	if !g.Grouped {
-		members := make([]Row, len(rows))
-		for i, r := range rows {
-			members[i] = r.row
-		}
-		if err := emit(Row{}, members); err != nil {
-			return nil, err
-		}
-		return &sliceIter{rows: out}, nil
-	}
-	for start := 0; start < len(rows); {
-		end := start + 1
-		for end < len(rows) && CompareRows(cols, keys, rows[start].key, rows[end].key) == 0 {
-			end++
-		}
-		members := make([]Row, 0, end-start)
-		for _, r := range rows[start:end] {
-			members = append(members, r.row)
-		}
-		if err := emit(rows[start].key, members); err != nil {
-			return nil, err
-		}
-		start = end
-	}
-	return &sliceIter{rows: out}, nil
-}
-
 // typedState is an aggregate state that needs its result type.
 type typedState interface{ setType(t types.Type) }
 
@@ -595,27 +587,42 @@ func (c *aggCall) compute(ctx *EvalCtx, rows []Row) (any, error) {
 func (a *analyzer) groupPlan(sel *pg.SelectStmt, g *aggScope, input Plan, s *Scope, exprs []Expr, cols []Column, ntargets int) (Plan, error) {
 	var having Expr
 	if sel.HavingClause != nil {
-		prev := a.agg
+		prev, nwin := a.agg, len(g.windows)
 		a.agg = g
 		h, err := a.condition(sel.HavingClause, s, "HAVING")
 		a.agg = prev
 		if err != nil {
 			return nil, err
 		}
+		if len(g.windows) > nwin {
+			return nil, pgerror.New(pgerror.WindowingError, "window functions are not allowed in HAVING").WithPosition(g.windows[nwin].Pos)
+		}
 		having = h
 	}
-	if len(sel.GroupClause) == 0 && len(g.calls) == 0 && having == nil {
+	if len(sel.GroupClause) == 0 && len(g.calls) == 0 && having == nil && !g.hasGrouping {
 		// Without grouping, window calls see the input rows as they are.
 		return input, nil
 	}
 	prev := a.agg
 	a.agg = g
-	groups, err := a.groupBy(sel.GroupClause, s, exprs, cols, ntargets)
+	groups, sets, err := a.groupBy(sel.GroupClause, s, exprs, cols, ntargets)
 	a.agg = prev
 	if err != nil {
 		return nil, err
 	}
-	r := &grouper{g: g, scope: s, groups: groups, done: map[*ColRef]bool{}}
+	if sets == nil {
+		all := append([]Expr(nil), exprs...)
+		if having != nil {
+			all = append(all, having)
+		}
+		for _, w := range g.windows {
+			all = append(all, w.Args...)
+			all = append(all, w.Partition...)
+			all = append(all, w.Order...)
+		}
+		groups = a.dependentColumns(groups, s, all)
+	}
+	r := &grouper{g: g, scope: s, groups: groups, sets: sets, done: map[*ColRef]bool{}}
 	for i, e := range exprs {
 		if exprs[i], err = r.rewrite(e); err != nil {
 			return nil, err
@@ -624,7 +631,7 @@ func (a *analyzer) groupPlan(sel *pg.SelectStmt, g *aggScope, input Plan, s *Sco
 	if err := rewriteWindows(g, r.rewrite); err != nil {
 		return nil, err
 	}
-	var p Plan = &Aggregate{Input: input, Groups: groups, Aggs: g.calls, Grouped: len(sel.GroupClause) > 0}
+	var p Plan = &Aggregate{Input: input, Groups: groups, Aggs: g.calls, Grouped: len(sel.GroupClause) > 0, Sets: sets}
 	if having != nil {
 		if having, err = r.rewrite(having); err != nil {
 			return nil, err

@@ -34,9 +34,9 @@ func (a *analyzer) selectStmt(sel *pg.SelectStmt, outer *Scope) (Plan, error) {
 		a.agg = prevAgg
 		return nil, err
 	}
-	a.agg = grouping
 	keep := a.keepUnknown
 	a.keepUnknown = a.unknownLeaves[sel]
+	a.agg = grouping
 	exprs, cols, err := a.targetList(sel.TargetList, scope)
 	a.keepUnknown = keep
 	if err != nil {
@@ -228,6 +228,8 @@ func figureColnameOf(n *pg.Node) string {
 			}
 		}
 		return "case"
+	case *pg.Node_GroupingFunc:
+		return "grouping"
 	case *pg.Node_CoalesceExpr:
 		return "coalesce"
 	case *pg.Node_MinMaxExpr:

@@ -46,6 +46,8 @@ type windowCall struct {
 	// StartOffset and EndOffset are the frame's offsets (nil: none).
 	StartOffset, EndOffset Expr
 	T                      types.Type
+	// Pos is the call's position in the query.
+	Pos int32
 }
 
 // WinRef is a window function's value in an expression not yet rewritten
@@ -85,7 +87,7 @@ func (a *analyzer) windowCall(fc *pg.FuncCall, name string, fs []*Func, s *Scope
 	}
 	g.inWindow = true
 	defer func() { g.inWindow = false }()
-	w := &windowCall{}
+	w := &windowCall{Pos: pos}
 	if isAggregate(fs) {
 		call, err := a.aggregate(fc, name, fs, s)
 		if err != nil {
@@ -252,6 +254,9 @@ func (w *WindowAgg) Columns() []Column {
 	}
 	return cols
 }
+
+// input is the node's one input (for EXPLAIN).
+func (w *WindowAgg) input() Plan { return w.Input }
 
 func (w *WindowAgg) Explain(e *Explainer) {
 	e.Node("WindowAgg")

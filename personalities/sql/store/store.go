@@ -64,12 +64,29 @@ type platformStore struct {
 	w platform.Writer // nil: read-only
 }
 
-func (s platformStore) Get(key []byte) ([]byte, bool, error) { return s.r.Get(key) }
+// Failure is an error of the underlying store (not of a statement): at
+// apply it must stop the node rather than let replicas diverge.
+type Failure struct{ Err error }
+
+func (f *Failure) Error() string { return "store: " + f.Err.Error() }
+func (f *Failure) Unwrap() error { return f.Err }
+
+func failure(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &Failure{Err: err}
+}
+
+func (s platformStore) Get(key []byte) ([]byte, bool, error) {
+	v, ok, err := s.r.Get(key)
+	return v, ok, failure(err)
+}
 
 func (s platformStore) Scan(lo, hi []byte, reverse bool) (Iter, error) {
 	it, err := s.r.NewIter(lo, hi)
 	if err != nil {
-		return nil, err
+		return nil, failure(err)
 	}
 	return &platformIter{it: it, reverse: reverse}, nil
 }
@@ -78,14 +95,14 @@ func (s platformStore) Set(key, value []byte) error {
 	if s.w == nil {
 		return ErrReadOnly
 	}
-	return s.w.Set(key, value)
+	return failure(s.w.Set(key, value))
 }
 
 func (s platformStore) Delete(key []byte) error {
 	if s.w == nil {
 		return ErrReadOnly
 	}
-	return s.w.Delete(key)
+	return failure(s.w.Delete(key))
 }
 
 type platformIter struct {
@@ -110,7 +127,7 @@ func (p *platformIter) Next() bool {
 
 func (p *platformIter) Key() []byte   { return p.it.Key() }
 func (p *platformIter) Value() []byte { return p.it.Value() }
-func (p *platformIter) Close() error  { return p.it.Close() }
+func (p *platformIter) Close() error  { return failure(p.it.Close()) }
 
 // entry is one buffered write: a value, or a deletion (del).
 type entry struct {

@@ -162,7 +162,7 @@ func FormatTimestamp(ts Timestamp, tz bool, loc *time.Location) string {
 	b = appendHMS(b, t.Hour(), t.Minute(), t.Second(), int64(t.Nanosecond()/1000))
 	if tz {
 		_, off := t.Zone()
-		b = appendOffset(b, off)
+		b = AppendOffset(b, off)
 	}
 	if bc {
 		b = append(b, " BC"...)
@@ -170,9 +170,9 @@ func FormatTimestamp(ts Timestamp, tz bool, loc *time.Location) string {
 	return string(b)
 }
 
-// appendOffset appends a UTC offset as Postgres prints it: +HH, +HH:MM or
+// AppendOffset appends a UTC offset as Postgres prints it: +HH, +HH:MM or
 // +HH:MM:SS.
-func appendOffset(b []byte, off int) []byte {
+func AppendOffset(b []byte, off int) []byte {
 	sign := byte('+')
 	if off < 0 {
 		sign, off = '-', -off

@@ -73,7 +73,6 @@ const (
 	OidVoid         Oid = 2278
 	OidTrigger      Oid = 2279
 	OidAnyElement   Oid = 2283
-	OidAnyNonArray  Oid = 2776
 	OidUUID         Oid = 2950
 	OidJsonb        Oid = 3802
 	OidRegnamespace Oid = 4089
@@ -150,7 +149,6 @@ var builtin = []Info{
 	{Oid: OidVoid, Name: "void", Len: 4, ByVal: true, Category: 'P', Input: "void_in", Output: "void_out", Receive: "void_recv", Send: "void_send", Align: 'i', Storage: 'p'},
 	{Oid: OidTrigger, Name: "trigger", Len: 4, ByVal: true, Category: 'P', Input: "trigger_in", Output: "trigger_out", Align: 'i', Storage: 'p'},
 	{Oid: OidAnyElement, Name: "anyelement", Len: 4, ByVal: true, Category: 'P', Input: "anyelement_in", Output: "anyelement_out", Align: 'i', Storage: 'p'},
-	{Oid: OidAnyNonArray, Name: "anynonarray", Len: 4, ByVal: true, Category: 'P', Input: "anynonarray_in", Output: "anynonarray_out", Align: 'i', Storage: 'p'},
 	{Oid: OidUUID, Name: "uuid", Len: 16, Category: 'U', Array: 2951, Input: "uuid_in", Output: "uuid_out", Receive: "uuid_recv", Send: "uuid_send", Align: 'c', Storage: 'p'},
 	{Oid: OidPgLsn, Name: "pg_lsn", Len: 8, ByVal: true, Category: 'U', Array: 3221, Input: "pg_lsn_in", Output: "pg_lsn_out", Receive: "pg_lsn_recv", Send: "pg_lsn_send", Align: 'd', Storage: 'p'},
 	{Oid: OidJsonb, Name: "jsonb", Len: -1, Category: 'U', Array: 3807, Input: "jsonb_in", Output: "jsonb_out", Receive: "jsonb_recv", Send: "jsonb_send", Align: 'i', Storage: 'x'},
