@@ -200,6 +200,7 @@ func (c *conn) startup(full bool) bool {
 			}
 		}
 		c.pid = c.s.nextPID.Add(1)
+		c.ss.sess.BackendPID = c.pid
 		c.key = randomKey()
 		c.be.Send(&pgproto3.AuthenticationOk{})
 		c.reportParams()

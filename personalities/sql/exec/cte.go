@@ -13,9 +13,11 @@ import (
 // references reads it, and only as far as its readers read: its rows are
 // kept and shared by every reference. So an unbounded recursive query
 // under a LIMIT stops when the LIMIT is met. A recursive query that never
-// ends is stopped by an iteration budget (MaxRecursiveRows rows produced
-// by its recursive term, then error 54001), since a statement has no
-// cancellation to check; Postgres has no such bound.
+// ends is stopped by a cancel request or the connection closing (the
+// statement's Env.Context, checked at each iteration and every 1024 rows:
+// 57014) and, where there is no client (at apply), by a budget of
+// MaxRecursiveRows rows from its recursive term (then error 54001, which
+// Postgres does not have).
 
 // MaxRecursiveRows bounds the rows a recursive query's recursive term
 // may produce in one statement.
@@ -293,6 +295,9 @@ func (it *recursiveIter) Next() (Row, error) {
 				return nil, nil
 			}
 			it.r.Work.rows, it.next = it.next, nil
+			if err := canceled(it.ctx); err != nil {
+				return nil, err
+			}
 			if it.cur, err = it.r.Rec.Open(it.ctx); err != nil {
 				return nil, err
 			}
@@ -301,6 +306,11 @@ func (it *recursiveIter) Next() (Row, error) {
 		}
 		if it.rec {
 			it.produced++
+			if it.produced%1024 == 0 {
+				if err := canceled(it.ctx); err != nil {
+					return nil, err
+				}
+			}
 			if it.produced > MaxRecursiveRows {
 				return nil, pgerror.New(pgerror.StatementTooComplex, "recursive query \"%s\" produced more than %d rows", it.r.Name, MaxRecursiveRows)
 			}
@@ -315,6 +325,14 @@ func (it *recursiveIter) Next() (Row, error) {
 		it.next = append(it.next, row)
 		return row, nil
 	}
+}
+
+// canceled is 57014 once the client's statement is canceled.
+func canceled(ctx *EvalCtx) error {
+	if c := ctx.Env.Context; c != nil && c.Err() != nil {
+		return pgerror.New(pgerror.QueryCanceled, "canceling statement due to user request")
+	}
+	return nil
 }
 
 func (it *recursiveIter) Close() error {

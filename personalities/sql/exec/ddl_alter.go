@@ -145,7 +145,9 @@ func (al *alteration) column(name string) (*catalog.Column, error) {
 	return col, nil
 }
 
-// defaultExpr analyzes a default expression for col.
+// defaultExpr analyzes a default expression for col. A literal that
+// does not convert is an error without a position, as ALTER TABLE
+// reports it.
 func (al *alteration) defaultExpr(n *pg.Node, col *catalog.Column) (Expr, error) {
 	e, err := al.a.expr(n, nil)
 	if err != nil {

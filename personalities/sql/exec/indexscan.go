@@ -35,7 +35,12 @@ type IndexScan struct {
 	Conds func(e *Explainer) []string
 
 	applied []Expr
+	lookup  bool
 }
+
+// Lookup reports whether the scan's values come from an outer row (an
+// index nested loop's inner side).
+func (s *IndexScan) Lookup() bool { return s.lookup }
 
 // condExpr is the scan's whole condition (index and filter).
 func (s *IndexScan) condExpr() Expr {

@@ -99,8 +99,7 @@ func addItem(scope *Scope, name string, cols []Column, alias *pg.Alias) error {
 	if k < len(names) {
 		return pgerror.New(pgerror.InvalidColumnReference, "table \"%s\" has %d columns available but %d columns specified", name, k, len(names))
 	}
-	scope.Tables = append(scope.Tables, name)
-	return nil
+	return scope.addTable(name)
 }
 
 func (a *analyzer) rangeSubselect(rs *pg.RangeSubselect, scope *Scope) (Plan, error) {
@@ -162,7 +161,11 @@ func (a *analyzer) joinExpr(j *pg.JoinExpr, scope *Scope) (Plan, error) {
 		}
 		join.Cond = cond
 	} else if j.Quals != nil {
-		if join.Cond, err = a.condition(j.Quals, js, "JOIN/ON"); err != nil {
+		prev := a.agg
+		a.agg = &aggScope{forbid: "JOIN conditions"}
+		join.Cond, err = a.condition(j.Quals, js, "JOIN/ON")
+		a.agg = prev
+		if err != nil {
 			return nil, err
 		}
 	}
@@ -179,7 +182,14 @@ func (a *analyzer) joinExpr(j *pg.JoinExpr, scope *Scope) (Plan, error) {
 		return out, addItem(scope, name, vis, j.Alias)
 	}
 	scope.Cols = append(scope.Cols, cols...)
-	scope.Tables = append(scope.Tables, js.Tables...)
+	for _, t := range js.Tables {
+		if err := scope.addTable(t); err != nil {
+			return nil, err
+		}
+	}
+	for rel, alias := range js.aliased {
+		scope.noteAlias(rel, alias)
+	}
 	return out, nil
 }
 
@@ -274,7 +284,7 @@ func (a *analyzer) usingJoin(j *Join, js *Scope, using []string, kind JoinKind) 
 		}
 		ri += nl
 		lc, rc := js.Cols[li], js.Cols[ri]
-		t, err := a.commonType("JOIN/USING", []types.Type{lc.Type, rc.Type})
+		t, err := a.commonTypeOf("JOIN/USING", []types.Type{lc.Type, rc.Type})
 		if err != nil {
 			return nil, nil, nil, err
 		}
@@ -299,7 +309,7 @@ func (a *analyzer) usingJoin(j *Join, js *Scope, using []string, kind JoinKind) 
 		case RightJoin:
 			merged, col.Table, col.Attnum = r, rc.Table, rc.Attnum
 		default:
-			merged = &coalesceExpr{Args: []Expr{l, r}, T: t}
+			merged = &CoalesceExpr{Args: []Expr{l, r}, T: t}
 		}
 		exprs = append(exprs, merged)
 		cols = append(cols, col)
@@ -319,24 +329,6 @@ func (a *analyzer) usingJoin(j *Join, js *Scope, using []string, kind JoinKind) 
 		cond = &BoolOp{Op: And, Args: conds}
 	}
 	return &Project{Input: j, Exprs: exprs, Cols: cols}, cols, cond, nil
-}
-
-// coalesceExpr is the first of its arguments that is not NULL (a FULL
-// JOIN's merged column).
-type coalesceExpr struct {
-	Args []Expr
-	T    types.Type
-}
-
-func (c *coalesceExpr) Type() types.Type { return c.T }
-func (c *coalesceExpr) Eval(ctx *EvalCtx, row Row) (any, error) {
-	for _, a := range c.Args {
-		v, err := a.Eval(ctx, row)
-		if v != nil || err != nil {
-			return v, err
-		}
-	}
-	return nil, nil
 }
 
 // Join joins two plans: each left row with each right row for which Cond
@@ -463,9 +455,13 @@ func (j *Join) Open(ctx *EvalCtx) (Iter, error) {
 }
 
 // readRight materializes the right side, run with lrow as the nearest
-// outer row.
+// outer row (a right side read once, lrow nil, sees the join's own outer
+// rows: a correlated subquery's join reads them).
 func (j *Join) readRight(ctx *EvalCtx, lrow Row) ([]Row, error) {
-	rctx := &EvalCtx{Env: ctx.Env, Params: ctx.Params, Outer: append(ctx.Outer[:len(ctx.Outer):len(ctx.Outer)], lrow)}
+	rctx := ctx
+	if lrow != nil || j.Lateral || j.IndexLookup != nil {
+		rctx = &EvalCtx{Env: ctx.Env, Params: ctx.Params, Outer: append(ctx.Outer[:len(ctx.Outer):len(ctx.Outer)], lrow)}
+	}
 	if j.IndexLookup != nil {
 		return j.IndexLookup.rows(rctx, lrow)
 	}

@@ -29,6 +29,15 @@ func (a *analyzer) fromWhere(from []*pg.Node, where *pg.Node, scope *Scope) (Pla
 	return a.placeConds(input, conjuncts(cond)), nil
 }
 
+// scanPlan plans the rows of table rv (under its alias, if any) for
+// which where holds: UPDATE's and DELETE's row source, planned as
+// SELECT's FROM and WHERE are (an index scan where an index serves).
+// Its rows are the table's rows, the hidden row key last; scope receives
+// the table's columns.
+func (a *analyzer) scanPlan(rv *pg.RangeVar, where *pg.Node, scope *Scope) (Plan, error) {
+	return a.fromWhere([]*pg.Node{{Node: &pg.Node_RangeVar{RangeVar: rv}}}, where, scope)
+}
+
 // rangeVar plans a named FROM item: a WITH query or a table.
 func (a *analyzer) rangeVar(rv *pg.RangeVar, scope *Scope) (Plan, error) {
 	name := rv.Relname
@@ -40,6 +49,10 @@ func (a *analyzer) rangeVar(rv *pg.RangeVar, scope *Scope) (Plan, error) {
 			p := a.cteScan(def, name)
 			return p, addItem(scope, name, p.Columns(), rv.Alias)
 		}
+	}
+	if t := a.systemRelation(rv); t != nil {
+		p := &SysScan{T: t, Alias: name}
+		return p, addItem(scope, name, p.Columns(), rv.Alias)
 	}
 	obj, err := a.relation(rv)
 	if err != nil {
@@ -56,6 +69,9 @@ func (a *analyzer) rangeVar(rv *pg.RangeVar, scope *Scope) (Plan, error) {
 		return nil, pgerror.New(pgerror.FeatureNotSupported, "reading \"%s\" is not supported", obj.Name)
 	}
 	scan := &SeqScan{Table: OpenTable(a.cat, obj), Alias: name}
+	if rv.Alias != nil {
+		scope.noteAlias(rv.Relname, name)
+	}
 	return scan, addItem(scope, name, scan.Columns(), rv.Alias)
 }
 
@@ -148,6 +164,7 @@ func (j *Join) plan() {
 	if !ok || len(is.Eq) == 0 {
 		return
 	}
+	is.lookup = true
 	j.IndexLookup = &IndexLookup{Scan: is}
 	j.HashKeys = nil
 }
@@ -412,4 +429,70 @@ func chooseIndex(scan *SeqScan, conds []Expr, lookup bool) Plan {
 	}
 	best.applied = applied
 	return best
+}
+
+// orderedPlan orders p's rows by keys: by reading its table through an
+// index in key order when one gives that order (with a LIMIT, or when
+// the index scan is chosen already), else with a Sort.
+func orderedPlan(p Plan, keys []SortKey, limited bool) Plan {
+	proj, ok := p.(*Project)
+	if !ok {
+		return &Sort{Input: p, Keys: keys}
+	}
+	desc := keys[0].Desc
+	var cols []int
+	for _, k := range keys {
+		ref, ok := proj.Exprs[k.Index].(*ColRef)
+		if !ok || ref.Level != 0 || k.Desc != desc || k.NullsFirst != desc {
+			return &Sort{Input: p, Keys: keys}
+		}
+		cols = append(cols, ref.Index)
+	}
+	switch in := proj.Input.(type) {
+	case *IndexScan:
+		if in.Lookup() || !indexOrders(in.Table, in.Index, in.Eq, cols) {
+			break
+		}
+		in.Reverse = desc
+		return p
+	case *SeqScan, *Filter:
+		scan, filter := tableScanOf(in)
+		if scan == nil || !limited {
+			break
+		}
+		for _, idx := range scan.Table.Indexes {
+			if indexOrders(scan.Table, idx, nil, cols) {
+				proj.Input = &IndexScan{Table: scan.Table, Index: idx, Alias: scan.Alias, Filter: filter, Reverse: desc}
+				return p
+			}
+		}
+	}
+	return &Sort{Input: p, Keys: keys}
+}
+
+// indexOrders reports whether reading index idx in key order (with
+// equalities eq on its leading columns) orders rows by the table columns
+// at positions cols.
+func indexOrders(t *Table, idx *catalog.Object, eq [][]Expr, cols []int) bool {
+	ic := idx.Index.Columns
+	for j := 0; j <= len(eq); j++ {
+		if j > 0 && len(eq[j-1]) != 1 {
+			return false // several values: the order restarts per value
+		}
+		if j+len(cols) > len(ic) {
+			return false
+		}
+		match := true
+		for i, c := range cols {
+			k := j + i
+			if t.columnIndex(ic[k]) != c || k < len(idx.Index.Desc) && idx.Index.Desc[k] {
+				match = false
+				break
+			}
+		}
+		if match {
+			return true
+		}
+	}
+	return false
 }

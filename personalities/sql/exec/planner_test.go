@@ -43,6 +43,13 @@ func TestPlans(t *testing.T) {
 		{"SELECT * FROM t, h WHERE t.id = 1 AND h.x = t.k", "Hash Join\n  Hash Cond: (h.x = t.k)\n  ->  Index Scan using t_pkey on t\n        Index Cond: (t.id = 1)\n  ->  Hash\n        ->  Seq Scan on h"},
 		{"SELECT * FROM h WHERE x = (SELECT id FROM t WHERE id = 1)", "Seq Scan on h\n  Filter: (x = (SubPlan))"},
 		{"SELECT * FROM t ORDER BY v LIMIT 1", "Limit\n  ->  Sort\n        Sort Key: v\n        ->  Seq Scan on t"},
+		{"SELECT * FROM t ORDER BY id", "Sort\n  Sort Key: id\n  ->  Seq Scan on t"},
+		{"SELECT * FROM t ORDER BY id LIMIT 2", "Limit\n  ->  Index Scan using t_pkey on t"},
+		{"SELECT * FROM t WHERE v <> 'a' ORDER BY k DESC LIMIT 2", "Limit\n  ->  Index Scan Backward using t_k_key on t\n        Filter: (v <> 'a'::text)"},
+		{"SELECT * FROM t WHERE id > 1 ORDER BY id DESC", "Index Scan Backward using t_pkey on t\n  Index Cond: (id > 1)"},
+		{"SELECT * FROM u WHERE a = 1 ORDER BY b", "Index Scan using u_pkey on u\n  Index Cond: (a = 1)"},
+		{"SELECT * FROM u WHERE a IN (1, 2) ORDER BY b", "Sort\n  Sort Key: b\n  ->  Index Scan using u_pkey on u\n        Index Cond: ((a = 1) OR (a = 2))"},
+		{"SELECT * FROM u ORDER BY a, b LIMIT 1", "Limit\n  ->  Index Scan using u_pkey on u"},
 	} {
 		if got := explain(t, s, c.query); got != c.plan {
 			t.Errorf("%s:\ngot\n%s\nwant\n%s", c.query, got, c.plan)

@@ -15,6 +15,9 @@ type Scope struct {
 	// Tables lists the range-table names (aliases) of the FROM items, for
 	// "t.*" and for errors.
 	Tables []string
+	// aliased maps the name of a relation read under an alias to the
+	// alias, for the error naming it.
+	aliased map[string]string
 	// refs counts the references resolved here from nested queries (a
 	// subquery or FROM item is correlated when it adds to it).
 	refs int
@@ -48,9 +51,29 @@ func (s *Scope) resolve(fields []string, pos int32) (int, int, *Column, error) {
 	}
 	name := strings.Join(fields, ".")
 	if len(fields) > 1 && !s.hasTable(fields[len(fields)-2]) {
+		qual := fields[len(fields)-2]
+		for sc := s; sc != nil; sc = sc.Parent {
+			if alias, ok := sc.aliased[qual]; ok {
+				e := pgerror.New(pgerror.UndefinedTable, "invalid reference to FROM-clause entry for table \"%s\"", qual).WithPosition(pos)
+				e.Hint = "Perhaps you meant to reference the table alias \"" + alias + "\"."
+				return 0, 0, nil, e
+			}
+		}
 		return 0, 0, nil, pgerror.New(pgerror.UndefinedTable, "missing FROM-clause entry for table \"%s\"", fields[len(fields)-2]).WithPosition(pos)
 	}
 	return 0, 0, nil, errUnknownColumn(name, pos)
+}
+
+// addTable adds a FROM item's name; two items of one FROM clause may
+// not have the same.
+func (s *Scope) addTable(name string) error {
+	for _, t := range s.Tables {
+		if t == name {
+			return pgerror.New(pgerror.DuplicateAlias, "table name \"%s\" specified more than once", name)
+		}
+	}
+	s.Tables = append(s.Tables, name)
+	return nil
 }
 
 func (s *Scope) hasTable(name string) bool {
@@ -82,4 +105,12 @@ func (s *Scope) find(fields []string, pos int32) (int, error) {
 		found = i
 	}
 	return found, nil
+}
+
+// noteAlias records that relation rel is read under alias.
+func (s *Scope) noteAlias(rel, alias string) {
+	if s.aliased == nil {
+		s.aliased = map[string]string{}
+	}
+	s.aliased[rel] = alias
 }

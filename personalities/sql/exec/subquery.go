@@ -145,6 +145,8 @@ func (a *analyzer) subLink(sl *pg.SubLink, s *Scope) (Expr, error) {
 		}
 		out.Kind, out.T = ScalarSub, cols[0].Type
 		return out, nil
+	case pg.SubLinkType_ARRAY_SUBLINK:
+		return arraySubquery(out, cols, sl)
 	case pg.SubLinkType_ANY_SUBLINK, pg.SubLinkType_ALL_SUBLINK:
 		out.Kind = AnySub
 		if sl.SubLinkType == pg.SubLinkType_ALL_SUBLINK {
