@@ -92,6 +92,7 @@ func TestEnsembleRedisMatchesRedisServer(t *testing.T) {
 		{"zsets-resp3", zsetRESP3Script, true},
 		{"transactions", multiScript, false},
 		{"blocking", blockingScript, true},
+		{"scripting", scriptingScript, true},
 	}
 	for _, name := range slices.Sorted(maps.Keys(zsetScripts)) {
 		scripts = append(scripts, script{"zsets-" + name, zsetScripts[name], false})

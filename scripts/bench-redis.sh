@@ -11,7 +11,7 @@
 # each), in the same run, for a before/after comparison.
 #
 #   scripts/bench-redis.sh              # defaults: 100000 requests, 50 clients
-#   N=200000 CLIENTS=50 TESTS=set,get scripts/bench-redis.sh
+#   N=200000 CLIENTS=50 TESTS=set,get EVAL=no scripts/bench-redis.sh
 #   BASELINE=HEAD~3 scripts/bench-redis.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,6 +19,7 @@ cd "$(dirname "$0")/.."
 N=${N:-100000}
 CLIENTS=${CLIENTS:-50}
 TESTS=${TESTS:-set,get,incr,lpush,lpop,sadd,hset,zadd,mset}
+EVAL=${EVAL:-yes} # also EVAL of a script that runs INCR
 
 for tool in redis-server redis-benchmark python3; do
   command -v "$tool" >/dev/null || { echo "bench-redis: $tool not found (apt-get install redis-server redis-tools)" >&2; exit 1; }
@@ -103,6 +104,15 @@ run() { # name port pipeline
     | tail -n +2 | tr -d '"' | while IFS=, read -r test rps avg min p50 p95 p99 max; do
         echo "$1,$3,$test,$rps,$p50,$p99"
       done
+  if [ "$EVAL" = yes ]; then
+    # redis-benchmark has no -t eval: a script that runs INCR on a random
+    # key, as a custom command (no commas, for the CSV).
+    redis-benchmark -h 127.0.0.1 -p "$2" -n "$N" -c "$CLIENTS" -P "$3" -r 100000 --csv \
+      EVAL "return redis.call(unpack(ARGV))" 0 incr counter:__rand_int__ 2>/dev/null \
+      | tail -n +2 | tr -d '"' | while IFS=, read -r test rps avg min p50 p95 p99 max; do
+          echo "$1,$3,EVAL incr,$rps,$p50,$p99"
+        done
+  fi
 }
 
 results="$work/results.csv"

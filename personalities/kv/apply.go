@@ -22,6 +22,7 @@ type applicator struct {
 var (
 	_ platform.EntryApplicator = (*applicator)(nil)
 	_ keyspace.Observers       = (*applicator)(nil)
+	_ keyspace.ScriptObserver  = (*applicator)(nil)
 )
 
 func newApplicator(s *Server) *applicator {
@@ -64,6 +65,12 @@ func (a *applicator) PostApplyEntry(e *platform.Entry, at platform.Version) {
 
 // Subscribers implements keyspace.Observers: PUBLISH's count.
 func (a *applicator) Subscribers(channel []byte) int64 { return a.s.hub.receivers(channel) }
+
+// ScriptLog implements keyspace.ScriptObserver: redis.log at apply.
+func (a *applicator) ScriptLog(level int, msg string) { a.s.scriptLog(level, msg) }
+
+// ScriptRunning implements keyspace.ScriptObserver, for SCRIPT KILL.
+func (a *applicator) ScriptRunning(running bool) { a.s.scripts.applying.Store(running) }
 
 // Blocked implements keyspace.Observers.
 func (a *applicator) Blocked() bool { return a.s.blocker.n.Load() > 0 }

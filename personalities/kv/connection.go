@@ -2,6 +2,7 @@ package kv
 
 import (
 	"crypto/subtle"
+	"errors"
 	"fmt"
 	"os"
 	"runtime"
@@ -489,7 +490,7 @@ var configParams = map[string]configParam{
 		set: func(s *Server, v string) error {
 			n, err := strconv.Atoi(v)
 			if err != nil || n < 1 {
-				return fmt.Errorf("argument must be a positive integer")
+				return errPositive
 			}
 			s.updateSettings(func(st *settings) { st.maxClients = n })
 			return nil
@@ -517,7 +518,15 @@ var configParams = map[string]configParam{
 	"latency-tracking":          {get: func(*Server) string { return "no" }},
 	"set-max-intset-entries":    {get: func(*Server) string { return "512" }},
 	"hash-max-listpack-entries": {get: func(*Server) string { return "128" }},
+	"lua-instruction-limit": scriptLimitParam(
+		func(l keyspace.ScriptLimits) int64 { return l.Instructions },
+		func(l *keyspace.ScriptLimits, n int64) { l.Instructions = n }),
+	"lua-memory-limit": scriptLimitParam(
+		func(l keyspace.ScriptLimits) int64 { return l.Memory },
+		func(l *keyspace.ScriptLimits, n int64) { l.Memory = n }),
 }
+
+var errPositive = errors.New("argument must be a positive integer")
 
 func localConfig(c *conn, args [][]byte) any {
 	sub := strings.ToLower(string(args[1]))

@@ -10,6 +10,9 @@
 //     pure and deterministic (see its package doc for the layout, versions
 //     and expiry).
 //   - kv/glob matches Redis glob patterns.
+//   - kv/luasandbox is the Lua 5.1 environment of scripts (gopher-lua
+//     with Redis's libraries, read-only globals and a deterministic
+//     budget).
 //   - This package is the server around them: connections, the command
 //     table (keyspace's data commands merged with the connection
 //     commands: PING, ECHO, QUIT, SELECT, AUTH, HELLO, RESET, CLIENT,
@@ -53,6 +56,12 @@
 //     costs no log entry, and PUBLISH's count and PUBSUB report this node.
 //   - Scan cursors this node handed out are kept in a table of the last
 //     10000; any other cursor is resolved by package keyspace's walk.
+//   - EVAL and EVALSHA are writes: one entry each, with the node's
+//     script budget (CONFIG lua-instruction-limit and lua-memory-limit,
+//     Config.ScriptLimits), run at apply in the entry's transaction.
+//     EVAL_RO and EVALSHA_RO are reads on this node; SCRIPT KILL stops
+//     them (a script running at apply answers UNKILLABLE). SCRIPT LOAD
+//     and FLUSH go through the log; SCRIPT EXISTS reads.
 //   - Once a second, a node whose clock sees a key past due proposes a
 //     tick, so idle keys expire, identically on every replica.
 //

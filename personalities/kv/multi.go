@@ -85,7 +85,11 @@ func (c *conn) queue(cmd *command, args [][]byte) any {
 			return r
 		}
 	}
-	c.multi.queued = append(c.multi.queued, keyspace.EncodeCommand(c.db, rand.Uint64(), args))
+	if cmd.data != nil && cmd.data.Kind == keyspace.KindWrite {
+		c.multi.queued = append(c.multi.queued, c.writeBody(cmd.data, args))
+	} else {
+		c.multi.queued = append(c.multi.queued, keyspace.EncodeCommand(c.db, rand.Uint64(), args))
+	}
 	return keyspace.SimpleString("QUEUED")
 }
 

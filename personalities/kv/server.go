@@ -44,12 +44,19 @@ type Config struct {
 	// Ensemble, if set, reports the node's ensemble for INFO's Ensemble
 	// section.
 	Ensemble func() [][2]string
+	// ScriptLimits bound a script's run: its Lua instructions and the
+	// bytes of strings it makes (CONFIG lua-instruction-limit and
+	// lua-memory-limit); zero fields mean keyspace.DefaultScriptLimits.
+	// A write script carries the bounds of the node that proposed it, so
+	// every replica stops it at the same point.
+	ScriptLimits keyspace.ScriptLimits
 }
 
 // settings are the parameters CONFIG SET may change at run time.
 type settings struct {
-	maxClients  int
-	requirePass string
+	maxClients   int
+	requirePass  string
+	scriptLimits keyspace.ScriptLimits
 }
 
 // Server is the Redis personality: the RESP front end and the top-layer
@@ -63,6 +70,7 @@ type Server struct {
 	cursors  cursors
 	hub      hub
 	blocker  blocker
+	scripts  scripts
 	started  time.Time
 	lastSave atomic.Int64
 	stats    struct {
@@ -100,9 +108,15 @@ func New(cfg Config, engine platform.StreamEngine) *Server {
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
 	}
+	if cfg.ScriptLimits.Instructions <= 0 {
+		cfg.ScriptLimits.Instructions = keyspace.DefaultScriptLimits.Instructions
+	}
+	if cfg.ScriptLimits.Memory <= 0 {
+		cfg.ScriptLimits.Memory = keyspace.DefaultScriptLimits.Memory
+	}
 	s := &Server{cfg: cfg, engine: engine, log: cfg.Logger, started: time.Now()}
 	s.lastSave.Store(s.started.Unix())
-	s.current = settings{maxClients: cfg.MaxClients, requirePass: cfg.RequirePass}
+	s.current = settings{maxClients: cfg.MaxClients, requirePass: cfg.RequirePass, scriptLimits: cfg.ScriptLimits}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.mu.conns = make(map[*conn]struct{})
 	engine.RegisterUpcall(newApplicator(s))
@@ -354,6 +368,10 @@ func (c *conn) handle(args [][]byte) {
 		c.push(replyOf(nil, err))
 		return
 	}
+	if err := checkScript(d, args); err != nil {
+		c.push(replyOf(nil, err))
+		return
+	}
 	switch d.Kind {
 	case keyspace.KindRead, keyspace.KindScan:
 		ks, err := c.readKeyspace()
@@ -365,13 +383,19 @@ func (c *conn) handle(args [][]byte) {
 			c.push(replyOf(d.Scan(ks, args, &c.s.cursors)))
 			return
 		}
+		if d.Name == "eval_ro" || d.Name == "evalsha_ro" {
+			kill := c.s.scripts.start()
+			c.push(replyOf(d.Exec(ks.WithScripting(c.scriptEnv(kill)), args)))
+			c.s.scripts.done(kill)
+			return
+		}
 		c.push(replyOf(d.Exec(ks, args)))
 	case keyspace.KindWrite:
 		if d.Blocking() {
 			c.runBlocking(d, args, now)
 			return
 		}
-		c.proposeCommand(keyspace.EncodeCommand(c.db, rand.Uint64(), args))
+		c.proposeCommand(c.writeBody(d, args))
 	}
 }
 

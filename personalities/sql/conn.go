@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgproto3"
+	pg "github.com/pganalyze/pg_query_go/v6"
 
 	"hourglass/personalities/sql/exec"
 	"hourglass/personalities/sql/pgerror"
@@ -32,6 +33,10 @@ type conn struct {
 	// skipping: an error occurred in an extended-query batch; messages
 	// are skipped until Sync.
 	skipping bool
+
+	// implicit: an extended-protocol pipeline's implicit transaction is
+	// open (committed at Sync).
+	implicit bool
 
 	// sentParams are the reported parameters' values as last sent.
 	sentParams map[string]string
@@ -130,8 +135,13 @@ func (c *conn) startup(full bool) bool {
 		p, err := c.fr.readStartup()
 		if err != nil {
 			var pe *pgerror.Error
-			// Postgres only logs a startup packet of a bad length.
-			if errors.As(err, &pe) && pe.Message != "invalid length of startup packet" {
+			// Postgres only logs a startup packet of a bad length, and
+			// answers a protocol before 3.0 in that protocol's format.
+			switch {
+			case !errors.As(err, &pe) || pe.Message == "invalid length of startup packet":
+			case pe.Code == pgerror.FeatureNotSupported:
+				c.nc.Write(append([]byte("EFATAL:  "+pe.Message+"\n"), 0))
+			default:
 				c.fatal(pe)
 			}
 			return false
@@ -160,7 +170,8 @@ func (c *conn) startup(full bool) bool {
 			params[kv[0]] = kv[1]
 		}
 		if p.code != protocol30 || len(unrecognized) > 0 {
-			c.be.Send(&pgproto3.NegotiateProtocolVersion{NewestMinorProtocol: 0, UnrecognizedOptions: unrecognized})
+			// Postgres 15 sends its newest version whole (3.0) here.
+			c.be.Send(&pgproto3.NegotiateProtocolVersion{NewestMinorProtocol: protocol30, UnrecognizedOptions: unrecognized})
 		}
 		user := params["user"]
 		if user == "" {
@@ -189,6 +200,7 @@ func (c *conn) startup(full bool) bool {
 			}
 		}
 		c.pid = c.s.nextPID.Add(1)
+		c.ss.sess.BackendPID = c.pid
 		c.key = randomKey()
 		c.be.Send(&pgproto3.AuthenticationOk{})
 		c.reportParams()
@@ -196,16 +208,6 @@ func (c *conn) startup(full bool) bool {
 		c.be.Send(&pgproto3.ReadyForQuery{TxStatus: txIdle})
 		return c.be.Flush() == nil
 	}
-}
-
-// authenticate checks the client's credentials (trust unless a password
-// is configured).
-func (c *conn) authenticate(user string) bool {
-	if c.s.cfg.Password == "" {
-		return true
-	}
-	c.fatal(pgerror.New(pgerror.InvalidPassword, "password authentication failed for user \"%s\"", user))
-	return false
 }
 
 // handle processes one message; false closes the connection.
@@ -242,6 +244,7 @@ func (c *conn) handle(msg pgproto3.FrontendMessage) bool {
 		c.be.Send(&pgproto3.CloseComplete{})
 	case *pgproto3.Sync:
 		delete(c.portals, "")
+		c.endPipeline(ctx)
 		c.readyForQuery()
 		return c.be.Flush() == nil
 	case *pgproto3.Flush:
@@ -578,6 +581,13 @@ func (c *conn) execute(ctx context.Context, m *pgproto3.Execute) {
 		return
 	}
 	if pt.res == nil {
+		c.beginPipeline(pt.p.st)
+		if t := pt.p.st.Node.GetTransactionStmt(); t != nil && c.implicit && (t.Kind == pg.TransactionStmtKind_TRANS_STMT_BEGIN || t.Kind == pg.TransactionStmtKind_TRANS_STMT_START) {
+			// BEGIN turns the pipeline's implicit transaction into a block.
+			c.implicit = false
+			c.be.Send(&pgproto3.CommandComplete{CommandTag: []byte("BEGIN")})
+			return
+		}
 		res, err := c.run(ctx, pt.p.st, pt.p.params, pt.values)
 		if err != nil {
 			c.extendedError(err)

@@ -18,8 +18,8 @@ import (
 // Config configures the Postgres personality. Zero fields take defaults.
 type Config struct {
 	// Password, if set, is the password every client must give (with
-	// SCRAM-SHA-256); roles with a password of their own use theirs.
-	// Without it, loopback clients are trusted.
+	// SCRAM-SHA-256, whatever its user name). Without it, every client is
+	// trusted. See auth.go.
 	Password string
 	// MaxMessage bounds a client message's length (default 64 MiB;
 	// Postgres allows 1 GiB, but a statement or a COPY travels through
@@ -71,6 +71,7 @@ type Server struct {
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
 	nextPID  atomic.Int32
+	scramState
 
 	mu struct {
 		sync.Mutex

@@ -111,6 +111,9 @@ func (f *frameReader) readStartup() (*startupPacket, error) {
 
 // decodeStartup decodes a startup packet's body (after its length).
 func decodeStartup(body []byte) (*startupPacket, error) {
+	if len(body) < 4 {
+		return nil, errProtocol("invalid length of startup packet")
+	}
 	p := &startupPacket{code: binary.BigEndian.Uint32(body)}
 	rest := body[4:]
 	switch {

@@ -53,6 +53,12 @@ func applyCommand(ks *Keyspace, args [][]byte) (any, error) {
 		return OK, nil
 	case cmdExec:
 		return applyExec(ks, args)
+	case cmdScript:
+		return applyScriptEntry(ks, args)
+	case cmdScriptLoad:
+		return applyScriptLoad(ks, args)
+	case cmdScriptFlush:
+		return applyScriptFlush(ks)
 	}
 	cmd := Lookup(args[0])
 	if cmd == nil || cmd.Kind != KindWrite || !cmd.ArityOK(len(args)) {

@@ -62,6 +62,7 @@
 //	'f' db                  -> the version of the last FLUSHDB, FLUSHALL
 //	                           or SWAPDB of db
 //	'g'                     -> the next collection generation
+//	'L' sha                 -> a script's body (SCRIPT LOAD, EVAL)
 //
 // with db one byte (Databases databases, 0 to 15) and numbers 8 bytes big
 // endian. Elements hang off a generation, not the key's name, so RENAME,
@@ -105,6 +106,16 @@
 // commands in order in the one transaction, each with its own seed; a
 // command's failure is its reply and the others still run, as in Redis.
 // PING, ECHO and SELECT may be queued too (RunsInTransaction).
+//
+// # Scripts
+//
+// EVAL and EVALSHA are writes whose body (EncodeScript) carries the
+// proposer's ScriptLimits; apply runs the script (package luasandbox)
+// in the entry's transaction, its redis.call writes included, and
+// caches EVAL's body. EVAL_RO and EVALSHA_RO are reads: a write from
+// them is refused. math.random is seeded to 0 per script, TIME inside a
+// script is the log time, and the budget is counted in instructions and
+// string bytes, so a script is as deterministic as any other command.
 //
 // # Scans
 //

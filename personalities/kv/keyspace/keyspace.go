@@ -195,6 +195,9 @@ type Keyspace struct {
 	// memo spares repeated reads of one record; nil: no memo. Shared by
 	// copies of the keyspace (withDB), and forgotten by any write.
 	memo *rawMemo
+	// script is the environment of read-only scripts on a view (see
+	// WithScripting); nil: the defaults.
+	script *ScriptEnv
 }
 
 // NewView returns database db of the applied state r as a read sees it:

@@ -149,6 +149,9 @@ func execInTransaction(ks *Keyspace, args [][]byte) (any, error) {
 	if r, ok := execConnectionCommand(args); ok {
 		return r, nil
 	}
+	if string(args[0]) == cmdScript {
+		return applyScriptEntry(ks, args)
+	}
 	cmd := Lookup(args[0])
 	if cmd == nil || !cmd.ArityOK(len(args)) {
 		return nil, Errorf("ERR command %q cannot be applied", args[0])

@@ -228,15 +228,33 @@ func Load(s store.Store) (*Catalog, error) {
 }
 
 // builtinObjects are the objects every catalog has: the pg_catalog,
-// public and information_schema schemas and the bootstrap superuser.
+// public and information_schema schemas, the bootstrap superuser and
+// the predefined roles.
 func builtinObjects() []*Object {
-	return []*Object{
+	objs := []*Object{
 		{Oid: BootstrapSuperuser, Kind: "role", Name: "postgres", Super: true, Login: true, CreateRole: true, CreateDB: true},
 		{Oid: PgCatalogNamespace, Kind: "schema", Name: "pg_catalog", Owner: BootstrapSuperuser, Comment: "system catalog schema"},
 		{Oid: PgToastNamespace, Kind: "schema", Name: "pg_toast", Owner: BootstrapSuperuser, Comment: "reserved schema for TOAST tables"},
-		{Oid: PublicNamespace, Kind: "schema", Name: "public", Owner: BootstrapSuperuser, Comment: "standard public schema"},
+		{Oid: PublicNamespace, Kind: "schema", Name: "public", Owner: DatabaseOwner, Comment: "standard public schema"},
 		{Oid: InformationSchemaNamespace, Kind: "schema", Name: "information_schema", Owner: BootstrapSuperuser},
 	}
+	for oid, name := range predefinedRoles {
+		objs = append(objs, &Object{Oid: oid, Kind: "role", Name: name})
+	}
+	return objs
+}
+
+// DatabaseOwner is the predefined role pg_database_owner, which owns the
+// public schema.
+const DatabaseOwner Oid = 6171
+
+// predefinedRoles are Postgres 15's predefined roles (no login, no
+// privileges modelled).
+var predefinedRoles = map[Oid]string{
+	DatabaseOwner: "pg_database_owner", 6181: "pg_read_all_data", 6182: "pg_write_all_data",
+	3373: "pg_monitor", 3374: "pg_read_all_settings", 3375: "pg_read_all_stats", 3377: "pg_stat_scan_tables",
+	4569: "pg_read_server_files", 4570: "pg_write_server_files", 4571: "pg_execute_server_program",
+	4200: "pg_signal_backend", 4544: "pg_checkpoint",
 }
 
 func (c *Catalog) index() {

@@ -92,6 +92,8 @@ func (a *analyzer) expr(n *pg.Node, s *Scope) (Expr, error) {
 		return a.funcCall(x.FuncCall, s)
 	case *pg.Node_SqlvalueFunction:
 		return a.sqlValueFunction(x.SqlvalueFunction)
+	case *pg.Node_CollateClause:
+		return a.collateClause(x.CollateClause, s)
 	case *pg.Node_AArrayExpr:
 		return a.arrayExpr(x.AArrayExpr, s, types.Type{})
 	case *pg.Node_AIndirection:
@@ -379,8 +381,12 @@ func (a *analyzer) typeCast(tc *pg.TypeCast, s *Scope) (Expr, error) {
 		return nil, err
 	}
 	e, err := a.coerce(arg, t, true)
-	if pe, ok := err.(*pgerror.Error); ok && pe.Code == pgerror.CannotCoerce && pe.Position == 0 {
-		pe.Position = tc.Location + 1
+	if pe, ok := err.(*pgerror.Error); ok && pe.Position == 0 {
+		if c := tc.Arg.GetAConst(); c != nil && isRegType(t.Oid) {
+			pe.Position = c.Location + 1
+		} else if pe.Code == pgerror.CannotCoerce {
+			pe.Position = tc.Location + 1
+		}
 	}
 	return e, err
 }

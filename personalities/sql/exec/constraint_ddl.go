@@ -27,6 +27,9 @@ func (a *analyzer) declareConstraint(ctx *EvalCtx, obj *catalog.Object, c *pg.Co
 // of obj must pass (ctx is then required).
 func (a *analyzer) addCheck(ctx *EvalCtx, obj *catalog.Object, c *pg.Constraint, validate bool) error {
 	t := &Table{Obj: obj, prefix: tablePrefix(obj.Oid)}
+	if ns := a.cat.Object(obj.Schema); ns != nil {
+		t.SchemaName = ns.Name
+	}
 	e, err := a.checkCondition(c.RawExpr, tableScope(t, obj.Name))
 	if pe, ok := err.(*pgerror.Error); ok && pe.Position == 0 {
 		if loc := nodeLocation(c.RawExpr); loc > 0 {

@@ -956,7 +956,7 @@ func (a *analyzer) sqlValueFunction(x *pg.SQLValueFunction) (Expr, error) {
 			return types.TimeOfDay(us)
 		}
 	default:
-		return nil, pgerror.New(pgerror.FeatureNotSupported, "%s is not supported", sqlValueName(x.Op)).WithPosition(x.Location + 1)
+		return a.sessionValueFunction(x)
 	}
 	if x.Typmod >= 0 {
 		t.Mod = x.Typmod

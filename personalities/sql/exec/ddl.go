@@ -52,6 +52,9 @@ func (a *analyzer) creationSchema(name string) (*catalog.Object, error) {
 // createTable plans CREATE TABLE.
 func (a *analyzer) createTable(cs *pg.CreateStmt) (*planned, error) {
 	rv := cs.Relation
+	if rv.Relpersistence == "t" {
+		return nil, pgerror.New(pgerror.FeatureNotSupported, "temporary tables are not supported")
+	}
 	schema, err := a.creationSchema(rv.Schemaname)
 	if err != nil {
 		return nil, pgerror.As(err).WithPosition(rv.Location + 1)

@@ -34,13 +34,17 @@ type alteration struct {
 	rewrite   bool
 	conv      map[int16]func(Row) (any, error)
 	checkNull []int16
-	res       *Result
+	// later adds CHECK and FOREIGN KEY constraints, validated over the
+	// rows as rewritten.
+	later []func() error
+	res   *Result
 }
 
 // alterTable plans ALTER TABLE [IF EXISTS] t subcommand, ...: ADD COLUMN,
 // DROP COLUMN, ALTER COLUMN TYPE / SET DEFAULT / DROP DEFAULT / SET NOT
-// NULL / DROP NOT NULL, ADD CONSTRAINT (PRIMARY KEY, UNIQUE) and DROP
-// CONSTRAINT. CHECK and FOREIGN KEY constraints are refused with 0A000.
+// NULL / DROP NOT NULL, ADD CONSTRAINT (PRIMARY KEY, UNIQUE, CHECK and
+// FOREIGN KEY, each validated over the existing rows) and DROP
+// CONSTRAINT.
 // Dropping a column a view reads is not detected (the view then fails
 // when read); changing the type of a column of a table a view reads is
 // refused, as Postgres refuses it for the columns the view uses.
@@ -141,7 +145,9 @@ func (al *alteration) column(name string) (*catalog.Column, error) {
 	return col, nil
 }
 
-// defaultExpr analyzes a default expression for col.
+// defaultExpr analyzes a default expression for col. A literal that
+// does not convert is an error without a position, as ALTER TABLE
+// reports it.
 func (al *alteration) defaultExpr(n *pg.Node, col *catalog.Column) (Expr, error) {
 	e, err := al.a.expr(n, nil)
 	if err != nil {
@@ -184,6 +190,9 @@ func (al *alteration) addColumn(cd *pg.ColumnDef, ifNotExists bool) error {
 		case pg.ConstrType_CONSTR_PRIMARY, pg.ConstrType_CONSTR_UNIQUE:
 			c.Keys = []*pg.Node{pg.MakeStrNode(cd.Colname)}
 			constraints = append(constraints, c)
+		case pg.ConstrType_CONSTR_CHECK, pg.ConstrType_CONSTR_FOREIGN:
+			c := c
+			al.later = append(al.later, func() error { return al.a.addTableConstraint(al.ctx, al.obj, c, cd.Colname) })
 		default:
 			return pgerror.New(pgerror.FeatureNotSupported, "column constraint %s is not supported in ALTER TABLE", strings.TrimPrefix(c.Contype.String(), "CONSTR_"))
 		}
@@ -294,7 +303,7 @@ func (al *alteration) alterType(name string, cd *pg.ColumnDef) error {
 	if cd.RawDefault != nil {
 		scope := &Scope{Cols: scan.Columns(), Tables: []string{al.obj.Name}}
 		if src, err = al.a.expr(cd.RawDefault, scope); err != nil {
-			return err
+			return withoutPosition(err)
 		}
 		if st := src.Type().Oid; st != t.Oid && st != 0 && !CanAssign(st, t.Oid) {
 			return pgerror.New(pgerror.DatatypeMismatch, "result of USING clause for column \"%s\" cannot be cast automatically to type %s", col.Name, t).
@@ -367,6 +376,9 @@ func (al *alteration) addConstraint(c *pg.Constraint) error {
 		kind = 'p'
 	case pg.ConstrType_CONSTR_UNIQUE:
 		kind = 'u'
+	case pg.ConstrType_CONSTR_CHECK, pg.ConstrType_CONSTR_FOREIGN:
+		al.later = append(al.later, func() error { return al.a.addTableConstraint(al.ctx, al.obj, c, "") })
+		return nil
 	default:
 		return pgerror.New(pgerror.FeatureNotSupported, "ALTER TABLE ADD CONSTRAINT %s is not supported", strings.TrimPrefix(c.Contype.String(), "CONSTR_"))
 	}
@@ -452,6 +464,15 @@ func (al *alteration) dropConstraint(name string, ifExists bool) error {
 	return pgerror.New(pgerror.UndefinedObject, "constraint \"%s\" of relation \"%s\" does not exist", name, al.obj.Name)
 }
 
+// addTableConstraint adds CHECK or FOREIGN KEY constraint c (declared on
+// column, or "" for a table constraint) to table obj, checking its rows.
+func (a *analyzer) addTableConstraint(ctx *EvalCtx, obj *catalog.Object, c *pg.Constraint, column string) error {
+	if c.Contype == pg.ConstrType_CONSTR_CHECK {
+		return a.addCheck(ctx, obj, c, true)
+	}
+	return a.addForeignKey(ctx, obj, c, column, true)
+}
+
 // newTable is the data access of the altered table.
 func (al *alteration) newTable() *Table {
 	t := &Table{Obj: al.obj, Indexes: al.idxs, prefix: tablePrefix(al.obj.Oid)}
@@ -523,6 +544,11 @@ func (al *alteration) finish() error {
 					}
 				}
 			}
+		}
+	}
+	for _, f := range al.later {
+		if err := f(); err != nil {
+			return err
 		}
 	}
 	for _, idx := range al.dropped {

@@ -38,7 +38,7 @@ func (a *analyzer) dropDatabase(dd *pg.DropdbStmt) (*planned, error) {
 	case dd.Dbname == a.env.Session.Database:
 		return nil, pgerror.New(pgerror.ObjectInUse, "cannot drop the currently open database")
 	case dd.Dbname == "template0" || dd.Dbname == "template1":
-		return nil, pgerror.New(pgerror.ObjectNotInPrerequisiteState, "cannot drop a template database")
+		return nil, pgerror.New(pgerror.WrongObjectType, "cannot drop a template database")
 	case a.databaseExists(dd.Dbname):
 		return nil, pgerror.New(pgerror.FeatureNotSupported, "DROP DATABASE is not supported: this server has one database")
 	case dd.MissingOk:

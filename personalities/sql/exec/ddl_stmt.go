@@ -74,6 +74,8 @@ func (a *analyzer) ddlStmt(n *pg.Node) (p *planned, ok bool, err error) {
 		p, err = a.dropDatabase(x.DropdbStmt)
 	case *pg.Node_CommentStmt:
 		p, err = a.commentStmt(x.CommentStmt)
+	case *pg.Node_CreateTableAsStmt:
+		p, err = a.createTableAs(x.CreateTableAsStmt)
 	default:
 		return nil, false, nil
 	}

@@ -2,7 +2,9 @@
 // personality: it analyzes a statement parsed by the Postgres grammar
 // (pg_query), resolves its names against the catalog, plans it (index
 // scans where an index serves, joins, aggregation, sorting), and runs the
-// plan against a store.Store.
+// plan against a store.Store. The relations of pg_catalog and
+// information_schema are virtual (systables.go): their rows are generated
+// from the statement's catalog when scanned.
 //
 // The same code runs in two places: on the node a client is connected to
 // (reads at a synced view, and the statements of an interactive
@@ -41,6 +43,8 @@ type Session struct {
 	// Settings holds the other run-time parameters by name (lower case),
 	// as SHOW prints them.
 	Settings map[string]string
+	// BackendPID is the connection's process id (pg_backend_pid()).
+	BackendPID int32
 }
 
 // NewSession returns a session with Postgres's defaults.

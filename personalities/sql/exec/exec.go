@@ -201,6 +201,7 @@ func Execute(env *Env, s *Statement, params []types.Type, values []any) (res *Re
 	if err != nil {
 		return nil, err
 	}
+	setRegOutput(env)
 	ctx := &EvalCtx{Env: env, Params: values}
 	return p.run(ctx)
 }

@@ -27,7 +27,8 @@ type Func struct {
 	Fn func(ctx *EvalCtx, args []any) (any, error)
 	// CallExpr, when set, computes the result instead of Fn, seeing the
 	// call's argument expressions (their types, for arguments of type
-	// "any").
+	// "any", or for functions whose result depends on them: to_jsonb of
+	// a timestamp and of a timestamptz differ).
 	CallExpr func(ctx *EvalCtx, call *FuncExpr, args []any) (any, error)
 	// Agg makes the function an aggregate (Fn unused).
 	Agg *AggFunc

@@ -284,7 +284,7 @@ func (a *analyzer) usingJoin(j *Join, js *Scope, using []string, kind JoinKind) 
 		}
 		ri += nl
 		lc, rc := js.Cols[li], js.Cols[ri]
-		t, err := a.commonType("JOIN/USING", []types.Type{lc.Type, rc.Type})
+		t, err := a.commonTypeOf("JOIN/USING", []types.Type{lc.Type, rc.Type})
 		if err != nil {
 			return nil, nil, nil, err
 		}
@@ -455,9 +455,13 @@ func (j *Join) Open(ctx *EvalCtx) (Iter, error) {
 }
 
 // readRight materializes the right side, run with lrow as the nearest
-// outer row.
+// outer row (a right side read once, lrow nil, sees the join's own outer
+// rows: a correlated subquery's join reads them).
 func (j *Join) readRight(ctx *EvalCtx, lrow Row) ([]Row, error) {
-	rctx := &EvalCtx{Env: ctx.Env, Params: ctx.Params, Outer: append(ctx.Outer[:len(ctx.Outer):len(ctx.Outer)], lrow)}
+	rctx := ctx
+	if lrow != nil || j.Lateral || j.IndexLookup != nil {
+		rctx = &EvalCtx{Env: ctx.Env, Params: ctx.Params, Outer: append(ctx.Outer[:len(ctx.Outer):len(ctx.Outer)], lrow)}
+	}
 	if j.IndexLookup != nil {
 		return j.IndexLookup.rows(rctx, lrow)
 	}

@@ -41,6 +41,10 @@ func (a *analyzer) rangeVar(rv *pg.RangeVar, scope *Scope) (Plan, error) {
 			return p, addItem(scope, name, p.Columns(), rv.Alias)
 		}
 	}
+	if t := a.systemRelation(rv); t != nil {
+		p := &SysScan{T: t, Alias: name}
+		return p, addItem(scope, name, p.Columns(), rv.Alias)
+	}
 	obj, err := a.relation(rv)
 	if err != nil {
 		return nil, err

@@ -13,13 +13,7 @@ import (
 // resolved against the catalog, which package types does not see.
 
 // isRegType reports whether t is one of the object-name types.
-func isRegType(t types.Oid) bool {
-	switch t {
-	case types.OidRegclass, types.OidRegtype, types.OidRegproc, types.OidRegnamespace, types.OidRegrole, types.OidRegprocedure, types.OidRegoper:
-		return true
-	}
-	return false
-}
+func isRegType(t types.Oid) bool { return types.IsRegType(t) }
 
 // SplitQualifiedName splits "a.b" or "\"A\".b" into parts, lower-casing
 // unquoted ones, as Postgres reads a name given as text.
@@ -78,7 +72,11 @@ func regInput(cat *catalog.Catalog, sess *Session, t types.Oid, text string) (in
 		if len(parts) > 1 {
 			schema = parts[len(parts)-2]
 		}
-		o, err := cat.Resolve(schema, name, cat.SearchPath(sess.SearchPath, sess.User))
+		path := cat.SearchPath(sess.SearchPath, sess.User)
+		if t := lookupSys(cat, schema, name, path); t != nil {
+			return int64(t.Oid), nil
+		}
+		o, err := cat.Resolve(schema, name, path)
 		if err != nil {
 			return 0, err
 		}
@@ -90,7 +88,11 @@ func regInput(cat *catalog.Catalog, sess *Session, t types.Oid, text string) (in
 		if s := cat.Schema(text); s != nil {
 			return int64(s.Oid), nil
 		}
-		return 0, pgerror.New(pgerror.UndefinedObject, "schema \"%s\" does not exist", text)
+		return 0, pgerror.New(pgerror.InvalidSchemaName, "schema \"%s\" does not exist", text)
+	case types.OidRegtype:
+		return regtypeInput(text)
+	case types.OidRegproc, types.OidRegprocedure:
+		return regprocInput(text)
 	case types.OidRegrole:
 		if r := cat.Role(text); r != nil {
 			return int64(r.Oid), nil

@@ -31,6 +31,7 @@ func (a *analyzer) selectStmt(sel *pg.SelectStmt, outer *Scope) (Plan, error) {
 	a.agg = &aggScope{forbid: "WHERE"}
 	input, err := a.fromWhere(sel.FromClause, sel.WhereClause, scope)
 	if err != nil {
+		a.agg = prevAgg
 		return nil, err
 	}
 	keep := a.keepUnknown
@@ -184,6 +185,29 @@ func outputName(rt *pg.ResTarget) string {
 // FigureColname names an unaliased expression as Postgres's
 // FigureColname does.
 func FigureColname(n *pg.Node) string {
+	name, _ := figureColname(n)
+	return name
+}
+
+// figureColname names an expression and says how strongly: 2 for a
+// column's or function's name, 1 for a type's (a cast of a cast takes
+// the outer type's name), 0 for "?column?".
+func figureColname(n *pg.Node) (string, int) {
+	if tc := n.GetTypeCast(); tc != nil {
+		if name, strength := figureColname(tc.Arg); strength > 1 {
+			return name, strength
+		}
+		names := strVals(tc.TypeName.Names)
+		return names[len(names)-1], 1
+	}
+	name := figureColnameOf(n)
+	if name == "?column?" {
+		return name, 0
+	}
+	return name, 2
+}
+
+func figureColnameOf(n *pg.Node) string {
 	switch x := n.Node.(type) {
 	case *pg.Node_ColumnRef:
 		last := x.ColumnRef.Fields[len(x.ColumnRef.Fields)-1]
@@ -192,12 +216,6 @@ func FigureColname(n *pg.Node) string {
 		}
 	case *pg.Node_FuncCall:
 		return strVal(x.FuncCall.Funcname[len(x.FuncCall.Funcname)-1])
-	case *pg.Node_TypeCast:
-		if name := FigureColname(x.TypeCast.Arg); name != "?column?" && !weakColname(x.TypeCast.Arg) {
-			return name
-		}
-		names := strVals(x.TypeCast.TypeName.Names)
-		return names[len(names)-1]
 	case *pg.Node_AExpr:
 		if x.AExpr.Kind == pg.A_Expr_Kind_AEXPR_NULLIF {
 			return "nullif"
@@ -247,13 +265,6 @@ func FigureColname(n *pg.Node) string {
 		return "row"
 	}
 	return "?column?"
-}
-
-// weakColname reports whether n's name is only a type name (a cast of
-// something unnamed), which an outer cast's type name replaces.
-func weakColname(n *pg.Node) bool {
-	tc := n.GetTypeCast()
-	return tc != nil && (FigureColname(tc.Arg) == "?column?" || weakColname(tc.Arg))
 }
 
 func sqlValueName(op pg.SQLValueFunctionOp) string {

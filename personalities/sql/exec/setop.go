@@ -350,10 +350,10 @@ func (a *analyzer) coerceColumns(p Plan, ts []types.Type, cols []Column) (Plan, 
 	return &Project{Input: p, Exprs: exprs, Cols: cols}, nil
 }
 
-// commonType resolves the type values of types ts are all converted to,
-// as Postgres's select_common_type does for context (UNION, CASE,
+// commonTypeOf resolves the type values of types ts are all converted
+// to, as Postgres's select_common_type does for context (UNION,
 // JOIN/USING ...).
-func (a *analyzer) commonType(context string, ts []types.Type) (types.Type, error) {
+func (a *analyzer) commonTypeOf(context string, ts []types.Type) (types.Type, error) {
 	return a.commonTypeAt(context, ts, nil)
 }
 

@@ -21,7 +21,6 @@ const (
 	ExistsSub
 	AnySub
 	AllSub
-	ArraySub
 )
 
 // SubqueryExpr evaluates a subquery as an expression.
@@ -87,16 +86,6 @@ func (s *SubqueryExpr) Eval(ctx *EvalCtx, row Row) (any, error) {
 	case ExistsSub:
 		rows, err := s.rows(ctx, row, 1)
 		return len(rows) > 0, err
-	case ArraySub:
-		rows, err := s.rows(ctx, row, 0)
-		if err != nil {
-			return nil, err
-		}
-		vals := make([]any, len(rows))
-		for i, r := range rows {
-			vals[i] = r[0]
-		}
-		return types.NewArray(types.ElemOf(s.T.Oid), vals), nil
 	case ScalarSub:
 		rows, err := s.rows(ctx, row, 2)
 		if err != nil {
@@ -153,22 +142,14 @@ func (a *analyzer) subLink(sl *pg.SubLink, s *Scope) (Expr, error) {
 	case pg.SubLinkType_EXISTS_SUBLINK:
 		out.Kind = ExistsSub
 		return out, nil
-	case pg.SubLinkType_ARRAY_SUBLINK:
-		if len(cols) != 1 {
-			return nil, pgerror.New(pgerror.SyntaxError, "subquery must return only one column").WithPosition(sl.Location + 1)
-		}
-		arr := types.ArrayOf(cols[0].Type.Oid)
-		if arr == 0 {
-			return nil, pgerror.New(pgerror.UndefinedObject, "could not find array type for data type %s", cols[0].Type).WithPosition(sl.Location + 1)
-		}
-		out.Kind, out.T = ArraySub, types.T(arr)
-		return out, nil
 	case pg.SubLinkType_EXPR_SUBLINK:
 		if len(cols) != 1 {
 			return nil, pgerror.New(pgerror.SyntaxError, "subquery must return only one column").WithPosition(sl.Location + 1)
 		}
 		out.Kind, out.T = ScalarSub, cols[0].Type
 		return out, nil
+	case pg.SubLinkType_ARRAY_SUBLINK:
+		return arraySubquery(out, cols, sl)
 	case pg.SubLinkType_ANY_SUBLINK, pg.SubLinkType_ALL_SUBLINK:
 		out.Kind = AnySub
 		if sl.SubLinkType == pg.SubLinkType_ALL_SUBLINK {
@@ -228,6 +209,16 @@ func (a *analyzer) subLink(sl *pg.SubLink, s *Scope) (Expr, error) {
 		return out, nil
 	}
 	return nil, pgerror.New(pgerror.FeatureNotSupported, "subquery kind %s is not supported", sl.SubLinkType).WithPosition(sl.Location + 1)
+}
+
+// firstVisible is the position of the first output column.
+func firstVisible(cols []Column) int {
+	for i, c := range cols {
+		if !c.Hidden {
+			return i
+		}
+	}
+	return 0
 }
 
 // scopeRefs sums the outer references resolved in s and its ancestors.

@@ -82,6 +82,10 @@ type Settings struct {
 	ExtraFloatDigits int
 	// ByteaOutput: "hex" (default) or "escape".
 	ByteaOutput string
+	// RegOutput, if set, prints a value of a reg* type (regclass,
+	// regtype, ...) as the object's name; the catalog it names objects
+	// from is the caller's. Nil prints the number.
+	RegOutput func(t Oid, oid int64) string
 }
 
 // DefaultSettings returns the settings a new session starts with: UTC,

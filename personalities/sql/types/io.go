@@ -14,6 +14,9 @@ import (
 // REQUIRES: d is not nil (NULL has no text form) and is t's
 // representation.
 func Format(t Type, d any, s *Settings) string {
+	if n, ok := d.(int64); ok && s != nil && s.RegOutput != nil && IsRegType(t.Oid) {
+		return s.RegOutput(t.Oid, n)
+	}
 	switch v := d.(type) {
 	case bool:
 		if v {

@@ -333,3 +333,13 @@ func FormatType(oid Oid, mod int32) string {
 	}
 	return "???"
 }
+
+// IsRegType reports whether t is one of the object-name types (regclass,
+// regtype, regproc, ...), whose text form names a catalog object.
+func IsRegType(t Oid) bool {
+	switch t {
+	case OidRegclass, OidRegtype, OidRegproc, OidRegnamespace, OidRegrole, OidRegprocedure, OidRegoper:
+		return true
+	}
+	return false
+}

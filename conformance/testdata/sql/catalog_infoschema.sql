@@ -1,0 +1,21 @@
+-- information_schema views over user objects.
+CREATE TABLE it (id int PRIMARY KEY, name varchar(20) NOT NULL, price numeric(10,2) DEFAULT 0, note text, at timestamptz, d date, flag boolean, code char(3), big bigint, f double precision);
+CREATE TABLE iu (id serial PRIMARY KEY, a int, b int, UNIQUE (a, b));
+CREATE VIEW iv AS SELECT id, name FROM it;
+CREATE SEQUENCE iq START 3 INCREMENT 4 MAXVALUE 1000;
+SELECT schema_name, schema_owner FROM information_schema.schemata WHERE schema_name = 'public';
+SELECT table_schema, table_name, table_type, is_insertable_into, is_typed FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name;
+SELECT table_name, table_type FROM information_schema.tables WHERE table_name = 'pg_class';
+SELECT column_name, ordinal_position, column_default, is_nullable, data_type, character_maximum_length, character_octet_length, numeric_precision, numeric_precision_radix, numeric_scale, datetime_precision, udt_schema, udt_name FROM information_schema.columns WHERE table_name = 'it' ORDER BY ordinal_position;
+SELECT table_name, column_name, column_default, is_identity, is_generated, is_updatable FROM information_schema.columns WHERE table_name IN ('iu', 'iv') ORDER BY table_name, ordinal_position;
+SELECT constraint_name, table_name, constraint_type, is_deferrable, initially_deferred, enforced, nulls_distinct FROM information_schema.table_constraints WHERE table_schema = 'public' AND constraint_type <> 'CHECK' ORDER BY constraint_name;
+SELECT constraint_name, table_name, column_name, ordinal_position, position_in_unique_constraint FROM information_schema.key_column_usage WHERE table_schema = 'public' ORDER BY constraint_name, ordinal_position;
+SELECT table_name, check_option, is_updatable FROM information_schema.views WHERE table_schema = 'public';
+SELECT sequence_name, data_type, numeric_precision, numeric_precision_radix, numeric_scale, start_value, minimum_value, maximum_value, increment, cycle_option FROM information_schema.sequences WHERE sequence_schema = 'public' ORDER BY sequence_name;
+SELECT count(*) > 0 AS found FROM information_schema.tables t JOIN information_schema.columns c ON c.table_name = t.table_name AND c.table_schema = t.table_schema WHERE t.table_name = 'it';
+SELECT * FROM information_schema.nope;
+SELECT * FROM tables;
+DROP VIEW iv;
+DROP TABLE it, iu;
+DROP SEQUENCE iq;
+SELECT table_name FROM information_schema.tables WHERE table_schema = 'public';

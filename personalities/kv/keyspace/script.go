@@ -1,0 +1,356 @@
+package keyspace
+
+import (
+	"crypto/sha1"
+	"encoding/hex"
+	"strconv"
+	"strings"
+
+	lua "github.com/yuin/gopher-lua"
+
+	"hourglass/personalities/kv/luasandbox"
+	"hourglass/platform"
+)
+
+// Scripting: EVAL and EVALSHA are writes, one log entry each (the
+// command line, with the budget the proposer was configured with), run
+// at apply on every replica in the entry's transaction; EVAL_RO and
+// EVALSHA_RO are reads, run on a view. Scripts are replicated state:
+// 'L' sha -> body, written by SCRIPT LOAD and by every EVAL applied,
+// dropped by SCRIPT FLUSH.
+
+// Internal commands of scripting, which clients cannot name.
+const (
+	cmdScript      = "\x00script"      // limit, memory, then EVAL's or EVALSHA's command line
+	cmdScriptLoad  = "\x00scriptload"  // body
+	cmdScriptFlush = "\x00scriptflush" // nothing
+)
+
+const prefixScript = 'L'
+
+func scriptKey(sha string) []byte { return append([]byte{prefixScript}, sha...) }
+
+// ScriptLimits bound one script's run (see package luasandbox): the
+// virtual machine instructions and the bytes of strings it makes.
+type ScriptLimits struct {
+	Instructions int64
+	Memory       int64
+}
+
+// DefaultScriptLimits are the bounds of a script run without the
+// server's (a transaction's EVAL, a read-only script on a bare view).
+var DefaultScriptLimits = ScriptLimits{Instructions: 5_000_000, Memory: 64 << 20}
+
+// ScriptEnv is what a read-only script on a view learns of the node:
+// its bounds, whether SCRIPT KILL asked it to stop (polled), and where
+// redis.log writes.
+type ScriptEnv struct {
+	Limits      ScriptLimits
+	Interrupted func() bool
+	Log         func(level int, msg string)
+}
+
+// ScriptObserver is an optional ability of Effects.Observers: the
+// node's log for redis.log in scripts run at apply, and whether a
+// script is running at apply (SCRIPT KILL answers UNKILLABLE then).
+type ScriptObserver interface {
+	ScriptLog(level int, msg string)
+	ScriptRunning(running bool)
+}
+
+// WithScripting returns ks with env for the read-only scripts it runs.
+func (ks *Keyspace) WithScripting(env ScriptEnv) *Keyspace {
+	c := *ks
+	c.script = &env
+	return &c
+}
+
+// EncodeScript returns the log body of EVAL or EVALSHA (args, the
+// client's command line) run in database db with the bounds lim.
+func EncodeScript(db int, seed uint64, lim ScriptLimits, args [][]byte) []byte {
+	line := append([][]byte{[]byte(cmdScript), formatInt(lim.Instructions), formatInt(lim.Memory)}, args...)
+	return EncodeCommand(db, seed, line)
+}
+
+// ScriptLoadBody returns the log body of SCRIPT LOAD src; its reply is
+// the script's SHA1.
+func ScriptLoadBody(src []byte) []byte {
+	return EncodeCommand(0, 0, [][]byte{[]byte(cmdScriptLoad), src})
+}
+
+// ScriptFlushBody returns the log body of SCRIPT FLUSH.
+func ScriptFlushBody() []byte { return EncodeCommand(0, 0, [][]byte{[]byte(cmdScriptFlush)}) }
+
+// ScriptSHA returns the SHA1 of a script's body in lower-case hex.
+func ScriptSHA(src []byte) string {
+	h := sha1.Sum(src)
+	return hex.EncodeToString(h[:])
+}
+
+// CompileScript compiles src as EVAL would, and returns its compile
+// error reply, or nil.
+func CompileScript(src []byte) error {
+	if _, err := luasandbox.Compile("user_script", string(src)); err != nil {
+		return Error("ERR Error compiling script (new function): " + err.Error())
+	}
+	return nil
+}
+
+// ScriptsExist answers SCRIPT EXISTS on the applied state r: 1 for each
+// sha stored, 0 otherwise.
+func ScriptsExist(r platform.Reader, shas [][]byte) ([]any, error) {
+	out := make([]any, len(shas))
+	for i, s := range shas {
+		_, ok, err := r.Get(scriptKey(strings.ToLower(string(s))))
+		if err != nil {
+			return nil, err
+		}
+		out[i] = int64(0)
+		if ok {
+			out[i] = int64(1)
+		}
+	}
+	return out, nil
+}
+
+func init() {
+	flags := []string{"noscript", "stale", "skip_monitor", "may_replicate", "no_mandatory_keys", "movablekeys"}
+	roFlags := []string{"noscript", "stale", "skip_monitor", "no_mandatory_keys", "movablekeys", "readonly"}
+	register(&Command{Spec: Spec{Name: "eval", Arity: -3, Flags: flags}, Kind: KindWrite, check: checkEval, exec: execEval})
+	register(&Command{Spec: Spec{Name: "evalsha", Arity: -3, Flags: flags}, Kind: KindWrite, check: checkEval, exec: execEval})
+	register(&Command{Spec: Spec{Name: "eval_ro", Arity: -3, Flags: roFlags}, Kind: KindRead, check: checkEval, exec: execEval})
+	register(&Command{Spec: Spec{Name: "evalsha_ro", Arity: -3, Flags: roFlags}, Kind: KindRead, check: checkEval, exec: execEval})
+}
+
+func checkEval(args [][]byte) error {
+	n, ok := ParseInt(args[2])
+	switch {
+	case !ok:
+		return ErrNotInteger
+	case n < 0:
+		return Error("ERR Number of keys can't be negative")
+	case n > int64(len(args)-3):
+		return Error("ERR Number of keys can't be greater than number of args")
+	}
+	return nil
+}
+
+// applyScriptEntry runs cmdScript's entry: the bounds, then EVAL's or
+// EVALSHA's line.
+func applyScriptEntry(ks *Keyspace, args [][]byte) (any, error) {
+	if len(args) < 6 {
+		return nil, Error("ERR malformed script entry")
+	}
+	insns, ok1 := ParseInt(args[1])
+	mem, ok2 := ParseInt(args[2])
+	if !ok1 || !ok2 {
+		return nil, Error("ERR malformed script entry")
+	}
+	line := args[3:]
+	if err := checkEval(line); err != nil {
+		return nil, err
+	}
+	return runEval(ks, line, ScriptLimits{insns, mem})
+}
+
+func execEval(ks *Keyspace, args [][]byte) (any, error) {
+	lim := DefaultScriptLimits
+	if ks.script != nil {
+		lim = ks.script.Limits
+	}
+	return runEval(ks, args, lim)
+}
+
+// runEval runs EVAL, EVALSHA or their _RO forms (args, checked).
+func runEval(ks *Keyspace, args [][]byte, lim ScriptLimits) (any, error) {
+	name := strings.ToLower(string(args[0]))
+	var src []byte
+	var sha string
+	if name == "eval" || name == "eval_ro" {
+		src = args[1]
+		sha = ScriptSHA(src)
+	} else {
+		sha = strings.ToLower(string(args[1]))
+		b, ok, err := ks.r.Get(scriptKey(sha))
+		if err != nil {
+			return nil, err
+		}
+		if !ok || len(sha) != 40 {
+			return nil, Error("NOSCRIPT No matching script. Please use EVAL.")
+		}
+		src = b
+	}
+	proto, err := luasandbox.Compile("user_script", string(src))
+	if err != nil {
+		return nil, Error("ERR Error compiling script (new function): " + err.Error())
+	}
+	if ks.w != nil && name == "eval" {
+		// Redis 7 caches the bodies EVAL runs; EVALSHA finds them.
+		if err := ks.w.Set(scriptKey(sha), src); err != nil {
+			return nil, err
+		}
+	}
+	n, _ := ParseInt(args[2])
+	keys, argv := args[3:3+n], args[3+n:]
+	readOnly := ks.w == nil || strings.HasSuffix(name, "_ro")
+	return runScript(ks, proto, sha, keys, argv, readOnly, lim)
+}
+
+// applyScriptLoad stores a script's body: SCRIPT LOAD at apply.
+func applyScriptLoad(ks *Keyspace, args [][]byte) (any, error) {
+	if len(args) != 2 {
+		return nil, Error("ERR malformed script entry")
+	}
+	if err := CompileScript(args[1]); err != nil {
+		return nil, err
+	}
+	sha := ScriptSHA(args[1])
+	if err := ks.w.Set(scriptKey(sha), args[1]); err != nil {
+		return nil, err
+	}
+	return []byte(sha), nil
+}
+
+// applyScriptFlush drops every stored script: SCRIPT FLUSH at apply.
+func applyScriptFlush(ks *Keyspace) (any, error) {
+	if err := ks.w.DeleteRange([]byte{prefixScript}, []byte{prefixScript + 1}); err != nil {
+		return nil, err
+	}
+	return OK, nil
+}
+
+// scriptObserver returns the apply's ScriptObserver, if any.
+func (ks *Keyspace) scriptObserver() ScriptObserver {
+	if ks.fx == nil {
+		return nil
+	}
+	o, _ := ks.fx.Observers.(ScriptObserver)
+	return o
+}
+
+// scriptSuffix renders a script error's location suffix.
+func scriptSuffix(sha string, line int) string {
+	return " script: " + sha + ", on @user_script:" + strconv.Itoa(line) + "."
+}
+
+// runScript runs the compiled script proto with KEYS and ARGV against ks and returns its reply.
+func runScript(ks *Keyspace, proto *lua.FunctionProto, sha string, keys, argv [][]byte, readOnly bool, lim ScriptLimits) (any, error) {
+	var interrupted func() bool
+	var logf func(int, string)
+	if ks.script != nil {
+		interrupted, logf = ks.script.Interrupted, ks.script.Log
+	}
+	if o := ks.scriptObserver(); o != nil {
+		logf = o.ScriptLog
+		o.ScriptRunning(true)
+		defer o.ScriptRunning(false)
+	}
+	st := luasandbox.New(luasandbox.Limits{Instructions: lim.Instructions, Memory: lim.Memory}, interrupted)
+	defer st.Close()
+	L := st.L
+	sc := &scriptCall{ks: ks, st: st, readOnly: readOnly, resp: 2, log: logf}
+	L.SetGlobal("KEYS", stringsTable(L, keys))
+	L.SetGlobal("ARGV", stringsTable(L, argv))
+	L.SetGlobal("redis", sc.redisTable())
+	st.Protect()
+	line := 0
+	handler := L.NewFunction(func(L *lua.LState) int {
+		line = currentLine(L)
+		L.Push(L.Get(1))
+		return 1
+	})
+	L.Push(L.NewFunctionFromProto(proto))
+	if err := L.PCall(0, 1, handler); err != nil {
+		switch st.Exceeded() {
+		case luasandbox.ErrInstructions:
+			return nil, Error("ERR Script exceeded lua-instruction-limit (" + strconv.FormatInt(lim.Instructions, 10) + " instructions)" + scriptSuffix(sha, line))
+		case luasandbox.ErrMemory:
+			return nil, Error("ERR Script exceeded lua-memory-limit (" + strconv.FormatInt(lim.Memory, 10) + " bytes of strings)" + scriptSuffix(sha, line))
+		case luasandbox.ErrInterrupted:
+			return nil, Error("ERR Script killed by user with SCRIPT KILL..." + scriptSuffix(sha, line))
+		}
+		var obj lua.LValue = lua.LString(err.Error())
+		if ae, ok := err.(*lua.ApiError); ok && ae.Object != nil {
+			obj = ae.Object
+		}
+		if t, ok := obj.(*lua.LTable); ok {
+			if e, ok := t.RawGetString("err").(lua.LString); ok {
+				return nil, Errorf("%s%s", e, scriptSuffix(sha, line))
+			}
+		}
+		return nil, Errorf("ERR %s%s", lua.LVAsString(obj), scriptSuffix(sha, line))
+	}
+	return luaToReply(L.Get(-1), 0), nil
+}
+
+// currentLine is the line of the innermost frame of the script.
+func currentLine(L *lua.LState) int {
+	for level := 0; ; level++ {
+		dbg, ok := L.GetStack(level)
+		if !ok {
+			return 0
+		}
+		if _, err := L.GetInfo("Sl", dbg, lua.LNil); err == nil && dbg.Source == "user_script" && dbg.CurrentLine > 0 {
+			return dbg.CurrentLine
+		}
+	}
+}
+
+func stringsTable(L *lua.LState, xs [][]byte) *lua.LTable {
+	t := L.CreateTable(len(xs), 0)
+	for i, x := range xs {
+		t.RawSetInt(i+1, lua.LString(x))
+	}
+	return t
+}
+
+// luaToReply converts a script's value to a reply as Redis does: a
+// number truncated to an integer, a string a bulk, true 1, false and nil
+// a null, a table with err or ok an error or a status, with double, map
+// or set one of those, any other table an array up to its first nil.
+func luaToReply(v lua.LValue, depth int) any {
+	if depth > 1000 {
+		return Error("ERR reached lua stack limit")
+	}
+	switch v := v.(type) {
+	case lua.LNumber:
+		return int64(float64(v))
+	case lua.LString:
+		return []byte(v)
+	case lua.LBool:
+		if v {
+			return int64(1)
+		}
+		return nil
+	case *lua.LTable:
+		if e, ok := v.RawGetString("err").(lua.LString); ok {
+			return Errorf("%s", e)
+		}
+		if s, ok := v.RawGetString("ok").(lua.LString); ok {
+			return SimpleString(strings.NewReplacer("\r", " ", "\n", " ").Replace(string(s)))
+		}
+		if d, ok := v.RawGetString("double").(lua.LNumber); ok {
+			return float64(d)
+		}
+		if m, ok := v.RawGetString("map").(*lua.LTable); ok {
+			out := Map{}
+			m.ForEach(func(k, x lua.LValue) { out = append(out, luaToReply(k, depth+1), luaToReply(x, depth+1)) })
+			return out
+		}
+		if s, ok := v.RawGetString("set").(*lua.LTable); ok {
+			out := Set{}
+			s.ForEach(func(k, _ lua.LValue) { out = append(out, luaToReply(k, depth+1)) })
+			return out
+		}
+		out := []any{}
+		for i := 1; ; i++ {
+			x := v.RawGetInt(i)
+			if x == lua.LNil {
+				break
+			}
+			out = append(out, luaToReply(x, depth+1))
+		}
+		return out
+	}
+	return nil
+}

@@ -1,0 +1,297 @@
+package keyspace
+
+import (
+	"strings"
+
+	lua "github.com/yuin/gopher-lua"
+
+	"hourglass/personalities/kv/luasandbox"
+)
+
+// scriptCall is one script's redis table: the keyspace its commands run
+// against (SELECT in a script changes it for the script only), and the
+// protocol its replies convert from (redis.setresp).
+type scriptCall struct {
+	ks       *Keyspace
+	st       *luasandbox.State
+	readOnly bool
+	resp     int
+	log      func(level int, msg string)
+}
+
+// Errors of redis.call, word for word as Redis 7.0 words them.
+const (
+	errScriptUnknown  = Error("ERR Unknown Redis command called from script")
+	errScriptArity    = Error("ERR Wrong number of args calling Redis command from script")
+	errScriptNoScript = Error("ERR This Redis command is not allowed from script")
+	errScriptReadOnly = Error("ERR Write commands are not allowed from read-only scripts.")
+	errScriptArgs     = Error("ERR Lua redis lib command arguments must be strings or integers")
+	errScriptNoArgs   = Error("ERR Please specify at least one argument for this redis lib call")
+)
+
+// notInScripts are the commands of the server Redis refuses in scripts.
+var notInScripts = map[string]bool{
+	"multi": true, "exec": true, "discard": true, "watch": true, "unwatch": true,
+	"subscribe": true, "psubscribe": true, "unsubscribe": true, "punsubscribe": true,
+	"ssubscribe": true, "sunsubscribe": true, "auth": true, "hello": true, "reset": true,
+	"quit": true, "client": true, "script": true, "eval": true, "evalsha": true,
+	"eval_ro": true, "evalsha_ro": true, "save": true, "bgsave": true,
+}
+
+func (sc *scriptCall) redisTable() *lua.LTable {
+	L := sc.st.L
+	t := L.NewTable()
+	fn := func(name string, f lua.LGFunction) { t.RawSetString(name, L.NewFunction(f)) }
+	fn("call", func(L *lua.LState) int { return sc.call(L, true) })
+	fn("pcall", func(L *lua.LState) int { return sc.call(L, false) })
+	fn("error_reply", func(L *lua.LState) int {
+		s := L.CheckString(1)
+		tb := L.NewTable()
+		tb.RawSetString("err", lua.LString(strings.TrimPrefix(s, "-")))
+		L.Push(tb)
+		return 1
+	})
+	fn("status_reply", func(L *lua.LState) int {
+		tb := L.NewTable()
+		tb.RawSetString("ok", lua.LString(L.CheckString(1)))
+		L.Push(tb)
+		return 1
+	})
+	fn("sha1hex", func(L *lua.LState) int {
+		if L.GetTop() != 1 {
+			L.RaiseError("wrong number of arguments")
+		}
+		L.Push(lua.LString(ScriptSHA([]byte(L.ToString(1)))))
+		return 1
+	})
+	fn("log", func(L *lua.LState) int {
+		if L.GetTop() < 2 {
+			L.RaiseError("redis.log() requires two arguments or more.")
+		}
+		level, ok := L.Get(1).(lua.LNumber)
+		if !ok || level < 0 || level > 3 {
+			L.RaiseError("Invalid debug level.")
+		}
+		var parts []string
+		for i := 2; i <= L.GetTop(); i++ {
+			parts = append(parts, lua.LVAsString(L.Get(i)))
+		}
+		if sc.log != nil {
+			sc.log(int(level), strings.Join(parts, " "))
+		}
+		return 0
+	})
+	fn("setresp", func(L *lua.LState) int {
+		n, ok := L.Get(1).(lua.LNumber)
+		if L.GetTop() != 1 || !ok {
+			L.RaiseError("redis.setresp() requires one argument.")
+		}
+		if n != 2 && n != 3 {
+			L.Error(errorTable(L, "ERR RESP version must be 2 or 3."), 0)
+		}
+		sc.resp = int(n)
+		return 0
+	})
+	fn("set_repl", func(L *lua.LState) int {
+		n, ok := L.Get(1).(lua.LNumber)
+		if L.GetTop() != 1 || !ok {
+			L.RaiseError("redis.set_repl() requires one argument.")
+		}
+		if n < 0 || n > 3 {
+			L.RaiseError("Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.")
+		}
+		return 0 // every script replicates as the script
+	})
+	fn("replicate_commands", func(L *lua.LState) int {
+		L.Push(lua.LTrue)
+		return 1
+	})
+	for name, v := range map[string]int{
+		"REPL_NONE": 0, "REPL_AOF": 1, "REPL_SLAVE": 2, "REPL_REPLICA": 2, "REPL_ALL": 3,
+		"LOG_DEBUG": 0, "LOG_VERBOSE": 1, "LOG_NOTICE": 2, "LOG_WARNING": 3,
+	} {
+		t.RawSetString(name, lua.LNumber(v))
+	}
+	return t
+}
+
+func errorTable(L *lua.LState, msg string) *lua.LTable {
+	t := L.NewTable()
+	t.RawSetString("err", lua.LString(msg))
+	return t
+}
+
+// call is redis.call (raise) and redis.pcall (return the error table).
+func (sc *scriptCall) call(L *lua.LState, raise bool) int {
+	fail := func(e Error) int {
+		t := errorTable(L, string(e))
+		if raise {
+			L.Error(t, 0)
+		}
+		L.Push(t)
+		return 1
+	}
+	n := L.GetTop()
+	if n == 0 {
+		return fail(errScriptNoArgs)
+	}
+	args := make([][]byte, n)
+	for i := 1; i <= n; i++ {
+		switch v := L.Get(i).(type) {
+		case lua.LString:
+			args[i-1] = []byte(v)
+		case lua.LNumber:
+			args[i-1] = []byte(luasandbox.FormatNumber(float64(v)))
+		default:
+			return fail(errScriptArgs)
+		}
+	}
+	r, err := sc.run(args)
+	if err != nil {
+		e, ok := err.(Error)
+		if !ok {
+			L.RaiseError("%s", err.Error()) // the store failed
+		}
+		return fail(e)
+	}
+	if e, ok := r.(Error); ok {
+		return fail(e)
+	}
+	L.Push(sc.replyToLua(L, r))
+	return 1
+}
+
+// run runs one command line of a script.
+func (sc *scriptCall) run(args [][]byte) (any, error) {
+	name := strings.ToLower(string(args[0]))
+	ks := sc.ks
+	switch name {
+	case "ping", "echo":
+		if r, ok := execConnectionCommand(args); ok {
+			return r, nil
+		}
+		return nil, errScriptArity
+	case "select":
+		if len(args) != 2 {
+			return nil, errScriptArity
+		}
+		db, ok := ParseInt(args[1])
+		if !ok {
+			return nil, ErrNotInteger
+		}
+		if db < 0 || db >= Databases {
+			return nil, ErrDBIndex
+		}
+		sc.ks = ks.withDB(int(db))
+		return OK, nil
+	case "time":
+		// The log time at apply: the same on every replica.
+		return []any{formatInt(ks.now / 1000), formatInt(ks.now % 1000 * 1000)}, nil
+	}
+	if notInScripts[name] {
+		return nil, errScriptNoScript
+	}
+	cmd := Lookup(args[0])
+	if cmd == nil {
+		return nil, errScriptUnknown
+	}
+	if !cmd.ArityOK(len(args)) {
+		return nil, errScriptArity
+	}
+	if cmd.Blocking() {
+		return nil, errScriptNoScript
+	}
+	if cmd.Kind == KindWrite && (sc.readOnly || ks.w == nil) {
+		return nil, errScriptReadOnly
+	}
+	if err := cmd.checkAt(args, ks.now); err != nil {
+		return nil, err
+	}
+	if cmd.Kind == KindScan {
+		return cmd.scanStep(args, ks, nil)
+	}
+	return cmd.exec(ks, args)
+}
+
+// replyToLua converts a command's reply to Lua as Redis does for the
+// script's protocol (redis.setresp): integers to numbers, bulks to
+// strings, a null to false (RESP2) or nil (RESP3), a status to {ok=...},
+// an error to {err=...}, arrays to tables; in RESP2 maps, sets and pairs
+// flat, doubles as bulks; in RESP3 {map=...}, {set=...}, {double=...}.
+func (sc *scriptCall) replyToLua(L *lua.LState, r any) lua.LValue {
+	switch r := r.(type) {
+	case nil, NullArray:
+		if sc.resp == 3 {
+			return lua.LNil
+		}
+		return lua.LFalse
+	case SimpleString:
+		t := L.NewTable()
+		t.RawSetString("ok", lua.LString(r))
+		return t
+	case Error:
+		return errorTable(L, string(r))
+	case []byte:
+		sc.st.Charge(int64(len(r)))
+		return lua.LString(r)
+	case string:
+		return lua.LString(r)
+	case int64:
+		return lua.LNumber(r)
+	case int:
+		return lua.LNumber(r)
+	case float64:
+		if sc.resp == 3 {
+			t := L.NewTable()
+			t.RawSetString("double", lua.LNumber(r))
+			return t
+		}
+		return lua.LString(FormatFloat(r))
+	case []any:
+		return sc.arrayToLua(L, r)
+	case Pairs:
+		if sc.resp == 3 {
+			t := L.CreateTable(len(r)/2, 0)
+			for i := 0; i+1 < len(r); i += 2 {
+				t.RawSetInt(i/2+1, sc.arrayToLua(L, []any{r[i], r[i+1]}))
+			}
+			return t
+		}
+		return sc.arrayToLua(L, r)
+	case Map:
+		if sc.resp == 3 {
+			m := L.NewTable()
+			for i := 0; i+1 < len(r); i += 2 {
+				m.RawSet(sc.replyToLua(L, r[i]), sc.replyToLua(L, r[i+1]))
+			}
+			t := L.NewTable()
+			t.RawSetString("map", m)
+			return t
+		}
+		return sc.arrayToLua(L, r)
+	case Set:
+		if sc.resp == 3 {
+			s := L.NewTable()
+			for _, x := range r {
+				s.RawSet(sc.replyToLua(L, x), lua.LTrue)
+			}
+			t := L.NewTable()
+			t.RawSetString("set", s)
+			return t
+		}
+		return sc.arrayToLua(L, r)
+	}
+	return lua.LNil // not a reply type (WouldBlock never reaches a script)
+}
+
+func (sc *scriptCall) arrayToLua(L *lua.LState, xs []any) *lua.LTable {
+	t := L.CreateTable(len(xs), 0)
+	for i, x := range xs {
+		v := sc.replyToLua(L, x)
+		if v == lua.LNil {
+			v = lua.LFalse // a table cannot hold nil
+		}
+		t.RawSetInt(i+1, v)
+	}
+	return t
+}
