@@ -2,8 +2,11 @@ package conformance
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -199,31 +202,108 @@ func TestPostgresCancel(t *testing.T) {
 				_, err := conn.Exec(ctx, "SELECT pg_sleep(60)")
 				done <- err
 			}()
-			tick := time.NewTicker(50 * time.Millisecond)
-			defer tick.Stop()
-			deadline := time.After(30 * time.Second)
-		wait:
-			for {
-				select {
-				case err = <-done:
-					break wait
-				case <-tick.C:
-					if err := conn.PgConn().CancelRequest(ctx); err != nil {
-						t.Fatalf("cancel request: %v", err)
-					}
-				case <-deadline:
-					t.Fatal("the canceled statement did not end")
+			awaitCanceled(t, done, 50*time.Millisecond, 30*time.Second, func() {
+				if err := conn.PgConn().CancelRequest(ctx); err != nil {
+					t.Fatalf("cancel request: %v", err)
 				}
-			}
-			var pe *pgconn.PgError
-			if !errors.As(err, &pe) || pe.Code != "57014" || pe.Message != "canceling statement due to user request" {
-				t.Fatalf("canceled statement: %v, want 57014", err)
-			}
+			})
 			var two int
 			if err := conn.QueryRow(ctx, "SELECT 2").Scan(&two); err != nil || two != 2 {
 				t.Errorf("after cancel: %v %d", err, two)
 			}
 		})
+	}
+}
+
+// awaitCanceled calls cancel every period until the statement reporting
+// to done ends, and checks that it ended with 57014; it fails t if that
+// takes longer than within.
+func awaitCanceled(t *testing.T, done <-chan error, period, within time.Duration, cancel func()) {
+	t.Helper()
+	tick := time.NewTicker(period)
+	defer tick.Stop()
+	deadline := time.After(within)
+	var err error
+wait:
+	for {
+		select {
+		case err = <-done:
+			break wait
+		case <-tick.C:
+			cancel()
+		case <-deadline:
+			t.Fatal("the canceled statement did not end")
+		}
+	}
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) || pe.Code != "57014" || pe.Message != "canceling statement due to user request" {
+		t.Fatalf("canceled statement: %v, want 57014", err)
+	}
+}
+
+// TestPostgresCancelEnsemble sends a CancelRequest for a statement
+// running on node 1 of a three-node ensemble to node 3, which forwards it
+// to node 1: a wrong secret key cancels nothing, the right one ends the
+// statement with 57014.
+func TestPostgresCancelEnsemble(t *testing.T) {
+	e := startEnsemble(t, 3)
+	ctx := testCtx(t)
+	conn, err := pgx.Connect(ctx, fmt.Sprintf("postgres://postgres@%s/postgres?sslmode=disable", e.nodes[0].addr("postgres")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	pid, key := conn.PgConn().PID(), conn.PgConn().SecretKey()
+	if int32(pid) <= 0 || len(key) != 4 {
+		t.Fatalf("BackendKeyData: pid %d, key %x", pid, key)
+	}
+	var backend int32
+	if err := conn.QueryRow(ctx, "SELECT pg_backend_pid()").Scan(&backend); err != nil || backend != int32(pid) {
+		t.Fatalf("pg_backend_pid() = %d, %v; BackendKeyData says %d", backend, err, pid)
+	}
+	done := make(chan error, 1)
+	start := time.Now()
+	go func() {
+		_, err := conn.Exec(ctx, "SELECT pg_sleep(30)")
+		done <- err
+	}()
+	cancelAt := func(addr string, key []byte) {
+		t.Helper()
+		nc, err := net.DialTimeout("tcp", addr, 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer nc.Close()
+		pkt := binary.BigEndian.AppendUint32(nil, 16)
+		pkt = binary.BigEndian.AppendUint32(pkt, 80877102)
+		pkt = binary.BigEndian.AppendUint32(pkt, pid)
+		pkt = append(pkt, key...)
+		if _, err := nc.Write(pkt); err != nil {
+			t.Fatal(err)
+		}
+		// The server answers nothing and closes the connection.
+		nc.SetReadDeadline(time.Now().Add(5 * time.Second))
+		io.Copy(io.Discard, nc)
+	}
+	node3 := e.nodes[2].addr("postgres")
+	wrong := binary.BigEndian.AppendUint32(nil, binary.BigEndian.Uint32(key)+1)
+	for range 10 {
+		cancelAt(node3, wrong)
+		time.Sleep(100 * time.Millisecond)
+	}
+	select {
+	case err := <-done:
+		t.Fatalf("a cancel request with a wrong key ended the statement: %v", err)
+	case <-time.After(500 * time.Millisecond):
+	}
+	sent := time.Now()
+	cancelAt(node3, key)
+	// Again every second, in case the statement had not begun.
+	awaitCanceled(t, done, time.Second, 5*time.Second, func() { cancelAt(node3, key) })
+	t.Logf("canceled %v after the request, %v after the statement began", time.Since(sent), time.Since(start))
+	var two int
+	if err := conn.QueryRow(ctx, "SELECT 2").Scan(&two); err != nil || two != 2 {
+		t.Errorf("after cancel: %v %d", err, two)
 	}
 }
 

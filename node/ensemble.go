@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"fmt"
+	"sort"
 	"sync"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"hourglass/loglet"
 	"hourglass/loglet/native"
 	"hourglass/node/adminpb"
+	"hourglass/personalities/sql"
 	"hourglass/virtuallog"
 	"hourglass/virtuallog/metastore"
 	"hourglass/virtuallog/vlogpb"
@@ -224,6 +226,58 @@ func (p *peerService) NodeStatus(ctx context.Context, _ *adminpb.NodeStatusReque
 		applied = p.n.base.Applied()
 	}
 	return &adminpb.NodeStatusResponse{Id: p.n.cfg.NodeID, Applied: applied}, nil
+}
+
+// CancelStatement cancels the statement of this node's Postgres
+// connection with the request's process id if the secret key matches.
+func (p *peerService) CancelStatement(ctx context.Context, req *adminpb.CancelStatementRequest) (*adminpb.CancelStatementResponse, error) {
+	if s := p.n.pgCancel.Load(); s != nil {
+		s.Cancel(req.ProcessId, req.SecretKey)
+	}
+	return &adminpb.CancelStatementResponse{}, nil
+}
+
+// pgNodes are the ids of the ensemble's founding nodes, sorted: a node's
+// Postgres index (see sql.Config.Node) is its position in them, from 1,
+// the same on every node whatever order its config lists them in.
+func (n *Node) pgNodes() []string {
+	ids := make([]string, 0, len(n.cfg.Nodes))
+	for _, p := range n.cfg.Nodes {
+		ids = append(ids, p.ID)
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+// pgNode is this node's Postgres index: 0 for a single node, or for a
+// node outside the founding list or beyond sql.MaxNode (cancel requests
+// for its connections are then honoured by it alone).
+func (n *Node) pgNode() int {
+	for i, id := range n.pgNodes() {
+		if id == n.cfg.NodeID && i+1 <= sql.MaxNode {
+			return i + 1
+		}
+	}
+	return 0
+}
+
+// forwardCancel sends a Postgres cancel request to the node whose
+// Postgres index is node, over its peer endpoint, within ctx.
+func (n *Node) forwardCancel(ctx context.Context, node int, pid, key uint32) error {
+	ids := n.pgNodes()
+	if node < 1 || node > len(ids) {
+		return fmt.Errorf("node: no node has Postgres index %d", node)
+	}
+	addr, err := n.resolve(ids[node-1])
+	if err != nil {
+		return err
+	}
+	c, err := n.conns.get(addr)
+	if err != nil {
+		return err
+	}
+	_, err = adminpb.NewPeerClient(c).CancelStatement(ctx, &adminpb.CancelStatementRequest{ProcessId: pid, SecretKey: key})
+	return err
 }
 
 // nodeStates asks every member for its apply progress.

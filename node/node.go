@@ -23,6 +23,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -62,6 +63,9 @@ type Node struct {
 	admin, peer            *grpc.Server
 	debug                  *http.Server
 	conns                  *connPool
+	// pgCancel is sql for the peer service, which may be called before
+	// the Postgres API is built.
+	pgCancel atomic.Pointer[sql.Server]
 
 	addrs map[string]string
 	stop  chan struct{}
@@ -163,11 +167,17 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		Mode:                   mode,
 		Logger:                 n.log.With("api", "zookeeper"),
 	}, sessionorder.New(router.Mount("zk")))
-	n.sql = sql.New(sql.Config{
+	pc := sql.Config{
 		Password:   cfg.PGPassword,
 		MaxMessage: cfg.PGMaxMessage,
 		Logger:     n.log.With("api", "postgres"),
-	}, router.Mount("sql"))
+		Node:       n.pgNode(),
+	}
+	if cfg.Ensemble() {
+		pc.ForwardCancel = n.forwardCancel
+	}
+	n.sql = sql.New(pc, router.Mount("sql"))
+	n.pgCancel.Store(n.sql)
 	if err := n.base.Start(); err != nil {
 		return nil, err
 	}

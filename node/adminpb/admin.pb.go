@@ -553,6 +553,94 @@ func (x *ChecksumResponse) GetChecksum() []byte {
 	return nil
 }
 
+type CancelStatementRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ProcessId     uint32                 `protobuf:"varint,1,opt,name=process_id,json=processId,proto3" json:"process_id,omitempty"`
+	SecretKey     uint32                 `protobuf:"varint,2,opt,name=secret_key,json=secretKey,proto3" json:"secret_key,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CancelStatementRequest) Reset() {
+	*x = CancelStatementRequest{}
+	mi := &file_node_adminpb_admin_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CancelStatementRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CancelStatementRequest) ProtoMessage() {}
+
+func (x *CancelStatementRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_node_adminpb_admin_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CancelStatementRequest.ProtoReflect.Descriptor instead.
+func (*CancelStatementRequest) Descriptor() ([]byte, []int) {
+	return file_node_adminpb_admin_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *CancelStatementRequest) GetProcessId() uint32 {
+	if x != nil {
+		return x.ProcessId
+	}
+	return 0
+}
+
+func (x *CancelStatementRequest) GetSecretKey() uint32 {
+	if x != nil {
+		return x.SecretKey
+	}
+	return 0
+}
+
+type CancelStatementResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CancelStatementResponse) Reset() {
+	*x = CancelStatementResponse{}
+	mi := &file_node_adminpb_admin_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CancelStatementResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CancelStatementResponse) ProtoMessage() {}
+
+func (x *CancelStatementResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_node_adminpb_admin_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CancelStatementResponse.ProtoReflect.Descriptor instead.
+func (*CancelStatementResponse) Descriptor() ([]byte, []int) {
+	return file_node_adminpb_admin_proto_rawDescGZIP(), []int{10}
+}
+
 type NodeStatusRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -561,7 +649,7 @@ type NodeStatusRequest struct {
 
 func (x *NodeStatusRequest) Reset() {
 	*x = NodeStatusRequest{}
-	mi := &file_node_adminpb_admin_proto_msgTypes[9]
+	mi := &file_node_adminpb_admin_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -573,7 +661,7 @@ func (x *NodeStatusRequest) String() string {
 func (*NodeStatusRequest) ProtoMessage() {}
 
 func (x *NodeStatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_node_adminpb_admin_proto_msgTypes[9]
+	mi := &file_node_adminpb_admin_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -586,7 +674,7 @@ func (x *NodeStatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeStatusRequest.ProtoReflect.Descriptor instead.
 func (*NodeStatusRequest) Descriptor() ([]byte, []int) {
-	return file_node_adminpb_admin_proto_rawDescGZIP(), []int{9}
+	return file_node_adminpb_admin_proto_rawDescGZIP(), []int{11}
 }
 
 type NodeStatusResponse struct {
@@ -599,7 +687,7 @@ type NodeStatusResponse struct {
 
 func (x *NodeStatusResponse) Reset() {
 	*x = NodeStatusResponse{}
-	mi := &file_node_adminpb_admin_proto_msgTypes[10]
+	mi := &file_node_adminpb_admin_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -611,7 +699,7 @@ func (x *NodeStatusResponse) String() string {
 func (*NodeStatusResponse) ProtoMessage() {}
 
 func (x *NodeStatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_node_adminpb_admin_proto_msgTypes[10]
+	mi := &file_node_adminpb_admin_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -624,7 +712,7 @@ func (x *NodeStatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeStatusResponse.ProtoReflect.Descriptor instead.
 func (*NodeStatusResponse) Descriptor() ([]byte, []int) {
-	return file_node_adminpb_admin_proto_rawDescGZIP(), []int{10}
+	return file_node_adminpb_admin_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *NodeStatusResponse) GetId() string {
@@ -649,7 +737,7 @@ type CheckpointRequest struct {
 
 func (x *CheckpointRequest) Reset() {
 	*x = CheckpointRequest{}
-	mi := &file_node_adminpb_admin_proto_msgTypes[11]
+	mi := &file_node_adminpb_admin_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -661,7 +749,7 @@ func (x *CheckpointRequest) String() string {
 func (*CheckpointRequest) ProtoMessage() {}
 
 func (x *CheckpointRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_node_adminpb_admin_proto_msgTypes[11]
+	mi := &file_node_adminpb_admin_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -674,7 +762,7 @@ func (x *CheckpointRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckpointRequest.ProtoReflect.Descriptor instead.
 func (*CheckpointRequest) Descriptor() ([]byte, []int) {
-	return file_node_adminpb_admin_proto_rawDescGZIP(), []int{11}
+	return file_node_adminpb_admin_proto_rawDescGZIP(), []int{13}
 }
 
 type CheckpointChunk struct {
@@ -690,7 +778,7 @@ type CheckpointChunk struct {
 
 func (x *CheckpointChunk) Reset() {
 	*x = CheckpointChunk{}
-	mi := &file_node_adminpb_admin_proto_msgTypes[12]
+	mi := &file_node_adminpb_admin_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -702,7 +790,7 @@ func (x *CheckpointChunk) String() string {
 func (*CheckpointChunk) ProtoMessage() {}
 
 func (x *CheckpointChunk) ProtoReflect() protoreflect.Message {
-	mi := &file_node_adminpb_admin_proto_msgTypes[12]
+	mi := &file_node_adminpb_admin_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -715,7 +803,7 @@ func (x *CheckpointChunk) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckpointChunk.ProtoReflect.Descriptor instead.
 func (*CheckpointChunk) Descriptor() ([]byte, []int) {
-	return file_node_adminpb_admin_proto_rawDescGZIP(), []int{12}
+	return file_node_adminpb_admin_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *CheckpointChunk) GetFile() string {
@@ -778,7 +866,13 @@ const file_node_adminpb_admin_proto_rawDesc = "" +
 	"\bat_least\x18\x01 \x01(\x04R\aatLeast\"H\n" +
 	"\x10ChecksumResponse\x12\x18\n" +
 	"\aapplied\x18\x01 \x01(\x04R\aapplied\x12\x1a\n" +
-	"\bchecksum\x18\x02 \x01(\fR\bchecksum\"\x13\n" +
+	"\bchecksum\x18\x02 \x01(\fR\bchecksum\"V\n" +
+	"\x16CancelStatementRequest\x12\x1d\n" +
+	"\n" +
+	"process_id\x18\x01 \x01(\rR\tprocessId\x12\x1d\n" +
+	"\n" +
+	"secret_key\x18\x02 \x01(\rR\tsecretKey\"\x19\n" +
+	"\x17CancelStatementResponse\"\x13\n" +
 	"\x11NodeStatusRequest\">\n" +
 	"\x12NodeStatusResponse\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x18\n" +
@@ -792,12 +886,13 @@ const file_node_adminpb_admin_proto_rawDesc = "" +
 	"\vReconfigure\x12#.hourglass.admin.ReconfigureRequest\x1a$.hourglass.admin.ReconfigureResponse\x12I\n" +
 	"\x06Status\x12\x1e.hourglass.admin.StatusRequest\x1a\x1f.hourglass.admin.StatusResponse\x12L\n" +
 	"\aMembers\x12\x1f.hourglass.admin.MembersRequest\x1a .hourglass.admin.MembersResponse\x12O\n" +
-	"\bChecksum\x12 .hourglass.admin.ChecksumRequest\x1a!.hourglass.admin.ChecksumResponse2\xb3\x01\n" +
+	"\bChecksum\x12 .hourglass.admin.ChecksumRequest\x1a!.hourglass.admin.ChecksumResponse2\x99\x02\n" +
 	"\x04Peer\x12U\n" +
 	"\n" +
 	"NodeStatus\x12\".hourglass.admin.NodeStatusRequest\x1a#.hourglass.admin.NodeStatusResponse\x12T\n" +
 	"\n" +
-	"Checkpoint\x12\".hourglass.admin.CheckpointRequest\x1a .hourglass.admin.CheckpointChunk0\x01B\x18Z\x16hourglass/node/adminpbb\x06proto3"
+	"Checkpoint\x12\".hourglass.admin.CheckpointRequest\x1a .hourglass.admin.CheckpointChunk0\x01\x12d\n" +
+	"\x0fCancelStatement\x12'.hourglass.admin.CancelStatementRequest\x1a(.hourglass.admin.CancelStatementResponseB\x18Z\x16hourglass/node/adminpbb\x06proto3"
 
 var (
 	file_node_adminpb_admin_proto_rawDescOnce sync.Once
@@ -811,45 +906,49 @@ func file_node_adminpb_admin_proto_rawDescGZIP() []byte {
 	return file_node_adminpb_admin_proto_rawDescData
 }
 
-var file_node_adminpb_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
+var file_node_adminpb_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
 var file_node_adminpb_admin_proto_goTypes = []any{
-	(*ReconfigureRequest)(nil),  // 0: hourglass.admin.ReconfigureRequest
-	(*ReconfigureResponse)(nil), // 1: hourglass.admin.ReconfigureResponse
-	(*StatusRequest)(nil),       // 2: hourglass.admin.StatusRequest
-	(*StatusResponse)(nil),      // 3: hourglass.admin.StatusResponse
-	(*NodeState)(nil),           // 4: hourglass.admin.NodeState
-	(*MembersRequest)(nil),      // 5: hourglass.admin.MembersRequest
-	(*MembersResponse)(nil),     // 6: hourglass.admin.MembersResponse
-	(*ChecksumRequest)(nil),     // 7: hourglass.admin.ChecksumRequest
-	(*ChecksumResponse)(nil),    // 8: hourglass.admin.ChecksumResponse
-	(*NodeStatusRequest)(nil),   // 9: hourglass.admin.NodeStatusRequest
-	(*NodeStatusResponse)(nil),  // 10: hourglass.admin.NodeStatusResponse
-	(*CheckpointRequest)(nil),   // 11: hourglass.admin.CheckpointRequest
-	(*CheckpointChunk)(nil),     // 12: hourglass.admin.CheckpointChunk
-	(*vlogpb.Member)(nil),       // 13: hourglass.virtuallog.Member
-	(*vlogpb.Chain)(nil),        // 14: hourglass.virtuallog.Chain
+	(*ReconfigureRequest)(nil),      // 0: hourglass.admin.ReconfigureRequest
+	(*ReconfigureResponse)(nil),     // 1: hourglass.admin.ReconfigureResponse
+	(*StatusRequest)(nil),           // 2: hourglass.admin.StatusRequest
+	(*StatusResponse)(nil),          // 3: hourglass.admin.StatusResponse
+	(*NodeState)(nil),               // 4: hourglass.admin.NodeState
+	(*MembersRequest)(nil),          // 5: hourglass.admin.MembersRequest
+	(*MembersResponse)(nil),         // 6: hourglass.admin.MembersResponse
+	(*ChecksumRequest)(nil),         // 7: hourglass.admin.ChecksumRequest
+	(*ChecksumResponse)(nil),        // 8: hourglass.admin.ChecksumResponse
+	(*CancelStatementRequest)(nil),  // 9: hourglass.admin.CancelStatementRequest
+	(*CancelStatementResponse)(nil), // 10: hourglass.admin.CancelStatementResponse
+	(*NodeStatusRequest)(nil),       // 11: hourglass.admin.NodeStatusRequest
+	(*NodeStatusResponse)(nil),      // 12: hourglass.admin.NodeStatusResponse
+	(*CheckpointRequest)(nil),       // 13: hourglass.admin.CheckpointRequest
+	(*CheckpointChunk)(nil),         // 14: hourglass.admin.CheckpointChunk
+	(*vlogpb.Member)(nil),           // 15: hourglass.virtuallog.Member
+	(*vlogpb.Chain)(nil),            // 16: hourglass.virtuallog.Chain
 }
 var file_node_adminpb_admin_proto_depIdxs = []int32{
-	13, // 0: hourglass.admin.ReconfigureRequest.log_servers:type_name -> hourglass.virtuallog.Member
-	14, // 1: hourglass.admin.ReconfigureResponse.chain:type_name -> hourglass.virtuallog.Chain
-	14, // 2: hourglass.admin.StatusResponse.chain:type_name -> hourglass.virtuallog.Chain
+	15, // 0: hourglass.admin.ReconfigureRequest.log_servers:type_name -> hourglass.virtuallog.Member
+	16, // 1: hourglass.admin.ReconfigureResponse.chain:type_name -> hourglass.virtuallog.Chain
+	16, // 2: hourglass.admin.StatusResponse.chain:type_name -> hourglass.virtuallog.Chain
 	4,  // 3: hourglass.admin.StatusResponse.nodes:type_name -> hourglass.admin.NodeState
-	13, // 4: hourglass.admin.MembersRequest.member:type_name -> hourglass.virtuallog.Member
-	14, // 5: hourglass.admin.MembersResponse.chain:type_name -> hourglass.virtuallog.Chain
+	15, // 4: hourglass.admin.MembersRequest.member:type_name -> hourglass.virtuallog.Member
+	16, // 5: hourglass.admin.MembersResponse.chain:type_name -> hourglass.virtuallog.Chain
 	0,  // 6: hourglass.admin.Admin.Reconfigure:input_type -> hourglass.admin.ReconfigureRequest
 	2,  // 7: hourglass.admin.Admin.Status:input_type -> hourglass.admin.StatusRequest
 	5,  // 8: hourglass.admin.Admin.Members:input_type -> hourglass.admin.MembersRequest
 	7,  // 9: hourglass.admin.Admin.Checksum:input_type -> hourglass.admin.ChecksumRequest
-	9,  // 10: hourglass.admin.Peer.NodeStatus:input_type -> hourglass.admin.NodeStatusRequest
-	11, // 11: hourglass.admin.Peer.Checkpoint:input_type -> hourglass.admin.CheckpointRequest
-	1,  // 12: hourglass.admin.Admin.Reconfigure:output_type -> hourglass.admin.ReconfigureResponse
-	3,  // 13: hourglass.admin.Admin.Status:output_type -> hourglass.admin.StatusResponse
-	6,  // 14: hourglass.admin.Admin.Members:output_type -> hourglass.admin.MembersResponse
-	8,  // 15: hourglass.admin.Admin.Checksum:output_type -> hourglass.admin.ChecksumResponse
-	10, // 16: hourglass.admin.Peer.NodeStatus:output_type -> hourglass.admin.NodeStatusResponse
-	12, // 17: hourglass.admin.Peer.Checkpoint:output_type -> hourglass.admin.CheckpointChunk
-	12, // [12:18] is the sub-list for method output_type
-	6,  // [6:12] is the sub-list for method input_type
+	11, // 10: hourglass.admin.Peer.NodeStatus:input_type -> hourglass.admin.NodeStatusRequest
+	13, // 11: hourglass.admin.Peer.Checkpoint:input_type -> hourglass.admin.CheckpointRequest
+	9,  // 12: hourglass.admin.Peer.CancelStatement:input_type -> hourglass.admin.CancelStatementRequest
+	1,  // 13: hourglass.admin.Admin.Reconfigure:output_type -> hourglass.admin.ReconfigureResponse
+	3,  // 14: hourglass.admin.Admin.Status:output_type -> hourglass.admin.StatusResponse
+	6,  // 15: hourglass.admin.Admin.Members:output_type -> hourglass.admin.MembersResponse
+	8,  // 16: hourglass.admin.Admin.Checksum:output_type -> hourglass.admin.ChecksumResponse
+	12, // 17: hourglass.admin.Peer.NodeStatus:output_type -> hourglass.admin.NodeStatusResponse
+	14, // 18: hourglass.admin.Peer.Checkpoint:output_type -> hourglass.admin.CheckpointChunk
+	10, // 19: hourglass.admin.Peer.CancelStatement:output_type -> hourglass.admin.CancelStatementResponse
+	13, // [13:20] is the sub-list for method output_type
+	6,  // [6:13] is the sub-list for method input_type
 	6,  // [6:6] is the sub-list for extension type_name
 	6,  // [6:6] is the sub-list for extension extendee
 	0,  // [0:6] is the sub-list for field type_name
@@ -866,7 +965,7 @@ func file_node_adminpb_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_node_adminpb_admin_proto_rawDesc), len(file_node_adminpb_admin_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   13,
+			NumMessages:   15,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

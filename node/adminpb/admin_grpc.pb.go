@@ -257,8 +257,9 @@ var Admin_ServiceDesc = grpc.ServiceDesc{
 }
 
 const (
-	Peer_NodeStatus_FullMethodName = "/hourglass.admin.Peer/NodeStatus"
-	Peer_Checkpoint_FullMethodName = "/hourglass.admin.Peer/Checkpoint"
+	Peer_NodeStatus_FullMethodName      = "/hourglass.admin.Peer/NodeStatus"
+	Peer_Checkpoint_FullMethodName      = "/hourglass.admin.Peer/Checkpoint"
+	Peer_CancelStatement_FullMethodName = "/hourglass.admin.Peer/CancelStatement"
 )
 
 // PeerClient is the client API for Peer service.
@@ -270,6 +271,10 @@ type PeerClient interface {
 	NodeStatus(ctx context.Context, in *NodeStatusRequest, opts ...grpc.CallOption) (*NodeStatusResponse, error)
 	// Checkpoint streams a consistent copy of the node's applied state.
 	Checkpoint(ctx context.Context, in *CheckpointRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[CheckpointChunk], error)
+	// CancelStatement is a Postgres CancelRequest that reached another
+	// node: the node owning the process id cancels that connection's
+	// statement if the secret key matches. It answers nothing either way.
+	CancelStatement(ctx context.Context, in *CancelStatementRequest, opts ...grpc.CallOption) (*CancelStatementResponse, error)
 }
 
 type peerClient struct {
@@ -309,6 +314,16 @@ func (c *peerClient) Checkpoint(ctx context.Context, in *CheckpointRequest, opts
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type Peer_CheckpointClient = grpc.ServerStreamingClient[CheckpointChunk]
 
+func (c *peerClient) CancelStatement(ctx context.Context, in *CancelStatementRequest, opts ...grpc.CallOption) (*CancelStatementResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CancelStatementResponse)
+	err := c.cc.Invoke(ctx, Peer_CancelStatement_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // PeerServer is the server API for Peer service.
 // All implementations must embed UnimplementedPeerServer
 // for forward compatibility.
@@ -318,6 +333,10 @@ type PeerServer interface {
 	NodeStatus(context.Context, *NodeStatusRequest) (*NodeStatusResponse, error)
 	// Checkpoint streams a consistent copy of the node's applied state.
 	Checkpoint(*CheckpointRequest, grpc.ServerStreamingServer[CheckpointChunk]) error
+	// CancelStatement is a Postgres CancelRequest that reached another
+	// node: the node owning the process id cancels that connection's
+	// statement if the secret key matches. It answers nothing either way.
+	CancelStatement(context.Context, *CancelStatementRequest) (*CancelStatementResponse, error)
 	mustEmbedUnimplementedPeerServer()
 }
 
@@ -333,6 +352,9 @@ func (UnimplementedPeerServer) NodeStatus(context.Context, *NodeStatusRequest) (
 }
 func (UnimplementedPeerServer) Checkpoint(*CheckpointRequest, grpc.ServerStreamingServer[CheckpointChunk]) error {
 	return status.Error(codes.Unimplemented, "method Checkpoint not implemented")
+}
+func (UnimplementedPeerServer) CancelStatement(context.Context, *CancelStatementRequest) (*CancelStatementResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CancelStatement not implemented")
 }
 func (UnimplementedPeerServer) mustEmbedUnimplementedPeerServer() {}
 func (UnimplementedPeerServer) testEmbeddedByValue()              {}
@@ -384,6 +406,24 @@ func _Peer_Checkpoint_Handler(srv interface{}, stream grpc.ServerStream) error {
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type Peer_CheckpointServer = grpc.ServerStreamingServer[CheckpointChunk]
 
+func _Peer_CancelStatement_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CancelStatementRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PeerServer).CancelStatement(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Peer_CancelStatement_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PeerServer).CancelStatement(ctx, req.(*CancelStatementRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Peer_ServiceDesc is the grpc.ServiceDesc for Peer service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -394,6 +434,10 @@ var Peer_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "NodeStatus",
 			Handler:    _Peer_NodeStatus_Handler,
+		},
+		{
+			MethodName: "CancelStatement",
+			Handler:    _Peer_CancelStatement_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

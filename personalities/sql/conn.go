@@ -199,7 +199,7 @@ func (c *conn) startup(full bool) bool {
 				return false
 			}
 		}
-		c.pid = c.s.nextPID.Add(1)
+		c.pid = c.s.newPID()
 		c.ss.sess.BackendPID = c.pid
 		c.key = randomKey()
 		c.be.Send(&pgproto3.AuthenticationOk{})

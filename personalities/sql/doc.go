@@ -41,8 +41,12 @@
 //
 // Cancel (cancel.go): BackendKeyData hands out a process id and a random
 // key per connection; a CancelRequest with both cancels the statement
-// running on that connection of this node (57014). Cancels are not yet
-// forwarded between the nodes of an ensemble.
+// running on that connection (57014). The process id carries the
+// owning node's index (Config.Node) in its high bits; a CancelRequest
+// for another node's process id goes to Config.ForwardCancel, which the
+// node sets to send it over its peer endpoint to the owner, where
+// Server.Cancel checks the key and cancels. Forwarding is best effort,
+// bounded by a short timeout, and answers nothing, as Postgres does.
 //
 // Authentication (auth.go): trust without Config.Password; with it,
 // SCRAM-SHA-256 against that one password for every user name.

@@ -35,6 +35,18 @@ type Config struct {
 	// ServerVersion is what server_version reports (default "15.8").
 	ServerVersion string
 	Logger        *slog.Logger
+	// Node is this node's index in its ensemble, 1 to MaxNode, the same
+	// on every node. The process ids of its connections carry it (see
+	// cancel.go), so that a CancelRequest reaching another node can be
+	// forwarded here. 0 (a single node) carries no owner; so does an
+	// index out of range, and ForwardCancel is then ignored.
+	Node int
+	// ForwardCancel, if set, sends a CancelRequest whose process id
+	// carries another node's index to that node, which cancels as Cancel
+	// does. ctx bounds it (a short timeout); it is called on the
+	// requesting connection's goroutine. Its error is only logged: a
+	// CancelRequest gets no answer.
+	ForwardCancel func(ctx context.Context, node int, pid, key uint32) error
 	// Clock is the node's clock (default time.Now): it fixes now() for the
 	// statements this node proposes.
 	Clock func() time.Time
@@ -70,7 +82,7 @@ type Server struct {
 	ctx      context.Context
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
-	nextPID  atomic.Int32
+	nextConn atomic.Uint32
 	scramState
 
 	mu struct {
@@ -85,14 +97,17 @@ type Server struct {
 // mount).
 func New(cfg Config, engine platform.StreamEngine) *Server {
 	cfg.fill()
+	if cfg.Node < 0 || cfg.Node > MaxNode {
+		cfg.Node, cfg.ForwardCancel = 0, nil
+	}
 	s := &Server{cfg: cfg, engine: engine, log: cfg.Logger, catalogs: &exec.Catalogs{}}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.mu.conns = map[*conn]struct{}{}
-	// Process ids look like Postgres's: small positive numbers, distinct
-	// per connection on this node.
+	// Connection numbers start small, as Postgres's process ids do, and
+	// are distinct per connection on this node (until 2^24 wrap around).
 	var b [2]byte
 	rand.Read(b[:])
-	s.nextPID.Store(int32(binary.BigEndian.Uint16(b[:])) + 1000)
+	s.nextConn.Store(uint32(binary.BigEndian.Uint16(b[:])) + 1000)
 	engine.RegisterUpcall(&applicator{s: s})
 	return s
 }
