@@ -184,3 +184,10 @@ func (c *Catalogs) Load(s store.Store) (*catalog.Catalog, error) {
 	c.mu.Unlock()
 	return cat, nil
 }
+
+// Latest returns the newest catalog loaded so far, or nil.
+func (c *Catalogs) Latest() *catalog.Catalog {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.latest
+}
