@@ -3,6 +3,7 @@ package sql
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"google.golang.org/protobuf/proto"
@@ -24,11 +25,15 @@ type applicator struct {
 }
 
 // applied is what applying an entry returns to its proposer: the
-// statement's result, or its error (nothing of it was written).
+// statement's result, or its error (nothing of it was written), and the
+// sequence values its nextval and setval calls gave, which the proposer's
+// session records for currval and lastval (sequences are not
+// transactional: they count even when the statement fails).
 type applied struct {
 	res   *exec.Result
 	err   error
 	value int64 // Nextval's value
+	seqs  exec.SequenceValues
 }
 
 var errSerialization = pgerror.New(pgerror.SerializationFailure, "could not serialize access due to concurrent update")
@@ -77,6 +82,7 @@ func (a *applicator) exec(base store.Store, x *sqlpb.Exec) *applied {
 	o := store.NewOverlay(base, false)
 	env := &exec.Env{Store: o, Catalogs: a.s.catalogs, Session: sess, Now: types.Timestamp(x.Now), Seed: x.Seed, AtApply: true}
 	res, err := exec.Execute(env, stmts[0], ptypes, values)
+	seqs := sess.Sequences
 	if err != nil {
 		var sf *store.Failure
 		if errors.As(err, &sf) {
@@ -91,12 +97,12 @@ func (a *applicator) exec(base store.Store, x *sqlpb.Exec) *applied {
 			// an internal error.
 			err = pgerror.New(pgerror.Internal, "%v", err)
 		}
-		return &applied{err: err}
+		return &applied{err: err, seqs: seqs}
 	}
 	if err := o.Flush(); err != nil {
 		return &applied{err: fmt.Errorf("%w: %w", errFatal, err)}
 	}
-	return &applied{res: res}
+	return &applied{res: res, seqs: seqs}
 }
 
 // errFatal marks an apply failure of the store itself.
@@ -183,15 +189,35 @@ func sessionOf(p *sqlpb.Session) (*exec.Session, error) {
 	if p.ByteaOutput != "" {
 		s.Types.ByteaOutput = p.ByteaOutput
 	}
+	if len(p.SequenceOids) != len(p.SequenceValues) {
+		return nil, pgerror.New(pgerror.Internal, "an entry's session holds %d sequence oids and %d values", len(p.SequenceOids), len(p.SequenceValues))
+	}
+	for i, oid := range p.SequenceOids {
+		if s.Sequences.Values == nil {
+			s.Sequences.Values = map[catalog.Oid]int64{}
+		}
+		s.Sequences.Values[catalog.Oid(oid)] = p.SequenceValues[i]
+	}
+	s.Sequences.Last = catalog.Oid(p.LastSequence)
 	return s, nil
 }
 
 // sessionProto is what an entry carries of a session.
 func sessionProto(s *exec.Session) *sqlpb.Session {
+	oids := make([]uint32, 0, len(s.Sequences.Values))
+	for oid := range s.Sequences.Values {
+		oids = append(oids, uint32(oid))
+	}
+	slices.Sort(oids)
+	values := make([]int64, len(oids))
+	for i, oid := range oids {
+		values[i] = s.Sequences.Values[catalog.Oid(oid)]
+	}
 	return &sqlpb.Session{
 		User: s.User, Database: s.Database, SearchPath: s.SearchPath,
 		TimeZone: s.Types.TimeZoneName, DateStyle: s.Types.DateStyle, IntervalStyle: s.Types.IntervalStyle,
 		ExtraFloatDigits: int32(s.Types.ExtraFloatDigits), ByteaOutput: s.Types.ByteaOutput,
+		SequenceOids: oids, SequenceValues: values, LastSequence: uint32(s.Sequences.Last),
 	}
 }
 

@@ -48,8 +48,10 @@
 // Server.Cancel checks the key and cancels. Forwarding is best effort,
 // bounded by a short timeout, and answers nothing, as Postgres does.
 //
-// Authentication (auth.go): trust without Config.Password; with it,
-// SCRAM-SHA-256 against that one password for every user name.
+// Authentication (auth.go): a role with a password of its own logs in
+// with SCRAM-SHA-256 against its stored verifier; any other user with
+// Config.Password, or trusted without it. Once a role was created, a
+// user that is no role is refused (28000); postgres always exists.
 //
 // COPY (copy.go, copyfmt.go): FROM STDIN and TO STDOUT in text, CSV and
 // binary; a COPY FROM is parsed on the connection's node and written as

@@ -174,6 +174,7 @@ func (ss *session) proposeExec(ctx context.Context, st *exec.Statement, ptypes [
 	if err != nil {
 		return nil, err
 	}
+	ss.sess.Sequences.Merge(r.seqs)
 	return r.res, r.err
 }
 

@@ -144,11 +144,17 @@ type Object struct {
 	// with its data, not here.
 
 	// A role.
-	Super      bool   `json:"super,omitempty"`
-	Login      bool   `json:"login,omitempty"`
-	CreateRole bool   `json:"createrole,omitempty"`
-	CreateDB   bool   `json:"createdb,omitempty"`
-	Password   string `json:"password,omitempty"` // a SCRAM-SHA-256 verifier, as rolpassword
+	Super      bool `json:"super,omitempty"`
+	Login      bool `json:"login,omitempty"`
+	CreateRole bool `json:"createrole,omitempty"`
+	CreateDB   bool `json:"createdb,omitempty"`
+	// NoInherit, Replication and BypassRLS are rolinherit (negated, so
+	// the zero value is Postgres's default), rolreplication and
+	// rolbypassrls; they are recorded, not enforced.
+	NoInherit   bool   `json:"noinherit,omitempty"`
+	Replication bool   `json:"replication,omitempty"`
+	BypassRLS   bool   `json:"bypassrls,omitempty"`
+	Password    string `json:"password,omitempty"` // a SCRAM-SHA-256 verifier, as rolpassword
 	// Comment is the object's description (COMMENT ON).
 	Comment string `json:"comment,omitempty"`
 }
@@ -232,7 +238,7 @@ func Load(s store.Store) (*Catalog, error) {
 // the predefined roles.
 func builtinObjects() []*Object {
 	objs := []*Object{
-		{Oid: BootstrapSuperuser, Kind: "role", Name: "postgres", Super: true, Login: true, CreateRole: true, CreateDB: true},
+		{Oid: BootstrapSuperuser, Kind: "role", Name: "postgres", Super: true, Login: true, CreateRole: true, CreateDB: true, Replication: true, BypassRLS: true},
 		{Oid: PgCatalogNamespace, Kind: "schema", Name: "pg_catalog", Owner: BootstrapSuperuser, Comment: "system catalog schema"},
 		{Oid: PgToastNamespace, Kind: "schema", Name: "pg_toast", Owner: BootstrapSuperuser, Comment: "reserved schema for TOAST tables"},
 		{Oid: PublicNamespace, Kind: "schema", Name: "public", Owner: DatabaseOwner, Comment: "standard public schema"},
@@ -291,6 +297,17 @@ func (c *Catalog) Schema(name string) *Object { return c.schemas[name] }
 
 // Role returns the role named name, or nil.
 func (c *Catalog) Role(name string) *Object { return c.roles[name] }
+
+// RolesInUse reports whether a role was created (CREATE ROLE or USER)
+// beyond the built-in ones: then only roles may log in.
+func (c *Catalog) RolesInUse() bool {
+	for _, r := range c.roles {
+		if r.Oid >= FirstUserOid {
+			return true
+		}
+	}
+	return false
+}
 
 // Relation returns the relation named name in schema, or nil.
 func (c *Catalog) Relation(schema Oid, name string) *Object { return c.relations[relKey(schema, name)] }

@@ -302,13 +302,9 @@ func relKindLower(k byte) string {
 
 func init() {
 	setval := func(ctx *EvalCtx, a []any) (any, error) {
-		cat, err := ctx.Env.Catalog()
+		seq, err := sequenceArg(ctx, a[0])
 		if err != nil {
 			return nil, err
-		}
-		seq := cat.Object(catalog.Oid(a[0].(int64)))
-		if seq == nil || seq.RelKind != catalog.RelSequence {
-			return nil, pgerror.New(pgerror.WrongObjectType, "\"%s\" is not a sequence", regclassName(cat, a[0].(int64)))
 		}
 		v := a[1].(int64)
 		called := true
@@ -318,7 +314,14 @@ func init() {
 		if v < seq.Sequence.Min || v > seq.Sequence.Max {
 			return nil, pgerror.New(pgerror.NumericValueOutOfRange, "setval: value %d is out of bounds for sequence \"%s\" (%d..%d)", v, seq.Name, seq.Sequence.Min, seq.Sequence.Max)
 		}
-		return v, putSequenceState(ctx.Env.Store, seq.Oid, v, called)
+		if err := putSequenceState(ctx.Env.Store, seq.Oid, v, called); err != nil {
+			return nil, err
+		}
+		if called && ctx.Env.Session != nil {
+			// As Postgres: setval sets currval only when is_called.
+			ctx.Env.Session.Sequences.note(seq.Oid, v, false)
+		}
+		return v, nil
 	}
 	RegisterFunc(&Func{Name: "setval", Args: []types.Oid{types.OidRegclass, types.OidInt8}, Ret: types.OidInt8, Strict: true, Oid: 1576, Fn: setval})
 	RegisterFunc(&Func{Name: "setval", Args: []types.Oid{types.OidRegclass, types.OidInt8, types.OidBool}, Ret: types.OidInt8, Strict: true, Oid: 1765, Fn: setval})

@@ -45,6 +45,12 @@ func ddlTag(n *pg.Node) string {
 		return "COMMENT"
 	case *pg.Node_CreateTableAsStmt:
 		return "SELECT"
+	case *pg.Node_CreateRoleStmt:
+		return "CREATE ROLE"
+	case *pg.Node_AlterRoleStmt:
+		return "ALTER ROLE"
+	case *pg.Node_DropRoleStmt:
+		return "DROP ROLE"
 	}
 	return ""
 }
@@ -76,6 +82,12 @@ func (a *analyzer) ddlStmt(n *pg.Node) (p *planned, ok bool, err error) {
 		p, err = a.commentStmt(x.CommentStmt)
 	case *pg.Node_CreateTableAsStmt:
 		p, err = a.createTableAs(x.CreateTableAsStmt)
+	case *pg.Node_CreateRoleStmt:
+		p, err = a.createRole(x.CreateRoleStmt)
+	case *pg.Node_AlterRoleStmt:
+		p, err = a.alterRole(x.AlterRoleStmt)
+	case *pg.Node_DropRoleStmt:
+		p, err = a.dropRole(x.DropRoleStmt)
 	default:
 		return nil, false, nil
 	}
@@ -134,6 +146,9 @@ func clone(o *catalog.Object) *catalog.Object {
 // COLUMN, RENAME CONSTRAINT and ALTER SCHEMA ... RENAME TO.
 func (a *analyzer) renameStmt(rs *pg.RenameStmt) (*planned, error) {
 	tag := ddlTag(&pg.Node{Node: &pg.Node_RenameStmt{RenameStmt: rs}})
+	if rs.RenameType == pg.ObjectType_OBJECT_ROLE {
+		return a.renameRole(rs)
+	}
 	if rs.RenameType == pg.ObjectType_OBJECT_SCHEMA {
 		s := a.cat.Schema(rs.Subname)
 		if s == nil {

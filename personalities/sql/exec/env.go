@@ -45,6 +45,40 @@ type Session struct {
 	Settings map[string]string
 	// BackendPID is the connection's process id (pg_backend_pid()).
 	BackendPID int32
+	// Sequences holds the values nextval and setval gave in this
+	// session, for currval and lastval.
+	Sequences SequenceValues
+}
+
+// SequenceValues are a session's sequence values: the last value nextval
+// (or setval with is_called) gave each sequence, and the sequence nextval
+// advanced last. The zero value holds none.
+type SequenceValues struct {
+	Values map[catalog.Oid]int64
+	Last   catalog.Oid // 0 before any nextval
+}
+
+// note records that a sequence gave v; advanced is set for nextval (which
+// lastval follows) and clear for setval.
+func (sv *SequenceValues) note(seq catalog.Oid, v int64, advanced bool) {
+	if sv.Values == nil {
+		sv.Values = map[catalog.Oid]int64{}
+	}
+	sv.Values[seq] = v
+	if advanced {
+		sv.Last = seq
+	}
+}
+
+// Merge adds the values another session recorded (a statement's, at
+// apply) to sv, theirs winning.
+func (sv *SequenceValues) Merge(o SequenceValues) {
+	for seq, v := range o.Values {
+		sv.note(seq, v, false)
+	}
+	if o.Last != 0 {
+		sv.Last = o.Last
+	}
 }
 
 // NewSession returns a session with Postgres's defaults.
@@ -149,4 +183,11 @@ func (c *Catalogs) Load(s store.Store) (*catalog.Catalog, error) {
 	}
 	c.mu.Unlock()
 	return cat, nil
+}
+
+// Latest returns the newest catalog loaded so far, or nil.
+func (c *Catalogs) Latest() *catalog.Catalog {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.latest
 }

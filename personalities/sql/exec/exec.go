@@ -124,6 +124,8 @@ func objectTypeName(t pg.ObjectType) string {
 		return "SEQUENCE"
 	case pg.ObjectType_OBJECT_SCHEMA:
 		return "SCHEMA"
+	case pg.ObjectType_OBJECT_ROLE:
+		return "ROLE"
 	}
 	return "OBJECT"
 }

@@ -451,7 +451,7 @@ func pgAuthid(g *sysGen) ([]Row, error) {
 		if r.Password != "" {
 			pw = r.Password
 		}
-		rows = append(rows, Row{oidv(r.Oid), r.Name, r.Super, true, r.CreateRole, r.CreateDB, r.Login, r.Super, r.Super, int64(-1), pw, nil})
+		rows = append(rows, Row{oidv(r.Oid), r.Name, r.Super, !r.NoInherit, r.CreateRole, r.CreateDB, r.Login, r.Replication, r.BypassRLS, int64(-1), pw, nil})
 	}
 	return rows, nil
 }
@@ -459,7 +459,7 @@ func pgAuthid(g *sysGen) ([]Row, error) {
 func pgRoles(g *sysGen) ([]Row, error) {
 	var rows []Row
 	for _, r := range g.roles() {
-		rows = append(rows, Row{r.Name, r.Super, true, r.CreateRole, r.CreateDB, r.Login, r.Super, int64(-1), "********", nil, r.Super, nil, oidv(r.Oid)})
+		rows = append(rows, Row{r.Name, r.Super, !r.NoInherit, r.CreateRole, r.CreateDB, r.Login, r.Replication, int64(-1), "********", nil, r.BypassRLS, nil, oidv(r.Oid)})
 	}
 	return rows, nil
 }
@@ -468,7 +468,7 @@ func pgUser(g *sysGen) ([]Row, error) {
 	var rows []Row
 	for _, r := range g.roles() {
 		if r.Login {
-			rows = append(rows, Row{r.Name, oidv(r.Oid), r.CreateDB, r.Super, r.Super, r.Super, "********", nil, nil})
+			rows = append(rows, Row{r.Name, oidv(r.Oid), r.CreateDB, r.Super, r.Replication, r.BypassRLS, "********", nil, nil})
 		}
 	}
 	return rows, nil

@@ -97,19 +97,66 @@ func NextValue(s store.Store, seq *catalog.Object) (int64, error) {
 func init() {
 	RegisterFunc(&Func{Name: "nextval", Args: []types.Oid{types.OidRegclass}, Ret: types.OidInt8, Strict: true, Oid: 1574,
 		Fn: func(ctx *EvalCtx, a []any) (any, error) {
+			seq, err := sequenceArg(ctx, a[0])
+			if err != nil {
+				return nil, err
+			}
+			var v int64
+			if ctx.Env.Nextval != nil {
+				v, err = ctx.Env.Nextval(seq.Oid)
+			} else {
+				v, err = NextValue(ctx.Env.Store, seq)
+			}
+			if err != nil {
+				return nil, err
+			}
+			if ctx.Env.Session != nil {
+				ctx.Env.Session.Sequences.note(seq.Oid, v, true)
+			}
+			return v, nil
+		}})
+	RegisterFunc(&Func{Name: "currval", Args: []types.Oid{types.OidRegclass}, Ret: types.OidInt8, Strict: true, Oid: 1575,
+		Fn: func(ctx *EvalCtx, a []any) (any, error) {
+			seq, err := sequenceArg(ctx, a[0])
+			if err != nil {
+				return nil, err
+			}
+			if ctx.Env.Session != nil {
+				if v, ok := ctx.Env.Session.Sequences.Values[seq.Oid]; ok {
+					return v, nil
+				}
+			}
+			return nil, pgerror.New(pgerror.ObjectNotInPrerequisiteState, "currval of sequence \"%s\" is not yet defined in this session", seq.Name)
+		}})
+	RegisterFunc(&Func{Name: "lastval", Ret: types.OidInt8, Oid: 2559,
+		Fn: func(ctx *EvalCtx, a []any) (any, error) {
+			undefined := pgerror.New(pgerror.ObjectNotInPrerequisiteState, "lastval is not yet defined in this session")
+			if ctx.Env.Session == nil || ctx.Env.Session.Sequences.Last == 0 {
+				return nil, undefined
+			}
 			cat, err := ctx.Env.Catalog()
 			if err != nil {
 				return nil, err
 			}
-			seq := cat.Object(catalog.Oid(a[0].(int64)))
-			if seq == nil || seq.RelKind != catalog.RelSequence {
-				return nil, pgerror.New(pgerror.WrongObjectType, "\"%s\" is not a sequence", regclassName(cat, a[0].(int64)))
+			last := ctx.Env.Session.Sequences.Last
+			if seq := cat.Object(last); seq == nil || seq.RelKind != catalog.RelSequence {
+				return nil, undefined // dropped since
 			}
-			if ctx.Env.Nextval != nil {
-				return ctx.Env.Nextval(seq.Oid)
-			}
-			return NextValue(ctx.Env.Store, seq)
+			return ctx.Env.Session.Sequences.Values[last], nil
 		}})
+}
+
+// sequenceArg resolves a function's regclass argument to a sequence.
+func sequenceArg(ctx *EvalCtx, arg any) (*catalog.Object, error) {
+	cat, err := ctx.Env.Catalog()
+	if err != nil {
+		return nil, err
+	}
+	seq := cat.Object(catalog.Oid(arg.(int64)))
+	if seq == nil || seq.RelKind != catalog.RelSequence {
+		return nil, pgerror.New(pgerror.WrongObjectType, "\"%s\" is not a sequence", regclassName(cat, arg.(int64)))
+	}
+	return seq, nil
 }
 
 // regclassName names a relation oid as regclass output does.

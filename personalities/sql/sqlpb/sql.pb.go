@@ -221,8 +221,13 @@ type Session struct {
 	IntervalStyle    string                 `protobuf:"bytes,6,opt,name=interval_style,json=intervalStyle,proto3" json:"interval_style,omitempty"`
 	ExtraFloatDigits int32                  `protobuf:"varint,7,opt,name=extra_float_digits,json=extraFloatDigits,proto3" json:"extra_float_digits,omitempty"`
 	ByteaOutput      string                 `protobuf:"bytes,8,opt,name=bytea_output,json=byteaOutput,proto3" json:"bytea_output,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// The session's sequence values (currval, lastval): sequence oids and
+	// their values, pairwise, and the sequence lastval reads (0: none).
+	SequenceOids   []uint32 `protobuf:"varint,9,rep,packed,name=sequence_oids,json=sequenceOids,proto3" json:"sequence_oids,omitempty"`
+	SequenceValues []int64  `protobuf:"varint,10,rep,packed,name=sequence_values,json=sequenceValues,proto3" json:"sequence_values,omitempty"`
+	LastSequence   uint32   `protobuf:"varint,11,opt,name=last_sequence,json=lastSequence,proto3" json:"last_sequence,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *Session) Reset() {
@@ -309,6 +314,27 @@ func (x *Session) GetByteaOutput() string {
 		return x.ByteaOutput
 	}
 	return ""
+}
+
+func (x *Session) GetSequenceOids() []uint32 {
+	if x != nil {
+		return x.SequenceOids
+	}
+	return nil
+}
+
+func (x *Session) GetSequenceValues() []int64 {
+	if x != nil {
+		return x.SequenceValues
+	}
+	return nil
+}
+
+func (x *Session) GetLastSequence() uint32 {
+	if x != nil {
+		return x.LastSequence
+	}
+	return 0
 }
 
 // Commit applies an interactive transaction's writes if nothing it read
@@ -623,7 +649,7 @@ const file_sql_proto_rawDesc = "" +
 	"\fparam_values\x18\x03 \x01(\fR\vparamValues\x120\n" +
 	"\asession\x18\x04 \x01(\v2\x16.hourglass.sql.SessionR\asession\x12\x10\n" +
 	"\x03now\x18\x05 \x01(\x03R\x03now\x12\x12\n" +
-	"\x04seed\x18\x06 \x01(\x04R\x04seed\"\x8e\x02\n" +
+	"\x04seed\x18\x06 \x01(\x04R\x04seed\"\x81\x03\n" +
 	"\aSession\x12\x12\n" +
 	"\x04user\x18\x01 \x01(\tR\x04user\x12\x1a\n" +
 	"\bdatabase\x18\x02 \x01(\tR\bdatabase\x12\x1f\n" +
@@ -634,7 +660,11 @@ const file_sql_proto_rawDesc = "" +
 	"date_style\x18\x05 \x01(\tR\tdateStyle\x12%\n" +
 	"\x0einterval_style\x18\x06 \x01(\tR\rintervalStyle\x12,\n" +
 	"\x12extra_float_digits\x18\a \x01(\x05R\x10extraFloatDigits\x12!\n" +
-	"\fbytea_output\x18\b \x01(\tR\vbyteaOutput\"\x9a\x01\n" +
+	"\fbytea_output\x18\b \x01(\tR\vbyteaOutput\x12#\n" +
+	"\rsequence_oids\x18\t \x03(\rR\fsequenceOids\x12'\n" +
+	"\x0fsequence_values\x18\n" +
+	" \x03(\x03R\x0esequenceValues\x12#\n" +
+	"\rlast_sequence\x18\v \x01(\rR\flastSequence\"\x9a\x01\n" +
 	"\x06Commit\x120\n" +
 	"\x06points\x18\x01 \x03(\v2\x18.hourglass.sql.PointReadR\x06points\x120\n" +
 	"\x06ranges\x18\x02 \x03(\v2\x18.hourglass.sql.RangeReadR\x06ranges\x12,\n" +
