@@ -8,7 +8,6 @@ import (
 	"hourglass/personalities/sql/catalog"
 	"hourglass/personalities/sql/pgerror"
 	"hourglass/personalities/sql/store"
-	"hourglass/personalities/sql/types"
 )
 
 // createIndex plans CREATE [UNIQUE] INDEX [CONCURRENTLY] [IF NOT EXISTS]
@@ -151,19 +150,9 @@ func buildError(t *Table, idx *catalog.Object, row Row, err error) error {
 	if pgerror.CodeOf(err) != pgerror.UniqueViolation {
 		return err
 	}
-	var names, vals []string
-	for _, num := range idx.Index.Columns {
-		pos := t.columnIndex(num)
-		c := t.Obj.Columns[pos]
-		names = append(names, c.Name)
-		if row[pos] == nil {
-			vals = append(vals, "null")
-		} else {
-			vals = append(vals, types.Format(c.Type, row[pos], nil))
-		}
-	}
+	names, vals := t.keyText(idx, row)
 	e := pgerror.New(pgerror.UniqueViolation, "could not create unique index \"%s\"", idx.Name).
-		WithDetail("Key (%s)=(%s) is duplicated.", joinComma(names), joinComma(vals))
+		WithDetail("Key (%s)=(%s) is duplicated.", names, vals)
 	e.Constraint = idx.Name
 	return t.errorOn(e)
 }

@@ -293,21 +293,28 @@ func (t *Table) Get(s store.Store, rowKey []byte) (Row, error) {
 	return t.DecodeRow(v, rowKey)
 }
 
-// uniqueViolation is the 23505 error for a duplicate key of idx.
-func (t *Table) uniqueViolation(idx *catalog.Object, row Row) error {
-	var names, vals []string
+// keyText renders row's key of idx as Postgres's DETAILs do: the column
+// names and the values, each comma-separated ("a, b" and "1, null").
+func (t *Table) keyText(idx *catalog.Object, row Row) (names, vals string) {
+	var ns, vs []string
 	for _, num := range idx.Index.Columns {
 		pos := t.columnIndex(num)
 		c := t.Obj.Columns[pos]
-		names = append(names, c.Name)
+		ns = append(ns, c.Name)
 		if row[pos] == nil {
-			vals = append(vals, "null")
+			vs = append(vs, "null")
 		} else {
-			vals = append(vals, types.Format(c.Type, row[pos], nil))
+			vs = append(vs, types.Format(c.Type, row[pos], nil))
 		}
 	}
+	return joinComma(ns), joinComma(vs)
+}
+
+// uniqueViolation is the 23505 error for a duplicate key of idx.
+func (t *Table) uniqueViolation(idx *catalog.Object, row Row) error {
+	names, vals := t.keyText(idx, row)
 	e := pgerror.New(pgerror.UniqueViolation, "duplicate key value violates unique constraint \"%s\"", idx.Name).
-		WithDetail("Key (%s)=(%s) already exists.", joinComma(names), joinComma(vals))
+		WithDetail("Key (%s)=(%s) already exists.", names, vals)
 	e.Constraint = idx.Name
 	return t.errorOn(e)
 }
