@@ -193,7 +193,7 @@ func (b *BaseEngine) applyOne(raw []byte, pos Position) error {
 	if decodeErr != nil {
 		return nil
 	}
-	if h := e.Headers[HeaderBase]; len(h) == 16 {
+	if h := HeaderValue(e, HeaderBase); len(h) == 16 {
 		b.checkOnce(h, pos)
 		if binary.BigEndian.Uint64(h[:8]) == b.incarnation {
 			b.route(binary.BigEndian.Uint64(h[8:]), result)

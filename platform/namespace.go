@@ -29,11 +29,23 @@ const (
 type Upcall struct {
 	a    Applicator
 	name string // the applicator's Name, "" if it has none
+	// last is the transaction scope made last, reused while the apply
+	// loop's transaction and the mount are the same (they are for every
+	// entry: the loop reuses its transaction). Only the apply goroutine
+	// touches it.
+	last *scopeCache
+}
+
+// scopeCache remembers scope's answer for one transaction and mount.
+type scopeCache struct {
+	root  *applyTxn
+	mount string
+	txn   Txn
 }
 
 // NewUpcall returns the Upcall for a. REQUIRES: a is not nil.
 func NewUpcall(a Applicator) Upcall {
-	u := Upcall{a: a}
+	u := Upcall{a: a, last: &scopeCache{}}
 	if n, ok := a.(Named); ok {
 		checkName(n.Name())
 		u.name = n.Name()
@@ -47,9 +59,22 @@ func (u Upcall) Valid() bool { return u.a != nil }
 // scope confines txn to the applicator's namespace.
 func (u Upcall) scope(txn Txn) Txn {
 	root, mount := txn, ""
-	if s, ok := txn.(scopedTxn); ok {
+	if s, ok := txn.(*scopedTxn); ok {
 		root, mount = s.root, s.mount
 	}
+	r, reusable := root.(*applyTxn)
+	if c := u.last; reusable && c != nil && c.root == r && c.mount == mount {
+		return c.txn
+	}
+	scoped := u.newScope(root, mount)
+	if reusable && u.last != nil {
+		*u.last = scopeCache{root: r, mount: mount, txn: scoped}
+	}
+	return scoped
+}
+
+// newScope is scope's transaction for root on the mount.
+func (u Upcall) newScope(root Txn, mount string) Txn {
 	var prefix string
 	switch {
 	case u.name != "" && mount == "":
@@ -59,9 +84,9 @@ func (u Upcall) scope(txn Txn) Txn {
 	case mount != "":
 		prefix = personalitySpace + mount + "/"
 	default:
-		return scopedTxn{root: root}
+		return &scopedTxn{root: root}
 	}
-	return scopedTxn{root: root, mount: mount, prefixTxn: prefixTxn{prefixReader{[]byte(prefix), root}, root}}
+	return &scopedTxn{root: root, mount: mount, prefixTxn: prefixTxn{prefixReader{[]byte(prefix), root}, root}}
 }
 
 // Apply calls the applicator's Apply with txn confined to its namespace.
@@ -90,12 +115,16 @@ func (u Upcall) PostApplyEntry(e *Entry, at Version) {
 
 // onMount returns txn as the layers on the mount named mount see it
 // before they scope it: the Router calls it for the mount's stack.
-func onMount(txn Txn, mount string) Txn {
-	root := txn
-	if s, ok := txn.(scopedTxn); ok {
-		root = s.root
+func onMount(txn Txn, mount string) *scopedTxn {
+	return &scopedTxn{root: rootOf(txn), mount: mount}
+}
+
+// rootOf returns the entry's whole transaction that txn is a scope of.
+func rootOf(txn Txn) Txn {
+	if s, ok := txn.(*scopedTxn); ok {
+		return s.root
 	}
-	return scopedTxn{root: root, mount: mount}
+	return txn
 }
 
 // scopedTxn is a layer's transaction: root is the entry's whole
@@ -108,35 +137,35 @@ type scopedTxn struct {
 	prefixTxn
 }
 
-func (s scopedTxn) Get(key []byte) ([]byte, bool, error) {
+func (s *scopedTxn) Get(key []byte) ([]byte, bool, error) {
 	if s.prefix == nil {
 		return nil, false, ErrNoNamespace
 	}
 	return s.prefixTxn.Get(key)
 }
 
-func (s scopedTxn) NewIter(lower, upper []byte) (Iterator, error) {
+func (s *scopedTxn) NewIter(lower, upper []byte) (Iterator, error) {
 	if s.prefix == nil {
 		return nil, ErrNoNamespace
 	}
 	return s.prefixTxn.NewIter(lower, upper)
 }
 
-func (s scopedTxn) Set(key, value []byte) error {
+func (s *scopedTxn) Set(key, value []byte) error {
 	if s.prefix == nil {
 		return ErrNoNamespace
 	}
 	return s.prefixTxn.Set(key, value)
 }
 
-func (s scopedTxn) Delete(key []byte) error {
+func (s *scopedTxn) Delete(key []byte) error {
 	if s.prefix == nil {
 		return ErrNoNamespace
 	}
 	return s.prefixTxn.Delete(key)
 }
 
-func (s scopedTxn) DeleteRange(start, end []byte) error {
+func (s *scopedTxn) DeleteRange(start, end []byte) error {
 	if s.prefix == nil {
 		return ErrNoNamespace
 	}

@@ -44,7 +44,7 @@ func (r *Router) Mount(name string) *Mount {
 	if _, dup := r.routes[name]; dup {
 		panic(fmt.Sprintf("platform: %q mounted twice", name))
 	}
-	m := &Mount{router: r, name: name, prefix: mountPrefix(name)}
+	m := &Mount{router: r, name: name, route: []byte(name), prefix: mountPrefix(name)}
 	r.routes[name] = m
 	return m
 }
@@ -52,7 +52,7 @@ func (r *Router) Mount(name string) *Mount {
 func (r *Router) route(e *Entry) *Mount {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	m := r.routes[string(e.Headers[HeaderRoute])]
+	m := r.routes[string(HeaderValue(e, HeaderRoute))]
 	if m == nil || !m.up.Valid() {
 		return nil
 	}
@@ -84,9 +84,9 @@ func (e *UnroutableError) Error() string {
 func (r *Router) Apply(txn Txn, e *Entry, at Version) (Result, error) {
 	m := r.route(e)
 	if m == nil {
-		return Result{Err: &UnroutableError{Route: string(e.Headers[HeaderRoute])}}, nil
+		return Result{Err: &UnroutableError{Route: string(HeaderValue(e, HeaderRoute))}}, nil
 	}
-	return m.up.Apply(onMount(txn, m.name), e, at)
+	return m.up.Apply(m.txn(txn), e, at)
 }
 
 // PostApply implements Applicator.
@@ -100,7 +100,7 @@ func (r *Router) PostApply(e *Entry, at Version) {
 // hook, each in its namespace.
 func (r *Router) ApplyEntry(txn Txn, e *Entry, at Version) error {
 	for _, m := range r.mounts() {
-		if err := m.up.ApplyEntry(onMount(txn, m.name), e, at); err != nil {
+		if err := m.up.ApplyEntry(m.txn(txn), e, at); err != nil {
 			return err
 		}
 	}
@@ -119,8 +119,25 @@ func (r *Router) PostApplyEntry(e *Entry, at Version) {
 type Mount struct {
 	router *Router
 	name   string
+	route  []byte // name, as the route header holds it
 	prefix []byte
 	up     Upcall
+	// scoped is the apply loop's transaction as the mount's stack sees
+	// it, made once (the loop reuses its transaction). Only the apply
+	// goroutine touches it.
+	scoped *scopedTxn
+}
+
+// txn returns txn as the layers on the mount see it before they scope it.
+func (m *Mount) txn(txn Txn) Txn {
+	root := rootOf(txn)
+	if _, reusable := root.(*applyTxn); !reusable {
+		return onMount(txn, m.name)
+	}
+	if m.scoped == nil || m.scoped.root != root {
+		m.scoped = onMount(root, m.name)
+	}
+	return m.scoped
 }
 
 var (
@@ -128,7 +145,7 @@ var (
 	_ Streamer = (*Mount)(nil)
 )
 
-func (m *Mount) annotate(e *Entry) { SetHeader(e, HeaderRoute, []byte(m.name)) }
+func (m *Mount) annotate(e *Entry) { SetHeader(e, HeaderRoute, m.route) }
 
 // Propose implements Engine.
 func (m *Mount) Propose(ctx context.Context, e *Entry) (Result, error) {

@@ -3,6 +3,11 @@ package platform
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
+	"sync"
+
+	"hourglass/platform/entrypb"
 )
 
 // Streamer is an Engine that can take ordered proposals: a connection's
@@ -39,44 +44,80 @@ type Stream interface {
 
 // Pending is a proposal under way.
 type Pending struct {
+	mu       sync.Mutex
+	finished bool
+	// done is made by the first Done or Wait that finds the outcome
+	// unknown, and closed by Finish; most proposals of a pipeline are
+	// finished before anyone waits on them, and never need one.
 	done chan struct{}
 	res  Result
 	err  error
-	// flush, if set, sends the proposal on its way (its stream's Flush).
-	flush func()
+	// flusher, if set, sends the proposal on its way (its stream).
+	flusher Flusher
 }
 
-// NewPending returns a Pending for the engine that will Finish it. flush,
-// if not nil, is what sends the proposal on its way when it is waited for
-// (its stream's Flush).
-func NewPending(flush func()) *Pending { return &Pending{done: make(chan struct{}), flush: flush} }
+// Flusher sends queued proposals on their way: a Stream.
+type Flusher interface{ Flush() }
+
+// closed is the Done channel of a Pending already finished.
+var closed = func() chan struct{} {
+	c := make(chan struct{})
+	close(c)
+	return c
+}()
+
+// NewPending returns a Pending for the engine that will Finish it. f, if
+// not nil, is what sends the proposal on its way when it is waited for
+// (its stream).
+func NewPending(f Flusher) *Pending { return &Pending{flusher: f} }
 
 // Finish completes p. The engine that made p calls it exactly once.
 func (p *Pending) Finish(r Result, err error) {
-	p.res, p.err = r, err
-	close(p.done)
+	p.mu.Lock()
+	p.res, p.err, p.finished = r, err, true
+	if p.done != nil {
+		close(p.done)
+	}
+	p.mu.Unlock()
+}
+
+// Ready reports whether the proposal's outcome is known.
+func (p *Pending) Ready() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.finished
 }
 
 // Done is closed once the proposal's outcome is known. A caller that
 // selects on it must have flushed the proposal's stream.
-func (p *Pending) Done() <-chan struct{} { return p.done }
+func (p *Pending) Done() <-chan struct{} {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.finished {
+		return closed
+	}
+	if p.done == nil {
+		p.done = make(chan struct{})
+	}
+	return p.done
+}
 
-// Result returns the outcome. REQUIRES: Done is closed.
-func (p *Pending) Result() (Result, error) { return p.res, p.err }
+// Result returns the outcome. REQUIRES: Ready, or Done closed.
+func (p *Pending) Result() (Result, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.res, p.err
+}
 
 // Wait waits for the outcome, or for ctx: then the proposal's outcome is
 // unknown to the caller (ErrOutcomeUnknown).
 func (p *Pending) Wait(ctx context.Context) (Result, error) {
-	if p.flush != nil {
-		select {
-		case <-p.done:
-		default:
-			p.flush()
-		}
+	if p.flusher != nil && !p.Ready() {
+		p.flusher.Flush()
 	}
 	select {
-	case <-p.done:
-		return p.res, p.err
+	case <-p.Done():
+		return p.Result()
 	case <-ctx.Done():
 		return Result{}, fmt.Errorf("%w: %w", ErrOutcomeUnknown, ctx.Err())
 	}
@@ -108,13 +149,60 @@ func (s annotatedStream) Propose(e *Entry) *Pending {
 
 func (s annotatedStream) Flush() { s.lower.Flush() }
 
-// SetHeader sets e's header name to value, making the map if need be.
+// SetHeader sets e's header name to value, keeping the headers sorted by
+// name.
 func SetHeader(e *Entry, name string, value []byte) {
-	if e.Headers == nil {
-		e.Headers = map[string][]byte{}
+	i, found := slices.BinarySearchFunc(e.Headers, name, compareHeader)
+	if found {
+		e.Headers[i].Value = value
+		return
 	}
-	e.Headers[name] = value
+	e.Headers = slices.Insert(e.Headers, i, &entrypb.Header{Name: name, Value: value})
 }
+
+// HeaderValue returns e's header name, or nil if e has none.
+func HeaderValue(e *Entry, name string) []byte {
+	for _, h := range e.Headers {
+		if h.Name == name {
+			return h.Value
+		}
+	}
+	return nil
+}
+
+// InheritHeaders gives a proposal of a batched entry every header of the
+// entry (parent) that it has none of its own of, except the BaseEngine's,
+// which belongs to the record. It allocates at most once.
+func InheritHeaders(sub, parent *Entry) {
+	n := 0
+	for _, h := range parent.Headers {
+		if inherits(sub, h) {
+			n++
+		}
+	}
+	if n == 0 {
+		return
+	}
+	merged := make([]*entrypb.Header, 0, len(sub.Headers)+n)
+	merged = append(merged, sub.Headers...)
+	for _, h := range parent.Headers {
+		if inherits(sub, h) {
+			merged = append(merged, h)
+		}
+	}
+	slices.SortFunc(merged, func(a, b *entrypb.Header) int { return strings.Compare(a.Name, b.Name) })
+	sub.Headers = merged
+}
+
+func inherits(sub *Entry, h *entrypb.Header) bool {
+	if h.Name == HeaderBase {
+		return false
+	}
+	_, own := slices.BinarySearchFunc(sub.Headers, h.Name, compareHeader)
+	return !own
+}
+
+func compareHeader(h *entrypb.Header, name string) int { return strings.Compare(h.Name, name) }
 
 // Layer is what a middle engine embeds: it passes down to the engine below
 // and up to the applicator above whatever the engine does not override.

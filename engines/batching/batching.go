@@ -1,7 +1,7 @@
 // Package batching is the engine that puts many proposals in one log
 // entry, applied in one LocalStore transaction, and the stack's one place
-// where writes are bundled. While a few batches are on their way through
-// the log, new proposals queue; the next batch carries all of them. A lone
+// where writes are bundled. While a batch is on its way through the log,
+// new proposals queue; the next batch carries all of them. A lone
 // proposal on an idle node goes at once, alone, so batching adds no
 // latency when there is nothing to batch.
 //
@@ -47,7 +47,14 @@ type Config struct {
 	// larger proposal travels alone.
 	MaxBytes int
 	// MaxInFlight is how many batches may be on their way through the log
-	// at once before proposals queue; default 2.
+	// at once before proposals queue; default 1. The native loglet below
+	// already overlaps a batch's replication with the next one's (its
+	// sequencer keeps a store in flight per LogServer and bundles what
+	// queues meanwhile), so a second batch in flight here overlaps
+	// nothing more: it only splits one entry's proposals over two, and
+	// pays each entry's costs (sequencing, the apply transaction, the
+	// digest) twice. One in flight measured faster on one node and on
+	// three, pipelined or not (docs/BENCHMARKS.md).
 	MaxInFlight int
 	// Timeout bounds how long a batch may take; default 30s. Proposers of
 	// a batch that times out learn platform.ErrOutcomeUnknown.
@@ -63,7 +70,7 @@ func (c *Config) ensureDefaults() {
 		c.MaxBytes = 4 << 20
 	}
 	if c.MaxInFlight <= 0 {
-		c.MaxInFlight = 2
+		c.MaxInFlight = 1
 	}
 	if c.Timeout <= 0 {
 		c.Timeout = 30 * time.Second
@@ -137,7 +144,7 @@ func (b *Engine) NewStream() platform.Stream { return &stream{b: b} }
 // Propose implements platform.Stream: the proposal is held until the
 // stream is flushed.
 func (s *stream) Propose(e *platform.Entry) *platform.Pending {
-	p := &proposal{e: e, size: proto.Size(e), stream: s, p: platform.NewPending(s.Flush)}
+	p := &proposal{e: e, size: proto.Size(e), stream: s, p: platform.NewPending(s)}
 	s.mu.Lock()
 	s.held = append(s.held, p)
 	s.mu.Unlock()
@@ -286,11 +293,7 @@ func (b *Engine) Apply(txn platform.Txn, e *platform.Entry, at platform.Version)
 	}
 	results := make([]platform.Result, len(e.Batch))
 	for i, sub := range e.Batch {
-		for k, v := range e.Headers {
-			if _, own := sub.Headers[k]; !own {
-				platform.SetHeader(sub, k, v)
-			}
-		}
+		platform.InheritHeaders(sub, e)
 		r, err := b.Up.Apply(txn, sub, platform.Version{Pos: at.Pos, Sub: at.Sub + uint32(i)})
 		if err != nil {
 			return platform.Result{}, err

@@ -120,7 +120,7 @@ func (s *Engine) forget(txn platform.Txn) error {
 // Apply implements platform.Applicator: an untagged entry passes; a tagged
 // one passes only if its number is above its session's last.
 func (s *Engine) Apply(txn platform.Txn, e *platform.Entry, at platform.Version) (platform.Result, error) {
-	h := e.Headers[Header]
+	h := platform.HeaderValue(e, Header)
 	if len(h) == 16 {
 		session, seq := int64(binary.BigEndian.Uint64(h[:8])), binary.BigEndian.Uint64(h[8:])
 		prev, err := last(txn, session)

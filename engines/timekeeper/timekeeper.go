@@ -64,7 +64,7 @@ func (t *Engine) Name() string { return "time" }
 // timekeeper below the caller). It is zero for entries from before the
 // timekeeper ran.
 func Time(e *platform.Entry) time.Time {
-	h := e.Headers[Header]
+	h := platform.HeaderValue(e, Header)
 	if len(h) != 8 {
 		return time.Time{}
 	}
@@ -108,7 +108,7 @@ func (t *Engine) Apply(txn platform.Txn, e *platform.Entry, at platform.Version)
 	if err != nil {
 		return platform.Result{}, err
 	}
-	if h := e.Headers[Header]; len(h) == 8 {
+	if h := platform.HeaderValue(e, Header); len(h) == 8 {
 		if proposed := int64(binary.BigEndian.Uint64(h)); proposed > cur {
 			cur = proposed
 			if err := txn.Set(keyNow, h); err != nil {

@@ -450,10 +450,9 @@ func (c *conn) settle(s *slot) {
 	}
 	var r platform.Result
 	var err error
-	select {
-	case <-s.p.Done():
+	if s.p.Ready() {
 		r, err = s.p.Result()
-	default:
+	} else {
 		ctx, cancel := context.WithTimeout(c.s.ctx, c.s.cfg.ProposeTimeout)
 		r, err = s.p.Wait(ctx)
 		cancel()

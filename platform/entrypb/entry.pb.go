@@ -26,10 +26,13 @@ const (
 // body for the top-layer applicator, and, for a batched record, its
 // proposals in the order they apply.
 type Entry struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Headers       map[string][]byte      `protobuf:"bytes,1,rep,name=headers,proto3" json:"headers,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	Body          []byte                 `protobuf:"bytes,2,opt,name=body,proto3" json:"body,omitempty"`
-	Batch         []*Entry               `protobuf:"bytes,3,rep,name=batch,proto3" json:"batch,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The headers, sorted by name, each name at most once. On the wire this
+	// is exactly a map<string, bytes> (one record per header, name 1, value
+	// 2), kept as a list because a list decodes without building a map.
+	Headers       []*Header `protobuf:"bytes,1,rep,name=headers,proto3" json:"headers,omitempty"`
+	Body          []byte    `protobuf:"bytes,2,opt,name=body,proto3" json:"body,omitempty"`
+	Batch         []*Entry  `protobuf:"bytes,3,rep,name=batch,proto3" json:"batch,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -64,7 +67,7 @@ func (*Entry) Descriptor() ([]byte, []int) {
 	return file_entry_proto_rawDescGZIP(), []int{0}
 }
 
-func (x *Entry) GetHeaders() map[string][]byte {
+func (x *Entry) GetHeaders() []*Header {
 	if x != nil {
 		return x.Headers
 	}
@@ -85,18 +88,71 @@ func (x *Entry) GetBatch() []*Entry {
 	return nil
 }
 
+// Header is one engine's header on an entry.
+type Header struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Value         []byte                 `protobuf:"bytes,2,opt,name=value,proto3" json:"value,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Header) Reset() {
+	*x = Header{}
+	mi := &file_entry_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Header) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Header) ProtoMessage() {}
+
+func (x *Header) ProtoReflect() protoreflect.Message {
+	mi := &file_entry_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Header.ProtoReflect.Descriptor instead.
+func (*Header) Descriptor() ([]byte, []int) {
+	return file_entry_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *Header) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Header) GetValue() []byte {
+	if x != nil {
+		return x.Value
+	}
+	return nil
+}
+
 var File_entry_proto protoreflect.FileDescriptor
 
 const file_entry_proto_rawDesc = "" +
 	"\n" +
-	"\ventry.proto\x12\x12hourglass.platform\"\xca\x01\n" +
-	"\x05Entry\x12@\n" +
-	"\aheaders\x18\x01 \x03(\v2&.hourglass.platform.Entry.HeadersEntryR\aheaders\x12\x12\n" +
+	"\ventry.proto\x12\x12hourglass.platform\"\x82\x01\n" +
+	"\x05Entry\x124\n" +
+	"\aheaders\x18\x01 \x03(\v2\x1a.hourglass.platform.HeaderR\aheaders\x12\x12\n" +
 	"\x04body\x18\x02 \x01(\fR\x04body\x12/\n" +
-	"\x05batch\x18\x03 \x03(\v2\x19.hourglass.platform.EntryR\x05batch\x1a:\n" +
-	"\fHeadersEntry\x12\x10\n" +
-	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\fR\x05value:\x028\x01B\x1cZ\x1ahourglass/platform/entrypbb\x06proto3"
+	"\x05batch\x18\x03 \x03(\v2\x19.hourglass.platform.EntryR\x05batch\"2\n" +
+	"\x06Header\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\fR\x05valueB\x1cZ\x1ahourglass/platform/entrypbb\x06proto3"
 
 var (
 	file_entry_proto_rawDescOnce sync.Once
@@ -112,11 +168,11 @@ func file_entry_proto_rawDescGZIP() []byte {
 
 var file_entry_proto_msgTypes = make([]protoimpl.MessageInfo, 2)
 var file_entry_proto_goTypes = []any{
-	(*Entry)(nil), // 0: hourglass.platform.Entry
-	nil,           // 1: hourglass.platform.Entry.HeadersEntry
+	(*Entry)(nil),  // 0: hourglass.platform.Entry
+	(*Header)(nil), // 1: hourglass.platform.Header
 }
 var file_entry_proto_depIdxs = []int32{
-	1, // 0: hourglass.platform.Entry.headers:type_name -> hourglass.platform.Entry.HeadersEntry
+	1, // 0: hourglass.platform.Entry.headers:type_name -> hourglass.platform.Header
 	0, // 1: hourglass.platform.Entry.batch:type_name -> hourglass.platform.Entry
 	2, // [2:2] is the sub-list for method output_type
 	2, // [2:2] is the sub-list for method input_type

@@ -21,6 +21,11 @@ type Effects struct {
 	// ReadyDBs are the databases whose every key may have changed
 	// (SWAPDB), noted likewise.
 	ReadyDBs []int
+
+	// ks and memo are the keyspace each command applies on, kept here to
+	// be reused: one command applies at a time.
+	ks   Keyspace
+	memo rawMemo
 }
 
 // Observers is what apply may learn of the node it runs on. Its answers

@@ -212,15 +212,18 @@ func NewView(r platform.Reader, db int, now time.Time, seed uint64) *Keyspace {
 
 // forApply returns database db as the apply transaction txn holds it, at
 // version at and log time now.
+// The keyspace and its memo live in fx, reused by the next command.
 func forApply(txn platform.Txn, at platform.Version, now int64, db int, seed uint64, fx *Effects) *Keyspace {
-	memo := &rawMemo{}
-	return &Keyspace{
+	memo := &fx.memo
+	*memo = rawMemo{key: memo.key[:0]}
+	fx.ks = Keyspace{
 		r: txn, w: memoWriter{txn, memo}, db: db, memo: memo,
 		now:     now,
 		version: at.Packed(), // never 0, which means "never written"
 		seed:    seed,
 		fx:      fx,
 	}
+	return &fx.ks
 }
 
 // rand returns the command's random source: deterministic at apply.
