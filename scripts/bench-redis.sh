@@ -115,16 +115,23 @@ run() { # name port pipeline
   fi
 }
 
+# Each single node runs beside its "before" twin, and each ensemble beside
+# its twin, with a pause before every run: an ensemble's followers are
+# still catching up for a moment after a run, and whatever runs next must
+# not pay for it.
+settle() { sleep "${SETTLE:-2}"; }
 results="$work/results.csv"
 for pipeline in 1 16; do
   run redis "$rport" "$pipeline" >>"$results"
   run memory "$mport" "$pipeline" >>"$results"
   if [ -n "${BASELINE:-}" ]; then
-    run base "$base_port" "$pipeline" >>"$results"
-    run base-ensemble "$base_eport" "$pipeline" >>"$results"
+    settle; run base "$base_port" "$pipeline" >>"$results"
   fi
-  run gateway "$new_port" "$pipeline" >>"$results"
-  run ensemble "$new_eport" "$pipeline" >>"$results"
+  settle; run gateway "$new_port" "$pipeline" >>"$results"
+  if [ -n "${BASELINE:-}" ]; then
+    settle; run base-ensemble "$base_eport" "$pipeline" >>"$results"
+  fi
+  settle; run ensemble "$new_eport" "$pipeline" >>"$results"
 done
 
 echo "redis-benchmark -t $TESTS -n $N -c $CLIENTS -r 100000 -d 100, on $(nproc) cores, $(date -u +%Y-%m-%d)"
