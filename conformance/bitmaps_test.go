@@ -1,0 +1,127 @@
+package conformance
+
+import (
+	"strings"
+	"testing"
+)
+
+// bitmapScript exercises every bitmap command against redis-server:
+// offsets at the limits, ranges in bytes and bits, searches that find
+// nothing, every BITFIELD overflow mode at the type extremes, bad
+// arguments in Redis's order, wrong types, and bitmaps read and written
+// as the strings they are.
+var bitmapScript = strings.Join([]string{
+	"DEL b s t d",
+	// SETBIT, GETBIT: growth with zero bytes, the string commands see it.
+	"SETBIT b 7 1", "SETBIT b 7 1", "SETBIT b 7 0", "SETBIT b 0 1", "GET b", "STRLEN b",
+	"SETBIT b 100 1", "STRLEN b", "GETRANGE b 0 -1", "GETBIT b 100", "GETBIT b 101", "GETBIT b 0",
+	"GETBIT b 99999", "GETBIT nokey 0", "GETBIT nokey 4294967295",
+	"SET s a", "SETBIT s 6 1", "GET s", "SETBIT s 14 1", "GET s", "APPEND s xyz", "GETBIT s 17",
+	"SET n 12", "SETBIT n 7 1", "GET n", "INCR n", "GETBIT n 6",
+	// Offset and value errors, in Redis's order.
+	"SETBIT b -1 1", "SETBIT b 4294967296 1", "SETBIT b 99999999999999999999 1", "SETBIT b x 1",
+	"SETBIT b 1.5 1", "SETBIT b +1 1", "SETBIT b 01 1", "SETBIT b 0 2", "SETBIT b 0 -1",
+	"SETBIT b 0 x", "SETBIT b x x", "SETBIT b", "SETBIT b 1", "SETBIT b 1 1 1",
+	"GETBIT b -1", "GETBIT b 4294967296", "GETBIT b x", "GETBIT b", "GETBIT b 1 1",
+	"GETBIT b 4294967295",
+	// BITCOUNT: bytes and bits, negative and out-of-range ends.
+	"SET c foobar", "BITCOUNT c", "BITCOUNT c 0 0", "BITCOUNT c 1 1", "BITCOUNT c 0 -1",
+	"BITCOUNT c -2 -1", "BITCOUNT c -1 -2", "BITCOUNT c -100 -1", "BITCOUNT c -100 -200",
+	"BITCOUNT c 2 100", "BITCOUNT c 100 200", "BITCOUNT c 3 1",
+	"BITCOUNT c 1 1 BYTE", "BITCOUNT c 5 30 BIT", "BITCOUNT c 5 30 bit", "BITCOUNT c 0 0 BIT",
+	"BITCOUNT c 1 1 BIT", "BITCOUNT c 7 8 BIT", "BITCOUNT c -1 -1 BIT", "BITCOUNT c -9 -2 BIT",
+	"BITCOUNT c 0 1000 BIT", "BITCOUNT c -1000 1000 BIT", "BITCOUNT c 47 47 BIT",
+	"BITCOUNT c 9 3 BIT", "BITCOUNT c -1 -5 BIT", "BITCOUNT c 0 -1 BIT",
+	"BITCOUNT c 1", "BITCOUNT c 1 2 BIT x", "BITCOUNT c 1 2 WORD", "BITCOUNT c x 1", "BITCOUNT c 1 x",
+	"BITCOUNT c -1 -2 WORD", "BITCOUNT c 1 x WORD", "BITCOUNT c 1.5 2",
+	"BITCOUNT nokey", "BITCOUNT nokey 0 -1", "BITCOUNT nokey 0", "BITCOUNT nokey x y",
+	"BITCOUNT nokey 0 1 WORD", "BITCOUNT", "SET empty \"\"", "BITCOUNT empty", "BITCOUNT empty 0 -1 BIT",
+	// BITPOS: set and clear bits, ranges, searches past the end.
+	"SET p \"\\xff\\xf0\\x00\"", "BITPOS p 0", "BITPOS p 1", "BITPOS p 0 1", "BITPOS p 1 2",
+	"BITPOS p 1 2 -1", "BITPOS p 0 0 0", "BITPOS p 0 0 0 BYTE", "BITPOS p 0 0 7 BIT",
+	"BITPOS p 0 0 11 BIT", "BITPOS p 0 0 12 BIT", "BITPOS p 1 12 BIT", "BITPOS p 1 12 -1 BIT",
+	"BITPOS p 1 3 5 BIT", "BITPOS p 0 3 5 BIT", "BITPOS p 1 -9 -1 BIT", "BITPOS p 1 -100 -1",
+	"BITPOS p 0 -100 -200", "BITPOS p 1 -100 -200", "BITPOS p 1 5 2", "BITPOS p 0 100",
+	"BITPOS p 1 100", "BITPOS p 0 1 1000", "BITPOS p 0 8 BIT", "BITPOS p 1 8 100 BIT",
+	"SET ones \"\\xff\\xff\\xff\"", "BITPOS ones 0", "BITPOS ones 0 0", "BITPOS ones 0 1",
+	"BITPOS ones 0 0 -1", "BITPOS ones 0 0 2", "BITPOS ones 0 3 BIT", "BITPOS ones 0 3 23 BIT",
+	"BITPOS ones 0 3 -1 BIT", "BITPOS ones 0 20 BIT", "BITPOS ones 1 0 -1", "BITPOS ones 0 -1",
+	"SET zeros \"\\x00\\x00\"", "BITPOS zeros 1", "BITPOS zeros 0", "BITPOS zeros 1 0 -1 BIT",
+	"BITPOS zeros 0 9 BIT", "BITPOS zeros 0 1 1",
+	"BITPOS nokey 0", "BITPOS nokey 1", "BITPOS nokey 0 5 10", "BITPOS nokey 1 x y z w",
+	"BITPOS empty 0", "BITPOS empty 1", "BITPOS empty 0 0 -1",
+	"BITPOS p 2", "BITPOS p -1", "BITPOS p x", "BITPOS nokey 2", "BITPOS p 1 x", "BITPOS p 1 0 x",
+	"BITPOS p 1 0 1 WORD", "BITPOS p 1 0 x WORD", "BITPOS p 1 x 1 WORD", "BITPOS p 1 0 1 BIT x",
+	"BITPOS p", "BITPOS",
+	// BITOP: every operation, unequal lengths, missing keys, deletion.
+	"SET k1 foobar", "SET k2 abcdef", "SET k3 \"\\x0f\"",
+	"BITOP AND d k1 k2", "GET d", "BITOP or d k1 k2 k3", "GET d", "BITOP XOR d k1 k2 k3", "GET d",
+	"BITOP NOT d k3", "GET d", "BITOP NOT d k1", "GET d", "BITOP AND d k1 k3", "GET d",
+	"BITOP AND d k1 nokey", "GET d", "STRLEN d", "BITOP OR d nokey k3", "GET d",
+	"BITOP XOR d k1 k1", "GET d", "BITOP AND d d", "GET d",
+	"SET d x", "EXPIRE d 100", "BITOP OR d k3", "TTL d", "GET d",
+	"BITOP AND d nokey", "EXISTS d", "SET d x", "BITOP OR d nokey nokey2", "EXISTS d",
+	"BITOP NOT d empty", "EXISTS d", "BITOP XOR d empty empty", "EXISTS d",
+	"HSET h f v", "BITOP NOT h nokey", "EXISTS h", "TYPE h", "HSET h f v", "BITOP OR h k1", "TYPE h", "GET h",
+	"BITOP NOT d k1 k2", "BITOP NOT d", "BITOP NOR d k1", "BITOP AND d", "BITOP", "BITOP nand d k1",
+	"HSET h2 f v", "BITOP AND d k1 h2", "BITOP NOT d h2", "BITOP OR d nokey h2", "BITOP NOR d h2",
+	// BITFIELD: GET, SET, INCRBY, the three overflow modes.
+	"DEL f", "BITFIELD f SET u8 0 255", "BITFIELD f GET u8 0 GET i8 0 GET u4 4 GET i4 4 GET u1 7",
+	"GET f", "BITFIELD f INCRBY u8 0 1", "BITFIELD f OVERFLOW SAT INCRBY u8 0 300", "BITFIELD f OVERFLOW FAIL INCRBY u8 0 1",
+	"BITFIELD f GET u8 0", "BITFIELD f OVERFLOW WRAP INCRBY u8 0 -256", "BITFIELD f INCRBY u8 0 -1",
+	"BITFIELD f OVERFLOW SAT INCRBY u8 0 -1000", "BITFIELD f OVERFLOW FAIL INCRBY u8 0 -1 INCRBY u8 0 1",
+	"BITFIELD f SET i8 8 127 INCRBY i8 8 1 OVERFLOW SAT INCRBY i8 8 1 INCRBY i8 8 -300 OVERFLOW FAIL INCRBY i8 8 -1 GET i8 8",
+	"BITFIELD f OVERFLOW SAT SET i8 8 200 SET i8 8 -200 SET u8 16 -1 SET u8 16 300 GET u8 16",
+	"BITFIELD f OVERFLOW WRAP SET i8 8 200 SET i8 8 -200 SET u8 16 -1 SET u8 16 300 GET u8 16",
+	"BITFIELD f OVERFLOW FAIL SET i8 8 200 SET u8 16 -1 SET u8 16 255 GET u8 16",
+	"BITFIELD f OVERFLOW SAT SET i8 24 -9223372036854775808 SET i8 24 9223372036854775807 GET i8 24",
+	// Type extremes: i64, u63, i1, u1.
+	"BITFIELD x SET i64 0 9223372036854775807 INCRBY i64 0 1 GET i64 0",
+	"BITFIELD x OVERFLOW SAT INCRBY i64 0 -1 INCRBY i64 0 -9223372036854775808 INCRBY i64 0 -9223372036854775808 INCRBY i64 0 9223372036854775807 INCRBY i64 0 9223372036854775807",
+	"BITFIELD x OVERFLOW FAIL SET i64 0 -9223372036854775808 INCRBY i64 0 -1 INCRBY i64 0 9223372036854775807 INCRBY i64 0 1 GET i64 0",
+	"BITFIELD x SET u63 64 9223372036854775807 INCRBY u63 64 1 INCRBY u63 64 -1 GET u63 64",
+	"BITFIELD x OVERFLOW SAT INCRBY u63 64 9223372036854775807 INCRBY u63 64 9223372036854775807 INCRBY u63 64 -9223372036854775808 SET u63 64 -1",
+	"BITFIELD x OVERFLOW FAIL SET u63 64 -1 INCRBY u63 64 -1 INCRBY u63 64 9223372036854775807 GET u63 64 GET u63 65",
+	"BITFIELD x SET i1 0 1 GET i1 0 INCRBY i1 0 1 SET u1 1 2 GET u1 1 OVERFLOW SAT INCRBY i1 0 5 INCRBY u1 1 5 INCRBY i1 0 -5",
+	"BITFIELD x GET i64 3 GET u63 5 GET i64 130 GET u63 126", "STRLEN x",
+	// Positional offsets and unaligned fields.
+	"DEL y", "BITFIELD y SET u8 #0 1 SET u8 #1 2 SET u8 #2 3 GET u16 #0 GET u4 #3", "GET y",
+	"BITFIELD y SET i5 #3 -7 GET i5 15 GET u5 15 GET u16 7 INCRBY u12 3 4095", "GET y",
+	"BITFIELD y GET u8 #536870911", "BITFIELD y GET u8 #536870912", "BITFIELD y GET i64 #67108863",
+	"BITFIELD y GET i64 #67108864", "BITFIELD y GET u8 #-1", "BITFIELD y GET u8 #", "BITFIELD y GET u8 ##1",
+	"BITFIELD y GET u8 #1152921504606846976", "BITFIELD y GET u8 #2305843009213693952",
+	"BITFIELD y GET u8 4294967295", "BITFIELD y GET u8 4294967296",
+	// Growth: with SET or INCRBY the string grows even when FAIL writes nothing.
+	"DEL g", "BITFIELD g OVERFLOW FAIL SET u2 10 7", "GET g", "STRLEN g", "BITFIELD g GET u8 100", "STRLEN g",
+	"BITFIELD g INCRBY i7 20 0", "GET g", "BITFIELD nokey GET u8 0 GET i64 1000", "EXISTS nokey",
+	"BITFIELD g", "BITFIELD nokey", "EXISTS nokey",
+	"SET str hello", "BITFIELD str GET u8 0 GET u8 8 SET u8 0 72", "GET str", "EXPIRE str 100",
+	"BITFIELD str INCRBY u8 8 1", "TTL str", "GET str",
+	// BITFIELD errors: types, offsets, values, overflow names, arity.
+	"BITFIELD f GET u64 0", "BITFIELD f GET i65 0", "BITFIELD f GET i0 0", "BITFIELD f GET u0 0",
+	"BITFIELD f GET x8 0", "BITFIELD f GET 8 0", "BITFIELD f GET U8 0", "BITFIELD f GET i-1 0",
+	"BITFIELD f GET i08 0", "BITFIELD f GET i 0", "BITFIELD f GET \"\" 0",
+	"BITFIELD f GET u8 -1", "BITFIELD f GET u8 x", "BITFIELD f GET u8 4294967296",
+	"BITFIELD f SET u8 0 x", "BITFIELD f SET u8 0 1.5", "BITFIELD f INCRBY u8 0 99999999999999999999",
+	"BITFIELD f OVERFLOW BAD", "BITFIELD f OVERFLOW", "BITFIELD f OVERFLOW sat", "BITFIELD f OVERFLOW fail GET u8 0",
+	"BITFIELD f GET u8", "BITFIELD f SET u8 0", "BITFIELD f INCRBY u8 0", "BITFIELD f FOO u8 0",
+	"BITFIELD f GET u8 0 SET", "BITFIELD f GET u8 0 GET u64 0 SET u8 0 1", "BITFIELD", "GET f",
+	// BITFIELD_RO.
+	"BITFIELD_RO f GET u8 0 GET i4 4", "BITFIELD_RO f", "BITFIELD_RO nokey GET u8 0",
+	"BITFIELD_RO f SET u8 0 1", "BITFIELD_RO f GET u8 0 INCRBY u8 0 1", "BITFIELD_RO f OVERFLOW SAT GET u8 0",
+	"BITFIELD_RO f GET u64 0", "BITFIELD_RO f GET u8 x", "BITFIELD_RO f BAD", "BITFIELD_RO",
+	"BITFIELD_RO h GET u8 0", "BITFIELD_RO h SET u8 0 1", "BITFIELD_RO h GET u64 0",
+	// Wrong types, and argument errors before the type check.
+	"HSET hw f v", "SETBIT hw 0 1", "GETBIT hw 0", "BITCOUNT hw", "BITCOUNT hw 0 1", "BITCOUNT hw x y",
+	"BITPOS hw 1", "BITPOS hw 2", "BITPOS hw 1 x", "BITFIELD hw GET u8 0", "BITFIELD hw SET u8 0 1",
+	"BITFIELD hw GET u64 0", "BITFIELD hw", "SETBIT hw x 1", "SETBIT hw 0 5", "GETBIT hw x", "TYPE hw",
+	"DEL b s n c p ones zeros k1 k2 k3 d h h2 f x y g str hw empty",
+}, "\n") + "\n"
+
+// TestRedisBitmapsMatchRedisServer diffs the bitmap commands against
+// redis-server, in RESP2 (raw and formatted) and RESP3.
+func TestRedisBitmapsMatchRedisServer(t *testing.T) {
+	g := startGateway(t)
+	diffWithRedis(t, g, bitmapScript)
+	diffWithRedisRESP3(t, g, bitmapScript)
+}
