@@ -1,8 +1,14 @@
 package conformance
 
 import (
+	"fmt"
+	"maps"
+	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // bitmapScript exercises every bitmap command against redis-server:
@@ -124,4 +130,160 @@ func TestRedisBitmapsMatchRedisServer(t *testing.T) {
 	g := startGateway(t)
 	diffWithRedis(t, g, bitmapScript)
 	diffWithRedisRESP3(t, g, bitmapScript)
+}
+
+// TestRedisBitmapsClients runs the bitmap feature-flag test on one node.
+func TestRedisBitmapsClients(t *testing.T) { testRedisBitmapFlags(t, startGateway(t)) }
+
+// testRedisBitmapFlags keeps feature flags as bitmaps, one bit per user
+// id, through go-redis: it turns flags on and off, reads each change back
+// at once (on an ensemble the next command goes to another node), and
+// checks the counts, searches, combinations and bytes against a model.
+func testRedisBitmapFlags(t *testing.T, g redisTarget) {
+	for _, proto := range []int{2, 3} {
+		t.Run(fmt.Sprintf("RESP%d", proto), func(t *testing.T) {
+			ctx := testCtx(t)
+			c := g.redisClient(proto)
+			beta, dark := fmt.Sprintf("p%d:flag:beta", proto), fmt.Sprintf("p%d:flag:dark", proto)
+			rng := rand.New(rand.NewPCG(uint64(proto), 7))
+			model := map[string]map[int64]bool{beta: {}, dark: {}}
+			set := func(key string, id int64, on bool) {
+				t.Helper()
+				v := 0
+				if on {
+					v = 1
+				}
+				old := r(c.SetBit(ctx, key, id, v).Result()).must(t, "SETBIT")
+				if want := model[key][id]; old != boolInt(want) {
+					t.Fatalf("SETBIT %s %d %d = %d, model had %v", key, id, v, old, want)
+				}
+				model[key][id] = on
+				// The read goes to the next node: it sees the write.
+				if got := r(c.GetBit(ctx, key, id).Result()).must(t, "GETBIT"); got != int64(v) {
+					t.Fatalf("GETBIT %s %d right after SETBIT %d = %d", key, id, v, got)
+				}
+			}
+			for range 150 {
+				set(beta, rng.Int64N(4000)+5, true)
+				set(dark, rng.Int64N(3000), true)
+			}
+			set(beta, 123456, true) // a far id grows the bitmap with zero bytes
+			for id := range model[beta] {
+				if rng.IntN(4) == 0 {
+					set(beta, id, false) // a flag turned off again
+				}
+			}
+			on := func(key string) []int64 {
+				var ids []int64
+				for id, v := range model[key] {
+					if v {
+						ids = append(ids, id)
+					}
+				}
+				slices.Sort(ids)
+				return ids
+			}
+			// The bitmap's bytes, as the model says they are.
+			bitmap := func(key string, ids []int64) string {
+				b := make([]byte, slices.Max(slices.Collect(maps.Keys(model[key])))/8+1)
+				for _, id := range ids {
+					b[id/8] |= 0x80 >> (id % 8)
+				}
+				return string(b)
+			}
+			betaOn, darkOn := on(beta), on(dark)
+			if got := r(c.Get(ctx, beta).Result()).must(t, "GET"); got != bitmap(beta, betaOn) {
+				t.Fatalf("GET %s: %d bytes unlike the model's", beta, len(got))
+			}
+			if n := r(c.StrLen(ctx, beta).Result()).must(t, "STRLEN"); n != 123456/8+1 {
+				t.Fatalf("STRLEN %s = %d", beta, n)
+			}
+			if n := r(c.BitCount(ctx, beta, nil).Result()).must(t, "BITCOUNT"); n != int64(len(betaOn)) {
+				t.Fatalf("BITCOUNT %s = %d, want %d", beta, n, len(betaOn))
+			}
+			count := func(ids []int64, lo, hi int64) (n int64) {
+				for _, id := range ids {
+					if lo <= id && id <= hi {
+						n++
+					}
+				}
+				return n
+			}
+			for _, rg := range [][2]int64{{0, 99}, {17, 2049}, {1000, 1000}, {-800, -1}} {
+				lo, hi := rg[0], rg[1]
+				if lo < 0 {
+					lo, hi = int64(len(bitmap(beta, nil)))*8+lo, int64(len(bitmap(beta, nil)))*8+hi
+				}
+				got := r(c.BitCount(ctx, beta, &redis.BitCount{Start: rg[0], End: rg[1], Unit: redis.BitCountIndexBit}).Result()).must(t, "BITCOUNT BIT")
+				if want := count(betaOn, lo, hi); got != want {
+					t.Fatalf("BITCOUNT %s %d %d BIT = %d, want %d", beta, rg[0], rg[1], got, want)
+				}
+				got = r(c.BitCount(ctx, beta, &redis.BitCount{Start: rg[0] / 8, End: rg[1] / 8}).Result()).must(t, "BITCOUNT BYTE")
+				if want := count(betaOn, lo/8*8, hi/8*8+7); rg[0] >= 0 && got != want {
+					t.Fatalf("BITCOUNT %s %d %d = %d, want %d", beta, rg[0]/8, rg[1]/8, got, want)
+				}
+			}
+			if pos := r(c.BitPos(ctx, beta, 1).Result()).must(t, "BITPOS 1"); pos != betaOn[0] {
+				t.Fatalf("BITPOS %s 1 = %d, want %d", beta, pos, betaOn[0])
+			}
+			if pos := r(c.BitPos(ctx, dark, 1, 0, -1).Result()).must(t, "BITPOS 1 0 -1"); pos != darkOn[0] {
+				t.Fatalf("BITPOS %s 1 0 -1 = %d, want %d", dark, pos, darkOn[0])
+			}
+			if pos := r(c.BitPosSpan(ctx, beta, 1, betaOn[3]+1, -1, "bit").Result()).must(t, "BITPOS BIT"); pos != betaOn[4] {
+				t.Fatalf("BITPOS %s 1 %d -1 BIT = %d, want %d", beta, betaOn[3]+1, pos, betaOn[4])
+			}
+			// Users with both flags, and with either.
+			both, either := fmt.Sprintf("p%d:flag:both", proto), fmt.Sprintf("p%d:flag:either", proto)
+			n := r(c.BitOpAnd(ctx, both, beta, dark).Result()).must(t, "BITOP AND")
+			if n != int64(len(bitmap(beta, nil))) {
+				t.Fatalf("BITOP AND length = %d", n)
+			}
+			r(c.BitOpOr(ctx, either, beta, dark).Result()).must(t, "BITOP OR")
+			var inBoth, inEither int64
+			for id := range int64(123457) {
+				b, d := model[beta][id], model[dark][id]
+				if b && d {
+					inBoth++
+				}
+				if b || d {
+					inEither++
+				}
+			}
+			if got := r(c.BitCount(ctx, both, nil).Result()).must(t, "BITCOUNT both"); got != inBoth {
+				t.Fatalf("BITCOUNT of AND = %d, want %d", got, inBoth)
+			}
+			if got := r(c.BitCount(ctx, either, nil).Result()).must(t, "BITCOUNT either"); got != inEither {
+				t.Fatalf("BITCOUNT of OR = %d, want %d", got, inEither)
+			}
+			// Per-user 4-bit counters next to the flags, saturating.
+			counters := fmt.Sprintf("p%d:visits", proto)
+			for i := range 20 {
+				got := r(c.BitField(ctx, counters, "OVERFLOW", "SAT", "INCRBY", "u4", "#7", 1).Result()).must(t, "BITFIELD INCRBY")
+				if want := min(int64(i+1), 15); len(got) != 1 || got[0] != want {
+					t.Fatalf("BITFIELD INCRBY u4 #7 = %v, want [%d]", got, want)
+				}
+			}
+			vals := r(c.BitFieldRO(ctx, counters, "u4", "#7", "u4", "#6", "i4", "#7").Result()).must(t, "BITFIELD_RO")
+			if !slices.Equal(vals, []int64{15, 0, -1}) {
+				t.Fatalf("BITFIELD_RO = %v", vals)
+			}
+			if got := r(c.Do(ctx, "BITFIELD", counters, "OVERFLOW", "FAIL", "INCRBY", "u4", "#7", 1, "GET", "u4", "#7").Slice()).must(t, "BITFIELD FAIL"); len(got) != 2 || got[0] != nil || got[1] != int64(15) {
+				t.Fatalf("BITFIELD OVERFLOW FAIL = %#v", got)
+			}
+			_, err := c.SetBit(ctx, beta, 1<<32, 1).Result()
+			expectErr(t, "SETBIT past 512 MiB", err, "ERR bit offset is not an integer or out of range")
+			_, err = c.BitField(ctx, beta, "GET", "u64", 0).Result()
+			expectErr(t, "BITFIELD u64", err, "ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is.")
+			r(c.HSet(ctx, counters+"h", "f", "v").Result()).must(t, "HSET")
+			_, err = c.GetBit(ctx, counters+"h", 0).Result()
+			expectErr(t, "GETBIT hash", err, "WRONGTYPE Operation against a key holding the wrong kind of value")
+		})
+	}
+}
+
+func boolInt(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
 }
