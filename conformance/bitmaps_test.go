@@ -3,6 +3,7 @@ package conformance
 import (
 	"fmt"
 	"maps"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -286,4 +287,89 @@ func boolInt(b bool) int64 {
 		return 1
 	}
 	return 0
+}
+
+// TestRedisBitmapsHugeOffsets: a bit offset at or past 512 MiB (Redis's
+// proto-max-bulk-len default) is refused before anything is allocated,
+// in every form (BITFIELD's #n offsets included, even when n*width wraps
+// around); the largest legal offsets read as zero without growing
+// anything; bad BITFIELD overflow arguments get Redis's errors; and a
+// far SETBIT grows memory with the bitmap it builds, not more.
+func TestRedisBitmapsHugeOffsets(t *testing.T) {
+	g := startGateway(t)
+	ctx := testCtx(t)
+	c := g.redisClient(2)
+	base := g.rssBytes()
+	const offsetErr = "ERR bit offset is not an integer or out of range"
+	for _, args := range [][]any{
+		{"SETBIT", "big", 1 << 32, 1},
+		{"SETBIT", "big", "18446744073709551616", 1},
+		{"SETBIT", "big", -1, 1},
+		{"GETBIT", "big", 1 << 32},
+		{"BITFIELD", "big", "SET", "u8", "#536870912", 1},
+		{"BITFIELD", "big", "INCRBY", "i64", "#67108864", 1},
+		{"BITFIELD", "big", "SET", "u8", 0, 1, "GET", "u8", 1 << 32},
+		{"BITFIELD", "big", "SET", "u8", "#1152921504606846976", 1}, // n*8 wraps to -2^63
+		{"BITFIELD", "big", "SET", "i64", "#144115188075855872", 1}, // n*64 wraps to -2^63
+		{"BITFIELD_RO", "big", "GET", "u8", 4294967296},
+	} {
+		_, err := c.Do(ctx, args...).Result()
+		expectErr(t, fmt.Sprint(args), err, offsetErr)
+	}
+	for _, tc := range []struct {
+		args []any
+		err  string
+	}{
+		{[]any{"BITFIELD", "big", "OVERFLOW", "SATURATE", "INCRBY", "u8", 0, 1}, "ERR Invalid OVERFLOW type specified"},
+		{[]any{"BITFIELD", "big", "INCRBY", "u8", 0, "9223372036854775808"}, "ERR value is not an integer or out of range"},
+		{[]any{"BITFIELD", "big", "SET", "u64", 0, 1}, "ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is."},
+		{[]any{"BITFIELD", "big", "GET", "i65", 0}, "ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is."},
+	} {
+		_, err := c.Do(ctx, tc.args...).Result()
+		expectErr(t, fmt.Sprint(tc.args), err, tc.err)
+	}
+	if n := r(c.Exists(ctx, "big").Result()).must(t, "EXISTS"); n != 0 {
+		t.Fatal("a refused command created the key")
+	}
+
+	// The largest legal offsets read as zero and grow nothing.
+	r(c.Set(ctx, "small", "a", 0).Result()).must(t, "SET")
+	if got := r(c.GetBit(ctx, "small", 1<<32-1).Result()).must(t, "GETBIT"); got != 0 {
+		t.Fatalf("GETBIT small 4294967295 = %d", got)
+	}
+	got := r(c.BitField(ctx, "small", "GET", "i64", 1<<32-1, "GET", "u63", 1<<32-1, "GET", "u8", "#536870911").Result()).must(t, "BITFIELD GET")
+	if !slices.Equal(got, []int64{0, 0, 0}) {
+		t.Fatalf("BITFIELD GET at the last offsets = %v", got)
+	}
+	if n := r(c.StrLen(ctx, "small").Result()).must(t, "STRLEN"); n != 1 {
+		t.Fatalf("a BITFIELD of GETs grew the string to %d bytes", n)
+	}
+	if grew := g.rssBytes() - base; grew > 64<<20 {
+		t.Fatalf("refused offsets and reads grew RSS by %d MiB", grew>>20)
+	}
+
+	// A far bit builds a 16 MiB string of zero bytes and that bit; a
+	// field may end past the string, which grows to hold it.
+	const far = 1<<27 - 1
+	if old := r(c.SetBit(ctx, "far", far, 1).Result()).must(t, "SETBIT"); old != 0 {
+		t.Fatalf("SETBIT far = %d", old)
+	}
+	got = r(c.BitField(ctx, "far", "SET", "i64", far, -1).Result()).must(t, "BITFIELD SET i64")
+	if !slices.Equal(got, []int64{math.MinInt64}) {
+		t.Fatalf("BITFIELD SET i64 %d -1 = %v", far, got)
+	}
+	if n := r(c.StrLen(ctx, "far").Result()).must(t, "STRLEN"); n != 16<<20+8 {
+		t.Fatalf("STRLEN = %d, want %d", n, 16<<20+8)
+	}
+	if n := r(c.BitCount(ctx, "far", nil).Result()).must(t, "BITCOUNT"); n != 64 {
+		t.Fatalf("BITCOUNT = %d", n)
+	}
+	if n := r(c.BitPos(ctx, "far", 1).Result()).must(t, "BITPOS"); n != far {
+		t.Fatalf("BITPOS far 1 = %d", n)
+	}
+	peak := g.rssBytes()
+	t.Logf("RSS %d MiB before, %d MiB with a 16 MiB bitmap", base>>20, peak>>20)
+	if grew := peak - base; grew > 512<<20 {
+		t.Fatalf("a 16 MiB bitmap grew RSS by %d MiB", grew>>20)
+	}
 }

@@ -66,9 +66,17 @@ func checkSetbit(args [][]byte) error {
 	return err
 }
 
-// growTo returns a copy of v at least n bytes long, zero padded.
+// growTo returns v if it is at least n bytes long, else a copy of v
+// zero padded to n bytes. SETBIT and BITFIELD change the value a lookup
+// returned in place: it is the command's own copy (Reader.Get returns a
+// copy, and raw clones a remembered record), and the write that follows
+// forgets the remembered one. Sparing the copy matters for a bitmap of
+// hundreds of megabytes.
 func growTo(v []byte, n uint64) []byte {
-	out := make([]byte, max(uint64(len(v)), n))
+	if uint64(len(v)) >= n {
+		return v
+	}
+	out := make([]byte, n)
 	copy(out, v)
 	return out
 }
