@@ -1,6 +1,6 @@
 // Package keyspace is the data of the Redis personality: the keyspace
 // model (records, collections, the expiry index, tombstones) and the data
-// commands that read and change it (strings, keys, hashes, lists, sets,
+// commands that read and change it (strings, bitmaps, keys, hashes, lists, sets,
 // sorted sets, PUBLISH, the apply side of transactions and of blocking
 // commands, the active expiry cycle, scan steps), with the reply values
 // they return.
