@@ -118,6 +118,11 @@ var bitmapScript = strings.Join([]string{
 	"BITFIELD_RO f SET u8 0 1", "BITFIELD_RO f GET u8 0 INCRBY u8 0 1", "BITFIELD_RO f OVERFLOW SAT GET u8 0",
 	"BITFIELD_RO f GET u64 0", "BITFIELD_RO f GET u8 x", "BITFIELD_RO f BAD", "BITFIELD_RO",
 	"BITFIELD_RO h GET u8 0", "BITFIELD_RO h SET u8 0 1", "BITFIELD_RO h GET u64 0",
+	// BITFIELD stays a write in scripts and transactions, even with GETs only.
+	"EVAL_RO \"return redis.call('BITFIELD', KEYS[1], 'GET', 'u8', 0)\" 1 f",
+	"EVAL_RO \"return redis.call('BITFIELD_RO', KEYS[1], 'GET', 'u8', 0)\" 1 f",
+	"EVAL \"return redis.call('BITFIELD', KEYS[1], 'GET', 'u8', 0, 'INCRBY', 'u8', 0, 1)\" 1 f",
+	"MULTI", "BITFIELD f GET u8 0", "SETBIT f 0 1", "BITFIELD f GET u8 0", "EXEC",
 	// Wrong types, and argument errors before the type check.
 	"HSET hw f v", "SETBIT hw 0 1", "GETBIT hw 0", "BITCOUNT hw", "BITCOUNT hw 0 1", "BITCOUNT hw x y",
 	"BITPOS hw 1", "BITPOS hw 2", "BITPOS hw 1 x", "BITFIELD hw GET u8 0", "BITFIELD hw SET u8 0 1",
@@ -262,6 +267,12 @@ func testRedisBitmapFlags(t *testing.T, g redisTarget) {
 				got := r(c.BitField(ctx, counters, "OVERFLOW", "SAT", "INCRBY", "u4", "#7", 1).Result()).must(t, "BITFIELD INCRBY")
 				if want := min(int64(i+1), 15); len(got) != 1 || got[0] != want {
 					t.Fatalf("BITFIELD INCRBY u4 #7 = %v, want [%d]", got, want)
+				}
+				// GETs only: served as a read, on the next node, after
+				// the write.
+				got = r(c.BitField(ctx, counters, "GET", "u4", "#7").Result()).must(t, "BITFIELD GET")
+				if want := min(int64(i+1), 15); len(got) != 1 || got[0] != want {
+					t.Fatalf("BITFIELD GET u4 #7 right after INCRBY = %v, want [%d]", got, want)
 				}
 			}
 			vals := r(c.BitFieldRO(ctx, counters, "u4", "#7", "u4", "#6", "i4", "#7").Result()).must(t, "BITFIELD_RO")

@@ -2,11 +2,11 @@ package keyspace
 
 import "math"
 
-// BITFIELD is a write even when it only reads (its GETs run at apply, in
-// log order with the writes); BITFIELD_RO takes GETs only and runs on a
-// view.
+// BITFIELD is a write, as in Redis's command table, but one with GETs
+// only is served like a read, against a synced view (KindOf); in MULTI
+// and scripts it runs at apply. BITFIELD_RO takes GETs only.
 func init() {
-	register(&Command{Spec: Spec{Name: "bitfield", Arity: -2, FirstKey: 1, LastKey: 1, Step: 1, Flags: []string{"write", "denyoom"}}, Kind: KindWrite, check: checkBitfield(false), exec: execBitfield(false)})
+	register(&Command{Spec: Spec{Name: "bitfield", Arity: -2, FirstKey: 1, LastKey: 1, Step: 1, Flags: []string{"write", "denyoom"}}, Kind: KindWrite, check: checkBitfield(false), exec: execBitfield(false), readWith: bitfieldReads})
 	register(&Command{Spec: Spec{Name: "bitfield_ro", Arity: -2, FirstKey: 1, LastKey: 1, Step: 1, Flags: []string{"readonly", "fast"}}, Kind: KindRead, check: checkBitfield(true), exec: execBitfield(true)})
 }
 
@@ -100,6 +100,13 @@ func parseBitfieldType(arg []byte) (signed bool, width uint, err error) {
 		return false, 0, errBitfieldType
 	}
 	return signed, uint(n), nil
+}
+
+// bitfieldReads reports whether a BITFIELD command only reads: it has
+// no SET or INCRBY.
+func bitfieldReads(args [][]byte) bool {
+	_, writes, _, err := parseBitfield(args, false)
+	return err == nil && !writes
 }
 
 func checkBitfield(ro bool) func([][]byte) error {

@@ -23,6 +23,9 @@
 //   - KindWrite is proposed to the log as EncodeCommand's body and runs
 //     when the entry is applied: Apply.
 //
+// Command.KindOf gives the kind of one command line: a write whose
+// arguments only read (BITFIELD with GETs only) runs as a read.
+//
 // Command.Check validates a command line without the keyspace, so that
 // the proposer answers a syntax error without a log append; everything
 // that depends on state runs at apply. A command's own failure (wrong
@@ -143,7 +146,7 @@
 //	if err := cmd.Check(args, time.Now()); err != nil {
 //		return err // an Error reply
 //	}
-//	switch cmd.Kind {
+//	switch cmd.KindOf(args) {
 //	case keyspace.KindRead:
 //		return cmd.Exec(keyspace.NewView(view, db, time.Now(), rand.Uint64()), args)
 //	case keyspace.KindWrite:
