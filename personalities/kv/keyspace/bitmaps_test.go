@@ -7,37 +7,6 @@ import (
 	"testing"
 )
 
-func TestBitfieldKindOf(t *testing.T) {
-	for _, c := range []struct {
-		line string
-		want Kind
-	}{
-		{"BITFIELD k GET u8 0", KindRead},
-		{"BITFIELD k GET u8 0 GET i64 #3", KindRead},
-		{"BITFIELD k OVERFLOW SAT GET u8 0", KindRead},
-		{"BITFIELD k", KindRead},
-		{"BITFIELD k GET u8 0 SET u8 0 1", KindWrite},
-		{"BITFIELD k INCRBY u8 0 1", KindWrite},
-		{"BITFIELD k OVERFLOW FAIL INCRBY u8 0 1 GET u8 0", KindWrite},
-		{"BITFIELD_RO k GET u8 0", KindRead},
-		{"SETBIT k 0 1", KindWrite},
-		{"GETBIT k 0", KindRead},
-		{"BITOP NOT d k", KindWrite},
-	} {
-		args := argv(strings.Fields(c.line))
-		cmd := Lookup(args[0])
-		if err := cmd.checkAt(args, 0); err != nil {
-			t.Fatalf("%s: %v", c.line, err)
-		}
-		if got := cmd.KindOf(args); got != c.want {
-			t.Errorf("KindOf(%s) = %v, want %v", c.line, got, c.want)
-		}
-		if cmd.Name == "bitfield" && cmd.Kind != KindWrite {
-			t.Errorf("BITFIELD's table kind = %v: it is a write in Redis's table", cmd.Kind)
-		}
-	}
-}
-
 // TestBitmapWritesInPlace: SETBIT and BITFIELD change the value a lookup
 // returned in place; the read memo must not hand the changed bytes to a
 // later lookup as the stored ones, nor a source read twice by BITOP.
@@ -95,5 +64,36 @@ func TestFieldsRoundTrip(t *testing.T) {
 	// Bits past the end read as zero.
 	if got := getField([]byte{0xff}, 4, 8); got != 0xf0 {
 		t.Fatalf("getField past the end = %#x, want 0xf0", got)
+	}
+}
+
+func TestBitfieldKindOf(t *testing.T) {
+	for _, c := range []struct {
+		line string
+		want Kind
+	}{
+		{"BITFIELD k GET u8 0", KindRead},
+		{"BITFIELD k GET u8 0 GET i64 #3", KindRead},
+		{"BITFIELD k OVERFLOW SAT GET u8 0", KindRead},
+		{"BITFIELD k", KindRead},
+		{"BITFIELD k GET u8 0 SET u8 0 1", KindWrite},
+		{"BITFIELD k INCRBY u8 0 1", KindWrite},
+		{"BITFIELD k OVERFLOW FAIL INCRBY u8 0 1 GET u8 0", KindWrite},
+		{"BITFIELD_RO k GET u8 0", KindRead},
+		{"SETBIT k 0 1", KindWrite},
+		{"GETBIT k 0", KindRead},
+		{"BITOP NOT d k", KindWrite},
+	} {
+		args := argv(strings.Fields(c.line))
+		cmd := Lookup(args[0])
+		if err := cmd.checkAt(args, 0); err != nil {
+			t.Fatalf("%s: %v", c.line, err)
+		}
+		if got := cmd.KindOf(args); got != c.want {
+			t.Errorf("KindOf(%s) = %v, want %v", c.line, got, c.want)
+		}
+		if cmd.Name == "bitfield" && cmd.Kind != KindWrite {
+			t.Errorf("BITFIELD's table kind = %v: it is a write in Redis's table", cmd.Kind)
+		}
 	}
 }
