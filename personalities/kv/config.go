@@ -64,7 +64,7 @@ type configEffect struct {
 // configEffects are the parameters served from the node's state.
 var configEffects = map[string]configEffect{
 	"databases":   {get: func(*Server) string { return strconv.Itoa(keyspace.Databases) }},
-	"appendonly":  {get: func(*Server) string { return "yes" }, set: fixedValue("appendonly", "yes")},    // every write is in the durable log
+	"appendonly":  {get: func(*Server) string { return "yes" }, set: fixedValue("appendonly", "yes")},        // every write is in the durable log
 	"appendfsync": {get: func(*Server) string { return "always" }, set: fixedValue("appendfsync", "always")}, // acknowledged after fsync
 	"port":        {get: func(s *Server) string { return s.port() }},
 	"dir": {get: func(*Server) string {
