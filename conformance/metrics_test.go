@@ -1,9 +1,13 @@
 package conformance
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"regexp"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -224,6 +228,46 @@ func TestMetricsMoveUnderLoad(t *testing.T) {
 	}
 	if v := after.value("hourglass_log_segments", nil); v != 1 {
 		t.Errorf("hourglass_log_segments = %v, want 1", v)
+	}
+	checkDashboard(t, after)
+}
+
+// checkDashboard finds every metric the Grafana dashboard in docs/
+// queries among those a node exports.
+func checkDashboard(t *testing.T, s scrape) {
+	b, err := os.ReadFile("../docs/grafana-dashboard.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dash struct {
+		Panels []struct {
+			Title   string
+			Targets []struct{ Expr string }
+		}
+	}
+	if err := json.Unmarshal(b, &dash); err != nil {
+		t.Fatal(err)
+	}
+	name := regexp.MustCompile(`\b(hourglass|process|go)_[a-z_]+`)
+	queried := 0
+	for _, p := range dash.Panels {
+		for _, tg := range p.Targets {
+			for _, m := range name.FindAllString(tg.Expr, -1) {
+				queried++
+				base := m
+				for _, suffix := range []string{"_bucket", "_count", "_sum"} {
+					if f := s[strings.TrimSuffix(m, suffix)]; f != nil && f.GetType() == dto.MetricType_HISTOGRAM {
+						base = strings.TrimSuffix(m, suffix)
+					}
+				}
+				if s[base] == nil {
+					t.Errorf("dashboard panel %q queries %s, which the node does not export", p.Title, m)
+				}
+			}
+		}
+	}
+	if queried < len(dash.Panels) {
+		t.Errorf("the dashboard's %d panels query only %d metrics", len(dash.Panels), queried)
 	}
 }
 
