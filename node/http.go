@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	_ "embed"
 	"fmt"
 	"net/http"
 	"net/http/pprof"
@@ -10,9 +11,17 @@ import (
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"google.golang.org/protobuf/encoding/protojson"
 
 	"hourglass/internal/metrics"
+	"hourglass/node/adminpb"
 )
+
+// statusPage is the status page: it polls status.json and metrics and
+// draws them.
+//
+//go:embed status.html
+var statusPage []byte
 
 // readyTimeout bounds /readyz's sync with the log.
 const readyTimeout = 2 * time.Second
@@ -72,10 +81,31 @@ func (n *Node) registerGauges(sl *sharedLog) {
 }
 
 // serveHTTP starts the HTTP listener: /metrics (Prometheus), /healthz
-// (the process serves HTTP) and /readyz (the node applies the log and can
-// sync with it, so its APIs answer).
+// (the process serves HTTP), /readyz (the node applies the log and can
+// sync with it, so its APIs answer), and the status page (/) with the
+// status it shows (/status.json, what gateway status prints).
 func (n *Node) serveHTTP(addr string) error {
 	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Write(statusPage)
+	})
+	mux.HandleFunc("GET /status.json", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
+		defer cancel()
+		st, err := (&adminService{n: n}).Status(ctx, &adminpb.StatusRequest{})
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		b, err := protojson.Marshal(st)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(b)
+	})
 	mux.Handle("/metrics", promhttp.HandlerFor(n.metrics.Registry(), promhttp.HandlerOpts{}))
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintln(w, "ok")
