@@ -72,10 +72,6 @@ type Command struct {
 	scanType byte
 	// block: a write that waits for its keys (BLPOP ...); see blocking.go.
 	block *blockSpec
-	// viewOK: a write Redis counts as a read (PFCOUNT, which caches
-	// what it computes). A read-only script may run it on a view, where
-	// it changes nothing.
-	viewOK bool
 }
 
 // Check validates args (a command line that satisfies the arity) as far

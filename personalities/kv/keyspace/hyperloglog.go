@@ -7,10 +7,12 @@ import "hourglass/personalities/kv/hyperloglog"
 // PFCOUNT on one key stores the cardinality it computes in the value's
 // header, as Redis does: it is a write here, run at apply, so every
 // replica caches the same count and a later GET returns Redis's bytes.
+// (Redis counts it a read that may replicate: read-only scripts may not
+// call it, here either.)
 
 func init() {
 	register(&Command{Spec: Spec{Name: "pfadd", Arity: -2, FirstKey: 1, LastKey: 1, Step: 1, Flags: []string{"write", "denyoom", "fast"}}, Kind: KindWrite, exec: execPfadd})
-	register(&Command{Spec: Spec{Name: "pfcount", Arity: -2, FirstKey: 1, LastKey: -1, Step: 1, Flags: []string{"readonly"}}, Kind: KindWrite, viewOK: true, exec: execPfcount})
+	register(&Command{Spec: Spec{Name: "pfcount", Arity: -2, FirstKey: 1, LastKey: -1, Step: 1, Flags: []string{"readonly"}}, Kind: KindWrite, exec: execPfcount})
 	register(&Command{Spec: Spec{Name: "pfmerge", Arity: -2, FirstKey: 1, LastKey: -1, Step: 1, Flags: []string{"write", "denyoom"}}, Kind: KindWrite, exec: execPfmerge})
 	register(&Command{Spec: Spec{Name: "pfdebug", Arity: 3, FirstKey: 2, LastKey: 2, Step: 1, Flags: []string{"write", "denyoom", "admin"}}, Kind: KindWrite, exec: execPfdebug})
 	register(&Command{Spec: Spec{Name: "pfselftest", Arity: 1, Flags: []string{"admin"}}, Kind: KindRead, exec: execPfselftest})
@@ -74,7 +76,6 @@ func execPfadd(ks *Keyspace, args [][]byte) (any, error) {
 
 // execPfcount answers the cardinality of one HyperLogLog, from its cache
 // or computed and cached, or of the union of several, changing none.
-// On a view (a read-only script) it caches nothing.
 func execPfcount(ks *Keyspace, args [][]byte) (any, error) {
 	if len(args) > 2 {
 		var u hyperloglog.Union
@@ -99,9 +100,6 @@ func execPfcount(ks *Keyspace, args [][]byte) (any, error) {
 	card, err := hyperloglog.Count(rec.payload)
 	if err != nil {
 		return nil, errCorruptHLL
-	}
-	if ks.w == nil {
-		return int64(card), nil
 	}
 	hyperloglog.SetCached(rec.payload, card)
 	return int64(card), ks.update(args[1], rec)
