@@ -264,6 +264,17 @@ func TestRedisHyperLogLogUniqueVisitors(t *testing.T) {
 			t.Fatalf("node %d holds other bytes than redis-server", i+1)
 		}
 	}
+	// The sparse limit is Redis's default, and fixed: every replica
+	// must promote a value at the same size.
+	both("CONFIG GET", func(c *redis.Client) (any, error) {
+		return c.ConfigGet(ctx, "hll-sparse-max-bytes").Result()
+	})
+	both("CONFIG SET 3000", func(c *redis.Client) (any, error) {
+		return c.ConfigSet(ctx, "hll-sparse-max-bytes", "3000").Result()
+	})
+	_, err = nodes[2].ConfigSet(ctx, "hll-sparse-max-bytes", "100").Result()
+	expectErr(t, "CONFIG SET hll-sparse-max-bytes 100", err,
+		`ERR CONFIG SET failed (possibly related to argument 'hll-sparse-max-bytes') - this server supports only "3000"`)
 	if s := r(nodes[1].Do(ctx, "PFSELFTEST").Result()).must(t, "PFSELFTEST"); s != "OK" {
 		t.Fatalf("PFSELFTEST = %v", s)
 	}
