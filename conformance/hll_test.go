@@ -128,6 +128,13 @@ func buildHLLScript() string {
 	add("PFDEBUG GETREG s2", "PFDEBUG ENCODING s2", "GET s2", "PFDEBUG TODENSE s2", "PFDEBUG TODENSE s1",
 		"PFDEBUG DECODE s1", "PFDEBUG encoding s1", "PFDEBUG todense m3", "PFDEBUG FOO s1", "PFDEBUG GETREG nokey",
 		"PFDEBUG FOO nokey", "PFDEBUG", "PFDEBUG GETREG", "PFDEBUG GETREG s1 s2", "PFDEBUG DECODE nokey", "EXISTS nokey")
+	// WATCH: a PFCOUNT that caches its count touches the key, PFDEBUG's
+	// re-encoding and a PFCOUNT from the cache do not.
+	add("PFADD w a", "WATCH w", "PFDEBUG TODENSE w", "MULTI", "PING", "EXEC", "PFADD w2 a", "WATCH w2",
+		"PFDEBUG ENCODING w2", "PFDEBUG GETREG w2", "PFDEBUG DECODE w2", "MULTI", "PING", "EXEC", "PFADD w3 a",
+		"WATCH w3", "PFCOUNT w3", "MULTI", "PING", "EXEC", "WATCH w3", "PFCOUNT w3", "PFCOUNT w3 w2", "PFADD w3 a",
+		"MULTI", "PING", "EXEC", "WATCH w3", "PFADD w3 b", "MULTI", "PING", "EXEC", "WATCH w3", "PFMERGE w3",
+		"MULTI", "PING", "EXEC")
 	// Dense values made and changed by string commands: registers up to
 	// 63, a stale cache kept current by SETRANGE, sizes off by one.
 	add(`SETRANGE dz 12303 "\x00"`, "PFCOUNT dz", "SETRANGE dz 0 HYLL", "PFDEBUG ENCODING dz", "PFCOUNT dz",

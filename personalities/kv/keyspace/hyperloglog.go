@@ -145,7 +145,8 @@ func execPfmerge(ks *Keyspace, args [][]byte) (any, error) {
 }
 
 // execPfdebug implements PFDEBUG GETREG, DECODE, ENCODING and TODENSE;
-// GETREG and TODENSE turn a sparse value dense and store it.
+// GETREG and TODENSE turn a sparse value dense and store it, keeping
+// the record's version as Redis keeps the key unsignalled.
 func execPfdebug(ks *Keyspace, args [][]byte) (any, error) {
 	key := args[2]
 	rec, ok, err := ks.lookupHLL(key)
@@ -165,7 +166,8 @@ func execPfdebug(ks *Keyspace, args [][]byte) (any, error) {
 			return false, errCorruptHLL
 		}
 		rec.payload, v = d, d
-		return true, ks.update(key, rec)
+		// Redis re-encodes without signalling the key: a WATCH holds.
+		return true, ks.w.Set(dataKey(ks.db, key), rec.encode())
 	}
 	switch sub := args[1]; {
 	case EqFold(sub, "getreg"):
