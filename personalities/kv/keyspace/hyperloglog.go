@@ -3,7 +3,8 @@ package keyspace
 import "hourglass/personalities/kv/hyperloglog"
 
 // HyperLogLogs are strings in Redis's HLL format (package hyperloglog),
-// so GET, SET, DUMP-free copies and redis-server agree on their bytes.
+// so a value read with GET here and written with SET to a redis-server
+// (or the other way) counts the same.
 // PFCOUNT on one key stores the cardinality it computes in the value's
 // header, as Redis does: it is a write here, run at apply, so every
 // replica caches the same count and a later GET returns Redis's bytes.
