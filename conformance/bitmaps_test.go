@@ -25,6 +25,10 @@ var bitmapScript = strings.Join([]string{
 	"GETBIT b 99999", "GETBIT nokey 0", "GETBIT nokey 4294967295",
 	"SET s a", "SETBIT s 6 1", "GET s", "SETBIT s 14 1", "GET s", "APPEND s xyz", "GETBIT s 17",
 	"SET n 12", "SETBIT n 7 1", "GET n", "INCR n", "GETBIT n 6",
+	// A HyperLogLog is a string too: bit commands read and change it.
+	"PFADD hll a b c", "BITCOUNT hll 0 3", "GETBIT hll 0", "BITFIELD hll GET u8 4", "BITPOS hll 1 4",
+	"SETBIT hll 40 1", "PFCOUNT hll", "SETBIT hll 3 0", "PFCOUNT hll", "PFADD hll d",
+	"BITOP OR hll2 hll hll", "PFCOUNT hll2", "SETBIT hll 1 0", "PFCOUNT hll", "PFADD hll e",
 	// Offset and value errors, in Redis's order.
 	"SETBIT b -1 1", "SETBIT b 4294967296 1", "SETBIT b 99999999999999999999 1", "SETBIT b x 1",
 	"SETBIT b 1.5 1", "SETBIT b +1 1", "SETBIT b 01 1", "SETBIT b 0 2", "SETBIT b 0 -1",
@@ -127,7 +131,7 @@ var bitmapScript = strings.Join([]string{
 	"HSET hw f v", "SETBIT hw 0 1", "GETBIT hw 0", "BITCOUNT hw", "BITCOUNT hw 0 1", "BITCOUNT hw x y",
 	"BITPOS hw 1", "BITPOS hw 2", "BITPOS hw 1 x", "BITFIELD hw GET u8 0", "BITFIELD hw SET u8 0 1",
 	"BITFIELD hw GET u64 0", "BITFIELD hw", "SETBIT hw x 1", "SETBIT hw 0 5", "GETBIT hw x", "TYPE hw",
-	"DEL b s n c p ones zeros k1 k2 k3 d h h2 f x y g str hw empty",
+	"DEL b s n c p ones zeros k1 k2 k3 d h h2 f x y g str hw empty hll hll2",
 }, "\n") + "\n"
 
 // TestRedisBitmapsMatchRedisServer diffs the bitmap commands against
