@@ -409,7 +409,7 @@ func (c *conn) run(args [][]byte, now time.Time) *command {
 		c.push(replyOf(nil, err))
 		return cmd
 	}
-	switch d.Kind {
+	switch d.KindOf(args) {
 	case keyspace.KindRead, keyspace.KindScan:
 		ks, err := c.readKeyspace()
 		if err != nil {
