@@ -10,6 +10,7 @@ package node
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -33,6 +34,7 @@ import (
 	"hourglass/engines/timekeeper"
 	"hourglass/internal/metrics"
 	"hourglass/internal/pebbledb"
+	"hourglass/internal/tlsconf"
 	"hourglass/loglet/native"
 	"hourglass/node/adminpb"
 	"hourglass/personalities/kv"
@@ -63,7 +65,9 @@ type Node struct {
 	admin, peer            *grpc.Server
 	http, debug            *http.Server
 	metrics                *metrics.Set
-	conns                  *connPool
+	// tls is the node's TLS material; nil without it.
+	tls   *tlsconf.Material
+	conns *connPool
 	// pgCancel is sql for the peer service, which may be called before
 	// the Postgres API is built.
 	pgCancel atomic.Pointer[sql.Server]
@@ -97,6 +101,11 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		}
 	}()
 	var err error
+	if cfg.tlsFiles().Set() {
+		if n.tls, err = tlsconf.Load(cfg.tlsFiles()); err != nil {
+			return nil, err
+		}
+	}
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return nil, err
 	}
@@ -174,11 +183,17 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		Metrics:                n.metrics,
 	}, sessionorder.New(router.Mount("zk")))
 	pc := sql.Config{
-		Password:   cfg.PGPassword,
-		MaxMessage: cfg.PGMaxMessage,
-		Logger:     n.log.With("api", "postgres"),
-		Node:       n.pgNode(),
-		Metrics:    n.metrics,
+		Password:    cfg.PGPassword,
+		MaxMessage:  cfg.PGMaxMessage,
+		Logger:      n.log.With("api", "postgres"),
+		Node:        n.pgNode(),
+		Metrics:     n.metrics,
+		SSLRequired: cfg.PGSSLRequired,
+	}
+	if n.tls != nil {
+		// Postgres clients present certificates only when asked by
+		// sslcert; the password (or trust) authenticates them.
+		pc.TLS = n.tls.Server(tlsconf.OptionalClient)
 	}
 	if cfg.Ensemble() {
 		pc.ForwardCancel = n.forwardCancel
@@ -196,6 +211,9 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, err
 	}
 	if err := n.listen("postgres", cfg.PGAddr, func(ln net.Listener) error { return n.sql.Serve(ln) }); err != nil {
+		return nil, err
+	}
+	if err := n.listenTLS(); err != nil {
 		return nil, err
 	}
 	n.admin = grpc.NewServer()
@@ -249,6 +267,32 @@ func (n *Node) openLog(ctx context.Context) (*virtuallog.VirtualLog, error) {
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
+}
+
+// listenTLS starts the Redis TLS port and ZooKeeper's secure client port
+// that are configured.
+func (n *Node) listenTLS() error {
+	auth, _ := tlsconf.ParseClientAuth(n.cfg.TLSAuthClients)
+	if a := n.cfg.RedisTLSAddr; a != "" {
+		if err := n.listen("redis-tls", a, func(ln net.Listener) error { return n.kv.Serve(tls.NewListener(ln, n.tls.Server(auth))) }); err != nil {
+			return err
+		}
+	}
+	if a := n.cfg.ZKSecureAddr; a != "" {
+		if err := n.listen("zookeeper-secure", a, func(ln net.Listener) error { return n.zk.Serve(tls.NewListener(ln, n.tls.Server(auth))) }); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ReloadTLS reads the node's TLS files again (on SIGHUP); connections
+// made afterwards use the new material. Without TLS it does nothing.
+func (n *Node) ReloadTLS() error {
+	if n.tls == nil {
+		return nil
+	}
+	return n.tls.Reload()
 }
 
 // listen binds addr and serves it on a goroutine, logging the address

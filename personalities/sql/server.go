@@ -3,6 +3,7 @@ package sql
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/binary"
 	"log/slog"
 	"net"
@@ -54,6 +55,12 @@ type Config struct {
 	// Metrics, if set, records every statement's count, errors and
 	// latency by its command tag.
 	Metrics *metrics.Set
+	// TLS, if set, lets clients upgrade with an SSLRequest (answered
+	// 'S'); without it SSLRequest is answered 'N'. SSLRequired refuses a
+	// client that did not upgrade, as a pg_hba.conf of hostssl lines
+	// does.
+	TLS         *tls.Config
+	SSLRequired bool
 }
 
 func (c *Config) fill() {
