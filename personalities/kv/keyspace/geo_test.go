@@ -1,0 +1,140 @@
+package keyspace
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// TestGeohash checks the geohash arithmetic against values redis-server
+// 7.0 reports (GEOADD's ZSCORE, GEOPOS, GEOHASH, GEODIST).
+func TestGeohash(t *testing.T) {
+	for _, c := range []struct {
+		lon, lat float64
+		score    float64
+		pos      [2]string
+		hash     string
+	}{
+		{13.361389, 38.115556, 3479099956230698, [2]string{"13.36138933897018433", "38.11555639549629859"}, "sqc8b49rny0"},
+		{15.087269, 37.502669, 3479447370796909, [2]string{"15.08726745843887329", "37.50266842333162032"}, "sqdtr74hyu0"},
+		{180, 85.05112878, 13510798882111488, [2]string{"180", "85.0511287799999991"}, "bp05b5048p0"},
+		{-180, -85.05112878, 0, [2]string{"-179.99999731779098511", "-85.05112751263942528"}, "00bh0hbj200"},
+		{0, 0, 3377699720527872, [2]string{"0.00000268220901489", "0.00000126736058093"}, "s0000000000"},
+	} {
+		s := geoScore(c.lon, c.lat)
+		if s != c.score {
+			t.Errorf("score(%v, %v) = %.0f, want %.0f", c.lon, c.lat, s, c.score)
+		}
+		lon, lat := geoPosition(s)
+		if got := [2]string{string(humanLongDouble(lon)), string(humanLongDouble(lat))}; got != c.pos {
+			t.Errorf("position(%.0f) = %q, want %q", s, got, c.pos)
+		}
+		if got := string(geoHashString(s)); got != c.hash {
+			t.Errorf("geohash(%.0f) = %q, want %q", s, got, c.hash)
+		}
+	}
+	lon1, lat1 := geoPosition(3479099956230698)
+	lon2, lat2 := geoPosition(3479447370796909)
+	if got := string(formatDistance(geoDistance(lon1, lat1, lon2, lat2))); got != "166274.1516" {
+		t.Errorf("Palermo-Catania = %s m, want 166274.1516", got)
+	}
+}
+
+// TestGeohashNeighbors checks that the eight neighbours of a cell touch
+// it, and that moving east then west (north then south) returns to it.
+func TestGeohashNeighbors(t *testing.T) {
+	for _, step := range []uint8{1, 2, 5, 13, 26} {
+		h, _ := geoEncode(geoLonRange, geoLatRange, 13.36, 38.11, step)
+		n := geoNeighbors(h)
+		if geoMoveX(n[cellEast], -1) != h || geoMoveY(n[cellNorth], -1) != h || geoMoveY(geoMoveX(n[cellSouthWest], 1), 1) != h {
+			t.Fatalf("step %d: moves do not return to the cell", step)
+		}
+		a := geoDecode(geoLonRange, geoLatRange, h)
+		if e := geoDecode(geoLonRange, geoLatRange, n[cellEast]); step > 1 && e.lon.min != a.lon.max {
+			t.Fatalf("step %d: east cell starts at %v, cell ends at %v", step, e.lon.min, a.lon.max)
+		}
+		if no := geoDecode(geoLonRange, geoLatRange, n[cellNorth]); step > 1 && math.Abs(no.lat.min-a.lat.max) > 1e-9 {
+			t.Fatalf("step %d: north cell starts at %v, cell ends at %v", step, no.lat.min, a.lat.max)
+		}
+	}
+}
+
+// TestGeoCommands runs the geo commands on a keyspace: GEOADD's options,
+// searches by radius and box, STORE.
+func TestGeoCommands(t *testing.T) {
+	ks := newTestKeyspace(t)
+	want := func(got any, w string) {
+		t.Helper()
+		if s := sprintReply(got); s != w {
+			t.Fatalf("got %s, want %s", s, w)
+		}
+	}
+	want(run(t, ks, "geoadd", "Sicily", "13.361389", "38.115556", "Palermo", "15.087269", "37.502669", "Catania"), "2")
+	want(run(t, ks, "geoadd", "Sicily", "NX", "CH", "13", "38", "Palermo", "12.758489", "38.788135", "edge1"), "1")
+	want(run(t, ks, "geoadd", "Sicily", "XX", "CH", "13.361389", "38.115556", "Palermo", "1", "1", "new"), "0")
+	want(run(t, ks, "geoadd", "Sicily", "NX", "XX", "1", "1", "x"), `"ERR syntax error"`)
+	want(run(t, ks, "geoadd", "Sicily", "1", "100", "x"), `"ERR invalid longitude,latitude pair 1.000000,100.000000"`)
+	want(run(t, ks, "geodist", "Sicily", "Palermo", "Catania", "km"), `"166.2742"`)
+	want(run(t, ks, "geosearch", "Sicily", "FROMLONLAT", "15", "37", "BYRADIUS", "200", "km", "ASC", "WITHDIST"),
+		`[["Catania" "56.4413"] ["Palermo" "190.4424"]]`)
+	want(run(t, ks, "geosearch", "Sicily", "FROMMEMBER", "Palermo", "BYBOX", "400", "400", "km", "DESC", "COUNT", "2"),
+		`["Catania" "edge1"]`)
+	want(run(t, ks, "georadius", "Sicily", "15", "37", "200", "km", "STOREDIST", "d"), "2")
+	want(run(t, ks, "zrange", "d", "0", "-1", "withscores"), `["Catania" 56.441257870158204 "Palermo" 190.44242984775784]`)
+	want(run(t, ks, "geosearch", "Sicily", "FROMLONLAT", "15", "37", "BYRADIUS", "1", "km", "ANY"), `"ERR the ANY argument requires COUNT argument"`)
+}
+
+// sprintReply renders a reply for comparison: strings quoted, numbers
+// bare, arrays in brackets.
+func sprintReply(r any) string {
+	switch v := r.(type) {
+	case []byte:
+		return strconv.Quote(string(v))
+	case DoubleText:
+		return strconv.Quote(string(v))
+	case Error:
+		return strconv.Quote(string(v))
+	case int64:
+		return strconv.FormatInt(v, 10)
+	case float64:
+		return string(FormatFloat(v))
+	case nil:
+		return "nil"
+	case []any:
+		parts := make([]string, len(v))
+		for i, x := range v {
+			parts[i] = sprintReply(x)
+		}
+		return "[" + strings.Join(parts, " ") + "]"
+	case Pairs:
+		return sprintReply([]any(v))
+	}
+	return fmt.Sprintf("%T(%v)", r, r)
+}
+
+// TestCorrectlyRoundedTrig checks the 128-bit sine, cosine and arcsine
+// against Go's (within one unit in the last place, a few for arcsine)
+// and at exact points.
+func TestCorrectlyRoundedTrig(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	ulps := func(a, b float64) float64 { return math.Abs(a-b) / math.Max(math.Abs(b)*0x1p-52, 0x1p-1074) }
+	for range 2000 {
+		x := (rng.Float64()*2 - 1) * 3.5
+		if d := ulps(crSin(x), math.Sin(x)); d > 1 {
+			t.Fatalf("sin(%v) = %v, math.Sin %v", x, crSin(x), math.Sin(x))
+		}
+		if d := ulps(crCos(x), math.Cos(x)); d > 1 {
+			t.Fatalf("cos(%v) = %v, math.Cos %v", x, crCos(x), math.Cos(x))
+		}
+		a := x / 3.5
+		if d := ulps(crAsin(a), math.Asin(a)); d > 4 { // Go's Asin strays further near 1
+			t.Fatalf("asin(%v) = %v, math.Asin %v", a, crAsin(a), math.Asin(a))
+		}
+	}
+	if crSin(0) != 0 || crCos(0) != 1 || crAsin(1) != math.Pi/2 || crAsin(-1) != -math.Pi/2 || crSin(math.Pi/6) != 0.49999999999999994 {
+		t.Fatalf("exact points: sin 0 %v, cos 0 %v, asin 1 %v, sin pi/6 %v", crSin(0), crCos(0), crAsin(1), crSin(math.Pi/6))
+	}
+}

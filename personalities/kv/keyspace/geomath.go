@@ -1,0 +1,118 @@
+package keyspace
+
+import (
+	"math"
+	"math/big"
+)
+
+// Correctly rounded sine, cosine and arcsine for the geo distances.
+// glibc's (which Redis calls) are correctly rounded in all but vanishingly
+// rare cases, and Go's math package is not (it is off by one unit in the
+// last place often enough to change a distance's last digits), so these
+// compute in 128-bit precision and round once to the nearest double.
+// They are only as fast as math/big allows: a few microseconds a call.
+
+const trigPrec = 128
+
+// piHalfBig is pi/2 to 160 bits.
+var piHalfBig, _, _ = big.ParseFloat("1.57079632679489661923132169163975144209858469968755291048747229615390820314310449931401741267", 10, 160, big.ToNearestEven)
+
+func newTrig() *big.Float { return new(big.Float).SetPrec(trigPrec).SetMode(big.ToNearestEven) }
+
+// crSin returns sin(x) correctly rounded.
+func crSin(x float64) float64 { return trig(x, 0) }
+
+// crCos returns cos(x) correctly rounded.
+func crCos(x float64) float64 { return trig(x, 1) }
+
+// trig computes sin(x + shift*pi/2) by reducing x to r in [-pi/4, pi/4]
+// (x = k*pi/2 + r) and summing r's Taylor series.
+func trig(x float64, shift int64) float64 {
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return math.NaN()
+	}
+	if x == 0 && shift == 0 {
+		return x
+	}
+	k := int64(math.Round(x / (math.Pi / 2)))
+	r := newTrig().SetFloat64(x)
+	r.Sub(r, newTrig().Mul(newTrig().SetInt64(k), piHalfBig))
+	var v *big.Float
+	switch q := ((k+shift)%4 + 4) % 4; q {
+	case 0:
+		v = taylor(r, true)
+	case 1:
+		v = taylor(r, false)
+	case 2:
+		v = taylor(r, true)
+		v.Neg(v)
+	default:
+		v = taylor(r, false)
+		v.Neg(v)
+	}
+	f, _ := v.Float64()
+	return f
+}
+
+// taylor sums sin(r)'s series (odd) or cos(r)'s, for small |r|.
+func taylor(r *big.Float, odd bool) *big.Float {
+	r2 := newTrig().Mul(r, r)
+	term := newTrig().SetInt64(1)
+	n := int64(0)
+	if odd {
+		term.Set(r)
+		n = 1
+	}
+	sum := newTrig().Set(term)
+	for term.Sign() != 0 {
+		term.Mul(term, r2)
+		term.Quo(term, newTrig().SetInt64(-(n+1)*(n+2)))
+		n += 2
+		sum.Add(sum, term)
+		if sum.Sign() != 0 && term.MantExp(nil) < sum.MantExp(nil)-trigPrec-4 {
+			break
+		}
+	}
+	return sum
+}
+
+// crAsin returns asin(x) correctly rounded, for x in [-1, 1]: Newton's
+// method on sin from Go's estimate, in 128-bit precision.
+func crAsin(x float64) float64 {
+	if math.IsNaN(x) || x < -1 || x > 1 {
+		return math.NaN()
+	}
+	if x == 0 {
+		return x
+	}
+	X := newTrig().SetFloat64(x)
+	y := newTrig().SetFloat64(math.Asin(x))
+	for range 3 {
+		s, c := bigSinCos(y)
+		if c.Sign() == 0 {
+			break
+		}
+		s.Sub(s, X)
+		s.Quo(s, c)
+		y.Sub(y, s)
+	}
+	f, _ := y.Float64()
+	return f
+}
+
+// bigSinCos returns sin(y) and cos(y) for |y| <= pi/2 + a little.
+func bigSinCos(y *big.Float) (*big.Float, *big.Float) {
+	yf, _ := y.Float64()
+	k := int64(math.Round(yf / (math.Pi / 2)))
+	r := newTrig().Sub(y, newTrig().Mul(newTrig().SetInt64(k), piHalfBig))
+	s, c := taylor(r, true), taylor(r, false)
+	switch ((k % 4) + 4) % 4 {
+	case 1:
+		s, c = c, s.Neg(s)
+	case 2:
+		s, c = s.Neg(s), c.Neg(c)
+	case 3:
+		s, c = c.Neg(c), s
+	}
+	return s, c
+}
