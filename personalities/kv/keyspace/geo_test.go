@@ -134,7 +134,7 @@ func TestCorrectlyRoundedTrig(t *testing.T) {
 			t.Fatalf("asin(%v) = %v, math.Asin %v", a, crAsin(a), math.Asin(a))
 		}
 	}
-	if crSin(0) != 0 || crCos(0) != 1 || crAsin(1) != math.Pi/2 || crAsin(-1) != -math.Pi/2 || crSin(math.Pi/6) != 0.49999999999999994 {
+	if crSin(0) != 0 || crCos(0) != 1 || crAsin(1) != math.Pi/2 || crAsin(-1) != -math.Pi/2 || crSin(piDouble/6) != 0.49999999999999994 {
 		t.Fatalf("exact points: sin 0 %v, cos 0 %v, asin 1 %v, sin pi/6 %v", crSin(0), crCos(0), crAsin(1), crSin(math.Pi/6))
 	}
 }
