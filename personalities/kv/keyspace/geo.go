@@ -203,19 +203,12 @@ func execGeohash(ks *Keyspace, args [][]byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]any, 0, len(args)-2)
-	for _, m := range args[2:] {
-		s, found, err := z.score(m)
-		if err != nil {
-			return nil, err
-		}
+	return z.mapScores(args[2:], func(s float64, found bool) any {
 		if !found {
-			out = append(out, nil)
-			continue
+			return nil
 		}
-		out = append(out, geoHashString(s))
-	}
-	return out, nil
+		return geoHashString(s)
+	})
 }
 
 func execGeopos(ks *Keyspace, args [][]byte) (any, error) {
@@ -223,19 +216,13 @@ func execGeopos(ks *Keyspace, args [][]byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]any, 0, len(args)-2)
-	for _, m := range args[2:] {
-		lon, lat, found, err := z.memberPosition(m)
-		if err != nil {
-			return nil, err
-		}
+	return z.mapScores(args[2:], func(s float64, found bool) any {
 		if !found {
-			out = append(out, NullArray{})
-			continue
+			return NullArray{}
 		}
-		out = append(out, []any{DoubleText(humanLongDouble(lon)), DoubleText(humanLongDouble(lat))})
-	}
-	return out, nil
+		lon, lat := geoPosition(s)
+		return []any{DoubleText(humanLongDouble(lon)), DoubleText(humanLongDouble(lat))}
+	})
 }
 
 // GEORADIUS, GEORADIUSBYMEMBER, their _RO forms, GEOSEARCH and

@@ -123,18 +123,64 @@ func TestCorrectlyRoundedTrig(t *testing.T) {
 	ulps := func(a, b float64) float64 { return math.Abs(a-b) / math.Max(math.Abs(b)*0x1p-52, 0x1p-1074) }
 	for range 2000 {
 		x := (rng.Float64()*2 - 1) * 3.5
-		if d := ulps(crSin(x), math.Sin(x)); d > 1 {
-			t.Fatalf("sin(%v) = %v, math.Sin %v", x, crSin(x), math.Sin(x))
+		if d := ulps(bigSin(x), math.Sin(x)); d > 1 {
+			t.Fatalf("sin(%v) = %v, math.Sin %v", x, bigSin(x), math.Sin(x))
 		}
-		if d := ulps(crCos(x), math.Cos(x)); d > 1 {
-			t.Fatalf("cos(%v) = %v, math.Cos %v", x, crCos(x), math.Cos(x))
+		if d := ulps(bigCos(x), math.Cos(x)); d > 1 {
+			t.Fatalf("cos(%v) = %v, math.Cos %v", x, bigCos(x), math.Cos(x))
 		}
 		a := x / 3.5
-		if d := ulps(crAsin(a), math.Asin(a)); d > 4 { // Go's Asin strays further near 1
-			t.Fatalf("asin(%v) = %v, math.Asin %v", a, crAsin(a), math.Asin(a))
+		if d := ulps(bigAsin(a), math.Asin(a)); d > 4 { // Go's Asin strays further near 1
+			t.Fatalf("asin(%v) = %v, math.Asin %v", a, bigAsin(a), math.Asin(a))
 		}
 	}
 	if crSin(0) != 0 || crCos(0) != 1 || crAsin(1) != math.Pi/2 || crAsin(-1) != -math.Pi/2 || crSin(piDouble/6) != 0.49999999999999994 {
 		t.Fatalf("exact points: sin 0 %v, cos 0 %v, asin 1 %v, sin pi/6 %v", crSin(0), crCos(0), crAsin(1), crSin(math.Pi/6))
+	}
+}
+
+// TestDoubleDoubleTrig checks the double-double sine, cosine and arcsine
+// against the 128-bit ones: the same double whenever they answer, and an
+// answer nearly always. The inputs are those of geo distances (half
+// differences of radians, latitudes, square roots of haversines), whole
+// degrees (near multiples of pi/2) and tiny values.
+func TestDoubleDoubleTrig(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	var xs, as []float64
+	for d := -360; d <= 360; d++ {
+		xs = append(xs, degRad(float64(d)), degRad(float64(d))/2)
+	}
+	for range 2000 {
+		lon1, lat1 := rng.Float64()*360-180, rng.Float64()*170-85
+		lon2, lat2 := lon1+rng.NormFloat64()*math.Pow(10, rng.Float64()*5-4), lat1+rng.NormFloat64()*math.Pow(10, rng.Float64()*5-4)
+		if rng.IntN(4) == 0 {
+			lon2, lat2 = rng.Float64()*360-180, rng.Float64()*170-85
+		}
+		u, v := (degRad(lat2)-degRad(lat1))/2, (degRad(lon2)-degRad(lon1))/2
+		xs = append(xs, u, v, degRad(lat1), math.Ldexp(rng.Float64(), -rng.IntN(60)))
+		a := float64(bigSin(u)*bigSin(u)) + float64(float64(float64(bigCos(degRad(lat1))*bigCos(degRad(lat2)))*bigSin(v))*bigSin(v))
+		as = append(as, math.Sqrt(math.Min(a, 1)), rng.Float64())
+	}
+	misses := 0
+	check := func(name string, x float64, fast func(float64) (float64, bool), slow func(float64) float64) {
+		got, ok := fast(x)
+		if !ok {
+			misses++
+			return
+		}
+		if want := slow(x); got != want {
+			t.Fatalf("%s(%v) = %v, want %v", name, x, got, want)
+		}
+	}
+	for _, x := range xs {
+		check("sin", x, ddSin, bigSin)
+		check("cos", x, ddCos, bigCos)
+	}
+	for _, a := range as {
+		check("asin", a, ddAsin, bigAsin)
+	}
+	t.Logf("%d misses", misses)
+	if total := 2*len(xs) + len(as); misses > total/100 {
+		t.Fatalf("%d of %d calls fell back to math/big", misses, total)
 	}
 }

@@ -183,33 +183,23 @@ func geoDistance(lon1d, lat1d, lon2d, lat2d float64) float64 {
 
 // geoMoveX and geoMoveY are geohash_move_x and _y: the neighbouring cell
 // east (d > 0) or west, north or south, wrapping around.
-func geoMoveX(h geoBits, d int) geoBits {
-	x := h.bits & 0xaaaaaaaaaaaaaaaa
-	y := h.bits & 0x5555555555555555
-	zz := uint64(0x5555555555555555) >> (64 - 2*uint(h.step))
-	if d > 0 {
-		x += zz + 1
-	} else {
-		x |= zz
-		x -= zz + 1
-	}
-	x &= uint64(0xaaaaaaaaaaaaaaaa) >> (64 - 2*uint(h.step))
-	h.bits = x | y
-	return h
-}
+func geoMoveX(h geoBits, d int) geoBits { return geoMove(h, d, 0xaaaaaaaaaaaaaaaa) }
 
-func geoMoveY(h geoBits, d int) geoBits {
-	x := h.bits & 0xaaaaaaaaaaaaaaaa
-	y := h.bits & 0x5555555555555555
-	zz := uint64(0xaaaaaaaaaaaaaaaa) >> (64 - 2*uint(h.step))
+func geoMoveY(h geoBits, d int) geoBits { return geoMove(h, d, 0x5555555555555555) }
+
+// geoMove steps the coordinate whose bits are axis (odd bits for
+// longitude, even for latitude) by one cell, keeping the other.
+func geoMove(h geoBits, d int, axis uint64) geoBits {
+	moving, kept := h.bits&axis, h.bits&^axis
+	zz := ^axis >> (64 - 2*uint(h.step))
 	if d > 0 {
-		y += zz + 1
+		moving += zz + 1
 	} else {
-		y |= zz
-		y -= zz + 1
+		moving |= zz
+		moving -= zz + 1
 	}
-	y &= uint64(0x5555555555555555) >> (64 - 2*uint(h.step))
-	h.bits = x | y
+	moving &= axis >> (64 - 2*uint(h.step))
+	h.bits = moving | kept
 	return h
 }
 

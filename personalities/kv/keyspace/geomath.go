@@ -8,9 +8,11 @@ import (
 // Correctly rounded sine, cosine and arcsine for the geo distances.
 // glibc's (which Redis calls) are correctly rounded in all but vanishingly
 // rare cases, and Go's math package is not (it is off by one unit in the
-// last place often enough to change a distance's last digits), so these
-// compute in 128-bit precision and round once to the nearest double.
-// They are only as fast as math/big allows: a few microseconds a call.
+// last place often enough to change a distance's last digits). These
+// compute in 128-bit precision with math/big and round once to the
+// nearest double: slow (tens of microseconds a call), so they are the
+// fallback of the double-double versions in geomath_dd.go, taken only
+// when those cannot tell which way a result rounds.
 
 const trigPrec = 128
 
@@ -19,11 +21,11 @@ var piHalfBig, _, _ = big.ParseFloat("1.5707963267948966192313216916397514420985
 
 func newTrig() *big.Float { return new(big.Float).SetPrec(trigPrec).SetMode(big.ToNearestEven) }
 
-// crSin returns sin(x) correctly rounded.
-func crSin(x float64) float64 { return trig(x, 0) }
+// bigSin returns sin(x) correctly rounded.
+func bigSin(x float64) float64 { return trig(x, 0) }
 
-// crCos returns cos(x) correctly rounded.
-func crCos(x float64) float64 { return trig(x, 1) }
+// bigCos returns cos(x) correctly rounded.
+func bigCos(x float64) float64 { return trig(x, 1) }
 
 // trig computes sin(x + shift*pi/2) by reducing x to r in [-pi/4, pi/4]
 // (x = k*pi/2 + r) and summing r's Taylor series.
@@ -76,9 +78,9 @@ func taylor(r *big.Float, odd bool) *big.Float {
 	return sum
 }
 
-// crAsin returns asin(x) correctly rounded, for x in [-1, 1]: Newton's
+// bigAsin returns asin(x) correctly rounded, for x in [-1, 1]: Newton's
 // method on sin from Go's estimate, in 128-bit precision.
-func crAsin(x float64) float64 {
+func bigAsin(x float64) float64 {
 	if math.IsNaN(x) || x < -1 || x > 1 {
 		return math.NaN()
 	}
