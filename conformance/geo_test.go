@@ -128,10 +128,38 @@ var geoScript = strings.Join([]string{
 	// A sorted set's own scores read as positions.
 	"ZADD plain 0 zero 1 one 4503599627370495 top -1 minus", "GEOPOS plain zero one top", "GEOHASH plain zero one top",
 	"GEODIST plain zero top km", "GEORADIUS plain 0 0 20000 km ASC WITHHASH",
-	// Ties in distance keep the scan's order.
+	// Ties in distance keep the scan's order, unless COUNT keeps fewer
+	// than were found: then they fall as Redis's partial quicksort
+	// leaves them.
 	"GEOADD same 10 10 b 10 10 a 10 10 c 10.001 10 d", "GEOSEARCH same FROMLONLAT 10 10 BYRADIUS 1 km ASC WITHDIST",
-	"GEOSEARCH same FROMLONLAT 10 10 BYRADIUS 1 km DESC WITHDIST",
+	"GEOSEARCH same FROMLONLAT 10 10 BYRADIUS 1 km DESC WITHDIST", geoTies(),
+	"GEOSEARCH ties FROMLONLAT 10 45.5 BYRADIUS 500 km ASC COUNT 10 WITHDIST", "GEOSEARCH ties FROMLONLAT 10.35 45.5 BYRADIUS 500 km DESC COUNT 25",
+	"GEOSEARCH ties FROMLONLAT 10 45.5 BYRADIUS 500 km ASC COUNT 59", "GEOSEARCH ties FROMLONLAT 10.35 45.5 BYRADIUS 500 km ASC",
+	"GEOSEARCH ties FROMLONLAT 10.35 45.5 BYRADIUS 500 km DESC", "GEORADIUS ties 10.35 45.5 500 km COUNT 3 DESC",
+	"GEOSEARCHSTORE tdst ties FROMLONLAT 10 45.5 BYBOX 400 400 km COUNT 12 ASC", "ZRANGE tdst 0 -1",
+	"GEOSEARCH ties FROMMEMBER t07 BYRADIUS 30 km COUNT 6 ASC", "GEOSEARCH ties FROMMEMBER t07 BYRADIUS 30 km COUNT 41 DESC",
+	// Absurd sizes: infinite and huge radii and boxes, tiny ones, and
+	// COUNT's limits; GEO commands in a transaction.
+	"GEOSEARCH world FROMLONLAT 0 0 BYRADIUS 1e300 km ASC", "GEOSEARCH world FROMLONLAT 0 0 BYRADIUS inf km ASC",
+	"GEOSEARCH world FROMLONLAT 0 0 BYRADIUS nan km ASC", "GEOSEARCH world FROMLONLAT 0 0 BYBOX 1e300 1e300 km ASC",
+	"GEOSEARCH world FROMLONLAT 0 0 BYBOX inf inf km ASC", "GEOSEARCH world FROMLONLAT 0 0 BYBOX 40000 inf km ASC",
+	"GEOSEARCH world FROMLONLAT 0 0 BYRADIUS 1e-300 km ASC WITHDIST", "GEORADIUS world 0 0 1e308 m ASC COUNT 3 WITHDIST",
+	"GEOSEARCH world FROMLONLAT 0 0 BYRADIUS 10 km COUNT 9223372036854775807 ASC", "GEOSEARCH world FROMLONLAT 0 0 BYRADIUS 10 km COUNT 9223372036854775808 ASC",
+	"GEOSEARCH poles FROMLONLAT 180 85.05112878 BYRADIUS 5000 km ASC WITHDIST", "GEOSEARCH poles FROMLONLAT -180 -85.05112878 BYBOX 5000 5000 km ASC WITHDIST",
+	"GEOADD tiny 1e-320 -1e-320 t 179.99999999999 85.0511287 edge", "GEOPOS tiny t edge", "GEOHASH tiny t edge",
+	"MULTI", "GEOADD m 1 1 a", "GEORADIUS m 1 1 10 km STORE mdst", "GEOSEARCH m FROMMEMBER a BYRADIUS 1 km WITHDIST", "EXEC", "ZRANGE mdst 0 -1 WITHSCORES",
 }, "\n") + "\n"
+
+// geoTies is a GEOADD of 60 points at 8 places on one parallel, so that
+// searches meet many ties in distance.
+func geoTies() string {
+	var b strings.Builder
+	b.WriteString("GEOADD ties")
+	for i := range 60 {
+		fmt.Fprintf(&b, " %g 45.5 t%02d", 10+float64(i*5%8)/10, i)
+	}
+	return b.String()
+}
 
 // TestRedisGeoMatchRedisServer diffs the geo commands against
 // redis-server, in RESP2 (raw and formatted) and RESP3.

@@ -2,7 +2,6 @@ package keyspace
 
 import (
 	"bytes"
-	"slices"
 	"strconv"
 )
 
@@ -281,11 +280,8 @@ func execGeoSearch(src, flags int) func(*Keyspace, [][]byte) (any, error) {
 		if len(points) == 0 && req.store == nil {
 			return []any{}, nil
 		}
-		switch req.sort {
-		case 1:
-			slices.SortStableFunc(points, func(a, b geoPoint) int { return cmpDist(a.dist, b.dist) })
-		case -1:
-			slices.SortStableFunc(points, func(a, b geoPoint) int { return cmpDist(b.dist, a.dist) })
+		if req.sort != 0 {
+			sortGeoPoints(points, req.sort, req.count)
 		}
 		if req.count > 0 && int64(len(points)) > req.count {
 			points = points[:req.count]
@@ -295,16 +291,6 @@ func execGeoSearch(src, flags int) func(*Keyspace, [][]byte) (any, error) {
 		}
 		return req.reply(points), nil
 	}
-}
-
-func cmpDist(a, b float64) int {
-	switch {
-	case a > b:
-		return 1
-	case a == b:
-		return 0
-	}
-	return -1
 }
 
 // parseGeoSearch reads a search's center, shape and options, in Redis's

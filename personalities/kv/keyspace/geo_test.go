@@ -3,7 +3,9 @@ package keyspace
 import (
 	"fmt"
 	"math"
+	"math/big"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -134,6 +136,24 @@ func TestCorrectlyRoundedTrig(t *testing.T) {
 			t.Fatalf("asin(%v) = %v, math.Asin %v", a, bigAsin(a), math.Asin(a))
 		}
 	}
+	// Huge arguments, reduced with the wide pi/2: glibc's values (Go's
+	// math.Sin strays at the largest double).
+	for _, c := range []struct{ x, sin, cos float64 }{
+		{0x1p20, 0.3304931400217347, 0.943808393901312},
+		{1e6 + 0.5, 0.141954699000744, 0.9898731552232378},
+		{1e22, -0.8522008497671888, 0.523214785395139},
+		{-1e200, 0.6439687185395058, 0.7650518214752429},
+		{1e300, -0.8178819121159085, -0.5753861119575491},
+		{0x1p1023, 0.563127779850884, -0.826369834614148},
+		{math.MaxFloat64, 0.004961954789184062, -0.9999876894265599},
+	} {
+		if s, c2 := bigSin(c.x), bigCos(c.x); s != c.sin || c2 != c.cos {
+			t.Fatalf("sin, cos(%v) = %v, %v; glibc %v, %v", c.x, s, c2, c.sin, c.cos)
+		}
+	}
+	if d := new(big.Float).Sub(piHalfWide(), piHalfBig); d.Sign() != 0 && d.MantExp(nil) > -158 {
+		t.Fatalf("Machin's pi/2 differs from the constant by %v", d)
+	}
 	if crSin(0) != 0 || crCos(0) != 1 || crAsin(1) != math.Pi/2 || crAsin(-1) != -math.Pi/2 || crSin(piDouble/6) != 0.49999999999999994 {
 		t.Fatalf("exact points: sin 0 %v, cos 0 %v, asin 1 %v, sin pi/6 %v", crSin(0), crCos(0), crAsin(1), crSin(math.Pi/6))
 	}
@@ -182,5 +202,33 @@ func TestDoubleDoubleTrig(t *testing.T) {
 	t.Logf("%d misses", misses)
 	if total := 2*len(xs) + len(as); misses > total/100 {
 		t.Fatalf("%d of %d calls fell back to math/big", misses, total)
+	}
+}
+
+// TestSortGeoPoints checks the partial sort: the first keep points are
+// the nearest, in order, and no point is lost or repeated.
+func TestSortGeoPoints(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	for range 500 {
+		n := 1 + rng.IntN(300)
+		keep := 1 + rng.IntN(n)
+		points := make([]geoPoint, n)
+		for i := range points {
+			points[i] = geoPoint{dist: float64(rng.IntN(1 + rng.IntN(n))), score: float64(i)}
+		}
+		dir := 1 - 2*rng.IntN(2)
+		want := slices.Clone(points)
+		slices.SortStableFunc(want, func(a, b geoPoint) int { return dir * cmpDist(a.dist, b.dist) })
+		sortGeoPoints(points, dir, int64(keep))
+		seen := make([]bool, n)
+		for i, p := range points {
+			if i < keep && p.dist != want[i].dist {
+				t.Fatalf("n %d keep %d dir %d: point %d at %v, want %v", n, keep, dir, i, p.dist, want[i].dist)
+			}
+			if seen[int(p.score)] {
+				t.Fatalf("point %v twice", p.score)
+			}
+			seen[int(p.score)] = true
+		}
 	}
 }

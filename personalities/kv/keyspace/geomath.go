@@ -3,6 +3,7 @@ package keyspace
 import (
 	"math"
 	"math/big"
+	"sync"
 )
 
 // Correctly rounded sine, cosine and arcsine for the geo distances.
@@ -19,6 +20,38 @@ const trigPrec = 128
 // piHalfBig is pi/2 to 160 bits.
 var piHalfBig, _, _ = big.ParseFloat("1.57079632679489661923132169163975144209858469968755291048747229615390820314310449931401741267", 10, 160, big.ToNearestEven)
 
+// reducePrec is the precision of pi/2 that reduces any double: its
+// 1024-bit integer part, trigPrec bits after the point, and room.
+const reducePrec = 1024 + trigPrec + 128
+
+// piHalfWide is pi/2 to reducePrec bits, by Machin's formula
+// (pi/4 = 4 atan(1/5) - atan(1/239)), made on first use.
+var piHalfWide = sync.OnceValue(func() *big.Float {
+	const prec = reducePrec + 64
+	atanInv := func(n int64) *big.Float { // atan(1/n)
+		sum := new(big.Float).SetPrec(prec)
+		power := new(big.Float).SetPrec(prec).Quo(big.NewFloat(1), new(big.Float).SetInt64(n))
+		nn := new(big.Float).SetPrec(prec).SetInt64(n * n)
+		term := new(big.Float).SetPrec(prec)
+		for k := int64(0); ; k++ {
+			term.Quo(power, new(big.Float).SetInt64(2*k+1))
+			if term.Sign() == 0 || term.MantExp(nil) < -prec-8 {
+				break
+			}
+			if k%2 == 0 {
+				sum.Add(sum, term)
+			} else {
+				sum.Sub(sum, term)
+			}
+			power.Quo(power, nn)
+		}
+		return sum
+	}
+	pi := new(big.Float).SetPrec(prec).Mul(big.NewFloat(8), atanInv(5))
+	pi.Sub(pi, new(big.Float).SetPrec(prec).Mul(big.NewFloat(2), atanInv(239)))
+	return pi.SetPrec(reducePrec) // 2 (4 atan(1/5) - atan(1/239)) = pi/2
+})
+
 func newTrig() *big.Float { return new(big.Float).SetPrec(trigPrec).SetMode(big.ToNearestEven) }
 
 // bigSin returns sin(x) correctly rounded.
@@ -28,7 +61,9 @@ func bigSin(x float64) float64 { return trig(x, 0) }
 func bigCos(x float64) float64 { return trig(x, 1) }
 
 // trig computes sin(x + shift*pi/2) by reducing x to r in [-pi/4, pi/4]
-// (x = k*pi/2 + r) and summing r's Taylor series.
+// (x = k*pi/2 + r) and summing r's Taylor series. Arguments beyond 2^20
+// (a geo search's bounding box for an absurd radius) are reduced with
+// pi/2 to as many bits as the largest double needs.
 func trig(x float64, shift int64) float64 {
 	if math.IsNaN(x) || math.IsInf(x, 0) {
 		return math.NaN()
@@ -36,11 +71,18 @@ func trig(x float64, shift int64) float64 {
 	if x == 0 && shift == 0 {
 		return x
 	}
-	k := int64(math.Round(x / (math.Pi / 2)))
-	r := newTrig().SetFloat64(x)
-	r.Sub(r, newTrig().Mul(newTrig().SetInt64(k), piHalfBig))
+	var r *big.Float
+	var q int64
+	if math.Abs(x) < 0x1p20 {
+		k := int64(math.Round(x / (math.Pi / 2)))
+		r = newTrig().SetFloat64(x)
+		r.Sub(r, newTrig().Mul(newTrig().SetInt64(k), piHalfBig))
+		q = k
+	} else {
+		r, q = reduceWide(x)
+	}
 	var v *big.Float
-	switch q := ((k+shift)%4 + 4) % 4; q {
+	switch ((q+shift)%4 + 4) % 4 {
 	case 0:
 		v = taylor(r, true)
 	case 1:
@@ -54,6 +96,19 @@ func trig(x float64, shift int64) float64 {
 	}
 	f, _ := v.Float64()
 	return f
+}
+
+// reduceWide returns r and k mod 4 with x = k*pi/2 + r, |r| <= pi/4,
+// for any finite x.
+func reduceWide(x float64) (*big.Float, int64) {
+	ph := piHalfWide()
+	X := new(big.Float).SetPrec(reducePrec).SetFloat64(x)
+	q := new(big.Float).SetPrec(reducePrec).Quo(X, ph)
+	q.Add(q, big.NewFloat(math.Copysign(0.5, x)))
+	k, _ := q.Int(nil) // x/(pi/2) rounded half away from zero
+	r := new(big.Float).SetPrec(reducePrec).SetInt(k)
+	r.Sub(X, r.Mul(r, ph))
+	return newTrig().Set(r), new(big.Int).And(k, big.NewInt(3)).Int64()
 }
 
 // taylor sums sin(r)'s series (odd) or cos(r)'s, for small |r|.
