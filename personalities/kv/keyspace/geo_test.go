@@ -151,8 +151,11 @@ func TestCorrectlyRoundedTrig(t *testing.T) {
 			t.Fatalf("sin, cos(%v) = %v, %v; glibc %v, %v", c.x, s, c2, c.sin, c.cos)
 		}
 	}
-	if d := new(big.Float).Sub(piHalfWide(), piHalfBig); d.Sign() != 0 && d.MantExp(nil) > -158 {
-		t.Fatalf("Machin's pi/2 differs from the constant by %v", d)
+	if d := new(big.Float).Sub(piHalfWide, piHalfBig); d.Sign() != 0 && d.MantExp(nil) > -158 {
+		t.Fatalf("the wide pi/2 differs from the short one by %v", d)
+	}
+	if m := machinPiHalf(); m.Cmp(piHalfWide) != 0 || piHalfWide.Prec() != reducePrec {
+		t.Fatalf("the wide pi/2 is %s, Machin's formula says %s", piHalfWide.Text('p', 0), m.Text('p', 0))
 	}
 	if crSin(0) != 0 || crCos(0) != 1 || crAsin(1) != math.Pi/2 || crAsin(-1) != -math.Pi/2 || crSin(piDouble/6) != 0.49999999999999994 {
 		t.Fatalf("exact points: sin 0 %v, cos 0 %v, asin 1 %v, sin pi/6 %v", crSin(0), crCos(0), crAsin(1), crSin(math.Pi/6))
@@ -231,4 +234,32 @@ func TestSortGeoPoints(t *testing.T) {
 			seen[int(p.score)] = true
 		}
 	}
+}
+
+// machinPiHalf is pi/2 to reducePrec bits by Machin's formula:
+// pi/4 = 4 atan(1/5) - atan(1/239).
+func machinPiHalf() *big.Float {
+	const prec = reducePrec + 64
+	atanInv := func(n int64) *big.Float { // atan(1/n)
+		sum := new(big.Float).SetPrec(prec)
+		power := new(big.Float).SetPrec(prec).Quo(big.NewFloat(1), new(big.Float).SetInt64(n))
+		nn := new(big.Float).SetPrec(prec).SetInt64(n * n)
+		term := new(big.Float).SetPrec(prec)
+		for k := int64(0); ; k++ {
+			term.Quo(power, new(big.Float).SetInt64(2*k+1))
+			if term.Sign() == 0 || term.MantExp(nil) < -prec-8 {
+				break
+			}
+			if k%2 == 0 {
+				sum.Add(sum, term)
+			} else {
+				sum.Sub(sum, term)
+			}
+			power.Quo(power, nn)
+		}
+		return sum
+	}
+	pi := new(big.Float).SetPrec(prec).Mul(big.NewFloat(8), atanInv(5))
+	pi.Sub(pi, new(big.Float).SetPrec(prec).Mul(big.NewFloat(2), atanInv(239)))
+	return pi.SetPrec(reducePrec) // 2 (4 atan(1/5) - atan(1/239)) = pi/2
 }

@@ -3,7 +3,6 @@ package keyspace
 import (
 	"math"
 	"math/big"
-	"sync"
 )
 
 // Correctly rounded sine, cosine and arcsine for the geo distances.
@@ -24,33 +23,15 @@ var piHalfBig, _, _ = big.ParseFloat("1.5707963267948966192313216916397514420985
 // 1024-bit integer part, trigPrec bits after the point, and room.
 const reducePrec = 1024 + trigPrec + 128
 
-// piHalfWide is pi/2 to reducePrec bits, by Machin's formula
-// (pi/4 = 4 atan(1/5) - atan(1/239)), made on first use.
-var piHalfWide = sync.OnceValue(func() *big.Float {
-	const prec = reducePrec + 64
-	atanInv := func(n int64) *big.Float { // atan(1/n)
-		sum := new(big.Float).SetPrec(prec)
-		power := new(big.Float).SetPrec(prec).Quo(big.NewFloat(1), new(big.Float).SetInt64(n))
-		nn := new(big.Float).SetPrec(prec).SetInt64(n * n)
-		term := new(big.Float).SetPrec(prec)
-		for k := int64(0); ; k++ {
-			term.Quo(power, new(big.Float).SetInt64(2*k+1))
-			if term.Sign() == 0 || term.MantExp(nil) < -prec-8 {
-				break
-			}
-			if k%2 == 0 {
-				sum.Add(sum, term)
-			} else {
-				sum.Sub(sum, term)
-			}
-			power.Quo(power, nn)
-		}
-		return sum
-	}
-	pi := new(big.Float).SetPrec(prec).Mul(big.NewFloat(8), atanInv(5))
-	pi.Sub(pi, new(big.Float).SetPrec(prec).Mul(big.NewFloat(2), atanInv(239)))
-	return pi.SetPrec(reducePrec) // 2 (4 atan(1/5) - atan(1/239)) = pi/2
-})
+// piHalfWide is pi/2 to reducePrec bits (checked against Machin's
+// formula by the tests).
+var piHalfWide, _, _ = big.ParseFloat(
+	"0x.c90fdaa22168c234c4c6628b80dc1cd129024e088a67cc74020bbea63b139"+
+		"b22514a08798e3404ddef9519b3cd3a431b302b0a6df25f14374fe1356d6d51c"+
+		"245e485b576625e7ec6f44c42e9a637ed6b0bff5cb6f406b7edee386bfb5a899"+
+		"fa5ae9f24117c4b1fe649286651ece45b3dc2007cb8a163bf0598da48361c55d"+
+		"39a69163fa8fd24cf5f83655d23dca3ad961c62f356208552bb9ed5290770969"+
+		"66dp+1", 0, reducePrec, big.ToNearestEven)
 
 func newTrig() *big.Float { return new(big.Float).SetPrec(trigPrec).SetMode(big.ToNearestEven) }
 
@@ -101,7 +82,7 @@ func trig(x float64, shift int64) float64 {
 // reduceWide returns r and k mod 4 with x = k*pi/2 + r, |r| <= pi/4,
 // for any finite x.
 func reduceWide(x float64) (*big.Float, int64) {
-	ph := piHalfWide()
+	ph := piHalfWide
 	X := new(big.Float).SetPrec(reducePrec).SetFloat64(x)
 	q := new(big.Float).SetPrec(reducePrec).Quo(X, ph)
 	q.Add(q, big.NewFloat(math.Copysign(0.5, x)))
