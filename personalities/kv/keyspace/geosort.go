@@ -26,9 +26,11 @@ func cmpDist(a, b float64) int {
 	return -1
 }
 
-// pqsorter is Redis's pqsort.c: NetBSD's qsort (Bentley and McIlroy's)
-// that skips the partitions outside the range [lrange, rrange] of
-// positions wanted sorted. Positions are indexes into v.
+// pqsorter is Redis 7.0's pqsort.c: NetBSD's qsort (Bentley and
+// McIlroy's, without the switch to insertion sort after a partition
+// that swapped nothing) that skips the partitions outside the range
+// [lrange, rrange] of positions wanted sorted. Positions are indexes
+// into v.
 type pqsorter struct {
 	v              []geoPoint
 	cmp            func(a, b *geoPoint) int
@@ -100,7 +102,6 @@ func (s *pqsorter) sort(a, n int) {
 		s.swap(a, pm)
 		pa, pb := a+1, a+1
 		pc, pd := a+n-1, a+n-1
-		swapped := false
 		for {
 			for pb <= pc {
 				r := s.less(pb, a)
@@ -108,7 +109,6 @@ func (s *pqsorter) sort(a, n int) {
 					break
 				}
 				if r == 0 {
-					swapped = true
 					s.swap(pa, pb)
 					pa++
 				}
@@ -120,7 +120,6 @@ func (s *pqsorter) sort(a, n int) {
 					break
 				}
 				if r == 0 {
-					swapped = true
 					s.swap(pc, pd)
 					pd--
 				}
@@ -130,13 +129,8 @@ func (s *pqsorter) sort(a, n int) {
 				break
 			}
 			s.swap(pb, pc)
-			swapped = true
 			pb++
 			pc--
-		}
-		if !swapped { // switch to insertion sort
-			s.insertion(a, n)
-			return
 		}
 		pn := a + n
 		r := min(pa-a, pb-pa)
