@@ -95,6 +95,8 @@ func TestEnsembleRedisMatchesRedisServer(t *testing.T) {
 		{"transactions", multiScript, false},
 		{"blocking", blockingScript, true},
 		{"scripting", scriptingScript, true},
+		{"hyperloglog", hllScript, true},
+		{"hyperloglog-corrupt", hllCorruptScript, false},
 	}
 	for _, name := range slices.Sorted(maps.Keys(zsetScripts)) {
 		scripts = append(scripts, script{"zsets-" + name, zsetScripts[name], false})

@@ -29,6 +29,9 @@ type Config struct {
 	// AdminAddr is the local admin endpoint (gRPC) used by the gateway's
 	// admin sub-commands.
 	AdminAddr string `json:"admin-addr"`
+	// HTTPAddr, if set, serves /metrics (Prometheus), /healthz and
+	// /readyz over HTTP.
+	HTTPAddr string `json:"http-addr"`
 	// DebugAddr, if set, serves Go's pprof profiles over HTTP.
 	DebugAddr string `json:"debug-addr"`
 	// PeerAddr is where the node serves the other nodes of its ensemble
@@ -86,6 +89,7 @@ type Peer struct {
 	ZKAddr    string `json:"zk-addr,omitempty"`
 	PGAddr    string `json:"pg-addr,omitempty"`
 	AdminAddr string `json:"admin-addr,omitempty"`
+	HTTPAddr  string `json:"http-addr,omitempty"`
 	// DataDir lets one shared file give each node its own directory.
 	DataDir string `json:"data-dir,omitempty"`
 }
@@ -147,6 +151,9 @@ func (c *Config) EnsureDefaults() {
 		if c.AdminAddr == "" {
 			c.AdminAddr = me.AdminAddr
 		}
+		if c.HTTPAddr == "" {
+			c.HTTPAddr = me.HTTPAddr
+		}
 		if c.DataDir == "" {
 			c.DataDir = me.DataDir
 		}
@@ -182,6 +189,9 @@ func (c *Config) Validate() error {
 	var errs []error
 	addrs := []struct{ name, addr string }{
 		{"redis-addr", c.RedisAddr}, {"zk-addr", c.ZKAddr}, {"pg-addr", c.PGAddr}, {"admin-addr", c.AdminAddr},
+	}
+	if c.HTTPAddr != "" {
+		addrs = append(addrs, struct{ name, addr string }{"http-addr", c.HTTPAddr})
 	}
 	if c.DebugAddr != "" {
 		addrs = append(addrs, struct{ name, addr string }{"debug-addr", c.DebugAddr})

@@ -16,7 +16,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/pprof"
 	"os"
 	"path/filepath"
 	"sort"
@@ -32,6 +31,7 @@ import (
 	"hourglass/engines/batching"
 	"hourglass/engines/sessionorder"
 	"hourglass/engines/timekeeper"
+	"hourglass/internal/metrics"
 	"hourglass/internal/pebbledb"
 	"hourglass/loglet/native"
 	"hourglass/node/adminpb"
@@ -61,7 +61,8 @@ type Node struct {
 	zk                     *zk.Server
 	sql                    *sql.Server
 	admin, peer            *grpc.Server
-	debug                  *http.Server
+	http, debug            *http.Server
+	metrics                *metrics.Set
 	conns                  *connPool
 	// pgCancel is sql for the peer service, which may be called before
 	// the Postgres API is built.
@@ -82,11 +83,12 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, err
 	}
 	n := &Node{
-		cfg:   cfg,
-		log:   cfg.Logger.With("node", cfg.NodeID),
-		addrs: map[string]string{},
-		stop:  make(chan struct{}),
-		conns: newConnPool(),
+		cfg:     cfg,
+		log:     cfg.Logger.With("node", cfg.NodeID),
+		addrs:   map[string]string{},
+		stop:    make(chan struct{}),
+		conns:   newConnPool(),
+		metrics: metrics.New(),
 	}
 	started := false
 	defer func() {
@@ -113,6 +115,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	if n.server, err = native.OpenLogServer(n.logDB, false, n.log.With("component", "logserver")); err != nil {
 		return nil, err
 	}
+	n.server.OnFsync(func(d time.Duration) { n.metrics.Fsync.Observe(d.Seconds()) })
 	if n.provider, err = n.newProvider(); err != nil {
 		return nil, err
 	}
@@ -126,8 +129,9 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	if n.vlog, err = n.openLog(ctx); err != nil {
 		return nil, err
 	}
+	sl := &sharedLog{v: n.vlog, m: n.metrics}
 	bc := platform.BaseConfig{
-		Log:    sharedLog{n.vlog},
+		Log:    sl,
 		Store:  n.storeDB,
 		Logger: n.log.With("component", "engine"),
 	}
@@ -154,6 +158,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		Logger:      n.log.With("api", "redis"),
 		Save:        func() error { return n.base.MakeDurable() },
 		Ensemble:    n.ensembleInfo,
+		Metrics:     n.metrics,
 	}, router.Mount("kv"))
 	mode := "standalone"
 	if cfg.Ensemble() {
@@ -166,12 +171,14 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		ContainerCheckInterval: cfg.ZKContainerCheckInterval,
 		Mode:                   mode,
 		Logger:                 n.log.With("api", "zookeeper"),
+		Metrics:                n.metrics,
 	}, sessionorder.New(router.Mount("zk")))
 	pc := sql.Config{
 		Password:   cfg.PGPassword,
 		MaxMessage: cfg.PGMaxMessage,
 		Logger:     n.log.With("api", "postgres"),
 		Node:       n.pgNode(),
+		Metrics:    n.metrics,
 	}
 	if cfg.Ensemble() {
 		pc.ForwardCancel = n.forwardCancel
@@ -196,13 +203,14 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	if err := n.listen("admin", cfg.AdminAddr, n.admin.Serve); err != nil {
 		return nil, err
 	}
+	n.registerGauges(sl)
+	if cfg.HTTPAddr != "" {
+		if err := n.serveHTTP(cfg.HTTPAddr); err != nil {
+			return nil, err
+		}
+	}
 	if cfg.DebugAddr != "" {
-		mux := http.NewServeMux()
-		mux.HandleFunc("/debug/pprof/", pprof.Index)
-		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-		n.debug = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-		if err := n.listen("debug", cfg.DebugAddr, n.debug.Serve); err != nil {
+		if err := n.serveDebug(cfg.DebugAddr); err != nil {
 			return nil, err
 		}
 	}
@@ -329,8 +337,10 @@ func (n *Node) Close() error {
 	if n.admin != nil {
 		n.admin.Stop()
 	}
-	if n.debug != nil {
-		n.debug.Close()
+	for _, h := range []*http.Server{n.http, n.debug} {
+		if h != nil {
+			h.Close()
+		}
 	}
 	if n.base != nil {
 		n.base.Close()

@@ -123,6 +123,7 @@ func serveFlags(args []string) (node.Config, *slog.Logger, error) {
 	fs.StringVar(&cfg.PGPassword, "pg-password", def.PGPassword, "Postgres password: clients authenticate with SCRAM-SHA-256 (none when empty: trust)")
 	fs.StringVar(&cfg.AdminAddr, "admin-addr", fromEntry(def.AdminAddr), "local admin endpoint address")
 	fs.StringVar(&cfg.PeerAddr, "peer-addr", cfg.PeerAddr, "address the node serves its ensemble peers on (default: its entry in --peers)")
+	fs.StringVar(&cfg.HTTPAddr, "http-addr", cfg.HTTPAddr, "serve /metrics, /healthz and /readyz over HTTP on this address (off when empty)")
 	fs.StringVar(&cfg.DebugAddr, "debug-addr", def.DebugAddr, "serve Go pprof profiles on this address (off when empty)")
 	fs.Int64Var(&cfg.StoreCacheBytes, "store-cache-bytes", def.StoreCacheBytes, "block cache of the local state store, in bytes")
 	fs.Uint64Var(&cfg.LogRetain, "log-retain", def.LogRetain, "applied log entries kept before trimming")

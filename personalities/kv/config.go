@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"hourglass/personalities/kv/glob"
+	"hourglass/personalities/kv/hyperloglog"
 	"hourglass/personalities/kv/keyspace"
 )
 
@@ -64,7 +65,7 @@ type configEffect struct {
 // configEffects are the parameters served from the node's state.
 var configEffects = map[string]configEffect{
 	"databases":   {get: func(*Server) string { return strconv.Itoa(keyspace.Databases) }},
-	"appendonly":  {get: func(*Server) string { return "yes" }, set: fixedValue("appendonly", "yes")},    // every write is in the durable log
+	"appendonly":  {get: func(*Server) string { return "yes" }, set: fixedValue("appendonly", "yes")},        // every write is in the durable log
 	"appendfsync": {get: func(*Server) string { return "always" }, set: fixedValue("appendfsync", "always")}, // acknowledged after fsync
 	"port":        {get: func(s *Server) string { return s.port() }},
 	"dir": {get: func(*Server) string {
@@ -100,6 +101,12 @@ var configEffects = map[string]configEffect{
 	// Not built: refused rather than kept, so that nobody relies on them.
 	"maxmemory":              {get: func(*Server) string { return "0" }, set: fixedValue("maxmemory", "0")},
 	"notify-keyspace-events": {get: func(*Server) string { return "" }, set: fixedValue("notify-keyspace-events", "")},
+	// HyperLogLog values change at apply on every replica, so their
+	// sparse limit cannot be one node's setting.
+	"hll-sparse-max-bytes": {
+		get: func(*Server) string { return hllSparseMax },
+		set: fixedValue("hll-sparse-max-bytes", hllSparseMax),
+	},
 	"lua-instruction-limit": scriptLimitParam(
 		func(l keyspace.ScriptLimits) int64 { return l.Instructions },
 		func(l *keyspace.ScriptLimits, n int64) { l.Instructions = n }),
@@ -109,6 +116,8 @@ var configEffects = map[string]configEffect{
 }
 
 var errPositive = errors.New("argument must be a positive integer")
+
+var hllSparseMax = strconv.Itoa(hyperloglog.SparseMaxBytes)
 
 // fixedValue refuses every value but v, the only one the gateway has,
 // after the checks Redis makes of any value of the parameter.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"hourglass/internal/accept"
+	"hourglass/internal/metrics"
 	"hourglass/personalities/sql/exec"
 	"hourglass/platform"
 )
@@ -50,6 +51,9 @@ type Config struct {
 	// Clock is the node's clock (default time.Now): it fixes now() for the
 	// statements this node proposes.
 	Clock func() time.Time
+	// Metrics, if set, records every statement's count, errors and
+	// latency by its command tag.
+	Metrics *metrics.Set
 }
 
 func (c *Config) fill() {
@@ -162,4 +166,11 @@ func (s *Server) Close() error {
 	s.mu.Unlock()
 	s.wg.Wait()
 	return nil
+}
+
+// Clients returns the number of open client connections.
+func (s *Server) Clients() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.mu.conns)
 }
