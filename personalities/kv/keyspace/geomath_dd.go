@@ -91,36 +91,45 @@ func init() {
 	}
 }
 
-// ddSinCosReduced returns sin(r) and cos(r) for |r| <= pi/4 (and a
-// little): their Taylor series to r^27 and r^28, whose next terms are
-// below 2^-110.
-func ddSinCosReduced(r dd) (s, c dd) {
-	r2 := r.mul(r)
-	s, c = taylorCoef[27], taylorCoef[28]
-	for n := 25; n >= 1; n -= 2 {
-		s = s.mul(r2).add(taylorCoef[n])
-		c = c.mul(r2).add(taylorCoef[n+1])
+// ddSeries sums sin(r)'s Taylor series (odd) to r^27 or cos(r)'s to
+// r^28, for |r| <= pi/4 (and a little): their next terms are below
+// 2^-110.
+func ddSeries(r, r2 dd, odd bool) dd {
+	n := 28
+	if odd {
+		n = 27
 	}
-	c = c.mul(r2).add(taylorCoef[0])
-	return s.mul(r), c
+	v := taylorCoef[n]
+	for n -= 2; n >= 0; n -= 2 {
+		v = v.mul(r2).add(taylorCoef[n])
+	}
+	if odd {
+		v = v.mul(r)
+	}
+	return v
 }
 
-// ddSinCos returns sin(y) and cos(y) for |y| <= 64. Each is off by at
-// most 2^-95 of itself (the series and the arithmetic) plus the bound
-// returned, the reduction's error (pi/2's tail, |k| 2^-150, with room).
-func ddSinCos(y dd) (s, c dd, reduceErr float64) {
-	k := math.Round(y.hi * (2 / math.Pi))
-	r := y.add(twoProd(-k, piHalf3[0])).add(twoProd(-k, piHalf3[1])).add(dd{-k * piHalf3[2], 0})
-	s, c = ddSinCosReduced(r)
-	switch int64(k) & 3 {
-	case 1:
-		s, c = c, s.neg()
-	case 2:
-		s, c = s.neg(), c.neg()
-	case 3:
-		s, c = c.neg(), s
+// ddReduce returns r and k with y = k pi/2 + r, |r| <= pi/4 (and a
+// little), for |y| <= 64, and the bound on r's error: pi/2's tail, |k|
+// 2^-150, with room (the additions' own errors are within 2^-100 of r,
+// which the callers' relative bound covers).
+func ddReduce(y dd) (r dd, k int64, reduceErr float64) {
+	kf := math.Round(y.hi * (2 / math.Pi))
+	r = y.add(twoProd(-kf, piHalf3[0])).add(twoProd(-kf, piHalf3[1])).add(dd{-kf * piHalf3[2], 0})
+	return r, int64(kf), math.Abs(kf) * 0x1p-140
+}
+
+// ddSinShifted returns sin(y + shift pi/2) (shift 1: cos(y)) for
+// |y| <= 64, with the bound on its reduction's error; it is off by at
+// most 2^-95 of itself besides.
+func ddSinShifted(y dd, shift int64) (dd, float64) {
+	r, k, e := ddReduce(y)
+	q := (k + shift) & 3
+	v := ddSeries(r, r.mul(r), q&1 == 0)
+	if q >= 2 {
+		v = v.neg()
 	}
-	return s, c, math.Abs(k) * 0x1p-140
+	return v, e
 }
 
 // roundDD returns x rounded to a double if every value within e of x
@@ -160,7 +169,7 @@ func ddSin(x float64) (float64, bool) {
 	if math.Abs(x) > 64 || x == 0 || x != x {
 		return 0, false
 	}
-	s, _, e := ddSinCos(dd{x, 0})
+	s, e := ddSinShifted(dd{x, 0}, 0)
 	return roundDD(s, 0x1p-95*math.Abs(s.hi)+e)
 }
 
@@ -169,7 +178,7 @@ func ddCos(x float64) (float64, bool) {
 	if math.Abs(x) > 64 || x != x {
 		return 0, false
 	}
-	_, c, e := ddSinCos(dd{x, 0})
+	c, e := ddSinShifted(dd{x, 0}, 1)
 	return roundDD(c, 0x1p-95*math.Abs(c.hi)+e)
 }
 
@@ -181,7 +190,8 @@ func ddAsin(x float64) (float64, bool) {
 		return 0, false
 	}
 	y := dd{math.Asin(x), 0}
-	s, c, e := ddSinCos(y)
+	s, e := ddSinShifted(y, 0)
+	c, _ := ddSinShifted(y, 1)
 	if c.hi < 0x1p-20 {
 		return 0, false
 	}
