@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -407,8 +408,8 @@ func diffWithRedisProto(t *testing.T, g *gateway, script string, extra ...string
 		return string(out)
 	}
 	for _, mode := range []string{"--no-raw", "--raw"} {
-		want := run(mode, "-s", sock)
-		got := run(mode, "-h", "127.0.0.1", "-p", g.port("redis"))
+		want := dropCLITimings(run(mode, "-s", sock))
+		got := dropCLITimings(run(mode, "-h", "127.0.0.1", "-p", g.port("redis")))
 		if got != want {
 			gl, wl := strings.Split(got, "\n"), strings.Split(want, "\n")
 			for i := range min(len(gl), len(wl)) {
@@ -420,6 +421,16 @@ func diffWithRedisProto(t *testing.T, g *gateway, script string, extra ...string
 		}
 	}
 }
+
+// cliTiming is the line redis-cli prints, in its formatted mode, after a
+// reply that took half a second or more ("(0.69s)"); a loaded machine
+// can delay any command that long.
+var cliTiming = regexp.MustCompile(`(?m)^\(\d+\.\d\ds\)\n`)
+
+// dropCLITimings removes redis-cli's timing lines from its output. A
+// reply never prints as such a line in formatted mode (strings are
+// quoted there), and raw mode prints no timings.
+func dropCLITimings(out string) string { return cliTiming.ReplaceAllString(out, "") }
 
 // cliScript is a redis-cli script (one command per line) of the first slice of commands (strings, counters, SET options, SELECT);
 // it is diffed against redis-server on one gateway and on an ensemble.

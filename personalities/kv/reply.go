@@ -111,6 +111,13 @@ func appendReply(b []byte, r any, proto int) []byte {
 			return append(b, '\r', '\n')
 		}
 		return redcon.AppendBulk(b, keyspace.FormatFloat(r))
+	case keyspace.DoubleText:
+		if proto >= 3 {
+			b = append(b, ',')
+			b = append(b, r...)
+			return append(b, '\r', '\n')
+		}
+		return redcon.AppendBulk(b, r)
 	case keyspace.Pairs:
 		if proto < 3 {
 			return appendReply(b, []any(r), proto)

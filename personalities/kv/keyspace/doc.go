@@ -1,9 +1,10 @@
 // Package keyspace is the data of the Redis personality: the keyspace
 // model (records, collections, the expiry index, tombstones) and the data
 // commands that read and change it (strings, bitmaps, keys, hashes,
-// lists, sets, sorted sets, HyperLogLog strings, PUBLISH, the apply side
-// of transactions and of blocking commands, the active expiry cycle, scan
-// steps), with the reply values they return.
+// lists, sets, sorted sets, geo commands over sorted sets, HyperLogLog
+// strings, PUBLISH, the apply side of transactions and of blocking
+// commands, the active expiry cycle, scan steps), with the reply values
+// they return.
 //
 // It is the pure half of the personality. It opens no socket, starts no
 // goroutine, reads no clock and never waits: the server (package kv)

@@ -22,6 +22,7 @@ import (
 //	Set           set (RESP3); an array in RESP2
 //	NullArray     null (RESP3); a null array (*-1) in RESP2
 //	Pairs         array of [a, b] arrays (RESP3); a flat array in RESP2
+//	DoubleText    double (RESP3) with its text given; a bulk string in RESP2
 //	WouldBlock    not a reply: a blocking command that must wait
 //
 // A reply does not alias the store; it may alias the command's arguments.
@@ -48,6 +49,11 @@ type NullArray struct{}
 // map), e.g. members and scores of ZRANGE WITHSCORES: an array of [a, b]
 // arrays in RESP3, a flat array in RESP2.
 type Pairs []any
+
+// DoubleText is a double reply whose text is already formatted, as
+// Redis's addReplyHumanLongDouble sends coordinates: a double in RESP3, a
+// bulk string in RESP2.
+type DoubleText []byte
 
 // Error returns the reply's text.
 func (e Error) Error() string { return string(e) }
@@ -92,4 +98,30 @@ func FormatFloat(f float64) []byte {
 		return []byte("-inf")
 	}
 	return strconv.AppendFloat(nil, f, 'g', 17, 64)
+}
+
+// humanLongDouble formats f as Redis's ld2string in LD_STR_HUMAN mode
+// does for a double: "%.17Lf" with the trailing zeros (and a trailing
+// point) dropped, "-0" as "0", infinities as "inf" and "-inf".
+func humanLongDouble(f float64) []byte {
+	switch {
+	case math.IsInf(f, 1):
+		return []byte("inf")
+	case math.IsInf(f, -1):
+		return []byte("-inf")
+	}
+	return trimHuman(strconv.FormatFloat(f, 'f', 17, 64))
+}
+
+// trimHuman drops the trailing zeros of a decimal's fraction (and the
+// point if nothing is left of it), and turns "-0" into "0".
+func trimHuman(s string) []byte {
+	if strings.Contains(s, ".") {
+		s = strings.TrimRight(s, "0")
+		s = strings.TrimSuffix(s, ".")
+	}
+	if s == "-0" {
+		s = "0"
+	}
+	return []byte(s)
 }

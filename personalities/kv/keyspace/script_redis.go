@@ -1,6 +1,7 @@
 package keyspace
 
 import (
+	"strconv"
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
@@ -247,6 +248,14 @@ func (sc *scriptCall) replyToLua(L *lua.LState, r any) lua.LValue {
 			return t
 		}
 		return lua.LString(FormatFloat(r))
+	case DoubleText:
+		if sc.resp == 3 {
+			f, _ := strconv.ParseFloat(string(r), 64)
+			t := L.NewTable()
+			t.RawSetString("double", lua.LNumber(f))
+			return t
+		}
+		return lua.LString(r)
 	case []any:
 		return sc.arrayToLua(L, r)
 	case Pairs:

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"math"
 	"math/big"
-	"strings"
 )
 
 func init() {
@@ -471,15 +470,7 @@ func addLongDouble(a, b []byte) (sum []byte, ok bool) {
 	if e := z.MantExp(nil); e > 16384 {
 		return nil, false
 	}
-	out := z.Text('f', 17)
-	if strings.Contains(out, ".") {
-		out = strings.TrimRight(out, "0")
-		out = strings.TrimSuffix(out, ".")
-	}
-	if out == "-0" {
-		out = "0"
-	}
-	return []byte(out), true
+	return trimHuman(z.Text('f', 17)), true
 }
 
 // execIncrByFloat implements INCRBYFLOAT key increment in Redis's order:

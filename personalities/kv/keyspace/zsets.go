@@ -193,17 +193,24 @@ func execZmscore(ks *Keyspace, args [][]byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]any, 0, len(args)-2)
-	for _, m := range args[2:] {
+	return z.mapScores(args[2:], func(s float64, found bool) any {
+		if !found {
+			return nil
+		}
+		return s
+	})
+}
+
+// mapScores returns f of each member's score, found false for a member
+// not in the set.
+func (z *zset) mapScores(members [][]byte, f func(score float64, found bool) any) ([]any, error) {
+	out := make([]any, 0, len(members))
+	for _, m := range members {
 		s, found, err := z.score(m)
 		if err != nil {
 			return nil, err
 		}
-		if found {
-			out = append(out, s)
-		} else {
-			out = append(out, nil)
-		}
+		out = append(out, f(s, found))
 	}
 	return out, nil
 }
