@@ -17,6 +17,10 @@ import (
 	"github.com/go-zookeeper/zk"
 	"github.com/jackc/pgx/v5"
 	"github.com/redis/go-redis/v9"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+
+	"hourglass/node/adminpb"
 )
 
 // certDir makes a CA and the named certificates (for 127.0.0.1 and
@@ -221,5 +225,66 @@ func TestTLSClientPorts(t *testing.T) {
 	defer stale.Close()
 	if err := stale.Ping(ctx).Err(); err == nil {
 		t.Error("a client certificate of the replaced CA was accepted after the reload")
+	}
+}
+
+// TestTLSEnsemblePeersAndAdmin: an ensemble whose peer and admin
+// endpoints speak mutual TLS replicates as usual; the admin commands work
+// with a certificate of the ensemble's CA and are refused without one or
+// with another CA's; a peer client of another CA cannot reach the peer
+// endpoint.
+func TestTLSEnsemblePeersAndAdmin(t *testing.T) {
+	dir := certDir(t, "node", "admin")
+	other := certDir(t, "node", "admin")
+	files := func(d, name string) []string {
+		return []string{"--tls-cert-file", filepath.Join(d, name+".crt"), "--tls-key-file", filepath.Join(d, name+".key"), "--tls-ca-cert-file", filepath.Join(d, "ca.crt")}
+	}
+	e := startEnsemble(t, 3, files(dir, "node")...)
+	ctx := testCtx(t)
+	w, r := e.nodes[0].redisClient(2), e.nodes[2].redisClient(2)
+	for i := range 20 {
+		if err := w.Set(ctx, fmt.Sprint("k", i), i, 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+		if v, err := r.Get(ctx, fmt.Sprint("k", i)).Int(); err != nil || v != i {
+			t.Fatalf("read on another node over the TLS ensemble: %d %v", v, err)
+		}
+	}
+
+	status := func(extra ...string) (string, error) {
+		args := append([]string{"status", "--admin-addr", e.nodes[1].addr("admin")}, extra...)
+		out, err := exec.Command(gatewayBin, args...).CombinedOutput()
+		return string(out), err
+	}
+	out, err := status(files(dir, "admin")...)
+	if err != nil || strings.Count(out, "applied") < 3 || strings.Contains(out, "unreachable") {
+		t.Errorf("gateway status with the ensemble's certificate: %v\n%s", err, out)
+	}
+	if out, err := status(); err == nil {
+		t.Errorf("gateway status without TLS succeeded:\n%s", out)
+	}
+	if out, err := status(files(other, "admin")...); err == nil {
+		t.Errorf("gateway status with another CA's certificate succeeded:\n%s", out)
+	}
+
+	peer := func(cfg *tls.Config) error {
+		c, err := grpc.NewClient(e.nodes[0].addr("peer"), grpc.WithTransportCredentials(credentials.NewTLS(cfg)))
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		_, err = adminpb.NewPeerClient(c).NodeStatus(cctx, &adminpb.NodeStatusRequest{})
+		return err
+	}
+	if err := peer(clientTLS(t, dir, dir, "node")); err != nil {
+		t.Fatalf("peer call with the ensemble's certificate: %v", err)
+	}
+	if err := peer(clientTLS(t, dir, other, "node")); err == nil {
+		t.Error("a peer with another CA's certificate was served")
+	}
+	if err := peer(clientTLS(t, dir, dir, "")); err == nil {
+		t.Error("a peer without a certificate was served")
 	}
 }

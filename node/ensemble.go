@@ -9,8 +9,10 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/backoff"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 
+	"hourglass/internal/tlsconf"
 	"hourglass/loglet"
 	"hourglass/loglet/native"
 	"hourglass/node/adminpb"
@@ -24,9 +26,32 @@ import (
 type connPool struct {
 	mu    sync.Mutex
 	conns map[string]*grpc.ClientConn
+	creds credentials.TransportCredentials
 }
 
-func newConnPool() *connPool { return &connPool{conns: map[string]*grpc.ClientConn{}} }
+// newConnPool dials with mutual TLS when the node has TLS material.
+func newConnPool(m *tlsconf.Material) *connPool {
+	return &connPool{conns: map[string]*grpc.ClientConn{}, creds: peerCredentials(m)}
+}
+
+// peerCredentials are a peer or admin client's transport credentials:
+// mutual TLS with m, or none without it.
+func peerCredentials(m *tlsconf.Material) credentials.TransportCredentials {
+	if m == nil {
+		return insecure.NewCredentials()
+	}
+	return credentials.NewTLS(m.Client())
+}
+
+// serverOptions are a peer or admin gRPC server's transport options:
+// with TLS material, only clients whose certificate the ensemble's CA
+// signed are served.
+func serverOptions(m *tlsconf.Material) []grpc.ServerOption {
+	if m == nil {
+		return nil
+	}
+	return []grpc.ServerOption{grpc.Creds(credentials.NewTLS(m.Server(tlsconf.RequireClient)))}
+}
 
 // get returns the connection to addr. Connections reconnect by themselves
 // with a backoff capped at 200ms, so a restarted peer (on which failover
@@ -38,7 +63,7 @@ func (p *connPool) get(addr string) (*grpc.ClientConn, error) {
 		return c, nil
 	}
 	c, err := grpc.NewClient(addr,
-		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithTransportCredentials(p.creds),
 		grpc.WithConnectParams(grpc.ConnectParams{
 			Backoff:           backoff.Config{BaseDelay: 10 * time.Millisecond, Multiplier: 1.6, Jitter: 0.2, MaxDelay: 200 * time.Millisecond},
 			MinConnectTimeout: time.Second,
@@ -68,7 +93,7 @@ func (n *Node) startPeer() error {
 	if n.acceptor, err = metastore.NewAcceptor(n.metaDB); err != nil {
 		return err
 	}
-	n.peer = grpc.NewServer(grpc.MaxRecvMsgSize(64<<20), grpc.MaxSendMsgSize(64<<20))
+	n.peer = grpc.NewServer(append(serverOptions(n.tls), grpc.MaxRecvMsgSize(64<<20), grpc.MaxSendMsgSize(64<<20))...)
 	native.RegisterLogServer(n.peer, n.server)
 	native.RegisterSequencer(n.peer, n.localSequencer)
 	metastore.RegisterAcceptor(n.peer, n.acceptor)

@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc"
 
 	"hourglass/internal/pebbledb"
+	"hourglass/internal/tlsconf"
 	"hourglass/loglet/native"
 )
 
@@ -24,6 +25,9 @@ type LogServerConfig struct {
 	PeerAddr string
 	// Logger receives its logs; nil means slog.Default().
 	Logger *slog.Logger
+	// TLS, if its files are set, makes the LogServer serve only clients
+	// with a certificate of the ensemble's CA (mutual TLS).
+	TLS tlsconf.Files
 }
 
 // LogServerProcess is a running LogServer-only process.
@@ -42,6 +46,13 @@ func StartLogServer(ctx context.Context, cfg LogServerConfig) (*LogServerProcess
 	if cfg.DataDir == "" || cfg.PeerAddr == "" {
 		return nil, errors.New("node: a LogServer needs a data dir and a peer address")
 	}
+	var m *tlsconf.Material
+	if cfg.TLS.Set() {
+		var err error
+		if m, err = tlsconf.Load(cfg.TLS); err != nil {
+			return nil, err
+		}
+	}
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return nil, err
 	}
@@ -59,7 +70,7 @@ func StartLogServer(ctx context.Context, cfg LogServerConfig) (*LogServerProcess
 		server.Close()
 		return nil, fmt.Errorf("peer api: %w", err)
 	}
-	p := &LogServerProcess{server: server, grpc: grpc.NewServer(grpc.MaxRecvMsgSize(64 << 20)), addr: ln.Addr().String(), done: make(chan struct{})}
+	p := &LogServerProcess{server: server, grpc: grpc.NewServer(append(serverOptions(m), grpc.MaxRecvMsgSize(64<<20))...), addr: ln.Addr().String(), done: make(chan struct{})}
 	native.RegisterLogServer(p.grpc, server)
 	cfg.Logger.Info("listening", "api", "peer", "addr", p.addr)
 	go func() {

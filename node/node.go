@@ -91,7 +91,6 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		log:     cfg.Logger.With("node", cfg.NodeID),
 		addrs:   map[string]string{},
 		stop:    make(chan struct{}),
-		conns:   newConnPool(),
 		metrics: metrics.New(),
 	}
 	started := false
@@ -106,6 +105,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 			return nil, err
 		}
 	}
+	n.conns = newConnPool(n.tls)
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return nil, err
 	}
@@ -216,7 +216,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	if err := n.listenTLS(); err != nil {
 		return nil, err
 	}
-	n.admin = grpc.NewServer()
+	n.admin = grpc.NewServer(serverOptions(n.tls)...)
 	adminpb.RegisterAdminServer(n.admin, &adminService{n: n})
 	if err := n.listen("admin", cfg.AdminAddr, n.admin.Serve); err != nil {
 		return nil, err
@@ -403,7 +403,9 @@ func (n *Node) Close() error {
 	if n.acceptor != nil {
 		n.acceptor.Close()
 	}
-	n.conns.close()
+	if n.conns != nil {
+		n.conns.close()
+	}
 	if n.server != nil {
 		errs = append(errs, n.server.Close())
 	}

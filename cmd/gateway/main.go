@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/protobuf/encoding/protojson"
 
@@ -227,6 +228,7 @@ func logserver(args []string) error {
 	peerAddr := fs.String("peer-addr", "127.0.0.1:7201", "address to serve the LogServer on (port 0 picks a free port)")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
+	files := tlsFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -236,7 +238,7 @@ func logserver(args []string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	p, err := node.StartLogServer(ctx, node.LogServerConfig{DataDir: *dataDir, PeerAddr: *peerAddr, Logger: logger})
+	p, err := node.StartLogServer(ctx, node.LogServerConfig{DataDir: *dataDir, PeerAddr: *peerAddr, Logger: logger, TLS: *files})
 	if err != nil {
 		return err
 	}
@@ -249,14 +251,32 @@ func logserver(args []string) error {
 // adminClient dials the admin endpoint named by the common admin flags.
 func adminClient(fs *flag.FlagSet, args []string) (adminpb.AdminClient, func(), error) {
 	addr := fs.String("admin-addr", node.DefaultAdminAddr, "the node's admin endpoint")
+	files := tlsFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return nil, nil, err
 	}
-	conn, err := grpc.NewClient(*addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	creds := insecure.NewCredentials()
+	if files.Set() {
+		m, err := tlsconf.Load(*files)
+		if err != nil {
+			return nil, nil, err
+		}
+		creds = credentials.NewTLS(m.Client())
+	}
+	conn, err := grpc.NewClient(*addr, grpc.WithTransportCredentials(creds))
 	if err != nil {
 		return nil, nil, err
 	}
 	return adminpb.NewAdminClient(conn), func() { conn.Close() }, nil
+}
+
+// tlsFlags are the flags naming a client's or LogServer's TLS files.
+func tlsFlags(fs *flag.FlagSet) *tlsconf.Files {
+	var f tlsconf.Files
+	fs.StringVar(&f.Cert, "tls-cert-file", "", "TLS certificate (PEM) presented to the node (mutual TLS)")
+	fs.StringVar(&f.Key, "tls-key-file", "", "TLS private key (PEM)")
+	fs.StringVar(&f.CA, "tls-ca-cert-file", "", "the ensemble's CA (PEM)")
+	return &f
 }
 
 // parseMembers parses "id=host:port,..." into chain members.
