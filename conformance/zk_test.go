@@ -1,9 +1,11 @@
 package conformance
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
+	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -563,4 +565,32 @@ func TestZKRestart(t *testing.T) {
 	if st2 := mustZK[*zk.Stat](t, "set")(c2.Set("/keep", []byte("w"), -1)); st2.Mzxid <= before.Mzxid {
 		t.Fatalf("zxid went back after restart: %#x <= %#x", st2.Mzxid, before.Mzxid)
 	}
+}
+
+// TestZKKazooRecipes runs kazoo's recipes (Lock, Election, Counter,
+// Queue, LockingQueue, Party, Barrier, DoubleBarrier, Semaphore, watches,
+// transactions) with two Debian python3-kazoo clients, on one node and on
+// two nodes of a 3-node ensemble; kazoo must log no warning (a dropped
+// connection, say).
+func TestZKKazooRecipes(t *testing.T) {
+	const python = "/usr/bin/python3"
+	if err := exec.Command(python, "-c", "import kazoo").Run(); err != nil {
+		t.Skip("python3-kazoo is not installed")
+	}
+	run := func(t *testing.T, a, b string) {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+		defer cancel()
+		out, err := exec.CommandContext(ctx, python, "testdata/drivers/kazoo_recipes.py", a, b).CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "ALL OK") {
+			t.Fatalf("kazoo recipes: %v\n%s", err, out)
+		}
+	}
+	t.Run("one node", func(t *testing.T) {
+		g := startGateway(t)
+		run(t, g.addr("zookeeper"), g.addr("zookeeper"))
+	})
+	t.Run("ensemble", func(t *testing.T) {
+		e := startEnsemble(t, 3)
+		run(t, e.nodes[0].addr("zookeeper"), e.nodes[2].addr("zookeeper"))
+	})
 }
