@@ -46,6 +46,9 @@ type Config struct {
 	RedisTLSAddr  string `json:"redis-tls-addr"`
 	ZKSecureAddr  string `json:"zk-secure-addr"`
 	PGSSLRequired bool   `json:"pg-ssl-required"`
+	// RedisDirectives are a redis.conf file's directives for the Redis
+	// API (see LoadRedisConf).
+	RedisDirectives []RedisDirective `json:"-"`
 	// HTTPAddr, if set, serves /metrics (Prometheus), /healthz and
 	// /readyz over HTTP.
 	HTTPAddr string `json:"http-addr"`

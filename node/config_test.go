@@ -43,3 +43,65 @@ func TestLoadFile(t *testing.T) {
 		t.Fatalf("unknown key accepted: %v", err)
 	}
 }
+
+func TestLoadRedisConf(t *testing.T) {
+	dir := t.TempDir()
+	inc := filepath.Join(dir, "extra.conf")
+	if err := os.WriteFile(inc, []byte("tcp-keepalive 60\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	conf := filepath.Join(dir, "redis.conf")
+	text := `# a redis.conf
+bind 127.0.0.2 -::1
+port 7000
+tls-port 7001
+tls-cert-file "/etc/certs/n1.crt"
+tls-key-file /etc/certs/n1.key
+tls-ca-cert-file '/etc/certs/ca.crt'
+tls-auth-clients optional
+requirepass "s3cret with space"
+save 900 1
+include ` + inc + `
+`
+	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var c Config
+	if err := c.LoadRedisConf(conf); err != nil {
+		t.Fatal(err)
+	}
+	if c.RedisAddr != "127.0.0.2:7000" || c.RedisTLSAddr != "127.0.0.2:7001" {
+		t.Errorf("addresses %q %q", c.RedisAddr, c.RedisTLSAddr)
+	}
+	if c.TLSCertFile != "/etc/certs/n1.crt" || c.TLSKeyFile != "/etc/certs/n1.key" || c.TLSCACertFile != "/etc/certs/ca.crt" || c.TLSAuthClients != "optional" {
+		t.Errorf("tls %+v", c)
+	}
+	want := []RedisDirective{
+		{Name: "requirepass", Value: "s3cret with space", Where: conf + ":9"},
+		{Name: "save", Value: "900 1", Where: conf + ":10"},
+		{Name: "tcp-keepalive", Value: "60", Where: inc + ":1"},
+	}
+	if len(c.RedisDirectives) != len(want) {
+		t.Fatalf("directives %+v", c.RedisDirectives)
+	}
+	for i, d := range want {
+		if c.RedisDirectives[i] != d {
+			t.Errorf("directive %d: %+v, want %+v", i, c.RedisDirectives[i], d)
+		}
+	}
+	for bad, msg := range map[string]string{
+		"port 0\n":                       "port 0",
+		"rename-command FLUSHALL \"\"\n": "rename-command is not supported",
+		"user alice on >pw ~* +@all\n":   "user is not supported",
+		"save \"900 1\n":                 "unbalanced quotes",
+		"include " + conf + "x\n":        "no such file",
+	} {
+		if err := os.WriteFile(conf, []byte(bad), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		var c Config
+		if err := c.LoadRedisConf(conf); err == nil || !strings.Contains(err.Error(), msg) {
+			t.Errorf("%q: error %v, want %q", bad, err, msg)
+		}
+	}
+}

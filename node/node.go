@@ -173,6 +173,9 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	if cfg.Ensemble() {
 		mode = "follower" // no leader: every node takes writes
 	}
+	if err := n.applyRedisDirectives(); err != nil {
+		return nil, err
+	}
 	n.zk = zk.New(zk.Config{
 		MaxBuffer:              cfg.ZKMaxBuffer,
 		TickTime:               cfg.ZKTickTime,

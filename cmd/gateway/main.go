@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -80,11 +81,12 @@ func main() {
 	}
 }
 
-// configArg finds --config's value in args before the flags are parsed, so
-// that the file's settings become the flags' defaults.
-func configArg(args []string) string {
+// fileArg finds a file flag's value (--config, --redis-conf) in args
+// before the flags are parsed, so that the file's settings become the
+// flags' defaults.
+func fileArg(args []string, name string) string {
 	for i, a := range args {
-		for _, p := range []string{"-config", "--config"} {
+		for _, p := range []string{"-" + name, "--" + name} {
 			if a == p && i+1 < len(args) {
 				return args[i+1]
 			}
@@ -100,8 +102,13 @@ func configArg(args []string) string {
 // given, sets the defaults; flags on the command line override it.
 func serveFlags(args []string) (node.Config, *slog.Logger, error) {
 	var cfg node.Config
-	if file := configArg(args); file != "" {
+	if file := fileArg(args, "config"); file != "" {
 		if err := cfg.LoadFile(file); err != nil {
+			return cfg, nil, err
+		}
+	}
+	if file := fileArg(args, "redis-conf"); file != "" {
+		if err := cfg.LoadRedisConf(file); err != nil {
 			return cfg, nil, err
 		}
 	}
@@ -117,6 +124,7 @@ func serveFlags(args []string) (node.Config, *slog.Logger, error) {
 	}
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.String("config", "", "JSON config file; keys are the flag names, plus \"nodes\" for an ensemble")
+	fs.String("redis-conf", "", "a redis.conf file: its bind, port, tls-* and every CONFIG parameter apply to the Redis API (flags override it)")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	peers := fs.String("peers", "", "the ensemble: id=peer-host:port for every node, this one included, comma separated")
@@ -155,6 +163,11 @@ func serveFlags(args []string) (node.Config, *slog.Logger, error) {
 	if fs.NArg() > 0 {
 		return cfg, nil, fmt.Errorf("serve: unexpected arguments %q", fs.Args())
 	}
+	// A flag on the command line overrides the redis.conf directive of
+	// the same name (requirepass, maxclients and the limits).
+	fs.Visit(func(f *flag.Flag) {
+		cfg.RedisDirectives = slices.DeleteFunc(cfg.RedisDirectives, func(d node.RedisDirective) bool { return d.Name == f.Name })
+	})
 	if *peers != "" {
 		nodes, err := node.ParsePeers(*peers)
 		if err != nil {

@@ -181,18 +181,23 @@ func (s *Server) configSet(name, v string) error {
 	if err != nil {
 		return err
 	}
+	s.keepParam(p, name, canon)
+	return nil
+}
+
+// keepParam stores a parameter's value (and its aliases') as given.
+func (s *Server) keepParam(p *confParam, name, v string) {
 	s.updateSettings(func(st *settings) {
 		params := maps.Clone(st.params)
 		if params == nil {
 			params = map[string]string{}
 		}
-		params[name] = canon
+		params[name] = v
 		for _, a := range p.Aliases {
-			params[a] = canon
+			params[a] = v
 		}
 		st.params = params
 	})
-	return nil
 }
 
 // validate checks v as Redis 7.0 checks a value of p's kind, and returns
