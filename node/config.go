@@ -9,6 +9,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"hourglass/personalities/kv/keyspace"
 )
 
 // Config is everything a node needs. The gateway's flags and its config
@@ -58,6 +60,10 @@ type Config struct {
 	MaxClients             int   `json:"maxclients"`
 	// RequirePass is the Redis default user's password (AUTH).
 	RequirePass string `json:"requirepass"`
+	// NotifyKeyspaceEvents is Redis's notify-keyspace-events: the
+	// keyspace notifications the node delivers, in Redis's letters
+	// ("KEA", "Ex", ...); empty: none.
+	NotifyKeyspaceEvents string `json:"notify-keyspace-events"`
 	// PGPassword, if set, is the password Postgres clients must give
 	// (SCRAM-SHA-256); without it loopback clients are trusted.
 	PGPassword string `json:"pg-password"`
@@ -227,6 +233,7 @@ func (c *Config) Validate() error {
 		{"max-multibulk-len < 0", c.MaxMultibulkLen < 0},
 		{"store-cache-bytes < 0", c.StoreCacheBytes < 0},
 		{"maxclients < 0", c.MaxClients < 0},
+		{"notify-keyspace-events: invalid event class character (use 'Ag$lshzxeKEtmdn')", !validEventClasses(c.NotifyKeyspaceEvents)},
 	} {
 		if f.bad {
 			errs = append(errs, errors.New(f.name))
@@ -270,3 +277,16 @@ func (c *Config) LoadFile(path string) error {
 
 // trimEvery is how often the node moves its trim point forward.
 const trimEvery = time.Second
+
+// validEventClasses reports whether s is a notify-keyspace-events value.
+func validEventClasses(s string) bool {
+	_, ok := keyspace.ParseEventClasses(s)
+	return ok
+}
+
+// eventClasses returns the classes of a valid notify-keyspace-events
+// value.
+func eventClasses(s string) keyspace.EventClass {
+	c, _ := keyspace.ParseEventClasses(s)
+	return c
+}

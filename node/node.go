@@ -149,11 +149,12 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 			MaxMultibulkLen: cfg.MaxMultibulkLen,
 			MaxQueryBuffer:  cfg.ClientQueryBufferLimit,
 		},
-		MaxClients:  cfg.MaxClients,
-		RequirePass: cfg.RequirePass,
-		Logger:      n.log.With("api", "redis"),
-		Save:        func() error { return n.base.MakeDurable() },
-		Ensemble:    n.ensembleInfo,
+		MaxClients:           cfg.MaxClients,
+		RequirePass:          cfg.RequirePass,
+		NotifyKeyspaceEvents: eventClasses(cfg.NotifyKeyspaceEvents),
+		Logger:               n.log.With("api", "redis"),
+		Save:                 func() error { return n.base.MakeDurable() },
+		Ensemble:             n.ensembleInfo,
 	}, router.Mount("kv"))
 	mode := "standalone"
 	if cfg.Ensemble() {

@@ -64,7 +64,7 @@ type configEffect struct {
 // configEffects are the parameters served from the node's state.
 var configEffects = map[string]configEffect{
 	"databases":   {get: func(*Server) string { return strconv.Itoa(keyspace.Databases) }},
-	"appendonly":  {get: func(*Server) string { return "yes" }, set: fixedValue("appendonly", "yes")},    // every write is in the durable log
+	"appendonly":  {get: func(*Server) string { return "yes" }, set: fixedValue("appendonly", "yes")},        // every write is in the durable log
 	"appendfsync": {get: func(*Server) string { return "always" }, set: fixedValue("appendfsync", "always")}, // acknowledged after fsync
 	"port":        {get: func(s *Server) string { return s.port() }},
 	"dir": {get: func(*Server) string {
@@ -97,9 +97,19 @@ var configEffects = map[string]configEffect{
 		get: func(s *Server) string { return strconv.FormatInt(s.settings().limits.MaxQueryBuffer, 10) },
 		set: memoryEffect("client-query-buffer-limit", func(st *settings, n int64) { st.limits.MaxQueryBuffer = n }),
 	},
-	// Not built: refused rather than kept, so that nobody relies on them.
-	"maxmemory":              {get: func(*Server) string { return "0" }, set: fixedValue("maxmemory", "0")},
-	"notify-keyspace-events": {get: func(*Server) string { return "" }, set: fixedValue("notify-keyspace-events", "")},
+	// Not built: refused rather than kept, so that nobody relies on it.
+	"maxmemory": {get: func(*Server) string { return "0" }, set: fixedValue("maxmemory", "0")},
+	"notify-keyspace-events": {
+		get: func(s *Server) string { return s.settings().notify.String() },
+		set: func(s *Server, v string) error {
+			if _, err := redisConf["notify-keyspace-events"].validate(v, ""); err != nil {
+				return err
+			}
+			c, _ := keyspace.ParseEventClasses(v)
+			s.updateSettings(func(st *settings) { st.notify = c })
+			return nil
+		},
+	},
 	"lua-instruction-limit": scriptLimitParam(
 		func(l keyspace.ScriptLimits) int64 { return l.Instructions },
 		func(l *keyspace.ScriptLimits, n int64) { l.Instructions = n }),

@@ -158,11 +158,27 @@ func (ks *Keyspace) listPop(rec *record, left bool, n int64) ([][]byte, error) {
 
 // listStore writes back the list rec of key after a change: removes the
 // key if the list is empty (as Redis does), else updates its record.
-func (ks *Keyspace) listStore(key []byte, rec record) error {
+// Then it notifies event, and "del" if the key went.
+func (ks *Keyspace) listStore(key []byte, rec record, event string) error {
+	var err error
 	if rec.count == 0 {
-		return ks.remove(key, rec)
+		err = ks.remove(key, rec)
+	} else {
+		err = ks.update(key, rec)
 	}
-	return ks.update(key, rec)
+	if err != nil {
+		return err
+	}
+	ks.notifyEmptied(EventList, event, key, rec.count == 0)
+	return nil
+}
+
+// endEvent is the event of a push (or pop) at the left or right end.
+func endEvent(left bool, op string) string {
+	if left {
+		return "l" + op
+	}
+	return "r" + op
 }
 
 // listSplice replaces the items at positions [lo, hi) of the list rec
@@ -226,7 +242,7 @@ func popFront(ks *Keyspace, key []byte, left bool, count int64) ([][]byte, error
 	if err != nil {
 		return nil, err
 	}
-	return vals, ks.listStore(key, rec)
+	return vals, ks.listStore(key, rec, endEvent(left, "pop"))
 }
 
 // moveOne pops an item from the fromLeft (or right) end of the list at src
@@ -248,7 +264,12 @@ func moveOne(ks *Keyspace, src, dst []byte, fromLeft, toLeft bool) ([]byte, erro
 		if err := ks.listPush(&srec, toLeft, vals[0]); err != nil {
 			return nil, err
 		}
-		return vals[0], ks.update(src, srec)
+		if err := ks.update(src, srec); err != nil {
+			return nil, err
+		}
+		ks.notify(EventList, endEvent(toLeft, "push"), src)
+		ks.notify(EventList, endEvent(fromLeft, "pop"), src)
+		return vals[0], nil
 	}
 	drec, exists, err := ks.lookupType(dst, typeList)
 	if err != nil {
@@ -269,7 +290,8 @@ func moveOne(ks *Keyspace, src, dst []byte, fromLeft, toLeft bool) ([]byte, erro
 	if err := ks.put(dst, drec, exists, drec); err != nil {
 		return nil, err
 	}
-	return vals[0], ks.listStore(src, srec)
+	ks.notify(EventList, endEvent(toLeft, "push"), dst)
+	return vals[0], ks.listStore(src, srec, endEvent(fromLeft, "pop"))
 }
 
 // execPush implements LPUSH, RPUSH and (onlyExisting) LPUSHX, RPUSHX.
@@ -290,7 +312,11 @@ func execPush(left, onlyExisting bool) func(*Keyspace, [][]byte) (any, error) {
 		if err := ks.listPush(&rec, left, args[2:]...); err != nil {
 			return nil, err
 		}
-		return rec.count, ks.put(args[1], rec, exists, rec)
+		if err := ks.put(args[1], rec, exists, rec); err != nil {
+			return nil, err
+		}
+		ks.notify(EventList, endEvent(left, "push"), args[1])
+		return rec.count, nil
 	}
 }
 
@@ -442,7 +468,7 @@ func execLset(ks *Keyspace, args [][]byte) (any, error) {
 	if err := ks.setElem(rec.gen, listSub(rec.head+i), args[3]); err != nil {
 		return nil, err
 	}
-	return OK, ks.update(args[1], rec)
+	return OK, ks.listStore(args[1], rec, "lset")
 }
 
 // lposOptions are LPOS's RANK, COUNT and MAXLEN; count is -1 without
@@ -596,7 +622,7 @@ func execLinsert(ks *Keyspace, args [][]byte) (any, error) {
 	if err := ks.listSplice(&rec, at, at, [][]byte{args[4]}); err != nil {
 		return nil, err
 	}
-	return rec.count, ks.update(args[1], rec)
+	return rec.count, ks.listStore(args[1], rec, "linsert")
 }
 
 // execLrem implements LREM: count > 0 removes the first count matches
@@ -628,7 +654,10 @@ func execLrem(ks *Keyspace, args [][]byte) (any, error) {
 	case 0:
 		return int64(0), nil
 	case rec.count:
-		return rec.count, ks.remove(args[1], rec)
+		// Every item matches: the key goes, its elements in one range.
+		n := rec.count
+		rec.count = 0
+		return n, ks.listStore(args[1], rec, "lrem")
 	}
 	lo, hi := hit[0], hit[len(hit)-1]
 	if reverse {
@@ -648,7 +677,7 @@ func execLrem(ks *Keyspace, args [][]byte) (any, error) {
 	if err := ks.listSplice(&rec, lo, hi+1, kept); err != nil {
 		return nil, err
 	}
-	return int64(len(hit)), ks.listStore(args[1], rec)
+	return int64(len(hit)), ks.listStore(args[1], rec, "lrem")
 }
 
 // execLtrim implements LTRIM: both ends go with one range deletion each.
@@ -664,7 +693,8 @@ func execLtrim(ks *Keyspace, args [][]byte) (any, error) {
 	}
 	lo, hi, ok := listBounds(start, end, rec.count)
 	if !ok {
-		return OK, ks.remove(args[1], rec)
+		rec.count = 0
+		return OK, ks.listStore(args[1], rec, "ltrim")
 	}
 	head, tail := rec.head+lo, rec.head+hi+1
 	for _, r := range [][2]int64{{rec.head, head}, {tail, rec.tail}} {
@@ -676,7 +706,7 @@ func execLtrim(ks *Keyspace, args [][]byte) (any, error) {
 		}
 	}
 	rec.head, rec.tail, rec.count = head, tail, tail-head
-	return OK, ks.update(args[1], rec)
+	return OK, ks.listStore(args[1], rec, "ltrim")
 }
 
 // parseEnd parses LEFT or RIGHT.
