@@ -1,0 +1,216 @@
+package conformance
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// notifyScript runs every write command of the strings, keys, lists,
+// hashes, sets and sorted sets families, scripts and transactions, in
+// the cases that notify (a key created, changed, emptied, renamed, moved,
+// copied, expired by a past time) and the cases that do not (no change,
+// a failed condition, an error), with a few reads that miss keys. Its
+// replies are deterministic (SPOP pops from one-member sets), and no key
+// expires while it runs, so both servers notify the same events in the
+// same order.
+var notifyScript = strings.Join([]string{
+	// Strings.
+	"SET s 1", "SET s 2 GET", "SET s 3 NX", "SET s 4 XX EX 100", "SET s 5 KEEPTTL", "SET nx 1 XX",
+	"SETNX s2 1", "SETNX s2 2", "SETEX s3 100 v", "PSETEX s4 100000 v", "GETSET s 6",
+	"GETDEL s", "GETDEL nokey", "GETEX s3 EX 200", "GETEX s3 PERSIST", "GETEX s3 PERSIST", "GETEX s3", "GETEX nokey",
+	"MSET m1 1 m2 2", "MSETNX m3 1 m4 2", "MSETNX m3 1 m5 2",
+	"APPEND m1 x", "APPEND ap x", `SETRANGE m1 5 y`, "SETRANGE sr 0 y", `SETRANGE sr2 0 ""`,
+	"INCR n", "INCRBY n 5", "DECR n", "DECRBY n 2", "INCRBYFLOAT n 1.5", "INCR m1", "SET s 1 FOO",
+	// Keys.
+	"DEL m1 m2 nokey", "UNLINK m3", "UNLINK nokey", "RENAME m4 m4", "RENAME m4 r1", "RENAME nokey x",
+	"SET r2 x", "RENAME r1 r2", "SET r3 x", "RENAMENX r2 r3", "RENAMENX r2 r4",
+	"COPY r4 c1", "COPY r4 c1", "COPY r4 c1 REPLACE", "COPY r4 c1 DB 1", "COPY nokey c2",
+	"MOVE c1 2", "MOVE c1 2", "SET c1 x", "MOVE c1 1", "MOVE nokey 1",
+	"SET e 1", "EXPIRE e 100", "PEXPIRE e 100000", "EXPIREAT e 99999999999", "PEXPIREAT e 99999999999000",
+	"EXPIRE e 100 NX", "EXPIRE e 50 GT", "PERSIST e", "PERSIST e", "EXPIRE e -1", "EXPIRE nokey 10",
+	"SET e2 1", "PEXPIREAT e2 1000", "SET e3 1", "EXPIRE e3 0",
+	"SET t 1", "SETEX t 100 x", "SET t 2",
+	"SWAPDB 0 1", "SWAPDB 0 1", "SELECT 1", "SET db1 x", "DEL db1", "SELECT 0",
+	// Lists.
+	"LPUSH l a b", "RPUSH l c", "LPUSHX l d", "RPUSHX l e", "LPUSHX nol d", "RPUSHX nol d",
+	"LPOP l", "RPOP l", "LPOP l 2", "RPOP l 5", "LPOP l", "RPOP nokey 2",
+	"RPUSH l a b c d e", "LINSERT l BEFORE c x", "LINSERT l AFTER zz y", "LINSERT nokey AFTER a b",
+	"LSET l 0 z", "LSET nokey 0 z", "LREM l 1 x", "LREM l 1 nothere", "LTRIM l 0 2", "LTRIM l 5 10",
+	"RPUSH l a b c", "RPOPLPUSH l l2", "LMOVE l l2 LEFT RIGHT", "LMOVE l2 l2 LEFT RIGHT", "LMOVE nokey l2 LEFT LEFT",
+	"LMPOP 2 nokey l LEFT COUNT 5", "RPUSH l a", "BLPOP l 1", "RPUSH l a b", "BRPOP l 1",
+	"RPUSH l a", "BRPOPLPUSH l l3 1", "BLMOVE l3 l4 LEFT LEFT 1", "BLMPOP 1 1 l4 RIGHT",
+	"RPUSH l a", "LPOP l 0", "LPOP l 1", "RPUSH lr a a b a", "LREM lr 0 a", "LREM lr 0 b",
+	// Hashes.
+	"HSET h a 1 b 2", "HSET h a 1", "HMSET h c 3", "HSETNX h c 4", "HSETNX h d 4",
+	"HINCRBY h n 5", "HINCRBYFLOAT h f 1.5", "HINCRBY h a x", "HDEL h a zz", "HDEL h nope", "HDEL h b c d n f",
+	"HSETNX hn f v", "HINCRBY hi f 1", "HINCRBYFLOAT hf f 1",
+	// Sets.
+	"SADD s5 a b", "SADD s5 a", "SREM s5 a", "SREM s5 zz", "SREM s5 b",
+	"SADD s6 a", "SPOP s6", "SPOP s6", "SADD s6 a", "SPOP s6 0", "SPOP s6 5",
+	"SADD s7 a b c", "SMOVE s7 s8 a", "SMOVE s7 s8 zz", "SADD s8 b", "SMOVE s7 s8 b", "SMOVE s7 s9 c", "SMOVE s9 s9 c",
+	"SADD s1 a b c", "SADD s2 b c d", "SINTERSTORE d1 s1 s2", "SUNIONSTORE d2 s1 s2", "SDIFFSTORE d3 s1 s2",
+	"SINTERSTORE d1 s1 nokey", "SDIFFSTORE d4 s1 s1", "SUNIONSTORE d2 d2 s1", "SDIFFSTORE s1 s1 nokey",
+	// Sorted sets.
+	"ZADD z 1 a 2 b", "ZADD z 1 a", "ZADD z INCR 5 a", "ZADD z NX 1 a", "ZADD z XX CH 3 b", "ZADD z NX INCR 1 a",
+	"ZADD z GT 1 a", "ZINCRBY z 2 c", "ZINCRBY z 0 c", "ZREM z c nope", "ZREM z nope",
+	"ZPOPMIN z", "ZPOPMAX z 5", "ZPOPMIN nokey",
+	"ZADD z 1 a 2 b 3 c 4 d 5 e", "ZREMRANGEBYSCORE z 0 1", "ZREMRANGEBYSCORE z 10 20", "ZREMRANGEBYRANK z 0 0",
+	"ZREMRANGEBYLEX z - +", "ZADD z 0 a 0 b 0 c", "ZREMRANGEBYLEX z [a [a", "ZMPOP 1 z MIN", "BZPOPMIN z 1",
+	"ZADD z 1 a", "BZPOPMAX z 1", "ZADD z 1 a 2 b", "BZMPOP 1 1 z MAX COUNT 5",
+	"ZADD z1 1 a 2 b", "ZADD z2 1 b 2 c", "ZUNIONSTORE u 2 z1 z2", "ZINTERSTORE i 2 z1 z2", "ZDIFFSTORE df 2 z1 z2",
+	"ZRANGESTORE rs z1 0 -1", "ZINTERSTORE i 2 z1 nokey", "ZRANGESTORE rs z1 5 6", "ZUNIONSTORE z1 1 z1",
+	"ZUNIONSTORE zs 1 s2", "ZRANGESTORE rs2 nokey 0 1",
+	// Type errors notify nothing.
+	"LPUSH s2 x", "HSET s2 f v", "ZADD s2 1 m", "SADD z1 m", "INCR z1", "APPEND l2 x",
+	// Transactions and scripts notify as their commands run; PUBLISH's
+	// messages fall in between.
+	"MULTI", "SET tx 1", "LPUSH txl a", "PUBLISH __keyspace@0__:mid x", "DEL tx", "INCR txl", "EXEC",
+	`EVAL "redis.call('SET', KEYS[1], 'v'); redis.call('PUBLISH', '__keyevent@0__:x', 'y'); redis.call('RPUSH', KEYS[2], 'a'); return redis.call('DEL', KEYS[1])" 2 ev evl`,
+	`EVAL "return redis.pcall('HSET', KEYS[1], 'f')" 1 evh`,
+	// Reads that miss keys.
+	"GET nokey", "MGET nokey s2 nokey2", "EXISTS nokey", "TYPE nokey", "TTL nokey", "HGET nokey f",
+	"LRANGE nokey 0 1", "SMEMBERS nokey", "ZRANGE nokey 0 1", "SINTER s1 nokey", "ZUNION 2 z2 nokey",
+	"LLEN nokey", "SCARD nokey", "ZSCORE nokey m", "KEYS nokey*", "GET s2",
+}, "\n") + "\n"
+
+// notifySettings are the notify-keyspace-events values the tests run
+// with: every class, alone or together, with K, E or both.
+var notifySettings = []string{"KEA", "AKEn", "Eg$", "Kl", "Ex", "Kshzn", "KEA$lgm", "Ed", "Ktem", "KEn"}
+
+// TestRedisKeyspaceNotificationsMatchRedisServer runs notifyScript on a
+// gateway and on redis-server, each with a subscriber to every
+// keyspace and keyevent channel, for each setting, and requires the same
+// replies and the same messages in the same order.
+func TestRedisKeyspaceNotificationsMatchRedisServer(t *testing.T) {
+	g := startGateway(t)
+	sock := startRedisServer(t)
+	ctx := testCtx(t)
+	want := redis.NewClient(&redis.Options{Network: "unix", Addr: sock, Protocol: 2, MaxRetries: -1})
+	defer want.Close()
+	gc := g.redisClient(2)
+
+	// CONFIG SET and GET answer as redis-server does, errors included.
+	var cfg []string
+	for _, v := range append(notifySettings, "", "K", "A", "KA", "An", "mA", "g$lshzxetd", "g$lshzxetdn", "nd", "EKxe", "Q", "KEAQ", "*") {
+		cfg = append(cfg, fmt.Sprintf("CONFIG SET notify-keyspace-events %q", v), "CONFIG GET notify-keyspace-events")
+	}
+	diffSpread(t, ctx, strings.Join(cfg, "\n"), want, []*redis.Client{gc})
+
+	for _, setting := range notifySettings {
+		t.Run(setting, func(t *testing.T) {
+			for _, c := range []*redis.Client{want, gc} {
+				if err := c.ConfigSet(ctx, "notify-keyspace-events", setting).Err(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			diffNotifications(t, ctx, notifyScript, want, []*redis.Client{gc}, []*redis.Client{gc})
+		})
+	}
+}
+
+// TestEnsembleKeyspaceNotifications runs notifyScript on a 3-node
+// ensemble, each command on the next node in turn, with a subscriber on
+// every node, and requires every subscriber to receive what
+// redis-server's does. Key misses are left out: a read notifies only the
+// subscribers of the node that serves it.
+func TestEnsembleKeyspaceNotifications(t *testing.T) {
+	e := startEnsemble(t, 3)
+	sock := startRedisServer(t)
+	ctx := testCtx(t)
+	want := redis.NewClient(&redis.Options{Network: "unix", Addr: sock, Protocol: 2, MaxRetries: -1})
+	defer want.Close()
+	var nodes []*redis.Client
+	for _, g := range e.nodes {
+		nodes = append(nodes, g.redisClient(2))
+	}
+	for _, setting := range []string{"KEA", "Eg$n", "Klshz"} {
+		t.Run(setting, func(t *testing.T) {
+			for _, c := range append([]*redis.Client{want}, nodes...) {
+				if err := c.ConfigSet(ctx, "notify-keyspace-events", setting).Err(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			diffNotifications(t, ctx, notifyScript, want, nodes, nodes)
+		})
+	}
+}
+
+// diffNotifications empties both sides, subscribes to '__key*__:*' on
+// want and on each of subs, runs script with diffSpread (replies
+// compared, commands spread over nodes), and requires every subscriber
+// of subs to receive exactly the messages want's subscriber receives.
+func diffNotifications(t *testing.T, ctx context.Context, script string, want *redis.Client, nodes, subs []*redis.Client) {
+	t.Helper()
+	for _, c := range []*redis.Client{want, nodes[0]} {
+		if err := c.FlushAll(ctx).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wantStream := subscribeEvents(t, ctx, want)
+	var got []*eventStream
+	for _, c := range subs {
+		got = append(got, subscribeEvents(t, ctx, c))
+	}
+	diffSpread(t, ctx, script, want, nodes)
+	expected := wantStream.until(t, ctx, want)
+	for i, s := range got {
+		if msgs := s.until(t, ctx, nodes[0]); !slices.Equal(msgs, expected) {
+			t.Fatalf("subscriber on node %d:\n%s", i+1, streamDiff(msgs, expected))
+		}
+	}
+}
+
+// eventStream is a subscription to every keyspace and keyevent channel.
+type eventStream struct {
+	ps *redis.PubSub
+}
+
+func subscribeEvents(t *testing.T, ctx context.Context, c *redis.Client) *eventStream {
+	t.Helper()
+	ps := c.PSubscribe(ctx, "__key*__:*")
+	if _, err := ps.Receive(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ps.Close() })
+	return &eventStream{ps}
+}
+
+// until publishes an end marker through pub and returns the messages
+// received before it, as "channel payload".
+func (s *eventStream) until(t *testing.T, ctx context.Context, pub *redis.Client) []string {
+	t.Helper()
+	const end = "__keyspace@0__:end-of-script"
+	if err := pub.Publish(ctx, end, "end").Err(); err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for {
+		rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		m, err := s.ps.ReceiveMessage(rctx)
+		cancel()
+		if err != nil {
+			t.Fatalf("after %d messages %q: %v", len(out), out, err)
+		}
+		if m.Channel == end {
+			return out
+		}
+		out = append(out, m.Channel+" "+m.Payload)
+	}
+}
+
+// streamDiff shows where two message streams part.
+func streamDiff(got, want []string) string {
+	i := 0
+	for i < len(got) && i < len(want) && got[i] == want[i] {
+		i++
+	}
+	lo := max(i-5, 0)
+	return fmt.Sprintf("first difference at message %d of %d (redis-server: %d)\n gateway:      %q\n redis-server: %q",
+		i, len(got), len(want), got[lo:min(i+5, len(got))], want[lo:min(i+5, len(want))])
+}
