@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -166,9 +167,12 @@ func diffNotifications(t *testing.T, ctx context.Context, script string, want *r
 	}
 }
 
-// eventStream is a subscription to every keyspace and keyevent channel.
+// eventStream is a subscription to every keyspace and keyevent channel,
+// received in the background.
 type eventStream struct {
-	ps *redis.PubSub
+	mu   sync.Mutex
+	msgs []string // "channel payload"
+	err  error
 }
 
 func subscribeEvents(t *testing.T, ctx context.Context, c *redis.Client) *eventStream {
@@ -178,30 +182,59 @@ func subscribeEvents(t *testing.T, ctx context.Context, c *redis.Client) *eventS
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ps.Close() })
-	return &eventStream{ps}
+	s := &eventStream{}
+	go func() {
+		for {
+			m, err := ps.ReceiveMessage(ctx)
+			s.mu.Lock()
+			if err != nil {
+				s.err = err
+				s.mu.Unlock()
+				return
+			}
+			s.msgs = append(s.msgs, m.Channel+" "+m.Payload)
+			s.mu.Unlock()
+		}
+	}()
+	return s
+}
+
+// count returns how many messages received so far contain sub.
+func (s *eventStream) count(sub string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, m := range s.msgs {
+		if strings.Contains(m, sub) {
+			n++
+		}
+	}
+	return n
 }
 
 // until publishes an end marker through pub and returns the messages
-// received before it, as "channel payload".
+// received before it.
 func (s *eventStream) until(t *testing.T, ctx context.Context, pub *redis.Client) []string {
 	t.Helper()
-	const end = "__keyspace@0__:end-of-script"
-	if err := pub.Publish(ctx, end, "end").Err(); err != nil {
+	const end = "__keyspace@0__:end-of-script end"
+	if err := pub.Publish(ctx, "__keyspace@0__:end-of-script", "end").Err(); err != nil {
 		t.Fatal(err)
 	}
 	var out []string
-	for {
-		rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		m, err := s.ps.ReceiveMessage(rctx)
-		cancel()
-		if err != nil {
-			t.Fatalf("after %d messages %q: %v", len(out), out, err)
+	waitFor(t, "the end marker", 10*time.Second, func() bool {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.err != nil {
+			t.Fatalf("after %d messages %q: %v", len(s.msgs), s.msgs, s.err)
 		}
-		if m.Channel == end {
-			return out
+		if i := slices.Index(s.msgs, end); i >= 0 {
+			out = slices.Clone(s.msgs[:i])
+			s.msgs = s.msgs[i+1:]
+			return true
 		}
-		out = append(out, m.Channel+" "+m.Payload)
-	}
+		return false
+	})
+	return out
 }
 
 // streamDiff shows where two message streams part.
@@ -213,4 +246,172 @@ func streamDiff(got, want []string) string {
 	lo := max(i-5, 0)
 	return fmt.Sprintf("first difference at message %d of %d (redis-server: %d)\n gateway:      %q\n redis-server: %q",
 		i, len(got), len(want), got[lo:min(i+5, len(got))], want[lo:min(i+5, len(want))])
+}
+
+// TestEnsembleKeyspaceExpiredEvents: keys that expire notify "expired"
+// from the apply-time expiry on every node, the active cycle's and the
+// one a write meets; each node's subscribers get the same stream, in the
+// same order, and the same messages as redis-server's.
+func TestEnsembleKeyspaceExpiredEvents(t *testing.T) {
+	e := startEnsemble(t, 3)
+	sock := startRedisServer(t)
+	ctx := testCtx(t)
+	want := redis.NewClient(&redis.Options{Network: "unix", Addr: sock, Protocol: 2, MaxRetries: -1})
+	defer want.Close()
+	var nodes []*redis.Client
+	for _, g := range e.nodes {
+		nodes = append(nodes, g.redisClient(2))
+	}
+	all := append([]*redis.Client{want}, nodes...)
+	var streams []*eventStream
+	for _, c := range all {
+		if err := c.ConfigSet(ctx, "notify-keyspace-events", "Ex$").Err(); err != nil {
+			t.Fatal(err)
+		}
+		streams = append(streams, subscribeEvents(t, ctx, c))
+	}
+	for _, c := range []*redis.Client{want, nodes[0]} {
+		for i, k := range []string{"x1", "x2", "x3"} {
+			c.Set(ctx, k, "v", time.Duration(100*(i+1))*time.Millisecond)
+		}
+		c.Set(ctx, "lazy", "v", 50*time.Millisecond)
+		c.Set(ctx, "kept", "v", time.Hour)
+	}
+	waitFor(t, "the keys to expire", 10*time.Second, func() bool {
+		for _, s := range streams {
+			if s.count("expired") < 4 {
+				return false
+			}
+		}
+		return true
+	})
+	for _, c := range []*redis.Client{want, nodes[2]} {
+		if err := c.Append(ctx, "lazy", "x").Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got [][]string
+	for i, s := range streams {
+		got = append(got, s.until(t, ctx, all[min(i, 1)]))
+	}
+	expected := got[0]
+	for i, g := range got[1:] {
+		if !slices.Equal(g, got[1]) {
+			t.Fatalf("node %d's subscriber:\n%s", i+1, streamDiff(g, got[1]))
+		}
+	}
+	// Which key the active cycles take first may differ; the events may
+	// not, and a write that meets an expired key follows its "expired".
+	tail := []string{"__keyevent@0__:append lazy"}
+	if !slices.Equal(got[1][len(got[1])-1:], tail) || !slices.Equal(expected[len(expected)-1:], tail) {
+		t.Fatalf("the write after the expiries is not last:\n gateway:      %q\n redis-server: %q", got[1], expected)
+	}
+	slices.Sort(expected)
+	slices.Sort(got[1])
+	if !slices.Equal(got[1], expected) || len(expected) != 10 {
+		t.Fatalf("gateway %q, redis-server %q", got[1], expected)
+	}
+}
+
+// TestEnsembleCacheInvalidation: a client caches values read from node
+// 1 and drops a key from its cache when node 1 notifies a change to it,
+// while another client writes through node 2; after each write's
+// notification the cache answers what the store holds. Node 3, whose
+// notify-keyspace-events stays empty, notifies nothing.
+func TestEnsembleCacheInvalidation(t *testing.T) {
+	e := startEnsemble(t, 3)
+	ctx := testCtx(t)
+	reader, writer, other := e.nodes[0].redisClient(2), e.nodes[1].redisClient(2), e.nodes[2].redisClient(2)
+	if err := reader.ConfigSet(ctx, "notify-keyspace-events", "Kg$").Err(); err != nil {
+		t.Fatal(err)
+	}
+	c := newInvalidatedCache(t, ctx, reader)
+	quiet := subscribeEvents(t, ctx, other)
+
+	keys := []string{"a", "b", "c"}
+	ops := [][]any{
+		{"SET", "a", "1"}, {"SET", "b", "x"}, {"INCR", "a"}, {"APPEND", "b", "y"}, {"SET", "c", "z", "EX", "100"},
+		{"RENAME", "c", "a"}, {"DEL", "b"}, {"SET", "b", "new"}, {"EXPIRE", "b", "-1"}, {"SET", "a", "7"}, {"INCRBY", "a", "5"},
+		{"MSET", "a", "m", "c", "n"}, {"GETDEL", "c"}, {"SETRANGE", "a", "0", "Q"}, {"COPY", "a", "b"},
+	}
+	for _, k := range keys {
+		c.get(k)
+	}
+	for _, op := range ops {
+		before := c.invalidations()
+		if err := writer.Do(ctx, op...).Err(); err != nil {
+			t.Fatalf("%v: %v", op, err)
+		}
+		waitFor(t, fmt.Sprintf("the notification of %v", op), 10*time.Second, func() bool { return c.invalidations() > before })
+		for _, k := range keys {
+			truth, err := other.Get(ctx, k).Result()
+			if err == redis.Nil {
+				truth = "(nil)"
+			}
+			if got := c.get(k); got != truth {
+				t.Fatalf("after %v the cache answers %s=%q, the store holds %q", op, k, got, truth)
+			}
+		}
+	}
+	if msgs := quiet.until(t, ctx, other); len(msgs) != 0 {
+		t.Fatalf("node 3 notified %q with notify-keyspace-events empty", msgs)
+	}
+}
+
+// invalidatedCache is a client-side cache of string values kept fresh
+// by keyspace notifications.
+type invalidatedCache struct {
+	t      *testing.T
+	ctx    context.Context
+	client *redis.Client
+	mu     sync.Mutex
+	values map[string]string
+	n      int
+}
+
+func newInvalidatedCache(t *testing.T, ctx context.Context, client *redis.Client) *invalidatedCache {
+	c := &invalidatedCache{t: t, ctx: ctx, client: client, values: map[string]string{}}
+	ps := client.PSubscribe(ctx, "__keyspace@0__:*")
+	if _, err := ps.Receive(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ps.Close() })
+	go func() {
+		for m := range ps.Channel() {
+			key := strings.TrimPrefix(m.Channel, "__keyspace@0__:")
+			c.mu.Lock()
+			delete(c.values, key)
+			c.n++
+			c.mu.Unlock()
+		}
+	}()
+	return c
+}
+
+// invalidations counts the notifications received.
+func (c *invalidatedCache) invalidations() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.n
+}
+
+// get answers from the cache, or reads the key and caches it.
+func (c *invalidatedCache) get(key string) string {
+	c.mu.Lock()
+	v, ok := c.values[key]
+	c.mu.Unlock()
+	if ok {
+		return v
+	}
+	v, err := c.client.Get(c.ctx, key).Result()
+	switch {
+	case err == redis.Nil:
+		v = "(nil)"
+	case err != nil:
+		c.t.Fatal(err)
+	}
+	c.mu.Lock()
+	c.values[key] = v
+	c.mu.Unlock()
+	return v
 }
