@@ -72,11 +72,15 @@ func moveOne(ks *Keyspace, src, dst []byte, fromLeft, toLeft bool) ([]byte, erro
 }
 
 // parseEnd parses LEFT or RIGHT.
-func parseEnd(b []byte) (left bool, err error) {
+func parseEnd(b []byte) (left bool, err error) { return parseEither(b, "left", "right") }
+
+// parseEither parses one of two keywords (given in lower case), in any
+// case: true for the first.
+func parseEither(b []byte, first, second string) (bool, error) {
 	switch {
-	case EqFold(b, "left"):
+	case EqFold(b, first):
 		return true, nil
-	case EqFold(b, "right"):
+	case EqFold(b, second):
 		return false, nil
 	}
 	return false, ErrSyntax

@@ -511,15 +511,7 @@ func execLpos(ks *Keyspace, args [][]byte) (any, error) {
 	return found[0], nil
 }
 
-func parseWhere(b []byte) (left bool, err error) {
-	switch {
-	case EqFold(b, "before"):
-		return true, nil
-	case EqFold(b, "after"):
-		return false, nil
-	}
-	return false, ErrSyntax
-}
+func parseWhere(b []byte) (before bool, err error) { return parseEither(b, "before", "after") }
 
 func checkLinsert(args [][]byte) error {
 	_, err := parseWhere(args[2])
