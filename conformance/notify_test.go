@@ -35,7 +35,8 @@ var notifyScript = strings.Join([]string{
 	"MOVE c1 2", "MOVE c1 2", "SET c1 x", "MOVE c1 1", "MOVE nokey 1",
 	"SET e 1", "EXPIRE e 100", "PEXPIRE e 100000", "EXPIREAT e 99999999999", "PEXPIREAT e 99999999999000",
 	"EXPIRE e 100 NX", "EXPIRE e 50 GT", "PERSIST e", "PERSIST e", "EXPIRE e -1", "EXPIRE nokey 10",
-	"SET e2 1", "PEXPIREAT e2 1000", "SET e3 1", "EXPIRE e3 0",
+	"SET e2 1", "PEXPIREAT e2 1000", "SET e3 1", "EXPIRE e3 0", "SET e4 1", "EXPIREAT e4 1",
+	"SET gx 1", "GETEX gx EXAT 1", "SET gy 1", "GETEX gy PXAT 1", "GETEX gy PXAT 1", "EXISTS gx gy",
 	"SET t 1", "SETEX t 100 x", "SET t 2",
 	"SWAPDB 0 1", "SWAPDB 0 1", "SELECT 1", "SET db1 x", "DEL db1", "SELECT 0",
 	// Lists.

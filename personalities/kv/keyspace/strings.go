@@ -323,6 +323,14 @@ func execGetex(ks *Keyspace, args [][]byte) (any, error) {
 		if err != nil {
 			return nil, err
 		}
+		if at <= ks.now {
+			// An EXAT or PXAT already past deletes the key, as Redis does.
+			if err := ks.remove(args[1], rec); err != nil {
+				return nil, err
+			}
+			ks.notify(EventGeneric, "del", args[1])
+			break
+		}
 		if err := ks.setExpire(args[1], rec, at); err != nil {
 			return nil, err
 		}
