@@ -75,6 +75,8 @@ var notifyScript = strings.Join([]string{
 	"MULTI", "SET tx 1", "LPUSH txl a", "PUBLISH __keyspace@0__:mid x", "DEL tx", "INCR txl", "EXEC",
 	`EVAL "redis.call('SET', KEYS[1], 'v'); redis.call('PUBLISH', '__keyevent@0__:x', 'y'); redis.call('RPUSH', KEYS[2], 'a'); return redis.call('DEL', KEYS[1])" 2 ev evl`,
 	`EVAL "return redis.pcall('HSET', KEYS[1], 'f')" 1 evh`,
+	"MULTI", "GET nokey", "SINTER nokey s1", "SINTERSTORE d9 nokey s1", "HSCAN nokey 0", "ZSCORE nokey m", "EXEC",
+	`EVAL "redis.call('GET', KEYS[1]); redis.call('SUNION', KEYS[1], KEYS[2]); return redis.call('EXISTS', KEYS[2])" 2 nokey s1`,
 	// Reads that miss keys.
 	"GET nokey", "MGET nokey s2 nokey2", "EXISTS nokey", "TYPE nokey", "TTL nokey", "HGET nokey f",
 	"LRANGE nokey 0 1", "SMEMBERS nokey", "ZRANGE nokey 0 1", "SINTER s1 nokey", "ZUNION 2 z2 nokey",

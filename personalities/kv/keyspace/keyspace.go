@@ -190,8 +190,12 @@ type Keyspace struct {
 	seed uint64
 	rng  *rand.Rand
 	// fx collects, at apply, what the commands publish and the keys
-	// they make ready for blocked clients; nil for reads.
+	// they make ready for blocked clients; on a view, the keys its reads
+	// miss (NotifyMisses), else nil.
 	fx *Effects
+	// reading: a read command runs at apply (in a transaction or a
+	// script); its lookups notify missing keys as a view's do.
+	reading bool
 	// memo spares repeated reads of one record; nil: no memo. Shared by
 	// copies of the keyspace (withDB), and forgotten by any write.
 	memo *rawMemo
@@ -325,7 +329,7 @@ func (ks *Keyspace) lookup(key []byte) (record, bool, error) {
 		ok = false
 	}
 	if !ok || rec.typ == typeTombstone {
-		if ks.w == nil {
+		if ks.w == nil || ks.reading {
 			ks.notify(EventKeyMiss, "keymiss", key)
 		}
 		return record{}, false, nil

@@ -143,7 +143,7 @@ func (ks *Keyspace) notifyEmptied(class EventClass, event string, key []byte, em
 // source, the sources of SINTERSTORE ...), which Redis notifies when it
 // is missing. On a view, lookup has noted it already.
 func (ks *Keyspace) missed(key []byte) {
-	if ks.w != nil {
+	if ks.w != nil && !ks.reading {
 		ks.notify(EventKeyMiss, "keymiss", key)
 	}
 }
