@@ -98,6 +98,7 @@ func TestRedisKeyspaceNotificationsMatchRedisServer(t *testing.T) {
 	want := redis.NewClient(&redis.Options{Network: "unix", Addr: sock, Protocol: 2, MaxRetries: -1})
 	defer want.Close()
 	gc := g.redisClient(2)
+	gc3 := g.redisClient(3) // its subscriber receives RESP3 pushes
 
 	// CONFIG SET and GET answer as redis-server does, errors included.
 	var cfg []string
@@ -113,7 +114,7 @@ func TestRedisKeyspaceNotificationsMatchRedisServer(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			diffNotifications(t, ctx, notifyScript, want, []*redis.Client{gc}, []*redis.Client{gc})
+			diffNotifications(t, ctx, notifyScript, want, 2, []*redis.Client{gc}, []*redis.Client{gc, gc3})
 		})
 	}
 }
@@ -140,29 +141,37 @@ func TestEnsembleKeyspaceNotifications(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			diffNotifications(t, ctx, notifyScript, want, nodes, nodes)
+			diffNotifications(t, ctx, notifyScript, want, 1, nodes, nodes)
 		})
 	}
 }
 
-// diffNotifications empties both sides, subscribes to '__key*__:*' on
-// want and on each of subs, runs script with diffSpread (replies
-// compared, commands spread over nodes), and requires every subscriber
-// of subs to receive exactly the messages want's subscriber receives.
-func diffNotifications(t *testing.T, ctx context.Context, script string, want *redis.Client, nodes, subs []*redis.Client) {
+// diffNotifications empties both sides, subscribes to '__key*__:*'
+// wantSubs times on want (as many as a node of nodes has, so that
+// PUBLISH counts alike) and on each of subs, runs script with diffSpread
+// (replies compared, commands spread over nodes), and requires every
+// subscriber of subs to receive exactly the messages want's receive.
+func diffNotifications(t *testing.T, ctx context.Context, script string, want *redis.Client, wantSubs int, nodes, subs []*redis.Client) {
 	t.Helper()
 	for _, c := range []*redis.Client{want, nodes[0]} {
 		if err := c.FlushAll(ctx).Err(); err != nil {
 			t.Fatal(err)
 		}
 	}
-	wantStream := subscribeEvents(t, ctx, want)
-	var got []*eventStream
+	var wantStreams, got []*eventStream
+	for range wantSubs {
+		wantStreams = append(wantStreams, subscribeEvents(t, ctx, want))
+	}
 	for _, c := range subs {
 		got = append(got, subscribeEvents(t, ctx, c))
 	}
 	diffSpread(t, ctx, script, want, nodes)
-	expected := wantStream.until(t, ctx, want)
+	expected := wantStreams[0].until(t, ctx, want)
+	for _, s := range wantStreams[1:] {
+		if msgs := s.until(t, ctx, want); !slices.Equal(msgs, expected) {
+			t.Fatalf("redis-server's subscribers disagree:\n%s", streamDiff(msgs, expected))
+		}
+	}
 	for i, s := range got {
 		if msgs := s.until(t, ctx, nodes[0]); !slices.Equal(msgs, expected) {
 			t.Fatalf("subscriber on node %d:\n%s", i+1, streamDiff(msgs, expected))
@@ -417,4 +426,46 @@ func (c *invalidatedCache) get(key string) string {
 	c.values[key] = v
 	c.mu.Unlock()
 	return v
+}
+
+// TestEnsembleKeyspaceEventsOfBlockedPops: a pop that waited notifies
+// when it is served, after the push that served it, as in Redis, though
+// the client waits on one node and the push comes through another.
+func TestEnsembleKeyspaceEventsOfBlockedPops(t *testing.T) {
+	e := startEnsemble(t, 3)
+	sock := startRedisServer(t)
+	ctx := testCtx(t)
+	want := redis.NewClient(&redis.Options{Network: "unix", Addr: sock, Protocol: 2, MaxRetries: -1})
+	defer want.Close()
+	waiter, pusher, sub := e.nodes[0].redisClient(2), e.nodes[1].redisClient(2), e.nodes[2].redisClient(2)
+	var streams []*eventStream
+	for _, c := range []*redis.Client{want, sub} {
+		if err := c.ConfigSet(ctx, "notify-keyspace-events", "KEA").Err(); err != nil {
+			t.Fatal(err)
+		}
+		streams = append(streams, subscribeEvents(t, ctx, c))
+	}
+	for _, side := range []struct{ wait, push *redis.Client }{{want, want}, {waiter, pusher}} {
+		for _, blocked := range [][]any{
+			{"BLPOP", "bl", "0"}, {"BLMOVE", "bl", "dst", "RIGHT", "LEFT", "0"}, {"BZPOPMIN", "bz", "0"}, {"BLMPOP", "0", "1", "bl", "LEFT", "COUNT", "3"},
+		} {
+			done := make(chan error, 1)
+			go func() { done <- side.wait.Do(ctx, blocked...).Err() }()
+			waitBlocked(t, side.wait, 1)
+			push := []any{"RPUSH", "bl", "a"}
+			if blocked[0] == "BZPOPMIN" {
+				push = []any{"ZADD", "bz", "1", "m"}
+			}
+			if err := side.push.Do(ctx, push...).Err(); err != nil {
+				t.Fatal(err)
+			}
+			if err := <-done; err != nil {
+				t.Fatalf("%v: %v", blocked, err)
+			}
+		}
+	}
+	got, expected := streams[1].until(t, ctx, sub), streams[0].until(t, ctx, want)
+	if !slices.Equal(got, expected) || len(expected) == 0 {
+		t.Fatalf("subscriber on node 3:\n%s", streamDiff(got, expected))
+	}
 }
