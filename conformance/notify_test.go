@@ -93,10 +93,8 @@ var notifySettings = []string{"KEA", "AKEn", "Eg$", "Kl", "Ex", "Kshzn", "KEA$lg
 // replies and the same messages in the same order.
 func TestRedisKeyspaceNotificationsMatchRedisServer(t *testing.T) {
 	g := startGateway(t)
-	sock := startRedisServer(t)
+	want := redisServerClient(t)
 	ctx := testCtx(t)
-	want := redis.NewClient(&redis.Options{Network: "unix", Addr: sock, Protocol: 2, MaxRetries: -1})
-	defer want.Close()
 	gc := g.redisClient(2)
 	gc3 := g.redisClient(3) // its subscriber receives RESP3 pushes
 
@@ -125,15 +123,9 @@ func TestRedisKeyspaceNotificationsMatchRedisServer(t *testing.T) {
 // redis-server's does. Key misses are left out: a read notifies only the
 // subscribers of the node that serves it.
 func TestEnsembleKeyspaceNotifications(t *testing.T) {
-	e := startEnsemble(t, 3)
-	sock := startRedisServer(t)
+	nodes := ensembleClients(t)
+	want := redisServerClient(t)
 	ctx := testCtx(t)
-	want := redis.NewClient(&redis.Options{Network: "unix", Addr: sock, Protocol: 2, MaxRetries: -1})
-	defer want.Close()
-	var nodes []*redis.Client
-	for _, g := range e.nodes {
-		nodes = append(nodes, g.redisClient(2))
-	}
 	for _, setting := range []string{"KEA", "Eg$n", "Klshz"} {
 		t.Run(setting, func(t *testing.T) {
 			for _, c := range append([]*redis.Client{want}, nodes...) {
@@ -249,6 +241,23 @@ func (s *eventStream) until(t *testing.T, ctx context.Context, pub *redis.Client
 	return out
 }
 
+// redisServerClient starts redis-server and returns a RESP2 client of it.
+func redisServerClient(t *testing.T) *redis.Client {
+	c := redis.NewClient(&redis.Options{Network: "unix", Addr: startRedisServer(t), Protocol: 2, MaxRetries: -1})
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// ensembleClients starts a 3-node ensemble and returns a RESP2 client of
+// each node.
+func ensembleClients(t *testing.T) []*redis.Client {
+	var out []*redis.Client
+	for _, g := range startEnsemble(t, 3).nodes {
+		out = append(out, g.redisClient(2))
+	}
+	return out
+}
+
 // streamDiff shows where two message streams part.
 func streamDiff(got, want []string) string {
 	i := 0
@@ -265,15 +274,9 @@ func streamDiff(got, want []string) string {
 // one a write meets; each node's subscribers get the same stream, in the
 // same order, and the same messages as redis-server's.
 func TestEnsembleKeyspaceExpiredEvents(t *testing.T) {
-	e := startEnsemble(t, 3)
-	sock := startRedisServer(t)
+	nodes := ensembleClients(t)
+	want := redisServerClient(t)
 	ctx := testCtx(t)
-	want := redis.NewClient(&redis.Options{Network: "unix", Addr: sock, Protocol: 2, MaxRetries: -1})
-	defer want.Close()
-	var nodes []*redis.Client
-	for _, g := range e.nodes {
-		nodes = append(nodes, g.redisClient(2))
-	}
 	all := append([]*redis.Client{want}, nodes...)
 	var streams []*eventStream
 	for _, c := range all {
@@ -331,9 +334,9 @@ func TestEnsembleKeyspaceExpiredEvents(t *testing.T) {
 // notification the cache answers what the store holds. Node 3, whose
 // notify-keyspace-events stays empty, notifies nothing.
 func TestEnsembleCacheInvalidation(t *testing.T) {
-	e := startEnsemble(t, 3)
+	nodes := ensembleClients(t)
 	ctx := testCtx(t)
-	reader, writer, other := e.nodes[0].redisClient(2), e.nodes[1].redisClient(2), e.nodes[2].redisClient(2)
+	reader, writer, other := nodes[0], nodes[1], nodes[2]
 	if err := reader.ConfigSet(ctx, "notify-keyspace-events", "Kg$").Err(); err != nil {
 		t.Fatal(err)
 	}
@@ -432,12 +435,10 @@ func (c *invalidatedCache) get(key string) string {
 // when it is served, after the push that served it, as in Redis, though
 // the client waits on one node and the push comes through another.
 func TestEnsembleKeyspaceEventsOfBlockedPops(t *testing.T) {
-	e := startEnsemble(t, 3)
-	sock := startRedisServer(t)
+	nodes := ensembleClients(t)
+	want := redisServerClient(t)
 	ctx := testCtx(t)
-	want := redis.NewClient(&redis.Options{Network: "unix", Addr: sock, Protocol: 2, MaxRetries: -1})
-	defer want.Close()
-	waiter, pusher, sub := e.nodes[0].redisClient(2), e.nodes[1].redisClient(2), e.nodes[2].redisClient(2)
+	waiter, pusher, sub := nodes[0], nodes[1], nodes[2]
 	var streams []*eventStream
 	for _, c := range []*redis.Client{want, sub} {
 		if err := c.ConfigSet(ctx, "notify-keyspace-events", "KEA").Err(); err != nil {
