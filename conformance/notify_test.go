@@ -92,11 +92,14 @@ var notifySettings = []string{"KEA", "AKEn", "Eg$", "Kl", "Ex", "Kshzn", "KEA$lg
 // keyspace and keyevent channel, for each setting, and requires the same
 // replies and the same messages in the same order.
 func TestRedisKeyspaceNotificationsMatchRedisServer(t *testing.T) {
-	g := startGateway(t)
+	g := startGateway(t, "--notify-keyspace-events", "KEA")
 	want := redisServerClient(t)
 	ctx := testCtx(t)
 	gc := g.redisClient(2)
 	gc3 := g.redisClient(3) // its subscriber receives RESP3 pushes
+	if v := gc.ConfigGet(ctx, "notify-keyspace-events").Val()["notify-keyspace-events"]; v != "AKE" {
+		t.Fatalf("--notify-keyspace-events KEA: CONFIG GET answers %q, want AKE", v)
+	}
 
 	// CONFIG SET and GET answer as redis-server does, errors included.
 	var cfg []string
