@@ -3,6 +3,7 @@ package conformance
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"sync"
@@ -471,5 +472,60 @@ func TestEnsembleKeyspaceEventsOfBlockedPops(t *testing.T) {
 	got, expected := streams[1].until(t, ctx, sub), streams[0].until(t, ctx, want)
 	if !slices.Equal(got, expected) || len(expected) == 0 {
 		t.Fatalf("subscriber on node 3:\n%s", streamDiff(got, expected))
+	}
+}
+
+// notifyTemplates are the write (and a few read) commands the random
+// diff draws from: K is a key, M a member, N a small number. Their
+// replies do not depend on hash order or randomness.
+var notifyTemplates = []string{
+	"SET K N", "SET K N NX", "SET K N XX GET", "SET K N EX 100", "GETSET K N", "GETDEL K", "APPEND K M",
+	"INCR K", "INCRBY K N", "INCRBYFLOAT K 1.5", "SETRANGE K 1 M", "MSET K N K N", "MSETNX K N K N",
+	"DEL K K", "UNLINK K", "RENAME K K", "RENAMENX K K", "COPY K K", "COPY K K REPLACE", "MOVE K 1",
+	"EXPIRE K 100", "EXPIRE K -1", "PEXPIRE K 100000 GT", "PERSIST K", "GETEX K PERSIST", "GETEX K EX 50",
+	"LPUSH K M M", "RPUSH K M", "LPUSHX K M", "RPUSHX K M", "RPOP K", "LPOP K 2", "LREM K 0 M", "LTRIM K 1 -1",
+	"LSET K 0 M", "LINSERT K BEFORE M M", "LMOVE K K LEFT RIGHT", "RPOPLPUSH K K", "LMPOP 2 K K RIGHT COUNT 2",
+	"HSET K M N", "HSETNX K M N", "HDEL K M M", "HINCRBY K M N", "HINCRBYFLOAT K M 1.5",
+	"SADD K M M", "SREM K M", "SMOVE K K M", "SINTERSTORE K K K", "SUNIONSTORE K K K", "SDIFFSTORE K K K",
+	"ZADD K N M", "ZADD K INCR N M", "ZADD K XX CH N M", "ZADD K GT N M", "ZINCRBY K N M", "ZREM K M",
+	"ZPOPMIN K", "ZPOPMAX K 2", "ZREMRANGEBYSCORE K 0 2", "ZREMRANGEBYRANK K 0 0", "ZREMRANGEBYLEX K - [y",
+	"ZUNIONSTORE K 2 K K", "ZINTERSTORE K 2 K K", "ZDIFFSTORE K 2 K K", "ZRANGESTORE K K 0 -1", "ZMPOP 1 K MIN",
+	"GET K", "EXISTS K K", "TYPE K", "LLEN K", "SCARD K", "ZCARD K", "HLEN K", "ZSCORE K M", "SISMEMBER K M",
+}
+
+// TestRedisKeyspaceNotificationsRandomMatchRedisServer diffs the
+// notifications of random command sequences over a few keys, so that
+// every command meets every type, empty and missing keys.
+func TestRedisKeyspaceNotificationsRandomMatchRedisServer(t *testing.T) {
+	g := startGateway(t)
+	want := redisServerClient(t)
+	ctx := testCtx(t)
+	gc := g.redisClient(2)
+	for _, c := range []*redis.Client{want, gc} {
+		if err := c.ConfigSet(ctx, "notify-keyspace-events", "KEAnm").Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rng := rand.New(rand.NewPCG(7, 7))
+	pick := func(from ...string) string { return from[rng.IntN(len(from))] }
+	for round := range 3 {
+		var lines []string
+		for range 300 {
+			words := strings.Fields(pick(notifyTemplates...))
+			for i, w := range words {
+				switch w {
+				case "K":
+					words[i] = pick("a", "b", "c", "d")
+				case "M":
+					words[i] = pick("x", "y", "z")
+				case "N":
+					words[i] = pick("0", "1", "2", "3")
+				}
+			}
+			lines = append(lines, strings.Join(words, " "))
+		}
+		t.Run(fmt.Sprint(round), func(t *testing.T) {
+			diffNotifications(t, ctx, strings.Join(lines, "\n"), want, 1, []*redis.Client{gc}, []*redis.Client{gc})
+		})
 	}
 }

@@ -203,6 +203,9 @@ func execSet(ks *Keyspace, args [][]byte) (any, error) {
 	if o.get && exists && old.typ != typeString {
 		return nil, errWrongType
 	}
+	if o.get && !exists {
+		ks.missed(key) // GET reads the key as GET does
+	}
 	var oldReply any
 	if o.get && exists {
 		oldReply = bytes.Clone(old.payload)
@@ -272,6 +275,8 @@ func execGetset(ks *Keyspace, args [][]byte) (any, error) {
 	var old any
 	if ok {
 		old = bytes.Clone(rec.payload)
+	} else {
+		ks.missed(args[1])
 	}
 	if err := ks.putString(args[1], args[2], 0); err != nil {
 		return nil, err
