@@ -140,6 +140,14 @@ func TestEnsembleKeyspaceNotifications(t *testing.T) {
 			diffNotifications(t, ctx, notifyScript, want, 1, nodes, nodes)
 		})
 	}
+	t.Run("random", func(t *testing.T) {
+		for _, c := range append([]*redis.Client{want}, nodes...) {
+			if err := c.ConfigSet(ctx, "notify-keyspace-events", "KEAn").Err(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		diffNotifications(t, ctx, randomNotifyScript(99, 300), want, 1, nodes, nodes)
+	})
 }
 
 // diffNotifications empties both sides, subscribes to '__key*__:*'
@@ -490,7 +498,16 @@ var notifyTemplates = []string{
 	"ZADD K N M", "ZADD K INCR N M", "ZADD K XX CH N M", "ZADD K GT N M", "ZINCRBY K N M", "ZREM K M",
 	"ZPOPMIN K", "ZPOPMAX K 2", "ZREMRANGEBYSCORE K 0 2", "ZREMRANGEBYRANK K 0 0", "ZREMRANGEBYLEX K - [y",
 	"ZUNIONSTORE K 2 K K", "ZINTERSTORE K 2 K K", "ZDIFFSTORE K 2 K K", "ZRANGESTORE K K 0 -1", "ZMPOP 1 K MIN",
+	"SETEX K 100 N", "PSETEX K 100000 N", "SETNX K N", "DECR K", "DECRBY K N", "GETEX K PXAT 1", "EXPIREAT K 1",
+	"LPOP K 0", "RPOP K 5", "BRPOPLPUSH K K 0.01", "BLMOVE K K RIGHT LEFT 0.01", "BZPOPMIN K 0.01", "BLPOP K K 0.01",
+	"BZMPOP 0.01 2 K K MAX COUNT 2", "BLMPOP 0.01 2 K K LEFT", "SWAPDB 0 1", "COPY K K DB 1 REPLACE",
+	"EXPIRE K 100 XX", "EXPIRE K 1000 LT", "PEXPIREAT K 1", "SET K N PX 100000 GET", "SET K N KEEPTTL",
+	"ZADD K NX N M", "ZADD K LT CH N M", "ZRANGESTORE K K 0 0 REV", "ZRANGESTORE K K (1 +inf BYSCORE",
+	"LINSERT K AFTER M M", "LREM K -1 M", "LREM K 1 M", "LTRIM K 0 0", "LTRIM K 3 2",
+	`EVAL "return redis.call('INCR', KEYS[1])" 1 K`, `EVAL "redis.call('GET', KEYS[1]); return redis.pcall('LPUSH', KEYS[2], 'q')" 2 K K`,
 	"GET K", "EXISTS K K", "TYPE K", "LLEN K", "SCARD K", "ZCARD K", "HLEN K", "ZSCORE K M", "SISMEMBER K M",
+	"SINTERCARD 2 K K", "ZINTERCARD 2 K K", "SMISMEMBER K M M", "LPOS K M", "LINDEX K 0", "HGET K M", "HMGET K M M",
+	"ZRANK K M", "ZCOUNT K 0 5", "GETRANGE K 0 1", "STRLEN K", "MGET K K", "TOUCH K", "ZMSCORE K M M", "LRANGE K 0 -1",
 }
 
 // TestRedisKeyspaceNotificationsRandomMatchRedisServer diffs the
@@ -506,26 +523,33 @@ func TestRedisKeyspaceNotificationsRandomMatchRedisServer(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	rng := rand.New(rand.NewPCG(7, 7))
-	pick := func(from ...string) string { return from[rng.IntN(len(from))] }
 	for round := range 3 {
-		var lines []string
-		for range 300 {
-			words := strings.Fields(pick(notifyTemplates...))
-			for i, w := range words {
-				switch w {
-				case "K":
-					words[i] = pick("a", "b", "c", "d")
-				case "M":
-					words[i] = pick("x", "y", "z")
-				case "N":
-					words[i] = pick("0", "1", "2", "3")
-				}
-			}
-			lines = append(lines, strings.Join(words, " "))
-		}
+		script := randomNotifyScript(uint64(round), 300)
 		t.Run(fmt.Sprint(round), func(t *testing.T) {
-			diffNotifications(t, ctx, strings.Join(lines, "\n"), want, 1, []*redis.Client{gc}, []*redis.Client{gc})
+			diffNotifications(t, ctx, script, want, 1, []*redis.Client{gc}, []*redis.Client{gc})
 		})
 	}
+}
+
+// randomNotifyScript returns n lines drawn from notifyTemplates with
+// keys a to d, members x to z and numbers 0 to 3, the same for a seed.
+func randomNotifyScript(seed uint64, n int) string {
+	rng := rand.New(rand.NewPCG(seed, seed))
+	pick := func(from ...string) string { return from[rng.IntN(len(from))] }
+	var lines []string
+	for range n {
+		words := strings.Split(pick(notifyTemplates...), " ")
+		for i, w := range words {
+			switch w {
+			case "K":
+				words[i] = pick("a", "b", "c", "d")
+			case "M":
+				words[i] = pick("x", "y", "z")
+			case "N":
+				words[i] = pick("0", "1", "2", "3")
+			}
+		}
+		lines = append(lines, strings.Join(words, " "))
+	}
+	return strings.Join(lines, "\n")
 }
