@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"hourglass/internal/tlsconf"
+	"hourglass/personalities/kv/keyspace"
 )
 
 // Config is everything a node needs. The gateway's flags and its config
@@ -81,6 +82,10 @@ type Config struct {
 	MaxClients             int   `json:"maxclients"`
 	// RequirePass is the Redis default user's password (AUTH).
 	RequirePass string `json:"requirepass"`
+	// NotifyKeyspaceEvents is Redis's notify-keyspace-events: the
+	// keyspace notifications the node delivers, in Redis's letters
+	// ("KEA", "Ex", ...); empty: none.
+	NotifyKeyspaceEvents string `json:"notify-keyspace-events"`
 	// PGPassword, if set, is the password Postgres clients must give
 	// (SCRAM-SHA-256); without it loopback clients are trusted.
 	PGPassword string `json:"pg-password"`
@@ -272,6 +277,7 @@ func (c *Config) Validate() error {
 		{"max-multibulk-len < 0", c.MaxMultibulkLen < 0},
 		{"store-cache-bytes < 0", c.StoreCacheBytes < 0},
 		{"maxclients < 0", c.MaxClients < 0},
+		{"notify-keyspace-events: invalid event class character (use 'Ag$lshzxeKEtmdn')", !validEventClasses(c.NotifyKeyspaceEvents)},
 	} {
 		if f.bad {
 			errs = append(errs, errors.New(f.name))
@@ -319,4 +325,17 @@ const trimEvery = time.Second
 // tlsFiles are the node's TLS material files.
 func (c *Config) tlsFiles() tlsconf.Files {
 	return tlsconf.Files{Cert: c.TLSCertFile, Key: c.TLSKeyFile, CA: c.TLSCACertFile}
+}
+
+// validEventClasses reports whether s is a notify-keyspace-events value.
+func validEventClasses(s string) bool {
+	_, ok := keyspace.ParseEventClasses(s)
+	return ok
+}
+
+// eventClasses returns the classes of a valid notify-keyspace-events
+// value.
+func eventClasses(s string) keyspace.EventClass {
+	c, _ := keyspace.ParseEventClasses(s)
+	return c
 }

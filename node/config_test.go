@@ -13,11 +13,12 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 	c.AdminAddr = "also:bad:addr"
 	c.MaxClients = -1
 	c.ProtoMaxBulkLen = -5
+	c.NotifyKeyspaceEvents = "KEAQ"
 	err := c.Validate()
 	if err == nil {
 		t.Fatal("invalid config accepted")
 	}
-	for _, want := range []string{"redis-addr", "admin-addr", "maxclients", "proto-max-bulk-len"} {
+	for _, want := range []string{"redis-addr", "admin-addr", "maxclients", "proto-max-bulk-len", "notify-keyspace-events"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not mention %s", err, want)
 		}

@@ -162,12 +162,13 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 			MaxMultibulkLen: cfg.MaxMultibulkLen,
 			MaxQueryBuffer:  cfg.ClientQueryBufferLimit,
 		},
-		MaxClients:  cfg.MaxClients,
-		RequirePass: cfg.RequirePass,
-		Logger:      n.log.With("api", "redis"),
-		Save:        func() error { return n.base.MakeDurable() },
-		Ensemble:    n.ensembleInfo,
-		Metrics:     n.metrics,
+		MaxClients:           cfg.MaxClients,
+		RequirePass:          cfg.RequirePass,
+		NotifyKeyspaceEvents: eventClasses(cfg.NotifyKeyspaceEvents),
+		Logger:               n.log.With("api", "redis"),
+		Save:                 func() error { return n.base.MakeDurable() },
+		Ensemble:             n.ensembleInfo,
+		Metrics:              n.metrics,
 	}, router.Mount("kv"))
 	mode := "standalone"
 	if cfg.Ensemble() {

@@ -153,6 +153,7 @@ func serveFlags(args []string) (node.Config, *slog.Logger, error) {
 	fs.IntVar(&cfg.MaxMultibulkLen, "max-multibulk-len", def.MaxMultibulkLen, "most arguments in one Redis request (0: 1048576)")
 	fs.IntVar(&cfg.MaxClients, "maxclients", def.MaxClients, "most concurrent Redis clients (0: 10000)")
 	fs.StringVar(&cfg.RequirePass, "requirepass", def.RequirePass, "Redis password: clients must AUTH first (none when empty)")
+	fs.StringVar(&cfg.NotifyKeyspaceEvents, "notify-keyspace-events", def.NotifyKeyspaceEvents, "Redis keyspace notifications this node delivers, in Redis's letters, e.g. KEA (none when empty)")
 	fs.DurationVar(&cfg.ZKTickTime, "zk-tick-time", def.ZKTickTime, "ZooKeeper tick: session timeouts are negotiated between 2 and 20 ticks (0: 2s)")
 	fs.IntVar(&cfg.ZKMaxBuffer, "zk-max-buffer", def.ZKMaxBuffer, "ZooKeeper jute.maxbuffer: largest request in bytes (0: 1048575)")
 	fs.StringVar(&cfg.ZKSuperDigest, "zk-super-digest", def.ZKSuperDigest, "ZooKeeper super user, as super:<base64 sha1 of super:password> (none when empty)")

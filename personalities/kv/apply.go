@@ -49,9 +49,7 @@ func (a *applicator) ApplyEntry(txn platform.Txn, e *platform.Entry, at platform
 // PostApply delivers what the command published to this node's
 // subscribers, and wakes the clients blocked on keys it wrote.
 func (a *applicator) PostApply(e *platform.Entry, at platform.Version) {
-	for _, m := range a.fx.Published {
-		a.s.hub.publish(m.Channel, m.Message)
-	}
+	a.s.publishAll(&a.fx)
 	if len(a.fx.Ready) > 0 || len(a.fx.ReadyDBs) > 0 {
 		a.s.blocker.wake(a.fx.Ready, a.fx.ReadyDBs)
 	}
@@ -71,6 +69,15 @@ func (a *applicator) ScriptLog(level int, msg string) { a.s.scriptLog(level, msg
 
 // ScriptRunning implements keyspace.ScriptObserver, for SCRIPT KILL.
 func (a *applicator) ScriptRunning(running bool) { a.s.scripts.applying.Store(running) }
+
+// Notifications implements keyspace.Observers: the node's
+// notify-keyspace-events, while anybody here subscribes.
+func (a *applicator) Notifications() keyspace.EventClass {
+	if a.s.hub.count.Load() == 0 {
+		return 0
+	}
+	return keyspace.EventClass(a.s.notify.Load())
+}
 
 // Blocked implements keyspace.Observers.
 func (a *applicator) Blocked() bool { return a.s.blocker.n.Load() > 0 }

@@ -98,9 +98,19 @@ var configEffects = map[string]configEffect{
 		get: func(s *Server) string { return strconv.FormatInt(s.settings().limits.MaxQueryBuffer, 10) },
 		set: memoryEffect("client-query-buffer-limit", func(st *settings, n int64) { st.limits.MaxQueryBuffer = n }),
 	},
-	// Not built: refused rather than kept, so that nobody relies on them.
-	"maxmemory":              {get: func(*Server) string { return "0" }, set: fixedValue("maxmemory", "0")},
-	"notify-keyspace-events": {get: func(*Server) string { return "" }, set: fixedValue("notify-keyspace-events", "")},
+	// Not built: refused rather than kept, so that nobody relies on it.
+	"maxmemory": {get: func(*Server) string { return "0" }, set: fixedValue("maxmemory", "0")},
+	"notify-keyspace-events": {
+		get: func(s *Server) string { return s.settings().notify.String() },
+		set: func(s *Server, v string) error {
+			if _, err := redisConf["notify-keyspace-events"].validate(v, ""); err != nil {
+				return err
+			}
+			c, _ := keyspace.ParseEventClasses(v)
+			s.updateSettings(func(st *settings) { st.notify = c })
+			return nil
+		},
+	},
 	// HyperLogLog values change at apply on every replica, so their
 	// sparse limit cannot be one node's setting.
 	"hll-sparse-max-bytes": {

@@ -54,6 +54,11 @@
 //     message to its own subscribers, so subscribers of every node see
 //     every message in log order. Subscriptions are node state: SUBSCRIBE
 //     costs no log entry, and PUBLISH's count and PUBSUB report this node.
+//   - Keyspace notifications are made at apply, on every node, with the
+//     classes this node's notify-keyspace-events (Config.
+//     NotifyKeyspaceEvents, CONFIG SET) asks for while anybody here
+//     subscribes, and delivered with PUBLISH's messages, in log order. A
+//     read's keymiss events go to this node's subscribers after the read.
 //   - Scan cursors this node handed out are kept in a table of the last
 //     10000; any other cursor is resolved by package keyspace's walk.
 //   - EVAL and EVALSHA are writes: one entry each, with the node's

@@ -5,8 +5,10 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"hourglass/personalities/kv/glob"
+	"hourglass/personalities/kv/keyspace"
 )
 
 // Pub/sub through the log: PUBLISH is a log entry (a data command of
@@ -28,6 +30,8 @@ func init() {
 
 // hub is a node's subscriptions.
 type hub struct {
+	// count is the number of subscriptions, read without the lock.
+	count    atomic.Int64
 	mu       sync.Mutex
 	channels map[string]map[*conn]struct{}
 	patterns map[string]map[*conn]struct{}
@@ -46,7 +50,10 @@ func (h *hub) add(pattern bool, name string, c *conn) {
 	if (*m)[name] == nil {
 		(*m)[name] = map[*conn]struct{}{}
 	}
-	(*m)[name][c] = struct{}{}
+	if _, ok := (*m)[name][c]; !ok {
+		(*m)[name][c] = struct{}{}
+		h.count.Add(1)
+	}
 }
 
 func (h *hub) remove(pattern bool, name string, c *conn) {
@@ -56,7 +63,10 @@ func (h *hub) remove(pattern bool, name string, c *conn) {
 	if pattern {
 		m = h.patterns
 	}
-	delete(m[name], c)
+	if _, ok := m[name][c]; ok {
+		delete(m[name], c)
+		h.count.Add(-1)
+	}
 	if len(m[name]) == 0 {
 		delete(m, name)
 	}
@@ -82,6 +92,27 @@ func (h *hub) publish(channel, message []byte) int64 {
 		}
 	}
 	return n
+}
+
+// publishAll delivers the messages fx collected to this node's
+// subscribers, in order.
+func (s *Server) publishAll(fx *keyspace.Effects) {
+	for _, m := range fx.Published {
+		s.hub.publish(m.Channel, m.Message)
+	}
+}
+
+// noteMisses makes the read on ks collect the keys it misses, if this
+// node notifies key misses to anybody (an Effects to publishAll after the
+// read), else returns nil.
+func (s *Server) noteMisses(ks *keyspace.Keyspace) *keyspace.Effects {
+	classes := keyspace.EventClass(s.notify.Load())
+	if s.hub.count.Load() == 0 || classes.Deliverable()&keyspace.EventKeyMiss == 0 {
+		return nil
+	}
+	fx := &keyspace.Effects{}
+	ks.NotifyMisses(fx, classes)
+	return fx
 }
 
 // receivers counts this node's subscribers a message on channel reaches.

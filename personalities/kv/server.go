@@ -54,6 +54,10 @@ type Config struct {
 	// Metrics, if set, records every command's requests, errors and
 	// latency.
 	Metrics *metrics.Set
+	// NotifyKeyspaceEvents are the keyspace notifications this node
+	// delivers to its subscribers (CONFIG notify-keyspace-events); 0:
+	// none.
+	NotifyKeyspaceEvents keyspace.EventClass
 }
 
 // settings are the parameters CONFIG SET may change at run time.
@@ -64,6 +68,9 @@ type settings struct {
 	// limits bound what a connection may send; a connection takes them
 	// when it is accepted.
 	limits resp.Limits
+	// notify is notify-keyspace-events; Server.notify mirrors it for
+	// the apply goroutine.
+	notify keyspace.EventClass
 	// params are the CONFIG parameters set that mean nothing here, by
 	// name (aliases included); never changed in place, only replaced.
 	params map[string]string
@@ -88,6 +95,7 @@ type Server struct {
 	}
 	settingsMu sync.Mutex
 	current    settings
+	notify     atomic.Uint32   // current.notify, read without the lock
 	ctx        context.Context // canceled on Close
 	cancel     context.CancelFunc
 
@@ -126,7 +134,8 @@ func New(cfg Config, engine platform.StreamEngine) *Server {
 	}
 	s := &Server{cfg: cfg, engine: engine, log: cfg.Logger, started: time.Now()}
 	s.lastSave.Store(s.started.Unix())
-	s.current = settings{maxClients: cfg.MaxClients, requirePass: cfg.RequirePass, scriptLimits: cfg.ScriptLimits, limits: cfg.Limits.WithDefaults()}
+	s.current = settings{maxClients: cfg.MaxClients, requirePass: cfg.RequirePass, scriptLimits: cfg.ScriptLimits, limits: cfg.Limits.WithDefaults(), notify: cfg.NotifyKeyspaceEvents}
+	s.notify.Store(uint32(cfg.NotifyKeyspaceEvents))
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.mu.conns = make(map[*conn]struct{})
 	engine.RegisterUpcall(newApplicator(s))
@@ -416,6 +425,9 @@ func (c *conn) run(args [][]byte, now time.Time) *command {
 			c.push(platformError(err))
 			return cmd
 		}
+		if misses := c.s.noteMisses(ks); misses != nil {
+			defer c.s.publishAll(misses)
+		}
 		if d.Kind == keyspace.KindScan {
 			c.push(replyOf(d.Scan(ks, args, &c.s.cursors)))
 			return cmd
@@ -523,6 +535,7 @@ func (s *Server) updateSettings(f func(*settings)) {
 	s.settingsMu.Lock()
 	defer s.settingsMu.Unlock()
 	f(&s.current)
+	s.notify.Store(uint32(s.current.notify))
 }
 
 // connections returns the open connections, by id.

@@ -118,6 +118,7 @@ func (ks *Keyspace) expireCycle() error {
 			if err := kd.remove(d.key, rec); err != nil {
 				return err
 			}
+			kd.notify(EventExpired, "expired", d.key)
 			continue
 		}
 		if err := ks.w.Delete(expiryKey(d.at, d.db, d.key)); err != nil {

@@ -153,7 +153,11 @@ func execBitfield(ro bool) func(*Keyspace, [][]byte) (any, error) {
 		if !writes {
 			return out, nil
 		}
-		return out, ks.storeString(args[1], rec, exists, v)
+		if err := ks.storeString(args[1], rec, exists, v); err != nil {
+			return nil, err
+		}
+		ks.notify(EventString, "setbit", args[1])
+		return out, nil
 	}
 }
 

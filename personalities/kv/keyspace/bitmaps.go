@@ -108,7 +108,11 @@ func execSetbit(ks *Keyspace, args [][]byte) (any, error) {
 	shift := 7 - off&7
 	old := int64(v[off>>3]>>shift) & 1
 	v[off>>3] = v[off>>3]&^(1<<shift) | on<<shift
-	return old, ks.storeString(args[1], rec, exists, v)
+	if err := ks.storeString(args[1], rec, exists, v); err != nil {
+		return nil, err
+	}
+	ks.notify(EventString, "setbit", args[1])
+	return old, nil
 }
 
 func execGetbit(ks *Keyspace, args [][]byte) (any, error) {
@@ -388,11 +392,19 @@ func execBitop(ks *Keyspace, args [][]byte) (any, error) {
 	}
 	dest := args[2]
 	if len(res) > 0 {
-		return int64(len(res)), ks.putString(dest, res, 0)
+		if err := ks.putString(dest, res, 0); err != nil {
+			return nil, err
+		}
+		ks.notify(EventString, "set", dest)
+		return int64(len(res)), nil
 	}
 	rec, exists, err := ks.lookup(dest)
 	if err != nil || !exists {
 		return int64(0), err
 	}
-	return int64(0), ks.remove(dest, rec)
+	if err := ks.remove(dest, rec); err != nil {
+		return nil, err
+	}
+	ks.notify(EventGeneric, "del", dest)
+	return int64(0), nil
 }

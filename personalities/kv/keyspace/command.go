@@ -127,6 +127,20 @@ func (c *Command) KindOf(args [][]byte) Kind {
 	return c.Kind
 }
 
+// execNested runs a checked command inside a transaction or a script,
+// on ks: a read there notifies the keys it misses, at apply too, as a
+// read on a view does.
+func (c *Command) execNested(ks *Keyspace, args [][]byte) (any, error) {
+	if c.Kind != KindWrite {
+		ks.reading = true
+		defer func() { ks.reading = false }()
+	}
+	if c.Kind == KindScan {
+		return c.scanStep(args, ks, nil)
+	}
+	return c.exec(ks, args)
+}
+
 // Table maps lower-case command names to commands of type C. The data
 // commands are one; the server merges them with its connection commands
 // into another.

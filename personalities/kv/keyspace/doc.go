@@ -93,14 +93,33 @@
 //
 // # Effects
 //
-// Apply does not deliver anything: the messages PUBLISH applies and the
-// keys of lists and sorted sets a write leaves (and databases SWAPDB
+// Apply does not deliver anything: the messages PUBLISH applies (and the
+// keyspace notifications, see Notifications) and the keys of lists and sorted sets a write leaves (and databases SWAPDB
 // exchanges) are appended to an Effects, which the node delivers to its
 // subscribers and blocked clients after the transaction commits. A
 // blocking command (BLPOP, BZPOPMIN, ...) that finds nothing to take
 // returns a WouldBlock and changes nothing; the server waits for its
 // BlockKeys to become ready and proposes it again. In a transaction it
 // never waits: it answers its timeout reply.
+//
+// # Notifications
+//
+// A write command notifies what it changed as Redis 7.0 does, one line
+// per event, after the change:
+//
+//	ks.notify(EventList, "lpush", key)
+//	ks.notifyEmptied(EventList, "lpop", key, rec.count == 0) // then "del"
+//
+// Creating a key notifies "new" (put), deleting an expired one
+// "expired" (lookup at apply, ExpireCycle), and a view's lookup of a
+// missing key "keymiss" when the server asked for them (NotifyMisses);
+// the writes Redis looks keys up for as reads call ks.missed. Which
+// classes are recorded is the node's (Observers.Notifications), so
+// apply writes the same everywhere; the events become messages in
+// Effects.Published, in order with PUBLISH's. A new command family adds
+// its ks.notify calls with Redis's class and event names (t_*.c's
+// notifyKeyspaceEvent calls), and a row of its commands to
+// conformance/notify_test.go's script.
 //
 // # Transactions
 //

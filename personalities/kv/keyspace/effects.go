@@ -12,7 +12,8 @@ type Effects struct {
 	// node; nil: nobody subscribes or waits.
 	Observers Observers
 
-	// Published are the messages applied, in log order.
+	// Published are the messages applied, in log order: PUBLISH's and
+	// the keyspace notifications this node wants (see notify.go).
 	Published []Message
 	// Ready are the keys written that hold a list or a sorted set, in
 	// order, repeats included; noted only while Observers report blocked
@@ -21,6 +22,10 @@ type Effects struct {
 	// ReadyDBs are the databases whose every key may have changed
 	// (SWAPDB), noted likewise.
 	ReadyDBs []int
+
+	// notify is the classes of keyspace events to record, as the
+	// Observers answered for the command applying (0: none).
+	notify EventClass
 
 	// ks and memo are the keyspace each command applies on, kept here to
 	// be reused: one command applies at a time.
@@ -39,6 +44,10 @@ type Observers interface {
 	Subscribers(channel []byte) int64
 	// Blocked reports whether a client of this node waits on keys.
 	Blocked() bool
+	// Notifications returns the classes of keyspace events this node
+	// delivers (its notify-keyspace-events, see EventClass), or 0 when
+	// nobody here subscribes to anything.
+	Notifications() EventClass
 }
 
 // Message is one message PUBLISH applied. Its slices are its own.

@@ -239,6 +239,7 @@ const (
 type geoSearchRequest struct {
 	shape                          geoShape
 	store                          []byte // nil: reply with the points
+	storeEvent                     string // the keyspace event of a store
 	storeDist                      bool
 	withDist, withHash, withCoords bool
 	sort                           int // 0 none, 1 ascending, -1 descending
@@ -265,7 +266,7 @@ func execGeoSearch(src, flags int) func(*Keyspace, [][]byte) (any, error) {
 		}
 		if !z.exists {
 			if req.store != nil {
-				return ks.zstore(req.store, nil)
+				return ks.zstore(req.store, nil, req.storeEvent)
 			}
 			return []any{}, nil
 		}
@@ -323,7 +324,7 @@ func parseGeoSearch(z *zset, args [][]byte, flags int) (*geoSearchRequest, error
 		}
 	case flags&geoSearchStore != 0:
 		base = 3
-		req.store = args[1]
+		req.store, req.storeEvent = args[1], "geosearchstore"
 	default:
 		base = 2
 	}
@@ -357,6 +358,7 @@ func parseGeoSearch(z *zset, args [][]byte, flags int) (*geoSearchRequest, error
 			i++
 		case (EqFold(a, "store") || EqFold(a, "storedist")) && left >= 1 && storeOK:
 			req.store, req.storeDist = args[i+1], len(a) == len("storedist")
+			req.storeEvent = "georadiusstore"
 			i++
 		case EqFold(a, "storedist") && flags&geoSearchStore != 0:
 			req.storeDist = true
@@ -499,7 +501,7 @@ func (ks *Keyspace) geoStore(req *geoSearchRequest, points []geoPoint) (any, err
 		}
 		items = append(items, scored{p.member, score})
 	}
-	if _, err := ks.zstore(req.store, items); err != nil {
+	if _, err := ks.zstore(req.store, items, req.storeEvent); err != nil {
 		return nil, err
 	}
 	return int64(len(points)), nil

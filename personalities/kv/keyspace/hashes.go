@@ -53,17 +53,25 @@ func (ks *Keyspace) collectionForWrite(key []byte, typ byte) (rec record, stored
 
 // storeCollection saves rec, changed by a command, at key: a new key is
 // created, a live one rewritten (same expiry), and an empty collection
-// deleted, as Redis deletes it.
-func (ks *Keyspace) storeCollection(key []byte, rec record, stored bool) error {
+// deleted, as Redis deletes it. Then it notifies the command's event of
+// class, and "del" if the collection went.
+func (ks *Keyspace) storeCollection(key []byte, rec record, stored bool, class EventClass, event string) error {
+	var err error
 	switch {
 	case rec.count == 0 && stored:
-		return ks.remove(key, rec)
+		err = ks.remove(key, rec)
 	case rec.count == 0:
 		return nil
 	case stored:
-		return ks.update(key, rec)
+		err = ks.update(key, rec)
+	default:
+		err = ks.put(key, rec, false, record{})
 	}
-	return ks.put(key, rec, false, record{})
+	if err != nil {
+		return err
+	}
+	ks.notifyEmptied(class, event, key, rec.count == 0)
+	return nil
 }
 
 // execCard implements HLEN and SCARD: the element count, 0 for no key.
@@ -248,7 +256,7 @@ func execHset(hmset bool) func(*Keyspace, [][]byte) (any, error) {
 				added++
 			}
 		}
-		if err := ks.storeCollection(args[1], rec, stored); err != nil {
+		if err := ks.storeCollection(args[1], rec, stored, EventHash, "hset"); err != nil {
 			return nil, err
 		}
 		if hmset {
@@ -273,7 +281,7 @@ func execHsetnx(ks *Keyspace, args [][]byte) (any, error) {
 	if _, err := ks.setField(&rec, args[2], args[3]); err != nil {
 		return nil, err
 	}
-	return int64(1), ks.storeCollection(args[1], rec, stored)
+	return int64(1), ks.storeCollection(args[1], rec, stored, EventHash, "hset")
 }
 
 // field returns the value of field in the hash at key: ok false for no
@@ -351,7 +359,7 @@ func execHdel(ks *Keyspace, args [][]byte) (any, error) {
 	if n == 0 {
 		return int64(0), nil
 	}
-	return n, ks.storeCollection(args[1], rec, stored)
+	return n, ks.storeCollection(args[1], rec, stored, EventHash, "hdel")
 }
 
 // execHgetall implements HGETALL (a map), HKEYS and HVALS (arrays).
@@ -412,7 +420,7 @@ func execHincrby(ks *Keyspace, args [][]byte) (any, error) {
 	if _, err := ks.setField(&rec, args[2], formatInt(cur)); err != nil {
 		return nil, err
 	}
-	return cur, ks.storeCollection(args[1], rec, stored)
+	return cur, ks.storeCollection(args[1], rec, stored, EventHash, "hincrby")
 }
 
 var errNaNOrInf = Error("ERR value is NaN or Infinity")
@@ -456,7 +464,7 @@ func execHincrbyfloat(ks *Keyspace, args [][]byte) (any, error) {
 	if _, err := ks.setField(&rec, args[2], sum); err != nil {
 		return nil, err
 	}
-	return sum, ks.storeCollection(args[1], rec, stored)
+	return sum, ks.storeCollection(args[1], rec, stored, EventHash, "hincrbyfloat")
 }
 
 // Long double range, as powers of two (big.Float.MantExp): finite values

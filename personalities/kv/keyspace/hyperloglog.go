@@ -68,11 +68,11 @@ func execPfadd(ks *Keyspace, args [][]byte) (any, error) {
 		return int64(0), nil
 	}
 	hyperloglog.Invalidate(v)
-	if !exists {
-		return int64(1), ks.putString(args[1], v, 0)
+	if err := ks.storeString(args[1], rec, exists, v); err != nil {
+		return nil, err
 	}
-	rec.payload = v
-	return int64(1), ks.update(args[1], rec)
+	ks.notify(EventString, "pfadd", args[1])
+	return int64(1), nil
 }
 
 // execPfcount answers the cardinality of one HyperLogLog, from its cache
@@ -138,11 +138,12 @@ func execPfmerge(ks *Keyspace, args [][]byte) (any, error) {
 		}
 	}
 	v = u.Store(v)
-	if !exists {
-		return OK, ks.putString(args[1], v, 0)
+	if err := ks.storeString(args[1], rec, exists, v); err != nil {
+		return nil, err
 	}
-	rec.payload = v
-	return OK, ks.update(args[1], rec)
+	// PFMERGE notifies as PFADD does, as in Redis.
+	ks.notify(EventString, "pfadd", args[1])
+	return OK, nil
 }
 
 // execPfdebug implements PFDEBUG GETREG, DECODE, ENCODING and TODENSE;

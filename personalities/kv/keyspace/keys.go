@@ -99,6 +99,7 @@ func execDel(ks *Keyspace, args [][]byte) (any, error) {
 			if err := ks.remove(k, rec); err != nil {
 				return nil, err
 			}
+			ks.notify(EventGeneric, "del", k)
 			n++
 		}
 	}
@@ -194,6 +195,8 @@ func execRename(nx bool) func(*Keyspace, [][]byte) (any, error) {
 		if err := ks.put(dst, rec, false, record{}); err != nil {
 			return nil, err
 		}
+		ks.notify(EventGeneric, "rename_from", src)
+		ks.notify(EventGeneric, "rename_to", dst)
 		if nx {
 			return int64(1), nil
 		}
@@ -268,6 +271,7 @@ func execCopy(ks *Keyspace, args [][]byte) (any, error) {
 	}
 	rec, ok, err := ks.lookup(src)
 	if err != nil || !ok {
+		ks.missed(src)
 		return int64(0), err
 	}
 	old, exists, err := dks.lookup(dst)
@@ -300,7 +304,11 @@ func execCopy(ks *Keyspace, args [][]byte) (any, error) {
 			return nil, werr
 		}
 	}
-	return int64(1), dks.put(dst, cp, false, record{})
+	if err := dks.put(dst, cp, false, record{}); err != nil {
+		return nil, err
+	}
+	dks.notify(EventGeneric, "copy_to", dst)
+	return int64(1), nil
 }
 
 func execMove(ks *Keyspace, args [][]byte) (any, error) {
@@ -319,7 +327,12 @@ func execMove(ks *Keyspace, args [][]byte) (any, error) {
 	if err := ks.detach(args[1], rec); err != nil {
 		return nil, err
 	}
-	return int64(1), dks.put(args[1], rec, false, record{})
+	if err := dks.put(args[1], rec, false, record{}); err != nil {
+		return nil, err
+	}
+	ks.notify(EventGeneric, "move_from", args[1])
+	dks.notify(EventGeneric, "move_to", args[1])
+	return int64(1), nil
 }
 
 // expireFlags are EXPIRE's NX/XX/GT/LT.
@@ -399,10 +412,17 @@ func execExpire(cmd string, unit byte, absolute bool) func(*Keyspace, [][]byte) 
 		case f.lt && cur != 0 && when >= cur:
 			return int64(0), nil
 		}
+		event := "expire"
 		if when <= ks.now {
-			return int64(1), ks.remove(args[1], rec)
+			err, event = ks.remove(args[1], rec), "del"
+		} else {
+			err = ks.setExpire(args[1], rec, when)
 		}
-		return int64(1), ks.setExpire(args[1], rec, when)
+		if err != nil {
+			return nil, err
+		}
+		ks.notify(EventGeneric, event, args[1])
+		return int64(1), nil
 	}
 }
 
@@ -411,7 +431,11 @@ func execPersist(ks *Keyspace, args [][]byte) (any, error) {
 	if err != nil || !ok || rec.expireAt == 0 {
 		return int64(0), err
 	}
-	return int64(1), ks.setExpire(args[1], rec, 0)
+	if err := ks.setExpire(args[1], rec, 0); err != nil {
+		return nil, err
+	}
+	ks.notify(EventGeneric, "persist", args[1])
+	return int64(1), nil
 }
 
 func checkSwapdb(args [][]byte) error {

@@ -190,8 +190,12 @@ type Keyspace struct {
 	seed uint64
 	rng  *rand.Rand
 	// fx collects, at apply, what the commands publish and the keys
-	// they make ready for blocked clients; nil for reads.
+	// they make ready for blocked clients; on a view, the keys its reads
+	// miss (NotifyMisses), else nil.
 	fx *Effects
+	// reading: a read command runs at apply (in a transaction or a
+	// script); its lookups notify missing keys as a view's do.
+	reading bool
 	// memo spares repeated reads of one record; nil: no memo. Shared by
 	// copies of the keyspace (withDB), and forgotten by any write.
 	memo *rawMemo
@@ -216,6 +220,9 @@ func NewView(r platform.Reader, db int, now time.Time, seed uint64) *Keyspace {
 func forApply(txn platform.Txn, at platform.Version, now int64, db int, seed uint64, fx *Effects) *Keyspace {
 	memo := &fx.memo
 	*memo = rawMemo{key: memo.key[:0]}
+	if fx.Observers != nil {
+		fx.notify = fx.Observers.Notifications().Deliverable()
+	}
 	fx.ks = Keyspace{
 		r: txn, w: memoWriter{txn, memo}, db: db, memo: memo,
 		now:     now,
@@ -309,14 +316,21 @@ func (w memoWriter) DeleteRange(start, end []byte) error {
 // time).
 func (ks *Keyspace) lookup(key []byte) (record, bool, error) {
 	rec, ok, err := ks.raw(key)
-	if err != nil || !ok || rec.typ == typeTombstone {
+	if err != nil {
 		return record{}, false, err
 	}
-	if rec.expired(ks.now) {
+	if ok && rec.typ != typeTombstone && rec.expired(ks.now) {
 		if ks.w != nil {
 			if err := ks.remove(key, rec); err != nil {
 				return record{}, false, err
 			}
+			ks.notify(EventExpired, "expired", key)
+		}
+		ok = false
+	}
+	if !ok || rec.typ == typeTombstone {
+		if ks.w == nil || ks.reading {
+			ks.notify(EventKeyMiss, "keymiss", key)
 		}
 		return record{}, false, nil
 	}
@@ -369,6 +383,7 @@ func (ks *Keyspace) put(key []byte, rec record, stored bool, old record) error {
 		if err := ks.addCount(1); err != nil {
 			return err
 		}
+		ks.notify(EventNew, "new", key)
 	}
 	if stored && old.expireAt != 0 && old.expireAt != rec.expireAt {
 		if err := ks.w.Delete(expiryKey(old.expireAt, ks.db, key)); err != nil {
@@ -396,12 +411,40 @@ func (ks *Keyspace) putString(key, value []byte, expireAt int64) error {
 	if err != nil {
 		return err
 	}
-	if stored && old.isCollection() {
+	return ks.overwrite(key, record{typ: typeString, expireAt: expireAt, payload: value}, old, stored)
+}
+
+// overwrite stores rec at key in place of the live record old (if
+// exists), as Redis's setKey does: old's elements and expiry go, and the
+// key is not new.
+func (ks *Keyspace) overwrite(key []byte, rec, old record, exists bool) error {
+	if exists && old.isCollection() {
 		if err := ks.w.DeleteRange(elemPrefix(old.gen), elemPrefix(old.gen+1)); err != nil {
 			return err
 		}
 	}
-	return ks.put(key, record{typ: typeString, expireAt: expireAt, payload: value}, stored, old)
+	return ks.put(key, rec, exists, old)
+}
+
+// storeResult stores the result rec of a *STORE command at dst, which
+// held old (if exists), and notifies event of class; an empty result
+// deletes dst instead ("del").
+func (ks *Keyspace) storeResult(dst []byte, rec, old record, exists bool, class EventClass, event string) error {
+	if rec.count == 0 {
+		if !exists {
+			return nil
+		}
+		if err := ks.remove(dst, old); err != nil {
+			return err
+		}
+		ks.notify(EventGeneric, "del", dst)
+		return nil
+	}
+	if err := ks.overwrite(dst, rec, old, exists); err != nil {
+		return err
+	}
+	ks.notify(class, event, dst)
+	return nil
 }
 
 // remove deletes the live (or expired) record rec of key: its elements,

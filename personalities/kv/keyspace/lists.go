@@ -158,11 +158,27 @@ func (ks *Keyspace) listPop(rec *record, left bool, n int64) ([][]byte, error) {
 
 // listStore writes back the list rec of key after a change: removes the
 // key if the list is empty (as Redis does), else updates its record.
-func (ks *Keyspace) listStore(key []byte, rec record) error {
+// Then it notifies event, and "del" if the key went.
+func (ks *Keyspace) listStore(key []byte, rec record, event string) error {
+	var err error
 	if rec.count == 0 {
-		return ks.remove(key, rec)
+		err = ks.remove(key, rec)
+	} else {
+		err = ks.update(key, rec)
 	}
-	return ks.update(key, rec)
+	if err != nil {
+		return err
+	}
+	ks.notifyEmptied(EventList, event, key, rec.count == 0)
+	return nil
+}
+
+// endEvent is the event of a push (or pop) at the left or right end.
+func endEvent(left bool, op string) string {
+	if left {
+		return "l" + op
+	}
+	return "r" + op
 }
 
 // listSplice replaces the items at positions [lo, hi) of the list rec
@@ -213,65 +229,6 @@ func (ks *Keyspace) listSplice(rec *record, lo, hi int64, repl [][]byte) error {
 	return nil
 }
 
-// popFront pops up to count items from the left (or right) end of the
-// list at key and returns them in pop order, deleting the key if the list
-// empties. It returns nil if key does not exist and errWrongType if key
-// holds another type. It runs at apply (a write). REQUIRES: count >= 1.
-func popFront(ks *Keyspace, key []byte, left bool, count int64) ([][]byte, error) {
-	rec, ok, err := ks.lookupType(key, typeList)
-	if err != nil || !ok {
-		return nil, err
-	}
-	vals, err := ks.listPop(&rec, left, count)
-	if err != nil {
-		return nil, err
-	}
-	return vals, ks.listStore(key, rec)
-}
-
-// moveOne pops an item from the fromLeft (or right) end of the list at src
-// and pushes it at the toLeft (or right) end of the list at dst, creating
-// dst if needed and deleting src if it empties, as LMOVE. With src == dst
-// it rotates the list. It returns the item, or nil if src does not exist;
-// errWrongType if src or dst holds another type (nothing moves then). It
-// runs at apply (a write).
-func moveOne(ks *Keyspace, src, dst []byte, fromLeft, toLeft bool) ([]byte, error) {
-	srec, ok, err := ks.lookupType(src, typeList)
-	if err != nil || !ok {
-		return nil, err
-	}
-	if bytes.Equal(src, dst) {
-		vals, err := ks.listPop(&srec, fromLeft, 1)
-		if err != nil {
-			return nil, err
-		}
-		if err := ks.listPush(&srec, toLeft, vals[0]); err != nil {
-			return nil, err
-		}
-		return vals[0], ks.update(src, srec)
-	}
-	drec, exists, err := ks.lookupType(dst, typeList)
-	if err != nil {
-		return nil, err
-	}
-	vals, err := ks.listPop(&srec, fromLeft, 1)
-	if err != nil {
-		return nil, err
-	}
-	if !exists {
-		if drec, err = ks.newCollection(typeList); err != nil {
-			return nil, err
-		}
-	}
-	if err := ks.listPush(&drec, toLeft, vals[0]); err != nil {
-		return nil, err
-	}
-	if err := ks.put(dst, drec, exists, drec); err != nil {
-		return nil, err
-	}
-	return vals[0], ks.listStore(src, srec)
-}
-
 // execPush implements LPUSH, RPUSH and (onlyExisting) LPUSHX, RPUSHX.
 func execPush(left, onlyExisting bool) func(*Keyspace, [][]byte) (any, error) {
 	return func(ks *Keyspace, args [][]byte) (any, error) {
@@ -290,7 +247,11 @@ func execPush(left, onlyExisting bool) func(*Keyspace, [][]byte) (any, error) {
 		if err := ks.listPush(&rec, left, args[2:]...); err != nil {
 			return nil, err
 		}
-		return rec.count, ks.put(args[1], rec, exists, rec)
+		if err := ks.put(args[1], rec, exists, rec); err != nil {
+			return nil, err
+		}
+		ks.notify(EventList, endEvent(left, "push"), args[1])
+		return rec.count, nil
 	}
 }
 
@@ -442,7 +403,7 @@ func execLset(ks *Keyspace, args [][]byte) (any, error) {
 	if err := ks.setElem(rec.gen, listSub(rec.head+i), args[3]); err != nil {
 		return nil, err
 	}
-	return OK, ks.update(args[1], rec)
+	return OK, ks.listStore(args[1], rec, "lset")
 }
 
 // lposOptions are LPOS's RANK, COUNT and MAXLEN; count is -1 without
@@ -550,15 +511,7 @@ func execLpos(ks *Keyspace, args [][]byte) (any, error) {
 	return found[0], nil
 }
 
-func parseWhere(b []byte) (left bool, err error) {
-	switch {
-	case EqFold(b, "before"):
-		return true, nil
-	case EqFold(b, "after"):
-		return false, nil
-	}
-	return false, ErrSyntax
-}
+func parseWhere(b []byte) (before bool, err error) { return parseEither(b, "before", "after") }
 
 func checkLinsert(args [][]byte) error {
 	_, err := parseWhere(args[2])
@@ -596,7 +549,7 @@ func execLinsert(ks *Keyspace, args [][]byte) (any, error) {
 	if err := ks.listSplice(&rec, at, at, [][]byte{args[4]}); err != nil {
 		return nil, err
 	}
-	return rec.count, ks.update(args[1], rec)
+	return rec.count, ks.listStore(args[1], rec, "linsert")
 }
 
 // execLrem implements LREM: count > 0 removes the first count matches
@@ -628,7 +581,10 @@ func execLrem(ks *Keyspace, args [][]byte) (any, error) {
 	case 0:
 		return int64(0), nil
 	case rec.count:
-		return rec.count, ks.remove(args[1], rec)
+		// Every item matches: the key goes, its elements in one range.
+		n := rec.count
+		rec.count = 0
+		return n, ks.listStore(args[1], rec, "lrem")
 	}
 	lo, hi := hit[0], hit[len(hit)-1]
 	if reverse {
@@ -648,7 +604,7 @@ func execLrem(ks *Keyspace, args [][]byte) (any, error) {
 	if err := ks.listSplice(&rec, lo, hi+1, kept); err != nil {
 		return nil, err
 	}
-	return int64(len(hit)), ks.listStore(args[1], rec)
+	return int64(len(hit)), ks.listStore(args[1], rec, "lrem")
 }
 
 // execLtrim implements LTRIM: both ends go with one range deletion each.
@@ -664,7 +620,8 @@ func execLtrim(ks *Keyspace, args [][]byte) (any, error) {
 	}
 	lo, hi, ok := listBounds(start, end, rec.count)
 	if !ok {
-		return OK, ks.remove(args[1], rec)
+		rec.count = 0
+		return OK, ks.listStore(args[1], rec, "ltrim")
 	}
 	head, tail := rec.head+lo, rec.head+hi+1
 	for _, r := range [][2]int64{{rec.head, head}, {tail, rec.tail}} {
@@ -676,114 +633,5 @@ func execLtrim(ks *Keyspace, args [][]byte) (any, error) {
 		}
 	}
 	rec.head, rec.tail, rec.count = head, tail, tail-head
-	return OK, ks.update(args[1], rec)
-}
-
-// parseEnd parses LEFT or RIGHT.
-func parseEnd(b []byte) (left bool, err error) {
-	switch {
-	case EqFold(b, "left"):
-		return true, nil
-	case EqFold(b, "right"):
-		return false, nil
-	}
-	return false, ErrSyntax
-}
-
-func checkLmove(args [][]byte) error {
-	if _, err := parseEnd(args[3]); err != nil {
-		return err
-	}
-	_, err := parseEnd(args[4])
-	return err
-}
-
-func execLmove(ks *Keyspace, args [][]byte) (any, error) {
-	from, err := parseEnd(args[3])
-	if err != nil {
-		return nil, err
-	}
-	to, err := parseEnd(args[4])
-	if err != nil {
-		return nil, err
-	}
-	return replyBulkOrNil(moveOne(ks, args[1], args[2], from, to))
-}
-
-func execRpoplpush(ks *Keyspace, args [][]byte) (any, error) {
-	return replyBulkOrNil(moveOne(ks, args[1], args[2], false, true))
-}
-
-// replyBulkOrNil turns a nil []byte into a null reply (an untyped nil).
-func replyBulkOrNil(v []byte, err error) (any, error) {
-	if err != nil || v == nil {
-		return nil, err
-	}
-	return v, nil
-}
-
-// lmpopArgs are LMPOP's parsed arguments (BLMPOP's after the timeout).
-type lmpopArgs struct {
-	keys  [][]byte
-	left  bool
-	count int64
-}
-
-// parseLmpop parses numkeys key... LEFT|RIGHT [COUNT count] from args[i]
-// on, with Redis 7's checks in Redis 7's order.
-func parseLmpop(args [][]byte, i int) (lmpopArgs, error) {
-	var a lmpopArgs
-	n, ok := ParseInt(args[i])
-	if !ok || n < 1 {
-		return a, Error("ERR numkeys should be greater than 0")
-	}
-	if n > int64(len(args)-i-2) {
-		return a, ErrSyntax
-	}
-	a.keys = args[i+1 : i+1+int(n)]
-	rest := args[i+1+int(n):]
-	var err error
-	if a.left, err = parseEnd(rest[0]); err != nil {
-		return a, err
-	}
-	a.count = -1
-	for j := 1; j < len(rest); j++ {
-		if a.count != -1 || !EqFold(rest[j], "count") || j+1 >= len(rest) {
-			return a, ErrSyntax
-		}
-		j++
-		c, ok := ParseInt(rest[j])
-		if !ok || c < 1 {
-			return a, Error("ERR count should be greater than 0")
-		}
-		a.count = c
-	}
-	if a.count == -1 {
-		a.count = 1
-	}
-	return a, nil
-}
-
-func checkLmpop(args [][]byte) error {
-	_, err := parseLmpop(args, 1)
-	return err
-}
-
-// execLmpop pops from the first non-empty list of the keys: [key, items],
-// or a null array if every key is missing.
-func execLmpop(ks *Keyspace, args [][]byte) (any, error) {
-	a, err := parseLmpop(args, 1)
-	if err != nil {
-		return nil, err
-	}
-	for _, k := range a.keys {
-		vals, err := popFront(ks, k, a.left, a.count)
-		if err != nil {
-			return nil, err
-		}
-		if vals != nil {
-			return []any{k, bulkArray(vals)}, nil
-		}
-	}
-	return NullArray{}, nil
+	return OK, ks.listStore(args[1], rec, "ltrim")
 }

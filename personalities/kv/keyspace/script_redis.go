@@ -208,10 +208,7 @@ func (sc *scriptCall) run(args [][]byte) (any, error) {
 	if err := cmd.checkAt(args, ks.now); err != nil {
 		return nil, err
 	}
-	if cmd.Kind == KindScan {
-		return cmd.scanStep(args, ks, nil)
-	}
-	return cmd.exec(ks, args)
+	return cmd.execNested(ks, args)
 }
 
 // replyToLua converts a command's reply to Lua as Redis does for the

@@ -29,9 +29,9 @@ func init() {
 	register(keys(1, -1, &Command{Spec: Spec{Name: "sinter", Arity: -2, Flags: []string{"readonly"}}, Kind: KindRead, exec: execSetOp(setInter)}))
 	register(keys(1, -1, &Command{Spec: Spec{Name: "sunion", Arity: -2, Flags: []string{"readonly"}}, Kind: KindRead, exec: execSetOp(setUnion)}))
 	register(keys(1, -1, &Command{Spec: Spec{Name: "sdiff", Arity: -2, Flags: []string{"readonly"}}, Kind: KindRead, exec: execSetOp(setDiff)}))
-	register(keys(1, -1, &Command{Spec: Spec{Name: "sinterstore", Arity: -3, Flags: []string{"write", "denyoom"}}, Kind: KindWrite, exec: execSetOpStore(setInter)}))
-	register(keys(1, -1, &Command{Spec: Spec{Name: "sunionstore", Arity: -3, Flags: []string{"write", "denyoom"}}, Kind: KindWrite, exec: execSetOpStore(setUnion)}))
-	register(keys(1, -1, &Command{Spec: Spec{Name: "sdiffstore", Arity: -3, Flags: []string{"write", "denyoom"}}, Kind: KindWrite, exec: execSetOpStore(setDiff)}))
+	register(keys(1, -1, &Command{Spec: Spec{Name: "sinterstore", Arity: -3, Flags: []string{"write", "denyoom"}}, Kind: KindWrite, exec: execSetOpStore("sinterstore", setInter)}))
+	register(keys(1, -1, &Command{Spec: Spec{Name: "sunionstore", Arity: -3, Flags: []string{"write", "denyoom"}}, Kind: KindWrite, exec: execSetOpStore("sunionstore", setUnion)}))
+	register(keys(1, -1, &Command{Spec: Spec{Name: "sdiffstore", Arity: -3, Flags: []string{"write", "denyoom"}}, Kind: KindWrite, exec: execSetOpStore("sdiffstore", setDiff)}))
 	register(keys(0, 0, &Command{Spec: Spec{Name: "sintercard", Arity: -3, Flags: []string{"readonly", "movablekeys"}}, Kind: KindRead, check: checkSintercard, exec: execSintercard}))
 	register(keys(1, 2, &Command{Spec: Spec{Name: "smove", Arity: 4, Flags: []string{"write", "fast"}}, Kind: KindWrite, exec: execSmove}))
 	register(keys(1, 1, &Command{Spec: Spec{Name: "sscan", Arity: -3, Flags: []string{"readonly"}}, Kind: KindScan, check: checkScan(3), scan: scanCollection(typeSet), scanType: typeSet, optsAt: 3}))
@@ -64,7 +64,7 @@ func execSadd(ks *Keyspace, args [][]byte) (any, error) {
 	if added == 0 {
 		return int64(0), nil
 	}
-	return added, ks.storeCollection(args[1], rec, stored)
+	return added, ks.storeCollection(args[1], rec, stored, EventSet, "sadd")
 }
 
 func execSrem(ks *Keyspace, args [][]byte) (any, error) {
@@ -89,7 +89,7 @@ func execSrem(ks *Keyspace, args [][]byte) (any, error) {
 	if n == 0 {
 		return int64(0), nil
 	}
-	return n, ks.storeCollection(args[1], rec, stored)
+	return n, ks.storeCollection(args[1], rec, stored, EventSet, "srem")
 }
 
 func execSismember(ks *Keyspace, args [][]byte) (any, error) {
@@ -185,7 +185,7 @@ func execSpop(ks *Keyspace, args [][]byte) (any, error) {
 		rec.count--
 		out[i] = e.sub
 	}
-	if err := ks.storeCollection(args[1], rec, true); err != nil {
+	if err := ks.storeCollection(args[1], rec, true, EventSet, "spop"); err != nil {
 		return nil, err
 	}
 	if !hasCount {
@@ -256,6 +256,9 @@ func (ks *Keyspace) lookupSets(keys [][]byte) (recs []record, present []bool, er
 	for i, k := range keys {
 		if recs[i], present[i], err = ks.lookupType(k, typeSet); err != nil {
 			return nil, nil, err
+		}
+		if !present[i] {
+			ks.missed(k)
 		}
 	}
 	return recs, present, nil
@@ -393,7 +396,7 @@ func execSetOp(op setOp) func(*Keyspace, [][]byte) (any, error) {
 // execSetOpStore implements SINTERSTORE, SUNIONSTORE and SDIFFSTORE: the
 // result replaces the destination, whatever it held (its time to live
 // goes too); an empty result deletes it. The reply is the result's size.
-func execSetOpStore(op setOp) func(*Keyspace, [][]byte) (any, error) {
+func execSetOpStore(name string, op setOp) func(*Keyspace, [][]byte) (any, error) {
 	return func(ks *Keyspace, args [][]byte) (any, error) {
 		members, err := op(ks, args[2:])
 		if err != nil {
@@ -404,17 +407,11 @@ func execSetOpStore(op setOp) func(*Keyspace, [][]byte) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		if exists {
-			if err := ks.remove(dst, old); err != nil {
+		var rec record
+		if len(members) > 0 {
+			if rec, err = ks.newCollection(typeSet); err != nil {
 				return nil, err
 			}
-		}
-		if len(members) == 0 {
-			return int64(0), nil
-		}
-		rec, err := ks.newCollection(typeSet)
-		if err != nil {
-			return nil, err
 		}
 		for _, m := range members {
 			if err := ks.setElem(rec.gen, m, nil); err != nil {
@@ -422,7 +419,7 @@ func execSetOpStore(op setOp) func(*Keyspace, [][]byte) (any, error) {
 			}
 		}
 		rec.count = int64(len(members))
-		return rec.count, ks.put(dst, rec, false, record{})
+		return rec.count, ks.storeResult(dst, rec, old, exists, EventSet, name)
 	}
 }
 
@@ -492,7 +489,7 @@ func execSmove(ks *Keyspace, args [][]byte) (any, error) {
 		return nil, err
 	}
 	src.count--
-	if err := ks.storeCollection(srcKey, src, true); err != nil {
+	if err := ks.storeCollection(srcKey, src, true, EventSet, "srem"); err != nil {
 		return nil, err
 	}
 	if !dstOK {
@@ -506,5 +503,5 @@ func execSmove(ks *Keyspace, args [][]byte) (any, error) {
 		return nil, err
 	}
 	dst.count++
-	return int64(1), ks.storeCollection(dstKey, dst, dstOK)
+	return int64(1), ks.storeCollection(dstKey, dst, dstOK, EventSet, "sadd")
 }

@@ -202,6 +202,9 @@ func execSet(ks *Keyspace, args [][]byte) (any, error) {
 	if o.get && exists && old.typ != typeString {
 		return nil, errWrongType
 	}
+	if o.get && !exists {
+		ks.missed(key) // GET reads the key as GET does
+	}
 	var oldReply any
 	if o.get && exists {
 		oldReply = bytes.Clone(old.payload)
@@ -215,6 +218,10 @@ func execSet(ks *Keyspace, args [][]byte) (any, error) {
 	if err := ks.putString(key, args[2], expireAt); err != nil {
 		return nil, err
 	}
+	ks.notify(EventString, "set", key)
+	if o.expire != nil {
+		ks.notify(EventGeneric, "expire", key)
+	}
 	if o.get {
 		return oldReply, nil
 	}
@@ -226,7 +233,11 @@ func execSetnx(ks *Keyspace, args [][]byte) (any, error) {
 	if err != nil || exists {
 		return int64(0), err
 	}
-	return int64(1), ks.putString(args[1], args[2], 0)
+	if err := ks.putString(args[1], args[2], 0); err != nil {
+		return nil, err
+	}
+	ks.notify(EventString, "set", args[1])
+	return int64(1), nil
 }
 
 func checkSetex(cmd string, unit byte) func([][]byte) error {
@@ -246,7 +257,12 @@ func execSetex(unit byte) func(*Keyspace, [][]byte) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		return OK, ks.putString(args[1], args[3], at)
+		if err := ks.putString(args[1], args[3], at); err != nil {
+			return nil, err
+		}
+		ks.notify(EventString, "set", args[1])
+		ks.notify(EventGeneric, "expire", args[1])
+		return OK, nil
 	}
 }
 
@@ -258,17 +274,30 @@ func execGetset(ks *Keyspace, args [][]byte) (any, error) {
 	var old any
 	if ok {
 		old = bytes.Clone(rec.payload)
+	} else {
+		ks.missed(args[1])
 	}
-	return old, ks.putString(args[1], args[2], 0)
+	if err := ks.putString(args[1], args[2], 0); err != nil {
+		return nil, err
+	}
+	ks.notify(EventString, "set", args[1])
+	return old, nil
 }
 
 func execGetdel(ks *Keyspace, args [][]byte) (any, error) {
 	rec, ok, err := ks.lookupString(args[1])
+	if !ok {
+		ks.missed(args[1])
+	}
 	if err != nil || !ok {
 		return nil, err
 	}
 	v := bytes.Clone(rec.payload)
-	return v, ks.remove(args[1], rec)
+	if err := ks.remove(args[1], rec); err != nil {
+		return nil, err
+	}
+	ks.notify(EventGeneric, "del", args[1])
+	return v, nil
 }
 
 func checkGetex(args [][]byte) error {
@@ -285,6 +314,9 @@ func execGetex(ks *Keyspace, args [][]byte) (any, error) {
 		return nil, err
 	}
 	rec, ok, err := ks.lookupString(args[1])
+	if !ok {
+		ks.missed(args[1])
+	}
 	if err != nil || !ok {
 		return nil, err
 	}
@@ -295,13 +327,23 @@ func execGetex(ks *Keyspace, args [][]byte) (any, error) {
 		if err != nil {
 			return nil, err
 		}
+		if at <= ks.now {
+			// An EXAT or PXAT already past deletes the key, as Redis does.
+			if err := ks.remove(args[1], rec); err != nil {
+				return nil, err
+			}
+			ks.notify(EventGeneric, "del", args[1])
+			break
+		}
 		if err := ks.setExpire(args[1], rec, at); err != nil {
 			return nil, err
 		}
+		ks.notify(EventGeneric, "expire", args[1])
 	case o.persist && rec.expireAt != 0:
 		if err := ks.setExpire(args[1], rec, 0); err != nil {
 			return nil, err
 		}
+		ks.notify(EventGeneric, "persist", args[1])
 	}
 	return v, nil
 }
@@ -323,6 +365,7 @@ func execMset(ks *Keyspace, args [][]byte) (any, error) {
 		if err := ks.putString(args[i], args[i+1], 0); err != nil {
 			return nil, err
 		}
+		ks.notify(EventString, "set", args[i])
 	}
 	return OK, nil
 }
@@ -340,6 +383,7 @@ func execMsetnx(ks *Keyspace, args [][]byte) (any, error) {
 		if err := ks.putString(args[i], args[i+1], 0); err != nil {
 			return nil, err
 		}
+		ks.notify(EventString, "set", args[i])
 	}
 	return int64(1), nil
 }
@@ -357,11 +401,7 @@ func execAppend(ks *Keyspace, args [][]byte) (any, error) {
 		return nil, Error("ERR string exceeds maximum allowed size (proto-max-bulk-len)")
 	}
 	v := append(bytes.Clone(rec.payload), args[2]...)
-	if !ok {
-		return int64(len(v)), ks.putString(args[1], v, 0)
-	}
-	rec.payload = v
-	return int64(len(v)), ks.update(args[1], rec)
+	return int64(len(v)), ks.writeString(args[1], rec, ok, v, "append")
 }
 
 func execSetrange(ks *Keyspace, args [][]byte) (any, error) {
@@ -385,11 +425,25 @@ func execSetrange(ks *Keyspace, args [][]byte) (any, error) {
 		v = append(v, make([]byte, need-len(v))...)
 	}
 	copy(v[off:], val)
-	if !ok {
-		return int64(len(v)), ks.putString(args[1], v, 0)
+	return int64(len(v)), ks.writeString(args[1], rec, ok, v, "setrange")
+}
+
+// writeString stores the string v at key, a new key unless exists, else
+// in place of rec's value, its time to live kept (APPEND, SETRANGE,
+// INCR...), and notifies event.
+func (ks *Keyspace) writeString(key []byte, rec record, exists bool, v []byte, event string) error {
+	var err error
+	if exists {
+		rec.payload = v
+		err = ks.update(key, rec)
+	} else {
+		err = ks.putString(key, v, 0)
 	}
-	rec.payload = v
-	return int64(len(v)), ks.update(args[1], rec)
+	if err != nil {
+		return err
+	}
+	ks.notify(EventString, event, key)
+	return nil
 }
 
 // checkInts checks that the arguments at the given indexes are integers.
@@ -438,12 +492,7 @@ func execIncrBy(sign int64, fromArg bool) func(*Keyspace, [][]byte) (any, error)
 			return nil, errOverflow
 		}
 		cur += delta
-		if !exists {
-			return cur, ks.putString(args[1], formatInt(cur), 0)
-		}
-		// INCR keeps the key's time to live.
-		rec.payload = formatInt(cur)
-		return cur, ks.update(args[1], rec)
+		return cur, ks.writeString(args[1], rec, exists, formatInt(cur), "incrby")
 	}
 }
 
@@ -496,9 +545,5 @@ func execIncrByFloat(ks *Keyspace, args [][]byte) (any, error) {
 	if !ok {
 		return nil, Error("ERR increment would produce NaN or Infinity")
 	}
-	if !exists {
-		return v, ks.putString(args[1], v, 0)
-	}
-	rec.payload = v
-	return v, ks.update(args[1], rec)
+	return v, ks.writeString(args[1], rec, exists, v, "incrbyfloat")
 }

@@ -159,10 +159,7 @@ func execInTransaction(ks *Keyspace, args [][]byte) (any, error) {
 	if err := cmd.checkAt(args, ks.now); err != nil {
 		return nil, err
 	}
-	if cmd.Kind == KindScan {
-		return cmd.scanStep(args, ks, nil)
-	}
-	return cmd.exec(ks, args)
+	return cmd.execNested(ks, args)
 }
 
 // execConnectionCommand answers the connection commands a transaction

@@ -48,7 +48,11 @@ func (ks *Keyspace) zpop(keys [][]byte, max bool, count int64) ([]byte, []scored
 				return nil, nil, err
 			}
 		}
-		return key, popped, z.save()
+		event := "zpopmin"
+		if max {
+			event = "zpopmax"
+		}
+		return key, popped, z.save(event)
 	}
 	return nil, nil, nil
 }

@@ -18,7 +18,7 @@ func init() {
 		name string
 		by   byte
 	}{{"zremrangebyrank", byRank}, {"zremrangebyscore", byScore}, {"zremrangebylex", byLex}} {
-		register(singleKey(&Command{Spec: Spec{Name: c.name, Arity: 4, Flags: []string{"write"}}, Kind: KindWrite, check: checkZremrange(c.by), exec: execZremrange(c.by)}))
+		register(singleKey(&Command{Spec: Spec{Name: c.name, Arity: 4, Flags: []string{"write"}}, Kind: KindWrite, check: checkZremrange(c.by), exec: execZremrange(c.name, c.by)}))
 	}
 }
 
@@ -201,11 +201,14 @@ func execZrangestore(ks *Keyspace, args [][]byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if !z.exists {
+		ks.missed(args[2])
+	}
 	items, err := z.rangeOf(sp)
 	if err != nil {
 		return nil, err
 	}
-	return ks.zstore(args[1], items)
+	return ks.zstore(args[1], items, "zrangestore")
 }
 
 // ZREMRANGEBYRANK, ZREMRANGEBYSCORE, ZREMRANGEBYLEX.
@@ -236,7 +239,7 @@ func checkZremrange(by byte) func([][]byte) error {
 	}
 }
 
-func execZremrange(by byte) func(*Keyspace, [][]byte) (any, error) {
+func execZremrange(name string, by byte) func(*Keyspace, [][]byte) (any, error) {
 	return func(ks *Keyspace, args [][]byte) (any, error) {
 		sp, err := parseZremrange(args, by)
 		if err != nil {
@@ -255,6 +258,6 @@ func execZremrange(by byte) func(*Keyspace, [][]byte) (any, error) {
 				return nil, err
 			}
 		}
-		return int64(len(items)), z.save()
+		return int64(len(items)), z.save(name)
 	}
 }

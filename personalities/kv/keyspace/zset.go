@@ -113,19 +113,27 @@ func (z *zset) del(member []byte, score float64) error {
 	return z.ks.delElem(z.rec.gen, zscoreSub(score, member))
 }
 
-// save writes the record back after changes; an emptied set's key goes.
-func (z *zset) save() error {
+// save writes the record back after changes and notifies event; an
+// emptied set's key goes ("del").
+func (z *zset) save(event string) error {
+	var err error
 	switch {
 	case !z.changed:
 		return nil
 	case z.rec.count == 0 && z.exists:
-		return z.ks.remove(z.key, z.rec)
+		err = z.ks.remove(z.key, z.rec)
 	case z.rec.count == 0:
 		return nil
 	case z.exists:
-		return z.ks.update(z.key, z.rec)
+		err = z.ks.update(z.key, z.rec)
+	default:
+		err = z.ks.put(z.key, z.rec, false, record{})
 	}
-	return z.ks.put(z.key, z.rec, false, record{})
+	if err != nil {
+		return err
+	}
+	z.ks.notifyEmptied(EventZSet, event, z.key, z.rec.count == 0)
+	return nil
 }
 
 // walk calls f for the elements whose score-index sub-keys lie in
@@ -275,18 +283,10 @@ func pairsReply(items []scored, withScores bool) any {
 // deletes it if items is empty, as Redis's ZUNIONSTORE and ZRANGESTORE
 // do: whatever dst held goes, its time to live included. It returns the
 // new set's size.
-func (ks *Keyspace) zstore(dst []byte, items []scored) (int64, error) {
+func (ks *Keyspace) zstore(dst []byte, items []scored, event string) (int64, error) {
 	old, exists, err := ks.lookup(dst)
 	if err != nil {
 		return 0, err
-	}
-	if exists {
-		if err := ks.remove(dst, old); err != nil {
-			return 0, err
-		}
-	}
-	if len(items) == 0 {
-		return 0, nil
 	}
 	z := &zset{ks: ks, key: dst}
 	for _, e := range items {
@@ -294,5 +294,5 @@ func (ks *Keyspace) zstore(dst []byte, items []scored) (int64, error) {
 			return 0, err
 		}
 	}
-	return z.rec.count, z.save()
+	return z.rec.count, ks.storeResult(dst, z.rec, old, exists, EventZSet, event)
 }

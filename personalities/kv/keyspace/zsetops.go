@@ -132,6 +132,9 @@ func (s *zsetOpSource) find(member []byte) (float64, bool) {
 func loadZsetOpSource(ks *Keyspace, key []byte) (*zsetOpSource, error) {
 	src := &zsetOpSource{weight: 1}
 	rec, ok, err := ks.lookup(key)
+	if err == nil && !ok {
+		ks.missed(key)
+	}
 	if err != nil || !ok {
 		return src, err
 	}
@@ -226,7 +229,7 @@ func execZsetOp(name string, op zsetOp, store, card bool) func(*Keyspace, [][]by
 			return bytes.Compare(a.member, b.member) < 0
 		})
 		if store {
-			return ks.zstore(args[1], result)
+			return ks.zstore(args[1], result, name)
 		}
 		return pairsReply(result, sp.withScores), nil
 	}

@@ -140,7 +140,11 @@ func execZadd(incr bool) func(*Keyspace, [][]byte) (any, error) {
 			processed++
 			last = s
 		}
-		if err := z.save(); err != nil {
+		event := "zadd"
+		if o.incr {
+			event = "zincr"
+		}
+		if err := z.save(event); err != nil {
 			return nil, err
 		}
 		switch {
@@ -173,7 +177,7 @@ func execZrem(ks *Keyspace, args [][]byte) (any, error) {
 			n++
 		}
 	}
-	return n, z.save()
+	return n, z.save("zrem")
 }
 
 func execZscore(ks *Keyspace, args [][]byte) (any, error) {
