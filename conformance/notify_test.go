@@ -78,6 +78,13 @@ var notifyScript = strings.Join([]string{
 	`EVAL "return redis.pcall('HSET', KEYS[1], 'f')" 1 evh`,
 	"MULTI", "GET nokey", "SINTER nokey s1", "SINTERSTORE d9 nokey s1", "HSCAN nokey 0", "ZSCORE nokey m", "EXEC",
 	`EVAL "redis.call('GET', KEYS[1]); redis.call('SUNION', KEYS[1], KEYS[2]); return redis.call('EXISTS', KEYS[2])" 2 nokey s1`,
+	// Bitmaps, HyperLogLog and geo.
+	"SETBIT bm 7 1", "SETBIT bm 7 1", "BITFIELD bm SET u8 8 255 GET u4 0", "BITFIELD bm GET u8 0",
+	"BITFIELD bm OVERFLOW FAIL INCRBY u2 0 9", "BITOP OR bo bm nokey", "BITOP AND bo nokey nokey2", "BITOP NOT bo2 nokey",
+	"PFADD hll a b c", "PFADD hll a", "PFADD hll2", "PFMERGE hll3 hll hll2", "PFCOUNT hll", "GETBIT nokey 1", "BITCOUNT nokey",
+	"GEOADD geo 13.361389 38.115556 Palermo 15.087269 37.502669 Catania", "GEOADD geo XX 13.361389 38.115556 Palermo",
+	"GEOSEARCHSTORE gs geo FROMLONLAT 15 37 BYRADIUS 200 km ASC", "GEOSEARCHSTORE gs geo FROMLONLAT 0 0 BYRADIUS 1 km",
+	"GEORADIUS geo 15 37 200 km STORE gr", "GEORADIUS nokey 15 37 200 km STORE gr", "GEOPOS nokey a",
 	// Reads that miss keys.
 	"GET nokey", "MGET nokey s2 nokey2", "EXISTS nokey", "TYPE nokey", "TTL nokey", "HGET nokey f",
 	"LRANGE nokey 0 1", "SMEMBERS nokey", "ZRANGE nokey 0 1", "SINTER s1 nokey", "ZUNION 2 z2 nokey",

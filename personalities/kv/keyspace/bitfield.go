@@ -134,6 +134,7 @@ func execBitfield(ro bool) func(*Keyspace, [][]byte) (any, error) {
 			v = growTo(v, top>>3+1)
 		}
 		out := make([]any, len(ops))
+		changes := 0
 		for i, op := range ops {
 			old := getField(v, op.offset, op.width)
 			if op.signed {
@@ -149,6 +150,7 @@ func execBitfield(ro bool) func(*Keyspace, [][]byte) (any, error) {
 			}
 			setField(v, op.offset, op.width, val)
 			out[i] = reply
+			changes++
 		}
 		if !writes {
 			return out, nil
@@ -156,7 +158,10 @@ func execBitfield(ro bool) func(*Keyspace, [][]byte) (any, error) {
 		if err := ks.storeString(args[1], rec, exists, v); err != nil {
 			return nil, err
 		}
-		ks.notify(EventString, "setbit", args[1])
+		if changes > 0 {
+			// Growing the string alone notifies nothing, as in Redis.
+			ks.notify(EventString, "setbit", args[1])
+		}
 		return out, nil
 	}
 }

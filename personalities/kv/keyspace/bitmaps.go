@@ -104,9 +104,15 @@ func execSetbit(ks *Keyspace, args [][]byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	grows := !exists || uint64(len(rec.payload)) <= off>>3
 	v := growTo(rec.payload, off>>3+1)
 	shift := 7 - off&7
 	old := int64(v[off>>3]>>shift) & 1
+	if !grows && old == int64(on) {
+		// Nothing changes: no write, no notification, and a WATCH
+		// holds, as in Redis 7.0.
+		return old, nil
+	}
 	v[off>>3] = v[off>>3]&^(1<<shift) | on<<shift
 	if err := ks.storeString(args[1], rec, exists, v); err != nil {
 		return nil, err
@@ -354,9 +360,12 @@ func execBitop(ks *Keyspace, args [][]byte) (any, error) {
 	}
 	var res []byte
 	for i, key := range args[3:] {
-		rec, _, err := ks.lookupString(key)
+		rec, ok, err := ks.lookupString(key)
 		if err != nil {
 			return nil, err
+		}
+		if !ok {
+			ks.missed(key)
 		}
 		src := rec.payload
 		if i == 0 {

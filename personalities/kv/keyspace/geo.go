@@ -260,6 +260,9 @@ func execGeoSearch(src, flags int) func(*Keyspace, [][]byte) (any, error) {
 		if err != nil {
 			return nil, err
 		}
+		if !z.exists {
+			ks.missed(args[src]) // the STORE forms, at apply
+		}
 		req, err := parseGeoSearch(z, args, flags)
 		if err != nil {
 			return nil, err

@@ -117,6 +117,7 @@ func execPfmerge(ks *Keyspace, args [][]byte) (any, error) {
 			return nil, err
 		}
 		if !ok {
+			ks.missed(key)
 			continue
 		}
 		dense = dense || !hyperloglog.IsSparse(rec.payload)
