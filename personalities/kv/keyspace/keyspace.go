@@ -59,6 +59,8 @@ func typeName(t byte) string {
 		return "set"
 	case typeZSet:
 		return "zset"
+	case typeStream:
+		return "stream"
 	}
 	return "none"
 }
@@ -117,7 +119,7 @@ type record struct {
 const recordHead = 17
 
 func (r record) isCollection() bool {
-	return r.typ == typeHash || r.typ == typeList || r.typ == typeSet || r.typ == typeZSet
+	return r.typ == typeHash || r.typ == typeList || r.typ == typeSet || r.typ == typeZSet || r.typ == typeStream
 }
 
 func (r record) encode() []byte {
