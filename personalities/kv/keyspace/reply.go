@@ -22,6 +22,7 @@ import (
 //	Set           set (RESP3); an array in RESP2
 //	NullArray     null (RESP3); a null array (*-1) in RESP2
 //	Pairs         array of [a, b] arrays (RESP3); a flat array in RESP2
+//	KeyedArrays   map (RESP3); an array of [key, value] arrays in RESP2
 //	WouldBlock    not a reply: a blocking command that must wait
 //
 // A reply does not alias the store; it may alias the command's arguments.
@@ -48,6 +49,10 @@ type NullArray struct{}
 // map), e.g. members and scores of ZRANGE WITHSCORES: an array of [a, b]
 // arrays in RESP3, a flat array in RESP2.
 type Pairs []any
+
+// KeyedArrays is a flat list key, value, key, value, ... that RESP3 sends
+// as a map and RESP2 as an array of [key, value] arrays, as XREAD replies.
+type KeyedArrays []any
 
 // Error returns the reply's text.
 func (e Error) Error() string { return string(e) }

@@ -258,6 +258,15 @@ func (sc *scriptCall) replyToLua(L *lua.LState, r any) lua.LValue {
 			return t
 		}
 		return sc.arrayToLua(L, r)
+	case KeyedArrays:
+		if sc.resp == 3 {
+			return sc.replyToLua(L, Map(r))
+		}
+		t := L.CreateTable(len(r)/2, 0)
+		for i := 0; i+1 < len(r); i += 2 {
+			t.RawSetInt(i/2+1, sc.arrayToLua(L, []any{r[i], r[i+1]}))
+		}
+		return t
 	case Map:
 		if sc.resp == 3 {
 			m := L.NewTable()
