@@ -87,3 +87,42 @@ func TestRedisAuth(t *testing.T) {
 		t.Fatalf("wrong password: %v", err)
 	}
 }
+
+// configScript sets and reads CONFIG parameters of every kind (bools,
+// integers and their bounds, memory values and units, enums, aliases,
+// the parameters with a syntax of their own, immutable and protected
+// ones), and checks that a CONFIG SET with a bad value changes nothing.
+var configScript = strings.Join([]string{
+	"CONFIG SET hz 20", "CONFIG GET hz", "CONFIG SET hz -1", "CONFIG SET hz abc", "CONFIG SET hz 5 hz 6",
+	"CONFIG SET hz 30 appendonly maybe", "CONFIG GET hz",
+	"CONFIG SET lazyfree-lazy-eviction YES", "CONFIG GET lazyfree-lazy-eviction", "CONFIG SET lazyfree-lazy-eviction 1",
+	"CONFIG SET maxmemory-policy ALLKEYS-LRU", "CONFIG GET maxmemory-policy", "CONFIG SET maxmemory-policy lru",
+	"CONFIG SET hash-max-ziplist-entries 256", "CONFIG GET hash-max-listpack-entries", "CONFIG GET hash-max-ziplist-entries",
+	"CONFIG SET list-max-listpack-size -3", "CONFIG GET list-max-ziplist-size", "CONFIG SET list-max-listpack-size 0",
+	"CONFIG SET zset-max-listpack-value 1kb", "CONFIG GET zset-max-ziplist-value", "CONFIG SET zset-max-listpack-value 2k",
+	"CONFIG GET zset-max-listpack-value", "CONFIG SET zset-max-listpack-value 1GB", "CONFIG GET zset-max-listpack-value",
+	"CONFIG SET zset-max-listpack-value -1", "CONFIG SET zset-max-listpack-value 1tb",
+	"CONFIG SET set-max-intset-entries 1024", "CONFIG GET set-max-intset-entries",
+	"CONFIG SET slowlog-log-slower-than -1", "CONFIG GET slowlog-log-slower-than",
+	`CONFIG SET client-output-buffer-limit "normal 1mb 2mb 60"`, "CONFIG GET client-output-buffer-limit",
+	`CONFIG SET client-output-buffer-limit "replica 1 2 3 pubsub 4 5 6"`, "CONFIG GET client-output-buffer-limit",
+	`CONFIG SET client-output-buffer-limit "normal 1 2"`, `CONFIG SET client-output-buffer-limit "foo 1 2 3"`,
+	`CONFIG SET client-output-buffer-limit "normal x 2 3"`,
+	`CONFIG SET oom-score-adj-values "300 200 100"`, "CONFIG GET oom-score-adj-values",
+	`CONFIG SET oom-score-adj-values "1 2"`, `CONFIG SET oom-score-adj-values "-3000 0 0"`,
+	`CONFIG SET latency-tracking-info-percentiles "50 99.5"`, "CONFIG GET latency-tracking-info-percentiles",
+	"CONFIG SET latency-tracking-info-percentiles 101", "CONFIG SET latency-tracking-info-percentiles abc",
+	"CONFIG SET maxmemory-clients 10%", "CONFIG GET maxmemory-clients", "CONFIG SET maxmemory-clients 101%",
+	"CONFIG SET maxmemory-clients abc", "CONFIG SET maxmemory-clients 1mb", "CONFIG GET maxmemory-clients",
+	`CONFIG SET save "3600 1 300 100"`, "CONFIG GET save", "CONFIG SET save 1", `CONFIG SET save "10 x"`,
+	"CONFIG SET cluster-announce-hostname a_b", "CONFIG SET daemonize yes", "CONFIG SET dir /tmp",
+	"CONFIG SET nosuch 1", "CONFIG GET nosuch", "CONFIG SET hz", "CONFIG SET proto-max-bulk-len 1",
+	"CONFIG GET stream-node-max-bytes", "CONFIG GET active-defrag-cycle-max", "CONFIG SET notify-keyspace-events Q",
+	"CONFIG SET hz 10 lazyfree-lazy-eviction no maxmemory-policy noeviction", "CONFIG GET hz",
+}, "\n") + "\n"
+
+// TestRedisConfigMatchesRedisServer diffs CONFIG SET and GET against
+// redis-server.
+func TestRedisConfigMatchesRedisServer(t *testing.T) {
+	diffWithRedis(t, startGateway(t), configScript)
+}

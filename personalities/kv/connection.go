@@ -2,16 +2,13 @@ package kv
 
 import (
 	"crypto/subtle"
-	"errors"
 	"fmt"
 	"os"
 	"runtime"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
 
-	"hourglass/personalities/kv/glob"
 	"hourglass/personalities/kv/keyspace"
 )
 
@@ -471,102 +468,6 @@ func localCommand(c *conn, args [][]byte) any {
 		return keys
 	}
 	return errSubcommand("COMMAND", args, "count", "list", "info", "docs", "getkeys")
-}
-
-// configParam is one CONFIG GET/SET parameter.
-type configParam struct {
-	get func(s *Server) string
-	set func(s *Server, v string) error // nil: read-only
-}
-
-// configParams are the parameters CONFIG reports, and the few it changes.
-var configParams = map[string]configParam{
-	"databases":   {get: func(*Server) string { return strconv.Itoa(keyspace.Databases) }},
-	"appendonly":  {get: func(*Server) string { return "yes" }},    // every write is in the durable log
-	"appendfsync": {get: func(*Server) string { return "always" }}, // acknowledged after fsync
-	"save":        {get: func(*Server) string { return "" }},
-	"maxclients": {
-		get: func(s *Server) string { return strconv.Itoa(s.settings().maxClients) },
-		set: func(s *Server, v string) error {
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 1 {
-				return errPositive
-			}
-			s.updateSettings(func(st *settings) { st.maxClients = n })
-			return nil
-		},
-	},
-	"requirepass": {
-		get: func(s *Server) string { return s.settings().requirePass },
-		set: func(s *Server, v string) error {
-			s.updateSettings(func(st *settings) { st.requirePass = v })
-			return nil
-		},
-	},
-	"proto-max-bulk-len": {get: func(s *Server) string { return strconv.FormatInt(s.limits().MaxBulkLen, 10) }},
-	"client-query-buffer-limit": {
-		get: func(s *Server) string { return strconv.FormatInt(s.limits().MaxQueryBuffer, 10) },
-	},
-	"timeout":                   {get: func(*Server) string { return "0" }},
-	"maxmemory":                 {get: func(*Server) string { return "0" }},
-	"maxmemory-policy":          {get: func(*Server) string { return "noeviction" }},
-	"notify-keyspace-events":    {get: func(*Server) string { return "" }},
-	"slowlog-log-slower-than":   {get: func(*Server) string { return "10000" }},
-	"lua-time-limit":            {get: func(*Server) string { return "5000" }},
-	"cluster-enabled":           {get: func(*Server) string { return "no" }},
-	"replica-read-only":         {get: func(*Server) string { return "yes" }},
-	"latency-tracking":          {get: func(*Server) string { return "no" }},
-	"set-max-intset-entries":    {get: func(*Server) string { return "512" }},
-	"hash-max-listpack-entries": {get: func(*Server) string { return "128" }},
-	"lua-instruction-limit": scriptLimitParam(
-		func(l keyspace.ScriptLimits) int64 { return l.Instructions },
-		func(l *keyspace.ScriptLimits, n int64) { l.Instructions = n }),
-	"lua-memory-limit": scriptLimitParam(
-		func(l keyspace.ScriptLimits) int64 { return l.Memory },
-		func(l *keyspace.ScriptLimits, n int64) { l.Memory = n }),
-}
-
-var errPositive = errors.New("argument must be a positive integer")
-
-func localConfig(c *conn, args [][]byte) any {
-	sub := strings.ToLower(string(args[1]))
-	switch {
-	case sub == "get" && len(args) >= 3:
-		names := make([]string, 0, len(configParams))
-		for n := range configParams {
-			names = append(names, n)
-		}
-		sort.Strings(names)
-		out := keyspace.Map{}
-		for _, n := range names {
-			for _, pat := range args[2:] {
-				if glob.MatchFold(pat, []byte(n)) {
-					out = append(out, n, configParams[n].get(c.s))
-					break
-				}
-			}
-		}
-		return out
-	case sub == "set" && len(args) >= 4 && len(args)%2 == 0:
-		for j := 2; j < len(args); j += 2 {
-			name := strings.ToLower(string(args[j]))
-			p, ok := configParams[name]
-			if !ok || p.set == nil {
-				return keyspace.Errorf("ERR Unknown option or number of arguments for CONFIG SET - '%s'", args[j])
-			}
-			if err := p.set(c.s, string(args[j+1])); err != nil {
-				return keyspace.Errorf("ERR CONFIG SET failed (possibly related to argument '%s') - %v", name, err)
-			}
-		}
-		return keyspace.OK
-	case sub == "resetstat" && len(args) == 2:
-		c.s.stats.commands.Store(0)
-		c.s.stats.connections.Store(0)
-		return keyspace.OK
-	case sub == "rewrite" && len(args) == 2:
-		return keyspace.Error("ERR The server is running without a config file")
-	}
-	return errSubcommand("CONFIG", args, "get", "set", "resetstat", "rewrite")
 }
 
 func localTime(c *conn, args [][]byte) any {

@@ -141,8 +141,8 @@ func localScript(c *conn, args [][]byte) any {
 }
 
 // scriptLimitParam is a CONFIG parameter of the script bounds.
-func scriptLimitParam(get func(keyspace.ScriptLimits) int64, set func(*keyspace.ScriptLimits, int64)) configParam {
-	return configParam{
+func scriptLimitParam(get func(keyspace.ScriptLimits) int64, set func(*keyspace.ScriptLimits, int64)) configEffect {
+	return configEffect{
 		get: func(s *Server) string { return strconv.FormatInt(get(s.settings().scriptLimits), 10) },
 		set: func(s *Server, v string) error {
 			n, ok := keyspace.ParseInt([]byte(v))

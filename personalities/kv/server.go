@@ -57,6 +57,12 @@ type settings struct {
 	maxClients   int
 	requirePass  string
 	scriptLimits keyspace.ScriptLimits
+	// limits bound what a connection may send; a connection takes them
+	// when it is accepted.
+	limits resp.Limits
+	// params are the CONFIG parameters set that mean nothing here, by
+	// name (aliases included); never changed in place, only replaced.
+	params map[string]string
 }
 
 // Server is the Redis personality: the RESP front end and the top-layer
@@ -116,7 +122,7 @@ func New(cfg Config, engine platform.StreamEngine) *Server {
 	}
 	s := &Server{cfg: cfg, engine: engine, log: cfg.Logger, started: time.Now()}
 	s.lastSave.Store(s.started.Unix())
-	s.current = settings{maxClients: cfg.MaxClients, requirePass: cfg.RequirePass, scriptLimits: cfg.ScriptLimits}
+	s.current = settings{maxClients: cfg.MaxClients, requirePass: cfg.RequirePass, scriptLimits: cfg.ScriptLimits, limits: cfg.Limits.WithDefaults()}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.mu.conns = make(map[*conn]struct{})
 	engine.RegisterUpcall(newApplicator(s))
@@ -137,7 +143,7 @@ func (s *Server) Serve(ln net.Listener) error {
 		st := s.settings()
 		c := &conn{s: s, nc: nc, id: s.nextID.Add(1), proto: 2, created: time.Now(), authed: st.requirePass == ""}
 		c.lastAt.Store(c.created.UnixNano())
-		c.rd = resp.NewReader(nc, s.cfg.Limits)
+		c.rd = resp.NewReader(nc, st.limits)
 		c.rd.SetAuthenticated(c.authed)
 		c.rd.SetBeforeRead(c.beforeRead)
 		s.stats.connections.Add(1)
@@ -473,7 +479,6 @@ func resultReply(r platform.Result, err error) any {
 }
 
 // limits returns the connection limits with defaults filled in.
-func (s *Server) limits() resp.Limits { return s.cfg.Limits.WithDefaults() }
 
 // settings returns the current run-time settings.
 func (s *Server) settings() settings {
