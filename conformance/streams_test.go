@@ -99,3 +99,77 @@ func TestRedisStreamsMatchRedisServer(t *testing.T) {
 		diffWithRedisRESP3(t, g, script)
 	}
 }
+
+// streamGroupScript exercises consumer groups and XREAD against
+// redis-server with explicit IDs; idle times never reach the output
+// (XPENDING's extended form and XCLAIM run only where they are filtered
+// out or do not show them).
+var streamGroupScript = strings.Join([]string{
+	"XADD s 1-1 a 1", "XADD s 2-1 b 2", "XADD s 3-1 c 3", "XADD s 4-1 d 4", "XADD s 5-1 e 5",
+	// XGROUP CREATE: $, explicit IDs, MKSTREAM, ENTRIESREAD and errors.
+	"XGROUP CREATE s g1 0", "XGROUP CREATE s g1 0", "XGROUP CREATE s g2 $", "XGROUP CREATE s g3 2-1 ENTRIESREAD 2",
+	"XGROUP CREATE nokey g 0", "XGROUP CREATE nokey g $ MKSTREAM", "TYPE nokey", "XLEN nokey",
+	"XGROUP CREATE mk g 5 MKSTREAM ENTRIESREAD 3", "XGROUP CREATE s g4 x", "XGROUP CREATE s g4 0 ENTRIESREAD -2",
+	"XGROUP CREATE s g4 0 ENTRIESREAD x", "XGROUP CREATE s g4 0 FOO", "XGROUP CREATE s g4 0 ENTRIESREAD",
+	"XGROUP CREATE s g4 - ", "XGROUP CREATE s g4 +", "XGROUP CREATE s", "XGROUP", "XGROUP FOO", "XGROUP FOO s g",
+	"XGROUP CREATE s g4 0 MKSTREAM ENTRIESREAD 1 MKSTREAM", "XGROUP DESTROY s g4",
+	// XGROUP CREATECONSUMER, DELCONSUMER, SETID, DESTROY.
+	"XGROUP CREATECONSUMER s g1 alice", "XGROUP CREATECONSUMER s g1 alice", "XGROUP CREATECONSUMER s nog alice",
+	"XGROUP CREATECONSUMER nokey2 g1 alice", "XGROUP CREATECONSUMER s g1", "XGROUP DELCONSUMER s g1 nobody",
+	"XGROUP DELCONSUMER s nog alice", "XGROUP SETID s g2 0", "XGROUP SETID s g2 $ ENTRIESREAD 5", "XGROUP SETID s g2 x",
+	"XGROUP SETID s nog 0", "XGROUP SETID s g2 0 FOO 1", "XGROUP SETID s g2 0 ENTRIESREAD -3", "XGROUP SETID s g2 -",
+	"XGROUP SETID s g2 0 ENTRIESREAD", "XGROUP DESTROY s g2", "XGROUP DESTROY s g2", "XGROUP DESTROY nokey3 g2",
+	"XGROUP DESTROY s", "XGROUP HELP", "XGROUP HELP x",
+	// XREADGROUP: new entries, history, NOACK, COUNT, errors.
+	"XREADGROUP GROUP g1 alice COUNT 2 STREAMS s >", "XREADGROUP GROUP g1 bob COUNT 1 STREAMS s >",
+	"XREADGROUP GROUP g1 alice STREAMS s 0", "XREADGROUP GROUP g1 alice COUNT 1 STREAMS s 1-1",
+	"XREADGROUP GROUP g1 bob STREAMS s 0-0", "XREADGROUP GROUP g1 carol STREAMS s 0", "XREADGROUP GROUP g1 carol NOACK COUNT 1 STREAMS s >",
+	"XPENDING s g1", "XREADGROUP GROUP g1 alice STREAMS s >", "XREADGROUP GROUP g1 alice STREAMS s >",
+	"XREADGROUP GROUP nog alice STREAMS s >", "XREADGROUP GROUP g1 alice STREAMS nokey9 >",
+	"XREADGROUP GROUP g1 alice STREAMS s $", "XREADGROUP GROUP g1 alice STREAMS s x", "XREADGROUP GROUP g1 alice STREAMS s",
+	"XREADGROUP GROUP g1 alice STREAMS s mk > >", "XREADGROUP GROUP g1 STREAMS s >", "XREADGROUP COUNT 1 STREAMS s >",
+	"XREADGROUP GROUP g1 alice COUNT x STREAMS s >", "XREADGROUP GROUP g1 alice BLOCK x STREAMS s >",
+	"XREADGROUP GROUP g1 alice BLOCK -1 STREAMS s >", "XREADGROUP GROUP g1 alice FOO STREAMS s >",
+	"XREADGROUP GROUP g1 alice COUNT -3 STREAMS s 0",
+	// XACK.
+	"XACK s g1 1-1 1-1 9-9", "XACK s g1 x", "XACK s g1 2-1 x", "XACK s nog 1-1", "XACK nokey g 1-1", "XPENDING s g1",
+	// XPENDING: summary, extended with consumer and IDLE filters, errors.
+	"XPENDING s g1 - + 10 nobody", "XPENDING s g1 IDLE 99999999 - + 10", "XPENDING s g1 IDLE 99999999 - + 10 alice",
+	"XPENDING s g1 - + 0", "XPENDING s g1 - + -1", "XPENDING s g1 - + x", "XPENDING s g1 x + 1", "XPENDING s g1 - x 1",
+	"XPENDING s g1 IDLE 99999999 (5 + 1", "XPENDING s g1 (5 + 1 nobody", "XPENDING s g1 IDLE x - + 1", "XPENDING s g1 IDLE 1 - +", "XPENDING s g1 - +",
+	"XPENDING s g1 - + 1 a b", "XPENDING s nog", "XPENDING nokey g", "XPENDING s g3", "XPENDING mk g",
+	// XCLAIM: min-idle too high claims nothing; JUSTID, FORCE, LASTID, errors.
+	"XCLAIM s g1 bob 99999999 2-1", "XCLAIM s g1 bob 99999999 2-1 JUSTID", "XCLAIM s g1 bob 99999999 9-9 FORCE JUSTID",
+	"XCLAIM s g1 bob 0 2-1 JUSTID LASTID 4-1", "XCLAIM s g1 bob 0 2-1 x", "XCLAIM s g1 bob x 2-1",
+	"XCLAIM s g1 bob 0 2-1 IDLE x", "XCLAIM s g1 bob 0 2-1 TIME x", "XCLAIM s g1 bob 0 2-1 RETRYCOUNT x",
+	"XCLAIM s g1 bob 0 2-1 LASTID x", "XCLAIM s nog bob 0 2-1", "XCLAIM nokey g1 bob 0 2-1", "XCLAIM s g1 bob 0 x",
+	"XCLAIM s g1 bob 0 2-1 IDLE", "XPENDING s g1",
+	// XAUTOCLAIM: cursor, COUNT, JUSTID, deleted entries, errors.
+	"XAUTOCLAIM s g1 dave 99999999 0", "XAUTOCLAIM s g1 dave 99999999 0 COUNT 1 JUSTID", "XAUTOCLAIM s g1 dave 0 0 COUNT 1 JUSTID",
+	"XDEL s 3-1", "XAUTOCLAIM s g1 dave 0 0 JUSTID", "XPENDING s g1", "XAUTOCLAIM s g1 dave 0 0 COUNT 0",
+	"XAUTOCLAIM s g1 dave 0 0 COUNT x", "XAUTOCLAIM s g1 dave 0 x", "XAUTOCLAIM s g1 dave x 0", "XAUTOCLAIM s g1 dave 0 0 FOO",
+	"XAUTOCLAIM s nog dave 0 0", "XAUTOCLAIM nokey g dave 0 0", "XAUTOCLAIM s g1 dave 0 (0", "XAUTOCLAIM s g1 dave 0 0 COUNT 9223372036854775807",
+	// XREADGROUP history shows deleted entries as nil.
+	"XREADGROUP GROUP g1 dave STREAMS s 0", "XDEL s 4-1", "XREADGROUP GROUP g1 dave STREAMS s 0",
+	// XGROUP DELCONSUMER drops its pending entries.
+	"XGROUP DELCONSUMER s g1 dave", "XPENDING s g1", "XGROUP CREATECONSUMER s g1 erin", "XGROUP DELCONSUMER s g1 erin",
+	// XREAD: several streams, $, COUNT and errors.
+	"XADD t 1-1 x 1", "XADD t 2-1 y 2", "XREAD STREAMS s t 0 0", "XREAD COUNT 1 STREAMS s t 1-1 1-1", "XREAD STREAMS s t $ $",
+	"XREAD STREAMS s nokey 0 0", "XREAD STREAMS nokey 0", "XREAD STREAMS s 5-1", "XREAD STREAMS s >", "XREAD STREAMS s x",
+	"XREAD STREAMS s", "XREAD STREAMS s t 0", "XREAD COUNT x STREAMS s 0", "XREAD GROUP g c STREAMS s 0",
+	"XREAD NOACK STREAMS s 0", "XREAD FOO STREAMS s 0", "XREAD COUNT 0 STREAMS s 0", "XREAD STREAMS s (0",
+	"XREAD STREAMS s -", "XREAD STREAMS s +",
+	// Groups go with the key; wrong types.
+	"DEL s", "XGROUP CREATE s g1 0 MKSTREAM", "XPENDING s g1", "XREADGROUP GROUP g1 a STREAMS s >",
+	"SET str x", "XGROUP CREATE str g 0", "XGROUP CREATE str g 0 MKSTREAM", "XREADGROUP GROUP g a STREAMS str >",
+	"XREAD STREAMS str 0", "XACK str g 1-1", "XPENDING str g", "XCLAIM str g a 0 1-1", "XAUTOCLAIM str g a 0 0",
+	"XGROUP DESTROY str g", "XGROUP SETID str g 0", "XGROUP CREATECONSUMER str g a",
+}, "\n") + "\n"
+
+// TestRedisStreamGroupsMatchRedisServer diffs consumer groups and XREAD
+// against redis-server, in RESP2 (raw and formatted) and RESP3.
+func TestRedisStreamGroupsMatchRedisServer(t *testing.T) {
+	g := startGateway(t)
+	diffWithRedis(t, g, "FLUSHALL\n"+streamGroupScript)
+	diffWithRedisRESP3(t, g, streamGroupScript)
+}
