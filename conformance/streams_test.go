@@ -94,7 +94,7 @@ func streamApproxScript() string {
 // redis-server, in RESP2 (raw and formatted) and RESP3.
 func TestRedisStreamsMatchRedisServer(t *testing.T) {
 	g := startGateway(t)
-	for _, script := range []string{streamEntryScript, streamGroupScript, streamInfoScript} {
+	for _, script := range []string{streamEntryScript, streamGroupScript, streamInfoScript, streamBlockScript} {
 		diffWithRedis(t, g, "FLUSHALL\n"+script)
 		diffWithRedisRESP3(t, g, script)
 	}
@@ -208,3 +208,24 @@ func streamRaxScript() string {
 	}
 	return b.String()
 }
+
+// streamBlockScript covers XREAD and XREADGROUP with BLOCK where nothing
+// arrives (short timeouts) or something is there already, in MULTI, and
+// in scripts, which refuse BLOCK.
+var streamBlockScript = strings.Join([]string{
+	"XADD s 1-1 a 1", "XADD s 2-1 b 2", "XGROUP CREATE s g 0", "XREADGROUP GROUP g c COUNT 1 STREAMS s >",
+	"XREAD BLOCK 10 STREAMS s nokey $ $", "XREAD BLOCK 10 STREAMS s 1-1", "XREAD BLOCK 10 STREAMS s 2-1",
+	"XREADGROUP GROUP g c BLOCK 10 STREAMS s 0", "XREADGROUP GROUP g c BLOCK 10 STREAMS s >",
+	"XREADGROUP GROUP g c BLOCK 10 STREAMS s >", "XREADGROUP GROUP g c BLOCK 10 NOACK STREAMS s 0",
+	"XREAD BLOCK x STREAMS s 0", "XREAD BLOCK -1 STREAMS s 0", "XREAD BLOCK 1.5 STREAMS s 0",
+	"XREAD BLOCK 9223372036854775808 STREAMS s 0", "XREAD BLOCK 10 STREAMS s x", "XREAD BLOCK 10 STREAMS s",
+	"XREADGROUP GROUP nog c BLOCK 10 STREAMS s >", "XREADGROUP GROUP g c BLOCK 10 STREAMS s $",
+	"MULTI", "XREAD BLOCK 0 STREAMS s $", "XREADGROUP GROUP g c BLOCK 0 STREAMS s >", "XADD s 3-1 c 3",
+	"XREADGROUP GROUP g c BLOCK 0 STREAMS s >", "EXEC",
+	`EVAL "return redis.call('XREAD','BLOCK','0','STREAMS','s','$')" 0`,
+	`EVAL "return redis.call('xread','COUNT','1','BLOCK','x','STREAMS','s','$')" 0`,
+	`EVAL "return redis.call('XREAD','COUNT','x','BLOCK','0','STREAMS','s','$')" 0`,
+	`EVAL "return redis.call('XREAD','STREAMS','s','0')" 0`,
+	`EVAL "return redis.call('XREADGROUP','GROUP','g','d','BLOCK','0','STREAMS','s','>')" 1 s`,
+	`EVAL "return redis.call('XREADGROUP','GROUP','g','d','STREAMS','s','0')" 1 s`,
+}, "\n") + "\n"

@@ -138,6 +138,9 @@ func (c *conn) runBlocking(cmd *keyspace.Command, args [][]byte, now time.Time) 
 			c.push(s.reply)
 			return
 		}
+		if wb.Retry != nil {
+			body = keyspace.EncodeCommand(c.db, rand.Uint64(), wb.Retry)
+		}
 		select {
 		case <-w.wake:
 		case <-deadline:

@@ -378,6 +378,10 @@ func (c *conn) handle(args [][]byte) {
 		c.push(replyOf(nil, err))
 		return
 	}
+	if d.BlocksWith(args) {
+		c.runBlocking(d, args, now)
+		return
+	}
 	switch d.Kind {
 	case keyspace.KindRead, keyspace.KindScan:
 		ks, err := c.readKeyspace()
@@ -397,10 +401,6 @@ func (c *conn) handle(args [][]byte) {
 		}
 		c.push(replyOf(d.Exec(ks, args)))
 	case keyspace.KindWrite:
-		if d.Blocking() {
-			c.runBlocking(d, args, now)
-			return
-		}
 		c.proposeCommand(c.writeBody(d, args))
 	}
 }

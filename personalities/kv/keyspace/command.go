@@ -70,7 +70,8 @@ type Command struct {
 	scan     func(ks *Keyspace, args [][]byte, o scanOptions) (scanWalker, error)
 	optsAt   int
 	scanType byte
-	// block: a write that waits for its keys (BLPOP ...); see blocking.go.
+	// block: a command that waits for its keys (BLPOP, XREAD BLOCK ...);
+	// see blocking.go.
 	block *blockSpec
 }
 
@@ -84,7 +85,7 @@ func (c *Command) Check(args [][]byte, now time.Time) error {
 }
 
 func (c *Command) checkAt(args [][]byte, now int64) error {
-	if c.block != nil && !c.block.timeoutLast {
+	if c.block != nil && c.block.option == nil && !c.block.timeoutLast {
 		if _, err := parseTimeout(c.block.timeoutArg(args), now); err != nil {
 			return err
 		}
@@ -94,7 +95,7 @@ func (c *Command) checkAt(args [][]byte, now int64) error {
 			return err
 		}
 	}
-	if c.block != nil && c.block.timeoutLast {
+	if c.block != nil && c.block.option == nil && c.block.timeoutLast {
 		if _, err := parseTimeout(c.block.timeoutArg(args), now); err != nil {
 			return err
 		}

@@ -198,8 +198,13 @@ func (sc *scriptCall) run(args [][]byte) (any, error) {
 	if !cmd.ArityOK(len(args)) {
 		return nil, errScriptArity
 	}
-	if cmd.Blocking() {
+	if cmd.blockingOnlyOutsideScripts() {
 		return nil, errScriptNoScript
+	}
+	if cmd.block != nil && cmd.block.inScript != nil {
+		if err := cmd.block.inScript(args); err != nil {
+			return nil, err
+		}
 	}
 	if cmd.Kind == KindWrite && (sc.readOnly || ks.w == nil) {
 		return nil, errScriptReadOnly
@@ -290,7 +295,7 @@ func (sc *scriptCall) replyToLua(L *lua.LState, r any) lua.LValue {
 		}
 		return sc.arrayToLua(L, r)
 	}
-	return lua.LNil // not a reply type (WouldBlock never reaches a script)
+	return lua.LNil // not a reply type (a WouldBlock never reaches a script)
 }
 
 func (sc *scriptCall) arrayToLua(L *lua.LState, xs []any) *lua.LTable {

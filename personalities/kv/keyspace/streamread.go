@@ -8,11 +8,40 @@ import "bytes"
 //
 // XREAD is a read. XREADGROUP is a write: it moves the group's last
 // delivered ID, creates consumers and adds to the pending lists, so it
-// runs at apply, and its delivery times are the log time.
+// runs at apply, and its delivery times are the log time. With BLOCK,
+// both go through the log and wait as BLPOP does (see blocking.go) when
+// they find nothing; XREAD's $ then becomes the ID it stood for.
 
 func init() {
-	register(&Command{Spec: Spec{Name: "xread", Arity: -4, Flags: []string{"readonly", "blocking", "movablekeys"}}, Kind: KindRead, check: checkXread(false), exec: execXread})
-	register(&Command{Spec: Spec{Name: "xreadgroup", Arity: -7, Flags: []string{"write", "blocking", "movablekeys"}}, Kind: KindWrite, check: checkXread(true), exec: execXreadgroup})
+	register(&Command{Spec: Spec{Name: "xread", Arity: -4, Flags: []string{"readonly", "blocking", "movablekeys"}}, Kind: KindRead, block: xreadBlock(false), check: checkXread(false), exec: execXread})
+	register(&Command{Spec: Spec{Name: "xreadgroup", Arity: -7, Flags: []string{"write", "blocking", "movablekeys"}}, Kind: KindWrite, block: xreadBlock(true), check: checkXread(true), exec: execXreadgroup})
+}
+
+// xreadBlock is where XREAD and XREADGROUP keep BLOCK and their keys.
+func xreadBlock(xreadgroup bool) *blockSpec {
+	return &blockSpec{
+		keys: func(args [][]byte) [][]byte {
+			x, _ := parseXread(args, xreadgroup)
+			return x.keys
+		},
+		option: func(args [][]byte) (int64, bool) {
+			x, _ := parseXread(args, xreadgroup)
+			return x.block, x.block >= 0
+		},
+		inScript: func(args [][]byte) error {
+			_, err := parseXreadFrom(args, xreadgroup, true)
+			return err
+		},
+	}
+}
+
+// blockOrNull is an XREAD's reply when it served no stream: wait, if
+// BLOCK asks for it, proposing retry from then on.
+func blockOrNull(x xreadArgs, retry [][]byte) any {
+	if x.block < 0 {
+		return NullArray{}
+	}
+	return WouldBlock{TimeoutReply: NullArray{}, Retry: retry}
 }
 
 type xreadArgs struct {
@@ -28,12 +57,20 @@ type xreadArgs struct {
 // parseXread parses the options as Redis's xreadCommand, with its errors
 // in its order; the IDs are parsed with the keys, at run time.
 func parseXread(args [][]byte, xreadgroup bool) (xreadArgs, error) {
+	return parseXreadFrom(args, xreadgroup, false)
+}
+
+// parseXreadFrom is parseXread; from a script, BLOCK is an error.
+func parseXreadFrom(args [][]byte, xreadgroup, script bool) (xreadArgs, error) {
 	x := xreadArgs{block: -1}
 	streams := 0
 	for i := 1; i < len(args) && streams == 0; i++ {
 		more := len(args) - i - 1
 		switch o := args[i]; {
 		case EqFold(o, "block") && more > 0:
+			if script {
+				return x, Errorf("ERR %s command is not allowed with BLOCK option from scripts", args[0])
+			}
 			i++
 			t, ok := ParseInt(args[i])
 			switch {
@@ -172,9 +209,29 @@ func execXread(ks *Keyspace, args [][]byte) (any, error) {
 		out = append(out, x.keys[i], entries)
 	}
 	if out == nil {
-		return NullArray{}, nil
+		return blockOrNull(x, xreadRetry(args, x, streams)), nil
 	}
 	return out, nil
+}
+
+// xreadRetry returns XREAD's arguments with each $ replaced by the ID it
+// stands for now, nil if there is none; they are copies.
+func xreadRetry(args [][]byte, x xreadArgs, streams []xreadStream) [][]byte {
+	first := len(args) - len(x.ids)
+	var out [][]byte
+	for i, id := range x.ids {
+		if len(id) != 1 || id[0] != '$' {
+			continue
+		}
+		if out == nil {
+			out = make([][]byte, len(args))
+			for j, a := range args {
+				out[j] = bytes.Clone(a)
+			}
+		}
+		out[first+i] = streams[i].after.reply()
+	}
+	return out
 }
 
 func execXreadgroup(ks *Keyspace, args [][]byte) (any, error) {
@@ -224,7 +281,7 @@ func execXreadgroup(ks *Keyspace, args [][]byte) (any, error) {
 		out = append(out, x.keys[i], entries)
 	}
 	if out == nil {
-		return NullArray{}, nil
+		return blockOrNull(x, nil), nil
 	}
 	return out, nil
 }
