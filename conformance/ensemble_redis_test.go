@@ -93,6 +93,11 @@ func TestEnsembleRedisMatchesRedisServer(t *testing.T) {
 		{"transactions", multiScript, false},
 		{"blocking", blockingScript, true},
 		{"scripting", scriptingScript, true},
+		{"streams", streamEntryScript, true},
+		{"stream-groups", streamGroupScript, true},
+		{"stream-info", streamInfoScript, true},
+		{"stream-blocking", streamBlockScript, false},
+		{"stream-trimming", streamApproxScript(), false},
 	}
 	for _, name := range slices.Sorted(maps.Keys(zsetScripts)) {
 		scripts = append(scripts, script{"zsets-" + name, zsetScripts[name], false})
