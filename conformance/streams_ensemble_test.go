@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -107,6 +108,29 @@ func TestEnsembleStreamConsumerGroup(t *testing.T) {
 	if len(groups) != 1 || groups[0].Pending != 0 || groups[0].Consumers != 2 || groups[0].LastDeliveredID != added[5] ||
 		groups[0].EntriesRead != 6 || groups[0].Lag != 0 {
 		t.Fatalf("XINFO GROUPS = %+v", groups)
+	}
+
+	// As in Redis 7.0, only changes to the entries abort a WATCH: group
+	// changes, XSETID and XGROUP CREATE leave the key unmodified.
+	for _, tc := range []struct {
+		cmd   []any
+		abort bool
+	}{
+		{[]any{"XGROUP", "CREATECONSUMER", "jobs", "workers", "dan"}, false},
+		{[]any{"XCLAIM", "jobs", "workers", "dan", "0", added[1]}, false},
+		{[]any{"XACK", "jobs", "workers", added[1]}, false},
+		{[]any{"XSETID", "jobs", "99999999999999-0"}, false},
+		{[]any{"XGROUP", "CREATE", "jobs", "watchers", "0"}, false},
+		{[]any{"XDEL", "jobs", added[0]}, true},
+	} {
+		err := alice.Watch(ctx, func(tx *redis.Tx) error {
+			r(producer.Do(ctx, tc.cmd...).Result()).must(t, fmt.Sprint(tc.cmd...))
+			_, err := tx.TxPipelined(ctx, func(p redis.Pipeliner) error { return p.Ping(ctx).Err() })
+			return err
+		}, "jobs")
+		if aborted := err == redis.TxFailedErr; aborted != tc.abort || err != nil && !aborted {
+			t.Fatalf("WATCH jobs, %v, EXEC: %v", tc.cmd, err)
+		}
 	}
 
 	// Blocking reads on nodes 1 and 2, woken by XADDs on node 3.

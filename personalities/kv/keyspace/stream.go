@@ -271,9 +271,10 @@ func (ks *Keyspace) newStream(key []byte) (*stream, error) {
 	return &stream{ks: ks, key: key, rec: rec}, nil
 }
 
-// save stores the record and metadata; an empty stream stays.
+// save stores the record and metadata; an empty stream stays. The key
+// counts as modified (for WATCH and blocked readers).
 func (s *stream) save() error {
-	if err := s.ks.setElem(s.rec.gen, []byte{subMeta}, s.meta.encode()); err != nil {
+	if err := s.saveMeta(); err != nil {
 		return err
 	}
 	if s.stored {
@@ -281,6 +282,14 @@ func (s *stream) save() error {
 	}
 	s.stored = true
 	return s.ks.put(s.key, s.rec, false, record{})
+}
+
+// saveMeta stores the metadata only: a change that leaves the key
+// unmodified for WATCH and blocked readers, as in Redis (XSETID).
+//
+// REQUIRES: the stream is stored and its record unchanged.
+func (s *stream) saveMeta() error {
+	return s.ks.setElem(s.rec.gen, []byte{subMeta}, s.meta.encode())
 }
 
 // sub returns a sub-key: prefix then the parts.

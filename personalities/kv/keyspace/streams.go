@@ -3,9 +3,10 @@ package keyspace
 import "math"
 
 // Stream commands: this file has the entry commands (XADD, XLEN, XRANGE,
-// XREVRANGE, XDEL, XTRIM, XSETID, XREAD); streamgroups.go and
-// streampel.go the consumer groups; stream.go and streamtrim.go the
-// stream they share.
+// XREVRANGE, XDEL, XTRIM, XSETID); streamread.go XREAD and XREADGROUP;
+// streamgroups.go XGROUP, XACK and XPENDING; streamclaim.go XCLAIM and
+// XAUTOCLAIM; streaminfo.go XINFO. stream.go, streamtrim.go and
+// streamgroup.go keep the stream, its nodes and its groups.
 
 func init() {
 	w := []string{"write", "denyoom", "fast"}
@@ -299,5 +300,5 @@ func execXsetid(ks *Keyspace, args [][]byte) (any, error) {
 	if !x.maxDeleted.isZero() {
 		s.meta.maxDeleted = x.maxDeleted
 	}
-	return OK, s.save()
+	return OK, s.saveMeta()
 }

@@ -170,6 +170,9 @@ func xgroupCreate(ks *Keyspace, args [][]byte, s *stream, entriesRead int64) (an
 	if err := s.saveGroup(&streamGroup{name: args[3], lastID: id, entriesRead: entriesRead}); err != nil {
 		return nil, err
 	}
+	if s.stored {
+		return OK, nil // the key counts as unmodified, as in Redis
+	}
 	return OK, s.save()
 }
 
