@@ -133,7 +133,9 @@ func TestEnsembleStreamConsumerGroup(t *testing.T) {
 		}
 	}
 
-	// Blocking reads on nodes 1 and 2, woken by XADDs on node 3.
+	// Blocking reads on nodes 1 and 2, woken by XADDs on node 3. A node
+	// counts a client blocked once its read found nothing at apply, so
+	// that XREAD's $ stands for the ID before late.
 	read := goBlock(func() ([]string, error) {
 		res, err := alice.XRead(ctx, &redis.XReadArgs{Streams: []string{"jobs", "$"}, Block: 0}).Result()
 		return streamsAsStrings(res), err
@@ -154,6 +156,45 @@ func TestEnsembleStreamConsumerGroup(t *testing.T) {
 	if p := r(producer.XPending(ctx, "jobs", "workers").Result()).must(t, "XPENDING"); p.Count != 1 || p.Consumers["bob"] != 1 {
 		t.Fatalf("XPENDING after the blocked XREADGROUP = %+v", p)
 	}
+
+	// A blocked XREADGROUP fails when its group or key goes away on
+	// another node, as Redis unblocks it; a blocked XREAD keeps waiting.
+	blockedGroupRead := func() <-chan blockResult {
+		return goBlock(func() ([]string, error) {
+			res, err := bob.XReadGroup(ctx, &redis.XReadGroupArgs{Group: "workers", Consumer: "bob", Streams: []string{"jobs", ">"}, Block: 0}).Result()
+			return streamsAsStrings(res), err
+		})
+	}
+	mustFail := func(what string, ch <-chan blockResult, want string) {
+		t.Helper()
+		select {
+		case res := <-ch:
+			if res.err == nil || res.err.Error() != want {
+				t.Fatalf("%s = %v, %v; want error %q", what, res.vals, res.err, want)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatalf("%s: still blocked", what)
+		}
+	}
+	group = blockedGroupRead()
+	waitBlocked(t, bob, 1)
+	r(producer.XGroupDestroy(ctx, "jobs", "workers").Result()).must(t, "XGROUP DESTROY")
+	mustFail("XREADGROUP BLOCK, group destroyed", group, "NOGROUP the consumer group this client was blocked on no longer exists")
+	r(producer.XGroupCreate(ctx, "jobs", "workers", "$").Result()).must(t, "XGROUP CREATE again")
+	group = blockedGroupRead()
+	read = goBlock(func() ([]string, error) {
+		res, err := alice.XRead(ctx, &redis.XReadArgs{Streams: []string{"jobs", "$"}, Block: 0}).Result()
+		return streamsAsStrings(res), err
+	})
+	waitBlocked(t, bob, 1)
+	waitBlocked(t, alice, 1)
+	r(producer.Del(ctx, "jobs").Result()).must(t, "DEL jobs")
+	mustFail("XREADGROUP BLOCK, key deleted", group, "UNBLOCKED the stream key no longer exists")
+	r(producer.XAdd(ctx, &redis.XAddArgs{Stream: "jobs", ID: "1-1", Values: []string{"job", "old"}}).Result()).must(t, "XADD 1-1")
+	// 1-1 is not past the ID $ stood for (XSETID above moved it to
+	// 99999999999999-0, and late came after), so only the next is served.
+	r(producer.XAdd(ctx, &redis.XAddArgs{Stream: "jobs", ID: "99999999999999-9", Values: []string{"job", "reborn"}}).Result()).must(t, "XADD 99999999999999-9")
+	mustResult(t, "XREAD BLOCK across a DEL", read, "jobs", "99999999999999-9", "job", "reborn")
 
 	// A blocked read times out on its own.
 	start := time.Now()

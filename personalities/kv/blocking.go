@@ -119,8 +119,14 @@ func (c *conn) runBlocking(cmd *keyspace.Command, args [][]byte, now time.Time) 
 	defer c.s.blocker.remove(w)
 	c.blocked.Store(w)
 	defer c.blocked.Store(nil)
-	c.s.stats.blocked.Add(1)
-	defer c.s.stats.blocked.Add(-1)
+	// INFO's blocked_clients counts the connection once apply has said it
+	// would block, as Redis counts a client it has blocked.
+	counted := false
+	defer func() {
+		if counted {
+			c.s.stats.blocked.Add(-1)
+		}
+	}()
 	var gone <-chan struct{}
 	if c.rd.Buffered() == 0 {
 		closed, stop := watchClose(c.nc)
@@ -140,6 +146,10 @@ func (c *conn) runBlocking(cmd *keyspace.Command, args [][]byte, now time.Time) 
 		}
 		if wb.Retry != nil {
 			body = keyspace.EncodeCommand(c.db, rand.Uint64(), wb.Retry)
+		}
+		if !counted {
+			c.s.stats.blocked.Add(1)
+			counted = true
 		}
 		select {
 		case <-w.wake:

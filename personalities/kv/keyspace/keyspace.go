@@ -384,6 +384,9 @@ func (ks *Keyspace) put(key []byte, rec record, stored bool, old record) error {
 	}
 	rec.version = ks.version
 	ks.fx.noteReady(ks.db, key, rec.typ)
+	if stored && old.typ == typeStream && rec.typ != typeStream {
+		ks.fx.noteReady(ks.db, key, typeStream) // its blocked XREADGROUPs fail
+	}
 	return ks.w.Set(dataKey(ks.db, key), rec.encode())
 }
 
@@ -411,6 +414,9 @@ func (ks *Keyspace) putString(key, value []byte, expireAt int64) error {
 func (ks *Keyspace) remove(key []byte, rec record) error {
 	if err := ks.addCount(-1); err != nil {
 		return err
+	}
+	if rec.typ == typeStream {
+		ks.fx.noteReady(ks.db, key, rec.typ) // its blocked XREADGROUPs fail
 	}
 	if rec.isCollection() {
 		if err := ks.w.DeleteRange(elemPrefix(rec.gen), elemPrefix(rec.gen+1)); err != nil {

@@ -129,6 +129,7 @@ func execXgroup(ks *Keyspace, args [][]byte) (any, error) {
 		if g == nil {
 			return int64(0), nil
 		}
+		ks.fx.noteReady(ks.db, key, typeStream) // its blocked XREADGROUPs fail
 		return int64(1), s.destroyGroup(g)
 	case op == "createconsumer":
 		created, err := s.touchConsumer(g, args[4])

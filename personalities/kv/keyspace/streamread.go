@@ -21,19 +21,25 @@ func init() {
 func xreadBlock(xreadgroup bool) *blockSpec {
 	return &blockSpec{
 		keys: func(args [][]byte) [][]byte {
-			x, _ := parseXread(args, xreadgroup)
+			x, _ := parseXreadFrom(args, xreadgroup, xreadAtApply)
 			return x.keys
 		},
 		option: func(args [][]byte) (int64, bool) {
-			x, _ := parseXread(args, xreadgroup)
+			x, _ := parseXreadFrom(args, xreadgroup, xreadAtApply)
 			return x.block, x.block >= 0
 		},
 		inScript: func(args [][]byte) error {
-			_, err := parseXreadFrom(args, xreadgroup, true)
+			_, err := parseXreadFrom(args, xreadgroup, xreadFromScript)
 			return err
 		},
 	}
 }
+
+// blockRetried replaces BLOCK in the arguments an XREADGROUP retries
+// with after it waited, so that it knows to fail, as Redis answers a
+// client it unblocks, when its key or group went away meanwhile. Only
+// apply accepts it: a client that sends it gets a syntax error.
+const blockRetried = "\x00block-retried"
 
 // blockOrNull is an XREAD's reply when it served no stream: wait, if
 // BLOCK asks for it, proposing retry from then on.
@@ -44,9 +50,20 @@ func blockOrNull(x xreadArgs, retry [][]byte) any {
 	return WouldBlock{TimeoutReply: NullArray{}, Retry: retry}
 }
 
+// cloneArgs returns a deep copy of args.
+func cloneArgs(args [][]byte) [][]byte {
+	out := make([][]byte, len(args))
+	for i, a := range args {
+		out[i] = bytes.Clone(a)
+	}
+	return out
+}
+
 type xreadArgs struct {
 	count    int64 // 0: no limit
 	block    int64 // ms; -1: no BLOCK
+	blockAt  int   // the index of BLOCK in the arguments
+	retried  bool  // BLOCK is blockRetried: the command waited already
 	noack    bool
 	group    []byte
 	consumer []byte
@@ -54,23 +71,27 @@ type xreadArgs struct {
 	ids      [][]byte
 }
 
-// parseXread parses the options as Redis's xreadCommand, with its errors
-// in its order; the IDs are parsed with the keys, at run time.
-func parseXread(args [][]byte, xreadgroup bool) (xreadArgs, error) {
-	return parseXreadFrom(args, xreadgroup, false)
-}
+// Where XREAD's arguments come from: a client, a script (where BLOCK is
+// an error), or the log (where BLOCK may be blockRetried).
+const (
+	xreadFromClient = iota
+	xreadFromScript
+	xreadAtApply
+)
 
-// parseXreadFrom is parseXread; from a script, BLOCK is an error.
-func parseXreadFrom(args [][]byte, xreadgroup, script bool) (xreadArgs, error) {
+// parseXreadFrom parses the options as Redis's xreadCommand, with its
+// errors in its order; the IDs are parsed with the keys, at run time.
+func parseXreadFrom(args [][]byte, xreadgroup bool, from int) (xreadArgs, error) {
 	x := xreadArgs{block: -1}
 	streams := 0
 	for i := 1; i < len(args) && streams == 0; i++ {
 		more := len(args) - i - 1
 		switch o := args[i]; {
-		case EqFold(o, "block") && more > 0:
-			if script {
+		case (EqFold(o, "block") || from == xreadAtApply && string(o) == blockRetried) && more > 0:
+			if from == xreadFromScript {
 				return x, Errorf("ERR %s command is not allowed with BLOCK option from scripts", args[0])
 			}
+			x.blockAt, x.retried = i, string(o) == blockRetried
 			i++
 			t, ok := ParseInt(args[i])
 			switch {
@@ -120,7 +141,7 @@ func parseXreadFrom(args [][]byte, xreadgroup, script bool) (xreadArgs, error) {
 
 func checkXread(xreadgroup bool) func([][]byte) error {
 	return func(args [][]byte) error {
-		_, err := parseXread(args, xreadgroup)
+		_, err := parseXreadFrom(args, xreadgroup, xreadFromClient)
 		return err
 	}
 }
@@ -142,6 +163,9 @@ func resolveXread(ks *Keyspace, x xreadArgs) ([]xreadStream, error) {
 	out := make([]xreadStream, len(x.keys))
 	for i, key := range x.keys {
 		s, ok, err := ks.openStream(key)
+		if x.retried && x.group != nil && (err == errWrongType || err == nil && !ok) {
+			return nil, Error("UNBLOCKED the stream key no longer exists")
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -153,6 +177,9 @@ func resolveXread(ks *Keyspace, x xreadArgs) ([]xreadStream, error) {
 				if out[i].group, err = s.group(x.group); err != nil {
 					return nil, err
 				}
+			}
+			if out[i].group == nil && x.retried {
+				return nil, Error("NOGROUP the consumer group this client was blocked on no longer exists")
 			}
 			if out[i].group == nil {
 				return nil, Errorf("NOGROUP No such key '%s' or consumer group '%s' in XREADGROUP with GROUP option", key, x.group)
@@ -181,7 +208,7 @@ func resolveXread(ks *Keyspace, x xreadArgs) ([]xreadStream, error) {
 }
 
 func execXread(ks *Keyspace, args [][]byte) (any, error) {
-	x, err := parseXread(args, false)
+	x, err := parseXreadFrom(args, false, xreadAtApply)
 	if err != nil {
 		return nil, err
 	}
@@ -224,10 +251,7 @@ func xreadRetry(args [][]byte, x xreadArgs, streams []xreadStream) [][]byte {
 			continue
 		}
 		if out == nil {
-			out = make([][]byte, len(args))
-			for j, a := range args {
-				out[j] = bytes.Clone(a)
-			}
+			out = cloneArgs(args)
 		}
 		out[first+i] = streams[i].after.reply()
 	}
@@ -235,7 +259,7 @@ func xreadRetry(args [][]byte, x xreadArgs, streams []xreadStream) [][]byte {
 }
 
 func execXreadgroup(ks *Keyspace, args [][]byte) (any, error) {
-	x, err := parseXread(args, true)
+	x, err := parseXreadFrom(args, true, xreadAtApply)
 	if err != nil {
 		return nil, err
 	}
@@ -281,7 +305,12 @@ func execXreadgroup(ks *Keyspace, args [][]byte) (any, error) {
 		out = append(out, x.keys[i], entries)
 	}
 	if out == nil {
-		return blockOrNull(x, nil), nil
+		var retry [][]byte
+		if x.block >= 0 && !x.retried {
+			retry = cloneArgs(args)
+			retry[x.blockAt] = []byte(blockRetried)
+		}
+		return blockOrNull(x, retry), nil
 	}
 	return out, nil
 }
