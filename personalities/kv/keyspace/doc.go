@@ -90,13 +90,15 @@
 // # Effects
 //
 // Apply does not deliver anything: the messages PUBLISH applies and the
-// keys of lists and sorted sets a write leaves (and databases SWAPDB
-// exchanges) are appended to an Effects, which the node delivers to its
+// keys of lists, sorted sets and streams a write leaves (and streams
+// deleted, groups destroyed, databases SWAPDB exchanges or FLUSHDB
+// empties) are appended to an Effects, which the node delivers to its
 // subscribers and blocked clients after the transaction commits. A
-// blocking command (BLPOP, BZPOPMIN, ...) that finds nothing to take
-// returns a WouldBlock and changes nothing; the server waits for its
-// BlockKeys to become ready and proposes it again. In a transaction it
-// never waits: it answers its timeout reply.
+// blocking command (BLPOP, BZPOPMIN, XREAD BLOCK, ...) that finds nothing
+// to take returns a WouldBlock and changes nothing (XREADGROUP marks its
+// consumer seen); the server waits for its BlockKeys to become ready and
+// proposes it again, with the WouldBlock's Retry arguments if it has
+// them. In a transaction it never waits: it answers its timeout reply.
 //
 // # Transactions
 //
