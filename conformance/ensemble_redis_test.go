@@ -97,7 +97,7 @@ func TestEnsembleRedisMatchesRedisServer(t *testing.T) {
 		{"stream-groups", streamGroupScript, true},
 		{"stream-info", streamInfoScript, true},
 		{"stream-blocking", streamBlockScript, false},
-		{"stream-trimming", streamApproxScript(), false},
+		{"stream-trimming", streamApproxScript() + streamBytesScript(), false},
 	}
 	for _, name := range slices.Sorted(maps.Keys(zsetScripts)) {
 		scripts = append(scripts, script{"zsets-" + name, zsetScripts[name], false})

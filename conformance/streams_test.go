@@ -99,7 +99,7 @@ func TestRedisStreamsMatchRedisServer(t *testing.T) {
 		diffWithRedisRESP3(t, g, script)
 	}
 	// Many entries, plain replies: RESP2 is enough.
-	diffWithRedis(t, g, "FLUSHALL\n"+streamApproxScript()+streamRaxScript())
+	diffWithRedis(t, g, "FLUSHALL\n"+streamApproxScript()+streamRaxScript()+streamBytesScript())
 }
 
 // streamGroupScript exercises consumer groups and XREAD against
@@ -230,3 +230,48 @@ var streamBlockScript = strings.Join([]string{
 	`EVAL "return redis.call('XREADGROUP','GROUP','g','d','BLOCK','0','STREAMS','s','>')" 1 s`,
 	`EVAL "return redis.call('XREADGROUP','GROUP','g','d','STREAMS','s','0')" 1 s`,
 }, "\n") + "\n"
+
+// streamBytesScript fills streams with entries of many sizes and shapes,
+// so that nodes close at stream-node-max-bytes as Redis's listpacks do:
+// approximate trimming and XINFO STREAM's counts show where.
+func streamBytesScript() string {
+	var b strings.Builder
+	values := []string{"5", "300", "70000", "10000000", "5000000000", "-3", "-0", "007", "", strings.Repeat("v", 63),
+		strings.Repeat("w", 64), strings.Repeat("x", 150), "12345678901234567890", "-9223372036854775808"}
+	for i := 1; i <= 240; i++ {
+		v := values[i%len(values)]
+		switch i % 7 {
+		case 0: // other fields than the master entry's
+			fmt.Fprintf(&b, "XADD b %d-%d g %q h %q\n", i*1000, i%4, v, v)
+		case 3: // fewer fields
+			fmt.Fprintf(&b, "XADD b %d-%d f %q\n", i*1000, i%4, v)
+		default:
+			fmt.Fprintf(&b, "XADD b %d-%d f %q g %q\n", i*1000, i%4, v, strings.Repeat("y", i%90))
+		}
+		if i%40 == 0 {
+			b.WriteString("XINFO STREAM b\n")
+		}
+	}
+	for _, l := range []string{
+		"XDEL b 2000-2 3000-3 4000-0", "XINFO STREAM b", "XTRIM b MAXLEN ~ 200", "XLEN b", "XTRIM b MAXLEN ~ 150", "XLEN b",
+		"XTRIM b MINID ~ 150000", "XLEN b", "XINFO STREAM b", "XTRIM b MAXLEN 100", "XINFO STREAM b",
+		// Negative seq and 64-bit ms differences from the master entry.
+		"XADD n 1-5 f v", "XADD n 2-0 f v", "XADD n 5000000000000-1 f v", "XADD n 5000000000000-99999999999 f v",
+		"XINFO STREAM n",
+		// Strings of 4096 bytes and more.
+		"XADD l 1-1 f " + strings.Repeat("z", 4100), "XADD l 2-1 f v", "XADD l 3-1 " + strings.Repeat("k", 5000) + " v",
+		"XADD l 4-1 f v", "XINFO STREAM l",
+	} {
+		b.WriteString(l + "\n")
+	}
+	for i := 1; i <= 60; i++ {
+		fmt.Fprintf(&b, "XADD m %d-1 f %s\n", i, strings.Repeat("q", 60+i))
+		if i%3 == 0 {
+			fmt.Fprintf(&b, "XDEL m %d-1\n", i-1)
+		}
+	}
+	for _, l := range []string{"XINFO STREAM m", "XTRIM m MAXLEN ~ 30", "XLEN m", "XINFO STREAM m"} {
+		b.WriteString(l + "\n")
+	}
+	return b.String()
+}

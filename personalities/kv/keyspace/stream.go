@@ -41,11 +41,6 @@ const (
 	subOwned    = 'q'
 )
 
-// streamNodeEntries is Redis's stream-node-max-entries: a node holds up
-// to this many entries, deleted ones included. Redis also closes a node at
-// stream-node-max-bytes (4096), which the gateway does not model.
-const streamNodeEntries = 100
-
 // streamID is a stream entry ID.
 type streamID struct{ ms, seq uint64 }
 
