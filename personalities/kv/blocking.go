@@ -11,8 +11,9 @@ import (
 	"hourglass/personalities/kv/keyspace"
 )
 
-// A blocking command (BLPOP, BZPOPMIN, ...) is a write whose apply says
-// keyspace.WouldBlock when it cannot serve it yet. The connection then
+// A blocking command (BLPOP, BZPOPMIN, ..., and XREAD or XREADGROUP with
+// BLOCK) is proposed as a write, whose apply says keyspace.WouldBlock
+// when it cannot serve it yet. The connection then
 // waits on this node for one of the command's keys to be written, by an
 // entry from any node, since every entry is applied here too, and
 // proposes the command again; until it is served, times out, is

@@ -13,6 +13,8 @@ import (
 // of the command's keys (BlockKeys) to be written, by an entry from any
 // node (Effects.Ready), and proposes the command again. Inside a
 // transaction a blocking command never waits: it times out at once.
+// XREAD and XREADGROUP block only with their BLOCK option (see
+// streamread.go); XREAD, otherwise a read, is then proposed too.
 
 // blockSpec describes where a blocking command keeps its timeout and keys.
 type blockSpec struct {
