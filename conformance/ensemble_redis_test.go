@@ -51,6 +51,7 @@ func TestEnsembleRedisClients(t *testing.T) {
 		{"strings", testRedisStrings},
 		{"scan", testRedisScanSteps},
 		{"hashes", testRedisHashesClients},
+		{"bitmaps", testRedisBitmapFlags},
 		{"lists", testRedisListsClients},
 		{"sets", testRedisSetsClients},
 		{"zsets", testZSetGoRedis},
@@ -87,6 +88,7 @@ func TestEnsembleRedisMatchesRedisServer(t *testing.T) {
 		{"cli", cliScript, false},
 		{"scan", scanScript, false},
 		{"hashes", hashScript, true},
+		{"bitmaps", bitmapScript, true},
 		{"lists", listScript, false},
 		{"sets", setScript, true},
 		{"zsets-resp3", zsetRESP3Script, true},
@@ -98,6 +100,8 @@ func TestEnsembleRedisMatchesRedisServer(t *testing.T) {
 		{"stream-info", streamInfoScript, true},
 		{"stream-blocking", streamBlockScript, false},
 		{"stream-trimming", streamApproxScript() + streamBytesScript(), false},
+		{"hyperloglog", hllScript, true},
+		{"hyperloglog-corrupt", hllCorruptScript, false},
 	}
 	for _, name := range slices.Sorted(maps.Keys(zsetScripts)) {
 		scripts = append(scripts, script{"zsets-" + name, zsetScripts[name], false})

@@ -25,15 +25,23 @@ func zkConnect(t testing.TB, addrs []string, timeout time.Duration) (*zk.Conn, <
 		t.Fatal(err)
 	}
 	t.Cleanup(c.Close)
-	deadline := time.After(15 * time.Second)
+	if !awaitSession(events, 15*time.Second) {
+		t.Fatalf("no ZooKeeper session from %v", addrs)
+	}
+	return c, events
+}
+
+// awaitSession reports whether a session is established within limit.
+func awaitSession(events <-chan zk.Event, limit time.Duration) bool {
+	deadline := time.After(limit)
 	for {
 		select {
 		case e := <-events:
 			if e.State == zk.StateHasSession {
-				return c, events
+				return true
 			}
 		case <-deadline:
-			t.Fatalf("no ZooKeeper session from %v", addrs)
+			return false
 		}
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"hourglass/internal/tlsconf"
 )
 
 // Config is everything a node needs. The gateway's flags and its config
@@ -29,6 +31,24 @@ type Config struct {
 	// AdminAddr is the local admin endpoint (gRPC) used by the gateway's
 	// admin sub-commands.
 	AdminAddr string `json:"admin-addr"`
+	// TLS material (PEM files) for the TLS listeners: the node's
+	// certificate and key, and the CA whose signature a client
+	// certificate must carry. TLSAuthClients is redis-server's
+	// tls-auth-clients: yes (default), optional or no.
+	TLSCertFile    string `json:"tls-cert-file"`
+	TLSKeyFile     string `json:"tls-key-file"`
+	TLSCACertFile  string `json:"tls-ca-cert-file"`
+	TLSAuthClients string `json:"tls-auth-clients"`
+	// RedisTLSAddr, if set, is a Redis port that speaks TLS (redis-server's
+	// tls-port); ZKSecureAddr is ZooKeeper's secureClientPort. With TLS
+	// material, the Postgres API answers SSLRequest and PGSSLRequired
+	// refuses connections without it.
+	RedisTLSAddr  string `json:"redis-tls-addr"`
+	ZKSecureAddr  string `json:"zk-secure-addr"`
+	PGSSLRequired bool   `json:"pg-ssl-required"`
+	// HTTPAddr, if set, serves /metrics (Prometheus), /healthz and
+	// /readyz over HTTP.
+	HTTPAddr string `json:"http-addr"`
 	// DebugAddr, if set, serves Go's pprof profiles over HTTP.
 	DebugAddr string `json:"debug-addr"`
 	// PeerAddr is where the node serves the other nodes of its ensemble
@@ -86,6 +106,7 @@ type Peer struct {
 	ZKAddr    string `json:"zk-addr,omitempty"`
 	PGAddr    string `json:"pg-addr,omitempty"`
 	AdminAddr string `json:"admin-addr,omitempty"`
+	HTTPAddr  string `json:"http-addr,omitempty"`
 	// DataDir lets one shared file give each node its own directory.
 	DataDir string `json:"data-dir,omitempty"`
 }
@@ -147,6 +168,9 @@ func (c *Config) EnsureDefaults() {
 		if c.AdminAddr == "" {
 			c.AdminAddr = me.AdminAddr
 		}
+		if c.HTTPAddr == "" {
+			c.HTTPAddr = me.HTTPAddr
+		}
 		if c.DataDir == "" {
 			c.DataDir = me.DataDir
 		}
@@ -182,6 +206,24 @@ func (c *Config) Validate() error {
 	var errs []error
 	addrs := []struct{ name, addr string }{
 		{"redis-addr", c.RedisAddr}, {"zk-addr", c.ZKAddr}, {"pg-addr", c.PGAddr}, {"admin-addr", c.AdminAddr},
+	}
+	if c.HTTPAddr != "" {
+		addrs = append(addrs, struct{ name, addr string }{"http-addr", c.HTTPAddr})
+	}
+	if c.RedisTLSAddr != "" {
+		addrs = append(addrs, struct{ name, addr string }{"redis-tls-addr", c.RedisTLSAddr})
+	}
+	if c.ZKSecureAddr != "" {
+		addrs = append(addrs, struct{ name, addr string }{"zk-secure-addr", c.ZKSecureAddr})
+	}
+	if c.tlsFiles().Set() || c.RedisTLSAddr != "" || c.ZKSecureAddr != "" || c.PGSSLRequired {
+		f := c.tlsFiles()
+		if f.Cert == "" || f.Key == "" || f.CA == "" {
+			errs = append(errs, errors.New("TLS needs tls-cert-file, tls-key-file and tls-ca-cert-file"))
+		}
+	}
+	if _, err := tlsconf.ParseClientAuth(c.TLSAuthClients); err != nil {
+		errs = append(errs, err)
 	}
 	if c.DebugAddr != "" {
 		addrs = append(addrs, struct{ name, addr string }{"debug-addr", c.DebugAddr})
@@ -270,3 +312,8 @@ func (c *Config) LoadFile(path string) error {
 
 // trimEvery is how often the node moves its trim point forward.
 const trimEvery = time.Second
+
+// tlsFiles are the node's TLS material files.
+func (c *Config) tlsFiles() tlsconf.Files {
+	return tlsconf.Files{Cert: c.TLSCertFile, Key: c.TLSKeyFile, CA: c.TLSCACertFile}
+}

@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
+	"time"
 
+	"hourglass/internal/metrics"
 	"hourglass/loglet"
 	"hourglass/platform"
 	"hourglass/virtuallog"
@@ -12,10 +15,27 @@ import (
 
 // sharedLog adapts the VirtualLog to the engine stack's platform.Log,
 // translating the log's errors to the platform's sentinels so that
-// nothing above the waist looks below it.
-type sharedLog struct{ v *virtuallog.VirtualLog }
+// nothing above the waist looks below it. It times the calls for the
+// node's metrics and remembers the highest tail and trim point it saw.
+type sharedLog struct {
+	v *virtuallog.VirtualLog
+	m *metrics.Set
+	// tail is the highest tail this node learned (from a check or its
+	// own append); trimmed the highest position it trimmed below.
+	tail, trimmed atomic.Uint64
+}
 
-var _ platform.Log = sharedLog{}
+var _ platform.Log = (*sharedLog)(nil)
+
+// raise sets a to v if v is higher.
+func raise(a *atomic.Uint64, v uint64) {
+	for {
+		old := a.Load()
+		if v <= old || a.CompareAndSwap(old, v) {
+			return
+		}
+	}
+}
 
 // logError wraps err in the platform sentinel that means the same.
 func logError(err error) error {
@@ -32,21 +52,42 @@ func logError(err error) error {
 	return err
 }
 
-func (l sharedLog) Append(ctx context.Context, id platform.AppendID, entries [][]byte) (platform.Position, error) {
+func (l *sharedLog) Append(ctx context.Context, id platform.AppendID, entries [][]byte) (platform.Position, error) {
+	start := time.Now()
 	pos, err := l.v.Append(ctx, loglet.AppendID{Client: id.Client, Seq: id.Seq}, entries)
-	return pos, logError(err)
+	if err != nil {
+		l.m.AppendErrors.Inc()
+		return pos, logError(err)
+	}
+	metrics.Since(l.m.LogAppend, start)
+	raise(&l.tail, pos+uint64(len(entries)))
+	return pos, nil
 }
 
-func (l sharedLog) CheckTail(ctx context.Context) (platform.Position, error) {
+func (l *sharedLog) CheckTail(ctx context.Context) (platform.Position, error) {
+	start := time.Now()
 	tail, err := l.v.CheckTail(ctx)
-	return tail, logError(err)
+	if err != nil {
+		return tail, logError(err)
+	}
+	metrics.Since(l.m.LogCheckTail, start)
+	raise(&l.tail, tail)
+	return tail, nil
 }
 
-func (l sharedLog) ReadNext(ctx context.Context, from platform.Position, max int) ([][]byte, error) {
+func (l *sharedLog) ReadNext(ctx context.Context, from platform.Position, max int) ([][]byte, error) {
 	entries, err := l.v.ReadNext(ctx, from, max)
-	return entries, logError(err)
+	if err != nil {
+		return entries, logError(err)
+	}
+	raise(&l.tail, from+uint64(len(entries)))
+	return entries, nil
 }
 
-func (l sharedLog) PrefixTrim(ctx context.Context, pos platform.Position) error {
-	return logError(l.v.PrefixTrim(ctx, pos))
+func (l *sharedLog) PrefixTrim(ctx context.Context, pos platform.Position) error {
+	if err := l.v.PrefixTrim(ctx, pos); err != nil {
+		return logError(err)
+	}
+	raise(&l.trimmed, pos)
+	return nil
 }

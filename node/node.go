@@ -10,13 +10,13 @@ package node
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"hash/fnv"
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/pprof"
 	"os"
 	"path/filepath"
 	"sort"
@@ -32,7 +32,9 @@ import (
 	"hourglass/engines/batching"
 	"hourglass/engines/sessionorder"
 	"hourglass/engines/timekeeper"
+	"hourglass/internal/metrics"
 	"hourglass/internal/pebbledb"
+	"hourglass/internal/tlsconf"
 	"hourglass/loglet/native"
 	"hourglass/node/adminpb"
 	"hourglass/personalities/kv"
@@ -61,8 +63,11 @@ type Node struct {
 	zk                     *zk.Server
 	sql                    *sql.Server
 	admin, peer            *grpc.Server
-	debug                  *http.Server
-	conns                  *connPool
+	http, debug            *http.Server
+	metrics                *metrics.Set
+	// tls is the node's TLS material; nil without it.
+	tls   *tlsconf.Material
+	conns *connPool
 	// pgCancel is sql for the peer service, which may be called before
 	// the Postgres API is built.
 	pgCancel atomic.Pointer[sql.Server]
@@ -82,11 +87,12 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, err
 	}
 	n := &Node{
-		cfg:   cfg,
-		log:   cfg.Logger.With("node", cfg.NodeID),
-		addrs: map[string]string{},
-		stop:  make(chan struct{}),
-		conns: newConnPool(),
+		cfg:     cfg,
+		log:     cfg.Logger.With("node", cfg.NodeID),
+		addrs:   map[string]string{},
+		stop:    make(chan struct{}),
+		conns:   newConnPool(),
+		metrics: metrics.New(),
 	}
 	started := false
 	defer func() {
@@ -95,6 +101,11 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		}
 	}()
 	var err error
+	if cfg.tlsFiles().Set() {
+		if n.tls, err = tlsconf.Load(cfg.tlsFiles()); err != nil {
+			return nil, err
+		}
+	}
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return nil, err
 	}
@@ -113,6 +124,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	if n.server, err = native.OpenLogServer(n.logDB, false, n.log.With("component", "logserver")); err != nil {
 		return nil, err
 	}
+	n.server.OnFsync(func(d time.Duration) { n.metrics.Fsync.Observe(d.Seconds()) })
 	if n.provider, err = n.newProvider(); err != nil {
 		return nil, err
 	}
@@ -126,8 +138,9 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	if n.vlog, err = n.openLog(ctx); err != nil {
 		return nil, err
 	}
+	sl := &sharedLog{v: n.vlog, m: n.metrics}
 	bc := platform.BaseConfig{
-		Log:    sharedLog{n.vlog},
+		Log:    sl,
 		Store:  n.storeDB,
 		Logger: n.log.With("component", "engine"),
 	}
@@ -154,6 +167,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		Logger:      n.log.With("api", "redis"),
 		Save:        func() error { return n.base.MakeDurable() },
 		Ensemble:    n.ensembleInfo,
+		Metrics:     n.metrics,
 	}, router.Mount("kv"))
 	mode := "standalone"
 	if cfg.Ensemble() {
@@ -166,12 +180,20 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		ContainerCheckInterval: cfg.ZKContainerCheckInterval,
 		Mode:                   mode,
 		Logger:                 n.log.With("api", "zookeeper"),
+		Metrics:                n.metrics,
 	}, sessionorder.New(router.Mount("zk")))
 	pc := sql.Config{
-		Password:   cfg.PGPassword,
-		MaxMessage: cfg.PGMaxMessage,
-		Logger:     n.log.With("api", "postgres"),
-		Node:       n.pgNode(),
+		Password:    cfg.PGPassword,
+		MaxMessage:  cfg.PGMaxMessage,
+		Logger:      n.log.With("api", "postgres"),
+		Node:        n.pgNode(),
+		Metrics:     n.metrics,
+		SSLRequired: cfg.PGSSLRequired,
+	}
+	if n.tls != nil {
+		// Postgres clients present certificates only when asked by
+		// sslcert; the password (or trust) authenticates them.
+		pc.TLS = n.tls.Server(tlsconf.OptionalClient)
 	}
 	if cfg.Ensemble() {
 		pc.ForwardCancel = n.forwardCancel
@@ -191,18 +213,22 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	if err := n.listen("postgres", cfg.PGAddr, func(ln net.Listener) error { return n.sql.Serve(ln) }); err != nil {
 		return nil, err
 	}
+	if err := n.listenTLS(); err != nil {
+		return nil, err
+	}
 	n.admin = grpc.NewServer()
 	adminpb.RegisterAdminServer(n.admin, &adminService{n: n})
 	if err := n.listen("admin", cfg.AdminAddr, n.admin.Serve); err != nil {
 		return nil, err
 	}
+	n.registerGauges(sl)
+	if cfg.HTTPAddr != "" {
+		if err := n.serveHTTP(cfg.HTTPAddr); err != nil {
+			return nil, err
+		}
+	}
 	if cfg.DebugAddr != "" {
-		mux := http.NewServeMux()
-		mux.HandleFunc("/debug/pprof/", pprof.Index)
-		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-		n.debug = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-		if err := n.listen("debug", cfg.DebugAddr, n.debug.Serve); err != nil {
+		if err := n.serveDebug(cfg.DebugAddr); err != nil {
 			return nil, err
 		}
 	}
@@ -241,6 +267,32 @@ func (n *Node) openLog(ctx context.Context) (*virtuallog.VirtualLog, error) {
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
+}
+
+// listenTLS starts the Redis TLS port and ZooKeeper's secure client port
+// that are configured.
+func (n *Node) listenTLS() error {
+	auth, _ := tlsconf.ParseClientAuth(n.cfg.TLSAuthClients)
+	if a := n.cfg.RedisTLSAddr; a != "" {
+		if err := n.listen("redis-tls", a, func(ln net.Listener) error { return n.kv.Serve(tls.NewListener(ln, n.tls.Server(auth))) }); err != nil {
+			return err
+		}
+	}
+	if a := n.cfg.ZKSecureAddr; a != "" {
+		if err := n.listen("zookeeper-secure", a, func(ln net.Listener) error { return n.zk.Serve(tls.NewListener(ln, n.tls.Server(auth))) }); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ReloadTLS reads the node's TLS files again (on SIGHUP); connections
+// made afterwards use the new material. Without TLS it does nothing.
+func (n *Node) ReloadTLS() error {
+	if n.tls == nil {
+		return nil
+	}
+	return n.tls.Reload()
 }
 
 // listen binds addr and serves it on a goroutine, logging the address
@@ -329,8 +381,10 @@ func (n *Node) Close() error {
 	if n.admin != nil {
 		n.admin.Stop()
 	}
-	if n.debug != nil {
-		n.debug.Close()
+	for _, h := range []*http.Server{n.http, n.debug} {
+		if h != nil {
+			h.Close()
+		}
 	}
 	if n.base != nil {
 		n.base.Close()

@@ -21,6 +21,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"google.golang.org/protobuf/proto"
@@ -77,7 +78,14 @@ type VirtualLog struct {
 	// reconfigMu keeps one local reconfiguration at a time; others that
 	// arrive meanwhile adopt its result.
 	reconfigMu sync.Mutex
+	// failovers counts the reconfigurations this client made because
+	// the active loglet failed.
+	failovers atomic.Uint64
 }
+
+// Failovers returns how many times this client replaced a failed active
+// loglet (its reconfiguration won).
+func (v *VirtualLog) Failovers() uint64 { return v.failovers.Load() }
 
 // Open returns a VirtualLog over cfg.Meta, creating the first segment if
 // the MetaStore is empty.
@@ -267,7 +275,10 @@ func (v *VirtualLog) failover(ctx context.Context, seg *vlogpb.Segment, cause er
 		return nil
 	}
 	v.log.Warn("active loglet unavailable; reconfiguring", "loglet", seg.Loglet.Id, "cause", cause)
-	_, _, err = v.change(ctx, Change{Kind: seg.Loglet.Kind}, seg.Loglet.Id)
+	_, won, err := v.change(ctx, Change{Kind: seg.Loglet.Kind}, seg.Loglet.Id)
+	if won {
+		v.failovers.Add(1)
+	}
 	return err
 }
 

@@ -21,6 +21,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"hourglass/internal/tlsconf"
 	"hourglass/node"
 	"hourglass/node/adminpb"
 	"hourglass/virtuallog/vlogpb"
@@ -38,6 +39,8 @@ commands:
   status       print the log's chain of segments and every node's progress
   reconfigure  seal the active loglet and move the log to a fresh one
   members      add, remove or replace a member of the ensemble
+  certs        make a CA (certs init) and sign node and client
+               certificates with it (certs issue), for TLS
 
 Run 'gateway <command> -h' for the command's flags.
 `
@@ -59,6 +62,8 @@ func main() {
 		err = statusCmd(os.Args[2:], os.Stdout)
 	case "members":
 		err = members(os.Args[2:], os.Stdout)
+	case "certs":
+		err = certs(os.Args[2:], os.Stdout)
 	case "-h", "-help", "--help", "help":
 		fmt.Print(usage)
 		return
@@ -123,6 +128,14 @@ func serveFlags(args []string) (node.Config, *slog.Logger, error) {
 	fs.StringVar(&cfg.PGPassword, "pg-password", def.PGPassword, "Postgres password: clients authenticate with SCRAM-SHA-256 (none when empty: trust)")
 	fs.StringVar(&cfg.AdminAddr, "admin-addr", fromEntry(def.AdminAddr), "local admin endpoint address")
 	fs.StringVar(&cfg.PeerAddr, "peer-addr", cfg.PeerAddr, "address the node serves its ensemble peers on (default: its entry in --peers)")
+	fs.StringVar(&cfg.TLSCertFile, "tls-cert-file", cfg.TLSCertFile, "the node's TLS certificate (PEM)")
+	fs.StringVar(&cfg.TLSKeyFile, "tls-key-file", cfg.TLSKeyFile, "the node's TLS private key (PEM)")
+	fs.StringVar(&cfg.TLSCACertFile, "tls-ca-cert-file", cfg.TLSCACertFile, "the CA that signs acceptable client certificates (PEM)")
+	fs.StringVar(&cfg.TLSAuthClients, "tls-auth-clients", cfg.TLSAuthClients, "client certificates on the Redis and ZooKeeper TLS ports: yes (required), optional or no")
+	fs.StringVar(&cfg.RedisTLSAddr, "redis-tls-addr", cfg.RedisTLSAddr, "Redis TLS port address, as redis-server's tls-port (off when empty)")
+	fs.StringVar(&cfg.ZKSecureAddr, "zk-secure-addr", cfg.ZKSecureAddr, "ZooKeeper secureClientPort address (off when empty)")
+	fs.BoolVar(&cfg.PGSSLRequired, "pg-ssl-required", cfg.PGSSLRequired, "refuse Postgres clients that do not use SSL")
+	fs.StringVar(&cfg.HTTPAddr, "http-addr", cfg.HTTPAddr, "serve /metrics, /healthz and /readyz over HTTP on this address (off when empty)")
 	fs.StringVar(&cfg.DebugAddr, "debug-addr", def.DebugAddr, "serve Go pprof profiles on this address (off when empty)")
 	fs.Int64Var(&cfg.StoreCacheBytes, "store-cache-bytes", def.StoreCacheBytes, "block cache of the local state store, in bytes")
 	fs.Uint64Var(&cfg.LogRetain, "log-retain", def.LogRetain, "applied log entries kept before trimming")
@@ -183,6 +196,18 @@ func serve(args []string) error {
 		return err
 	}
 	logger.Info("node ready", "node", cfg.NodeID, "data_dir", cfg.DataDir, "listeners", strings.Join(n.Listeners(), " "))
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for range hup {
+			if err := n.ReloadTLS(); err != nil {
+				logger.Error("reloading TLS files failed; the old ones stay", "err", err)
+			} else {
+				logger.Info("TLS files reloaded")
+			}
+		}
+	}()
 	select {
 	case <-ctx.Done():
 		logger.Info("shutting down")
@@ -373,4 +398,32 @@ func printChain(out io.Writer, chain *vlogpb.Chain) {
 		}
 		fmt.Fprintf(out, "  [%d, %s) %s loglet %d on %s%s, %s\n", seg.Start, end, seg.Loglet.Kind, seg.Loglet.Id, strings.Join(seg.Loglet.Servers, ","), seq, state)
 	}
+}
+
+// certs makes a dev or test ensemble's TLS material: "certs init --dir D"
+// a CA, "certs issue --dir D --name N --hosts h1,h2" a certificate for a
+// node or client signed by it.
+func certs(args []string, out io.Writer) error {
+	if len(args) == 0 || (args[0] != "init" && args[0] != "issue") {
+		return errors.New("usage: gateway certs init --dir DIR | gateway certs issue --dir DIR --name NAME [--hosts 127.0.0.1,localhost]")
+	}
+	fs := flag.NewFlagSet("certs "+args[0], flag.ContinueOnError)
+	dir := fs.String("dir", "certs", "directory of the CA and the certificates")
+	name := fs.String("name", "", "the certificate's name (files NAME.crt and NAME.key)")
+	hosts := fs.String("hosts", "127.0.0.1,localhost", "IP addresses and DNS names the certificate is valid for, comma separated")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if args[0] == "init" {
+		if err := tlsconf.InitCA(*dir); err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "CA written to %s/ca.crt and %s/ca.key\n", *dir, *dir)
+		return nil
+	}
+	if err := tlsconf.Issue(*dir, *name, strings.Split(*hosts, ",")); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "certificate written to %s/%s.crt and %s/%s.key\n", *dir, *name, *dir, *name)
+	return nil
 }

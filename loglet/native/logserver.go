@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/cockroachdb/pebble/v2"
 
@@ -30,6 +31,8 @@ type LogServer struct {
 	done chan struct{}
 
 	fsyncs atomic.Uint64
+	// onFsync, if set, is told how long each durable commit took.
+	onFsync atomic.Pointer[func(time.Duration)]
 
 	mu struct {
 		sync.Mutex
@@ -98,6 +101,9 @@ func OpenLogServer(db *pebble.DB, ownsDB bool, log *slog.Logger) (*LogServer, er
 	go s.writeLoop()
 	return s, nil
 }
+
+// OnFsync makes f hear how long each durable commit takes (for metrics).
+func (s *LogServer) OnFsync(f func(time.Duration)) { s.onFsync.Store(&f) }
 
 // recover loads every loglet's meta record.
 func (s *LogServer) recover() error {
@@ -406,12 +412,16 @@ func (s *LogServer) commit(ops []*serverOp) {
 			return
 		}
 	}
+	start := time.Now()
 	if err := b.Commit(pebble.Sync); err != nil {
 		s.log.Error("log server commit failed", "err", err)
 		s.failAll(ops, fmt.Errorf("%w: %v", loglet.ErrUnavailable, err))
 		return
 	}
 	s.fsyncs.Add(1)
+	if f := s.onFsync.Load(); f != nil {
+		(*f)(time.Since(start))
+	}
 
 	s.mu.Lock()
 	for _, st := range staged {

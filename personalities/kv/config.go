@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"hourglass/personalities/kv/glob"
+	"hourglass/personalities/kv/hyperloglog"
 	"hourglass/personalities/kv/keyspace"
 )
 
@@ -64,7 +65,7 @@ type configEffect struct {
 // configEffects are the parameters served from the node's state.
 var configEffects = map[string]configEffect{
 	"databases":   {get: func(*Server) string { return strconv.Itoa(keyspace.Databases) }},
-	"appendonly":  {get: func(*Server) string { return "yes" }, set: fixedValue("appendonly", "yes")},    // every write is in the durable log
+	"appendonly":  {get: func(*Server) string { return "yes" }, set: fixedValue("appendonly", "yes")},        // every write is in the durable log
 	"appendfsync": {get: func(*Server) string { return "always" }, set: fixedValue("appendfsync", "always")}, // acknowledged after fsync
 	"port":        {get: func(s *Server) string { return s.port() }},
 	"dir": {get: func(*Server) string {
@@ -100,6 +101,15 @@ var configEffects = map[string]configEffect{
 	// Not built: refused rather than kept, so that nobody relies on them.
 	"maxmemory":              {get: func(*Server) string { return "0" }, set: fixedValue("maxmemory", "0")},
 	"notify-keyspace-events": {get: func(*Server) string { return "" }, set: fixedValue("notify-keyspace-events", "")},
+	// HyperLogLog values change at apply on every replica, so their
+	// sparse limit cannot be one node's setting.
+	"hll-sparse-max-bytes": {
+		get: func(*Server) string { return hllSparseMax },
+		set: fixedValue("hll-sparse-max-bytes", hllSparseMax),
+	},
+	// Likewise streams group their entries into nodes at apply.
+	"stream-node-max-entries": fixedParam("stream-node-max-entries", keyspace.StreamNodeMaxEntries),
+	"stream-node-max-bytes":   fixedParam("stream-node-max-bytes", keyspace.StreamNodeMaxBytes),
 	"lua-instruction-limit": scriptLimitParam(
 		func(l keyspace.ScriptLimits) int64 { return l.Instructions },
 		func(l *keyspace.ScriptLimits, n int64) { l.Instructions = n }),
@@ -110,8 +120,16 @@ var configEffects = map[string]configEffect{
 
 var errPositive = errors.New("argument must be a positive integer")
 
+var hllSparseMax = strconv.Itoa(hyperloglog.SparseMaxBytes)
+
 // fixedValue refuses every value but v, the only one the gateway has,
 // after the checks Redis makes of any value of the parameter.
+// fixedParam is a parameter fixed at n.
+func fixedParam(name string, n int) configEffect {
+	v := strconv.Itoa(n)
+	return configEffect{get: func(*Server) string { return v }, set: fixedValue(name, v)}
+}
+
 func fixedValue(name, v string) func(*Server, string) error {
 	return func(_ *Server, got string) error {
 		canon, err := redisConf[name].validate(got, v)

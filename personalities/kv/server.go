@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"hourglass/internal/accept"
+	"hourglass/internal/metrics"
 	"hourglass/personalities/kv/keyspace"
 	"hourglass/personalities/kv/resp"
 	"hourglass/platform"
@@ -50,6 +51,9 @@ type Config struct {
 	// A write script carries the bounds of the node that proposed it, so
 	// every replica stops it at the same point.
 	ScriptLimits keyspace.ScriptLimits
+	// Metrics, if set, records every command's requests, errors and
+	// latency.
+	Metrics *metrics.Set
 }
 
 // settings are the parameters CONFIG SET may change at run time.
@@ -248,6 +252,10 @@ type conn struct {
 type slot struct {
 	p     *platform.Pending // nil: reply is ready
 	reply any
+	// m records the command when its reply goes out; start is when it
+	// arrived.
+	m     *metrics.Command
+	start time.Time
 }
 
 func (c *conn) serve() {
@@ -301,6 +309,10 @@ func (c *conn) flush() bool {
 	c.out = c.out[:0]
 	for _, s := range c.pending {
 		c.settle(s)
+		if s.m != nil {
+			_, failed := s.reply.(keyspace.Error)
+			s.m.Done(s.start, failed)
+		}
 		c.out = appendReply(c.out, s.reply, c.proto)
 	}
 	clear(c.pending)
@@ -331,78 +343,98 @@ func (c *conn) waitPending() {
 	}
 }
 
+// handle runs one command, and marks the replies it queued for the
+// command's metrics.
 func (c *conn) handle(args [][]byte) {
+	start := time.Now()
+	c.lastAt.Store(start.UnixNano())
+	n := len(c.pending)
+	cmd := c.run(args, start)
+	if c.s.cfg.Metrics == nil || len(c.pending) == n {
+		return
+	}
+	name := "unknown"
+	if cmd != nil {
+		name = cmd.Name
+	}
+	m := c.s.cfg.Metrics.Command(metrics.Redis, name)
+	for _, s := range c.pending[n:] {
+		s.m, s.start = m, start
+	}
+}
+
+// run runs one command and returns it (nil if unknown).
+func (c *conn) run(args [][]byte, now time.Time) *command {
 	c.s.stats.commands.Add(1)
-	c.lastAt.Store(time.Now().UnixNano())
 	cmd := lookupCommand(args[0])
 	if cmd == nil {
 		if c.multi != nil {
 			c.multi.failed = true
 		}
 		c.push(errUnknownCommand(args))
-		return
+		return nil
 	}
 	if !cmd.ArityOK(len(args)) {
 		if c.multi != nil {
 			c.multi.failed = true
 		}
 		c.push(keyspace.ErrArity(cmd.Name))
-		return
+		return cmd
 	}
 	c.lastName.Store(&cmd.Name)
 	if !c.authed && !cmd.noAuth {
 		c.push(errNoAuth)
-		return
+		return cmd
 	}
 	if c.multi != nil && !cmd.control {
 		c.push(c.queue(cmd, args))
-		return
+		return cmd
 	}
 	if c.proto == 2 && c.subscriptions() > 0 && !cmd.pubsub && cmd.Name != "ping" && cmd.Name != "quit" && cmd.Name != "reset" {
 		c.push(keyspace.Errorf("ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context", cmd.Name))
-		return
+		return cmd
 	}
 	d := cmd.data
 	if d == nil {
 		if r := cmd.local(c, args); r != (deferred{}) {
 			c.push(r)
 		}
-		return
+		return cmd
 	}
-	now := time.Now()
 	if err := d.Check(args, now); err != nil {
 		c.push(replyOf(nil, err))
-		return
+		return cmd
 	}
 	if err := checkScript(d, args); err != nil {
 		c.push(replyOf(nil, err))
-		return
+		return cmd
 	}
 	if d.BlocksWith(args) {
 		c.runBlocking(d, args, now)
-		return
+		return cmd
 	}
-	switch d.Kind {
+	switch d.KindOf(args) {
 	case keyspace.KindRead, keyspace.KindScan:
 		ks, err := c.readKeyspace()
 		if err != nil {
 			c.push(platformError(err))
-			return
+			return cmd
 		}
 		if d.Kind == keyspace.KindScan {
 			c.push(replyOf(d.Scan(ks, args, &c.s.cursors)))
-			return
+			return cmd
 		}
 		if d.Name == "eval_ro" || d.Name == "evalsha_ro" {
 			kill := c.s.scripts.start()
 			c.push(replyOf(d.Exec(ks.WithScripting(c.scriptEnv(kill)), args)))
 			c.s.scripts.done(kill)
-			return
+			return cmd
 		}
 		c.push(replyOf(d.Exec(ks, args)))
 	case keyspace.KindWrite:
 		c.proposeCommand(c.writeBody(d, args))
 	}
+	return cmd
 }
 
 // readKeyspace returns the connection's database as of readView.

@@ -2,6 +2,7 @@ package sql
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/binary"
 	"errors"
 	"net"
@@ -18,13 +19,17 @@ import (
 
 // conn is one client connection.
 type conn struct {
-	s   *Server
-	nc  net.Conn
-	be  *pgproto3.Backend // used to send only; fr reads
-	fr  *frameReader
-	pid int32
-	key uint32
-	ss  *session
+	s  *Server
+	nc net.Conn
+	// wire is what the protocol travels over: nc, or the TLS connection
+	// over it once an SSLRequest was accepted (ssl).
+	wire net.Conn
+	ssl  bool
+	be   *pgproto3.Backend // used to send only; fr reads
+	fr   *frameReader
+	pid  int32
+	key  uint32
+	ss   *session
 
 	// Extended-query state: prepared statements and portals by name
 	// ("" is the unnamed one).
@@ -69,10 +74,39 @@ type portal struct {
 }
 
 func newConn(s *Server, nc net.Conn) *conn {
-	c := &conn{s: s, nc: nc, prepared: map[string]*prepared{}, portals: map[string]*portal{}}
+	c := &conn{s: s, nc: nc, wire: nc, prepared: map[string]*prepared{}, portals: map[string]*portal{}}
 	c.be = pgproto3.NewBackend(nc, nc)
 	c.fr = newFrameReader(nc, s.cfg.MaxMessage)
 	return c
+}
+
+// startTLS answers an SSLRequest: 'N' without TLS material (or on a
+// connection that already speaks TLS), else 'S' and the server's side of
+// the handshake, after which the connection speaks through TLS. It
+// reports whether the connection goes on.
+func (c *conn) startTLS() bool {
+	if c.s.cfg.TLS == nil || c.ssl {
+		_, err := c.wire.Write([]byte{'N'})
+		return err == nil
+	}
+	if c.fr.r.Buffered() > 0 {
+		// Bytes sent after the SSLRequest, before the handshake, could
+		// have been injected by a man in the middle (CVE-2021-23214).
+		c.fatal(pgerror.New(pgerror.ProtocolViolation, "received unencrypted data after SSL request"))
+		return false
+	}
+	if _, err := c.nc.Write([]byte{'S'}); err != nil {
+		return false
+	}
+	tc := tls.Server(c.nc, c.s.cfg.TLS)
+	if err := tc.Handshake(); err != nil {
+		c.s.log.Debug("TLS handshake failed", "addr", c.nc.RemoteAddr().String(), "err", err)
+		return false
+	}
+	c.wire, c.ssl = tc, true
+	c.be = pgproto3.NewBackend(tc, tc)
+	c.fr = newFrameReader(tc, c.s.cfg.MaxMessage)
+	return true
 }
 
 // serve runs the connection: startup, then messages until Terminate or
@@ -140,15 +174,20 @@ func (c *conn) startup(full bool) bool {
 			switch {
 			case !errors.As(err, &pe) || pe.Message == "invalid length of startup packet":
 			case pe.Code == pgerror.FeatureNotSupported:
-				c.nc.Write(append([]byte("EFATAL:  "+pe.Message+"\n"), 0))
+				c.wire.Write(append([]byte("EFATAL:  "+pe.Message+"\n"), 0))
 			default:
 				c.fatal(pe)
 			}
 			return false
 		}
 		switch p.code {
-		case sslRequest, gssEncRequest:
-			if _, err := c.nc.Write([]byte{'N'}); err != nil {
+		case sslRequest:
+			if !c.startTLS() {
+				return false
+			}
+			continue
+		case gssEncRequest:
+			if _, err := c.wire.Write([]byte{'N'}); err != nil {
 				return false
 			}
 			continue
@@ -181,6 +220,12 @@ func (c *conn) startup(full bool) bool {
 		db := params["database"]
 		if db == "" {
 			db = user
+		}
+		if c.s.cfg.SSLRequired && !c.ssl {
+			// As a pg_hba.conf with only hostssl lines answers.
+			host, _, _ := net.SplitHostPort(c.nc.RemoteAddr().String())
+			c.fatal(pgerror.New(pgerror.InvalidAuthorizationSpecification, "no pg_hba.conf entry for host \"%s\", user \"%s\", database \"%s\", no encryption", host, user, db))
+			return false
 		}
 		if !c.authenticate(user) {
 			return false

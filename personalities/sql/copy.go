@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgproto3"
 	pg "github.com/pganalyze/pg_query_go/v6"
 
+	"hourglass/internal/metrics"
 	"hourglass/personalities/sql/catalog"
 	"hourglass/personalities/sql/exec"
 	"hourglass/personalities/sql/pgerror"
@@ -35,9 +37,17 @@ func errAborted() error {
 	return pgerror.New(pgerror.InFailedSQLTransaction, "current transaction is aborted, commands ignored until end of transaction block")
 }
 
-// run runs one statement: COPY and DEALLOCATE here, the rest in the
-// session.
+// run runs one statement and records it in the metrics.
 func (c *conn) run(ctx context.Context, st *exec.Statement, ptypes []types.Type, values []any) (*exec.Result, error) {
+	start := time.Now()
+	res, err := c.runStatement(ctx, st, ptypes, values)
+	c.s.cfg.Metrics.Command(metrics.Postgres, st.Tag).Done(start, err != nil)
+	return res, err
+}
+
+// runStatement runs one statement: COPY and DEALLOCATE here, the rest in
+// the session.
+func (c *conn) runStatement(ctx context.Context, st *exec.Statement, ptypes []types.Type, values []any) (*exec.Result, error) {
 	if cs := st.Node.GetCopyStmt(); cs != nil {
 		if c.ss.state == txFailed {
 			return nil, errAborted()

@@ -28,7 +28,10 @@
 // and bounded by Config.MaxMessage (64 MiB by default): a longer message,
 // a bad length or an unknown message type gets Postgres's 08P01 FATAL
 // error and the connection closes. A startup packet is 8 to 10000 bytes;
-// SSLRequest and GSSEncRequest are answered 'N'; protocol 3.x minors and
+// SSLRequest is answered 'S' and the connection upgraded to TLS when the
+// server has a TLS config ('N' otherwise), GSSEncRequest 'N'; bytes sent
+// after an SSLRequest before the handshake are refused (08P01), and
+// SSLRequired refuses a client that stays plain; protocol 3.x minors and
 // _pq_ options get NegotiateProtocolVersion (3.0); other versions are
 // refused. Messages are encoded with pgx's pgproto3. Simple query runs a
 // message's statements as one implicit transaction; the extended

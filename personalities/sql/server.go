@@ -3,6 +3,7 @@ package sql
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/binary"
 	"log/slog"
 	"net"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"hourglass/internal/accept"
+	"hourglass/internal/metrics"
 	"hourglass/personalities/sql/exec"
 	"hourglass/platform"
 )
@@ -50,6 +52,15 @@ type Config struct {
 	// Clock is the node's clock (default time.Now): it fixes now() for the
 	// statements this node proposes.
 	Clock func() time.Time
+	// Metrics, if set, records every statement's count, errors and
+	// latency by its command tag.
+	Metrics *metrics.Set
+	// TLS, if set, lets clients upgrade with an SSLRequest (answered
+	// 'S'); without it SSLRequest is answered 'N'. SSLRequired refuses a
+	// client that did not upgrade, as a pg_hba.conf of hostssl lines
+	// does.
+	TLS         *tls.Config
+	SSLRequired bool
 }
 
 func (c *Config) fill() {
@@ -162,4 +173,11 @@ func (s *Server) Close() error {
 	s.mu.Unlock()
 	s.wg.Wait()
 	return nil
+}
+
+// Clients returns the number of open client connections.
+func (s *Server) Clients() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.mu.conns)
 }

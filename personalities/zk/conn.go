@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"hourglass/internal/metrics"
 	"hourglass/platform"
 )
 
@@ -62,7 +63,10 @@ type conn struct {
 	// running and shared belong to the responder: the step it runs, and
 	// the view a run of reads shares (see viewFor).
 	running *step
-	shared  struct {
+	// lastCode is the error code of the last reply (the responder's
+	// request's, for its metrics).
+	lastCode atomic.Int32
+	shared   struct {
 		v    platform.View
 		zxid int64
 		// upTo is the number of the last request that had arrived when
@@ -249,9 +253,14 @@ func (c *conn) serve() {
 		c.received.Add(1)
 		c.s.stats.received.Add(1)
 		c.s.touch(c.sessionID())
+		start := time.Now()
 		st, more := c.dispatch(frame)
 		if st != nil {
 			st.seq = c.arrived.Add(1)
+			if len(frame) >= 8 {
+				st.m = c.s.cfg.Metrics.Command(metrics.ZooKeeper, opName(int32(binary.BigEndian.Uint32(frame[4:8]))))
+			}
+			st.start = start
 			steps <- st
 		}
 		if !more {
@@ -274,6 +283,10 @@ type step struct {
 	done chan struct{}
 	xid  int32             // a write's
 	p    *platform.Pending // a write's proposal
+	// m records the request once answered (lastCode says how); start
+	// is when it arrived.
+	m     *metrics.Command
+	start time.Time
 }
 
 // respond runs the steps in order.
@@ -293,9 +306,11 @@ func (c *conn) respond(steps <-chan *step) {
 			}
 			continue
 		}
+		c.lastCode.Store(errOK)
 		if st.run != nil {
 			c.running = st
 			ok := st.run()
+			st.m.Done(st.start, c.lastCode.Load() != errOK)
 			if st.seq >= c.shared.upTo {
 				// No later request may use the shared view.
 				c.dropShared()
@@ -308,7 +323,9 @@ func (c *conn) respond(steps <-chan *step) {
 			continue
 		}
 		<-st.done
-		if !c.answerWrite(st) {
+		ok := c.answerWrite(st)
+		st.m.Done(st.start, c.lastCode.Load() != errOK)
+		if !ok {
 			closing = true
 			c.closeAfterFlush()
 		}
@@ -351,6 +368,7 @@ func (c *conn) dropShared() {
 
 // reply queues a response.
 func (c *conn) reply(xid int32, zxid int64, code int32, body []byte) {
+	c.lastCode.Store(code)
 	b := appendReplyHeader(make([]byte, 0, 16+len(body)), xid, zxid, code)
 	if code == errOK {
 		b = append(b, body...)

@@ -41,6 +41,28 @@ const (
 	opError             = -1
 )
 
+// opNames are the operations' names in ZooKeeper's OpCode class, used
+// as the metrics' command label.
+var opNames = map[int32]string{
+	opCreate: "create", opDelete: "delete", opExists: "exists", opGetData: "getData",
+	opSetData: "setData", opGetACL: "getACL", opSetACL: "setACL", opGetChildren: "getChildren",
+	opSync: "sync", opPing: "ping", opGetChildren2: "getChildren2", opCheck: "check",
+	opMulti: "multi", opCreate2: "create2", opReconfig: "reconfig", opCheckWatches: "checkWatches",
+	opRemoveWatches: "removeWatches", opCreateContainer: "createContainer", opDeleteContainer: "deleteContainer",
+	opCreateTTL: "createTTL", opMultiRead: "multiRead", opAuth: "auth", opSetWatches: "setWatches",
+	opSASL: "sasl", opGetEphemerals: "getEphemerals", opGetAllChildrenNum: "getAllChildrenNumber",
+	opSetWatches2: "setWatches2", opAddWatch: "addWatch", opWhoAmI: "whoAmI",
+	opCreateSession: "createSession", opCloseSession: "closeSession",
+}
+
+// opName is op's name, or "unknown".
+func opName(op int32) string {
+	if n, ok := opNames[op]; ok {
+		return n
+	}
+	return "unknown"
+}
+
 // xidWatchEvent is the xid of a watch notification. Other replies echo
 // their request's xid (Java clients use -2 for pings, -4 for auth and -8
 // for setWatches; go-zookeeper numbers them like any request).

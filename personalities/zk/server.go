@@ -13,6 +13,7 @@ import (
 
 	"hourglass/engines/sessionorder"
 	"hourglass/internal/accept"
+	"hourglass/internal/metrics"
 	"hourglass/personalities/zk/jute"
 	"hourglass/platform"
 )
@@ -49,6 +50,9 @@ type Config struct {
 	Logger *slog.Logger
 	// Clock is the node's clock (default time.Now).
 	Clock func() time.Time
+	// Metrics, if set, records every request's count, errors and
+	// latency.
+	Metrics *metrics.Set
 }
 
 func (c *Config) fill() {
@@ -427,4 +431,11 @@ func (w *watermark) wait(ctx context.Context, pos int64) error {
 			return ctx.Err()
 		}
 	}
+}
+
+// Clients returns the number of open client connections.
+func (s *Server) Clients() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.mu.conns)
 }

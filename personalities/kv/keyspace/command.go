@@ -63,6 +63,9 @@ type Command struct {
 	check func(args [][]byte) error
 	// exec runs a read against a view or a write inside Apply.
 	exec func(ks *Keyspace, args [][]byte) (any, error)
+	// readWith, for a write, reports whether args make it a read that
+	// can run against a view (BITFIELD with GETs only). nil: never.
+	readWith func(args [][]byte) bool
 	// scan returns the walker of a KindScan command over a view, nil
 	// when there is nothing to walk (a missing key). optsAt is the index
 	// of the first option argument; scanType the type of the key a
@@ -107,9 +110,22 @@ func (c *Command) checkAt(args [][]byte, now int64) error {
 // returns the reply, a command's own failure as an Error (also as the
 // error), or another error when the store failed.
 //
-// REQUIRES: c.Kind == KindRead, args passed Check.
+// REQUIRES: c.KindOf(args) == KindRead, args passed Check.
 func (c *Command) Exec(ks *Keyspace, args [][]byte) (any, error) {
 	return c.exec(ks, args)
+}
+
+// KindOf returns where the command runs with args: its Kind, except
+// that a write these args make a read (BITFIELD with GET subcommands
+// only) is KindRead and runs with Exec against a view. The command stays
+// a write everywhere else (COMMAND INFO, read-only scripts, MULTI).
+//
+// REQUIRES: args passed Check.
+func (c *Command) KindOf(args [][]byte) Kind {
+	if c.readWith != nil && c.readWith(args) {
+		return KindRead
+	}
+	return c.Kind
 }
 
 // Table maps lower-case command names to commands of type C. The data

@@ -1,9 +1,9 @@
 // Package keyspace is the data of the Redis personality: the keyspace
 // model (records, collections, the expiry index, tombstones) and the data
-// commands that read and change it (strings, keys, hashes, lists, sets,
-// sorted sets, PUBLISH, the apply side of transactions and of blocking
-// commands, the active expiry cycle, scan steps), with the reply values
-// they return.
+// commands that read and change it (strings, bitmaps, keys, hashes,
+// lists, sets, sorted sets, HyperLogLog strings, PUBLISH, the apply side
+// of transactions and of blocking commands, the active expiry cycle, scan
+// steps), with the reply values they return.
 //
 // It is the pure half of the personality. It opens no socket, starts no
 // goroutine, reads no clock and never waits: the server (package kv)
@@ -22,6 +22,9 @@
 //   - KindScan is a read that continues from a cursor: Command.Scan.
 //   - KindWrite is proposed to the log as EncodeCommand's body and runs
 //     when the entry is applied: Apply.
+//
+// Command.KindOf gives the kind of one command line: a write whose
+// arguments only read (BITFIELD with GETs only) runs as a read.
 //
 // Command.Check validates a command line without the keyspace, so that
 // the proposer answers a syntax error without a log append; everything
@@ -145,7 +148,7 @@
 //	if err := cmd.Check(args, time.Now()); err != nil {
 //		return err // an Error reply
 //	}
-//	switch cmd.Kind {
+//	switch cmd.KindOf(args) {
 //	case keyspace.KindRead:
 //		return cmd.Exec(keyspace.NewView(view, db, time.Now(), rand.Uint64()), args)
 //	case keyspace.KindWrite:

@@ -14,11 +14,12 @@ import (
 // size is Redis's listpack encoding's, computed here. A node goes when
 // its last live entry does.
 
-// Redis's defaults of stream-node-max-entries and stream-node-max-bytes.
-// They are fixed: replicas must agree, and CONFIG is per node.
+// StreamNodeMaxEntries and StreamNodeMaxBytes are Redis's defaults of
+// stream-node-max-entries and stream-node-max-bytes, the limits of a
+// stream's nodes. They are fixed: every replica must group alike.
 const (
-	streamNodeEntries = 100
-	streamNodeBytes   = 4096
+	StreamNodeMaxEntries = 100
+	StreamNodeMaxBytes   = 4096
 )
 
 // streamNode is a node's record: 'n' masterID -> live(8) total(8)
@@ -151,7 +152,7 @@ func (s *stream) appendEntry(id streamID, args [][]byte) error {
 		argBytes += int64(len(a))
 	}
 	numFields := int64(len(args) / 2)
-	if !ok || n.lpBytes()+argBytes >= streamNodeBytes || n.total >= streamNodeEntries {
+	if !ok || n.lpBytes()+argBytes >= StreamNodeMaxBytes || n.total >= StreamNodeMaxEntries {
 		// A new listpack with the master entry: the counters, the
 		// number of fields, the fields and a terminating 0.
 		n = streamNode{master: id, body: lpHeader + lpIntSize(numFields) + lpIntSize(0)}

@@ -99,7 +99,7 @@ func (t *trimArgs) finish(xadd, limitGiven bool) error {
 	case limitGiven && !t.approx:
 		return Error("ERR syntax error, LIMIT cannot be used without the special ~ option")
 	case !limitGiven && t.approx:
-		t.limit = 100 * streamNodeEntries
+		t.limit = 100 * StreamNodeMaxEntries
 	case !limitGiven:
 		t.limit = 0
 	}

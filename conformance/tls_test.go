@@ -1,0 +1,225 @@
+package conformance
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/go-zookeeper/zk"
+	"github.com/jackc/pgx/v5"
+	"github.com/redis/go-redis/v9"
+)
+
+// certDir makes a CA and the named certificates (for 127.0.0.1 and
+// localhost) in a fresh directory with gateway certs.
+func certDir(t *testing.T, names ...string) string {
+	t.Helper()
+	dir := t.TempDir()
+	run := func(args ...string) {
+		if out, err := exec.Command(gatewayBin, append([]string{"certs"}, args...)...).CombinedOutput(); err != nil {
+			t.Fatalf("gateway certs %v: %v\n%s", args, err, out)
+		}
+	}
+	run("init", "--dir", dir)
+	for _, n := range names {
+		run("issue", "--dir", dir, "--name", n)
+	}
+	return dir
+}
+
+// clientTLS trusts the CA in caDir and, if name is set, presents that
+// certificate of certDir.
+func clientTLS(t *testing.T, caDir, certDir, name string) *tls.Config {
+	t.Helper()
+	pem, err := os.ReadFile(filepath.Join(caDir, "ca.crt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(pem)
+	c := &tls.Config{RootCAs: pool, ServerName: "127.0.0.1"}
+	if name != "" {
+		cert, err := tls.LoadX509KeyPair(filepath.Join(certDir, name+".crt"), filepath.Join(certDir, name+".key"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Certificates = []tls.Certificate{cert}
+	}
+	return c
+}
+
+// zkTLSSession reports whether go-zookeeper gets a session over TLS with
+// cfg within a few seconds, and the client if it does.
+func zkTLSSession(t *testing.T, addr string, cfg *tls.Config) (*zk.Conn, bool) {
+	dialer := zk.WithDialer(func(network, address string, timeout time.Duration) (net.Conn, error) {
+		return tls.DialWithDialer(&net.Dialer{Timeout: timeout}, network, address, cfg)
+	})
+	c, events, err := zk.Connect([]string{addr}, 5*time.Second, zk.WithLogger(nopLogger{}), dialer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !awaitSession(events, 4*time.Second) {
+		c.Close()
+		return nil, false
+	}
+	t.Cleanup(c.Close)
+	return c, true
+}
+
+// zkCliTLS runs zkCli.sh over TLS (the Netty client socket, PEM key and
+// trust stores). Debian's zkCli.sh leaves Netty off its class path, so
+// the class path is given whole.
+func zkCliTLS(t *testing.T, addr, dir, name string, cmd ...string) (string, error) {
+	t.Helper()
+	pem := filepath.Join(t.TempDir(), name+".pem")
+	crt, _ := os.ReadFile(filepath.Join(dir, name+".crt"))
+	key, _ := os.ReadFile(filepath.Join(dir, name+".key"))
+	if err := os.WriteFile(pem, append(crt, key...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cp := []string{"/etc/zookeeper/conf", "/usr/share/java/zookeeper.jar"}
+	for _, j := range []string{"resolver", "codec", "handler", "buffer", "common", "transport", "transport-native-unix-common", "transport-native-epoll"} {
+		cp = append(cp, "/usr/share/java/netty-"+j+".jar")
+	}
+	flags := []string{
+		"-cp", strings.Join(cp, ":"),
+		"-Dzookeeper.clientCnxnSocket=org.apache.zookeeper.ClientCnxnSocketNetty",
+		"-Dzookeeper.client.secure=true",
+		"-Dzookeeper.ssl.keyStore.location=" + pem, "-Dzookeeper.ssl.keyStore.type=PEM",
+		"-Dzookeeper.ssl.trustStore.location=" + filepath.Join(dir, "ca.crt"), "-Dzookeeper.ssl.trustStore.type=PEM",
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	c := exec.CommandContext(ctx, "/usr/share/zookeeper/bin/zkCli.sh", append([]string{"-server", addr}, cmd...)...)
+	c.Env = append(os.Environ(), "CLIENT_JVMFLAGS="+strings.Join(flags, " "))
+	out, err := c.CombinedOutput()
+	return string(out), err
+}
+
+// TestTLSClientPorts: the Redis TLS port, ZooKeeper's secure client port
+// and Postgres's SSL, each with its real clients; plain clients, clients
+// without a certificate and clients of another CA are refused; SIGHUP
+// reloads the node's certificates.
+func TestTLSClientPorts(t *testing.T) {
+	dir := certDir(t, "n1", "client")
+	other := certDir(t, "n1", "client") // another CA, with the same names
+	g := startGateway(t,
+		"--tls-cert-file", filepath.Join(dir, "n1.crt"), "--tls-key-file", filepath.Join(dir, "n1.key"),
+		"--tls-ca-cert-file", filepath.Join(dir, "ca.crt"),
+		"--redis-tls-addr", "127.0.0.1:0", "--zk-secure-addr", "127.0.0.1:0", "--pg-ssl-required")
+	ctx := testCtx(t)
+
+	// Redis.
+	rport := g.port("redis-tls")
+	cli := func(args ...string) (string, error) {
+		out, err := exec.Command("redis-cli", append([]string{"-p", rport}, args...)...).CombinedOutput()
+		return strings.TrimSpace(string(out)), err
+	}
+	tlsArgs := []string{"--tls", "--cacert", filepath.Join(dir, "ca.crt"), "--cert", filepath.Join(dir, "client.crt"), "--key", filepath.Join(dir, "client.key")}
+	if out, err := cli(append(tlsArgs, "SET", "k", "over-tls")...); err != nil || out != "OK" {
+		t.Fatalf("redis-cli --tls SET: %q %v", out, err)
+	}
+	rdb := redis.NewClient(&redis.Options{Addr: g.addr("redis-tls"), TLSConfig: clientTLS(t, dir, dir, "client"), MaxRetries: -1})
+	defer rdb.Close()
+	if v, err := rdb.Get(ctx, "k").Result(); err != nil || v != "over-tls" {
+		t.Fatalf("go-redis over TLS: %q %v", v, err)
+	}
+	for what, args := range map[string][]string{
+		"plain":          {"GET", "k"},
+		"no certificate": {"--tls", "--cacert", filepath.Join(dir, "ca.crt"), "GET", "k"},
+		"another CA":     {"--tls", "--insecure", "--cert", filepath.Join(other, "client.crt"), "--key", filepath.Join(other, "client.key"), "GET", "k"},
+	} {
+		if out, err := cli(args...); strings.Contains(out, "over-tls") {
+			t.Errorf("Redis TLS port served a %s client: %q %v", what, out, err)
+		}
+	}
+	bad := redis.NewClient(&redis.Options{Addr: g.addr("redis-tls"), TLSConfig: clientTLS(t, other, other, "client"), MaxRetries: -1})
+	defer bad.Close()
+	if err := bad.Ping(ctx).Err(); err == nil {
+		t.Error("go-redis trusting another CA connected")
+	}
+
+	// ZooKeeper.
+	zaddr := g.addr("zookeeper-secure")
+	zc, ok := zkTLSSession(t, zaddr, clientTLS(t, dir, dir, "client"))
+	if !ok {
+		t.Fatal("go-zookeeper got no session over TLS")
+	}
+	if _, err := zc.Create("/tls", []byte("secure"), 0, openACL); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := zkCliTLS(t, zaddr, dir, "client", "get", "/tls"); err != nil || !strings.Contains(out, "secure") {
+		t.Errorf("zkCli.sh over TLS: %v\n%s", err, out)
+	}
+	otherClient := clientTLS(t, dir, other, "client") // trusts the node, but its certificate is another CA's
+	if _, ok := zkTLSSession(t, zaddr, otherClient); ok {
+		t.Error("go-zookeeper with another CA's certificate got a session")
+	}
+	if _, ok := zkTLSSession(t, zaddr, clientTLS(t, dir, dir, "")); ok {
+		t.Error("go-zookeeper without a certificate got a session")
+	}
+
+	// Postgres.
+	pport := g.port("postgres")
+	dsn := func(host, mode, root string) string {
+		return fmt.Sprintf("host=%s port=%s user=postgres dbname=postgres sslmode=%s sslrootcert=%s", host, pport, mode, filepath.Join(root, "ca.crt"))
+	}
+	for _, host := range []string{"127.0.0.1", "localhost"} {
+		out, err := exec.Command("psql", "-X", "-Atc", "SELECT 'tls ' || 42", dsn(host, "verify-full", dir)).CombinedOutput()
+		if err != nil || strings.TrimSpace(string(out)) != "tls 42" {
+			t.Errorf("psql sslmode=verify-full to %s: %v\n%s", host, err, out)
+		}
+	}
+	out, err := exec.Command("psql", "-X", "-Atc", "SELECT 1", dsn("127.0.0.1", "disable", dir)).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), `no pg_hba.conf entry for host "127.0.0.1", user "postgres", database "postgres", no encryption`) {
+		t.Errorf("psql without SSL: %v\n%s", err, out)
+	}
+	pc, err := pgx.Connect(ctx, dsn("127.0.0.1", "verify-full", dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v int
+	if err := pc.QueryRow(ctx, "SELECT 7").Scan(&v); err != nil || v != 7 {
+		t.Errorf("pgx over TLS: %d %v", v, err)
+	}
+	pc.Close(ctx)
+	if c, err := pgx.Connect(ctx, dsn("127.0.0.1", "verify-full", other)); err == nil {
+		c.Close(ctx)
+		t.Error("pgx trusting another CA connected with verify-full")
+	}
+
+	// SIGHUP: the node's files now hold the other CA's material; new
+	// connections see it, and clients of the first CA are refused.
+	for _, f := range []string{"n1.crt", "n1.key", "ca.crt"} {
+		b, err := os.ReadFile(filepath.Join(other, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, f), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := g.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	reloaded := redis.NewClient(&redis.Options{Addr: g.addr("redis-tls"), TLSConfig: clientTLS(t, other, other, "client"), MaxRetries: -1})
+	defer reloaded.Close()
+	waitFor(t, "a client of the new CA to connect after SIGHUP", 10*time.Second, func() bool {
+		return reloaded.Ping(ctx).Err() == nil
+	})
+	// dir's client certificate is still the first CA's.
+	stale := redis.NewClient(&redis.Options{Addr: g.addr("redis-tls"), TLSConfig: clientTLS(t, other, dir, "client"), MaxRetries: -1})
+	defer stale.Close()
+	if err := stale.Ping(ctx).Err(); err == nil {
+		t.Error("a client certificate of the replaced CA was accepted after the reload")
+	}
+}
