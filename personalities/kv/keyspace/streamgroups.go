@@ -5,7 +5,7 @@ import "strings"
 // Consumer group commands: XGROUP, XACK, XPENDING, XCLAIM, XAUTOCLAIM.
 
 func init() {
-	register(&Command{Spec: Spec{Name: "xgroup", Arity: -2}, Kind: KindWrite, check: checkSubcommand("XGROUP", xgroupArity), exec: execXgroup})
+	register(&Command{Spec: Spec{Name: "xgroup", Arity: -2}, Kind: KindWrite, check: checkSubcommand("XGROUP", xgroupArity), exec: execXgroup, keys: subcommandKey(xgroupArity)})
 	register(singleKey(&Command{Spec: Spec{Name: "xack", Arity: -4, Flags: []string{"write", "fast"}}, Kind: KindWrite, exec: execXack}))
 	register(singleKey(&Command{Spec: Spec{Name: "xpending", Arity: -3, Flags: []string{"readonly"}}, Kind: KindRead, check: checkXpending, exec: execXpending}))
 	register(singleKey(&Command{Spec: Spec{Name: "xclaim", Arity: -6, Flags: []string{"write", "fast"}}, Kind: KindWrite, exec: execXclaim}))

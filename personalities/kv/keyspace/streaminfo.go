@@ -8,7 +8,7 @@ import "strings"
 // last command to the time of this read.
 
 func init() {
-	register(&Command{Spec: Spec{Name: "xinfo", Arity: -2}, Kind: KindRead, check: checkSubcommand("XINFO", xinfoArity), exec: execXinfo})
+	register(&Command{Spec: Spec{Name: "xinfo", Arity: -2}, Kind: KindRead, check: checkSubcommand("XINFO", xinfoArity), exec: execXinfo, keys: subcommandKey(xinfoArity)})
 }
 
 var xinfoArity = map[string]int{"stream": -3, "groups": 3, "consumers": 4, "help": 2}

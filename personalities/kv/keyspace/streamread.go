@@ -13,8 +13,20 @@ import "bytes"
 // they find nothing; XREAD's $ then becomes the ID it stood for.
 
 func init() {
-	register(&Command{Spec: Spec{Name: "xread", Arity: -4, Flags: []string{"readonly", "blocking", "movablekeys"}}, Kind: KindRead, block: xreadBlock(false), check: checkXread(false), exec: execXread})
-	register(&Command{Spec: Spec{Name: "xreadgroup", Arity: -7, Flags: []string{"write", "blocking", "movablekeys"}}, Kind: KindWrite, block: xreadBlock(true), check: checkXread(true), exec: execXreadgroup})
+	register(&Command{Spec: Spec{Name: "xread", Arity: -4, Flags: []string{"readonly", "blocking", "movablekeys"}}, Kind: KindRead, block: xreadBlock(false), check: checkXread(false), exec: execXread, keys: xreadKeys})
+	register(&Command{Spec: Spec{Name: "xreadgroup", Arity: -7, Flags: []string{"write", "blocking", "movablekeys"}}, Kind: KindWrite, block: xreadBlock(true), check: checkXread(true), exec: execXreadgroup, keys: xreadKeys})
+}
+
+// xreadKeys finds XREAD's keys as Redis's key spec does: the first half
+// of the arguments after the first STREAMS.
+func xreadKeys(args [][]byte) ([][]byte, error) {
+	for i := 1; i < len(args); i++ {
+		if EqFold(args[i], "streams") {
+			rest := args[i+1:]
+			return rest[:len(rest)/2], nil
+		}
+	}
+	return nil, Error("ERR Invalid arguments specified for command")
 }
 
 // xreadBlock is where XREAD and XREADGROUP keep BLOCK and their keys.
