@@ -1,7 +1,7 @@
 // Package keyspace is the data of the Redis personality: the keyspace
 // model (records, collections, the expiry index, tombstones) and the data
 // commands that read and change it (strings, bitmaps, keys, hashes,
-// lists, sets, sorted sets, HyperLogLog strings, PUBLISH, the apply side
+// lists, sets, sorted sets, HyperLogLog strings, streams, PUBLISH, the apply side
 // of transactions and of blocking commands, the active expiry cycle, scan
 // steps), with the reply values they return.
 //
@@ -24,7 +24,9 @@
 //     when the entry is applied: Apply.
 //
 // Command.KindOf gives the kind of one command line: a write whose
-// arguments only read (BITFIELD with GETs only) runs as a read.
+// arguments only read (BITFIELD with GETs only) runs as a read. A command
+// that BlocksWith its arguments (BLPOP, XREAD BLOCK, ...) is proposed to
+// the log whatever its kind.
 //
 // Command.Check validates a command line without the keyspace, so that
 // the proposer answers a syntax error without a log append; everything
