@@ -97,6 +97,11 @@ func TestEnsembleRedisMatchesRedisServer(t *testing.T) {
 		{"transactions", multiScript, false},
 		{"blocking", blockingScript, true},
 		{"scripting", scriptingScript, true},
+		{"streams", streamEntryScript, true},
+		{"stream-groups", streamGroupScript, true},
+		{"stream-info", streamInfoScript, true},
+		{"stream-blocking", streamBlockScript, false},
+		{"stream-trimming", streamApproxScript() + streamBytesScript(), false},
 		{"hyperloglog", hllScript, true},
 		{"hyperloglog-corrupt", hllCorruptScript, false},
 	}

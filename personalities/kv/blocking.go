@@ -11,8 +11,9 @@ import (
 	"hourglass/personalities/kv/keyspace"
 )
 
-// A blocking command (BLPOP, BZPOPMIN, ...) is a write whose apply says
-// keyspace.WouldBlock when it cannot serve it yet. The connection then
+// A blocking command (BLPOP, BZPOPMIN, ..., and XREAD or XREADGROUP with
+// BLOCK) is proposed as a write, whose apply says keyspace.WouldBlock
+// when it cannot serve it yet. The connection then
 // waits on this node for one of the command's keys to be written, by an
 // entry from any node, since every entry is applied here too, and
 // proposes the command again; until it is served, times out, is
@@ -119,8 +120,14 @@ func (c *conn) runBlocking(cmd *keyspace.Command, args [][]byte, now time.Time) 
 	defer c.s.blocker.remove(w)
 	c.blocked.Store(w)
 	defer c.blocked.Store(nil)
-	c.s.stats.blocked.Add(1)
-	defer c.s.stats.blocked.Add(-1)
+	// INFO's blocked_clients counts the connection once apply has said it
+	// would block, as Redis counts a client it has blocked.
+	counted := false
+	defer func() {
+		if counted {
+			c.s.stats.blocked.Add(-1)
+		}
+	}()
 	var gone <-chan struct{}
 	if c.rd.Buffered() == 0 {
 		closed, stop := watchClose(c.nc)
@@ -137,6 +144,13 @@ func (c *conn) runBlocking(cmd *keyspace.Command, args [][]byte, now time.Time) 
 		if !ok {
 			c.push(s.reply)
 			return
+		}
+		if wb.Retry != nil {
+			body = keyspace.EncodeCommand(c.db, rand.Uint64(), wb.Retry)
+		}
+		if !counted {
+			c.s.stats.blocked.Add(1)
+			counted = true
 		}
 		select {
 		case <-w.wake:

@@ -117,6 +117,9 @@ var configEffects = map[string]configEffect{
 		get: func(*Server) string { return hllSparseMax },
 		set: fixedValue("hll-sparse-max-bytes", hllSparseMax),
 	},
+	// Likewise streams group their entries into nodes at apply.
+	"stream-node-max-entries": fixedParam("stream-node-max-entries", keyspace.StreamNodeMaxEntries),
+	"stream-node-max-bytes":   fixedParam("stream-node-max-bytes", keyspace.StreamNodeMaxBytes),
 	"lua-instruction-limit": scriptLimitParam(
 		func(l keyspace.ScriptLimits) int64 { return l.Instructions },
 		func(l *keyspace.ScriptLimits, n int64) { l.Instructions = n }),
@@ -131,6 +134,12 @@ var hllSparseMax = strconv.Itoa(hyperloglog.SparseMaxBytes)
 
 // fixedValue refuses every value but v, the only one the gateway has,
 // after the checks Redis makes of any value of the parameter.
+// fixedParam is a parameter fixed at n.
+func fixedParam(name string, n int) configEffect {
+	v := strconv.Itoa(n)
+	return configEffect{get: func(*Server) string { return v }, set: fixedValue(name, v)}
+}
+
 func fixedValue(name, v string) func(*Server, string) error {
 	return func(_ *Server, got string) error {
 		canon, err := redisConf[name].validate(got, v)

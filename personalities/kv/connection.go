@@ -387,10 +387,23 @@ func commandInfo(cmd *command) any {
 	return []any{cmd.Name, int64(cmd.Arity), flags, int64(cmd.FirstKey), int64(cmd.LastKey), int64(cmd.Step), []any{}, []any{}, []any{}}
 }
 
-// commandKeys returns the key arguments of a command line.
-func commandKeys(cmd *command, args [][]byte) []any {
+// commandKeys returns the key arguments of a command line; for a command
+// whose keys move (BLMPOP, XREAD ...), found by parsing the arguments, or
+// the error GETKEYS answers when they cannot be.
+func commandKeys(cmd *command, args [][]byte) ([]any, error) {
 	if cmd.FirstKey <= 0 {
-		return nil
+		if cmd.data == nil || !cmd.data.KeysMove() {
+			return nil, nil
+		}
+		keys, err := cmd.data.MovableKeys(args)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]any, len(keys))
+		for i, k := range keys {
+			out[i] = k
+		}
+		return out, nil
 	}
 	last := cmd.LastKey
 	if last < 0 {
@@ -401,7 +414,7 @@ func commandKeys(cmd *command, args [][]byte) []any {
 	for i := cmd.FirstKey; i <= last && i < len(args); i += step {
 		out = append(out, args[i])
 	}
-	return out
+	return out, nil
 }
 
 func localCommand(c *conn, args [][]byte) any {
@@ -461,7 +474,10 @@ func localCommand(c *conn, args [][]byte) any {
 		if !cmd.ArityOK(len(args) - 2) {
 			return keyspace.Error("ERR Invalid number of arguments specified for command")
 		}
-		keys := commandKeys(cmd, args[2:])
+		keys, err := commandKeys(cmd, args[2:])
+		if err != nil {
+			return err
+		}
 		if len(keys) == 0 {
 			return keyspace.Error("ERR The command has no key arguments")
 		}

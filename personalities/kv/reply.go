@@ -129,6 +129,15 @@ func appendReply(b []byte, r any, proto int) []byte {
 			b = appendReply(b, r[i+1], proto)
 		}
 		return b
+	case keyspace.KeyedArrays:
+		if proto >= 3 {
+			return appendReply(b, keyspace.Map(r), proto)
+		}
+		b = redcon.AppendArray(b, len(r)/2)
+		for i := 0; i+1 < len(r); i += 2 {
+			b = appendReply(b, []any{r[i], r[i+1]}, proto)
+		}
+		return b
 	case keyspace.Map:
 		if proto >= 3 {
 			b = append(b, '%')

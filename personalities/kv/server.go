@@ -418,6 +418,10 @@ func (c *conn) run(args [][]byte, now time.Time) *command {
 		c.push(replyOf(nil, err))
 		return cmd
 	}
+	if d.BlocksWith(args) {
+		c.runBlocking(d, args, now)
+		return cmd
+	}
 	switch d.KindOf(args) {
 	case keyspace.KindRead, keyspace.KindScan:
 		ks, err := c.readKeyspace()
@@ -440,10 +444,6 @@ func (c *conn) run(args [][]byte, now time.Time) *command {
 		}
 		c.push(replyOf(d.Exec(ks, args)))
 	case keyspace.KindWrite:
-		if d.Blocking() {
-			c.runBlocking(d, args, now)
-			return cmd
-		}
 		c.proposeCommand(c.writeBody(d, args))
 	}
 	return cmd

@@ -13,6 +13,8 @@ import (
 // of the command's keys (BlockKeys) to be written, by an entry from any
 // node (Effects.Ready), and proposes the command again. Inside a
 // transaction a blocking command never waits: it times out at once.
+// XREAD and XREADGROUP block only with their BLOCK option (see
+// streamread.go); XREAD, otherwise a read, is then proposed too.
 
 // blockSpec describes where a blocking command keeps its timeout and keys.
 type blockSpec struct {
@@ -21,6 +23,13 @@ type blockSpec struct {
 	// timeoutLast: Check looks at the timeout after the other arguments
 	// (BLMOVE), not before them.
 	timeoutLast bool
+	// option, if set, makes blocking an option (XREAD's BLOCK ms): it
+	// returns the timeout in ms and whether the arguments ask to block.
+	// Such a command is allowed in scripts, where it never waits.
+	option func(args [][]byte) (ms int64, block bool)
+	// inScript checks the arguments of a call from a script, which may
+	// not ask to block.
+	inScript func(args [][]byte) error
 }
 
 func (b *blockSpec) timeoutArg(args [][]byte) []byte {
@@ -31,11 +40,37 @@ func (b *blockSpec) timeoutArg(args [][]byte) []byte {
 }
 
 // WouldBlock is apply's answer to a blocking command it cannot serve yet;
-// TimeoutReply is what the client gets if it never is.
-type WouldBlock struct{ TimeoutReply any }
+// TimeoutReply is what the client gets if it never is. Retry, if not
+// nil, are the arguments to propose from then on (XREAD's $ replaced by
+// the ID it stood for); they are the reply's own.
+type WouldBlock struct {
+	TimeoutReply any
+	Retry        [][]byte
+}
 
-// Blocking reports whether c waits for its keys when it cannot be served.
+// Blocking reports whether c may wait for its keys when it cannot be
+// served.
 func (c *Command) Blocking() bool { return c.block != nil }
+
+// BlocksWith reports whether c waits for its keys, with these arguments,
+// when it cannot be served: always for BLPOP and the like, with BLOCK for
+// XREAD and XREADGROUP.
+//
+// REQUIRES: args passed Check.
+func (c *Command) BlocksWith(args [][]byte) bool {
+	if c.block == nil {
+		return false
+	}
+	if c.block.option == nil {
+		return true
+	}
+	_, block := c.block.option(args)
+	return block
+}
+
+// blockingOnlyOutsideScripts reports whether c is a blocking command
+// that scripts may not call (Redis's noscript ones).
+func (c *Command) blockingOnlyOutsideScripts() bool { return c.block != nil && c.block.option == nil }
 
 // BlockKeys returns the keys a blocking command waits on; they alias
 // args.
@@ -48,6 +83,10 @@ func (c *Command) BlockKeys(args [][]byte) [][]byte { return c.block.keys(args) 
 //
 // REQUIRES: c.Blocking(), args passed Check at now.
 func (c *Command) BlockTimeout(args [][]byte, now time.Time) int64 {
+	if c.block.option != nil {
+		ms, _ := c.block.option(args)
+		return ms
+	}
 	t, _ := parseTimeout(c.block.timeoutArg(args), now.UnixMilli())
 	return t
 }
@@ -122,7 +161,7 @@ func execBpop(left bool) func(*Keyspace, [][]byte) (any, error) {
 				return []any{k, vals[0]}, nil
 			}
 		}
-		return WouldBlock{NullArray{}}, nil
+		return WouldBlock{TimeoutReply: NullArray{}}, nil
 	}
 }
 
@@ -149,7 +188,7 @@ func moved(v []byte, err error) (any, error) {
 	case err != nil:
 		return nil, err
 	case v == nil:
-		return WouldBlock{nil}, nil
+		return WouldBlock{TimeoutReply: nil}, nil
 	}
 	return v, nil
 }
@@ -165,7 +204,7 @@ func execBlmpop(ks *Keyspace, args [][]byte) (any, error) {
 // blockOnNull turns a multi-key pop's null array into WouldBlock.
 func blockOnNull(r any, err error) (any, error) {
 	if _, ok := r.(NullArray); ok && err == nil {
-		return WouldBlock{NullArray{}}, nil
+		return WouldBlock{TimeoutReply: NullArray{}}, nil
 	}
 	return r, err
 }
@@ -187,7 +226,7 @@ func execBzpop(max bool) func(*Keyspace, [][]byte) (any, error) {
 		case err != nil:
 			return nil, err
 		case key == nil:
-			return WouldBlock{NullArray{}}, nil
+			return WouldBlock{TimeoutReply: NullArray{}}, nil
 		}
 		return []any{key, popped[0].member, popped[0].score}, nil
 	}

@@ -6,6 +6,7 @@ import (
 	"math"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"hourglass/internal/uvarint"
@@ -73,8 +74,48 @@ type Command struct {
 	scan     func(ks *Keyspace, args [][]byte, o scanOptions) (scanWalker, error)
 	optsAt   int
 	scanType byte
-	// block: a write that waits for its keys (BLPOP ...); see blocking.go.
+	// block: a command that waits for its keys (BLPOP, XREAD BLOCK ...);
+	// see blocking.go.
 	block *blockSpec
+	// keys finds the keys of a command whose key positions are not fixed
+	// (FirstKey 0) as Redis's key specs do, from any arguments; nil: the
+	// blocking spec's keys, if any, from arguments that pass Check.
+	keys func(args [][]byte) ([][]byte, error)
+}
+
+// KeysMove reports whether MovableKeys can find c's keys: those of a
+// command whose key positions are not fixed (FirstKey 0).
+func (c *Command) KeysMove() bool { return c.keys != nil || c.block != nil && c.FirstKey <= 0 }
+
+// MovableKeys returns the keys of a command whose key positions are not
+// fixed, found by parsing its arguments, as COMMAND GETKEYS reports them,
+// or GETKEYS's error. They alias args.
+//
+// REQUIRES: c.KeysMove(), args satisfy the arity.
+func (c *Command) MovableKeys(args [][]byte) ([][]byte, error) {
+	if c.keys != nil {
+		return c.keys(args)
+	}
+	if err := c.checkAt(args, 0); err != nil {
+		return nil, Error("ERR Invalid arguments specified for command")
+	}
+	return c.block.keys(args), nil
+}
+
+// subcommandKey returns the key of a container command (XGROUP, XINFO),
+// the argument after the subcommand (none for HELP); arity maps the
+// subcommands.
+func subcommandKey(arity map[string]int) func([][]byte) ([][]byte, error) {
+	return func(args [][]byte) ([][]byte, error) {
+		sub := strings.ToLower(string(args[1]))
+		if _, ok := arity[sub]; !ok {
+			return nil, Error("ERR Invalid command specified")
+		}
+		if sub == "help" || len(args) < 3 {
+			return nil, nil
+		}
+		return args[2:3], nil
+	}
 }
 
 // Check validates args (a command line that satisfies the arity) as far
@@ -87,7 +128,7 @@ func (c *Command) Check(args [][]byte, now time.Time) error {
 }
 
 func (c *Command) checkAt(args [][]byte, now int64) error {
-	if c.block != nil && !c.block.timeoutLast {
+	if c.block != nil && c.block.option == nil && !c.block.timeoutLast {
 		if _, err := parseTimeout(c.block.timeoutArg(args), now); err != nil {
 			return err
 		}
@@ -97,7 +138,7 @@ func (c *Command) checkAt(args [][]byte, now int64) error {
 			return err
 		}
 	}
-	if c.block != nil && c.block.timeoutLast {
+	if c.block != nil && c.block.option == nil && c.block.timeoutLast {
 		if _, err := parseTimeout(c.block.timeoutArg(args), now); err != nil {
 			return err
 		}

@@ -2,9 +2,9 @@
 // model (records, collections, the expiry index, tombstones) and the data
 // commands that read and change it (strings, bitmaps, keys, hashes,
 // lists, sets, sorted sets, geo commands over sorted sets, HyperLogLog
-// strings, PUBLISH, the apply side of transactions and of blocking
-// commands, the active expiry cycle, scan steps), with the reply values
-// they return.
+// strings, streams, PUBLISH, the apply side of transactions and of
+// blocking commands, the active expiry cycle, scan steps), with the reply
+// values they return.
 //
 // It is the pure half of the personality. It opens no socket, starts no
 // goroutine, reads no clock and never waits: the server (package kv)
@@ -25,7 +25,9 @@
 //     when the entry is applied: Apply.
 //
 // Command.KindOf gives the kind of one command line: a write whose
-// arguments only read (BITFIELD with GETs only) runs as a read.
+// arguments only read (BITFIELD with GETs only) runs as a read. A command
+// that BlocksWith its arguments (BLPOP, XREAD BLOCK, ...) is proposed to
+// the log whatever its kind.
 //
 // Command.Check validates a command line without the keyspace, so that
 // the proposer answers a syntax error without a log append; everything
@@ -94,13 +96,16 @@
 // # Effects
 //
 // Apply does not deliver anything: the messages PUBLISH applies (and the
-// keyspace notifications, see Notifications) and the keys of lists and sorted sets a write leaves (and databases SWAPDB
-// exchanges) are appended to an Effects, which the node delivers to its
+// keyspace notifications, see Notifications) and the keys of lists,
+// sorted sets and streams a write leaves (and streams deleted, groups
+// destroyed, databases SWAPDB exchanges or FLUSHDB empties) are appended
+// to an Effects, which the node delivers to its
 // subscribers and blocked clients after the transaction commits. A
-// blocking command (BLPOP, BZPOPMIN, ...) that finds nothing to take
-// returns a WouldBlock and changes nothing; the server waits for its
-// BlockKeys to become ready and proposes it again. In a transaction it
-// never waits: it answers its timeout reply.
+// blocking command (BLPOP, BZPOPMIN, XREAD BLOCK, ...) that finds nothing
+// to take returns a WouldBlock and changes nothing (XREADGROUP marks its
+// consumer seen); the server waits for its BlockKeys to become ready and
+// proposes it again, with the WouldBlock's Retry arguments if it has
+// them. In a transaction it never waits: it answers its timeout reply.
 //
 // # Notifications
 //

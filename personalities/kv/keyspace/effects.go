@@ -15,7 +15,8 @@ type Effects struct {
 	// Published are the messages applied, in log order: PUBLISH's and
 	// the keyspace notifications this node wants (see notify.go).
 	Published []Message
-	// Ready are the keys written that hold a list or a sorted set, in
+	// Ready are the keys written that hold a list, a sorted set or a
+	// stream, in
 	// order, repeats included; noted only while Observers report blocked
 	// clients.
 	Ready []DBKey
@@ -67,7 +68,7 @@ func (fx *Effects) Reset() {
 
 // noteReady records a write of key in db holding a value of type typ.
 func (fx *Effects) noteReady(db int, key []byte, typ byte) {
-	if fx == nil || (typ != typeList && typ != typeZSet) || !fx.blocked() {
+	if fx == nil || (typ != typeList && typ != typeZSet && typ != typeStream) || !fx.blocked() {
 		return
 	}
 	fx.Ready = append(fx.Ready, DBKey{db, string(key)})

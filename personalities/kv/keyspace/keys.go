@@ -209,10 +209,10 @@ func execRename(nx bool) func(*Keyspace, [][]byte) (any, error) {
 func (ks *Keyspace) detach(key []byte, rec record) error {
 	moved := rec
 	moved.typ = typeString // nothing to drop
-	if err := ks.remove(key, moved); err != nil {
-		return err
+	if rec.typ == typeStream {
+		ks.fx.noteReady(ks.db, key, rec.typ) // its blocked XREADGROUPs fail
 	}
-	return nil
+	return ks.remove(key, moved)
 }
 
 func checkDBArg(i int) func([][]byte) error {
@@ -622,7 +622,9 @@ func (ks *Keyspace) flush() error {
 	if err := ks.w.Delete(countKey(ks.db)); err != nil {
 		return err
 	}
-	// Every key of the database changed, for WATCH.
+	// Every key of the database changed, for WATCH, and for the blocked
+	// XREADGROUPs, which fail.
+	ks.fx.noteReadyDB(ks.db)
 	return ks.w.Set(flushKey(ks.db), beUint64(ks.version))
 }
 

@@ -59,6 +59,8 @@ func typeName(t byte) string {
 		return "set"
 	case typeZSet:
 		return "zset"
+	case typeStream:
+		return "stream"
 	}
 	return "none"
 }
@@ -117,7 +119,7 @@ type record struct {
 const recordHead = 17
 
 func (r record) isCollection() bool {
-	return r.typ == typeHash || r.typ == typeList || r.typ == typeSet || r.typ == typeZSet
+	return r.typ == typeHash || r.typ == typeList || r.typ == typeSet || r.typ == typeZSet || r.typ == typeStream
 }
 
 func (r record) encode() []byte {
@@ -397,6 +399,9 @@ func (ks *Keyspace) put(key []byte, rec record, stored bool, old record) error {
 	}
 	rec.version = ks.version
 	ks.fx.noteReady(ks.db, key, rec.typ)
+	if stored && old.typ == typeStream && rec.typ != typeStream {
+		ks.fx.noteReady(ks.db, key, typeStream) // its blocked XREADGROUPs fail
+	}
 	return ks.w.Set(dataKey(ks.db, key), rec.encode())
 }
 
@@ -452,6 +457,9 @@ func (ks *Keyspace) storeResult(dst []byte, rec, old record, exists bool, class 
 func (ks *Keyspace) remove(key []byte, rec record) error {
 	if err := ks.addCount(-1); err != nil {
 		return err
+	}
+	if rec.typ == typeStream {
+		ks.fx.noteReady(ks.db, key, rec.typ) // its blocked XREADGROUPs fail
 	}
 	if rec.isCollection() {
 		if err := ks.w.DeleteRange(elemPrefix(rec.gen), elemPrefix(rec.gen+1)); err != nil {

@@ -23,6 +23,7 @@ import (
 //	NullArray     null (RESP3); a null array (*-1) in RESP2
 //	Pairs         array of [a, b] arrays (RESP3); a flat array in RESP2
 //	DoubleText    double (RESP3) with its text given; a bulk string in RESP2
+//	KeyedArrays   map (RESP3); an array of [key, value] arrays in RESP2
 //	WouldBlock    not a reply: a blocking command that must wait
 //
 // A reply does not alias the store; it may alias the command's arguments.
@@ -54,6 +55,10 @@ type Pairs []any
 // Redis's addReplyHumanLongDouble sends coordinates: a double in RESP3, a
 // bulk string in RESP2.
 type DoubleText []byte
+
+// KeyedArrays is a flat list key, value, key, value, ... that RESP3 sends
+// as a map and RESP2 as an array of [key, value] arrays, as XREAD replies.
+type KeyedArrays []any
 
 // Error returns the reply's text.
 func (e Error) Error() string { return string(e) }

@@ -199,8 +199,13 @@ func (sc *scriptCall) run(args [][]byte) (any, error) {
 	if !cmd.ArityOK(len(args)) {
 		return nil, errScriptArity
 	}
-	if cmd.Blocking() {
+	if cmd.blockingOnlyOutsideScripts() {
 		return nil, errScriptNoScript
+	}
+	if cmd.block != nil && cmd.block.inScript != nil {
+		if err := cmd.block.inScript(args); err != nil {
+			return nil, err
+		}
 	}
 	if cmd.Kind == KindWrite && (sc.readOnly || ks.w == nil) {
 		return nil, errScriptReadOnly
@@ -264,6 +269,15 @@ func (sc *scriptCall) replyToLua(L *lua.LState, r any) lua.LValue {
 			return t
 		}
 		return sc.arrayToLua(L, r)
+	case KeyedArrays:
+		if sc.resp == 3 {
+			return sc.replyToLua(L, Map(r))
+		}
+		t := L.CreateTable(len(r)/2, 0)
+		for i := 0; i+1 < len(r); i += 2 {
+			t.RawSetInt(i/2+1, sc.arrayToLua(L, []any{r[i], r[i+1]}))
+		}
+		return t
 	case Map:
 		if sc.resp == 3 {
 			m := L.NewTable()
@@ -287,7 +301,7 @@ func (sc *scriptCall) replyToLua(L *lua.LState, r any) lua.LValue {
 		}
 		return sc.arrayToLua(L, r)
 	}
-	return lua.LNil // not a reply type (WouldBlock never reaches a script)
+	return lua.LNil // not a reply type (a WouldBlock never reaches a script)
 }
 
 func (sc *scriptCall) arrayToLua(L *lua.LState, xs []any) *lua.LTable {
