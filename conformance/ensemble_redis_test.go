@@ -93,6 +93,7 @@ func TestEnsembleRedisMatchesRedisServer(t *testing.T) {
 		{"transactions", multiScript, false},
 		{"blocking", blockingScript, true},
 		{"scripting", scriptingScript, true},
+		{"sort", sortScript, true},
 	}
 	for _, name := range slices.Sorted(maps.Keys(zsetScripts)) {
 		scripts = append(scripts, script{"zsets-" + name, zsetScripts[name], false})

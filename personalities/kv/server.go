@@ -378,7 +378,7 @@ func (c *conn) handle(args [][]byte) {
 		c.push(replyOf(nil, err))
 		return
 	}
-	switch d.Kind {
+	switch d.KindFor(args) {
 	case keyspace.KindRead, keyspace.KindScan:
 		ks, err := c.readKeyspace()
 		if err != nil {

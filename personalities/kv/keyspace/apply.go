@@ -61,7 +61,7 @@ func applyCommand(ks *Keyspace, args [][]byte) (any, error) {
 		return applyScriptFlush(ks)
 	}
 	cmd := Lookup(args[0])
-	if cmd == nil || cmd.Kind != KindWrite || !cmd.ArityOK(len(args)) {
+	if cmd == nil || !cmd.ArityOK(len(args)) || cmd.KindFor(args) != KindWrite {
 		return nil, Errorf("ERR command %q cannot be applied", args[0])
 	}
 	return cmd.exec(ks, args)

@@ -72,6 +72,19 @@ type Command struct {
 	scanType byte
 	// block: a write that waits for its keys (BLPOP ...); see blocking.go.
 	block *blockSpec
+	// writeIf makes a KindRead command a write for the command lines it
+	// reports true for (SORT ... STORE); nil: never.
+	writeIf func(args [][]byte) bool
+}
+
+// KindFor returns where the command line args runs: the command's Kind,
+// or KindWrite for a read whose arguments make it write (SORT with
+// STORE).
+func (c *Command) KindFor(args [][]byte) Kind {
+	if c.writeIf != nil && c.writeIf(args) {
+		return KindWrite
+	}
+	return c.Kind
 }
 
 // Check validates args (a command line that satisfies the arity) as far

@@ -426,6 +426,16 @@ func (ks *Keyspace) remove(key []byte, rec record) error {
 	return ks.w.Set(dataKey(ks.db, key), record{typ: typeTombstone, version: ks.version}.encode())
 }
 
+// clear deletes key if it holds a live value, of any type, as a command
+// that replaces its destination does first.
+func (ks *Keyspace) clear(key []byte) error {
+	old, exists, err := ks.lookup(key)
+	if err != nil || !exists {
+		return err
+	}
+	return ks.remove(key, old)
+}
+
 // keyVersion returns the version WATCH compares for key: the last write to
 // it (tombstones included), or 0 if it was never written.
 func (ks *Keyspace) keyVersion(key []byte) (uint64, error) {

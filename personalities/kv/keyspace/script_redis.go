@@ -201,7 +201,7 @@ func (sc *scriptCall) run(args [][]byte) (any, error) {
 	if cmd.Blocking() {
 		return nil, errScriptNoScript
 	}
-	if cmd.Kind == KindWrite && (sc.readOnly || ks.w == nil) {
+	if cmd.KindFor(args) == KindWrite && (sc.readOnly || ks.w == nil) {
 		return nil, errScriptReadOnly
 	}
 	if err := cmd.checkAt(args, ks.now); err != nil {

@@ -400,14 +400,8 @@ func execSetOpStore(op setOp) func(*Keyspace, [][]byte) (any, error) {
 			return nil, err
 		}
 		dst := args[1]
-		old, exists, err := ks.lookup(dst)
-		if err != nil {
+		if err := ks.clear(dst); err != nil {
 			return nil, err
-		}
-		if exists {
-			if err := ks.remove(dst, old); err != nil {
-				return nil, err
-			}
 		}
 		if len(members) == 0 {
 			return int64(0), nil

@@ -276,14 +276,8 @@ func pairsReply(items []scored, withScores bool) any {
 // do: whatever dst held goes, its time to live included. It returns the
 // new set's size.
 func (ks *Keyspace) zstore(dst []byte, items []scored) (int64, error) {
-	old, exists, err := ks.lookup(dst)
-	if err != nil {
+	if err := ks.clear(dst); err != nil {
 		return 0, err
-	}
-	if exists {
-		if err := ks.remove(dst, old); err != nil {
-			return 0, err
-		}
 	}
 	if len(items) == 0 {
 		return 0, nil
