@@ -94,6 +94,7 @@ func TestEnsembleRedisMatchesRedisServer(t *testing.T) {
 		{"blocking", blockingScript, true},
 		{"scripting", scriptingScript, true},
 		{"sort", sortScript, true},
+		{"dump", dumpScript, true},
 	}
 	for _, name := range slices.Sorted(maps.Keys(zsetScripts)) {
 		scripts = append(scripts, script{"zsets-" + name, zsetScripts[name], false})
