@@ -20,7 +20,7 @@
 // content with the default configuration: an integer encoding for short
 // integer strings and LZF for compressible strings over 20 bytes; lists
 // as quicklists of listpacks of at most 8 KiB; an intset for a set of at
-// most 512 integers; a listpack for a hash of at most 128 fields and a
+// most 512 integers; a listpack for a hash of at most 512 fields and a
 // sorted set of at most 128 members whose strings are at most 64 bytes;
 // the plain encodings otherwise.
 //

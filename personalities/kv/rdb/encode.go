@@ -13,10 +13,12 @@ const (
 	ListpackNodeBytes = 8192
 	// MaxIntsetEntries is set-max-intset-entries.
 	MaxIntsetEntries = 512
-	// MaxListpackEntries and MaxListpackValue are hash- and
-	// zset-max-listpack-entries and -value.
-	MaxListpackEntries = 128
-	MaxListpackValue   = 64
+	// MaxHashListpackEntries is hash-max-listpack-entries.
+	MaxHashListpackEntries = 512
+	// MaxZSetListpackEntries is zset-max-listpack-entries.
+	MaxZSetListpackEntries = 128
+	// MaxListpackValue is hash- and zset-max-listpack-value.
+	MaxListpackValue = 64
 )
 
 // Dump returns the DUMP payload of v: its object type and encoding, the
@@ -42,7 +44,7 @@ func Dump(v *Value) []byte {
 			b = appendString(b, m)
 		}
 	case KindHash:
-		if len(v.Items)/2 <= MaxListpackEntries && allShort(v.Items) {
+		if len(v.Items)/2 <= MaxHashListpackEntries && allShort(v.Items) {
 			b = appendString(append(b, typeHashListpack), listpack(v.Items))
 			break
 		}
@@ -51,7 +53,7 @@ func Dump(v *Value) []byte {
 			b = appendString(b, s)
 		}
 	case KindZSet:
-		if len(v.Items) <= MaxListpackEntries && allShort(v.Items) {
+		if len(v.Items) <= MaxZSetListpackEntries && allShort(v.Items) {
 			pairs := make([][]byte, 0, 2*len(v.Items))
 			for i, m := range v.Items {
 				pairs = append(pairs, m, formatScore(v.Scores[i]))

@@ -99,7 +99,9 @@ func TestEncodingsBySize(t *testing.T) {
 		{"intset", Value{Kind: KindSet, Items: many(512, strconv.Itoa)}, typeSetIntset},
 		{"set", Value{Kind: KindSet, Items: many(513, strconv.Itoa)}, typeSet},
 		{"wideintset", Value{Kind: KindSet, Items: strs("1", "-9223372036854775808", "40000")}, typeSetIntset},
-		{"hashbig", Value{Kind: KindHash, Items: many(258, func(i int) string { return fmt.Sprint("f", i/2*2+i%2) })}, typeHash},
+		{"hashlistpack", Value{Kind: KindHash, Items: many(1024, func(i int) string { return fmt.Sprint("f", i) })}, typeHashListpack},
+		{"hashbig", Value{Kind: KindHash, Items: many(1026, func(i int) string { return fmt.Sprint("f", i) })}, typeHash},
+		{"zsetbig", Value{Kind: KindZSet, Items: many(129, func(i int) string { return fmt.Sprint("m", i) }), Scores: make([]float64, 129)}, typeZSet2},
 		{"hashlong", Value{Kind: KindHash, Items: strs("f", long)}, typeHash},
 		{"zsetlong", Value{Kind: KindZSet, Items: strs(long), Scores: []float64{0.1}}, typeZSet2},
 		{"list", Value{Kind: KindList, Items: many(5000, func(i int) string { return fmt.Sprint("item", i) })}, typeListQuicklist2},
@@ -117,6 +119,10 @@ func TestEncodingsBySize(t *testing.T) {
 			v, err := Load(d)
 			if err != nil {
 				t.Fatal(err)
+			}
+			if c.typ == typeZSet2 { // written from the greatest score down
+				slices.Reverse(v.Items)
+				slices.Reverse(v.Scores)
 			}
 			if c.v.Kind == KindSet {
 				slices.SortFunc(v.Items, bytes.Compare)
