@@ -95,6 +95,7 @@ func TestEnsembleRedisMatchesRedisServer(t *testing.T) {
 		{"scripting", scriptingScript, true},
 		{"sort", sortScript, true},
 		{"dump", dumpScript, true},
+		{"object", objectScript, true},
 	}
 	for _, name := range slices.Sorted(maps.Keys(zsetScripts)) {
 		scripts = append(scripts, script{"zsets-" + name, zsetScripts[name], false})

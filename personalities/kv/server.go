@@ -395,6 +395,9 @@ func (c *conn) handle(args [][]byte) {
 			c.s.scripts.done(kill)
 			return
 		}
+		if d.Name == "object" {
+			ks = ks.WithObjectEnv(c.s.objectEnv())
+		}
 		c.push(replyOf(d.Exec(ks, args)))
 	case keyspace.KindWrite:
 		if d.Blocking() {

@@ -198,6 +198,9 @@ type Keyspace struct {
 	// script is the environment of read-only scripts on a view (see
 	// WithScripting); nil: the defaults.
 	script *ScriptEnv
+	// object is the configuration OBJECT answers by (see
+	// WithObjectEnv); nil: the defaults.
+	object *ObjectEnv
 }
 
 // NewView returns database db of the applied state r as a read sees it:
