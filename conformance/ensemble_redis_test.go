@@ -96,6 +96,7 @@ func TestEnsembleRedisMatchesRedisServer(t *testing.T) {
 		{"sort", sortScript, true},
 		{"dump", dumpScript, true},
 		{"object", objectScript, true},
+		{"lcs", lcsScript, true},
 	}
 	for _, name := range slices.Sorted(maps.Keys(zsetScripts)) {
 		scripts = append(scripts, script{"zsets-" + name, zsetScripts[name], false})

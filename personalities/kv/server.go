@@ -395,8 +395,8 @@ func (c *conn) handle(args [][]byte) {
 			c.s.scripts.done(kill)
 			return
 		}
-		if d.Name == "object" {
-			ks = ks.WithObjectEnv(c.s.objectEnv())
+		if d.Name == "object" || d.Name == "lcs" {
+			ks = ks.WithNodeConfig(c.s.nodeConfig())
 		}
 		c.push(replyOf(d.Exec(ks, args)))
 	case keyspace.KindWrite:

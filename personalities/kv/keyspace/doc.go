@@ -1,8 +1,8 @@
 // Package keyspace is the data of the Redis personality: the keyspace
 // model (records, collections, the expiry index, tombstones) and the data
 // commands that read and change it (strings, keys, hashes, lists, sets,
-// sorted sets, SORT, DUMP and RESTORE, OBJECT, PUBLISH, the apply side of
-// transactions and of blocking commands, the active expiry cycle, scan
+// sorted sets, SORT, DUMP and RESTORE, OBJECT, LCS, PUBLISH, the apply
+// side of transactions and of blocking commands, the active expiry cycle, scan
 // steps), with the reply values they return.
 //
 // It is the pure half of the personality. It opens no socket, starts no

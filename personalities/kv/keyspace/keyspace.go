@@ -198,9 +198,9 @@ type Keyspace struct {
 	// script is the environment of read-only scripts on a view (see
 	// WithScripting); nil: the defaults.
 	script *ScriptEnv
-	// object is the configuration OBJECT answers by (see
-	// WithObjectEnv); nil: the defaults.
-	object *ObjectEnv
+	// node is the configuration OBJECT and LCS answer by on a view
+	// (see WithNodeConfig); nil: the defaults.
+	node *NodeConfig
 }
 
 // NewView returns database db of the applied state r as a read sees it:

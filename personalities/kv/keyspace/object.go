@@ -1,7 +1,7 @@
 package keyspace
 
 // OBJECT ENCODING, REFCOUNT, IDLETIME, FREQ and HELP, as redis-server
-// 7.0 answers them with the encoding thresholds of an ObjectEnv (the
+// 7.0 answers them with the encoding thresholds of a NodeConfig (the
 // node's CONFIG, or Redis's defaults).
 //
 // The encoding is decided by the value's content and size, as Redis
@@ -17,28 +17,40 @@ func init() {
 	register(&Command{Spec: Spec{Name: "object", Arity: -2, FirstKey: 2, LastKey: 2, Step: 1, Flags: []string{"readonly"}}, Kind: KindRead, check: checkObject, exec: execObject})
 }
 
-// ObjectEnv holds the CONFIG parameters OBJECT answers by.
-type ObjectEnv struct {
+// NodeConfig holds the CONFIG parameters of the node a read runs on that
+// OBJECT and LCS answer by.
+type NodeConfig struct {
 	HashMaxListpackEntries, HashMaxListpackValue int64
 	SetMaxIntsetEntries                          int64
 	ZSetMaxListpackEntries, ZSetMaxListpackValue int64
 	// LFU says that maxmemory-policy is an LFU policy.
 	LFU bool
+	// ProtoMaxBulkLen bounds LCS's table, in bytes.
+	ProtoMaxBulkLen int64
 }
 
-// DefaultObjectEnv is redis-server 7.0's default configuration.
-var DefaultObjectEnv = ObjectEnv{
+// DefaultNodeConfig is redis-server 7.0's default configuration.
+var DefaultNodeConfig = NodeConfig{
 	HashMaxListpackEntries: 512, HashMaxListpackValue: 64,
 	SetMaxIntsetEntries:    512,
 	ZSetMaxListpackEntries: 128, ZSetMaxListpackValue: 64,
+	ProtoMaxBulkLen: 512 << 20,
 }
 
-// WithObjectEnv returns the keyspace with OBJECT answering by env (read
-// only; nil: DefaultObjectEnv).
-func (ks *Keyspace) WithObjectEnv(env *ObjectEnv) *Keyspace {
+// WithNodeConfig returns the keyspace with OBJECT and LCS answering by
+// cfg (for reads; nil: DefaultNodeConfig).
+func (ks *Keyspace) WithNodeConfig(cfg *NodeConfig) *Keyspace {
 	c := *ks
-	c.object = env
+	c.node = cfg
 	return &c
+}
+
+// nodeConfig returns the keyspace's NodeConfig.
+func (ks *Keyspace) nodeConfig() *NodeConfig {
+	if ks.node == nil {
+		return &DefaultNodeConfig
+	}
+	return ks.node
 }
 
 const (
@@ -88,10 +100,7 @@ func execObject(ks *Keyspace, args [][]byte) (any, error) {
 	if len(args) == 2 {
 		return objectHelp, nil
 	}
-	env := ks.object
-	if env == nil {
-		env = &DefaultObjectEnv
-	}
+	env := ks.nodeConfig()
 	rec, ok, err := ks.lookup(args[2])
 	if err != nil || !ok {
 		return nil, err
@@ -119,7 +128,7 @@ func execObject(ks *Keyspace, args [][]byte) (any, error) {
 
 // encoding returns the name of the encoding redis-server 7.0 would give
 // the value of rec, built at once, under env.
-func (ks *Keyspace) encoding(rec record, env *ObjectEnv) (string, error) {
+func (ks *Keyspace) encoding(rec record, env *NodeConfig) (string, error) {
 	switch rec.typ {
 	case typeString:
 		if _, ok := ParseInt(rec.payload); ok {

@@ -7,10 +7,10 @@ import (
 	"hourglass/personalities/kv/keyspace"
 )
 
-// objectEnv returns the CONFIG parameters OBJECT answers by, as this
-// node has them set.
-func (s *Server) objectEnv() *keyspace.ObjectEnv {
-	env := keyspace.DefaultObjectEnv
+// nodeConfig returns the CONFIG parameters OBJECT and LCS answer by, as
+// this node has them set.
+func (s *Server) nodeConfig() *keyspace.NodeConfig {
+	env := keyspace.DefaultNodeConfig
 	for _, p := range []struct {
 		name string
 		v    *int64
@@ -26,5 +26,6 @@ func (s *Server) objectEnv() *keyspace.ObjectEnv {
 		}
 	}
 	env.LFU = strings.HasSuffix(s.configGet("maxmemory-policy"), "-lfu")
+	env.ProtoMaxBulkLen = s.settings().limits.MaxBulkLen
 	return &env
 }
