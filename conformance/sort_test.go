@@ -47,6 +47,11 @@ var sortScript = strings.Join([]string{
 	"SORT nokey STORE dst2", "EXISTS dst2", "SORT l LIMIT 0 0 STORE dst", "EXISTS dst",
 	"SORT s BY nosort STORE dst3", "LRANGE dst3 0 -1", "SORT s BY nosort DESC STORE dst3", "LRANGE dst3 0 -1",
 	"SORT l STORE l", "LRANGE l 0 -1", "SORT w STORE dst4", "EXISTS dst4", "SORT w ALPHA STORE dst4", "LRANGE dst4 0 -1",
+	// In scripts: a set is sorted even BY nosort; SORT is a write to
+	// EVAL_RO even without STORE.
+	`EVAL "return redis.call('sort', KEYS[1], 'by', 'x', 'desc')" 1 sa`, `EVAL "return redis.call('sort', KEYS[1], 'by', 'x')" 1 s`,
+	`EVAL "return redis.call('sort', KEYS[1])" 1 l`, `EVAL_RO "return redis.call('sort', KEYS[1])" 1 l`,
+	`EVAL_RO "return redis.call('sort_ro', KEYS[1], 'desc')" 1 l`,
 	// Missing key, wrong types and syntax errors.
 	"SORT nokey", "SORT nokey DESC LIMIT 0 1", "SORT_RO nokey", "SET str x", "SORT str", "HSET hh a 1", "SORT hh",
 	"SORT str FOO", "SORT l FOO", "SORT l LIMIT 1", "SORT l LIMIT x 1", "SORT l LIMIT 1 x", "SORT l BY", "SORT l GET",

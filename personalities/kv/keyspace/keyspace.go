@@ -198,6 +198,9 @@ type Keyspace struct {
 	// script is the environment of read-only scripts on a view (see
 	// WithScripting); nil: the defaults.
 	script *ScriptEnv
+	// inScript says that a script runs the command (SORT then sorts a
+	// set it would read in its internal order, as Redis does).
+	inScript bool
 	// node is the configuration OBJECT and LCS answer by on a view
 	// (see WithNodeConfig); nil: the defaults.
 	node *NodeConfig

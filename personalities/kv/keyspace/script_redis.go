@@ -1,6 +1,7 @@
 package keyspace
 
 import (
+	"slices"
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
@@ -201,7 +202,9 @@ func (sc *scriptCall) run(args [][]byte) (any, error) {
 	if cmd.Blocking() {
 		return nil, errScriptNoScript
 	}
-	if cmd.KindFor(args) == KindWrite && (sc.readOnly || ks.w == nil) {
+	// A command Redis flags "write" is one here even when its arguments
+	// make it read (SORT without STORE), as in Redis.
+	if (cmd.KindFor(args) == KindWrite || slices.Contains(cmd.Flags, "write")) && (sc.readOnly || ks.w == nil) {
 		return nil, errScriptReadOnly
 	}
 	if err := cmd.checkAt(args, ks.now); err != nil {
@@ -210,7 +213,9 @@ func (sc *scriptCall) run(args [][]byte) (any, error) {
 	if cmd.Kind == KindScan {
 		return cmd.scanStep(args, ks, nil)
 	}
-	return cmd.exec(ks, args)
+	scripted := *ks
+	scripted.inScript = true
+	return cmd.exec(&scripted, args)
 }
 
 // replyToLua converts a command's reply to Lua as Redis does for the

@@ -118,8 +118,9 @@ func execSort(readonly bool) func(*Keyspace, [][]byte) (any, error) {
 		if !ok {
 			rec = record{typ: typeList}
 		}
-		if o.dontsort && rec.typ == typeSet && o.store != nil {
-			// Redis sorts a set it stores, so that replicas agree.
+		if o.dontsort && rec.typ == typeSet && (o.store != nil || ks.inScript) {
+			// Redis sorts a set it stores or a script reads, so that
+			// replicas agree.
 			o.dontsort, o.alpha, o.by = false, true, nil
 		}
 		items, start, end, err := ks.sortLoad(rec, o)
