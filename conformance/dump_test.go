@@ -50,6 +50,13 @@ var dumpScript = func() string {
 		"RESTORE r4 0 " + list + " ABSTTL", "TYPE r4", "RESTORE r5 4102444800000 " + hello + " ABSTTL", "EXPIRETIME r5",
 		"RESTORE r6 1 " + hello + " ABSTTL", "EXISTS r6", "RESTORE r1 1 " + hello + " ABSTTL REPLACE", "EXISTS r1",
 		"RESTORE r7 0 " + hello + " IDLETIME 100", "RESTORE r8 0 " + hello + " FREQ 100", "RESTORE r9 0 " + hello + " idletime 0 replace absttl",
+		// The ziplist encodings of Redis 6 (RDB version 9), which
+		// redis-server 7.0 still loads: a list, a quicklist of
+		// ziplists (one empty), a hash, a sorted set.
+		"RESTORE old1 0 " + withFooter("\n@ww\x00\x00\x00-\x00\x00\x00\t\x00\x00\x01a\x03\xfd\x02\xfe\xff\x03\xc0\xc8\x00\x04\xf0\xc0c\xff\x05\xf0@KL\x05\xe0\x00\xa2/M\xff\xff\xff\xff\n\x01x\x03@F0000000000000000000000000000000000000000000000000000000000000000000007\xff", 9), "LRANGE old1 0 -1",
+		"RESTORE old2 0 " + withFooter("\x0e\x03\x17\x17\x00\x00\x00\x12\x00\x00\x00\x04\x00\x00\x01a\x03\xfd\x02\xfe\xff\x03\xc0\xc8\x00\xff\v\v\x00\x00\x00\n\x00\x00\x00\x00\x00\xff@kk\x00\x00\x00!\x00\x00\x00\x05\x00\x00\xf0\xc0c\xff\x05\xf0@KL\x05\xe0\x00\xa2/M\xff\xff\xff\xff\n\x01x\x03@F0000000000000000000000000000000000000000000000000000000000000000000007\xff", 9), "LRANGE old2 0 -1",
+		"RESTORE old3 0 " + withFooter("\r@ee\x00\x00\x00\x1b\x00\x00\x00\x06\x00\x00\x02f1\x04\x01v\x03\x02f2\x04\xf8\x02\x02f3\x04@F0000000000000000000000000000000000000000000000000000000000000000000007\xff", 9), "HGETALL old3",
+		"RESTORE old4 0 " + withFooter("\f!!\x00\x00\x00\x1b\x00\x00\x00\x06\x00\x00\x01c\x03\x04-inf\x06\x01a\x03\xf2\x02\x01b\x03\x032.5\xff", 9), "ZRANGE old4 0 -1 WITHSCORES",
 		// Errors, in the order redis-server checks them.
 		"RESTORE s 0 " + hello, "RESTORE s 0 " + hello + " REPLACE", "GET s", "RESTORE s -1 " + hello, "RESTORE s x badpayload",
 		"RESTORE nk -1 badpayload", "RESTORE nk x " + hello, "RESTORE nk 0 badpayload", "RESTORE nk 0 ''", "RESTORE nk 0 " + withFooter("\x00\x05hello", 11),

@@ -186,8 +186,15 @@ func (r *reader) object() (*Value, bool) {
 			v.Items, v.Scores = append(v.Items, m), append(v.Scores, s)
 		}
 		return v, v.unique()
-	case typeListQuicklist2:
-		return r.quicklist()
+	case typeListQuicklist, typeListQuicklist2:
+		return r.quicklist(t == typeListQuicklist2)
+	case typeListZiplist:
+		b, ok := r.string()
+		if !ok {
+			return nil, false
+		}
+		items, ok := ziplistItems(b)
+		return &Value{Kind: KindList, Items: items}, ok && len(items) > 0
 	case typeSetIntset:
 		b, ok := r.string()
 		if !ok {
@@ -195,16 +202,19 @@ func (r *reader) object() (*Value, bool) {
 		}
 		items, ok := intsetItems(b)
 		return &Value{Kind: KindSet, Items: items}, ok
-	case typeHashListpack, typeZSetListpack:
+	case typeHashListpack, typeZSetListpack, typeHashZiplist, typeZSetZiplist:
 		b, ok := r.string()
 		if !ok {
 			return nil, false
 		}
 		items, ok := listpackItems(b)
+		if t == typeHashZiplist || t == typeZSetZiplist {
+			items, ok = ziplistItems(b)
+		}
 		if !ok || len(items) == 0 || len(items)%2 != 0 {
 			return nil, false
 		}
-		if t == typeHashListpack {
+		if t == typeHashListpack || t == typeHashZiplist {
 			v := &Value{Kind: KindHash, Items: items}
 			return v, v.unique()
 		}
@@ -263,25 +273,35 @@ func isRange(err error) bool {
 	return ok && ne.Err == strconv.ErrRange
 }
 
-// quicklist reads RDB_TYPE_LIST_QUICKLIST_2: nodes, each a container
-// type (plain: one item; packed: a listpack of items) and its bytes.
-// Empty listpacks are skipped; an empty list fails.
-func (r *reader) quicklist() (*Value, bool) {
+// quicklist reads RDB_TYPE_LIST_QUICKLIST_2 (v2): nodes, each a
+// container type (plain: one item; packed: a listpack of items) and its
+// bytes; or RDB_TYPE_LIST_QUICKLIST: nodes that are ziplists. Empty
+// nodes are skipped; an empty list fails.
+func (r *reader) quicklist(v2 bool) (*Value, bool) {
 	n, ok := r.count()
 	if !ok {
 		return nil, false
 	}
 	v := &Value{Kind: KindList}
 	for range n {
-		container, enc, ok := r.length()
-		if !ok || enc {
-			return nil, false
+		container := uint64(0)
+		if v2 {
+			var enc bool
+			if container, enc, ok = r.length(); !ok || enc {
+				return nil, false
+			}
 		}
 		b, ok := r.string()
 		if !ok {
 			return nil, false
 		}
 		switch container {
+		case 0:
+			items, ok := ziplistItems(b)
+			if !ok {
+				return nil, false
+			}
+			v.Items = append(v.Items, items...)
 		case quicklistNodePlain:
 			v.Items = append(v.Items, b)
 		case quicklistNodePacked:

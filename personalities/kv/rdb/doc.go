@@ -12,9 +12,10 @@
 // nodes), sets (RDB_TYPE_SET, RDB_TYPE_SET_INTSET), hashes
 // (RDB_TYPE_HASH, RDB_TYPE_HASH_LISTPACK) and sorted sets
 // (RDB_TYPE_ZSET, RDB_TYPE_ZSET_2, RDB_TYPE_ZSET_LISTPACK): every
-// encoding a redis-server 7.0 DUMP emits for them. The ziplist and
-// zipmap encodings of older servers, streams and module values are
-// ErrBadFormat.
+// encoding a redis-server 7.0 DUMP emits for them, and the ziplist
+// encodings of older servers (RDB_TYPE_LIST_ZIPLIST, _LIST_QUICKLIST,
+// _HASH_ZIPLIST, _ZSET_ZIPLIST), which redis-server 7.0 still loads. The
+// zipmap encoding, streams and module values are ErrBadFormat.
 //
 // Dump chooses the encoding redis-server 7.0 would for a value of that
 // content with the default configuration: an integer encoding for short

@@ -8,14 +8,17 @@ import (
 )
 
 // FuzzLoad feeds Load payloads grown from real DUMP outputs (redis-
-// server's and Dump's, with their checksums fixed up so that the
-// decoder, not Verify, sees the changes). Load must never panic, must
-// allocate no more than a small multiple of the payload and of the bytes
-// its LZF strings really inflate to, and what it loads must Dump and
-// Load back to the same value.
+// server's and Dump's, and Redis 6 ziplists), with their checksums fixed
+// up so that the decoder, not Verify, sees the changes. Load must never
+// panic, must allocate no more than a small multiple of the payload and
+// of the bytes its LZF strings really inflate to, and what it loads must
+// Dump and Load back to the same value.
 func FuzzLoad(f *testing.F) {
 	for _, g := range golden {
 		f.Add([]byte(g.payload))
+	}
+	for _, o := range oldPayloads {
+		f.Add(append([]byte(o.obj), make([]byte, 10)...))
 	}
 	for _, v := range []Value{
 		{Kind: KindList, Items: strs(strings.Repeat("q", 100), "1", "-70000", "9223372036854775807")},

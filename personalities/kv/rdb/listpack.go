@@ -51,23 +51,8 @@ func listpackItems(b []byte) ([][]byte, bool) {
 // its encoding and data.
 func lpEntry(b []byte) (item []byte, size int, ok bool) {
 	c := b[0]
-	intAt := func(n int) ([]byte, int, bool) {
-		if len(b) < 1+n {
-			return nil, 0, false
-		}
-		var u uint64
-		for i := n - 1; i >= 0; i-- {
-			u = u<<8 | uint64(b[1+i])
-		}
-		v := int64(u<<(64-8*n)) >> (64 - 8*n) // sign-extend
-		return strconv.AppendInt(nil, v, 10), 1 + n, true
-	}
-	str := func(hdr, n int) ([]byte, int, bool) {
-		if n < 0 || len(b)-hdr < n {
-			return nil, 0, false
-		}
-		return b[hdr : hdr+n], hdr + n, true
-	}
+	intAt := func(n int) ([]byte, int, bool) { return entryInt(b, n) }
+	str := func(hdr, n int) ([]byte, int, bool) { return entryString(b, hdr, uint64(n)) }
 	switch {
 	case c&0x80 == 0:
 		return strconv.AppendInt(nil, int64(c), 10), 1, true
@@ -103,6 +88,29 @@ func lpEntry(b []byte) (item []byte, size int, ok bool) {
 		return intAt(8)
 	}
 	return nil, 0, false
+}
+
+// entryInt reads the n-byte little-endian signed integer after the
+// encoding byte of the entry b: its decimal text and the entry's size.
+func entryInt(b []byte, n int) ([]byte, int, bool) {
+	if len(b) < 1+n {
+		return nil, 0, false
+	}
+	var u uint64
+	for i := n - 1; i >= 0; i-- {
+		u = u<<8 | uint64(b[1+i])
+	}
+	v := int64(u<<(64-8*n)) >> (64 - 8*n) // sign-extend
+	return strconv.AppendInt(nil, v, 10), 1 + n, true
+}
+
+// entryString reads the n bytes after the hdr bytes of encoding of the
+// entry b, and the entry's size.
+func entryString(b []byte, hdr int, n uint64) ([]byte, int, bool) {
+	if uint64(len(b)-hdr) < n {
+		return nil, 0, false
+	}
+	return b[hdr : hdr+int(n)], hdr + int(n), true
 }
 
 // lpBacklen appends the backlen of an entry of size bytes.

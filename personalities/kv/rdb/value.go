@@ -49,7 +49,11 @@ const (
 	typeZSet            = 3
 	typeHash            = 4
 	typeZSet2           = 5
+	typeListZiplist     = 10
 	typeSetIntset       = 11
+	typeZSetZiplist     = 12
+	typeHashZiplist     = 13
+	typeListQuicklist   = 14
 	typeHashListpack    = 16
 	typeZSetListpack    = 17
 	typeListQuicklist2  = 18
