@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"math/rand/v2"
+	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -242,5 +243,60 @@ func TestRedisRestoreRejectsDamage(t *testing.T) {
 	}
 	if got := r(c.LLen(ctx, "x").Result()).must(t, "LLEN"); got != 3 {
 		t.Fatalf("restored list has %d items", got)
+	}
+}
+
+// redisPyDump moves values between two servers with redis-py (DUMP on
+// the first, RESTORE on the second) and uses its SORT, SORT_RO, OBJECT
+// and LCS helpers on the second; argv: each server's port or unix socket.
+const redisPyDump = `
+import sys, redis
+def connect(addr):
+    return redis.Redis(port=int(addr)) if addr.isdigit() else redis.Redis(unix_socket_path=addr)
+a, b = connect(sys.argv[1]), connect(sys.argv[2])
+for c in (a, b):
+    c.flushall()
+a.rpush("l", *[str(i * 7 % 100) for i in range(300)])
+a.sadd("s", *range(600))
+a.hset("h", mapping={"f%d" % i: "v" * (i % 60) for i in range(100)})
+a.zadd("z", {"m%d" % i: i / 3 for i in range(200)})
+a.set("str", "lzf " * 1000)
+for k in ("l", "s", "h", "z", "str"):
+    b.restore(k, 0, a.dump(k), replace=True)
+assert b.lrange("l", 0, -1) == a.lrange("l", 0, -1)
+assert b.smembers("s") == a.smembers("s")
+assert b.hgetall("h") == a.hgetall("h")
+assert b.zrange("z", 0, -1, withscores=True) == a.zrange("z", 0, -1, withscores=True)
+assert b.get("str") == a.get("str")
+try:
+    b.restore("l", 0, a.dump("l"))
+    raise SystemExit("RESTORE over a key")
+except redis.exceptions.ResponseError as e:
+    assert str(e).startswith("BUSYKEY"), e
+nums = sorted(int(x) for x in a.lrange("l", 0, -1))
+assert [int(x) for x in b.sort("l")] == nums
+assert [int(x) for x in b.sort("l", desc=True, start=5, num=10)] == sorted(nums, reverse=True)[5:15]
+assert b.sort("l", store="sorted") == 300 and [int(x) for x in b.lrange("sorted", 0, -1)] == nums
+b.mset({"w_%d" % i: 100 - i for i in range(10)})
+b.rpush("ids", *range(10))
+assert b.sort("ids", by="w_*", get=["#", "w_*"]) == [x for i in range(9, -1, -1) for x in (str(i).encode(), str(100 - i).encode())]
+assert b.sort_ro("ids", by="w_*", alpha=True)[:2] == [b"0", b"9"]  # "100" < "91"
+assert b.object("encoding", "s") == b"hashtable" and b.object("encoding", "h") == b"listpack"
+assert b.object("encoding", "z") == b"skiplist" and b.object("encoding", "l") == b"quicklist"
+assert b.object("refcount", "str") == 1
+b.mset({"k1": "ohmytext", "k2": "mynewtext"})
+assert b.lcs("k1", "k2") == b"mytext" and b.lcs("k1", "k2", len=True) == 6
+print("ok")
+`
+
+// TestRedisPyDump runs redis-py's DUMP, RESTORE, SORT, OBJECT and LCS
+// between redis-server and the gateway, both ways.
+func TestRedisPyDump(t *testing.T) {
+	gw, real := startGateway(t).port("redis"), startRedisServer(t)
+	for _, dir := range [][2]string{{real, gw}, {gw, real}} {
+		out, err := exec.Command("/usr/bin/python3", "-c", redisPyDump, dir[0], dir[1]).CombinedOutput()
+		if err != nil || strings.TrimSpace(string(out)) != "ok" {
+			t.Fatalf("python3-redis from %s to %s: %v\n%s", dir[0], dir[1], err, out)
+		}
 	}
 }
