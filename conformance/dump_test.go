@@ -51,6 +51,8 @@ var dumpScript = func() string {
 		"RESTORE r4 0 " + list + " ABSTTL", "TYPE r4", "RESTORE r5 4102444800000 " + hello + " ABSTTL", "EXPIRETIME r5",
 		"RESTORE r6 1 " + hello + " ABSTTL", "EXISTS r6", "RESTORE r1 1 " + hello + " ABSTTL REPLACE", "EXISTS r1",
 		"RESTORE r7 0 " + hello + " IDLETIME 100", "RESTORE r8 0 " + hello + " FREQ 100", "RESTORE r9 0 " + hello + " idletime 0 replace absttl",
+		// In a transaction.
+		"MULTI", "DUMP l", "RESTORE tx 0 " + list, "LRANGE tx 0 -1", "RESTORE tx 0 " + hello, "EXEC",
 		// The ziplist encodings of Redis 6 (RDB version 9), which
 		// redis-server 7.0 still loads: a list, a quicklist of
 		// ziplists (one empty), a hash, a sorted set.

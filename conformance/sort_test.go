@@ -47,6 +47,8 @@ var sortScript = strings.Join([]string{
 	"SORT nokey STORE dst2", "EXISTS dst2", "SORT l LIMIT 0 0 STORE dst", "EXISTS dst",
 	"SORT s BY nosort STORE dst3", "LRANGE dst3 0 -1", "SORT s BY nosort DESC STORE dst3", "LRANGE dst3 0 -1",
 	"SORT l STORE l", "LRANGE l 0 -1", "SORT w STORE dst4", "EXISTS dst4", "SORT w ALPHA STORE dst4", "LRANGE dst4 0 -1",
+	// In a transaction, with and without STORE.
+	"MULTI", "SORT ids BY w_* GET name_* STORE tx", "SORT ids BY w_* DESC LIMIT 0 2", "LRANGE tx 0 -1", "SORT tx ALPHA", "EXEC",
 	// In scripts: a set is sorted even BY nosort; SORT is a write to
 	// EVAL_RO even without STORE.
 	`EVAL "return redis.call('sort', KEYS[1], 'by', 'x', 'desc')" 1 sa`, `EVAL "return redis.call('sort', KEYS[1], 'by', 'x')" 1 s`,
