@@ -15,7 +15,9 @@
 // encoding a redis-server 7.0 DUMP emits for them, and the ziplist
 // encodings of older servers (RDB_TYPE_LIST_ZIPLIST, _LIST_QUICKLIST,
 // _HASH_ZIPLIST, _ZSET_ZIPLIST), which redis-server 7.0 still loads. The
-// zipmap encoding, streams and module values are ErrBadFormat.
+// zipmap encoding, streams and module values are ErrBadFormat. (Sets
+// have no listpack encoding in Redis 7.0: RDB_TYPE_SET_LISTPACK comes
+// with Redis 7.2 and RDB version 11, whose payloads 7.0 refuses.)
 //
 // Dump chooses the encoding redis-server 7.0 would for a value of that
 // content with the default configuration: an integer encoding for short
