@@ -104,6 +104,10 @@ func TestEnsembleRedisMatchesRedisServer(t *testing.T) {
 		{"stream-trimming", streamApproxScript() + streamBytesScript(), false},
 		{"hyperloglog", hllScript, true},
 		{"hyperloglog-corrupt", hllCorruptScript, false},
+		{"sort", sortScript, true},
+		{"dump", dumpScript, true},
+		{"object", objectScript, true},
+		{"lcs", lcsScript, true},
 	}
 	for _, name := range slices.Sorted(maps.Keys(zsetScripts)) {
 		scripts = append(scripts, script{"zsets-" + name, zsetScripts[name], false})

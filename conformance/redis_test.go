@@ -395,6 +395,16 @@ func diffWithRedisRESP3(t *testing.T, g *gateway, script string) {
 	diffWithRedisProto(t, g, "FLUSHALL\n"+script, "-3")
 }
 
+// diffScriptsWithRedis runs diffWithRedis and diffWithRedisRESP3 for
+// each script in turn, on the one gateway.
+func diffScriptsWithRedis(t *testing.T, g *gateway, scripts ...string) {
+	t.Helper()
+	for _, s := range scripts {
+		diffWithRedis(t, g, s)
+		diffWithRedisRESP3(t, g, s)
+	}
+}
+
 func diffWithRedisProto(t *testing.T, g *gateway, script string, extra ...string) {
 	t.Helper()
 	sock := startRedisServer(t)

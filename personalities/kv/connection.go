@@ -177,13 +177,7 @@ func localReset(c *conn, args [][]byte) any {
 // COMMAND, PUBSUB) with an unknown subcommand, or a known one with the
 // wrong number of arguments.
 func errSubcommand(container string, args [][]byte, known ...string) keyspace.Error {
-	sub := strings.ToLower(string(args[1]))
-	for _, k := range known {
-		if k == sub {
-			return keyspace.ErrArity(strings.ToLower(container) + "|" + sub)
-		}
-	}
-	return keyspace.Errorf("ERR unknown subcommand '%s'. Try %s HELP.", truncate(args[1], 128), container)
+	return keyspace.ErrSubcommand(container, args, known...)
 }
 
 func checkClientName(name []byte) any {

@@ -85,7 +85,7 @@ func (c *conn) queue(cmd *command, args [][]byte) any {
 			return r
 		}
 	}
-	if cmd.data != nil && cmd.data.Kind == keyspace.KindWrite {
+	if cmd.data != nil && (cmd.data.Kind == keyspace.KindWrite || cmd.data.KindOf(args) == keyspace.KindWrite) {
 		c.multi.queued = append(c.multi.queued, c.writeBody(cmd.data, args))
 	} else {
 		c.multi.queued = append(c.multi.queued, keyspace.EncodeCommand(c.db, rand.Uint64(), args))

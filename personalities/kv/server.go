@@ -442,6 +442,9 @@ func (c *conn) run(args [][]byte, now time.Time) *command {
 			c.s.scripts.done(kill)
 			return cmd
 		}
+		if d.Name == "object" || d.Name == "lcs" {
+			ks = ks.WithNodeConfig(c.s.nodeConfig())
+		}
 		c.push(replyOf(d.Exec(ks, args)))
 	case keyspace.KindWrite:
 		c.proposeCommand(c.writeBody(d, args))

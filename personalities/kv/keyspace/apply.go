@@ -61,7 +61,7 @@ func applyCommand(ks *Keyspace, args [][]byte) (any, error) {
 		return applyScriptFlush(ks)
 	}
 	cmd := Lookup(args[0])
-	if cmd == nil || !cmd.ArityOK(len(args)) || cmd.Kind != KindWrite && !cmd.BlocksWith(args) {
+	if cmd == nil || !cmd.ArityOK(len(args)) || !cmd.appliesWith(args) {
 		return nil, Errorf("ERR command %q cannot be applied", args[0])
 	}
 	return cmd.exec(ks, args)

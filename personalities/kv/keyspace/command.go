@@ -81,6 +81,9 @@ type Command struct {
 	// (FirstKey 0) as Redis's key specs do, from any arguments; nil: the
 	// blocking spec's keys, if any, from arguments that pass Check.
 	keys func(args [][]byte) ([][]byte, error)
+	// writeIf makes a KindRead command a write for the command lines it
+	// reports true for (SORT ... STORE); nil: never.
+	writeIf func(args [][]byte) bool
 }
 
 // KeysMove reports whether MovableKeys can find c's keys: those of a
@@ -157,15 +160,27 @@ func (c *Command) Exec(ks *Keyspace, args [][]byte) (any, error) {
 
 // KindOf returns where the command runs with args: its Kind, except
 // that a write these args make a read (BITFIELD with GET subcommands
-// only) is KindRead and runs with Exec against a view. The command stays
-// a write everywhere else (COMMAND INFO, read-only scripts, MULTI).
+// only) is KindRead and runs with Exec against a view, and a read these
+// args make a write (SORT with STORE) is KindWrite and goes through the
+// log. The command keeps its flags everywhere else (COMMAND INFO,
+// read-only scripts).
 //
 // REQUIRES: args passed Check.
 func (c *Command) KindOf(args [][]byte) Kind {
-	if c.readWith != nil && c.readWith(args) {
+	switch {
+	case c.readWith != nil && c.readWith(args):
 		return KindRead
+	case c.writeIf != nil && c.writeIf(args):
+		return KindWrite
 	}
 	return c.Kind
+}
+
+// appliesWith reports whether the command line may come from the log: a
+// write (whatever its arguments), a read its arguments make a write, or
+// a blocking command.
+func (c *Command) appliesWith(args [][]byte) bool {
+	return c.Kind == KindWrite || c.writeIf != nil && c.writeIf(args) || c.BlocksWith(args)
 }
 
 // execNested runs a checked command inside a transaction or a script,

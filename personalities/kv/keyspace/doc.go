@@ -2,9 +2,9 @@
 // model (records, collections, the expiry index, tombstones) and the data
 // commands that read and change it (strings, bitmaps, keys, hashes,
 // lists, sets, sorted sets, geo commands over sorted sets, HyperLogLog
-// strings, streams, PUBLISH, the apply side of transactions and of
-// blocking commands, the active expiry cycle, scan steps), with the reply
-// values they return.
+// strings, streams, SORT, DUMP and RESTORE, OBJECT, LCS, PUBLISH, the
+// apply side of transactions and of blocking commands, the active expiry
+// cycle, scan steps), with the reply values they return.
 //
 // It is the pure half of the personality. It opens no socket, starts no
 // goroutine, reads no clock and never waits: the server (package kv)

@@ -204,6 +204,12 @@ type Keyspace struct {
 	// script is the environment of read-only scripts on a view (see
 	// WithScripting); nil: the defaults.
 	script *ScriptEnv
+	// inScript says that a script runs the command (SORT then sorts a
+	// set it would read in its internal order, as Redis does).
+	inScript bool
+	// node is the configuration OBJECT and LCS answer by on a view
+	// (see WithNodeConfig); nil: the defaults.
+	node *NodeConfig
 }
 
 // NewView returns database db of the applied state r as a read sees it:
@@ -475,6 +481,16 @@ func (ks *Keyspace) remove(key []byte, rec record) error {
 		return err
 	}
 	return ks.w.Set(dataKey(ks.db, key), record{typ: typeTombstone, version: ks.version}.encode())
+}
+
+// clear deletes key if it holds a live value, of any type, as a command
+// that replaces its destination does first.
+func (ks *Keyspace) clear(key []byte) error {
+	old, exists, err := ks.lookup(key)
+	if err != nil || !exists {
+		return err
+	}
+	return ks.remove(key, old)
 }
 
 // keyVersion returns the version WATCH compares for key: the last write to

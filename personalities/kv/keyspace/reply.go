@@ -93,6 +93,23 @@ func ErrArity(name string) Error {
 	return Error("ERR wrong number of arguments for '" + name + "' command")
 }
 
+// ErrSubcommand is Redis's reply to a container command (OBJECT,
+// CLIENT, CONFIG, ...) whose subcommand, args[1], is unknown, or known
+// (one of known, in lower case) but given the wrong number of arguments.
+func ErrSubcommand(container string, args [][]byte, known ...string) Error {
+	sub := strings.ToLower(string(args[1]))
+	for _, k := range known {
+		if k == sub {
+			return ErrArity(strings.ToLower(container) + "|" + sub)
+		}
+	}
+	name := args[1]
+	if len(name) > 128 {
+		name = name[:128]
+	}
+	return Errorf("ERR unknown subcommand '%s'. Try %s HELP.", name, container)
+}
+
 // FormatFloat formats a double reply as Redis's addReplyDouble does
 // (%.17g, "inf" and "-inf").
 func FormatFloat(f float64) []byte {

@@ -1,6 +1,7 @@
 package keyspace
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
@@ -207,13 +208,18 @@ func (sc *scriptCall) run(args [][]byte) (any, error) {
 			return nil, err
 		}
 	}
-	if cmd.Kind == KindWrite && (sc.readOnly || ks.w == nil) {
+	// A command Redis flags "write" is one here even when its arguments
+	// make it read (SORT without STORE, BITFIELD with GETs only), as in
+	// Redis.
+	if (cmd.KindOf(args) == KindWrite || slices.Contains(cmd.Flags, "write")) && (sc.readOnly || ks.w == nil) {
 		return nil, errScriptReadOnly
 	}
 	if err := cmd.checkAt(args, ks.now); err != nil {
 		return nil, err
 	}
-	return cmd.execNested(ks, args)
+	scripted := *ks
+	scripted.inScript = true
+	return cmd.execNested(&scripted, args)
 }
 
 // replyToLua converts a command's reply to Lua as Redis does for the

@@ -55,6 +55,18 @@ type zrangeSpec struct {
 	lex        lexRange
 }
 
+// parseLimit reads LIMIT's offset and count, the first two of args.
+func parseLimit(args [][]byte) (offset, count int64, err error) {
+	var ok bool
+	if offset, ok = ParseInt(args[0]); !ok {
+		return 0, 0, ErrNotInteger
+	}
+	if count, ok = ParseInt(args[1]); !ok {
+		return 0, 0, ErrNotInteger
+	}
+	return offset, count, nil
+}
+
 // parseZrange parses a range command as Redis's zrangeGenericCommand:
 // the source key at args[at], its two bounds, then options; store says
 // ZRANGESTORE (no WITHSCORES).
@@ -67,12 +79,9 @@ func parseZrange(args [][]byte, at int, store bool, v zrangeVariant) (zrangeSpec
 		case !store && EqFold(a, "withscores"):
 			sp.withScores = true
 		case EqFold(a, "limit") && left >= 2:
-			var ok bool
-			if sp.offset, ok = ParseInt(args[j+1]); !ok {
-				return sp, ErrNotInteger
-			}
-			if sp.limit, ok = ParseInt(args[j+2]); !ok {
-				return sp, ErrNotInteger
+			var err error
+			if sp.offset, sp.limit, err = parseLimit(args[j+1:]); err != nil {
+				return sp, err
 			}
 			j += 2
 		case dir == dirAuto && EqFold(a, "rev"):
