@@ -253,12 +253,16 @@ func reconfigure(args []string, out io.Writer) error {
 	kind := fs.String("kind", "", "loglet kind of the new segment (default: the active segment's)")
 	logServers := fs.String("logservers", "", "move the log onto these LogServer-only processes: id=host:port,...")
 	converged := fs.Bool("converged", false, "move the log back onto the members' own LogServers")
+	stripes := fs.Uint("stripes", 0, "number of stripes of new striped loglets (default: the chain's, else 2)")
 	client, done, err := adminClient(fs, args)
 	if err != nil {
 		return err
 	}
 	defer done()
-	req := &adminpb.ReconfigureRequest{LogletKind: *kind, Converged: *converged}
+	if *stripes > 64 {
+		return fmt.Errorf("reconfigure: %d stripes; at most 64", *stripes)
+	}
+	req := &adminpb.ReconfigureRequest{LogletKind: *kind, Converged: *converged, Stripes: uint32(*stripes)}
 	if *logServers != "" {
 		if req.LogServers, err = parseMembers(*logServers); err != nil {
 			return err
@@ -373,5 +377,8 @@ func printChain(out io.Writer, chain *vlogpb.Chain) {
 			seq = ", sequencer " + seg.Loglet.Sequencer
 		}
 		fmt.Fprintf(out, "  [%d, %s) %s loglet %d on %s%s, %s\n", seg.Start, end, seg.Loglet.Kind, seg.Loglet.Id, strings.Join(seg.Loglet.Servers, ","), seq, state)
+		for k, s := range seg.Loglet.Stripes {
+			fmt.Fprintf(out, "    stripe %d: %s loglet %d on %s\n", k, s.Kind, s.Id, strings.Join(s.Servers, ","))
+		}
 	}
 }

@@ -494,7 +494,7 @@ func TestRemoteSequencer(t *testing.T) {
 		t.Fatal(err)
 	}
 	g := grpc.NewServer()
-	native.RegisterSequencer(g, func(id native.LogletID) *native.Loglet {
+	native.RegisterSequencer(g, func(id native.LogletID) loglet.Writer {
 		if id == 9 {
 			return seqr
 		}

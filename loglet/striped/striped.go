@@ -139,6 +139,10 @@ func Open(cfg Config) (*Loglet, error) {
 // Stripes returns the number of stripes.
 func (l *Loglet) Stripes() int { return int(l.n) }
 
+// Stripe returns stripe k's handle, which the striped loglet owns: the
+// caller must not close it, nor append to it.
+func (l *Loglet) Stripe(k int) loglet.Loglet { return l.stripes[k] }
+
 // place returns the stripe and the stripe position of global position p.
 func (l *Loglet) place(p loglet.Position) (int, loglet.Position) { return int(p % l.n), p / l.n }
 
@@ -297,7 +301,11 @@ func (l *Loglet) writer(k int) {
 		}
 		l.mu.Unlock()
 		if first {
-			l.log.Warn("striped loglet writer stopped", "stripe", k, "err", err)
+			level := slog.LevelWarn
+			if errors.Is(err, loglet.ErrSealed) {
+				level = slog.LevelInfo // the loglet is being replaced
+			}
+			l.log.Log(context.Background(), level, "striped loglet writer stopped", "stripe", k, "err", err)
 			l.settle()
 		}
 		return
