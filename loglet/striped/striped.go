@@ -68,8 +68,7 @@ type Loglet struct {
 		queues  [][]item          // per stripe: entries to write, in order
 		queued  int               // entries in queues
 		ops     []*op             // appends not finished, by position
-		running map[loglet.AppendID]*op
-		ids     *dedup.Window
+		ids     *dedup.Appends[*op]
 		broken  error // why the writer stopped taking appends
 		sealed  bool
 		tail    loglet.Position // the final tail, once sealed
@@ -123,8 +122,7 @@ func Open(cfg Config) (*Loglet, error) {
 	}
 	l.mu.written = make([]loglet.Position, l.n)
 	l.mu.queues = make([][]item, l.n)
-	l.mu.running = make(map[loglet.AppendID]*op)
-	l.mu.ids = dedup.New(0)
+	l.mu.ids = dedup.NewAppends[*op](0)
 	if cfg.Fresh {
 		l.wake = make([]chan struct{}, l.n)
 		for k := range l.wake {
@@ -177,15 +175,13 @@ func (l *Loglet) Append(ctx context.Context, id loglet.AppendID, entries [][]byt
 		l.mu.Unlock()
 		return 0, loglet.ErrClosed
 	}
-	if p, ok := l.mu.ids.Lookup(id); ok {
+	switch p, done, o, running := l.mu.ids.Lookup(id); {
+	case done:
 		l.mu.Unlock()
 		return p, nil
-	}
-	if o := l.mu.running[id]; o != nil && !id.IsZero() {
+	case running:
 		l.mu.Unlock()
 		return l.wait(ctx, o)
-	}
-	switch {
 	case l.mu.sealed:
 		l.mu.Unlock()
 		return 0, loglet.ErrSealed
@@ -218,9 +214,7 @@ func (l *Loglet) Append(ctx context.Context, id loglet.AppendID, entries [][]byt
 	}
 	l.mu.queued += len(entries)
 	l.mu.ops = append(l.mu.ops, o)
-	if !id.IsZero() {
-		l.mu.running[id] = o
-	}
+	l.mu.ids.Start(id, o)
 	l.mu.Unlock()
 	return l.wait(ctx, o)
 }
@@ -243,14 +237,7 @@ func (l *Loglet) wait(ctx context.Context, o *op) (loglet.Position, error) {
 func (l *Loglet) finishLocked(o *op, err error) {
 	o.err = err
 	close(o.done)
-	if !o.id.IsZero() {
-		if l.mu.running[o.id] == o {
-			delete(l.mu.running, o.id)
-		}
-		if err == nil {
-			l.mu.ids.Remember(o.id, o.first)
-		}
-	}
+	l.mu.ids.Finish(o.id, o, o.first, err == nil)
 }
 
 // writer writes stripe k's queue in order, everything queued in one inner

@@ -1,0 +1,162 @@
+package zk
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strconv"
+	"time"
+
+	gozk "github.com/go-zookeeper/zk"
+
+	"hourglass/loglet"
+)
+
+// pollInterval bounds a wait at the tail between looks, in case a watch
+// is lost with a connection.
+const pollInterval = time.Second
+
+// ReadNext implements loglet.Reader.
+func (l *Loglet) ReadNext(ctx context.Context, from loglet.Position, max int) ([][]byte, error) {
+	if max <= 0 {
+		max = 1
+	}
+	for {
+		if es, ok := l.cached(from, max); ok {
+			return es, nil
+		}
+		// Watch tail and meta before reading them, so a change after the
+		// read wakes the wait below.
+		var tailData []byte
+		var metaStat *gozk.Stat
+		var tailCh, metaCh <-chan gozk.Event
+		err := l.call(ctx, func() (err error) {
+			if tailData, _, tailCh, err = l.conn.GetW(l.p("tail")); err != nil {
+				return err
+			}
+			_, metaStat, metaCh, err = l.conn.GetW(l.p("meta"))
+			return err
+		})
+		if err != nil {
+			return nil, unavailable(err)
+		}
+		tail, err := strconv.ParseUint(string(tailData), 10, 64)
+		if err != nil {
+			return nil, unavailable(err)
+		}
+		if trim, _, err := l.getPosition(ctx, "trim"); err != nil {
+			return nil, unavailable(err)
+		} else if from < trim {
+			l.mu.Lock()
+			if trim > l.mu.trimmed {
+				l.mu.trimmed = trim
+			}
+			l.mu.Unlock()
+			return nil, loglet.ErrTrimmed
+		}
+		if from < tail {
+			return l.readBatch(ctx, from, max)
+		}
+		if metaStat.Version != 0 {
+			return nil, loglet.ErrSealed
+		}
+		select {
+		case <-tailCh:
+		case <-metaCh:
+		case <-time.After(pollInterval):
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-l.stop:
+			return nil, loglet.ErrClosed
+		}
+	}
+}
+
+// cached serves a read from the last batch decoded.
+func (l *Loglet) cached(from loglet.Position, max int) ([][]byte, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b := l.mu.batch
+	if b.entries == nil || from < l.mu.trimmed || from < b.start || from >= b.start+loglet.Position(len(b.entries)) {
+		return nil, false
+	}
+	i := int(from - b.start)
+	n := min(max, len(b.entries)-i)
+	out := make([][]byte, n)
+	for j := range out {
+		out[j] = append([]byte(nil), b.entries[i+j]...)
+	}
+	return out, true
+}
+
+// readBatch reads the committed batch holding from: the one named from
+// (a sequential reader's case), else the one the listing of root/b says.
+func (l *Loglet) readBatch(ctx context.Context, from loglet.Position, max int) ([][]byte, error) {
+	start := from
+	data, err := l.getBatch(ctx, start)
+	if errors.Is(err, gozk.ErrNoNode) {
+		starts, err := l.batches(ctx)
+		if err != nil {
+			return nil, err
+		}
+		i, found := slices.BinarySearch(starts, from)
+		if !found {
+			i--
+		}
+		if i < 0 {
+			return nil, loglet.ErrTrimmed
+		}
+		start = starts[i]
+		data, err = l.getBatch(ctx, start)
+		if errors.Is(err, gozk.ErrNoNode) {
+			return nil, loglet.ErrTrimmed // deleted since the listing
+		}
+	}
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	appends, err := parseBatch(data)
+	if err != nil {
+		return nil, err
+	}
+	entries := flatten(appends)
+	if from >= start+loglet.Position(len(entries)) {
+		return nil, unavailable(ErrCorrupt) // the batch ends before from: not this package's layout
+	}
+	l.mu.Lock()
+	l.mu.batch = cachedBatch{start: start, entries: entries}
+	l.mu.Unlock()
+	es, _ := l.cached(from, max)
+	return es, nil
+}
+
+func (l *Loglet) getBatch(ctx context.Context, start loglet.Position) ([]byte, error) {
+	var data []byte
+	err := l.call(ctx, func() (err error) {
+		data, _, err = l.conn.Get(l.p("b/" + batchName(start)))
+		return err
+	})
+	return data, err
+}
+
+// batches lists the batches' first positions, in order.
+func (l *Loglet) batches(ctx context.Context) ([]loglet.Position, error) {
+	var names []string
+	err := l.call(ctx, func() (err error) {
+		names, _, err = l.conn.Children(l.p("b"))
+		return err
+	})
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	starts := make([]loglet.Position, 0, len(names))
+	for _, n := range names {
+		p, err := strconv.ParseUint(n, 10, 64)
+		if err != nil {
+			return nil, unavailable(ErrCorrupt)
+		}
+		starts = append(starts, p)
+	}
+	slices.Sort(starts)
+	return starts, nil
+}
