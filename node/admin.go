@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"slices"
 	"time"
 
 	"google.golang.org/grpc/codes"
@@ -37,10 +39,18 @@ func (a *adminService) Reconfigure(ctx context.Context, req *adminpb.Reconfigure
 		return nil, status.Errorf(codes.InvalidArgument, "%d stripes; at most %d", req.Stripes, maxStripes)
 	}
 	change := virtuallog.Change{Kind: req.LogletKind}
-	if len(req.LogServers) > 0 || req.Converged || req.Stripes > 0 {
+	for _, s := range req.ZkLogServers {
+		if _, _, err := net.SplitHostPort(s); err != nil {
+			return nil, status.Errorf(codes.InvalidArgument, "zk log server %q: %v", s, err)
+		}
+	}
+	if len(req.LogServers) > 0 || req.Converged || req.Stripes > 0 || len(req.ZkLogServers) > 0 {
 		change.Edit = func(c *vlogpb.Chain) error {
 			if req.Stripes > 0 {
 				c.Stripes = req.Stripes
+			}
+			if len(req.ZkLogServers) > 0 {
+				c.ZkLogServers = slices.Clone(req.ZkLogServers)
 			}
 			if len(req.LogServers) == 0 && !req.Converged {
 				return nil

@@ -3,11 +3,14 @@ package node
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
+	"slices"
 	"time"
 
 	"hourglass/loglet"
 	"hourglass/loglet/native"
 	"hourglass/loglet/striped"
+	zkloglet "hourglass/loglet/zk"
 	"hourglass/virtuallog"
 	"hourglass/virtuallog/vlogpb"
 )
@@ -25,13 +28,31 @@ const (
 
 // newProvider offers the loglet kinds this node can host: "native", on
 // the node's own LogServer (single node) or on the ensemble's LogServers
-// with this node's sequencer (ensemble); and "striped", over native
-// stripes placed the same way, written by this node.
+// with this node's sequencer (ensemble); "striped", over native stripes
+// placed the same way, written by this node; and "zookeeper", in an
+// Apache ZooKeeper ensemble.
 func (n *Node) newProvider() (*virtuallog.Kinds, error) {
 	return virtuallog.NewKinds("native", map[string]virtuallog.Kind{
 		"native":  {Place: n.placeNative, Open: n.openNative},
 		"striped": {Place: n.placeStriped, Open: n.openStriped},
+		"zookeeper": {
+			Place: placeZK,
+			Open: func(ctx context.Context, cfg *vlogpb.LogletConfig, fresh bool) (loglet.Loglet, error) {
+				return zkloglet.Open(ctx, zkloglet.Config{Servers: cfg.Servers, Root: cfg.Path, Logger: n.log.With("component", "loglet", "loglet", cfg.Id)})
+			},
+		},
 	})
+}
+
+// placeZK puts a zookeeper loglet on the chain's ZooKeeper ensemble, under
+// a root znode of its own. Every node appends to it directly.
+func placeZK(cfg *vlogpb.LogletConfig, chain *vlogpb.Chain) error {
+	if len(chain.ZkLogServers) == 0 {
+		return fmt.Errorf("node: no ZooKeeper ensemble for zookeeper loglet %d: give --zk-log-servers", cfg.Id)
+	}
+	cfg.Servers, cfg.Sequencer = slices.Clone(chain.ZkLogServers), ""
+	cfg.Path = fmt.Sprintf("/hourglass/%016x/loglet-%d", rand.Uint64(), cfg.Id)
+	return nil
 }
 
 // placeNative puts a native loglet on the single node's own LogServer, or

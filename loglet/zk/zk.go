@@ -33,9 +33,6 @@ type Config struct {
 	// Root is the loglet's znode, an absolute path; its parents are
 	// created as needed.
 	Root string
-	// Fresh says this process created the loglet: Open creates its
-	// znodes. Otherwise Open requires them.
-	Fresh bool
 	// SessionTimeout of the ZooKeeper session; 0 means 10s.
 	SessionTimeout time.Duration
 	// CallTimeout bounds one ZooKeeper call; 0 means 5s.
@@ -95,8 +92,8 @@ type nopLogger struct{}
 func (nopLogger) Printf(string, ...any) {}
 
 // Open connects to ZooKeeper and returns a handle on the loglet at
-// cfg.Root, creating its znodes if cfg.Fresh. It waits for a session until
-// ctx ends.
+// cfg.Root, creating its znodes if they are missing. It waits for a
+// session until ctx ends.
 func Open(ctx context.Context, cfg Config) (*Loglet, error) {
 	if len(cfg.Servers) == 0 || !strings.HasPrefix(cfg.Root, "/") || cfg.Root == "/" {
 		return nil, fmt.Errorf("zk: need servers and an absolute root below /, have %v and %q", cfg.Servers, cfg.Root)
@@ -151,14 +148,11 @@ func (l *Loglet) p(name string) string { return path.Join(l.cfg.Root, name) }
 
 func batchName(first loglet.Position) string { return fmt.Sprintf("%020d", first) }
 
-// create makes the loglet's znodes (Fresh) or checks they are there.
+// create makes the loglet's znodes where they are missing: any process
+// may open a loglet first (the one that placed it, or another that read
+// the chain sooner), and a missing znode can only be one of a loglet
+// nothing was written to yet.
 func (l *Loglet) create(ctx context.Context) error {
-	if !l.cfg.Fresh {
-		return l.call(ctx, func() error {
-			_, _, err := l.conn.Get(l.p("meta"))
-			return err
-		})
-	}
 	parts := strings.Split(strings.TrimPrefix(l.cfg.Root, "/"), "/")
 	var nodes []string
 	for i := range parts {
@@ -178,7 +172,7 @@ func (l *Loglet) create(ctx context.Context) error {
 			return err
 		})
 		if err != nil {
-			return err
+			return unavailable(err)
 		}
 	}
 	return nil

@@ -39,11 +39,11 @@ func TestMain(m *testing.M) {
 var roots atomic.Int64
 
 // open opens a loglet at root on the shared server.
-func open(t testing.TB, root string, fresh bool) *zk.Loglet {
+func open(t testing.TB, root string) *zk.Loglet {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	l, err := zk.Open(ctx, zk.Config{Servers: []string{server.Addr}, Root: root, Fresh: fresh})
+	l, err := zk.Open(ctx, zk.Config{Servers: []string{server.Addr}, Root: root})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,12 +62,12 @@ func TestConformance(t *testing.T) {
 	loglettest.Run(t, loglettest.Harness{
 		New: func(t *testing.T) loglet.Loglet {
 			root := newRoot()
-			return rooted{open(t, root, true), root}
+			return rooted{open(t, root), root}
 		},
 		Reopen: func(t *testing.T, l loglet.Loglet) loglet.Loglet {
 			l.Close()
 			root := l.(rooted).root
-			return rooted{open(t, root, false), root}
+			return rooted{open(t, root), root}
 		},
 	})
 }
@@ -77,7 +77,7 @@ func TestConformance(t *testing.T) {
 // seal through either stops both.
 func TestTwoWriters(t *testing.T) {
 	root := newRoot()
-	a, b := open(t, root, true), open(t, root, false)
+	a, b := open(t, root), open(t, root)
 	defer a.Close()
 	defer b.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -132,7 +132,7 @@ func TestTwoWriters(t *testing.T) {
 // TestLargeAppends: an append near the batch limit is stored; one beyond
 // it is refused as unavailable, without writing.
 func TestLargeAppends(t *testing.T) {
-	l := open(t, newRoot(), true)
+	l := open(t, newRoot())
 	defer l.Close()
 	ctx := context.Background()
 	big := make([]byte, 800<<10)
@@ -161,7 +161,7 @@ func TestUnreachable(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	l, err := zk.Open(ctx, zk.Config{Servers: []string{s.Addr}, Root: "/x", Fresh: true, CallTimeout: 500 * time.Millisecond})
+	l, err := zk.Open(ctx, zk.Config{Servers: []string{s.Addr}, Root: "/x", CallTimeout: 500 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
