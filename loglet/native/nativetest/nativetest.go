@@ -23,7 +23,14 @@ type Server struct {
 // is closed when the test ends, if the test did not close it before.
 func Open(t testing.TB, fs *vfs.MemFS) *Server {
 	t.Helper()
-	db, err := pebbledb.Open("log", pebbledb.Options{FS: fs})
+	return &Server{FS: fs, Server: open(t, "log", pebbledb.Options{FS: fs})}
+}
+
+// open opens a LogServer on a new Pebble database; it is closed when the
+// test ends.
+func open(t testing.TB, dir string, o pebbledb.Options) *native.LogServer {
+	t.Helper()
+	db, err := pebbledb.Open(dir, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,7 +39,7 @@ func Open(t testing.TB, fs *vfs.MemFS) *Server {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
-	return &Server{FS: fs, Server: s}
+	return s
 }
 
 // Crash returns a LogServer over only the data s had synced; s is shut
@@ -42,4 +49,11 @@ func (s *Server) Crash(t testing.TB) *Server {
 	clone := s.FS.CrashClone(vfs.CrashCloneCfg{})
 	s.Server.Close()
 	return Open(t, clone)
+}
+
+// OpenOnDisk opens a LogServer on the real filesystem in dir, so that its
+// fsyncs are real (for benchmarks). It is closed when the test ends.
+func OpenOnDisk(t testing.TB, dir string) *native.LogServer {
+	t.Helper()
+	return open(t, dir, pebbledb.Options{})
 }
