@@ -3,6 +3,7 @@ package striped
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 
 	"hourglass/loglet"
@@ -114,6 +115,9 @@ func (l *Loglet) read(ctx context.Context, from loglet.Position, max int, commit
 	run, err := l.fetch(ctx, from, max, committed)
 	if err != nil {
 		return nil, err
+	}
+	if len(run) == 0 { // a stripe broke its contract: it returned nothing
+		return nil, fmt.Errorf("%w: striped: stripe %d returned no entry at %d", loglet.ErrUnavailable, from%l.n, from/l.n)
 	}
 	last := len(run) - 1
 	r := run[last]

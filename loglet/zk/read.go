@@ -25,18 +25,7 @@ func (l *Loglet) ReadNext(ctx context.Context, from loglet.Position, max int) ([
 		if es, ok := l.cached(from, max); ok {
 			return es, nil
 		}
-		// Watch tail and meta before reading them, so a change after the
-		// read wakes the wait below.
-		var tailData []byte
-		var metaStat *gozk.Stat
-		var tailCh, metaCh <-chan gozk.Event
-		err := l.call(ctx, func() (err error) {
-			if tailData, _, tailCh, err = l.conn.GetW(l.p("tail")); err != nil {
-				return err
-			}
-			_, metaStat, metaCh, err = l.conn.GetW(l.p("meta"))
-			return err
-		})
+		tailData, metaStat, tailCh, metaCh, err := l.watch(ctx)
 		if err != nil {
 			return nil, unavailable(err)
 		}
@@ -69,6 +58,59 @@ func (l *Loglet) ReadNext(ctx context.Context, from loglet.Position, max int) ([
 		case <-l.stop:
 			return nil, loglet.ErrClosed
 		}
+	}
+}
+
+// watch reads tail and meta with watches set before the reads, so that a
+// change after them fires a returned channel. The handle shares one
+// watch per znode among its readers and sets a new one only once the last
+// fired, so idle readers that poll do not pile up watches.
+func (l *Loglet) watch(ctx context.Context) (tail []byte, meta *gozk.Stat, tailCh, metaCh <-chan gozk.Event, err error) {
+	l.mu.Lock()
+	tailCh, metaCh = l.mu.tailWatch, l.mu.metaWatch
+	l.mu.Unlock()
+	newTail, newMeta := fired(tailCh), fired(metaCh)
+	err = l.call(ctx, func() (err error) {
+		if newTail {
+			tail, _, tailCh, err = l.conn.GetW(l.p("tail"))
+		} else {
+			tail, _, err = l.conn.Get(l.p("tail"))
+		}
+		if err != nil {
+			return err
+		}
+		if newMeta {
+			_, meta, metaCh, err = l.conn.GetW(l.p("meta"))
+		} else {
+			_, meta, err = l.conn.Get(l.p("meta"))
+		}
+		return err
+	})
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	l.mu.Lock()
+	if newTail {
+		l.mu.tailWatch = tailCh
+	}
+	if newMeta {
+		l.mu.metaWatch = metaCh
+	}
+	l.mu.Unlock()
+	return tail, meta, tailCh, metaCh, nil
+}
+
+// fired reports whether a watch is absent or has fired (its channel, once
+// fired, is closed).
+func fired(ch <-chan gozk.Event) bool {
+	if ch == nil {
+		return true
+	}
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
 	}
 }
 

@@ -68,6 +68,8 @@ type Loglet struct {
 		closed  bool
 		batch   cachedBatch
 		trimmed loglet.Position // reads below it report ErrTrimmed
+		// tailWatch and metaWatch are the readers' shared watches.
+		tailWatch, metaWatch <-chan gozk.Event
 	}
 }
 
