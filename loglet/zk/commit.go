@@ -94,7 +94,10 @@ func (l *Loglet) write(ops []*op) error {
 		l.mu.Lock()
 		switch {
 		case err == nil:
-			l.mu.tail, l.mu.tailVer, l.mu.tailOK = tail+loglet.Position(total), res[1].Stat.Version, true
+			l.mu.tail, l.mu.tailOK = tail+loglet.Position(total), false
+			if len(res) == 3 && res[1].Stat != nil {
+				l.mu.tailVer, l.mu.tailOK = res[1].Stat.Version, true
+			}
 			l.mu.Unlock()
 			pos := tail
 			for _, o := range ops {
