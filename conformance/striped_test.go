@@ -113,3 +113,25 @@ func TestFaultKillStripedWriter(t *testing.T) {
 	w.finish(t)
 	e.converge(0, 1, 2)
 }
+
+// TestEnsembleStripedDisaggregated moves a 3-node ensemble's log onto a
+// striped loglet whose stripes live on three LogServer-only processes,
+// then back onto the members' own LogServers as a native loglet, while
+// go-redis clients write and read.
+func TestEnsembleStripedDisaggregated(t *testing.T) {
+	e := startEnsemble(t, 3)
+	_, spec := startLogServers(t, 3)
+	w := startWorkload(t, e, 6)
+	w.waitOps(t, 100, time.Minute)
+	args := []string{"--kind", "striped", "--stripes", "2", "--logservers", spec}
+	out := e.nodes[1].gatewayCLI(append([]string{"reconfigure"}, args...)...)
+	checkSwap(t, args, out)
+	if strings.Count(out, "native loglet") < 2 || !strings.Contains(out, "stripe 1: native loglet") || !strings.Contains(out[strings.Index(out, "stripe 0"):], "on ls1,ls2,ls3") {
+		t.Fatalf("stripes not on the LogServer-only processes:\n%s", out)
+	}
+	w.waitOps(t, 200, time.Minute)
+	activeKind(t, "native", e.nodes[2].gatewayCLI("reconfigure", "--kind", "native", "--converged"))
+	w.waitOps(t, 100, time.Minute)
+	w.finish(t)
+	e.converge(0, 1, 2)
+}
