@@ -82,14 +82,12 @@ func (l *Loglet) write(ops []*op) error {
 				return err // nothing was sent
 			}
 		}
-		var res []gozk.MultiResponse
-		err := l.call(ctx, func() (err error) {
-			res, err = l.conn.Multi(
+		res, err := call(l, ctx, func() ([]gozk.MultiResponse, error) {
+			return l.conn.Multi(
 				&gozk.CheckVersionRequest{Path: l.p("meta"), Version: 0},
 				&gozk.SetDataRequest{Path: l.p("tail"), Data: []byte(strconv.FormatUint(tail+loglet.Position(total), 10)), Version: ver},
 				&gozk.CreateRequest{Path: l.p("b/" + batchName(tail)), Data: data, Acl: gozk.WorldACL(gozk.PermAll)},
 			)
-			return err
 		})
 		l.mu.Lock()
 		switch {
@@ -153,14 +151,13 @@ func (l *Loglet) CheckTail(ctx context.Context) (loglet.Position, bool, error) {
 	case final:
 		return tail, true, nil
 	}
-	var st *gozk.Stat
-	err := l.call(ctx, func() (err error) {
-		if _, err = l.conn.Sync(l.cfg.Root); err != nil {
-			return err
-		}
-		_, st, err = l.conn.Get(l.p("meta"))
+	if err := l.call(ctx, func() error {
+		_, err := l.conn.Sync(l.cfg.Root)
 		return err
-	})
+	}); err != nil {
+		return 0, false, unavailable(err)
+	}
+	_, st, err := l.getData(ctx, "meta")
 	if err != nil {
 		return 0, false, unavailable(err)
 	}

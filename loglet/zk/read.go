@@ -70,34 +70,40 @@ func (l *Loglet) watch(ctx context.Context) (tail []byte, meta *gozk.Stat, tailC
 	tailCh, metaCh = l.mu.tailWatch, l.mu.metaWatch
 	l.mu.Unlock()
 	newTail, newMeta := fired(tailCh), fired(metaCh)
-	err = l.call(ctx, func() (err error) {
+	type got struct {
+		tail           []byte
+		meta           *gozk.Stat
+		tailCh, metaCh <-chan gozk.Event
+	}
+	g, err := call(l, ctx, func() (g got, err error) {
+		g.tailCh, g.metaCh = tailCh, metaCh
 		if newTail {
-			tail, _, tailCh, err = l.conn.GetW(l.p("tail"))
+			g.tail, _, g.tailCh, err = l.conn.GetW(l.p("tail"))
 		} else {
-			tail, _, err = l.conn.Get(l.p("tail"))
+			g.tail, _, err = l.conn.Get(l.p("tail"))
 		}
 		if err != nil {
-			return err
+			return g, err
 		}
 		if newMeta {
-			_, meta, metaCh, err = l.conn.GetW(l.p("meta"))
+			_, g.meta, g.metaCh, err = l.conn.GetW(l.p("meta"))
 		} else {
-			_, meta, err = l.conn.Get(l.p("meta"))
+			_, g.meta, err = l.conn.Get(l.p("meta"))
 		}
-		return err
+		return g, err
 	})
 	if err != nil {
 		return nil, nil, nil, nil, err
 	}
 	l.mu.Lock()
 	if newTail {
-		l.mu.tailWatch = tailCh
+		l.mu.tailWatch = g.tailCh
 	}
 	if newMeta {
-		l.mu.metaWatch = metaCh
+		l.mu.metaWatch = g.metaCh
 	}
 	l.mu.Unlock()
-	return tail, meta, tailCh, metaCh, nil
+	return g.tail, g.meta, g.tailCh, g.metaCh, nil
 }
 
 // fired reports whether a watch is absent or has fired (its channel, once
@@ -173,20 +179,15 @@ func (l *Loglet) readBatch(ctx context.Context, from loglet.Position, max int) (
 }
 
 func (l *Loglet) getBatch(ctx context.Context, start loglet.Position) ([]byte, error) {
-	var data []byte
-	err := l.call(ctx, func() (err error) {
-		data, _, err = l.conn.Get(l.p("b/" + batchName(start)))
-		return err
-	})
+	data, _, err := l.getData(ctx, "b/"+batchName(start))
 	return data, err
 }
 
 // batches lists the batches' first positions, in order.
 func (l *Loglet) batches(ctx context.Context) ([]loglet.Position, error) {
-	var names []string
-	err := l.call(ctx, func() (err error) {
-		names, _, err = l.conn.Children(l.p("b"))
-		return err
+	names, err := call(l, ctx, func() ([]string, error) {
+		names, _, err := l.conn.Children(l.p("b"))
+		return names, err
 	})
 	if err != nil {
 		return nil, unavailable(err)

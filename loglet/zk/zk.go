@@ -180,36 +180,61 @@ func (l *Loglet) create(ctx context.Context) error {
 	return nil
 }
 
-// call runs f, one ZooKeeper request, bounded by ctx and CallTimeout. A
-// request that timed out may still take effect: callers that write treat
-// that as an unknown outcome. ZooKeeper's own errors are returned as they
-// are; a lost connection or timeout is wrapped in loglet.ErrUnavailable.
-func (l *Loglet) call(ctx context.Context, f func() error) error {
+// call runs f, one ZooKeeper request, bounded by ctx and CallTimeout, and
+// returns f's result if f finished in time. f runs on its own goroutine,
+// which outlives a timeout: it must not write anything the caller reads
+// (its result comes back only through the return). A request that timed
+// out may still take effect: callers that write treat that as an unknown
+// outcome. ZooKeeper's own errors are returned as they are; a lost
+// connection or timeout is wrapped in loglet.ErrUnavailable.
+func call[T any](l *Loglet, ctx context.Context, f func() (T, error)) (T, error) {
 	ctx, cancel := context.WithTimeout(ctx, l.cfg.CallTimeout)
 	defer cancel()
-	res := make(chan error, 1)
-	go func() { res <- f() }()
-	select {
-	case err := <-res:
-		if errors.Is(err, gozk.ErrConnectionClosed) || errors.Is(err, gozk.ErrNoServer) || errors.Is(err, gozk.ErrSessionExpired) || errors.Is(err, gozk.ErrClosing) {
-			return fmt.Errorf("%w: zk: %w", loglet.ErrUnavailable, err)
-		}
-		return err
-	case <-ctx.Done():
-		return fmt.Errorf("%w: zk: %w", loglet.ErrUnavailable, ctx.Err())
-	case <-l.stop:
-		return loglet.ErrClosed
+	type result struct {
+		v   T
+		err error
 	}
+	res := make(chan result, 1)
+	go func() {
+		v, err := f()
+		res <- result{v, err}
+	}()
+	var zero T
+	select {
+	case r := <-res:
+		if errors.Is(r.err, gozk.ErrConnectionClosed) || errors.Is(r.err, gozk.ErrNoServer) || errors.Is(r.err, gozk.ErrSessionExpired) || errors.Is(r.err, gozk.ErrClosing) {
+			return zero, fmt.Errorf("%w: zk: %w", loglet.ErrUnavailable, r.err)
+		}
+		return r.v, r.err
+	case <-ctx.Done():
+		return zero, fmt.Errorf("%w: zk: %w", loglet.ErrUnavailable, ctx.Err())
+	case <-l.stop:
+		return zero, loglet.ErrClosed
+	}
+}
+
+// call is call for a request with no result.
+func (l *Loglet) call(ctx context.Context, f func() error) error {
+	_, err := call(l, ctx, func() (struct{}, error) { return struct{}{}, f() })
+	return err
+}
+
+// getData reads a znode.
+func (l *Loglet) getData(ctx context.Context, name string) ([]byte, *gozk.Stat, error) {
+	type got struct {
+		data []byte
+		st   *gozk.Stat
+	}
+	g, err := call(l, ctx, func() (got, error) {
+		data, st, err := l.conn.Get(l.p(name))
+		return got{data, st}, err
+	})
+	return g.data, g.st, err
 }
 
 // getPosition reads a decimal position znode.
 func (l *Loglet) getPosition(ctx context.Context, name string) (loglet.Position, int32, error) {
-	var data []byte
-	var st *gozk.Stat
-	err := l.call(ctx, func() (err error) {
-		data, st, err = l.conn.Get(l.p(name))
-		return err
-	})
+	data, st, err := l.getData(ctx, name)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -284,14 +309,13 @@ func wait(ctx context.Context, o *op) (loglet.Position, error) {
 
 // settle looks for a retried append in the batch it was sent as, at p.
 func (l *Loglet) settle(ctx context.Context, id loglet.AppendID, p loglet.Position) (loglet.Position, bool, error) {
-	var data []byte
-	err := l.call(ctx, func() (err error) {
-		if _, err = l.conn.Sync(l.cfg.Root); err != nil {
-			return err
-		}
-		data, _, err = l.conn.Get(l.p("b/" + batchName(p)))
+	if err := l.call(ctx, func() error {
+		_, err := l.conn.Sync(l.cfg.Root)
 		return err
-	})
+	}); err != nil {
+		return 0, false, err
+	}
+	data, _, err := l.getData(ctx, "b/"+batchName(p))
 	if errors.Is(err, gozk.ErrNoNode) {
 		return 0, false, nil
 	}
