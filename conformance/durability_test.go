@@ -203,27 +203,42 @@ func TestGracefulShutdown(t *testing.T) {
 	}
 }
 
+// reconfigureWhileDriving runs go-redis clients against g and, each time
+// they had between more writes acknowledged, runs `gateway reconfigure`
+// with the next of swaps' arguments and hands its output to check. Then
+// it stops the clients (none may have seen an error), checks that every
+// acknowledged write is there and returns the clients' history.
+func reconfigureWhileDriving(t *testing.T, g *gateway, clients int, between int64, swaps [][]string, check func(args []string, out string)) *history {
+	t.Helper()
+	ctx := testCtx(t)
+	h := newHistory(clients)
+	stop := make(chan struct{})
+	l := drive(ctx, g, h, clients, stop)
+	writes := func() {
+		before := l.acked.Load()
+		waitFor(t, "writes between reconfigurations", time.Minute, func() bool { return l.acked.Load() >= before+between })
+	}
+	for _, args := range swaps {
+		writes()
+		check(args, g.gatewayCLI(append([]string{"reconfigure"}, args...)...))
+	}
+	writes()
+	close(stop)
+	l.wg.Wait()
+	verify(t, ctx, g, h)
+	return h
+}
+
 // TestReconfigureWhileServing runs `gateway reconfigure` repeatedly while
 // clients write and read; every acknowledged write stays readable across
 // the segment boundaries, and `gateway status` shows the chain.
 func TestReconfigureWhileServing(t *testing.T) {
-	ctx := testCtx(t)
 	g := startGateway(t)
-	const clients = 8
-	h := newHistory(clients)
-	stop := make(chan struct{})
-	l := drive(ctx, g, h, clients, stop)
-	for i := range 10 {
-		before := l.acked.Load()
-		waitFor(t, "writes between reconfigurations", time.Minute, func() bool { return l.acked.Load() >= before+50 })
-		out := g.gatewayCLI("reconfigure")
+	reconfigureWhileDriving(t, g, 8, 50, make([][]string, 10), func(args []string, out string) {
 		if !strings.Contains(out, "new segment starts at") {
-			t.Fatalf("reconfigure #%d printed %q", i, out)
+			t.Fatalf("reconfigure %v printed %q", args, out)
 		}
-	}
-	close(stop)
-	l.wg.Wait()
-	verify(t, ctx, g, h)
+	})
 	status := g.gatewayCLI("status")
 	if !strings.Contains(status, "chain (11 segments)") || strings.Count(status, "sealed") != 10 {
 		t.Fatalf("status after 10 reconfigurations:\n%s", status)

@@ -270,23 +270,31 @@ func TestEnsembleTrimmedRejoin(t *testing.T) {
 	e.converge(0, 1, 2)
 }
 
-// TestEnsembleDisaggregated moves the log onto three LogServer-only
-// processes while clients run, survives losing one of them, and moves the
-// log back onto the members' own LogServers.
-func TestEnsembleDisaggregated(t *testing.T) {
-	e := startEnsemble(t, 3)
+// startLogServers starts n LogServer-only processes, ls1 to lsn, and
+// returns them with their --logservers spec.
+func startLogServers(t *testing.T, n int) ([]*gateway, string) {
+	t.Helper()
 	var lss []*gateway
 	var spec []string
-	for i := range 3 {
+	for i := range n {
 		ls := &gateway{t: t, dataDir: t.TempDir(), logServer: true}
 		ls.start()
 		t.Cleanup(ls.kill)
 		lss = append(lss, ls)
 		spec = append(spec, fmt.Sprintf("ls%d=%s", i+1, ls.addr("peer")))
 	}
+	return lss, strings.Join(spec, ",")
+}
+
+// TestEnsembleDisaggregated moves the log onto three LogServer-only
+// processes while clients run, survives losing one of them, and moves the
+// log back onto the members' own LogServers.
+func TestEnsembleDisaggregated(t *testing.T) {
+	e := startEnsemble(t, 3)
+	lss, spec := startLogServers(t, 3)
 	w := startWorkload(t, e, 6)
 	w.waitOps(t, 200, time.Minute)
-	out := e.nodes[1].gatewayCLI("reconfigure", "--logservers", strings.Join(spec, ","))
+	out := e.nodes[1].gatewayCLI("reconfigure", "--logservers", spec)
 	if !strings.Contains(out, "on ls1,ls2,ls3") {
 		t.Fatalf("reconfigure --logservers:\n%s", out)
 	}

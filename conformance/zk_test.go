@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os/exec"
 	"slices"
 	"strings"
@@ -12,6 +11,8 @@ import (
 	"time"
 
 	"github.com/go-zookeeper/zk"
+
+	"hourglass/internal/zkserver"
 )
 
 type nopLogger struct{}
@@ -509,30 +510,9 @@ func TestZKFourLetterWords(t *testing.T) {
 		"stat": "Clients:", "mntr": "zk_znode_count\t5", "cons": "sid=", "conf": "tickTime=2000",
 		"envi": "zookeeper.version=", "isro": "rw", "wchs": "Total watches:",
 	} {
-		out := string(mustZK[[]byte](t, word)(rawExchangeZK(addr, word)))
+		out := string(mustZK[[]byte](t, word)(zkserver.FourLetter(addr, word)))
 		if !strings.Contains(out, want) {
 			t.Fatalf("%s = %q, want it to contain %q", word, out, want)
-		}
-	}
-}
-
-func rawExchangeZK(addr, word string) ([]byte, error) {
-	nc, err := net.DialTimeout("tcp", addr, 5*time.Second)
-	if err != nil {
-		return nil, err
-	}
-	defer nc.Close()
-	nc.SetDeadline(time.Now().Add(5 * time.Second))
-	if _, err := nc.Write([]byte(word)); err != nil {
-		return nil, err
-	}
-	var out []byte
-	buf := make([]byte, 4096)
-	for {
-		n, err := nc.Read(buf)
-		out = append(out, buf[:n]...)
-		if err != nil {
-			return out, nil
 		}
 	}
 }

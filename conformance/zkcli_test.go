@@ -1,15 +1,14 @@
 package conformance
 
 import (
-	"fmt"
-	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"hourglass/internal/zkserver"
 )
 
 // zkCliPath is Debian's zkCli.sh.
@@ -19,32 +18,12 @@ const zkCliPath = "/usr/share/zookeeper/bin/zkCli.sh"
 // free loopback port and returns its address.
 func startRealZK(t *testing.T) string {
 	t.Helper()
-	if _, err := os.Stat("/usr/share/java/zookeeper.jar"); err != nil {
-		t.Fatal("Apache ZooKeeper not found: install Debian's zookeeper package (.ci/run does)")
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	s, err := zkserver.Start(t.TempDir(), 60*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	dir := t.TempDir()
-	cfg := fmt.Sprintf("tickTime=2000\ndataDir=%s\nclientPort=%d\nclientPortAddress=127.0.0.1\nadmin.enableServer=false\n4lw.commands.whitelist=*\nmaxClientCnxns=0\n", dir, port)
-	if err := os.WriteFile(filepath.Join(dir, "zoo.cfg"), []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command("java", "-Xmx256m", "-cp", "/usr/share/java/zookeeper.jar",
-		"org.apache.zookeeper.server.quorum.QuorumPeerMain", filepath.Join(dir, "zoo.cfg"))
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	waitFor(t, "Apache ZooKeeper", 60*time.Second, func() bool {
-		out, err := rawExchangeZK(addr, "ruok")
-		return err == nil && string(out) == "imok"
-	})
-	return addr
+	t.Cleanup(s.Stop)
+	return s.Addr
 }
 
 // zkCli runs a zkCli.sh script (one command per line) against addr and

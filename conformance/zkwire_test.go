@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"hourglass/internal/zkserver"
 	"hourglass/personalities/zk/jute"
 )
 
@@ -388,7 +389,7 @@ func TestZKBadFrames(t *testing.T) {
 	bad := jute.AppendInt(jute.AppendInt(nil, 1), 1) // create with a vector count past the frame
 	bad = append(jute.AppendString(bad, "/x"), jute.AppendInt(jute.AppendInt(nil, -1), 1<<20)...)
 	closed("undecodable create", append(binary.BigEndian.AppendUint32(nil, uint32(len(bad))), bad...), true)
-	if out, err := rawExchangeZK(addr, "ruok"); err != nil || string(out) != "imok" {
+	if out, err := zkserver.FourLetter(addr, "ruok"); err != nil || string(out) != "imok" {
 		t.Fatalf("ruok after bad frames: %q %v", out, err)
 	}
 	// A request within the limit still works.

@@ -1,8 +1,9 @@
 // Package loglet defines the Loglet contract: one totally ordered, durable,
 // sealable log over a contiguous range of positions. The VirtualLog
 // (package virtuallog) chains loglets into one shared log; implementations
-// live in sub-packages (mem, native). Package loglettest holds the
-// conformance suite every implementation runs.
+// live in sub-packages (mem, native, striped over other loglets, zk in
+// Apache ZooKeeper). Package loglettest holds the conformance suite every
+// implementation runs.
 //
 // Positions are local to a loglet and start at 0. The tail is the first
 // position that is not yet committed; every position below the tail holds

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"slices"
 	"time"
 
 	"google.golang.org/grpc/codes"
@@ -33,9 +35,26 @@ func (a *adminService) Reconfigure(ctx context.Context, req *adminpb.Reconfigure
 			return nil, status.Errorf(codes.InvalidArgument, "log server %v: id and peer address required", m)
 		}
 	}
+	if req.Stripes > maxStripes {
+		return nil, status.Errorf(codes.InvalidArgument, "%d stripes; at most %d", req.Stripes, maxStripes)
+	}
 	change := virtuallog.Change{Kind: req.LogletKind}
-	if len(req.LogServers) > 0 || req.Converged {
+	for _, s := range req.ZkLogServers {
+		if _, _, err := net.SplitHostPort(s); err != nil {
+			return nil, status.Errorf(codes.InvalidArgument, "zk log server %q: %v", s, err)
+		}
+	}
+	if len(req.LogServers) > 0 || req.Converged || req.Stripes > 0 || len(req.ZkLogServers) > 0 {
 		change.Edit = func(c *vlogpb.Chain) error {
+			if req.Stripes > 0 {
+				c.Stripes = req.Stripes
+			}
+			if len(req.ZkLogServers) > 0 {
+				c.ZkLogServers = slices.Clone(req.ZkLogServers)
+			}
+			if len(req.LogServers) == 0 && !req.Converged {
+				return nil
+			}
 			c.LogServers = nil
 			for _, m := range req.LogServers {
 				c.LogServers = append(c.LogServers, proto.Clone(m).(*vlogpb.Member))

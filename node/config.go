@@ -75,6 +75,13 @@ type Config struct {
 	// before trimming below them.
 	LogRetain uint64 `json:"log-retain"`
 
+	// Log is the loglet kind of a new log's first segment: "native" (the
+	// default) or "zookeeper", which needs ZKLogServers.
+	Log string `json:"log"`
+	// ZKLogServers is the Apache ZooKeeper ensemble (host:port each) that
+	// zookeeper loglets are stored in.
+	ZKLogServers []string `json:"zk-log-servers"`
+
 	// Redis connection limits, as Redis names them.
 	ProtoMaxBulkLen        int64 `json:"proto-max-bulk-len"`
 	ClientQueryBufferLimit int64 `json:"client-query-buffer-limit"`
@@ -204,6 +211,9 @@ func (c *Config) EnsureDefaults() {
 	if c.LogRetain == 0 {
 		c.LogRetain = DefaultLogRetain
 	}
+	if c.Log == "" {
+		c.Log = "native"
+	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
@@ -266,6 +276,20 @@ func (c *Config) Validate() error {
 		// where it serves its peers.
 		if !seen[c.NodeID] && c.PeerAddr == "" {
 			errs = append(errs, fmt.Errorf("node-id %q is not among the nodes and has no peer-addr", c.NodeID))
+		}
+	}
+	switch c.Log {
+	case "native":
+	case "zookeeper":
+		if len(c.ZKLogServers) == 0 {
+			errs = append(errs, errors.New("log zookeeper needs zk-log-servers"))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("log %q: want native or zookeeper", c.Log))
+	}
+	for _, s := range c.ZKLogServers {
+		if _, _, err := net.SplitHostPort(s); err != nil {
+			errs = append(errs, fmt.Errorf("zk-log-servers %q: %v", s, err))
 		}
 	}
 	for _, f := range []struct {

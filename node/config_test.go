@@ -14,17 +14,23 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 	c.MaxClients = -1
 	c.ProtoMaxBulkLen = -5
 	c.NotifyKeyspaceEvents = "KEAQ"
+	c.Log = "zookeeper" // without zk-log-servers
 	err := c.Validate()
 	if err == nil {
 		t.Fatal("invalid config accepted")
 	}
-	for _, want := range []string{"redis-addr", "admin-addr", "maxclients", "proto-max-bulk-len", "notify-keyspace-events"} {
+	for _, want := range []string{"redis-addr", "admin-addr", "maxclients", "proto-max-bulk-len", "notify-keyspace-events", "zk-log-servers"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not mention %s", err, want)
 		}
 	}
 	if d := Default(); d.Validate() != nil {
 		t.Fatalf("default config invalid: %v", d.Validate())
+	}
+	c = Default()
+	c.Log, c.ZKLogServers = "mem", []string{"nohostport"}
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), `log "mem"`) || !strings.Contains(err.Error(), "nohostport") {
+		t.Fatalf("bad log settings: %v", err)
 	}
 }
 

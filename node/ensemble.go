@@ -13,11 +13,9 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 
 	"hourglass/internal/tlsconf"
-	"hourglass/loglet"
 	"hourglass/loglet/native"
 	"hourglass/node/adminpb"
 	"hourglass/personalities/sql"
-	"hourglass/virtuallog"
 	"hourglass/virtuallog/metastore"
 	"hourglass/virtuallog/vlogpb"
 )
@@ -145,98 +143,20 @@ func (n *Node) serverFor(id string) (native.Server, error) {
 	if id == "local" || id == n.cfg.NodeID {
 		return n.server, nil
 	}
-	addr, err := n.resolve(id)
-	if err != nil {
-		return nil, err
-	}
-	c, err := n.conns.get(addr)
+	c, err := n.peerConn(id)
 	if err != nil {
 		return nil, err
 	}
 	return native.NewClient(c), nil
 }
 
-// newProvider offers the loglet kinds this node can host: "native", on
-// the node's own LogServer (single node) or on the ensemble's LogServers
-// with this node's sequencer (ensemble).
-func (n *Node) newProvider() (*virtuallog.Kinds, error) {
-	return virtuallog.NewKinds("native", map[string]virtuallog.Kind{
-		"native": {
-			Place: func(cfg *vlogpb.LogletConfig, chain *vlogpb.Chain) error {
-				if !n.cfg.Ensemble() {
-					cfg.Servers, cfg.Sequencer = []string{"local"}, ""
-					return nil
-				}
-				cfg.Servers = nil
-				servers := chain.LogServers
-				if len(servers) == 0 {
-					servers = chain.Members
-				}
-				for _, m := range servers {
-					cfg.Servers = append(cfg.Servers, m.Id)
-				}
-				if len(cfg.Servers) == 0 {
-					return fmt.Errorf("node: no LogServers to place loglet %d on", cfg.Id)
-				}
-				cfg.Sequencer = n.cfg.NodeID
-				return nil
-			},
-			Open: func(ctx context.Context, cfg *vlogpb.LogletConfig, fresh bool) (loglet.Loglet, error) {
-				nc := native.Config{
-					ID:     native.LogletID(cfg.Id),
-					Fresh:  fresh,
-					Logger: n.log.With("component", "loglet"),
-				}
-				// Readers try the co-located LogServer first.
-				for _, id := range cfg.Servers {
-					s, err := n.serverFor(id)
-					if err != nil {
-						return nil, err
-					}
-					if id == "local" || id == n.cfg.NodeID {
-						nc.Servers = append([]native.Server{s}, nc.Servers...)
-					} else {
-						nc.Servers = append(nc.Servers, s)
-					}
-				}
-				if cfg.Sequencer != "" && cfg.Sequencer != n.cfg.NodeID {
-					addr, err := n.resolve(cfg.Sequencer)
-					if err != nil {
-						return nil, err
-					}
-					c, err := n.conns.get(addr)
-					if err != nil {
-						return nil, err
-					}
-					nc.Sequencer = native.NewSequencerClient(c)
-				}
-				return native.Open(ctx, nc)
-			},
-		},
-	})
-}
-
-// localSequencer returns the handle of loglet id if its sequencer runs on
-// this node, for appends forwarded by the other nodes.
-func (n *Node) localSequencer(id native.LogletID) *native.Loglet {
-	if n.vlog == nil {
-		return nil
+// peerConn returns the connection to node id's peer endpoint.
+func (n *Node) peerConn(id string) (*grpc.ClientConn, error) {
+	addr, err := n.resolve(id)
+	if err != nil {
+		return nil, err
 	}
-	chain, _ := n.vlog.Chain()
-	for _, seg := range chain.Segments {
-		if seg.Loglet.Id == uint64(id) && seg.Loglet.Sequencer == n.cfg.NodeID {
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			l, err := n.provider.Open(ctx, seg.Loglet)
-			if err != nil {
-				n.log.Warn("opening a loglet for a forwarded append", "loglet", id, "err", err)
-				return nil
-			}
-			nl, _ := l.(*native.Loglet)
-			return nl
-		}
-	}
-	return nil
+	return n.conns.get(addr)
 }
 
 // peerService answers the other nodes.

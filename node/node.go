@@ -19,6 +19,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -248,10 +249,12 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 // ctx ends.
 func (n *Node) openLog(ctx context.Context) (*virtuallog.VirtualLog, error) {
 	cfg := virtuallog.Config{
-		Meta:     n.meta,
-		Provider: n.provider,
-		Logger:   n.log.With("component", "virtuallog"),
+		Meta:        n.meta,
+		Provider:    n.provider,
+		Logger:      n.log.With("component", "virtuallog"),
+		InitialKind: n.cfg.Log,
 		Initial: func(c *vlogpb.Chain) {
+			c.ZkLogServers = slices.Clone(n.cfg.ZKLogServers)
 			for _, p := range n.cfg.Nodes {
 				c.Members = append(c.Members, &vlogpb.Member{Id: p.ID, PeerAddr: p.PeerAddr, RedisAddr: p.RedisAddr, AdminAddr: p.AdminAddr})
 			}

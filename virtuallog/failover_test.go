@@ -13,6 +13,7 @@ import (
 	"hourglass/internal/pebbledb"
 	"hourglass/loglet"
 	"hourglass/loglet/native"
+	"hourglass/loglet/native/nativetest"
 	"hourglass/virtuallog"
 	"hourglass/virtuallog/metastore"
 	"hourglass/virtuallog/vlogpb"
@@ -73,16 +74,7 @@ func TestFailoverWhenSequencerDies(t *testing.T) {
 	ctx := ctxFor(t)
 	var servers []native.Server
 	for range 3 {
-		db, err := pebbledb.Open("log", pebbledb.Options{FS: vfs.NewMem()})
-		if err != nil {
-			t.Fatal(err)
-		}
-		s, err := native.OpenLogServer(db, true, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		servers = append(servers, s)
+		servers = append(servers, nativetest.Open(t, vfs.NewMem()).Server)
 	}
 	metaDB, err := pebbledb.Open("meta", pebbledb.Options{FS: vfs.NewMem()})
 	if err != nil {

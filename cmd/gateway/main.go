@@ -148,6 +148,8 @@ func serveFlags(args []string) (node.Config, *slog.Logger, error) {
 	fs.StringVar(&cfg.DebugAddr, "debug-addr", def.DebugAddr, "serve Go pprof profiles on this address (off when empty)")
 	fs.Int64Var(&cfg.StoreCacheBytes, "store-cache-bytes", def.StoreCacheBytes, "block cache of the local state store, in bytes")
 	fs.Uint64Var(&cfg.LogRetain, "log-retain", def.LogRetain, "applied log entries kept before trimming")
+	fs.StringVar(&cfg.Log, "log", def.Log, "loglet kind of a new log: native, or zookeeper (in --zk-log-servers)")
+	zkLogServers := fs.String("zk-log-servers", strings.Join(def.ZKLogServers, ","), "Apache ZooKeeper ensemble for zookeeper loglets: host:port,...")
 	fs.Int64Var(&cfg.ProtoMaxBulkLen, "proto-max-bulk-len", def.ProtoMaxBulkLen, "largest Redis bulk argument in bytes (0: 512 MiB)")
 	fs.Int64Var(&cfg.ClientQueryBufferLimit, "client-query-buffer-limit", def.ClientQueryBufferLimit, "largest Redis request in bytes (0: 1 GiB)")
 	fs.IntVar(&cfg.MaxMultibulkLen, "max-multibulk-len", def.MaxMultibulkLen, "most arguments in one Redis request (0: 1048576)")
@@ -164,6 +166,7 @@ func serveFlags(args []string) (node.Config, *slog.Logger, error) {
 	if fs.NArg() > 0 {
 		return cfg, nil, fmt.Errorf("serve: unexpected arguments %q", fs.Args())
 	}
+	cfg.ZKLogServers = splitList(*zkLogServers)
 	// A flag on the command line overrides the redis.conf directive of
 	// the same name (requirepass, maxclients and the limits).
 	fs.Visit(func(f *flag.Flag) {
@@ -182,6 +185,17 @@ func serveFlags(args []string) (node.Config, *slog.Logger, error) {
 	}
 	cfg.Logger = logger
 	return cfg, logger, nil
+}
+
+// splitList splits a comma-separated flag value, dropping empty items.
+func splitList(s string) []string {
+	var out []string
+	for item := range strings.SplitSeq(s, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
 }
 
 func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
@@ -311,12 +325,17 @@ func reconfigure(args []string, out io.Writer) error {
 	kind := fs.String("kind", "", "loglet kind of the new segment (default: the active segment's)")
 	logServers := fs.String("logservers", "", "move the log onto these LogServer-only processes: id=host:port,...")
 	converged := fs.Bool("converged", false, "move the log back onto the members' own LogServers")
+	stripes := fs.Uint("stripes", 0, "number of stripes of new striped loglets (default: the chain's, else 2)")
+	zkLogServers := fs.String("zk-log-servers", "", "Apache ZooKeeper ensemble new zookeeper loglets go on: host:port,... (default: the chain's)")
 	client, done, err := adminClient(fs, args)
 	if err != nil {
 		return err
 	}
 	defer done()
-	req := &adminpb.ReconfigureRequest{LogletKind: *kind, Converged: *converged}
+	if *stripes > 64 {
+		return fmt.Errorf("reconfigure: %d stripes; at most 64", *stripes)
+	}
+	req := &adminpb.ReconfigureRequest{LogletKind: *kind, Converged: *converged, Stripes: uint32(*stripes), ZkLogServers: splitList(*zkLogServers)}
 	if *logServers != "" {
 		if req.LogServers, err = parseMembers(*logServers); err != nil {
 			return err
@@ -431,6 +450,12 @@ func printChain(out io.Writer, chain *vlogpb.Chain) {
 			seq = ", sequencer " + seg.Loglet.Sequencer
 		}
 		fmt.Fprintf(out, "  [%d, %s) %s loglet %d on %s%s, %s\n", seg.Start, end, seg.Loglet.Kind, seg.Loglet.Id, strings.Join(seg.Loglet.Servers, ","), seq, state)
+		if seg.Loglet.Path != "" {
+			fmt.Fprintf(out, "    at %s\n", seg.Loglet.Path)
+		}
+		for k, s := range seg.Loglet.Stripes {
+			fmt.Fprintf(out, "    stripe %d: %s loglet %d on %s\n", k, s.Kind, s.Id, strings.Join(s.Servers, ","))
+		}
 	}
 }
 

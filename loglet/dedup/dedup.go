@@ -60,3 +60,50 @@ func (w *Window) Remember(id loglet.AppendID, pos loglet.Position) {
 func (w *Window) Forget(id loglet.AppendID) {
 	delete(w.pos, id)
 }
+
+// Appends remembers appends by id: the finished ones' positions (in a
+// Window) and the ones under way, so that a retry racing its original
+// waits for it instead of writing again. Op is the caller's handle on an
+// append under way. Not safe for concurrent use; callers hold their lock.
+type Appends[Op comparable] struct {
+	done    *Window
+	running map[loglet.AppendID]Op
+}
+
+// NewAppends returns an Appends whose Window remembers limit ids.
+func NewAppends[Op comparable](limit int) *Appends[Op] {
+	return &Appends[Op]{done: New(limit), running: make(map[loglet.AppendID]Op)}
+}
+
+// Lookup reports the position of the finished append id (done), or the op
+// of the one under way (running). Zero ids are never found.
+func (a *Appends[Op]) Lookup(id loglet.AppendID) (pos loglet.Position, done bool, op Op, running bool) {
+	if pos, done = a.done.Lookup(id); done {
+		return pos, true, op, false
+	}
+	if id.IsZero() {
+		return 0, false, op, false
+	}
+	op, running = a.running[id]
+	return 0, false, op, running
+}
+
+// Start records op as the append id under way.
+func (a *Appends[Op]) Start(id loglet.AppendID, op Op) {
+	if !id.IsZero() {
+		a.running[id] = op
+	}
+}
+
+// Finish ends op, the append id; if written, its position is remembered.
+func (a *Appends[Op]) Finish(id loglet.AppendID, op Op, pos loglet.Position, written bool) {
+	if id.IsZero() {
+		return
+	}
+	if a.running[id] == op {
+		delete(a.running, id)
+	}
+	if written {
+		a.done.Remember(id, pos)
+	}
+}

@@ -7,9 +7,9 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"hourglass/internal/pebbledb"
 	"hourglass/loglet"
 	"hourglass/loglet/native"
+	"hourglass/loglet/native/nativetest"
 )
 
 // BenchmarkAppend measures durable appends of 100-byte entries to a native
@@ -21,15 +21,7 @@ import (
 func BenchmarkAppend(b *testing.B) {
 	for _, appenders := range []int{1, 64} {
 		b.Run(fmt.Sprintf("appenders=%d", appenders), func(b *testing.B) {
-			db, err := pebbledb.Open(b.TempDir(), pebbledb.Options{})
-			if err != nil {
-				b.Fatal(err)
-			}
-			server, err := native.OpenLogServer(db, true, nil)
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer server.Close()
+			server := nativetest.OpenOnDisk(b, b.TempDir())
 			l, err := native.Open(context.Background(), native.Config{ID: 1, Servers: []native.Server{server}})
 			if err != nil {
 				b.Fatal(err)

@@ -225,17 +225,19 @@ func (c *Client) Trim(ctx context.Context, id LogletID, pos loglet.Position) err
 // grpcSequencer serves appends for the loglets whose sequencer runs here.
 type grpcSequencer struct {
 	nativepb.UnimplementedSequencerServer
-	lookup func(LogletID) *Loglet
+	lookup func(LogletID) loglet.Writer
 }
 
 // RegisterSequencer serves appends on g; lookup returns the local handle
-// of a loglet whose sequencer runs in this process, or nil.
-func RegisterSequencer(g *grpc.Server, lookup func(LogletID) *Loglet) {
+// of a loglet whose sequencer (or, for a loglet of another kind built on
+// native ones, whose writer) runs in this process, or nil. Appends go to
+// any such writer; Committed is answered for native loglets only.
+func RegisterSequencer(g *grpc.Server, lookup func(LogletID) loglet.Writer) {
 	nativepb.RegisterSequencerServer(g, &grpcSequencer{lookup: lookup})
 }
 
 func (g *grpcSequencer) Committed(ctx context.Context, r *nativepb.LogletRequest) (*nativepb.CommittedReply, error) {
-	l := g.lookup(LogletID(r.Loglet))
+	l, _ := g.lookup(LogletID(r.Loglet)).(*Loglet)
 	if l == nil || l.seq == nil {
 		return &nativepb.CommittedReply{Error: nativepb.Error_UNAVAILABLE, Detail: fmt.Sprintf("no sequencer for loglet %d here", r.Loglet)}, nil
 	}

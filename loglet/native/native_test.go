@@ -8,40 +8,13 @@ import (
 
 	"github.com/cockroachdb/pebble/v2/vfs"
 
-	"hourglass/internal/pebbledb"
 	"hourglass/loglet"
 	"hourglass/loglet/loglettest"
 	"hourglass/loglet/native"
+	"hourglass/loglet/native/nativetest"
 )
 
-// node is one LogServer on a crashable in-memory filesystem, so a test can
-// throw away everything that was not fsynced.
-type node struct {
-	fs     *vfs.MemFS
-	server *native.LogServer
-}
-
-func openNode(t testing.TB, fs *vfs.MemFS) *node {
-	t.Helper()
-	db, err := pebbledb.Open("log", pebbledb.Options{FS: fs})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := native.OpenLogServer(db, true, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &node{fs: fs, server: s}
-}
-
-// crash returns a node over only the data the old one had synced; the old
-// one is shut down afterwards (its later writes go to the discarded FS).
-func (n *node) crash(t testing.TB) *node {
-	t.Helper()
-	clone := n.fs.CrashClone(vfs.CrashCloneCfg{})
-	n.server.Close()
-	return openNode(t, clone)
-}
+type node = nativetest.Server
 
 func openLoglet(t testing.TB, s native.Server, id native.LogletID) *native.Loglet {
 	t.Helper()
@@ -57,9 +30,9 @@ func TestConformance(t *testing.T) {
 	var mu sync.Mutex
 	loglettest.Run(t, loglettest.Harness{
 		New: func(t *testing.T) loglet.Loglet {
-			n := openNode(t, vfs.NewCrashableMem())
-			t.Cleanup(func() { n.server.Close() })
-			l := openLoglet(t, n.server, 1)
+			n := nativetest.Open(t, vfs.NewCrashableMem())
+			t.Cleanup(func() { n.Server.Close() })
+			l := openLoglet(t, n.Server, 1)
 			mu.Lock()
 			nodes[l] = n
 			mu.Unlock()
@@ -70,9 +43,9 @@ func TestConformance(t *testing.T) {
 			n := nodes[l]
 			mu.Unlock()
 			l.Close()
-			n2 := n.crash(t)
-			t.Cleanup(func() { n2.server.Close() })
-			l2 := openLoglet(t, n2.server, 1)
+			n2 := n.Crash(t)
+			t.Cleanup(func() { n2.Server.Close() })
+			l2 := openLoglet(t, n2.Server, 1)
 			mu.Lock()
 			nodes[l2] = n2
 			mu.Unlock()
@@ -83,13 +56,13 @@ func TestConformance(t *testing.T) {
 
 // TestGroupCommit checks that concurrent appends share fsyncs.
 func TestGroupCommit(t *testing.T) {
-	n := openNode(t, vfs.NewCrashableMem())
-	defer n.server.Close()
-	l := openLoglet(t, n.server, 1)
+	n := nativetest.Open(t, vfs.NewCrashableMem())
+	defer n.Server.Close()
+	l := openLoglet(t, n.Server, 1)
 	defer l.Close()
 	ctx := context.Background()
 	const writers, each = 64, 20
-	before := n.server.Fsyncs()
+	before := n.Server.Fsyncs()
 	var wg sync.WaitGroup
 	for w := range writers {
 		wg.Add(1)
@@ -104,7 +77,7 @@ func TestGroupCommit(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	fsyncs := n.server.Fsyncs() - before
+	fsyncs := n.Server.Fsyncs() - before
 	if fsyncs >= writers*each {
 		t.Fatalf("%d appends took %d fsyncs: no group commit", writers*each, fsyncs)
 	}
@@ -114,10 +87,10 @@ func TestGroupCommit(t *testing.T) {
 // TestLoglestShareServer checks that loglets on one LogServer are separate
 // and that sealing one leaves the others writable.
 func TestLogletsShareServer(t *testing.T) {
-	n := openNode(t, vfs.NewCrashableMem())
-	defer n.server.Close()
+	n := nativetest.Open(t, vfs.NewCrashableMem())
+	defer n.Server.Close()
 	ctx := context.Background()
-	a, b := openLoglet(t, n.server, 1), openLoglet(t, n.server, 2)
+	a, b := openLoglet(t, n.Server, 1), openLoglet(t, n.Server, 2)
 	defer a.Close()
 	defer b.Close()
 	for i := range 3 {
@@ -139,8 +112,8 @@ func TestLogletsShareServer(t *testing.T) {
 // TestCrashKeepsAcknowledged appends concurrently, crashes the server
 // (dropping everything not fsynced), and checks every acknowledged entry.
 func TestCrashKeepsAcknowledged(t *testing.T) {
-	n := openNode(t, vfs.NewCrashableMem())
-	l := openLoglet(t, n.server, 7)
+	n := nativetest.Open(t, vfs.NewCrashableMem())
+	l := openLoglet(t, n.Server, 7)
 	ctx := context.Background()
 	var mu sync.Mutex
 	acked := map[loglet.Position]string{}
@@ -163,9 +136,9 @@ func TestCrashKeepsAcknowledged(t *testing.T) {
 	}
 	wg.Wait()
 	l.Close()
-	n2 := n.crash(t)
-	defer n2.server.Close()
-	l2 := openLoglet(t, n2.server, 7)
+	n2 := n.Crash(t)
+	defer n2.Server.Close()
+	l2 := openLoglet(t, n2.Server, 7)
 	defer l2.Close()
 	tail, _, err := l2.CheckTail(ctx)
 	if err != nil {
@@ -191,8 +164,8 @@ func TestCrashKeepsAcknowledged(t *testing.T) {
 // in-memory window of recent entries, before and after a crash (which
 // empties the window).
 func TestReadsBeyondMemoryWindow(t *testing.T) {
-	n := openNode(t, vfs.NewCrashableMem())
-	l := openLoglet(t, n.server, 3)
+	n := nativetest.Open(t, vfs.NewCrashableMem())
+	l := openLoglet(t, n.Server, 3)
 	ctx := context.Background()
 	const total = 10000
 	for i := 0; i < total; i += 100 {
@@ -221,9 +194,9 @@ func TestReadsBeyondMemoryWindow(t *testing.T) {
 	}
 	check(l)
 	l.Close()
-	n2 := n.crash(t)
-	defer n2.server.Close()
-	l2 := openLoglet(t, n2.server, 3)
+	n2 := n.Crash(t)
+	defer n2.Server.Close()
+	l2 := openLoglet(t, n2.Server, 3)
 	defer l2.Close()
 	check(l2)
 	if _, err := l2.Append(ctx, loglet.AppendID{}, [][]byte{[]byte(fmt.Sprint(total))}); err != nil {

@@ -17,6 +17,7 @@ import (
 	"hourglass/loglet"
 	"hourglass/loglet/loglettest"
 	"hourglass/loglet/native"
+	"hourglass/loglet/native/nativetest"
 )
 
 // grpcNode is one LogServer on a crashable in-memory filesystem, served
@@ -30,13 +31,13 @@ type grpcNode struct {
 
 func startGRPCNode(t testing.TB, fs *vfs.MemFS) *grpcNode {
 	t.Helper()
-	n := &grpcNode{node: openNode(t, fs)}
+	n := &grpcNode{node: nativetest.Open(t, fs)}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	n.srv = grpc.NewServer()
-	native.RegisterLogServer(n.srv, n.server)
+	native.RegisterLogServer(n.srv, n.Server)
 	go n.srv.Serve(ln)
 	n.conn, err = grpc.NewClient(ln.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
@@ -49,12 +50,12 @@ func startGRPCNode(t testing.TB, fs *vfs.MemFS) *grpcNode {
 func (n *grpcNode) stop() {
 	n.conn.Close()
 	n.srv.Stop()
-	n.server.Close()
+	n.Server.Close()
 }
 
 // crashGRPC keeps only what n fsynced and serves it anew.
 func (n *grpcNode) crashGRPC(t testing.TB) *grpcNode {
-	clone := n.fs.CrashClone(vfs.CrashCloneCfg{})
+	clone := n.FS.CrashClone(vfs.CrashCloneCfg{})
 	n.stop()
 	return startGRPCNode(t, clone)
 }
@@ -195,9 +196,9 @@ func faultyCluster(t *testing.T) ([]*faulty, []native.Server) {
 	var fs []*faulty
 	var servers []native.Server
 	for range 3 {
-		n := openNode(t, vfs.NewCrashableMem())
-		t.Cleanup(func() { n.server.Close() })
-		f := &faulty{Server: n.server}
+		n := nativetest.Open(t, vfs.NewCrashableMem())
+		t.Cleanup(func() { n.Server.Close() })
+		f := &faulty{Server: n.Server}
 		fs = append(fs, f)
 		servers = append(servers, f)
 	}
@@ -493,7 +494,7 @@ func TestRemoteSequencer(t *testing.T) {
 		t.Fatal(err)
 	}
 	g := grpc.NewServer()
-	native.RegisterSequencer(g, func(id native.LogletID) *native.Loglet {
+	native.RegisterSequencer(g, func(id native.LogletID) loglet.Writer {
 		if id == 9 {
 			return seqr
 		}

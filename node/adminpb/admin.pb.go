@@ -30,7 +30,13 @@ type ReconfigureRequest struct {
 	// processes (disaggregated).
 	LogServers []*vlogpb.Member `protobuf:"bytes,2,rep,name=log_servers,json=logServers,proto3" json:"log_servers,omitempty"`
 	// converged places new loglets back on the members' own LogServers.
-	Converged     bool `protobuf:"varint,3,opt,name=converged,proto3" json:"converged,omitempty"`
+	Converged bool `protobuf:"varint,3,opt,name=converged,proto3" json:"converged,omitempty"`
+	// stripes, if not 0, is the number of stripes of new striped loglets
+	// (kept in the chain for later reconfigurations).
+	Stripes uint32 `protobuf:"varint,4,opt,name=stripes,proto3" json:"stripes,omitempty"`
+	// zk_log_servers, if set, is the ZooKeeper ensemble (host:port each)
+	// new zookeeper loglets go on (kept in the chain).
+	ZkLogServers  []string `protobuf:"bytes,5,rep,name=zk_log_servers,json=zkLogServers,proto3" json:"zk_log_servers,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -84,6 +90,20 @@ func (x *ReconfigureRequest) GetConverged() bool {
 		return x.Converged
 	}
 	return false
+}
+
+func (x *ReconfigureRequest) GetStripes() uint32 {
+	if x != nil {
+		return x.Stripes
+	}
+	return 0
+}
+
+func (x *ReconfigureRequest) GetZkLogServers() []string {
+	if x != nil {
+		return x.ZkLogServers
+	}
+	return nil
 }
 
 type ReconfigureResponse struct {
@@ -831,13 +851,15 @@ var File_node_adminpb_admin_proto protoreflect.FileDescriptor
 
 const file_node_adminpb_admin_proto_rawDesc = "" +
 	"\n" +
-	"\x18node/adminpb/admin.proto\x12\x0fhourglass.admin\x1a\x1dvirtuallog/vlogpb/chain.proto\"\x92\x01\n" +
+	"\x18node/adminpb/admin.proto\x12\x0fhourglass.admin\x1a\x1dvirtuallog/vlogpb/chain.proto\"\xd2\x01\n" +
 	"\x12ReconfigureRequest\x12\x1f\n" +
 	"\vloglet_kind\x18\x01 \x01(\tR\n" +
 	"logletKind\x12=\n" +
 	"\vlog_servers\x18\x02 \x03(\v2\x1c.hourglass.virtuallog.MemberR\n" +
 	"logServers\x12\x1c\n" +
-	"\tconverged\x18\x03 \x01(\bR\tconverged\"v\n" +
+	"\tconverged\x18\x03 \x01(\bR\tconverged\x12\x18\n" +
+	"\astripes\x18\x04 \x01(\rR\astripes\x12$\n" +
+	"\x0ezk_log_servers\x18\x05 \x03(\tR\fzkLogServers\"v\n" +
 	"\x13ReconfigureResponse\x121\n" +
 	"\x05chain\x18\x01 \x01(\v2\x1b.hourglass.virtuallog.ChainR\x05chain\x12\x14\n" +
 	"\x05start\x18\x02 \x01(\x04R\x05start\x12\x16\n" +

@@ -24,7 +24,8 @@ const (
 // LogletConfig names one loglet and says how to reach it.
 type LogletConfig struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// kind selects the implementation: "native" or "mem".
+	// kind selects the implementation: "native", "striped", "zookeeper" or
+	// "mem".
 	Kind string `protobuf:"bytes,1,opt,name=kind,proto3" json:"kind,omitempty"`
 	// id names the loglet on its servers; unique within a chain's history.
 	Id uint64 `protobuf:"varint,2,opt,name=id,proto3" json:"id,omitempty"`
@@ -34,7 +35,16 @@ type LogletConfig struct {
 	Servers []string `protobuf:"bytes,3,rep,name=servers,proto3" json:"servers,omitempty"`
 	// sequencer is the id of the node that runs the loglet's sequencer;
 	// empty means the single node's own.
-	Sequencer     string `protobuf:"bytes,4,opt,name=sequencer,proto3" json:"sequencer,omitempty"`
+	Sequencer string `protobuf:"bytes,4,opt,name=sequencer,proto3" json:"sequencer,omitempty"`
+	// stripes are a striped loglet's inner loglets, in stripe order: global
+	// position p is stripe p mod len(stripes)'s position p div
+	// len(stripes). The striped loglet's sequencer (above) is the node
+	// that writes it; the others forward their appends there.
+	Stripes []*LogletConfig `protobuf:"bytes,5,rep,name=stripes,proto3" json:"stripes,omitempty"`
+	// path is where a loglet lives inside its servers, for kinds that need
+	// one: a zookeeper loglet's root znode (its servers are the ZooKeeper
+	// ensemble's host:port addresses).
+	Path          string `protobuf:"bytes,6,opt,name=path,proto3" json:"path,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -93,6 +103,20 @@ func (x *LogletConfig) GetServers() []string {
 func (x *LogletConfig) GetSequencer() string {
 	if x != nil {
 		return x.Sequencer
+	}
+	return ""
+}
+
+func (x *LogletConfig) GetStripes() []*LogletConfig {
+	if x != nil {
+		return x.Stripes
+	}
+	return nil
+}
+
+func (x *LogletConfig) GetPath() string {
+	if x != nil {
+		return x.Path
 	}
 	return ""
 }
@@ -236,7 +260,12 @@ type Chain struct {
 	// log_servers are the LogServer-only processes new loglets are placed
 	// on (disaggregated). Empty means the members' own LogServers
 	// (converged).
-	LogServers    []*Member `protobuf:"bytes,4,rep,name=log_servers,json=logServers,proto3" json:"log_servers,omitempty"`
+	LogServers []*Member `protobuf:"bytes,4,rep,name=log_servers,json=logServers,proto3" json:"log_servers,omitempty"`
+	// stripes is the number of stripes new striped loglets get; 0 means 2.
+	Stripes uint32 `protobuf:"varint,5,opt,name=stripes,proto3" json:"stripes,omitempty"`
+	// zk_log_servers is the ZooKeeper ensemble (host:port each) new
+	// zookeeper loglets are placed on.
+	ZkLogServers  []string `protobuf:"bytes,6,rep,name=zk_log_servers,json=zkLogServers,proto3" json:"zk_log_servers,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -299,16 +328,32 @@ func (x *Chain) GetLogServers() []*Member {
 	return nil
 }
 
+func (x *Chain) GetStripes() uint32 {
+	if x != nil {
+		return x.Stripes
+	}
+	return 0
+}
+
+func (x *Chain) GetZkLogServers() []string {
+	if x != nil {
+		return x.ZkLogServers
+	}
+	return nil
+}
+
 var File_virtuallog_vlogpb_chain_proto protoreflect.FileDescriptor
 
 const file_virtuallog_vlogpb_chain_proto_rawDesc = "" +
 	"\n" +
-	"\x1dvirtuallog/vlogpb/chain.proto\x12\x14hourglass.virtuallog\"j\n" +
+	"\x1dvirtuallog/vlogpb/chain.proto\x12\x14hourglass.virtuallog\"\xbc\x01\n" +
 	"\fLogletConfig\x12\x12\n" +
 	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x0e\n" +
 	"\x02id\x18\x02 \x01(\x04R\x02id\x12\x18\n" +
 	"\aservers\x18\x03 \x03(\tR\aservers\x12\x1c\n" +
-	"\tsequencer\x18\x04 \x01(\tR\tsequencer\"[\n" +
+	"\tsequencer\x18\x04 \x01(\tR\tsequencer\x12<\n" +
+	"\astripes\x18\x05 \x03(\v2\".hourglass.virtuallog.LogletConfigR\astripes\x12\x12\n" +
+	"\x04path\x18\x06 \x01(\tR\x04path\"[\n" +
 	"\aSegment\x12\x14\n" +
 	"\x05start\x18\x01 \x01(\x04R\x05start\x12:\n" +
 	"\x06loglet\x18\x02 \x01(\v2\".hourglass.virtuallog.LogletConfigR\x06loglet\"s\n" +
@@ -318,13 +363,15 @@ const file_virtuallog_vlogpb_chain_proto_rawDesc = "" +
 	"\n" +
 	"redis_addr\x18\x03 \x01(\tR\tredisAddr\x12\x1d\n" +
 	"\n" +
-	"admin_addr\x18\x04 \x01(\tR\tadminAddr\"\xdf\x01\n" +
+	"admin_addr\x18\x04 \x01(\tR\tadminAddr\"\x9f\x02\n" +
 	"\x05Chain\x129\n" +
 	"\bsegments\x18\x01 \x03(\v2\x1d.hourglass.virtuallog.SegmentR\bsegments\x12$\n" +
 	"\x0enext_loglet_id\x18\x02 \x01(\x04R\fnextLogletId\x126\n" +
 	"\amembers\x18\x03 \x03(\v2\x1c.hourglass.virtuallog.MemberR\amembers\x12=\n" +
 	"\vlog_servers\x18\x04 \x03(\v2\x1c.hourglass.virtuallog.MemberR\n" +
-	"logServersB\x1dZ\x1bhourglass/virtuallog/vlogpbb\x06proto3"
+	"logServers\x12\x18\n" +
+	"\astripes\x18\x05 \x01(\rR\astripes\x12$\n" +
+	"\x0ezk_log_servers\x18\x06 \x03(\tR\fzkLogServersB\x1dZ\x1bhourglass/virtuallog/vlogpbb\x06proto3"
 
 var (
 	file_virtuallog_vlogpb_chain_proto_rawDescOnce sync.Once
@@ -346,15 +393,16 @@ var file_virtuallog_vlogpb_chain_proto_goTypes = []any{
 	(*Chain)(nil),        // 3: hourglass.virtuallog.Chain
 }
 var file_virtuallog_vlogpb_chain_proto_depIdxs = []int32{
-	0, // 0: hourglass.virtuallog.Segment.loglet:type_name -> hourglass.virtuallog.LogletConfig
-	1, // 1: hourglass.virtuallog.Chain.segments:type_name -> hourglass.virtuallog.Segment
-	2, // 2: hourglass.virtuallog.Chain.members:type_name -> hourglass.virtuallog.Member
-	2, // 3: hourglass.virtuallog.Chain.log_servers:type_name -> hourglass.virtuallog.Member
-	4, // [4:4] is the sub-list for method output_type
-	4, // [4:4] is the sub-list for method input_type
-	4, // [4:4] is the sub-list for extension type_name
-	4, // [4:4] is the sub-list for extension extendee
-	0, // [0:4] is the sub-list for field type_name
+	0, // 0: hourglass.virtuallog.LogletConfig.stripes:type_name -> hourglass.virtuallog.LogletConfig
+	0, // 1: hourglass.virtuallog.Segment.loglet:type_name -> hourglass.virtuallog.LogletConfig
+	1, // 2: hourglass.virtuallog.Chain.segments:type_name -> hourglass.virtuallog.Segment
+	2, // 3: hourglass.virtuallog.Chain.members:type_name -> hourglass.virtuallog.Member
+	2, // 4: hourglass.virtuallog.Chain.log_servers:type_name -> hourglass.virtuallog.Member
+	5, // [5:5] is the sub-list for method output_type
+	5, // [5:5] is the sub-list for method input_type
+	5, // [5:5] is the sub-list for extension type_name
+	5, // [5:5] is the sub-list for extension extendee
+	0, // [0:5] is the sub-list for field type_name
 }
 
 func init() { file_virtuallog_vlogpb_chain_proto_init() }
