@@ -37,7 +37,7 @@ func reportLatencies(b *testing.B, lat []time.Duration) {
 // through test proxies, for benchmarks. Their peer ports are picked free
 // beforehand (a port could be taken in between; a benchmark may then have
 // to be run again).
-func startDirectEnsemble(b *testing.B, n int) *ensemble {
+func startDirectEnsemble(b *testing.B, n int, extra ...string) *ensemble {
 	b.Helper()
 	var addrs []string
 	for range n {
@@ -54,7 +54,7 @@ func startDirectEnsemble(b *testing.B, n int) *ensemble {
 	}
 	e := &ensemble{t: b}
 	for i := range n {
-		g := &gateway{t: b, dataDir: b.TempDir(), args: []string{"--node-id", nodeID(i), "--peer-addr", addrs[i], "--peers", strings.Join(peers, ",")}}
+		g := &gateway{t: b, dataDir: b.TempDir(), args: append([]string{"--node-id", nodeID(i), "--peer-addr", addrs[i], "--peers", strings.Join(peers, ",")}, extra...)}
 		e.nodes = append(e.nodes, g)
 		b.Cleanup(g.kill)
 	}
@@ -223,4 +223,78 @@ func BenchmarkReconfigure(b *testing.B) {
 			reportLatencies(b, took)
 		})
 	}
+}
+
+// BenchmarkSwapLogletKinds moves a 3-node ensemble's log native ->
+// striped (2 stripes) -> zookeeper (a real Apache ZooKeeper) -> native ...
+// while a client on every node increments a counter: the time of each
+// swap as the reconfiguring node reports it, and the client-visible pause
+// (the longest time in which no client completed an operation, from the
+// swap's start to 200ms after its end), p50 and p99 of each.
+//
+//	go test -run '^$' -bench SwapLogletKinds -benchtime 30x ./conformance/
+func BenchmarkSwapLogletKinds(b *testing.B) {
+	zk := startRealZK(b)
+	e := startDirectEnsemble(b, 3, "--zk-log-servers", zk)
+	var mu sync.Mutex
+	var done []time.Time // completions of successful operations
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range e.nodes {
+		cl := redis.NewClient(&redis.Options{Addr: e.nodes[i].addr("redis"), Protocol: 2, MaxRetries: -1})
+		defer cl.Close()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if cl.Incr(context.Background(), "load").Err() == nil {
+					mu.Lock()
+					done = append(done, time.Now())
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	defer func() {
+		close(stop)
+		wg.Wait()
+	}()
+	kinds := []*adminpb.ReconfigureRequest{{LogletKind: "striped", Stripes: 2}, {LogletKind: "zookeeper"}, {LogletKind: "native"}}
+	var took, pauses []time.Duration
+	ctx := context.Background()
+	time.Sleep(200 * time.Millisecond)
+	for i := range b.N {
+		start := time.Now()
+		r, err := e.admin(i%3).Reconfigure(ctx, kinds[i%len(kinds)])
+		if err != nil {
+			b.Fatal(err)
+		}
+		end := time.Now().Add(200 * time.Millisecond)
+		time.Sleep(time.Until(end))
+		took = append(took, time.Duration(r.Micros)*time.Microsecond)
+		mu.Lock()
+		last, longest := start, time.Duration(0)
+		for _, t := range done {
+			if t.Before(start) || t.After(end) {
+				continue
+			}
+			longest = max(longest, t.Sub(last))
+			last = t
+		}
+		longest = max(longest, end.Sub(last))
+		done = done[:0]
+		mu.Unlock()
+		pauses = append(pauses, longest)
+	}
+	slices.Sort(took)
+	slices.Sort(pauses)
+	b.ReportMetric(float64(percentile(took, 50).Microseconds()), "swap-p50-us")
+	b.ReportMetric(float64(percentile(took, 99).Microseconds()), "swap-p99-us")
+	b.ReportMetric(float64(percentile(pauses, 50).Microseconds()), "pause-p50-us")
+	b.ReportMetric(float64(percentile(pauses, 99).Microseconds()), "pause-p99-us")
 }

@@ -16,7 +16,7 @@ const zkCliPath = "/usr/share/zookeeper/bin/zkCli.sh"
 
 // startRealZK starts Apache ZooKeeper (Debian's package) standalone on a
 // free loopback port and returns its address.
-func startRealZK(t *testing.T) string {
+func startRealZK(t testing.TB) string {
 	t.Helper()
 	s, err := zkserver.Start(t.TempDir(), 60*time.Second)
 	if err != nil {

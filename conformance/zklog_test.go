@@ -77,16 +77,16 @@ func TestEnsembleReconfigureZooKeeper(t *testing.T) {
 // and go-zookeeper clients on all three nodes write and read. Both
 // histories must be linearizable, the replicas converge to equal
 // checksums, and the client-visible errors (operations whose outcome the
-// client could not learn) are counted. HOURGLASS_SWAP_ROUNDS sets the
-// number of rounds (default 2) for a longer soak.
+// client could not learn) are counted. It makes ten swaps;
+// HOURGLASS_SWAPS sets another number for a longer soak.
 func TestEnsembleSwapLogletKinds(t *testing.T) {
-	rounds := 2
-	if s := os.Getenv("HOURGLASS_SWAP_ROUNDS"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 {
-			t.Fatalf("HOURGLASS_SWAP_ROUNDS=%q", s)
+	n := 10
+	if s := os.Getenv("HOURGLASS_SWAPS"); s != "" {
+		v, err := strconv.Atoi(s)
+		if err != nil || v < 1 {
+			t.Fatalf("HOURGLASS_SWAPS=%q", s)
 		}
-		rounds = n
+		n = v
 	}
 	zk := startRealZK(t)
 	e := startEnsemble(t, 3, "--zk-log-servers", zk)
@@ -94,13 +94,11 @@ func TestEnsembleSwapLogletKinds(t *testing.T) {
 	zw := startZKWorkload(t, e, 3, 4*time.Second)
 	kinds := [][]string{{"--kind", "striped", "--stripes", "2"}, {"--kind", "zookeeper"}, {"--kind", "native"}}
 	swaps := 0
-	for range rounds {
-		for _, args := range kinds {
-			kv.waitOps(t, 50, time.Minute)
-			zw.waitOps(t, 20, time.Minute)
-			activeKind(t, args[1], e.nodes[swaps%3].gatewayCLI(append([]string{"reconfigure"}, args...)...))
-			swaps++
-		}
+	for ; swaps < n; swaps++ {
+		args := kinds[swaps%len(kinds)]
+		kv.waitOps(t, 50, time.Minute)
+		zw.waitOps(t, 20, time.Minute)
+		activeKind(t, args[1], e.nodes[swaps%3].gatewayCLI(append([]string{"reconfigure"}, args...)...))
 	}
 	kv.waitOps(t, 50, time.Minute)
 	zw.waitOps(t, 20, time.Minute)

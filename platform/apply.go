@@ -189,18 +189,23 @@ func (b *BaseEngine) applyOne(raw []byte, pos Position) error {
 	if err := txn.b.Commit(pebble.NoSync); err != nil {
 		return fmt.Errorf("commit apply at %d: %w", pos, err)
 	}
-	b.applied.Store(pos + 1)
 	if decodeErr != nil {
+		b.applied.Store(pos + 1)
 		return nil
 	}
+	// What the entry published (messages, keyspace notifications, watch
+	// events) is delivered before the entry counts as applied and before
+	// its proposer hears its result: a read that sees the entry, and a
+	// client that saw it acknowledged, come after its events.
+	b.up.PostApply(e, at)
+	b.up.PostApplyEntry(e, end)
+	b.applied.Store(pos + 1)
 	if h := HeaderValue(e, HeaderBase); len(h) == 16 {
 		b.checkOnce(h, pos)
 		if binary.BigEndian.Uint64(h[:8]) == b.incarnation {
 			b.route(binary.BigEndian.Uint64(h[8:]), result)
 		}
 	}
-	b.up.PostApply(e, at)
-	b.up.PostApplyEntry(e, end)
 	return nil
 }
 

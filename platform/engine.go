@@ -99,8 +99,11 @@ type Applicator interface {
 	// command's own failures, Result.Err for a refusal).
 	Apply(txn Txn, e *Entry, at Version) (Result, error)
 	// PostApply runs, for each proposal applied, after the transaction
-	// holding it committed; it may wake waiters or fire notifications but
-	// must not write.
+	// holding it committed and before the entry counts as applied (a
+	// Sync cannot see it yet) and its proposer hears the result: what it
+	// delivers comes before any read of the entry or its acknowledgment.
+	// It may wake waiters or fire notifications but must not write, nor
+	// wait for the entry to be applied.
 	PostApply(e *Entry, at Version)
 }
 
