@@ -14,13 +14,13 @@ import (
 )
 
 // notifyScript runs every write command of the strings, keys, lists,
-// hashes, sets and sorted sets families, scripts and transactions, in
-// the cases that notify (a key created, changed, emptied, renamed, moved,
-// copied, expired by a past time) and the cases that do not (no change,
-// a failed condition, an error), with a few reads that miss keys. Its
-// replies are deterministic (SPOP pops from one-member sets), and no key
-// expires while it runs, so both servers notify the same events in the
-// same order.
+// hashes, sets, sorted sets and streams families, scripts and
+// transactions, in the cases that notify (a key created, changed,
+// emptied, renamed, moved, copied, expired by a past time) and the cases
+// that do not (no change, a failed condition, an error), with a few
+// reads that miss keys. Its replies are deterministic (SPOP pops from
+// one-member sets, stream IDs are explicit), and no key expires while it
+// runs, so both servers notify the same events in the same order.
 var notifyScript = strings.Join([]string{
 	// Strings.
 	"SET s 1", "SET s 2 GET", "SET s 3 NX", "SET s 4 XX EX 100", "SET s 5 KEEPTTL", "SET nx 1 XX",
@@ -85,7 +85,34 @@ var notifyScript = strings.Join([]string{
 	"GEOADD geo 13.361389 38.115556 Palermo 15.087269 37.502669 Catania", "GEOADD geo XX 13.361389 38.115556 Palermo",
 	"GEOSEARCHSTORE gs geo FROMLONLAT 15 37 BYRADIUS 200 km ASC", "GEOSEARCHSTORE gs geo FROMLONLAT 0 0 BYRADIUS 1 km",
 	"GEORADIUS geo 15 37 200 km STORE gr", "GEORADIUS nokey 15 37 200 km STORE gr", "GEOPOS nokey a",
+	// Streams (explicit IDs): a trim, a deletion or a consumer only when
+	// something is trimmed, deleted or created; XREADGROUP creates its
+	// consumer only when it serves the key, XCLAIM and XAUTOCLAIM when
+	// they claim; XREADGROUP, XACK, XCLAIM and XAUTOCLAIM miss keys.
+	"XADD st 1-1 f v", "XADD st 1-2 f v", "XADD st 1-1 f v", "XADD st NOMKSTREAM 2-0 f v", "XADD nost NOMKSTREAM 1-1 f v",
+	"XADD st MAXLEN 2 3-0 f v", "XADD st MAXLEN 5 4-0 f v", "XADD st MINID 3-0 5-0 f v", "XADD st 0-0 f v", "XADD st2 0-1 f v",
+	"XTRIM st MAXLEN 10", "XTRIM st MAXLEN 2", "XTRIM nokey MAXLEN 0", "XDEL st 9-9", "XDEL st 5-0 4-0", "XDEL nokey 1-1",
+	"XSETID st 10-0", "XSETID nokey 1-1", "XSETID st 1-0", "XADD st 11-0 f v", "XADD st 12-0 f v", "XSETID st 1-0",
+	"XGROUP CREATE st g 0", "XGROUP CREATE st g 0", "XGROUP CREATE nost g 0", "XGROUP CREATE stm g $ MKSTREAM",
+	"XGROUP CREATE stm g2 0 MKSTREAM", "XGROUP CREATE stm2 g bad MKSTREAM", "XGROUP SETID st g 0", "XGROUP SETID st nog 0",
+	"XGROUP SETID nokey g 0", "XGROUP CREATECONSUMER st g c1", "XGROUP CREATECONSUMER st g c1", "XGROUP CREATECONSUMER st nog c1",
+	"XREADGROUP GROUP g c2 COUNT 1 STREAMS st >", "XREADGROUP GROUP g c2 STREAMS st 0", "XREADGROUP GROUP g c3 STREAMS st 0",
+	"XREADGROUP GROUP g c4 STREAMS st >", "XREADGROUP GROUP g c5 STREAMS st >", "XREADGROUP GROUP g c6 BLOCK 10 STREAMS st >",
+	"XREADGROUP GROUP g c1 STREAMS nokey >", "XREADGROUP GROUP nog c1 STREAMS st >", "XREADGROUP GROUP g c7 STREAMS st nokey > >",
+	"XACK st g 11-0", "XACK nokey g 1-1", "XACK st nog 1-1",
+	"XCLAIM st g c8 0 12-0", "XCLAIM st g c9 0 99-0", "XCLAIM st g c9 100000000 12-0", "XCLAIM nokey g c 0 1-1", "XCLAIM st nog c 0 1-1",
+	"XADD st 13-0 f v", "XREADGROUP GROUP g c2 NOACK STREAMS st >", "XADD st 14-0 f v", "XREADGROUP GROUP g c2 STREAMS st >",
+	"XDEL st 14-0", "XCLAIM st g c10 0 14-0", "XCLAIM st g c11 0 1-0 FORCE", "XCLAIM st g c11 0 12-0 JUSTID",
+	"XAUTOCLAIM st g c12 0 0-0", "XAUTOCLAIM st g c13 0 99-0", "XAUTOCLAIM st g c14 100000000 0-0", "XAUTOCLAIM nokey g c 0 0-0",
+	"XGROUP DELCONSUMER st g c1", "XGROUP DELCONSUMER st g nobody", "XGROUP DELCONSUMER st nog c1",
+	"XGROUP CREATE stm g3 $ ENTRIESREAD 1", "XGROUP SETID stm g3 0 ENTRIESREAD 0", "XREADGROUP GROUP g3 c1 STREAMS stm stm > >",
+	"XGROUP DESTROY st g", "XGROUP DESTROY st g", "XGROUP DESTROY nokey g", "XSETID st 20-0 ENTRIESADDED 50 MAXDELETEDID 15-0",
+	"XADD s2 1-1 f v", "XGROUP CREATE s2 g 0 MKSTREAM", "XTRIM s2 MAXLEN 0", "XREADGROUP GROUP g c STREAMS s2 >",
+	"MULTI", "XADD stx 1-0 f v", "XREAD STREAMS nokey 0", "XGROUP CREATE stx g 0", "XREADGROUP GROUP g c STREAMS stx >", "EXEC",
+	"XADD st MAXLEN 0 30-0 f v", "XLEN st", "DEL st stm",
 	// Reads that miss keys.
+	"XLEN nokey", "XRANGE nokey - +", "XREVRANGE nokey + -", "XREAD STREAMS nokey nokey2 0 0", "XREAD COUNT 1 STREAMS st2 nokey 0 0",
+	"XINFO STREAM nokey", "XPENDING nokey g",
 	"GET nokey", "MGET nokey s2 nokey2", "EXISTS nokey", "TYPE nokey", "TTL nokey", "HGET nokey f",
 	"LRANGE nokey 0 1", "SMEMBERS nokey", "ZRANGE nokey 0 1", "SINTER s1 nokey", "ZUNION 2 z2 nokey",
 	"LLEN nokey", "SCARD nokey", "ZSCORE nokey m", "KEYS nokey*", "GET s2",
@@ -491,8 +518,8 @@ func TestEnsembleKeyspaceEventsOfBlockedPops(t *testing.T) {
 }
 
 // notifyTemplates are the write (and a few read) commands the random
-// diff draws from: K is a key, M a member, N a small number. Their
-// replies do not depend on hash order or randomness.
+// diff draws from: K is a key, M a member, N a small number, I a stream
+// ID. Their replies do not depend on hash order or randomness.
 var notifyTemplates = []string{
 	"SET K N", "SET K N NX", "SET K N XX GET", "SET K N EX 100", "GETSET K N", "GETDEL K", "APPEND K M",
 	"INCR K", "INCRBY K N", "INCRBYFLOAT K 1.5", "SETRANGE K 1 M", "MSET K N K N", "MSETNX K N K N",
@@ -515,6 +542,10 @@ var notifyTemplates = []string{
 	"GET K", "EXISTS K K", "TYPE K", "LLEN K", "SCARD K", "ZCARD K", "HLEN K", "ZSCORE K M", "SISMEMBER K M",
 	"SINTERCARD 2 K K", "ZINTERCARD 2 K K", "SMISMEMBER K M M", "LPOS K M", "LINDEX K 0", "HGET K M", "HMGET K M M",
 	"ZRANK K M", "ZCOUNT K 0 5", "GETRANGE K 0 1", "STRLEN K", "MGET K K", "TOUCH K", "ZMSCORE K M M", "LRANGE K 0 -1",
+	"XADD K I M N", "XADD K MAXLEN 1 I M N", "XADD K NOMKSTREAM I M N", "XDEL K I I", "XTRIM K MAXLEN N",
+	"XTRIM K MINID I", "XSETID K I", "XGROUP CREATE K M 0 MKSTREAM", "XGROUP CREATE K M $", "XGROUP SETID K M 0",
+	"XGROUP DESTROY K M", "XGROUP CREATECONSUMER K M M", "XGROUP DELCONSUMER K M M", "XREADGROUP GROUP M M COUNT 2 STREAMS K >",
+	"XREADGROUP GROUP M M STREAMS K 0", "XACK K M I", "XCLAIM K M M 0 I I", "XAUTOCLAIM K M M 0 0 COUNT 2", "XLEN K", "XRANGE K - +",
 }
 
 // TestRedisKeyspaceNotificationsRandomMatchRedisServer diffs the
@@ -539,7 +570,8 @@ func TestRedisKeyspaceNotificationsRandomMatchRedisServer(t *testing.T) {
 }
 
 // randomNotifyScript returns n lines drawn from notifyTemplates with
-// keys a to d, members x to z and numbers 0 to 3, the same for a seed.
+// keys a to d, members x to z, numbers 0 to 3 and stream IDs 1-1 to 3-1,
+// the same for a seed.
 func randomNotifyScript(seed uint64, n int) string {
 	rng := rand.New(rand.NewPCG(seed, seed))
 	pick := func(from ...string) string { return from[rng.IntN(len(from))] }
@@ -554,6 +586,8 @@ func randomNotifyScript(seed uint64, n int) string {
 				words[i] = pick("x", "y", "z")
 			case "N":
 				words[i] = pick("0", "1", "2", "3")
+			case "I":
+				words[i] = pick("1-1", "1-2", "2-1", "3-1")
 			}
 		}
 		lines = append(lines, strings.Join(words, " "))

@@ -102,8 +102,9 @@
 // to an Effects, which the node delivers to its
 // subscribers and blocked clients after the transaction commits. A
 // blocking command (BLPOP, BZPOPMIN, XREAD BLOCK, ...) that finds nothing
-// to take returns a WouldBlock and changes nothing (XREADGROUP marks its
-// consumer seen); the server waits for its BlockKeys to become ready and
+// to take returns a WouldBlock and changes nothing (an XREADGROUP that
+// serves nothing neither creates its consumer nor marks it seen, as in
+// Redis 7.0); the server waits for its BlockKeys to become ready and
 // proposes it again, with the WouldBlock's Retry arguments if it has
 // them. In a transaction it never waits: it answers its timeout reply.
 //

@@ -148,6 +148,15 @@ func (ks *Keyspace) missed(key []byte) {
 	}
 }
 
+// missedAgain records a second "keymiss" event for key, which a read
+// looked up and did not find, where Redis looks it up twice (XREAD: once
+// to parse its ID, once to serve it).
+func (ks *Keyspace) missedAgain(key []byte) {
+	if ks.w == nil || ks.reading {
+		ks.notify(EventKeyMiss, "keymiss", key)
+	}
+}
+
 func (fx *Effects) notifyEvent(db int, event string, key []byte) {
 	if fx.notify&EventKeyspace != 0 {
 		ch := append(append([]byte("__keyspace@"), strconv.Itoa(db)...), "__:"...)

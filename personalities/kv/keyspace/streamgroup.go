@@ -86,13 +86,26 @@ func (s *stream) consumerSeen(g *streamGroup, name []byte) (int64, bool, error) 
 }
 
 // touchConsumer creates the consumer if need be and marks it seen now;
-// it reports whether it created it.
+// it reports whether it created it, and notifies "xgroup-createconsumer"
+// if so, as Redis's streamCreateConsumer.
 func (s *stream) touchConsumer(g *streamGroup, name []byte) (bool, error) {
 	_, ok, err := s.consumerSeen(g, name)
 	if err != nil {
 		return false, err
 	}
+	if !ok {
+		s.ks.notify(EventStream, "xgroup-createconsumer", s.key)
+	}
 	return !ok, s.ks.setElem(s.rec.gen, consumerKey(g, name), beUint64(uint64(s.ks.now)))
+}
+
+// createConsumer is XGROUP CREATECONSUMER's touchConsumer: a consumer
+// the group has already is left as it is.
+func (s *stream) createConsumer(g *streamGroup, name []byte) (bool, error) {
+	if _, ok, err := s.consumerSeen(g, name); err != nil || ok {
+		return false, err
+	}
+	return s.touchConsumer(g, name)
 }
 
 // consumerInfo is a consumer as XINFO CONSUMERS and XPENDING see it.

@@ -124,15 +124,16 @@ func execXgroup(ks *Keyspace, args [][]byte) (any, error) {
 	case create:
 		return xgroupCreate(ks, args, s, entriesRead)
 	case op == "setid" && (len(args) == 5 || len(args) == 7):
-		return xgroupSetid(args, s, g)
+		return xgroupSetid(ks, args, s, g)
 	case op == "destroy":
 		if g == nil {
 			return int64(0), nil
 		}
 		ks.fx.noteReady(ks.db, key, typeStream) // its blocked XREADGROUPs fail
+		ks.notify(EventStream, "xgroup-destroy", key)
 		return int64(1), s.destroyGroup(g)
 	case op == "createconsumer":
-		created, err := s.touchConsumer(g, args[4])
+		created, err := s.createConsumer(g, args[4])
 		if err != nil || !created {
 			return int64(0), err
 		}
@@ -141,6 +142,7 @@ func execXgroup(ks *Keyspace, args [][]byte) (any, error) {
 		if _, ok, err := s.consumerSeen(g, args[4]); err != nil || !ok {
 			return int64(0), err
 		}
+		ks.notify(EventStream, "xgroup-delconsumer", key)
 		return s.deleteConsumer(g, args[4])
 	}
 	return nil, errSubcommandSyntax(args)
@@ -171,13 +173,16 @@ func xgroupCreate(ks *Keyspace, args [][]byte, s *stream, entriesRead int64) (an
 	if err := s.saveGroup(&streamGroup{name: args[3], lastID: id, entriesRead: entriesRead}); err != nil {
 		return nil, err
 	}
-	if s.stored {
-		return OK, nil // the key counts as unmodified, as in Redis
-	}
-	return OK, s.save()
+	if !s.stored {
+		if err := s.save(); err != nil { // "new", then "xgroup-create"
+			return nil, err
+		}
+	} // else the key counts as unmodified, as in Redis
+	ks.notify(EventStream, "xgroup-create", args[2])
+	return OK, nil
 }
 
-func xgroupSetid(args [][]byte, s *stream, g *streamGroup) (any, error) {
+func xgroupSetid(ks *Keyspace, args [][]byte, s *stream, g *streamGroup) (any, error) {
 	id := s.meta.lastID
 	if len(args[4]) != 1 || args[4][0] != '$' {
 		var err error
@@ -197,18 +202,22 @@ func xgroupSetid(args [][]byte, s *stream, g *streamGroup) (any, error) {
 		entriesRead = n
 	}
 	g.lastID, g.entriesRead = id, entriesRead
+	ks.notify(EventStream, "xgroup-setid", args[2])
 	return OK, s.saveGroup(g)
 }
 
 // openGroup returns the stream at key and its group; a missing one is
-// NOGROUP, as XCLAIM, XAUTOCLAIM and XPENDING reply.
+// NOGROUP, as XCLAIM, XAUTOCLAIM and XPENDING reply. A missing key is a
+// keymiss, as Redis's lookupKeyRead in XACK, XCLAIM and XAUTOCLAIM.
 func (ks *Keyspace) openGroup(key, group []byte) (*stream, *streamGroup, error) {
 	s, ok, err := ks.openStream(key)
 	if err != nil {
 		return nil, nil, err
 	}
 	var g *streamGroup
-	if ok {
+	if !ok {
+		ks.missed(key)
+	} else {
 		if g, err = s.group(group); err != nil {
 			return nil, nil, err
 		}

@@ -183,6 +183,8 @@ func resolveXread(ks *Keyspace, x xreadArgs) ([]xreadStream, error) {
 		}
 		if ok {
 			out[i].s = s
+		} else if x.group != nil {
+			ks.missed(key) // XREADGROUP looks its keys up as reads
 		}
 		if x.group != nil {
 			if ok {
@@ -230,7 +232,11 @@ func execXread(ks *Keyspace, args [][]byte) (any, error) {
 	}
 	var out KeyedArrays
 	for i, r := range streams {
-		if r.s == nil || r.s.rec.count == 0 {
+		if r.s == nil {
+			ks.missedAgain(x.keys[i])
+			continue
+		}
+		if r.s.rec.count == 0 {
 			continue
 		}
 		top, err := r.s.lastLiveID()
@@ -295,11 +301,11 @@ func execXreadgroup(ks *Keyspace, args [][]byte) (any, error) {
 				serve, after = true, g.lastID
 			}
 		}
+		if !serve {
+			continue // the consumer is neither created nor seen, as in Redis 7.0
+		}
 		if _, err := s.touchConsumer(g, x.consumer); err != nil {
 			return nil, err
-		}
-		if !serve {
-			continue
 		}
 		start, _ := after.incr()
 		var entries []any

@@ -79,10 +79,18 @@ func execXadd(ks *Keyspace, args [][]byte) (any, error) {
 	if err := s.appendEntry(id, args[t.next:]); err != nil {
 		return nil, err
 	}
-	if _, err := s.trim(t); err != nil {
+	trimmed, err := s.trim(t)
+	if err != nil {
 		return nil, err
 	}
-	return id.reply(), s.save()
+	if err := s.save(); err != nil {
+		return nil, err
+	}
+	ks.notify(EventStream, "xadd", args[1])
+	if trimmed > 0 {
+		ks.notify(EventStream, "xtrim", args[1])
+	}
+	return id.reply(), nil
 }
 
 // nextStreamID is the ID XADD gives its entry after last: the explicit
@@ -201,6 +209,7 @@ func execXdel(ks *Keyspace, args [][]byte) (any, error) {
 	if n == 0 {
 		return int64(0), nil
 	}
+	ks.notify(EventStream, "xdel", args[1])
 	return n, s.save()
 }
 
@@ -222,6 +231,7 @@ func execXtrim(ks *Keyspace, args [][]byte) (any, error) {
 	if err != nil || n == 0 {
 		return n, err
 	}
+	ks.notify(EventStream, "xtrim", args[1])
 	return n, s.save()
 }
 
@@ -300,5 +310,6 @@ func execXsetid(ks *Keyspace, args [][]byte) (any, error) {
 	if !x.maxDeleted.isZero() {
 		s.meta.maxDeleted = x.maxDeleted
 	}
+	ks.notify(EventStream, "xsetid", args[1])
 	return OK, s.saveMeta()
 }
