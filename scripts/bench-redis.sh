@@ -19,7 +19,8 @@ cd "$(dirname "$0")/.."
 N=${N:-100000}
 CLIENTS=${CLIENTS:-50}
 TESTS=${TESTS:-set,get,incr,lpush,lpop,sadd,hset,zadd,mset}
-EVAL=${EVAL:-yes} # also EVAL of a script that runs INCR
+EVAL=${EVAL:-yes} # also EVAL and EVALSHA of a script that runs INCR
+FAMILIES=${FAMILIES:-yes} # also XADD, SETBIT, PFADD and GEOADD
 
 for tool in redis-server redis-benchmark python3; do
   command -v "$tool" >/dev/null || { echo "bench-redis: $tool not found (apt-get install redis-server redis-tools)" >&2; exit 1; }
@@ -99,6 +100,17 @@ done
 wait_gateways new
 [ -n "${BASELINE:-}" ] && wait_gateways base
 
+# custom runs one custom command line as redis-benchmark test "label"
+# (a server without the command, an older BASELINE say, has no row).
+custom() { # name port pipeline label command...
+  local name=$1 port=$2 pipeline=$3 label=$4
+  shift 4
+  redis-benchmark -h 127.0.0.1 -p "$port" -n "$N" -c "$CLIENTS" -P "$pipeline" -r 100000 --csv "$@" 2>/dev/null \
+    | tail -n +2 | tr -d '"' | while IFS=, read -r test rps avg min p50 p95 p99 max; do
+        echo "$name,$pipeline,$label,$rps,$p50,$p99"
+      done || true
+}
+
 run() { # name port pipeline
   redis-benchmark -h 127.0.0.1 -p "$2" -t "$TESTS" -n "$N" -c "$CLIENTS" -P "$3" -r 100000 -d 100 --csv 2>/dev/null \
     | tail -n +2 | tr -d '"' | while IFS=, read -r test rps avg min p50 p95 p99 max; do
@@ -107,11 +119,16 @@ run() { # name port pipeline
   if [ "$EVAL" = yes ]; then
     # redis-benchmark has no -t eval: a script that runs INCR on a random
     # key, as a custom command (no commas, for the CSV).
-    redis-benchmark -h 127.0.0.1 -p "$2" -n "$N" -c "$CLIENTS" -P "$3" -r 100000 --csv \
-      EVAL "return redis.call(unpack(ARGV))" 0 incr counter:__rand_int__ 2>/dev/null \
-      | tail -n +2 | tr -d '"' | while IFS=, read -r test rps avg min p50 p95 p99 max; do
-          echo "$1,$3,EVAL incr,$rps,$p50,$p99"
-        done || true # a gateway without scripting (an older BASELINE) has no row
+    custom "$1" "$2" "$3" "EVAL incr" EVAL "return redis.call(unpack(ARGV))" 0 incr counter:__rand_int__
+    local sha
+    sha=$(redis-cli -p "$2" SCRIPT LOAD "return redis.call(unpack(ARGV))" 2>/dev/null)
+    custom "$1" "$2" "$3" "EVALSHA incr" EVALSHA "$sha" 0 incr counter:__rand_int__
+  fi
+  if [ "$FAMILIES" = yes ]; then
+    custom "$1" "$2" "$3" "XADD" XADD stream:__rand_int__ '*' field value
+    custom "$1" "$2" "$3" "SETBIT" SETBIT bitmap __rand_int__ 1
+    custom "$1" "$2" "$3" "PFADD" PFADD hll element:__rand_int__
+    custom "$1" "$2" "$3" "GEOADD" GEOADD geo 13.361389 38.115556 member:__rand_int__
   fi
 }
 
