@@ -126,7 +126,7 @@ run() { # name port pipeline
   fi
   if [ "$FAMILIES" = yes ]; then
     custom "$1" "$2" "$3" "XADD" XADD stream:__rand_int__ '*' field value
-    custom "$1" "$2" "$3" "SETBIT" SETBIT bitmap __rand_int__ 1
+    custom "$1" "$2" "$3" "SETBIT" SETBIT flags:__rand_int__ 123 1 # (__rand_int__ is zero padded: no offset)
     custom "$1" "$2" "$3" "PFADD" PFADD hll element:__rand_int__
     custom "$1" "$2" "$3" "GEOADD" GEOADD geo 13.361389 38.115556 member:__rand_int__
   fi
