@@ -7,6 +7,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unsafe"
 
@@ -112,12 +113,52 @@ func (s *State) Protect() {
 // Compile compiles src as a chunk called name. The error is the
 // compiler's message, "name:line: ...".
 func Compile(name, src string) (*lua.FunctionProto, error) {
-	chunk, err := parse.Parse(strings.NewReader(src), name)
-	if err != nil {
-		return nil, errors.New(compileMessage(name, src, err))
+	key := name + "\x00" + src
+	protos.Lock()
+	c, ok := protos.m[key]
+	protos.Unlock()
+	if ok {
+		return c.proto, c.err
 	}
-	return lua.Compile(chunk, name)
+	c = compiled{}
+	if chunk, err := parse.Parse(strings.NewReader(src), name); err != nil {
+		c.err = errors.New(compileMessage(name, src, err))
+	} else {
+		c.proto, c.err = lua.Compile(chunk, name)
+	}
+	protos.Lock()
+	if protos.bytes+len(key) > maxCachedSource {
+		// Full: start again rather than track recency; a working set
+		// of scripts fills it again at once.
+		clear(protos.m)
+		protos.bytes = 0
+	}
+	if len(key) <= maxCachedSource {
+		protos.m[key] = c
+		protos.bytes += len(key)
+	}
+	protos.Unlock()
+	return c.proto, c.err
 }
+
+// compiled is a script's compiled function or its compile error.
+type compiled struct {
+	proto *lua.FunctionProto
+	err   error
+}
+
+// maxCachedSource bounds the script source the compile cache holds.
+const maxCachedSource = 16 << 20
+
+// protos caches compiled scripts by name and source. A FunctionProto is
+// never changed once compiled, so every state (and every goroutine) may
+// make functions from the same one; compiling is a pure function of the
+// source, so a cached result is what compiling again would give.
+var protos = struct {
+	sync.Mutex
+	m     map[string]compiled
+	bytes int
+}{m: map[string]compiled{}}
 
 // compileMessage rewrites gopher-lua's parse error in Lua's form,
 // "name:line: message near 'token'".

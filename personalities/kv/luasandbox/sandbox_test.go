@@ -128,3 +128,33 @@ func TestCompileError(t *testing.T) {
 		t.Fatalf("compile error %v", err)
 	}
 }
+
+func TestCompileCachesAndShares(t *testing.T) {
+	src := "return ARGV_SUM + 1"
+	p1, err := Compile("user_script", src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p2, err := Compile("user_script", src)
+	if err != nil || p1 != p2 {
+		t.Fatalf("second compile: %p %p %v", p1, p2, err)
+	}
+	_, e1 := Compile("user_script", "return (")
+	_, e2 := Compile("user_script", "return (")
+	if e1 == nil || e2 == nil || e1.Error() != e2.Error() {
+		t.Fatalf("compile errors %v / %v", e1, e2)
+	}
+	// One proto runs in two states, each with its own globals.
+	for i, n := range []float64{1, 41} {
+		s := New(Limits{}, nil)
+		s.L.SetGlobal("ARGV_SUM", lua.LNumber(n))
+		s.L.Push(s.L.NewFunctionFromProto(p1))
+		if err := s.L.PCall(0, 1, nil); err != nil {
+			t.Fatal(err)
+		}
+		if got := s.L.Get(-1); got != lua.LNumber(n+1) {
+			t.Errorf("state %d: %v", i, got)
+		}
+		s.L.Close()
+	}
+}
