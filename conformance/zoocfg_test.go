@@ -142,3 +142,43 @@ func TestZooCfgEnsemble(t *testing.T) {
 		t.Fatalf("the client is still on the killed node %s", on)
 	}
 }
+
+// TestZooCfgSecurePort: secureClientPort with a PEM key store (key and
+// certificate in one file) and a PEM trust store serves go-zookeeper over
+// TLS, and ssl.clientAuth=need refuses a client without a certificate.
+func TestZooCfgSecurePort(t *testing.T) {
+	certs := certDir(t, "node", "client")
+	var store []byte
+	for _, f := range []string{"node.key", "node.crt"} {
+		b, err := os.ReadFile(filepath.Join(certs, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		store = append(store, b...)
+	}
+	keyStore := filepath.Join(certs, "node.pem")
+	if err := os.WriteFile(keyStore, store, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	port, securePort := freePort(t), freePort(t)
+	path := writeZooCfg(t, t.TempDir(), fmt.Sprintf(
+		"dataDir=%s\nclientPort=%s\nclientPortAddress=127.0.0.1\nsecureClientPort=%s\nsecureClientPortAddress=127.0.0.1\n"+
+			"serverCnxnFactory=org.apache.zookeeper.server.NettyServerCnxnFactory\n"+
+			"ssl.keyStore.location=%s\nssl.keyStore.type=PEM\nssl.trustStore.location=%s\nssl.trustStore.type=PEM\nssl.clientAuth=need\n",
+		t.TempDir(), port, securePort, keyStore, filepath.Join(certs, "ca.crt")))
+	startZooCfgGateway(t, path)
+	secure := "127.0.0.1:" + securePort
+
+	c, ok := zkTLSSession(t, secure, clientTLS(t, certs, certs, "client"))
+	if !ok {
+		t.Fatal("no session over TLS with a client certificate")
+	}
+	mustZK[string](t, "create over TLS")(c.Create("/tls", []byte("x"), 0, openACL))
+	if _, ok := zkTLSSession(t, secure, clientTLS(t, certs, "", "")); ok {
+		t.Fatal("a client without a certificate got a session (ssl.clientAuth=need)")
+	}
+	plain, _ := zkConnect(t, []string{"127.0.0.1:" + port}, 4*time.Second)
+	if d, _, err := plain.Get("/tls"); err != nil || string(d) != "x" {
+		t.Fatalf("plain port read %q, %v", d, err)
+	}
+}
