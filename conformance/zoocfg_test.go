@@ -3,6 +3,7 @@ package conformance
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -85,7 +86,8 @@ func TestZooCfgSingleNode(t *testing.T) {
 // TestZooCfgEnsemble starts three gateways as go-zookeeper's test cluster
 // starts ZooKeeper: one zoo.cfg each with server.1..3 lines and a myid in
 // each dataDir. A client given every address writes; the node it is on is
-// killed; it fails over to another and reads its data.
+// killed; it fails over to another and reads its data, as does kazoo
+// given every address.
 func TestZooCfgEnsemble(t *testing.T) {
 	const n = 3
 	var servers strings.Builder
@@ -140,6 +142,26 @@ func TestZooCfgEnsemble(t *testing.T) {
 	}
 	if c.Server() == on {
 		t.Fatalf("the client is still on the killed node %s", on)
+	}
+
+	// kazoo, given every address (one of them dead), reads it too.
+	const python = "/usr/bin/python3"
+	if err := exec.Command(python, "-c", "import kazoo").Run(); err != nil {
+		t.Skip("python3-kazoo is not installed")
+	}
+	script := `import sys
+from kazoo.client import KazooClient
+zk = KazooClient(hosts=sys.argv[1], timeout=5)
+zk.start(timeout=15)
+print(zk.get("/failover")[0].decode())
+zk.stop()`
+	// Its stderr tells of the dead node's refused connection.
+	cmd := exec.Command(python, "-c", script, strings.Join(addrs, ","))
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil || strings.TrimSpace(string(out)) != "kept" {
+		t.Fatalf("kazoo: %v: %q\n%s", err, out, stderr.String())
 	}
 }
 
