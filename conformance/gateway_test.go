@@ -58,6 +58,9 @@ type gateway struct {
 
 	// logServer makes this a `gateway logserver` process.
 	logServer bool
+	// zooCfg, if set, is a zoo.cfg the node is started with: its data
+	// directory and ZooKeeper port come from the file.
+	zooCfg string
 
 	// mu guards addrs and running for readers on other goroutines.
 	mu      sync.Mutex
@@ -85,6 +88,14 @@ func (g *gateway) start() {
 		"--admin-addr", "127.0.0.1:0",
 		"--log-format", "json",
 	}, g.args...)
+	if g.zooCfg != "" {
+		args = append([]string{"serve", "--zoo-cfg", g.zooCfg,
+			"--redis-addr", "127.0.0.1:0",
+			"--pg-addr", "127.0.0.1:0",
+			"--admin-addr", "127.0.0.1:0",
+			"--log-format", "json",
+		}, g.args...)
+	}
 	if g.logServer {
 		args = append([]string{"logserver", "--data-dir", g.dataDir, "--peer-addr", "127.0.0.1:0", "--log-format", "json"}, g.args...)
 	}

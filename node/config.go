@@ -12,6 +12,7 @@ import (
 
 	"hourglass/internal/tlsconf"
 	"hourglass/personalities/kv/keyspace"
+	"hourglass/personalities/zk"
 )
 
 // Config is everything a node needs. The gateway's flags and its config
@@ -108,6 +109,18 @@ type Config struct {
 	ZKMaxBuffer              int           `json:"zk-max-buffer"`
 	ZKSuperDigest            string        `json:"zk-super-digest"`
 	ZKContainerCheckInterval time.Duration `json:"zk-container-check-interval"`
+	// ZKMinSessionTimeout and ZKMaxSessionTimeout bound the session
+	// timeouts clients negotiate (0: 2 and 20 ticks); ZKMaxClients bounds
+	// the ZooKeeper API's connections (0: 10000).
+	ZKMinSessionTimeout time.Duration `json:"zk-min-session-timeout"`
+	ZKMaxSessionTimeout time.Duration `json:"zk-max-session-timeout"`
+	ZKMaxClients        int           `json:"zk-max-clients"`
+	// ZK4LWWhitelist is ZooKeeper's 4lw.commands.whitelist: the
+	// four-letter words answered, comma separated; "*" or empty: all.
+	ZK4LWWhitelist string `json:"zk-4lw-whitelist"`
+	// ZooCfgNotes are the zoo.cfg keys that change nothing here (see
+	// LoadZooCfg), logged when the node starts.
+	ZooCfgNotes []ZooCfgNote `json:"-"`
 
 	// Logger receives the node's logs; nil means slog.Default().
 	Logger *slog.Logger `json:"-"`
@@ -301,11 +314,17 @@ func (c *Config) Validate() error {
 		{"max-multibulk-len < 0", c.MaxMultibulkLen < 0},
 		{"store-cache-bytes < 0", c.StoreCacheBytes < 0},
 		{"maxclients < 0", c.MaxClients < 0},
+		{"zk-max-clients < 0", c.ZKMaxClients < 0},
+		{"zk-min-session-timeout < 0", c.ZKMinSessionTimeout < 0},
+		{"zk-max-session-timeout < zk-min-session-timeout", c.ZKMaxSessionTimeout > 0 && c.ZKMaxSessionTimeout < c.ZKMinSessionTimeout},
 		{"notify-keyspace-events: invalid event class character (use 'Ag$lshzxeKEtmdn')", !validEventClasses(c.NotifyKeyspaceEvents)},
 	} {
 		if f.bad {
 			errs = append(errs, errors.New(f.name))
 		}
+	}
+	if err := zk.CheckWhitelist(c.ZK4LWWhitelist); err != nil {
+		errs = append(errs, fmt.Errorf("zk-4lw-whitelist: %w", err))
 	}
 	return errors.Join(errs...)
 }

@@ -178,11 +178,16 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	if err := n.applyRedisDirectives(); err != nil {
 		return nil, err
 	}
+	n.logZooCfgNotes()
 	n.zk = zk.New(zk.Config{
 		MaxBuffer:              cfg.ZKMaxBuffer,
 		TickTime:               cfg.ZKTickTime,
 		SuperDigest:            cfg.ZKSuperDigest,
 		ContainerCheckInterval: cfg.ZKContainerCheckInterval,
+		MinSessionTimeout:      cfg.ZKMinSessionTimeout,
+		MaxSessionTimeout:      cfg.ZKMaxSessionTimeout,
+		MaxClients:             cfg.ZKMaxClients,
+		FourLetterWords:        zk.ParseWhitelist(cfg.ZK4LWWhitelist),
 		Mode:                   mode,
 		Logger:                 n.log.With("api", "zookeeper"),
 		Metrics:                n.metrics,

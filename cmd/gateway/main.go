@@ -81,7 +81,7 @@ func main() {
 	}
 }
 
-// fileArg finds a file flag's value (--config, --redis-conf) in args
+// fileArg finds a file flag's value (--config, --zoo-cfg, --redis-conf) in args
 // before the flags are parsed, so that the file's settings become the
 // flags' defaults.
 func fileArg(args []string, name string) string {
@@ -107,6 +107,11 @@ func serveFlags(args []string) (node.Config, *slog.Logger, error) {
 			return cfg, nil, err
 		}
 	}
+	if file := fileArg(args, "zoo-cfg"); file != "" {
+		if err := cfg.LoadZooCfg(file); err != nil {
+			return cfg, nil, err
+		}
+	}
 	if file := fileArg(args, "redis-conf"); file != "" {
 		if err := cfg.LoadRedisConf(file); err != nil {
 			return cfg, nil, err
@@ -125,6 +130,7 @@ func serveFlags(args []string) (node.Config, *slog.Logger, error) {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.String("config", "", "JSON config file; keys are the flag names, plus \"nodes\" for an ensemble")
 	fs.String("redis-conf", "", "a redis.conf file: its bind, port, tls-* and every CONFIG parameter apply to the Redis API (flags override it)")
+	fs.String("zoo-cfg", "", "an Apache ZooKeeper zoo.cfg: clientPort, dataDir, tickTime, server.N lines with dataDir/myid, ... apply (flags override it)")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	peers := fs.String("peers", "", "the ensemble: id=peer-host:port for every node, this one included, comma separated")
@@ -159,6 +165,10 @@ func serveFlags(args []string) (node.Config, *slog.Logger, error) {
 	fs.DurationVar(&cfg.ZKTickTime, "zk-tick-time", def.ZKTickTime, "ZooKeeper tick: session timeouts are negotiated between 2 and 20 ticks (0: 2s)")
 	fs.IntVar(&cfg.ZKMaxBuffer, "zk-max-buffer", def.ZKMaxBuffer, "ZooKeeper jute.maxbuffer: largest request in bytes (0: 1048575)")
 	fs.StringVar(&cfg.ZKSuperDigest, "zk-super-digest", def.ZKSuperDigest, "ZooKeeper super user, as super:<base64 sha1 of super:password> (none when empty)")
+	fs.DurationVar(&cfg.ZKMinSessionTimeout, "zk-min-session-timeout", def.ZKMinSessionTimeout, "ZooKeeper minSessionTimeout (0: 2 ticks)")
+	fs.DurationVar(&cfg.ZKMaxSessionTimeout, "zk-max-session-timeout", def.ZKMaxSessionTimeout, "ZooKeeper maxSessionTimeout (0: 20 ticks)")
+	fs.IntVar(&cfg.ZKMaxClients, "zk-max-clients", def.ZKMaxClients, "most concurrent ZooKeeper connections (0: 10000)")
+	fs.StringVar(&cfg.ZK4LWWhitelist, "zk-4lw-whitelist", def.ZK4LWWhitelist, "ZooKeeper 4lw.commands.whitelist: four-letter words answered, comma separated (empty or *: all)")
 	fs.DurationVar(&cfg.ZKContainerCheckInterval, "zk-container-check-interval", def.ZKContainerCheckInterval, "how often empty containers and expired TTL znodes are reaped (0: 60s)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, nil, err
@@ -254,6 +264,7 @@ func logserver(args []string) error {
 	fs := flag.NewFlagSet("logserver", flag.ContinueOnError)
 	dataDir := fs.String("data-dir", "logserver-data", "directory for the LogServer's data")
 	peerAddr := fs.String("peer-addr", "127.0.0.1:7201", "address to serve the LogServer on (port 0 picks a free port)")
+	fs.String("zoo-cfg", "", "an Apache ZooKeeper zoo.cfg: clientPort, dataDir, tickTime, server.N lines with dataDir/myid, ... apply (flags override it)")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	files := tlsFlags(fs)

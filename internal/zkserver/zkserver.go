@@ -27,6 +27,13 @@ type Server struct {
 // Start starts ZooKeeper with its data in dir on a free loopback port
 // and returns once it answers "ruok", or fails after timeout.
 func Start(dir string, timeout time.Duration) (*Server, error) {
+	return StartWith(dir, timeout, "")
+}
+
+// StartWith is Start with extra zoo.cfg lines, which override the
+// defaults (every four-letter word allowed, no AdminServer). With a
+// 4lw.commands.whitelist they must allow ruok.
+func StartWith(dir string, timeout time.Duration, extra string) (*Server, error) {
 	if _, err := os.Stat(Jar); err != nil {
 		return nil, errors.New("zkserver: Apache ZooKeeper not found: install Debian's zookeeper package")
 	}
@@ -36,7 +43,7 @@ func Start(dir string, timeout time.Duration) (*Server, error) {
 	}
 	port := ln.Addr().(*net.TCPAddr).Port
 	ln.Close()
-	cfg := fmt.Sprintf("tickTime=2000\ndataDir=%s\nclientPort=%d\nclientPortAddress=127.0.0.1\nadmin.enableServer=false\n4lw.commands.whitelist=*\nmaxClientCnxns=0\n", dir, port)
+	cfg := fmt.Sprintf("tickTime=2000\ndataDir=%s\nclientPort=%d\nclientPortAddress=127.0.0.1\nadmin.enableServer=false\n4lw.commands.whitelist=*\nmaxClientCnxns=0\n%s\n", dir, port, extra)
 	if err := os.WriteFile(filepath.Join(dir, "zoo.cfg"), []byte(cfg), 0o644); err != nil {
 		return nil, err
 	}

@@ -9,9 +9,15 @@ import (
 	"hourglass/personalities/zk/jute"
 )
 
-// send4lw answers a four-letter word and lets the connection close.
+// send4lw answers a four-letter word, or ZooKeeper's refusal if the
+// whitelist leaves it out, and lets the connection close.
 func (c *conn) send4lw(cmd string) {
-	text := fourLetterWords[cmd](c.s)
+	var text string
+	if allowed := c.s.cfg.FourLetterWords; allowed == nil || allowed[cmd] {
+		text = fourLetterWords[cmd](c.s)
+	} else {
+		text = cmd + " is not executed because it is not in the whitelist.\n"
+	}
 	c.out.Lock()
 	c.out.closed = true
 	c.out.Unlock()

@@ -5,8 +5,10 @@
 //
 // Wire: jute frames (package jute), at most MaxBuffer bytes each, or a
 // four-letter word (ruok, srvr, stat, mntr, cons, conf, envi, isro, wchs)
-// instead of the first frame. A malformed frame closes the connection, as
-// in ZooKeeper.
+// instead of the first frame; Config.FourLetterWords is ZooKeeper's
+// 4lw.commands.whitelist, and a word it leaves out gets ZooKeeper's
+// "<word> is not executed because it is not in the whitelist." answer. A
+// malformed frame closes the connection, as in ZooKeeper.
 //
 // Sessions are log entries: createSession (the proposer draws the id and
 // password), resume on any node (a new epoch of the session's order),

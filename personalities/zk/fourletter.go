@@ -26,6 +26,42 @@ var fourLetterWords = map[string]func(*Server) string{
 	"wchs": (*Server).wchs,
 }
 
+// ParseWhitelist reads ZooKeeper's 4lw.commands.whitelist, words
+// separated by commas: nil (every word) for "" or a list holding "*",
+// else the set of words. Words this server does not know are kept and
+// change nothing, as in ZooKeeper. CheckWhitelist reports malformed ones.
+func ParseWhitelist(s string) map[string]bool {
+	if strings.TrimSpace(s) == "" {
+		return nil
+	}
+	set := map[string]bool{}
+	for w := range strings.SplitSeq(s, ",") {
+		w = strings.TrimSpace(w)
+		if w == "*" {
+			return nil
+		}
+		if w != "" {
+			set[w] = true
+		}
+	}
+	return set
+}
+
+// CheckWhitelist reports an item of a 4lw.commands.whitelist that is
+// neither "*" nor four lowercase letters.
+func CheckWhitelist(s string) error {
+	for w := range strings.SplitSeq(s, ",") {
+		w = strings.TrimSpace(w)
+		if w == "" || w == "*" {
+			continue
+		}
+		if len(w) != 4 || strings.Trim(w, "abcdefghijklmnopqrstuvwxyz") != "" {
+			return fmt.Errorf("%q is not a four-letter word", w)
+		}
+	}
+	return nil
+}
+
 // nodeStats reads the last zxid and the number of znodes.
 func (s *Server) nodeStats() (zxid, count int64) {
 	ctx, cancel := context.WithTimeout(s.ctx, 5*time.Second)

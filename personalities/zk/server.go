@@ -42,6 +42,10 @@ type Config struct {
 	// MaxClients bounds connections (default 60, as ZooKeeper's
 	// maxClientCnxns per address; here per node).
 	MaxClients int
+	// FourLetterWords, if not nil, are the four-letter words answered
+	// (ZooKeeper's 4lw.commands.whitelist; see ParseWhitelist); any
+	// other gets ZooKeeper's "not in the whitelist" answer. Nil: all.
+	FourLetterWords map[string]bool
 	// ProposeTimeout bounds one write or read's wait on the log.
 	ProposeTimeout time.Duration
 	// Mode is what srvr and stat report: "standalone", or for an
