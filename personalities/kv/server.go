@@ -95,7 +95,8 @@ type Server struct {
 	}
 	settingsMu sync.Mutex
 	current    settings
-	notify     atomic.Uint32   // current.notify, read without the lock
+	notify     atomic.Uint32 // current.notify, read without the lock
+	pause      pauseState
 	ctx        context.Context // canceled on Close
 	cancel     context.CancelFunc
 
@@ -219,6 +220,7 @@ type conn struct {
 	db     int
 	quit   bool
 	authed bool
+	reply  replyMode
 
 	// Read by other connections (CLIENT LIST, INFO) too.
 	created        time.Time
@@ -265,6 +267,8 @@ type slot struct {
 	// arrived.
 	m     *metrics.Command
 	start time.Time
+	// silent: CLIENT REPLY drops the reply.
+	silent bool
 }
 
 func (c *conn) serve() {
@@ -322,7 +326,9 @@ func (c *conn) flush() bool {
 			_, failed := s.reply.(keyspace.Error)
 			s.m.Done(s.start, failed)
 		}
-		c.out = appendReply(c.out, s.reply, c.proto)
+		if !s.silent {
+			c.out = appendReply(c.out, s.reply, c.proto)
+		}
 	}
 	clear(c.pending)
 	c.pending = c.pending[:0]
@@ -355,10 +361,15 @@ func (c *conn) waitPending() {
 // handle runs one command, and marks the replies it queued for the
 // command's metrics.
 func (c *conn) handle(args [][]byte) {
+	if !c.waitPause(args) {
+		c.quit = true
+		return
+	}
 	start := time.Now()
 	c.lastAt.Store(start.UnixNano())
 	n := len(c.pending)
 	cmd := c.run(args, start)
+	c.silence(n)
 	if c.s.cfg.Metrics == nil || len(c.pending) == n {
 		return
 	}
