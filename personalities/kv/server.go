@@ -71,6 +71,9 @@ type settings struct {
 	// notify is notify-keyspace-events; Server.notify mirrors it for
 	// the apply goroutine.
 	notify keyspace.EventClass
+	// monitor configures the slow log and the latency monitor;
+	// Server.monitor mirrors it.
+	monitor monitorSettings
 	// params are the CONFIG parameters set that mean nothing here, by
 	// name (aliases included); never changed in place, only replaced.
 	params map[string]string
@@ -97,6 +100,9 @@ type Server struct {
 	current    settings
 	notify     atomic.Uint32 // current.notify, read without the lock
 	pause      pauseState
+	monitor    atomic.Pointer[monitorSettings] // current.monitor, read without the lock
+	slowlog    slowlog
+	latency    latencyMonitor
 	ctx        context.Context // canceled on Close
 	cancel     context.CancelFunc
 
@@ -135,8 +141,10 @@ func New(cfg Config, engine platform.StreamEngine) *Server {
 	}
 	s := &Server{cfg: cfg, engine: engine, log: cfg.Logger, started: time.Now()}
 	s.lastSave.Store(s.started.Unix())
-	s.current = settings{maxClients: cfg.MaxClients, requirePass: cfg.RequirePass, scriptLimits: cfg.ScriptLimits, limits: cfg.Limits.WithDefaults(), notify: cfg.NotifyKeyspaceEvents}
+	s.current = settings{maxClients: cfg.MaxClients, requirePass: cfg.RequirePass, scriptLimits: cfg.ScriptLimits, limits: cfg.Limits.WithDefaults(), notify: cfg.NotifyKeyspaceEvents, monitor: defaultMonitorSettings()}
 	s.notify.Store(uint32(cfg.NotifyKeyspaceEvents))
+	m := s.current.monitor
+	s.monitor.Store(&m)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.mu.conns = make(map[*conn]struct{})
 	engine.RegisterUpcall(newApplicator(s))
@@ -269,6 +277,9 @@ type slot struct {
 	start time.Time
 	// silent: CLIENT REPLY drops the reply.
 	silent bool
+	// note, if set, logs the command in the monitors once settled, in
+	// request order.
+	note *monitorNote
 }
 
 func (c *conn) serve() {
@@ -322,6 +333,7 @@ func (c *conn) flush() bool {
 	c.out = c.out[:0]
 	for _, s := range c.pending {
 		c.settle(s)
+		c.logNote(s)
 		if s.m != nil {
 			_, failed := s.reply.(keyspace.Error)
 			s.m.Done(s.start, failed)
@@ -355,6 +367,7 @@ func (c *conn) dropView() {
 func (c *conn) waitPending() {
 	for _, s := range c.pending {
 		c.settle(s)
+		c.logNote(s)
 	}
 }
 
@@ -370,6 +383,7 @@ func (c *conn) handle(args [][]byte) {
 	n := len(c.pending)
 	cmd := c.run(args, start)
 	c.silence(n)
+	c.noteDuration(cmd, args, start, n)
 	if c.s.cfg.Metrics == nil || len(c.pending) == n {
 		return
 	}
@@ -522,6 +536,9 @@ func (c *conn) settle(s *slot) {
 		cancel()
 	}
 	s.p, s.reply = nil, resultReply(r, err)
+	if s.note != nil && !s.note.measured {
+		s.note.dur, s.note.measured = time.Since(s.note.start), true
+	}
 }
 
 // resultReply is the reply to a write: the applied command's reply, or
@@ -550,6 +567,8 @@ func (s *Server) updateSettings(f func(*settings)) {
 	defer s.settingsMu.Unlock()
 	f(&s.current)
 	s.notify.Store(uint32(s.current.notify))
+	m := s.current.monitor
+	s.monitor.Store(&m)
 }
 
 // connections returns the open connections, by id.
