@@ -45,6 +45,12 @@ type Config struct {
 	// Ensemble, if set, reports the node's ensemble for INFO's Ensemble
 	// section.
 	Ensemble func() [][2]string
+	// Applied returns this node's applied log position, and
+	// PeersApplied the applied positions of the other nodes of the
+	// ensemble (0 for one that does not answer within a second), for
+	// WAIT; either nil, or no other nodes: WAIT answers 0 at once.
+	Applied      func() uint64
+	PeersApplied func(ctx context.Context) []uint64
 	// ScriptLimits bound a script's run: its Lua instructions and the
 	// bytes of strings it makes (CONFIG lua-instruction-limit and
 	// lua-memory-limit); zero fields mean keyspace.DefaultScriptLimits.
