@@ -23,36 +23,40 @@ func init() {
 const waitPoll = 20 * time.Millisecond
 
 func localWait(c *conn, args [][]byte) any {
-	want, ok := keyspace.ParseInt(args[1])
-	if !ok {
-		return keyspace.ErrNotInteger
-	}
-	d, err := waitTimeout(args[2])
+	n, d, err := waitArgs(args)
 	if err != nil {
 		return err
 	}
-	return c.waitReplicas(want, d)
+	return c.waitReplicas(n[0], d)
 }
 
 func localWaitAOF(c *conn, args [][]byte) any {
-	local, ok := keyspace.ParseInt(args[1])
-	if !ok {
-		return keyspace.ErrNotInteger
-	}
-	want, ok := keyspace.ParseInt(args[2])
-	if !ok {
-		return keyspace.ErrNotInteger
-	}
-	d, err := waitTimeout(args[3])
+	n, d, err := waitArgs(args)
 	if err != nil {
 		return err
 	}
-	if local > 1 {
+	want := n[1]
+	if n[0] > 1 {
 		// Only this node's own log is local, so the condition never
 		// holds: WAITAOF waits out its timeout, as Redis would.
 		want = 1 << 62
 	}
 	return []any{int64(1), c.waitReplicas(want, d)}
+}
+
+// waitArgs parses the counts of WAIT and WAITAOF and their timeout, the
+// last argument, as Redis does in that order.
+func waitArgs(args [][]byte) ([]int64, time.Duration, any) {
+	n := make([]int64, len(args)-2)
+	for i := range n {
+		v, ok := keyspace.ParseInt(args[i+1])
+		if !ok {
+			return nil, 0, keyspace.ErrNotInteger
+		}
+		n[i] = v
+	}
+	d, err := waitTimeout(args[len(args)-1])
+	return n, d, err
 }
 
 // waitTimeout parses a timeout in milliseconds; 0 means none.
