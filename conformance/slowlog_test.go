@@ -14,11 +14,14 @@ var (
 	clientAddr   = regexp.MustCompile(`\$\d+\r\n(127\.0\.0\.1:\d+|/[^\r]*:0)\r\n`)
 	// helloReply names the server, its version and the client's id.
 	helloReply = regexp.MustCompile(`(?s)^%7\r\n.*?modules\r\n\*0\r\n`)
+	// debugObject are DEBUG OBJECT's value address and LRU clock.
+	debugObject = regexp.MustCompile(`Value at:0x[0-9a-f]+ (.*) lru:\d+ lru_seconds_idle:\d+`)
 )
 
 func maskSlowlog(s string) string {
 	s = slowlogTimes.ReplaceAllString(s, "*6\r\n:$1\r\n:TIME\r\n:MICROS\r\n")
 	s = helloReply.ReplaceAllString(s, "HELLO\r\n")
+	s = debugObject.ReplaceAllString(s, "Value at:ADDR $1 lru:LRU")
 	return clientAddr.ReplaceAllString(s, "ADDR\r\n")
 }
 
@@ -26,8 +29,15 @@ func maskSlowlog(s string) string {
 // addresses masked.
 func diffMaskedWithRedis(t *testing.T, g *gateway, lines ...string) {
 	t.Helper()
+	diffMaskedWithRedisArgs(t, g, nil, lines...)
+}
+
+// diffMaskedWithRedisArgs is diffMaskedWithRedis against a redis-server
+// started with serverArgs.
+func diffMaskedWithRedisArgs(t *testing.T, g *gateway, serverArgs []string, lines ...string) {
+	t.Helper()
 	payload := strings.Join(lines, "\r\n") + "\r\nQUIT\r\n"
-	want := maskSlowlog(rawExchangeOn(t, "unix", startRedisServer(t), payload))
+	want := maskSlowlog(rawExchangeOn(t, "unix", startRedisServer(t, serverArgs...), payload))
 	got := maskSlowlog(rawExchangeOn(t, "tcp", g.addr("redis"), payload))
 	if got != want {
 		t.Fatalf("payload %q:\ngateway:      %q\nredis-server: %q", payload, got, want)

@@ -106,11 +106,14 @@ type Server struct {
 	current    settings
 	notify     atomic.Uint32 // current.notify, read without the lock
 	pause      pauseState
-	monitor    atomic.Pointer[monitorSettings] // current.monitor, read without the lock
-	slowlog    slowlog
-	latency    latencyMonitor
-	ctx        context.Context // canceled on Close
-	cancel     context.CancelFunc
+	// activeExpire: this node proposes expiry ticks (DEBUG
+	// SET-ACTIVE-EXPIRE).
+	activeExpire atomic.Bool
+	monitor      atomic.Pointer[monitorSettings] // current.monitor, read without the lock
+	slowlog      slowlog
+	latency      latencyMonitor
+	ctx          context.Context // canceled on Close
+	cancel       context.CancelFunc
 
 	mu struct {
 		sync.Mutex
@@ -147,6 +150,7 @@ func New(cfg Config, engine platform.StreamEngine) *Server {
 	}
 	s := &Server{cfg: cfg, engine: engine, log: cfg.Logger, started: time.Now()}
 	s.lastSave.Store(s.started.Unix())
+	s.activeExpire.Store(true)
 	s.current = settings{maxClients: cfg.MaxClients, requirePass: cfg.RequirePass, scriptLimits: cfg.ScriptLimits, limits: cfg.Limits.WithDefaults(), notify: cfg.NotifyKeyspaceEvents, monitor: defaultMonitorSettings()}
 	s.notify.Store(uint32(cfg.NotifyKeyspaceEvents))
 	m := s.current.monitor
