@@ -48,10 +48,28 @@ func TestEnsembleRedisWait(t *testing.T) {
 	if d := time.Since(start); d < 250*time.Millisecond {
 		t.Fatalf("WAIT 3 300 answered after %v, before its timeout", d)
 	}
+	// A node cut off from the others has not applied a later write:
+	// WAIT counts the one that has, after its timeout; once the links
+	// are back, both.
+	// (The victim is neither the client's node nor the sequencer, so
+	// writes go on without a reconfiguration.)
+	victim := 1
+	if e.sequencer(0) == 1 {
+		victim = 2
+	}
+	e.isolate(victim, linkDown)
+	r(c.Set(ctx, "k", "3", 0).Result()).must(t, "SET with a node cut off")
+	if n := r(c.Do(ctx, "WAIT", 2, 300).Int()).must(t, "WAIT 2 300"); n != 1 {
+		t.Fatalf("WAIT 2 300 with a node cut off = %d", n)
+	}
+	e.isolate(victim, linkUp)
+	if n := r(c.Do(ctx, "WAIT", 2, 30000).Int()).must(t, "WAIT 2 30000"); n != 2 {
+		t.Fatalf("WAIT 2 30000 after the links came back = %d", n)
+	}
 	// What a node applied, the others read.
-	other := redis.NewClient(&redis.Options{Addr: e.nodes[2].addr("redis")})
+	other := redis.NewClient(&redis.Options{Addr: e.nodes[victim].addr("redis")})
 	defer other.Close()
-	if v := r(other.Get(ctx, "k").Result()).must(t, "GET on another node"); v != "2" {
-		t.Fatalf("GET k on n3 = %q", v)
+	if v := r(other.Get(ctx, "k").Result()).must(t, "GET on another node"); v != "3" {
+		t.Fatalf("GET k on the node cut off before = %q", v)
 	}
 }
