@@ -119,8 +119,10 @@ func (l *slowlog) add(m *monitorSettings, client, name string, args [][]byte, at
 
 // skipsMonitors are the commands Redis keeps out of the slow log and the
 // latency monitor (the commands of an EXEC are logged one by one there;
-// here the transaction is not logged).
-var skipsMonitors = map[string]bool{"auth": true, "hello": true, "exec": true}
+// here the transaction is not logged), and WAIT, which Redis logs
+// without the time it waited: here it is not logged, nor are the
+// blocking commands (see noteDuration).
+var skipsMonitors = map[string]bool{"auth": true, "hello": true, "exec": true, "wait": true, "waitaof": true}
 
 // monitorNote is what a slot keeps to log its command in the monitors
 // once its reply is ready; notes are logged in request order, so that
@@ -139,7 +141,7 @@ type monitorNote struct {
 // from index n on, for the slow log and the latency monitor.
 func (c *conn) noteDuration(cmd *command, args [][]byte, start time.Time, n int) {
 	m := c.s.monitor.Load()
-	if cmd == nil || len(c.pending) == n || !m.on() || skipsMonitors[cmd.Name] {
+	if cmd == nil || len(c.pending) == n || !m.on() || skipsMonitors[cmd.Name] || slices.Contains(cmd.Flags, "blocking") {
 		return
 	}
 	last := c.pending[len(c.pending)-1]
