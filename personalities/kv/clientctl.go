@@ -1,8 +1,10 @@
 package kv
 
 import (
+	"math"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"hourglass/personalities/kv/keyspace"
@@ -58,7 +60,13 @@ type pauseState struct {
 	until   time.Time
 	all     bool
 	changed chan struct{}
+	// untilNano mirrors until (unix nanoseconds), so that a command
+	// checks for no pause without the lock.
+	untilNano atomic.Int64
 }
+
+// over reports, without the lock, that no pause holds anything at now.
+func (p *pauseState) over(now time.Time) bool { return p.untilNano.Load() <= now.UnixNano() }
 
 // mayReplicate are the commands Redis 7.0 flags may-replicate: a WRITE
 // pause holds them with the writes.
@@ -101,6 +109,11 @@ func (p *pauseState) set(until time.Time, all bool) {
 	}
 	if until.After(p.until) {
 		p.until = until
+		// Past 2262 a time has no int64 of nanoseconds.
+		p.untilNano.Store(math.MaxInt64)
+		if until.Before(time.Unix(0, math.MaxInt64)) {
+			p.untilNano.Store(until.UnixNano())
+		}
 	}
 	p.all = p.all || all
 	p.wake()
@@ -111,6 +124,7 @@ func (p *pauseState) end() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.until, p.all = time.Time{}, false
+	p.untilNano.Store(0)
 	p.wake()
 }
 
@@ -126,6 +140,9 @@ func (p *pauseState) wake() {
 // out first, and INFO counts it among blocked_clients meanwhile. It
 // reports false if the connection or the server closed meanwhile.
 func (c *conn) waitPause(args [][]byte) bool {
+	if c.s.pause.over(time.Now()) {
+		return true
+	}
 	cmd := lookupCommand(args[0])
 	if cmd == nil || !cmd.ArityOK(len(args)) || !c.authed && !cmd.noAuth {
 		return true

@@ -84,6 +84,19 @@ func TestPauseHoldsByMode(t *testing.T) {
 	}
 }
 
+func TestPauseFarInTheFuture(t *testing.T) {
+	var p pauseState
+	now := time.Now()
+	p.set(time.UnixMilli(1<<60), false)
+	if p.over(now) {
+		t.Fatal("a pause ending in the year 36 million is over")
+	}
+	p.end()
+	if !p.over(now) {
+		t.Fatal("a pause ended by UNPAUSE is not over")
+	}
+}
+
 func TestStrtod(t *testing.T) {
 	for in, want := range map[string]float64{"0.5": 0.5, "x": 0, " 2abc": 2, "": 0, "-1": -1, "1e-3": 0.001} {
 		if got := strtod([]byte(in)); got != want {
