@@ -360,14 +360,14 @@ func TestRedisCLI(t *testing.T) {
 
 // startRedisServer starts Debian's redis-server on a unix socket (no
 // persistence) and returns the socket's path.
-func startRedisServer(t *testing.T) string {
+func startRedisServer(t *testing.T, extra ...string) string {
 	t.Helper()
 	server, err := exec.LookPath("redis-server")
 	if err != nil {
 		t.Fatal("redis-server not found: install Debian's redis-server (.ci/run does)")
 	}
 	sock := filepath.Join(t.TempDir(), "redis.sock")
-	rs := exec.Command(server, "--port", "0", "--unixsocket", sock, "--save", "", "--appendonly", "no")
+	rs := exec.Command(server, append([]string{"--port", "0", "--unixsocket", sock, "--save", "", "--appendonly", "no"}, extra...)...)
 	if err := rs.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -225,6 +225,22 @@ func (n *Node) forwardCancel(ctx context.Context, node int, pid, key uint32) err
 	return err
 }
 
+// peersApplied returns the applied positions of the other members (0
+// for one that does not answer); nil for a single node.
+func (n *Node) peersApplied(ctx context.Context) []uint64 {
+	chain, _ := n.vlog.Chain()
+	if len(chain.Members) < 2 {
+		return nil
+	}
+	var out []uint64
+	for _, st := range n.nodeStates(ctx, chain) {
+		if st.Id != n.cfg.NodeID {
+			out = append(out, st.Applied)
+		}
+	}
+	return out
+}
+
 // nodeStates asks every member for its apply progress.
 func (n *Node) nodeStates(ctx context.Context, chain *vlogpb.Chain) []*adminpb.NodeState {
 	out := make([]*adminpb.NodeState, len(chain.Members))

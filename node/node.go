@@ -169,6 +169,8 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		Logger:               n.log.With("api", "redis"),
 		Save:                 func() error { return n.base.MakeDurable() },
 		Ensemble:             n.ensembleInfo,
+		Applied:              n.base.Applied,
+		PeersApplied:         n.peersApplied,
 		Metrics:              n.metrics,
 	}, router.Mount("kv"))
 	mode := "standalone"

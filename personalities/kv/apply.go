@@ -94,6 +94,9 @@ func (s *Server) tickLoop(every time.Duration) {
 			return
 		case <-t.C:
 		}
+		if !s.activeExpire.Load() {
+			continue
+		}
 		if due, err := s.expiryDue(); err == nil && due {
 			ctx, cancel := context.WithTimeout(s.ctx, s.cfg.ProposeTimeout)
 			_, err := s.engine.Propose(ctx, &platform.Entry{Body: keyspace.TickBody()})

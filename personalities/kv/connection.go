@@ -229,7 +229,10 @@ func localClient(c *conn, args [][]byte) any {
 		}
 		return keyspace.OK
 	}
-	return errSubcommand("CLIENT", args, "id", "getname", "setname", "setinfo", "info", "list", "kill", "unblock", "no-evict", "no-touch")
+	if r, ok := clientControl(c, sub, args); ok {
+		return r
+	}
+	return errSubcommand("CLIENT", args, "id", "getname", "setname", "setinfo", "info", "list", "kill", "unblock", "no-evict", "no-touch", "reply", "pause", "unpause", "getredir", "trackinginfo")
 }
 
 // describe renders c as a CLIENT LIST line.

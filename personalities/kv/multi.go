@@ -26,6 +26,7 @@ type multiState struct {
 	queued [][]byte // encoded commands (db, seed, args)
 	failed bool     // a command was refused while queueing
 	db     int      // the database when MULTI began
+	writes bool     // a queued command is one a WRITE pause holds
 }
 
 func localMulti(c *conn, args [][]byte) any {
@@ -85,6 +86,7 @@ func (c *conn) queue(cmd *command, args [][]byte) any {
 			return r
 		}
 	}
+	c.multi.writes = c.multi.writes || c.pauseHolds(cmd, args)
 	if cmd.data != nil && (cmd.data.Kind == keyspace.KindWrite || cmd.data.KindOf(args) == keyspace.KindWrite) {
 		c.multi.queued = append(c.multi.queued, c.writeBody(cmd.data, args))
 	} else {

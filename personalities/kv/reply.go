@@ -14,6 +14,10 @@ import (
 // in RESP2. The other reply types are package keyspace's.
 type push []any
 
+// verbatim is a text reply: a RESP3 verbatim string of format "txt", a
+// bulk string in RESP2.
+type verbatim string
+
 // Error replies of the connection, word for word as Redis 7 sends them.
 const (
 	errNoAuth         = keyspace.Error("NOAUTH Authentication required.")
@@ -64,6 +68,13 @@ func appendReply(b []byte, r any, proto int) []byte {
 		return append(b, "*-1\r\n"...)
 	case keyspace.SimpleString:
 		return redcon.AppendString(b, string(r))
+	case verbatim:
+		if proto >= 3 {
+			b = append(b, '=')
+			b = strconv.AppendInt(b, int64(len(r)+4), 10)
+			return append(append(append(b, "\r\ntxt:"...), r...), "\r\n"...)
+		}
+		return redcon.AppendBulkString(b, string(r))
 	case keyspace.Error:
 		return redcon.AppendError(b, string(r))
 	case []byte:

@@ -45,6 +45,12 @@ type Config struct {
 	// Ensemble, if set, reports the node's ensemble for INFO's Ensemble
 	// section.
 	Ensemble func() [][2]string
+	// Applied returns this node's applied log position, and
+	// PeersApplied the applied positions of the other nodes of the
+	// ensemble (0 for one that does not answer within a second), for
+	// WAIT; either nil, or no other nodes: WAIT answers 0 at once.
+	Applied      func() uint64
+	PeersApplied func(ctx context.Context) []uint64
 	// ScriptLimits bound a script's run: its Lua instructions and the
 	// bytes of strings it makes (CONFIG lua-instruction-limit and
 	// lua-memory-limit); zero fields mean keyspace.DefaultScriptLimits.
@@ -71,6 +77,9 @@ type settings struct {
 	// notify is notify-keyspace-events; Server.notify mirrors it for
 	// the apply goroutine.
 	notify keyspace.EventClass
+	// monitor configures the slow log and the latency monitor;
+	// Server.monitor mirrors it.
+	monitor monitorSettings
 	// params are the CONFIG parameters set that mean nothing here, by
 	// name (aliases included); never changed in place, only replaced.
 	params map[string]string
@@ -95,9 +104,16 @@ type Server struct {
 	}
 	settingsMu sync.Mutex
 	current    settings
-	notify     atomic.Uint32   // current.notify, read without the lock
-	ctx        context.Context // canceled on Close
-	cancel     context.CancelFunc
+	notify     atomic.Uint32 // current.notify, read without the lock
+	pause      pauseState
+	// activeExpire: this node proposes expiry ticks (DEBUG
+	// SET-ACTIVE-EXPIRE).
+	activeExpire atomic.Bool
+	monitor      atomic.Pointer[monitorSettings] // current.monitor, read without the lock
+	slowlog      slowlog
+	latency      latencyMonitor
+	ctx          context.Context // canceled on Close
+	cancel       context.CancelFunc
 
 	mu struct {
 		sync.Mutex
@@ -134,8 +150,11 @@ func New(cfg Config, engine platform.StreamEngine) *Server {
 	}
 	s := &Server{cfg: cfg, engine: engine, log: cfg.Logger, started: time.Now()}
 	s.lastSave.Store(s.started.Unix())
-	s.current = settings{maxClients: cfg.MaxClients, requirePass: cfg.RequirePass, scriptLimits: cfg.ScriptLimits, limits: cfg.Limits.WithDefaults(), notify: cfg.NotifyKeyspaceEvents}
+	s.activeExpire.Store(true)
+	s.current = settings{maxClients: cfg.MaxClients, requirePass: cfg.RequirePass, scriptLimits: cfg.ScriptLimits, limits: cfg.Limits.WithDefaults(), notify: cfg.NotifyKeyspaceEvents, monitor: defaultMonitorSettings()}
 	s.notify.Store(uint32(cfg.NotifyKeyspaceEvents))
+	m := s.current.monitor
+	s.monitor.Store(&m)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.mu.conns = make(map[*conn]struct{})
 	engine.RegisterUpcall(newApplicator(s))
@@ -219,6 +238,7 @@ type conn struct {
 	db     int
 	quit   bool
 	authed bool
+	reply  replyMode
 
 	// Read by other connections (CLIENT LIST, INFO) too.
 	created        time.Time
@@ -265,6 +285,11 @@ type slot struct {
 	// arrived.
 	m     *metrics.Command
 	start time.Time
+	// silent: CLIENT REPLY drops the reply.
+	silent bool
+	// note, if set, logs the command in the monitors once settled, in
+	// request order.
+	note *monitorNote
 }
 
 func (c *conn) serve() {
@@ -318,11 +343,14 @@ func (c *conn) flush() bool {
 	c.out = c.out[:0]
 	for _, s := range c.pending {
 		c.settle(s)
+		c.logNote(s)
 		if s.m != nil {
 			_, failed := s.reply.(keyspace.Error)
 			s.m.Done(s.start, failed)
 		}
-		c.out = appendReply(c.out, s.reply, c.proto)
+		if !s.silent {
+			c.out = appendReply(c.out, s.reply, c.proto)
+		}
 	}
 	clear(c.pending)
 	c.pending = c.pending[:0]
@@ -349,16 +377,23 @@ func (c *conn) dropView() {
 func (c *conn) waitPending() {
 	for _, s := range c.pending {
 		c.settle(s)
+		c.logNote(s)
 	}
 }
 
 // handle runs one command, and marks the replies it queued for the
 // command's metrics.
 func (c *conn) handle(args [][]byte) {
+	if !c.waitPause(args) {
+		c.quit = true
+		return
+	}
 	start := time.Now()
 	c.lastAt.Store(start.UnixNano())
 	n := len(c.pending)
 	cmd := c.run(args, start)
+	c.silence(n)
+	c.noteDuration(cmd, args, start, n)
 	if c.s.cfg.Metrics == nil || len(c.pending) == n {
 		return
 	}
@@ -511,6 +546,9 @@ func (c *conn) settle(s *slot) {
 		cancel()
 	}
 	s.p, s.reply = nil, resultReply(r, err)
+	if s.note != nil && !s.note.measured {
+		s.note.dur, s.note.measured = time.Since(s.note.start), true
+	}
 }
 
 // resultReply is the reply to a write: the applied command's reply, or
@@ -539,6 +577,8 @@ func (s *Server) updateSettings(f func(*settings)) {
 	defer s.settingsMu.Unlock()
 	f(&s.current)
 	s.notify.Store(uint32(s.current.notify))
+	m := s.current.monitor
+	s.monitor.Store(&m)
 }
 
 // connections returns the open connections, by id.

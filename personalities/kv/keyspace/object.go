@@ -1,5 +1,7 @@
 package keyspace
 
+import "hourglass/personalities/kv/rdb"
+
 // OBJECT ENCODING, REFCOUNT, IDLETIME, FREQ and HELP, as redis-server
 // 7.0 answers them with the encoding thresholds of a NodeConfig (the
 // node's CONFIG, or Redis's defaults).
@@ -110,10 +112,7 @@ func execObject(ks *Keyspace, args [][]byte) (any, error) {
 		enc, err := ks.encoding(rec, env)
 		return []byte(enc), err
 	case EqFold(sub, "refcount"):
-		if v, ok := ParseInt(rec.payload); rec.typ == typeString && ok && v >= 0 && v < sharedIntegers {
-			return int64(sharedRefcount), nil
-		}
-		return int64(1), nil
+		return refcount(rec), nil
 	case EqFold(sub, "idletime"):
 		if env.LFU {
 			return nil, Error("ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
@@ -124,6 +123,43 @@ func execObject(ks *Keyspace, args [][]byte) (any, error) {
 		return nil, Error("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
 	}
 	return int64(lfuInitVal), nil
+}
+
+// refcount is OBJECT REFCOUNT's answer: Redis shares small integers.
+func refcount(rec record) int64 {
+	if v, ok := ParseInt(rec.payload); rec.typ == typeString && ok && v >= 0 && v < sharedIntegers {
+		return sharedRefcount
+	}
+	return 1
+}
+
+// ObjectInfo is what DEBUG OBJECT reports of a value.
+type ObjectInfo struct {
+	Refcount int64
+	// Encoding is OBJECT ENCODING's answer.
+	Encoding string
+	// SerializedLength is the length of the value's RDB serialization
+	// (DUMP's payload without its type byte, version and checksum).
+	SerializedLength int
+}
+
+// DebugObject returns what DEBUG OBJECT reports of key's value; ok is
+// false if there is no such key.
+func (ks *Keyspace) DebugObject(key []byte) (info ObjectInfo, ok bool, err error) {
+	rec, ok, err := ks.lookup(key)
+	if err != nil || !ok {
+		return info, false, err
+	}
+	if info.Encoding, err = ks.encoding(rec, ks.nodeConfig()); err != nil {
+		return info, false, err
+	}
+	v, err := ks.value(rec)
+	if err != nil {
+		return info, false, err
+	}
+	info.Refcount = refcount(rec)
+	info.SerializedLength = len(rdb.Dump(v)) - 1 - 2 - 8
+	return info, true, nil
 }
 
 // encoding returns the name of the encoding redis-server 7.0 would give

@@ -32,8 +32,8 @@ func errSubcommandSyntax(args [][]byte) Error {
 	return Errorf("ERR unknown subcommand or wrong number of arguments for '%.128s'. Try %s HELP.", args[1], strings.ToUpper(string(args[0])))
 }
 
-// helpReply is a HELP subcommand's reply: status lines.
-func helpReply(lines ...string) []any {
+// HelpReply is a HELP subcommand's reply: status lines.
+func HelpReply(lines ...string) []any {
 	out := make([]any, len(lines))
 	for i, l := range lines {
 		out[i] = SimpleString(l)
@@ -64,7 +64,7 @@ func parseEntriesRead(b []byte) (int64, error) {
 func execXgroup(ks *Keyspace, args [][]byte) (any, error) {
 	op := strings.ToLower(string(args[1]))
 	if op == "help" {
-		return helpReply(
+		return HelpReply(
 			"XGROUP <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
 			"CREATE <key> <groupname> <id|$> [option]",
 			"    Create a new consumer group. Options are:",

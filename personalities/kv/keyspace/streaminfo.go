@@ -19,7 +19,7 @@ const xinfoFullCount = 10
 func execXinfo(ks *Keyspace, args [][]byte) (any, error) {
 	op := strings.ToLower(string(args[1]))
 	if op == "help" {
-		return helpReply(
+		return HelpReply(
 			"XINFO <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
 			"CONSUMERS <key> <groupname>",
 			"    Show consumers of <groupname>.",
