@@ -4,7 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"os"
+	"net"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -372,9 +372,15 @@ func startRedisServer(t *testing.T, extra ...string) string {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { rs.Process.Kill(); rs.Wait() })
+	// The socket file appears when it is bound, a moment before the
+	// server listens on it: wait until a connection is accepted.
 	waitFor(t, "redis-server socket", 10*time.Second, func() bool {
-		_, err := os.Stat(sock)
-		return err == nil
+		c, err := net.Dial("unix", sock)
+		if err != nil {
+			return false
+		}
+		c.Close()
+		return true
 	})
 	return sock
 }
