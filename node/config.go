@@ -121,6 +121,9 @@ type Config struct {
 	// ZooCfgNotes are the zoo.cfg keys that change nothing here (see
 	// LoadZooCfg), logged when the node starts.
 	ZooCfgNotes []ZooCfgNote `json:"-"`
+	// ZooCfgText is the zoo.cfg file read (LoadZooCfg), which the
+	// ZooKeeper AdminServer reports as the initial configuration.
+	ZooCfgText string `json:"-"`
 
 	// Logger receives the node's logs; nil means slog.Default().
 	Logger *slog.Logger `json:"-"`

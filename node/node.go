@@ -74,6 +74,13 @@ type Node struct {
 	pgCancel atomic.Pointer[sql.Server]
 
 	addrs map[string]string
+	// zkFsync is the ZooKeeper API once built, which counts the log's
+	// fsyncs in its statistics.
+	zkFsync atomic.Pointer[zk.Server]
+	// boundPorts are the listeners' ports (api -> int) once bound, for
+	// the ZooKeeper API's conf (which may be asked while the node still
+	// binds its other listeners).
+	boundPorts sync.Map
 	stop  chan struct{}
 	wg    sync.WaitGroup
 }
@@ -125,7 +132,12 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	if n.server, err = native.OpenLogServer(n.logDB, false, n.log.With("component", "logserver")); err != nil {
 		return nil, err
 	}
-	n.server.OnFsync(func(d time.Duration) { n.metrics.Fsync.Observe(d.Seconds()) })
+	n.server.OnFsync(func(d time.Duration) {
+		n.metrics.Fsync.Observe(d.Seconds())
+		if z := n.zkFsync.Load(); z != nil {
+			z.ObserveFsync(d)
+		}
+	})
 	if n.provider, err = n.newProvider(); err != nil {
 		return nil, err
 	}
@@ -193,7 +205,9 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		Mode:                   mode,
 		Logger:                 n.log.With("api", "zookeeper"),
 		Metrics:                n.metrics,
+		Node:                   n.zkNodeInfo,
 	}, sessionorder.New(router.Mount("zk")))
+	n.zkFsync.Store(n.zk)
 	pc := sql.Config{
 		Password:    cfg.PGPassword,
 		MaxMessage:  cfg.PGMaxMessage,
@@ -317,6 +331,7 @@ func (n *Node) listen(api, addr string, serve func(net.Listener) error) error {
 		return fmt.Errorf("%s api: %w", api, err)
 	}
 	n.addrs[api] = ln.Addr().String()
+	n.boundPorts.Store(api, ln.Addr().(*net.TCPAddr).Port)
 	n.log.Info("listening", "api", api, "addr", ln.Addr().String())
 	n.wg.Add(1)
 	go func() {

@@ -106,6 +106,7 @@ func (c *Config) LoadZooCfg(path string) error {
 	if len(data) > maxZooCfgBytes {
 		return fmt.Errorf("%s: larger than %d bytes", path, maxZooCfgBytes)
 	}
+	c.ZooCfgText = string(data)
 	z := zooCfg{c: c, path: path, whitelist: "srvr"}
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(make([]byte, 4096), maxZooCfgBytes)

@@ -44,6 +44,10 @@ type conn struct {
 
 	received, sent atomic.Int64
 	lastZxid       atomic.Int64
+	// stats are cons's statistics; answered counts the requests
+	// answered, for the outstanding ones.
+	stats    connStats
+	answered atomic.Int64
 
 	out struct {
 		sync.Mutex
@@ -84,6 +88,7 @@ type conn struct {
 
 func newConn(s *Server, nc net.Conn) *conn {
 	c := &conn{s: s, nc: nc, rd: bufio.NewReaderSize(nc, 16<<10), created: time.Now()}
+	c.stats.reset()
 	c.out.cond = sync.NewCond(&c.out.Mutex)
 	c.writes.cond = sync.NewCond(&c.writes.Mutex)
 	host, _, _ := net.SplitHostPort(nc.RemoteAddr().String())
@@ -154,6 +159,7 @@ func (c *conn) writer() {
 			w.Write(f)
 			c.sent.Add(1)
 			c.s.stats.sent.Add(1)
+			c.s.stats.response(int64(4 + len(f)))
 		}
 		if err := w.Flush(); err != nil {
 			c.close()
@@ -183,6 +189,7 @@ func (c *conn) readBody(n int32) ([]byte, error) {
 	}
 	b := make([]byte, n)
 	_, err := io.ReadFull(c.rd, b)
+	c.s.stats.bytesReceived.Add(int64(4 + n))
 	return b, err
 }
 
@@ -208,6 +215,9 @@ func (c *conn) serve() {
 		return
 	}
 	if cmd := string(head[:]); fourLetterWords[cmd] != nil {
+		c.received.Add(1)
+		c.s.stats.received.Add(1)
+		c.s.stats.bytesReceived.Add(4)
 		c.send4lw(cmd)
 		return
 	}
@@ -258,7 +268,9 @@ func (c *conn) serve() {
 		if st != nil {
 			st.seq = c.arrived.Add(1)
 			if len(frame) >= 8 {
-				st.m = c.s.cfg.Metrics.Command(metrics.ZooKeeper, opName(int32(binary.BigEndian.Uint32(frame[4:8]))))
+				st.cxid = int32(binary.BigEndian.Uint32(frame[0:4]))
+				st.op = int32(binary.BigEndian.Uint32(frame[4:8]))
+				st.m = c.s.cfg.Metrics.Command(metrics.ZooKeeper, opName(st.op))
 			}
 			st.start = start
 			steps <- st
@@ -287,6 +299,11 @@ type step struct {
 	// is when it arrived.
 	m     *metrics.Command
 	start time.Time
+	// op and cxid are the request's, for the statistics; written is
+	// what a create, setData or delete writes, counted per namespace
+	// once it succeeds.
+	op, cxid int32
+	written  *written
 }
 
 // respond runs the steps in order.
@@ -311,6 +328,7 @@ func (c *conn) respond(steps <-chan *step) {
 			c.running = st
 			ok := st.run()
 			st.m.Done(st.start, c.lastCode.Load() != errOK)
+			c.answeredStep(st)
 			if st.seq >= c.shared.upTo {
 				// No later request may use the shared view.
 				c.dropShared()
@@ -325,6 +343,7 @@ func (c *conn) respond(steps <-chan *step) {
 		<-st.done
 		ok := c.answerWrite(st)
 		st.m.Done(st.start, c.lastCode.Load() != errOK)
+		c.answeredStep(st)
 		if !ok {
 			closing = true
 			c.closeAfterFlush()
@@ -374,4 +393,16 @@ func (c *conn) reply(xid int32, zxid int64, code int32, body []byte) {
 		b = append(b, body...)
 	}
 	c.send(b)
+}
+
+// answeredStep records an answered request in the server's and the
+// connection's statistics.
+func (c *conn) answeredStep(st *step) {
+	c.answered.Add(1)
+	c.s.requestDone(&c.stats, st.op, st.cxid, c.lastZxid.Load(), time.Since(st.start))
+}
+
+// outstanding is the number of requests read and not yet answered.
+func (c *conn) outstanding() int64 {
+	return max(int64(c.arrived.Load())-c.answered.Load(), 0)
 }

@@ -31,6 +31,15 @@ func (c *conn) connect(frame []byte) bool {
 	if err != nil {
 		return false
 	}
+	c.s.stats.connectionRequests.Add(1)
+	c.received.Add(1)
+	c.s.stats.received.Add(1)
+	start := time.Now()
+	defer func() {
+		if c.sessionID() != 0 {
+			c.s.requestDone(&c.stats, opCreateSession, 0, c.lastZxid.Load(), time.Since(start))
+		}
+	}()
 	ctx, cancel := context.WithTimeout(c.s.ctx, c.s.cfg.ProposeTimeout)
 	defer cancel()
 	timeout := time.Duration(req.timeout) * time.Millisecond

@@ -1,11 +1,12 @@
 package zk
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"runtime"
+	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -24,7 +25,18 @@ var fourLetterWords = map[string]func(*Server) string{
 	"envi": (*Server).envi,
 	"isro": func(*Server) string { return "rw" },
 	"wchs": (*Server).wchs,
+	"wchc": (*Server).wchc,
+	"wchp": (*Server).wchp,
+	"crst": (*Server).crst,
+	"srst": (*Server).srst,
+	"dump": (*Server).dump,
+	"dirs": (*Server).dirs,
+	"gtmk": func(*Server) string { return strconv.Itoa(traceMask) + "\n" },
 }
+
+// traceMask is ZooKeeper's default trace mask, which gtmk reports: this
+// server has no request tracing to set.
+const traceMask = 306
 
 // ParseWhitelist reads ZooKeeper's 4lw.commands.whitelist, words
 // separated by commas: nil (every word) for "" or a list holding "*",
@@ -62,89 +74,216 @@ func CheckWhitelist(s string) error {
 	return nil
 }
 
-// nodeStats reads the last zxid and the number of znodes.
-func (s *Server) nodeStats() (zxid, count int64) {
-	ctx, cancel := context.WithTimeout(s.ctx, 5*time.Second)
-	defer cancel()
-	v, zxid, err := s.readView(ctx)
-	if err != nil {
-		return 0, 0
-	}
-	defer v.Close()
-	count, _ = nodeCount(v)
-	return zxid, count
-}
-
 func (s *Server) srvr(withClients bool) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Zookeeper version: %s, built on 01/01/2026 00:00 GMT\n", Version)
+	conns := s.connSnapshots()
 	if withClients {
 		b.WriteString("Clients:\n")
-		for _, c := range s.connections() {
-			fmt.Fprintf(&b, " %s[1](queued=0,recved=%d,sent=%d)\n", c.nc.RemoteAddr(), c.received.Load(), c.sent.Load())
+		for _, c := range conns {
+			b.WriteString(c.line(true))
 		}
 		b.WriteString("\n")
 	}
-	zxid, count := s.nodeStats()
-	fmt.Fprintf(&b, "Latency min/avg/max: 0/0.0/0\n")
+	tree := s.treeStats()
+	lat := s.stats.latency.read()
+	var outstanding int64
+	for _, c := range conns {
+		outstanding += c.outstanding
+	}
+	fmt.Fprintf(&b, "Latency min/avg/max: %d/%s/%d\n", lat.min, javaDouble(lat.avg), lat.max)
 	fmt.Fprintf(&b, "Received: %d\n", s.stats.received.Load())
 	fmt.Fprintf(&b, "Sent: %d\n", s.stats.sent.Load())
-	fmt.Fprintf(&b, "Connections: %d\n", len(s.connections()))
-	fmt.Fprintf(&b, "Outstanding: 0\n")
-	fmt.Fprintf(&b, "Zxid: %#x\n", zxid)
+	fmt.Fprintf(&b, "Connections: %d\n", len(conns))
+	fmt.Fprintf(&b, "Outstanding: %d\n", outstanding)
+	fmt.Fprintf(&b, "Zxid: %#x\n", tree.zxid)
 	fmt.Fprintf(&b, "Mode: %s\n", s.cfg.Mode)
-	fmt.Fprintf(&b, "Node count: %d\n", count)
-	return b.String()
-}
-
-func (s *Server) mntr() string {
-	zxid, count := s.nodeStats()
-	conns, paths, watches := s.watches.summary()
-	_ = conns
-	lines := [][2]string{
-		{"zk_version", Version},
-		{"zk_server_state", s.cfg.Mode},
-		{"zk_avg_latency", "0.0"},
-		{"zk_packets_received", fmt.Sprint(s.stats.received.Load())},
-		{"zk_packets_sent", fmt.Sprint(s.stats.sent.Load())},
-		{"zk_num_alive_connections", fmt.Sprint(len(s.connections()))},
-		{"zk_outstanding_requests", "0"},
-		{"zk_znode_count", fmt.Sprint(count)},
-		{"zk_watch_count", fmt.Sprint(watches)},
-		{"zk_watched_paths", fmt.Sprint(paths)},
-		{"zk_last_zxid", fmt.Sprintf("%#x", zxid)},
-		{"zk_uptime", fmt.Sprint(time.Since(s.started).Milliseconds())},
-	}
-	var b strings.Builder
-	for _, l := range lines {
-		fmt.Fprintf(&b, "%s\t%s\n", l[0], l[1])
-	}
+	fmt.Fprintf(&b, "Node count: %d\n", tree.znodes)
 	return b.String()
 }
 
 func (s *Server) cons() string {
 	var b strings.Builder
-	for _, c := range s.connections() {
-		fmt.Fprintf(&b, " %s[1](queued=0,recved=%d,sent=%d,sid=%#x,lop=NA,est=%d,to=%d,lzxid=%#x)\n",
-			c.nc.RemoteAddr(), c.received.Load(), c.sent.Load(), c.sessionID(), c.created.UnixMilli(),
-			c.timeout.Milliseconds(), c.lastZxid.Load())
+	for _, c := range s.connSnapshots() {
+		b.WriteString(c.line(false))
 	}
 	return b.String() + "\n"
 }
 
+// crst resets every connection's statistics.
+func (s *Server) crst() string {
+	for _, c := range s.connections() {
+		c.resetStats()
+	}
+	return "Connection stats reset.\n"
+}
+
+// srst resets the server's statistics.
+func (s *Server) srst() string {
+	s.stats.reset()
+	return "Server stats reset.\n"
+}
+
 func (s *Server) conf() string {
-	return fmt.Sprintf("clientPortAddress=see --zk-addr\ntickTime=%d\nmaxClientCnxns=%d\nminSessionTimeout=%d\nmaxSessionTimeout=%d\njute.maxbuffer=%d\n",
-		s.cfg.TickTime.Milliseconds(), s.cfg.MaxClients, s.cfg.MinSessionTimeout.Milliseconds(),
-		s.cfg.MaxSessionTimeout.Milliseconds(), s.cfg.MaxBuffer)
+	var b strings.Builder
+	for _, f := range s.configuration() {
+		fmt.Fprintf(&b, "%s=%s\n", f.conf, f.text)
+	}
+	return b.String()
+}
+
+// confField is one line of conf and one field of the AdminServer's
+// configuration command.
+type confField struct {
+	conf, json, text string
+	quoted           bool
+}
+
+// configuration is conf's report, ZooKeeper's standalone keys.
+func (s *Server) configuration() []confField {
+	info := s.cfg.Node()
+	i := func(conf, json string, v int64) confField {
+		return confField{conf: conf, json: json, text: strconv.FormatInt(v, 10)}
+	}
+	str := func(conf, json, v string) confField { return confField{conf: conf, json: json, text: v, quoted: true} }
+	return []confField{
+		i("clientPort", "client_port", int64(info.ClientPort)),
+		i("secureClientPort", "secure_client_port", int64(info.SecureClientPort)),
+		str("dataDir", "data_dir", info.DataDir),
+		i("dataDirSize", "", info.DataDirSize),
+		str("dataLogDir", "data_log_dir", info.DataLogDir),
+		i("dataLogSize", "", info.DataLogSize),
+		i("tickTime", "tick_time", s.cfg.TickTime.Milliseconds()),
+		i("maxClientCnxns", "max_client_cnxns", int64(s.cfg.MaxClients)),
+		i("minSessionTimeout", "min_session_timeout", s.cfg.MinSessionTimeout.Milliseconds()),
+		i("maxSessionTimeout", "max_session_timeout", s.cfg.MaxSessionTimeout.Milliseconds()),
+		i("clientPortListenBacklog", "client_port_listen_backlog", -1),
+		i("serverId", "server_id", info.ServerID),
+	}
+}
+
+// environment is envi's report under ZooKeeper's keys; the java.*
+// ones describe the Go runtime the server runs on.
+func (s *Server) environment() [][2]string {
+	host, _ := os.Hostname()
+	exe, _ := os.Executable()
+	wd, _ := os.Getwd()
+	var uname syscall.Utsname
+	syscall.Uname(&uname)
+	release := make([]byte, 0, len(uname.Release))
+	for _, c := range uname.Release {
+		if c == 0 {
+			break
+		}
+		release = append(release, byte(c))
+	}
+	usr := os.Getenv("USER")
+	home, _ := os.UserHomeDir()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	mb := func(n uint64) string { return fmt.Sprintf("%dMB", n>>20) }
+	return [][2]string{
+		{"zookeeper.version", Version + ", built on 01/01/2026 00:00 GMT"},
+		{"host.name", host},
+		{"java.version", runtime.Version()},
+		{"java.vendor", "Go"},
+		{"java.home", runtime.GOROOT()},
+		{"java.class.path", exe},
+		{"java.library.path", ""},
+		{"java.io.tmpdir", os.TempDir()},
+		{"java.compiler", "<NA>"},
+		{"os.name", cases(runtime.GOOS)},
+		{"os.arch", runtime.GOARCH},
+		{"os.version", string(release)},
+		{"user.name", usr},
+		{"user.home", home},
+		{"user.dir", wd},
+		{"os.memory.free", mb(ms.HeapIdle)},
+		{"os.memory.max", mb(ms.Sys)},
+		{"os.memory.total", mb(ms.HeapSys)},
+	}
+}
+
+// cases is an OS name as Java reports it ("Linux").
+func cases(goos string) string {
+	if goos == "" {
+		return goos
+	}
+	return strings.ToUpper(goos[:1]) + goos[1:]
 }
 
 func (s *Server) envi() string {
-	host, _ := os.Hostname()
-	return fmt.Sprintf("Environment:\nzookeeper.version=%s\nhost.name=%s\ngo.version=%s\nos.name=%s\nos.arch=%s\n",
-		Version, host, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	var b strings.Builder
+	b.WriteString("Environment:\n")
+	for _, kv := range s.environment() {
+		fmt.Fprintf(&b, "%s=%s\n", kv[0], kv[1])
+	}
+	return b.String()
 }
 
 func (s *Server) wchs() string {
 	conns, paths, watches := s.watches.summary()
 	return fmt.Sprintf("%d connections watching %d paths\nTotal watches:%d\n", conns, paths, watches)
+}
+
+// listing writes a heading and its items, one a line behind a tab.
+func listing(b *strings.Builder, head string, items []string) {
+	b.WriteString(head + "\n")
+	for _, it := range items {
+		b.WriteString("\t" + it + "\n")
+	}
+}
+
+func hexIDs(ids []int64) []string {
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = fmt.Sprintf("%#x", id)
+	}
+	return out
+}
+
+func (s *Server) wchc() string {
+	var b strings.Builder
+	for _, w := range s.watches.bySession() {
+		listing(&b, fmt.Sprintf("%#x", w.session), w.list)
+	}
+	return b.String() + "\n"
+}
+
+func (s *Server) wchp() string {
+	var b strings.Builder
+	for _, w := range s.watches.byPath() {
+		listing(&b, w.path, hexIDs(w.ids))
+	}
+	return b.String() + "\n"
+}
+
+func (s *Server) dirs() string {
+	info := s.cfg.Node()
+	return fmt.Sprintf("datadir_size: %d\nlogdir_size: %d\n", info.DataDirSize, info.DataLogSize)
+}
+
+// javaDate formats a time as Java's Date.toString.
+func javaDate(ms int64) string {
+	return time.UnixMilli(ms).UTC().Format("Mon Jan 02 15:04:05 MST 2006")
+}
+
+func (s *Server) dump() string {
+	d := s.sessionDump()
+	var b strings.Builder
+	b.WriteString("SessionTracker dump:\n")
+	total := 0
+	for _, g := range d.expiries {
+		total += len(g.ids)
+	}
+	fmt.Fprintf(&b, "Session Sets (%d)/(%d):\n", len(d.expiries), total)
+	for _, g := range d.expiries {
+		listing(&b, fmt.Sprintf("%d expire at %s:", len(g.ids), javaDate(g.at)), hexIDs(g.ids))
+	}
+	b.WriteString("ephemeral nodes dump:\n")
+	fmt.Fprintf(&b, "Sessions with Ephemerals (%d):\n", len(d.ephemerals))
+	for _, e := range d.ephemerals {
+		listing(&b, fmt.Sprintf("%#x:", e.session), e.list)
+	}
+	return b.String()
 }

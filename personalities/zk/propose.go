@@ -80,6 +80,9 @@ func (c *conn) answerWrite(st *step) bool {
 		return false
 	}
 	c.lastZxid.Store(res.zxid)
+	if res.code == errOK && st.written != nil {
+		c.s.stats.namespaces.write(st.written.path, st.written.bytes)
+	}
 	b := appendReplyHeader(make([]byte, 0, 16+len(res.body)), st.xid, res.zxid, res.code)
 	if res.code == errOK {
 		b = append(b, res.body...)

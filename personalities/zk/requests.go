@@ -63,10 +63,15 @@ func (c *conn) dispatch(frame []byte) (st *step, more bool) {
 			if _, code := decodeMulti(d, maxMultiOps); code == errMarshallingError || d.Err() != nil {
 				return nil, false
 			}
-		} else if _, code := decodeWrite(op, d); code != errOK {
-			return nil, false
 		}
 		st := &step{done: make(chan struct{}), xid: xid}
+		if op != opMulti {
+			req, code := decodeWrite(op, d)
+			if code != errOK {
+				return nil, false
+			}
+			st.written = writtenBytes(op, req)
+		}
 		c.writes.Lock()
 		c.writes.queue = append(c.writes.queue, queuedWrite{op: op, body: body, auth: auth, st: st, after: c.lastRead})
 		c.writes.cond.Broadcast()
@@ -103,6 +108,7 @@ func (c *conn) addAuth(body []byte) (code int32, ok bool) {
 	d.Int() // type, unused
 	scheme, cred := d.String(), d.Buffer()
 	if d.Err() != nil || scheme != "digest" {
+		c.s.stats.authFailed.Add(1)
 		return errAuthFailed, false
 	}
 	id := ID{"digest", digestID(string(cred))}
@@ -354,6 +360,7 @@ func (c *conn) readOne(v platform.Reader, op int32, path string, auth []ID) ([]b
 		if !allowed(n.acl, permRead, auth) {
 			return nil, errNoAuth, nil
 		}
+		c.s.stats.namespaces.read(path, len(n.data))
 		return appendStat(jute.AppendBuffer(nil, n.data), n.stat()), errOK, nil
 	case opGetChildren, opGetChildren2:
 		if !allowed(n.acl, permRead, auth) {
@@ -364,6 +371,11 @@ func (c *conn) readOne(v platform.Reader, op int32, path string, auth []ID) ([]b
 			return nil, 0, err
 		}
 		b := jute.AppendStrings(nil, kids)
+		names := 0
+		for _, k := range kids {
+			names += len(k)
+		}
+		c.s.stats.namespaces.read(path, names)
 		if op == opGetChildren2 {
 			b = appendStat(b, n.stat())
 		}

@@ -57,6 +57,25 @@ type Config struct {
 	// Metrics, if set, records every request's count, errors and
 	// latency.
 	Metrics *metrics.Set
+	// Node, if set, describes the node for conf, dirs and the
+	// AdminServer; it is called for each such command.
+	Node func() NodeInfo
+}
+
+// NodeInfo is what the node tells the ZooKeeper API about itself.
+type NodeInfo struct {
+	// ClientPort and SecureClientPort are the ports of the ZooKeeper
+	// listeners (-1: none).
+	ClientPort, SecureClientPort int
+	// DataDir holds the applied state and DataLogDir the log, with the
+	// bytes each uses.
+	DataDir, DataLogDir      string
+	DataDirSize, DataLogSize int64
+	// ServerID is ZooKeeper's serverId (0 when standalone).
+	ServerID int64
+	// InitialConfig is the configuration the node started from, as
+	// initial_configuration reports it.
+	InitialConfig string
 }
 
 func (c *Config) fill() {
@@ -93,6 +112,9 @@ func (c *Config) fill() {
 	if c.Clock == nil {
 		c.Clock = time.Now
 	}
+	if c.Node == nil {
+		c.Node = func() NodeInfo { return NodeInfo{ClientPort: -1, SecureClientPort: -1} }
+	}
 }
 
 // Server serves the ZooKeeper API over one engine stack.
@@ -121,16 +143,15 @@ type Server struct {
 		conns     map[*conn]struct{}
 		touched   map[int64]bool // sessions heard from since the last touch
 	}
-	stats struct {
-		received, sent atomic.Int64
-	}
+	stats *serverStats
 }
 
 // New builds a Server whose applicator is registered on order, the
 // session-order engine on the stack (on a router mount).
 func New(cfg Config, order *sessionorder.Engine) *Server {
 	cfg.fill()
-	s := &Server{cfg: cfg, engine: order, order: order, log: cfg.Logger, watches: newWatchManager(), started: time.Now()}
+	s := &Server{cfg: cfg, engine: order, order: order, log: cfg.Logger, watches: newWatchManager(), started: time.Now(), stats: newServerStats()}
+	s.watches.fired = &s.stats.watchesFired
 	s.notified.init()
 	s.mu.conns = map[*conn]struct{}{}
 	s.mu.touched = map[int64]bool{}
@@ -157,6 +178,7 @@ func (s *Server) Serve(ln net.Listener) error {
 		s.mu.Lock()
 		if s.mu.closed || len(s.mu.conns) >= s.cfg.MaxClients {
 			s.mu.Unlock()
+			s.stats.connectionRejected.Add(1)
 			nc.Close()
 			return
 		}
@@ -166,6 +188,9 @@ func (s *Server) Serve(ln net.Listener) error {
 		go func() {
 			defer s.wg.Done()
 			c.serve()
+			if c.sessionID() != 0 {
+				s.stats.connectionDrops.Add(1)
+			}
 			s.mu.Lock()
 			delete(s.mu.conns, c)
 			s.mu.Unlock()

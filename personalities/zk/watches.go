@@ -1,6 +1,9 @@
 package zk
 
 import (
+	"cmp"
+	"maps"
+	"slices"
 	"sync"
 )
 
@@ -31,6 +34,10 @@ type watchManager struct {
 	mu    sync.Mutex
 	table [numWatchKinds]map[string]map[*conn]*watchReg
 	count int // registrations, for wchs
+	// fired, if set, observes how many connections each event with
+	// watchers notified, by event: created, deleted, data changed,
+	// children changed (ZooKeeper's node_*_watch_count summaries).
+	fired *[4]summary
 }
 
 func newWatchManager() *watchManager {
@@ -158,6 +165,9 @@ func (w *watchManager) deliver(events []event) {
 				}
 			}
 		}
+		if w.fired != nil && len(sent) > 0 && e.typ >= eventNodeCreated && e.typ <= eventNodeChildrenChanged {
+			w.fired[e.typ-eventNodeCreated].add(int64(len(sent)))
+		}
 	}
 }
 
@@ -221,4 +231,61 @@ func (w *watchManager) summary() (conns, paths, total int) {
 		}
 	}
 	return len(cs), len(ps), w.count
+}
+
+// watchedPaths is one key of wchc or wchp and what it lists.
+type watchedPaths struct {
+	session int64
+	path    string
+	list    []string // wchc: paths
+	ids     []int64  // wchp: sessions
+}
+
+// sessionPaths is the watched paths of each session; connections
+// without a session are left out.
+func (w *watchManager) sessionPaths() map[int64]map[string]bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	set := map[int64]map[string]bool{}
+	for k := range w.table {
+		for p, regs := range w.table[k] {
+			for c := range regs {
+				if id := c.sessionID(); id != 0 {
+					if set[id] == nil {
+						set[id] = map[string]bool{}
+					}
+					set[id][p] = true
+				}
+			}
+		}
+	}
+	return set
+}
+
+// bySession lists each session's watched paths (wchc), sorted.
+func (w *watchManager) bySession() []watchedPaths {
+	set := w.sessionPaths()
+	out := make([]watchedPaths, 0, len(set))
+	for id, paths := range set {
+		out = append(out, watchedPaths{session: id, list: slices.Sorted(maps.Keys(paths))})
+	}
+	slices.SortFunc(out, func(a, b watchedPaths) int { return cmp.Compare(a.session, b.session) })
+	return out
+}
+
+// byPath lists each watched path's sessions (wchp), sorted.
+func (w *watchManager) byPath() []watchedPaths {
+	inv := map[string][]int64{}
+	for id, paths := range w.sessionPaths() {
+		for p := range paths {
+			inv[p] = append(inv[p], id)
+		}
+	}
+	out := make([]watchedPaths, 0, len(inv))
+	for p, ids := range inv {
+		slices.Sort(ids)
+		out = append(out, watchedPaths{path: p, ids: ids})
+	}
+	slices.SortFunc(out, func(a, b watchedPaths) int { return cmp.Compare(a.path, b.path) })
+	return out
 }
