@@ -81,8 +81,8 @@ type Node struct {
 	// the ZooKeeper API's conf (which may be asked while the node still
 	// binds its other listeners).
 	boundPorts sync.Map
-	stop  chan struct{}
-	wg    sync.WaitGroup
+	stop       chan struct{}
+	wg         sync.WaitGroup
 }
 
 // Start opens the node's data, joins its ensemble (waiting, within ctx,
