@@ -105,7 +105,7 @@ func TestZooCfgEnsemble(t *testing.T) {
 		}
 		path := writeZooCfg(t, t.TempDir(), fmt.Sprintf(
 			"tickTime=500\ninitLimit=10\nsyncLimit=5\ndataDir=%s\nclientPort=%s\nclientPortAddress=127.0.0.1\n"+
-				"standaloneEnabled=false\nreconfigEnabled=true\n4lw.commands.whitelist=*\n%s",
+				"standaloneEnabled=false\nreconfigEnabled=true\n4lw.commands.whitelist=*\nadmin.enableServer=false\n%s",
 			dataDir, clientPorts[i], servers.String()))
 		nodes[i] = &gateway{t: t, zooCfg: path}
 		t.Cleanup(nodes[i].kill)
@@ -186,7 +186,8 @@ func TestZooCfgSecurePort(t *testing.T) {
 	path := writeZooCfg(t, t.TempDir(), fmt.Sprintf(
 		"dataDir=%s\nclientPort=%s\nclientPortAddress=127.0.0.1\nsecureClientPort=%s\nsecureClientPortAddress=127.0.0.1\n"+
 			"serverCnxnFactory=org.apache.zookeeper.server.NettyServerCnxnFactory\n"+
-			"ssl.keyStore.location=%s\nssl.keyStore.type=PEM\nssl.trustStore.location=%s\nssl.trustStore.type=PEM\nssl.clientAuth=need\n",
+			"ssl.keyStore.location=%s\nssl.keyStore.type=PEM\nssl.trustStore.location=%s\nssl.trustStore.type=PEM\nssl.clientAuth=need\n"+
+			"admin.enableServer=false\n",
 		t.TempDir(), port, securePort, keyStore, filepath.Join(certs, "ca.crt")))
 	startZooCfgGateway(t, path)
 	secure := "127.0.0.1:" + securePort

@@ -118,6 +118,12 @@ type Config struct {
 	// ZK4LWWhitelist is ZooKeeper's 4lw.commands.whitelist: the
 	// four-letter words answered, comma separated; "*" or empty: all.
 	ZK4LWWhitelist string `json:"zk-4lw-whitelist"`
+	// ZKAdminAddr, if set, serves ZooKeeper's AdminServer over HTTP
+	// (admin.serverAddress and admin.serverPort) under ZKAdminCommandURL
+	// (admin.commandURL, default /commands). The HTTP listener
+	// (HTTPAddr) serves it too.
+	ZKAdminAddr       string `json:"zk-admin-addr"`
+	ZKAdminCommandURL string `json:"zk-admin-command-url"`
 	// ZooCfgNotes are the zoo.cfg keys that change nothing here (see
 	// LoadZooCfg), logged when the node starts.
 	ZooCfgNotes []ZooCfgNote `json:"-"`
@@ -249,6 +255,12 @@ func (c *Config) Validate() error {
 	}
 	if c.ZKSecureAddr != "" {
 		addrs = append(addrs, struct{ name, addr string }{"zk-secure-addr", c.ZKSecureAddr})
+	}
+	if c.ZKAdminAddr != "" {
+		addrs = append(addrs, struct{ name, addr string }{"zk-admin-addr", c.ZKAdminAddr})
+	}
+	if u := c.ZKAdminCommandURL; u != "" && (!strings.HasPrefix(u, "/") || strings.ContainsAny(u, "{}?# ")) {
+		errs = append(errs, fmt.Errorf("zk-admin-command-url %q: want a path such as /commands", u))
 	}
 	if c.tlsFiles().Set() || c.RedisTLSAddr != "" || c.ZKSecureAddr != "" || c.PGSSLRequired {
 		f := c.tlsFiles()

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/pprof"
+	"strings"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -107,6 +108,14 @@ func (n *Node) serveHTTP(addr string) error {
 		w.Write(b)
 	})
 	mux.Handle("/metrics", promhttp.HandlerFor(n.metrics.Registry(), promhttp.HandlerOpts{}))
+	// ZooKeeper's AdminServer, as on --zk-admin-addr.
+	admin := n.cfg.ZKAdminCommandURL
+	if admin == "" {
+		admin = "/commands"
+	}
+	zkAdmin := n.zk.AdminHandler(admin)
+	mux.Handle(admin, zkAdmin)
+	mux.Handle(strings.TrimSuffix(admin, "/")+"/", zkAdmin)
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintln(w, "ok")
 	})

@@ -64,7 +64,7 @@ type Node struct {
 	zk                     *zk.Server
 	sql                    *sql.Server
 	admin, peer            *grpc.Server
-	http, debug            *http.Server
+	http, debug, zkAdmin   *http.Server
 	metrics                *metrics.Set
 	// tls is the node's TLS material; nil without it.
 	tls   *tlsconf.Material
@@ -253,6 +253,12 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 			return nil, err
 		}
 	}
+	if cfg.ZKAdminAddr != "" {
+		n.zkAdmin = &http.Server{Handler: n.zk.AdminHandler(cfg.ZKAdminCommandURL), ReadHeaderTimeout: 10 * time.Second}
+		if err := n.listen("zookeeper-admin", cfg.ZKAdminAddr, n.zkAdmin.Serve); err != nil {
+			return nil, err
+		}
+	}
 	if cfg.DebugAddr != "" {
 		if err := n.serveDebug(cfg.DebugAddr); err != nil {
 			return nil, err
@@ -410,7 +416,7 @@ func (n *Node) Close() error {
 	if n.admin != nil {
 		n.admin.Stop()
 	}
-	for _, h := range []*http.Server{n.http, n.debug} {
+	for _, h := range []*http.Server{n.http, n.debug, n.zkAdmin} {
 		if h != nil {
 			h.Close()
 		}

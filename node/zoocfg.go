@@ -3,6 +3,7 @@ package node
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -74,7 +75,7 @@ var zooCfgNoEffect = map[string]string{
 
 // zooCfgNoEffectPrefixes are key families accepted and ignored.
 var zooCfgNoEffectPrefixes = map[string]string{
-	"admin.":           "the AdminServer is not built; the admin endpoint is --admin-addr",
+	"admin.":           "the AdminServer serves plain HTTP on admin.serverAddress:admin.serverPort",
 	"metricsProvider.": "metrics are served on --http-addr",
 	"authProvider.":    "digest and ip authentication are built in",
 	"group.":           "no hierarchical quorums: a majority of all nodes",
@@ -131,8 +132,12 @@ type zooCfg struct {
 	secureHost, securePort string
 	keyStore, trustStore   string
 	whitelist              string
-	servers                []Peer
-	clientAddrs            map[string]string
+	// adminOff is admin.enableServer=false; adminHost and adminPort
+	// place the AdminServer (ZooKeeper's defaults: 0.0.0.0:8080).
+	adminOff             bool
+	adminHost, adminPort string
+	servers              []Peer
+	clientAddrs          map[string]string
 }
 
 func (z *zooCfg) line(n int, text string) error {
@@ -184,6 +189,15 @@ func (z *zooCfg) set(key, val, where string) error {
 		c.ZKMaxBuffer, err = zooInt(val, 1<<30)
 	case "4lw.commands.whitelist":
 		z.whitelist = val
+	case "admin.enableServer":
+		// As Java's Boolean.parseBoolean: anything but "true" is false.
+		z.adminOff = !strings.EqualFold(val, "true")
+	case "admin.serverAddress":
+		z.adminHost = val
+	case "admin.serverPort":
+		z.adminPort, err = zooPort(val)
+	case "admin.commandURL":
+		c.ZKAdminCommandURL = val
 	case "ssl.keyStore.location":
 		z.keyStore = val
 	case "ssl.trustStore.location":
@@ -285,6 +299,9 @@ func (z *zooCfg) finish() error {
 		c.TLSCACertFile = z.trustStore
 	}
 	c.ZK4LWWhitelist = z.whitelist
+	if !z.adminOff {
+		c.ZKAdminAddr = net.JoinHostPort(cmp.Or(z.adminHost, "0.0.0.0"), cmp.Or(z.adminPort, "8080"))
+	}
 	if len(z.servers) == 0 {
 		return nil
 	}

@@ -157,3 +157,25 @@ func TestZooCfgRefuses(t *testing.T) {
 		t.Fatalf("validate: %v", err)
 	}
 }
+
+// TestZooCfgAdminServer: the AdminServer is on by default at ZooKeeper's
+// 0.0.0.0:8080; admin.* place it or turn it off.
+func TestZooCfgAdminServer(t *testing.T) {
+	for _, c := range []struct{ text, addr, url string }{
+		{"clientPort=2181\n", "0.0.0.0:8080", ""},
+		{"admin.serverAddress=127.0.0.1\nadmin.serverPort=9090\nadmin.commandURL=/zk\n", "127.0.0.1:9090", "/zk"},
+		{"admin.enableServer=false\nadmin.serverPort=9090\n", "", ""},
+		{"admin.enableServer=TRUE\n", "0.0.0.0:8080", ""},
+	} {
+		cfg, err := loadZooCfg(t, t.TempDir(), c.text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg.ZKAdminAddr != c.addr || cfg.ZKAdminCommandURL != c.url {
+			t.Errorf("%q: admin %q %q, want %q %q", c.text, cfg.ZKAdminAddr, cfg.ZKAdminCommandURL, c.addr, c.url)
+		}
+	}
+	if _, err := loadZooCfg(t, t.TempDir(), "admin.serverPort=0\n"); err == nil {
+		t.Error("admin.serverPort=0 accepted")
+	}
+}

@@ -169,6 +169,8 @@ func serveFlags(args []string) (node.Config, *slog.Logger, error) {
 	fs.DurationVar(&cfg.ZKMaxSessionTimeout, "zk-max-session-timeout", def.ZKMaxSessionTimeout, "ZooKeeper maxSessionTimeout (0: 20 ticks)")
 	fs.IntVar(&cfg.ZKMaxClients, "zk-max-clients", def.ZKMaxClients, "most concurrent ZooKeeper connections (0: 10000)")
 	fs.StringVar(&cfg.ZK4LWWhitelist, "zk-4lw-whitelist", def.ZK4LWWhitelist, "ZooKeeper 4lw.commands.whitelist: four-letter words answered, comma separated (empty or *: all)")
+	fs.StringVar(&cfg.ZKAdminAddr, "zk-admin-addr", def.ZKAdminAddr, "serve ZooKeeper's AdminServer over HTTP on this address (off when empty)")
+	fs.StringVar(&cfg.ZKAdminCommandURL, "zk-admin-command-url", def.ZKAdminCommandURL, "ZooKeeper admin.commandURL: the AdminServer's path (empty: /commands)")
 	fs.DurationVar(&cfg.ZKContainerCheckInterval, "zk-container-check-interval", def.ZKContainerCheckInterval, "how often empty containers and expired TTL znodes are reaped (0: 60s)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, nil, err

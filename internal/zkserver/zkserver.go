@@ -17,11 +17,17 @@ import (
 // Jar is Debian's ZooKeeper server jar.
 const Jar = "/usr/share/java/zookeeper.jar"
 
+// servletJar is the servlet API the AdminServer's Jetty needs, which
+// the jar's manifest leaves out.
+const servletJar = "/usr/share/java/servlet-api.jar"
+
 // Server is one running ZooKeeper.
 type Server struct {
 	// Addr is its client address, host:port on the loopback.
 	Addr string
-	cmd  *exec.Cmd
+	// AdminAddr is its AdminServer's address (StartWithAdmin), else "".
+	AdminAddr string
+	cmd       *exec.Cmd
 }
 
 // Start starts ZooKeeper with its data in dir on a free loopback port
@@ -34,25 +40,56 @@ func Start(dir string, timeout time.Duration) (*Server, error) {
 // defaults (every four-letter word allowed, no AdminServer). With a
 // 4lw.commands.whitelist they must allow ruok.
 func StartWith(dir string, timeout time.Duration, extra string) (*Server, error) {
+	return start(dir, timeout, extra, false)
+}
+
+// StartWithAdmin is Start with the AdminServer on a free loopback port
+// (AdminAddr).
+func StartWithAdmin(dir string, timeout time.Duration) (*Server, error) {
+	return start(dir, timeout, "", true)
+}
+
+// freePort returns a loopback port that was free a moment ago.
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+func start(dir string, timeout time.Duration, extra string, admin bool) (*Server, error) {
 	if _, err := os.Stat(Jar); err != nil {
 		return nil, errors.New("zkserver: Apache ZooKeeper not found: install Debian's zookeeper package")
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := freePort()
 	if err != nil {
 		return nil, err
 	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	cfg := fmt.Sprintf("tickTime=2000\ndataDir=%s\nclientPort=%d\nclientPortAddress=127.0.0.1\nadmin.enableServer=false\n4lw.commands.whitelist=*\nmaxClientCnxns=0\n%s\n", dir, port, extra)
+	adminCfg, adminAddr := "admin.enableServer=false\n", ""
+	if admin {
+		p, err := freePort()
+		if err != nil {
+			return nil, err
+		}
+		adminAddr = fmt.Sprintf("127.0.0.1:%d", p)
+		adminCfg = fmt.Sprintf("admin.enableServer=true\nadmin.serverAddress=127.0.0.1\nadmin.serverPort=%d\n", p)
+	}
+	cfg := fmt.Sprintf("tickTime=2000\ndataDir=%s\nclientPort=%d\nclientPortAddress=127.0.0.1\n%s4lw.commands.whitelist=*\nmaxClientCnxns=0\n%s\n", dir, port, adminCfg, extra)
 	if err := os.WriteFile(filepath.Join(dir, "zoo.cfg"), []byte(cfg), 0o644); err != nil {
 		return nil, err
 	}
-	cmd := exec.Command("java", "-Xmx256m", "-cp", Jar,
+	classPath := Jar
+	if admin {
+		classPath += ":" + servletJar
+	}
+	cmd := exec.Command("java", "-Xmx256m", "-cp", classPath,
 		"org.apache.zookeeper.server.quorum.QuorumPeerMain", filepath.Join(dir, "zoo.cfg"))
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	s := &Server{Addr: fmt.Sprintf("127.0.0.1:%d", port), cmd: cmd}
+	s := &Server{Addr: fmt.Sprintf("127.0.0.1:%d", port), AdminAddr: adminAddr, cmd: cmd}
 	for deadline := time.Now().Add(timeout); ; {
 		if out, err := FourLetter(s.Addr, "ruok"); err == nil && string(out) == "imok" {
 			return s, nil

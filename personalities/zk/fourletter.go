@@ -13,6 +13,9 @@ import (
 // Version is the ZooKeeper version the server reports.
 const Version = "3.8.0-hourglass"
 
+// versionLine is the version with its build, as srvr and mntr print it.
+const versionLine = Version + ", built on 01/01/2026 00:00 GMT"
+
 // fourLetterWords are the commands a connection may send instead of a
 // ConnectRequest; each answers with text and the connection closes.
 var fourLetterWords = map[string]func(*Server) string{
@@ -31,12 +34,13 @@ var fourLetterWords = map[string]func(*Server) string{
 	"srst": (*Server).srst,
 	"dump": (*Server).dump,
 	"dirs": (*Server).dirs,
-	"gtmk": func(*Server) string { return strconv.Itoa(traceMask) + "\n" },
+	"gtmk": func(s *Server) string { return strconv.FormatInt(s.traceMask.Load(), 10) + "\n" },
 }
 
-// traceMask is ZooKeeper's default trace mask, which gtmk reports: this
-// server has no request tracing to set.
-const traceMask = 306
+// defaultTraceMask is ZooKeeper's default trace mask, which gtmk reports
+// until the AdminServer's set_trace_mask changes it. The mask changes
+// nothing: there is no request tracing.
+const defaultTraceMask = 306
 
 // ParseWhitelist reads ZooKeeper's 4lw.commands.whitelist, words
 // separated by commas: nil (every word) for "" or a list holding "*",
@@ -76,7 +80,7 @@ func CheckWhitelist(s string) error {
 
 func (s *Server) srvr(withClients bool) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Zookeeper version: %s, built on 01/01/2026 00:00 GMT\n", Version)
+	fmt.Fprintf(&b, "Zookeeper version: %s\n", versionLine)
 	conns := s.connSnapshots()
 	if withClients {
 		b.WriteString("Clients:\n")
@@ -148,7 +152,7 @@ func (s *Server) configuration() []confField {
 	str := func(conf, json, v string) confField { return confField{conf: conf, json: json, text: v, quoted: true} }
 	return []confField{
 		i("clientPort", "client_port", int64(info.ClientPort)),
-		i("secureClientPort", "secure_client_port", int64(info.SecureClientPort)),
+		i("secureClientPort", "", int64(info.SecureClientPort)),
 		str("dataDir", "data_dir", info.DataDir),
 		i("dataDirSize", "", info.DataDirSize),
 		str("dataLogDir", "data_log_dir", info.DataLogDir),
@@ -183,7 +187,7 @@ func (s *Server) environment() [][2]string {
 	runtime.ReadMemStats(&ms)
 	mb := func(n uint64) string { return fmt.Sprintf("%dMB", n>>20) }
 	return [][2]string{
-		{"zookeeper.version", Version + ", built on 01/01/2026 00:00 GMT"},
+		{"zookeeper.version", versionLine},
 		{"host.name", host},
 		{"java.version", runtime.Version()},
 		{"java.vendor", "Go"},

@@ -202,7 +202,7 @@ func (s *Server) monitor() []metric {
 		outstanding += c.outstanding()
 	}
 	out := []metric{
-		{name: "version", text: Version + ", built on 01/01/2026 00:00 GMT", quoted: true},
+		{name: "version", text: versionLine, quoted: true},
 		{name: "server_state", text: s.cfg.Mode, quoted: true},
 		intMetric("ephemerals_count", tree.ephemerals),
 		intMetric("num_alive_connections", int64(len(conns))),

@@ -144,6 +144,8 @@ type Server struct {
 		touched   map[int64]bool // sessions heard from since the last touch
 	}
 	stats *serverStats
+	// traceMask is what gtmk reports and set_trace_mask sets.
+	traceMask atomic.Int64
 }
 
 // New builds a Server whose applicator is registered on order, the
@@ -152,6 +154,7 @@ func New(cfg Config, order *sessionorder.Engine) *Server {
 	cfg.fill()
 	s := &Server{cfg: cfg, engine: order, order: order, log: cfg.Logger, watches: newWatchManager(), started: time.Now(), stats: newServerStats()}
 	s.watches.fired = &s.stats.watchesFired
+	s.traceMask.Store(defaultTraceMask)
 	s.notified.init()
 	s.mu.conns = map[*conn]struct{}{}
 	s.mu.touched = map[int64]bool{}
