@@ -61,6 +61,24 @@ func clientTLS(t *testing.T, caDir, certDir, name string) *tls.Config {
 	return c
 }
 
+// reloadTLS copies node n1's certificate, key and CA from src over
+// those in dst, which g was started with, and sends g SIGHUP.
+func reloadTLS(t *testing.T, g *gateway, src, dst string) {
+	t.Helper()
+	for _, f := range []string{"n1.crt", "n1.key", "ca.crt"} {
+		b, err := os.ReadFile(filepath.Join(src, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dst, f), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := g.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // zkTLSSession reports whether go-zookeeper gets a session over TLS with
 // cfg within a few seconds, and the client if it does.
 func zkTLSSession(t *testing.T, addr string, cfg *tls.Config) (*zk.Conn, bool) {
@@ -203,18 +221,7 @@ func TestTLSClientPorts(t *testing.T) {
 
 	// SIGHUP: the node's files now hold the other CA's material; new
 	// connections see it, and clients of the first CA are refused.
-	for _, f := range []string{"n1.crt", "n1.key", "ca.crt"} {
-		b, err := os.ReadFile(filepath.Join(other, f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, f), b, 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := g.cmd.Process.Signal(syscall.SIGHUP); err != nil {
-		t.Fatal(err)
-	}
+	reloadTLS(t, g, other, dir)
 	reloaded := redis.NewClient(&redis.Options{Addr: g.addr("redis-tls"), TLSConfig: clientTLS(t, other, other, "client"), MaxRetries: -1})
 	defer reloaded.Close()
 	waitFor(t, "a client of the new CA to connect after SIGHUP", 10*time.Second, func() bool {

@@ -54,6 +54,10 @@ type Config struct {
 	// HTTPAddr, if set, serves /metrics (Prometheus), /healthz and
 	// /readyz over HTTP.
 	HTTPAddr string `json:"http-addr"`
+	// HTTPTLSAuthClients is what the HTTP listener asks of clients'
+	// certificates when the node has TLS (it then serves HTTPS): "yes"
+	// (mutual TLS, as the admin endpoint), "optional" or "no" (default).
+	HTTPTLSAuthClients string `json:"http-tls-auth-clients"`
 	// DebugAddr, if set, serves Go's pprof profiles over HTTP.
 	DebugAddr string `json:"debug-addr"`
 	// PeerAddr is where the node serves the other nodes of its ensemble
@@ -270,6 +274,11 @@ func (c *Config) Validate() error {
 	}
 	if _, err := tlsconf.ParseClientAuth(c.TLSAuthClients); err != nil {
 		errs = append(errs, err)
+	}
+	if a := c.HTTPTLSAuthClients; a != "" {
+		if _, err := tlsconf.ParseClientAuth(a); err != nil {
+			errs = append(errs, fmt.Errorf("http-tls-auth-clients: %w", err))
+		}
 	}
 	if c.DebugAddr != "" {
 		addrs = append(addrs, struct{ name, addr string }{"debug-addr", c.DebugAddr})

@@ -2,8 +2,11 @@ package node
 
 import (
 	"context"
+	"crypto/tls"
 	_ "embed"
 	"fmt"
+	"log/slog"
+	"net"
 	"net/http"
 	"net/http/pprof"
 	"strings"
@@ -15,6 +18,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"hourglass/internal/metrics"
+	"hourglass/internal/tlsconf"
 	"hourglass/node/adminpb"
 )
 
@@ -126,8 +130,21 @@ func (n *Node) serveHTTP(addr string) error {
 		}
 		fmt.Fprintln(w, "ok")
 	})
-	n.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	return n.listen("http", addr, n.http.Serve)
+	// Failed handshakes (a client without a certificate, say) go to the
+	// node's log at debug level rather than to stderr.
+	n.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog: slog.NewLogLogger(n.log.With("api", "http").Handler(), slog.LevelDebug)}
+	if n.tls == nil {
+		return n.listen("http", addr, n.http.Serve)
+	}
+	// HTTPS with the node's certificate, which a SIGHUP reloads for the
+	// next handshake, as on the other TLS listeners.
+	auth := tlsconf.NoClient
+	if a := n.cfg.HTTPTLSAuthClients; a != "" {
+		auth, _ = tlsconf.ParseClientAuth(a) // checked by Validate
+	}
+	conf := n.tls.Server(auth)
+	return n.listen("http", addr, func(ln net.Listener) error { return n.http.Serve(tls.NewListener(ln, conf)) })
 }
 
 // ready reports why the node cannot serve, or nil: its apply loop
