@@ -61,8 +61,8 @@ func (c *conn) connect(frame []byte) bool {
 			}
 			if res.code == errOK {
 				c.epoch.Store(uint32(jute.NewDecoder(res.body).Int()))
+				c.timeout = timeout // before the session: see conn.snapshot
 				c.session.Store(id)
-				c.timeout = timeout
 				c.lastZxid.Store(res.zxid)
 				c.send(appendConnectResponse(nil, int32(timeout/time.Millisecond), id, passwd, false))
 				return true
@@ -97,8 +97,8 @@ func (c *conn) connect(frame []byte) bool {
 		return expired()
 	}
 	c.epoch.Store(uint32(jute.NewDecoder(res.body).Int()))
-	c.session.Store(req.sessionID)
 	c.timeout = time.Duration(s.timeout) * time.Millisecond
+	c.session.Store(req.sessionID)
 	c.lastZxid.Store(zxid)
 	c.send(appendConnectResponse(nil, s.timeout, req.sessionID, s.passwd, false))
 	return true

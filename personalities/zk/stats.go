@@ -235,13 +235,18 @@ func (c *conn) snapshot() connSnapshot {
 	defer cs.mu.Unlock()
 	snap := connSnapshot{
 		addr: c.nc.RemoteAddr().String(), secure: secure,
-		session: c.sessionID(), established: c.created.UnixMilli(), timeout: c.timeout.Milliseconds(),
+		session: c.sessionID(), established: c.created.UnixMilli(),
 		received: c.received.Load(), sent: c.sent.Load(), outstanding: c.outstanding(),
 		lastOp: cs.lastOp, lastCxid: cs.lastCxid, lastZxid: cs.lastZxid, lastResponse: cs.lastResponse,
 		lastLatency: cs.lastLatency, minLat: cs.minLat, maxLat: cs.maxLat,
 	}
 	if cs.count > 0 {
 		snap.avgLat = cs.totalLat / cs.count
+	}
+	if snap.session != 0 {
+		// connect sets the timeout before it stores the session, and
+		// never changes it after.
+		snap.timeout = c.timeout.Milliseconds()
 	}
 	return snap
 }
