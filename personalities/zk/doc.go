@@ -4,8 +4,8 @@
 // stack shared with the other personalities.
 //
 // Wire: jute frames (package jute), at most MaxBuffer bytes each, or a
-// four-letter word (ruok, srvr, stat, mntr, cons, conf, envi, isro, wchs)
-// instead of the first frame; Config.FourLetterWords is ZooKeeper's
+// four-letter word (ruok, srvr, stat, mntr, cons, crst, srst, conf, envi,
+// isro, wchs, wchc, wchp, dump, dirs, gtmk) instead of the first frame; Config.FourLetterWords is ZooKeeper's
 // 4lw.commands.whitelist, and a word it leaves out gets ZooKeeper's
 // "<word> is not executed because it is not in the whitelist." answer. A
 // malformed frame closes the connection, as in ZooKeeper.
@@ -31,6 +31,14 @@
 // Watches (data, exist, child; persistent and recursive) are node state:
 // apply collects the events a transaction triggers and PostApply hands
 // them to this node's watchers.
+//
+// Statistics (mntr, stat, cons and the AdminServer, AdminHandler) are
+// this node's own, never replicated: request latencies overall, by reads
+// and updates and per connection, packets, response sizes, connection
+// counts, the log's fsyncs (ObserveFsync) and watchers notified; counts
+// ZooKeeper keeps in its tree (ephemerals, sessions, data size) are
+// scanned from a synced view when asked. Listings (dump, wchc, wchp)
+// hold at most 100000 entries.
 //
 //	order := sessionorder.New(router.Mount("zk"))
 //	s := zk.New(zk.Config{TickTime: 2 * time.Second}, order)

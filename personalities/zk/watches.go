@@ -270,7 +270,7 @@ func (w *watchManager) bySession() []watchedPaths {
 		out = append(out, watchedPaths{session: id, list: slices.Sorted(maps.Keys(paths))})
 	}
 	slices.SortFunc(out, func(a, b watchedPaths) int { return cmp.Compare(a.session, b.session) })
-	return out
+	return out[:min(len(out), maxListed)]
 }
 
 // byPath lists each watched path's sessions (wchp), sorted.
@@ -287,5 +287,5 @@ func (w *watchManager) byPath() []watchedPaths {
 		out = append(out, watchedPaths{path: p, ids: ids})
 	}
 	slices.SortFunc(out, func(a, b watchedPaths) int { return cmp.Compare(a.path, b.path) })
-	return out
+	return out[:min(len(out), maxListed)]
 }
