@@ -118,6 +118,16 @@ type Config struct {
 	// ZK4LWWhitelist is ZooKeeper's 4lw.commands.whitelist: the
 	// four-letter words answered, comma separated; "*" or empty: all.
 	ZK4LWWhitelist string `json:"zk-4lw-whitelist"`
+	// ZKJAASFile is a JAAS login configuration whose Server section
+	// lists the users that may authenticate with SASL DIGEST-MD5
+	// (DigestLoginModule's user_<name>="<password>"); ZKSASLUsers adds
+	// name=password pairs. Neither: SASL is not configured.
+	ZKJAASFile  string   `json:"zk-jaas"`
+	ZKSASLUsers []string `json:"zk-sasl-users"`
+	// ZKEnforceAuthSchemes are ZooKeeper's enforce.auth.schemes (with
+	// enforce.auth.enabled): a session must authenticate with one of
+	// them before its first request. Empty: not enforced.
+	ZKEnforceAuthSchemes []string `json:"zk-enforce-auth-schemes"`
 	// ZooCfgNotes are the zoo.cfg keys that change nothing here (see
 	// LoadZooCfg), logged when the node starts.
 	ZooCfgNotes []ZooCfgNote `json:"-"`
@@ -323,6 +333,7 @@ func (c *Config) Validate() error {
 			errs = append(errs, errors.New(f.name))
 		}
 	}
+	errs = append(errs, c.validateZKAuth()...)
 	if err := zk.CheckWhitelist(c.ZK4LWWhitelist); err != nil {
 		errs = append(errs, fmt.Errorf("zk-4lw-whitelist: %w", err))
 	}

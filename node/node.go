@@ -181,7 +181,13 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, err
 	}
 	n.logZooCfgNotes()
+	saslUsers, err := cfg.zkSASLUsers()
+	if err != nil {
+		return nil, err
+	}
 	n.zk = zk.New(zk.Config{
+		SASLUsers:              saslUsers,
+		EnforceAuthSchemes:     cfg.ZKEnforceAuthSchemes,
 		MaxBuffer:              cfg.ZKMaxBuffer,
 		TickTime:               cfg.ZKTickTime,
 		SuperDigest:            cfg.ZKSuperDigest,

@@ -169,6 +169,12 @@ func serveFlags(args []string) (node.Config, *slog.Logger, error) {
 	fs.DurationVar(&cfg.ZKMaxSessionTimeout, "zk-max-session-timeout", def.ZKMaxSessionTimeout, "ZooKeeper maxSessionTimeout (0: 20 ticks)")
 	fs.IntVar(&cfg.ZKMaxClients, "zk-max-clients", def.ZKMaxClients, "most concurrent ZooKeeper connections (0: 10000)")
 	fs.StringVar(&cfg.ZK4LWWhitelist, "zk-4lw-whitelist", def.ZK4LWWhitelist, "ZooKeeper 4lw.commands.whitelist: four-letter words answered, comma separated (empty or *: all)")
+	fs.StringVar(&cfg.ZKJAASFile, "zk-jaas", def.ZKJAASFile, "JAAS file whose Server section lists the ZooKeeper SASL DIGEST-MD5 users (user_<name>=\"<password>\")")
+	fs.Func("zk-sasl-user", "a ZooKeeper SASL DIGEST-MD5 user, name=password (repeatable)", func(v string) error {
+		cfg.ZKSASLUsers = append(cfg.ZKSASLUsers, v)
+		return nil
+	})
+	zkEnforce := fs.String("zk-enforce-auth-schemes", strings.Join(def.ZKEnforceAuthSchemes, ","), "ZooKeeper enforce.auth.schemes: a session must authenticate with one of these (ip, digest, sasl, x509) before its first request (none when empty)")
 	fs.DurationVar(&cfg.ZKContainerCheckInterval, "zk-container-check-interval", def.ZKContainerCheckInterval, "how often empty containers and expired TTL znodes are reaped (0: 60s)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, nil, err
@@ -177,6 +183,7 @@ func serveFlags(args []string) (node.Config, *slog.Logger, error) {
 		return cfg, nil, fmt.Errorf("serve: unexpected arguments %q", fs.Args())
 	}
 	cfg.ZKLogServers = splitList(*zkLogServers)
+	cfg.ZKEnforceAuthSchemes = splitList(*zkEnforce)
 	// A flag on the command line overrides the redis.conf directive of
 	// the same name (requirepass, maxclients and the limits).
 	fs.Visit(func(f *flag.Flag) {

@@ -34,6 +34,12 @@ func Start(dir string, timeout time.Duration) (*Server, error) {
 // defaults (every four-letter word allowed, no AdminServer). With a
 // 4lw.commands.whitelist they must allow ruok.
 func StartWith(dir string, timeout time.Duration, extra string) (*Server, error) {
+	return StartJVM(dir, timeout, extra)
+}
+
+// StartJVM is StartWith with extra JVM flags (system properties such as
+// -Djava.security.auth.login.config=FILE).
+func StartJVM(dir string, timeout time.Duration, extra string, jvmFlags ...string) (*Server, error) {
 	if _, err := os.Stat(Jar); err != nil {
 		return nil, errors.New("zkserver: Apache ZooKeeper not found: install Debian's zookeeper package")
 	}
@@ -47,8 +53,9 @@ func StartWith(dir string, timeout time.Duration, extra string) (*Server, error)
 	if err := os.WriteFile(filepath.Join(dir, "zoo.cfg"), []byte(cfg), 0o644); err != nil {
 		return nil, err
 	}
-	cmd := exec.Command("java", "-Xmx256m", "-cp", Jar,
-		"org.apache.zookeeper.server.quorum.QuorumPeerMain", filepath.Join(dir, "zoo.cfg"))
+	args := append([]string{"-Xmx256m"}, jvmFlags...)
+	args = append(args, "-cp", Jar, "org.apache.zookeeper.server.quorum.QuorumPeerMain", filepath.Join(dir, "zoo.cfg"))
+	cmd := exec.Command("java", args...)
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}

@@ -90,7 +90,10 @@ const (
 	errAuthFailed              = -115
 	errNoWatcher               = -121
 	errReconfigDisabled        = -123
-	errThrottled               = -127
+	// errSessionClosedRequireSASLAuth closes a session that sent a
+	// request before authenticating with an enforced scheme.
+	errSessionClosedRequireSASLAuth = -124
+	errThrottled                    = -127
 )
 
 // Watch event types and states.
