@@ -128,6 +128,10 @@ type Config struct {
 	// enforce.auth.enabled): a session must authenticate with one of
 	// them before its first request. Empty: not enforced.
 	ZKEnforceAuthSchemes []string `json:"zk-enforce-auth-schemes"`
+	// ZKX509SuperUser is the client certificate subject (RFC 2253, as
+	// the x509 identity reads, e.g. "CN=admin,O=Hourglass") that is the
+	// super user on the secure port.
+	ZKX509SuperUser string `json:"zk-x509-super-user"`
 	// ZooCfgNotes are the zoo.cfg keys that change nothing here (see
 	// LoadZooCfg), logged when the node starts.
 	ZooCfgNotes []ZooCfgNote `json:"-"`

@@ -188,6 +188,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	n.zk = zk.New(zk.Config{
 		SASLUsers:              saslUsers,
 		EnforceAuthSchemes:     cfg.ZKEnforceAuthSchemes,
+		X509SuperUser:          cfg.ZKX509SuperUser,
 		MaxBuffer:              cfg.ZKMaxBuffer,
 		TickTime:               cfg.ZKTickTime,
 		SuperDigest:            cfg.ZKSuperDigest,

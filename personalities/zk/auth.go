@@ -1,8 +1,14 @@
 package zk
 
 import (
+	"context"
 	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509/pkix"
+	"encoding/asn1"
+	"encoding/hex"
 	"slices"
+	"strings"
 	"unicode/utf16"
 
 	"hourglass/personalities/zk/jute"
@@ -123,4 +129,89 @@ func javaStringHash(s string) int32 {
 		h = 31*h + int32(u)
 	}
 	return h
+}
+
+// addX509 gives a TLS connection whose client presented a certificate
+// the x509 identity of its subject, as ZooKeeper's
+// X509AuthenticationProvider does after the handshake; false when the
+// handshake fails (the connection is then closed).
+func (c *conn) addX509() bool {
+	tc, ok := c.nc.(*tls.Conn)
+	if !ok {
+		return true
+	}
+	ctx, cancel := context.WithTimeout(c.s.ctx, c.s.cfg.MaxSessionTimeout)
+	defer cancel()
+	if err := tc.HandshakeContext(ctx); err != nil {
+		return false
+	}
+	if certs := tc.ConnectionState().PeerCertificates; len(certs) > 0 {
+		id := ID{"x509", javaRFC2253(certs[0].RawSubject)}
+		c.auth = append(c.auth, id)
+		if s := c.s.cfg.X509SuperUser; s != "" && id.ID == s {
+			c.auth = append(c.auth, ID{"super", s})
+		}
+	}
+	return true
+}
+
+// javaRFC2253Keywords are the attribute types Java's X500Principal
+// names in its RFC 2253 form; others are written as OIDs.
+var javaRFC2253Keywords = map[string]string{
+	"2.5.4.3": "CN", "2.5.4.6": "C", "2.5.4.7": "L", "2.5.4.8": "ST", "2.5.4.10": "O",
+	"2.5.4.11": "OU", "2.5.4.9": "STREET", "0.9.2342.19200300.100.1.25": "DC",
+	"0.9.2342.19200300.100.1.1": "UID",
+}
+
+// javaRFC2253 renders a certificate's DER subject as Java's
+// X500Principal.getName() does: the RDNs last to first, comma
+// separated, multi-valued ones joined by "+", special characters
+// escaped, and unknown attribute types as OID=#hex of the value's DER.
+func javaRFC2253(rawSubject []byte) string {
+	var seq pkix.RDNSequence
+	if rest, err := asn1.Unmarshal(rawSubject, &seq); err != nil || len(rest) != 0 {
+		return ""
+	}
+	var b strings.Builder
+	for i := len(seq) - 1; i >= 0; i-- {
+		if i != len(seq)-1 {
+			b.WriteByte(',')
+		}
+		for j, ava := range seq[i] {
+			if j > 0 {
+				b.WriteByte('+')
+			}
+			oid := ava.Type.String()
+			key, known := javaRFC2253Keywords[oid]
+			s, isString := ava.Value.(string)
+			if !known || !isString {
+				der, err := asn1.Marshal(ava.Value)
+				if err != nil {
+					return ""
+				}
+				if !known {
+					key = oid
+				}
+				b.WriteString(key + "=#" + hex.EncodeToString(der))
+				continue
+			}
+			b.WriteString(key + "=" + escapeRFC2253(s))
+		}
+	}
+	return b.String()
+}
+
+// escapeRFC2253 escapes an attribute value for RFC 2253.
+func escapeRFC2253(s string) string {
+	var b strings.Builder
+	for i, r := range s {
+		switch {
+		case strings.ContainsRune(`,+"\<>;`, r),
+			i == 0 && (r == ' ' || r == '#'),
+			i == len(s)-1 && r == ' ':
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }

@@ -208,6 +208,9 @@ func (c *conn) serve() {
 	// The first four bytes are a frame length, or a four-letter word.
 	var head [4]byte
 	c.nc.SetReadDeadline(time.Now().Add(c.s.cfg.MaxSessionTimeout))
+	if !c.addX509() {
+		return
+	}
 	if _, err := io.ReadFull(c.rd, head[:]); err != nil {
 		return
 	}

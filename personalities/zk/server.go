@@ -41,6 +41,10 @@ type Config struct {
 	// hold an identity of one of them before any request but auth and
 	// sasl, or it gets SessionClosedRequireSaslAuth and is closed.
 	EnforceAuthSchemes []string
+	// X509SuperUser, if set, is the certificate subject (as the x509
+	// identity writes it) whose TLS sessions are the super user
+	// (ZooKeeper's zookeeper.X509AuthenticationProvider.superUser).
+	X509SuperUser string
 	// ContainerCheckInterval is how often empty containers and expired
 	// TTL znodes are reaped (default 60s, ZooKeeper's).
 	ContainerCheckInterval time.Duration
