@@ -70,6 +70,7 @@ var zooCfgNoEffect = map[string]string{
 	"portUnification":                "the plain and secure ports are separate",
 	"authProvider.1":                 "digest, ip, sasl and x509 authentication are built in",
 	"metricsProvider.className":      "metrics are served on --http-addr",
+	"enforceQuota":                   "hard quotas are always enforced",
 }
 
 // zooCfgNoEffectPrefixes are key families accepted and ignored.

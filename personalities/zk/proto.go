@@ -93,7 +93,9 @@ const (
 	// errSessionClosedRequireSASLAuth closes a session that sent a
 	// request before authenticating with an enforced scheme.
 	errSessionClosedRequireSASLAuth = -124
-	errThrottled                    = -127
+	// errQuotaExceeded: a create or setData would pass a hard quota.
+	errQuotaExceeded = -125
+	errThrottled     = -127
 )
 
 // Watch event types and states.

@@ -105,3 +105,17 @@ func TestJavaSetOrder(t *testing.T) {
 		t.Fatalf("order %v; ZooKeeper lists sasl first", got)
 	}
 }
+
+func TestStatsTrack(t *testing.T) {
+	for _, tc := range []struct{ in, out string }{
+		{"", "count=-1,bytes=-1"},
+		{"count=2,bytes=1", "count=2,bytes=1"},
+		{"count=5,bytes=-1=;byteHardLimit=10;countHardLimit=3", "count=5,bytes=-1=;byteHardLimit=10;countHardLimit=3"},
+		{"countHardLimit=3;;count=,bytes=7", "count=-1,bytes=7=;countHardLimit=3"},
+		{"count=x,bytes,junk=;=4", "count=-1,bytes=-1=;=4"},
+	} {
+		if got := parseStatsTrack([]byte(tc.in)).String(); got != tc.out {
+			t.Errorf("%q: got %q, want %q", tc.in, got, tc.out)
+		}
+	}
+}
