@@ -19,7 +19,8 @@ import (
 const saslJAAS = `Server {
        org.apache.zookeeper.server.auth.DigestLoginModule required
        user_bob="bobsecret"
-       user_alice="alicesecret";
+       user_alice="alicesecret"
+       user_admin="adminsecret";
 };
 `
 
@@ -51,6 +52,9 @@ try:
 except NoAuthError:
     print("alice: NoAuth")
 alice.stop()
+admin = client("admin", "adminsecret")
+print("the super user reads", admin.get("/s")[0].decode())
+admin.stop()
 try:
     zk = client("bob", "wrong")
     print("wrong password: connected", zk.connected, zk.client_state)
@@ -70,9 +74,9 @@ func saslServers(t *testing.T) (gw, real string) {
 	if err := os.WriteFile(jaas, []byte(saslJAAS), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	g := startGateway(t, "--zk-jaas", jaas, "--zk-enforce-auth-schemes", "sasl")
+	g := startGateway(t, "--zk-jaas", jaas, "--zk-enforce-auth-schemes", "sasl", "--zk-sasl-super-user", "admin")
 	s, err := zkserver.StartJVM(t.TempDir(), 60*time.Second,
-		"authProvider.1=org.apache.zookeeper.server.auth.SASLAuthenticationProvider\nenforce.auth.enabled=true\nenforce.auth.schemes=sasl\n",
+		"authProvider.1=org.apache.zookeeper.server.auth.SASLAuthenticationProvider\nenforce.auth.enabled=true\nenforce.auth.schemes=sasl\nsuperUser=admin\n",
 		"-Djava.security.auth.login.config="+jaas)
 	if err != nil {
 		t.Fatal(err)
@@ -153,7 +157,7 @@ func TestZKSASLMatchesZooKeeper(t *testing.T) {
 	if outs[0] != outs[1] {
 		t.Fatalf("kazoo differs\ngateway:\n%s\nZooKeeper:\n%s", outs[0], outs[1])
 	}
-	for _, want := range []string{"bob reads bob's", "('sasl', 'bob', 31)", "auth acl [('sasl', 'bob')]", "alice: NoAuth", "wrong password: ConnectionLoss"} {
+	for _, want := range []string{"bob reads bob's", "('sasl', 'bob', 31)", "auth acl [('sasl', 'bob')]", "alice: NoAuth", "the super user reads bob's", "wrong password: ConnectionLoss"} {
 		if !strings.Contains(outs[0], want) {
 			t.Errorf("kazoo output lacks %q:\n%s", want, outs[0])
 		}

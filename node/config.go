@@ -124,6 +124,9 @@ type Config struct {
 	// name=password pairs. Neither: SASL is not configured.
 	ZKJAASFile  string   `json:"zk-jaas"`
 	ZKSASLUsers []string `json:"zk-sasl-users"`
+	// ZKSASLSuperUser is the SASL user who is the super user
+	// (ZooKeeper's zookeeper.superUser).
+	ZKSASLSuperUser string `json:"zk-sasl-super-user"`
 	// ZKEnforceAuthSchemes are ZooKeeper's enforce.auth.schemes (with
 	// enforce.auth.enabled): a session must authenticate with one of
 	// them before its first request. Empty: not enforced.

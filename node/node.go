@@ -189,6 +189,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		SASLUsers:              saslUsers,
 		EnforceAuthSchemes:     cfg.ZKEnforceAuthSchemes,
 		X509SuperUser:          cfg.ZKX509SuperUser,
+		SASLSuperUser:          cfg.ZKSASLSuperUser,
 		MaxBuffer:              cfg.ZKMaxBuffer,
 		TickTime:               cfg.ZKTickTime,
 		SuperDigest:            cfg.ZKSuperDigest,

@@ -216,6 +216,8 @@ func (z *zooCfg) set(key, val, where string) error {
 		z.enforce = strings.EqualFold(val, "true")
 	case "enforce.auth.schemes":
 		z.enforceSchemes = val
+	case "superUser":
+		c.ZKSASLSuperUser = val
 	case "dynamicConfigFile":
 		err = errors.New("dynamic config files are not supported: list the server.N lines in zoo.cfg")
 	default:

@@ -167,9 +167,12 @@ func TestZooCfgEnforceAuth(t *testing.T) {
 		{"sessionRequireClientSASLAuth=true", []string{"sasl"}},
 		{"requireClientAuthScheme=sasl", []string{"sasl"}},
 		{"enforce.auth.enabled=true\nenforce.auth.schemes=sasl, digest", []string{"sasl", "digest"}},
-		{"enforce.auth.enabled=false\nenforce.auth.schemes=sasl", nil},
+		{"enforce.auth.enabled=false\nenforce.auth.schemes=sasl\nsuperUser=admin", nil},
 	} {
 		c, err := loadZooCfg(t, t.TempDir(), tc.text)
+		if strings.Contains(tc.text, "superUser") && c.ZKSASLSuperUser != "admin" {
+			t.Errorf("superUser: %q", c.ZKSASLSuperUser)
+		}
 		if err != nil || !reflect.DeepEqual(c.ZKEnforceAuthSchemes, tc.want) {
 			t.Errorf("%q: %v, %v; want %v", tc.text, c.ZKEnforceAuthSchemes, err, tc.want)
 		}

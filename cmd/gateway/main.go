@@ -174,6 +174,7 @@ func serveFlags(args []string) (node.Config, *slog.Logger, error) {
 		cfg.ZKSASLUsers = append(cfg.ZKSASLUsers, v)
 		return nil
 	})
+	fs.StringVar(&cfg.ZKSASLSuperUser, "zk-sasl-super-user", def.ZKSASLSuperUser, "ZooKeeper super user among the SASL users, as zookeeper.superUser (none when empty)")
 	fs.StringVar(&cfg.ZKX509SuperUser, "zk-x509-super-user", def.ZKX509SuperUser, "ZooKeeper super user on the secure port: a client certificate subject as the x509 identity reads it, e.g. CN=admin,O=Hourglass (none when empty)")
 	zkEnforce := fs.String("zk-enforce-auth-schemes", strings.Join(def.ZKEnforceAuthSchemes, ","), "ZooKeeper enforce.auth.schemes: a session must authenticate with one of these (ip, digest, sasl, x509) before its first request (none when empty)")
 	fs.DurationVar(&cfg.ZKContainerCheckInterval, "zk-container-check-interval", def.ZKContainerCheckInterval, "how often empty containers and expired TTL znodes are reaped (0: 60s)")

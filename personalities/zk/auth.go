@@ -80,6 +80,9 @@ func (c *conn) saslStep(body []byte) (token []byte, code int32, ok bool) {
 		if !containsID(c.auth, id) {
 			c.auth = append(c.auth, id)
 		}
+		if su := c.s.cfg.SASLSuperUser; su != "" && id.ID == su && !containsID(c.auth, ID{"super", ""}) {
+			c.auth = append(c.auth, ID{"super", ""})
+		}
 	}
 	return out, errOK, true
 }

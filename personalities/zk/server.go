@@ -36,6 +36,9 @@ type Config struct {
 	// authenticate with SASL DIGEST-MD5 (ZooKeeper's JAAS Server
 	// section); the session then holds the identity sasl:<user>.
 	SASLUsers map[string]string
+	// SASLSuperUser, if set, is the SASL user who is the super user
+	// (ZooKeeper's zookeeper.superUser).
+	SASLSuperUser string
 	// EnforceAuthSchemes, if not empty, are ZooKeeper's
 	// enforce.auth.schemes with enforce.auth.enabled: a session must
 	// hold an identity of one of them before any request but auth and
