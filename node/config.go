@@ -123,7 +123,7 @@ type Config struct {
 	// (DigestLoginModule's user_<name>="<password>"); ZKSASLUsers adds
 	// name=password pairs. Neither: SASL is not configured.
 	ZKJAASFile  string   `json:"zk-jaas"`
-	ZKSASLUsers []string `json:"zk-sasl-users"`
+	ZKSASLUsers []string `json:"zk-sasl-user"`
 	// ZKSASLSuperUser is the SASL user who is the super user
 	// (ZooKeeper's zookeeper.superUser).
 	ZKSASLSuperUser string `json:"zk-sasl-super-user"`
