@@ -30,12 +30,22 @@ func startRealZK(t testing.TB) string {
 // returns what the commands printed, without the connection chatter.
 func zkCli(t *testing.T, addr, script string) string {
 	t.Helper()
-	cmd := exec.Command(zkCliPath, "-server", addr)
-	cmd.Stdin = strings.NewReader(script + "\nquit\n")
-	cmd.Env = append(os.Environ(), "JAVA_TOOL_OPTIONS=-Xmx128m")
-	out, err := cmd.CombinedOutput()
+	out, err := zkCliRun(addr, script)
 	if err != nil {
 		t.Fatalf("zkCli.sh: %v\n%s", err, out)
+	}
+	return out
+}
+
+// zkCliRun is zkCli for any goroutine, with extra environment variables
+// (CLIENT_JVMFLAGS=...).
+func zkCliRun(addr, script string, env ...string) (string, error) {
+	cmd := exec.Command(zkCliPath, "-server", addr)
+	cmd.Stdin = strings.NewReader(script + "\nquit\n")
+	cmd.Env = append(append(os.Environ(), "JAVA_TOOL_OPTIONS=-Xmx128m"), env...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return string(out), err
 	}
 	var keep []string
 	for line := range strings.SplitSeq(string(out), "\n") {
@@ -46,7 +56,7 @@ func zkCli(t *testing.T, addr, script string) string {
 		}
 		keep = append(keep, line)
 	}
-	return strings.Join(keep, "\n")
+	return strings.Join(keep, "\n"), nil
 }
 
 // Lines whose values differ between any two servers: zxids, times and

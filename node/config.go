@@ -128,6 +128,23 @@ type Config struct {
 	// (HTTPAddr) serves it too.
 	ZKAdminAddr       string `json:"zk-admin-addr"`
 	ZKAdminCommandURL string `json:"zk-admin-command-url"`
+	// ZKJAASFile is a JAAS login configuration whose Server section
+	// lists the users that may authenticate with SASL DIGEST-MD5
+	// (DigestLoginModule's user_<name>="<password>"); ZKSASLUsers adds
+	// name=password pairs. Neither: SASL is not configured.
+	ZKJAASFile  string   `json:"zk-jaas"`
+	ZKSASLUsers []string `json:"zk-sasl-user"`
+	// ZKSASLSuperUser is the SASL user who is the super user
+	// (ZooKeeper's zookeeper.superUser).
+	ZKSASLSuperUser string `json:"zk-sasl-super-user"`
+	// ZKEnforceAuthSchemes are ZooKeeper's enforce.auth.schemes (with
+	// enforce.auth.enabled): a session must authenticate with one of
+	// them before its first request. Empty: not enforced.
+	ZKEnforceAuthSchemes []string `json:"zk-enforce-auth-schemes"`
+	// ZKX509SuperUser is the client certificate subject (RFC 2253, as
+	// the x509 identity reads, e.g. "CN=admin,O=Hourglass") that is the
+	// super user on the secure port.
+	ZKX509SuperUser string `json:"zk-x509-super-user"`
 	// ZooCfgNotes are the zoo.cfg keys that change nothing here (see
 	// LoadZooCfg), logged when the node starts.
 	ZooCfgNotes []ZooCfgNote `json:"-"`
@@ -347,6 +364,7 @@ func (c *Config) Validate() error {
 			errs = append(errs, errors.New(f.name))
 		}
 	}
+	errs = append(errs, c.validateZKAuth()...)
 	if err := zk.CheckWhitelist(c.ZK4LWWhitelist); err != nil {
 		errs = append(errs, fmt.Errorf("zk-4lw-whitelist: %w", err))
 	}

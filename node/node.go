@@ -193,7 +193,15 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, err
 	}
 	n.logZooCfgNotes()
+	saslUsers, err := cfg.zkSASLUsers()
+	if err != nil {
+		return nil, err
+	}
 	n.zk = zk.New(zk.Config{
+		SASLUsers:              saslUsers,
+		EnforceAuthSchemes:     cfg.ZKEnforceAuthSchemes,
+		X509SuperUser:          cfg.ZKX509SuperUser,
+		SASLSuperUser:          cfg.ZKSASLSuperUser,
 		MaxBuffer:              cfg.ZKMaxBuffer,
 		TickTime:               cfg.ZKTickTime,
 		SuperDigest:            cfg.ZKSuperDigest,

@@ -69,15 +69,16 @@ var zooCfgNoEffect = map[string]string{
 	"ssl.quorum.trustStore.location": "peers use the same TLS files as clients",
 	"sslQuorum":                      "peers use TLS when the node has TLS files",
 	"portUnification":                "the plain and secure ports are separate",
-	"authProvider.1":                 "digest and ip authentication are built in",
+	"authProvider.1":                 "digest, ip, sasl and x509 authentication are built in",
 	"metricsProvider.className":      "metrics are served on --http-addr",
+	"enforceQuota":                   "hard quotas are always enforced",
 }
 
 // zooCfgNoEffectPrefixes are key families accepted and ignored.
 var zooCfgNoEffectPrefixes = map[string]string{
 	"admin.":           "the AdminServer serves plain HTTP on admin.serverAddress:admin.serverPort",
 	"metricsProvider.": "metrics are served on --http-addr",
-	"authProvider.":    "digest and ip authentication are built in",
+	"authProvider.":    "digest, ip, sasl and x509 authentication are built in",
 	"group.":           "no hierarchical quorums: a majority of all nodes",
 	"weight.":          "no hierarchical quorums: a majority of all nodes",
 	"zookeeper.":       "a system property with no counterpart here",
@@ -93,7 +94,10 @@ var zooCfgNoEffectPrefixes = map[string]string{
 // host:quorumPort; dataDir/myid names this node, as in ZooKeeper. Keys
 // with no effect here are kept in c.ZooCfgNotes for the node to log.
 // Settings that cannot be honoured (observers, encrypted or JKS key
-// stores, SASL-only clients, dynamic config files) fail the load.
+// stores, dynamic config files) fail the load. sessionRequireClientSASLAuth
+// (or requireClientAuthScheme=sasl) and enforce.auth.enabled with
+// enforce.auth.schemes set the schemes a session must authenticate with;
+// the SASL users come from --zk-jaas (the JVM's JAAS flags are not read).
 func (c *Config) LoadZooCfg(path string) error {
 	f, err := os.Open(path)
 	if err != nil {
@@ -138,6 +142,10 @@ type zooCfg struct {
 	adminHost, adminPort string
 	servers              []Peer
 	clientAddrs          map[string]string
+	// requireSASL (sessionRequireClientSASLAuth) enforces sasl; else
+	// enforce (enforce.auth.enabled) enforces enforceSchemes.
+	requireSASL, enforce bool
+	enforceSchemes       string
 }
 
 func (z *zooCfg) line(n int, text string) error {
@@ -212,8 +220,19 @@ func (z *zooCfg) set(key, val, where string) error {
 		}
 	case "ssl.clientAuth":
 		c.TLSAuthClients, err = zooClientAuth(val)
-	case "requireClientAuthScheme", "enforce.auth.enabled", "enforce.auth.schemes":
-		err = errors.New("SASL authentication is not supported; clients authenticate with digest")
+	case "requireClientAuthScheme":
+		if val != "sasl" {
+			err = errors.New(`want "sasl"`)
+		}
+		z.requireSASL = true
+	case "sessionRequireClientSASLAuth":
+		z.requireSASL = strings.EqualFold(val, "true") // Java's Boolean.parseBoolean
+	case "enforce.auth.enabled":
+		z.enforce = strings.EqualFold(val, "true")
+	case "enforce.auth.schemes":
+		z.enforceSchemes = val
+	case "superUser":
+		c.ZKSASLSuperUser = val
 	case "dynamicConfigFile":
 		err = errors.New("dynamic config files are not supported: list the server.N lines in zoo.cfg")
 	default:
@@ -301,6 +320,20 @@ func (z *zooCfg) finish() error {
 	c.ZK4LWWhitelist = z.whitelist
 	if !z.adminOff {
 		c.ZKAdminAddr = net.JoinHostPort(cmp.Or(z.adminHost, "0.0.0.0"), cmp.Or(z.adminPort, "8080"))
+	}
+	switch {
+	case z.requireSASL:
+		c.ZKEnforceAuthSchemes = []string{"sasl"}
+	case z.enforce:
+		c.ZKEnforceAuthSchemes = nil
+		for s := range strings.SplitSeq(z.enforceSchemes, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				c.ZKEnforceAuthSchemes = append(c.ZKEnforceAuthSchemes, s)
+			}
+		}
+		if len(c.ZKEnforceAuthSchemes) == 0 {
+			return fmt.Errorf("%s: enforce.auth.enabled needs enforce.auth.schemes", z.path)
+		}
 	}
 	if len(z.servers) == 0 {
 		return nil

@@ -132,7 +132,8 @@ func TestZooCfgRefuses(t *testing.T) {
 		{"ssl.keyStore.type=JKS", "only PEM"},
 		{"ssl.keyStore.password=secret", "encrypted PEM"},
 		{"ssl.clientAuth=maybe", "want need, want or none"},
-		{"requireClientAuthScheme=sasl", "SASL"},
+		{"requireClientAuthScheme=kerberos", "want \"sasl\""},
+		{"enforce.auth.enabled=true", "needs enforce.auth.schemes"},
 		{"dynamicConfigFile=/x/zoo.cfg.dynamic", "dynamic config"},
 		{"dataDir=$DIR\nserver.1=h:1:2:observer", "observers"},
 		{"dataDir=$DIR\nserver.1=h:1", "want host:quorumPort"},
@@ -177,5 +178,40 @@ func TestZooCfgAdminServer(t *testing.T) {
 	}
 	if _, err := loadZooCfg(t, t.TempDir(), "admin.serverPort=0\n"); err == nil {
 		t.Error("admin.serverPort=0 accepted")
+	}
+}
+
+func TestZooCfgEnforceAuth(t *testing.T) {
+	for _, tc := range []struct {
+		text string
+		want []string
+	}{
+		{"sessionRequireClientSASLAuth=true", []string{"sasl"}},
+		{"requireClientAuthScheme=sasl", []string{"sasl"}},
+		{"enforce.auth.enabled=true\nenforce.auth.schemes=sasl, digest", []string{"sasl", "digest"}},
+		{"enforce.auth.enabled=false\nenforce.auth.schemes=sasl\nsuperUser=admin", nil},
+	} {
+		c, err := loadZooCfg(t, t.TempDir(), tc.text)
+		if strings.Contains(tc.text, "superUser") && c.ZKSASLSuperUser != "admin" {
+			t.Errorf("superUser: %q", c.ZKSASLSuperUser)
+		}
+		if err != nil || !reflect.DeepEqual(c.ZKEnforceAuthSchemes, tc.want) {
+			t.Errorf("%q: %v, %v; want %v", tc.text, c.ZKEnforceAuthSchemes, err, tc.want)
+		}
+	}
+}
+
+func TestZKSASLUsers(t *testing.T) {
+	jaas := filepath.Join(t.TempDir(), "jaas.conf")
+	os.WriteFile(jaas, []byte(`Server { org.apache.zookeeper.server.auth.DigestLoginModule required user_bob="secret" user_al="x"; };`), 0o644)
+	c := Config{ZKJAASFile: jaas, ZKSASLUsers: []string{"al=y", "cy=z=w"}}
+	u, err := c.zkSASLUsers()
+	if err != nil || !reflect.DeepEqual(u, map[string]string{"bob": "secret", "al": "y", "cy": "z=w"}) {
+		t.Fatalf("%v, %v", u, err)
+	}
+	c = Default()
+	c.ZKSASLUsers, c.ZKEnforceAuthSchemes = []string{"nopass"}, []string{"kerberos"}
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "nopass") || !strings.Contains(err.Error(), "kerberos") {
+		t.Fatalf("validate: %v", err)
 	}
 }

@@ -172,6 +172,14 @@ func serveFlags(args []string) (node.Config, *slog.Logger, error) {
 	fs.StringVar(&cfg.ZK4LWWhitelist, "zk-4lw-whitelist", def.ZK4LWWhitelist, "ZooKeeper 4lw.commands.whitelist: four-letter words answered, comma separated (empty or *: all)")
 	fs.StringVar(&cfg.ZKAdminAddr, "zk-admin-addr", def.ZKAdminAddr, "serve ZooKeeper's AdminServer over HTTP on this address (off when empty)")
 	fs.StringVar(&cfg.ZKAdminCommandURL, "zk-admin-command-url", def.ZKAdminCommandURL, "ZooKeeper admin.commandURL: the AdminServer's path (empty: /commands)")
+	fs.StringVar(&cfg.ZKJAASFile, "zk-jaas", def.ZKJAASFile, "JAAS file whose Server section lists the ZooKeeper SASL DIGEST-MD5 users (user_<name>=\"<password>\")")
+	fs.Func("zk-sasl-user", "a ZooKeeper SASL DIGEST-MD5 user, name=password (repeatable)", func(v string) error {
+		cfg.ZKSASLUsers = append(cfg.ZKSASLUsers, v)
+		return nil
+	})
+	fs.StringVar(&cfg.ZKSASLSuperUser, "zk-sasl-super-user", def.ZKSASLSuperUser, "ZooKeeper super user among the SASL users, as zookeeper.superUser (none when empty)")
+	fs.StringVar(&cfg.ZKX509SuperUser, "zk-x509-super-user", def.ZKX509SuperUser, "ZooKeeper super user on the secure port: a client certificate subject as the x509 identity reads it, e.g. CN=admin,O=Hourglass (none when empty)")
+	zkEnforce := fs.String("zk-enforce-auth-schemes", strings.Join(def.ZKEnforceAuthSchemes, ","), "ZooKeeper enforce.auth.schemes: a session must authenticate with one of these (ip, digest, sasl, x509) before its first request (none when empty)")
 	fs.DurationVar(&cfg.ZKContainerCheckInterval, "zk-container-check-interval", def.ZKContainerCheckInterval, "how often empty containers and expired TTL znodes are reaped (0: 60s)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, nil, err
@@ -180,6 +188,7 @@ func serveFlags(args []string) (node.Config, *slog.Logger, error) {
 		return cfg, nil, fmt.Errorf("serve: unexpected arguments %q", fs.Args())
 	}
 	cfg.ZKLogServers = splitList(*zkLogServers)
+	cfg.ZKEnforceAuthSchemes = splitList(*zkEnforce)
 	// A flag on the command line overrides the redis.conf directive of
 	// the same name (requirepass, maxclients and the limits).
 	fs.Visit(func(f *flag.Flag) {

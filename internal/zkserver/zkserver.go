@@ -40,13 +40,27 @@ func Start(dir string, timeout time.Duration) (*Server, error) {
 // defaults (every four-letter word allowed, no AdminServer). With a
 // 4lw.commands.whitelist they must allow ruok.
 func StartWith(dir string, timeout time.Duration, extra string) (*Server, error) {
-	return start(dir, timeout, extra, false)
+	return start(dir, timeout, options{extra: extra})
 }
 
 // StartWithAdmin is Start with the AdminServer on a free loopback port
 // (AdminAddr).
 func StartWithAdmin(dir string, timeout time.Duration) (*Server, error) {
-	return start(dir, timeout, "", true)
+	return start(dir, timeout, options{admin: true})
+}
+
+// StartJVM is StartWith with extra JVM flags (system properties such as
+// -Djava.security.auth.login.config=FILE).
+func StartJVM(dir string, timeout time.Duration, extra string, jvmFlags ...string) (*Server, error) {
+	return start(dir, timeout, options{extra: extra, jvmFlags: jvmFlags})
+}
+
+// options are a start's variations: extra zoo.cfg lines, the
+// AdminServer, JVM flags.
+type options struct {
+	extra    string
+	admin    bool
+	jvmFlags []string
 }
 
 // freePort returns a loopback port that was free a moment ago.
@@ -59,7 +73,7 @@ func freePort() (int, error) {
 	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
-func start(dir string, timeout time.Duration, extra string, admin bool) (*Server, error) {
+func start(dir string, timeout time.Duration, o options) (*Server, error) {
 	if _, err := os.Stat(Jar); err != nil {
 		return nil, errors.New("zkserver: Apache ZooKeeper not found: install Debian's zookeeper package")
 	}
@@ -68,7 +82,7 @@ func start(dir string, timeout time.Duration, extra string, admin bool) (*Server
 		return nil, err
 	}
 	adminCfg, adminAddr := "admin.enableServer=false\n", ""
-	if admin {
+	if o.admin {
 		p, err := freePort()
 		if err != nil {
 			return nil, err
@@ -76,16 +90,17 @@ func start(dir string, timeout time.Duration, extra string, admin bool) (*Server
 		adminAddr = fmt.Sprintf("127.0.0.1:%d", p)
 		adminCfg = fmt.Sprintf("admin.enableServer=true\nadmin.serverAddress=127.0.0.1\nadmin.serverPort=%d\n", p)
 	}
-	cfg := fmt.Sprintf("tickTime=2000\ndataDir=%s\nclientPort=%d\nclientPortAddress=127.0.0.1\n%s4lw.commands.whitelist=*\nmaxClientCnxns=0\n%s\n", dir, port, adminCfg, extra)
+	cfg := fmt.Sprintf("tickTime=2000\ndataDir=%s\nclientPort=%d\nclientPortAddress=127.0.0.1\n%s4lw.commands.whitelist=*\nmaxClientCnxns=0\n%s\n", dir, port, adminCfg, o.extra)
 	if err := os.WriteFile(filepath.Join(dir, "zoo.cfg"), []byte(cfg), 0o644); err != nil {
 		return nil, err
 	}
 	classPath := Jar
-	if admin {
+	if o.admin {
 		classPath += ":" + servletJar
 	}
-	cmd := exec.Command("java", "-Xmx256m", "-cp", classPath,
-		"org.apache.zookeeper.server.quorum.QuorumPeerMain", filepath.Join(dir, "zoo.cfg"))
+	args := append([]string{"-Xmx256m"}, o.jvmFlags...)
+	args = append(args, "-cp", classPath, "org.apache.zookeeper.server.quorum.QuorumPeerMain", filepath.Join(dir, "zoo.cfg"))
+	cmd := exec.Command("java", args...)
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"crypto/sha1"
 	"encoding/base64"
 	"net"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -37,6 +38,10 @@ func validID(id ID) bool {
 	switch id.Scheme {
 	case "digest":
 		return len(javaSplit(id.ID, ":")) == 2
+	case "sasl":
+		return validKerberosName(id.ID)
+	case "x509":
+		return true // any string names a certificate subject
 	case "ip":
 		addr, bits, hasBits := strings.Cut(id.ID, "/")
 		ip := parseIP(addr)
@@ -52,6 +57,21 @@ func validID(id ID) bool {
 		return true
 	}
 	return false
+}
+
+// kerberosName is the form of a Kerberos principal.
+var kerberosName = regexp.MustCompile(`^([^/@]*)(/([^/@]*))?@([^/@]*)$`)
+
+// validKerberosName reports whether a sasl ACL's id is valid, as
+// SASLAuthenticationProvider decides: a principal, or a name with no @.
+func validKerberosName(s string) bool {
+	return kerberosName.MatchString(s) || !strings.Contains(s, "@")
+}
+
+// authenticatedScheme reports whether an identity of scheme stands for
+// a user ("auth" ACLs expand to them): digest, sasl and x509, not ip.
+func authenticatedScheme(scheme string) bool {
+	return scheme == "digest" || scheme == "sasl" || scheme == "x509"
 }
 
 // parseIP returns an address's bytes: 4 for IPv4, 16 for IPv6.
@@ -106,7 +126,7 @@ func fixupACL(acl []ACL, auth []ID) ([]ACL, bool) {
 		case a.Scheme == "auth":
 			found := false
 			for _, id := range auth {
-				if id.Scheme == "digest" { // the authenticated schemes
+				if authenticatedScheme(id.Scheme) {
 					found = true
 					out = append(out, ACL{a.Perms, id})
 				}
@@ -148,8 +168,14 @@ func allowed(acl []ACL, perm int32, auth []ID) bool {
 				continue
 			}
 			switch a.Scheme {
-			case "digest":
+			case "digest", "x509":
 				if id.ID == a.ID.ID {
+					return true
+				}
+			case "sasl":
+				// SASLAuthenticationProvider.matches: the user named
+				// super matches every sasl ACL.
+				if id.ID == a.ID.ID || id.ID == "super" {
 					return true
 				}
 			case "ip":

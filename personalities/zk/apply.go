@@ -182,6 +182,7 @@ func (a *applicator) apply(txn platform.Txn, kind int32, session int64, auth []I
 		return res, err
 	}
 	c := newChange(txn, zxid, now, session, auth)
+	c.log = a.s.log
 	var ok bool
 	switch kind {
 	case opMulti:
@@ -284,6 +285,7 @@ func (a *applicator) endSession(txn platform.Txn, id, zxid, now int64) error {
 		return err
 	}
 	c := newChange(txn, zxid, now, id, nil)
+	c.log = a.s.log
 	// Children before parents: an ephemeral has no children, but keep
 	// the order deterministic and safe.
 	for i := len(paths) - 1; i >= 0; i-- {
@@ -349,6 +351,7 @@ func (a *applicator) reap(txn platform.Txn, zxid, now int64) error {
 		return err
 	}
 	c := newChange(txn, zxid, now, 0, nil)
+	c.log = a.s.log
 	for _, p := range paths {
 		n, err := c.get(p)
 		if err != nil {

@@ -2,6 +2,7 @@ package zk
 
 import (
 	"fmt"
+	"log/slog"
 
 	"hourglass/personalities/zk/jute"
 	"hourglass/platform"
@@ -18,6 +19,8 @@ type change struct {
 	now     int64 // log time, ms
 	session int64
 	auth    []ID
+	// log, if set, receives the quota warnings.
+	log *slog.Logger
 
 	nodes  map[string]*znode // nil: deleted
 	order  []string          // paths of nodes in first-change order
@@ -163,6 +166,9 @@ func (c *change) create(op int32, req createRequest) (string, Stat, int32, error
 	if parent.isEphemeral() {
 		return "", Stat{}, errNoChildrenForEphemerals, nil
 	}
+	if code, err := c.checkQuota(path, int64(len(req.data)), 1); err != nil || code != errOK {
+		return "", Stat{}, code, err
+	}
 	var owner int64
 	switch {
 	case op == opCreateContainer:
@@ -194,6 +200,12 @@ func (c *change) create(op int32, req createRequest) (string, Stat, int32, error
 	}
 	c.trigger(eventNodeCreated, path)
 	c.trigger(eventNodeChildrenChanged, parentPath)
+	if err := c.quotaCreated(path); err != nil {
+		return "", Stat{}, 0, err
+	}
+	if err := c.updateQuota(path, int64(len(n.data)), 1); err != nil {
+		return "", Stat{}, 0, err
+	}
 	return path, n.stat(), errOK, nil
 }
 
@@ -241,7 +253,7 @@ func (c *change) remove(req pathVersion, checkACL bool) (int32, error) {
 	}
 	c.trigger(eventNodeDeleted, req.path)
 	c.trigger(eventNodeChildrenChanged, parentPath)
-	return errOK, nil
+	return errOK, c.updateQuota(req.path, -int64(len(n.data)), -1)
 }
 
 func (c *change) setData(req setDataRequest) (Stat, int32, error) {
@@ -258,6 +270,10 @@ func (c *change) setData(req setDataRequest) (Stat, int32, error) {
 	if !allowed(n.acl, permWrite, c.auth) {
 		return Stat{}, errNoAuth, nil
 	}
+	diff := int64(len(req.data) - len(n.data))
+	if code, err := c.checkQuota(req.path, diff, 0); err != nil || code != errOK {
+		return Stat{}, code, err
+	}
 	v, code := checkVersion(n.version, req.version)
 	if code != errOK {
 		return Stat{}, code, nil
@@ -268,6 +284,9 @@ func (c *change) setData(req setDataRequest) (Stat, int32, error) {
 	}
 	c.set(req.path, n)
 	c.trigger(eventNodeDataChanged, req.path)
+	if err := c.updateQuota(req.path, diff, 0); err != nil {
+		return Stat{}, 0, err
+	}
 	return n.stat(), errOK, nil
 }
 

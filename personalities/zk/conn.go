@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"hourglass/internal/metrics"
+	"hourglass/personalities/zk/sasl"
 	"hourglass/platform"
 )
 
@@ -39,8 +40,11 @@ type conn struct {
 	// it and then closes itself, so the session's end at apply must not
 	// close it first.
 	closingSession atomic.Bool
-	auth           []ID // ip, then what addAuth added
-	created        time.Time
+	auth           []ID // ip, then what addAuth and SASL added
+	// sasl is the connection's SASL exchange, once begun; only the
+	// reader goroutine touches it (and auth).
+	sasl    *sasl.DigestMD5
+	created time.Time
 
 	received, sent atomic.Int64
 	lastZxid       atomic.Int64
@@ -211,6 +215,9 @@ func (c *conn) serve() {
 	// The first four bytes are a frame length, or a four-letter word.
 	var head [4]byte
 	c.nc.SetReadDeadline(time.Now().Add(c.s.cfg.MaxSessionTimeout))
+	if !c.addX509() {
+		return
+	}
 	if _, err := io.ReadFull(c.rd, head[:]); err != nil {
 		return
 	}

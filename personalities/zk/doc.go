@@ -28,6 +28,16 @@
 // requests that had arrived before its sync began. Replies leave in
 // request order, each after the watch events of the state it saw.
 //
+// Authentication is connection state carried in every write: the ip,
+// digest (auth packets), sasl (DIGEST-MD5 over sasl packets, package
+// sasl; Config.SASLUsers) and x509 (the secure port's client certificate)
+// identities, checked against ACLs at apply. Config.EnforceAuthSchemes
+// closes a session that sends a request before authenticating, with -124.
+//
+// Quotas are the /zookeeper/quota tree zkCli.sh writes: apply keeps each
+// quota's zookeeper_stats and refuses a create or setData past a hard
+// limit with QuotaExceeded (-125); see quota.go.
+//
 // Watches (data, exist, child; persistent and recursive) are node state:
 // apply collects the events a transaction triggers and PostApply hands
 // them to this node's watchers.

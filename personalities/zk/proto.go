@@ -90,7 +90,12 @@ const (
 	errAuthFailed              = -115
 	errNoWatcher               = -121
 	errReconfigDisabled        = -123
-	errThrottled               = -127
+	// errSessionClosedRequireSASLAuth closes a session that sent a
+	// request before authenticating with an enforced scheme.
+	errSessionClosedRequireSASLAuth = -124
+	// errQuotaExceeded: a create or setData would pass a hard quota.
+	errQuotaExceeded = -125
+	errThrottled     = -127
 )
 
 // Watch event types and states.

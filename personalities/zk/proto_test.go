@@ -1,6 +1,8 @@
 package zk
 
 import (
+	"crypto/x509/pkix"
+	"encoding/asn1"
 	"testing"
 
 	"hourglass/personalities/zk/jute"
@@ -75,5 +77,45 @@ func TestACLHelpers(t *testing.T) {
 	}
 	if got := redactACL([]ACL{{permAll, ID{"digest", "u:h:h"}}})[0].ID.ID; got != "u:x" {
 		t.Fatalf("redacted %q", got)
+	}
+}
+
+func TestJavaRFC2253(t *testing.T) {
+	name := pkix.Name{CommonName: `a,b+c`, Organization: []string{"Org"}, OrganizationalUnit: []string{" ou "}, SerialNumber: "42"}
+	raw, err := asn1.Marshal(name.ToRDNSequence())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `2.5.4.5=#13023432,CN=a\,b\+c,OU=\ ou\ ,O=Org`
+	if got := javaRFC2253(raw); got != want {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+	if got := javaRFC2253([]byte{1, 2}); got != "" {
+		t.Fatalf("bad DER gave %q", got)
+	}
+}
+
+func TestJavaSetOrder(t *testing.T) {
+	// String.hashCode of "a" is 97; of "" is 0.
+	if javaStringHash("a") != 97 || javaStringHash("") != 0 || javaStringHash("ab") != 97*31+98 {
+		t.Fatal("javaStringHash")
+	}
+	ids := []ID{{"ip", "127.0.0.1"}, {"sasl", "bob"}}
+	if got := javaSetOrder(ids); got[0] != ids[1] {
+		t.Fatalf("order %v; ZooKeeper lists sasl first", got)
+	}
+}
+
+func TestStatsTrack(t *testing.T) {
+	for _, tc := range []struct{ in, out string }{
+		{"", "count=-1,bytes=-1"},
+		{"count=2,bytes=1", "count=2,bytes=1"},
+		{"count=5,bytes=-1=;byteHardLimit=10;countHardLimit=3", "count=5,bytes=-1=;byteHardLimit=10;countHardLimit=3"},
+		{"countHardLimit=3;;count=,bytes=7", "count=-1,bytes=7=;countHardLimit=3"},
+		{"count=x,bytes,junk=;=4", "count=-1,bytes=-1=;=4"},
+	} {
+		if got := parseStatsTrack([]byte(tc.in)).String(); got != tc.out {
+			t.Errorf("%q: got %q, want %q", tc.in, got, tc.out)
+		}
 	}
 }

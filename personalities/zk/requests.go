@@ -35,6 +35,14 @@ func (c *conn) dispatch(frame []byte) (st *step, more bool) {
 		c.lastRead = st
 		return st
 	}
+	if op != opAuth && op != opSASL && !c.authenticated() {
+		// enforce.auth: the session must authenticate first.
+		c.s.log.Warn("closing an unauthenticated session", "session", c.sessionID(), "schemes", c.s.cfg.EnforceAuthSchemes)
+		return run(func(context.Context) bool {
+			c.reply(xid, 0, errSessionClosedRequireSASLAuth, nil)
+			return false
+		}), false
+	}
 	switch op {
 	case opPing:
 		return run(func(context.Context) bool {
@@ -45,6 +53,14 @@ func (c *conn) dispatch(frame []byte) (st *step, more bool) {
 		code, ok := c.addAuth(body)
 		return run(func(context.Context) bool {
 			c.reply(xid, 0, code, nil)
+			return ok
+		}), ok
+	case opSASL:
+		token, code, ok := c.saslStep(body)
+		return run(func(context.Context) bool {
+			c.lastCode.Store(code)
+			b := appendReplyHeader(nil, xid, 0, code)
+			c.send(jute.AppendBuffer(b, token))
 			return ok
 		}), ok
 	case opCloseSession:
@@ -100,36 +116,6 @@ func errorCode(err error) int32 {
 	return errSystemError
 }
 
-// addAuth handles an auth packet: digest credentials add an identity
-// (and the super user's when they match SuperDigest). Another scheme
-// fails and closes the connection, as in ZooKeeper.
-func (c *conn) addAuth(body []byte) (code int32, ok bool) {
-	d := jute.NewDecoder(body)
-	d.Int() // type, unused
-	scheme, cred := d.String(), d.Buffer()
-	if d.Err() != nil || scheme != "digest" {
-		c.s.stats.authFailed.Add(1)
-		return errAuthFailed, false
-	}
-	id := ID{"digest", digestID(string(cred))}
-	if !containsID(c.auth, id) {
-		c.auth = append(c.auth, id)
-	}
-	if c.s.cfg.SuperDigest != "" && id.ID == c.s.cfg.SuperDigest && !containsID(c.auth, ID{"super", ""}) {
-		c.auth = append(c.auth, ID{"super", ""})
-	}
-	return errOK, true
-}
-
-func containsID(ids []ID, id ID) bool {
-	for _, x := range ids {
-		if x == id {
-			return true
-		}
-	}
-	return false
-}
-
 // local serves the requests that touch only this connection's state.
 func (c *conn) local(xid, op int32, body []byte, auth []ID) bool {
 	d := jute.NewDecoder(body)
@@ -138,7 +124,7 @@ func (c *conn) local(xid, op int32, body []byte, auth []ID) bool {
 	case opWhoAmI:
 		var b []byte
 		var ids []ID
-		for _, id := range auth {
+		for _, id := range javaSetOrder(auth) {
 			if id.Scheme != "super" || id.ID != "" {
 				ids = append(ids, id)
 			}

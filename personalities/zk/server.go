@@ -32,6 +32,22 @@ type Config struct {
 	// SuperDigest, "super:<base64 sha1>", makes a client that adds the
 	// matching digest credentials the super user.
 	SuperDigest string
+	// SASLUsers, if not nil, are the users and passwords that may
+	// authenticate with SASL DIGEST-MD5 (ZooKeeper's JAAS Server
+	// section); the session then holds the identity sasl:<user>.
+	SASLUsers map[string]string
+	// SASLSuperUser, if set, is the SASL user who is the super user
+	// (ZooKeeper's zookeeper.superUser).
+	SASLSuperUser string
+	// EnforceAuthSchemes, if not empty, are ZooKeeper's
+	// enforce.auth.schemes with enforce.auth.enabled: a session must
+	// hold an identity of one of them before any request but auth and
+	// sasl, or it gets SessionClosedRequireSaslAuth and is closed.
+	EnforceAuthSchemes []string
+	// X509SuperUser, if set, is the certificate subject (as the x509
+	// identity writes it) whose TLS sessions are the super user
+	// (ZooKeeper's zookeeper.X509AuthenticationProvider.superUser).
+	X509SuperUser string
 	// ContainerCheckInterval is how often empty containers and expired
 	// TTL znodes are reaped (default 60s, ZooKeeper's).
 	ContainerCheckInterval time.Duration
