@@ -97,6 +97,7 @@ func TestEnsembleRedisMatchesRedisServer(t *testing.T) {
 		{"transactions", multiScript, false},
 		{"blocking", blockingScript, true},
 		{"scripting", scriptingScript, true},
+		{"functions", functionScript, true},
 		{"streams", streamEntryScript, true},
 		{"stream-groups", streamGroupScript, true},
 		{"stream-info", streamInfoScript, true},

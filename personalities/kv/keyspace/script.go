@@ -12,7 +12,7 @@ import (
 	"hourglass/platform"
 )
 
-// Scripting: EVAL and EVALSHA are writes, one log entry each (the
+// Scripting: EVAL, EVALSHA (and FCALL, see functions.go) are writes, one log entry each (the
 // command line, with the budget the proposer was configured with), run
 // at apply on every replica in the entry's transaction; EVAL_RO and
 // EVALSHA_RO are reads, run on a view. Scripts are replicated state:
@@ -120,6 +120,8 @@ func init() {
 	register(&Command{Spec: Spec{Name: "evalsha", Arity: -3, Flags: flags}, Kind: KindWrite, check: checkEval, exec: execEval})
 	register(&Command{Spec: Spec{Name: "eval_ro", Arity: -3, Flags: roFlags}, Kind: KindRead, check: checkEval, exec: execEval})
 	register(&Command{Spec: Spec{Name: "evalsha_ro", Arity: -3, Flags: roFlags}, Kind: KindRead, check: checkEval, exec: execEval})
+	register(&Command{Spec: Spec{Name: "fcall", Arity: -3, Flags: flags}, Kind: KindWrite, exec: execFcall})
+	register(&Command{Spec: Spec{Name: "fcall_ro", Arity: -3, Flags: roFlags}, Kind: KindRead, exec: execFcall})
 }
 
 func checkEval(args [][]byte) error {
@@ -135,8 +137,8 @@ func checkEval(args [][]byte) error {
 	return nil
 }
 
-// applyScriptEntry runs cmdScript's entry: the bounds, then EVAL's or
-// EVALSHA's line.
+// applyScriptEntry runs cmdScript's entry: the bounds, then EVAL's,
+// EVALSHA's or FCALL's line.
 func applyScriptEntry(ks *Keyspace, args [][]byte) (any, error) {
 	if len(args) < 6 {
 		return nil, Error("ERR malformed script entry")
@@ -147,6 +149,9 @@ func applyScriptEntry(ks *Keyspace, args [][]byte) (any, error) {
 		return nil, Error("ERR malformed script entry")
 	}
 	line := args[3:]
+	if EqFold(line[0], "fcall") {
+		return runFcall(ks, line, ScriptLimits{insns, mem})
+	}
 	if err := checkEval(line); err != nil {
 		return nil, err
 	}
@@ -154,11 +159,15 @@ func applyScriptEntry(ks *Keyspace, args [][]byte) (any, error) {
 }
 
 func execEval(ks *Keyspace, args [][]byte) (any, error) {
-	lim := DefaultScriptLimits
+	return runEval(ks, args, ks.scriptLimits())
+}
+
+// scriptLimits are the bounds of a script run outside the log.
+func (ks *Keyspace) scriptLimits() ScriptLimits {
 	if ks.script != nil {
-		lim = ks.script.Limits
+		return ks.script.Limits
 	}
-	return runEval(ks, args, lim)
+	return DefaultScriptLimits
 }
 
 // runEval runs EVAL, EVALSHA or their _RO forms (args, checked).
@@ -228,69 +237,110 @@ func (ks *Keyspace) scriptObserver() ScriptObserver {
 	return o
 }
 
-// scriptSuffix renders a script error's location suffix.
-func scriptSuffix(sha string, line int) string {
-	return " script: " + sha + ", on @user_script:" + strconv.Itoa(line) + "."
+// scriptSite names what runs in a script's error messages: the SHA1 of
+// an EVAL's script or a function's name, and the chunk it was compiled
+// as (user_script, user_function).
+type scriptSite struct{ name, chunk string }
+
+// suffix renders an error's location suffix.
+func (s scriptSite) suffix(line int) string {
+	return " script: " + s.name + ", on @" + s.chunk + ":" + strconv.Itoa(line) + "."
 }
 
-// runScript runs the compiled script proto with KEYS and ARGV against ks and returns its reply.
-func runScript(ks *Keyspace, proto *lua.FunctionProto, sha string, keys, argv [][]byte, readOnly bool, lim ScriptLimits) (any, error) {
+// newScriptCall returns a fresh sandbox bounded by lim, with the redis
+// table of a script run against ks (read-only or not) not yet set as a
+// global; done closes it.
+func newScriptCall(ks *Keyspace, readOnly bool, lim ScriptLimits) (sc *scriptCall, done func()) {
 	var interrupted func() bool
 	var logf func(int, string)
 	if ks.script != nil {
 		interrupted, logf = ks.script.Interrupted, ks.script.Log
 	}
-	if o := ks.scriptObserver(); o != nil {
+	o := ks.scriptObserver()
+	if o != nil {
 		logf = o.ScriptLog
 		o.ScriptRunning(true)
-		defer o.ScriptRunning(false)
 	}
-	st := luasandbox.New(luasandbox.Limits{Instructions: lim.Instructions, Memory: lim.Memory}, interrupted)
-	defer st.Close()
-	L := st.L
-	sc := &scriptCall{ks: ks, st: st, readOnly: readOnly, resp: 2, log: logf}
+	st := luasandbox.New(lim.sandbox(), interrupted)
+	sc = &scriptCall{ks: ks, st: st, readOnly: readOnly, resp: 2, log: logf}
+	return sc, func() {
+		st.Close()
+		if o != nil {
+			o.ScriptRunning(false)
+		}
+	}
+}
+
+func (lim ScriptLimits) sandbox() luasandbox.Limits {
+	return luasandbox.Limits{Instructions: lim.Instructions, Memory: lim.Memory}
+}
+
+// runScript runs the compiled script proto with KEYS and ARGV against ks and returns its reply.
+func runScript(ks *Keyspace, proto *lua.FunctionProto, sha string, keys, argv [][]byte, readOnly bool, lim ScriptLimits) (any, error) {
+	sc, done := newScriptCall(ks, readOnly, lim)
+	defer done()
+	L := sc.st.L
 	L.SetGlobal("KEYS", stringsTable(L, keys))
 	L.SetGlobal("ARGV", stringsTable(L, argv))
 	L.SetGlobal("redis", sc.redisTable())
-	st.Protect()
+	sc.st.Protect()
+	return sc.pcall(L.NewFunctionFromProto(proto), nil, lim, scriptSite{sha, "user_script"})
+}
+
+// pcall calls fn with args in the script's state and converts what it
+// returns, or the error it raised, to a reply; lim is the budget it ran
+// under, for the error of an overrun.
+func (sc *scriptCall) pcall(fn *lua.LFunction, args []lua.LValue, lim ScriptLimits, site scriptSite) (any, error) {
+	L := sc.st.L
 	line := 0
 	handler := L.NewFunction(func(L *lua.LState) int {
-		line = currentLine(L)
+		line = currentLine(L, site.chunk)
 		L.Push(L.Get(1))
 		return 1
 	})
-	L.Push(L.NewFunctionFromProto(proto))
-	if err := L.PCall(0, 1, handler); err != nil {
-		switch st.Exceeded() {
-		case luasandbox.ErrInstructions:
-			return nil, Error("ERR Script exceeded lua-instruction-limit (" + strconv.FormatInt(lim.Instructions, 10) + " instructions)" + scriptSuffix(sha, line))
-		case luasandbox.ErrMemory:
-			return nil, Error("ERR Script exceeded lua-memory-limit (" + strconv.FormatInt(lim.Memory, 10) + " bytes of strings)" + scriptSuffix(sha, line))
-		case luasandbox.ErrInterrupted:
-			return nil, Error("ERR Script killed by user with SCRIPT KILL..." + scriptSuffix(sha, line))
-		}
-		var obj lua.LValue = lua.LString(err.Error())
-		if ae, ok := err.(*lua.ApiError); ok && ae.Object != nil {
-			obj = ae.Object
-		}
-		if t, ok := obj.(*lua.LTable); ok {
-			if e, ok := t.RawGetString("err").(lua.LString); ok {
-				return nil, Errorf("%s%s", e, scriptSuffix(sha, line))
-			}
-		}
-		return nil, Errorf("ERR %s%s", lua.LVAsString(obj), scriptSuffix(sha, line))
+	L.Push(fn)
+	for _, a := range args {
+		L.Push(a)
 	}
-	return luaToReply(L.Get(-1), 0), nil
+	if err := L.PCall(len(args), 1, handler); err != nil {
+		switch sc.st.Exceeded() {
+		case luasandbox.ErrInstructions:
+			return nil, Error("ERR Script exceeded lua-instruction-limit (" + strconv.FormatInt(lim.Instructions, 10) + " instructions)" + site.suffix(line))
+		case luasandbox.ErrMemory:
+			return nil, Error("ERR Script exceeded lua-memory-limit (" + strconv.FormatInt(lim.Memory, 10) + " bytes of strings)" + site.suffix(line))
+		case luasandbox.ErrInterrupted:
+			return nil, Error("ERR Script killed by user with SCRIPT KILL..." + site.suffix(line))
+		}
+		return nil, Errorf("%s%s", luaErrorReply(err), site.suffix(line))
+	}
+	r := luaToReply(L.Get(-1), 0)
+	L.Pop(1)
+	return r, nil
 }
 
-// currentLine is the line of the innermost frame of the script.
-func currentLine(L *lua.LState) int {
+// luaErrorReply is the error reply of what a Lua call raised: the err
+// field of an error table, or ERR and the message.
+func luaErrorReply(err error) string {
+	var obj lua.LValue = lua.LString(err.Error())
+	if ae, ok := err.(*lua.ApiError); ok && ae.Object != nil {
+		obj = ae.Object
+	}
+	if t, ok := obj.(*lua.LTable); ok {
+		if e, ok := t.RawGetString("err").(lua.LString); ok {
+			return string(e)
+		}
+	}
+	return "ERR " + lua.LVAsString(obj)
+}
+
+// currentLine is the line of the innermost frame of the chunk.
+func currentLine(L *lua.LState, chunk string) int {
 	for level := 0; ; level++ {
 		dbg, ok := L.GetStack(level)
 		if !ok {
 			return 0
 		}
-		if _, err := L.GetInfo("Sl", dbg, lua.LNil); err == nil && dbg.Source == "user_script" && dbg.CurrentLine > 0 {
+		if _, err := L.GetInfo("Sl", dbg, lua.LNil); err == nil && dbg.Source == chunk && dbg.CurrentLine > 0 {
 			return dbg.CurrentLine
 		}
 	}

@@ -178,6 +178,13 @@ func compileMessage(name, src string, err error) string {
 	return name + ": " + err.Error()
 }
 
+// Reset starts the counts of the bounds again, with limits: a library's
+// functions are loaded under one budget and called under another. The
+// strings charged so far stay seen, so they are not charged again.
+func (s *State) Reset(limits Limits) {
+	s.meter.limits, s.meter.n, s.meter.used, s.meter.tripped = limits, 0, 0, nil
+}
+
 // Exceeded returns the bound the last run overran (ErrInstructions,
 // ErrMemory, ErrInterrupted), or nil.
 func (s *State) Exceeded() error { return s.meter.tripped }
