@@ -98,6 +98,7 @@ func TestEnsembleRedisMatchesRedisServer(t *testing.T) {
 		{"blocking", blockingScript, true},
 		{"scripting", scriptingScript, true},
 		{"functions", functionScript, true},
+		{"function-restore", functionRestoreScript(), true},
 		{"streams", streamEntryScript, true},
 		{"stream-groups", streamGroupScript, true},
 		{"stream-info", streamInfoScript, true},

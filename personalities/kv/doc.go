@@ -69,7 +69,8 @@
 //     and FLUSH go through the log; SCRIPT EXISTS reads.
 //   - FCALL is a write like EVAL; FCALL_RO a read on this node, which
 //     FUNCTION KILL stops and FUNCTION STATS shows. FUNCTION LOAD,
-//     DELETE and FLUSH go through the log; LIST and STATS read.
+//     DELETE, FLUSH and RESTORE go through the log; LIST, STATS and
+//     DUMP read.
 //   - Once a second, a node whose clock sees a key past due proposes a
 //     tick, so idle keys expire, identically on every replica.
 //

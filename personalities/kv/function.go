@@ -9,7 +9,8 @@ import (
 )
 
 // FUNCTION: LOAD, DELETE, FLUSH and RESTORE go through the log (see
-// keyspace/functions.go); LIST, STATS and DUMP read a synced view; KILL
+// keyspace/functions.go, functiondump.go); LIST, STATS and DUMP read a
+// synced view; KILL
 // stops this node's running FCALL_RO as SCRIPT KILL stops EVAL_RO.
 
 func init() {
@@ -19,7 +20,7 @@ func init() {
 // functionArity is each FUNCTION subcommand's arity, as Redis's.
 var functionArity = map[string]int{
 	"load": -3, "delete": 3, "list": -2, "stats": 2, "kill": 2,
-	"flush": -2, "help": 2,
+	"flush": -2, "dump": 2, "restore": -3, "help": 2,
 }
 
 func localFunction(c *conn, args [][]byte) any {
@@ -51,6 +52,18 @@ func localFunction(c *conn, args [][]byte) any {
 		return c.functionStats()
 	case "help":
 		return functionHelp
+	case "dump":
+		v, err := c.readView()
+		if err != nil {
+			return platformError(err)
+		}
+		return replyOf(keyspace.FunctionDump(v))
+	case "restore":
+		if err := keyspace.CheckFunctionRestore(args); err != nil {
+			return err
+		}
+		c.proposeCommand(keyspace.FunctionRestoreBody(args))
+		return deferred{}
 	}
 	return errSubcommand("FUNCTION", args)
 }

@@ -65,6 +65,8 @@ func applyCommand(ks *Keyspace, args [][]byte) (any, error) {
 		return applyFunctionDelete(ks, args)
 	case cmdFunctionFlush:
 		return applyFunctionFlush(ks)
+	case cmdFunctionRestore:
+		return applyFunctionRestore(ks, args)
 	}
 	cmd := Lookup(args[0])
 	if cmd == nil || !cmd.ArityOK(len(args)) || !cmd.appliesWith(args) {

@@ -141,6 +141,8 @@ func (ks *Keyspace) storeLibraries(libs []*Library) error {
 		if _, err := ks.deleteLibrary([]byte(lib.Name)); err != nil {
 			return err
 		}
+	}
+	for _, lib := range libs {
 		if err := ks.w.Set(libraryKey([]byte(lib.Name)), encodeLibrary(lib)); err != nil {
 			return err
 		}
