@@ -97,6 +97,7 @@ func TestEnsembleRedisMatchesRedisServer(t *testing.T) {
 		{"transactions", multiScript, false},
 		{"blocking", blockingScript, true},
 		{"scripting", scriptingScript, true},
+		{"shebang", shebangScript, false},
 		{"functions", functionScript, true},
 		{"function-restore", functionRestoreScript(), true},
 		{"streams", streamEntryScript, true},

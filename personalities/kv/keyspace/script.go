@@ -1,14 +1,17 @@
 package keyspace
 
 import (
+	"bytes"
 	"crypto/sha1"
 	"encoding/hex"
+	"slices"
 	"strconv"
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
 
 	"hourglass/personalities/kv/luasandbox"
+	"hourglass/personalities/kv/sdsargs"
 	"hourglass/platform"
 )
 
@@ -90,10 +93,67 @@ func ScriptSHA(src []byte) string {
 // CompileScript compiles src as EVAL would, and returns its compile
 // error reply, or nil.
 func CompileScript(src []byte) error {
-	if _, err := luasandbox.Compile("user_script", string(src)); err != nil {
-		return Error("ERR Error compiling script (new function): " + err.Error())
+	_, _, err := compileScript(src)
+	return err
+}
+
+// evalScript is an EVAL script's shebang: whether it has one, and its
+// flags.
+type evalScript struct {
+	shebang bool
+	flags   uint64
+}
+
+// compileScript reads src's shebang, if any, and compiles the rest (the
+// shebang's line break kept, so that lines keep their numbers), as
+// Redis 7.0 does.
+func compileScript(src []byte) (*lua.FunctionProto, evalScript, error) {
+	es, body, err := parseShebang(src)
+	if err != nil {
+		return nil, es, err
 	}
-	return nil
+	proto, cerr := luasandbox.Compile("user_script", string(body))
+	if cerr != nil {
+		return nil, es, Error("ERR Error compiling script (new function): " + cerr.Error())
+	}
+	return proto, es, nil
+}
+
+// parseShebang reads the "#!lua flags=a,b" line of an EVAL script.
+func parseShebang(src []byte) (evalScript, []byte, error) {
+	var es evalScript
+	if !bytes.HasPrefix(src, []byte("#!")) {
+		return es, src, nil
+	}
+	end := bytes.IndexByte(src, '\n')
+	if end < 0 {
+		return es, nil, Error("ERR Invalid script shebang")
+	}
+	parts, ok := sdsargs.Split(src[:end])
+	if !ok || len(parts) == 0 {
+		return es, nil, Error("ERR Invalid engine in script shebang")
+	}
+	if string(parts[0]) != "#!lua" {
+		return es, nil, Errorf("ERR Unexpected engine in script shebang: %s", parts[0])
+	}
+	es.shebang = true
+	for _, p := range parts[1:] {
+		list, ok := bytes.CutPrefix(p, []byte("flags="))
+		if !ok {
+			return es, nil, Errorf("ERR Unknown lua shebang option: %s", p)
+		}
+		if len(list) == 0 {
+			continue
+		}
+		for _, f := range bytes.Split(list, []byte(",")) {
+			bit := slices.Index(functionFlagNames, string(f))
+			if bit < 0 {
+				return es, nil, Errorf("ERR Unexpected flag in script shebang: %s", f)
+			}
+			es.flags |= 1 << bit
+		}
+	}
+	return es, src[end:], nil
 }
 
 // ScriptsExist answers SCRIPT EXISTS on the applied state r: 1 for each
@@ -189,9 +249,14 @@ func runEval(ks *Keyspace, args [][]byte, lim ScriptLimits) (any, error) {
 		}
 		src = b
 	}
-	proto, err := luasandbox.Compile("user_script", string(src))
+	proto, es, err := compileScript(src)
 	if err != nil {
-		return nil, Error("ERR Error compiling script (new function): " + err.Error())
+		return nil, err
+	}
+	ro := strings.HasSuffix(name, "_ro")
+	noWrites := es.flags&flagNoWrites != 0
+	if ro && es.shebang && !noWrites {
+		return nil, Error("ERR Can not execute a script with write flag using *_ro command.")
 	}
 	if ks.w != nil && name == "eval" {
 		// Redis 7 caches the bodies EVAL runs; EVALSHA finds them.
@@ -201,7 +266,7 @@ func runEval(ks *Keyspace, args [][]byte, lim ScriptLimits) (any, error) {
 	}
 	n, _ := ParseInt(args[2])
 	keys, argv := args[3:3+n], args[3+n:]
-	readOnly := ks.w == nil || strings.HasSuffix(name, "_ro")
+	readOnly := ks.w == nil || ro || noWrites
 	return runScript(ks, proto, sha, keys, argv, readOnly, lim)
 }
 
