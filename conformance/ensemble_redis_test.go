@@ -98,6 +98,7 @@ func TestEnsembleRedisMatchesRedisServer(t *testing.T) {
 		{"blocking", blockingScript, true},
 		{"scripting", scriptingScript, true},
 		{"shebang", shebangScript, false},
+		{"cmsgpack", msgpackScript, false},
 		{"functions", functionScript, true},
 		{"function-restore", functionRestoreScript(), true},
 		{"streams", streamEntryScript, true},

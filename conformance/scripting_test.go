@@ -208,7 +208,7 @@ func TestScriptBadInput(t *testing.T) {
 	base := g.rssBytes()
 	r(c.ConfigSet(ctx, "lua-instruction-limit", "5000000").Result()).must(t, "CONFIG SET")
 	r(c.ConfigSet(ctx, "lua-memory-limit", "67108864").Result()).must(t, "CONFIG SET")
-	cases := []struct{ src, want string }{
+	cases := []evalError{
 		{"retur 1", "ERR Error compiling script (new function): user_script:1:"},
 		{"return (", "ERR Error compiling script (new function): user_script:1:"},
 		{"while true do end", "ERR Script exceeded lua-instruction-limit (5000000 instructions) script: "},
@@ -218,18 +218,7 @@ func TestScriptBadInput(t *testing.T) {
 		{"local t = {} for i = 1, 1e9 do t[i] = i end", "ERR Script exceeded lua-instruction-limit"},
 		{"return string.format('%999999999d', 1)", "ERR user_script:1: invalid format (width or precision too long)"},
 	}
-	for _, tc := range cases {
-		err := c.Eval(ctx, tc.src, []string{"k"}).Err()
-		if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
-			t.Fatalf("EVAL %q: %v, want %q...", tc.src, err, tc.want)
-		}
-		if got := r(c.Ping(ctx).Result()).must(t, "PING after "+tc.src); got != "PONG" {
-			t.Fatal(got)
-		}
-	}
-	if grew := g.rssBytes() - base; grew > 1<<30 {
-		t.Fatalf("RSS grew by %d MiB", grew>>20)
-	}
+	requireEvalErrors(t, g, c, base, cases)
 	// A writing script runs at apply and cannot be killed; nothing else
 	// runs: NOTBUSY.
 	if err := c.ScriptKill(ctx).Err(); err == nil || err.Error() != "NOTBUSY No scripts in execution right now." {
@@ -353,5 +342,28 @@ func requireOverrun(t *testing.T, cs []*redis.Client, want string, run func(*red
 		if got := r(c.Get(ctx, "partial").Result()).must(t, "GET partial"); got != "before the loop" {
 			t.Fatalf("partial = %q", got)
 		}
+	}
+}
+
+// evalError is a script and the start of the error EVAL answers.
+type evalError struct{ src, want string }
+
+// requireEvalErrors runs each script with EVAL (one key, "k") and
+// requires its error, the node answering PING after each, and its RSS
+// grown by less than 1 GiB from base.
+func requireEvalErrors(t *testing.T, g *gateway, c *redis.Client, base int64, cases []evalError) {
+	t.Helper()
+	ctx := testCtx(t)
+	for _, tc := range cases {
+		err := c.Eval(ctx, tc.src, []string{"k"}).Err()
+		if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+			t.Fatalf("EVAL %q: %v, want %q...", tc.src, err, tc.want)
+		}
+		if got := r(c.Ping(ctx).Result()).must(t, "PING after "+tc.src); got != "PONG" {
+			t.Fatal(got)
+		}
+	}
+	if grew := g.rssBytes() - base; grew > 1<<30 {
+		t.Fatalf("RSS grew by %d MiB", grew>>20)
 	}
 }

@@ -87,6 +87,7 @@ func New(limits Limits, interrupted func() bool) *State {
 	tab.RawSetString("concat", L.NewFunction(s.meter.tableConcat))
 	g.RawSetString("cjson", openCJSON(L))
 	g.RawSetString("bit", openBit(L))
+	g.RawSetString("cmsgpack", openCMsgpack(L, s.meter))
 	L.SetContext(s.meter)
 	return s
 }
