@@ -99,6 +99,7 @@ func TestEnsembleRedisMatchesRedisServer(t *testing.T) {
 		{"scripting", scriptingScript, true},
 		{"shebang", shebangScript, false},
 		{"cmsgpack", msgpackScript, false},
+		{"struct", structScript, false},
 		{"functions", functionScript, true},
 		{"function-restore", functionRestoreScript(), true},
 		{"streams", streamEntryScript, true},

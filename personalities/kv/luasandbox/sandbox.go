@@ -88,6 +88,7 @@ func New(limits Limits, interrupted func() bool) *State {
 	g.RawSetString("cjson", openCJSON(L))
 	g.RawSetString("bit", openBit(L))
 	g.RawSetString("cmsgpack", openCMsgpack(L, s.meter))
+	g.RawSetString("struct", openStruct(L, s.meter))
 	L.SetContext(s.meter)
 	return s
 }
