@@ -208,7 +208,7 @@ func TestScriptBadInput(t *testing.T) {
 	base := g.rssBytes()
 	r(c.ConfigSet(ctx, "lua-instruction-limit", "5000000").Result()).must(t, "CONFIG SET")
 	r(c.ConfigSet(ctx, "lua-memory-limit", "67108864").Result()).must(t, "CONFIG SET")
-	cases := []struct{ src, want string }{
+	cases := []evalError{
 		{"retur 1", "ERR Error compiling script (new function): user_script:1:"},
 		{"return (", "ERR Error compiling script (new function): user_script:1:"},
 		{"while true do end", "ERR Script exceeded lua-instruction-limit (5000000 instructions) script: "},
@@ -218,18 +218,7 @@ func TestScriptBadInput(t *testing.T) {
 		{"local t = {} for i = 1, 1e9 do t[i] = i end", "ERR Script exceeded lua-instruction-limit"},
 		{"return string.format('%999999999d', 1)", "ERR user_script:1: invalid format (width or precision too long)"},
 	}
-	for _, tc := range cases {
-		err := c.Eval(ctx, tc.src, []string{"k"}).Err()
-		if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
-			t.Fatalf("EVAL %q: %v, want %q...", tc.src, err, tc.want)
-		}
-		if got := r(c.Ping(ctx).Result()).must(t, "PING after "+tc.src); got != "PONG" {
-			t.Fatal(got)
-		}
-	}
-	if grew := g.rssBytes() - base; grew > 1<<30 {
-		t.Fatalf("RSS grew by %d MiB", grew>>20)
-	}
+	requireEvalErrors(t, g, c, base, cases)
 	// A writing script runs at apply and cannot be killed; nothing else
 	// runs: NOTBUSY.
 	if err := c.ScriptKill(ctx).Err(); err == nil || err.Error() != "NOTBUSY No scripts in execution right now." {
@@ -257,12 +246,7 @@ func TestScriptBadInput(t *testing.T) {
 func TestScriptEnsemble(t *testing.T) {
 	e := startEnsemble(t, 3)
 	ctx := testCtx(t)
-	var cs []*redis.Client
-	for _, g := range e.nodes {
-		c := g.redisClient(2)
-		defer c.Close()
-		cs = append(cs, c)
-	}
+	cs := e.redisClients(t)
 	src := "return redis.call('incrby', KEYS[1], ARGV[1])"
 	sha := r(cs[0].ScriptLoad(ctx, src).Result()).must(t, "SCRIPT LOAD on n1")
 	for i, c := range cs {
@@ -273,31 +257,11 @@ func TestScriptEnsemble(t *testing.T) {
 
 	random := "local t = {} for i = 1, 20 do t[i] = math.random(1000000) end redis.call('set', KEYS[1], table.concat(t, ',')) return t"
 	drawn := r(cs[0].Eval(ctx, random, []string{"drawn"}).Int64Slice()).must(t, "EVAL random")
-	for i, c := range cs {
-		if got := r(c.Get(ctx, "drawn").Result()).must(t, "GET drawn"); got != strings.Trim(strings.ReplaceAll(fmt.Sprint(drawn), " ", ","), "[]") {
-			t.Fatalf("n%d holds %q, the script drew %v", i+1, got, drawn)
-		}
-	}
+	requireDrawn(t, cs, drawn)
 
 	overrun := "redis.call('set', KEYS[1], 'before the loop') while true do end"
-	var errs []string
-	for _, c := range cs {
-		r(c.ConfigSet(ctx, "lua-instruction-limit", "3000000").Result()).must(t, "CONFIG SET")
-		err := c.Eval(ctx, overrun, []string{"partial"}).Err()
-		if err == nil {
-			t.Fatal("an endless script returned")
-		}
-		errs = append(errs, err.Error())
-		if got := r(c.Get(ctx, "partial").Result()).must(t, "GET partial"); got != "before the loop" {
-			t.Fatalf("partial = %q", got)
-		}
-	}
-	want := "ERR Script exceeded lua-instruction-limit (3000000 instructions) script: " + sha1hex(overrun) + ", on @user_script:1."
-	for i, msg := range errs {
-		if msg != want {
-			t.Fatalf("n%d: %q, want %q", i+1, msg, want)
-		}
-	}
+	requireOverrun(t, cs, "ERR Script exceeded lua-instruction-limit (3000000 instructions) script: "+sha1hex(overrun)+", on @user_script:1.",
+		func(c *redis.Client) error { return c.Eval(ctx, overrun, []string{"partial"}).Err() })
 
 	err := cs[0].Watch(ctx, func(tx *redis.Tx) error {
 		if err := cs[2].Set(ctx, "w", "from-n3", 0).Err(); err != nil {
@@ -339,4 +303,67 @@ func TestScriptEnsemble(t *testing.T) {
 		t.Fatalf("EVALSHA after a restart = %d", got)
 	}
 	e.converge(0, 1, 2)
+}
+
+// redisClients returns a RESP2 client of each node, closed when t ends.
+func (e *ensemble) redisClients(t *testing.T) []*redis.Client {
+	var cs []*redis.Client
+	for _, g := range e.nodes {
+		c := g.redisClient(2)
+		t.Cleanup(func() { c.Close() })
+		cs = append(cs, c)
+	}
+	return cs
+}
+
+// requireDrawn fails unless every node holds the numbers a script drew
+// under "drawn", comma separated.
+func requireDrawn(t *testing.T, cs []*redis.Client, drawn []int64) {
+	t.Helper()
+	want := strings.Trim(strings.ReplaceAll(fmt.Sprint(drawn), " ", ","), "[]")
+	for i, c := range cs {
+		if got := r(c.Get(testCtx(t), "drawn").Result()).must(t, "GET drawn"); got != want {
+			t.Fatalf("n%d holds %q, the script drew %v", i+1, got, drawn)
+		}
+	}
+}
+
+// requireOverrun runs, on each node with a budget of 3,000,000
+// instructions, a script that sets "partial" and loops; it must fail
+// with want, its write kept.
+func requireOverrun(t *testing.T, cs []*redis.Client, want string, run func(*redis.Client) error) {
+	t.Helper()
+	ctx := testCtx(t)
+	for i, c := range cs {
+		r(c.ConfigSet(ctx, "lua-instruction-limit", "3000000").Result()).must(t, "CONFIG SET")
+		if err := run(c); err == nil || err.Error() != want {
+			t.Fatalf("n%d: %v, want %q", i+1, err, want)
+		}
+		if got := r(c.Get(ctx, "partial").Result()).must(t, "GET partial"); got != "before the loop" {
+			t.Fatalf("partial = %q", got)
+		}
+	}
+}
+
+// evalError is a script and the start of the error EVAL answers.
+type evalError struct{ src, want string }
+
+// requireEvalErrors runs each script with EVAL (one key, "k") and
+// requires its error, the node answering PING after each, and its RSS
+// grown by less than 1 GiB from base.
+func requireEvalErrors(t *testing.T, g *gateway, c *redis.Client, base int64, cases []evalError) {
+	t.Helper()
+	ctx := testCtx(t)
+	for _, tc := range cases {
+		err := c.Eval(ctx, tc.src, []string{"k"}).Err()
+		if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+			t.Fatalf("EVAL %q: %v, want %q...", tc.src, err, tc.want)
+		}
+		if got := r(c.Ping(ctx).Result()).must(t, "PING after "+tc.src); got != "PONG" {
+			t.Fatal(got)
+		}
+	}
+	if grew := g.rssBytes() - base; grew > 1<<30 {
+		t.Fatalf("RSS grew by %d MiB", grew>>20)
+	}
 }

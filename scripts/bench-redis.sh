@@ -19,7 +19,7 @@ cd "$(dirname "$0")/.."
 N=${N:-100000}
 CLIENTS=${CLIENTS:-50}
 TESTS=${TESTS:-set,get,incr,lpush,lpop,sadd,hset,zadd,mset}
-EVAL=${EVAL:-yes} # also EVAL and EVALSHA of a script that runs INCR
+EVAL=${EVAL:-yes} # also EVAL, EVALSHA and FCALL of a script (a function) that runs INCR
 FAMILIES=${FAMILIES:-yes} # also XADD, SETBIT, PFADD and GEOADD
 
 for tool in redis-server redis-benchmark python3; do
@@ -123,6 +123,8 @@ run() { # name port pipeline
     local sha
     sha=$(redis-cli -p "$2" SCRIPT LOAD "return redis.call(unpack(ARGV))" 2>/dev/null)
     custom "$1" "$2" "$3" "EVALSHA incr" EVALSHA "$sha" 0 incr counter:__rand_int__
+    redis-cli -p "$2" FUNCTION LOAD REPLACE "$(printf '#!lua name=bench\nredis.register_function("incr", function(keys) return redis.call("incr", keys[1]) end)')" >/dev/null 2>&1
+    custom "$1" "$2" "$3" "FCALL incr" FCALL incr 1 counter:__rand_int__
   fi
   if [ "$FAMILIES" = yes ]; then
     custom "$1" "$2" "$3" "XADD" XADD stream:__rand_int__ '*' field value

@@ -67,6 +67,10 @@
 //     EVAL_RO and EVALSHA_RO are reads on this node; SCRIPT KILL stops
 //     them (a script running at apply answers UNKILLABLE). SCRIPT LOAD
 //     and FLUSH go through the log; SCRIPT EXISTS reads.
+//   - FCALL is a write like EVAL; FCALL_RO a read on this node, which
+//     FUNCTION KILL stops and FUNCTION STATS shows. FUNCTION LOAD,
+//     DELETE, FLUSH and RESTORE go through the log; LIST, STATS and
+//     DUMP read.
 //   - Once a second, a node whose clock sees a key past due proposes a
 //     tick, so idle keys expire, identically on every replica.
 //

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"hourglass/personalities/kv/keyspace"
 )
@@ -21,23 +22,31 @@ func init() {
 	local("script", -2, localScript, "noscript")
 }
 
-// scripts tracks the read-only scripts running on this node, for SCRIPT
-// KILL, and whether apply is running a script (which cannot be killed).
+// scripts tracks the read-only scripts and functions running on this
+// node, for SCRIPT KILL, FUNCTION KILL and FUNCTION STATS, and whether
+// apply is running a script (which cannot be killed).
 type scripts struct {
 	mu       sync.Mutex
-	running  map[*atomic.Bool]struct{} // kill flags of running read-only scripts
+	running  map[*atomic.Bool]runningScript // by kill flag
 	applying atomic.Bool
 }
 
-// start registers a read-only script and returns its kill flag; done
-// unregisters it.
-func (sc *scripts) start() *atomic.Bool {
+// runningScript is a read-only script or function running on the node.
+type runningScript struct {
+	function bool     // FCALL_RO, not EVAL_RO or EVALSHA_RO
+	args     [][]byte // the command line
+	start    time.Time
+}
+
+// start registers a read-only script run by args at now and returns its
+// kill flag; done unregisters it.
+func (sc *scripts) start(args [][]byte, now time.Time) *atomic.Bool {
 	f := &atomic.Bool{}
 	sc.mu.Lock()
 	if sc.running == nil {
-		sc.running = map[*atomic.Bool]struct{}{}
+		sc.running = map[*atomic.Bool]runningScript{}
 	}
-	sc.running[f] = struct{}{}
+	sc.running[f] = runningScript{function: keyspace.EqFold(args[0], "fcall_ro"), args: args, start: now}
 	sc.mu.Unlock()
 	return f
 }
@@ -48,20 +57,62 @@ func (sc *scripts) done(f *atomic.Bool) {
 	sc.mu.Unlock()
 }
 
-// kill stops every running read-only script; it reports how many.
-func (sc *scripts) kill() int {
+// kill stops every running read-only function (or script); it reports
+// how many it stopped, and how many of the other kind run.
+func (sc *scripts) kill(function bool) (killed, others int) {
 	sc.mu.Lock()
 	defer sc.mu.Unlock()
-	for f := range sc.running {
+	for f, r := range sc.running {
+		if r.function != function {
+			others++
+			continue
+		}
 		f.Store(true)
+		killed++
 	}
-	return len(sc.running)
+	return killed, others
+}
+
+// oldest returns the longest running script of the kind, if any.
+func (sc *scripts) oldest(function bool) (runningScript, bool) {
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	var out runningScript
+	found := false
+	for _, r := range sc.running {
+		if r.function == function && (!found || r.start.Before(out.start)) {
+			out, found = r, true
+		}
+	}
+	return out, found
+}
+
+// Errors of SCRIPT KILL and FUNCTION KILL, as Redis 7.0 words them.
+const (
+	errBusyEval     = keyspace.Error("BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.")
+	errBusyFunction = keyspace.Error("BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.")
+)
+
+// killScripts answers SCRIPT KILL (function false) and FUNCTION KILL.
+func (s *Server) killScripts(function bool) any {
+	killed, others := s.scripts.kill(function)
+	switch {
+	case killed > 0:
+		return keyspace.OK
+	case others > 0 && function:
+		return errBusyEval
+	case others > 0:
+		return errBusyFunction
+	case s.scripts.applying.Load():
+		return keyspace.Error("UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.")
+	}
+	return keyspace.Error("NOTBUSY No scripts in execution right now.")
 }
 
 // writeBody returns the log body of the write d with args, in the
 // connection's database.
 func (c *conn) writeBody(d *keyspace.Command, args [][]byte) []byte {
-	if d.Name == "eval" || d.Name == "evalsha" {
+	if d.Name == "eval" || d.Name == "evalsha" || d.Name == "fcall" {
 		return keyspace.EncodeScript(c.db, rand.Uint64(), c.s.settings().scriptLimits, args)
 	}
 	return keyspace.EncodeCommand(c.db, rand.Uint64(), args)
@@ -120,13 +171,7 @@ func localScript(c *conn, args [][]byte) any {
 		c.proposeCommand(keyspace.ScriptFlushBody())
 		return deferred{}
 	case sub == "kill" && len(args) == 2:
-		if c.s.scripts.kill() > 0 {
-			return keyspace.OK
-		}
-		if c.s.scripts.applying.Load() {
-			return keyspace.Error("UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.")
-		}
-		return keyspace.Error("NOTBUSY No scripts in execution right now.")
+		return c.s.killScripts(false)
 	case sub == "help" && len(args) == 2:
 		return []any{
 			keyspace.SimpleString("SCRIPT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"),

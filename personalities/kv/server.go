@@ -471,8 +471,8 @@ func (c *conn) run(args [][]byte, now time.Time) *command {
 			c.push(replyOf(d.Scan(ks, args, &c.s.cursors)))
 			return cmd
 		}
-		if d.Name == "eval_ro" || d.Name == "evalsha_ro" {
-			kill := c.s.scripts.start()
+		if d.Name == "eval_ro" || d.Name == "evalsha_ro" || d.Name == "fcall_ro" {
+			kill := c.s.scripts.start(args, c.s.cfg.Clock())
 			c.push(replyOf(d.Exec(ks.WithScripting(c.scriptEnv(kill)), args)))
 			c.s.scripts.done(kill)
 			return cmd

@@ -59,6 +59,14 @@ func applyCommand(ks *Keyspace, args [][]byte) (any, error) {
 		return applyScriptLoad(ks, args)
 	case cmdScriptFlush:
 		return applyScriptFlush(ks)
+	case cmdFunctionLoad:
+		return applyFunctionLoad(ks, args)
+	case cmdFunctionDelete:
+		return applyFunctionDelete(ks, args)
+	case cmdFunctionFlush:
+		return applyFunctionFlush(ks)
+	case cmdFunctionRestore:
+		return applyFunctionRestore(ks, args)
 	}
 	cmd := Lookup(args[0])
 	if cmd == nil || !cmd.ArityOK(len(args)) || !cmd.appliesWith(args) {

@@ -1,18 +1,21 @@
 package keyspace
 
 import (
+	"bytes"
 	"crypto/sha1"
 	"encoding/hex"
+	"slices"
 	"strconv"
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
 
 	"hourglass/personalities/kv/luasandbox"
+	"hourglass/personalities/kv/sdsargs"
 	"hourglass/platform"
 )
 
-// Scripting: EVAL and EVALSHA are writes, one log entry each (the
+// Scripting: EVAL, EVALSHA (and FCALL, see functions.go) are writes, one log entry each (the
 // command line, with the budget the proposer was configured with), run
 // at apply on every replica in the entry's transaction; EVAL_RO and
 // EVALSHA_RO are reads, run on a view. Scripts are replicated state:
@@ -90,10 +93,67 @@ func ScriptSHA(src []byte) string {
 // CompileScript compiles src as EVAL would, and returns its compile
 // error reply, or nil.
 func CompileScript(src []byte) error {
-	if _, err := luasandbox.Compile("user_script", string(src)); err != nil {
-		return Error("ERR Error compiling script (new function): " + err.Error())
+	_, _, err := compileScript(src)
+	return err
+}
+
+// evalScript is an EVAL script's shebang: whether it has one, and its
+// flags.
+type evalScript struct {
+	shebang bool
+	flags   uint64
+}
+
+// compileScript reads src's shebang, if any, and compiles the rest (the
+// shebang's line break kept, so that lines keep their numbers), as
+// Redis 7.0 does.
+func compileScript(src []byte) (*lua.FunctionProto, evalScript, error) {
+	es, body, err := parseShebang(src)
+	if err != nil {
+		return nil, es, err
 	}
-	return nil
+	proto, cerr := luasandbox.Compile("user_script", string(body))
+	if cerr != nil {
+		return nil, es, Error("ERR Error compiling script (new function): " + cerr.Error())
+	}
+	return proto, es, nil
+}
+
+// parseShebang reads the "#!lua flags=a,b" line of an EVAL script.
+func parseShebang(src []byte) (evalScript, []byte, error) {
+	var es evalScript
+	if !bytes.HasPrefix(src, []byte("#!")) {
+		return es, src, nil
+	}
+	end := bytes.IndexByte(src, '\n')
+	if end < 0 {
+		return es, nil, Error("ERR Invalid script shebang")
+	}
+	parts, ok := sdsargs.Split(src[:end])
+	if !ok || len(parts) == 0 {
+		return es, nil, Error("ERR Invalid engine in script shebang")
+	}
+	if string(parts[0]) != "#!lua" {
+		return es, nil, Errorf("ERR Unexpected engine in script shebang: %s", parts[0])
+	}
+	es.shebang = true
+	for _, p := range parts[1:] {
+		list, ok := bytes.CutPrefix(p, []byte("flags="))
+		if !ok {
+			return es, nil, Errorf("ERR Unknown lua shebang option: %s", p)
+		}
+		if len(list) == 0 {
+			continue
+		}
+		for _, f := range bytes.Split(list, []byte(",")) {
+			bit := slices.Index(functionFlagNames, string(f))
+			if bit < 0 {
+				return es, nil, Errorf("ERR Unexpected flag in script shebang: %s", f)
+			}
+			es.flags |= 1 << bit
+		}
+	}
+	return es, src[end:], nil
 }
 
 // ScriptsExist answers SCRIPT EXISTS on the applied state r: 1 for each
@@ -120,6 +180,8 @@ func init() {
 	register(&Command{Spec: Spec{Name: "evalsha", Arity: -3, Flags: flags}, Kind: KindWrite, check: checkEval, exec: execEval})
 	register(&Command{Spec: Spec{Name: "eval_ro", Arity: -3, Flags: roFlags}, Kind: KindRead, check: checkEval, exec: execEval})
 	register(&Command{Spec: Spec{Name: "evalsha_ro", Arity: -3, Flags: roFlags}, Kind: KindRead, check: checkEval, exec: execEval})
+	register(&Command{Spec: Spec{Name: "fcall", Arity: -3, Flags: flags}, Kind: KindWrite, exec: execFcall})
+	register(&Command{Spec: Spec{Name: "fcall_ro", Arity: -3, Flags: roFlags}, Kind: KindRead, exec: execFcall})
 }
 
 func checkEval(args [][]byte) error {
@@ -135,8 +197,8 @@ func checkEval(args [][]byte) error {
 	return nil
 }
 
-// applyScriptEntry runs cmdScript's entry: the bounds, then EVAL's or
-// EVALSHA's line.
+// applyScriptEntry runs cmdScript's entry: the bounds, then EVAL's,
+// EVALSHA's or FCALL's line.
 func applyScriptEntry(ks *Keyspace, args [][]byte) (any, error) {
 	if len(args) < 6 {
 		return nil, Error("ERR malformed script entry")
@@ -147,6 +209,9 @@ func applyScriptEntry(ks *Keyspace, args [][]byte) (any, error) {
 		return nil, Error("ERR malformed script entry")
 	}
 	line := args[3:]
+	if EqFold(line[0], "fcall") {
+		return runFcall(ks, line, ScriptLimits{insns, mem})
+	}
 	if err := checkEval(line); err != nil {
 		return nil, err
 	}
@@ -154,11 +219,15 @@ func applyScriptEntry(ks *Keyspace, args [][]byte) (any, error) {
 }
 
 func execEval(ks *Keyspace, args [][]byte) (any, error) {
-	lim := DefaultScriptLimits
+	return runEval(ks, args, ks.scriptLimits())
+}
+
+// scriptLimits are the bounds of a script run outside the log.
+func (ks *Keyspace) scriptLimits() ScriptLimits {
 	if ks.script != nil {
-		lim = ks.script.Limits
+		return ks.script.Limits
 	}
-	return runEval(ks, args, lim)
+	return DefaultScriptLimits
 }
 
 // runEval runs EVAL, EVALSHA or their _RO forms (args, checked).
@@ -180,9 +249,14 @@ func runEval(ks *Keyspace, args [][]byte, lim ScriptLimits) (any, error) {
 		}
 		src = b
 	}
-	proto, err := luasandbox.Compile("user_script", string(src))
+	proto, es, err := compileScript(src)
 	if err != nil {
-		return nil, Error("ERR Error compiling script (new function): " + err.Error())
+		return nil, err
+	}
+	ro := strings.HasSuffix(name, "_ro")
+	noWrites := es.flags&flagNoWrites != 0
+	if ro && es.shebang && !noWrites {
+		return nil, Error("ERR Can not execute a script with write flag using *_ro command.")
 	}
 	if ks.w != nil && name == "eval" {
 		// Redis 7 caches the bodies EVAL runs; EVALSHA finds them.
@@ -192,7 +266,7 @@ func runEval(ks *Keyspace, args [][]byte, lim ScriptLimits) (any, error) {
 	}
 	n, _ := ParseInt(args[2])
 	keys, argv := args[3:3+n], args[3+n:]
-	readOnly := ks.w == nil || strings.HasSuffix(name, "_ro")
+	readOnly := ks.w == nil || ro || noWrites
 	return runScript(ks, proto, sha, keys, argv, readOnly, lim)
 }
 
@@ -228,69 +302,110 @@ func (ks *Keyspace) scriptObserver() ScriptObserver {
 	return o
 }
 
-// scriptSuffix renders a script error's location suffix.
-func scriptSuffix(sha string, line int) string {
-	return " script: " + sha + ", on @user_script:" + strconv.Itoa(line) + "."
+// scriptSite names what runs in a script's error messages: the SHA1 of
+// an EVAL's script or a function's name, and the chunk it was compiled
+// as (user_script, user_function).
+type scriptSite struct{ name, chunk string }
+
+// suffix renders an error's location suffix.
+func (s scriptSite) suffix(line int) string {
+	return " script: " + s.name + ", on @" + s.chunk + ":" + strconv.Itoa(line) + "."
 }
 
-// runScript runs the compiled script proto with KEYS and ARGV against ks and returns its reply.
-func runScript(ks *Keyspace, proto *lua.FunctionProto, sha string, keys, argv [][]byte, readOnly bool, lim ScriptLimits) (any, error) {
+// newScriptCall returns a fresh sandbox bounded by lim, with the redis
+// table of a script run against ks (read-only or not) not yet set as a
+// global; done closes it.
+func newScriptCall(ks *Keyspace, readOnly bool, lim ScriptLimits) (sc *scriptCall, done func()) {
 	var interrupted func() bool
 	var logf func(int, string)
 	if ks.script != nil {
 		interrupted, logf = ks.script.Interrupted, ks.script.Log
 	}
-	if o := ks.scriptObserver(); o != nil {
+	o := ks.scriptObserver()
+	if o != nil {
 		logf = o.ScriptLog
 		o.ScriptRunning(true)
-		defer o.ScriptRunning(false)
 	}
-	st := luasandbox.New(luasandbox.Limits{Instructions: lim.Instructions, Memory: lim.Memory}, interrupted)
-	defer st.Close()
-	L := st.L
-	sc := &scriptCall{ks: ks, st: st, readOnly: readOnly, resp: 2, log: logf}
+	st := luasandbox.New(lim.sandbox(), interrupted)
+	sc = &scriptCall{ks: ks, st: st, readOnly: readOnly, resp: 2, log: logf}
+	return sc, func() {
+		st.Close()
+		if o != nil {
+			o.ScriptRunning(false)
+		}
+	}
+}
+
+func (lim ScriptLimits) sandbox() luasandbox.Limits {
+	return luasandbox.Limits{Instructions: lim.Instructions, Memory: lim.Memory}
+}
+
+// runScript runs the compiled script proto with KEYS and ARGV against ks and returns its reply.
+func runScript(ks *Keyspace, proto *lua.FunctionProto, sha string, keys, argv [][]byte, readOnly bool, lim ScriptLimits) (any, error) {
+	sc, done := newScriptCall(ks, readOnly, lim)
+	defer done()
+	L := sc.st.L
 	L.SetGlobal("KEYS", stringsTable(L, keys))
 	L.SetGlobal("ARGV", stringsTable(L, argv))
 	L.SetGlobal("redis", sc.redisTable())
-	st.Protect()
+	sc.st.Protect()
+	return sc.pcall(L.NewFunctionFromProto(proto), nil, lim, scriptSite{sha, "user_script"})
+}
+
+// pcall calls fn with args in the script's state and converts what it
+// returns, or the error it raised, to a reply; lim is the budget it ran
+// under, for the error of an overrun.
+func (sc *scriptCall) pcall(fn *lua.LFunction, args []lua.LValue, lim ScriptLimits, site scriptSite) (any, error) {
+	L := sc.st.L
 	line := 0
 	handler := L.NewFunction(func(L *lua.LState) int {
-		line = currentLine(L)
+		line = currentLine(L, site.chunk)
 		L.Push(L.Get(1))
 		return 1
 	})
-	L.Push(L.NewFunctionFromProto(proto))
-	if err := L.PCall(0, 1, handler); err != nil {
-		switch st.Exceeded() {
-		case luasandbox.ErrInstructions:
-			return nil, Error("ERR Script exceeded lua-instruction-limit (" + strconv.FormatInt(lim.Instructions, 10) + " instructions)" + scriptSuffix(sha, line))
-		case luasandbox.ErrMemory:
-			return nil, Error("ERR Script exceeded lua-memory-limit (" + strconv.FormatInt(lim.Memory, 10) + " bytes of strings)" + scriptSuffix(sha, line))
-		case luasandbox.ErrInterrupted:
-			return nil, Error("ERR Script killed by user with SCRIPT KILL..." + scriptSuffix(sha, line))
-		}
-		var obj lua.LValue = lua.LString(err.Error())
-		if ae, ok := err.(*lua.ApiError); ok && ae.Object != nil {
-			obj = ae.Object
-		}
-		if t, ok := obj.(*lua.LTable); ok {
-			if e, ok := t.RawGetString("err").(lua.LString); ok {
-				return nil, Errorf("%s%s", e, scriptSuffix(sha, line))
-			}
-		}
-		return nil, Errorf("ERR %s%s", lua.LVAsString(obj), scriptSuffix(sha, line))
+	L.Push(fn)
+	for _, a := range args {
+		L.Push(a)
 	}
-	return luaToReply(L.Get(-1), 0), nil
+	if err := L.PCall(len(args), 1, handler); err != nil {
+		switch sc.st.Exceeded() {
+		case luasandbox.ErrInstructions:
+			return nil, Error("ERR Script exceeded lua-instruction-limit (" + strconv.FormatInt(lim.Instructions, 10) + " instructions)" + site.suffix(line))
+		case luasandbox.ErrMemory:
+			return nil, Error("ERR Script exceeded lua-memory-limit (" + strconv.FormatInt(lim.Memory, 10) + " bytes of strings)" + site.suffix(line))
+		case luasandbox.ErrInterrupted:
+			return nil, Error("ERR Script killed by user with SCRIPT KILL..." + site.suffix(line))
+		}
+		return nil, Errorf("%s%s", luaErrorReply(err), site.suffix(line))
+	}
+	r := luaToReply(L.Get(-1), 0)
+	L.Pop(1)
+	return r, nil
 }
 
-// currentLine is the line of the innermost frame of the script.
-func currentLine(L *lua.LState) int {
+// luaErrorReply is the error reply of what a Lua call raised: the err
+// field of an error table, or ERR and the message.
+func luaErrorReply(err error) string {
+	var obj lua.LValue = lua.LString(err.Error())
+	if ae, ok := err.(*lua.ApiError); ok && ae.Object != nil {
+		obj = ae.Object
+	}
+	if t, ok := obj.(*lua.LTable); ok {
+		if e, ok := t.RawGetString("err").(lua.LString); ok {
+			return string(e)
+		}
+	}
+	return "ERR " + lua.LVAsString(obj)
+}
+
+// currentLine is the line of the innermost frame of the chunk.
+func currentLine(L *lua.LState, chunk string) int {
 	for level := 0; ; level++ {
 		dbg, ok := L.GetStack(level)
 		if !ok {
 			return 0
 		}
-		if _, err := L.GetInfo("Sl", dbg, lua.LNil); err == nil && dbg.Source == "user_script" && dbg.CurrentLine > 0 {
+		if _, err := L.GetInfo("Sl", dbg, lua.LNil); err == nil && dbg.Source == chunk && dbg.CurrentLine > 0 {
 			return dbg.CurrentLine
 		}
 	}

@@ -38,6 +38,7 @@ var notInScripts = map[string]bool{
 	"ssubscribe": true, "sunsubscribe": true, "auth": true, "hello": true, "reset": true,
 	"quit": true, "client": true, "script": true, "eval": true, "evalsha": true,
 	"eval_ro": true, "evalsha_ro": true, "save": true, "bgsave": true,
+	"fcall": true, "fcall_ro": true, "function": true,
 }
 
 func (sc *scriptCall) redisTable() *lua.LTable {
@@ -66,23 +67,7 @@ func (sc *scriptCall) redisTable() *lua.LTable {
 		L.Push(lua.LString(ScriptSHA([]byte(L.ToString(1)))))
 		return 1
 	})
-	fn("log", func(L *lua.LState) int {
-		if L.GetTop() < 2 {
-			L.RaiseError("redis.log() requires two arguments or more.")
-		}
-		level, ok := L.Get(1).(lua.LNumber)
-		if !ok || level < 0 || level > 3 {
-			L.RaiseError("Invalid debug level.")
-		}
-		var parts []string
-		for i := 2; i <= L.GetTop(); i++ {
-			parts = append(parts, lua.LVAsString(L.Get(i)))
-		}
-		if sc.log != nil {
-			sc.log(int(level), strings.Join(parts, " "))
-		}
-		return 0
-	})
+	fn("log", func(L *lua.LState) int { return scriptLog(L, sc.log) })
 	fn("setresp", func(L *lua.LState) int {
 		n, ok := L.Get(1).(lua.LNumber)
 		if L.GetTop() != 1 || !ok {
@@ -115,6 +100,26 @@ func (sc *scriptCall) redisTable() *lua.LTable {
 		t.RawSetString(name, lua.LNumber(v))
 	}
 	return t
+}
+
+// scriptLog is redis.log: it writes its arguments, space separated, at
+// the level of its first, to logf.
+func scriptLog(L *lua.LState, logf func(int, string)) int {
+	if L.GetTop() < 2 {
+		L.RaiseError("redis.log() requires two arguments or more.")
+	}
+	level, ok := L.Get(1).(lua.LNumber)
+	if !ok || level < 0 || level > 3 {
+		L.RaiseError("Invalid debug level.")
+	}
+	var parts []string
+	for i := 2; i <= L.GetTop(); i++ {
+		parts = append(parts, lua.LVAsString(L.Get(i)))
+	}
+	if logf != nil {
+		logf(int(level), strings.Join(parts, " "))
+	}
+	return 0
 }
 
 func errorTable(L *lua.LState, msg string) *lua.LTable {

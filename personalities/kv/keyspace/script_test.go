@@ -90,3 +90,35 @@ func TestScriptBounds(t *testing.T) {
 func testScript(ks *Keyspace, src string, lim ScriptLimits) (any, error) {
 	return runEval(ks, [][]byte{[]byte("eval"), []byte(src), []byte("0")}, lim)
 }
+
+// TestShebang reads EVAL scripts' shebangs as Redis 7.0 does.
+func TestShebang(t *testing.T) {
+	cases := []struct {
+		src     string
+		shebang bool
+		flags   uint64
+		err     string
+	}{
+		{"return 1", false, 0, ""},
+		{"#!lua\nreturn 1", true, 0, ""},
+		{"#!lua flags=no-writes,no-cluster flags=allow-oom\n", true, 1 | 1<<3 | 1<<1, ""},
+		{"#!lua flags=\n", true, 0, ""},
+		{"#!lua", false, 0, "ERR Invalid script shebang"},
+		{"#!lua \"x\n", false, 0, "ERR Invalid engine in script shebang"},
+		{"#!LUA\n", false, 0, "ERR Unexpected engine in script shebang: #!LUA"},
+		{"#!lua name=x\n", false, 0, "ERR Unknown lua shebang option: name=x"},
+		{"#!lua flags=no-writes,\n", false, 0, "ERR Unexpected flag in script shebang: "},
+	}
+	for _, c := range cases {
+		es, _, err := parseShebang([]byte(c.src))
+		if c.err != "" {
+			if err == nil || err.Error() != c.err {
+				t.Errorf("%q: %v, want %q", c.src, err, c.err)
+			}
+			continue
+		}
+		if err != nil || es.shebang != c.shebang || es.flags != c.flags {
+			t.Errorf("%q: %+v, %v", c.src, es, err)
+		}
+	}
+}

@@ -6,7 +6,8 @@
 // loadfile, dofile and print; collectgarbage counts nothing), table,
 // string, math (math.random and math.randomseed are Redis's lrand48,
 // reseeded to 0 for every script, so a script draws the same numbers on
-// every node), cjson (encode, decode, null) and bit
+// every node), cjson (encode, decode, null), cmsgpack (pack, unpack,
+// unpack_one, unpack_limit), struct (pack, unpack, size) and bit
 // (LuaBitOp: tobit, tohex, bnot, band, bor, bxor, lshift, rshift,
 // arshift, rol, ror, bswap). The global table is read-only once the
 // caller has added its own globals (Protect): a script that assigns a
@@ -15,8 +16,8 @@
 // variable 'name'", as in Redis 7.
 //
 // Not served: the coroutine library (a coroutine would run outside the
-// instruction budget), cmsgpack and struct; a script that names them
-// fails as with any unknown global.
+// instruction budget); a script that names it fails as with any unknown
+// global.
 //
 // # Bounds
 //
@@ -28,7 +29,9 @@
 // string.format check the size of their result against what is left
 // before they build it. Both counts depend only on the script and its
 // inputs, so a script that overruns stops at the same instruction, with
-// the same error, on every replica. Tables grow by at most a few
+// the same error, on every replica. cmsgpack.pack and struct.pack check
+// their result against what is left as they build it; their unpacks make
+// no more than their input's bytes. Tables grow by at most a few
 // elements per instruction and are bounded by the instruction count.
 // One concatenation expression a..b..c of n operands is checked after
 // it is built, so it may briefly hold up to n times the largest string

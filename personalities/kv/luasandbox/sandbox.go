@@ -87,6 +87,8 @@ func New(limits Limits, interrupted func() bool) *State {
 	tab.RawSetString("concat", L.NewFunction(s.meter.tableConcat))
 	g.RawSetString("cjson", openCJSON(L))
 	g.RawSetString("bit", openBit(L))
+	g.RawSetString("cmsgpack", openCMsgpack(L, s.meter))
+	g.RawSetString("struct", openStruct(L, s.meter))
 	L.SetContext(s.meter)
 	return s
 }
@@ -176,6 +178,13 @@ func compileMessage(name, src string, err error) string {
 		return fmt.Sprintf("%s:%d: %s", name, line, msg)
 	}
 	return name + ": " + err.Error()
+}
+
+// Reset starts the counts of the bounds again, with limits: a library's
+// functions are loaded under one budget and called under another. The
+// strings charged so far stay seen, so they are not charged again.
+func (s *State) Reset(limits Limits) {
+	s.meter.limits, s.meter.n, s.meter.used, s.meter.tripped = limits, 0, 0, nil
 }
 
 // Exceeded returns the bound the last run overran (ErrInstructions,

@@ -3,7 +3,8 @@
 // bytes, little endian) and the CRC64 (Jones polynomial, reflected, no
 // inversion; little endian) of everything before it. A payload redis-
 // server 7.0 DUMPs, Load reads; a payload Dump writes, redis-server 7.0
-// RESTOREs.
+// RESTOREs. FUNCTION DUMP's payloads have the same footer around
+// libraries' codes (DumpFunctions, LoadFunctions).
 //
 // # Types
 //

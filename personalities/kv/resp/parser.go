@@ -3,6 +3,8 @@ package resp
 import (
 	"bytes"
 	"math"
+
+	"hourglass/personalities/kv/sdsargs"
 )
 
 // Parser states.
@@ -194,7 +196,7 @@ func (p *parser) inline(b []byte) (int, [][]byte, error) {
 	if len(line) > 0 && line[len(line)-1] == '\r' {
 		line = line[:len(line)-1]
 	}
-	args, ok := splitArgs(line)
+	args, ok := sdsargs.Split(line)
 	if !ok {
 		return 0, nil, protoErr("unbalanced quotes in request")
 	}

@@ -1,10 +1,12 @@
-package resp
+// Package sdsargs splits a line into arguments as Redis's sdssplitargs
+// does: the inline protocol's requests and a function library's shebang.
+package sdsargs
 
-// splitArgs splits an inline request line exactly like Redis's sdssplitargs
+// Split splits an inline request line exactly like Redis's sdssplitargs
 // (the line, like a C string, ends at its first NUL byte). It returns
 // ok == false for unbalanced quotes and nil args for a blank line. The
 // returned arguments are fresh allocations.
-func splitArgs(line []byte) (args [][]byte, ok bool) {
+func Split(line []byte) (args [][]byte, ok bool) {
 	at := func(i int) byte {
 		if i < len(line) {
 			return line[i]
