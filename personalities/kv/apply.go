@@ -20,9 +20,10 @@ type applicator struct {
 }
 
 var (
-	_ platform.EntryApplicator = (*applicator)(nil)
-	_ keyspace.Observers       = (*applicator)(nil)
-	_ keyspace.ScriptObserver  = (*applicator)(nil)
+	_ platform.EntryApplicator  = (*applicator)(nil)
+	_ keyspace.Observers        = (*applicator)(nil)
+	_ keyspace.ScriptObserver   = (*applicator)(nil)
+	_ keyspace.TrackingObserver = (*applicator)(nil)
 )
 
 func newApplicator(s *Server) *applicator {
@@ -32,6 +33,7 @@ func newApplicator(s *Server) *applicator {
 }
 
 func (a *applicator) Apply(txn platform.Txn, e *platform.Entry, at platform.Version) (platform.Result, error) {
+	a.fx.Origin = a.s.tracker.origin(e)
 	r, err := keyspace.Apply(txn, at, timekeeper.Time(e), e.Body, &a.fx)
 	if err != nil {
 		return platform.Result{}, err
@@ -43,12 +45,14 @@ func (a *applicator) Apply(txn platform.Txn, e *platform.Entry, at platform.Vers
 // expires the same keys at the same position because the time is the
 // log's.
 func (a *applicator) ApplyEntry(txn platform.Txn, e *platform.Entry, at platform.Version) error {
+	a.fx.Origin = 0
 	return keyspace.ExpireCycle(txn, at, timekeeper.Time(e), &a.fx)
 }
 
 // PostApply delivers what the command published to this node's
 // subscribers, and wakes the clients blocked on keys it wrote.
 func (a *applicator) PostApply(e *platform.Entry, at platform.Version) {
+	a.s.afterApply(&a.fx, at.Pos)
 	a.s.publishAll(&a.fx)
 	if len(a.fx.Ready) > 0 || len(a.fx.ReadyDBs) > 0 {
 		a.s.blocker.wake(a.fx.Ready, a.fx.ReadyDBs)
@@ -78,6 +82,9 @@ func (a *applicator) Notifications() keyspace.EventClass {
 	}
 	return keyspace.EventClass(a.s.notify.Load())
 }
+
+// Tracking implements keyspace.TrackingObserver.
+func (a *applicator) Tracking() bool { return a.s.tracker.tracking() }
 
 // Blocked implements keyspace.Observers.
 func (a *applicator) Blocked() bool { return a.s.blocker.n.Load() > 0 }
