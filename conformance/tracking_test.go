@@ -234,3 +234,53 @@ func (c *rawConn) frame(t *testing.T) string {
 	}
 	return line
 }
+
+// TestRedisTrackingExpiryAndTableLimit: a key read and then expired is
+// invalidated when it expires; past tracking-table-max-keys a key read
+// is forgotten, and its reader invalidated, as Redis evicts the table.
+func TestRedisTrackingExpiryAndTableLimit(t *testing.T) {
+	g := startGateway(t)
+	dial := func() *rawConn {
+		nc, err := net.Dial("tcp", g.addr("redis"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { nc.Close() })
+		return &rawConn{nc: nc, rd: bufio.NewReader(nc)}
+	}
+	reader, writer := dial(), dial()
+	reader.do(t, "HELLO 3")
+	for _, cmd := range []string{"CLIENT TRACKING on", "GET ex"} {
+		if r := reader.do(t, cmd); r != "+OK\r\n" && r != "_\r\n" {
+			t.Fatalf("%s: %q", cmd, r)
+		}
+	}
+	writer.do(t, "SET ex 1 PX 50")
+	if got, want := reader.drain(t, false), ">2\r\n$10\r\ninvalidate\r\n*1\r\n$2\r\nex\r\n"; got != want {
+		t.Fatalf("after SET: %q, want %q", got, want)
+	}
+	reader.do(t, "GET ex")
+	var got string
+	waitFor(t, "the expiry's invalidation", 10*time.Second, func() bool {
+		got += reader.drain(t, false)
+		return got != ""
+	})
+	if want := ">2\r\n$10\r\ninvalidate\r\n*1\r\n$2\r\nex\r\n"; got != want {
+		t.Fatalf("after expiry: %q, want %q", got, want)
+	}
+
+	writer.do(t, "CONFIG SET tracking-table-max-keys 2")
+	reader.do(t, "MGET k1 k2")
+	if got := reader.drain(t, false); got != "" {
+		t.Fatalf("two keys in a table of two: %q", got)
+	}
+	reader.do(t, "GET k3")
+	got = reader.drain(t, false)
+	if !strings.HasPrefix(got, ">2\r\n$10\r\ninvalidate\r\n*1\r\n$2\r\nk") || strings.Count(got, "invalidate") != 1 {
+		t.Fatalf("a third key in a table of two: %q, want one key's invalidation", got)
+	}
+	writer.do(t, "MSET k1 1 k2 2 k3 3")
+	if got := reader.drain(t, false); strings.Count(got, "invalidate") != 2 {
+		t.Fatalf("writing the three keys: %q, want the two tracked keys' invalidations", got)
+	}
+}
