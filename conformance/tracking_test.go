@@ -166,7 +166,8 @@ type rawConn struct {
 	rd *bufio.Reader
 }
 
-// do sends cmd (words split on spaces) and returns its reply.
+// do sends cmd (words split on single spaces, "~" standing for a space
+// inside a word) and returns its reply.
 func (c *rawConn) do(t *testing.T, cmd string) string {
 	t.Helper()
 	c.send(t, cmd)
@@ -175,9 +176,10 @@ func (c *rawConn) do(t *testing.T, cmd string) string {
 
 func (c *rawConn) send(t *testing.T, cmd string) {
 	t.Helper()
-	words := strings.Fields(cmd)
+	words := strings.Split(cmd, " ")
 	out := "*" + strconv.Itoa(len(words)) + "\r\n"
 	for _, w := range words {
+		w = strings.ReplaceAll(w, "~", " ")
 		out += "$" + strconv.Itoa(len(w)) + "\r\n" + w + "\r\n"
 	}
 	c.nc.SetDeadline(time.Now().Add(10 * time.Second))

@@ -24,6 +24,7 @@ var (
 	_ keyspace.Observers        = (*applicator)(nil)
 	_ keyspace.ScriptObserver   = (*applicator)(nil)
 	_ keyspace.TrackingObserver = (*applicator)(nil)
+	_ keyspace.ScriptMonitor    = (*applicator)(nil)
 )
 
 func newApplicator(s *Server) *applicator {
@@ -85,6 +86,14 @@ func (a *applicator) Notifications() keyspace.EventClass {
 
 // Tracking implements keyspace.TrackingObserver.
 func (a *applicator) Tracking() bool { return a.s.tracker.tracking() }
+
+// ScriptCalled implements keyspace.ScriptMonitor: the commands of a
+// script this node's client sent go to this node's monitors.
+func (a *applicator) ScriptCalled(db int, args [][]byte) {
+	if a.fx.Origin != 0 {
+		a.s.feedLua(db, args)
+	}
+}
 
 // Blocked implements keyspace.Observers.
 func (a *applicator) Blocked() bool { return a.s.blocker.n.Load() > 0 }

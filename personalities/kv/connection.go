@@ -163,6 +163,7 @@ func localReset(c *conn, args [][]byte) any {
 	c.multi, c.watches = nil, nil
 	c.unsubscribeAll()
 	c.s.disableTracking(c)
+	c.stopMonitor()
 	c.db = 0
 	c.setName("")
 	c.proto = 2
@@ -240,6 +241,9 @@ func localClient(c *conn, args [][]byte) any {
 func (c *conn) describe() string {
 	now := time.Now()
 	flags := ""
+	if c.monitoring.Load() {
+		flags = "O"
+	}
 	if c.subscriptions() > 0 {
 		flags += "P"
 	}
@@ -311,8 +315,11 @@ func clientList(c *conn, args [][]byte) any {
 func (c *conn) describeRemote() string {
 	lib := c.lib()
 	flags := ""
+	if c.monitoring.Load() {
+		flags = "O"
+	}
 	if c.blocked.Load() != nil {
-		flags = "b"
+		flags += "b"
 	}
 	tf, redir := c.trackFlags()
 	if flags += tf; flags == "" {

@@ -96,6 +96,7 @@ type Server struct {
 	cursors  cursors
 	hub      hub
 	tracker  tracker
+	monitors monitors
 	blocker  blocker
 	scripts  scripts
 	started  time.Time
@@ -283,6 +284,18 @@ type conn struct {
 	pushQueued, pushWritten atomic.Uint64
 	pushTick                chan struct{}
 	pushFailed              atomic.Bool
+	// pushBytes are the bytes of MONITOR lines queued; softSince is
+	// when they went past the soft limit (guarded by pushMu).
+	pushBytes atomic.Int64
+	softSince time.Time
+	// monitoring: the connection is a MONITOR; ownLines are the lines
+	// of its own commands, sent after their replies; luaLines the
+	// commands its read-only script ran, shown after the script's line.
+	monitoring atomic.Bool
+	ownLines   []monitorLine
+	luaLines   []monitorLine
+	// execLines are the MONITOR lines of the transaction EXEC runs.
+	execLines []monitorLine
 
 	// stream proposes the connection's writes in order; made at the
 	// first write.
@@ -310,6 +323,9 @@ type slot struct {
 	// note, if set, logs the command in the monitors once settled, in
 	// request order.
 	note *monitorNote
+	// exec, if set, are the MONITOR lines of an EXEC, shown once it is
+	// settled: its queued commands' unless WATCH aborted it, then its own.
+	exec []monitorLine
 }
 
 func (c *conn) serve() {
@@ -318,6 +334,7 @@ func (c *conn) serve() {
 	defer func() {
 		c.unsubscribeAll()
 		c.s.disableTracking(c)
+		c.stopMonitor()
 		c.stopPushes()
 	}()
 	for !c.quit {
@@ -365,6 +382,7 @@ func (c *conn) flush() bool {
 	for _, s := range c.pending {
 		c.settle(s)
 		c.logNote(s)
+		c.feedExec(s)
 		if s.m != nil {
 			_, failed := s.reply.(keyspace.Error)
 			s.m.Done(s.start, failed)
@@ -377,6 +395,7 @@ func (c *conn) flush() bool {
 	c.pending = c.pending[:0]
 	if len(c.out) == 0 {
 		c.rememberReads()
+		c.sendOwnLines()
 		return true
 	}
 	c.awaitPushes()
@@ -384,6 +403,7 @@ func (c *conn) flush() bool {
 	_, err := c.nc.Write(c.out)
 	c.outMu.Unlock()
 	c.rememberReads()
+	c.sendOwnLines()
 	if cap(c.out) > 64<<10 {
 		c.out = nil // do not keep a large buffer for an idle connection
 	}
@@ -402,6 +422,7 @@ func (c *conn) waitPending() {
 	for _, s := range c.pending {
 		c.settle(s)
 		c.logNote(s)
+		c.feedExec(s)
 	}
 }
 
@@ -416,6 +437,11 @@ func (c *conn) handle(args [][]byte) {
 	c.lastAt.Store(start.UnixNano())
 	n := len(c.pending)
 	cmd := c.run(args, start)
+	if len(c.pending) > n {
+		c.feedMonitors(cmd, args, start, c.pending[len(c.pending)-1].reply)
+	} else {
+		c.feedMonitors(cmd, args, start, nil)
+	}
 	if c.multi == nil && (cmd == nil || cmd.Name != "client") {
 		c.caching = false // CLIENT CACHING holds for one command
 	}
@@ -456,6 +482,10 @@ func (c *conn) run(args [][]byte, now time.Time) *command {
 	if !c.authed && !cmd.noAuth {
 		c.push(errNoAuth)
 		return cmd
+	}
+	if r := c.monitorRefuses(cmd, args); r != nil {
+		c.push(r)
+		return nil // refused before it runs: no monitor sees it
 	}
 	if c.multi != nil && !cmd.control {
 		c.push(c.queue(cmd, args))

@@ -34,10 +34,11 @@ import (
 // likewise: an extra invalidation is a cache miss, a missed one a stale
 // cache.
 
-// headerOrigin tags a write proposed by a NOLOOP tracking client: the
-// node's token and the connection's id, 8 bytes each. Only the node
-// that proposed it reads it, and only to skip the client's own
-// invalidations; apply ignores it.
+// headerOrigin tags a write proposed by a tracking client, or while the
+// node has monitors: the node's token and the connection's id, 8 bytes
+// each. Only the node that proposed it recognises it, to order or skip
+// the client's own invalidations and to show its scripts' commands in
+// MONITOR; apply's writes ignore it.
 const headerOrigin = "kv.origin"
 
 // recentTouches bounds how many written keys the tracker remembers for
@@ -114,10 +115,11 @@ func (t *tracker) origin(e *platform.Entry) int64 {
 	return int64(binary.BigEndian.Uint64(h[8:]))
 }
 
-// tagOrigin marks e as proposed by c, if c tracks keys: its own writes
-// invalidate its cache after their replies, or never (NOLOOP).
+// tagOrigin marks e as proposed by c, if c tracks keys (its own writes
+// invalidate its cache after their replies, or never with NOLOOP) or
+// the node has monitors (a script's commands show there).
 func (c *conn) tagOrigin(e *platform.Entry) {
-	if c.track.on {
+	if c.track.on || c.s.monitors.count.Load() > 0 {
 		h := binary.BigEndian.AppendUint64(nil, c.s.tracker.token)
 		platform.SetHeader(e, headerOrigin, binary.BigEndian.AppendUint64(h, uint64(c.id)))
 	}

@@ -97,6 +97,14 @@ func (fx *Effects) noteReadyDB(db int) {
 	fx.ReadyDBs = append(fx.ReadyDBs, db)
 }
 
+// observers returns fx's Observers; nil for a nil fx.
+func (fx *Effects) observers() Observers {
+	if fx == nil {
+		return nil
+	}
+	return fx.Observers
+}
+
 func (fx *Effects) blocked() bool { return fx.Observers != nil && fx.Observers.Blocked() }
 
 // PUBLISH goes through the log so that every node applies it; each node

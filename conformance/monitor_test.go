@@ -1,0 +1,141 @@
+package conformance
+
+import (
+	"bufio"
+	"net"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// monitorScript is sent, one command at a time, by a client while
+// another connection MONITORs: commands shown, refused (unknown, wrong
+// arity), admin commands left out, credentials redacted, MULTI, scripts
+// and quoting.
+var monitorScript = []string{
+	"AUTH pw", "AUTH u pw", "HELLO 3 AUTH default pw", "HELLO 2", "SET a 1\"x\"\\\x01\xc3\t\r\n", "GET a",
+	"MULTI", "SET b 2", "GET b", "NOSUCH", "EXEC", "MULTI", "SET b 3", "EXEC",
+	"WATCH w", "SET w 1", "MULTI", "SET q 1", "EXEC", "EXEC",
+	"EVAL redis.call('set','c','3')~return~redis.call('get','c') 0",
+	"EVAL_RO return~redis.call('get','c') 0", "EVAL return~redis.call('nosuch') 0",
+	"CONFIG GET maxmemory", "CLIENT ID", "CLIENT LIST", "CLIENT KILL ID 999999", "CLIENT NOSUCH", "PING",
+	"SELECT 2", "SET x y", "LPUSH x 1", "INCR nokey", "FOO bar", "GET", "SLOWLOG LEN", "CLIENT SETNAME n",
+	"SELECT 0", "DEL a b c", "PUBLISH ch msg", "ECHO end",
+}
+
+// monitorMask hides what differs between servers: the time and the
+// client's address (a script's "lua" stays).
+var monitorMask = regexp.MustCompile(`^\+\d+\.\d{6} \[(\d+) (?:\d+\.\d+\.\d+\.\d+:\d+|unix:[^\]]*|(lua))\]`)
+
+func maskMonitor(line string) string {
+	return monitorMask.ReplaceAllStringFunc(line, func(m string) string {
+		g := monitorMask.FindStringSubmatch(m)
+		if g[2] == "lua" {
+			return "+T [" + g[1] + " lua]"
+		}
+		return "+T [" + g[1] + " addr]"
+	})
+}
+
+// TestRedisMonitorMatchesRedisServer diffs the lines MONITOR shows for
+// monitorScript, and what a monitor connection may still do, against
+// redis-server.
+func TestRedisMonitorMatchesRedisServer(t *testing.T) {
+	g := startGateway(t)
+	got := monitorTranscript(t, "tcp", g.addr("redis"))
+	want := monitorTranscript(t, "unix", startRedisServer(t))
+	if got != want {
+		t.Fatalf("MONITOR differs\n--- gateway:\n%s\n--- redis-server:\n%s", got, want)
+	}
+}
+
+// monitorTranscript runs monitorScript against addr and returns the
+// masked monitor lines, then the monitor connection's own replies.
+func monitorTranscript(t *testing.T, network, addr string) string {
+	t.Helper()
+	dial := func() *rawConn {
+		nc, err := net.Dial(network, addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { nc.Close() })
+		return &rawConn{nc: nc, rd: bufio.NewReader(nc)}
+	}
+	mon, client := dial(), dial()
+	if r := mon.do(t, "MONITOR"); r != "+OK\r\n" {
+		t.Fatalf("MONITOR: %q", r)
+	}
+	for _, cmd := range monitorScript {
+		client.do(t, cmd)
+	}
+	var b strings.Builder
+	for {
+		line := mon.frame(t)
+		b.WriteString(maskMonitor(line))
+		if strings.Contains(line, `"end"`) {
+			break
+		}
+	}
+	// A monitor is a replica to Redis: no keyspace commands; a second
+	// MONITOR is ignored; RESET makes it a client again.
+	b.WriteString(mon.do(t, "GET a"))
+	mon.send(t, "MONITOR")
+	b.WriteString(mon.do(t, "ECHO x"))
+	b.WriteString(maskMonitor(mon.frame(t)))
+	b.WriteString(mon.do(t, "RESET"))
+	b.WriteString(mon.do(t, "GET c"))
+	return b.String()
+}
+
+// TestRedisMonitorSlowClientDisconnected: a monitor that reads nothing
+// is disconnected once its lines pass client-output-buffer-limit's
+// normal class, and the node's memory stays bounded meanwhile.
+func TestRedisMonitorSlowClientDisconnected(t *testing.T) {
+	g := startGateway(t)
+	ctx := testCtx(t)
+	c := g.redisClient(2)
+	if err := c.ConfigSet(ctx, "client-output-buffer-limit", "normal 4mb 2mb 1").Err(); err != nil {
+		t.Fatal(err)
+	}
+	nc, err := net.Dial("tcp", g.addr("redis"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	if _, err := nc.Write([]byte("*1\r\n$7\r\nMONITOR\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	monitors := func() int {
+		list, err := c.ClientList(ctx).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.Count(list, "flags=O ")
+	}
+	waitFor(t, "the monitor", 10*time.Second, func() bool { return monitors() == 1 })
+	// 64 MiB of lines, far past the limit and the socket's buffers.
+	value := strings.Repeat("v", 64<<10)
+	for i := 0; i < 1024 && monitors() > 0; i += 64 {
+		p := c.Pipeline()
+		for j := range 64 {
+			p.Set(ctx, "k", value[:len(value)-j], 0)
+		}
+		if _, err := p.Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, "the slow monitor's disconnection", 10*time.Second, func() bool { return monitors() == 0 })
+	info, err := c.Info(ctx, "memory").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`used_memory:(\d+)`).FindStringSubmatch(info)
+	if m == nil {
+		t.Fatalf("no used_memory in %q", info)
+	}
+	if n, _ := strconv.Atoi(m[1]); n > 256<<20 {
+		t.Fatalf("used memory after the slow monitor: %d bytes", n)
+	}
+}
