@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // monitorScript is sent, one command at a time, by a client while
@@ -27,13 +29,13 @@ var monitorScript = []string{
 
 // monitorMask hides what differs between servers: the time and the
 // client's address (a script's "lua" stays).
-var monitorMask = regexp.MustCompile(`^\+\d+\.\d{6} \[(\d+) (?:\d+\.\d+\.\d+\.\d+:\d+|unix:[^\]]*|(lua))\]`)
+var monitorMask = regexp.MustCompile(`^\+\d+\.\d{6} \[(\d+) (?:\d+\.\d+\.\d+\.\d+:\d+|unix:[^\]]*|(lua|log))\]`)
 
 func maskMonitor(line string) string {
 	return monitorMask.ReplaceAllStringFunc(line, func(m string) string {
 		g := monitorMask.FindStringSubmatch(m)
-		if g[2] == "lua" {
-			return "+T [" + g[1] + " lua]"
+		if g[2] != "" {
+			return "+T [" + g[1] + " " + g[2] + "]"
 		}
 		return "+T [" + g[1] + " addr]"
 	})
@@ -137,5 +139,66 @@ func TestRedisMonitorSlowClientDisconnected(t *testing.T) {
 	}
 	if n, _ := strconv.Atoi(m[1]); n > 256<<20 {
 		t.Fatalf("used memory after the slow monitor: %d bytes", n)
+	}
+}
+
+// TestEnsembleMonitorShowsOtherNodesWrites: a monitor on node 1 shows
+// its own clients' commands with their addresses, and the writes node 1
+// applies from other nodes' clients as "[db log]", each once, in log
+// order; reads on other nodes are theirs alone.
+func TestEnsembleMonitorShowsOtherNodesWrites(t *testing.T) {
+	e := startEnsemble(t, 3)
+	nc, err := net.Dial("tcp", e.nodes[0].addr("redis"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	mon := &rawConn{nc: nc, rd: bufio.NewReader(nc)}
+	if r := mon.do(t, "MONITOR"); r != "+OK\r\n" {
+		t.Fatalf("MONITOR: %q", r)
+	}
+	ctx := testCtx(t)
+	local, remote := e.nodes[0].redisClient(2), e.nodes[1].redisClient(2)
+	steps := []func() error{
+		func() error { return local.Set(ctx, "a", "1", 0).Err() },
+		func() error { return remote.Set(ctx, "b", "2", 0).Err() },
+		func() error { return remote.Get(ctx, "b").Err() },
+		func() error {
+			_, err := remote.TxPipelined(ctx, func(p redis.Pipeliner) error {
+				p.Incr(ctx, "n")
+				p.Select(ctx, 1)
+				p.Set(ctx, "c", "3", 0)
+				return nil
+			})
+			return err
+		},
+		func() error { return remote.Eval(ctx, "return redis.call('set', KEYS[1], 'x')", []string{"d"}).Err() },
+		// A read on node 1 follows what node 1 applied of the acknowledged writes.
+		func() error { return local.Get(ctx, "end").Err() },
+	}
+	for _, s := range steps {
+		if err := s(); err != nil && err != redis.Nil {
+			t.Fatal(err)
+		}
+	}
+	var got []string
+	for {
+		line := mon.frame(t)
+		if !strings.Contains(line, `"hello"`) && !strings.Contains(line, `"setinfo"`) { // go-redis's handshake
+			got = append(got, maskMonitor(line))
+		}
+		if strings.Contains(line, `"end"`) {
+			break
+		}
+	}
+	want := []string{
+		`+T [0 addr] "set" "a" "1"`,
+		`+T [0 log] "set" "b" "2"`,
+		`+T [0 log] "incr" "n"`, `+T [1 log] "select" "1"`, `+T [1 log] "set" "c" "3"`, `+T [1 log] "EXEC"`,
+		`+T [0 log] "eval" "return redis.call('set', KEYS[1], 'x')" "1" "d"`,
+		`+T [0 addr] "get" "end"`,
+	}
+	if strings.Join(got, "") != strings.Join(want, "\r\n")+"\r\n" {
+		t.Fatalf("node 1's monitor:\n%s\nwant:\n%s", strings.Join(got, ""), strings.Join(want, "\r\n"))
 	}
 }

@@ -35,6 +35,9 @@ func newApplicator(s *Server) *applicator {
 
 func (a *applicator) Apply(txn platform.Txn, e *platform.Entry, at platform.Version) (platform.Result, error) {
 	a.fx.Origin = a.s.tracker.origin(e)
+	if a.fx.Origin == 0 && a.s.monitors.count.Load() > 0 {
+		a.s.feedApplied(e.Body)
+	}
 	r, err := keyspace.Apply(txn, at, timekeeper.Time(e), e.Body, &a.fx)
 	if err != nil {
 		return platform.Result{}, err

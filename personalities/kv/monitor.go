@@ -156,6 +156,16 @@ func (s *Server) feedLua(db int, args [][]byte) {
 	}
 }
 
+// feedApplied shows the monitors a write another node took, as this
+// node applies it: "[db log]" stands for the client's address, which
+// only its own node knows.
+func (s *Server) feedApplied(body []byte) {
+	now := time.Now()
+	for _, l := range keyspace.LoggedCommands(body) {
+		s.feedLine(nil, monitorLine(appendMonitorLine(nil, now, l.DB, "log", l.Args, 0, 0)))
+	}
+}
+
 // feedLine sends line to every monitor; c's own (the command's sender)
 // waits until c's reply is written, which Redis writes first.
 func (s *Server) feedLine(c *conn, line monitorLine) {
