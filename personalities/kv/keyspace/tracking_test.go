@@ -74,3 +74,34 @@ func TestInvalidatedKeys(t *testing.T) {
 		t.Errorf("nobody tracking: noted %q, untracked %v", got, untracked)
 	}
 }
+
+// LoggedCommands renders what a log entry's body carries as the command
+// lines a client sent.
+func TestLoggedCommands(t *testing.T) {
+	render := func(ls []Logged) []string {
+		var out []string
+		for _, l := range ls {
+			s := string(rune('0' + l.DB))
+			for _, a := range l.Args {
+				s += " " + string(a)
+			}
+			out = append(out, s)
+		}
+		return out
+	}
+	exec := EncodeExec(2, nil, [][]byte{EncodeCommand(1, 5, argv([]string{"SET", "a", "1"})), EncodeCommand(2, 6, argv([]string{"SELECT", "2"}))})
+	for _, c := range []struct {
+		body []byte
+		want []string
+	}{
+		{EncodeCommand(3, 9, argv([]string{"SET", "k", "v"})), []string{"3 SET k v"}},
+		{exec, []string{"1 SET a 1", "2 SELECT 2", "2 EXEC"}},
+		{EncodeScript(0, 1, DefaultScriptLimits, argv([]string{"EVAL", "return 1", "0"})), []string{"0 EVAL return 1 0"}},
+		{TickBody(), nil},
+		{[]byte{0xff}, nil},
+	} {
+		if got := render(LoggedCommands(c.body)); !slices.Equal(got, c.want) {
+			t.Errorf("LoggedCommands: %q, want %q", got, c.want)
+		}
+	}
+}
