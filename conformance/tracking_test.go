@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -285,4 +286,59 @@ func TestRedisTrackingExpiryAndTableLimit(t *testing.T) {
 	if got := reader.drain(t, false); strings.Count(got, "invalidate") != 2 {
 		t.Fatalf("writing the three keys: %q, want the two tracked keys' invalidations", got)
 	}
+}
+
+// TestRedisTrackingClientFlagsMatchRedisServer diffs CLIENT INFO's
+// tracking flags and redir field, and the broken redirect a closed
+// target leaves, against redis-server.
+func TestRedisTrackingClientFlagsMatchRedisServer(t *testing.T) {
+	g := startGateway(t)
+	got := trackingFlags(t, "tcp", g.addr("redis"))
+	want := trackingFlags(t, "unix", startRedisServer(t))
+	if got != want {
+		t.Fatalf("gateway:\n%s\nredis-server:\n%s", got, want)
+	}
+}
+
+var clientInfoFields = regexp.MustCompile(` (flags|redir)=(\S*)`)
+
+func trackingFlags(t *testing.T, network, addr string) string {
+	dial := func() *rawConn {
+		nc, err := net.Dial(network, addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { nc.Close() })
+		return &rawConn{nc: nc, rd: bufio.NewReader(nc)}
+	}
+	target, tracker, writer := dial(), dial(), dial()
+	id := strings.TrimSuffix(strings.TrimPrefix(target.do(t, "CLIENT ID"), ":"), "\r\n")
+	var b strings.Builder
+	info := func() {
+		for _, m := range clientInfoFields.FindAllStringSubmatch(tracker.do(t, "CLIENT INFO"), -1) {
+			v := m[2]
+			if v == id {
+				v = "ID"
+			} else if m[1] == "flags" {
+				if v = strings.ReplaceAll(v, "U", ""); v == "" { // redis-server's unix socket
+					v = "N"
+				}
+			}
+			fmt.Fprintf(&b, "%s=%s ", m[1], v)
+		}
+		b.WriteString(strings.ReplaceAll(tracker.do(t, "CLIENT TRACKINGINFO"), ":"+id+"\r\n", ":ID\r\n") + "\n")
+	}
+	info()
+	tracker.do(t, "CLIENT TRACKING on BCAST PREFIX x REDIRECT "+id)
+	info()
+	target.nc.Close()
+	waitFor(t, "the redirect target to go", 10*time.Second, func() bool {
+		return !strings.Contains(writer.do(t, "CLIENT LIST"), "id="+id+" ")
+	})
+	writer.do(t, "SET x 1")
+	info()
+	tracker.do(t, "CLIENT TRACKING off")
+	tracker.do(t, "CLIENT TRACKING on OPTIN")
+	info()
+	return b.String()
 }
