@@ -1,7 +1,6 @@
 package conformance
 
 import (
-	"bufio"
 	"net"
 	"regexp"
 	"strconv"
@@ -57,15 +56,7 @@ func TestRedisMonitorMatchesRedisServer(t *testing.T) {
 // masked monitor lines, then the monitor connection's own replies.
 func monitorTranscript(t *testing.T, network, addr string) string {
 	t.Helper()
-	dial := func() *rawConn {
-		nc, err := net.Dial(network, addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { nc.Close() })
-		return &rawConn{nc: nc, rd: bufio.NewReader(nc)}
-	}
-	mon, client := dial(), dial()
+	mon, client := dialRaw(t, network, addr), dialRaw(t, network, addr)
 	if r := mon.do(t, "MONITOR"); r != "+OK\r\n" {
 		t.Fatalf("MONITOR: %q", r)
 	}
@@ -148,12 +139,7 @@ func TestRedisMonitorSlowClientDisconnected(t *testing.T) {
 // order; reads on other nodes are theirs alone.
 func TestEnsembleMonitorShowsOtherNodesWrites(t *testing.T) {
 	e := startEnsemble(t, 3)
-	nc, err := net.Dial("tcp", e.nodes[0].addr("redis"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	mon := &rawConn{nc: nc, rd: bufio.NewReader(nc)}
+	mon := dialRaw(t, "tcp", e.nodes[0].addr("redis"))
 	if r := mon.do(t, "MONITOR"); r != "+OK\r\n" {
 		t.Fatalf("MONITOR: %q", r)
 	}

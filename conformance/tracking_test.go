@@ -122,12 +122,7 @@ func trackingTranscript(t *testing.T, network, addr string, script []trackStep) 
 	conns := make([]*rawConn, n)
 	ids := make([]string, n)
 	for i := range conns {
-		nc, err := net.Dial(network, addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { nc.Close() })
-		conns[i] = &rawConn{nc: nc, rd: bufio.NewReader(nc)}
+		conns[i] = dialRaw(t, network, addr)
 		id := conns[i].do(t, "CLIENT ID")
 		ids[i] = strings.TrimSuffix(strings.TrimPrefix(id, ":"), "\r\n")
 	}
@@ -159,6 +154,18 @@ func trackingTranscript(t *testing.T, network, addr string, script []trackStep) 
 		}
 	}
 	return b.String()
+}
+
+// dialRaw opens a raw RESP connection to addr, closed when the test
+// ends.
+func dialRaw(t *testing.T, network, addr string) *rawConn {
+	t.Helper()
+	nc, err := net.Dial(network, addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { nc.Close() })
+	return &rawConn{nc: nc, rd: bufio.NewReader(nc)}
 }
 
 // rawConn is a RESP connection read frame by frame.
@@ -243,15 +250,7 @@ func (c *rawConn) frame(t *testing.T) string {
 // is forgotten, and its reader invalidated, as Redis evicts the table.
 func TestRedisTrackingExpiryAndTableLimit(t *testing.T) {
 	g := startGateway(t)
-	dial := func() *rawConn {
-		nc, err := net.Dial("tcp", g.addr("redis"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { nc.Close() })
-		return &rawConn{nc: nc, rd: bufio.NewReader(nc)}
-	}
-	reader, writer := dial(), dial()
+	reader, writer := dialRaw(t, "tcp", g.addr("redis")), dialRaw(t, "tcp", g.addr("redis"))
 	reader.do(t, "HELLO 3")
 	for _, cmd := range []string{"CLIENT TRACKING on", "GET ex"} {
 		if r := reader.do(t, cmd); r != "+OK\r\n" && r != "_\r\n" {
@@ -303,15 +302,7 @@ func TestRedisTrackingClientFlagsMatchRedisServer(t *testing.T) {
 var clientInfoFields = regexp.MustCompile(` (flags|redir)=(\S*)`)
 
 func trackingFlags(t *testing.T, network, addr string) string {
-	dial := func() *rawConn {
-		nc, err := net.Dial(network, addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { nc.Close() })
-		return &rawConn{nc: nc, rd: bufio.NewReader(nc)}
-	}
-	target, tracker, writer := dial(), dial(), dial()
+	target, tracker, writer := dialRaw(t, network, addr), dialRaw(t, network, addr), dialRaw(t, network, addr)
 	id := strings.TrimSuffix(strings.TrimPrefix(target.do(t, "CLIENT ID"), ":"), "\r\n")
 	var b strings.Builder
 	info := func() {
