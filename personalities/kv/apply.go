@@ -20,9 +20,11 @@ type applicator struct {
 }
 
 var (
-	_ platform.EntryApplicator = (*applicator)(nil)
-	_ keyspace.Observers       = (*applicator)(nil)
-	_ keyspace.ScriptObserver  = (*applicator)(nil)
+	_ platform.EntryApplicator  = (*applicator)(nil)
+	_ keyspace.Observers        = (*applicator)(nil)
+	_ keyspace.ScriptObserver   = (*applicator)(nil)
+	_ keyspace.TrackingObserver = (*applicator)(nil)
+	_ keyspace.ScriptMonitor    = (*applicator)(nil)
 )
 
 func newApplicator(s *Server) *applicator {
@@ -32,6 +34,10 @@ func newApplicator(s *Server) *applicator {
 }
 
 func (a *applicator) Apply(txn platform.Txn, e *platform.Entry, at platform.Version) (platform.Result, error) {
+	a.fx.Origin = a.s.tracker.origin(e)
+	if a.fx.Origin == 0 && a.s.monitors.count.Load() > 0 {
+		a.s.feedApplied(e.Body)
+	}
 	r, err := keyspace.Apply(txn, at, timekeeper.Time(e), e.Body, &a.fx)
 	if err != nil {
 		return platform.Result{}, err
@@ -43,12 +49,14 @@ func (a *applicator) Apply(txn platform.Txn, e *platform.Entry, at platform.Vers
 // expires the same keys at the same position because the time is the
 // log's.
 func (a *applicator) ApplyEntry(txn platform.Txn, e *platform.Entry, at platform.Version) error {
+	a.fx.Origin = 0
 	return keyspace.ExpireCycle(txn, at, timekeeper.Time(e), &a.fx)
 }
 
 // PostApply delivers what the command published to this node's
 // subscribers, and wakes the clients blocked on keys it wrote.
 func (a *applicator) PostApply(e *platform.Entry, at platform.Version) {
+	a.s.afterApply(&a.fx, at.Pos)
 	a.s.publishAll(&a.fx)
 	if len(a.fx.Ready) > 0 || len(a.fx.ReadyDBs) > 0 {
 		a.s.blocker.wake(a.fx.Ready, a.fx.ReadyDBs)
@@ -77,6 +85,17 @@ func (a *applicator) Notifications() keyspace.EventClass {
 		return 0
 	}
 	return keyspace.EventClass(a.s.notify.Load())
+}
+
+// Tracking implements keyspace.TrackingObserver.
+func (a *applicator) Tracking() bool { return a.s.tracker.tracking() }
+
+// ScriptCalled implements keyspace.ScriptMonitor: the commands of a
+// script this node's client sent go to this node's monitors.
+func (a *applicator) ScriptCalled(db int, args [][]byte) {
+	if a.fx.Origin != 0 {
+		a.s.feedLua(db, args)
+	}
 }
 
 // Blocked implements keyspace.Observers.

@@ -217,11 +217,13 @@ func clientControl(c *conn, sub string, args [][]byte) (r any, ok bool) {
 		c.s.pause.end()
 		return keyspace.OK, true
 	case sub == "getredir" && len(args) == 2:
-		// Client-side caching (CLIENT TRACKING) is not built: nothing
-		// is ever redirected.
-		return int64(-1), true
+		return c.redirectID(c.track), true
 	case sub == "trackinginfo" && len(args) == 2:
-		return keyspace.Map{"flags", keyspace.Set{"off"}, "redirect", int64(-1), "prefixes", []any{}}, true
+		return c.trackingInfo(), true
+	case sub == "tracking" && len(args) >= 3:
+		return clientTracking(c, args), true
+	case sub == "caching" && len(args) == 3:
+		return clientCaching(c, args[2]), true
 	}
 	return nil, false
 }

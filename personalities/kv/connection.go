@@ -162,6 +162,8 @@ func localHello(c *conn, args [][]byte) any {
 func localReset(c *conn, args [][]byte) any {
 	c.multi, c.watches = nil, nil
 	c.unsubscribeAll()
+	c.s.disableTracking(c)
+	c.stopMonitor()
 	c.db = 0
 	c.setName("")
 	c.proto = 2
@@ -232,30 +234,38 @@ func localClient(c *conn, args [][]byte) any {
 	if r, ok := clientControl(c, sub, args); ok {
 		return r
 	}
-	return errSubcommand("CLIENT", args, "id", "getname", "setname", "setinfo", "info", "list", "kill", "unblock", "no-evict", "no-touch", "reply", "pause", "unpause", "getredir", "trackinginfo")
+	return errSubcommand("CLIENT", args, "id", "getname", "setname", "setinfo", "info", "list", "kill", "unblock", "no-evict", "no-touch", "reply", "pause", "unpause", "getredir", "trackinginfo", "tracking", "caching")
 }
 
 // describe renders c as a CLIENT LIST line.
 func (c *conn) describe() string {
 	now := time.Now()
-	flags := "N"
-	switch {
-	case c.blocked.Load() != nil:
-		flags = "b"
-	case c.multi != nil:
-		flags = "x"
-	case c.subscriptions() > 0:
-		flags = "P"
+	flags := ""
+	if c.monitoring.Load() {
+		flags = "O"
+	}
+	if c.subscriptions() > 0 {
+		flags += "P"
+	}
+	if c.multi != nil {
+		flags += "x"
+	}
+	if c.blocked.Load() != nil {
+		flags += "b"
+	}
+	tf, redir := c.trackFlags()
+	if flags += tf; flags == "" {
+		flags = "N"
 	}
 	multi := -1
 	if c.multi != nil {
 		multi = len(c.multi.queued)
 	}
 	lib := c.lib()
-	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=0 name=%s age=%d idle=%d flags=%s db=%d sub=%d psub=%d ssub=0 multi=%d qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=%s user=default redir=-1 resp=%d lib-name=%s lib-ver=%s\n",
+	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=0 name=%s age=%d idle=%d flags=%s db=%d sub=%d psub=%d ssub=0 multi=%d qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=%s user=default redir=%d resp=%d lib-name=%s lib-ver=%s\n",
 		c.id, c.nc.RemoteAddr(), c.nc.LocalAddr(), c.getName(), int(now.Sub(c.created).Seconds()),
 		int(now.Sub(time.Unix(0, c.lastAt.Load())).Seconds()), flags, c.db, len(c.subs), len(c.psubs), multi,
-		c.lastCmd(), c.proto, lib.name, lib.ver)
+		c.lastCmd(), redir, c.proto, lib.name, lib.ver)
 }
 
 func clientList(c *conn, args [][]byte) any {
@@ -304,13 +314,20 @@ func clientList(c *conn, args [][]byte) any {
 // from this goroutine.
 func (c *conn) describeRemote() string {
 	lib := c.lib()
-	flags := "N"
-	if c.blocked.Load() != nil {
-		flags = "b"
+	flags := ""
+	if c.monitoring.Load() {
+		flags = "O"
 	}
-	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=0 name=%s age=%d idle=%d flags=%s db=0 sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=%s user=default redir=-1 resp=2 lib-name=%s lib-ver=%s\n",
+	if c.blocked.Load() != nil {
+		flags += "b"
+	}
+	tf, redir := c.trackFlags()
+	if flags += tf; flags == "" {
+		flags = "N"
+	}
+	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=0 name=%s age=%d idle=%d flags=%s db=0 sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=%s user=default redir=%d resp=2 lib-name=%s lib-ver=%s\n",
 		c.id, c.nc.RemoteAddr(), c.nc.LocalAddr(), c.getName(), int(time.Since(c.created).Seconds()),
-		int(time.Since(time.Unix(0, c.lastAt.Load())).Seconds()), flags, c.lastCmd(), lib.name, lib.ver)
+		int(time.Since(time.Unix(0, c.lastAt.Load())).Seconds()), flags, c.lastCmd(), redir, lib.name, lib.ver)
 }
 
 func clientKill(c *conn, args [][]byte) any {

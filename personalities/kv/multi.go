@@ -27,6 +27,9 @@ type multiState struct {
 	failed bool     // a command was refused while queueing
 	db     int      // the database when MULTI began
 	writes bool     // a queued command is one a WRITE pause holds
+	// lines are the queued commands' MONITOR lines, shown when EXEC
+	// runs them.
+	lines []monitorLine
 }
 
 func localMulti(c *conn, args [][]byte) any {
@@ -107,6 +110,7 @@ func localExec(c *conn, args [][]byte) any {
 		c.db = m.db
 		return keyspace.Error("EXECABORT Transaction discarded because of previous errors.")
 	}
+	c.execLines = m.lines
 	c.proposeCommand(keyspace.EncodeExec(c.db, watches, m.queued))
 	return deferred{}
 }

@@ -14,6 +14,9 @@ import (
 // in RESP2. The other reply types are package keyspace's.
 type push []any
 
+// monitorLine is a MONITOR line, sent as a status reply.
+type monitorLine []byte
+
 // verbatim is a text reply: a RESP3 verbatim string of format "txt", a
 // bulk string in RESP2.
 type verbatim string
@@ -103,6 +106,10 @@ func appendReply(b []byte, r any, proto int) []byte {
 			b = appendReply(b, x, proto)
 		}
 		return b
+	case monitorLine:
+		b = append(b, '+')
+		b = append(b, r...)
+		return append(b, '\r', '\n')
 	case push:
 		if proto >= 3 {
 			b = append(b, '>')

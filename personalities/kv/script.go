@@ -133,6 +133,7 @@ func (c *conn) scriptEnv(kill *atomic.Bool) keyspace.ScriptEnv {
 		Limits:      c.s.settings().scriptLimits,
 		Interrupted: kill.Load,
 		Log:         c.s.scriptLog,
+		Called:      c.noteLua,
 	}
 }
 

@@ -95,6 +95,8 @@ type Server struct {
 	nextID   atomic.Int64
 	cursors  cursors
 	hub      hub
+	tracker  tracker
+	monitors monitors
 	blocker  blocker
 	scripts  scripts
 	started  time.Time
@@ -118,6 +120,7 @@ type Server struct {
 	mu struct {
 		sync.Mutex
 		conns     map[*conn]struct{}
+		byID      map[int64]*conn
 		listeners []net.Listener
 		closed    bool
 	}
@@ -157,6 +160,8 @@ func New(cfg Config, engine platform.StreamEngine) *Server {
 	s.monitor.Store(&m)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.mu.conns = make(map[*conn]struct{})
+	s.mu.byID = make(map[int64]*conn)
+	s.tracker.token = rand.Uint64()
 	engine.RegisterUpcall(newApplicator(s))
 	go s.tickLoop(time.Second)
 	return s
@@ -175,6 +180,7 @@ func (s *Server) Serve(ln net.Listener) error {
 		st := s.settings()
 		c := &conn{s: s, nc: nc, id: s.nextID.Add(1), proto: 2, created: time.Now(), authed: st.requirePass == ""}
 		c.lastAt.Store(c.created.UnixNano())
+		c.pushProto.Store(2)
 		c.rd = resp.NewReader(nc, st.limits)
 		c.rd.SetAuthenticated(c.authed)
 		c.rd.SetBeforeRead(c.beforeRead)
@@ -188,6 +194,7 @@ func (s *Server) Serve(ln net.Listener) error {
 			return
 		}
 		s.mu.conns[c] = struct{}{}
+		s.mu.byID[c.id] = c
 		s.wg.Add(1)
 		s.mu.Unlock()
 		go func() {
@@ -195,6 +202,7 @@ func (s *Server) Serve(ln net.Listener) error {
 			c.serve()
 			s.mu.Lock()
 			delete(s.mu.conns, c)
+			delete(s.mu.byID, c.id)
 			s.mu.Unlock()
 		}()
 	})
@@ -270,10 +278,35 @@ type conn struct {
 	pushMu       sync.Mutex // guards pushesClosed and sends on pushes
 	pushesClosed bool
 	outMu        sync.Mutex
+	// pushQueued and pushWritten count the messages queued and written;
+	// pushTick wakes awaitPushes after a write; pushFailed: the writer
+	// gave up.
+	pushQueued, pushWritten atomic.Uint64
+	pushTick                chan struct{}
+	pushFailed              atomic.Bool
+	// pushBytes are the bytes of MONITOR lines queued; softSince is
+	// when they went past the soft limit (guarded by pushMu).
+	pushBytes atomic.Int64
+	softSince time.Time
+	// monitoring: the connection is a MONITOR; ownLines are the lines
+	// of its own commands, sent after their replies; luaLines the
+	// commands its read-only script ran, shown after the script's line.
+	monitoring atomic.Bool
+	ownLines   []monitorLine
+	luaLines   []monitorLine
+	// execLines are the MONITOR lines of the transaction EXEC runs.
+	execLines []monitorLine
 
 	// stream proposes the connection's writes in order; made at the
 	// first write.
 	stream platform.Stream
+
+	// Client-side caching: CLIENT TRACKING's state (see tracking.go),
+	// CLIENT CACHING's answer for the next command, and the reads whose
+	// keys are remembered once their replies are written.
+	track      trackState
+	caching    bool
+	trackReads []trackedRead
 }
 
 // slot is one reply in request order: ready at once, or when its
@@ -290,6 +323,9 @@ type slot struct {
 	// note, if set, logs the command in the monitors once settled, in
 	// request order.
 	note *monitorNote
+	// exec, if set, are the MONITOR lines of an EXEC, shown once it is
+	// settled: its queued commands' unless WATCH aborted it, then its own.
+	exec []monitorLine
 }
 
 func (c *conn) serve() {
@@ -297,6 +333,8 @@ func (c *conn) serve() {
 	defer c.dropView()
 	defer func() {
 		c.unsubscribeAll()
+		c.s.disableTracking(c)
+		c.stopMonitor()
 		c.stopPushes()
 	}()
 	for !c.quit {
@@ -344,6 +382,7 @@ func (c *conn) flush() bool {
 	for _, s := range c.pending {
 		c.settle(s)
 		c.logNote(s)
+		c.feedExec(s)
 		if s.m != nil {
 			_, failed := s.reply.(keyspace.Error)
 			s.m.Done(s.start, failed)
@@ -355,11 +394,16 @@ func (c *conn) flush() bool {
 	clear(c.pending)
 	c.pending = c.pending[:0]
 	if len(c.out) == 0 {
+		c.rememberReads()
+		c.sendOwnLines()
 		return true
 	}
+	c.awaitPushes()
 	c.outMu.Lock()
 	_, err := c.nc.Write(c.out)
 	c.outMu.Unlock()
+	c.rememberReads()
+	c.sendOwnLines()
 	if cap(c.out) > 64<<10 {
 		c.out = nil // do not keep a large buffer for an idle connection
 	}
@@ -378,6 +422,7 @@ func (c *conn) waitPending() {
 	for _, s := range c.pending {
 		c.settle(s)
 		c.logNote(s)
+		c.feedExec(s)
 	}
 }
 
@@ -392,6 +437,14 @@ func (c *conn) handle(args [][]byte) {
 	c.lastAt.Store(start.UnixNano())
 	n := len(c.pending)
 	cmd := c.run(args, start)
+	if len(c.pending) > n {
+		c.feedMonitors(cmd, args, start, c.pending[len(c.pending)-1].reply)
+	} else {
+		c.feedMonitors(cmd, args, start, nil)
+	}
+	if c.multi == nil && (cmd == nil || cmd.Name != "client") {
+		c.caching = false // CLIENT CACHING holds for one command
+	}
 	c.silence(n)
 	c.noteDuration(cmd, args, start, n)
 	if c.s.cfg.Metrics == nil || len(c.pending) == n {
@@ -429,6 +482,10 @@ func (c *conn) run(args [][]byte, now time.Time) *command {
 	if !c.authed && !cmd.noAuth {
 		c.push(errNoAuth)
 		return cmd
+	}
+	if r := c.monitorRefuses(cmd, args); r != nil {
+		c.push(r)
+		return nil // refused before it runs: no monitor sees it
 	}
 	if c.multi != nil && !cmd.control {
 		c.push(c.queue(cmd, args))
@@ -481,6 +538,7 @@ func (c *conn) run(args [][]byte, now time.Time) *command {
 			ks = ks.WithNodeConfig(c.s.nodeConfig())
 		}
 		c.push(replyOf(d.Exec(ks, args)))
+		c.noteRead(cmd, args)
 	case keyspace.KindWrite:
 		c.proposeCommand(c.writeBody(d, args))
 	}
@@ -527,7 +585,9 @@ func (c *conn) propose(body []byte) *platform.Pending {
 	if c.stream == nil {
 		c.stream = c.s.engine.NewStream()
 	}
-	return c.stream.Propose(&platform.Entry{Body: body})
+	e := &platform.Entry{Body: body}
+	c.tagOrigin(e)
+	return c.stream.Propose(e)
 }
 
 // settle waits for a proposed write's outcome (within ProposeTimeout)
@@ -617,6 +677,13 @@ func (c *conn) lastCmd() string {
 		return *n
 	}
 	return "NULL"
+}
+
+// connByID returns the open connection id, or nil.
+func (s *Server) connByID(id int64) *conn {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.mu.byID[id]
 }
 
 // kill closes c from another connection (CLIENT KILL).

@@ -23,10 +23,23 @@ type Effects struct {
 	// ReadyDBs are the databases whose every key may have changed
 	// (SWAPDB), noted likewise.
 	ReadyDBs []int
+	// Invalidated are the keys written and the flushes applied, in
+	// order, repeats included, for the node's client-side caches (see
+	// tracking.go); noted only while a TrackingObserver reports
+	// tracking clients.
+	Invalidated []Invalidation
+	// Untracked says that a command applied since the last Reset
+	// without noting Invalidated (nobody tracked when it began).
+	Untracked bool
+	// Origin, set by the owner before each Apply, tags what the command
+	// notes in Invalidated: the node's own name for the proposer, or 0.
+	Origin int64
 
 	// notify is the classes of keyspace events to record, as the
 	// Observers answered for the command applying (0: none).
 	notify EventClass
+	// tracking: the command applying notes Invalidated.
+	tracking bool
 
 	// ks and memo are the keyspace each command applies on, kept here to
 	// be reused: one command applies at a time.
@@ -63,7 +76,9 @@ type DBKey struct {
 // Reset empties the collected effects, keeping Observers and the memory.
 func (fx *Effects) Reset() {
 	clear(fx.Published)
+	clear(fx.Invalidated)
 	fx.Published, fx.Ready, fx.ReadyDBs = fx.Published[:0], fx.Ready[:0], fx.ReadyDBs[:0]
+	fx.Invalidated, fx.Untracked = fx.Invalidated[:0], false
 }
 
 // noteReady records a write of key in db holding a value of type typ.
@@ -80,6 +95,14 @@ func (fx *Effects) noteReadyDB(db int) {
 		return
 	}
 	fx.ReadyDBs = append(fx.ReadyDBs, db)
+}
+
+// observers returns fx's Observers; nil for a nil fx.
+func (fx *Effects) observers() Observers {
+	if fx == nil {
+		return nil
+	}
+	return fx.Observers
 }
 
 func (fx *Effects) blocked() bool { return fx.Observers != nil && fx.Observers.Blocked() }

@@ -572,6 +572,7 @@ func execFlush(all bool) func(*Keyspace, [][]byte) (any, error) {
 				return nil, err
 			}
 		}
+		ks.fx.noteFlushed() // one null invalidation, as Redis sends
 		return OK, nil
 	}
 }

@@ -231,6 +231,8 @@ func forApply(txn platform.Txn, at platform.Version, now int64, db int, seed uin
 	if fx.Observers != nil {
 		fx.notify = fx.Observers.Notifications().Deliverable()
 	}
+	fx.tracking = fx.trackingWanted()
+	fx.Untracked = fx.Untracked || !fx.tracking
 	fx.ks = Keyspace{
 		r: txn, w: memoWriter{txn, memo}, db: db, memo: memo,
 		now:     now,
@@ -404,6 +406,7 @@ func (ks *Keyspace) put(key []byte, rec record, stored bool, old record) error {
 		}
 	}
 	rec.version = ks.version
+	ks.fx.noteWritten(key)
 	ks.fx.noteReady(ks.db, key, rec.typ)
 	if stored && old.typ == typeStream && rec.typ != typeStream {
 		ks.fx.noteReady(ks.db, key, typeStream) // its blocked XREADGROUPs fail
@@ -464,6 +467,7 @@ func (ks *Keyspace) remove(key []byte, rec record) error {
 	if err := ks.addCount(-1); err != nil {
 		return err
 	}
+	ks.fx.noteWritten(key)
 	if rec.typ == typeStream {
 		ks.fx.noteReady(ks.db, key, rec.typ) // its blocked XREADGROUPs fail
 	}

@@ -51,6 +51,16 @@ type ScriptEnv struct {
 	Limits      ScriptLimits
 	Interrupted func() bool
 	Log         func(level int, msg string)
+	// Called, if set, hears each command the script runs (for MONITOR),
+	// after its checks, in database db; args are the script's, not to
+	// be kept.
+	Called func(db int, args [][]byte)
+}
+
+// ScriptMonitor is an optional ability of Effects.Observers: it hears
+// each command a script running at apply runs, as ScriptEnv.Called.
+type ScriptMonitor interface {
+	ScriptCalled(db int, args [][]byte)
 }
 
 // ScriptObserver is an optional ability of Effects.Observers: the
@@ -328,6 +338,12 @@ func newScriptCall(ks *Keyspace, readOnly bool, lim ScriptLimits) (sc *scriptCal
 	}
 	st := luasandbox.New(lim.sandbox(), interrupted)
 	sc = &scriptCall{ks: ks, st: st, readOnly: readOnly, resp: 2, log: logf}
+	if ks.script != nil {
+		sc.called = ks.script.Called
+	}
+	if o, ok := ks.fx.observers().(ScriptMonitor); ok && ks.w != nil {
+		sc.called = o.ScriptCalled
+	}
 	return sc, func() {
 		st.Close()
 		if o != nil {

@@ -19,6 +19,8 @@ type scriptCall struct {
 	readOnly bool
 	resp     int
 	log      func(level int, msg string)
+	// called hears each command run, for MONITOR; nil: nobody.
+	called func(db int, args [][]byte)
 }
 
 // Errors of redis.call, word for word as Redis 7.0 words them.
@@ -168,8 +170,29 @@ func (sc *scriptCall) call(L *lua.LState, raise bool) int {
 	return 1
 }
 
-// run runs one command line of a script.
+// run runs one command line of a script, and tells sc.called of it if
+// it passed its checks (as Redis feeds MONITOR from the commands it
+// runs).
 func (sc *scriptCall) run(args [][]byte) (any, error) {
+	r, err := sc.runChecked(args)
+	if sc.called != nil && (err == nil || !refusedInScript(err)) {
+		sc.called(sc.ks.db, args)
+	}
+	return r, err
+}
+
+// refusedInScript reports whether err refused a script's command before
+// it ran.
+func refusedInScript(err error) bool {
+	switch err {
+	case errScriptNoArgs, errScriptArgs, errScriptArity, errScriptNoScript, errScriptUnknown, errScriptReadOnly:
+		return true
+	}
+	return false
+}
+
+// runChecked checks and runs one command line of a script.
+func (sc *scriptCall) runChecked(args [][]byte) (any, error) {
 	name := strings.ToLower(string(args[0]))
 	ks := sc.ks
 	switch name {

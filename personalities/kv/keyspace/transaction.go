@@ -189,3 +189,43 @@ func (ks *Keyspace) flushVersion() (uint64, error) {
 	}
 	return binary.BigEndian.Uint64(b), nil
 }
+
+// Logged is one command line a log entry carries, as a client sent it,
+// for MONITOR on a node that applies another node's write.
+type Logged struct {
+	DB   int
+	Args [][]byte
+}
+
+// LoggedCommands returns the command lines of body (EncodeCommand's,
+// EncodeExec's or a script's): a transaction's queued commands then
+// EXEC, a script's EVAL or EVALSHA line, SCRIPT LOAD and FLUSH; nil for
+// a tick or a malformed body. The lines alias body.
+func LoggedCommands(body []byte) []Logged {
+	db, _, args, err := decodeCommand(body)
+	if err != nil {
+		return nil
+	}
+	switch string(args[0]) {
+	case cmdTick:
+		return nil
+	case cmdScript:
+		if len(args) < 4 {
+			return nil
+		}
+		return []Logged{{db, args[3:]}}
+	case cmdScriptLoad:
+		return []Logged{{db, append([][]byte{[]byte("SCRIPT"), []byte("LOAD")}, args[1:]...)}}
+	case cmdScriptFlush:
+		return []Logged{{db, [][]byte{[]byte("SCRIPT"), []byte("FLUSH")}}}
+	case cmdExec:
+		var out []Logged
+		for _, q := range args[2:] {
+			if qdb, _, qargs, err := decodeCommand(q); err == nil {
+				out = append(out, Logged{qdb, qargs})
+			}
+		}
+		return append(out, Logged{db, [][]byte{[]byte("EXEC")}})
+	}
+	return []Logged{{db, args}}
+}
