@@ -65,7 +65,7 @@ func isTables(g *sysGen) ([]Row, error) {
 		return Row{db, schema, name, typ, nil, nil, nil, nil, nil, "YES", "NO", nil}
 	}
 	var rows []Row
-	for _, t := range sysList {
+	for _, t := range sysAll() {
 		rows = append(rows, row(g.schemaName(t.Schema), t.Name, t.Kind))
 	}
 	for _, o := range g.relations() {

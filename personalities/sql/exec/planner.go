@@ -42,7 +42,10 @@ func (a *analyzer) rangeVar(rv *pg.RangeVar, scope *Scope) (Plan, error) {
 		}
 	}
 	if t := a.systemRelation(rv); t != nil {
-		p := &SysScan{T: t, Alias: name}
+		var p Plan = &SysScan{T: t, Alias: name}
+		if t.Foreign != nil {
+			p = &ForeignScan{T: t, Alias: name}
+		}
 		return p, addItem(scope, name, p.Columns(), rv.Alias)
 	}
 	obj, err := a.relation(rv)
@@ -89,6 +92,8 @@ func (a *analyzer) placeConds(p Plan, conds []Expr) Plan {
 	switch x := p.(type) {
 	case *SeqScan:
 		return chooseIndex(x, conds, false)
+	case *ForeignScan:
+		return foreignScan(x, conds)
 	case *Filter:
 		return a.placeConds(x.Input, append(conjuncts(x.Cond), conds...))
 	case *Join:
