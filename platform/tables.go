@@ -12,6 +12,9 @@ package platform
 type Table struct {
 	Name    string
 	Columns []TableColumn
+	// Keys are the columns whose bounds Scan turns into key ranges: the
+	// querier hands it bounds on those only.
+	Keys []string
 	// Scan emits the rows of the relation that may satisfy q's bounds
 	// (at least every row that does; the caller filters again), reading
 	// the owner's namespace through r. A row holds one value per column,

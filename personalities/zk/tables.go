@@ -22,9 +22,9 @@ import (
 func Tables() []platform.Table {
 	return []platform.Table{
 		{Name: "znodes", Columns: cols("path text, parent text, data text, data_bytes bytea, czxid int8, mzxid int8, ctime timestamptz, mtime timestamptz, version int4, cversion int4, aversion int4, ephemeral_owner int8, data_length int4, num_children int4, pzxid int8"),
-			Scan: znodeTable(znodeRow)},
-		{Name: "acls", Columns: cols("path text, scheme text, id text, perms int4"), Scan: znodeTable(aclRows)},
-		{Name: "sessions", Columns: cols("id int8, timeout_ms int4, expires_at timestamptz, epoch int4, ephemerals int8"), Scan: scanSessionTable},
+			Keys: []string{"path", "parent"}, Scan: znodeTable(znodeRow)},
+		{Name: "acls", Columns: cols("path text, scheme text, id text, perms int4"), Keys: []string{"path"}, Scan: znodeTable(aclRows)},
+		{Name: "sessions", Columns: cols("id int8, timeout_ms int4, expires_at timestamptz, epoch int4, ephemerals int8"), Keys: []string{"id"}, Scan: scanSessionTable},
 	}
 }
 

@@ -27,7 +27,8 @@ func Tables() []platform.Table {
 	text := func(name string) []platform.TableColumn {
 		return []platform.TableColumn{{Name: name, Type: "text"}, {Name: name + "_bytes", Type: "bytea"}}
 	}
-	return []platform.Table{
+	keys := []string{"db", "key", "key_bytes"}
+	tables := []platform.Table{
 		{Name: "keys", Columns: with(
 			platform.TableColumn{Name: "type", Type: "text"},
 			platform.TableColumn{Name: "ttl_ms", Type: "int8"},
@@ -41,6 +42,10 @@ func Tables() []platform.Table {
 		{Name: "sets", Columns: with(text("member")...), Scan: elemTable(typeSet, nil, setRow)},
 		{Name: "zsets", Columns: with(append(text("member"), platform.TableColumn{Name: "score", Type: "float8"})...), Scan: elemTable(typeZSet, []byte{zsubMember}, zsetRow)},
 	}
+	for i := range tables {
+		tables[i].Keys = keys
+	}
+	return tables
 }
 
 // textOrNull is b as Postgres text, or NULL when text cannot hold it.

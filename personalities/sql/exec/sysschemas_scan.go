@@ -1,14 +1,15 @@
 package exec
 
 import (
+	"slices"
 	"strings"
 
 	"hourglass/personalities/sql/types"
 	"hourglass/platform"
 )
 
-// ForeignScan reads a system schema's view: the conditions it can turn
-// into bounds (equality on an integer column; =, <, <=, >, >= and LIKE
+// ForeignScan reads a system schema's view: the conditions on the table's
+// key columns (platform.Table.Keys) that it can turn into bounds (equality on an integer column; =, <, <=, >, >= and LIKE
 // with a literal prefix on a text or bytea column) go to the table's
 // scan, which narrows its key ranges by them; every condition is then
 // checked on the rows the scan returns. EXPLAIN shows the pushed ones as
@@ -162,7 +163,7 @@ func foreignScan(scan *ForeignScan, conds []Expr) Plan {
 		scan.Cond = andOf(scan.conds)
 	}
 	for _, c := range scan.conds {
-		if p, ok := asPushedCond(c, cols); ok {
+		if p, ok := asPushedCond(c, cols); ok && slices.Contains(scan.T.Foreign.Keys, cols[p.col].Name) {
 			scan.Pushed = append(scan.Pushed, p)
 		} else {
 			scan.Filter = append(scan.Filter, c)
