@@ -1,5 +1,10 @@
 package platform
 
+import (
+	"bytes"
+	"unicode/utf8"
+)
+
 // Tables: a personality can show its state as read-only relations that
 // another personality queries (the Postgres API's system schemas redis.*
 // and zookeeper.*). The owner defines its tables over its own namespace;
@@ -22,6 +27,15 @@ type Table struct {
 	// (text), []byte (bytea), bool, or time.Time (timestamptz). emit may
 	// keep the row; it returns false to stop the scan early.
 	Scan func(r TableReader, q TableQuery, emit func(row []any) bool) error
+}
+
+// TextValue is b as a text column's value: nil (NULL) when Postgres's
+// text cannot hold it (not valid UTF-8, or holding a NUL byte).
+func TextValue(b []byte) any {
+	if !utf8.Valid(b) || bytes.IndexByte(b, 0) >= 0 {
+		return nil
+	}
+	return string(b)
 }
 
 // TableColumn is a column of a Table: its name and its Postgres type name

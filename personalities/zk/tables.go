@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"time"
-	"unicode/utf8"
 
 	"hourglass/platform"
 )
@@ -41,15 +40,12 @@ func cols(s string) []platform.TableColumn {
 func millis(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
 
 func znodeRow(path string, n *znode) [][]any {
-	var parent, text any
+	var parent any
 	if path != "/" {
 		parent = parentOf(path)
 	}
-	if utf8.Valid(n.data) && bytes.IndexByte(n.data, 0) < 0 {
-		text = string(n.data)
-	}
 	st := n.stat()
-	return [][]any{{path, parent, text, n.data, st.Czxid, st.Mzxid, millis(st.Ctime), millis(st.Mtime),
+	return [][]any{{path, parent, platform.TextValue(n.data), n.data, st.Czxid, st.Mzxid, millis(st.Ctime), millis(st.Mtime),
 		int64(st.Version), int64(st.Cversion), int64(st.Aversion), st.EphemeralOwner,
 		int64(st.DataLength), int64(st.NumChildren), st.Pzxid}}
 }
@@ -97,7 +93,7 @@ func znodeTable(rows func(path string, n *znode) [][]any) func(platform.TableRea
 			// The children index, then each child's record.
 			cp := childPrefix(string(parent))
 			var names []string
-			if err := r.Scan(cp, prefixEnd(cp), func(k, _ []byte) bool {
+			if err := r.Scan(cp, platform.PrefixEnd(cp), func(k, _ []byte) bool {
 				names = append(names, string(k[len(cp):]))
 				return true
 			}); err != nil {
@@ -131,19 +127,6 @@ func znodeTable(rows func(path string, n *znode) [][]any) func(platform.TableRea
 	}
 }
 
-// prefixEnd returns the first key after every key that starts with p
-// (nil: none, p is all 0xff).
-func prefixEnd(p []byte) []byte {
-	end := bytes.Clone(p)
-	for i := len(end) - 1; i >= 0; i-- {
-		if end[i] != 0xff {
-			end[i]++
-			return end[:i+1]
-		}
-	}
-	return nil
-}
-
 func scanSessionTable(r platform.TableReader, q platform.TableQuery, emit func([]any) bool) error {
 	lo, hi := sessionKey(0)[:1], []byte{prefixSession + 1}
 	if id, empty := q.Int("id"); empty {
@@ -174,7 +157,7 @@ func scanSessionTable(r platform.TableReader, q platform.TableQuery, emit func([
 	for _, x := range rows {
 		var n int64
 		p := ephemeralPrefix(x.id)
-		if err := r.Scan(p, prefixEnd(p), func(_, _ []byte) bool { n++; return true }); err != nil {
+		if err := r.Scan(p, platform.PrefixEnd(p), func(_, _ []byte) bool { n++; return true }); err != nil {
 			return err
 		}
 		if !emit([]any{x.id, int64(x.s.timeout), millis(x.s.expiresAt), int64(x.s.epoch), n}) {

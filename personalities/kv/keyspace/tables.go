@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"time"
-	"unicode/utf8"
 
 	"hourglass/platform"
 )
@@ -48,16 +47,8 @@ func Tables() []platform.Table {
 	return tables
 }
 
-// textOrNull is b as Postgres text, or NULL when text cannot hold it.
-func textOrNull(b []byte) any {
-	if !utf8.Valid(b) || bytes.IndexByte(b, 0) >= 0 {
-		return nil
-	}
-	return string(b)
-}
-
 // textAndBytes returns b as a text column's value and its bytea twin.
-func textAndBytes(b []byte) []any { return []any{textOrNull(b), bytes.Clone(b)} }
+func textAndBytes(b []byte) []any { return []any{platform.TextValue(b), bytes.Clone(b)} }
 
 // scanRecords calls f with each live record whose db and key the query's
 // bounds allow (and of type typ, unless typ is 0), in db and key order,

@@ -40,9 +40,10 @@ var (
 )
 
 // System schema OIDs: the n'th installed schema is firstSystemSchema +
-// n*schemaOidStride, its tables the OIDs after it.
+// n*schemaOidStride, its tables the OIDs after it (above the catalogs'
+// virtual relations, below the user's objects).
 const (
-	firstSystemSchema catalog.Oid = 13100
+	firstSystemSchema catalog.Oid = 14000
 	schemaOidStride               = 100
 )
 
@@ -81,6 +82,9 @@ func InstallSystemSchemas(schemas []platform.TableSchema) {
 					panic("exec: system schema column type " + c.Type)
 				}
 				t.Cols = append(t.Cols, sysCol{Name: c.Name, T: types.T(info.Oid)})
+			}
+			if sysByOid[t.Oid] != nil {
+				panic("exec: system schema table oid taken")
 			}
 			next.byName[sysKey(oid, t.Name)] = t
 			next.byOid[t.Oid] = t
@@ -137,6 +141,13 @@ func sysAll() []*sysTable {
 		return sysList
 	}
 	return append(append([]*sysTable(nil), sysList...), f.list...)
+}
+
+// IsSystemView reports whether schema.name (schema "": the first match
+// on path) is a system schema's view.
+func IsSystemView(cat *catalog.Catalog, schema, name string, path []catalog.Oid) bool {
+	t := lookupSys(cat, schema, name, path)
+	return t != nil && t.Foreign != nil
 }
 
 // readOnlyView is the error of a write to a system schema's view, in
