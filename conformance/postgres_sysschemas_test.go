@@ -365,16 +365,19 @@ func TestPostgresSystemSchemasReadOnly(t *testing.T) {
 		{"CREATE VIEW zookeeper.v AS SELECT 1", "42501"},
 		{"DROP VIEW redis.keys", "2BP01"},
 		{"DROP SCHEMA zookeeper", "2BP01"},
+		{"COPY redis.keys TO STDOUT", "42809"},
+		{"COPY redis.strings FROM STDIN", "42809"},
 	} {
 		_, err := pc.Exec(ctx, c.sql)
 		wantSQLState(t, c.sql, err, c.code)
 	}
+	wantRows(t, "regclass oids", pgRows(t, pc, "SELECT 'zookeeper.znodes'::regclass::oid <> 'information_schema.tables'::regclass::oid"), "true")
 	out, err := exec.Command("psql", "-X", "-h", "127.0.0.1", "-p", g.port("postgres"), "-U", "postgres", "-d", "postgres",
-		"-c", `\dv zookeeper.*`, "-c", `\dn`).CombinedOutput()
+		"-c", `\dv zookeeper.*`, "-c", `\dn`, "-c", `SELECT 'redis.keys'::regclass AS name`).CombinedOutput()
 	if err != nil {
 		t.Fatalf("psql: %v\n%s", err, out)
 	}
-	for _, want := range []string{" zookeeper | acls     | view | postgres", " zookeeper | sessions | view | postgres", " zookeeper | znodes   | view | postgres", " redis     | postgres"} {
+	for _, want := range []string{" zookeeper | acls     | view | postgres", " zookeeper | sessions | view | postgres", " zookeeper | znodes   | view | postgres", " redis     | postgres", "\n redis.keys\n"} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("psql output lacks %q:\n%s", want, out)
 		}
