@@ -309,6 +309,11 @@ func TestPostgresSystemSchemasPushdown(t *testing.T) {
 		mustZK[string](t, "create child")(zc.Create(fmt.Sprintf("/big/c%03d", i), nil, 0, openACL))
 	}
 	pc := pgConnect(t, g)
+	for _, q := range []string{"CREATE TABLE refs (id int PRIMARY KEY, rkey text)", "INSERT INTO refs VALUES (1, 'bulk:010'), (2, 'bulk:020'), (3, 'none')"} {
+		if _, err := pc.Exec(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
 	explain := func(q string) string { return strings.Join(pgRows(t, pc, "EXPLAIN "+q), "\n") }
 	for _, c := range []struct{ q, want string }{
 		{"SELECT * FROM redis.keys WHERE db = 0 AND key LIKE 'user:%'", "Foreign Scan on keys\n  Index Cond: ((db = 0) AND (key ~~ 'user:%'::text))"},
@@ -316,6 +321,7 @@ func TestPostgresSystemSchemasPushdown(t *testing.T) {
 		{"SELECT * FROM zookeeper.znodes WHERE parent = '/a'", "Foreign Scan on znodes\n  Index Cond: (parent = '/a'::text)"},
 		{"SELECT * FROM zookeeper.znodes z WHERE path = '/a'", "Foreign Scan on znodes z\n  Index Cond: (path = '/a'::text)"},
 		{"SELECT * FROM zookeeper.sessions", "Foreign Scan on sessions"},
+		{"SELECT r.id, s.value FROM refs r JOIN redis.strings s ON s.key = r.rkey", "Nested Loop\n  ->  Seq Scan on refs r\n  ->  Foreign Scan on strings s\n        Index Cond: (s.key = r.rkey)"},
 	} {
 		if got := explain(c.q); got != c.want {
 			t.Errorf("EXPLAIN %s:\n%s\nwant\n%s", c.q, got, c.want)
@@ -343,6 +349,7 @@ func TestPostgresSystemSchemasPushdown(t *testing.T) {
 		{"SELECT path FROM zookeeper.znodes WHERE parent = '/small'", []string{"/small/a", "/small/b"}, 4},
 		{"SELECT path FROM zookeeper.znodes WHERE path LIKE '/small/%'", []string{"/small/a", "/small/b"}, 2},
 		{"SELECT path FROM zookeeper.znodes WHERE path = '/big/c050'", []string{"/big/c050"}, 1},
+		{"SELECT r.id, s.value FROM refs r JOIN redis.strings s ON s.key = r.rkey ORDER BY r.id", []string{"1|10", "2|20"}, 3},
 	} {
 		if n := keysRead(c.q, c.want...); n > c.limit {
 			t.Errorf("%s read %v keys, want at most %v", c.q, n, c.limit)

@@ -141,10 +141,6 @@ func (j *Join) plan() {
 	if len(j.HashKeys) == 0 || j.Kind == RightJoin || j.Kind == FullJoin {
 		return
 	}
-	scan, filter := tableScanOf(j.Right)
-	if scan == nil {
-		return
-	}
 	// The join's equalities become conditions on the inner table, with
 	// the outer row's columns as values.
 	lcols := j.Left.Columns()
@@ -152,6 +148,17 @@ func (j *Join) plan() {
 	for _, k := range j.HashKeys {
 		rc := cols[j.nl+k[1]]
 		conds = append(conds, &FuncExpr{Fn: eqFunc(rc.Type.Oid), Args: []Expr{&ColRef{Index: k[1], T: rc.Type}, &outerRef{ColRef: ColRef{Index: k[0], Level: 1, T: lcols[k[0]].Type}, cols: lcols}}, T: types.BoolType})
+	}
+	if fs, ok := j.Right.(*ForeignScan); ok {
+		if lookup := foreignLookup(fs, conds); lookup != nil {
+			j.IndexLookup = &IndexLookup{Scan: lookup}
+			j.HashKeys = nil
+		}
+		return
+	}
+	scan, filter := tableScanOf(j.Right)
+	if scan == nil {
+		return
 	}
 	if filter != nil {
 		conds = append(conds, conjuncts(filter)...)

@@ -193,3 +193,29 @@ func asPushedCond(e Expr, cols []Column) (pushedCond, bool) {
 	}
 	return pushedCond{col: ic.col, op: ic.op, val: ic.vals[0], show: ic.show}, true
 }
+
+// foreignLookup plans a join's inner system view read per outer row: the
+// join's equalities (conds, with the outer row's columns as values) added
+// to the scan's own conditions. It returns nil if none of them bounds a
+// key column, so a lookup would read the whole view each time.
+func foreignLookup(scan *ForeignScan, conds []Expr) *ForeignScan {
+	l := foreignScan(&ForeignScan{T: scan.T, Alias: scan.Alias}, append(append([]Expr(nil), scan.conds...), conds...)).(*ForeignScan)
+	for _, p := range l.Pushed {
+		if !rowIndependentOfOuter(p.val) {
+			return l
+		}
+	}
+	return nil
+}
+
+// rowIndependentOfOuter reports whether a pushed value is a constant or a
+// parameter, not a column of an outer row.
+func rowIndependentOfOuter(e Expr) bool {
+	switch x := e.(type) {
+	case *Const, *Param:
+		return true
+	case *CastExpr:
+		return rowIndependentOfOuter(x.Arg)
+	}
+	return false
+}
