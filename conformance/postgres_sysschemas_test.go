@@ -92,6 +92,8 @@ func TestPostgresSystemSchemasEnsemble(t *testing.T) {
 	must(rc.LPush(ctx, "l", "z").Err())
 	must(rc.SAdd(ctx, "s", "x", "y").Err())
 	must(rc.ZAdd(ctx, "z", redisZ(1.5, "m1"), redisZ(-2, "m2")).Err())
+	must(rc.XAdd(ctx, &redis.XAddArgs{Stream: "x", ID: "5-1", Values: []any{"f", "1", "g", "2"}}).Err())
+	must(rc.XAdd(ctx, &redis.XAddArgs{Stream: "x", ID: "7-0", Values: []any{"f", "3"}}).Err())
 	rc1 := redis.NewClient(&redis.Options{Addr: e.nodes[0].addr("redis"), DB: 1})
 	defer rc1.Close()
 	must(rc1.Set(ctx, "ptr", "/app/a", 0).Err())
@@ -103,12 +105,13 @@ func TestPostgresSystemSchemasEnsemble(t *testing.T) {
 
 	pc := pgConnect(t, e.nodes[2])
 	wantRows(t, "redis.keys", pgRows(t, pc, "SELECT db, key, type, ttl_ms > 0 AND ttl_ms <= 3600000, size FROM redis.keys WHERE db = 0 ORDER BY key"),
-		"0|bin|string|NULL|3", "0|h|hash|NULL|2", "0|l|list|NULL|4", "0|s|set|NULL|2", "0|user:1|string|NULL|5", "0|user:2|string|true|3", "0|z|zset|NULL|2")
+		"0|bin|string|NULL|3", "0|h|hash|NULL|2", "0|l|list|NULL|4", "0|s|set|NULL|2", "0|user:1|string|NULL|5", "0|user:2|string|true|3", "0|x|stream|NULL|2", "0|z|zset|NULL|2")
 	wantRows(t, "redis.strings", pgRows(t, pc, "SELECT key, value, value_bytes FROM redis.strings WHERE db = 0 ORDER BY key"),
 		"bin|NULL|\\x61ff62", "user:1|alice|\\x616c696365", "user:2|bob|\\x626f62")
 	wantRows(t, "redis.hashes", pgRows(t, pc, "SELECT key, field, value FROM redis.hashes"), "h|f1|v1", "h|f2|v2")
 	wantRows(t, "redis.lists", pgRows(t, pc, "SELECT key, idx, value FROM redis.lists"), "l|0|z", "l|1|a", "l|2|b", "l|3|c")
 	wantRows(t, "redis.sets", pgRows(t, pc, "SELECT member FROM redis.sets WHERE key = 's'"), "x", "y")
+	wantRows(t, "redis.streams", pgRows(t, pc, "SELECT key, id, field, value FROM redis.streams"), "x|5-1|f|1", "x|5-1|g|2", "x|7-0|f|3")
 	wantRows(t, "redis.zsets", pgRows(t, pc, "SELECT member, score FROM redis.zsets WHERE key = 'z' ORDER BY score"), "m2|-2", "m1|1.5")
 	_, top, err := zc.Get("/app")
 	must(err)

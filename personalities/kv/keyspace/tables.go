@@ -9,7 +9,8 @@ import (
 )
 
 // Tables returns the keyspace as read-only relations (the Postgres API's
-// redis schema): keys, strings, hashes, lists, sets and zsets. Redis keys
+// redis schema): keys, strings, hashes, lists, sets, zsets and streams
+// (one row per field of each entry; groups and consumers are not shown). Redis keys
 // and values are binary; each is shown twice, as text (NULL when its
 // bytes are not valid UTF-8 or hold a NUL, which Postgres's text cannot
 // hold) and as bytea in the column of the same name suffixed _bytes.
@@ -40,6 +41,7 @@ func Tables() []platform.Table {
 		{Name: "lists", Columns: with(append([]platform.TableColumn{{Name: "idx", Type: "int8"}}, text("value")...)...), Scan: elemTable(typeList, nil, listRow)},
 		{Name: "sets", Columns: with(text("member")...), Scan: elemTable(typeSet, nil, setRow)},
 		{Name: "zsets", Columns: with(append(text("member"), platform.TableColumn{Name: "score", Type: "float8"})...), Scan: elemTable(typeZSet, []byte{zsubMember}, zsetRow)},
+		{Name: "streams", Columns: with(append(append([]platform.TableColumn{{Name: "id", Type: "text"}}, text("field")...), text("value")...)...), Scan: elemTable(typeStream, []byte{subEntry}, streamRows)},
 	}
 	for i := range tables {
 		tables[i].Keys = keys
@@ -131,41 +133,68 @@ func scanStringTable(r platform.TableReader, q platform.TableQuery, emit func([]
 
 // elemTable returns the scan of a collection type's elements: each live
 // key of type typ, then its elements under sub (a sub-key prefix), each
-// made a row by row (nil: skip it).
-func elemTable(typ byte, sub []byte, row func(rec record, sub, v []byte) []any) func(platform.TableReader, platform.TableQuery, func([]any) bool) error {
+// made rows by rows.
+func elemTable(typ byte, sub []byte, rows func(rec record, sub, v []byte) ([][]any, error)) func(platform.TableReader, platform.TableQuery, func([]any) bool) error {
 	return func(r platform.TableReader, q platform.TableQuery, emit func([]any) bool) error {
 		return scanRecords(r, q, typ, func(db int, key []byte, rec record) (bool, error) {
 			p := elemKey(rec.gen, sub)
 			skip := len(elemPrefix(rec.gen))
 			more := true
+			var rerr error
 			err := r.Scan(p, prefixEnd(p), func(k, v []byte) bool {
-				if cols := row(rec, k[skip:], v); cols != nil {
-					more = emit(append(keyRow(db, key), cols...))
+				var out [][]any
+				out, rerr = rows(rec, k[skip:], v)
+				for _, cols := range out {
+					if more = emit(append(keyRow(db, key), cols...)); !more {
+						break
+					}
 				}
-				return more
+				return more && rerr == nil
 			})
+			if err == nil {
+				err = rerr
+			}
 			return more, err
 		})
 	}
 }
 
-func hashRow(_ record, field, v []byte) []any {
-	return append(textAndBytes(field), textAndBytes(v)...)
+func hashRow(_ record, field, v []byte) ([][]any, error) {
+	return [][]any{append(textAndBytes(field), textAndBytes(v)...)}, nil
 }
 
-func listRow(rec record, sub, v []byte) []any {
+func listRow(rec record, sub, v []byte) ([][]any, error) {
 	if len(sub) != 8 {
-		return nil
+		return nil, errCorrupt
 	}
 	i := int64(binary.BigEndian.Uint64(sub)^(1<<63)) - rec.head
-	return append([]any{i}, textAndBytes(v)...)
+	return [][]any{append([]any{i}, textAndBytes(v)...)}, nil
 }
 
-func setRow(_ record, member, _ []byte) []any { return textAndBytes(member) }
+func setRow(_ record, member, _ []byte) ([][]any, error) {
+	return [][]any{textAndBytes(member)}, nil
+}
 
-func zsetRow(_ record, sub, v []byte) []any {
+func zsetRow(_ record, sub, v []byte) ([][]any, error) {
 	if len(v) != 8 {
-		return nil
+		return nil, errCorrupt
 	}
-	return append(textAndBytes(sub[1:]), decodeScore(v))
+	return [][]any{append(textAndBytes(sub[1:]), decodeScore(v))}, nil
+}
+
+// streamRows is a stream entry's rows: its ID, then each field and value.
+func streamRows(_ record, sub, v []byte) ([][]any, error) {
+	if len(sub) != 17 {
+		return nil, errCorrupt
+	}
+	id := string(decodeStreamID(sub[1:]).reply())
+	fields, err := decodeFields(v)
+	if err != nil || len(fields)%2 != 0 {
+		return nil, errCorrupt
+	}
+	out := make([][]any, 0, len(fields)/2)
+	for i := 0; i < len(fields); i += 2 {
+		out = append(out, append(append([]any{id}, textAndBytes(fields[i].([]byte))...), textAndBytes(fields[i+1].([]byte))...))
+	}
+	return out, nil
 }
