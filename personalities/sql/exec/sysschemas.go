@@ -203,12 +203,19 @@ func (r *foreignReader) Scan(lo, hi []byte, f func(key, value []byte) bool) erro
 	return it.Close()
 }
 
-// foreignRows scans t under q and converts its rows to datums.
+// foreignRows scans t under q and converts its rows to datums. A cancel
+// request stops the scan (57014).
 func foreignRows(ctx *EvalCtx, t *sysTable, q platform.TableQuery) ([]Row, error) {
 	r := &foreignReader{st: ctx.Env.Store, prefix: store.ForeignPrefix(t.Mount), env: ctx.Env}
 	q.Now = ctx.Env.Now.TimeOf(time.UTC).UnixMilli()
 	var rows []Row
+	var stop error
 	err := t.Foreign.Scan(r, q, func(vals []any) bool {
+		if len(rows)%1024 == 1023 {
+			if stop = canceled(ctx); stop != nil {
+				return false
+			}
+		}
 		row := make(Row, len(vals))
 		for i, v := range vals {
 			if tm, ok := v.(time.Time); ok {
@@ -219,5 +226,8 @@ func foreignRows(ctx *EvalCtx, t *sysTable, q platform.TableQuery) ([]Row, error
 		rows = append(rows, row)
 		return true
 	})
+	if err == nil {
+		err = stop
+	}
 	return rows, err
 }
