@@ -381,6 +381,9 @@ func TestPostgresSystemSchemasReadOnly(t *testing.T) {
 		_, err := pc.Exec(ctx, c.sql)
 		wantSQLState(t, c.sql, err, c.code)
 	}
+	wantRows(t, "information_schema", pgRows(t, pc, `SELECT t.table_name, t.table_type, t.is_insertable_into, c.data_type, c.is_updatable
+		FROM information_schema.tables t JOIN information_schema.columns c USING (table_schema, table_name)
+		WHERE t.table_schema = 'redis' AND t.table_name = 'keys' AND c.column_name = 'ttl_ms'`), "keys|VIEW|NO|bigint|NO")
 	wantRows(t, "regclass oids", pgRows(t, pc, "SELECT 'zookeeper.znodes'::regclass::oid <> 'information_schema.tables'::regclass::oid"), "true")
 	out, err := exec.Command("psql", "-X", "-h", "127.0.0.1", "-p", g.port("postgres"), "-U", "postgres", "-d", "postgres",
 		"-c", `\dv zookeeper.*`, "-c", `\dn`, "-c", `SELECT 'redis.keys'::regclass AS name`).CombinedOutput()
