@@ -129,6 +129,21 @@ func TestPostgresSystemSchemasEnsemble(t *testing.T) {
 		"/app/a|world|31", "/app/b|digest|1")
 	wantRows(t, "zookeeper.sessions", pgRows(t, pc, "SELECT ephemerals, timeout_ms > 0 FROM zookeeper.sessions WHERE id = $1", zc.SessionID()), "1|true")
 	wantRows(t, "a join across the APIs", pgRows(t, pc, "SELECT s.db, s.key, z.path, z.data FROM redis.strings s JOIN zookeeper.znodes z ON z.path = s.value"), "1|ptr|/app/a|2")
+
+	// A statement that writes runs at apply on every replica, reading the
+	// other APIs' state at its log position: the replicas agree.
+	for _, q := range []string{
+		"CREATE TABLE snap (k text, ttl boolean, data text)",
+		"INSERT INTO snap SELECT key, ttl_ms IS NOT NULL, NULL FROM redis.keys WHERE db = 0",
+		"INSERT INTO snap SELECT path, false, data FROM zookeeper.znodes WHERE parent = '/app'",
+	} {
+		if _, err := pc.Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	e.converge(0, 1, 2)
+	wantRows(t, "a snapshot written at apply, read on another node", pgRows(t, pgConnect(t, e.nodes[0]), "SELECT k, ttl, data FROM snap ORDER BY k"),
+		"/app/a|false|2", "/app/b|false|NULL", "bin|false|NULL", "h|false|NULL", "l|false|NULL", "s|false|NULL", "user:1|false|NULL", "user:2|true|NULL", "x|false|NULL", "z|false|NULL")
 }
 
 func redisZ(score float64, member string) redis.Z { return redis.Z{Score: score, Member: member} }
