@@ -126,15 +126,27 @@ func stopPostgres() {
 	}
 }
 
-// newDatabase creates a fresh database on the server and returns its
-// name.
-func (p *postgres) newDatabase(t testing.TB) string {
+// newDatabase creates a fresh database on the server, runs setup in it,
+// and returns its name.
+func (p *postgres) newDatabase(t testing.TB, setup ...string) string {
 	t.Helper()
 	name := fmt.Sprintf("t%d", time.Now().UnixNano())
 	if out, err := psql(p.port, "postgres", "-c", "CREATE DATABASE "+name); err != nil {
 		t.Fatalf("create database: %v\n%s", err, out)
 	}
+	for _, s := range setup {
+		if out, err := psql(p.port, name, "-c", s); err != nil {
+			t.Fatalf("%s: %v\n%s", s, err, out)
+		}
+	}
 	return name
+}
+
+// systemSchemas gives a reference database the gateway's system schemas
+// (empty), so that listings of schemas agree.
+var systemSchemas = []string{
+	"CREATE SCHEMA redis", "COMMENT ON SCHEMA redis IS 'read-only views of the redis API''s state'",
+	"CREATE SCHEMA zookeeper", "COMMENT ON SCHEMA zookeeper IS 'read-only views of the zookeeper API''s state'",
 }
 
 // psql runs Debian's psql against a server on port, as user postgres.
@@ -163,7 +175,7 @@ func diffPsql(t *testing.T, g *gateway, pg *postgres, script string) {
 		return locationLine.ReplaceAllString(string(out), "")
 	}
 	got := run(g.port("postgres"), "postgres")
-	want := run(pg.port, pg.newDatabase(t))
+	want := run(pg.port, pg.newDatabase(t, systemSchemas...))
 	src, err := os.ReadFile(script)
 	if err != nil {
 		t.Fatal(err)

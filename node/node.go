@@ -39,6 +39,7 @@ import (
 	"hourglass/loglet/native"
 	"hourglass/node/adminpb"
 	"hourglass/personalities/kv"
+	"hourglass/personalities/kv/keyspace"
 	"hourglass/personalities/kv/resp"
 	"hourglass/personalities/sql"
 	"hourglass/personalities/zk"
@@ -223,6 +224,12 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		Node:        n.pgNode(),
 		Metrics:     n.metrics,
 		SSLRequired: cfg.PGSSLRequired,
+		// The other APIs' state, as the read-only schemas redis and
+		// zookeeper; their mounts' names are the ones above.
+		SystemSchemas: []platform.TableSchema{
+			{Name: "redis", Mount: "kv", Tables: keyspace.Tables()},
+			{Name: "zookeeper", Mount: "zk", Tables: zk.Tables()},
+		},
 	}
 	if n.tls != nil {
 		// Postgres clients present certificates only when asked by

@@ -53,8 +53,9 @@ func prefixed(prefix, key []byte) []byte {
 	return append(append(out, prefix...), key...)
 }
 
-// prefixEnd returns the first key after every key that starts with prefix.
-func prefixEnd(prefix []byte) []byte {
+// PrefixEnd returns the first key after every key that starts with
+// prefix, or nil if there is none (prefix is all 0xff).
+func PrefixEnd(prefix []byte) []byte {
 	end := bytes.Clone(prefix)
 	for i := len(end) - 1; i >= 0; i-- {
 		if end[i] != 0xff {
@@ -77,7 +78,7 @@ func (p prefixReader) Get(key []byte) ([]byte, bool, error) {
 
 func (p prefixReader) NewIter(lower, upper []byte) (Iterator, error) {
 	lo := prefixed(p.prefix, lower)
-	hi := prefixEnd(p.prefix)
+	hi := PrefixEnd(p.prefix)
 	if upper != nil {
 		hi = prefixed(p.prefix, upper)
 	}
@@ -110,7 +111,7 @@ type prefixTxn struct {
 func (p prefixTxn) Set(key, value []byte) error { return p.w.Set(prefixed(p.prefix, key), value) }
 func (p prefixTxn) Delete(key []byte) error     { return p.w.Delete(prefixed(p.prefix, key)) }
 func (p prefixTxn) DeleteRange(s, e []byte) error {
-	end := prefixEnd(p.prefix)
+	end := PrefixEnd(p.prefix)
 	if e != nil {
 		end = prefixed(p.prefix, e)
 	}

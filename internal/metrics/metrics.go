@@ -42,6 +42,10 @@ type Set struct {
 	// AppendErrors counts appends that failed or whose outcome is
 	// unknown.
 	AppendErrors prometheus.Counter
+	// SystemKeysRead counts the keys of the other APIs' state that SQL
+	// queries of the system schemas (redis.*, zookeeper.*) read on this
+	// node: a query whose conditions narrow the scan reads fewer.
+	SystemKeysRead prometheus.Counter
 
 	commands sync.Map // commandKey -> *Command
 }
@@ -73,10 +77,11 @@ func New() *Set {
 			Help:    "Time from a request's arrival to its answer being ready, by API and command.",
 			Buckets: latencyBuckets,
 		}, "api", "command"),
-		LogAppend:    f.histogram("hourglass_log_append_duration_seconds", "Time for an append to the shared log to become durable on a majority."),
-		LogCheckTail: f.histogram("hourglass_log_check_tail_duration_seconds", "Time to learn the shared log's tail (a read's sync)."),
-		Fsync:        f.histogram("hourglass_logserver_fsync_duration_seconds", "Time of one durable (fsynced) batch commit of this node's LogServer."),
-		AppendErrors: f.counter("hourglass_log_append_errors_total", "Appends to the shared log that failed or whose outcome is unknown."),
+		LogAppend:      f.histogram("hourglass_log_append_duration_seconds", "Time for an append to the shared log to become durable on a majority."),
+		LogCheckTail:   f.histogram("hourglass_log_check_tail_duration_seconds", "Time to learn the shared log's tail (a read's sync)."),
+		Fsync:          f.histogram("hourglass_logserver_fsync_duration_seconds", "Time of one durable (fsynced) batch commit of this node's LogServer."),
+		AppendErrors:   f.counter("hourglass_log_append_errors_total", "Appends to the shared log that failed or whose outcome is unknown."),
+		SystemKeysRead: f.counter("hourglass_sql_system_keys_read_total", "Keys of the Redis and ZooKeeper APIs' state read by SQL queries of the redis and zookeeper schemas on this node."),
 	}
 	return s
 }

@@ -88,6 +88,13 @@ func (c *conn) copyStmt(ctx context.Context, cs *pg.CopyStmt) (*exec.Result, err
 	var qname string
 	err = c.withCatalog(ctx, func(cat *catalog.Catalog) error {
 		rv := cs.Relation
+		if exec.IsSystemView(cat, rv.Schemaname, rv.Relname, cat.SearchPath(c.ss.sess.SearchPath, c.ss.sess.User)) {
+			if cs.IsFrom {
+				return pgerror.New(pgerror.WrongObjectType, "cannot copy to view \"%s\"", rv.Relname)
+			}
+			return pgerror.New(pgerror.WrongObjectType, "cannot copy from view \"%s\"", rv.Relname).
+				WithHint("Try the COPY (SELECT ...) TO variant.")
+		}
 		obj, err := cat.Resolve(rv.Schemaname, rv.Relname, cat.SearchPath(c.ss.sess.SearchPath, c.ss.sess.User))
 		if err != nil {
 			return err

@@ -20,6 +20,12 @@
 //     validated at its position and applied, or refused with 40001. A
 //     transaction that wrote nothing commits without the log.
 //
+// The other APIs' state is queryable as read-only views in the schemas
+// redis and zookeeper (Config.SystemSchemas, tables the node takes from
+// the kv and zk personalities): a statement reads them at its one view,
+// and a transaction's read set covers what it read of them (see
+// exec/sysschemas.go and store.ForeignPrefix).
+//
 // The SQL itself lives in the sub-packages: exec (analysis, planning and
 // execution), catalog, types, store and pgerror.
 //

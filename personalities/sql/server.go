@@ -61,6 +61,11 @@ type Config struct {
 	// does.
 	TLS         *tls.Config
 	SSLRequired bool
+	// SystemSchemas are the other personalities' tables, shown as
+	// read-only views in schemas of their names (see exec's
+	// sysschemas.go). They are installed for the whole process: every
+	// node of a process must give the same.
+	SystemSchemas []platform.TableSchema
 }
 
 func (c *Config) fill() {
@@ -111,6 +116,7 @@ func New(cfg Config, engine platform.StreamEngine) *Server {
 	if cfg.Node < 0 || cfg.Node > MaxNode {
 		cfg.Node, cfg.ForwardCancel = 0, nil
 	}
+	exec.InstallSystemSchemas(cfg.SystemSchemas)
 	s := &Server{cfg: cfg, engine: engine, log: cfg.Logger, catalogs: &exec.Catalogs{}}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.mu.conns = map[*conn]struct{}{}

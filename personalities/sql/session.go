@@ -152,7 +152,15 @@ func (ss *session) read(ctx context.Context, st *exec.Statement, ptypes []types.
 	}
 	defer v.Close()
 	env := ss.env(ctx, store.FromReader(v), timestamp(ss.s.cfg.Clock()))
+	defer ss.countSystemKeys(env)
 	return exec.Execute(env, st, ptypes, values)
+}
+
+// countSystemKeys records the keys of other APIs' state a statement read.
+func (ss *session) countSystemKeys(env *exec.Env) {
+	if m := ss.s.cfg.Metrics; m != nil && env.SystemKeysRead > 0 {
+		m.SystemKeysRead.Add(float64(env.SystemKeysRead))
+	}
 }
 
 func (ss *session) env(ctx context.Context, s store.Store, now types.Timestamp) *exec.Env {
@@ -338,6 +346,7 @@ func (ss *session) inTransaction(ctx context.Context, st *exec.Statement, ptypes
 		return r.value, r.err
 	}
 	res, err := exec.Execute(env, st, ptypes, values)
+	ss.countSystemKeys(env)
 	if err != nil {
 		o.Rollback(mark)
 	}

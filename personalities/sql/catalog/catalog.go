@@ -199,8 +199,10 @@ func Version(s store.Store) (uint64, error) {
 	return binary.BigEndian.Uint64(b), nil
 }
 
-// Load reads the whole catalog from s.
-func Load(s store.Store) (*Catalog, error) {
+// Load reads the whole catalog from s. extra are built-in objects beyond
+// the standard ones (the system schemas of the other APIs); the caller
+// must not modify them.
+func Load(s store.Store, extra ...*Object) (*Catalog, error) {
 	v, err := Version(s)
 	if err != nil {
 		return nil, err
@@ -222,7 +224,7 @@ func Load(s store.Store) (*Catalog, error) {
 	if err := it.Close(); err != nil {
 		return nil, err
 	}
-	for _, o := range builtinObjects() {
+	for _, o := range append(builtinObjects(), extra...) {
 		if c.objects[o.Oid] == nil {
 			c.objects[o.Oid] = o
 			c.ordered = append(c.ordered, o)

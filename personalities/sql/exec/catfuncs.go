@@ -61,7 +61,7 @@ func init() {
 			return nil, nil
 		}
 		oid := catalog.Oid(a[0].(int64))
-		if t := sysByOid[oid]; t != nil {
+		if t := sysWithOid(oid); t != nil {
 			return lookupSys(cat, "", t.Name, searchPathOf(ctx, cat)) == t, nil
 		}
 		o := cat.Object(oid)
@@ -200,7 +200,7 @@ func searchPathOf(ctx *EvalCtx, cat *catalog.Catalog) []catalog.Oid {
 // finds on the search path.
 func relationVisible(ctx *EvalCtx, cat *catalog.Catalog, o *catalog.Object) bool {
 	for _, s := range searchPathOf(ctx, cat) {
-		if sysByName[sysKey(s, o.Name)] != nil {
+		if sysNamed(s, o.Name) != nil {
 			return false
 		}
 		if r := cat.Relation(s, o.Name); r != nil {
@@ -335,7 +335,7 @@ func registerPrivilege(name, kind string, objType types.Oid) {
 		oid := catalog.Oid(obj.(int64))
 		switch kind {
 		case "relation":
-			if sysByOid[oid] == nil && (cat.Object(oid) == nil || cat.Object(oid).Kind != "relation") {
+			if sysWithOid(oid) == nil && (cat.Object(oid) == nil || cat.Object(oid).Kind != "relation") {
 				return nil, nil
 			}
 		case "schema":
@@ -555,12 +555,15 @@ var procNames = sync.OnceValue(func() map[int64]string {
 func regOutput(cat *catalog.Catalog, sess *Session, t types.Oid, oid int64) string {
 	switch t {
 	case types.OidRegclass:
-		if s := sysByOid[catalog.Oid(oid)]; s != nil {
+		if s := sysWithOid(catalog.Oid(oid)); s != nil {
+			if ns := cat.Object(s.Schema); s.Foreign != nil && ns != nil && lookupSys(cat, "", s.Name, cat.SearchPath(sess.SearchPath, sess.User)) != s {
+				return catalog.QuoteIdent(ns.Name) + "." + catalog.QuoteIdent(s.Name)
+			}
 			return s.Name
 		}
 		if o := cat.Object(catalog.Oid(oid)); o != nil && o.Kind == "relation" {
 			for _, s := range cat.SearchPath(sess.SearchPath, sess.User) {
-				if sysByName[sysKey(s, o.Name)] != nil {
+				if sysNamed(s, o.Name) != nil {
 					break
 				}
 				if r := cat.Relation(s, o.Name); r != nil {

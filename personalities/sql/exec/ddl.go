@@ -39,11 +39,12 @@ func (a *analyzer) creationSchema(name string) (*catalog.Object, error) {
 		if s == nil {
 			return nil, pgerror.New(pgerror.InvalidSchemaName, "schema \"%s\" does not exist", name)
 		}
-		return s, nil
+		return s, systemSchemaWrite(s)
 	}
 	for _, oid := range a.searchPath() {
 		if oid != catalog.PgCatalogNamespace {
-			return a.cat.Object(oid), nil
+			s := a.cat.Object(oid)
+			return s, systemSchemaWrite(s)
 		}
 	}
 	return nil, pgerror.New(pgerror.InvalidSchemaName, "no schema has been selected to create in")

@@ -156,6 +156,9 @@ func (a *analyzer) dropStmt(d *pg.DropStmt) (*planned, error) {
 				if len(names) > 1 {
 					schema = names[len(names)-2]
 				}
+				if t := lookupSys(a.cat, schema, name, a.searchPath()); t != nil && t.Foreign != nil {
+					return pgerror.New(pgerror.DependentObjectsStillExist, "cannot drop %s %s because it is required by the database system", what, name)
+				}
 				var err error
 				if obj, err = a.cat.Resolve(schema, name, a.searchPath()); err != nil {
 					if d.MissingOk && pgerror.CodeOf(err) == pgerror.InvalidSchemaName {

@@ -21,8 +21,8 @@ import (
 // dmlSource plans the rows an UPDATE or DELETE acts on: the target table
 // (rows as Table reads them, first in each joined row), the extra FROM
 // items, and WHERE.
-func (a *analyzer) dmlSource(rv *pg.RangeVar, from []*pg.Node, where *pg.Node) (*Table, *Scope, Plan, error) {
-	obj, err := a.targetTable(rv)
+func (a *analyzer) dmlSource(verb string, rv *pg.RangeVar, from []*pg.Node, where *pg.Node) (*Table, *Scope, Plan, error) {
+	obj, err := a.targetTable(verb, rv)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -153,7 +153,7 @@ func (a *analyzer) updateStmt(u *pg.UpdateStmt) (*planned, error) {
 	if u.WithClause != nil {
 		return nil, pgerror.New(pgerror.FeatureNotSupported, "WITH is not supported")
 	}
-	t, scope, source, err := a.dmlSource(u.Relation, u.FromClause, u.WhereClause)
+	t, scope, source, err := a.dmlSource("update", u.Relation, u.FromClause, u.WhereClause)
 	if err != nil {
 		return nil, err
 	}
@@ -199,7 +199,7 @@ func (a *analyzer) deleteStmt(d *pg.DeleteStmt) (*planned, error) {
 	if d.WithClause != nil {
 		return nil, pgerror.New(pgerror.FeatureNotSupported, "WITH is not supported")
 	}
-	t, scope, source, err := a.dmlSource(d.Relation, d.UsingClause, d.WhereClause)
+	t, scope, source, err := a.dmlSource("delete from", d.Relation, d.UsingClause, d.WhereClause)
 	if err != nil {
 		return nil, err
 	}

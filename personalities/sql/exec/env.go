@@ -111,6 +111,9 @@ type Env struct {
 	// the log at once (sequences are not transactional). Nil means at
 	// apply, in Store.
 	Nextval func(seq catalog.Oid) (int64, error)
+	// SystemKeysRead counts the keys the statement read in other
+	// personalities' namespaces (the system schemas' scans).
+	SystemKeysRead int64
 	// AtApply is set when the statement runs at apply on every replica.
 	AtApply bool
 	// Context is the client's statement context on the node the client
@@ -161,7 +164,7 @@ type writeTracker interface{ Written(key []byte) bool }
 // Load returns the catalog s holds.
 func (c *Catalogs) Load(s store.Store) (*catalog.Catalog, error) {
 	if w, ok := s.(writeTracker); ok && w.Written(catalog.VersionKey()) {
-		return catalog.Load(s)
+		return catalog.Load(s, systemSchemaObjects()...)
 	}
 	v, err := catalog.Version(s)
 	if err != nil {
@@ -173,7 +176,7 @@ func (c *Catalogs) Load(s store.Store) (*catalog.Catalog, error) {
 	if latest != nil && latest.Version == v {
 		return latest, nil
 	}
-	cat, err := catalog.Load(s)
+	cat, err := catalog.Load(s, systemSchemaObjects()...)
 	if err != nil {
 		return nil, err
 	}

@@ -312,9 +312,10 @@ func (it *indexIter) Close() error {
 }
 
 // IndexLookup reads a join's inner side through an index for each outer
-// row: Scan's values are expressions of the outer row (level 1).
+// row: Scan's values are expressions of the outer row (level 1). Scan is
+// an *IndexScan, or a *ForeignScan whose bounds take them.
 type IndexLookup struct {
-	Scan *IndexScan
+	Scan Plan
 }
 
 func (l *IndexLookup) rows(ctx *EvalCtx, _ Row) ([]Row, error) {

@@ -65,8 +65,12 @@ func isTables(g *sysGen) ([]Row, error) {
 		return Row{db, schema, name, typ, nil, nil, nil, nil, nil, "YES", "NO", nil}
 	}
 	var rows []Row
-	for _, t := range sysList {
-		rows = append(rows, row(g.schemaName(t.Schema), t.Name, t.Kind))
+	for _, t := range sysAll() {
+		r := row(g.schemaName(t.Schema), t.Name, t.Kind)
+		if t.Foreign != nil {
+			r[9] = "NO" // is_insertable_into
+		}
+		rows = append(rows, r)
 	}
 	for _, o := range g.relations() {
 		if o.RelKind == catalog.RelTable || o.RelKind == catalog.RelView {
@@ -103,46 +107,67 @@ func isColumns(g *sysGen) ([]Row, error) {
 			if c.Default != "" && c.Identity == 0 {
 				def = c.Default
 			}
-			var charLen, octetLen, prec, radix, scale, dtPrec any
-			t, mod := c.Type.Oid, c.Type.Mod
-			switch t {
-			case types.OidVarchar, types.OidBpchar, types.OidText:
-				octetLen = int64(1073741824)
-				if mod >= 4 {
-					charLen, octetLen = int64(mod-4), int64(mod-4)*4
-				}
-			case types.OidInt2, types.OidInt4, types.OidInt8:
-				prec, radix, scale = int64(map[types.Oid]int{types.OidInt2: 16, types.OidInt4: 32, types.OidInt8: 64}[t]), int64(2), int64(0)
-			case types.OidFloat4, types.OidFloat8:
-				prec, radix = int64(map[types.Oid]int{types.OidFloat4: 24, types.OidFloat8: 53}[t]), int64(2)
-			case types.OidNumeric:
-				radix = int64(10)
-				if mod >= 4 {
-					prec, scale = int64(((mod-4)>>16)&0xffff), int64(int16((mod-4)&0xffff))
-				}
-			case types.OidDate:
-				dtPrec = int64(0)
-			case types.OidTime, types.OidTimetz, types.OidTimestamp, types.OidTimestamptz, types.OidInterval:
-				dtPrec = int64(6)
-				if mod >= 0 {
-					dtPrec = int64(mod)
-				}
-			}
-			udt := ""
-			if info := types.Lookup(t); info != nil {
-				udt = info.Name
-			}
+			m := columnMeasures(c.Type.Oid, c.Type.Mod)
 			var gen any
 			if c.Identity == 'a' {
 				gen = "ALWAYS"
 			} else if c.Identity == 'd' {
 				gen = "BY DEFAULT"
 			}
-			rows = append(rows, Row{db, schema, o.Name, c.Name, int64(pos), def, yesNo(!c.NotNull), dataType(t), charLen, octetLen,
-				prec, radix, scale, dtPrec, db, "pg_catalog", udt, yesNo(c.Identity != 0), gen, "NEVER", "YES"})
+			rows = append(rows, append(append(Row{db, schema, o.Name, c.Name, int64(pos), def, yesNo(!c.NotNull), dataType(c.Type.Oid)}, m...),
+				db, "pg_catalog", udtName(c.Type.Oid), yesNo(c.Identity != 0), gen, "NEVER", "YES"))
+		}
+	}
+	// The system schemas' views, which cannot be written.
+	for _, t := range sysAll() {
+		if t.Foreign == nil {
+			continue
+		}
+		for i, c := range t.Cols {
+			rows = append(rows, append(append(Row{db, g.schemaName(t.Schema), t.Name, c.Name, int64(i + 1), nil, "YES", dataType(c.T.Oid)}, columnMeasures(c.T.Oid, -1)...),
+				db, "pg_catalog", udtName(c.T.Oid), "NO", nil, "NEVER", "NO"))
 		}
 	}
 	return rows, nil
+}
+
+// columnMeasures are a column type's character_maximum_length,
+// character_octet_length, numeric_precision, numeric_precision_radix,
+// numeric_scale and datetime_precision in information_schema.columns.
+func columnMeasures(t types.Oid, mod int32) []any {
+	var charLen, octetLen, prec, radix, scale, dtPrec any
+	switch t {
+	case types.OidVarchar, types.OidBpchar, types.OidText:
+		octetLen = int64(1073741824)
+		if mod >= 4 {
+			charLen, octetLen = int64(mod-4), int64(mod-4)*4
+		}
+	case types.OidInt2, types.OidInt4, types.OidInt8:
+		prec, radix, scale = int64(map[types.Oid]int{types.OidInt2: 16, types.OidInt4: 32, types.OidInt8: 64}[t]), int64(2), int64(0)
+	case types.OidFloat4, types.OidFloat8:
+		prec, radix = int64(map[types.Oid]int{types.OidFloat4: 24, types.OidFloat8: 53}[t]), int64(2)
+	case types.OidNumeric:
+		radix = int64(10)
+		if mod >= 4 {
+			prec, scale = int64(((mod-4)>>16)&0xffff), int64(int16((mod-4)&0xffff))
+		}
+	case types.OidDate:
+		dtPrec = int64(0)
+	case types.OidTime, types.OidTimetz, types.OidTimestamp, types.OidTimestamptz, types.OidInterval:
+		dtPrec = int64(6)
+		if mod >= 0 {
+			dtPrec = int64(mod)
+		}
+	}
+	return []any{charLen, octetLen, prec, radix, scale, dtPrec}
+}
+
+// udtName is a type's udt_name.
+func udtName(t types.Oid) string {
+	if info := types.Lookup(t); info != nil {
+		return info.Name
+	}
+	return ""
 }
 
 var constraintTypes = map[byte]string{'p': "PRIMARY KEY", 'u': "UNIQUE", 'c': "CHECK", 'f': "FOREIGN KEY"}

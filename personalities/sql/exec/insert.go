@@ -11,8 +11,12 @@ import (
 	"hourglass/personalities/sql/types"
 )
 
-// targetTable resolves the table a DML statement writes.
-func (a *analyzer) targetTable(rv *pg.RangeVar) (*catalog.Object, error) {
+// targetTable resolves the table a DML statement writes; verb names the
+// statement's action ("insert into", "update", "delete from").
+func (a *analyzer) targetTable(verb string, rv *pg.RangeVar) (*catalog.Object, error) {
+	if t := a.systemRelation(rv); t != nil && t.Foreign != nil {
+		return nil, readOnlyView(t, verb)
+	}
 	obj, err := a.relation(rv)
 	if err != nil {
 		return nil, err
@@ -25,7 +29,7 @@ func (a *analyzer) targetTable(rv *pg.RangeVar) (*catalog.Object, error) {
 
 // insertStmt plans INSERT ... VALUES / SELECT [RETURNING].
 func (a *analyzer) insertStmt(ins *pg.InsertStmt) (*planned, error) {
-	obj, err := a.targetTable(ins.Relation)
+	obj, err := a.targetTable("insert into", ins.Relation)
 	if err != nil {
 		return nil, err
 	}

@@ -111,7 +111,7 @@ func pgNamespace(g *sysGen) ([]Row, error) {
 
 func pgClass(g *sysGen) ([]Row, error) {
 	var rows []Row
-	for _, t := range sysList {
+	for _, t := range sysAll() {
 		rows = append(rows, Row{oidv(t.Oid), t.Name, oidv(t.Schema), int64(0), int64(0), oidv(catalog.BootstrapSuperuser),
 			oidv(map[byte]catalog.Oid{'r': amHeap}[t.Kind]), oidv(map[byte]catalog.Oid{'r': t.Oid}[t.Kind]), int64(0), int64(0), float64(-1), int64(0), int64(0),
 			false, false, "p", charv(t.Kind), int64(len(t.Cols)), int64(0), t.Kind == 'v', false, false, false, false, true,
@@ -222,7 +222,7 @@ func attRow(rel catalog.Oid, name string, t types.Type, num int16, notNull bool)
 
 func pgAttribute(g *sysGen) ([]Row, error) {
 	var rows []Row
-	for _, t := range sysList {
+	for _, t := range sysAll() {
 		for i, c := range t.Cols {
 			rows = append(rows, attRow(t.Oid, c.Name, c.T, int16(i+1), t.Kind == 'r'))
 		}

@@ -42,7 +42,10 @@ func (a *analyzer) rangeVar(rv *pg.RangeVar, scope *Scope) (Plan, error) {
 		}
 	}
 	if t := a.systemRelation(rv); t != nil {
-		p := &SysScan{T: t, Alias: name}
+		var p Plan = &SysScan{T: t, Alias: name}
+		if t.Foreign != nil {
+			p = &ForeignScan{T: t, Alias: name}
+		}
 		return p, addItem(scope, name, p.Columns(), rv.Alias)
 	}
 	obj, err := a.relation(rv)
@@ -89,6 +92,8 @@ func (a *analyzer) placeConds(p Plan, conds []Expr) Plan {
 	switch x := p.(type) {
 	case *SeqScan:
 		return chooseIndex(x, conds, false)
+	case *ForeignScan:
+		return foreignScan(x, conds)
 	case *Filter:
 		return a.placeConds(x.Input, append(conjuncts(x.Cond), conds...))
 	case *Join:
@@ -136,10 +141,6 @@ func (j *Join) plan() {
 	if len(j.HashKeys) == 0 || j.Kind == RightJoin || j.Kind == FullJoin {
 		return
 	}
-	scan, filter := tableScanOf(j.Right)
-	if scan == nil {
-		return
-	}
 	// The join's equalities become conditions on the inner table, with
 	// the outer row's columns as values.
 	lcols := j.Left.Columns()
@@ -147,6 +148,17 @@ func (j *Join) plan() {
 	for _, k := range j.HashKeys {
 		rc := cols[j.nl+k[1]]
 		conds = append(conds, &FuncExpr{Fn: eqFunc(rc.Type.Oid), Args: []Expr{&ColRef{Index: k[1], T: rc.Type}, &outerRef{ColRef: ColRef{Index: k[0], Level: 1, T: lcols[k[0]].Type}, cols: lcols}}, T: types.BoolType})
+	}
+	if fs, ok := j.Right.(*ForeignScan); ok {
+		if lookup := foreignLookup(fs, conds); lookup != nil {
+			j.IndexLookup = &IndexLookup{Scan: lookup}
+			j.HashKeys = nil
+		}
+		return
+	}
+	scan, filter := tableScanOf(j.Right)
+	if scan == nil {
+		return
 	}
 	if filter != nil {
 		conds = append(conds, conjuncts(filter)...)

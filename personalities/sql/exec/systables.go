@@ -9,6 +9,7 @@ import (
 
 	"hourglass/personalities/sql/catalog"
 	"hourglass/personalities/sql/types"
+	"hourglass/platform"
 )
 
 // System relations: the tables and views of pg_catalog and
@@ -35,6 +36,11 @@ type sysTable struct {
 	Cols []sysCol
 	// Rows generates the rows: one value per column, in order.
 	Rows func(g *sysGen) ([]Row, error)
+	// Foreign, for a system schema's view, is the table it shows, read
+	// in the namespace of the personality mounted as Mount (Rows is
+	// nil).
+	Foreign *platform.Table
+	Mount   string
 }
 
 // sysCol is a column of a virtual relation.
@@ -92,10 +98,10 @@ func lookupSys(cat *catalog.Catalog, schema, name string, path []catalog.Oid) *s
 		if s == nil {
 			return nil
 		}
-		return sysByName[sysKey(s.Oid, name)]
+		return sysNamed(s.Oid, name)
 	}
 	for _, s := range path {
-		if t := sysByName[sysKey(s, name)]; t != nil {
+		if t := sysNamed(s, name); t != nil {
 			return t
 		}
 		if cat.Relation(s, name) != nil {
@@ -123,6 +129,10 @@ func (s *SysScan) Columns() []Column {
 // Open implements Plan: it generates the rows from the statement's
 // catalog.
 func (s *SysScan) Open(ctx *EvalCtx) (Iter, error) {
+	if s.T.Foreign != nil {
+		rows, err := foreignRows(ctx, s.T, platform.TableQuery{})
+		return &sliceIter{rows: rows}, err
+	}
 	cat, err := ctx.Env.Catalog()
 	if err != nil {
 		return nil, err

@@ -23,6 +23,9 @@ func (a *analyzer) truncateStmt(ts *pg.TruncateStmt) (*planned, error) {
 	}
 	for _, n := range ts.Relations {
 		rv := n.GetRangeVar()
+		if t := a.systemRelation(rv); t != nil && t.Foreign != nil {
+			return nil, pgerror.New(pgerror.WrongObjectType, "\"%s\" is not a table", t.Name)
+		}
 		obj, err := a.cat.Resolve(rv.Schemaname, rv.Relname, a.searchPath())
 		if err != nil {
 			return nil, err

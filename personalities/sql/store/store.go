@@ -21,6 +21,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"hash"
 
 	"github.com/google/btree"
@@ -59,6 +60,36 @@ func FromTxn(txn platform.Txn) Store { return platformStore{r: txn, w: txn} }
 // FromReader returns a read-only Store over a view.
 func FromReader(r platform.Reader) Store { return platformStore{r: r} }
 
+// Foreign keys: a statement reads another personality's namespace (the
+// system schemas) through the keys of its own Store that start with
+// ForeignPrefix(mount); the SQL personality's own keys never start with
+// 0xff. A Store from FromTxn or FromReader reads them through
+// platform.MountReader at the same state and refuses to write them. Being
+// keys of the Store, they are recorded in an Overlay's read set like any
+// other read, and Validate re-reads them at the commit's position.
+const foreignByte = 0xff
+
+// ForeignPrefix is the prefix of the keys that read the namespace of
+// the personality mounted as mount.
+func ForeignPrefix(mount string) []byte { return append([]byte{foreignByte}, mount+"/"...) }
+
+// ErrForeignWrite is returned by a write to another personality's keys.
+var ErrForeignWrite = errors.New("store: another personality's state is read-only")
+
+// foreign splits a foreign key into the mount's reader and the key in
+// its namespace; ok is false for the SQL personality's own keys.
+func (s platformStore) foreign(key []byte) (r platform.Reader, rest []byte, ok bool, err error) {
+	if len(key) == 0 || key[0] != foreignByte {
+		return nil, nil, false, nil
+	}
+	i := bytes.IndexByte(key, '/')
+	if i < 2 {
+		return nil, nil, true, failure(fmt.Errorf("malformed foreign key %q", key))
+	}
+	r, err = platform.MountReader(s.r, string(key[1:i]))
+	return r, key[i+1:], true, failure(err)
+}
+
 type platformStore struct {
 	r platform.Reader
 	w platform.Writer // nil: read-only
@@ -79,21 +110,52 @@ func failure(err error) error {
 }
 
 func (s platformStore) Get(key []byte) ([]byte, bool, error) {
+	r, rest, foreign, err := s.foreign(key)
+	if err != nil {
+		return nil, false, err
+	}
+	if foreign {
+		v, ok, err := r.Get(rest)
+		return v, ok, failure(err)
+	}
 	v, ok, err := s.r.Get(key)
 	return v, ok, failure(err)
 }
 
 func (s platformStore) Scan(lo, hi []byte, reverse bool) (Iter, error) {
-	it, err := s.r.NewIter(lo, hi)
+	r, rest, foreign, err := s.foreign(lo)
+	if err != nil {
+		return nil, err
+	}
+	var p []byte // what the keys of r lack
+	switch {
+	case foreign:
+		// hi is in the same namespace, or past it (its end).
+		p = lo[:len(lo)-len(rest)]
+		if bytes.HasPrefix(hi, p) {
+			hi = hi[len(p):]
+		} else {
+			hi = nil
+		}
+		lo = rest
+	case hi == nil || len(hi) > 0 && hi[0] >= foreignByte:
+		r, hi = s.r, []byte{foreignByte}
+	default:
+		r = s.r
+	}
+	it, err := r.NewIter(lo, hi)
 	if err != nil {
 		return nil, failure(err)
 	}
-	return &platformIter{it: it, reverse: reverse}, nil
+	return &platformIter{it: it, reverse: reverse, prefix: p}, nil
 }
 
 func (s platformStore) Set(key, value []byte) error {
 	if s.w == nil {
 		return ErrReadOnly
+	}
+	if len(key) > 0 && key[0] == foreignByte {
+		return ErrForeignWrite
 	}
 	return failure(s.w.Set(key, value))
 }
@@ -102,6 +164,9 @@ func (s platformStore) Delete(key []byte) error {
 	if s.w == nil {
 		return ErrReadOnly
 	}
+	if len(key) > 0 && key[0] == foreignByte {
+		return ErrForeignWrite
+	}
 	return failure(s.w.Delete(key))
 }
 
@@ -109,6 +174,8 @@ type platformIter struct {
 	it      platform.Iterator
 	reverse bool
 	started bool
+	prefix  []byte // put back in front of the keys (a foreign scan's)
+	key     []byte
 }
 
 func (p *platformIter) Next() bool {
@@ -125,7 +192,13 @@ func (p *platformIter) Next() bool {
 	return p.it.Next()
 }
 
-func (p *platformIter) Key() []byte   { return p.it.Key() }
+func (p *platformIter) Key() []byte {
+	if p.prefix == nil {
+		return p.it.Key()
+	}
+	p.key = append(append(p.key[:0], p.prefix...), p.it.Key()...)
+	return p.key
+}
 func (p *platformIter) Value() []byte { return p.it.Value() }
 func (p *platformIter) Close() error  { return failure(p.it.Close()) }
 
