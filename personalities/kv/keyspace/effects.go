@@ -24,6 +24,12 @@ type Effects struct {
 	// (SWAPDB), noted likewise.
 	ReadyDBs []int
 
+	// Evicted counts the keys evicted, for INFO's evicted_keys; the
+	// owner resets it.
+	Evicted int64
+	// Eviction is the eviction settings as of the last ExpireCycle.
+	Eviction EvictionConfig
+
 	// notify is the classes of keyspace events to record, as the
 	// Observers answered for the command applying (0: none).
 	notify EventClass
@@ -32,6 +38,8 @@ type Effects struct {
 	// be reused: one command applies at a time.
 	ks   Keyspace
 	memo rawMemo
+	// acct is the memory accounting of the apply under way.
+	acct accounting
 }
 
 // Observers is what apply may learn of the node it runs on. Its answers
