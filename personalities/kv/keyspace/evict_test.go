@@ -134,6 +134,27 @@ func TestMemoryAccounting(t *testing.T) {
 			t.Fatalf("after %q: used %d, entries add up to %d", words, got, want)
 		}
 	}
+	a.do("RPUSH", "l2", "a", "b", "c")
+	a.do("XADD", "st2", "1-1", "f", "v")
+	// MEMORY USAGE of every key adds up to the used memory.
+	var sum int64
+	it, err := a.txn.NewIter([]byte{prefixKey}, []byte{prefixKey + 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for it.First(); it.Valid(); it.Next() {
+		if live, _ := liveness(it.Value(), true); live {
+			n, ok, err := NewView(a.txn, int(it.Key()[1]), time.UnixMilli(a.now), 1).MemoryUsage(it.Key()[2:], 0)
+			if err != nil || !ok {
+				t.Fatalf("MEMORY USAGE %q: %v %v", it.Key(), ok, err)
+			}
+			sum += n
+		}
+	}
+	it.Close()
+	if sum != a.used() {
+		t.Fatalf("MEMORY USAGE adds up to %d, used memory %d", sum, a.used())
+	}
 	a.do("FLUSHALL")
 	if a.used() != 0 || a.recount() != 0 {
 		t.Fatalf("after FLUSHALL: used %d", a.used())

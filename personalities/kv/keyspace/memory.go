@@ -36,8 +36,11 @@ var usedKey = []byte{'m'}
 // bytes of a key and its value (a dict entry, an object header, sds
 // headers), and beside an element's bytes in a collection.
 const (
-	keyOverhead  = 24
+	KeyOverhead  = 24
 	elemOverhead = 8
+	// streamOverhead is a stream's radix tree and the listpack Redis
+	// allocates whole for its first node (stream-node-max-bytes).
+	streamOverhead = 4096
 )
 
 // entrySize is the estimated memory of one stored entry k -> v: a live
@@ -50,7 +53,11 @@ func entrySize(k, v []byte) int64 {
 		if len(v) == 0 || v[0] == typeTombstone {
 			return 0
 		}
-		return int64(len(k)+len(v)) + keyOverhead
+		n := int64(len(k)+len(v)) + KeyOverhead
+		if v[0] == typeStream {
+			n += streamOverhead
+		}
+		return n
 	case k[0] == prefixElem:
 		return int64(len(k)+len(v)) + elemOverhead
 	}
