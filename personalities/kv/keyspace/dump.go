@@ -15,6 +15,34 @@ import (
 func init() {
 	register(singleKey(&Command{Spec: Spec{Name: "dump", Arity: 2, Flags: []string{"readonly"}}, Kind: KindRead, exec: execDump}))
 	register(singleKey(&Command{Spec: Spec{Name: "restore", Arity: -4, Flags: []string{"write", "denyoom"}}, Kind: KindWrite, check: checkRestore, exec: execRestore}))
+	// RESTORE-ASKING is what a Redis Cluster node's MIGRATE sends: the
+	// same RESTORE here, where no slot can be migrating.
+	register(singleKey(&Command{Spec: Spec{Name: "restore-asking", Arity: -4, Flags: []string{"write", "denyoom", "asking"}}, Kind: KindWrite, check: checkRestore, exec: execRestore}))
+}
+
+// errDumpStream is the answer for a stream, which DUMP cannot serialize
+// here.
+var errDumpStream = Error("ERR DUMP of a stream is not supported by this server")
+
+// DumpTTL returns what MIGRATE sends of key: its DUMP payload and its
+// time to live in ms at the keyspace's time (0: none; at least 1 for a
+// key with an expiry). ok is false if there is no such key.
+func (ks *Keyspace) DumpTTL(key []byte) (payload []byte, ttl int64, ok bool, err error) {
+	rec, ok, err := ks.lookup(key)
+	if err != nil || !ok {
+		return nil, 0, ok, err
+	}
+	if rec.typ == typeStream {
+		return nil, 0, true, errDumpStream
+	}
+	v, err := ks.value(rec)
+	if err != nil {
+		return nil, 0, true, err
+	}
+	if rec.expireAt != 0 {
+		ttl = max(rec.expireAt-ks.now, 1)
+	}
+	return rdb.Dump(v), ttl, true, nil
 }
 
 var (
