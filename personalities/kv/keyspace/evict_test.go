@@ -314,3 +314,43 @@ func TestObjectAccessInformation(t *testing.T) {
 		t.Fatal("IDLETIME answered under LFU")
 	}
 }
+
+// TestMalformedInternalEntries: a touch or config entry that does not
+// parse is an error reply that changes nothing, never a crash.
+func TestMalformedInternalEntries(t *testing.T) {
+	a := newApplier(t)
+	a.do("SET", "k", "v")
+	for _, args := range [][]string{
+		{cmdTouch, "k"}, {cmdTouch, "\x20", "k"}, {cmdTouch, "ab", "k"},
+		{cmdConfig, "maxmemory"}, {cmdConfig, "maxmemory", "-5"}, {cmdConfig, "nosuch", "1"},
+		{cmdConfig, "maxmemory-policy", "lru"}, {cmdConfig, "maxmemory", "1", "lfu-log-factor", "x"},
+	} {
+		if _, ok := a.body(EncodeCommand(0, 1, argv(args))).(Error); !ok {
+			t.Errorf("%q applied", args)
+		}
+	}
+	if cfg, err := ReadEvictionConfig(a.txn); err != nil || cfg != DefaultEvictionConfig {
+		t.Fatalf("settings changed: %+v, %v", cfg, err)
+	}
+}
+
+// TestEvictionNotifies: each eviction publishes "evicted" (class e)
+// before the command's own events.
+func TestEvictionNotifies(t *testing.T) {
+	a := newApplier(t)
+	a.do("SET", "old", "v")
+	a.now++
+	a.do("SET", "older", "v")
+	a.config("maxmemory", fmt.Sprint(a.used()), "maxmemory-policy", "allkeys-lru")
+	a.fx.Observers = notifyObservers{EventEvicted | EventString | EventKeyevent}
+	a.fx.Reset()
+	a.do("SET", "new", "v")
+	var got []string
+	for _, m := range a.fx.Published {
+		got = append(got, string(m.Channel)+" "+string(m.Message))
+	}
+	want := []string{"__keyevent@0__:evicted old", "__keyevent@0__:set new"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("published %q, want %q", got, want)
+	}
+}
