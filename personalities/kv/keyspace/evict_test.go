@@ -3,6 +3,7 @@ package keyspace
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -342,14 +343,16 @@ func TestEvictionNotifies(t *testing.T) {
 	a.now++
 	a.do("SET", "older", "v")
 	a.config("maxmemory", fmt.Sprint(a.used()), "maxmemory-policy", "allkeys-lru")
+	a.do("SET", "new", "v") // over maxmemory now: the next command evicts
 	a.fx.Observers = notifyObservers{EventEvicted | EventString | EventKeyevent}
 	a.fx.Reset()
-	a.do("SET", "new", "v")
+	a.now++
+	a.do("SET", "newer", "v")
 	var got []string
 	for _, m := range a.fx.Published {
 		got = append(got, string(m.Channel)+" "+string(m.Message))
 	}
-	want := []string{"__keyevent@0__:evicted old", "__keyevent@0__:set new"}
+	want := []string{"__keyevent@0__:evicted old", "__keyevent@0__:set newer"}
 	if !slices.Equal(got, want) {
 		t.Fatalf("published %q, want %q", got, want)
 	}
