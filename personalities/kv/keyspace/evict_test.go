@@ -357,3 +357,20 @@ func TestEvictionNotifies(t *testing.T) {
 		t.Fatalf("published %q, want %q", got, want)
 	}
 }
+
+// TestRestoreAccessInformation: RESTORE's IDLETIME sets the idle time
+// under an LRU policy, FREQ the counter under an LFU one.
+func TestRestoreAccessInformation(t *testing.T) {
+	a := newApplier(t)
+	a.do("SET", "k", "v")
+	payload := a.read("DUMP", "k").([]byte)
+	a.do("RESTORE", "r1", "0", string(payload), "IDLETIME", "100")
+	if r := a.read("OBJECT", "IDLETIME", "r1"); r != int64(100) {
+		t.Fatalf("IDLETIME after RESTORE IDLETIME 100: %v", r)
+	}
+	a.config("maxmemory-policy", "allkeys-lfu")
+	a.do("RESTORE", "r2", "0", string(payload), "FREQ", "42")
+	if r := a.read("OBJECT", "FREQ", "r2"); r != int64(42) {
+		t.Fatalf("FREQ after RESTORE FREQ 42: %v", r)
+	}
+}
