@@ -199,4 +199,22 @@ func TestEnsembleEviction(t *testing.T) {
 		}
 		e.converge(0, 1, 2)
 	})
+	// MIGRATE on one node deletes the keys through the log: gone on
+	// every node, the replicas identical.
+	t.Run("migrate", func(t *testing.T) {
+		port := freePort(t)
+		startRedisServer(t, "--port", port, "--bind", "127.0.0.1")
+		if err := nodes[0].MSet(ctx, "m1", "a", "m2", "b").Err(); err != nil {
+			t.Fatal(err)
+		}
+		if r, err := nodes[1].Do(ctx, "MIGRATE", "127.0.0.1", port, "", 0, 5000, "KEYS", "m1", "m2").Text(); r != "OK" || err != nil {
+			t.Fatalf("MIGRATE: %q, %v", r, err)
+		}
+		for i, c := range nodes {
+			if n := c.Exists(ctx, "m1", "m2").Val(); n != 0 {
+				t.Fatalf("node %d still holds %d migrated keys", i+1, n)
+			}
+		}
+		e.converge(0, 1, 2)
+	})
 }
