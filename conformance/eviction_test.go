@@ -84,23 +84,42 @@ func TestEnsembleEviction(t *testing.T) {
 		must(nodes[0].ConfigSet(ctx, "maxmemory", "0").Err())
 		must(nodes[1].FlushAll(ctx).Err())
 		must(nodes[2].ConfigSet(ctx, "maxmemory-policy", policy).Err())
-		for i := range keys {
+		must(nodes[0].ConfigSet(ctx, "maxmemory-samples", "10").Err())
+		// spread runs f for every key, each in a pipeline to node i%3.
+		spread := func(f func(p redis.Pipeliner, i int)) {
+			t.Helper()
+			for n, c := range nodes {
+				_, err := c.Pipelined(ctx, func(p redis.Pipeliner) error {
+					for i := n; i < keys; i += len(nodes) {
+						f(p, i)
+					}
+					return nil
+				})
+				must(err)
+			}
+		}
+		spread(func(p redis.Pipeliner, i int) {
 			ttl := time.Duration(0)
 			if i%2 == 0 {
 				ttl = time.Duration(1000+i) * time.Second // later keys expire later
 			}
-			must(nodes[i%3].Set(ctx, key(i), value, ttl).Err())
-		}
+			p.Set(ctx, key(i), value, ttl)
+		})
 		if strings.HasSuffix(policy, "-lru") {
 			// Reads on every node make the hot keys the recently used:
-			// wait until the others are idle for a second, read, and
-			// wait for the touches to reach the log.
+			// wait until every key is idle for a second (the last
+			// written too), read, and wait for the touches to reach
+			// the log.
 			waitFor(t, "idle keys", 5*time.Second, func() bool {
-				return nodes[0].ObjectIdleTime(ctx, key(1)).Val() >= time.Second
+				return nodes[0].ObjectIdleTime(ctx, key(keys-1)).Val() >= time.Second
 			})
 		}
-		for i := 0; i < keys && !strings.HasSuffix(policy, "random") && !strings.HasSuffix(policy, "ttl"); i += 4 {
-			must(nodes[i%3].Get(ctx, key(i)).Err())
+		if strings.HasSuffix(policy, "-lru") || strings.HasSuffix(policy, "-lfu") {
+			spread(func(p redis.Pipeliner, i int) {
+				if hot(i) {
+					p.Get(ctx, key(i))
+				}
+			})
 		}
 		waitFor(t, "touches applied", 5*time.Second, func() bool {
 			for i := 0; i < keys; i += 4 {
@@ -140,9 +159,10 @@ func TestEnsembleEviction(t *testing.T) {
 		// volatile policy, of the keys with a TTL only.
 		kept, total := map[bool]int{}, map[bool]int{}
 		var firstKeptTTL = -1
+		exists := make([]*redis.IntCmd, keys)
+		spread(func(p redis.Pipeliner, i int) { exists[i] = p.Exists(ctx, key(i)) })
 		for i := range keys {
-			n, err := nodes[i%3].Exists(ctx, key(i)).Result()
-			must(err)
+			n := exists[i].Val()
 			counted := !strings.HasPrefix(policy, "volatile-") || i%2 == 0
 			if counted {
 				total[hot(i)]++
@@ -168,9 +188,10 @@ func TestEnsembleEviction(t *testing.T) {
 			t.Fatal("nothing evicted")
 		}
 		if strings.HasSuffix(policy, "-lru") || strings.HasSuffix(policy, "-lfu") {
-			// The hot keys, read on every node, survive much more often.
+			// The hot keys, read on every node, survive much more often
+			// (sampling makes LRU and LFU approximate, as in Redis).
 			hotRate, coldRate := float64(kept[true])/float64(total[true]), float64(kept[false])/float64(total[false])
-			if hotRate < 0.9 || hotRate < coldRate+0.2 {
+			if hotRate < 0.85 || hotRate < coldRate+0.2 {
 				t.Fatalf("hot keys kept at rate %.2f, others at %.2f", hotRate, coldRate)
 			}
 		}
