@@ -50,8 +50,8 @@ lua-instruction-limit 1000000
 		"hash-max-listpack-entries": "64",
 		"timeout":                   "300",
 		"tcp-keepalive":             "60",
-		"maxmemory":                 "0", // no eviction: not pretended
-		"maxmemory-policy":          "allkeys-lru",
+		"maxmemory":                 "0",          // replicated: set with CONFIG SET, a file's value is ignored
+		"maxmemory-policy":          "noeviction", // likewise
 		"lua-instruction-limit":     "1000000",
 	} {
 		got, err := rdb.ConfigGet(ctx, name).Result()

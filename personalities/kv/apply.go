@@ -57,6 +57,14 @@ func (a *applicator) ApplyEntry(txn platform.Txn, e *platform.Entry, at platform
 // subscribers, and wakes the clients blocked on keys it wrote.
 func (a *applicator) PostApply(e *platform.Entry, at platform.Version) {
 	a.s.afterApply(&a.fx, at.Pos)
+	if a.fx.Evicted > 0 {
+		a.s.stats.evicted.Add(a.fx.Evicted)
+		a.fx.Evicted = 0
+	}
+	if cur := a.s.eviction.Load(); *cur != a.fx.Eviction && a.fx.Eviction.Policy != "" {
+		cfg := a.fx.Eviction
+		a.s.eviction.Store(&cfg)
+	}
 	a.s.publishAll(&a.fx)
 	if len(a.fx.Ready) > 0 || len(a.fx.ReadyDBs) > 0 {
 		a.s.blocker.wake(a.fx.Ready, a.fx.ReadyDBs)
@@ -105,7 +113,19 @@ func (a *applicator) Blocked() bool { return a.s.blocker.n.Load() > 0 }
 // expiry runs even when nothing else is written. Every node may propose;
 // a tick costs one small log entry.
 func (s *Server) tickLoop(every time.Duration) {
-	t := time.NewTicker(every)
+	s.every(every, func() {
+		if !s.activeExpire.Load() {
+			return
+		}
+		if due, err := s.expiryDue(); err == nil && due {
+			s.proposeBackground(keyspace.TickBody(), "proposing an expiry tick failed; retrying at the next")
+		}
+	})
+}
+
+// every calls f every d until the server closes.
+func (s *Server) every(d time.Duration, f func()) {
+	t := time.NewTicker(d)
 	defer t.Stop()
 	for {
 		select {
@@ -113,17 +133,18 @@ func (s *Server) tickLoop(every time.Duration) {
 			return
 		case <-t.C:
 		}
-		if !s.activeExpire.Load() {
-			continue
-		}
-		if due, err := s.expiryDue(); err == nil && due {
-			ctx, cancel := context.WithTimeout(s.ctx, s.cfg.ProposeTimeout)
-			_, err := s.engine.Propose(ctx, &platform.Entry{Body: keyspace.TickBody()})
-			cancel()
-			if err != nil && s.ctx.Err() == nil {
-				s.log.Warn("proposing an expiry tick failed; retrying at the next", "err", err)
-			}
-		}
+		f()
+	}
+}
+
+// proposeBackground proposes an entry of the node's own (not a
+// client's), and logs failure as warning unless the server is closing.
+func (s *Server) proposeBackground(body []byte, warning string) {
+	ctx, cancel := context.WithTimeout(s.ctx, s.cfg.ProposeTimeout)
+	_, err := s.engine.Propose(ctx, &platform.Entry{Body: body})
+	cancel()
+	if err != nil && s.ctx.Err() == nil {
+		s.log.Warn(warning, "err", err)
 	}
 }
 

@@ -98,8 +98,6 @@ var configEffects = map[string]configEffect{
 		get: func(s *Server) string { return strconv.FormatInt(s.settings().limits.MaxQueryBuffer, 10) },
 		set: memoryEffect("client-query-buffer-limit", func(st *settings, n int64) { st.limits.MaxQueryBuffer = n }),
 	},
-	// Not built: refused rather than kept, so that nobody relies on it.
-	"maxmemory": {get: func(*Server) string { return "0" }, set: fixedValue("maxmemory", "0")},
 	"notify-keyspace-events": {
 		get: func(s *Server) string { return s.settings().notify.String() },
 		set: func(s *Server, v string) error {
@@ -294,20 +292,34 @@ func localConfig(c *conn, args [][]byte) any {
 	switch {
 	case sub == "get" && len(args) >= 3:
 		out := keyspace.Map{}
+		var ec *keyspace.EvictionConfig
 		for _, n := range configNames {
 			for _, pat := range args[2:] {
-				if glob.MatchFold(pat, []byte(n)) {
+				if !glob.MatchFold(pat, []byte(n)) {
+					continue
+				}
+				if !replicatedParam(n) {
 					out = append(out, n, c.s.configGet(n))
 					break
 				}
+				if ec == nil {
+					cfg, err := c.evictionConfig()
+					if err != nil {
+						return platformError(err)
+					}
+					ec = &cfg
+				}
+				out = append(out, n, ec.Get(n))
+				break
 			}
 		}
 		return out
 	case sub == "set" && len(args) >= 4 && len(args)%2 == 0:
-		return c.s.configSetAll(args[2:])
+		return c.configSetAll(args[2:])
 	case sub == "resetstat" && len(args) == 2:
 		c.s.stats.commands.Store(0)
 		c.s.stats.connections.Store(0)
+		c.s.stats.evicted.Store(0)
 		return keyspace.OK
 	case sub == "rewrite" && len(args) == 2:
 		return keyspace.Error("ERR The server is running without a config file")
@@ -316,8 +328,11 @@ func localConfig(c *conn, args [][]byte) any {
 }
 
 // configSetAll sets name value pairs, all or none: a value that fails
-// leaves every parameter as it was, as Redis does.
-func (s *Server) configSetAll(pairs [][]byte) any {
+// leaves every parameter as it was, as Redis does. The replicated
+// parameters among them are proposed to the log once the others are
+// set.
+func (c *conn) configSetAll(pairs [][]byte) any {
+	s := c.s
 	seen := map[string]bool{}
 	for j := 0; j < len(pairs); j += 2 {
 		name := strings.ToLower(string(pairs[j]))
@@ -331,12 +346,26 @@ func (s *Server) configSetAll(pairs [][]byte) any {
 		seen[name] = true
 	}
 	saved := s.settings()
+	var replicated []string
 	for j := 0; j < len(pairs); j += 2 {
 		name := strings.ToLower(string(pairs[j]))
-		if err := s.configSet(name, string(pairs[j+1])); err != nil {
+		var err error
+		if replicatedParam(name) {
+			var canon string
+			if canon, err = redisConf[name].validate(string(pairs[j+1]), ""); err == nil {
+				replicated = append(replicated, name, canon)
+			}
+		} else {
+			err = s.configSet(name, string(pairs[j+1]))
+		}
+		if err != nil {
 			s.updateSettings(func(st *settings) { *st = saved })
 			return keyspace.Errorf("ERR CONFIG SET failed (possibly related to argument '%s') - %v", name, err)
 		}
+	}
+	if len(replicated) > 0 {
+		c.proposeCommand(keyspace.ConfigBody(replicated))
+		return deferred{}
 	}
 	return keyspace.OK
 }

@@ -578,12 +578,13 @@ func localInfo(c *conn, args [][]byte) any {
 		{"connected_clients", strconv.Itoa(clients)}, {"blocked_clients", strconv.FormatInt(s.stats.blocked.Load(), 10)},
 		{"pubsub_clients", strconv.Itoa(pubsub)}, {"maxclients", strconv.Itoa(s.settings().maxClients)},
 	})
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	section("Memory", [][2]string{
-		{"used_memory", strconv.FormatUint(ms.HeapAlloc, 10)}, {"used_memory_human", humanBytes(ms.HeapAlloc)},
-		{"used_memory_rss", strconv.FormatUint(ms.Sys, 10)}, {"maxmemory", "0"}, {"maxmemory_policy", "noeviction"},
-	})
+	if all || want["memory"] {
+		lines, err := c.memoryInfo()
+		if err != nil {
+			return replyOf(nil, err)
+		}
+		section("Memory", lines)
+	}
 	section("Persistence", [][2]string{
 		{"loading", "0"}, {"aof_enabled", "1"}, {"rdb_last_save_time", strconv.FormatInt(s.lastSave.Load(), 10)},
 	})
@@ -591,6 +592,7 @@ func localInfo(c *conn, args [][]byte) any {
 		{"total_connections_received", strconv.FormatInt(s.stats.connections.Load(), 10)},
 		{"total_commands_processed", strconv.FormatInt(s.stats.commands.Load(), 10)},
 		{"rejected_connections", strconv.FormatInt(s.stats.rejected.Load(), 10)},
+		{"evicted_keys", strconv.FormatInt(s.stats.evicted.Load(), 10)},
 	})
 	section("Replication", [][2]string{{"role", "master"}, {"connected_slaves", "0"}})
 	if s.cfg.Ensemble != nil {
@@ -616,6 +618,32 @@ func humanBytes(n uint64) string {
 		return fmt.Sprintf("%.2fK", float64(n)/(1<<10))
 	}
 	return fmt.Sprintf("%dB", n)
+}
+
+// memoryInfo is INFO's Memory section: used_memory is the replicated
+// accounting maxmemory bounds (keyspace.UsedMemory), the process's own
+// figures follow under their Go names.
+func (c *conn) memoryInfo() ([][2]string, error) {
+	v, err := c.readView()
+	if err != nil {
+		return nil, err
+	}
+	used, err := keyspace.UsedMemory(v)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := keyspace.ReadEvictionConfig(v)
+	if err != nil {
+		return nil, err
+	}
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return [][2]string{
+		{"used_memory", strconv.FormatInt(used, 10)}, {"used_memory_human", humanBytes(uint64(used))},
+		{"used_memory_rss", strconv.FormatUint(ms.Sys, 10)}, {"used_memory_heap", strconv.FormatUint(ms.HeapAlloc, 10)},
+		{"maxmemory", strconv.FormatInt(cfg.MaxMemory, 10)}, {"maxmemory_human", humanBytes(uint64(cfg.MaxMemory))},
+		{"maxmemory_policy", cfg.Policy},
+	}, nil
 }
 
 // keyspaceInfo counts keys and keys with an expiry, per database.

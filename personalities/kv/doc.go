@@ -16,7 +16,7 @@
 //   - This package is the server around them: connections, the command
 //     table (keyspace's data commands merged with the connection
 //     commands: PING, ECHO, QUIT, SELECT, AUTH, HELLO, RESET, CLIENT,
-//     COMMAND, CONFIG, INFO, TIME, LASTSAVE, SAVE, BGSAVE, MULTI, EXEC,
+//     COMMAND, CONFIG, INFO, MEMORY, MIGRATE, TIME, LASTSAVE, SAVE, BGSAVE, MULTI, EXEC,
 //     DISCARD, WATCH, UNWATCH, SUBSCRIBE and the other pub/sub commands),
 //     reads on views, writes on the connection's stream, MULTI queueing
 //     and WATCH, blocking waits, pub/sub delivery, the scan cursor table,
@@ -73,6 +73,13 @@
 //     DUMP read.
 //   - Once a second, a node whose clock sees a key past due proposes a
 //     tick, so idle keys expire, identically on every replica.
+//   - CONFIG SET of the eviction settings (maxmemory, maxmemory-policy,
+//     ...) is a write: apply stores them on every replica, and evicts by
+//     them before each command. While the policy is LRU or LFU, the keys
+//     this node's reads touch are proposed every 100 ms in one touch
+//     entry, so that the access information is the same everywhere.
+//   - MIGRATE restores the keys on the target over its own connection,
+//     then deletes them through the log under WATCH.
 //
 // # Limits
 //

@@ -2,7 +2,6 @@ package kv
 
 import (
 	"strconv"
-	"strings"
 
 	"hourglass/personalities/kv/keyspace"
 )
@@ -25,7 +24,6 @@ func (s *Server) nodeConfig() *keyspace.NodeConfig {
 			*p.v = n
 		}
 	}
-	env.LFU = strings.HasSuffix(s.configGet("maxmemory-policy"), "-lfu")
 	env.ProtoMaxBulkLen = s.settings().limits.MaxBulkLen
 	return &env
 }

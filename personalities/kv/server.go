@@ -103,7 +103,14 @@ type Server struct {
 	lastSave atomic.Int64
 	stats    struct {
 		commands, connections, rejected, blocked atomic.Int64
+		// evicted counts the keys eviction deleted at apply here.
+		evicted atomic.Int64
 	}
+	// eviction is the replicated eviction settings as of the last entry
+	// applied; touches the keys reads touched since the last touch
+	// entry (see eviction.go).
+	eviction   atomic.Pointer[keyspace.EvictionConfig]
+	touches    touchSet
 	settingsMu sync.Mutex
 	current    settings
 	notify     atomic.Uint32 // current.notify, read without the lock
@@ -163,7 +170,9 @@ func New(cfg Config, engine platform.StreamEngine) *Server {
 	s.mu.byID = make(map[int64]*conn)
 	s.tracker.token = rand.Uint64()
 	engine.RegisterUpcall(newApplicator(s))
+	s.eviction.Store(&keyspace.DefaultEvictionConfig)
 	go s.tickLoop(time.Second)
+	go s.touchLoop()
 	return s
 }
 
@@ -539,6 +548,7 @@ func (c *conn) run(args [][]byte, now time.Time) *command {
 		}
 		c.push(replyOf(d.Exec(ks, args)))
 		c.noteRead(cmd, args)
+		c.s.noteAccess(c.db, d, args)
 	case keyspace.KindWrite:
 		c.proposeCommand(c.writeBody(d, args))
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"slices"
 	"time"
 
 	"hourglass/platform"
@@ -35,15 +36,43 @@ func Apply(txn platform.Txn, at platform.Version, now time.Time, body []byte, fx
 	if err != nil {
 		return Error("ERR " + err.Error()), nil
 	}
-	r, err := applyCommand(forApply(txn, at, now.UnixMilli(), db, seed, fx), args)
+	ks := forApply(txn, at, now.UnixMilli(), db, seed, fx)
+	room, err := ks.evict()
 	if err != nil {
+		return nil, err
+	}
+	var r any
+	if !room && deniedOnOOM(args) {
+		r = ErrOOM
+	} else if r, err = applyCommand(ks, args); err != nil {
 		var re Error
 		if !errors.As(err, &re) {
 			return nil, err
 		}
 		r = re
 	}
-	return r, nil
+	if string(args[0]) == cmdConfig {
+		if _, err := ks.evict(); err != nil { // a lower maxmemory applies at once
+			return nil, err
+		}
+	}
+	return r, fx.storeAccounting(txn)
+}
+
+// deniedOnOOM reports whether the command line is refused when memory
+// cannot be freed: a command flagged denyoom, or a transaction holding
+// one, as Redis's processCommand decides.
+func deniedOnOOM(args [][]byte) bool {
+	if string(args[0]) == cmdExec {
+		for _, body := range args[2:] {
+			if _, _, cargs, err := decodeCommand(body); err == nil && deniedOnOOM(cargs) {
+				return true
+			}
+		}
+		return false
+	}
+	cmd := Lookup(args[0])
+	return cmd != nil && slices.Contains(cmd.Flags, "denyoom")
 }
 
 // applyCommand runs one write (or internal) command.
@@ -67,6 +96,10 @@ func applyCommand(ks *Keyspace, args [][]byte) (any, error) {
 		return applyFunctionFlush(ks)
 	case cmdFunctionRestore:
 		return applyFunctionRestore(ks, args)
+	case cmdTouch:
+		return applyTouch(ks, args)
+	case cmdConfig:
+		return applyConfig(ks, args)
 	}
 	cmd := Lookup(args[0])
 	if cmd == nil || !cmd.ArityOK(len(args)) || !cmd.appliesWith(args) {
@@ -91,7 +124,16 @@ const (
 // deterministic, and an error means the store failed. It is meant to run
 // once per log entry, after the entry's commands.
 func ExpireCycle(txn platform.Txn, at platform.Version, now time.Time, fx *Effects) error {
-	return forApply(txn, at, now.UnixMilli(), 0, 0, fx).expireCycle()
+	ks := forApply(txn, at, now.UnixMilli(), 0, 0, fx)
+	if err := ks.expireCycle(); err != nil {
+		return err
+	}
+	cfg, err := ks.evictionConfig()
+	if err != nil {
+		return err
+	}
+	fx.Eviction = *cfg
+	return fx.storeAccounting(txn)
 }
 
 func (ks *Keyspace) expireCycle() error {

@@ -54,7 +54,8 @@
 // The keyspace lives in the transaction's namespace (the router's "p/kv/"
 // for the kv mount):
 //
-//	'k' db key              -> record: type, expiry, version, and a
+//	'k' db key              -> record: type, expiry, version, access
+//	                           time and LFU counter, and a
 //	                           string's value or a collection's
 //	                           generation and counts (a list's head and
 //	                           tail too)
@@ -69,6 +70,10 @@
 //	                           or SWAPDB of db
 //	'g'                     -> the next collection generation
 //	'L' sha                 -> a script's body (SCRIPT LOAD, EVAL)
+//	'm'                     -> the used memory (see memory.go)
+//	'r' hash db key         -> the live keys, for sampling
+//	'v' hash db key         -> the live keys with an expiry, likewise
+//	'C' name                -> an eviction setting (see access.go)
 //
 // with db one byte (Databases databases, 0 to 15) and numbers 8 bytes big
 // endian. Elements hang off a generation, not the key's name, so RENAME,
@@ -92,6 +97,17 @@
 // tombstones. A key is alive at exactly its expiry time. Reads hide the
 // keys expired by the node's clock; ExpiryDue tells the node when a tick
 // (TickBody) would expire something, so idle keys expire too.
+//
+// # Memory and eviction
+//
+// The apply writer accounts the estimated size of every record and
+// element it writes (UsedMemory) and keeps the sampling indexes. Before
+// each command, Apply evicts keys while the used memory is over the
+// replicated maxmemory, by the replicated policy (EvictionConfig, set by
+// a ConfigBody entry), drawing with the body's seed; a denyoom command
+// that finds no room answers ErrOOM. Records carry their access time and
+// LFU counter, stamped by writes and by touch entries (TouchBody) in
+// which a node reports the keys its reads touched.
 //
 // # Effects
 //

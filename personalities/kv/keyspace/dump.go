@@ -9,12 +9,40 @@ import (
 // DUMP and RESTORE, in redis-server 7.0's serialization (package rdb):
 // a payload DUMP writes here, redis-server RESTOREs, and the other way
 // round. RESTORE is a write: its time to live counts from the entry's
-// log time (unless ABSTTL). IDLETIME and FREQ are checked as Redis
-// checks them; no access time or frequency is kept (see OBJECT).
+// log time (unless ABSTTL). IDLETIME and FREQ set the key's access
+// information (see access.go) as Redis sets them.
 
 func init() {
 	register(singleKey(&Command{Spec: Spec{Name: "dump", Arity: 2, Flags: []string{"readonly"}}, Kind: KindRead, exec: execDump}))
 	register(singleKey(&Command{Spec: Spec{Name: "restore", Arity: -4, Flags: []string{"write", "denyoom"}}, Kind: KindWrite, check: checkRestore, exec: execRestore}))
+	// RESTORE-ASKING is what a Redis Cluster node's MIGRATE sends: the
+	// same RESTORE here, where no slot can be migrating.
+	register(singleKey(&Command{Spec: Spec{Name: "restore-asking", Arity: -4, Flags: []string{"write", "denyoom", "asking"}}, Kind: KindWrite, check: checkRestore, exec: execRestore}))
+}
+
+// errDumpStream is the answer for a stream, which DUMP cannot serialize
+// here.
+var errDumpStream = Error("ERR DUMP of a stream is not supported by this server")
+
+// DumpTTL returns what MIGRATE sends of key: its DUMP payload and its
+// time to live in ms at the keyspace's time (0: none; at least 1 for a
+// key with an expiry). ok is false if there is no such key.
+func (ks *Keyspace) DumpTTL(key []byte) (payload []byte, ttl int64, ok bool, err error) {
+	rec, ok, err := ks.lookup(key)
+	if err != nil || !ok {
+		return nil, 0, ok, err
+	}
+	if rec.typ == typeStream {
+		return nil, 0, true, errDumpStream
+	}
+	v, err := ks.value(rec)
+	if err != nil {
+		return nil, 0, true, err
+	}
+	if rec.expireAt != 0 {
+		ttl = max(rec.expireAt-ks.now, 1)
+	}
+	return rdb.Dump(v), ttl, true, nil
 }
 
 var (
@@ -73,13 +101,15 @@ func (ks *Keyspace) value(rec record) (*rdb.Value, error) {
 // restoreOptions are RESTORE's options after the payload.
 type restoreOptions struct {
 	replace, absTTL bool
+	// idle (seconds) and freq, -1 if not given.
+	idle, freq int64
 }
 
 // parseRestore parses RESTORE's options as Redis's restoreCommand does,
 // with its errors: IDLETIME and FREQ exclude each other (the second is a
 // syntax error).
 func parseRestore(args [][]byte) (restoreOptions, error) {
-	var o restoreOptions
+	o := restoreOptions{idle: -1, freq: -1}
 	idle, freq := false, false
 	for j := 4; j < len(args); j++ {
 		more := len(args) - j - 1
@@ -96,7 +126,7 @@ func parseRestore(args [][]byte) (restoreOptions, error) {
 			if v < 0 {
 				return o, Error("ERR Invalid IDLETIME value, must be >= 0")
 			}
-			idle = true
+			idle, o.idle = true, v
 			j++
 		case EqFold(a, "freq") && more >= 1 && !idle:
 			v, ok := ParseInt(args[j+1])
@@ -106,7 +136,7 @@ func parseRestore(args [][]byte) (restoreOptions, error) {
 			if v < 0 || v > 255 {
 				return o, Error("ERR Invalid FREQ value, must be >= 0 and <= 255")
 			}
-			freq = true
+			freq, o.freq = true, v
 			j++
 		default:
 			return o, ErrSyntax
@@ -177,8 +207,31 @@ func execRestore(ks *Keyspace, args [][]byte) (any, error) {
 	if err := ks.restoreValue(key, v, ttl); err != nil {
 		return nil, err
 	}
+	if err := ks.restoreAccess(key, o); err != nil {
+		return nil, err
+	}
 	ks.notify(EventGeneric, "restore", key)
 	return OK, nil
+}
+
+// restoreAccess sets the access information RESTORE's IDLETIME or FREQ
+// give, as Redis's objectSetLRUOrLFU: FREQ under an LFU policy, IDLETIME
+// under any other.
+func (ks *Keyspace) restoreAccess(key []byte, o restoreOptions) error {
+	cfg, err := ks.evictionConfig()
+	if err != nil || (cfg.LFU() && o.freq < 0) || (!cfg.LFU() && o.idle < 0) {
+		return err
+	}
+	rec, ok, err := ks.raw(key)
+	if err != nil || !ok {
+		return err
+	}
+	if cfg.LFU() {
+		rec.lfu = byte(o.freq)
+	} else {
+		rec.atime = ks.now - min(o.idle, ks.now/1000)*1000
+	}
+	return ks.w.Set(dataKey(ks.db, key), rec.encode())
 }
 
 // restoreValue creates key, absent, holding v, expiring at expireAt (0:

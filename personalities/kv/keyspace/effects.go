@@ -35,6 +35,12 @@ type Effects struct {
 	// notes in Invalidated: the node's own name for the proposer, or 0.
 	Origin int64
 
+	// Evicted counts the keys evicted, for INFO's evicted_keys; the
+	// owner resets it.
+	Evicted int64
+	// Eviction is the eviction settings as of the last ExpireCycle.
+	Eviction EvictionConfig
+
 	// notify is the classes of keyspace events to record, as the
 	// Observers answered for the command applying (0: none).
 	notify EventClass
@@ -45,6 +51,8 @@ type Effects struct {
 	// be reused: one command applies at a time.
 	ks   Keyspace
 	memo rawMemo
+	// acct is the memory accounting of the apply under way.
+	acct accounting
 }
 
 // Observers is what apply may learn of the node it runs on. Its answers

@@ -99,16 +99,20 @@ func elemKey(gen uint64, sub []byte) []byte {
 
 // record is a key's metadata (and, for a string, its value).
 //
-//	type(1) expireAt(8) version(8) payload
+//	type(1) expireAt(8) version(8) atime(8) lfu(1) payload
 //
 // version is the version of the last write to the key (see Keyspace),
-// for WATCH. A tombstone (type 0) remembers the version at which a key
+// for WATCH. atime (log time, ms) and lfu are the key's access
+// information, the LRU clock and the LFU counter of Redis's objects,
+// which eviction and OBJECT IDLETIME and FREQ read (see access.go). A tombstone (type 0) remembers the version at which a key
 // was deleted. A collection's payload is its generation(8) and element
 // count(8); a list's also its head and tail indexes (8 each).
 type record struct {
 	typ      byte
 	expireAt int64 // ms since the epoch; 0: no expiry
 	version  uint64
+	atime    int64  // ms since the epoch (log time) of the last access
+	lfu      byte   // the logarithmic access counter, as of atime
 	payload  []byte // string value
 	gen      uint64 // collections
 	count    int64  // collections: number of elements
@@ -116,7 +120,7 @@ type record struct {
 	tail     int64  // lists: index after the last item
 }
 
-const recordHead = 17
+const recordHead = 26
 
 func (r record) isCollection() bool {
 	return r.typ == typeHash || r.typ == typeList || r.typ == typeSet || r.typ == typeZSet || r.typ == typeStream
@@ -131,6 +135,8 @@ func (r record) encode() []byte {
 	b[0] = r.typ
 	binary.BigEndian.PutUint64(b[1:], uint64(r.expireAt))
 	binary.BigEndian.PutUint64(b[9:], r.version)
+	binary.BigEndian.PutUint64(b[17:], uint64(r.atime))
+	b[25] = r.lfu
 	switch {
 	case r.isCollection():
 		b = binary.BigEndian.AppendUint64(b, r.gen)
@@ -151,7 +157,8 @@ func decodeRecord(b []byte) (record, error) {
 	if len(b) < recordHead {
 		return record{}, errCorrupt
 	}
-	r := record{typ: b[0], expireAt: int64(binary.BigEndian.Uint64(b[1:])), version: binary.BigEndian.Uint64(b[9:])}
+	r := record{typ: b[0], expireAt: int64(binary.BigEndian.Uint64(b[1:])), version: binary.BigEndian.Uint64(b[9:]),
+		atime: int64(binary.BigEndian.Uint64(b[17:])), lfu: b[25]}
 	rest := b[recordHead:]
 	switch {
 	case r.isCollection():
@@ -191,6 +198,11 @@ type Keyspace struct {
 	// (reads), for commands that pick at random.
 	seed uint64
 	rng  *rand.Rand
+	// lfuRng draws the LFU counters' increments (see access.go).
+	lfuRng *rand.Rand
+	// cfg is the eviction settings, read at the first need; nil: not
+	// read yet.
+	cfg *EvictionConfig
 	// fx collects, at apply, what the commands publish and the keys
 	// they make ready for blocked clients; on a view, the keys its reads
 	// miss (NotifyMisses), else nil.
@@ -233,8 +245,9 @@ func forApply(txn platform.Txn, at platform.Version, now int64, db int, seed uin
 	}
 	fx.tracking = fx.trackingWanted()
 	fx.Untracked = fx.Untracked || !fx.tracking
+	fx.acct.r = txn
 	fx.ks = Keyspace{
-		r: txn, w: memoWriter{txn, memo}, db: db, memo: memo,
+		r: txn, w: memoWriter{txn, memo, &fx.acct}, db: db, memo: memo,
 		now:     now,
 		version: at.Packed(), // never 0, which means "never written"
 		seed:    seed,
@@ -297,28 +310,6 @@ func (ks *Keyspace) remember(key []byte, rec record, ok bool) {
 		rec.payload = bytes.Clone(rec.payload)
 		*m = rawMemo{valid: true, db: ks.db, key: append(m.key[:0], key...), rec: rec, ok: ok}
 	}
-}
-
-// memoWriter is a writer that forgets the keyspace's rawMemo on every
-// write.
-type memoWriter struct {
-	platform.Writer
-	memo *rawMemo
-}
-
-func (w memoWriter) Set(key, value []byte) error {
-	w.memo.valid = false
-	return w.Writer.Set(key, value)
-}
-
-func (w memoWriter) Delete(key []byte) error {
-	w.memo.valid = false
-	return w.Writer.Delete(key)
-}
-
-func (w memoWriter) DeleteRange(start, end []byte) error {
-	w.memo.valid = false
-	return w.Writer.DeleteRange(start, end)
 }
 
 // lookup returns the live record of key. In a write, an expired record
@@ -407,6 +398,13 @@ func (ks *Keyspace) put(key []byte, rec record, stored bool, old record) error {
 	}
 	rec.version = ks.version
 	ks.fx.noteWritten(key)
+	if stored {
+		if err := ks.stampAccess(&rec, old); err != nil {
+			return err
+		}
+	} else {
+		ks.stampNew(&rec)
+	}
 	ks.fx.noteReady(ks.db, key, rec.typ)
 	if stored && old.typ == typeStream && rec.typ != typeStream {
 		ks.fx.noteReady(ks.db, key, typeStream) // its blocked XREADGROUPs fail

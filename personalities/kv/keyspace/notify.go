@@ -34,7 +34,7 @@ const (
 	EventHash                            // h: hash commands
 	EventZSet                            // z: sorted-set commands
 	EventExpired                         // x: a key expired
-	EventEvicted                         // e: a key evicted (never: no eviction)
+	EventEvicted                         // e: a key evicted (maxmemory)
 	EventStream                          // t: stream commands
 	EventKeyMiss                         // m: a read missed a key
 	EventModule                          // d: module key types

@@ -11,9 +11,9 @@ import "hourglass/personalities/kv/rdb"
 // commands): Redis never converts a collection back to its compact
 // encoding when it shrinks, nor a string APPEND or SETRANGE made "raw"
 // back to "embstr", and those histories are not kept here. Lists are
-// "quicklist", as in Redis 7.0. Access times and frequencies are not
-// kept either (a read changes nothing): IDLETIME answers 0 and FREQ the
-// counter of a new key, 5.
+// "quicklist", as in Redis 7.0. IDLETIME and FREQ answer from the key's
+// replicated access information (see access.go), under the replicated
+// maxmemory-policy.
 
 func init() {
 	register(&Command{Spec: Spec{Name: "object", Arity: -2, FirstKey: 2, LastKey: 2, Step: 1, Flags: []string{"readonly"}}, Kind: KindRead, check: checkObject, exec: execObject})
@@ -25,8 +25,6 @@ type NodeConfig struct {
 	HashMaxListpackEntries, HashMaxListpackValue int64
 	SetMaxIntsetEntries                          int64
 	ZSetMaxListpackEntries, ZSetMaxListpackValue int64
-	// LFU says that maxmemory-policy is an LFU policy.
-	LFU bool
 	// ProtoMaxBulkLen bounds LCS's table, in bytes.
 	ProtoMaxBulkLen int64
 }
@@ -113,16 +111,21 @@ func execObject(ks *Keyspace, args [][]byte) (any, error) {
 		return []byte(enc), err
 	case EqFold(sub, "refcount"):
 		return refcount(rec), nil
-	case EqFold(sub, "idletime"):
-		if env.LFU {
+	}
+	cfg, err := ks.evictionConfig()
+	if err != nil {
+		return nil, err
+	}
+	if EqFold(args[1], "idletime") {
+		if cfg.LFU() {
 			return nil, Error("ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
 		}
-		return int64(0), nil
+		return ks.idleMillis(rec) / 1000, nil
 	}
-	if !env.LFU {
+	if !cfg.LFU() {
 		return nil, Error("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
 	}
-	return int64(lfuInitVal), nil
+	return int64(ks.lfuCounter(rec, cfg)), nil
 }
 
 // refcount is OBJECT REFCOUNT's answer: Redis shares small integers.

@@ -2,8 +2,7 @@ package keyspace
 
 import "testing"
 
-// TestObjectNodeConfig checks OBJECT under a node's thresholds and
-// eviction policy, and IDLETIME, which no access changes.
+// TestObjectNodeConfig checks OBJECT under a node's thresholds.
 func TestObjectNodeConfig(t *testing.T) {
 	ks := newTestKeyspace(t)
 	run(t, ks, "HSET", "h", "a", "1", "b", "2")
@@ -15,18 +14,12 @@ func TestObjectNodeConfig(t *testing.T) {
 		t.Fatalf("IDLETIME = %v", got)
 	}
 	cfg := DefaultNodeConfig
-	cfg.HashMaxListpackEntries, cfg.SetMaxIntsetEntries, cfg.LFU = 1, 1, true
+	cfg.HashMaxListpackEntries, cfg.SetMaxIntsetEntries = 1, 1
 	lfu := ks.WithNodeConfig(&cfg)
 	for key, want := range map[string]string{"h": "hashtable", "s": "hashtable"} {
 		if got := run(t, lfu, "OBJECT", "ENCODING", key); string(got.([]byte)) != want {
 			t.Errorf("OBJECT ENCODING %s = %q, want %q", key, got, want)
 		}
-	}
-	if got := run(t, lfu, "OBJECT", "FREQ", "h"); got != int64(lfuInitVal) {
-		t.Fatalf("FREQ = %v", got)
-	}
-	if _, ok := run(t, lfu, "OBJECT", "IDLETIME", "h").(Error); !ok {
-		t.Fatal("IDLETIME under LFU answered")
 	}
 	if got := run(t, lfu, "OBJECT", "IDLETIME", "nokey"); got != nil {
 		t.Fatalf("IDLETIME of no key = %v", got)

@@ -51,7 +51,7 @@ func (m memTxn) DeleteRange(lo, hi []byte) error { return m.b.DeleteRange(lo, hi
 // now (ms), version version, with random seed seed.
 func applyKeyspace(txn memTxn, now int64, version, seed uint64) *Keyspace {
 	memo := &rawMemo{}
-	return &Keyspace{r: txn, w: memoWriter{txn, memo}, memo: memo, now: now, version: version, seed: seed}
+	return &Keyspace{r: txn, w: memoWriter{txn, memo, &accounting{r: txn}}, memo: memo, now: now, version: version, seed: seed}
 }
 
 // newTestKeyspace returns an apply keyspace over an empty in-memory
