@@ -50,6 +50,9 @@ type transaction struct {
 	readOnly bool
 	// savepoints, innermost last.
 	savepoints []savepoint
+	// rowIDs numbers the rows the transaction adds to tables without a
+	// primary key (exec.Env.RowIDs), across its statements.
+	rowIDs uint32
 }
 
 type savepoint struct {
@@ -94,6 +97,10 @@ func (ss *session) run(ctx context.Context, st *exec.Statement, ptypes []types.T
 			ss.state = txFailed
 		}
 		return nil, pgerror.New(pgerror.ReadOnlySQLTransaction, "cannot execute %s in a read-only transaction", st.Tag)
+	}
+	if ss.state == txOpen && exec.IsVacuum(st.Node) {
+		ss.state = txFailed
+		return nil, pgerror.New(pgerror.ActiveSQLTransaction, "VACUUM cannot run inside a transaction block")
 	}
 	if ss.state == txOpen {
 		res, err := ss.inTransaction(ctx, st, ptypes, values)
@@ -324,12 +331,28 @@ func (ss *session) txOverlay(ctx context.Context) (*store.Overlay, error) {
 // inTransaction runs a statement inside the transaction block: against
 // the transaction's overlay, undone by itself if it fails.
 func (ss *session) inTransaction(ctx context.Context, st *exec.Statement, ptypes []types.Type, values []any) (*exec.Result, error) {
+	env, err := ss.txEnv(ctx)
+	if err != nil {
+		return nil, err
+	}
+	o := ss.tx.overlay
+	mark := o.Mark()
+	res, err := exec.Execute(env, st, ptypes, values)
+	if err != nil {
+		o.Rollback(mark)
+	}
+	return res, err
+}
+
+// txEnv returns an Env for a statement of the open transaction: its
+// overlay, timestamp and row numbering; nextval through the log.
+func (ss *session) txEnv(ctx context.Context) (*exec.Env, error) {
 	o, err := ss.txOverlay(ctx)
 	if err != nil {
 		return nil, err
 	}
-	mark := o.Mark()
 	env := ss.env(ctx, o, ss.tx.now)
+	env.RowIDs = &ss.tx.rowIDs
 	env.Nextval = func(seq catalog.Oid) (int64, error) {
 		r, err := ss.propose(ctx, &sqlpb.Entry{Kind: &sqlpb.Entry_Nextval{Nextval: &sqlpb.Nextval{Sequence: uint32(seq)}}})
 		if err != nil {
@@ -337,11 +360,7 @@ func (ss *session) inTransaction(ctx context.Context, st *exec.Statement, ptypes
 		}
 		return r.value, r.err
 	}
-	res, err := exec.Execute(env, st, ptypes, values)
-	if err != nil {
-		o.Rollback(mark)
-	}
-	return res, err
+	return env, nil
 }
 
 // commit proposes the transaction's writes with its read set. A
