@@ -64,24 +64,13 @@ func (a *applicator) Apply(txn platform.Txn, e *platform.Entry, at platform.Vers
 // exec runs one statement in an overlay of the apply transaction, and
 // keeps its writes only if it succeeds.
 func (a *applicator) exec(base store.Store, x *sqlpb.Exec) *applied {
-	stmts, err := exec.Parse(x.Sql)
-	if err != nil {
-		return &applied{err: err}
-	}
-	if len(stmts) != 1 {
-		return &applied{err: pgerror.New(pgerror.Internal, "an exec entry holds %d statements", len(stmts))}
-	}
-	ptypes, values, err := decodeParams(x.ParamTypes, x.ParamValues)
-	if err != nil {
-		return &applied{err: err}
-	}
-	sess, err := sessionOf(x.Session)
-	if err != nil {
-		return &applied{err: err}
-	}
 	o := store.NewOverlay(base, false)
-	env := &exec.Env{Store: o, Catalogs: a.s.catalogs, Session: sess, Now: types.Timestamp(x.Now), Seed: x.Seed, AtApply: true}
-	res, err := exec.Execute(env, stmts[0], ptypes, values)
+	st, env, ptypes, values, err := a.decodeExec(o, x)
+	if err != nil {
+		return &applied{err: err}
+	}
+	sess := env.Session
+	res, err := exec.Execute(env, st, ptypes, values)
 	seqs := sess.Sequences
 	if err != nil {
 		var sf *store.Failure
@@ -103,6 +92,28 @@ func (a *applicator) exec(base store.Store, x *sqlpb.Exec) *applied {
 		return &applied{err: fmt.Errorf("%w: %w", errFatal, err)}
 	}
 	return &applied{res: res, seqs: seqs}
+}
+
+// decodeExec decodes a statement an entry carries: parsed, its
+// parameters, and an Env to run it at apply against s.
+func (a *applicator) decodeExec(s store.Store, x *sqlpb.Exec) (*exec.Statement, *exec.Env, []types.Type, []any, error) {
+	stmts, err := exec.Parse(x.Sql)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	if len(stmts) != 1 {
+		return nil, nil, nil, nil, pgerror.New(pgerror.Internal, "an exec entry holds %d statements", len(stmts))
+	}
+	ptypes, values, err := decodeParams(x.ParamTypes, x.ParamValues)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	sess, err := sessionOf(x.Session)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	env := &exec.Env{Store: s, Catalogs: a.s.catalogs, Session: sess, Now: types.Timestamp(x.Now), Seed: x.Seed, AtApply: true}
+	return stmts[0], env, ptypes, values, nil
 }
 
 // errFatal marks an apply failure of the store itself.
@@ -128,6 +139,9 @@ func (a *applicator) commit(base store.Store, c *sqlpb.Commit) *applied {
 	}
 	if err := store.Validate(base, rs); err != nil {
 		if errors.Is(err, store.ErrConflict) {
+			if c.Replay != nil {
+				return a.replay(base, c.Replay)
+			}
 			return &applied{err: errSerialization}
 		}
 		return &applied{err: fmt.Errorf("%w: %w", errFatal, err)}

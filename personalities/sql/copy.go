@@ -355,6 +355,7 @@ func (c *conn) copyIn(ctx context.Context, t *catalog.Object, qname string, cols
 			return err
 		}
 		mark := c.ss.tx.overlay.Mark()
+		c.ss.tx.replay.disable()
 		defer func() {
 			if err != nil {
 				c.ss.tx.overlay.Rollback(mark)

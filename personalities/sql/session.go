@@ -53,6 +53,9 @@ type transaction struct {
 	// rowIDs numbers the rows the transaction adds to tables without a
 	// primary key (exec.Env.RowIDs), across its statements.
 	rowIDs uint32
+	// replay records the statements for re-execution at apply should
+	// the read set no longer hold there (replay.go).
+	replay replayLog
 }
 
 type savepoint struct {
@@ -272,6 +275,7 @@ func (ss *session) transactionStmt(ctx context.Context, st *exec.Statement, t *p
 			return nil, err
 		}
 		ss.tx.savepoints = append(ss.tx.savepoints, savepoint{name: t.SavepointName, mark: o.Mark()})
+		ss.tx.replay.disable()
 		return res, nil
 	case pg.TransactionStmtKind_TRANS_STMT_RELEASE, pg.TransactionStmtKind_TRANS_STMT_ROLLBACK_TO:
 		if ss.state == txIdle {
@@ -340,8 +344,11 @@ func (ss *session) inTransaction(ctx context.Context, st *exec.Statement, ptypes
 	res, err := exec.Execute(env, st, ptypes, values)
 	if err != nil {
 		o.Rollback(mark)
+		ss.tx.replay.disable()
+		return nil, err
 	}
-	return res, err
+	ss.tx.replay.add(st, ptypes, values, env, res)
+	return res, nil
 }
 
 // txEnv returns an Env for a statement of the open transaction: its
@@ -370,7 +377,7 @@ func (ss *session) commit(ctx context.Context) error {
 	if o == nil || o.Len() == 0 {
 		return nil
 	}
-	c := &sqlpb.Commit{}
+	c := &sqlpb.Commit{Replay: ss.tx.replay.proto()}
 	rs := o.Reads()
 	for _, p := range rs.Points {
 		c.Points = append(c.Points, &sqlpb.PointRead{Key: p.Key, Hash: p.Hash})
