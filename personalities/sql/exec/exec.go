@@ -19,6 +19,8 @@ type Statement struct {
 	Node *pg.Node
 	// Tag is the command tag's verb ("SELECT", "INSERT", "CREATE TABLE").
 	Tag string
+
+	plans planCache // its last plan (plancache.go)
 }
 
 // Parse splits a query string into statements, parsed by the Postgres
@@ -204,10 +206,16 @@ func Execute(env *Env, s *Statement, params []types.Type, values []any) (res *Re
 			res, err = nil, pgerror.New(pgerror.Internal, "internal error: %v", r)
 		}
 	}()
-	ps := append([]types.Type(nil), params...)
-	p, err := plan(env, s, &ps)
+	p, err := s.cached(env, params)
 	if err != nil {
 		return nil, err
+	}
+	if p == nil {
+		ps := append([]types.Type(nil), params...)
+		if p, err = plan(env, s, &ps); err != nil {
+			return nil, err
+		}
+		s.keep(env, params, p)
 	}
 	setRegOutput(env)
 	ctx := &EvalCtx{Env: env, Params: values}
