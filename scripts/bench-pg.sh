@@ -8,6 +8,16 @@
 #
 #   scripts/bench-pg.sh                       # defaults: 10s phases, 1 and 16 clients
 #   DURATION=5s CLIENTS="1 16 32" PHASES=insert,select scripts/bench-pg.sh
+#
+# WORKLOAD=pgbench runs Debian's pgbench instead (tables made by
+# pgbench -i -I dtGvp at SCALE, then each script in each query mode with
+# --max-tries=10, DURATION seconds each); on the ensemble one pgbench per
+# node runs at once, the clients split over them. It prints TPS with
+# ratios to PostgreSQL, p50/p99 latency (from pgbench --log) and the
+# share of transactions retried.
+#
+#   WORKLOAD=pgbench DURATION=5 CLIENTS=8 MODES=prepared SCRIPTS=tpcb scripts/bench-pg.sh
+#   WORKLOAD=pgbench SCRIPTS="select-only simple-update" scripts/bench-pg.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -94,6 +104,11 @@ for t in pg gw1 gw3; do
     exit 1
   fi
 done
+
+if [ "${WORKLOAD:-pgload}" = pgbench ]; then
+  source scripts/bench-pgbench.sh
+  exit 0
+fi
 
 results=$work/results.csv
 : >"$results"

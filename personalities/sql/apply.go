@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"google.golang.org/protobuf/proto"
@@ -22,6 +23,45 @@ import (
 // sequence, deterministically, in the entry's transaction.
 type applicator struct {
 	s *Server
+	// parsed caches the parse of the statements entries carry, by text
+	// (parsing is deterministic and a parsed statement is never
+	// changed, so sharing one is safe).
+	parsed parseCache
+}
+
+// parseCache maps statement text to its parse, bounded: it is emptied
+// when it reaches maxParsed entries.
+type parseCache struct {
+	mu struct {
+		sync.Mutex
+		m map[string]*exec.Statement // guarded by mu
+	}
+}
+
+const maxParsed = 1024
+
+// parse returns sql parsed as one statement.
+func (c *parseCache) parse(sql string) (*exec.Statement, error) {
+	c.mu.Lock()
+	st := c.mu.m[sql]
+	c.mu.Unlock()
+	if st != nil {
+		return st, nil
+	}
+	stmts, err := exec.Parse(sql)
+	if err != nil {
+		return nil, err
+	}
+	if len(stmts) != 1 {
+		return nil, pgerror.New(pgerror.Internal, "an exec entry holds %d statements", len(stmts))
+	}
+	c.mu.Lock()
+	if c.mu.m == nil || len(c.mu.m) >= maxParsed {
+		c.mu.m = map[string]*exec.Statement{}
+	}
+	c.mu.m[sql] = stmts[0]
+	c.mu.Unlock()
+	return stmts[0], nil
 }
 
 // applied is what applying an entry returns to its proposer: the
@@ -64,24 +104,13 @@ func (a *applicator) Apply(txn platform.Txn, e *platform.Entry, at platform.Vers
 // exec runs one statement in an overlay of the apply transaction, and
 // keeps its writes only if it succeeds.
 func (a *applicator) exec(base store.Store, x *sqlpb.Exec) *applied {
-	stmts, err := exec.Parse(x.Sql)
-	if err != nil {
-		return &applied{err: err}
-	}
-	if len(stmts) != 1 {
-		return &applied{err: pgerror.New(pgerror.Internal, "an exec entry holds %d statements", len(stmts))}
-	}
-	ptypes, values, err := decodeParams(x.ParamTypes, x.ParamValues)
-	if err != nil {
-		return &applied{err: err}
-	}
-	sess, err := sessionOf(x.Session)
-	if err != nil {
-		return &applied{err: err}
-	}
 	o := store.NewOverlay(base, false)
-	env := &exec.Env{Store: o, Catalogs: a.s.catalogs, Session: sess, Now: types.Timestamp(x.Now), Seed: x.Seed, AtApply: true}
-	res, err := exec.Execute(env, stmts[0], ptypes, values)
+	st, env, ptypes, values, err := a.decodeExec(o, x)
+	if err != nil {
+		return &applied{err: err}
+	}
+	sess := env.Session
+	res, err := exec.Execute(env, st, ptypes, values)
 	seqs := sess.Sequences
 	if err != nil {
 		var sf *store.Failure
@@ -103,6 +132,25 @@ func (a *applicator) exec(base store.Store, x *sqlpb.Exec) *applied {
 		return &applied{err: fmt.Errorf("%w: %w", errFatal, err)}
 	}
 	return &applied{res: res, seqs: seqs}
+}
+
+// decodeExec decodes a statement an entry carries: parsed, its
+// parameters, and an Env to run it at apply against s.
+func (a *applicator) decodeExec(s store.Store, x *sqlpb.Exec) (*exec.Statement, *exec.Env, []types.Type, []any, error) {
+	st, err := a.parsed.parse(x.Sql)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	ptypes, values, err := decodeParams(x.ParamTypes, x.ParamValues)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	sess, err := sessionOf(x.Session)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	env := &exec.Env{Store: s, Catalogs: a.s.catalogs, Session: sess, Now: types.Timestamp(x.Now), Seed: x.Seed, AtApply: true}
+	return st, env, ptypes, values, nil
 }
 
 // errFatal marks an apply failure of the store itself.
@@ -128,6 +176,9 @@ func (a *applicator) commit(base store.Store, c *sqlpb.Commit) *applied {
 	}
 	if err := store.Validate(base, rs); err != nil {
 		if errors.Is(err, store.ErrConflict) {
+			if c.Replay != nil {
+				return a.replay(base, c.Replay)
+			}
 			return &applied{err: errSerialization}
 		}
 		return &applied{err: fmt.Errorf("%w: %w", errFatal, err)}

@@ -354,9 +354,26 @@ func (c *conn) copyIn(ctx context.Context, t *catalog.Object, qname string, cols
 		return nil, err
 	}
 	res := &exec.Result{Tag: fmt.Sprintf("COPY %d", len(rows))}
-	insert := func() error {
+	// The insert is planned once and run per row in one Env; a failing
+	// row fails the COPY, whose writes go back to where it began.
+	insert := func() (err error) {
+		env, err := c.ss.txEnv(ctx)
+		if err != nil {
+			return err
+		}
+		mark := c.ss.tx.overlay.Mark()
+		c.ss.tx.replay.disable()
+		defer func() {
+			if err != nil {
+				c.ss.tx.overlay.Rollback(mark)
+			}
+		}()
+		ins, err := exec.PlanRunner(env, stmts[0], ptypes)
+		if err != nil {
+			return err
+		}
 		for _, row := range rows {
-			r, err := c.ss.inTransaction(ctx, stmts[0], ptypes, row.values)
+			r, err := ins.Run(row.values)
 			if err != nil {
 				e := pgerror.As(err)
 				if e.Where == "" {

@@ -17,8 +17,11 @@
 //   - BEGIN ... COMMIT runs optimistically: reads at a view through a
 //     store.Overlay that records a read set, writes buffered; COMMIT
 //     proposes the read set and the writes as one entry (sqlpb.Commit),
-//     validated at its position and applied, or refused with 40001. A
-//     transaction that wrote nothing commits without the log.
+//     validated at its position and applied; if its reads changed, its
+//     statements (recorded with a hash of the results the client saw)
+//     are re-executed there and commit if they give the same results
+//     (replay.go), else it is refused with 40001. A transaction that
+//     wrote nothing commits without the log.
 //
 // The other APIs' state is queryable as read-only views in the schemas
 // redis and zookeeper (Config.SystemSchemas, tables the node takes from

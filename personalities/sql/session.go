@@ -50,6 +50,12 @@ type transaction struct {
 	readOnly bool
 	// savepoints, innermost last.
 	savepoints []savepoint
+	// rowIDs numbers the rows the transaction adds to tables without a
+	// primary key (exec.Env.RowIDs), across its statements.
+	rowIDs uint32
+	// replay records the statements for re-execution at apply should
+	// the read set no longer hold there (replay.go).
+	replay replayLog
 }
 
 type savepoint struct {
@@ -94,6 +100,10 @@ func (ss *session) run(ctx context.Context, st *exec.Statement, ptypes []types.T
 			ss.state = txFailed
 		}
 		return nil, pgerror.New(pgerror.ReadOnlySQLTransaction, "cannot execute %s in a read-only transaction", st.Tag)
+	}
+	if ss.state == txOpen && exec.IsVacuum(st.Node) {
+		ss.state = txFailed
+		return nil, pgerror.New(pgerror.ActiveSQLTransaction, "VACUUM cannot run inside a transaction block")
 	}
 	if ss.state == txOpen {
 		res, err := ss.inTransaction(ctx, st, ptypes, values)
@@ -273,6 +283,7 @@ func (ss *session) transactionStmt(ctx context.Context, st *exec.Statement, t *p
 			return nil, err
 		}
 		ss.tx.savepoints = append(ss.tx.savepoints, savepoint{name: t.SavepointName, mark: o.Mark()})
+		ss.tx.replay.disable()
 		return res, nil
 	case pg.TransactionStmtKind_TRANS_STMT_RELEASE, pg.TransactionStmtKind_TRANS_STMT_ROLLBACK_TO:
 		if ss.state == txIdle {
@@ -332,12 +343,32 @@ func (ss *session) txOverlay(ctx context.Context) (*store.Overlay, error) {
 // inTransaction runs a statement inside the transaction block: against
 // the transaction's overlay, undone by itself if it fails.
 func (ss *session) inTransaction(ctx context.Context, st *exec.Statement, ptypes []types.Type, values []any) (*exec.Result, error) {
+	env, err := ss.txEnv(ctx)
+	if err != nil {
+		return nil, err
+	}
+	o := ss.tx.overlay
+	mark := o.Mark()
+	res, err := exec.Execute(env, st, ptypes, values)
+	ss.countSystemKeys(env)
+	if err != nil {
+		o.Rollback(mark)
+		ss.tx.replay.disable()
+		return nil, err
+	}
+	ss.tx.replay.add(st, ptypes, values, env, res)
+	return res, nil
+}
+
+// txEnv returns an Env for a statement of the open transaction: its
+// overlay, timestamp and row numbering; nextval through the log.
+func (ss *session) txEnv(ctx context.Context) (*exec.Env, error) {
 	o, err := ss.txOverlay(ctx)
 	if err != nil {
 		return nil, err
 	}
-	mark := o.Mark()
 	env := ss.env(ctx, o, ss.tx.now)
+	env.RowIDs = &ss.tx.rowIDs
 	env.Nextval = func(seq catalog.Oid) (int64, error) {
 		r, err := ss.propose(ctx, &sqlpb.Entry{Kind: &sqlpb.Entry_Nextval{Nextval: &sqlpb.Nextval{Sequence: uint32(seq)}}})
 		if err != nil {
@@ -345,12 +376,7 @@ func (ss *session) inTransaction(ctx context.Context, st *exec.Statement, ptypes
 		}
 		return r.value, r.err
 	}
-	res, err := exec.Execute(env, st, ptypes, values)
-	ss.countSystemKeys(env)
-	if err != nil {
-		o.Rollback(mark)
-	}
-	return res, err
+	return env, nil
 }
 
 // commit proposes the transaction's writes with its read set. A
@@ -360,7 +386,7 @@ func (ss *session) commit(ctx context.Context) error {
 	if o == nil || o.Len() == 0 {
 		return nil
 	}
-	c := &sqlpb.Commit{}
+	c := &sqlpb.Commit{Replay: ss.tx.replay.proto()}
 	rs := o.Reads()
 	for _, p := range rs.Points {
 		c.Points = append(c.Points, &sqlpb.PointRead{Key: p.Key, Hash: p.Hash})

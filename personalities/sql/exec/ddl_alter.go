@@ -524,9 +524,9 @@ func (al *alteration) finish() error {
 			if err := oldT.DropData(s); err != nil {
 				return err
 			}
-			for n, r := range out {
+			for _, r := range out {
 				if newT.PK != nil || oldT.PK != nil {
-					k, err := newT.RowKey(al.ctx.Env, r, uint32(n))
+					k, err := newT.RowKey(al.ctx.Env, r)
 					if err != nil {
 						return err
 					}

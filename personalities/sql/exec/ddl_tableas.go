@@ -86,7 +86,7 @@ func (a *analyzer) createTableAs(cs *pg.CreateTableAsStmt) (*planned, error) {
 					break
 				}
 				row := append(visibleValues(all, r), nil)
-				if row[len(obj.Columns)], err = t.RowKey(ctx.Env, row, uint32(n)); err != nil {
+				if row[len(obj.Columns)], err = t.RowKey(ctx.Env, row); err != nil {
 					return nil, err
 				}
 				if err := t.Insert(ctx.Env.Store, row); err != nil {

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"hourglass/personalities/sql/exec"
 	"hourglass/personalities/sql/store"
 )
 
@@ -55,5 +56,32 @@ func TestDMLDeterministic(t *testing.T) {
 	want := "11|102\n12|102\nSELECT 2\nNULL|x\n102|y\n103|z\nSELECT 3"
 	if !strings.HasSuffix(got, want) {
 		t.Fatalf("got\n%s\nwant suffix\n%s", got, want)
+	}
+}
+
+// TestRowIDsAcrossStatements inserts into a table without a primary key
+// from several statements of one transaction, each with an Env of its
+// own, as a session runs a block (or COPY, a statement per row): the
+// statements share the transaction's timestamp, and here even their
+// random seed, so only the transaction's row numbering keeps the row ids
+// apart.
+func TestRowIDsAcrossStatements(t *testing.T) {
+	s := store.NewOverlay(store.Memory{}, false)
+	run(t, s, "CREATE TABLE h (v int)")
+	cats := &exec.Catalogs{}
+	sess := exec.NewSession("postgres", "postgres")
+	var rowIDs uint32
+	ins, err := exec.Parse("INSERT INTO h VALUES (1), (2)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3; i++ {
+		env := &exec.Env{Store: s, Catalogs: cats, Session: sess, Now: 42, Seed: 7, RowIDs: &rowIDs}
+		if _, err := exec.Execute(env, ins[0], nil, nil); err != nil {
+			t.Fatalf("statement %d: %v", i, err)
+		}
+	}
+	if got := run(t, s, "SELECT count(*) FROM h"); got != "6\nSELECT 1" {
+		t.Fatalf("got %q", got)
 	}
 }

@@ -114,6 +114,12 @@ type Env struct {
 	// SystemKeysRead counts the keys the statement read in other
 	// personalities' namespaces (the system schemas' scans).
 	SystemKeysRead int64
+	// RowIDs numbers the new rows of tables without a primary key across
+	// the statements of one transaction (each statement of a block has an
+	// Env of its own, and a new random seed, but the block's timestamp),
+	// so the row ids one transaction makes never repeat. Nil numbers them
+	// within the statement.
+	RowIDs *uint32
 	// AtApply is set when the statement runs at apply on every replica.
 	AtApply bool
 	// Context is the client's statement context on the node the client
@@ -123,6 +129,16 @@ type Env struct {
 
 	rng *rand.Rand
 	cat *catalog.Catalog
+}
+
+// NewRowID returns the next row number of the statement's transaction.
+func (e *Env) NewRowID() uint32 {
+	if e.RowIDs == nil {
+		e.RowIDs = new(uint32)
+	}
+	n := *e.RowIDs
+	*e.RowIDs = n + 1
+	return n
 }
 
 // Rand returns the statement's deterministic random source.

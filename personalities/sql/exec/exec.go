@@ -19,6 +19,8 @@ type Statement struct {
 	Node *pg.Node
 	// Tag is the command tag's verb ("SELECT", "INSERT", "CREATE TABLE").
 	Tag string
+
+	plans planCache // its last plan (plancache.go)
 }
 
 // Parse splits a query string into statements, parsed by the Postgres
@@ -84,6 +86,11 @@ func commandTag(n *pg.Node) string {
 		return "COPY"
 	case *pg.Node_DeallocateStmt:
 		return "DEALLOCATE"
+	case *pg.Node_VacuumStmt:
+		if x.VacuumStmt.IsVacuumcmd {
+			return "VACUUM"
+		}
+		return "ANALYZE"
 	}
 	if tag := ddlTag(n); tag != "" {
 		return tag
@@ -150,7 +157,8 @@ func (s *Statement) Writes() bool {
 	switch s.Node.Node.(type) {
 	case *pg.Node_SelectStmt:
 		return changesSequences(s.Node)
-	case *pg.Node_VariableShowStmt, *pg.Node_TransactionStmt, *pg.Node_VariableSetStmt, *pg.Node_ExplainStmt:
+	case *pg.Node_VariableShowStmt, *pg.Node_TransactionStmt, *pg.Node_VariableSetStmt, *pg.Node_ExplainStmt,
+		*pg.Node_VacuumStmt:
 		return false
 	}
 	return true
@@ -198,14 +206,55 @@ func Execute(env *Env, s *Statement, params []types.Type, values []any) (res *Re
 			res, err = nil, pgerror.New(pgerror.Internal, "internal error: %v", r)
 		}
 	}()
+	p, err := s.cached(env, params)
+	if err != nil {
+		return nil, err
+	}
+	if p == nil {
+		ps := append([]types.Type(nil), params...)
+		if p, err = plan(env, s, &ps); err != nil {
+			return nil, err
+		}
+		s.keep(env, params, p)
+	}
+	setRegOutput(env)
+	ctx := &EvalCtx{Env: env, Params: values}
+	return p.run(ctx)
+}
+
+// Runner is a statement planned once to run many times, with new
+// parameter values each time, against one Env (COPY FROM's insert, run
+// per row). Not safe for concurrent use.
+type Runner struct {
+	env *Env
+	p   *planned
+}
+
+// PlanRunner analyzes and plans s against env for Runner.Run.
+func PlanRunner(env *Env, s *Statement, params []types.Type) (r *Runner, err error) {
+	defer func() {
+		if x := recover(); x != nil {
+			r, err = nil, pgerror.New(pgerror.Internal, "internal error: %v", x)
+		}
+	}()
 	ps := append([]types.Type(nil), params...)
 	p, err := plan(env, s, &ps)
 	if err != nil {
 		return nil, err
 	}
 	setRegOutput(env)
-	ctx := &EvalCtx{Env: env, Params: values}
-	return p.run(ctx)
+	return &Runner{env: env, p: p}, nil
+}
+
+// Run runs the planned statement with values for its parameters. A
+// panic (a bug) is returned as an internal error.
+func (r *Runner) Run(values []any) (res *Result, err error) {
+	defer func() {
+		if x := recover(); x != nil {
+			res, err = nil, pgerror.New(pgerror.Internal, "internal error: %v", x)
+		}
+	}()
+	return r.p.run(&EvalCtx{Env: r.env, Params: values})
 }
 
 // planned is a statement ready to run: rows, if it returns any, and run.
@@ -241,6 +290,8 @@ func plan(env *Env, s *Statement, params *[]types.Type) (*planned, error) {
 		return a.dropStmt(x.DropStmt)
 	case *pg.Node_ExplainStmt:
 		return a.explainStmt(x.ExplainStmt)
+	case *pg.Node_VacuumStmt:
+		return a.vacuumStmt(x.VacuumStmt)
 	}
 	if p, ok, err := a.ddlStmt(s.Node); ok {
 		return p, err

@@ -91,7 +91,12 @@ func joinAnd(s []string) string {
 }
 
 // keyRange is a span of index keys [lo, hi); nil hi: to the index's end.
-type keyRange struct{ lo, hi []byte }
+// keyRange is a range of index keys; point marks a whole key of a
+// unique index (every column fixed by an equality), read with one Get.
+type keyRange struct {
+	lo, hi []byte
+	point  bool
+}
 
 // ranges evaluates the conditions into sorted, disjoint key ranges,
 // relative to the index's key space.
@@ -123,6 +128,7 @@ func (s *IndexScan) ranges(ctx *EvalCtx) ([]keyRange, error) {
 		bases = next
 	}
 	sort.Slice(bases, func(i, j int) bool { return bytes.Compare(bases[i], bases[j]) < 0 })
+	point := (idx.Primary || idx.Unique) && len(s.Eq) == len(idx.Columns) && s.Lo == nil && s.Hi == nil
 	var out []keyRange
 	for i, b := range bases {
 		if i > 0 && bytes.Equal(b, bases[i-1]) {
@@ -133,6 +139,7 @@ func (s *IndexScan) ranges(ctx *EvalCtx) ([]keyRange, error) {
 			return nil, err
 		}
 		if ok {
+			r.point = point && len(b) > 0
 			out = append(out, r)
 		}
 	}
@@ -231,9 +238,35 @@ type indexIter struct {
 	idx    store.Iter // secondary index: its entries
 }
 
+// point reads the row of a whole unique key: one Get of the row (and,
+// through a secondary index, one of the index entry), so a transaction's
+// read set holds point reads rather than ranges.
+func (it *indexIter) point(key []byte) (Row, error) {
+	if it.s.Index.Index.Primary {
+		return it.s.Table.Get(it.st, key)
+	}
+	rowKey, ok, err := it.st.Get(append(indexPrefix(it.s.Index.Oid), key...))
+	if err != nil || !ok {
+		return nil, err
+	}
+	return it.s.Table.Get(it.st, bytes.Clone(rowKey))
+}
+
 func (it *indexIter) open() error {
 	r := it.ranges[0]
 	it.ranges = it.ranges[1:]
+	if r.point {
+		row, err := it.point(r.lo)
+		if err != nil {
+			return err
+		}
+		var rows []Row
+		if row != nil {
+			rows = []Row{row}
+		}
+		it.cur = &sliceIter{rows: rows}
+		return nil
+	}
 	if it.s.Index.Index.Primary {
 		var err error
 		it.cur, err = it.s.Table.Scan(it.st, r.lo, r.hi, it.s.Reverse)

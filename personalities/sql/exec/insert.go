@@ -146,7 +146,7 @@ func (a *analyzer) insertStmt(ins *pg.InsertStmt) (*planned, error) {
 		srcCols = source.Columns()
 	}
 	run := func(ctx *EvalCtx) (*Result, error) {
-		n, count := uint32(0), 0
+		count := 0
 		res := &Result{}
 		st := newDMLState(a)
 		w, err := st.writer(obj)
@@ -174,11 +174,10 @@ func (a *analyzer) insertStmt(ins *pg.InsertStmt) (*planned, error) {
 				}
 				row[i] = v
 			}
-			key, err := t.RowKey(ctx.Env, row, n)
+			key, err := t.RowKey(ctx.Env, row)
 			if err != nil {
 				return err
 			}
-			n++
 			row[len(obj.Columns)] = key
 			if upsert != nil {
 				if row, err = upsert.insert(ctx, w, row, touched); err != nil || row == nil {

@@ -111,14 +111,19 @@ func (t *Table) appendIndexKey(b []byte, idx *catalog.Index, row Row) ([]byte, b
 }
 
 // RowKey computes a new row's storage key: its primary key's encoding, or
-// a fresh row id (n numbers the row within its statement).
-func (t *Table) RowKey(env *Env, row Row, n uint32) ([]byte, error) {
+// a fresh row id: the statement's (or its transaction's) timestamp, the
+// row's number within the transaction (Env.NewRowID) and a random word.
+// The number keeps the ids of one transaction apart whatever the random
+// words; the timestamp and the random word keep transactions apart (a
+// collision across transactions is a write-write conflict: the insert's
+// existence check is in the read set).
+func (t *Table) RowKey(env *Env, row Row) ([]byte, error) {
 	if t.PK != nil {
 		k, _, err := t.appendIndexKey(nil, t.PK.Index, row)
 		return k, err
 	}
 	k := binary.BigEndian.AppendUint64(nil, uint64(env.Now)^(1<<63))
-	k = binary.BigEndian.AppendUint32(k, n)
+	k = binary.BigEndian.AppendUint32(k, env.NewRowID())
 	return binary.BigEndian.AppendUint32(k, env.Rand().Uint32()), nil
 }
 
@@ -242,7 +247,7 @@ func (t *Table) Update(env *Env, s store.Store, old, row Row) error {
 	oldKey := old[len(t.Obj.Columns)].([]byte)
 	newKey := oldKey
 	if t.PK != nil {
-		k, err := t.RowKey(env, row, 0)
+		k, err := t.RowKey(env, row)
 		if err != nil {
 			return err
 		}

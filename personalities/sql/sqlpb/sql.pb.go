@@ -340,10 +340,15 @@ func (x *Session) GetLastSequence() uint32 {
 // Commit applies an interactive transaction's writes if nothing it read
 // has changed since (serializable validation), or refuses it (40001).
 type Commit struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Points        []*PointRead           `protobuf:"bytes,1,rep,name=points,proto3" json:"points,omitempty"`
-	Ranges        []*RangeRead           `protobuf:"bytes,2,rep,name=ranges,proto3" json:"ranges,omitempty"`
-	Writes        []*Write               `protobuf:"bytes,3,rep,name=writes,proto3" json:"writes,omitempty"`
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Points []*PointRead           `protobuf:"bytes,1,rep,name=points,proto3" json:"points,omitempty"`
+	Ranges []*RangeRead           `protobuf:"bytes,2,rep,name=ranges,proto3" json:"ranges,omitempty"`
+	Writes []*Write               `protobuf:"bytes,3,rep,name=writes,proto3" json:"writes,omitempty"`
+	// replay, when set, is the transaction's statements, re-executed at
+	// apply when the read set no longer holds: the transaction then
+	// commits with the writes of the re-execution if every statement
+	// gives the results the client saw, and is refused (40001) otherwise.
+	Replay        *Replay `protobuf:"bytes,4,opt,name=replay,proto3" json:"replay,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -399,6 +404,68 @@ func (x *Commit) GetWrites() []*Write {
 	return nil
 }
 
+func (x *Commit) GetReplay() *Replay {
+	if x != nil {
+		return x.Replay
+	}
+	return nil
+}
+
+// Replay is a transaction's statements in order (each with its text,
+// parameters, session, the transaction's timestamp and the statement's
+// seed) and a hash of the results they gave the client.
+type Replay struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Statements    []*Exec                `protobuf:"bytes,1,rep,name=statements,proto3" json:"statements,omitempty"`
+	Results       []byte                 `protobuf:"bytes,2,opt,name=results,proto3" json:"results,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Replay) Reset() {
+	*x = Replay{}
+	mi := &file_sql_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Replay) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Replay) ProtoMessage() {}
+
+func (x *Replay) ProtoReflect() protoreflect.Message {
+	mi := &file_sql_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Replay.ProtoReflect.Descriptor instead.
+func (*Replay) Descriptor() ([]byte, []int) {
+	return file_sql_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *Replay) GetStatements() []*Exec {
+	if x != nil {
+		return x.Statements
+	}
+	return nil
+}
+
+func (x *Replay) GetResults() []byte {
+	if x != nil {
+		return x.Results
+	}
+	return nil
+}
+
 type PointRead struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Key           []byte                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
@@ -409,7 +476,7 @@ type PointRead struct {
 
 func (x *PointRead) Reset() {
 	*x = PointRead{}
-	mi := &file_sql_proto_msgTypes[4]
+	mi := &file_sql_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -421,7 +488,7 @@ func (x *PointRead) String() string {
 func (*PointRead) ProtoMessage() {}
 
 func (x *PointRead) ProtoReflect() protoreflect.Message {
-	mi := &file_sql_proto_msgTypes[4]
+	mi := &file_sql_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -434,7 +501,7 @@ func (x *PointRead) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PointRead.ProtoReflect.Descriptor instead.
 func (*PointRead) Descriptor() ([]byte, []int) {
-	return file_sql_proto_rawDescGZIP(), []int{4}
+	return file_sql_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *PointRead) GetKey() []byte {
@@ -464,7 +531,7 @@ type RangeRead struct {
 
 func (x *RangeRead) Reset() {
 	*x = RangeRead{}
-	mi := &file_sql_proto_msgTypes[5]
+	mi := &file_sql_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -476,7 +543,7 @@ func (x *RangeRead) String() string {
 func (*RangeRead) ProtoMessage() {}
 
 func (x *RangeRead) ProtoReflect() protoreflect.Message {
-	mi := &file_sql_proto_msgTypes[5]
+	mi := &file_sql_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -489,7 +556,7 @@ func (x *RangeRead) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RangeRead.ProtoReflect.Descriptor instead.
 func (*RangeRead) Descriptor() ([]byte, []int) {
-	return file_sql_proto_rawDescGZIP(), []int{5}
+	return file_sql_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *RangeRead) GetLo() []byte {
@@ -538,7 +605,7 @@ type Write struct {
 
 func (x *Write) Reset() {
 	*x = Write{}
-	mi := &file_sql_proto_msgTypes[6]
+	mi := &file_sql_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -550,7 +617,7 @@ func (x *Write) String() string {
 func (*Write) ProtoMessage() {}
 
 func (x *Write) ProtoReflect() protoreflect.Message {
-	mi := &file_sql_proto_msgTypes[6]
+	mi := &file_sql_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -563,7 +630,7 @@ func (x *Write) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Write.ProtoReflect.Descriptor instead.
 func (*Write) Descriptor() ([]byte, []int) {
-	return file_sql_proto_rawDescGZIP(), []int{6}
+	return file_sql_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Write) GetKey() []byte {
@@ -597,7 +664,7 @@ type Nextval struct {
 
 func (x *Nextval) Reset() {
 	*x = Nextval{}
-	mi := &file_sql_proto_msgTypes[7]
+	mi := &file_sql_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -609,7 +676,7 @@ func (x *Nextval) String() string {
 func (*Nextval) ProtoMessage() {}
 
 func (x *Nextval) ProtoReflect() protoreflect.Message {
-	mi := &file_sql_proto_msgTypes[7]
+	mi := &file_sql_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -622,7 +689,7 @@ func (x *Nextval) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Nextval.ProtoReflect.Descriptor instead.
 func (*Nextval) Descriptor() ([]byte, []int) {
-	return file_sql_proto_rawDescGZIP(), []int{7}
+	return file_sql_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Nextval) GetSequence() uint32 {
@@ -664,11 +731,17 @@ const file_sql_proto_rawDesc = "" +
 	"\rsequence_oids\x18\t \x03(\rR\fsequenceOids\x12'\n" +
 	"\x0fsequence_values\x18\n" +
 	" \x03(\x03R\x0esequenceValues\x12#\n" +
-	"\rlast_sequence\x18\v \x01(\rR\flastSequence\"\x9a\x01\n" +
+	"\rlast_sequence\x18\v \x01(\rR\flastSequence\"\xc9\x01\n" +
 	"\x06Commit\x120\n" +
 	"\x06points\x18\x01 \x03(\v2\x18.hourglass.sql.PointReadR\x06points\x120\n" +
 	"\x06ranges\x18\x02 \x03(\v2\x18.hourglass.sql.RangeReadR\x06ranges\x12,\n" +
-	"\x06writes\x18\x03 \x03(\v2\x14.hourglass.sql.WriteR\x06writes\"1\n" +
+	"\x06writes\x18\x03 \x03(\v2\x14.hourglass.sql.WriteR\x06writes\x12-\n" +
+	"\x06replay\x18\x04 \x01(\v2\x15.hourglass.sql.ReplayR\x06replay\"W\n" +
+	"\x06Replay\x123\n" +
+	"\n" +
+	"statements\x18\x01 \x03(\v2\x13.hourglass.sql.ExecR\n" +
+	"statements\x12\x18\n" +
+	"\aresults\x18\x02 \x01(\fR\aresults\"1\n" +
 	"\tPointRead\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\fR\x03key\x12\x12\n" +
 	"\x04hash\x18\x02 \x01(\fR\x04hash\"w\n" +
@@ -697,30 +770,33 @@ func file_sql_proto_rawDescGZIP() []byte {
 	return file_sql_proto_rawDescData
 }
 
-var file_sql_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
+var file_sql_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
 var file_sql_proto_goTypes = []any{
 	(*Entry)(nil),     // 0: hourglass.sql.Entry
 	(*Exec)(nil),      // 1: hourglass.sql.Exec
 	(*Session)(nil),   // 2: hourglass.sql.Session
 	(*Commit)(nil),    // 3: hourglass.sql.Commit
-	(*PointRead)(nil), // 4: hourglass.sql.PointRead
-	(*RangeRead)(nil), // 5: hourglass.sql.RangeRead
-	(*Write)(nil),     // 6: hourglass.sql.Write
-	(*Nextval)(nil),   // 7: hourglass.sql.Nextval
+	(*Replay)(nil),    // 4: hourglass.sql.Replay
+	(*PointRead)(nil), // 5: hourglass.sql.PointRead
+	(*RangeRead)(nil), // 6: hourglass.sql.RangeRead
+	(*Write)(nil),     // 7: hourglass.sql.Write
+	(*Nextval)(nil),   // 8: hourglass.sql.Nextval
 }
 var file_sql_proto_depIdxs = []int32{
 	1, // 0: hourglass.sql.Entry.exec:type_name -> hourglass.sql.Exec
 	3, // 1: hourglass.sql.Entry.commit:type_name -> hourglass.sql.Commit
-	7, // 2: hourglass.sql.Entry.nextval:type_name -> hourglass.sql.Nextval
+	8, // 2: hourglass.sql.Entry.nextval:type_name -> hourglass.sql.Nextval
 	2, // 3: hourglass.sql.Exec.session:type_name -> hourglass.sql.Session
-	4, // 4: hourglass.sql.Commit.points:type_name -> hourglass.sql.PointRead
-	5, // 5: hourglass.sql.Commit.ranges:type_name -> hourglass.sql.RangeRead
-	6, // 6: hourglass.sql.Commit.writes:type_name -> hourglass.sql.Write
-	7, // [7:7] is the sub-list for method output_type
-	7, // [7:7] is the sub-list for method input_type
-	7, // [7:7] is the sub-list for extension type_name
-	7, // [7:7] is the sub-list for extension extendee
-	0, // [0:7] is the sub-list for field type_name
+	5, // 4: hourglass.sql.Commit.points:type_name -> hourglass.sql.PointRead
+	6, // 5: hourglass.sql.Commit.ranges:type_name -> hourglass.sql.RangeRead
+	7, // 6: hourglass.sql.Commit.writes:type_name -> hourglass.sql.Write
+	4, // 7: hourglass.sql.Commit.replay:type_name -> hourglass.sql.Replay
+	1, // 8: hourglass.sql.Replay.statements:type_name -> hourglass.sql.Exec
+	9, // [9:9] is the sub-list for method output_type
+	9, // [9:9] is the sub-list for method input_type
+	9, // [9:9] is the sub-list for extension type_name
+	9, // [9:9] is the sub-list for extension extendee
+	0, // [0:9] is the sub-list for field type_name
 }
 
 func init() { file_sql_proto_init() }
@@ -739,7 +815,7 @@ func file_sql_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sql_proto_rawDesc), len(file_sql_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   8,
+			NumMessages:   9,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
