@@ -411,3 +411,35 @@ func TestPostgresSystemSchemasReadOnly(t *testing.T) {
 		}
 	}
 }
+
+// TestPostgresSystemSchemasPrepared: a prepared statement over a system
+// view, executed again after the Redis and ZooKeeper state changed, reads
+// the new state (its kept plan holds no rows).
+func TestPostgresSystemSchemasPrepared(t *testing.T) {
+	g := startGateway(t)
+	ctx := testCtx(t)
+	rc := g.redisClient(2)
+	zc := g.zkClient(t)
+	pc := pgConnect(t, g)
+	const q = "SELECT value FROM redis.strings WHERE db = 0 AND key = $1"
+	const zq = "SELECT data FROM zookeeper.znodes WHERE path = $1"
+	mustZK[string](t, "create /p")(zc.Create("/p", []byte("z0"), 0, openACL))
+	for i := range 3 {
+		v := fmt.Sprint("v", i)
+		if err := rc.Set(ctx, "pk", v, 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+		if i > 0 {
+			if _, err := zc.Set("/p", []byte(fmt.Sprint("z", i)), -1); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// pgx prepares and caches both statements on the first run.
+		if got := pgRows(t, pc, q, "pk"); len(got) != 1 || got[0] != v {
+			t.Fatalf("run %d: %s = %q, want %q", i, q, got, v)
+		}
+		if got := pgRows(t, pc, zq, "/p"); len(got) != 1 || got[0] != fmt.Sprint("z", i) {
+			t.Fatalf("run %d: %s = %q", i, zq, got)
+		}
+	}
+}
