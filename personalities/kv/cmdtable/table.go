@@ -32,6 +32,9 @@ type Info struct {
 	Subcommands []*Info
 	// Parent is a subcommand's container; nil for a command.
 	Parent *Info
+	// ID numbers commands and subcommands from 0, in full-name order,
+	// for bitmaps over the table (ACL's command permissions).
+	ID int
 
 	info any // COMMAND INFO's reply for the command
 	docs any // COMMAND DOCS's reply for the command
@@ -69,6 +72,16 @@ func (i *Info) Sub(name []byte) *Info {
 // table maps full names to commands.
 var table = map[string]*Info{}
 
+// byID lists the commands and subcommands by ID.
+var byID []*Info
+
+// Count is the number of commands and subcommands (IDs run from 0 to
+// Count()-1).
+func Count() int { return len(byID) }
+
+// ByID returns the command or subcommand numbered id.
+func ByID(id int) *Info { return byID[id] }
+
 // Lookup returns the command or subcommand whose full name ("get",
 // "client|id") is name in any case, or nil.
 func Lookup(name string) *Info { return table[strings.ToLower(name)] }
@@ -103,6 +116,13 @@ func init() {
 		for _, s := range info.Subcommands {
 			s.docs = subDocs(info.docs, s.Name)
 		}
+	}
+	for _, i := range table {
+		byID = append(byID, i)
+	}
+	sort.Slice(byID, func(a, b int) bool { return byID[a].Name < byID[b].Name })
+	for id, i := range byID {
+		i.ID = id
 	}
 }
 
