@@ -263,12 +263,9 @@ func (u *User) apply(op string) error {
 	case op == "":
 		return errSyntax
 	case op[0] == '>' || op[0] == '#':
-		h := op[1:]
-		if op[0] == '>' {
-			sum := sha256.Sum256([]byte(h))
-			h = hex.EncodeToString(sum[:])
-		} else if !validHash(h) {
-			return errBadHash
+		h, err := passwordHash(op)
+		if err != nil {
+			return err
 		}
 		if !slices.Contains(u.passwords, h) {
 			u.passwords = append(u.passwords, h)
@@ -276,12 +273,9 @@ func (u *User) apply(op string) error {
 		u.nopass = false
 		return nil
 	case op[0] == '<' || op[0] == '!':
-		h := op[1:]
-		if op[0] == '<' {
-			sum := sha256.Sum256([]byte(h))
-			h = hex.EncodeToString(sum[:])
-		} else if !validHash(h) {
-			return errBadHash
+		h, err := passwordHash(op)
+		if err != nil {
+			return err
 		}
 		i := slices.Index(u.passwords, h)
 		if i < 0 {
@@ -300,6 +294,20 @@ func (u *User) apply(op string) error {
 		return nil
 	}
 	return u.selectors[0].apply(op)
+}
+
+// passwordHash returns the digest a password rule names: of the
+// password after '>' or '<', or the digest itself after '#' or '!'.
+func passwordHash(op string) (string, error) {
+	h := op[1:]
+	if op[0] == '>' || op[0] == '<' {
+		sum := sha256.Sum256([]byte(h))
+		return hex.EncodeToString(sum[:]), nil
+	}
+	if !validHash(h) {
+		return "", errBadHash
+	}
+	return h, nil
 }
 
 func validHash(h string) bool {
