@@ -1,7 +1,6 @@
 package kv
 
 import (
-	"crypto/subtle"
 	"fmt"
 	"os"
 	"runtime"
@@ -74,14 +73,6 @@ func localSelect(c *conn, args [][]byte) any {
 	return keyspace.OK
 }
 
-// checkPassword reports whether user and pass match the configured
-// password (the default user only).
-func (c *conn) checkPassword(user, pass []byte) bool {
-	want := c.s.settings().requirePass
-	return (user == nil || string(user) == "default") &&
-		subtle.ConstantTimeCompare(pass, []byte(want)) == 1
-}
-
 func (c *conn) authenticate() {
 	c.authed = true
 	c.rd.SetAuthenticated(true)
@@ -95,13 +86,18 @@ func localAuth(c *conn, args [][]byte) any {
 	if len(args) == 3 {
 		user, pass = args[1], args[2]
 	}
-	if c.s.settings().requirePass == "" && user == nil {
-		return keyspace.Error("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?")
+	if user == nil {
+		t, err := c.s.aclUsers()
+		if err != nil {
+			return platformError(err)
+		}
+		if t.users["default"].NoPass() {
+			return keyspace.Error("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?")
+		}
 	}
-	if !c.checkPassword(user, pass) {
-		return errWrongPass
+	if err := c.login(user, pass); err != nil {
+		return err
 	}
-	c.authenticate()
 	return keyspace.OK
 }
 
@@ -122,10 +118,9 @@ func localHello(c *conn, args [][]byte) any {
 			more := len(args) - j - 1
 			switch {
 			case keyspace.EqFold(args[j], "auth") && more >= 2:
-				if !c.checkPassword(args[j+1], args[j+2]) {
-					return errWrongPass
+				if err := c.login(args[j+1], args[j+2]); err != nil {
+					return err
 				}
-				c.authenticate()
 				j += 2
 			case keyspace.EqFold(args[j], "setname") && more >= 1:
 				if err := checkClientName(args[j+1]); err != nil {
@@ -166,7 +161,8 @@ func localReset(c *conn, args [][]byte) any {
 	c.setName("")
 	c.proto = 2
 	c.pushProto.Store(2)
-	if c.s.settings().requirePass != "" {
+	c.setUser("default")
+	if !c.s.defaultOpen() {
 		c.authed = false
 		c.rd.SetAuthenticated(false)
 	}
@@ -252,10 +248,10 @@ func (c *conn) describe() string {
 		multi = len(c.multi.queued)
 	}
 	lib := c.lib()
-	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=0 name=%s age=%d idle=%d flags=%s db=%d sub=%d psub=%d ssub=0 multi=%d qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=%s user=default redir=-1 resp=%d lib-name=%s lib-ver=%s\n",
+	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=0 name=%s age=%d idle=%d flags=%s db=%d sub=%d psub=%d ssub=0 multi=%d qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=%s user=%s redir=-1 resp=%d lib-name=%s lib-ver=%s\n",
 		c.id, c.nc.RemoteAddr(), c.nc.LocalAddr(), c.getName(), int(now.Sub(c.created).Seconds()),
 		int(now.Sub(time.Unix(0, c.lastAt.Load())).Seconds()), flags, c.db, len(c.subs), len(c.psubs), multi,
-		c.lastCmd(), c.proto, lib.name, lib.ver)
+		c.lastCmd(), c.userName(), c.proto, lib.name, lib.ver)
 }
 
 func clientList(c *conn, args [][]byte) any {
@@ -308,9 +304,9 @@ func (c *conn) describeRemote() string {
 	if c.blocked.Load() != nil {
 		flags = "b"
 	}
-	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=0 name=%s age=%d idle=%d flags=%s db=0 sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=%s user=default redir=-1 resp=2 lib-name=%s lib-ver=%s\n",
+	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=0 name=%s age=%d idle=%d flags=%s db=0 sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=%s user=%s redir=-1 resp=2 lib-name=%s lib-ver=%s\n",
 		c.id, c.nc.RemoteAddr(), c.nc.LocalAddr(), c.getName(), int(time.Since(c.created).Seconds()),
-		int(time.Since(time.Unix(0, c.lastAt.Load())).Seconds()), flags, c.lastCmd(), lib.name, lib.ver)
+		int(time.Since(time.Unix(0, c.lastAt.Load())).Seconds()), flags, c.lastCmd(), c.userName(), lib.name, lib.ver)
 }
 
 func clientKill(c *conn, args [][]byte) any {

@@ -13,6 +13,7 @@ import (
 
 	"hourglass/internal/accept"
 	"hourglass/internal/metrics"
+	"hourglass/personalities/kv/acl"
 	"hourglass/personalities/kv/keyspace"
 	"hourglass/personalities/kv/resp"
 	"hourglass/platform"
@@ -92,7 +93,9 @@ type Server struct {
 	engine platform.StreamEngine
 	log    *slog.Logger
 
-	nextID   atomic.Int64
+	nextID atomic.Int64
+	// acl is the node's copy of the ACL users and its ACL LOG.
+	acl      aclState
 	cursors  cursors
 	hub      hub
 	blocker  blocker
@@ -173,7 +176,7 @@ func (s *Server) Serve(ln net.Listener) error {
 	s.mu.Unlock()
 	return accept.Loop(ln, s.ctx.Done(), func(nc net.Conn) {
 		st := s.settings()
-		c := &conn{s: s, nc: nc, id: s.nextID.Add(1), proto: 2, created: time.Now(), authed: st.requirePass == ""}
+		c := &conn{s: s, nc: nc, id: s.nextID.Add(1), proto: 2, created: time.Now(), authed: s.defaultOpen()}
 		c.lastAt.Store(c.created.UnixNano())
 		c.rd = resp.NewReader(nc, st.limits)
 		c.rd.SetAuthenticated(c.authed)
@@ -239,6 +242,9 @@ type conn struct {
 	quit   bool
 	authed bool
 	reply  replyMode
+	// perm is the connection's user as of table generation permGen.
+	perm    *acl.User
+	permGen uint64
 
 	// Read by other connections (CLIENT LIST, INFO) too.
 	created        time.Time
@@ -248,6 +254,7 @@ type conn struct {
 	info           atomic.Pointer[clientLib]
 	subscribedHint atomic.Bool
 	blocked        atomic.Pointer[waiter] // set while a blocking command waits
+	user           atomic.Pointer[string] // the ACL user; nil: default
 
 	out []byte
 	// pending are replies not yet written, in request order.
@@ -430,6 +437,13 @@ func (c *conn) run(args [][]byte, now time.Time) *command {
 		c.push(errNoAuth)
 		return cmd
 	}
+	if err := c.checkPermission(args); err != nil {
+		if c.multi != nil {
+			c.multi.failed = true
+		}
+		c.push(err)
+		return cmd
+	}
 	if c.multi != nil && !cmd.control {
 		c.push(c.queue(cmd, args))
 		return cmd
@@ -576,6 +590,7 @@ func (s *Server) updateSettings(f func(*settings)) {
 	s.settingsMu.Lock()
 	defer s.settingsMu.Unlock()
 	f(&s.current)
+	s.acl.gen.Add(1)
 	s.notify.Store(uint32(s.current.notify))
 	m := s.current.monitor
 	s.monitor.Store(&m)

@@ -395,7 +395,7 @@ func (s *Selector) addKeyPattern(op string) error {
 				return errSyntax
 			}
 		}
-		if perm == 0 || op[at-1] != '~' {
+		if perm == 0 {
 			return errSyntax
 		}
 	}
