@@ -195,6 +195,19 @@ func (c *conn) checkPermission(args [][]byte) any {
 		return nil
 	}
 	d, pos := u.Check(info, args)
+	if d != acl.Allowed {
+		// The node may not have applied a grant acknowledged elsewhere
+		// yet: a denial stands only against the synced users.
+		users, err := c.syncedUsers()
+		if err != nil {
+			return platformError(err)
+		}
+		if u = users[c.userName()]; u == nil {
+			c.quit = true
+			return errWrongPass
+		}
+		d, pos = u.Check(info, args)
+	}
 	var reason, object string
 	var reply keyspace.Error
 	switch d {

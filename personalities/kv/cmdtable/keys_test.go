@@ -76,3 +76,9 @@ func bytesOf(ss []string) [][]byte {
 	}
 	return out
 }
+
+func TestSince(t *testing.T) {
+	if Lookup("get").Since != "1.0.0" || Lookup("client|id").Since != "5.0.0" || Lookup("waitaof").Since != "7.2.0" {
+		t.Fatalf("since: get %q, client|id %q, waitaof %q", Lookup("get").Since, Lookup("client|id").Since, Lookup("waitaof").Since)
+	}
+}

@@ -32,6 +32,8 @@ type Info struct {
 	Subcommands []*Info
 	// Parent is a subcommand's container; nil for a command.
 	Parent *Info
+	// Since is the Redis version that added the command.
+	Since string
 	// ID numbers commands and subcommands from 0, in full-name order,
 	// for bitmaps over the table (ACL's command permissions).
 	ID int
@@ -113,8 +115,10 @@ func init() {
 			panic(fmt.Sprintf("cmdtable: %s: %v", name, err))
 		}
 		info.docs = reply(t.Docs[name])
+		info.Since, _ = field(t.Docs[name], "since").(string)
 		for _, s := range info.Subcommands {
 			s.docs = subDocs(info.docs, s.Name)
+			s.Since, _ = field(field(field(t.Docs[name], "subcommands"), s.Name), "since").(string)
 		}
 	}
 	for _, i := range table {
