@@ -69,10 +69,12 @@ func TestRedisACLMatchesRedisServer(t *testing.T) {
 // aclSteps is a session of three clients: the first sets a user up, the
 // second authenticates as it and runs allowed and denied commands, the
 // third reads the user back and deletes it.
-var aclSteps = []struct {
+type aclStep struct {
 	conn int
 	line string
-}{
+}
+
+var aclSteps = []aclStep{
 	{0, "ACL SETUSER app on >secret ~app:* %R~shared:* &news.* +@string +@pubsub"},
 	{1, "AUTH app wrong"}, {1, "AUTH app secret"}, {1, "ACL WHOAMI"},
 	{1, "SET app:1 v"}, {1, "GET app:1"}, {1, "SET other v"}, {1, "GET other"}, {1, "GET shared:x"},
@@ -86,10 +88,10 @@ var aclSteps = []struct {
 
 // runACLSteps runs aclSteps on conns (one per client) and returns the
 // rendered replies.
-func runACLSteps(t *testing.T, ctx context.Context, conns []*redis.Conn) []string {
+func runACLSteps(t *testing.T, ctx context.Context, conns []*redis.Conn, steps []aclStep) []string {
 	t.Helper()
 	var out []string
-	for _, s := range aclSteps {
+	for _, s := range steps {
 		words, err := splitArgs(s.line)
 		if err != nil {
 			t.Fatal(err)
@@ -123,12 +125,7 @@ func TestEnsembleACL(t *testing.T) {
 			c.Close()
 		}
 	}()
-	w, g := runACLSteps(t, ctx, wconns), runACLSteps(t, ctx, gconns)
-	for i := range w {
-		if g[i] != w[i] {
-			t.Fatalf("step %d:\n gateway:      %s\n redis-server: %s", i+1, g[i], w[i])
-		}
-	}
+	diffACLSteps(t, runACLSteps(t, ctx, gconns, aclSteps), runACLSteps(t, ctx, wconns, aclSteps))
 	if n, err := gconns[2].Do(ctx, "ACL", "DELUSER", "app").Int64(); n != 1 || err != nil {
 		t.Fatalf("ACL DELUSER app: %d, %v", n, err)
 	}
@@ -141,6 +138,49 @@ func TestEnsembleACL(t *testing.T) {
 		if strings.Join(users, ",") != "default" {
 			t.Fatalf("node %d: ACL USERS %q", i+1, users)
 		}
+	}
+}
+
+func diffACLSteps(t *testing.T, g, w []string) {
+	t.Helper()
+	for i := range w {
+		if g[i] != w[i] {
+			t.Fatalf("step %d:\n gateway:      %s\n redis-server: %s", i+1, g[i], w[i])
+		}
+	}
+}
+
+// TestRedisACLRequirepass checks that requirepass is the default user's
+// password, as in redis-server started with it, and that disabling a
+// user closes its connections.
+func TestRedisACLRequirepass(t *testing.T) {
+	g := startGateway(t, "--requirepass", "pw")
+	ctx := testCtx(t)
+	want := redis.NewClient(&redis.Options{Network: "unix", Addr: startRedisServer(t, "--requirepass", "pw"), MaxRetries: -1, Protocol: 2})
+	defer want.Close()
+	gc := redis.NewClient(&redis.Options{Addr: g.addr("redis"), MaxRetries: -1, Protocol: 2})
+	defer gc.Close()
+	steps := []aclStep{
+		{0, "GET k"}, {0, "AUTH nopw"}, {0, "AUTH default nopw"}, {0, "AUTH pw"}, {0, "ACL WHOAMI"},
+		{0, "ACL GETUSER default"}, {0, "ACL LIST"}, {1, "AUTH default pw"},
+		{0, "ACL SETUSER u on >x +@all ~*"}, {1, "AUTH u x"}, {1, "ACL WHOAMI"}, {1, "SET k v"},
+		{0, "CONFIG SET requirepass other"}, {0, "ACL GETUSER default"}, {2, "AUTH pw"}, {2, "AUTH other"},
+		{0, "ACL SETUSER default resetchannels &news"}, {0, "ACL GETUSER default"},
+	}
+	var gconns, wconns []*redis.Conn
+	for range 3 {
+		gconns, wconns = append(gconns, gc.Conn()), append(wconns, want.Conn())
+	}
+	diffACLSteps(t, runACLSteps(t, ctx, gconns, steps), runACLSteps(t, ctx, wconns, steps))
+	// Disabling u closes its connection.
+	if err := gconns[0].Do(ctx, "ACL", "SETUSER", "u", "off").Err(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the disabled user's connection to close", 10*time.Second, func() bool {
+		return gconns[1].Ping(ctx).Err() != nil
+	})
+	for _, c := range append(gconns, wconns...) {
+		c.Close()
 	}
 }
 

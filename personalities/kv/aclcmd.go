@@ -194,20 +194,16 @@ func (c *conn) checkPermission(args [][]byte) any {
 	if info == nil {
 		return nil
 	}
-	d, pos := u.Check(info, args)
-	if d != acl.Allowed {
-		// The node may not have applied a grant acknowledged elsewhere
-		// yet: a denial stands only against the synced users.
-		users, err := c.syncedUsers()
-		if err != nil {
-			return platformError(err)
-		}
-		if u = users[c.userName()]; u == nil {
-			c.quit = true
-			return errWrongPass
-		}
-		d, pos = u.Check(info, args)
+	// A restricted user is checked as of a synced view, so that a
+	// change acknowledged on any node holds for the next command.
+	if u, err = c.syncedUser(); err != nil {
+		return platformError(err)
 	}
+	if u == nil {
+		c.quit = true
+		return errWrongPass
+	}
+	d, pos := u.Check(info, args)
 	var reason, object string
 	var reply keyspace.Error
 	switch d {

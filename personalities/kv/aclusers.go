@@ -85,6 +85,40 @@ func (c *conn) syncedUsers() (map[string]*acl.User, error) {
 	return readUsers(v, c.s.settings().requirePass)
 }
 
+// syncedUser returns the connection's user as of its synced view, or
+// nil if the user is gone. The connection keeps the last user it parsed
+// with the stored text it came from.
+func (c *conn) syncedUser() (*acl.User, error) {
+	v, err := c.readView()
+	if err != nil {
+		return nil, err
+	}
+	name := c.userName()
+	b, ok, err := v.Get(aclKey([]byte(name)))
+	if err != nil {
+		return nil, err
+	}
+	if !ok && name != "default" {
+		return nil, nil
+	}
+	pass := c.s.settings().requirePass
+	key := string(b) + "\x00" + pass
+	if c.synced != nil && c.syncedKey == key {
+		return c.synced, nil
+	}
+	u := acl.DefaultUser()
+	if ok {
+		if u, err = acl.ParseDescription(name, string(b)); err != nil {
+			return nil, err
+		}
+	}
+	if name == "default" && pass != "" {
+		u.SetPasswordFromConfig(pass)
+	}
+	c.synced, c.syncedKey = u, key
+	return u, nil
+}
+
 // aclUsers returns the node's current table, reloading it from a synced
 // view when it is stale.
 func (s *Server) aclUsers() (*aclTable, error) {
@@ -150,7 +184,7 @@ func (c *conn) userName() string {
 // setUser makes name the connection's user.
 func (c *conn) setUser(name string) {
 	c.user.Store(&name)
-	c.perm = nil
+	c.perm, c.synced = nil, nil
 }
 
 // applyACL applies an ACL entry's arguments (SETUSER name rules..., or

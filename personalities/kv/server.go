@@ -245,6 +245,10 @@ type conn struct {
 	// perm is the connection's user as of table generation permGen.
 	perm    *acl.User
 	permGen uint64
+	// synced is the user as last read from a synced view, from the
+	// stored text and requirepass in syncedKey.
+	synced    *acl.User
+	syncedKey string
 
 	// Read by other connections (CLIENT LIST, INFO) too.
 	created        time.Time
