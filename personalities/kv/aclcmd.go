@@ -183,19 +183,16 @@ func (c *conn) checkPermission(args [][]byte) any {
 	if err != nil {
 		return platformError(err)
 	}
-	if u == nil {
-		c.quit = true
-		return errWrongPass
-	}
-	if u.Unrestricted() {
+	if u != nil && u.Unrestricted() {
 		return nil
 	}
 	info := lookupLine(args)
 	if info == nil {
 		return nil
 	}
-	// A restricted user is checked as of a synced view, so that a
-	// change acknowledged on any node holds for the next command.
+	// A restricted user, or one this node has not loaded yet, is checked
+	// as of a synced view, so that a change acknowledged on any node
+	// holds for the next command.
 	if u, err = c.syncedUser(); err != nil {
 		return platformError(err)
 	}
