@@ -413,6 +413,14 @@ func diffScriptsWithRedis(t *testing.T, g *gateway, scripts ...string) {
 
 func diffWithRedisProto(t *testing.T, g *gateway, script string, extra ...string) {
 	t.Helper()
+	diffWithRedisMasked(t, g, script, nil, extra...)
+}
+
+// diffWithRedisMasked is diffWithRedisProto with both outputs passed
+// through mask (if not nil) before they are compared, to hide what
+// legitimately differs (ages, client details).
+func diffWithRedisMasked(t *testing.T, g *gateway, script string, mask func(string) string, extra ...string) {
+	t.Helper()
 	sock := startRedisServer(t)
 	run := func(args ...string) string {
 		cmd := exec.Command("redis-cli", append(extra, args...)...)
@@ -426,6 +434,9 @@ func diffWithRedisProto(t *testing.T, g *gateway, script string, extra ...string
 	for _, mode := range []string{"--no-raw", "--raw"} {
 		want := dropCLITimings(run(mode, "-s", sock))
 		got := dropCLITimings(run(mode, "-h", "127.0.0.1", "-p", g.port("redis")))
+		if mask != nil {
+			want, got = mask(want), mask(got)
+		}
 		if got != want {
 			gl, wl := strings.Split(got, "\n"), strings.Split(want, "\n")
 			for i := range min(len(gl), len(wl)) {

@@ -17,6 +17,10 @@ import (
 type applicator struct {
 	s  *Server
 	fx keyspace.Effects
+	// acl: an ACL entry was applied; aclClose are the users whose
+	// connections close after it.
+	acl      bool
+	aclClose []string
 }
 
 var (
@@ -34,6 +38,15 @@ func newApplicator(s *Server) *applicator {
 }
 
 func (a *applicator) Apply(txn platform.Txn, e *platform.Entry, at platform.Version) (platform.Result, error) {
+	if args, ok := keyspace.DecodeInternal(e.Body, cmdACL); ok {
+		r, closeUsers, err := applyACL(txn, args)
+		if err != nil {
+			return platform.Result{}, err
+		}
+		a.acl = true
+		a.aclClose = append(a.aclClose, closeUsers...)
+		return platform.Result{Value: r}, nil
+	}
 	a.fx.Origin = a.s.tracker.origin(e)
 	if a.fx.Origin == 0 && a.s.monitors.count.Load() > 0 {
 		a.s.feedApplied(e.Body)
@@ -56,6 +69,11 @@ func (a *applicator) ApplyEntry(txn platform.Txn, e *platform.Entry, at platform
 // PostApply delivers what the command published to this node's
 // subscribers, and wakes the clients blocked on keys it wrote.
 func (a *applicator) PostApply(e *platform.Entry, at platform.Version) {
+	if a.acl {
+		a.s.acl.gen.Add(1)
+		a.s.closeUsers(a.aclClose)
+		a.acl, a.aclClose = false, nil
+	}
 	a.s.afterApply(&a.fx, at.Pos)
 	if a.fx.Evicted > 0 {
 		a.s.stats.evicted.Add(a.fx.Evicted)
@@ -150,13 +168,23 @@ func (s *Server) proposeBackground(body []byte, warning string) {
 
 // expiryDue reports whether the applied state holds a key whose expiry
 // has passed by this node's clock.
-func (s *Server) expiryDue() (bool, error) {
+func (s *Server) expiryDue() (due bool, err error) {
+	err = s.withSyncedView(func(v platform.View) (err error) {
+		due, err = keyspace.ExpiryDue(v, s.cfg.Clock())
+		return err
+	})
+	return due, err
+}
+
+// withSyncedView runs f on a view of everything applied when it was
+// called (a Sync within ProposeTimeout), and closes the view.
+func (s *Server) withSyncedView(f func(platform.View) error) error {
 	ctx, cancel := context.WithTimeout(s.ctx, s.cfg.ProposeTimeout)
 	defer cancel()
 	v, err := s.engine.Sync(ctx)
 	if err != nil {
-		return false, err
+		return err
 	}
 	defer v.Close()
-	return keyspace.ExpiryDue(v, s.cfg.Clock())
+	return f(v)
 }

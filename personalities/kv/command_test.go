@@ -50,3 +50,22 @@ func TestCommandTable(t *testing.T) {
 		}
 	}
 }
+
+// TestCommandTableEntries checks that every served command has an entry
+// in Redis's command table (what COMMAND answers from) and that the
+// table's arity is the one the server checks.
+func TestCommandTableEntries(t *testing.T) {
+	for name, c := range commands {
+		info := c.tableEntry()
+		if info == nil {
+			t.Errorf("%s: no entry in the command table", name)
+			continue
+		}
+		if info.Arity != c.Arity {
+			t.Errorf("%s: the table's arity %d, the server's %d", name, info.Arity, c.Arity)
+		}
+	}
+	if n := len(served()); n != len(commands) {
+		t.Fatalf("COMMAND COUNT would say %d, the server serves %d", n, len(commands))
+	}
+}

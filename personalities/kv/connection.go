@@ -1,7 +1,6 @@
 package kv
 
 import (
-	"crypto/subtle"
 	"fmt"
 	"os"
 	"runtime"
@@ -74,14 +73,6 @@ func localSelect(c *conn, args [][]byte) any {
 	return keyspace.OK
 }
 
-// checkPassword reports whether user and pass match the configured
-// password (the default user only).
-func (c *conn) checkPassword(user, pass []byte) bool {
-	want := c.s.settings().requirePass
-	return (user == nil || string(user) == "default") &&
-		subtle.ConstantTimeCompare(pass, []byte(want)) == 1
-}
-
 func (c *conn) authenticate() {
 	c.authed = true
 	c.rd.SetAuthenticated(true)
@@ -95,13 +86,18 @@ func localAuth(c *conn, args [][]byte) any {
 	if len(args) == 3 {
 		user, pass = args[1], args[2]
 	}
-	if c.s.settings().requirePass == "" && user == nil {
-		return keyspace.Error("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?")
+	if user == nil {
+		t, err := c.s.aclUsers()
+		if err != nil {
+			return platformError(err)
+		}
+		if t.users["default"].NoPass() {
+			return keyspace.Error("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?")
+		}
 	}
-	if !c.checkPassword(user, pass) {
-		return errWrongPass
+	if err := c.login(user, pass); err != nil {
+		return err
 	}
-	c.authenticate()
 	return keyspace.OK
 }
 
@@ -122,10 +118,9 @@ func localHello(c *conn, args [][]byte) any {
 			more := len(args) - j - 1
 			switch {
 			case keyspace.EqFold(args[j], "auth") && more >= 2:
-				if !c.checkPassword(args[j+1], args[j+2]) {
-					return errWrongPass
+				if err := c.login(args[j+1], args[j+2]); err != nil {
+					return err
 				}
-				c.authenticate()
 				j += 2
 			case keyspace.EqFold(args[j], "setname") && more >= 1:
 				if err := checkClientName(args[j+1]); err != nil {
@@ -168,7 +163,8 @@ func localReset(c *conn, args [][]byte) any {
 	c.setName("")
 	c.proto = 2
 	c.pushProto.Store(2)
-	if c.s.settings().requirePass != "" {
+	c.setUser("default")
+	if !c.s.defaultOpen() {
 		c.authed = false
 		c.rd.SetAuthenticated(false)
 	}
@@ -262,10 +258,10 @@ func (c *conn) describe() string {
 		multi = len(c.multi.queued)
 	}
 	lib := c.lib()
-	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=0 name=%s age=%d idle=%d flags=%s db=%d sub=%d psub=%d ssub=0 multi=%d qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=%s user=default redir=%d resp=%d lib-name=%s lib-ver=%s\n",
+	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=0 name=%s age=%d idle=%d flags=%s db=%d sub=%d psub=%d ssub=0 multi=%d qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=%s user=%s redir=%d resp=%d lib-name=%s lib-ver=%s\n",
 		c.id, c.nc.RemoteAddr(), c.nc.LocalAddr(), c.getName(), int(now.Sub(c.created).Seconds()),
 		int(now.Sub(time.Unix(0, c.lastAt.Load())).Seconds()), flags, c.db, len(c.subs), len(c.psubs), multi,
-		c.lastCmd(), redir, c.proto, lib.name, lib.ver)
+		c.lastCmd(), c.userName(), redir, c.proto, lib.name, lib.ver)
 }
 
 func clientList(c *conn, args [][]byte) any {
@@ -325,9 +321,9 @@ func (c *conn) describeRemote() string {
 	if flags += tf; flags == "" {
 		flags = "N"
 	}
-	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=0 name=%s age=%d idle=%d flags=%s db=0 sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=%s user=default redir=%d resp=2 lib-name=%s lib-ver=%s\n",
+	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=0 name=%s age=%d idle=%d flags=%s db=0 sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=%s user=%s redir=%d resp=2 lib-name=%s lib-ver=%s\n",
 		c.id, c.nc.RemoteAddr(), c.nc.LocalAddr(), c.getName(), int(time.Since(c.created).Seconds()),
-		int(time.Since(time.Unix(0, c.lastAt.Load())).Seconds()), flags, c.lastCmd(), redir, lib.name, lib.ver)
+		int(time.Since(time.Unix(0, c.lastAt.Load())).Seconds()), flags, c.lastCmd(), c.userName(), redir, lib.name, lib.ver)
 }
 
 func clientKill(c *conn, args [][]byte) any {
@@ -390,114 +386,6 @@ func clientKill(c *conn, args [][]byte) any {
 		killed++
 	}
 	return killed
-}
-
-// commandInfo renders one command as COMMAND INFO does.
-func commandInfo(cmd *command) any {
-	flags := make([]any, len(cmd.Flags))
-	for i, f := range cmd.Flags {
-		flags[i] = keyspace.SimpleString(f)
-	}
-	return []any{cmd.Name, int64(cmd.Arity), flags, int64(cmd.FirstKey), int64(cmd.LastKey), int64(cmd.Step), []any{}, []any{}, []any{}}
-}
-
-// commandKeys returns the key arguments of a command line; for a command
-// whose keys move (BLMPOP, XREAD ...), found by parsing the arguments, or
-// the error GETKEYS answers when they cannot be.
-func commandKeys(cmd *command, args [][]byte) ([]any, error) {
-	if cmd.FirstKey <= 0 {
-		if cmd.data == nil || !cmd.data.KeysMove() {
-			return nil, nil
-		}
-		keys, err := cmd.data.MovableKeys(args)
-		if err != nil {
-			return nil, err
-		}
-		out := make([]any, len(keys))
-		for i, k := range keys {
-			out[i] = k
-		}
-		return out, nil
-	}
-	last := cmd.LastKey
-	if last < 0 {
-		last = len(args) + last
-	}
-	step := max(cmd.Step, 1)
-	var out []any
-	for i := cmd.FirstKey; i <= last && i < len(args); i += step {
-		out = append(out, args[i])
-	}
-	return out, nil
-}
-
-func localCommand(c *conn, args [][]byte) any {
-	if len(args) == 1 {
-		var out []any
-		for _, cmd := range commands.Sorted() {
-			out = append(out, commandInfo(cmd))
-		}
-		return out
-	}
-	sub := strings.ToLower(string(args[1]))
-	switch sub {
-	case "count":
-		if len(args) == 2 {
-			return int64(len(commands))
-		}
-	case "list":
-		var out []any
-		for _, cmd := range commands.Sorted() {
-			out = append(out, cmd.Name)
-		}
-		return out
-	case "info", "docs":
-		var out []any
-		names := args[2:]
-		if len(names) == 0 {
-			for _, cmd := range commands.Sorted() {
-				names = append(names, []byte(cmd.Name))
-			}
-		}
-		if sub == "docs" {
-			// No documentation is served; clients fall back to their own.
-			docs := keyspace.Map{}
-			for _, n := range names {
-				if cmd := lookupCommand(n); cmd != nil {
-					docs = append(docs, cmd.Name, keyspace.Map{})
-				}
-			}
-			return docs
-		}
-		for _, name := range names {
-			if cmd := lookupCommand(name); cmd != nil {
-				out = append(out, commandInfo(cmd))
-			} else {
-				out = append(out, nil)
-			}
-		}
-		return out
-	case "getkeys":
-		if len(args) < 4 {
-			return keyspace.ErrArity("command|getkeys")
-		}
-		cmd := lookupCommand(args[2])
-		if cmd == nil {
-			return keyspace.Error("ERR Invalid command specified")
-		}
-		if !cmd.ArityOK(len(args) - 2) {
-			return keyspace.Error("ERR Invalid number of arguments specified for command")
-		}
-		keys, err := commandKeys(cmd, args[2:])
-		if err != nil {
-			return err
-		}
-		if len(keys) == 0 {
-			return keyspace.Error("ERR The command has no key arguments")
-		}
-		return keys
-	}
-	return errSubcommand("COMMAND", args, "count", "list", "info", "docs", "getkeys")
 }
 
 func localTime(c *conn, args [][]byte) any {

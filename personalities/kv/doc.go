@@ -17,7 +17,9 @@
 //     table (keyspace's data commands merged with the connection
 //     commands: PING, ECHO, QUIT, SELECT, AUTH, HELLO, RESET, CLIENT,
 //     COMMAND, CONFIG, INFO, MEMORY, MIGRATE, TIME, LASTSAVE, SAVE, BGSAVE, MULTI, EXEC,
-//     DISCARD, WATCH, UNWATCH, SUBSCRIBE and the other pub/sub commands),
+//     DISCARD, WATCH, UNWATCH, SUBSCRIBE and the other pub/sub commands,
+//     ACL), the ACL users (replicated through the log, see aclusers.go)
+//     and the permission check before each command (kv/acl),
 //     reads on views, writes on the connection's stream, MULTI queueing
 //     and WATCH, blocking waits, pub/sub delivery, the scan cursor table,
 //     the applicator glue and the expiry ticks. Goroutines, sockets and

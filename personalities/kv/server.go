@@ -13,6 +13,7 @@ import (
 
 	"hourglass/internal/accept"
 	"hourglass/internal/metrics"
+	"hourglass/personalities/kv/acl"
 	"hourglass/personalities/kv/keyspace"
 	"hourglass/personalities/kv/resp"
 	"hourglass/platform"
@@ -92,7 +93,9 @@ type Server struct {
 	engine platform.StreamEngine
 	log    *slog.Logger
 
-	nextID   atomic.Int64
+	nextID atomic.Int64
+	// acl is the node's copy of the ACL users and its ACL LOG.
+	acl      aclState
 	cursors  cursors
 	hub      hub
 	tracker  tracker
@@ -187,7 +190,7 @@ func (s *Server) Serve(ln net.Listener) error {
 	s.mu.Unlock()
 	return accept.Loop(ln, s.ctx.Done(), func(nc net.Conn) {
 		st := s.settings()
-		c := &conn{s: s, nc: nc, id: s.nextID.Add(1), proto: 2, created: time.Now(), authed: st.requirePass == ""}
+		c := &conn{s: s, nc: nc, id: s.nextID.Add(1), proto: 2, created: time.Now(), authed: s.defaultOpen()}
 		c.lastAt.Store(c.created.UnixNano())
 		c.pushProto.Store(2)
 		c.rd = resp.NewReader(nc, st.limits)
@@ -256,6 +259,13 @@ type conn struct {
 	quit   bool
 	authed bool
 	reply  replyMode
+	// perm is the connection's user as of table generation permGen.
+	perm    *acl.User
+	permGen uint64
+	// synced is the user as last read from a synced view, from the
+	// stored text and requirepass in syncedKey.
+	synced    *acl.User
+	syncedKey string
 
 	// Read by other connections (CLIENT LIST, INFO) too.
 	created        time.Time
@@ -265,6 +275,7 @@ type conn struct {
 	info           atomic.Pointer[clientLib]
 	subscribedHint atomic.Bool
 	blocked        atomic.Pointer[waiter] // set while a blocking command waits
+	user           atomic.Pointer[string] // the ACL user; nil: default
 
 	out []byte
 	// pending are replies not yet written, in request order.
@@ -492,6 +503,13 @@ func (c *conn) run(args [][]byte, now time.Time) *command {
 		c.push(errNoAuth)
 		return cmd
 	}
+	if err := c.checkPermission(args); err != nil {
+		if c.multi != nil {
+			c.multi.failed = true
+		}
+		c.push(err)
+		return cmd
+	}
 	if r := c.monitorRefuses(cmd, args); r != nil {
 		c.push(r)
 		return nil // refused before it runs: no monitor sees it
@@ -646,6 +664,7 @@ func (s *Server) updateSettings(f func(*settings)) {
 	s.settingsMu.Lock()
 	defer s.settingsMu.Unlock()
 	f(&s.current)
+	s.acl.gen.Add(1)
 	s.notify.Store(uint32(s.current.notify))
 	m := s.current.monitor
 	s.monitor.Store(&m)

@@ -158,11 +158,12 @@ func (c *conn) noteDuration(cmd *command, args [][]byte, start time.Time, n int)
 
 // refused reports whether r is the error of a command Redis refuses
 // before running it (and so never logs): a wrong number of arguments,
-// an unknown subcommand, or no authentication.
+// an unknown subcommand, no authentication, or no ACL permission.
 func refused(r any) bool {
 	e, ok := r.(keyspace.Error)
 	return ok && (strings.HasPrefix(string(e), "ERR wrong number of arguments for ") ||
-		strings.HasPrefix(string(e), "ERR unknown subcommand '") || e == errNoAuth)
+		strings.HasPrefix(string(e), "ERR unknown subcommand '") || e == errNoAuth ||
+		strings.HasPrefix(string(e), "NOPERM "))
 }
 
 // logs reports whether either monitor logs a command that took d.

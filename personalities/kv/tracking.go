@@ -274,13 +274,17 @@ func (c *conn) noteRead(cmd *command, args [][]byte) {
 	case "eval_ro", "evalsha_ro", "fcall_ro":
 		return
 	}
-	ks, err := commandKeys(cmd, args)
-	if err != nil || len(ks) == 0 {
+	info := lookupLine(args)
+	if info == nil {
+		return
+	}
+	ks, ok := info.Keys(args)
+	if !ok || len(ks) == 0 {
 		return
 	}
 	keys := make([][]byte, len(ks))
 	for i, k := range ks {
-		keys[i] = bytes.Clone(k.([]byte))
+		keys[i] = bytes.Clone(args[k.Pos])
 	}
 	c.trackReads = append(c.trackReads, trackedRead{keys, c.view.Applied()})
 }

@@ -368,3 +368,19 @@ func decodeCommand(b []byte) (db int, seed uint64, args [][]byte, err error) {
 }
 
 func beUint64(v uint64) []byte { return binary.BigEndian.AppendUint64(nil, v) }
+
+// DecodeInternal returns the arguments after the name of a body that
+// EncodeCommand(0, 0, ...) wrote for the internal command name (a name
+// starting with NUL, which no client can send), and false for any other
+// body. Other bodies are told apart by their first bytes, without
+// decoding them. The arguments alias body.
+func DecodeInternal(body []byte, name string) ([][]byte, bool) {
+	if len(body) < 4 || body[0] != 0 || body[1] != 0 {
+		return nil, false
+	}
+	_, _, args, err := decodeCommand(body)
+	if err != nil || string(args[0]) != name {
+		return nil, false
+	}
+	return args[1:], true
+}
