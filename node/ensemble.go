@@ -11,6 +11,7 @@ import (
 	"google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/keepalive"
 
 	"hourglass/internal/tlsconf"
 	"hourglass/loglet/native"
@@ -45,11 +46,23 @@ func peerCredentials(m *tlsconf.Material) credentials.TransportCredentials {
 // with TLS material, only clients whose certificate the ensemble's CA
 // signed are served.
 func serverOptions(m *tlsconf.Material) []grpc.ServerOption {
+	// Peers ping idle connections (see connPool.get): allow it.
+	opts := []grpc.ServerOption{grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: peerKeepalive / 2, PermitWithoutStream: true})}
 	if m == nil {
-		return nil
+		return opts
 	}
-	return []grpc.ServerOption{grpc.Creds(credentials.NewTLS(m.Server(tlsconf.RequireClient)))}
+	return append(opts, grpc.Creds(credentials.NewTLS(m.Server(tlsconf.RequireClient))))
 }
+
+// peerKeepalive is how often a peer connection with nothing received is
+// pinged; one unanswered for peerKeepaliveTimeout is closed, so a peer
+// that stopped without closing its sockets (paused, or its machine hung)
+// fails calls as unreachable instead of holding them, and the log fails
+// over from a sequencer there.
+const (
+	peerKeepalive        = 2 * time.Second
+	peerKeepaliveTimeout = 3 * time.Second
+)
 
 // get returns the connection to addr. Connections reconnect by themselves
 // with a backoff capped at 200ms, so a restarted peer (on which failover
@@ -67,6 +80,7 @@ func (p *connPool) get(addr string) (*grpc.ClientConn, error) {
 			MinConnectTimeout: time.Second,
 		}),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(64<<20), grpc.MaxCallSendMsgSize(64<<20)),
+		grpc.WithKeepaliveParams(keepalive.ClientParameters{Time: peerKeepalive, Timeout: peerKeepaliveTimeout, PermitWithoutStream: true}),
 	)
 	if err != nil {
 		return nil, err
