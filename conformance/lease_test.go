@@ -40,15 +40,22 @@ func TestLeaseReadsSkipTheTail(t *testing.T) {
 		}
 		// The lease is granted within a term of the start.
 		time.Sleep(1500 * time.Millisecond)
-		before := scrapeMetrics(t, g).value(checkTailMetric, nil)
+		before := scrapeMetrics(t, g)
 		for range 300 {
 			if v, err := c.Get(ctx, "k").Result(); err != nil || v != "v" {
 				t.Fatalf("%s: GET k = %q, %v", name, v, err)
 			}
 		}
-		after := scrapeMetrics(t, g).value(checkTailMetric, nil)
-		if after-before > 30 {
-			t.Errorf("%s: 300 GETs under a lease checked the log's tail %v times", name, after-before)
+		after := scrapeMetrics(t, g)
+		if d := after.value(checkTailMetric, nil) - before.value(checkTailMetric, nil); d > 30 {
+			t.Errorf("%s: 300 GETs under a lease checked the log's tail %v times", name, d)
+		}
+		leased := map[string]string{"path": "lease"}
+		if d := after.value("hourglass_reads_total", leased) - before.value("hourglass_reads_total", leased); d < 270 {
+			t.Errorf("%s: %v of 300 GETs counted as answered under the lease", name, d)
+		}
+		if v := after.value("hourglass_read_lease_held", nil); v != 1 {
+			t.Errorf("%s: hourglass_read_lease_held = %v", name, v)
 		}
 	}
 }

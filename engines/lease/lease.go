@@ -89,6 +89,9 @@ type Engine struct {
 	// applied is the first position this node has not applied, as of the
 	// entries that went through this layer (pushed to the peers).
 	applied atomic.Uint64
+	// leased and synced count the reads answered under the lease and
+	// those that synced with the log's tail.
+	leased, synced atomic.Uint64
 
 	mu struct {
 		sync.Mutex
@@ -278,9 +281,24 @@ func (e *Engine) Sync(ctx context.Context) (platform.View, error) {
 		return nil, err
 	}
 	if v == nil {
+		e.synced.Add(1)
 		if v, err = e.Lower.Sync(ctx); err != nil {
 			return nil, err
 		}
+	} else {
+		e.leased.Add(1)
+	}
+	if v.Applied() > e.applied.Load()+1 {
+		// The store holds entries this layer never saw applied (the
+		// node restored a replica's checkpoint): honour the grants in
+		// it before answering from it. (One entry ahead is the entry
+		// committed but not yet through PostApplyEntry.)
+		grants, err := readGrants(platform.EngineReader(v, e.Name()))
+		if err != nil {
+			v.Close()
+			return nil, err
+		}
+		e.adopt(grants)
 	}
 	if err := e.gate(ctx, v.Applied()); err != nil {
 		v.Close()
@@ -360,6 +378,10 @@ func (e *Engine) gate(ctx context.Context, pos platform.Position) error {
 		}
 	}
 }
+
+// Reads returns how many reads were answered under the lease and how
+// many synced with the log's tail.
+func (e *Engine) Reads() (leased, synced uint64) { return e.leased.Load(), e.synced.Load() }
 
 // Holders returns the other nodes holding live leases, as this node
 // knows them, and whether this node holds one.
