@@ -58,6 +58,11 @@ func TestLeaseReadsSkipTheTail(t *testing.T) {
 			t.Errorf("%s: hourglass_read_lease_held = %v", name, v)
 		}
 	}
+	// gateway status says which members hold leases: all three.
+	out := other.gatewayCLI("status")
+	if n := strings.Count(out, ", read lease"); n != 3 {
+		t.Errorf("gateway status shows %d members with a read lease, want 3:\n%s", n, out)
+	}
 }
 
 // TestLeasePausedNodeAnswersFresh: a node paused (SIGSTOP) past its lease

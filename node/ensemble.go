@@ -184,7 +184,11 @@ func (p *peerService) NodeStatus(ctx context.Context, _ *adminpb.NodeStatusReque
 	if p.n.base != nil {
 		applied = p.n.base.Applied()
 	}
-	return &adminpb.NodeStatusResponse{Id: p.n.cfg.NodeID, Applied: applied}, nil
+	var leased bool
+	if l := p.n.leaseRef.Load(); l != nil {
+		leased = l.Leased()
+	}
+	return &adminpb.NodeStatusResponse{Id: p.n.cfg.NodeID, Applied: applied, Leased: leased}, nil
 }
 
 // CancelStatement cancels the statement of this node's Postgres
@@ -263,7 +267,7 @@ func (n *Node) nodeStates(ctx context.Context, chain *vlogpb.Chain) []*adminpb.N
 		st := &adminpb.NodeState{Id: m.Id, PeerAddr: m.PeerAddr}
 		out[i] = st
 		if m.Id == n.cfg.NodeID {
-			st.Reachable, st.Applied = true, n.base.Applied()
+			st.Reachable, st.Applied, st.Leased = true, n.base.Applied(), n.lease.Leased()
 			continue
 		}
 		wg.Add(1)
@@ -279,7 +283,7 @@ func (n *Node) nodeStates(ctx context.Context, chain *vlogpb.Chain) []*adminpb.N
 				defer cancel()
 				var r *adminpb.NodeStatusResponse
 				if r, err = adminpb.NewPeerClient(c).NodeStatus(cctx, &adminpb.NodeStatusRequest{}); err == nil {
-					st.Reachable, st.Applied = true, r.Applied
+					st.Reachable, st.Applied, st.Leased = true, r.Applied, r.Leased
 				}
 			}
 			if err != nil {

@@ -425,7 +425,11 @@ func statusCmd(args []string, out io.Writer) error {
 				fmt.Fprintf(out, "  %s at %s: unreachable (%s)\n", n.Id, n.PeerAddr, n.Error)
 				continue
 			}
-			fmt.Fprintf(out, "  %s at %s: applied %d (lag %d)\n", n.Id, n.PeerAddr, n.Applied, st.Tail-min(st.Tail, n.Applied))
+			lease := "no read lease"
+			if n.Leased {
+				lease = "read lease"
+			}
+			fmt.Fprintf(out, "  %s at %s: applied %d (lag %d), %s\n", n.Id, n.PeerAddr, n.Applied, st.Tail-min(st.Tail, n.Applied), lease)
 		}
 	}
 	if ls := st.Chain.GetLogServers(); len(ls) > 0 {

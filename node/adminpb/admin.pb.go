@@ -293,12 +293,15 @@ func (x *StatusResponse) GetNodes() []*NodeState {
 }
 
 type NodeState struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
-	PeerAddr      string                 `protobuf:"bytes,2,opt,name=peer_addr,json=peerAddr,proto3" json:"peer_addr,omitempty"`
-	Reachable     bool                   `protobuf:"varint,3,opt,name=reachable,proto3" json:"reachable,omitempty"`
-	Applied       uint64                 `protobuf:"varint,4,opt,name=applied,proto3" json:"applied,omitempty"`
-	Error         string                 `protobuf:"bytes,5,opt,name=error,proto3" json:"error,omitempty"`
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Id        string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	PeerAddr  string                 `protobuf:"bytes,2,opt,name=peer_addr,json=peerAddr,proto3" json:"peer_addr,omitempty"`
+	Reachable bool                   `protobuf:"varint,3,opt,name=reachable,proto3" json:"reachable,omitempty"`
+	Applied   uint64                 `protobuf:"varint,4,opt,name=applied,proto3" json:"applied,omitempty"`
+	Error     string                 `protobuf:"bytes,5,opt,name=error,proto3" json:"error,omitempty"`
+	// leased: the node holds a read lease (answers reads without the log's
+	// tail).
+	Leased        bool `protobuf:"varint,6,opt,name=leased,proto3" json:"leased,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -366,6 +369,13 @@ func (x *NodeState) GetError() string {
 		return x.Error
 	}
 	return ""
+}
+
+func (x *NodeState) GetLeased() bool {
+	if x != nil {
+		return x.Leased
+	}
+	return false
 }
 
 type MembersRequest struct {
@@ -790,6 +800,7 @@ type NodeStatusResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
 	Applied       uint64                 `protobuf:"varint,2,opt,name=applied,proto3" json:"applied,omitempty"`
+	Leased        bool                   `protobuf:"varint,3,opt,name=leased,proto3" json:"leased,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -836,6 +847,13 @@ func (x *NodeStatusResponse) GetApplied() uint64 {
 		return x.Applied
 	}
 	return 0
+}
+
+func (x *NodeStatusResponse) GetLeased() bool {
+	if x != nil {
+		return x.Leased
+	}
+	return false
 }
 
 type CheckpointRequest struct {
@@ -960,13 +978,14 @@ const file_node_adminpb_admin_proto_rawDesc = "" +
 	"\x04tail\x18\x03 \x01(\x04R\x04tail\x12\x1c\n" +
 	"\tlisteners\x18\x04 \x03(\tR\tlisteners\x12\x17\n" +
 	"\anode_id\x18\x05 \x01(\tR\x06nodeId\x120\n" +
-	"\x05nodes\x18\x06 \x03(\v2\x1a.hourglass.admin.NodeStateR\x05nodes\"\x86\x01\n" +
+	"\x05nodes\x18\x06 \x03(\v2\x1a.hourglass.admin.NodeStateR\x05nodes\"\x9e\x01\n" +
 	"\tNodeState\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1b\n" +
 	"\tpeer_addr\x18\x02 \x01(\tR\bpeerAddr\x12\x1c\n" +
 	"\treachable\x18\x03 \x01(\bR\treachable\x12\x18\n" +
 	"\aapplied\x18\x04 \x01(\x04R\aapplied\x12\x14\n" +
-	"\x05error\x18\x05 \x01(\tR\x05error\"f\n" +
+	"\x05error\x18\x05 \x01(\tR\x05error\x12\x16\n" +
+	"\x06leased\x18\x06 \x01(\bR\x06leased\"f\n" +
 	"\x0eMembersRequest\x12\x0e\n" +
 	"\x02op\x18\x01 \x01(\tR\x02op\x124\n" +
 	"\x06member\x18\x02 \x01(\v2\x1c.hourglass.virtuallog.MemberR\x06member\x12\x0e\n" +
@@ -989,10 +1008,11 @@ const file_node_adminpb_admin_proto_rawDesc = "" +
 	"\n" +
 	"secret_key\x18\x02 \x01(\rR\tsecretKey\"\x19\n" +
 	"\x17CancelStatementResponse\"\x13\n" +
-	"\x11NodeStatusRequest\">\n" +
+	"\x11NodeStatusRequest\"V\n" +
 	"\x12NodeStatusResponse\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x18\n" +
-	"\aapplied\x18\x02 \x01(\x04R\aapplied\"\x13\n" +
+	"\aapplied\x18\x02 \x01(\x04R\aapplied\x12\x16\n" +
+	"\x06leased\x18\x03 \x01(\bR\x06leased\"\x13\n" +
 	"\x11CheckpointRequest\"Q\n" +
 	"\x0fCheckpointChunk\x12\x12\n" +
 	"\x04file\x18\x01 \x01(\tR\x04file\x12\x16\n" +
