@@ -76,6 +76,11 @@ type Config struct {
 	// StoreCacheBytes is the LocalStore's block cache size.
 	StoreCacheBytes int64 `json:"store-cache-bytes"`
 
+	// ReadLease is the term of the node's read lease (see
+	// engines/lease): 0 means lease.DefaultTerm, negative turns leases
+	// off (every read then checks the log's tail).
+	ReadLease time.Duration `json:"read-lease"`
+
 	// LogRetain is how many applied entries the node keeps in the log
 	// before trimming below them.
 	LogRetain uint64 `json:"log-retain"`

@@ -11,6 +11,7 @@ import (
 	"google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/keepalive"
 
 	"hourglass/internal/tlsconf"
 	"hourglass/loglet/native"
@@ -45,11 +46,23 @@ func peerCredentials(m *tlsconf.Material) credentials.TransportCredentials {
 // with TLS material, only clients whose certificate the ensemble's CA
 // signed are served.
 func serverOptions(m *tlsconf.Material) []grpc.ServerOption {
+	// Peers ping idle connections (see connPool.get): allow it.
+	opts := []grpc.ServerOption{grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: peerKeepalive / 2, PermitWithoutStream: true})}
 	if m == nil {
-		return nil
+		return opts
 	}
-	return []grpc.ServerOption{grpc.Creds(credentials.NewTLS(m.Server(tlsconf.RequireClient)))}
+	return append(opts, grpc.Creds(credentials.NewTLS(m.Server(tlsconf.RequireClient))))
 }
+
+// peerKeepalive is how often a peer connection with nothing received is
+// pinged; one unanswered for peerKeepaliveTimeout is closed, so a peer
+// that stopped without closing its sockets (paused, or its machine hung)
+// fails calls as unreachable instead of holding them, and the log fails
+// over from a sequencer there.
+const (
+	peerKeepalive        = 2 * time.Second
+	peerKeepaliveTimeout = 3 * time.Second
+)
 
 // get returns the connection to addr. Connections reconnect by themselves
 // with a backoff capped at 200ms, so a restarted peer (on which failover
@@ -67,6 +80,7 @@ func (p *connPool) get(addr string) (*grpc.ClientConn, error) {
 			MinConnectTimeout: time.Second,
 		}),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(64<<20), grpc.MaxCallSendMsgSize(64<<20)),
+		grpc.WithKeepaliveParams(keepalive.ClientParameters{Time: peerKeepalive, Timeout: peerKeepaliveTimeout, PermitWithoutStream: true}),
 	)
 	if err != nil {
 		return nil, err
@@ -170,7 +184,11 @@ func (p *peerService) NodeStatus(ctx context.Context, _ *adminpb.NodeStatusReque
 	if p.n.base != nil {
 		applied = p.n.base.Applied()
 	}
-	return &adminpb.NodeStatusResponse{Id: p.n.cfg.NodeID, Applied: applied}, nil
+	var leased bool
+	if l := p.n.leaseRef.Load(); l != nil {
+		leased = l.Leased()
+	}
+	return &adminpb.NodeStatusResponse{Id: p.n.cfg.NodeID, Applied: applied, Leased: leased}, nil
 }
 
 // CancelStatement cancels the statement of this node's Postgres
@@ -249,7 +267,7 @@ func (n *Node) nodeStates(ctx context.Context, chain *vlogpb.Chain) []*adminpb.N
 		st := &adminpb.NodeState{Id: m.Id, PeerAddr: m.PeerAddr}
 		out[i] = st
 		if m.Id == n.cfg.NodeID {
-			st.Reachable, st.Applied = true, n.base.Applied()
+			st.Reachable, st.Applied, st.Leased = true, n.base.Applied(), n.lease.Leased()
 			continue
 		}
 		wg.Add(1)
@@ -265,7 +283,7 @@ func (n *Node) nodeStates(ctx context.Context, chain *vlogpb.Chain) []*adminpb.N
 				defer cancel()
 				var r *adminpb.NodeStatusResponse
 				if r, err = adminpb.NewPeerClient(c).NodeStatus(cctx, &adminpb.NodeStatusRequest{}); err == nil {
-					st.Reachable, st.Applied = true, r.Applied
+					st.Reachable, st.Applied, st.Leased = true, r.Applied, r.Leased
 				}
 			}
 			if err != nil {

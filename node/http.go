@@ -82,7 +82,27 @@ func (n *Node) registerGauges(sl *sharedLog) {
 		}),
 		counter("hourglass_log_failovers_total", "Reconfigurations this node made because the active loglet failed.",
 			func() float64 { return float64(n.vlog.Failovers()) }),
+		gauge("hourglass_read_lease_held", "1 while this node holds a read lease (it answers reads without the log's tail), else 0.", func() float64 {
+			if _, self := n.lease.Holders(); self {
+				return 1
+			}
+			return 0
+		}),
+		gauge("hourglass_read_lease_holders", "Other nodes whose read leases this node honours: its writes and reads wait for them to apply.", func() float64 {
+			others, _ := n.lease.Holders()
+			return float64(len(others))
+		}),
 	)
+	for path, f := range map[string]func() uint64{
+		"lease": func() uint64 { l, _ := n.lease.Reads(); return l },
+		"sync":  func() uint64 { _, s := n.lease.Reads(); return s },
+	} {
+		m.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name:        "hourglass_reads_total",
+			Help:        "Reads by how they were made linearizable: under the read lease, or by syncing with the log's tail.",
+			ConstLabels: prometheus.Labels{"path": path},
+		}, func() float64 { return float64(f()) }))
+	}
 }
 
 // serveHTTP starts the HTTP listener: /metrics (Prometheus), /healthz

@@ -31,6 +31,7 @@ import (
 	"google.golang.org/grpc"
 
 	"hourglass/engines/batching"
+	"hourglass/engines/lease"
 	"hourglass/engines/sessionorder"
 	"hourglass/engines/timekeeper"
 	"hourglass/internal/metrics"
@@ -61,12 +62,15 @@ type Node struct {
 	provider               *virtuallog.Kinds
 	vlog                   *virtuallog.VirtualLog
 	base                   *platform.BaseEngine
-	kv                     *kv.Server
-	zk                     *zk.Server
-	sql                    *sql.Server
-	admin, peer            *grpc.Server
-	http, debug, zkAdmin   *http.Server
-	metrics                *metrics.Set
+	lease                  *lease.Engine
+	// leaseRef is lease for the peer endpoint, which starts before it.
+	leaseRef             atomic.Pointer[lease.Engine]
+	kv                   *kv.Server
+	zk                   *zk.Server
+	sql                  *sql.Server
+	admin, peer          *grpc.Server
+	http, debug, zkAdmin *http.Server
+	metrics              *metrics.Set
 	// tls is the node's TLS material; nil without it.
 	tls   *tlsconf.Material
 	conns *connPool
@@ -166,10 +170,19 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, err
 	}
 	n.storeDB = nil // the engine owns it now (and may replace it)
-	// The stack, bottom up: base, timekeeper (one time per log entry),
+	// The stack, bottom up: base, lease (reads without the log's tail),
+	// timekeeper (one time per log entry),
 	// batching, router; the ZooKeeper API has the session-order engine on
 	// its mount.
-	router := platform.NewRouter(batching.New(timekeeper.New(n.base, nil), batching.Config{}))
+	if n.lease, err = lease.New(n.base, lease.Config{
+		Node:   cfg.NodeID,
+		Term:   cfg.ReadLease,
+		Logger: n.log.With("component", "lease"),
+	}); err != nil {
+		return nil, err
+	}
+	n.leaseRef.Store(n.lease)
+	router := platform.NewRouter(batching.New(timekeeper.New(n.lease, nil), batching.Config{}))
 	n.kv = kv.New(kv.Config{
 		Limits: resp.Limits{
 			MaxBulkLen:      cfg.ProtoMaxBulkLen,
@@ -243,6 +256,10 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	n.pgCancel.Store(n.sql)
 	if err := n.base.Start(); err != nil {
 		return nil, err
+	}
+	n.lease.Start()
+	if cfg.Ensemble() && n.lease.Enabled() {
+		go n.pushApplied()
 	}
 
 	if err := n.listen("redis", cfg.RedisAddr, func(ln net.Listener) error { return n.kv.Serve(ln) }); err != nil {
@@ -435,6 +452,9 @@ func (n *Node) Close() error {
 		if h != nil {
 			h.Close()
 		}
+	}
+	if n.lease != nil {
+		n.lease.Close()
 	}
 	if n.base != nil {
 		n.base.Close()

@@ -251,18 +251,24 @@ func (b *BaseEngine) Sync(ctx context.Context) (View, error) {
 	if err := b.waitApplied(ctx, tail); err != nil {
 		return nil, err
 	}
-	return b.view(), nil
+	return b.LocalView()
 }
 
-// view returns a snapshot of the applied state. The view holds the store
-// (shared) until it is closed.
-func (b *BaseEngine) view() View {
+// LocalView returns a snapshot of the applied state without syncing with
+// the log: what a lease lets a node read. Its Applied is exactly the
+// first position the snapshot does not reflect (the cursor is written in
+// each entry's transaction). The view holds the store (shared) until it
+// is closed.
+func (b *BaseEngine) LocalView() (View, error) {
 	b.storeMu.RLock()
-	// The applied position read before the snapshot is a lower bound of
-	// what the snapshot reflects, which is what callers rely on.
-	applied := b.applied.Load()
 	s := b.db.NewSnapshot()
-	return &snapshotView{pebbleReader: pebbleReader{s}, snap: s, applied: applied, release: b.storeMu.RUnlock}
+	applied, err := readUint(s, keyApplied)
+	if err != nil {
+		s.Close()
+		b.storeMu.RUnlock()
+		return nil, err
+	}
+	return &snapshotView{pebbleReader: pebbleReader{s}, snap: s, applied: applied, release: b.storeMu.RUnlock}, nil
 }
 
 // Store returns the LocalStore in use. REQUIRES: the engine is closed (it

@@ -126,3 +126,11 @@ type prefixView struct {
 
 func (p prefixView) Applied() Position { return p.v.Applied() }
 func (p prefixView) Close() error      { return p.v.Close() }
+
+// EngineReader confines r, a view of the whole store, to the namespace of
+// the engine below the router named name (see Named): how an engine reads
+// its own state outside Apply, from a view its lower layer gave it.
+func EngineReader(r Reader, name string) Reader {
+	checkName(name)
+	return prefixReader{prefix: []byte(engineSpace + name + "/"), r: r}
+}

@@ -154,6 +154,7 @@ func serveFlags(args []string) (node.Config, *slog.Logger, error) {
 	fs.StringVar(&cfg.HTTPTLSAuthClients, "http-tls-auth-clients", cfg.HTTPTLSAuthClients, "client certificates on the HTTPS listener: yes (required), optional, no (empty: no)")
 	fs.StringVar(&cfg.DebugAddr, "debug-addr", def.DebugAddr, "serve Go pprof profiles on this address (off when empty)")
 	fs.Int64Var(&cfg.StoreCacheBytes, "store-cache-bytes", def.StoreCacheBytes, "block cache of the local state store, in bytes")
+	fs.DurationVar(&cfg.ReadLease, "read-lease", def.ReadLease, "term of the node's read lease, under which it answers reads without checking the log's tail (0: 1s; negative: no leases)")
 	fs.Uint64Var(&cfg.LogRetain, "log-retain", def.LogRetain, "applied log entries kept before trimming")
 	fs.StringVar(&cfg.Log, "log", def.Log, "loglet kind of a new log: native, or zookeeper (in --zk-log-servers)")
 	zkLogServers := fs.String("zk-log-servers", strings.Join(def.ZKLogServers, ","), "Apache ZooKeeper ensemble for zookeeper loglets: host:port,...")
@@ -436,7 +437,11 @@ func statusCmd(args []string, out io.Writer) error {
 				fmt.Fprintf(out, "  %s at %s: unreachable (%s)\n", n.Id, n.PeerAddr, n.Error)
 				continue
 			}
-			fmt.Fprintf(out, "  %s at %s: applied %d (lag %d)\n", n.Id, n.PeerAddr, n.Applied, st.Tail-min(st.Tail, n.Applied))
+			lease := "no read lease"
+			if n.Leased {
+				lease = "read lease"
+			}
+			fmt.Fprintf(out, "  %s at %s: applied %d (lag %d), %s\n", n.Id, n.PeerAddr, n.Applied, st.Tail-min(st.Tail, n.Applied), lease)
 		}
 	}
 	if ls := st.Chain.GetLogServers(); len(ls) > 0 {

@@ -293,12 +293,15 @@ func (x *StatusResponse) GetNodes() []*NodeState {
 }
 
 type NodeState struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
-	PeerAddr      string                 `protobuf:"bytes,2,opt,name=peer_addr,json=peerAddr,proto3" json:"peer_addr,omitempty"`
-	Reachable     bool                   `protobuf:"varint,3,opt,name=reachable,proto3" json:"reachable,omitempty"`
-	Applied       uint64                 `protobuf:"varint,4,opt,name=applied,proto3" json:"applied,omitempty"`
-	Error         string                 `protobuf:"bytes,5,opt,name=error,proto3" json:"error,omitempty"`
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Id        string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	PeerAddr  string                 `protobuf:"bytes,2,opt,name=peer_addr,json=peerAddr,proto3" json:"peer_addr,omitempty"`
+	Reachable bool                   `protobuf:"varint,3,opt,name=reachable,proto3" json:"reachable,omitempty"`
+	Applied   uint64                 `protobuf:"varint,4,opt,name=applied,proto3" json:"applied,omitempty"`
+	Error     string                 `protobuf:"bytes,5,opt,name=error,proto3" json:"error,omitempty"`
+	// leased: the node holds a read lease (answers reads without the log's
+	// tail).
+	Leased        bool `protobuf:"varint,6,opt,name=leased,proto3" json:"leased,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -366,6 +369,13 @@ func (x *NodeState) GetError() string {
 		return x.Error
 	}
 	return ""
+}
+
+func (x *NodeState) GetLeased() bool {
+	if x != nil {
+		return x.Leased
+	}
+	return false
 }
 
 type MembersRequest struct {
@@ -573,6 +583,95 @@ func (x *ChecksumResponse) GetChecksum() []byte {
 	return nil
 }
 
+type AppliedNotice struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Node  string                 `protobuf:"bytes,1,opt,name=node,proto3" json:"node,omitempty"`
+	// applied is the first log position the node has not applied.
+	Applied       uint64 `protobuf:"varint,2,opt,name=applied,proto3" json:"applied,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AppliedNotice) Reset() {
+	*x = AppliedNotice{}
+	mi := &file_node_adminpb_admin_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AppliedNotice) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AppliedNotice) ProtoMessage() {}
+
+func (x *AppliedNotice) ProtoReflect() protoreflect.Message {
+	mi := &file_node_adminpb_admin_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AppliedNotice.ProtoReflect.Descriptor instead.
+func (*AppliedNotice) Descriptor() ([]byte, []int) {
+	return file_node_adminpb_admin_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *AppliedNotice) GetNode() string {
+	if x != nil {
+		return x.Node
+	}
+	return ""
+}
+
+func (x *AppliedNotice) GetApplied() uint64 {
+	if x != nil {
+		return x.Applied
+	}
+	return 0
+}
+
+type AppliedAck struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AppliedAck) Reset() {
+	*x = AppliedAck{}
+	mi := &file_node_adminpb_admin_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AppliedAck) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AppliedAck) ProtoMessage() {}
+
+func (x *AppliedAck) ProtoReflect() protoreflect.Message {
+	mi := &file_node_adminpb_admin_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AppliedAck.ProtoReflect.Descriptor instead.
+func (*AppliedAck) Descriptor() ([]byte, []int) {
+	return file_node_adminpb_admin_proto_rawDescGZIP(), []int{10}
+}
+
 type CancelStatementRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	ProcessId     uint32                 `protobuf:"varint,1,opt,name=process_id,json=processId,proto3" json:"process_id,omitempty"`
@@ -583,7 +682,7 @@ type CancelStatementRequest struct {
 
 func (x *CancelStatementRequest) Reset() {
 	*x = CancelStatementRequest{}
-	mi := &file_node_adminpb_admin_proto_msgTypes[9]
+	mi := &file_node_adminpb_admin_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -595,7 +694,7 @@ func (x *CancelStatementRequest) String() string {
 func (*CancelStatementRequest) ProtoMessage() {}
 
 func (x *CancelStatementRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_node_adminpb_admin_proto_msgTypes[9]
+	mi := &file_node_adminpb_admin_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -608,7 +707,7 @@ func (x *CancelStatementRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelStatementRequest.ProtoReflect.Descriptor instead.
 func (*CancelStatementRequest) Descriptor() ([]byte, []int) {
-	return file_node_adminpb_admin_proto_rawDescGZIP(), []int{9}
+	return file_node_adminpb_admin_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *CancelStatementRequest) GetProcessId() uint32 {
@@ -633,7 +732,7 @@ type CancelStatementResponse struct {
 
 func (x *CancelStatementResponse) Reset() {
 	*x = CancelStatementResponse{}
-	mi := &file_node_adminpb_admin_proto_msgTypes[10]
+	mi := &file_node_adminpb_admin_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -645,7 +744,7 @@ func (x *CancelStatementResponse) String() string {
 func (*CancelStatementResponse) ProtoMessage() {}
 
 func (x *CancelStatementResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_node_adminpb_admin_proto_msgTypes[10]
+	mi := &file_node_adminpb_admin_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -658,7 +757,7 @@ func (x *CancelStatementResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelStatementResponse.ProtoReflect.Descriptor instead.
 func (*CancelStatementResponse) Descriptor() ([]byte, []int) {
-	return file_node_adminpb_admin_proto_rawDescGZIP(), []int{10}
+	return file_node_adminpb_admin_proto_rawDescGZIP(), []int{12}
 }
 
 type NodeStatusRequest struct {
@@ -669,7 +768,7 @@ type NodeStatusRequest struct {
 
 func (x *NodeStatusRequest) Reset() {
 	*x = NodeStatusRequest{}
-	mi := &file_node_adminpb_admin_proto_msgTypes[11]
+	mi := &file_node_adminpb_admin_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -681,7 +780,7 @@ func (x *NodeStatusRequest) String() string {
 func (*NodeStatusRequest) ProtoMessage() {}
 
 func (x *NodeStatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_node_adminpb_admin_proto_msgTypes[11]
+	mi := &file_node_adminpb_admin_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -694,20 +793,21 @@ func (x *NodeStatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeStatusRequest.ProtoReflect.Descriptor instead.
 func (*NodeStatusRequest) Descriptor() ([]byte, []int) {
-	return file_node_adminpb_admin_proto_rawDescGZIP(), []int{11}
+	return file_node_adminpb_admin_proto_rawDescGZIP(), []int{13}
 }
 
 type NodeStatusResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
 	Applied       uint64                 `protobuf:"varint,2,opt,name=applied,proto3" json:"applied,omitempty"`
+	Leased        bool                   `protobuf:"varint,3,opt,name=leased,proto3" json:"leased,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *NodeStatusResponse) Reset() {
 	*x = NodeStatusResponse{}
-	mi := &file_node_adminpb_admin_proto_msgTypes[12]
+	mi := &file_node_adminpb_admin_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -719,7 +819,7 @@ func (x *NodeStatusResponse) String() string {
 func (*NodeStatusResponse) ProtoMessage() {}
 
 func (x *NodeStatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_node_adminpb_admin_proto_msgTypes[12]
+	mi := &file_node_adminpb_admin_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -732,7 +832,7 @@ func (x *NodeStatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeStatusResponse.ProtoReflect.Descriptor instead.
 func (*NodeStatusResponse) Descriptor() ([]byte, []int) {
-	return file_node_adminpb_admin_proto_rawDescGZIP(), []int{12}
+	return file_node_adminpb_admin_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *NodeStatusResponse) GetId() string {
@@ -749,6 +849,13 @@ func (x *NodeStatusResponse) GetApplied() uint64 {
 	return 0
 }
 
+func (x *NodeStatusResponse) GetLeased() bool {
+	if x != nil {
+		return x.Leased
+	}
+	return false
+}
+
 type CheckpointRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -757,7 +864,7 @@ type CheckpointRequest struct {
 
 func (x *CheckpointRequest) Reset() {
 	*x = CheckpointRequest{}
-	mi := &file_node_adminpb_admin_proto_msgTypes[13]
+	mi := &file_node_adminpb_admin_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -769,7 +876,7 @@ func (x *CheckpointRequest) String() string {
 func (*CheckpointRequest) ProtoMessage() {}
 
 func (x *CheckpointRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_node_adminpb_admin_proto_msgTypes[13]
+	mi := &file_node_adminpb_admin_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -782,7 +889,7 @@ func (x *CheckpointRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckpointRequest.ProtoReflect.Descriptor instead.
 func (*CheckpointRequest) Descriptor() ([]byte, []int) {
-	return file_node_adminpb_admin_proto_rawDescGZIP(), []int{13}
+	return file_node_adminpb_admin_proto_rawDescGZIP(), []int{15}
 }
 
 type CheckpointChunk struct {
@@ -798,7 +905,7 @@ type CheckpointChunk struct {
 
 func (x *CheckpointChunk) Reset() {
 	*x = CheckpointChunk{}
-	mi := &file_node_adminpb_admin_proto_msgTypes[14]
+	mi := &file_node_adminpb_admin_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -810,7 +917,7 @@ func (x *CheckpointChunk) String() string {
 func (*CheckpointChunk) ProtoMessage() {}
 
 func (x *CheckpointChunk) ProtoReflect() protoreflect.Message {
-	mi := &file_node_adminpb_admin_proto_msgTypes[14]
+	mi := &file_node_adminpb_admin_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -823,7 +930,7 @@ func (x *CheckpointChunk) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckpointChunk.ProtoReflect.Descriptor instead.
 func (*CheckpointChunk) Descriptor() ([]byte, []int) {
-	return file_node_adminpb_admin_proto_rawDescGZIP(), []int{14}
+	return file_node_adminpb_admin_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *CheckpointChunk) GetFile() string {
@@ -871,13 +978,14 @@ const file_node_adminpb_admin_proto_rawDesc = "" +
 	"\x04tail\x18\x03 \x01(\x04R\x04tail\x12\x1c\n" +
 	"\tlisteners\x18\x04 \x03(\tR\tlisteners\x12\x17\n" +
 	"\anode_id\x18\x05 \x01(\tR\x06nodeId\x120\n" +
-	"\x05nodes\x18\x06 \x03(\v2\x1a.hourglass.admin.NodeStateR\x05nodes\"\x86\x01\n" +
+	"\x05nodes\x18\x06 \x03(\v2\x1a.hourglass.admin.NodeStateR\x05nodes\"\x9e\x01\n" +
 	"\tNodeState\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1b\n" +
 	"\tpeer_addr\x18\x02 \x01(\tR\bpeerAddr\x12\x1c\n" +
 	"\treachable\x18\x03 \x01(\bR\treachable\x12\x18\n" +
 	"\aapplied\x18\x04 \x01(\x04R\aapplied\x12\x14\n" +
-	"\x05error\x18\x05 \x01(\tR\x05error\"f\n" +
+	"\x05error\x18\x05 \x01(\tR\x05error\x12\x16\n" +
+	"\x06leased\x18\x06 \x01(\bR\x06leased\"f\n" +
 	"\x0eMembersRequest\x12\x0e\n" +
 	"\x02op\x18\x01 \x01(\tR\x02op\x124\n" +
 	"\x06member\x18\x02 \x01(\v2\x1c.hourglass.virtuallog.MemberR\x06member\x12\x0e\n" +
@@ -888,17 +996,23 @@ const file_node_adminpb_admin_proto_rawDesc = "" +
 	"\bat_least\x18\x01 \x01(\x04R\aatLeast\"H\n" +
 	"\x10ChecksumResponse\x12\x18\n" +
 	"\aapplied\x18\x01 \x01(\x04R\aapplied\x12\x1a\n" +
-	"\bchecksum\x18\x02 \x01(\fR\bchecksum\"V\n" +
+	"\bchecksum\x18\x02 \x01(\fR\bchecksum\"=\n" +
+	"\rAppliedNotice\x12\x12\n" +
+	"\x04node\x18\x01 \x01(\tR\x04node\x12\x18\n" +
+	"\aapplied\x18\x02 \x01(\x04R\aapplied\"\f\n" +
+	"\n" +
+	"AppliedAck\"V\n" +
 	"\x16CancelStatementRequest\x12\x1d\n" +
 	"\n" +
 	"process_id\x18\x01 \x01(\rR\tprocessId\x12\x1d\n" +
 	"\n" +
 	"secret_key\x18\x02 \x01(\rR\tsecretKey\"\x19\n" +
 	"\x17CancelStatementResponse\"\x13\n" +
-	"\x11NodeStatusRequest\">\n" +
+	"\x11NodeStatusRequest\"V\n" +
 	"\x12NodeStatusResponse\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x18\n" +
-	"\aapplied\x18\x02 \x01(\x04R\aapplied\"\x13\n" +
+	"\aapplied\x18\x02 \x01(\x04R\aapplied\x12\x16\n" +
+	"\x06leased\x18\x03 \x01(\bR\x06leased\"\x13\n" +
 	"\x11CheckpointRequest\"Q\n" +
 	"\x0fCheckpointChunk\x12\x12\n" +
 	"\x04file\x18\x01 \x01(\tR\x04file\x12\x16\n" +
@@ -908,13 +1022,14 @@ const file_node_adminpb_admin_proto_rawDesc = "" +
 	"\vReconfigure\x12#.hourglass.admin.ReconfigureRequest\x1a$.hourglass.admin.ReconfigureResponse\x12I\n" +
 	"\x06Status\x12\x1e.hourglass.admin.StatusRequest\x1a\x1f.hourglass.admin.StatusResponse\x12L\n" +
 	"\aMembers\x12\x1f.hourglass.admin.MembersRequest\x1a .hourglass.admin.MembersResponse\x12O\n" +
-	"\bChecksum\x12 .hourglass.admin.ChecksumRequest\x1a!.hourglass.admin.ChecksumResponse2\x99\x02\n" +
+	"\bChecksum\x12 .hourglass.admin.ChecksumRequest\x1a!.hourglass.admin.ChecksumResponse2\xe5\x02\n" +
 	"\x04Peer\x12U\n" +
 	"\n" +
 	"NodeStatus\x12\".hourglass.admin.NodeStatusRequest\x1a#.hourglass.admin.NodeStatusResponse\x12T\n" +
 	"\n" +
 	"Checkpoint\x12\".hourglass.admin.CheckpointRequest\x1a .hourglass.admin.CheckpointChunk0\x01\x12d\n" +
-	"\x0fCancelStatement\x12'.hourglass.admin.CancelStatementRequest\x1a(.hourglass.admin.CancelStatementResponseB\x18Z\x16hourglass/node/adminpbb\x06proto3"
+	"\x0fCancelStatement\x12'.hourglass.admin.CancelStatementRequest\x1a(.hourglass.admin.CancelStatementResponse\x12J\n" +
+	"\aApplied\x12\x1e.hourglass.admin.AppliedNotice\x1a\x1b.hourglass.admin.AppliedAck(\x010\x01B\x18Z\x16hourglass/node/adminpbb\x06proto3"
 
 var (
 	file_node_adminpb_admin_proto_rawDescOnce sync.Once
@@ -928,7 +1043,7 @@ func file_node_adminpb_admin_proto_rawDescGZIP() []byte {
 	return file_node_adminpb_admin_proto_rawDescData
 }
 
-var file_node_adminpb_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
+var file_node_adminpb_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_node_adminpb_admin_proto_goTypes = []any{
 	(*ReconfigureRequest)(nil),      // 0: hourglass.admin.ReconfigureRequest
 	(*ReconfigureResponse)(nil),     // 1: hourglass.admin.ReconfigureResponse
@@ -939,38 +1054,42 @@ var file_node_adminpb_admin_proto_goTypes = []any{
 	(*MembersResponse)(nil),         // 6: hourglass.admin.MembersResponse
 	(*ChecksumRequest)(nil),         // 7: hourglass.admin.ChecksumRequest
 	(*ChecksumResponse)(nil),        // 8: hourglass.admin.ChecksumResponse
-	(*CancelStatementRequest)(nil),  // 9: hourglass.admin.CancelStatementRequest
-	(*CancelStatementResponse)(nil), // 10: hourglass.admin.CancelStatementResponse
-	(*NodeStatusRequest)(nil),       // 11: hourglass.admin.NodeStatusRequest
-	(*NodeStatusResponse)(nil),      // 12: hourglass.admin.NodeStatusResponse
-	(*CheckpointRequest)(nil),       // 13: hourglass.admin.CheckpointRequest
-	(*CheckpointChunk)(nil),         // 14: hourglass.admin.CheckpointChunk
-	(*vlogpb.Member)(nil),           // 15: hourglass.virtuallog.Member
-	(*vlogpb.Chain)(nil),            // 16: hourglass.virtuallog.Chain
+	(*AppliedNotice)(nil),           // 9: hourglass.admin.AppliedNotice
+	(*AppliedAck)(nil),              // 10: hourglass.admin.AppliedAck
+	(*CancelStatementRequest)(nil),  // 11: hourglass.admin.CancelStatementRequest
+	(*CancelStatementResponse)(nil), // 12: hourglass.admin.CancelStatementResponse
+	(*NodeStatusRequest)(nil),       // 13: hourglass.admin.NodeStatusRequest
+	(*NodeStatusResponse)(nil),      // 14: hourglass.admin.NodeStatusResponse
+	(*CheckpointRequest)(nil),       // 15: hourglass.admin.CheckpointRequest
+	(*CheckpointChunk)(nil),         // 16: hourglass.admin.CheckpointChunk
+	(*vlogpb.Member)(nil),           // 17: hourglass.virtuallog.Member
+	(*vlogpb.Chain)(nil),            // 18: hourglass.virtuallog.Chain
 }
 var file_node_adminpb_admin_proto_depIdxs = []int32{
-	15, // 0: hourglass.admin.ReconfigureRequest.log_servers:type_name -> hourglass.virtuallog.Member
-	16, // 1: hourglass.admin.ReconfigureResponse.chain:type_name -> hourglass.virtuallog.Chain
-	16, // 2: hourglass.admin.StatusResponse.chain:type_name -> hourglass.virtuallog.Chain
+	17, // 0: hourglass.admin.ReconfigureRequest.log_servers:type_name -> hourglass.virtuallog.Member
+	18, // 1: hourglass.admin.ReconfigureResponse.chain:type_name -> hourglass.virtuallog.Chain
+	18, // 2: hourglass.admin.StatusResponse.chain:type_name -> hourglass.virtuallog.Chain
 	4,  // 3: hourglass.admin.StatusResponse.nodes:type_name -> hourglass.admin.NodeState
-	15, // 4: hourglass.admin.MembersRequest.member:type_name -> hourglass.virtuallog.Member
-	16, // 5: hourglass.admin.MembersResponse.chain:type_name -> hourglass.virtuallog.Chain
+	17, // 4: hourglass.admin.MembersRequest.member:type_name -> hourglass.virtuallog.Member
+	18, // 5: hourglass.admin.MembersResponse.chain:type_name -> hourglass.virtuallog.Chain
 	0,  // 6: hourglass.admin.Admin.Reconfigure:input_type -> hourglass.admin.ReconfigureRequest
 	2,  // 7: hourglass.admin.Admin.Status:input_type -> hourglass.admin.StatusRequest
 	5,  // 8: hourglass.admin.Admin.Members:input_type -> hourglass.admin.MembersRequest
 	7,  // 9: hourglass.admin.Admin.Checksum:input_type -> hourglass.admin.ChecksumRequest
-	11, // 10: hourglass.admin.Peer.NodeStatus:input_type -> hourglass.admin.NodeStatusRequest
-	13, // 11: hourglass.admin.Peer.Checkpoint:input_type -> hourglass.admin.CheckpointRequest
-	9,  // 12: hourglass.admin.Peer.CancelStatement:input_type -> hourglass.admin.CancelStatementRequest
-	1,  // 13: hourglass.admin.Admin.Reconfigure:output_type -> hourglass.admin.ReconfigureResponse
-	3,  // 14: hourglass.admin.Admin.Status:output_type -> hourglass.admin.StatusResponse
-	6,  // 15: hourglass.admin.Admin.Members:output_type -> hourglass.admin.MembersResponse
-	8,  // 16: hourglass.admin.Admin.Checksum:output_type -> hourglass.admin.ChecksumResponse
-	12, // 17: hourglass.admin.Peer.NodeStatus:output_type -> hourglass.admin.NodeStatusResponse
-	14, // 18: hourglass.admin.Peer.Checkpoint:output_type -> hourglass.admin.CheckpointChunk
-	10, // 19: hourglass.admin.Peer.CancelStatement:output_type -> hourglass.admin.CancelStatementResponse
-	13, // [13:20] is the sub-list for method output_type
-	6,  // [6:13] is the sub-list for method input_type
+	13, // 10: hourglass.admin.Peer.NodeStatus:input_type -> hourglass.admin.NodeStatusRequest
+	15, // 11: hourglass.admin.Peer.Checkpoint:input_type -> hourglass.admin.CheckpointRequest
+	11, // 12: hourglass.admin.Peer.CancelStatement:input_type -> hourglass.admin.CancelStatementRequest
+	9,  // 13: hourglass.admin.Peer.Applied:input_type -> hourglass.admin.AppliedNotice
+	1,  // 14: hourglass.admin.Admin.Reconfigure:output_type -> hourglass.admin.ReconfigureResponse
+	3,  // 15: hourglass.admin.Admin.Status:output_type -> hourglass.admin.StatusResponse
+	6,  // 16: hourglass.admin.Admin.Members:output_type -> hourglass.admin.MembersResponse
+	8,  // 17: hourglass.admin.Admin.Checksum:output_type -> hourglass.admin.ChecksumResponse
+	14, // 18: hourglass.admin.Peer.NodeStatus:output_type -> hourglass.admin.NodeStatusResponse
+	16, // 19: hourglass.admin.Peer.Checkpoint:output_type -> hourglass.admin.CheckpointChunk
+	12, // 20: hourglass.admin.Peer.CancelStatement:output_type -> hourglass.admin.CancelStatementResponse
+	10, // 21: hourglass.admin.Peer.Applied:output_type -> hourglass.admin.AppliedAck
+	14, // [14:22] is the sub-list for method output_type
+	6,  // [6:14] is the sub-list for method input_type
 	6,  // [6:6] is the sub-list for extension type_name
 	6,  // [6:6] is the sub-list for extension extendee
 	0,  // [0:6] is the sub-list for field type_name
@@ -987,7 +1106,7 @@ func file_node_adminpb_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_node_adminpb_admin_proto_rawDesc), len(file_node_adminpb_admin_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   15,
+			NumMessages:   17,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

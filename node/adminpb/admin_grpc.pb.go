@@ -260,6 +260,7 @@ const (
 	Peer_NodeStatus_FullMethodName      = "/hourglass.admin.Peer/NodeStatus"
 	Peer_Checkpoint_FullMethodName      = "/hourglass.admin.Peer/Checkpoint"
 	Peer_CancelStatement_FullMethodName = "/hourglass.admin.Peer/CancelStatement"
+	Peer_Applied_FullMethodName         = "/hourglass.admin.Peer/Applied"
 )
 
 // PeerClient is the client API for Peer service.
@@ -275,6 +276,10 @@ type PeerClient interface {
 	// node: the node owning the process id cancels that connection's
 	// statement if the secret key matches. It answers nothing either way.
 	CancelStatement(ctx context.Context, in *CancelStatementRequest, opts ...grpc.CallOption) (*CancelStatementResponse, error)
+	// Applied carries the caller's applied position to this node, as it
+	// moves (read leases wait for it); each notice is acknowledged, which
+	// tells the caller this node hears it.
+	Applied(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[AppliedNotice, AppliedAck], error)
 }
 
 type peerClient struct {
@@ -324,6 +329,19 @@ func (c *peerClient) CancelStatement(ctx context.Context, in *CancelStatementReq
 	return out, nil
 }
 
+func (c *peerClient) Applied(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[AppliedNotice, AppliedAck], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &Peer_ServiceDesc.Streams[1], Peer_Applied_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[AppliedNotice, AppliedAck]{ClientStream: stream}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Peer_AppliedClient = grpc.BidiStreamingClient[AppliedNotice, AppliedAck]
+
 // PeerServer is the server API for Peer service.
 // All implementations must embed UnimplementedPeerServer
 // for forward compatibility.
@@ -337,6 +355,10 @@ type PeerServer interface {
 	// node: the node owning the process id cancels that connection's
 	// statement if the secret key matches. It answers nothing either way.
 	CancelStatement(context.Context, *CancelStatementRequest) (*CancelStatementResponse, error)
+	// Applied carries the caller's applied position to this node, as it
+	// moves (read leases wait for it); each notice is acknowledged, which
+	// tells the caller this node hears it.
+	Applied(grpc.BidiStreamingServer[AppliedNotice, AppliedAck]) error
 	mustEmbedUnimplementedPeerServer()
 }
 
@@ -355,6 +377,9 @@ func (UnimplementedPeerServer) Checkpoint(*CheckpointRequest, grpc.ServerStreami
 }
 func (UnimplementedPeerServer) CancelStatement(context.Context, *CancelStatementRequest) (*CancelStatementResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method CancelStatement not implemented")
+}
+func (UnimplementedPeerServer) Applied(grpc.BidiStreamingServer[AppliedNotice, AppliedAck]) error {
+	return status.Error(codes.Unimplemented, "method Applied not implemented")
 }
 func (UnimplementedPeerServer) mustEmbedUnimplementedPeerServer() {}
 func (UnimplementedPeerServer) testEmbeddedByValue()              {}
@@ -424,6 +449,13 @@ func _Peer_CancelStatement_Handler(srv interface{}, ctx context.Context, dec fun
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Peer_Applied_Handler(srv interface{}, stream grpc.ServerStream) error {
+	return srv.(PeerServer).Applied(&grpc.GenericServerStream[AppliedNotice, AppliedAck]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Peer_AppliedServer = grpc.BidiStreamingServer[AppliedNotice, AppliedAck]
+
 // Peer_ServiceDesc is the grpc.ServiceDesc for Peer service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -445,6 +477,12 @@ var Peer_ServiceDesc = grpc.ServiceDesc{
 			StreamName:    "Checkpoint",
 			Handler:       _Peer_Checkpoint_Handler,
 			ServerStreams: true,
+		},
+		{
+			StreamName:    "Applied",
+			Handler:       _Peer_Applied_Handler,
+			ServerStreams: true,
+			ClientStreams: true,
 		},
 	},
 	Metadata: "node/adminpb/admin.proto",

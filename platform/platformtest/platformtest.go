@@ -89,11 +89,19 @@ func (m *MemLog) PrefixTrim(ctx context.Context, pos platform.Position) error {
 // ends.
 func NewBase(t testing.TB) (*platform.BaseEngine, *MemLog) {
 	t.Helper()
+	log := NewMemLog()
+	return NewBaseOn(t, log), log
+}
+
+// NewBaseOn returns an unstarted BaseEngine over log (shared with other
+// engines: each one a node's) and a fresh in-memory store, closed when
+// the test ends.
+func NewBaseOn(t testing.TB, log platform.Log) *platform.BaseEngine {
+	t.Helper()
 	db, err := pebbledb.Open("store", pebbledb.Options{FS: vfs.NewMem()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	log := NewMemLog()
 	base, err := platform.NewBase(platform.BaseConfig{Log: log, Store: db})
 	if err != nil {
 		db.Close()
@@ -103,5 +111,5 @@ func NewBase(t testing.TB) (*platform.BaseEngine, *MemLog) {
 		base.Close()
 		db.Close()
 	})
-	return base, log
+	return base
 }
