@@ -126,6 +126,19 @@ func push(t *testing.T, nodes map[string]*node, cut func(from, to string) bool) 
 	}
 }
 
+// leasedPair starts nodes a and b over one log, carrying their applied
+// positions to each other except where cut says, and waits until both
+// hold leases.
+func leasedPair(t *testing.T, term time.Duration, cut func(from, to string) bool) (a, b *node) {
+	t.Helper()
+	log := platformtest.NewMemLog()
+	a, b = newNode(t, log, "a", term), newNode(t, log, "b", term)
+	push(t, map[string]*node{"a": a, "b": b}, cut)
+	waitLeased(t, a)
+	waitLeased(t, b)
+	return a, b
+}
+
 func waitLeased(t *testing.T, n *node) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
@@ -180,12 +193,7 @@ func TestWriteWaitsForLaggingHolder(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	const term = 300 * time.Millisecond
-	log := platformtest.NewMemLog()
-	a, b := newNode(t, log, "a", term), newNode(t, log, "b", term)
-	nodes := map[string]*node{"a": a, "b": b}
-	push(t, nodes, func(string, string) bool { return false })
-	waitLeased(t, a)
-	waitLeased(t, b)
+	a, b := leasedPair(t, term, func(string, string) bool { return false })
 	if _, err := a.lease.Propose(ctx, &platform.Entry{Body: []byte("v1")}); err != nil {
 		t.Fatal(err)
 	}
@@ -226,13 +234,8 @@ func TestReadWaitsForLaggingHolder(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	const term = 300 * time.Millisecond
-	log := platformtest.NewMemLog()
-	a, b := newNode(t, log, "a", term), newNode(t, log, "b", term)
-	nodes := map[string]*node{"a": a, "b": b}
 	var cutAB atomic.Bool
-	push(t, nodes, func(from, to string) bool { return from == "b" && cutAB.Load() })
-	waitLeased(t, a)
-	waitLeased(t, b)
+	a, b := leasedPair(t, term, func(from, to string) bool { return from == "b" && cutAB.Load() })
 	// a hears nothing from b: b's applied position is unknown to it.
 	cutAB.Store(true)
 	time.Sleep(20 * time.Millisecond)

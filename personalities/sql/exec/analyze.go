@@ -503,3 +503,16 @@ func baseType(name string, mods []int32, pos int32) (types.Type, error) {
 	}
 	return t, nil
 }
+
+// existing resolves rv to the catalog object it names, or fails with
+// Postgres's undefined_table error.
+func (a *analyzer) existing(rv *pg.RangeVar) (*catalog.Object, error) {
+	obj, err := a.cat.Resolve(rv.Schemaname, rv.Relname, a.searchPath())
+	if err != nil {
+		return nil, err
+	}
+	if obj == nil {
+		return nil, pgerror.New(pgerror.UndefinedTable, "relation \"%s\" does not exist", qualified(rv))
+	}
+	return obj, nil
+}

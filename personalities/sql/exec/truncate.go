@@ -26,12 +26,9 @@ func (a *analyzer) truncateStmt(ts *pg.TruncateStmt) (*planned, error) {
 		if t := a.systemRelation(rv); t != nil && t.Foreign != nil {
 			return nil, pgerror.New(pgerror.WrongObjectType, "\"%s\" is not a table", t.Name)
 		}
-		obj, err := a.cat.Resolve(rv.Schemaname, rv.Relname, a.searchPath())
+		obj, err := a.existing(rv)
 		if err != nil {
 			return nil, err
-		}
-		if obj == nil {
-			return nil, pgerror.New(pgerror.UndefinedTable, "relation \"%s\" does not exist", qualified(rv))
 		}
 		if obj.RelKind != catalog.RelTable {
 			return nil, pgerror.New(pgerror.WrongObjectType, "\"%s\" is not a table", obj.Name)

@@ -80,12 +80,9 @@ func (a *analyzer) vacuumStmt(v *pg.VacuumStmt) (*planned, error) {
 			}
 			continue
 		}
-		obj, err := a.cat.Resolve(rv.Schemaname, rv.Relname, a.searchPath())
+		obj, err := a.existing(rv)
 		if err != nil {
 			return nil, err
-		}
-		if obj == nil {
-			return nil, pgerror.New(pgerror.UndefinedTable, "relation \"%s\" does not exist", qualified(rv))
 		}
 		if obj.RelKind != catalog.RelTable {
 			notices = append(notices, skipping(obj.Name, verb))
