@@ -14,7 +14,8 @@ import (
 // pgbenchCmd runs Debian's pgbench, unmodified, against a server on
 // port (user postgres, database postgres) and returns its output.
 func pgbenchCmd(port string, args ...string) (string, error) {
-	cmd := exec.Command("pgbench", append([]string{"-h", "127.0.0.1", "-p", port, "-U", "postgres"}, append(args, "postgres")...)...)
+	argv := append([]string{"-h", "127.0.0.1", "-p", port, "-U", "postgres"}, args...)
+	cmd := exec.Command("pgbench", append(argv, "postgres")...)
 	cmd.Env = append(os.Environ(), "PGCONNECT_TIMEOUT=10", "LC_ALL=C.UTF-8")
 	out, err := cmd.CombinedOutput()
 	if err != nil {
