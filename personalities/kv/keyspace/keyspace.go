@@ -219,6 +219,9 @@ type Keyspace struct {
 	// inScript says that a script runs the command (SORT then sorts a
 	// set it would read in its internal order, as Redis does).
 	inScript bool
+	// permit checks the user of the script running at apply may run a
+	// command line; nil: anybody may (see ScriptACL).
+	permit func(args [][]byte) error
 	// node is the configuration OBJECT and LCS answer by on a view
 	// (see WithNodeConfig); nil: the defaults.
 	node *NodeConfig

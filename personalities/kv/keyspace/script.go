@@ -55,6 +55,18 @@ type ScriptEnv struct {
 	// after its checks, in database db; args are the script's, not to
 	// be kept.
 	Called func(db int, args [][]byte)
+	// Permit, if set, checks the calling user may run each command line
+	// of the script (ACL) and returns the error redis.call raises if not
+	// (ErrScriptDenied*).
+	Permit func(args [][]byte) error
+}
+
+// ScriptACL is an optional ability of Effects.Observers: at apply, it
+// checks that user may run a command line of a script the user runs,
+// as of r (the apply transaction), and returns ScriptEnv.Permit's
+// error if not. The verdict must depend on r, user and args only.
+type ScriptACL interface {
+	ScriptPermission(r platform.Reader, user []byte, args [][]byte) error
 }
 
 // ScriptMonitor is an optional ability of Effects.Observers: it hears
@@ -78,11 +90,29 @@ func (ks *Keyspace) WithScripting(env ScriptEnv) *Keyspace {
 	return &c
 }
 
-// EncodeScript returns the log body of EVAL or EVALSHA (args, the
-// client's command line) run in database db with the bounds lim.
-func EncodeScript(db int, seed uint64, lim ScriptLimits, args [][]byte) []byte {
-	line := append([][]byte{[]byte(cmdScript), formatInt(lim.Instructions), formatInt(lim.Memory)}, args...)
-	return EncodeCommand(db, seed, line)
+// EncodeScript returns the log body of EVAL, EVALSHA or FCALL (args,
+// the client's command line) run in database db with the bounds lim, by
+// user: "" for a user who may run anything, else the user whose
+// permissions the apply checks for each command the script runs.
+func EncodeScript(db int, seed uint64, lim ScriptLimits, user string, args [][]byte) []byte {
+	line := [][]byte{[]byte(cmdScript), formatInt(lim.Instructions), formatInt(lim.Memory)}
+	if user != "" {
+		line = append(line, []byte(scriptUserMark), []byte(user))
+	}
+	return EncodeCommand(db, seed, append(line, args...))
+}
+
+// scriptUserMark precedes the user in a script entry run by a
+// restricted user; no command line starts with it.
+const scriptUserMark = "\x00as"
+
+// scriptEntryLine splits the arguments of a script entry after its
+// bounds into the restricted user (nil if none) and the command line.
+func scriptEntryLine(rest [][]byte) (user []byte, line [][]byte) {
+	if len(rest) >= 2 && string(rest[0]) == scriptUserMark {
+		return rest[1], rest[2:]
+	}
+	return nil, rest
 }
 
 // ScriptLoadBody returns the log body of SCRIPT LOAD src; its reply is
@@ -218,7 +248,17 @@ func applyScriptEntry(ks *Keyspace, args [][]byte) (any, error) {
 	if !ok1 || !ok2 {
 		return nil, Error("ERR malformed script entry")
 	}
-	line := args[3:]
+	user, line := scriptEntryLine(args[3:])
+	if len(line) < 3 {
+		return nil, Error("ERR malformed script entry")
+	}
+	if user != nil {
+		if o, ok := ks.fx.observers().(ScriptACL); ok {
+			c := *ks
+			c.permit = func(args [][]byte) error { return o.ScriptPermission(ks.r, user, args) }
+			ks = &c
+		}
+	}
 	if EqFold(line[0], "fcall") {
 		return runFcall(ks, line, ScriptLimits{insns, mem})
 	}
@@ -339,7 +379,10 @@ func newScriptCall(ks *Keyspace, readOnly bool, lim ScriptLimits) (sc *scriptCal
 	st := luasandbox.New(lim.sandbox(), interrupted)
 	sc = &scriptCall{ks: ks, st: st, readOnly: readOnly, resp: 2, log: logf}
 	if ks.script != nil {
-		sc.called = ks.script.Called
+		sc.called, sc.permit = ks.script.Called, ks.script.Permit
+	}
+	if ks.permit != nil {
+		sc.permit = ks.permit
 	}
 	if o, ok := ks.fx.observers().(ScriptMonitor); ok && ks.w != nil {
 		sc.called = o.ScriptCalled

@@ -96,7 +96,7 @@ func TestLoggedCommands(t *testing.T) {
 	}{
 		{EncodeCommand(3, 9, argv([]string{"SET", "k", "v"})), []string{"3 SET k v"}},
 		{exec, []string{"1 SET a 1", "2 SELECT 2", "2 EXEC"}},
-		{EncodeScript(0, 1, DefaultScriptLimits, argv([]string{"EVAL", "return 1", "0"})), []string{"0 EVAL return 1 0"}},
+		{EncodeScript(0, 1, DefaultScriptLimits, "", argv([]string{"EVAL", "return 1", "0"})), []string{"0 EVAL return 1 0"}},
 		{TickBody(), nil},
 		{[]byte{0xff}, nil},
 	} {

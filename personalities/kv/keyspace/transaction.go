@@ -213,7 +213,8 @@ func LoggedCommands(body []byte) []Logged {
 		if len(args) < 4 {
 			return nil
 		}
-		return []Logged{{db, args[3:]}}
+		_, line := scriptEntryLine(args[3:])
+		return []Logged{{db, line}}
 	case cmdScriptLoad:
 		return []Logged{{db, append([][]byte{[]byte("SCRIPT"), []byte("LOAD")}, args[1:]...)}}
 	case cmdScriptFlush:

@@ -1,0 +1,99 @@
+package conformance
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// aclScriptCalls exercises the permission checks of the commands a
+// script runs (redis.call raising, redis.pcall returning the error
+// table) in EVAL, EVALSHA, EVAL_RO, FCALL and FCALL_RO, for commands,
+// keys and channels, and the ACL LOG entries they leave (context lua).
+var aclScriptCalls = strings.Join([]string{
+	"ACL LOG RESET", "ACL SETUSER scr reset", "ACL DELUSER scr", "FUNCTION FLUSH",
+	"ACL SETUSER scr on nopass ~k* %R~r* &ch* +@all -set -ping -flushall",
+	`FUNCTION LOAD "#!lua name=acllib\nredis.register_function('fget', function(keys, args) return redis.call('get', keys[1]) end)\nredis.register_function{function_name='fro', callback=function(keys, args) return redis.pcall('get', args[1]) end, flags={'no-writes'}}\nredis.register_function('fset', function(keys, args) return redis.call('set', keys[1], args[1]) end)"`,
+	"SET r1 v", "SET x v", "SCRIPT LOAD \"return redis.call('set', KEYS[1], 'v')\"",
+	"AUTH scr any", "ACL WHOAMI",
+	// Commands.
+	"EVAL \"return redis.call('set', KEYS[1], 'v')\" 1 k1",
+	"EVAL \"return redis.pcall('set', KEYS[1], 'v')\" 1 k1",
+	"EVAL \"local t = redis.pcall('set', KEYS[1], 'v') return {type(t), t['err']}\" 1 k1",
+	"EVAL \"return redis.call('ping')\" 0", "EVAL \"return redis.pcall('ping')\" 0",
+	"EVAL \"return redis.call('incr', KEYS[1])\" 1 k1", "EVAL \"return redis.call('time')[1] ~= nil\" 0",
+	"EVALSHA b0e7bbc2efc136be74cdebcb73a106ad46ea881b 1 k2",
+	// Keys.
+	"EVAL \"return redis.call('get', 'x')\" 0", "EVAL \"return redis.pcall('get', 'x')\" 0",
+	"EVAL \"return redis.call('get', 'r1')\" 0", "EVAL \"return redis.call('incr', 'r1')\" 0",
+	"EVAL \"return redis.call('mget', 'k1', 'x')\" 0", "EVAL_RO \"return redis.call('get', 'x')\" 0",
+	"EVAL_RO \"return redis.pcall('get', 'r1')\" 0",
+	"EVAL \"redis.pcall('get', 'x') return redis.call('incr', 'k3')\" 0",
+	// Channels.
+	"EVAL \"return redis.call('publish', 'ch1', 'm')\" 0", "EVAL \"return redis.call('publish', 'zz', 'm')\" 0",
+	"EVAL \"return redis.pcall('publish', 'zz', 'm')\" 0",
+	// Functions.
+	"FCALL fget 1 k1", "FCALL fget 1 x", "FCALL fset 1 k1 v", "FCALL fset 1 r1 v", "FCALL_RO fro 0 x", "FCALL_RO fro 1 x x", "FCALL_RO fro 0 r1",
+	// Errors the script meets before the ACL check.
+	"EVAL \"return redis.pcall('nosuch')\" 0", "EVAL \"return redis.pcall('get')\" 0",
+	"AUTH default any", "ACL LOG 20", "GET k1", "GET k3",
+	"ACL SETUSER scr reset", "ACL DELUSER scr", "FUNCTION FLUSH", "DEL r1 x k1 k3",
+}, "\n") + "\n"
+
+// TestRedisACLScriptsMatchRedisServer diffs the permission checks
+// inside scripts and functions against redis-server 7.0, in RESP2 and
+// RESP3.
+func TestRedisACLScriptsMatchRedisServer(t *testing.T) {
+	g := startGateway(t)
+	diffWithRedisMasked(t, g, aclScriptCalls, maskACLLog)
+	diffWithRedisMasked(t, g, aclScriptCalls, maskACLLog, "-3")
+}
+
+// TestEnsembleACLScripts restricts a user on the first node of an
+// ensemble and runs its scripts on the second: the writes' checks run at
+// apply on every replica from the replicated user, a change of the user
+// holds for the next script, the denials go to the ACL LOG of the
+// script's node only, and the replicas end with the same state.
+func TestEnsembleACLScripts(t *testing.T) {
+	e := startEnsemble(t, 3)
+	ctx := testCtx(t)
+	admin := redis.NewClient(&redis.Options{Addr: e.nodes[0].addr("redis"), MaxRetries: -1})
+	defer admin.Close()
+	r(admin.Do(ctx, "ACL", "SETUSER", "es", "on", ">pw", "~k*", "&ch*", "+@all", "-set").Result()).must(t, "ACL SETUSER")
+	es := redis.NewClient(&redis.Options{Addr: e.nodes[1].addr("redis"), Username: "es", Password: "pw", MaxRetries: -1})
+	defer es.Close()
+	const script = "local t = redis.pcall('set', KEYS[1], 'v') redis.call('incr', KEYS[2]) return t['err'] or t['ok']"
+	denied := "ERR The user executing the script can't run this command or subcommand"
+	if v := r(es.Eval(ctx, script, []string{"k1", "k2"}).Text()).must(t, "EVAL"); v != denied {
+		t.Fatalf("EVAL as es: %q, want %q", v, denied)
+	}
+	expectErr(t, "EVAL get x", es.Eval(ctx, "return redis.call('get', 'x')", nil).Err(),
+		"ERR The user executing the script can't access at least one of the keys mentioned in the command arguments script: 7b232de2280a0be147450f1bfc287bf012a22d2b, on @user_script:1.")
+	expectErr(t, "EVAL_RO publish", es.EvalRO(ctx, "return redis.call('publish', 'zz', 'm')", nil).Err(),
+		"ERR The user executing the script can't publish to the channel mentioned in the command script: e919e1c45c7fb1948fb0ed946bf5dc24a73e7a7b, on @user_script:1.")
+	// A change on the first node holds for the next script on the second.
+	r(admin.Do(ctx, "ACL", "SETUSER", "es", "+set").Result()).must(t, "ACL SETUSER +set")
+	if v := r(es.Eval(ctx, script, []string{"k1", "k2"}).Text()).must(t, "EVAL"); v != "OK" {
+		t.Fatalf("EVAL as es after +set: %q", v)
+	}
+	if v := r(admin.Get(ctx, "k2").Result()).must(t, "GET k2"); v != "2" {
+		t.Fatalf("GET k2 = %q", v)
+	}
+	// The denials are in the second node's ACL LOG, with context lua.
+	for i, want := range []int{0, 3, 0} {
+		c := redis.NewClient(&redis.Options{Addr: e.nodes[i].addr("redis"), MaxRetries: -1})
+		entries := r(c.Do(ctx, "ACL", "LOG").Slice()).must(t, "ACL LOG")
+		c.Close()
+		if len(entries) != want {
+			t.Fatalf("node %d: %d ACL LOG entries, want %d: %v", i+1, len(entries), want, entries)
+		}
+		for _, en := range entries {
+			if s := fmt.Sprint(en); !strings.Contains(s, "context:lua") && !strings.Contains(s, "context lua") {
+				t.Fatalf("node %d: ACL LOG entry %s", i+1, s)
+			}
+		}
+	}
+	e.converge(0, 1, 2)
+}
