@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -96,4 +97,63 @@ func TestEnsembleACLScripts(t *testing.T) {
 		}
 	}
 	e.converge(0, 1, 2)
+}
+
+// aclExecSteps queue a transaction as a restricted user, restrict the
+// user further from another client, then EXEC: each queued command the
+// user may no longer run gets Redis's NOPERM error at EXEC. A user
+// without restrictions when queueing and restricted before EXEC is
+// checked too.
+var aclExecSteps = []aclStep{
+	{0, "ACL SETUSER mu reset"}, {0, "DEL k1 k3 k4"},
+	{0, "ACL SETUSER mu on nopass ~k* &ch* +@all"}, {1, "AUTH mu x"},
+	{1, "MULTI"}, {1, "SET k1 v"}, {1, "GET k2"}, {1, "PUBLISH ch1 m"}, {1, "PING"}, {1, "SET k3 v"},
+	{1, `EVAL "return redis.call('get', KEYS[1])" 1 k3`}, {1, "SELECT 0"},
+	{0, "ACL SETUSER mu resetkeys ~k3 -ping -select resetchannels"}, {1, "EXEC"}, {0, "GET k1"}, {0, "GET k3"},
+	{0, "ACL SETUSER mu allkeys allchannels +@all"}, {1, "MULTI"}, {1, "SET k4 v"}, {1, "GET k3"},
+	{0, "ACL SETUSER mu resetkeys ~k3"}, {1, "EXEC"}, {0, "EXISTS k4"},
+	{0, "ACL SETUSER mu allkeys"}, {1, "MULTI"}, {1, "SET k4 v"}, {1, "EXEC"},
+}
+
+// TestRedisACLExecMatchesRedisServer diffs EXEC's permission checks
+// against redis-server 7.0, in RESP2 and RESP3, and checks the ACL LOG
+// entries (context multi) they leave.
+func TestRedisACLExecMatchesRedisServer(t *testing.T) {
+	g := startGateway(t)
+	ctx := testCtx(t)
+	sock := startRedisServer(t)
+	for _, proto := range []int{2, 3} {
+		gc := redis.NewClient(&redis.Options{Addr: g.addr("redis"), MaxRetries: -1, Protocol: proto})
+		wc := redis.NewClient(&redis.Options{Network: "unix", Addr: sock, MaxRetries: -1, Protocol: proto})
+		var gconns, wconns []*redis.Conn
+		for range 2 {
+			gconns, wconns = append(gconns, gc.Conn()), append(wconns, wc.Conn())
+		}
+		r(gc.Do(ctx, "ACL", "LOG", "RESET").Result()).must(t, "ACL LOG RESET")
+		out := runACLSteps(t, ctx, gconns, aclExecSteps)
+		diffACLSteps(t, out, runACLSteps(t, ctx, wconns, aclExecSteps))
+		if s := strings.Join(out, "\n"); !strings.Contains(s, "no permission to touch the specified keys") {
+			t.Fatalf("RESP%d: no denial at EXEC:\n%s", proto, s)
+		}
+		var got []string
+		for _, e := range r(gc.Do(ctx, "ACL", "LOG").Slice()).must(t, "ACL LOG") {
+			s := fmt.Sprint(e)
+			for _, f := range []string{"reason", "context", "object"} {
+				m := regexp.MustCompile(f + `[: ](\S+?)[\] ]`).FindStringSubmatch(s)
+				if m == nil {
+					t.Fatalf("ACL LOG entry without %s: %s", f, s)
+				}
+				got = append(got, m[1])
+			}
+		}
+		want := "key multi k4 command multi select command multi ping channel multi ch1 key multi k2 key multi k1"
+		if strings.Join(got, " ") != want {
+			t.Fatalf("RESP%d: ACL LOG %q, want %q", proto, strings.Join(got, " "), want)
+		}
+		for _, c := range append(gconns, wconns...) {
+			c.Close()
+		}
+		gc.Close()
+		wc.Close()
+	}
 }

@@ -36,8 +36,20 @@ func denial(u *acl.User, info *cmdtable.Info, args [][]byte) (d acl.Denial, reas
 	return d, "channel", string(args[pos])
 }
 
-// scriptDenied is the error redis.call raises for a denial.
-func scriptDenied(d acl.Denial) error {
+// deniedError is the error of a denial inside a script (context
+// keyspace.ACLContextScript: what redis.call raises) or of a queued
+// command at EXEC (keyspace.ACLContextMulti).
+func deniedError(d acl.Denial, context string) error {
+	if context == keyspace.ACLContextMulti {
+		reason := "no permission to access one of the channels used as arguments"
+		switch d {
+		case acl.DeniedCommand:
+			reason = "no permission to execute the command or subcommand"
+		case acl.DeniedKey:
+			reason = "no permission to touch the specified keys"
+		}
+		return keyspace.Error("NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. This command is no longer allowed for the following reason: " + reason)
+	}
 	switch d {
 	case acl.DeniedCommand:
 		return keyspace.ErrScriptDeniedCommand
@@ -47,10 +59,10 @@ func scriptDenied(d acl.Denial) error {
 	return keyspace.ErrScriptDeniedChannel
 }
 
-// checkScriptCall checks u (nil: deleted) may run args inside a script
-// run by c (nil: a client of another node), and logs a denial in the
-// ACL LOG of c's node.
-func checkScriptCall(c *conn, u *acl.User, name string, args [][]byte) error {
+// checkCall checks u (nil: deleted) may run args in a script or at EXEC
+// (context) run by c (nil: a client of another node), and logs a denial
+// in the ACL LOG of c's node.
+func checkCall(c *conn, u *acl.User, name string, args [][]byte, context string) error {
 	info := lookupLine(args)
 	if info == nil {
 		return nil
@@ -62,9 +74,9 @@ func checkScriptCall(c *conn, u *acl.User, name string, args [][]byte) error {
 		}
 	}
 	if c != nil {
-		c.s.acl.log.add(reason, "lua", object, name, strings.TrimSuffix(c.describe(), "\n"))
+		c.s.acl.log.add(reason, context, object, name, strings.TrimSuffix(c.describe(), "\n"))
 	}
-	return scriptDenied(d)
+	return deniedError(d, context)
 }
 
 // restricted reports whether the connection's user may not run every
@@ -74,7 +86,7 @@ func (c *conn) restricted() bool {
 	return err != nil || u == nil || !u.Unrestricted()
 }
 
-// scriptUser is the user a script entry carries: "" when the
+// scriptUser is the user a script or transaction entry carries: "" when the
 // connection's user may run anything.
 func (c *conn) scriptUser() string {
 	if !c.restricted() {
@@ -94,7 +106,7 @@ func (c *conn) scriptPermit() func(args [][]byte) error {
 		if err != nil {
 			return err
 		}
-		return checkScriptCall(c, u, c.userName(), args)
+		return checkCall(c, u, c.userName(), args, keyspace.ACLContextScript)
 	}
 }
 
@@ -102,9 +114,9 @@ func (c *conn) scriptPermit() func(args [][]byte) error {
 // apply; it is dropped when full.
 const scriptUsersMax = 256
 
-// ScriptPermission implements keyspace.ScriptACL: user as the apply
+// Permission implements keyspace.ACLChecker: user as the apply
 // transaction r holds it.
-func (a *applicator) ScriptPermission(r platform.Reader, user []byte, args [][]byte) error {
+func (a *applicator) Permission(r platform.Reader, user []byte, args [][]byte, context string) error {
 	b, ok, err := r.Get(aclKey(user))
 	if err != nil {
 		return err
@@ -129,5 +141,5 @@ func (a *applicator) ScriptPermission(r platform.Reader, user []byte, args [][]b
 	if a.fx.Origin != 0 {
 		c = a.s.connByID(a.fx.Origin)
 	}
-	return checkScriptCall(c, u, string(user), args)
+	return checkCall(c, u, string(user), args, context)
 }

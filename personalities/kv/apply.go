@@ -33,7 +33,7 @@ var (
 	_ keyspace.ScriptObserver   = (*applicator)(nil)
 	_ keyspace.TrackingObserver = (*applicator)(nil)
 	_ keyspace.ScriptMonitor    = (*applicator)(nil)
-	_ keyspace.ScriptACL        = (*applicator)(nil)
+	_ keyspace.ACLChecker       = (*applicator)(nil)
 )
 
 func newApplicator(s *Server) *applicator {

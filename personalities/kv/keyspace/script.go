@@ -61,13 +61,21 @@ type ScriptEnv struct {
 	Permit func(args [][]byte) error
 }
 
-// ScriptACL is an optional ability of Effects.Observers: at apply, it
-// checks that user may run a command line of a script the user runs,
-// as of r (the apply transaction), and returns ScriptEnv.Permit's
-// error if not. The verdict must depend on r, user and args only.
-type ScriptACL interface {
-	ScriptPermission(r platform.Reader, user []byte, args [][]byte) error
+// ACLChecker is an optional ability of Effects.Observers: at apply, it
+// checks that user may run a command line of a script (context
+// ACLContextScript) or of a transaction at EXEC (ACLContextMulti), as of
+// r (the apply transaction), and returns the error the command gets if
+// not (for a script, ScriptEnv.Permit's). The verdict must depend on r,
+// user and args only.
+type ACLChecker interface {
+	Permission(r platform.Reader, user []byte, args [][]byte, context string) error
 }
+
+// The contexts of ACLChecker's checks, as ACL LOG names them.
+const (
+	ACLContextScript = "lua"
+	ACLContextMulti  = "multi"
+)
 
 // ScriptMonitor is an optional ability of Effects.Observers: it hears
 // each command a script running at apply runs, as ScriptEnv.Called.
@@ -96,20 +104,26 @@ func (ks *Keyspace) WithScripting(env ScriptEnv) *Keyspace {
 // permissions the apply checks for each command the script runs.
 func EncodeScript(db int, seed uint64, lim ScriptLimits, user string, args [][]byte) []byte {
 	line := [][]byte{[]byte(cmdScript), formatInt(lim.Instructions), formatInt(lim.Memory)}
-	if user != "" {
-		line = append(line, []byte(scriptUserMark), []byte(user))
-	}
-	return EncodeCommand(db, seed, append(line, args...))
+	return EncodeCommand(db, seed, append(line, withUser(user, args)...))
 }
 
-// scriptUserMark precedes the user in a script entry run by a
-// restricted user; no command line starts with it.
-const scriptUserMark = "\x00as"
+// userMark precedes the user in a script or transaction entry of a
+// restricted user; no command line or queued body starts with it.
+const userMark = "\x00as"
+
+// withUser prepends user's mark to rest, unless user is "".
+func withUser(user string, rest [][]byte) [][]byte {
+	if user == "" {
+		return rest
+	}
+	return append([][]byte{[]byte(userMark), []byte(user)}, rest...)
+}
 
 // scriptEntryLine splits the arguments of a script entry after its
-// bounds into the restricted user (nil if none) and the command line.
+// bounds (or of a transaction entry after its watches) into the
+// restricted user (nil if none) and the rest.
 func scriptEntryLine(rest [][]byte) (user []byte, line [][]byte) {
-	if len(rest) >= 2 && string(rest[0]) == scriptUserMark {
+	if len(rest) >= 2 && string(rest[0]) == userMark {
 		return rest[1], rest[2:]
 	}
 	return nil, rest
@@ -253,9 +267,9 @@ func applyScriptEntry(ks *Keyspace, args [][]byte) (any, error) {
 		return nil, Error("ERR malformed script entry")
 	}
 	if user != nil {
-		if o, ok := ks.fx.observers().(ScriptACL); ok {
+		if o, ok := ks.fx.observers().(ACLChecker); ok {
 			c := *ks
-			c.permit = func(args [][]byte) error { return o.ScriptPermission(ks.r, user, args) }
+			c.permit = func(args [][]byte) error { return o.Permission(ks.r, user, args, ACLContextScript) }
 			ks = &c
 		}
 	}

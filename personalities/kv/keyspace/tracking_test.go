@@ -89,7 +89,7 @@ func TestLoggedCommands(t *testing.T) {
 		}
 		return out
 	}
-	exec := EncodeExec(2, nil, [][]byte{EncodeCommand(1, 5, argv([]string{"SET", "a", "1"})), EncodeCommand(2, 6, argv([]string{"SELECT", "2"}))})
+	exec := EncodeExec(2, nil, "", [][]byte{EncodeCommand(1, 5, argv([]string{"SET", "a", "1"})), EncodeCommand(2, 6, argv([]string{"SELECT", "2"}))})
 	for _, c := range []struct {
 		body []byte
 		want []string
