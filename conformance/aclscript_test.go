@@ -3,8 +3,10 @@ package conformance
 import (
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -82,8 +84,25 @@ func TestEnsembleACLScripts(t *testing.T) {
 	if v := r(admin.Get(ctx, "k2").Result()).must(t, "GET k2"); v != "2" {
 		t.Fatalf("GET k2 = %q", v)
 	}
-	// The denials are in the second node's ACL LOG, with context lua.
-	for i, want := range []int{0, 3, 0} {
+	// A transaction queued on the second node, the user restricted on
+	// the first before EXEC: the queued SET is denied at EXEC.
+	tx := es.Conn()
+	defer tx.Close()
+	r(tx.Do(ctx, "MULTI").Result()).must(t, "MULTI")
+	r(tx.Do(ctx, "SET", "k3", "v").Result()).must(t, "SET k3")
+	r(tx.Do(ctx, "INCR", "k2").Result()).must(t, "INCR k2")
+	r(admin.Do(ctx, "ACL", "SETUSER", "es", "-set").Result()).must(t, "ACL SETUSER -set")
+	// go-redis reports the first error inside the reply as the command's.
+	expectErr(t, "EXEC", tx.Do(ctx, "EXEC").Err(), "NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. This command is no longer allowed for the following reason: no permission to execute the command or subcommand")
+	if n := r(admin.Exists(ctx, "k3").Result()).must(t, "EXISTS k3"); n != 0 {
+		t.Fatalf("EXISTS k3 = %d after the denied SET", n)
+	}
+	if v := r(admin.Get(ctx, "k2").Result()).must(t, "GET k2"); v != "3" {
+		t.Fatalf("GET k2 = %q after EXEC", v)
+	}
+	// The denials are in the second node's ACL LOG, with context lua
+	// (and multi for EXEC's).
+	for i, want := range []int{0, 4, 0} {
 		c := redis.NewClient(&redis.Options{Addr: e.nodes[i].addr("redis"), MaxRetries: -1})
 		entries := r(c.Do(ctx, "ACL", "LOG").Slice()).must(t, "ACL LOG")
 		c.Close()
@@ -91,7 +110,7 @@ func TestEnsembleACLScripts(t *testing.T) {
 			t.Fatalf("node %d: %d ACL LOG entries, want %d: %v", i+1, len(entries), want, entries)
 		}
 		for _, en := range entries {
-			if s := fmt.Sprint(en); !strings.Contains(s, "context:lua") && !strings.Contains(s, "context lua") {
+			if s := fmt.Sprint(en); !regexp.MustCompile(`context[: ](lua|multi)[\] ]`).MatchString(s) {
 				t.Fatalf("node %d: ACL LOG entry %s", i+1, s)
 			}
 		}
@@ -124,14 +143,9 @@ func TestRedisACLExecMatchesRedisServer(t *testing.T) {
 	sock := startRedisServer(t)
 	for _, proto := range []int{2, 3} {
 		gc := redis.NewClient(&redis.Options{Addr: g.addr("redis"), MaxRetries: -1, Protocol: proto})
-		wc := redis.NewClient(&redis.Options{Network: "unix", Addr: sock, MaxRetries: -1, Protocol: proto})
-		var gconns, wconns []*redis.Conn
-		for range 2 {
-			gconns, wconns = append(gconns, gc.Conn()), append(wconns, wc.Conn())
-		}
 		r(gc.Do(ctx, "ACL", "LOG", "RESET").Result()).must(t, "ACL LOG RESET")
-		out := runACLSteps(t, ctx, gconns, aclExecSteps)
-		diffACLSteps(t, out, runACLSteps(t, ctx, wconns, aclExecSteps))
+		out := runRawSteps(t, proto, "tcp", g.addr("redis"), aclExecSteps)
+		diffACLSteps(t, out, runRawSteps(t, proto, "unix", sock, aclExecSteps))
 		if s := strings.Join(out, "\n"); !strings.Contains(s, "no permission to touch the specified keys") {
 			t.Fatalf("RESP%d: no denial at EXEC:\n%s", proto, s)
 		}
@@ -150,10 +164,40 @@ func TestRedisACLExecMatchesRedisServer(t *testing.T) {
 		if strings.Join(got, " ") != want {
 			t.Fatalf("RESP%d: ACL LOG %q, want %q", proto, strings.Join(got, " "), want)
 		}
-		for _, c := range append(gconns, wconns...) {
-			c.Close()
-		}
 		gc.Close()
-		wc.Close()
 	}
+}
+
+// runRawSteps runs steps (redis-cli lines) on two raw connections to
+// addr in protocol proto and returns each step's reply as the server
+// sent it.
+func runRawSteps(t *testing.T, proto int, network, addr string, steps []aclStep) []string {
+	t.Helper()
+	conns := []*rawConn{dialRaw(t, network, addr), dialRaw(t, network, addr)}
+	for _, c := range conns {
+		if proto == 3 {
+			c.do(t, "HELLO 3")
+		}
+	}
+	var out []string
+	for _, s := range steps {
+		words, err := splitArgs(s.line)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req := "*" + strconv.Itoa(len(words)) + "\r\n"
+		for _, w := range words {
+			req += "$" + strconv.Itoa(len(w)) + "\r\n" + w + "\r\n"
+		}
+		c := conns[s.conn]
+		c.nc.SetDeadline(time.Now().Add(10 * time.Second))
+		if _, err := c.nc.Write([]byte(req)); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, s.line+" -> "+strings.ReplaceAll(c.frame(t), "\r\n", " "))
+	}
+	for _, c := range conns {
+		c.nc.Close()
+	}
+	return out
 }
