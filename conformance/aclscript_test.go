@@ -129,6 +129,8 @@ var aclExecSteps = []aclStep{
 	{1, "MULTI"}, {1, "SET k1 v"}, {1, "GET k2"}, {1, "PUBLISH ch1 m"}, {1, "PING"}, {1, "SET k3 v"},
 	{1, `EVAL "return redis.call('get', KEYS[1])" 1 k3`}, {1, "SELECT 0"},
 	{0, "ACL SETUSER mu resetkeys ~k3 -ping -select resetchannels"}, {1, "EXEC"}, {0, "GET k1"}, {0, "GET k3"},
+	{0, "ACL SETUSER mu &ch1"}, {1, "MULTI"}, {1, `EVAL "return redis.call('get', KEYS[1])" 1 k3`}, {1, "PUBLISH ch1 m"},
+	{0, "ACL SETUSER mu -eval"}, {1, "EXEC"},
 	{0, "ACL SETUSER mu allkeys allchannels +@all"}, {1, "MULTI"}, {1, "SET k4 v"}, {1, "GET k3"},
 	{0, "ACL SETUSER mu resetkeys ~k3"}, {1, "EXEC"}, {0, "EXISTS k4"},
 	{0, "ACL SETUSER mu allkeys"}, {1, "MULTI"}, {1, "SET k4 v"}, {1, "EXEC"},
@@ -160,7 +162,7 @@ func TestRedisACLExecMatchesRedisServer(t *testing.T) {
 				got = append(got, m[1])
 			}
 		}
-		want := "key multi k4 command multi select command multi ping channel multi ch1 key multi k2 key multi k1"
+		want := "key multi k4 command multi eval command multi select command multi ping channel multi ch1 key multi k2 key multi k1"
 		if strings.Join(got, " ") != want {
 			t.Fatalf("RESP%d: ACL LOG %q, want %q", proto, strings.Join(got, " "), want)
 		}

@@ -97,6 +97,9 @@ func TestLoggedCommands(t *testing.T) {
 		{EncodeCommand(3, 9, argv([]string{"SET", "k", "v"})), []string{"3 SET k v"}},
 		{exec, []string{"1 SET a 1", "2 SELECT 2", "2 EXEC"}},
 		{EncodeScript(0, 1, DefaultScriptLimits, "", argv([]string{"EVAL", "return 1", "0"})), []string{"0 EVAL return 1 0"}},
+		// A restricted user's name is not part of the lines.
+		{EncodeScript(0, 1, DefaultScriptLimits, "bob", argv([]string{"EVAL", "return 1", "0"})), []string{"0 EVAL return 1 0"}},
+		{EncodeExec(0, nil, "bob", [][]byte{EncodeCommand(0, 5, argv([]string{"GET", "a"}))}), []string{"0 GET a", "0 EXEC"}},
 		{TickBody(), nil},
 		{[]byte{0xff}, nil},
 	} {

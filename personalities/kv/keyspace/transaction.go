@@ -136,7 +136,7 @@ func applyExec(ks *Keyspace, args [][]byte) (any, error) {
 		}
 		if checker != nil {
 			// Redis checks again at EXEC: the user may have changed.
-			if err := checker.Permission(ks.r, user, cargs, ACLContextMulti); err != nil {
+			if err := checker.Permission(ks.r, user, clientLine(cargs), ACLContextMulti); err != nil {
 				if _, ok := err.(Error); !ok {
 					return nil, err
 				}
@@ -177,6 +177,16 @@ func execInTransaction(ks *Keyspace, args [][]byte) (any, error) {
 		return nil, err
 	}
 	return cmd.execNested(ks, args)
+}
+
+// clientLine returns the command line the client sent for a queued
+// command: a script entry's EVAL, EVALSHA or FCALL line.
+func clientLine(args [][]byte) [][]byte {
+	if string(args[0]) == cmdScript && len(args) > 3 {
+		_, line := scriptEntryLine(args[3:])
+		return line
+	}
+	return args
 }
 
 // execConnectionCommand answers the connection commands a transaction
