@@ -122,7 +122,7 @@ func TestEnsembleACLScripts(t *testing.T) {
 // user further from another client, then EXEC: each queued command the
 // user may no longer run gets Redis's NOPERM error at EXEC. A user
 // without restrictions when queueing and restricted before EXEC is
-// checked too.
+// checked too, and so are the commands of a script at EXEC.
 var aclExecSteps = []aclStep{
 	{0, "ACL SETUSER mu reset"}, {0, "DEL k1 k3 k4"},
 	{0, "ACL SETUSER mu on nopass ~k* &ch* +@all"}, {1, "AUTH mu x"},
@@ -134,6 +134,10 @@ var aclExecSteps = []aclStep{
 	{0, "ACL SETUSER mu allkeys allchannels +@all"}, {1, "MULTI"}, {1, "SET k4 v"}, {1, "GET k3"},
 	{0, "ACL SETUSER mu resetkeys ~k3"}, {1, "EXEC"}, {0, "EXISTS k4"},
 	{0, "ACL SETUSER mu allkeys"}, {1, "MULTI"}, {1, "SET k4 v"}, {1, "EXEC"},
+	// A script queued by the user without restrictions runs as the user
+	// is at EXEC.
+	{0, "ACL SETUSER mu allkeys allchannels +@all"}, {1, "MULTI"}, {1, `EVAL "return redis.call('get', 'x5')" 0`},
+	{0, "ACL SETUSER mu resetkeys ~k*"}, {1, "EXEC"},
 }
 
 // TestRedisACLExecMatchesRedisServer diffs EXEC's permission checks
@@ -162,7 +166,7 @@ func TestRedisACLExecMatchesRedisServer(t *testing.T) {
 				got = append(got, m[1])
 			}
 		}
-		want := "key multi k4 command multi eval command multi select command multi ping channel multi ch1 key multi k2 key multi k1"
+		want := "key lua x5 key multi k4 command multi eval command multi select command multi ping channel multi ch1 key multi k2 key multi k1"
 		if strings.Join(got, " ") != want {
 			t.Fatalf("RESP%d: ACL LOG %q, want %q", proto, strings.Join(got, " "), want)
 		}

@@ -222,6 +222,9 @@ type Keyspace struct {
 	// permit checks the user of the script running at apply may run a
 	// command line; nil: anybody may (see ScriptACL).
 	permit func(args [][]byte) error
+	// txnUser is the restricted user of the transaction applied (see
+	// EncodeExec), whose scripts are checked as that user's; nil: none.
+	txnUser []byte
 	// node is the configuration OBJECT and LCS answer by on a view
 	// (see WithNodeConfig); nil: the defaults.
 	node *NodeConfig

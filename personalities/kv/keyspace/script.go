@@ -266,6 +266,10 @@ func applyScriptEntry(ks *Keyspace, args [][]byte) (any, error) {
 	if len(line) < 3 {
 		return nil, Error("ERR malformed script entry")
 	}
+	if ks.txnUser != nil {
+		// A script queued in a transaction runs as the user is at EXEC.
+		user = ks.txnUser
+	}
 	if user != nil {
 		if o, ok := ks.fx.observers().(ACLChecker); ok {
 			c := *ks

@@ -145,7 +145,7 @@ func applyExec(ks *Keyspace, args [][]byte) (any, error) {
 			}
 		}
 		sub := ks.withDB(db)
-		sub.seed, sub.rng = seed, nil
+		sub.seed, sub.rng, sub.txnUser = seed, nil, user
 		r, err := execInTransaction(sub, cargs)
 		if err != nil {
 			if _, ok := err.(Error); !ok {
