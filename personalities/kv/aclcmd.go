@@ -200,20 +200,16 @@ func (c *conn) checkPermission(args [][]byte) any {
 		c.quit = true
 		return errWrongPass
 	}
-	d, pos := u.Check(info, args)
-	var reason, object string
+	d, reason, object := denial(u, info, args)
 	var reply keyspace.Error
 	switch d {
 	case acl.Allowed:
 		return nil
 	case acl.DeniedCommand:
-		reason, object = "command", info.Name
 		reply = keyspace.Errorf("NOPERM this user has no permissions to run the '%s' command", info.Name)
 	case acl.DeniedKey:
-		reason, object = "key", string(args[pos])
 		reply = "NOPERM this user has no permissions to access one of the keys used as arguments"
 	default:
-		reason, object = "channel", string(args[pos])
 		reply = "NOPERM this user has no permissions to access one of the channels used as arguments"
 	}
 	ctx := "toplevel"

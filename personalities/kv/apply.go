@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"hourglass/engines/timekeeper"
+	"hourglass/personalities/kv/acl"
 	"hourglass/personalities/kv/keyspace"
 	"hourglass/platform"
 )
@@ -21,6 +22,9 @@ type applicator struct {
 	// connections close after it.
 	acl      bool
 	aclClose []string
+	// users caches the users scripts run by at apply, by name and
+	// stored text (see ScriptPermission).
+	users map[string]*acl.User
 }
 
 var (
@@ -29,6 +33,7 @@ var (
 	_ keyspace.ScriptObserver   = (*applicator)(nil)
 	_ keyspace.TrackingObserver = (*applicator)(nil)
 	_ keyspace.ScriptMonitor    = (*applicator)(nil)
+	_ keyspace.ACLChecker       = (*applicator)(nil)
 )
 
 func newApplicator(s *Server) *applicator {

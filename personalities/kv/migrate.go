@@ -135,7 +135,7 @@ func localMigrate(c *conn, args [][]byte) any {
 	}
 	del := keyspace.EncodeCommand(c.db, 0, append([][]byte{[]byte("del")}, taken...))
 	c.dropView()
-	p := c.propose(keyspace.EncodeExec(c.db, kept, [][]byte{del}))
+	p := c.propose(keyspace.EncodeExec(c.db, kept, "", [][]byte{del}))
 	ctx, cancel := context.WithTimeout(c.s.ctx, c.s.cfg.ProposeTimeout)
 	defer cancel()
 	if _, err := p.Wait(ctx); err != nil {

@@ -111,7 +111,7 @@ func localExec(c *conn, args [][]byte) any {
 		return keyspace.Error("EXECABORT Transaction discarded because of previous errors.")
 	}
 	c.execLines = m.lines
-	c.proposeCommand(keyspace.EncodeExec(c.db, watches, m.queued))
+	c.proposeCommand(keyspace.EncodeExec(c.db, watches, c.scriptUser(), m.queued))
 	return deferred{}
 }
 

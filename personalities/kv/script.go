@@ -113,7 +113,7 @@ func (s *Server) killScripts(function bool) any {
 // connection's database.
 func (c *conn) writeBody(d *keyspace.Command, args [][]byte) []byte {
 	if d.Name == "eval" || d.Name == "evalsha" || d.Name == "fcall" {
-		return keyspace.EncodeScript(c.db, rand.Uint64(), c.s.settings().scriptLimits, args)
+		return keyspace.EncodeScript(c.db, rand.Uint64(), c.s.settings().scriptLimits, c.scriptUser(), args)
 	}
 	return keyspace.EncodeCommand(c.db, rand.Uint64(), args)
 }
@@ -134,6 +134,7 @@ func (c *conn) scriptEnv(kill *atomic.Bool) keyspace.ScriptEnv {
 		Interrupted: kill.Load,
 		Log:         c.s.scriptLog,
 		Called:      c.noteLua,
+		Permit:      c.scriptPermit(),
 	}
 }
 

@@ -117,9 +117,10 @@ func (t *tracker) origin(e *platform.Entry) int64 {
 
 // tagOrigin marks e as proposed by c, if c tracks keys (its own writes
 // invalidate its cache after their replies, or never with NOLOOP) or
-// the node has monitors (a script's commands show there).
+// the node has monitors (a script's commands show there), or c's user
+// is restricted (a script's denials go to this node's ACL LOG).
 func (c *conn) tagOrigin(e *platform.Entry) {
-	if c.track.on || c.s.monitors.count.Load() > 0 {
+	if c.track.on || c.s.monitors.count.Load() > 0 || c.restricted() {
 		h := binary.BigEndian.AppendUint64(nil, c.s.tracker.token)
 		platform.SetHeader(e, headerOrigin, binary.BigEndian.AppendUint64(h, uint64(c.id)))
 	}

@@ -64,7 +64,8 @@ func Apply(txn platform.Txn, at platform.Version, now time.Time, body []byte, fx
 // one, as Redis's processCommand decides.
 func deniedOnOOM(args [][]byte) bool {
 	if string(args[0]) == cmdExec {
-		for _, body := range args[2:] {
+		_, queued := scriptEntryLine(args[2:])
+		for _, body := range queued {
 			if _, _, cargs, err := decodeCommand(body); err == nil && deniedOnOOM(cargs) {
 				return true
 			}

@@ -199,7 +199,7 @@ func TestEvictionNoEvictionOOM(t *testing.T) {
 	if r := a.do("SET", "more", "x"); r != OK {
 		t.Fatalf("SET under maxmemory: %v", r)
 	}
-	exec := EncodeExec(0, nil, [][]byte{EncodeCommand(0, 0, argv([]string{"SET", "a", "b"}))})
+	exec := EncodeExec(0, nil, "", [][]byte{EncodeCommand(0, 0, argv([]string{"SET", "a", "b"}))})
 	a.config("maxmemory", fmt.Sprint(a.used()-1))
 	if r := a.body(exec); r != ErrOOM {
 		t.Fatalf("EXEC with SET over maxmemory: %v", r)

@@ -219,6 +219,12 @@ type Keyspace struct {
 	// inScript says that a script runs the command (SORT then sorts a
 	// set it would read in its internal order, as Redis does).
 	inScript bool
+	// permit checks the user of the script running at apply may run a
+	// command line; nil: anybody may (see ScriptACL).
+	permit func(args [][]byte) error
+	// txnUser is the restricted user of the transaction applied (see
+	// EncodeExec), whose scripts are checked as that user's; nil: none.
+	txnUser []byte
 	// node is the configuration OBJECT and LCS answer by on a view
 	// (see WithNodeConfig); nil: the defaults.
 	node *NodeConfig

@@ -55,7 +55,27 @@ type ScriptEnv struct {
 	// after its checks, in database db; args are the script's, not to
 	// be kept.
 	Called func(db int, args [][]byte)
+	// Permit, if set, checks the calling user may run each command line
+	// of the script (ACL) and returns the error redis.call raises if not
+	// (ErrScriptDenied*).
+	Permit func(args [][]byte) error
 }
+
+// ACLChecker is an optional ability of Effects.Observers: at apply, it
+// checks that user may run a command line of a script (context
+// ACLContextScript) or of a transaction at EXEC (ACLContextMulti), as of
+// r (the apply transaction), and returns the error the command gets if
+// not (for a script, ScriptEnv.Permit's). The verdict must depend on r,
+// user and args only.
+type ACLChecker interface {
+	Permission(r platform.Reader, user []byte, args [][]byte, context string) error
+}
+
+// The contexts of ACLChecker's checks, as ACL LOG names them.
+const (
+	ACLContextScript = "lua"
+	ACLContextMulti  = "multi"
+)
 
 // ScriptMonitor is an optional ability of Effects.Observers: it hears
 // each command a script running at apply runs, as ScriptEnv.Called.
@@ -78,11 +98,35 @@ func (ks *Keyspace) WithScripting(env ScriptEnv) *Keyspace {
 	return &c
 }
 
-// EncodeScript returns the log body of EVAL or EVALSHA (args, the
-// client's command line) run in database db with the bounds lim.
-func EncodeScript(db int, seed uint64, lim ScriptLimits, args [][]byte) []byte {
-	line := append([][]byte{[]byte(cmdScript), formatInt(lim.Instructions), formatInt(lim.Memory)}, args...)
-	return EncodeCommand(db, seed, line)
+// EncodeScript returns the log body of EVAL, EVALSHA or FCALL (args,
+// the client's command line) run in database db with the bounds lim, by
+// user: "" for a user who may run anything, else the user whose
+// permissions the apply checks for each command the script runs.
+func EncodeScript(db int, seed uint64, lim ScriptLimits, user string, args [][]byte) []byte {
+	line := [][]byte{[]byte(cmdScript), formatInt(lim.Instructions), formatInt(lim.Memory)}
+	return EncodeCommand(db, seed, append(line, withUser(user, args)...))
+}
+
+// userMark precedes the user in a script or transaction entry of a
+// restricted user; no command line or queued body starts with it.
+const userMark = "\x00as"
+
+// withUser prepends user's mark to rest, unless user is "".
+func withUser(user string, rest [][]byte) [][]byte {
+	if user == "" {
+		return rest
+	}
+	return append([][]byte{[]byte(userMark), []byte(user)}, rest...)
+}
+
+// scriptEntryLine splits the arguments of a script entry after its
+// bounds (or of a transaction entry after its watches) into the
+// restricted user (nil if none) and the rest.
+func scriptEntryLine(rest [][]byte) (user []byte, line [][]byte) {
+	if len(rest) >= 2 && string(rest[0]) == userMark {
+		return rest[1], rest[2:]
+	}
+	return nil, rest
 }
 
 // ScriptLoadBody returns the log body of SCRIPT LOAD src; its reply is
@@ -218,7 +262,21 @@ func applyScriptEntry(ks *Keyspace, args [][]byte) (any, error) {
 	if !ok1 || !ok2 {
 		return nil, Error("ERR malformed script entry")
 	}
-	line := args[3:]
+	user, line := scriptEntryLine(args[3:])
+	if len(line) < 3 {
+		return nil, Error("ERR malformed script entry")
+	}
+	if ks.txnUser != nil {
+		// A script queued in a transaction runs as the user is at EXEC.
+		user = ks.txnUser
+	}
+	if user != nil {
+		if o, ok := ks.fx.observers().(ACLChecker); ok {
+			c := *ks
+			c.permit = func(args [][]byte) error { return o.Permission(ks.r, user, args, ACLContextScript) }
+			ks = &c
+		}
+	}
 	if EqFold(line[0], "fcall") {
 		return runFcall(ks, line, ScriptLimits{insns, mem})
 	}
@@ -339,7 +397,10 @@ func newScriptCall(ks *Keyspace, readOnly bool, lim ScriptLimits) (sc *scriptCal
 	st := luasandbox.New(lim.sandbox(), interrupted)
 	sc = &scriptCall{ks: ks, st: st, readOnly: readOnly, resp: 2, log: logf}
 	if ks.script != nil {
-		sc.called = ks.script.Called
+		sc.called, sc.permit = ks.script.Called, ks.script.Permit
+	}
+	if ks.permit != nil {
+		sc.permit = ks.permit
 	}
 	if o, ok := ks.fx.observers().(ScriptMonitor); ok && ks.w != nil {
 		sc.called = o.ScriptCalled

@@ -21,6 +21,9 @@ type scriptCall struct {
 	log      func(level int, msg string)
 	// called hears each command run, for MONITOR; nil: nobody.
 	called func(db int, args [][]byte)
+	// permit checks the calling user may run a command line (ACL);
+	// nil: anybody may.
+	permit func(args [][]byte) error
 }
 
 // Errors of redis.call, word for word as Redis 7.0 words them.
@@ -31,6 +34,12 @@ const (
 	errScriptReadOnly = Error("ERR Write commands are not allowed from read-only scripts.")
 	errScriptArgs     = Error("ERR Lua redis lib command arguments must be strings or integers")
 	errScriptNoArgs   = Error("ERR Please specify at least one argument for this redis lib call")
+
+	// The errors of a command a script's user may not run (Redis 7.0's
+	// scriptVerifyACL), by what the user lacks.
+	ErrScriptDeniedCommand = Error("ERR The user executing the script can't run this command or subcommand")
+	ErrScriptDeniedKey     = Error("ERR The user executing the script can't access at least one of the keys mentioned in the command arguments")
+	ErrScriptDeniedChannel = Error("ERR The user executing the script can't publish to the channel mentioned in the command")
 )
 
 // notInScripts are the commands of the server Redis refuses in scripts.
@@ -185,7 +194,8 @@ func (sc *scriptCall) run(args [][]byte) (any, error) {
 // it ran.
 func refusedInScript(err error) bool {
 	switch err {
-	case errScriptNoArgs, errScriptArgs, errScriptArity, errScriptNoScript, errScriptUnknown, errScriptReadOnly:
+	case errScriptNoArgs, errScriptArgs, errScriptArity, errScriptNoScript, errScriptUnknown, errScriptReadOnly,
+		ErrScriptDeniedCommand, ErrScriptDeniedKey, ErrScriptDeniedChannel:
 		return true
 	}
 	return false
@@ -197,13 +207,20 @@ func (sc *scriptCall) runChecked(args [][]byte) (any, error) {
 	ks := sc.ks
 	switch name {
 	case "ping", "echo":
-		if r, ok := execConnectionCommand(args); ok {
-			return r, nil
+		r, ok := execConnectionCommand(args)
+		if !ok {
+			return nil, errScriptArity
 		}
-		return nil, errScriptArity
+		if err := sc.checkACL(args); err != nil {
+			return nil, err
+		}
+		return r, nil
 	case "select":
 		if len(args) != 2 {
 			return nil, errScriptArity
+		}
+		if err := sc.checkACL(args); err != nil {
+			return nil, err
 		}
 		db, ok := ParseInt(args[1])
 		if !ok {
@@ -215,6 +232,9 @@ func (sc *scriptCall) runChecked(args [][]byte) (any, error) {
 		sc.ks = ks.withDB(int(db))
 		return OK, nil
 	case "time":
+		if err := sc.checkACL(args); err != nil {
+			return nil, err
+		}
 		// The log time at apply: the same on every replica.
 		return []any{formatInt(ks.now / 1000), formatInt(ks.now % 1000 * 1000)}, nil
 	}
@@ -236,6 +256,9 @@ func (sc *scriptCall) runChecked(args [][]byte) (any, error) {
 			return nil, err
 		}
 	}
+	if err := sc.checkACL(args); err != nil {
+		return nil, err
+	}
 	// A command Redis flags "write" is one here even when its arguments
 	// make it read (SORT without STORE, BITFIELD with GETs only), as in
 	// Redis.
@@ -248,6 +271,15 @@ func (sc *scriptCall) runChecked(args [][]byte) (any, error) {
 	scripted := *ks
 	scripted.inScript = true
 	return cmd.execNested(&scripted, args)
+}
+
+// checkACL checks the script's user may run args, after the checks
+// of the command itself and before the read-only one, as Redis does.
+func (sc *scriptCall) checkACL(args [][]byte) error {
+	if sc.permit == nil {
+		return nil
+	}
+	return sc.permit(args)
 }
 
 // replyToLua converts a command's reply to Lua as Redis does for the

@@ -89,14 +89,17 @@ func TestLoggedCommands(t *testing.T) {
 		}
 		return out
 	}
-	exec := EncodeExec(2, nil, [][]byte{EncodeCommand(1, 5, argv([]string{"SET", "a", "1"})), EncodeCommand(2, 6, argv([]string{"SELECT", "2"}))})
+	exec := EncodeExec(2, nil, "", [][]byte{EncodeCommand(1, 5, argv([]string{"SET", "a", "1"})), EncodeCommand(2, 6, argv([]string{"SELECT", "2"}))})
 	for _, c := range []struct {
 		body []byte
 		want []string
 	}{
 		{EncodeCommand(3, 9, argv([]string{"SET", "k", "v"})), []string{"3 SET k v"}},
 		{exec, []string{"1 SET a 1", "2 SELECT 2", "2 EXEC"}},
-		{EncodeScript(0, 1, DefaultScriptLimits, argv([]string{"EVAL", "return 1", "0"})), []string{"0 EVAL return 1 0"}},
+		{EncodeScript(0, 1, DefaultScriptLimits, "", argv([]string{"EVAL", "return 1", "0"})), []string{"0 EVAL return 1 0"}},
+		// A restricted user's name is not part of the lines.
+		{EncodeScript(0, 1, DefaultScriptLimits, "bob", argv([]string{"EVAL", "return 1", "0"})), []string{"0 EVAL return 1 0"}},
+		{EncodeExec(0, nil, "bob", [][]byte{EncodeCommand(0, 5, argv([]string{"GET", "a"}))}), []string{"0 GET a", "0 EXEC"}},
 		{TickBody(), nil},
 		{[]byte{0xff}, nil},
 	} {

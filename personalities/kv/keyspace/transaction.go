@@ -44,9 +44,11 @@ func (ks *Keyspace) Watch(keys [][]byte) ([]Watch, error) {
 
 // EncodeExec returns the log body of a transaction begun in database db:
 // the watches to check and the queued command bodies (EncodeCommand's),
-// run in order at apply. The result does not alias its arguments.
-func EncodeExec(db int, watches []Watch, queued [][]byte) []byte {
-	bundle := append([][]byte{[]byte(cmdExec), encodeWatches(watches)}, queued...)
+// run in order at apply, by user: "" for a user who may run anything,
+// else the user whose permissions the apply checks again for each
+// queued command. The result does not alias its arguments.
+func EncodeExec(db int, watches []Watch, user string, queued [][]byte) []byte {
+	bundle := append([][]byte{[]byte(cmdExec), encodeWatches(watches)}, withUser(user, queued)...)
 	return EncodeCommand(db, 0, bundle)
 }
 
@@ -121,14 +123,29 @@ func applyExec(ks *Keyspace, args [][]byte) (any, error) {
 			return NullArray{}, nil
 		}
 	}
-	replies := make([]any, 0, len(args)-2)
-	for _, body := range args[2:] {
+	user, queued := scriptEntryLine(args[2:])
+	var checker ACLChecker
+	if user != nil {
+		checker, _ = ks.fx.observers().(ACLChecker)
+	}
+	replies := make([]any, 0, len(queued))
+	for _, body := range queued {
 		db, seed, cargs, err := decodeCommand(body)
 		if err != nil {
 			return nil, Error("ERR malformed transaction")
 		}
+		if checker != nil {
+			// Redis checks again at EXEC: the user may have changed.
+			if err := checker.Permission(ks.r, user, clientLine(cargs), ACLContextMulti); err != nil {
+				if _, ok := err.(Error); !ok {
+					return nil, err
+				}
+				replies = append(replies, err)
+				continue
+			}
+		}
 		sub := ks.withDB(db)
-		sub.seed, sub.rng = seed, nil
+		sub.seed, sub.rng, sub.txnUser = seed, nil, user
 		r, err := execInTransaction(sub, cargs)
 		if err != nil {
 			if _, ok := err.(Error); !ok {
@@ -160,6 +177,16 @@ func execInTransaction(ks *Keyspace, args [][]byte) (any, error) {
 		return nil, err
 	}
 	return cmd.execNested(ks, args)
+}
+
+// clientLine returns the command line the client sent for a queued
+// command: a script entry's EVAL, EVALSHA or FCALL line.
+func clientLine(args [][]byte) [][]byte {
+	if string(args[0]) == cmdScript && len(args) > 3 {
+		_, line := scriptEntryLine(args[3:])
+		return line
+	}
+	return args
 }
 
 // execConnectionCommand answers the connection commands a transaction
@@ -213,14 +240,16 @@ func LoggedCommands(body []byte) []Logged {
 		if len(args) < 4 {
 			return nil
 		}
-		return []Logged{{db, args[3:]}}
+		_, line := scriptEntryLine(args[3:])
+		return []Logged{{db, line}}
 	case cmdScriptLoad:
 		return []Logged{{db, append([][]byte{[]byte("SCRIPT"), []byte("LOAD")}, args[1:]...)}}
 	case cmdScriptFlush:
 		return []Logged{{db, [][]byte{[]byte("SCRIPT"), []byte("FLUSH")}}}
 	case cmdExec:
 		var out []Logged
-		for _, q := range args[2:] {
+		_, queued := scriptEntryLine(args[2:])
+		for _, q := range queued {
 			if qdb, _, qargs, err := decodeCommand(q); err == nil {
 				out = append(out, Logged{qdb, qargs})
 			}
