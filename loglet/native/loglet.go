@@ -289,7 +289,15 @@ func (l *Loglet) CheckTail(ctx context.Context) (loglet.Position, bool, error) {
 
 // PrefixTrim implements loglet.Loglet.
 func (l *Loglet) PrefixTrim(ctx context.Context, pos loglet.Position) error {
-	_, err := l.quorumCall(ctx, func(ctx context.Context, s Server) (Status, error) {
+	// Clamp a trim beyond the tail here, once: a server that gets the
+	// call late (after a majority answered) must not clamp it to a tail
+	// that has grown meanwhile and trim entries appended since.
+	tail, _, err := l.CheckTail(ctx)
+	if err != nil {
+		return err
+	}
+	pos = min(pos, tail)
+	_, err = l.quorumCall(ctx, func(ctx context.Context, s Server) (Status, error) {
 		return Status{}, s.Trim(ctx, l.id, pos)
 	})
 	return err
