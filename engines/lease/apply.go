@@ -122,9 +122,7 @@ func (e *Engine) adopt(grants []grant) {
 
 // readGrants reads the grants recorded in the engine's namespace.
 func readGrants(r platform.Reader) ([]grant, error) {
-	end := append([]byte(nil), grantPrefix...)
-	end[len(end)-1]++
-	it, err := r.NewIter(grantPrefix, end)
+	it, err := r.NewIter(grantPrefix, platform.PrefixEnd(grantPrefix))
 	if err != nil {
 		return nil, err
 	}

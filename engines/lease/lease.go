@@ -103,8 +103,10 @@ type Engine struct {
 		// acked is when each peer last acknowledged a push of ours.
 		acked map[string]time.Time
 		// changed is closed and replaced when holders, peers or applied
-		// change.
+		// change, if anyone took it (watched) since it was made: most
+		// applies happen with no one waiting, and cost no channel.
 		changed chan struct{}
+		watched bool
 		// own is this node's lease; pending the grants it proposed and
 		// has not applied, by sequence number, with when it proposed them.
 		own     ownLease
@@ -222,7 +224,7 @@ func (e *Engine) Close() {
 // channel closed when that (or anything the gate depends on) changes.
 func (e *Engine) Applied() (platform.Position, <-chan struct{}) {
 	e.mu.Lock()
-	ch := e.mu.changed
+	ch := e.watchLocked()
 	e.mu.Unlock()
 	return e.applied.Load(), ch
 }
@@ -251,8 +253,19 @@ func (e *Engine) Acked(node string) {
 
 // changedLocked wakes everything waiting on the gate. REQUIRES: e.mu.
 func (e *Engine) changedLocked() {
+	if !e.mu.watched {
+		return
+	}
 	close(e.mu.changed)
 	e.mu.changed = make(chan struct{})
+	e.mu.watched = false
+}
+
+// watchLocked returns the channel closed at the next change. REQUIRES:
+// e.mu.
+func (e *Engine) watchLocked() <-chan struct{} {
+	e.mu.watched = true
+	return e.mu.changed
 }
 
 // Propose implements platform.Engine: the result is returned once every
@@ -358,7 +371,7 @@ func (e *Engine) gate(ctx context.Context, pos platform.Position) error {
 				wait = d
 			}
 		}
-		ch := e.mu.changed
+		ch := e.watchLocked()
 		e.mu.Unlock()
 		if wait == 0 {
 			return nil
