@@ -1,6 +1,7 @@
 package keyspace
 
 import (
+	"math"
 	"slices"
 	"testing"
 	"time"
@@ -94,15 +95,22 @@ func TestNotifyExpiredAtApply(t *testing.T) {
 func TestNotifyOffAllocatesNothing(t *testing.T) {
 	txn := newMemTxn(t)
 	body := EncodeCommand(0, 1, argv([]string{"SET", "k", "v"}))
+	pos := uint64(0)
+	// The fewest of three measurements: under the race detector,
+	// sync.Pool drops items at random, which adds allocations to some
+	// runs that the code under test does not make.
 	allocs := func(fx *Effects) float64 {
-		pos := uint64(0)
-		return testing.AllocsPerRun(200, func() {
-			pos++
-			if _, err := Apply(txn, platform.Version{Pos: pos}, time.UnixMilli(1000), body, fx); err != nil {
-				t.Fatal(err)
-			}
-			fx.Reset()
-		})
+		least := math.Inf(1)
+		for range 3 {
+			least = min(least, testing.AllocsPerRun(200, func() {
+				pos++
+				if _, err := Apply(txn, platform.Version{Pos: pos}, time.UnixMilli(1000), body, fx); err != nil {
+					t.Fatal(err)
+				}
+				fx.Reset()
+			}))
+		}
+		return least
 	}
 	base := allocs(&Effects{})
 	if off := allocs(&Effects{Observers: notifyObservers{}}); off > base {
