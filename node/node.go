@@ -34,6 +34,7 @@ import (
 	"hourglass/engines/lease"
 	"hourglass/engines/sessionorder"
 	"hourglass/engines/timekeeper"
+	"hourglass/engines/upgrade"
 	"hourglass/internal/metrics"
 	"hourglass/internal/pebbledb"
 	"hourglass/internal/tlsconf"
@@ -63,6 +64,7 @@ type Node struct {
 	vlog                   *virtuallog.VirtualLog
 	base                   *platform.BaseEngine
 	lease                  *lease.Engine
+	upgrade                *upgrade.Engine
 	// leaseRef is lease for the peer endpoint, which starts before it.
 	leaseRef             atomic.Pointer[lease.Engine]
 	kv                   *kv.Server
@@ -171,9 +173,9 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	}
 	n.storeDB = nil // the engine owns it now (and may replace it)
 	// The stack, bottom up: base, lease (reads without the log's tail),
-	// timekeeper (one time per log entry),
-	// batching, router; the ZooKeeper API has the session-order engine on
-	// its mount.
+	// upgrade (which version of each engine applies), timekeeper (one
+	// time per log entry), batching, router; the ZooKeeper API has the
+	// session-order engine on its mount.
 	if n.lease, err = lease.New(n.base, lease.Config{
 		Node:   cfg.NodeID,
 		Term:   cfg.ReadLease,
@@ -182,7 +184,18 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, err
 	}
 	n.leaseRef.Store(n.lease)
-	router := platform.NewRouter(batching.New(timekeeper.New(n.lease, nil), batching.Config{}))
+	if n.upgrade, err = upgrade.New(n.lease, upgrade.Config{
+		Node:      cfg.NodeID,
+		Supported: supportedVersions(),
+		Members:   n.memberIDs,
+		View:      n.base.LocalView,
+		Logger:    n.log.With("component", "upgrade"),
+	}); err != nil {
+		return nil, err
+	}
+	tk := timekeeper.New(n.upgrade, nil)
+	tk.SetVersion(func() uint32 { return n.upgrade.Enabled("time") })
+	router := platform.NewRouter(batching.New(tk, batching.Config{}))
 	n.kv = kv.New(kv.Config{
 		Limits: resp.Limits{
 			MaxBulkLen:      cfg.ProtoMaxBulkLen,
@@ -258,6 +271,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, err
 	}
 	n.lease.Start()
+	n.upgrade.Start()
 	if cfg.Ensemble() && n.lease.Enabled() {
 		go n.pushApplied()
 	}
@@ -455,6 +469,9 @@ func (n *Node) Close() error {
 	}
 	if n.lease != nil {
 		n.lease.Close()
+	}
+	if n.upgrade != nil {
+		n.upgrade.Close()
 	}
 	if n.base != nil {
 		n.base.Close()

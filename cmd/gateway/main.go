@@ -66,6 +66,8 @@ func main() {
 		err = members(os.Args[2:], os.Stdout)
 	case "certs":
 		err = certs(os.Args[2:], os.Stdout)
+	case "upgrade":
+		err = upgradeCmd(os.Args[2:], os.Stdout)
 	case "-h", "-help", "--help", "help":
 		fmt.Print(usage)
 		return

@@ -8,6 +8,14 @@
 // of the batch sees its time (batching passes an entry's headers down to
 // its proposals).
 //
+// The stored log time has two formats. Version 1 keeps the time alone;
+// version 2 keeps, after it, the position of the entry that last
+// advanced it. Which one an apply writes is the version the upgrade
+// engine has enabled at that position (SetVersion), so every replica
+// switches at the same entry. Version 2 is under test: a build supports
+// it only when made with
+// -ldflags "-X hourglass/engines/timekeeper.maxVersion=2".
+//
 //	tk := timekeeper.New(base, nil)
 //	router := platform.NewRouter(batching.New(tk, batching.Config{}))
 package timekeeper
@@ -15,6 +23,7 @@ package timekeeper
 import (
 	"context"
 	"encoding/binary"
+	"strconv"
 	"time"
 
 	"hourglass/platform"
@@ -25,13 +34,30 @@ import (
 // rewritten to the log time.
 const Header = "time"
 
-// keyNow holds the log time, in the engine's namespace.
+// keyNow holds the log time, in the engine's namespace: its first 8
+// bytes are the time (in milliseconds, big-endian); version 2 appends
+// the position of the entry that set it.
 var keyNow = []byte("now")
+
+// maxVersion is the newest version of the stored format this build can
+// apply; text, so that a build can raise it with -ldflags -X.
+var maxVersion = "1"
+
+// Versions returns the versions of the engine this build can apply.
+func Versions() (lo, hi uint32) {
+	v, err := strconv.ParseUint(maxVersion, 10, 32)
+	if err != nil || v < 1 {
+		v = 1
+	}
+	return 1, uint32(v)
+}
 
 // Engine is the timekeeper layer.
 type Engine struct {
 	platform.Layer
 	clock func() time.Time
+	// version returns the version enabled at the entry being applied.
+	version func() uint32
 	// The log time as of the proposals already applied in the entry at
 	// pos (apply goroutine only), so an entry's proposals read it once.
 	pos   platform.Position
@@ -52,10 +78,15 @@ func New(lower platform.Engine, clock func() time.Time) *Engine {
 	if clock == nil {
 		clock = time.Now
 	}
-	e := &Engine{Layer: platform.Layer{Lower: lower}, clock: clock}
+	e := &Engine{Layer: platform.Layer{Lower: lower}, clock: clock, version: func() uint32 { return 1 }}
 	lower.RegisterUpcall(e)
 	return e
 }
+
+// SetVersion makes the engine ask version, at each apply, which version
+// of its stored format to write (the upgrade engine's Enabled("time"));
+// without it, version 1. REQUIRES: the stack has not started applying.
+func (t *Engine) SetVersion(version func() uint32) { t.version = version }
 
 // Name implements platform.Named.
 func (t *Engine) Name() string { return "time" }
@@ -94,7 +125,7 @@ func (t *Engine) now(txn platform.Txn, at platform.Version) (int64, error) {
 		return 0, err
 	}
 	t.cur = 0
-	if len(b) == 8 {
+	if len(b) >= 8 {
 		t.cur = int64(binary.BigEndian.Uint64(b))
 	}
 	t.pos, t.known = at.Pos, true
@@ -111,7 +142,11 @@ func (t *Engine) Apply(txn platform.Txn, e *platform.Entry, at platform.Version)
 	if h := platform.HeaderValue(e, Header); len(h) == 8 {
 		if proposed := int64(binary.BigEndian.Uint64(h)); proposed > cur {
 			cur = proposed
-			if err := txn.Set(keyNow, h); err != nil {
+			rec := h
+			if t.version() >= 2 {
+				rec = binary.BigEndian.AppendUint64(append([]byte(nil), h...), at.Pos)
+			}
+			if err := txn.Set(keyNow, rec); err != nil {
 				t.known = false
 				return platform.Result{}, err
 			}

@@ -583,6 +583,377 @@ func (x *ChecksumResponse) GetChecksum() []byte {
 	return nil
 }
 
+type UpgradeStatusRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpgradeStatusRequest) Reset() {
+	*x = UpgradeStatusRequest{}
+	mi := &file_node_adminpb_admin_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpgradeStatusRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpgradeStatusRequest) ProtoMessage() {}
+
+func (x *UpgradeStatusRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_node_adminpb_admin_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpgradeStatusRequest.ProtoReflect.Descriptor instead.
+func (*UpgradeStatusRequest) Descriptor() ([]byte, []int) {
+	return file_node_adminpb_admin_proto_rawDescGZIP(), []int{9}
+}
+
+type UpgradeStatusResponse struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	NodeId string                 `protobuf:"bytes,1,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`
+	// applied is the first position the answer does not reflect.
+	Applied uint64 `protobuf:"varint,2,opt,name=applied,proto3" json:"applied,omitempty"`
+	// engines are every engine's and personality's versions, by name.
+	Engines []*EngineVersion `protobuf:"bytes,3,rep,name=engines,proto3" json:"engines,omitempty"`
+	// members are the ensemble's members and what each announced.
+	Members []*MemberVersions `protobuf:"bytes,4,rep,name=members,proto3" json:"members,omitempty"`
+	// pending are the upgrades some member supports: ready (nothing
+	// missing, about to be enabled) or waiting for the members missing.
+	Pending       []*PendingUpgrade `protobuf:"bytes,5,rep,name=pending,proto3" json:"pending,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpgradeStatusResponse) Reset() {
+	*x = UpgradeStatusResponse{}
+	mi := &file_node_adminpb_admin_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpgradeStatusResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpgradeStatusResponse) ProtoMessage() {}
+
+func (x *UpgradeStatusResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_node_adminpb_admin_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpgradeStatusResponse.ProtoReflect.Descriptor instead.
+func (*UpgradeStatusResponse) Descriptor() ([]byte, []int) {
+	return file_node_adminpb_admin_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *UpgradeStatusResponse) GetNodeId() string {
+	if x != nil {
+		return x.NodeId
+	}
+	return ""
+}
+
+func (x *UpgradeStatusResponse) GetApplied() uint64 {
+	if x != nil {
+		return x.Applied
+	}
+	return 0
+}
+
+func (x *UpgradeStatusResponse) GetEngines() []*EngineVersion {
+	if x != nil {
+		return x.Engines
+	}
+	return nil
+}
+
+func (x *UpgradeStatusResponse) GetMembers() []*MemberVersions {
+	if x != nil {
+		return x.Members
+	}
+	return nil
+}
+
+func (x *UpgradeStatusResponse) GetPending() []*PendingUpgrade {
+	if x != nil {
+		return x.Pending
+	}
+	return nil
+}
+
+type EngineVersion struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// enabled is the version every replica applies with.
+	Enabled uint32 `protobuf:"varint,2,opt,name=enabled,proto3" json:"enabled,omitempty"`
+	// enabled_at is the position of the entry that enabled it (0 for the
+	// base version).
+	EnabledAt uint64 `protobuf:"varint,3,opt,name=enabled_at,json=enabledAt,proto3" json:"enabled_at,omitempty"`
+	// supported is what this node's build can apply.
+	Supported     *VersionRange `protobuf:"bytes,4,opt,name=supported,proto3" json:"supported,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EngineVersion) Reset() {
+	*x = EngineVersion{}
+	mi := &file_node_adminpb_admin_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EngineVersion) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EngineVersion) ProtoMessage() {}
+
+func (x *EngineVersion) ProtoReflect() protoreflect.Message {
+	mi := &file_node_adminpb_admin_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EngineVersion.ProtoReflect.Descriptor instead.
+func (*EngineVersion) Descriptor() ([]byte, []int) {
+	return file_node_adminpb_admin_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *EngineVersion) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *EngineVersion) GetEnabled() uint32 {
+	if x != nil {
+		return x.Enabled
+	}
+	return 0
+}
+
+func (x *EngineVersion) GetEnabledAt() uint64 {
+	if x != nil {
+		return x.EnabledAt
+	}
+	return 0
+}
+
+func (x *EngineVersion) GetSupported() *VersionRange {
+	if x != nil {
+		return x.Supported
+	}
+	return nil
+}
+
+type VersionRange struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Min           uint32                 `protobuf:"varint,2,opt,name=min,proto3" json:"min,omitempty"`
+	Max           uint32                 `protobuf:"varint,3,opt,name=max,proto3" json:"max,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *VersionRange) Reset() {
+	*x = VersionRange{}
+	mi := &file_node_adminpb_admin_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *VersionRange) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*VersionRange) ProtoMessage() {}
+
+func (x *VersionRange) ProtoReflect() protoreflect.Message {
+	mi := &file_node_adminpb_admin_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use VersionRange.ProtoReflect.Descriptor instead.
+func (*VersionRange) Descriptor() ([]byte, []int) {
+	return file_node_adminpb_admin_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *VersionRange) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *VersionRange) GetMin() uint32 {
+	if x != nil {
+		return x.Min
+	}
+	return 0
+}
+
+func (x *VersionRange) GetMax() uint32 {
+	if x != nil {
+		return x.Max
+	}
+	return 0
+}
+
+type MemberVersions struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// announced: the member's announcement is in the applied state.
+	Announced     bool            `protobuf:"varint,2,opt,name=announced,proto3" json:"announced,omitempty"`
+	Supported     []*VersionRange `protobuf:"bytes,3,rep,name=supported,proto3" json:"supported,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MemberVersions) Reset() {
+	*x = MemberVersions{}
+	mi := &file_node_adminpb_admin_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MemberVersions) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MemberVersions) ProtoMessage() {}
+
+func (x *MemberVersions) ProtoReflect() protoreflect.Message {
+	mi := &file_node_adminpb_admin_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MemberVersions.ProtoReflect.Descriptor instead.
+func (*MemberVersions) Descriptor() ([]byte, []int) {
+	return file_node_adminpb_admin_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *MemberVersions) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *MemberVersions) GetAnnounced() bool {
+	if x != nil {
+		return x.Announced
+	}
+	return false
+}
+
+func (x *MemberVersions) GetSupported() []*VersionRange {
+	if x != nil {
+		return x.Supported
+	}
+	return nil
+}
+
+type PendingUpgrade struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Name    string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Version uint32                 `protobuf:"varint,2,opt,name=version,proto3" json:"version,omitempty"`
+	// missing are the members that have not announced support for it.
+	Missing       []string `protobuf:"bytes,3,rep,name=missing,proto3" json:"missing,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PendingUpgrade) Reset() {
+	*x = PendingUpgrade{}
+	mi := &file_node_adminpb_admin_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PendingUpgrade) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PendingUpgrade) ProtoMessage() {}
+
+func (x *PendingUpgrade) ProtoReflect() protoreflect.Message {
+	mi := &file_node_adminpb_admin_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PendingUpgrade.ProtoReflect.Descriptor instead.
+func (*PendingUpgrade) Descriptor() ([]byte, []int) {
+	return file_node_adminpb_admin_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *PendingUpgrade) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *PendingUpgrade) GetVersion() uint32 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+func (x *PendingUpgrade) GetMissing() []string {
+	if x != nil {
+		return x.Missing
+	}
+	return nil
+}
+
 type AppliedNotice struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Node  string                 `protobuf:"bytes,1,opt,name=node,proto3" json:"node,omitempty"`
@@ -594,7 +965,7 @@ type AppliedNotice struct {
 
 func (x *AppliedNotice) Reset() {
 	*x = AppliedNotice{}
-	mi := &file_node_adminpb_admin_proto_msgTypes[9]
+	mi := &file_node_adminpb_admin_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -606,7 +977,7 @@ func (x *AppliedNotice) String() string {
 func (*AppliedNotice) ProtoMessage() {}
 
 func (x *AppliedNotice) ProtoReflect() protoreflect.Message {
-	mi := &file_node_adminpb_admin_proto_msgTypes[9]
+	mi := &file_node_adminpb_admin_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -619,7 +990,7 @@ func (x *AppliedNotice) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AppliedNotice.ProtoReflect.Descriptor instead.
 func (*AppliedNotice) Descriptor() ([]byte, []int) {
-	return file_node_adminpb_admin_proto_rawDescGZIP(), []int{9}
+	return file_node_adminpb_admin_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *AppliedNotice) GetNode() string {
@@ -644,7 +1015,7 @@ type AppliedAck struct {
 
 func (x *AppliedAck) Reset() {
 	*x = AppliedAck{}
-	mi := &file_node_adminpb_admin_proto_msgTypes[10]
+	mi := &file_node_adminpb_admin_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -656,7 +1027,7 @@ func (x *AppliedAck) String() string {
 func (*AppliedAck) ProtoMessage() {}
 
 func (x *AppliedAck) ProtoReflect() protoreflect.Message {
-	mi := &file_node_adminpb_admin_proto_msgTypes[10]
+	mi := &file_node_adminpb_admin_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -669,7 +1040,7 @@ func (x *AppliedAck) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AppliedAck.ProtoReflect.Descriptor instead.
 func (*AppliedAck) Descriptor() ([]byte, []int) {
-	return file_node_adminpb_admin_proto_rawDescGZIP(), []int{10}
+	return file_node_adminpb_admin_proto_rawDescGZIP(), []int{16}
 }
 
 type CancelStatementRequest struct {
@@ -682,7 +1053,7 @@ type CancelStatementRequest struct {
 
 func (x *CancelStatementRequest) Reset() {
 	*x = CancelStatementRequest{}
-	mi := &file_node_adminpb_admin_proto_msgTypes[11]
+	mi := &file_node_adminpb_admin_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -694,7 +1065,7 @@ func (x *CancelStatementRequest) String() string {
 func (*CancelStatementRequest) ProtoMessage() {}
 
 func (x *CancelStatementRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_node_adminpb_admin_proto_msgTypes[11]
+	mi := &file_node_adminpb_admin_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -707,7 +1078,7 @@ func (x *CancelStatementRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelStatementRequest.ProtoReflect.Descriptor instead.
 func (*CancelStatementRequest) Descriptor() ([]byte, []int) {
-	return file_node_adminpb_admin_proto_rawDescGZIP(), []int{11}
+	return file_node_adminpb_admin_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *CancelStatementRequest) GetProcessId() uint32 {
@@ -732,7 +1103,7 @@ type CancelStatementResponse struct {
 
 func (x *CancelStatementResponse) Reset() {
 	*x = CancelStatementResponse{}
-	mi := &file_node_adminpb_admin_proto_msgTypes[12]
+	mi := &file_node_adminpb_admin_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -744,7 +1115,7 @@ func (x *CancelStatementResponse) String() string {
 func (*CancelStatementResponse) ProtoMessage() {}
 
 func (x *CancelStatementResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_node_adminpb_admin_proto_msgTypes[12]
+	mi := &file_node_adminpb_admin_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -757,7 +1128,7 @@ func (x *CancelStatementResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelStatementResponse.ProtoReflect.Descriptor instead.
 func (*CancelStatementResponse) Descriptor() ([]byte, []int) {
-	return file_node_adminpb_admin_proto_rawDescGZIP(), []int{12}
+	return file_node_adminpb_admin_proto_rawDescGZIP(), []int{18}
 }
 
 type NodeStatusRequest struct {
@@ -768,7 +1139,7 @@ type NodeStatusRequest struct {
 
 func (x *NodeStatusRequest) Reset() {
 	*x = NodeStatusRequest{}
-	mi := &file_node_adminpb_admin_proto_msgTypes[13]
+	mi := &file_node_adminpb_admin_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -780,7 +1151,7 @@ func (x *NodeStatusRequest) String() string {
 func (*NodeStatusRequest) ProtoMessage() {}
 
 func (x *NodeStatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_node_adminpb_admin_proto_msgTypes[13]
+	mi := &file_node_adminpb_admin_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -793,7 +1164,7 @@ func (x *NodeStatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeStatusRequest.ProtoReflect.Descriptor instead.
 func (*NodeStatusRequest) Descriptor() ([]byte, []int) {
-	return file_node_adminpb_admin_proto_rawDescGZIP(), []int{13}
+	return file_node_adminpb_admin_proto_rawDescGZIP(), []int{19}
 }
 
 type NodeStatusResponse struct {
@@ -807,7 +1178,7 @@ type NodeStatusResponse struct {
 
 func (x *NodeStatusResponse) Reset() {
 	*x = NodeStatusResponse{}
-	mi := &file_node_adminpb_admin_proto_msgTypes[14]
+	mi := &file_node_adminpb_admin_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -819,7 +1190,7 @@ func (x *NodeStatusResponse) String() string {
 func (*NodeStatusResponse) ProtoMessage() {}
 
 func (x *NodeStatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_node_adminpb_admin_proto_msgTypes[14]
+	mi := &file_node_adminpb_admin_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -832,7 +1203,7 @@ func (x *NodeStatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeStatusResponse.ProtoReflect.Descriptor instead.
 func (*NodeStatusResponse) Descriptor() ([]byte, []int) {
-	return file_node_adminpb_admin_proto_rawDescGZIP(), []int{14}
+	return file_node_adminpb_admin_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *NodeStatusResponse) GetId() string {
@@ -864,7 +1235,7 @@ type CheckpointRequest struct {
 
 func (x *CheckpointRequest) Reset() {
 	*x = CheckpointRequest{}
-	mi := &file_node_adminpb_admin_proto_msgTypes[15]
+	mi := &file_node_adminpb_admin_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -876,7 +1247,7 @@ func (x *CheckpointRequest) String() string {
 func (*CheckpointRequest) ProtoMessage() {}
 
 func (x *CheckpointRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_node_adminpb_admin_proto_msgTypes[15]
+	mi := &file_node_adminpb_admin_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -889,7 +1260,7 @@ func (x *CheckpointRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckpointRequest.ProtoReflect.Descriptor instead.
 func (*CheckpointRequest) Descriptor() ([]byte, []int) {
-	return file_node_adminpb_admin_proto_rawDescGZIP(), []int{15}
+	return file_node_adminpb_admin_proto_rawDescGZIP(), []int{21}
 }
 
 type CheckpointChunk struct {
@@ -905,7 +1276,7 @@ type CheckpointChunk struct {
 
 func (x *CheckpointChunk) Reset() {
 	*x = CheckpointChunk{}
-	mi := &file_node_adminpb_admin_proto_msgTypes[16]
+	mi := &file_node_adminpb_admin_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -917,7 +1288,7 @@ func (x *CheckpointChunk) String() string {
 func (*CheckpointChunk) ProtoMessage() {}
 
 func (x *CheckpointChunk) ProtoReflect() protoreflect.Message {
-	mi := &file_node_adminpb_admin_proto_msgTypes[16]
+	mi := &file_node_adminpb_admin_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -930,7 +1301,7 @@ func (x *CheckpointChunk) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckpointChunk.ProtoReflect.Descriptor instead.
 func (*CheckpointChunk) Descriptor() ([]byte, []int) {
-	return file_node_adminpb_admin_proto_rawDescGZIP(), []int{16}
+	return file_node_adminpb_admin_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *CheckpointChunk) GetFile() string {
@@ -996,7 +1367,32 @@ const file_node_adminpb_admin_proto_rawDesc = "" +
 	"\bat_least\x18\x01 \x01(\x04R\aatLeast\"H\n" +
 	"\x10ChecksumResponse\x12\x18\n" +
 	"\aapplied\x18\x01 \x01(\x04R\aapplied\x12\x1a\n" +
-	"\bchecksum\x18\x02 \x01(\fR\bchecksum\"=\n" +
+	"\bchecksum\x18\x02 \x01(\fR\bchecksum\"\x16\n" +
+	"\x14UpgradeStatusRequest\"\xfa\x01\n" +
+	"\x15UpgradeStatusResponse\x12\x17\n" +
+	"\anode_id\x18\x01 \x01(\tR\x06nodeId\x12\x18\n" +
+	"\aapplied\x18\x02 \x01(\x04R\aapplied\x128\n" +
+	"\aengines\x18\x03 \x03(\v2\x1e.hourglass.admin.EngineVersionR\aengines\x129\n" +
+	"\amembers\x18\x04 \x03(\v2\x1f.hourglass.admin.MemberVersionsR\amembers\x129\n" +
+	"\apending\x18\x05 \x03(\v2\x1f.hourglass.admin.PendingUpgradeR\apending\"\x99\x01\n" +
+	"\rEngineVersion\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
+	"\aenabled\x18\x02 \x01(\rR\aenabled\x12\x1d\n" +
+	"\n" +
+	"enabled_at\x18\x03 \x01(\x04R\tenabledAt\x12;\n" +
+	"\tsupported\x18\x04 \x01(\v2\x1d.hourglass.admin.VersionRangeR\tsupported\"F\n" +
+	"\fVersionRange\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x10\n" +
+	"\x03min\x18\x02 \x01(\rR\x03min\x12\x10\n" +
+	"\x03max\x18\x03 \x01(\rR\x03max\"{\n" +
+	"\x0eMemberVersions\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1c\n" +
+	"\tannounced\x18\x02 \x01(\bR\tannounced\x12;\n" +
+	"\tsupported\x18\x03 \x03(\v2\x1d.hourglass.admin.VersionRangeR\tsupported\"X\n" +
+	"\x0ePendingUpgrade\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
+	"\aversion\x18\x02 \x01(\rR\aversion\x12\x18\n" +
+	"\amissing\x18\x03 \x03(\tR\amissing\"=\n" +
 	"\rAppliedNotice\x12\x12\n" +
 	"\x04node\x18\x01 \x01(\tR\x04node\x12\x18\n" +
 	"\aapplied\x18\x02 \x01(\x04R\aapplied\"\f\n" +
@@ -1017,12 +1413,13 @@ const file_node_adminpb_admin_proto_rawDesc = "" +
 	"\x0fCheckpointChunk\x12\x12\n" +
 	"\x04file\x18\x01 \x01(\tR\x04file\x12\x16\n" +
 	"\x06offset\x18\x02 \x01(\x04R\x06offset\x12\x12\n" +
-	"\x04data\x18\x03 \x01(\fR\x04data2\xcb\x02\n" +
+	"\x04data\x18\x03 \x01(\fR\x04data2\xab\x03\n" +
 	"\x05Admin\x12X\n" +
 	"\vReconfigure\x12#.hourglass.admin.ReconfigureRequest\x1a$.hourglass.admin.ReconfigureResponse\x12I\n" +
 	"\x06Status\x12\x1e.hourglass.admin.StatusRequest\x1a\x1f.hourglass.admin.StatusResponse\x12L\n" +
 	"\aMembers\x12\x1f.hourglass.admin.MembersRequest\x1a .hourglass.admin.MembersResponse\x12O\n" +
-	"\bChecksum\x12 .hourglass.admin.ChecksumRequest\x1a!.hourglass.admin.ChecksumResponse2\xe5\x02\n" +
+	"\bChecksum\x12 .hourglass.admin.ChecksumRequest\x1a!.hourglass.admin.ChecksumResponse\x12^\n" +
+	"\rUpgradeStatus\x12%.hourglass.admin.UpgradeStatusRequest\x1a&.hourglass.admin.UpgradeStatusResponse2\xe5\x02\n" +
 	"\x04Peer\x12U\n" +
 	"\n" +
 	"NodeStatus\x12\".hourglass.admin.NodeStatusRequest\x1a#.hourglass.admin.NodeStatusResponse\x12T\n" +
@@ -1043,7 +1440,7 @@ func file_node_adminpb_admin_proto_rawDescGZIP() []byte {
 	return file_node_adminpb_admin_proto_rawDescData
 }
 
-var file_node_adminpb_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
+var file_node_adminpb_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
 var file_node_adminpb_admin_proto_goTypes = []any{
 	(*ReconfigureRequest)(nil),      // 0: hourglass.admin.ReconfigureRequest
 	(*ReconfigureResponse)(nil),     // 1: hourglass.admin.ReconfigureResponse
@@ -1054,45 +1451,58 @@ var file_node_adminpb_admin_proto_goTypes = []any{
 	(*MembersResponse)(nil),         // 6: hourglass.admin.MembersResponse
 	(*ChecksumRequest)(nil),         // 7: hourglass.admin.ChecksumRequest
 	(*ChecksumResponse)(nil),        // 8: hourglass.admin.ChecksumResponse
-	(*AppliedNotice)(nil),           // 9: hourglass.admin.AppliedNotice
-	(*AppliedAck)(nil),              // 10: hourglass.admin.AppliedAck
-	(*CancelStatementRequest)(nil),  // 11: hourglass.admin.CancelStatementRequest
-	(*CancelStatementResponse)(nil), // 12: hourglass.admin.CancelStatementResponse
-	(*NodeStatusRequest)(nil),       // 13: hourglass.admin.NodeStatusRequest
-	(*NodeStatusResponse)(nil),      // 14: hourglass.admin.NodeStatusResponse
-	(*CheckpointRequest)(nil),       // 15: hourglass.admin.CheckpointRequest
-	(*CheckpointChunk)(nil),         // 16: hourglass.admin.CheckpointChunk
-	(*vlogpb.Member)(nil),           // 17: hourglass.virtuallog.Member
-	(*vlogpb.Chain)(nil),            // 18: hourglass.virtuallog.Chain
+	(*UpgradeStatusRequest)(nil),    // 9: hourglass.admin.UpgradeStatusRequest
+	(*UpgradeStatusResponse)(nil),   // 10: hourglass.admin.UpgradeStatusResponse
+	(*EngineVersion)(nil),           // 11: hourglass.admin.EngineVersion
+	(*VersionRange)(nil),            // 12: hourglass.admin.VersionRange
+	(*MemberVersions)(nil),          // 13: hourglass.admin.MemberVersions
+	(*PendingUpgrade)(nil),          // 14: hourglass.admin.PendingUpgrade
+	(*AppliedNotice)(nil),           // 15: hourglass.admin.AppliedNotice
+	(*AppliedAck)(nil),              // 16: hourglass.admin.AppliedAck
+	(*CancelStatementRequest)(nil),  // 17: hourglass.admin.CancelStatementRequest
+	(*CancelStatementResponse)(nil), // 18: hourglass.admin.CancelStatementResponse
+	(*NodeStatusRequest)(nil),       // 19: hourglass.admin.NodeStatusRequest
+	(*NodeStatusResponse)(nil),      // 20: hourglass.admin.NodeStatusResponse
+	(*CheckpointRequest)(nil),       // 21: hourglass.admin.CheckpointRequest
+	(*CheckpointChunk)(nil),         // 22: hourglass.admin.CheckpointChunk
+	(*vlogpb.Member)(nil),           // 23: hourglass.virtuallog.Member
+	(*vlogpb.Chain)(nil),            // 24: hourglass.virtuallog.Chain
 }
 var file_node_adminpb_admin_proto_depIdxs = []int32{
-	17, // 0: hourglass.admin.ReconfigureRequest.log_servers:type_name -> hourglass.virtuallog.Member
-	18, // 1: hourglass.admin.ReconfigureResponse.chain:type_name -> hourglass.virtuallog.Chain
-	18, // 2: hourglass.admin.StatusResponse.chain:type_name -> hourglass.virtuallog.Chain
+	23, // 0: hourglass.admin.ReconfigureRequest.log_servers:type_name -> hourglass.virtuallog.Member
+	24, // 1: hourglass.admin.ReconfigureResponse.chain:type_name -> hourglass.virtuallog.Chain
+	24, // 2: hourglass.admin.StatusResponse.chain:type_name -> hourglass.virtuallog.Chain
 	4,  // 3: hourglass.admin.StatusResponse.nodes:type_name -> hourglass.admin.NodeState
-	17, // 4: hourglass.admin.MembersRequest.member:type_name -> hourglass.virtuallog.Member
-	18, // 5: hourglass.admin.MembersResponse.chain:type_name -> hourglass.virtuallog.Chain
-	0,  // 6: hourglass.admin.Admin.Reconfigure:input_type -> hourglass.admin.ReconfigureRequest
-	2,  // 7: hourglass.admin.Admin.Status:input_type -> hourglass.admin.StatusRequest
-	5,  // 8: hourglass.admin.Admin.Members:input_type -> hourglass.admin.MembersRequest
-	7,  // 9: hourglass.admin.Admin.Checksum:input_type -> hourglass.admin.ChecksumRequest
-	13, // 10: hourglass.admin.Peer.NodeStatus:input_type -> hourglass.admin.NodeStatusRequest
-	15, // 11: hourglass.admin.Peer.Checkpoint:input_type -> hourglass.admin.CheckpointRequest
-	11, // 12: hourglass.admin.Peer.CancelStatement:input_type -> hourglass.admin.CancelStatementRequest
-	9,  // 13: hourglass.admin.Peer.Applied:input_type -> hourglass.admin.AppliedNotice
-	1,  // 14: hourglass.admin.Admin.Reconfigure:output_type -> hourglass.admin.ReconfigureResponse
-	3,  // 15: hourglass.admin.Admin.Status:output_type -> hourglass.admin.StatusResponse
-	6,  // 16: hourglass.admin.Admin.Members:output_type -> hourglass.admin.MembersResponse
-	8,  // 17: hourglass.admin.Admin.Checksum:output_type -> hourglass.admin.ChecksumResponse
-	14, // 18: hourglass.admin.Peer.NodeStatus:output_type -> hourglass.admin.NodeStatusResponse
-	16, // 19: hourglass.admin.Peer.Checkpoint:output_type -> hourglass.admin.CheckpointChunk
-	12, // 20: hourglass.admin.Peer.CancelStatement:output_type -> hourglass.admin.CancelStatementResponse
-	10, // 21: hourglass.admin.Peer.Applied:output_type -> hourglass.admin.AppliedAck
-	14, // [14:22] is the sub-list for method output_type
-	6,  // [6:14] is the sub-list for method input_type
-	6,  // [6:6] is the sub-list for extension type_name
-	6,  // [6:6] is the sub-list for extension extendee
-	0,  // [0:6] is the sub-list for field type_name
+	23, // 4: hourglass.admin.MembersRequest.member:type_name -> hourglass.virtuallog.Member
+	24, // 5: hourglass.admin.MembersResponse.chain:type_name -> hourglass.virtuallog.Chain
+	11, // 6: hourglass.admin.UpgradeStatusResponse.engines:type_name -> hourglass.admin.EngineVersion
+	13, // 7: hourglass.admin.UpgradeStatusResponse.members:type_name -> hourglass.admin.MemberVersions
+	14, // 8: hourglass.admin.UpgradeStatusResponse.pending:type_name -> hourglass.admin.PendingUpgrade
+	12, // 9: hourglass.admin.EngineVersion.supported:type_name -> hourglass.admin.VersionRange
+	12, // 10: hourglass.admin.MemberVersions.supported:type_name -> hourglass.admin.VersionRange
+	0,  // 11: hourglass.admin.Admin.Reconfigure:input_type -> hourglass.admin.ReconfigureRequest
+	2,  // 12: hourglass.admin.Admin.Status:input_type -> hourglass.admin.StatusRequest
+	5,  // 13: hourglass.admin.Admin.Members:input_type -> hourglass.admin.MembersRequest
+	7,  // 14: hourglass.admin.Admin.Checksum:input_type -> hourglass.admin.ChecksumRequest
+	9,  // 15: hourglass.admin.Admin.UpgradeStatus:input_type -> hourglass.admin.UpgradeStatusRequest
+	19, // 16: hourglass.admin.Peer.NodeStatus:input_type -> hourglass.admin.NodeStatusRequest
+	21, // 17: hourglass.admin.Peer.Checkpoint:input_type -> hourglass.admin.CheckpointRequest
+	17, // 18: hourglass.admin.Peer.CancelStatement:input_type -> hourglass.admin.CancelStatementRequest
+	15, // 19: hourglass.admin.Peer.Applied:input_type -> hourglass.admin.AppliedNotice
+	1,  // 20: hourglass.admin.Admin.Reconfigure:output_type -> hourglass.admin.ReconfigureResponse
+	3,  // 21: hourglass.admin.Admin.Status:output_type -> hourglass.admin.StatusResponse
+	6,  // 22: hourglass.admin.Admin.Members:output_type -> hourglass.admin.MembersResponse
+	8,  // 23: hourglass.admin.Admin.Checksum:output_type -> hourglass.admin.ChecksumResponse
+	10, // 24: hourglass.admin.Admin.UpgradeStatus:output_type -> hourglass.admin.UpgradeStatusResponse
+	20, // 25: hourglass.admin.Peer.NodeStatus:output_type -> hourglass.admin.NodeStatusResponse
+	22, // 26: hourglass.admin.Peer.Checkpoint:output_type -> hourglass.admin.CheckpointChunk
+	18, // 27: hourglass.admin.Peer.CancelStatement:output_type -> hourglass.admin.CancelStatementResponse
+	16, // 28: hourglass.admin.Peer.Applied:output_type -> hourglass.admin.AppliedAck
+	20, // [20:29] is the sub-list for method output_type
+	11, // [11:20] is the sub-list for method input_type
+	11, // [11:11] is the sub-list for extension type_name
+	11, // [11:11] is the sub-list for extension extendee
+	0,  // [0:11] is the sub-list for field type_name
 }
 
 func init() { file_node_adminpb_admin_proto_init() }
@@ -1106,7 +1516,7 @@ func file_node_adminpb_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_node_adminpb_admin_proto_rawDesc), len(file_node_adminpb_admin_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   17,
+			NumMessages:   23,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

@@ -19,10 +19,11 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	Admin_Reconfigure_FullMethodName = "/hourglass.admin.Admin/Reconfigure"
-	Admin_Status_FullMethodName      = "/hourglass.admin.Admin/Status"
-	Admin_Members_FullMethodName     = "/hourglass.admin.Admin/Members"
-	Admin_Checksum_FullMethodName    = "/hourglass.admin.Admin/Checksum"
+	Admin_Reconfigure_FullMethodName   = "/hourglass.admin.Admin/Reconfigure"
+	Admin_Status_FullMethodName        = "/hourglass.admin.Admin/Status"
+	Admin_Members_FullMethodName       = "/hourglass.admin.Admin/Members"
+	Admin_Checksum_FullMethodName      = "/hourglass.admin.Admin/Checksum"
+	Admin_UpgradeStatus_FullMethodName = "/hourglass.admin.Admin/UpgradeStatus"
 )
 
 // AdminClient is the client API for Admin service.
@@ -44,6 +45,10 @@ type AdminClient interface {
 	// Checksum hashes this node's applied state once it has applied at least
 	// up to a position, so replicas can be compared.
 	Checksum(ctx context.Context, in *ChecksumRequest, opts ...grpc.CallOption) (*ChecksumResponse, error)
+	// UpgradeStatus reports, from this node's applied state, each engine's
+	// enabled version, each member's announced versions and the upgrades
+	// pending.
+	UpgradeStatus(ctx context.Context, in *UpgradeStatusRequest, opts ...grpc.CallOption) (*UpgradeStatusResponse, error)
 }
 
 type adminClient struct {
@@ -94,6 +99,16 @@ func (c *adminClient) Checksum(ctx context.Context, in *ChecksumRequest, opts ..
 	return out, nil
 }
 
+func (c *adminClient) UpgradeStatus(ctx context.Context, in *UpgradeStatusRequest, opts ...grpc.CallOption) (*UpgradeStatusResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UpgradeStatusResponse)
+	err := c.cc.Invoke(ctx, Admin_UpgradeStatus_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AdminServer is the server API for Admin service.
 // All implementations must embed UnimplementedAdminServer
 // for forward compatibility.
@@ -113,6 +128,10 @@ type AdminServer interface {
 	// Checksum hashes this node's applied state once it has applied at least
 	// up to a position, so replicas can be compared.
 	Checksum(context.Context, *ChecksumRequest) (*ChecksumResponse, error)
+	// UpgradeStatus reports, from this node's applied state, each engine's
+	// enabled version, each member's announced versions and the upgrades
+	// pending.
+	UpgradeStatus(context.Context, *UpgradeStatusRequest) (*UpgradeStatusResponse, error)
 	mustEmbedUnimplementedAdminServer()
 }
 
@@ -134,6 +153,9 @@ func (UnimplementedAdminServer) Members(context.Context, *MembersRequest) (*Memb
 }
 func (UnimplementedAdminServer) Checksum(context.Context, *ChecksumRequest) (*ChecksumResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Checksum not implemented")
+}
+func (UnimplementedAdminServer) UpgradeStatus(context.Context, *UpgradeStatusRequest) (*UpgradeStatusResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpgradeStatus not implemented")
 }
 func (UnimplementedAdminServer) mustEmbedUnimplementedAdminServer() {}
 func (UnimplementedAdminServer) testEmbeddedByValue()               {}
@@ -228,6 +250,24 @@ func _Admin_Checksum_Handler(srv interface{}, ctx context.Context, dec func(inte
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Admin_UpgradeStatus_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpgradeStatusRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServer).UpgradeStatus(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Admin_UpgradeStatus_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServer).UpgradeStatus(ctx, req.(*UpgradeStatusRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Admin_ServiceDesc is the grpc.ServiceDesc for Admin service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -250,6 +290,10 @@ var Admin_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Checksum",
 			Handler:    _Admin_Checksum_Handler,
+		},
+		{
+			MethodName: "UpgradeStatus",
+			Handler:    _Admin_UpgradeStatus_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
