@@ -48,6 +48,8 @@ type gateway struct {
 	t       testing.TB
 	dataDir string
 	args    []string // extra serve flags
+	// bin is the gateway binary the process runs; "" means gatewayBin.
+	bin     string
 	cmd     *exec.Cmd
 	addrs   map[string]string
 	exited  chan struct{}
@@ -80,26 +82,11 @@ func startGateway(t testing.TB, extra ...string) *gateway {
 // start launches the process and waits until it reports ready.
 func (g *gateway) start() {
 	g.t.Helper()
-	args := append([]string{"serve",
-		"--data-dir", g.dataDir,
-		"--redis-addr", "127.0.0.1:0",
-		"--zk-addr", "127.0.0.1:0",
-		"--pg-addr", "127.0.0.1:0",
-		"--admin-addr", "127.0.0.1:0",
-		"--log-format", "json",
-	}, g.args...)
-	if g.zooCfg != "" {
-		args = append([]string{"serve", "--zoo-cfg", g.zooCfg,
-			"--redis-addr", "127.0.0.1:0",
-			"--pg-addr", "127.0.0.1:0",
-			"--admin-addr", "127.0.0.1:0",
-			"--log-format", "json",
-		}, g.args...)
+	bin := gatewayBin
+	if g.bin != "" {
+		bin = g.bin
 	}
-	if g.logServer {
-		args = append([]string{"logserver", "--data-dir", g.dataDir, "--peer-addr", "127.0.0.1:0", "--log-format", "json"}, g.args...)
-	}
-	cmd := exec.Command(gatewayBin, args...)
+	cmd := exec.Command(bin, g.commandArgs()...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		g.t.Fatal(err)
@@ -126,6 +113,30 @@ func (g *gateway) start() {
 	case <-time.After(60 * time.Second):
 		g.t.Fatal("gateway not ready after 60s")
 	}
+}
+
+// commandArgs are the process's command line, after the binary.
+func (g *gateway) commandArgs() []string {
+	args := append([]string{"serve",
+		"--data-dir", g.dataDir,
+		"--redis-addr", "127.0.0.1:0",
+		"--zk-addr", "127.0.0.1:0",
+		"--pg-addr", "127.0.0.1:0",
+		"--admin-addr", "127.0.0.1:0",
+		"--log-format", "json",
+	}, g.args...)
+	if g.zooCfg != "" {
+		args = append([]string{"serve", "--zoo-cfg", g.zooCfg,
+			"--redis-addr", "127.0.0.1:0",
+			"--pg-addr", "127.0.0.1:0",
+			"--admin-addr", "127.0.0.1:0",
+			"--log-format", "json",
+		}, g.args...)
+	}
+	if g.logServer {
+		args = append([]string{"logserver", "--data-dir", g.dataDir, "--peer-addr", "127.0.0.1:0", "--log-format", "json"}, g.args...)
+	}
+	return args
 }
 
 // readLogs forwards the gateway's structured log to the test log and picks
