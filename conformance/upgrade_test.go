@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-zookeeper/zk"
 	"github.com/redis/go-redis/v9"
 	"google.golang.org/protobuf/encoding/protojson"
 
@@ -64,56 +65,135 @@ func engineVersion(st *adminpb.UpgradeStatusResponse, name string) *adminpb.Engi
 	return &adminpb.EngineVersion{Name: name}
 }
 
-// upgradeLoad writes distinct keys over every live node while the test
-// runs, retrying a write on a connection failure or on TRYAGAIN and
-// UNCERTAIN (SET is idempotent), and keeps what was acknowledged.
+// upgradeLoad writes distinct Redis keys and znodes over every live node
+// while the test runs, retrying a write the way a client does (on a lost
+// connection, TRYAGAIN or UNCERTAIN; SET is idempotent, and a create
+// retried after a lost outcome finds its own znode), and keeps what was
+// acknowledged.
 type upgradeLoad struct {
 	e    *ensemble
 	stop chan struct{}
-	done chan struct{}
+	wg   sync.WaitGroup
 
 	mu struct {
 		sync.Mutex
-		acked map[string]string
+		acked map[string]string // "redis <key>" or "zk <path>" -> value
 		err   error
 	}
 }
 
 func startUpgradeLoad(e *ensemble) *upgradeLoad {
-	l := &upgradeLoad{e: e, stop: make(chan struct{}), done: make(chan struct{})}
+	l := &upgradeLoad{e: e, stop: make(chan struct{})}
 	l.mu.acked = map[string]string{}
-	go l.run()
+	l.wg.Add(2)
+	go l.run("redis", l.redisWriter())
+	go l.run("zk", l.zkWriter())
 	return l
 }
 
-// transient reports whether a write's error is one a client retries.
-func transient(err error) bool {
-	var re redis.Error
-	if !errors.As(err, &re) {
-		return true // the connection: the node went down
-	}
-	msg := re.Error()
-	return strings.HasPrefix(msg, "TRYAGAIN") || strings.HasPrefix(msg, "UNCERTAIN")
+// writer writes op's key and value on node n (modulo the nodes), if it
+// is up; close releases its connections.
+type writer struct {
+	write     func(n int, key, val string) error
+	transient func(error) bool
+	close     func()
 }
 
-func (l *upgradeLoad) run() {
-	defer close(l.done)
+// redisWriter sets keys through go-redis, a client per node address.
+func (l *upgradeLoad) redisWriter() writer {
 	clients := map[string]*redis.Client{}
-	defer func() {
-		for _, c := range clients {
-			c.Close()
-		}
-	}()
-	client := func(n int) *redis.Client {
-		addr := l.e.nodes[n%len(l.e.nodes)].liveAddr("redis")
-		if addr == "" {
-			return nil
-		}
-		if clients[addr] == nil {
-			clients[addr] = redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1, DialTimeout: 2 * time.Second, ReadTimeout: 10 * time.Second})
-		}
-		return clients[addr]
+	return writer{
+		write: func(n int, key, val string) error {
+			addr := l.e.nodes[n%len(l.e.nodes)].liveAddr("redis")
+			if addr == "" {
+				return errNodeDown
+			}
+			if clients[addr] == nil {
+				clients[addr] = redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1, DialTimeout: 2 * time.Second, ReadTimeout: 10 * time.Second})
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			return clients[addr].Set(ctx, key, val, 0).Err()
+		},
+		transient: func(err error) bool {
+			var re redis.Error
+			if !errors.As(err, &re) {
+				return true // the connection: the node went down
+			}
+			return strings.HasPrefix(re.Error(), "TRYAGAIN") || strings.HasPrefix(re.Error(), "UNCERTAIN")
+		},
+		close: func() {
+			for _, c := range clients {
+				c.Close()
+			}
+		},
 	}
+}
+
+// zkWriter creates znodes through go-zookeeper, a session per node
+// address, dropped when its connection fails.
+func (l *upgradeLoad) zkWriter() writer {
+	conns := map[string]*zk.Conn{}
+	drop := func(addr string) {
+		if c := conns[addr]; c != nil {
+			c.Close()
+			delete(conns, addr)
+		}
+	}
+	return writer{
+		write: func(n int, path, val string) error {
+			addr := l.e.nodes[n%len(l.e.nodes)].liveAddr("zookeeper")
+			if addr == "" {
+				return errNodeDown
+			}
+			if conns[addr] == nil {
+				c, events, err := zk.Connect([]string{addr}, 5*time.Second, zk.WithLogger(nopLogger{}))
+				if err != nil {
+					return err
+				}
+				if !awaitSession(events, 5*time.Second) {
+					c.Close()
+					return zk.ErrNoServer
+				}
+				conns[addr] = c
+			}
+			// A request sent as the node dies waits for a reconnection
+			// that never comes (the node comes back on another port):
+			// closing the session ends it.
+			stop := time.AfterFunc(10*time.Second, conns[addr].Close)
+			defer stop.Stop()
+			_, err := conns[addr].Create(path, []byte(val), 0, openACL)
+			if errors.Is(err, zk.ErrNodeExists) {
+				// A retry of a create whose outcome was lost: it is
+				// done if the znode is this one.
+				var data []byte
+				if data, _, err = conns[addr].Get(path); err == nil && string(data) != val {
+					err = fmt.Errorf("%s holds %q", path, data)
+				}
+			}
+			if err != nil && !errors.Is(err, zk.ErrNodeExists) {
+				drop(addr)
+			}
+			return err
+		},
+		transient: func(err error) bool {
+			return errors.Is(err, errNodeDown) || errors.Is(err, zk.ErrConnectionClosed) || errors.Is(err, zk.ErrNoServer) ||
+				errors.Is(err, zk.ErrSessionExpired) || errors.Is(err, zk.ErrSessionMoved) || errors.Is(err, zk.ErrClosing)
+		},
+		close: func() {
+			for addr := range conns {
+				drop(addr)
+			}
+		},
+	}
+}
+
+var errNodeDown = errors.New("the node is down")
+
+// run writes one key after another with w until the test stops it.
+func (l *upgradeLoad) run(api string, w writer) {
+	defer l.wg.Done()
+	defer w.close()
 	for op := 0; op < 100000; op++ {
 		select {
 		case <-l.stop:
@@ -121,23 +201,21 @@ func (l *upgradeLoad) run() {
 		default:
 		}
 		key, val := fmt.Sprintf("up:%d", op), fmt.Sprint(op)
+		if api == "zk" {
+			key = fmt.Sprintf("/up-%d", op)
+		}
 		deadline := time.Now().Add(30 * time.Second)
 		for try := op; ; try++ {
-			err := errors.New("no node is up")
-			if c := client(try); c != nil {
-				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-				err = c.Set(ctx, key, val, 0).Err()
-				cancel()
-			}
+			err := w.write(try, key, val)
 			if err == nil {
 				l.mu.Lock()
-				l.mu.acked[key] = val
+				l.mu.acked[api+" "+key] = val
 				l.mu.Unlock()
 				break
 			}
-			if !transient(err) || time.Now().After(deadline) {
+			if !w.transient(err) || time.Now().After(deadline) {
 				l.mu.Lock()
-				l.mu.err = fmt.Errorf("SET %s: %w", key, err)
+				l.mu.err = errors.Join(l.mu.err, fmt.Errorf("%s write of %s: %w", api, key, err))
 				l.mu.Unlock()
 				return
 			}
@@ -154,7 +232,7 @@ func (l *upgradeLoad) run() {
 // end stops the load and returns what was acknowledged.
 func (l *upgradeLoad) end(t *testing.T) map[string]string {
 	close(l.stop)
-	<-l.done
+	l.wg.Wait()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.mu.err != nil {
@@ -170,7 +248,8 @@ func (l *upgradeLoad) count() int {
 	return len(l.mu.acked)
 }
 
-// TestRollingUpgrade: three nodes of this version serve writes; each in
+// TestRollingUpgrade: three nodes of this version serve Redis and
+// ZooKeeper writes; each in
 // turn is restarted as the next version (whose timekeeper supports its
 // stored format v2). The new format is not enabled while any member runs
 // the old build, is enabled once all three run the new one, at one
@@ -238,14 +317,32 @@ func TestRollingUpgrade(t *testing.T) {
 	e.converge(0, 1, 2)
 	ctx := testCtx(t)
 	for i := range e.nodes {
-		c := e.nodes[i].redisClient(2)
+		c, z := e.nodes[i].redisClient(2), e.nodes[i].zkClient(t)
 		for k, v := range acked {
-			if got, err := c.Get(ctx, k).Result(); err != nil || got != v {
-				t.Fatalf("%s: GET %s = %q, %v; acknowledged %q", nodeID(i), k, got, err, v)
+			api, key, _ := strings.Cut(k, " ")
+			var got string
+			var err error
+			if api == "redis" {
+				got, err = c.Get(ctx, key).Result()
+			} else {
+				var b []byte
+				b, _, err = z.Get(key)
+				got = string(b)
+			}
+			if err != nil || got != v {
+				t.Fatalf("%s: %s read of %s = %q, %v; acknowledged %q", nodeID(i), api, key, got, err, v)
 			}
 		}
 	}
-	t.Logf("%d acknowledged writes on every node", len(acked))
+	perAPI := map[string]int{}
+	for k := range acked {
+		api, _, _ := strings.Cut(k, " ")
+		perAPI[api]++
+	}
+	if perAPI["redis"] == 0 || perAPI["zk"] == 0 {
+		t.Fatalf("acknowledged writes per API: %v", perAPI)
+	}
+	t.Logf("acknowledged writes on every node: %v", perAPI)
 	if out := e.nodes[0].gatewayCLI("upgrade", "status"); !strings.Contains(out, "time          v2 since position") || !strings.Contains(out, "pending: none") {
 		t.Fatalf("gateway upgrade status:\n%s", out)
 	}
