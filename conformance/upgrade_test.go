@@ -104,9 +104,9 @@ func (l *upgradeLoad) redisWriter() writer {
 	clients := map[string]*redis.Client{}
 	return writer{
 		write: func(n int, key, val string) error {
-			addr := l.e.nodes[n%len(l.e.nodes)].liveAddr("redis")
-			if addr == "" {
-				return errNodeDown
+			addr, err := l.addr(n, "redis")
+			if err != nil {
+				return err
 			}
 			if clients[addr] == nil {
 				clients[addr] = redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1, DialTimeout: 2 * time.Second, ReadTimeout: 10 * time.Second})
@@ -142,9 +142,9 @@ func (l *upgradeLoad) zkWriter() writer {
 	}
 	return writer{
 		write: func(n int, path, val string) error {
-			addr := l.e.nodes[n%len(l.e.nodes)].liveAddr("zookeeper")
-			if addr == "" {
-				return errNodeDown
+			addr, err := l.addr(n, "zookeeper")
+			if err != nil {
+				return err
 			}
 			if conns[addr] == nil {
 				c, events, err := zk.Connect([]string{addr}, 5*time.Second, zk.WithLogger(nopLogger{}))
@@ -162,7 +162,7 @@ func (l *upgradeLoad) zkWriter() writer {
 			// closing the session ends it.
 			stop := time.AfterFunc(10*time.Second, conns[addr].Close)
 			defer stop.Stop()
-			_, err := conns[addr].Create(path, []byte(val), 0, openACL)
+			_, err = conns[addr].Create(path, []byte(val), 0, openACL)
 			if errors.Is(err, zk.ErrNodeExists) {
 				// A retry of a create whose outcome was lost: it is
 				// done if the znode is this one.
@@ -189,6 +189,14 @@ func (l *upgradeLoad) zkWriter() writer {
 }
 
 var errNodeDown = errors.New("the node is down")
+
+// addr is node n's (modulo the nodes) api address, or errNodeDown.
+func (l *upgradeLoad) addr(n int, api string) (string, error) {
+	if addr := l.e.nodes[n%len(l.e.nodes)].liveAddr(api); addr != "" {
+		return addr, nil
+	}
+	return "", errNodeDown
+}
 
 // run writes one key after another with w until the test stops it.
 func (l *upgradeLoad) run(api string, w writer) {
