@@ -34,6 +34,7 @@ import (
 	"hourglass/engines/lease"
 	"hourglass/engines/sessionorder"
 	"hourglass/engines/timekeeper"
+	"hourglass/engines/viewtracking"
 	"hourglass/internal/metrics"
 	"hourglass/internal/pebbledb"
 	"hourglass/internal/tlsconf"
@@ -63,6 +64,7 @@ type Node struct {
 	vlog                   *virtuallog.VirtualLog
 	base                   *platform.BaseEngine
 	lease                  *lease.Engine
+	views                  *viewtracking.Engine
 	// leaseRef is lease for the peer endpoint, which starts before it.
 	leaseRef             atomic.Pointer[lease.Engine]
 	kv                   *kv.Server
@@ -171,9 +173,9 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	}
 	n.storeDB = nil // the engine owns it now (and may replace it)
 	// The stack, bottom up: base, lease (reads without the log's tail),
-	// timekeeper (one time per log entry),
-	// batching, router; the ZooKeeper API has the session-order engine on
-	// its mount.
+	// timekeeper (one time per log entry), views (the members' positions,
+	// for the trim), batching, router; the ZooKeeper API has the
+	// session-order engine on its mount.
 	if n.lease, err = lease.New(n.base, lease.Config{
 		Node:   cfg.NodeID,
 		Term:   cfg.ReadLease,
@@ -182,7 +184,18 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, err
 	}
 	n.leaseRef.Store(n.lease)
-	router := platform.NewRouter(batching.New(timekeeper.New(n.lease, nil), batching.Config{}))
+	n.views = viewtracking.New(timekeeper.New(n.lease, nil), viewtracking.Config{
+		Node:      cfg.NodeID,
+		Retention: cfg.TrimRetention,
+		Durable: func() (platform.Position, error) {
+			pos := n.base.Applied()
+			return pos, n.base.MakeDurable()
+		},
+		Applied: n.base.Applied,
+		Members: n.memberIDs,
+		Logger:  n.log.With("component", "views"),
+	})
+	router := platform.NewRouter(batching.New(n.views, batching.Config{}))
 	n.kv = kv.New(kv.Config{
 		Limits: resp.Limits{
 			MaxBulkLen:      cfg.ProtoMaxBulkLen,
@@ -258,6 +271,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, err
 	}
 	n.lease.Start()
+	n.views.Start()
 	if cfg.Ensemble() && n.lease.Enabled() {
 		go n.pushApplied()
 	}
@@ -396,8 +410,10 @@ func (n *Node) Listeners() []string {
 }
 
 // trimLoop lets the log be trimmed below all but the last LogRetain
-// applied entries. The BaseEngine trims only below applied state it has
-// made durable.
+// applied entries. It is one vote: the views engine votes the lowest
+// durable position of the members that still need the log, and the
+// BaseEngine trims below the lowest vote, and only below applied state it
+// has made durable.
 func (n *Node) trimLoop() {
 	defer n.wg.Done()
 	t := time.NewTicker(trimEvery)
@@ -412,6 +428,17 @@ func (n *Node) trimLoop() {
 			n.base.SetTrimPrefix("retain", applied-n.cfg.LogRetain)
 		}
 	}
+}
+
+// memberIDs are the ids of the ensemble's members, as the chain lists
+// them (none for a single node).
+func (n *Node) memberIDs() []string {
+	chain, _ := n.vlog.Chain()
+	ids := make([]string, 0, len(chain.GetMembers()))
+	for _, m := range chain.GetMembers() {
+		ids = append(ids, m.Id)
+	}
+	return ids
 }
 
 // Reconfigure seals the active loglet and moves the log to a fresh one of
@@ -455,6 +482,9 @@ func (n *Node) Close() error {
 	}
 	if n.lease != nil {
 		n.lease.Close()
+	}
+	if n.views != nil {
+		n.views.Close()
 	}
 	if n.base != nil {
 		n.base.Close()
@@ -511,10 +541,7 @@ func (n *Node) Fatal() <-chan error {
 func (n *Node) ensembleInfo() [][2]string {
 	chain, _ := n.vlog.Chain()
 	seg := chain.Segments[len(chain.Segments)-1]
-	var members []string
-	for _, m := range chain.Members {
-		members = append(members, m.Id)
-	}
+	members := n.memberIDs()
 	seq := seg.Loglet.Sequencer
 	if seq == "" {
 		seq = n.cfg.NodeID
