@@ -102,9 +102,10 @@ type Engine struct {
 	last     platform.Position
 	seen     bool
 
-	stop    chan struct{}
-	stopped sync.Once
-	wg      sync.WaitGroup
+	// ctx ends at Close, and with it the report under way.
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
 }
 
 var (
@@ -128,7 +129,8 @@ func New(lower platform.Engine, cfg Config) *Engine {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	e := &Engine{Layer: platform.Layer{Lower: lower}, cfg: cfg, stop: make(chan struct{})}
+	e := &Engine{Layer: platform.Layer{Lower: lower}, cfg: cfg}
+	e.ctx, e.cancel = context.WithCancel(context.Background())
 	e.mu.reports = map[string]Report{}
 	lower.RegisterUpcall(e)
 	lower.SetTrimPrefix(Voter, 0)
@@ -149,7 +151,7 @@ func (e *Engine) Start() {
 
 // Close stops reporting; the last vote stays.
 func (e *Engine) Close() {
-	e.stopped.Do(func() { close(e.stop) })
+	e.cancel()
 	e.wg.Wait()
 }
 
@@ -263,7 +265,7 @@ func (e *Engine) loop() {
 		e.vote()
 		select {
 		case <-tick.C:
-		case <-e.stop:
+		case <-e.ctx.Done():
 			return
 		}
 	}
@@ -287,15 +289,8 @@ func (e *Engine) report() {
 	r := Report{Node: e.cfg.Node, Applied: max(e.cfg.Applied(), durable), Durable: durable, Retention: e.cfg.Retention}
 	entry := &platform.Entry{}
 	platform.SetHeader(entry, Header, r.encode())
-	ctx, cancel := context.WithTimeout(context.Background(), e.cfg.Interval)
+	ctx, cancel := context.WithTimeout(e.ctx, e.cfg.Interval)
 	defer cancel()
-	go func() {
-		select {
-		case <-e.stop:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
 	if _, err := e.Lower.Propose(ctx, entry); err != nil {
 		e.cfg.Logger.Debug("reporting the applied position failed", "err", err)
 	}
