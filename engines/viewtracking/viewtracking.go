@@ -53,6 +53,9 @@ const (
 	DefaultInterval = 2 * time.Second
 )
 
+// minInterval bounds the default interval below, whatever the retention.
+const minInterval = 10 * time.Millisecond
+
 // reportPrefix keys the reports in the engine's namespace, by node id.
 var reportPrefix = []byte("r/")
 
@@ -64,7 +67,8 @@ type Config struct {
 	// is still waited for; 0 means DefaultRetention.
 	Retention time.Duration
 	// Interval is how often the node reports; 0 means DefaultInterval or
-	// a quarter of the retention, whichever is shorter.
+	// a quarter of the retention, whichever is shorter (but not below
+	// 10ms).
 	Interval time.Duration
 	// Durable makes the node's applied state durable and returns the
 	// position it now covers (everything below it survives a crash of the
@@ -124,7 +128,7 @@ func New(lower platform.Engine, cfg Config) *Engine {
 		cfg.Retention = DefaultRetention
 	}
 	if cfg.Interval <= 0 {
-		cfg.Interval = min(DefaultInterval, cfg.Retention/4)
+		cfg.Interval = max(min(DefaultInterval, cfg.Retention/4), minInterval)
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -139,9 +143,6 @@ func New(lower platform.Engine, cfg Config) *Engine {
 
 // Name implements platform.Named.
 func (e *Engine) Name() string { return "views" }
-
-// Retention is the retention this node announces.
-func (e *Engine) Retention() time.Duration { return e.cfg.Retention }
 
 // Start begins reporting and voting.
 func (e *Engine) Start() {
