@@ -13,6 +13,9 @@ import (
 // peer's checkpoint.
 const restoredMsg = "restored the applied state from a peer's checkpoint"
 
+// leftBehindMetric counts the members the log is no longer kept for.
+const leftBehindMetric = "hourglass_log_trim_members_left_behind"
+
 // memberView returns member id's view in a status's trim policy.
 func memberView(t *testing.T, st *adminpb.StatusResponse, id string) *adminpb.MemberView {
 	t.Helper()
@@ -32,7 +35,7 @@ func memberView(t *testing.T, st *adminpb.StatusResponse, id string) *adminpb.Me
 // log time) the others trim past it, and on restart it catches up from a
 // peer's checkpoint. The replicas end identical.
 func TestEnsembleTrimRetention(t *testing.T) {
-	e := startEnsemble(t, 3, "--log-retain", "20", "--trim-retention", "12s")
+	e := startEnsemble(t, 3, "--log-retain", "20", "--trim-retention", "12s", "--http-addr", "127.0.0.1:0")
 	ctx := testCtx(t)
 	victim := (e.sequencer(0) + 1) % 3
 	var live []int
@@ -88,6 +91,9 @@ func TestEnsembleTrimRetention(t *testing.T) {
 	if out := e.nodes[live[0]].gatewayCLI("status"); !strings.Contains(out, id+": applied") || !strings.Contains(out, "holds the trim") || strings.Contains(out, "left behind") {
 		t.Fatalf("gateway status:\n%s", out)
 	}
+	if v := scrapeMetrics(t, e.nodes[live[0]]).value(leftBehindMetric, nil); v != 0 {
+		t.Fatalf("%s = %v within the retention", leftBehindMetric, v)
+	}
 	e.nodes[victim].restart()
 	cv := e.nodes[victim].redisClient(2)
 	if got := cv.Get(ctx, "during7").Val(); got != "7" {
@@ -111,6 +117,9 @@ func TestEnsembleTrimRetention(t *testing.T) {
 	})
 	if out := e.nodes[live[0]].gatewayCLI("status"); !strings.Contains(out, id+": applied") || !strings.Contains(out, "left behind") {
 		t.Fatalf("gateway status:\n%s", out)
+	}
+	if v := scrapeMetrics(t, e.nodes[live[0]]).value(leftBehindMetric, nil); v != 1 {
+		t.Fatalf("%s = %v past the retention", leftBehindMetric, v)
 	}
 	e.nodes[victim].restart()
 	cv = e.nodes[victim].redisClient(2)
