@@ -38,7 +38,8 @@ commands:
                --peers or a config file listing nodes, a member of an
                ensemble
   logserver    run a LogServer-only process (disaggregated log storage)
-  status       print the log's chain of segments and every node's progress
+  status       print the log's chain of segments, every node's progress
+               and the trim policy
   reconfigure  seal the active loglet and move the log to a fresh one
   members      add, remove or replace a member of the ensemble
   certs        make a CA (certs init) and sign node and client
