@@ -227,49 +227,6 @@ func TestEnsembleBasics(t *testing.T) {
 	e.converge(0, 1, 2)
 }
 
-// TestEnsembleTrimmedRejoin: a node is down while the others write so much
-// that the log is trimmed past it; when it comes back it restores its
-// state from a peer's checkpoint and converges with the others.
-func TestEnsembleTrimmedRejoin(t *testing.T) {
-	e := startEnsemble(t, 3, "--log-retain", "50")
-	ctx := testCtx(t)
-	c0 := e.nodes[0].redisClient(2)
-	for i := range 100 {
-		if err := c0.Set(ctx, fmt.Sprint("before", i), i, 0).Err(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	victim := (e.sequencer(0) + 1) % 3
-	e.nodes[victim].kill()
-	live := []int{}
-	for i := range 3 {
-		if i != victim {
-			live = append(live, i)
-		}
-	}
-	c := e.nodes[live[0]].redisClient(2)
-	// Write, then reconfigure so whole segments fall below the trim
-	// point, until the chain's first segment starts past the victim.
-	waitFor(t, "the log to be trimmed past the stopped node", time.Minute, func() bool {
-		for i := range 50 {
-			if err := c.Incr(ctx, fmt.Sprint("during", i%10)).Err(); err != nil {
-				t.Fatal(err)
-			}
-		}
-		e.nodes[live[0]].gatewayCLI("reconfigure")
-		return e.status(live[0]).Chain.Segments[0].Start > 200
-	})
-	e.nodes[victim].restart()
-	cv := e.nodes[victim].redisClient(2)
-	if got := cv.Get(ctx, "before7").Val(); got != "7" {
-		t.Fatalf("restored node reads before7 = %q", got)
-	}
-	if err := cv.Incr(ctx, "during0").Err(); err != nil {
-		t.Fatal(err)
-	}
-	e.converge(0, 1, 2)
-}
-
 // startLogServers starts n LogServer-only processes, ls1 to lsn, and
 // returns them with their --logservers spec.
 func startLogServers(t *testing.T, n int) ([]*gateway, string) {

@@ -64,9 +64,12 @@ type gateway struct {
 	// directory and ZooKeeper port come from the file.
 	zooCfg string
 
-	// mu guards addrs and running for readers on other goroutines.
+	// mu guards addrs, running and logged for readers on other
+	// goroutines.
 	mu      sync.Mutex
 	running bool
+	// logged counts the process's log lines by message, over restarts.
+	logged map[string]int
 }
 
 // startGateway starts a gateway on a fresh data directory with every API on
@@ -152,7 +155,14 @@ func (g *gateway) readLogs(r io.Reader, ready chan struct{}) {
 			g.logf("gateway: %s", line)
 			continue
 		}
-		switch rec["msg"] {
+		msg, _ := rec["msg"].(string)
+		g.mu.Lock()
+		if g.logged == nil {
+			g.logged = map[string]int{}
+		}
+		g.logged[msg]++
+		g.mu.Unlock()
+		switch msg {
 		case "listening":
 			api, addr := rec["api"].(string), rec["addr"].(string)
 			g.mu.Lock()
@@ -200,6 +210,14 @@ func (g *gateway) liveAddr(api string) string {
 		return ""
 	}
 	return g.addrs[api]
+}
+
+// loggedCount returns how many log lines with message msg the gateway
+// wrote, over all its runs.
+func (g *gateway) loggedCount(msg string) int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.logged[msg]
 }
 
 func (g *gateway) setStopped() {

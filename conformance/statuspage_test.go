@@ -59,9 +59,9 @@ func tableRows(t *testing.T, dom, id string) [][]string {
 }
 
 // TestStatusPageInChromium loads a 3-node ensemble's status page in
-// headless Chromium while a client writes: the members, the chain and the
-// live charts are drawn; a dead member shows as unreachable; and a
-// screenshot is taken.
+// headless Chromium while a client writes: the members, the trim policy,
+// the chain and the live charts are drawn; a dead member shows as
+// unreachable; and a screenshot is taken.
 func TestStatusPageInChromium(t *testing.T) {
 	if _, err := exec.LookPath("chromium"); err != nil {
 		t.Skip("chromium is not installed")
@@ -94,6 +94,15 @@ func TestStatusPageInChromium(t *testing.T) {
 		}
 		if applied, err := strconv.Atoi(r[2]); err != nil || applied <= 0 {
 			t.Errorf("member %s applied %q", r[0], r[2])
+		}
+	}
+	trim := tableRows(t, dom, "trim")
+	if len(trim) != 3 {
+		t.Fatalf("trim table: %q", trim)
+	}
+	for i, r := range trim {
+		if len(r) != 6 || r[0] != nodeID(i) || r[5] != "holds the trim" {
+			t.Errorf("trim row %d: %q", i, r)
 		}
 	}
 	chain := tableRows(t, dom, "chain")

@@ -85,6 +85,7 @@ func (a *adminService) Status(ctx context.Context, req *adminpb.StatusRequest) (
 		Listeners: a.n.Listeners(),
 		NodeId:    a.n.cfg.NodeID,
 		Nodes:     a.n.nodeStates(ctx, chain),
+		Trim:      a.n.trimStatus(),
 	}, nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"hourglass/engines/viewtracking"
 	"hourglass/internal/tlsconf"
 	"hourglass/personalities/kv/keyspace"
 	"hourglass/personalities/zk"
@@ -84,6 +85,11 @@ type Config struct {
 	// LogRetain is how many applied entries the node keeps in the log
 	// before trimming below them.
 	LogRetain uint64 `json:"log-retain"`
+	// TrimRetention is how long, in log time, the ensemble keeps the log
+	// for a member that stopped reporting its position (see
+	// engines/viewtracking); past it the member catches up by a peer's
+	// checkpoint.
+	TrimRetention time.Duration `json:"trim-retention"`
 
 	// Log is the loglet kind of a new log's first segment: "native" (the
 	// default) or "zookeeper", which needs ZKLogServers.
@@ -259,6 +265,9 @@ func (c *Config) EnsureDefaults() {
 	if c.LogRetain == 0 {
 		c.LogRetain = DefaultLogRetain
 	}
+	if c.TrimRetention == 0 {
+		c.TrimRetention = viewtracking.DefaultRetention
+	}
 	if c.Log == "" {
 		c.Log = "native"
 	}
@@ -359,6 +368,7 @@ func (c *Config) Validate() error {
 		{"client-query-buffer-limit < 0", c.ClientQueryBufferLimit < 0},
 		{"max-multibulk-len < 0", c.MaxMultibulkLen < 0},
 		{"store-cache-bytes < 0", c.StoreCacheBytes < 0},
+		{"trim-retention < 0", c.TrimRetention < 0},
 		{"maxclients < 0", c.MaxClients < 0},
 		{"zk-max-clients < 0", c.ZKMaxClients < 0},
 		{"zk-min-session-timeout < 0", c.ZKMinSessionTimeout < 0},

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestValidateReportsEveryProblem(t *testing.T) {
@@ -15,11 +16,12 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 	c.ProtoMaxBulkLen = -5
 	c.NotifyKeyspaceEvents = "KEAQ"
 	c.Log = "zookeeper" // without zk-log-servers
+	c.TrimRetention = -time.Second
 	err := c.Validate()
 	if err == nil {
 		t.Fatal("invalid config accepted")
 	}
-	for _, want := range []string{"redis-addr", "admin-addr", "maxclients", "proto-max-bulk-len", "notify-keyspace-events", "zk-log-servers"} {
+	for _, want := range []string{"redis-addr", "admin-addr", "maxclients", "proto-max-bulk-len", "notify-keyspace-events", "zk-log-servers", "trim-retention"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not mention %s", err, want)
 		}
@@ -37,12 +39,12 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 func TestLoadFile(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "c.json")
-	os.WriteFile(path, []byte(`{"data-dir": "/x", "redis-addr": "127.0.0.1:1", "maxclients": 7}`), 0o644)
+	os.WriteFile(path, []byte(`{"data-dir": "/x", "redis-addr": "127.0.0.1:1", "maxclients": 7, "trim-retention": 90000000000}`), 0o644)
 	c := Config{AdminAddr: "127.0.0.1:2"}
 	if err := c.LoadFile(path); err != nil {
 		t.Fatal(err)
 	}
-	if c.DataDir != "/x" || c.RedisAddr != "127.0.0.1:1" || c.MaxClients != 7 || c.AdminAddr != "127.0.0.1:2" {
+	if c.DataDir != "/x" || c.RedisAddr != "127.0.0.1:1" || c.MaxClients != 7 || c.AdminAddr != "127.0.0.1:2" || c.TrimRetention != 90*time.Second {
 		t.Fatalf("loaded %+v", c)
 	}
 	os.WriteFile(path, []byte(`{"redis-adr": "typo"}`), 0o644)

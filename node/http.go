@@ -64,6 +64,15 @@ func (n *Node) registerGauges(sl *sharedLog) {
 		}),
 		gauge("hourglass_log_trimmed_position", "Position below which this node has trimmed the log.",
 			func() float64 { return float64(sl.trimmed.Load()) }),
+		gauge("hourglass_log_trim_members_left_behind", "Members the log is no longer kept for: silent longer than the trim retention, they catch up by checkpoint.", func() float64 {
+			var left int
+			for _, m := range n.views.Policy().Members {
+				if m.LeftBehind {
+					left++
+				}
+			}
+			return float64(left)
+		}),
 		gauge("hourglass_store_size_bytes", "Disk space of the node's applied state (the LocalStore).", func() float64 {
 			var size uint64
 			n.base.WithStore(func(db *pebble.DB) error {

@@ -35,6 +35,7 @@ import (
 	"hourglass/engines/sessionorder"
 	"hourglass/engines/timekeeper"
 	"hourglass/engines/upgrade"
+	"hourglass/engines/viewtracking"
 	"hourglass/internal/metrics"
 	"hourglass/internal/pebbledb"
 	"hourglass/internal/tlsconf"
@@ -65,6 +66,7 @@ type Node struct {
 	base                   *platform.BaseEngine
 	lease                  *lease.Engine
 	upgrade                *upgrade.Engine
+	views                  *viewtracking.Engine
 	// leaseRef is lease for the peer endpoint, which starts before it.
 	leaseRef             atomic.Pointer[lease.Engine]
 	kv                   *kv.Server
@@ -174,7 +176,8 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	n.storeDB = nil // the engine owns it now (and may replace it)
 	// The stack, bottom up: base, lease (reads without the log's tail),
 	// upgrade (which version of each engine applies), timekeeper (one
-	// time per log entry), batching, router; the ZooKeeper API has the
+	// time per log entry), views (the members' positions, for the trim),
+	// batching, router; the ZooKeeper API has the
 	// session-order engine on its mount.
 	if n.lease, err = lease.New(n.base, lease.Config{
 		Node:   cfg.NodeID,
@@ -195,7 +198,18 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	}
 	tk := timekeeper.New(n.upgrade, nil)
 	tk.SetVersion(func() uint32 { return n.upgrade.Enabled("time") })
-	router := platform.NewRouter(batching.New(tk, batching.Config{}))
+	n.views = viewtracking.New(tk, viewtracking.Config{
+		Node:      cfg.NodeID,
+		Retention: cfg.TrimRetention,
+		Durable: func() (platform.Position, error) {
+			pos := n.base.Applied()
+			return pos, n.base.MakeDurable()
+		},
+		Applied: n.base.Applied,
+		Members: n.memberIDs,
+		Logger:  n.log.With("component", "views"),
+	})
+	router := platform.NewRouter(batching.New(n.views, batching.Config{}))
 	n.kv = kv.New(kv.Config{
 		Limits: resp.Limits{
 			MaxBulkLen:      cfg.ProtoMaxBulkLen,
@@ -272,6 +286,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	}
 	n.lease.Start()
 	n.upgrade.Start()
+	n.views.Start()
 	if cfg.Ensemble() && n.lease.Enabled() {
 		go n.pushApplied()
 	}
@@ -410,8 +425,10 @@ func (n *Node) Listeners() []string {
 }
 
 // trimLoop lets the log be trimmed below all but the last LogRetain
-// applied entries. The BaseEngine trims only below applied state it has
-// made durable.
+// applied entries. It is one vote: the views engine votes the lowest
+// durable position of the members that still need the log, and the
+// BaseEngine trims below the lowest vote, and only below applied state it
+// has made durable.
 func (n *Node) trimLoop() {
 	defer n.wg.Done()
 	t := time.NewTicker(trimEvery)
@@ -473,6 +490,9 @@ func (n *Node) Close() error {
 	if n.upgrade != nil {
 		n.upgrade.Close()
 	}
+	if n.views != nil {
+		n.views.Close()
+	}
 	if n.base != nil {
 		n.base.Close()
 	}
@@ -528,10 +548,7 @@ func (n *Node) Fatal() <-chan error {
 func (n *Node) ensembleInfo() [][2]string {
 	chain, _ := n.vlog.Chain()
 	seg := chain.Segments[len(chain.Segments)-1]
-	var members []string
-	for _, m := range chain.Members {
-		members = append(members, m.Id)
-	}
+	members := n.memberIDs()
 	seq := seg.Loglet.Sequencer
 	if seq == "" {
 		seq = n.cfg.NodeID

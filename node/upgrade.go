@@ -25,6 +25,7 @@ func supportedVersions() upgrade.Supported {
 		"lease":        one,
 		"time":         {Min: tlo, Max: thi},
 		"batching":     one,
+		"views":        one,
 		"sessionorder": one,
 		"kv":           one,
 		"zk":           one,

@@ -3,6 +3,7 @@ package platform
 import (
 	"context"
 	"encoding/binary"
+	"maps"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -15,6 +16,14 @@ func (b *BaseEngine) SetTrimPrefix(voter string, pos Position) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.mu.votes[voter] = pos
+}
+
+// TrimVotes returns a copy of the trim votes, by voter: the engine trims
+// below the lowest of them (and below its durable applied state).
+func (b *BaseEngine) TrimVotes() map[string]Position {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return maps.Clone(b.mu.votes)
 }
 
 // trimPoint is the lowest vote, and false if nobody voted.

@@ -38,7 +38,8 @@ commands:
                --peers or a config file listing nodes, a member of an
                ensemble
   logserver    run a LogServer-only process (disaggregated log storage)
-  status       print the log's chain of segments and every node's progress
+  status       print the log's chain of segments, every node's progress
+               and the trim policy
   reconfigure  seal the active loglet and move the log to a fresh one
   members      add, remove or replace a member of the ensemble
   certs        make a CA (certs init) and sign node and client
@@ -158,6 +159,7 @@ func serveFlags(args []string) (node.Config, *slog.Logger, error) {
 	fs.Int64Var(&cfg.StoreCacheBytes, "store-cache-bytes", def.StoreCacheBytes, "block cache of the local state store, in bytes")
 	fs.DurationVar(&cfg.ReadLease, "read-lease", def.ReadLease, "term of the node's read lease, under which it answers reads without checking the log's tail (0: 1s; negative: no leases)")
 	fs.Uint64Var(&cfg.LogRetain, "log-retain", def.LogRetain, "applied log entries kept before trimming")
+	fs.DurationVar(&cfg.TrimRetention, "trim-retention", def.TrimRetention, "how long, in log time, the log is kept for a member that stopped reporting its position; past it the member catches up by a peer's checkpoint")
 	fs.StringVar(&cfg.Log, "log", def.Log, "loglet kind of a new log: native, or zookeeper (in --zk-log-servers)")
 	zkLogServers := fs.String("zk-log-servers", strings.Join(def.ZKLogServers, ","), "Apache ZooKeeper ensemble for zookeeper loglets: host:port,...")
 	fs.Int64Var(&cfg.ProtoMaxBulkLen, "proto-max-bulk-len", def.ProtoMaxBulkLen, "largest Redis bulk argument in bytes (0: 512 MiB)")
@@ -453,6 +455,7 @@ func statusCmd(args []string, out io.Writer) error {
 		}
 		fmt.Fprintln(out)
 	}
+	printTrim(out, st.Trim)
 	printChain(out, st.Chain)
 	return nil
 }

@@ -215,7 +215,9 @@ type StatusResponse struct {
 	Listeners []string `protobuf:"bytes,4,rep,name=listeners,proto3" json:"listeners,omitempty"`
 	NodeId    string   `protobuf:"bytes,5,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`
 	// nodes is every member's state as this node sees it.
-	Nodes         []*NodeState `protobuf:"bytes,6,rep,name=nodes,proto3" json:"nodes,omitempty"`
+	Nodes []*NodeState `protobuf:"bytes,6,rep,name=nodes,proto3" json:"nodes,omitempty"`
+	// trim is the log's trim policy as this node applies it.
+	Trim          *TrimStatus `protobuf:"bytes,7,opt,name=trim,proto3" json:"trim,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -288,6 +290,13 @@ func (x *StatusResponse) GetNodeId() string {
 func (x *StatusResponse) GetNodes() []*NodeState {
 	if x != nil {
 		return x.Nodes
+	}
+	return nil
+}
+
+func (x *StatusResponse) GetTrim() *TrimStatus {
+	if x != nil {
+		return x.Trim
 	}
 	return nil
 }
@@ -1325,6 +1334,204 @@ func (x *CheckpointChunk) GetData() []byte {
 	return nil
 }
 
+// TrimStatus is the trim policy at a node (see engines/viewtracking): the
+// members' reported positions, which of them still hold the trim back,
+// and the votes the node trims the log below.
+type TrimStatus struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// retention_ms: a member whose last report is older than this, in log
+	// time, is no longer waited for (the longest retention a member
+	// announced).
+	RetentionMs int64 `protobuf:"varint,1,opt,name=retention_ms,json=retentionMs,proto3" json:"retention_ms,omitempty"`
+	// log_time_ms is the log time of the last entry the node applied, in
+	// milliseconds since the Unix epoch.
+	LogTimeMs int64 `protobuf:"varint,2,opt,name=log_time_ms,json=logTimeMs,proto3" json:"log_time_ms,omitempty"`
+	// members are the members' last reports.
+	Members []*MemberView `protobuf:"bytes,3,rep,name=members,proto3" json:"members,omitempty"`
+	// votes are the trim votes by voter ("views": the lowest durable
+	// position over the members waited for; "retain": the log-retain
+	// window; others as engines add them).
+	Votes map[string]uint64 `protobuf:"bytes,4,rep,name=votes,proto3" json:"votes,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
+	// point is where the node trims the log below: the lowest vote, and
+	// never past its own applied state.
+	Point         uint64 `protobuf:"varint,5,opt,name=point,proto3" json:"point,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TrimStatus) Reset() {
+	*x = TrimStatus{}
+	mi := &file_node_adminpb_admin_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TrimStatus) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TrimStatus) ProtoMessage() {}
+
+func (x *TrimStatus) ProtoReflect() protoreflect.Message {
+	mi := &file_node_adminpb_admin_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TrimStatus.ProtoReflect.Descriptor instead.
+func (*TrimStatus) Descriptor() ([]byte, []int) {
+	return file_node_adminpb_admin_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *TrimStatus) GetRetentionMs() int64 {
+	if x != nil {
+		return x.RetentionMs
+	}
+	return 0
+}
+
+func (x *TrimStatus) GetLogTimeMs() int64 {
+	if x != nil {
+		return x.LogTimeMs
+	}
+	return 0
+}
+
+func (x *TrimStatus) GetMembers() []*MemberView {
+	if x != nil {
+		return x.Members
+	}
+	return nil
+}
+
+func (x *TrimStatus) GetVotes() map[string]uint64 {
+	if x != nil {
+		return x.Votes
+	}
+	return nil
+}
+
+func (x *TrimStatus) GetPoint() uint64 {
+	if x != nil {
+		return x.Point
+	}
+	return 0
+}
+
+// MemberView is one member's last report through the log.
+type MemberView struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// reported: the member has reported; the fields below are its last
+	// report.
+	Reported bool   `protobuf:"varint,2,opt,name=reported,proto3" json:"reported,omitempty"`
+	Applied  uint64 `protobuf:"varint,3,opt,name=applied,proto3" json:"applied,omitempty"`
+	Durable  uint64 `protobuf:"varint,4,opt,name=durable,proto3" json:"durable,omitempty"`
+	// reported_ms is the log time of the report; report_position its
+	// position in the log.
+	ReportedMs     int64  `protobuf:"varint,5,opt,name=reported_ms,json=reportedMs,proto3" json:"reported_ms,omitempty"`
+	ReportPosition uint64 `protobuf:"varint,6,opt,name=report_position,json=reportPosition,proto3" json:"report_position,omitempty"`
+	// waited: the log is kept from its durable position for it.
+	// left_behind: it has been silent longer than the retention and is no
+	// longer waited for; it catches up by a peer's checkpoint.
+	Waited        bool `protobuf:"varint,7,opt,name=waited,proto3" json:"waited,omitempty"`
+	LeftBehind    bool `protobuf:"varint,8,opt,name=left_behind,json=leftBehind,proto3" json:"left_behind,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MemberView) Reset() {
+	*x = MemberView{}
+	mi := &file_node_adminpb_admin_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MemberView) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MemberView) ProtoMessage() {}
+
+func (x *MemberView) ProtoReflect() protoreflect.Message {
+	mi := &file_node_adminpb_admin_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MemberView.ProtoReflect.Descriptor instead.
+func (*MemberView) Descriptor() ([]byte, []int) {
+	return file_node_adminpb_admin_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *MemberView) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *MemberView) GetReported() bool {
+	if x != nil {
+		return x.Reported
+	}
+	return false
+}
+
+func (x *MemberView) GetApplied() uint64 {
+	if x != nil {
+		return x.Applied
+	}
+	return 0
+}
+
+func (x *MemberView) GetDurable() uint64 {
+	if x != nil {
+		return x.Durable
+	}
+	return 0
+}
+
+func (x *MemberView) GetReportedMs() int64 {
+	if x != nil {
+		return x.ReportedMs
+	}
+	return 0
+}
+
+func (x *MemberView) GetReportPosition() uint64 {
+	if x != nil {
+		return x.ReportPosition
+	}
+	return 0
+}
+
+func (x *MemberView) GetWaited() bool {
+	if x != nil {
+		return x.Waited
+	}
+	return false
+}
+
+func (x *MemberView) GetLeftBehind() bool {
+	if x != nil {
+		return x.LeftBehind
+	}
+	return false
+}
+
 var File_node_adminpb_admin_proto protoreflect.FileDescriptor
 
 const file_node_adminpb_admin_proto_rawDesc = "" +
@@ -1342,14 +1549,15 @@ const file_node_adminpb_admin_proto_rawDesc = "" +
 	"\x05chain\x18\x01 \x01(\v2\x1b.hourglass.virtuallog.ChainR\x05chain\x12\x14\n" +
 	"\x05start\x18\x02 \x01(\x04R\x05start\x12\x16\n" +
 	"\x06micros\x18\x03 \x01(\x04R\x06micros\"\x0f\n" +
-	"\rStatusRequest\"\xda\x01\n" +
+	"\rStatusRequest\"\x8b\x02\n" +
 	"\x0eStatusResponse\x121\n" +
 	"\x05chain\x18\x01 \x01(\v2\x1b.hourglass.virtuallog.ChainR\x05chain\x12\x18\n" +
 	"\aapplied\x18\x02 \x01(\x04R\aapplied\x12\x12\n" +
 	"\x04tail\x18\x03 \x01(\x04R\x04tail\x12\x1c\n" +
 	"\tlisteners\x18\x04 \x03(\tR\tlisteners\x12\x17\n" +
 	"\anode_id\x18\x05 \x01(\tR\x06nodeId\x120\n" +
-	"\x05nodes\x18\x06 \x03(\v2\x1a.hourglass.admin.NodeStateR\x05nodes\"\x9e\x01\n" +
+	"\x05nodes\x18\x06 \x03(\v2\x1a.hourglass.admin.NodeStateR\x05nodes\x12/\n" +
+	"\x04trim\x18\a \x01(\v2\x1b.hourglass.admin.TrimStatusR\x04trim\"\x9e\x01\n" +
 	"\tNodeState\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1b\n" +
 	"\tpeer_addr\x18\x02 \x01(\tR\bpeerAddr\x12\x1c\n" +
@@ -1413,7 +1621,30 @@ const file_node_adminpb_admin_proto_rawDesc = "" +
 	"\x0fCheckpointChunk\x12\x12\n" +
 	"\x04file\x18\x01 \x01(\tR\x04file\x12\x16\n" +
 	"\x06offset\x18\x02 \x01(\x04R\x06offset\x12\x12\n" +
-	"\x04data\x18\x03 \x01(\fR\x04data2\xab\x03\n" +
+	"\x04data\x18\x03 \x01(\fR\x04data\"\x94\x02\n" +
+	"\n" +
+	"TrimStatus\x12!\n" +
+	"\fretention_ms\x18\x01 \x01(\x03R\vretentionMs\x12\x1e\n" +
+	"\vlog_time_ms\x18\x02 \x01(\x03R\tlogTimeMs\x125\n" +
+	"\amembers\x18\x03 \x03(\v2\x1b.hourglass.admin.MemberViewR\amembers\x12<\n" +
+	"\x05votes\x18\x04 \x03(\v2&.hourglass.admin.TrimStatus.VotesEntryR\x05votes\x12\x14\n" +
+	"\x05point\x18\x05 \x01(\x04R\x05point\x1a8\n" +
+	"\n" +
+	"VotesEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x04R\x05value:\x028\x01\"\xef\x01\n" +
+	"\n" +
+	"MemberView\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1a\n" +
+	"\breported\x18\x02 \x01(\bR\breported\x12\x18\n" +
+	"\aapplied\x18\x03 \x01(\x04R\aapplied\x12\x18\n" +
+	"\adurable\x18\x04 \x01(\x04R\adurable\x12\x1f\n" +
+	"\vreported_ms\x18\x05 \x01(\x03R\n" +
+	"reportedMs\x12'\n" +
+	"\x0freport_position\x18\x06 \x01(\x04R\x0ereportPosition\x12\x16\n" +
+	"\x06waited\x18\a \x01(\bR\x06waited\x12\x1f\n" +
+	"\vleft_behind\x18\b \x01(\bR\n" +
+	"leftBehind2\xab\x03\n" +
 	"\x05Admin\x12X\n" +
 	"\vReconfigure\x12#.hourglass.admin.ReconfigureRequest\x1a$.hourglass.admin.ReconfigureResponse\x12I\n" +
 	"\x06Status\x12\x1e.hourglass.admin.StatusRequest\x1a\x1f.hourglass.admin.StatusResponse\x12L\n" +
@@ -1440,7 +1671,7 @@ func file_node_adminpb_admin_proto_rawDescGZIP() []byte {
 	return file_node_adminpb_admin_proto_rawDescData
 }
 
-var file_node_adminpb_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
+var file_node_adminpb_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
 var file_node_adminpb_admin_proto_goTypes = []any{
 	(*ReconfigureRequest)(nil),      // 0: hourglass.admin.ReconfigureRequest
 	(*ReconfigureResponse)(nil),     // 1: hourglass.admin.ReconfigureResponse
@@ -1465,44 +1696,50 @@ var file_node_adminpb_admin_proto_goTypes = []any{
 	(*NodeStatusResponse)(nil),      // 20: hourglass.admin.NodeStatusResponse
 	(*CheckpointRequest)(nil),       // 21: hourglass.admin.CheckpointRequest
 	(*CheckpointChunk)(nil),         // 22: hourglass.admin.CheckpointChunk
-	(*vlogpb.Member)(nil),           // 23: hourglass.virtuallog.Member
-	(*vlogpb.Chain)(nil),            // 24: hourglass.virtuallog.Chain
+	(*TrimStatus)(nil),              // 23: hourglass.admin.TrimStatus
+	(*MemberView)(nil),              // 24: hourglass.admin.MemberView
+	nil,                             // 25: hourglass.admin.TrimStatus.VotesEntry
+	(*vlogpb.Member)(nil),           // 26: hourglass.virtuallog.Member
+	(*vlogpb.Chain)(nil),            // 27: hourglass.virtuallog.Chain
 }
 var file_node_adminpb_admin_proto_depIdxs = []int32{
-	23, // 0: hourglass.admin.ReconfigureRequest.log_servers:type_name -> hourglass.virtuallog.Member
-	24, // 1: hourglass.admin.ReconfigureResponse.chain:type_name -> hourglass.virtuallog.Chain
-	24, // 2: hourglass.admin.StatusResponse.chain:type_name -> hourglass.virtuallog.Chain
+	26, // 0: hourglass.admin.ReconfigureRequest.log_servers:type_name -> hourglass.virtuallog.Member
+	27, // 1: hourglass.admin.ReconfigureResponse.chain:type_name -> hourglass.virtuallog.Chain
+	27, // 2: hourglass.admin.StatusResponse.chain:type_name -> hourglass.virtuallog.Chain
 	4,  // 3: hourglass.admin.StatusResponse.nodes:type_name -> hourglass.admin.NodeState
-	23, // 4: hourglass.admin.MembersRequest.member:type_name -> hourglass.virtuallog.Member
-	24, // 5: hourglass.admin.MembersResponse.chain:type_name -> hourglass.virtuallog.Chain
-	11, // 6: hourglass.admin.UpgradeStatusResponse.engines:type_name -> hourglass.admin.EngineVersion
-	13, // 7: hourglass.admin.UpgradeStatusResponse.members:type_name -> hourglass.admin.MemberVersions
-	14, // 8: hourglass.admin.UpgradeStatusResponse.pending:type_name -> hourglass.admin.PendingUpgrade
-	12, // 9: hourglass.admin.EngineVersion.supported:type_name -> hourglass.admin.VersionRange
-	12, // 10: hourglass.admin.MemberVersions.supported:type_name -> hourglass.admin.VersionRange
-	0,  // 11: hourglass.admin.Admin.Reconfigure:input_type -> hourglass.admin.ReconfigureRequest
-	2,  // 12: hourglass.admin.Admin.Status:input_type -> hourglass.admin.StatusRequest
-	5,  // 13: hourglass.admin.Admin.Members:input_type -> hourglass.admin.MembersRequest
-	7,  // 14: hourglass.admin.Admin.Checksum:input_type -> hourglass.admin.ChecksumRequest
-	9,  // 15: hourglass.admin.Admin.UpgradeStatus:input_type -> hourglass.admin.UpgradeStatusRequest
-	19, // 16: hourglass.admin.Peer.NodeStatus:input_type -> hourglass.admin.NodeStatusRequest
-	21, // 17: hourglass.admin.Peer.Checkpoint:input_type -> hourglass.admin.CheckpointRequest
-	17, // 18: hourglass.admin.Peer.CancelStatement:input_type -> hourglass.admin.CancelStatementRequest
-	15, // 19: hourglass.admin.Peer.Applied:input_type -> hourglass.admin.AppliedNotice
-	1,  // 20: hourglass.admin.Admin.Reconfigure:output_type -> hourglass.admin.ReconfigureResponse
-	3,  // 21: hourglass.admin.Admin.Status:output_type -> hourglass.admin.StatusResponse
-	6,  // 22: hourglass.admin.Admin.Members:output_type -> hourglass.admin.MembersResponse
-	8,  // 23: hourglass.admin.Admin.Checksum:output_type -> hourglass.admin.ChecksumResponse
-	10, // 24: hourglass.admin.Admin.UpgradeStatus:output_type -> hourglass.admin.UpgradeStatusResponse
-	20, // 25: hourglass.admin.Peer.NodeStatus:output_type -> hourglass.admin.NodeStatusResponse
-	22, // 26: hourglass.admin.Peer.Checkpoint:output_type -> hourglass.admin.CheckpointChunk
-	18, // 27: hourglass.admin.Peer.CancelStatement:output_type -> hourglass.admin.CancelStatementResponse
-	16, // 28: hourglass.admin.Peer.Applied:output_type -> hourglass.admin.AppliedAck
-	20, // [20:29] is the sub-list for method output_type
-	11, // [11:20] is the sub-list for method input_type
-	11, // [11:11] is the sub-list for extension type_name
-	11, // [11:11] is the sub-list for extension extendee
-	0,  // [0:11] is the sub-list for field type_name
+	23, // 4: hourglass.admin.StatusResponse.trim:type_name -> hourglass.admin.TrimStatus
+	26, // 5: hourglass.admin.MembersRequest.member:type_name -> hourglass.virtuallog.Member
+	27, // 6: hourglass.admin.MembersResponse.chain:type_name -> hourglass.virtuallog.Chain
+	11, // 7: hourglass.admin.UpgradeStatusResponse.engines:type_name -> hourglass.admin.EngineVersion
+	13, // 8: hourglass.admin.UpgradeStatusResponse.members:type_name -> hourglass.admin.MemberVersions
+	14, // 9: hourglass.admin.UpgradeStatusResponse.pending:type_name -> hourglass.admin.PendingUpgrade
+	12, // 10: hourglass.admin.EngineVersion.supported:type_name -> hourglass.admin.VersionRange
+	12, // 11: hourglass.admin.MemberVersions.supported:type_name -> hourglass.admin.VersionRange
+	24, // 12: hourglass.admin.TrimStatus.members:type_name -> hourglass.admin.MemberView
+	25, // 13: hourglass.admin.TrimStatus.votes:type_name -> hourglass.admin.TrimStatus.VotesEntry
+	0,  // 14: hourglass.admin.Admin.Reconfigure:input_type -> hourglass.admin.ReconfigureRequest
+	2,  // 15: hourglass.admin.Admin.Status:input_type -> hourglass.admin.StatusRequest
+	5,  // 16: hourglass.admin.Admin.Members:input_type -> hourglass.admin.MembersRequest
+	7,  // 17: hourglass.admin.Admin.Checksum:input_type -> hourglass.admin.ChecksumRequest
+	9,  // 18: hourglass.admin.Admin.UpgradeStatus:input_type -> hourglass.admin.UpgradeStatusRequest
+	19, // 19: hourglass.admin.Peer.NodeStatus:input_type -> hourglass.admin.NodeStatusRequest
+	21, // 20: hourglass.admin.Peer.Checkpoint:input_type -> hourglass.admin.CheckpointRequest
+	17, // 21: hourglass.admin.Peer.CancelStatement:input_type -> hourglass.admin.CancelStatementRequest
+	15, // 22: hourglass.admin.Peer.Applied:input_type -> hourglass.admin.AppliedNotice
+	1,  // 23: hourglass.admin.Admin.Reconfigure:output_type -> hourglass.admin.ReconfigureResponse
+	3,  // 24: hourglass.admin.Admin.Status:output_type -> hourglass.admin.StatusResponse
+	6,  // 25: hourglass.admin.Admin.Members:output_type -> hourglass.admin.MembersResponse
+	8,  // 26: hourglass.admin.Admin.Checksum:output_type -> hourglass.admin.ChecksumResponse
+	10, // 27: hourglass.admin.Admin.UpgradeStatus:output_type -> hourglass.admin.UpgradeStatusResponse
+	20, // 28: hourglass.admin.Peer.NodeStatus:output_type -> hourglass.admin.NodeStatusResponse
+	22, // 29: hourglass.admin.Peer.Checkpoint:output_type -> hourglass.admin.CheckpointChunk
+	18, // 30: hourglass.admin.Peer.CancelStatement:output_type -> hourglass.admin.CancelStatementResponse
+	16, // 31: hourglass.admin.Peer.Applied:output_type -> hourglass.admin.AppliedAck
+	23, // [23:32] is the sub-list for method output_type
+	14, // [14:23] is the sub-list for method input_type
+	14, // [14:14] is the sub-list for extension type_name
+	14, // [14:14] is the sub-list for extension extendee
+	0,  // [0:14] is the sub-list for field type_name
 }
 
 func init() { file_node_adminpb_admin_proto_init() }
@@ -1516,7 +1753,7 @@ func file_node_adminpb_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_node_adminpb_admin_proto_rawDesc), len(file_node_adminpb_admin_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   23,
+			NumMessages:   26,
 			NumExtensions: 0,
 			NumServices:   2,
 		},
