@@ -11,6 +11,8 @@ import (
 
 	"github.com/cockroachdb/pebble/v2"
 	"google.golang.org/protobuf/proto"
+
+	"hourglass/internal/pebbledb"
 )
 
 // digestSize is the size of the state digest (SHA-256).
@@ -86,6 +88,9 @@ func (b *BaseEngine) run() {
 	var trimmed Position
 	go b.trimLoop(ctx, &trimmed)
 	for {
+		if b.Err() != nil {
+			return // the store failed (see trimLoop)
+		}
 		next := b.applied.Load()
 		raws, err := b.log.ReadNext(ctx, next, b.readBatch)
 		if err != nil {
@@ -186,7 +191,7 @@ func (b *BaseEngine) applyOne(raw []byte, pos Position) error {
 	if err := txn.b.Set(keyApplied, cursor[:], nil); err != nil {
 		return err
 	}
-	if err := txn.b.Commit(pebble.NoSync); err != nil {
+	if err := pebbledb.Write(func() error { return txn.b.Commit(pebble.NoSync) }); err != nil {
 		return fmt.Errorf("commit apply at %d: %w", pos, err)
 	}
 	if decodeErr != nil {

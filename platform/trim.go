@@ -3,9 +3,13 @@ package platform
 import (
 	"context"
 	"encoding/binary"
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
+
+	"hourglass/internal/pebbledb"
 )
 
 // SetTrimPrefix implements Engine: it records voter's vote. At its next
@@ -48,6 +52,14 @@ func (b *BaseEngine) trimLoop(ctx context.Context, trimmed *Position) {
 			continue
 		}
 		if err := b.makeDurable(target); err != nil {
+			if errors.Is(err, pebbledb.ErrFailed) {
+				// The store's fsync failed: what it holds can no
+				// longer be trusted to be durable, so apply stops and
+				// the node replays the log from its synced state when
+				// it restarts.
+				b.fail(fmt.Errorf("making applied state durable: %w", err))
+				return
+			}
 			b.logger.Warn("making applied state durable failed", "err", err)
 			continue
 		}
@@ -68,7 +80,9 @@ func (b *BaseEngine) trimLoop(ctx context.Context, trimmed *Position) {
 func (b *BaseEngine) makeDurable(pos Position) error {
 	var v [8]byte
 	binary.BigEndian.PutUint64(v[:], pos)
-	return b.WithStore(func(db *pebble.DB) error { return db.Set(keyDurable, v[:], pebble.Sync) })
+	return b.WithStore(func(db *pebble.DB) error {
+		return pebbledb.Write(func() error { return db.Set(keyDurable, v[:], pebble.Sync) })
+	})
 }
 
 // MakeDurable fsyncs the applied state (SAVE): after it returns, a crash
