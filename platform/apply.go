@@ -88,9 +88,6 @@ func (b *BaseEngine) run() {
 	var trimmed Position
 	go b.trimLoop(ctx, &trimmed)
 	for {
-		if b.Err() != nil {
-			return // the store failed (see trimLoop)
-		}
 		next := b.applied.Load()
 		raws, err := b.log.ReadNext(ctx, next, b.readBatch)
 		if err != nil {
@@ -112,6 +109,9 @@ func (b *BaseEngine) run() {
 				return
 			}
 			continue
+		}
+		if b.Err() != nil {
+			return // the store failed (see makeDurable)
 		}
 		for i, raw := range raws {
 			if err := b.applyOne(raw, next+Position(i)); err != nil {
@@ -259,10 +259,16 @@ func (b *BaseEngine) checkOnce(h []byte, pos Position) {
 	}
 }
 
+// fail stops the engine with err; the first error stays.
 func (b *BaseEngine) fail(err error) {
-	b.logger.Error("apply loop stopped", "err", err)
 	b.mu.Lock()
-	b.mu.fatal = err
+	first := b.mu.fatal == nil
+	if first {
+		b.mu.fatal = err
+	}
 	b.mu.Unlock()
+	if first {
+		b.logger.Error("apply loop stopped", "err", err)
+	}
 	b.advanced()
 }
