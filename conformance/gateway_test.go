@@ -48,6 +48,7 @@ type gateway struct {
 	t       testing.TB
 	dataDir string
 	args    []string // extra serve flags
+	env     []string // extra environment variables, "NAME=value"
 	cmd     *exec.Cmd
 	addrs   map[string]string
 	exited  chan struct{}
@@ -100,6 +101,9 @@ func (g *gateway) start() {
 		args = append([]string{"logserver", "--data-dir", g.dataDir, "--peer-addr", "127.0.0.1:0", "--log-format", "json"}, g.args...)
 	}
 	cmd := exec.Command(gatewayBin, args...)
+	if len(g.env) > 0 {
+		cmd.Env = append(os.Environ(), g.env...)
+	}
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		g.t.Fatal(err)
