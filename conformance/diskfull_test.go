@@ -1,16 +1,19 @@
 package conformance
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"hourglass/internal/faultfs"
+	"hourglass/node/adminpb"
 )
 
 // TestDiskFullSingleNode fills the disk of a single gateway (the
@@ -117,5 +120,56 @@ func TestDiskFullSingleNode(t *testing.T) {
 	}
 	if _, err := zc.Create("/after", nil, 0, openACL); err != nil {
 		t.Fatalf("create after restart: %v", err)
+	}
+}
+
+// TestDiskFullOneOfThree fills the disk of one node of three (not the
+// sequencer's): writes through the others go on, on the majority of
+// LogServers; the full node says why in its status; restarted once space
+// returns, it catches up and every replica holds the same state.
+func TestDiskFullOneOfThree(t *testing.T) {
+	ctx := testCtx(t)
+	e := startEnsemble(t, 3)
+	seq := e.sequencer(0)
+	victim := (seq + 1) % 3
+	full := filepath.Join(t.TempDir(), "full")
+	g := e.nodes[victim]
+	g.kill()
+	g.env = []string{faultfs.EnvDiskFull + "=" + full}
+	g.restart()
+
+	rc := e.nodes[seq].redisClient(2)
+	for i := range 20 {
+		if err := rc.Set(ctx, fmt.Sprintf("k%d", i), i, 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(full, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for i := 20; i < 100; i++ {
+		if err := rc.Set(ctx, fmt.Sprintf("k%d", i), i, 0).Err(); err != nil {
+			t.Fatalf("SET k%d with one node's disk full: %v", i, err)
+		}
+	}
+	waitFor(t, "the full node to report its disk failure", 30*time.Second, func() bool {
+		sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		_, err := e.admin(victim).Status(sctx, &adminpb.StatusRequest{})
+		return err != nil && strings.Contains(err.Error(), "disk failed")
+	})
+
+	if err := os.Remove(full); err != nil {
+		t.Fatal(err)
+	}
+	g.kill()
+	g.env = nil
+	g.restart()
+	e.converge(0, 1, 2)
+	vc := g.redisClient(2)
+	for i := range 100 {
+		if v, err := vc.Get(ctx, fmt.Sprintf("k%d", i)).Int(); err != nil || v != i {
+			t.Fatalf("restarted node: GET k%d = %d, %v", i, v, err)
+		}
 	}
 }
