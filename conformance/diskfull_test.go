@@ -173,3 +173,71 @@ func TestDiskFullOneOfThree(t *testing.T) {
 		}
 	}
 }
+
+// TestDiskFullTwoOfThree fills the disks of two nodes of three: with no
+// majority of LogServers able to write, writes fail at once with MISCONF
+// (not a timeout); once space returns and the two restart, the log is
+// moved to a fresh loglet and writes go on, with nothing acknowledged
+// lost.
+func TestDiskFullTwoOfThree(t *testing.T) {
+	ctx := testCtx(t)
+	e := startEnsemble(t, 3)
+	seq := e.sequencer(0)
+	full := filepath.Join(t.TempDir(), "full")
+	var victims []*gateway
+	for i, g := range e.nodes {
+		if i == seq {
+			continue
+		}
+		g.kill()
+		g.env = []string{faultfs.EnvDiskFull + "=" + full}
+		g.restart()
+		victims = append(victims, g)
+	}
+	rc := e.nodes[seq].redisClient(2)
+	for i := range 10 {
+		if err := rc.Set(ctx, fmt.Sprintf("k%d", i), i, 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(full, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	misconf := 0
+	for i := 0; i < 20 && misconf < 3; i++ {
+		err := rc.Set(ctx, "lost", i, 0).Err()
+		switch {
+		case err == nil:
+			// Stores to the full disks had not failed yet.
+		case strings.HasPrefix(err.Error(), "MISCONF"):
+			misconf++
+		case strings.HasPrefix(err.Error(), "UNCERTAIN"):
+		default:
+			t.Fatalf("SET with two disks of three full: %v, want MISCONF", err)
+		}
+	}
+	if misconf < 3 {
+		t.Fatal("writes with two disks of three full never failed with MISCONF")
+	}
+
+	if err := os.Remove(full); err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range victims {
+		g.kill()
+		g.env = nil
+		g.restart()
+	}
+	waitFor(t, "writes to go on after the full nodes restarted", 60*time.Second, func() bool {
+		return rc.Set(ctx, "after", 1, 0).Err() == nil
+	})
+	e.converge(0, 1, 2)
+	for _, g := range e.nodes {
+		c := g.redisClient(2)
+		for i := range 10 {
+			if v, err := c.Get(ctx, fmt.Sprintf("k%d", i)).Int(); err != nil || v != i {
+				t.Fatalf("GET k%d = %d, %v", i, v, err)
+			}
+		}
+	}
+}
