@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -26,9 +28,12 @@ import (
 func TestDiskFullSingleNode(t *testing.T) {
 	ctx := testCtx(t)
 	full := filepath.Join(t.TempDir(), "full")
-	g := &gateway{t: t, dataDir: t.TempDir(), env: []string{faultfs.EnvDiskFull + "=" + full}}
+	g := &gateway{t: t, dataDir: t.TempDir(), args: []string{"--http-addr", "127.0.0.1:0"}, env: []string{faultfs.EnvDiskFull + "=" + full}}
 	g.start()
 	t.Cleanup(g.kill)
+	if c := httpStatus(t, g, "/readyz"); c != http.StatusOK {
+		t.Fatalf("/readyz before the disk filled: %d", c)
+	}
 
 	rc := g.redisClient(2)
 	pc := pgConnect(t, g)
@@ -77,6 +82,14 @@ func TestDiskFullSingleNode(t *testing.T) {
 	}
 	if data, _, err := zc.Get("/kept"); err != nil || string(data) != "z" {
 		t.Fatalf("read on a full disk: %q, %v", data, err)
+	}
+	// The node says why it takes no writes.
+	if c := httpStatus(t, g, "/readyz"); c != http.StatusServiceUnavailable {
+		t.Fatalf("/readyz with a full disk: %d, want 503", c)
+	}
+	out, err := exec.Command(gatewayBin, "status", "--admin-addr", g.addr("admin")).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "disk failed") || !strings.Contains(string(out), "no space left on device") {
+		t.Fatalf("gateway status with a full disk: %v\n%s\nwant an error naming the full disk", err, out)
 	}
 	// Reads of what was acknowledged go on.
 	if v, err := rc.Get(ctx, "k3").Result(); err != nil || v != "v3" {
