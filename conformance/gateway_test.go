@@ -50,6 +50,7 @@ type gateway struct {
 	args    []string // extra serve flags
 	// bin is the gateway binary the process runs; "" means gatewayBin.
 	bin     string
+	env     []string // extra environment variables, "NAME=value"
 	cmd     *exec.Cmd
 	addrs   map[string]string
 	exited  chan struct{}
@@ -90,6 +91,9 @@ func (g *gateway) start() {
 		bin = g.bin
 	}
 	cmd := exec.Command(bin, g.commandArgs()...)
+	if len(g.env) > 0 {
+		cmd.Env = append(os.Environ(), g.env...)
+	}
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		g.t.Fatal(err)

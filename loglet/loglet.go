@@ -40,6 +40,11 @@ var (
 	ErrOutcomeUnknown = errors.New("loglet: outcome unknown")
 	// ErrClosed: the loglet handle was closed.
 	ErrClosed = errors.New("loglet: closed")
+	// ErrStorageFailed: a server's disk failed a write or an fsync (full
+	// disk, I/O error). Nothing that write held was acknowledged, and the
+	// server takes no more writes until it restarts; it is not retried
+	// as if it were a passing unavailability.
+	ErrStorageFailed = errors.New("loglet: storage failed")
 )
 
 // AppendID identifies one logical append across retries. The zero value

@@ -73,6 +73,9 @@ func (a *adminService) Reconfigure(ctx context.Context, req *adminpb.Reconfigure
 }
 
 func (a *adminService) Status(ctx context.Context, req *adminpb.StatusRequest) (*adminpb.StatusResponse, error) {
+	if err := a.n.diskFailure(); err != nil {
+		return nil, status.Error(codes.FailedPrecondition, err.Error())
+	}
 	tail, err := a.n.vlog.CheckTail(ctx)
 	if err != nil {
 		return nil, status.Errorf(codes.Unavailable, "check tail: %v", err)

@@ -104,7 +104,7 @@ func (n *Node) restoreFrom(ctx context.Context, id string, old *pebble.DB) (*peb
 	store := filepath.Join(n.cfg.DataDir, "store")
 	aside := filepath.Join(n.cfg.DataDir, "store.old")
 	open := func() (*pebble.DB, error) {
-		return pebbledb.Open(store, pebbledb.Options{Logger: n.log.With("db", "store"), CacheBytes: n.cfg.StoreCacheBytes})
+		return pebbledb.Open(store, pebbledb.Options{FS: n.cfg.FS, Logger: n.log.With("db", "store"), CacheBytes: n.cfg.StoreCacheBytes})
 	}
 	if err := old.Close(); err != nil {
 		return old, err

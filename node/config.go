@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cockroachdb/pebble/v2/vfs"
+
 	"hourglass/engines/viewtracking"
 	"hourglass/internal/tlsconf"
 	"hourglass/personalities/kv/keyspace"
@@ -165,6 +167,12 @@ type Config struct {
 
 	// Logger receives the node's logs; nil means slog.Default().
 	Logger *slog.Logger `json:"-"`
+	// FS is the filesystem the node's databases live on; nil means the
+	// real one. It must name the same directories as the operating
+	// system does (vfs.Default, perhaps wrapped), since checkpoints are
+	// moved into place with os calls. Tests inject disk faults through
+	// it (internal/faultfs).
+	FS vfs.FS `json:"-"`
 }
 
 // Peer is one node of an ensemble as the config lists it.

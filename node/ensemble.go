@@ -9,9 +9,11 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/backoff"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/keepalive"
+	"google.golang.org/grpc/status"
 
 	"hourglass/internal/tlsconf"
 	"hourglass/loglet/native"
@@ -180,6 +182,9 @@ type peerService struct {
 }
 
 func (p *peerService) NodeStatus(ctx context.Context, _ *adminpb.NodeStatusRequest) (*adminpb.NodeStatusResponse, error) {
+	if err := p.n.diskFailure(); err != nil {
+		return nil, status.Error(codes.FailedPrecondition, err.Error())
+	}
 	var applied uint64
 	if p.n.base != nil {
 		applied = p.n.base.Applied()

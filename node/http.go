@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	_ "embed"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -18,6 +19,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"hourglass/internal/metrics"
+	"hourglass/internal/pebbledb"
 	"hourglass/internal/tlsconf"
 	"hourglass/node/adminpb"
 )
@@ -180,6 +182,9 @@ func (n *Node) serveHTTP(addr string) error {
 // stopped, or it cannot sync with the log (no majority, say) within
 // readyTimeout.
 func (n *Node) ready(ctx context.Context) error {
+	if err := n.diskFailure(); err != nil {
+		return err
+	}
 	if err := n.base.Err(); err != nil {
 		return fmt.Errorf("apply stopped: %w", err)
 	}
@@ -190,6 +195,23 @@ func (n *Node) ready(ctx context.Context) error {
 		return fmt.Errorf("cannot sync with the log: %w", err)
 	}
 	v.Close()
+	return nil
+}
+
+// diskFailure reports a write or fsync error that stopped the node's
+// LogServer or its apply loop: the node serves no writes until it
+// restarts (see pebbledb.ErrFailed). nil while its disks work.
+func (n *Node) diskFailure() error {
+	if n.server != nil {
+		if err := n.server.Failed(); err != nil {
+			return fmt.Errorf("node %s: %w; restart the node once its disk works", n.cfg.NodeID, err)
+		}
+	}
+	if n.base != nil {
+		if err := n.base.Err(); errors.Is(err, pebbledb.ErrFailed) {
+			return fmt.Errorf("node %s: the store's disk failed, apply stopped: %w; restart the node once its disk works", n.cfg.NodeID, err)
+		}
+	}
 	return nil
 }
 

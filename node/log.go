@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"hourglass/internal/metrics"
@@ -38,10 +39,19 @@ func raise(a *atomic.Uint64, v uint64) {
 }
 
 // logError wraps err in the platform sentinel that means the same.
+// A storage failure keeps its own sentinels (ErrDiskFull for a full
+// disk) beside ErrOutcomeUnknown, which an append it cut short also has.
 func logError(err error) error {
-	switch {
-	case err == nil:
+	if err == nil {
 		return nil
+	}
+	if errors.Is(err, loglet.ErrStorageFailed) {
+		if errors.Is(err, syscall.ENOSPC) {
+			err = fmt.Errorf("%w: %w", platform.ErrDiskFull, err)
+		}
+		err = fmt.Errorf("%w: %w", platform.ErrStorageFailed, err)
+	}
+	switch {
 	case errors.Is(err, loglet.ErrOutcomeUnknown):
 		return fmt.Errorf("%w: %w", platform.ErrOutcomeUnknown, err)
 	case errors.Is(err, loglet.ErrTrimmed):

@@ -127,7 +127,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, err
 	}
 	open := func(name string, cache int64) (*pebble.DB, error) {
-		return pebbledb.Open(filepath.Join(cfg.DataDir, name), pebbledb.Options{Logger: n.log.With("db", name), CacheBytes: cache})
+		return pebbledb.Open(filepath.Join(cfg.DataDir, name), pebbledb.Options{FS: cfg.FS, Logger: n.log.With("db", name), CacheBytes: cache})
 	}
 	if n.logDB, err = open("log", 16<<20); err != nil {
 		return nil, err

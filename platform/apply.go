@@ -11,6 +11,8 @@ import (
 
 	"github.com/cockroachdb/pebble/v2"
 	"google.golang.org/protobuf/proto"
+
+	"hourglass/internal/pebbledb"
 )
 
 // digestSize is the size of the state digest (SHA-256).
@@ -108,6 +110,9 @@ func (b *BaseEngine) run() {
 			}
 			continue
 		}
+		if b.Err() != nil {
+			return // the store failed (see makeDurable)
+		}
 		for i, raw := range raws {
 			if err := b.applyOne(raw, next+Position(i)); err != nil {
 				b.fail(err)
@@ -186,7 +191,7 @@ func (b *BaseEngine) applyOne(raw []byte, pos Position) error {
 	if err := txn.b.Set(keyApplied, cursor[:], nil); err != nil {
 		return err
 	}
-	if err := txn.b.Commit(pebble.NoSync); err != nil {
+	if err := pebbledb.Write(func() error { return txn.b.Commit(pebble.NoSync) }); err != nil {
 		return fmt.Errorf("commit apply at %d: %w", pos, err)
 	}
 	if decodeErr != nil {
@@ -254,10 +259,16 @@ func (b *BaseEngine) checkOnce(h []byte, pos Position) {
 	}
 }
 
+// fail stops the engine with err; the first error stays.
 func (b *BaseEngine) fail(err error) {
-	b.logger.Error("apply loop stopped", "err", err)
 	b.mu.Lock()
-	b.mu.fatal = err
+	first := b.mu.fatal == nil
+	if first {
+		b.mu.fatal = err
+	}
 	b.mu.Unlock()
+	if first {
+		b.logger.Error("apply loop stopped", "err", err)
+	}
 	b.advanced()
 }

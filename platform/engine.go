@@ -58,6 +58,14 @@ var (
 	ErrUnavailable = errors.New("platform: log unavailable")
 	// ErrTrimmed: the log no longer holds the position asked for.
 	ErrTrimmed = errors.New("platform: log trimmed")
+	// ErrStorageFailed: the log's storage failed a write or an fsync
+	// (too many of its servers' disks did) and takes no appends until
+	// they restart. Nothing was acknowledged; a proposal whose error also
+	// matches ErrOutcomeUnknown may still turn up in the log.
+	ErrStorageFailed = errors.New("platform: log storage failed")
+	// ErrDiskFull: ErrStorageFailed because a disk is full. An error that
+	// matches it matches ErrStorageFailed too.
+	ErrDiskFull = errors.New("platform: disk full")
 	// ErrNoNamespace: a layer that keeps no state (it does not name
 	// itself, see Named) read or wrote the store.
 	ErrNoNamespace = errors.New("platform: layer has no namespace")

@@ -3,10 +3,14 @@ package platform
 import (
 	"context"
 	"encoding/binary"
+	"errors"
+	"fmt"
 	"maps"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
+
+	"hourglass/internal/pebbledb"
 )
 
 // SetTrimPrefix implements Engine: it records voter's vote. At its next
@@ -57,6 +61,9 @@ func (b *BaseEngine) trimLoop(ctx context.Context, trimmed *Position) {
 			continue
 		}
 		if err := b.makeDurable(target); err != nil {
+			if errors.Is(err, pebbledb.ErrFailed) {
+				return // apply stopped (see makeDurable)
+			}
 			b.logger.Warn("making applied state durable failed", "err", err)
 			continue
 		}
@@ -73,11 +80,20 @@ func (b *BaseEngine) trimLoop(ctx context.Context, trimmed *Position) {
 
 // makeDurable fsyncs the store's WAL with a synced write of the durable
 // mark: every apply before it, up to pos at least, survives a crash of
-// the machine.
+// the machine. If the write or the fsync fails, the store can no longer
+// be trusted to make anything durable: the apply loop stops (with an
+// error matching pebbledb.ErrFailed), and the node, restarted, replays
+// the log from what the store had synced.
 func (b *BaseEngine) makeDurable(pos Position) error {
 	var v [8]byte
 	binary.BigEndian.PutUint64(v[:], pos)
-	return b.WithStore(func(db *pebble.DB) error { return db.Set(keyDurable, v[:], pebble.Sync) })
+	err := b.WithStore(func(db *pebble.DB) error {
+		return pebbledb.Write(func() error { return db.Set(keyDurable, v[:], pebble.Sync) })
+	})
+	if errors.Is(err, pebbledb.ErrFailed) {
+		b.fail(fmt.Errorf("making applied state durable: %w", err))
+	}
+	return err
 }
 
 // MakeDurable fsyncs the applied state (SAVE): after it returns, a crash

@@ -81,7 +81,14 @@ type VirtualLog struct {
 	// failovers counts the reconfigurations this client made because
 	// the active loglet failed.
 	failovers atomic.Uint64
+	// storageTried is when (UnixNano) an append last tried to replace a
+	// loglet whose servers' disks failed (see storageFailover).
+	storageTried atomic.Int64
 }
+
+// storageRetry is how often appends try to replace a loglet too many of
+// whose servers' disks failed.
+const storageRetry = time.Second
 
 // Failovers returns how many times this client replaced a failed active
 // loglet (its reconfiguration won).
@@ -219,6 +226,10 @@ func (v *VirtualLog) Append(ctx context.Context, id loglet.AppendID, entries [][
 			if err := v.awaitSuccessor(ctx, seg); err != nil {
 				return 0, err
 			}
+		case errors.Is(err, loglet.ErrStorageFailed) && !errors.Is(err, loglet.ErrOutcomeUnknown):
+			if !v.storageFailover(ctx, seg, err) {
+				return 0, err
+			}
 		case errors.Is(err, loglet.ErrUnavailable) && !errors.Is(err, loglet.ErrOutcomeUnknown):
 			// Nothing was appended, and the loglet cannot take appends
 			// (its sequencer is gone): replace it, then retry.
@@ -261,6 +272,26 @@ func (v *VirtualLog) settle(ctx context.Context, seg *vlogpb.Segment, ue *loglet
 // failover replaces the active loglet seg, which refused an append as
 // unavailable, unless someone already did. A short random pause first lets
 // one of the nodes that noticed win without a fight.
+// storageFailover handles an append that seg's loglet refused because
+// fewer than a quorum of its servers can write (their disks failed):
+// nothing was appended. The loglet is replaced, which its seal allows
+// only once a quorum of servers writes again (restarted once their disks
+// work); until then the append fails with the storage error, and such
+// attempts are made at most once per storageRetry. It reports whether
+// the append may be retried on a successor.
+func (v *VirtualLog) storageFailover(ctx context.Context, seg *vlogpb.Segment, cause error) bool {
+	now := time.Now().UnixNano()
+	last := v.storageTried.Load()
+	if now-last < int64(storageRetry) || !v.storageTried.CompareAndSwap(last, now) {
+		return false
+	}
+	if err := v.failover(ctx, seg, cause); err != nil {
+		v.log.Warn("cannot replace a loglet whose servers' disks failed; appends fail until they restart", "loglet", seg.Loglet.Id, "err", err)
+		return false
+	}
+	return true
+}
+
 func (v *VirtualLog) failover(ctx context.Context, seg *vlogpb.Segment, cause error) error {
 	select {
 	case <-ctx.Done():

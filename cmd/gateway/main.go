@@ -23,6 +23,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"hourglass/internal/faultfs"
 	"hourglass/internal/tlsconf"
 	"hourglass/node"
 	"hourglass/node/adminpb"
@@ -211,6 +212,9 @@ func serveFlags(args []string) (node.Config, *slog.Logger, error) {
 		return cfg, nil, err
 	}
 	cfg.Logger = logger
+	if cfg.FS = faultfs.FromEnv(); cfg.FS != nil {
+		logger.Warn("test-only disk-full hook is on", "while-exists", os.Getenv(faultfs.EnvDiskFull))
+	}
 	return cfg, logger, nil
 }
 

@@ -73,5 +73,12 @@ func (a slogAdapter) Fatalf(format string, args ...any) {
 	if a.l != nil {
 		a.l.Error(msg, "component", "pebble", "fatal", true)
 	}
-	panic("pebble: " + msg)
+	var cause error
+	for _, a := range args {
+		if e, ok := a.(error); ok {
+			cause = e
+			break
+		}
+	}
+	panic(&fatalError{msg: msg, err: cause})
 }

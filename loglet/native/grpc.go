@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"syscall"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -21,6 +22,11 @@ func errorToPB(err error) (nativepb.Error, string) {
 	switch {
 	case err == nil:
 		return nativepb.Error_OK, ""
+	case errors.Is(err, loglet.ErrStorageFailed) && !errors.Is(err, loglet.ErrOutcomeUnknown):
+		if errors.Is(err, syscall.ENOSPC) {
+			return nativepb.Error_DISK_FULL, err.Error()
+		}
+		return nativepb.Error_STORAGE_FAILED, err.Error()
 	case errors.Is(err, loglet.ErrSealed):
 		return nativepb.Error_SEALED, err.Error()
 	case errors.Is(err, loglet.ErrTrimmed):
@@ -60,6 +66,10 @@ func errorFromPB(e nativepb.Error, detail string) error {
 		base = loglet.ErrOutcomeUnknown
 	case nativepb.Error_UNAVAILABLE:
 		base = loglet.ErrUnavailable
+	case nativepb.Error_STORAGE_FAILED:
+		base = loglet.ErrStorageFailed
+	case nativepb.Error_DISK_FULL:
+		base = fmt.Errorf("%w: %w", loglet.ErrStorageFailed, syscall.ENOSPC)
 	case nativepb.Error_CLOSED:
 		// The far end is shutting down: to us it is unavailable.
 		base = loglet.ErrUnavailable

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"syscall"
 	"testing"
 
 	"hourglass/loglet"
@@ -22,6 +23,10 @@ func TestErrorsOnTheWire(t *testing.T) {
 		{ErrQueueFull, nativepb.Error_UNAVAILABLE, loglet.ErrUnavailable},
 		{&loglet.OutcomeUnknownError{First: 3, N: 1, Cause: errSealedMidway}, nativepb.Error_OUTCOME_UNKNOWN, loglet.ErrOutcomeUnknown},
 		{loglet.ErrSealed, nativepb.Error_SEALED, loglet.ErrSealed},
+		{fmt.Errorf("%w: %w", loglet.ErrStorageFailed, syscall.EIO), nativepb.Error_STORAGE_FAILED, loglet.ErrStorageFailed},
+		{fmt.Errorf("%w: %w", loglet.ErrStorageFailed, syscall.ENOSPC), nativepb.Error_DISK_FULL, loglet.ErrStorageFailed},
+		{fmt.Errorf("%w: %w", loglet.ErrStorageFailed, syscall.ENOSPC), nativepb.Error_DISK_FULL, syscall.ENOSPC},
+		{fmt.Errorf("%w: %w", loglet.ErrOutcomeUnknown, loglet.ErrStorageFailed), nativepb.Error_OUTCOME_UNKNOWN, loglet.ErrOutcomeUnknown},
 	} {
 		e, detail := errorToPB(tc.err)
 		if e != tc.want {

@@ -3,6 +3,7 @@ package native
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/cockroachdb/pebble/v2"
 
+	"hourglass/internal/pebbledb"
 	"hourglass/loglet"
 )
 
@@ -38,6 +40,9 @@ type LogServer struct {
 		sync.Mutex
 		loglets map[LogletID]*serverLoglet
 		closed  bool
+		// failed is the disk failure that stopped the server's writes
+		// (it wraps loglet.ErrStorageFailed), nil while it writes.
+		failed error
 	}
 }
 
@@ -125,6 +130,18 @@ func (s *LogServer) recover() error {
 		s.log.Debug("recovered loglet", "loglet", id, "tail", st.LocalTail, "sealed", st.Sealed, "committed", st.Committed)
 	}
 	return it.Error()
+}
+
+// Failed returns the disk failure that stopped the server's writes: a
+// commit whose write or fsync failed. It wraps loglet.ErrStorageFailed
+// and the cause (syscall.ENOSPC for a full disk). The server then refuses
+// every write (stores, seals, trims) with it and serves reads of what it
+// had made durable; only a restart, which recovers what was synced, brings
+// it back. nil while the server writes.
+func (s *LogServer) Failed() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.mu.failed
 }
 
 // Fsyncs returns how many synced commits the server has made, for
@@ -395,6 +412,11 @@ func (s *LogServer) commit(ops []*serverOp) {
 	staged := map[LogletID]*staging{}
 
 	s.mu.Lock()
+	if err := s.mu.failed; err != nil {
+		s.mu.Unlock()
+		s.failAll(ops, err)
+		return
+	}
 	for _, op := range ops {
 		st := staged[op.id]
 		if st == nil {
@@ -413,9 +435,8 @@ func (s *LogServer) commit(ops []*serverOp) {
 		}
 	}
 	start := time.Now()
-	if err := b.Commit(pebble.Sync); err != nil {
-		s.log.Error("log server commit failed", "err", err)
-		s.failAll(ops, fmt.Errorf("%w: %v", loglet.ErrUnavailable, err))
+	if err := pebbledb.Write(func() error { return b.Commit(pebble.Sync) }); err != nil {
+		s.failDisk(ops, err)
 		return
 	}
 	s.fsyncs.Add(1)
@@ -440,6 +461,27 @@ func (s *LogServer) commit(ops []*serverOp) {
 	for _, op := range ops {
 		close(op.done)
 	}
+}
+
+// failDisk stops the server's writes after the commit of ops failed with
+// err. The batch is not retried: a failed fsync may have dropped the
+// written pages while the kernel reports the next fsync clean, so nothing
+// of it is acknowledged, now or later (Postgres learned this as
+// "fsyncgate"). Readers keep the state published before it.
+func (s *LogServer) failDisk(ops []*serverOp, err error) {
+	if !errors.Is(err, pebbledb.ErrFailed) {
+		// Pebble refused the batch before writing it (never a disk
+		// error): only these operations fail.
+		s.log.Error("log server commit refused", "err", err)
+		s.failAll(ops, fmt.Errorf("%w: %v", loglet.ErrUnavailable, err))
+		return
+	}
+	err = fmt.Errorf("%w: the log server's disk failed, and it takes no more writes until it restarts: %w", loglet.ErrStorageFailed, err)
+	s.mu.Lock()
+	s.mu.failed = err
+	s.mu.Unlock()
+	s.log.Error("log server stopped writing: a write or fsync of its database failed; nothing in the failed batch was acknowledged; restart the server to recover what was synced", "err", err)
+	s.failAll(ops, err)
 }
 
 func (s *LogServer) failAll(ops []*serverOp, err error) {

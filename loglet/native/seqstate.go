@@ -180,6 +180,9 @@ type seqServer struct {
 	committed loglet.Position
 	// failures counts the server's consecutive failed calls.
 	failures int
+	// diskFailed: the server reported loglet.ErrStorageFailed, which
+	// lasts until it restarts (and the sequencer with it, in process).
+	diskFailed bool
 }
 
 // seqState is the sequencer's state. It assigns positions, batches the
@@ -202,6 +205,11 @@ type seqState struct {
 	byTicket       map[ticket]*seqAppend
 	ids            *dedup.Window
 	sealed, closed bool
+	// stuck is the storage failure that leaves fewer than a quorum of
+	// servers able to write: no append can commit any more, so appends
+	// fail at once with it instead of waiting for their callers to give
+	// up.
+	stuck error
 
 	out     []seqAction
 	scratch []loglet.Position
@@ -258,6 +266,8 @@ func (s *seqState) step(ev seqEvent) []seqAction {
 	}
 	if s.sealed {
 		s.failUnsent()
+	} else if s.stuck != nil {
+		s.failStuck()
 	}
 	for i := range s.servers {
 		s.pump(i)
@@ -290,6 +300,10 @@ func (s *seqState) append(e evAppend) {
 	}
 	if s.sealed {
 		s.reply(e.t, 0, loglet.ErrSealed)
+		return
+	}
+	if s.stuck != nil {
+		s.reply(e.t, 0, s.stuck)
 		return
 	}
 	a := &seqAppend{id: e.id, entries: e.entries, tickets: []ticket{e.t}}
@@ -375,7 +389,25 @@ func (s *seqState) stored(e evStored) {
 		s.up(e.server)
 		sv.sent = e.st.LocalTail
 	default:
+		if errors.Is(e.err, loglet.ErrStorageFailed) {
+			s.diskFailed(e.server, e.err)
+		}
 		s.down(e.server, e.err)
+	}
+}
+
+// diskFailed notes that server i's disk failed; once fewer than a quorum
+// of servers can write, the sequencer is stuck with err.
+func (s *seqState) diskFailed(i int, err error) {
+	s.servers[i].diskFailed = true
+	writable := 0
+	for _, sv := range s.servers {
+		if !sv.diskFailed {
+			writable++
+		}
+	}
+	if writable < s.quorum && s.stuck == nil {
+		s.stuck = err
 	}
 }
 
@@ -468,6 +500,29 @@ func (s *seqState) failUnsent() {
 	s.queue = keep
 }
 
+// failStuck fails, once too many servers' disks failed, every queued
+// append with no store under way: with the storage error if no server
+// was sent it, else as an unknown outcome (a server may hold it, and a
+// restarted server recovers what it had synced). Appends with stores
+// under way are decided when those answer.
+func (s *seqState) failStuck() {
+	keep := s.queue[:0]
+	for _, a := range s.queue {
+		if a.pending > 0 {
+			keep = append(keep, a)
+			continue
+		}
+		err := s.stuck
+		if a.maybeStored {
+			err = fmt.Errorf("%w: %w", loglet.ErrOutcomeUnknown, s.stuck)
+		}
+		s.answer(a, 0, err)
+		s.forget(a)
+	}
+	clear(s.queue[len(keep):])
+	s.queue = keep
+}
+
 // close fails every queued append as an unknown outcome (matching
 // loglet.ErrClosed too): what a closing handle leaves is reported
 // conservatively, whether or not a server was sent it.
@@ -501,7 +556,7 @@ func (s *seqState) pump(i int) {
 	case lagging:
 		sv.call, sv.committed = callStore, s.committed
 		s.out = append(s.out, actCatchUp{server: i, from: sv.sent, to: s.committed})
-	case !s.sealed && s.batch(i):
+	case !s.sealed && s.stuck == nil && s.batch(i):
 	case sv.notified < s.committed:
 		sv.call, sv.committed = callNotify, s.committed
 		s.out = append(s.out, actNotify{server: i, committed: s.committed})

@@ -39,6 +39,10 @@ func render(a seqAction) string {
 			s += fmt.Sprintf("pos=%d", a.pos)
 		case errors.As(a.err, &ue):
 			s += fmt.Sprintf("unknown@[%d,%d)", ue.First, ue.First+loglet.Position(ue.N))
+		case errors.Is(a.err, loglet.ErrOutcomeUnknown) && errors.Is(a.err, loglet.ErrStorageFailed):
+			s += "unknown(storage)"
+		case errors.Is(a.err, loglet.ErrStorageFailed):
+			s += "storage-failed"
 		case errors.Is(a.err, loglet.ErrOutcomeUnknown) && errors.Is(a.err, loglet.ErrClosed):
 			s += "unknown(closed)"
 		case errors.Is(a.err, loglet.ErrOutcomeUnknown):
@@ -356,4 +360,26 @@ func TestSeqNoticeSeesSeal(t *testing.T) {
 	sc.step(ok(0, 1), "reply t1 pos=0", "notify s0 c=1")
 	sc.step(app(2, "b"))
 	sc.step(evNoticed{server: 0, st: Status{LocalTail: 1, Sealed: true}}, "reply t2 sealed")
+}
+
+// TestSeqDiskFailures: a server whose disk failed is one server down while
+// a quorum can still write; once fewer can, the append a server may hold
+// fails as an unknown outcome as soon as its stores answer, and later
+// appends are refused at once with the storage error (never queued until
+// their callers give up).
+func TestSeqDiskFailures(t *testing.T) {
+	disk := fmt.Errorf("%w: injected: no space left on device", loglet.ErrStorageFailed)
+	sc := threeServersSendingA(t)
+	sc.step(failed(2, disk), "down s2", "backoff s2 #0")
+	sc.step(ok(0, 1))
+	sc.step(ok(1, 1), "reply t1 pos=0", "notify s0 c=1", "notify s1 c=1")
+	sc.step(evNoticed{server: 0, st: Status{LocalTail: 1}})
+	sc.step(evNoticed{server: 1, st: Status{LocalTail: 1}})
+	sc.step(app(2, "b"), `store s0 [1,2) ["b"] c=1`, `store s1 [1,2) ["b"] c=1`)
+	sc.step(evRetry{server: 2}, `catchup s2 [0,1)`)
+	sc.step(failed(0, disk), "down s0", "backoff s0 #0")
+	sc.step(app(3, "c"), "reply t3 storage-failed")
+	sc.step(ok(1, 2), "reply t2 unknown(storage)")
+	sc.queued(0, 0, 0)
+	sc.step(app(4, "d"), "reply t4 storage-failed")
 }

@@ -2,6 +2,7 @@ package native
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"sync"
@@ -206,6 +207,10 @@ func (q *sequencer) execute(acts []seqAction) {
 			close(w.done)
 			continue
 		case actDown:
+			if errors.Is(a.err, loglet.ErrStorageFailed) {
+				q.l.log.Warn("LogServer's disk failed; it takes no writes until it restarts", "server", a.server, "err", a.err)
+				continue
+			}
 			q.l.log.Warn("LogServer unreachable; retrying in the background", "server", a.server, "err", a.err)
 			continue
 		case actUp:

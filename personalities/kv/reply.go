@@ -45,8 +45,20 @@ func replyOf(r any, err error) any {
 }
 
 // platformError turns a failure of the stack into a reply.
+//
+// A failed disk is reported as Redis reports a failed AOF write
+// (MISCONF), saying whether the write may still have been applied.
 func platformError(err error) any {
 	switch {
+	case errors.Is(err, platform.ErrStorageFailed):
+		reason := "the log's storage failed"
+		if errors.Is(err, platform.ErrDiskFull) {
+			reason = "No space left on device"
+		}
+		if errors.Is(err, platform.ErrOutcomeUnknown) {
+			return keyspace.Errorf("MISCONF Errors writing to the log: %s; the write may or may not have been applied", reason)
+		}
+		return keyspace.Errorf("MISCONF Errors writing to the log: %s", reason)
 	case errors.Is(err, platform.ErrOutcomeUnknown):
 		return errOutcomeUnknown
 	case errors.Is(err, platform.ErrUnavailable):

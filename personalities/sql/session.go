@@ -232,6 +232,16 @@ func stackError(err error) error {
 		return pe
 	case errors.Is(err, context.Canceled):
 		return exec.ErrCanceled()
+	case errors.Is(err, platform.ErrStorageFailed):
+		// disk_full, or io_error for a failed write or fsync.
+		code, reason := "58030", "the log's storage failed"
+		if errors.Is(err, platform.ErrDiskFull) {
+			code, reason = "53100", "No space left on device"
+		}
+		if errors.Is(err, platform.ErrOutcomeUnknown) {
+			return pgerror.New(code, "could not write to the log: %s; the statement may or may not have been applied", reason)
+		}
+		return pgerror.New(code, "could not write to the log: %s", reason)
 	case errors.Is(err, platform.ErrOutcomeUnknown):
 		return pgerror.New(pgerror.ConnectionFailure, "the outcome of the statement is unknown: %v", err)
 	case errors.Is(err, platform.ErrUnavailable):

@@ -2,8 +2,10 @@ package zk
 
 import (
 	"context"
+	"errors"
 
 	"hourglass/engines/sessionorder"
+	"hourglass/platform"
 )
 
 // queuedWrite is a write waiting for the proposer.
@@ -73,6 +75,13 @@ func (c *conn) answerWrite(st *step) bool {
 	if err == nil {
 		// The reply waits until the write's watch events are queued.
 		err = c.s.notified.wait(ctx, res.zxid)
+	}
+	if errors.Is(err, platform.ErrStorageFailed) && !errors.Is(err, platform.ErrOutcomeUnknown) {
+		// The log's disk failed and refused the write before taking
+		// it: a definite failure the client is told with an error
+		// code (the session stays; reads go on).
+		c.reply(st.xid, c.lastZxid.Load(), errorCode(err), nil)
+		return true
 	}
 	if err != nil {
 		c.failed.Store(true)

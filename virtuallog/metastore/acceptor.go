@@ -11,11 +11,16 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/proto"
 
+	"hourglass/internal/pebbledb"
 	pb "hourglass/virtuallog/metastore/metastorepb"
 )
 
 // ErrAcceptorClosed: the Acceptor was closed and answers no more requests.
 var ErrAcceptorClosed = errors.New("metastore: acceptor closed")
+
+// ErrAcceptorFailed: a write or fsync of the Acceptor's database failed;
+// it answers no more requests until its process restarts.
+var ErrAcceptorFailed = errors.New("metastore: acceptor's disk failed")
 
 // RetainedSlots is how many of the latest chosen slots an Acceptor keeps
 // once it learns a chosen slot: slots below chosen-RetainedSlots+1 are
@@ -57,6 +62,11 @@ type Acceptor struct {
 		sync.Mutex
 		// closed is set by Close.
 		closed bool
+		// failed is the write or fsync error after which the acceptor
+		// answers nothing: its database may show a promise or an
+		// acceptance that is not durable, which a restart could take
+		// back (see pebbledb.ErrFailed).
+		failed error
 		// info is the summary reported in every response; it mirrors
 		// what is durable in db.
 		info slotInfo
@@ -244,7 +254,7 @@ func (a *Acceptor) Learn(ctx context.Context, req *pb.LearnRequest) (*pb.LearnRe
 		}
 		info.floor = newFloor
 	}
-	if err := b.Commit(pebble.Sync); err != nil {
+	if err := a.commit(func() error { return b.Commit(pebble.Sync) }); err != nil {
 		return nil, err
 	}
 	a.mu.info = info
@@ -288,6 +298,9 @@ func (a *Acceptor) ready(ctx context.Context) error {
 	if a.mu.closed {
 		return ErrAcceptorClosed
 	}
+	if a.mu.failed != nil {
+		return a.mu.failed
+	}
 	return ctx.Err()
 }
 
@@ -314,5 +327,16 @@ func (a *Acceptor) store(slot uint64, rec *pb.SlotRecord) error {
 	if err != nil {
 		return err
 	}
-	return a.db.Set(slotKey(slot), v, pebble.Sync)
+	return a.commit(func() error { return a.db.Set(slotKey(slot), v, pebble.Sync) })
+}
+
+// commit runs f, a synced write; a disk failure stops the acceptor for
+// good (until its process restarts). REQUIRES: a.mu held.
+func (a *Acceptor) commit(f func() error) error {
+	err := pebbledb.Write(f)
+	if errors.Is(err, pebbledb.ErrFailed) {
+		a.mu.failed = fmt.Errorf("%w: %w", ErrAcceptorFailed, err)
+		return a.mu.failed
+	}
+	return err
 }

@@ -18,13 +18,20 @@ package metastore
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/cockroachdb/pebble/v2"
 
+	"hourglass/internal/pebbledb"
 	"hourglass/virtuallog"
 )
+
+// ErrLocalFailed: a write or fsync of Local's database failed; the
+// register answers no more calls until its process restarts.
+var ErrLocalFailed = errors.New("metastore: register's disk failed")
 
 // registerKey is where Local keeps version(8 bytes, big endian) || value.
 var registerKey = []byte("virtuallog/chain")
@@ -34,6 +41,10 @@ var registerKey = []byte("virtuallog/chain")
 type Local struct {
 	db *pebble.DB
 	mu sync.Mutex // serializes conditional writes
+	// failed is the write or fsync error after which the register
+	// answers nothing (its database may show a chain that is not
+	// durable; see pebbledb.ErrFailed).
+	failed atomic.Pointer[error]
 }
 
 var _ virtuallog.MetaStore = (*Local)(nil)
@@ -44,6 +55,9 @@ func NewLocal(db *pebble.DB) *Local { return &Local{db: db} }
 
 // Read implements virtuallog.MetaStore.
 func (m *Local) Read(ctx context.Context) ([]byte, uint64, error) {
+	if err := m.failed.Load(); err != nil {
+		return nil, 0, *err
+	}
 	v, closer, err := m.db.Get(registerKey)
 	if err == pebble.ErrNotFound {
 		return nil, 0, nil
@@ -71,5 +85,10 @@ func (m *Local) Write(ctx context.Context, value []byte, expected uint64) error 
 	}
 	rec := binary.BigEndian.AppendUint64(make([]byte, 0, 8+len(value)), expected+1)
 	rec = append(rec, value...)
-	return m.db.Set(registerKey, rec, pebble.Sync)
+	err = pebbledb.Write(func() error { return m.db.Set(registerKey, rec, pebble.Sync) })
+	if errors.Is(err, pebbledb.ErrFailed) {
+		err = fmt.Errorf("%w: %w", ErrLocalFailed, err)
+		m.failed.Store(&err)
+	}
+	return err
 }

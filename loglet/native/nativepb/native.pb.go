@@ -34,20 +34,26 @@ const (
 	Error_OUTCOME_UNKNOWN Error = 6
 	Error_CLOSED          Error = 7
 	Error_INVALID         Error = 8
+	// STORAGE_FAILED: the server's disk failed a write or an fsync
+	// (loglet.ErrStorageFailed); DISK_FULL: the same, for a full disk.
+	Error_STORAGE_FAILED Error = 9
+	Error_DISK_FULL      Error = 10
 )
 
 // Enum value maps for Error.
 var (
 	Error_name = map[int32]string{
-		0: "OK",
-		1: "SEALED",
-		2: "TRIMMED",
-		3: "GAP",
-		4: "NOT_HELD",
-		5: "UNAVAILABLE",
-		6: "OUTCOME_UNKNOWN",
-		7: "CLOSED",
-		8: "INVALID",
+		0:  "OK",
+		1:  "SEALED",
+		2:  "TRIMMED",
+		3:  "GAP",
+		4:  "NOT_HELD",
+		5:  "UNAVAILABLE",
+		6:  "OUTCOME_UNKNOWN",
+		7:  "CLOSED",
+		8:  "INVALID",
+		9:  "STORAGE_FAILED",
+		10: "DISK_FULL",
 	}
 	Error_value = map[string]int32{
 		"OK":              0,
@@ -59,6 +65,8 @@ var (
 		"OUTCOME_UNKNOWN": 6,
 		"CLOSED":          7,
 		"INVALID":         8,
+		"STORAGE_FAILED":  9,
+		"DISK_FULL":       10,
 	}
 )
 
@@ -1137,7 +1145,7 @@ const file_loglet_native_nativepb_native_proto_rawDesc = "" +
 	"\x0eCommittedReply\x12\x1c\n" +
 	"\tcommitted\x18\x01 \x01(\x04R\tcommitted\x12-\n" +
 	"\x05error\x18\x02 \x01(\x0e2\x17.hourglass.native.ErrorR\x05error\x12\x16\n" +
-	"\x06detail\x18\x03 \x01(\tR\x06detail*~\n" +
+	"\x06detail\x18\x03 \x01(\tR\x06detail*\xa1\x01\n" +
 	"\x05Error\x12\x06\n" +
 	"\x02OK\x10\x00\x12\n" +
 	"\n" +
@@ -1149,7 +1157,10 @@ const file_loglet_native_nativepb_native_proto_rawDesc = "" +
 	"\x0fOUTCOME_UNKNOWN\x10\x06\x12\n" +
 	"\n" +
 	"\x06CLOSED\x10\a\x12\v\n" +
-	"\aINVALID\x10\b2\xd2\x04\n" +
+	"\aINVALID\x10\b\x12\x12\n" +
+	"\x0eSTORAGE_FAILED\x10\t\x12\r\n" +
+	"\tDISK_FULL\x10\n" +
+	"2\xd2\x04\n" +
 	"\tLogServer\x12F\n" +
 	"\x05Store\x12\x1e.hourglass.native.StoreRequest\x1a\x1d.hourglass.native.StatusReply\x12H\n" +
 	"\x06Commit\x12\x1f.hourglass.native.CommitRequest\x1a\x1d.hourglass.native.StatusReply\x12D\n" +
