@@ -26,9 +26,20 @@ type ensemble struct {
 	// links[i][j] carries node i's connections to node j.
 	links [][]*proxy
 	extra []string
+	// ids holds the id of a node that took slot i's place (gateway
+	// members replace); an empty or missing entry means nodeID(i).
+	ids []string
 }
 
 func nodeID(i int) string { return fmt.Sprintf("n%d", i+1) }
+
+// id returns the id of the node in slot i.
+func (e *ensemble) id(i int) string {
+	if i < len(e.ids) && e.ids[i] != "" {
+		return e.ids[i]
+	}
+	return nodeID(i)
+}
 
 // startEnsemble starts n nodes (in parallel: each waits for a majority)
 // and returns once all are ready.
@@ -127,7 +138,7 @@ func (e *ensemble) status(i int) *adminpb.StatusResponse {
 			return st
 		}
 		if time.Now().After(deadline) {
-			e.t.Fatalf("status of %s: %v", nodeID(i), err)
+			e.t.Fatalf("status of %s: %v", e.id(i), err)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -139,7 +150,7 @@ func (e *ensemble) sequencer(from int) int {
 	segs := e.status(from).Chain.Segments
 	seq := segs[len(segs)-1].Loglet.Sequencer
 	for i := range e.nodes {
-		if nodeID(i) == seq {
+		if e.id(i) == seq {
 			return i
 		}
 	}
@@ -163,7 +174,7 @@ func (e *ensemble) converge(live ...int) {
 		for _, i := range live {
 			r, err := e.admin(i).Checksum(ctx, &adminpb.ChecksumRequest{AtLeast: tail})
 			if err != nil {
-				e.t.Fatalf("checksum of %s: %v", nodeID(i), err)
+				e.t.Fatalf("checksum of %s: %v", e.id(i), err)
 			}
 			sums = append(sums, r.Checksum)
 			applied = append(applied, r.Applied)
