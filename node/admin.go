@@ -78,13 +78,16 @@ func (a *adminService) Status(ctx context.Context, req *adminpb.StatusRequest) (
 		return nil, status.Errorf(codes.Unavailable, "check tail: %v", err)
 	}
 	chain, _ := a.n.vlog.Chain()
+	acceptors, version := a.n.acceptors()
 	return &adminpb.StatusResponse{
-		Chain:     chain,
-		Applied:   a.n.base.Applied(),
-		Tail:      tail,
-		Listeners: a.n.Listeners(),
-		NodeId:    a.n.cfg.NodeID,
-		Nodes:     a.n.nodeStates(ctx, chain),
+		Chain:            chain,
+		Applied:          a.n.base.Applied(),
+		Tail:             tail,
+		Listeners:        a.n.Listeners(),
+		NodeId:           a.n.cfg.NodeID,
+		Nodes:            a.n.nodeStates(ctx, chain),
+		Acceptors:        acceptors,
+		MetastoreVersion: version,
 	}, nil
 }
 
@@ -103,7 +106,8 @@ func (a *adminService) Members(ctx context.Context, req *adminpb.MembersRequest)
 		return nil, status.Errorf(codes.Unavailable, "members: %v", err)
 	}
 	chain, _ := a.n.vlog.Chain()
-	return &adminpb.MembersResponse{Chain: chain}, nil
+	acceptors, _ := a.n.acceptors()
+	return &adminpb.MembersResponse{Chain: chain, Acceptors: acceptors}, nil
 }
 
 var errMembers = errors.New("members")

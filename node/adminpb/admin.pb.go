@@ -215,9 +215,14 @@ type StatusResponse struct {
 	Listeners []string `protobuf:"bytes,4,rep,name=listeners,proto3" json:"listeners,omitempty"`
 	NodeId    string   `protobuf:"bytes,5,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`
 	// nodes is every member's state as this node sees it.
-	Nodes         []*NodeState `protobuf:"bytes,6,rep,name=nodes,proto3" json:"nodes,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Nodes []*NodeState `protobuf:"bytes,6,rep,name=nodes,proto3" json:"nodes,omitempty"`
+	// acceptors is the MetaStore acceptor set that decides the register's
+	// next version, as of metastore_version, the highest version this node
+	// knows chosen. Empty for a single node.
+	Acceptors        []*vlogpb.Member `protobuf:"bytes,7,rep,name=acceptors,proto3" json:"acceptors,omitempty"`
+	MetastoreVersion uint64           `protobuf:"varint,8,opt,name=metastore_version,json=metastoreVersion,proto3" json:"metastore_version,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *StatusResponse) Reset() {
@@ -290,6 +295,20 @@ func (x *StatusResponse) GetNodes() []*NodeState {
 		return x.Nodes
 	}
 	return nil
+}
+
+func (x *StatusResponse) GetAcceptors() []*vlogpb.Member {
+	if x != nil {
+		return x.Acceptors
+	}
+	return nil
+}
+
+func (x *StatusResponse) GetMetastoreVersion() uint64 {
+	if x != nil {
+		return x.MetastoreVersion
+	}
+	return 0
 }
 
 type NodeState struct {
@@ -442,8 +461,10 @@ func (x *MembersRequest) GetId() string {
 }
 
 type MembersResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Chain         *vlogpb.Chain          `protobuf:"bytes,1,opt,name=chain,proto3" json:"chain,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Chain *vlogpb.Chain          `protobuf:"bytes,1,opt,name=chain,proto3" json:"chain,omitempty"`
+	// acceptors is the MetaStore acceptor set after the change.
+	Acceptors     []*vlogpb.Member `protobuf:"bytes,2,rep,name=acceptors,proto3" json:"acceptors,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -481,6 +502,13 @@ func (*MembersResponse) Descriptor() ([]byte, []int) {
 func (x *MembersResponse) GetChain() *vlogpb.Chain {
 	if x != nil {
 		return x.Chain
+	}
+	return nil
+}
+
+func (x *MembersResponse) GetAcceptors() []*vlogpb.Member {
+	if x != nil {
+		return x.Acceptors
 	}
 	return nil
 }
@@ -971,14 +999,16 @@ const file_node_adminpb_admin_proto_rawDesc = "" +
 	"\x05chain\x18\x01 \x01(\v2\x1b.hourglass.virtuallog.ChainR\x05chain\x12\x14\n" +
 	"\x05start\x18\x02 \x01(\x04R\x05start\x12\x16\n" +
 	"\x06micros\x18\x03 \x01(\x04R\x06micros\"\x0f\n" +
-	"\rStatusRequest\"\xda\x01\n" +
+	"\rStatusRequest\"\xc3\x02\n" +
 	"\x0eStatusResponse\x121\n" +
 	"\x05chain\x18\x01 \x01(\v2\x1b.hourglass.virtuallog.ChainR\x05chain\x12\x18\n" +
 	"\aapplied\x18\x02 \x01(\x04R\aapplied\x12\x12\n" +
 	"\x04tail\x18\x03 \x01(\x04R\x04tail\x12\x1c\n" +
 	"\tlisteners\x18\x04 \x03(\tR\tlisteners\x12\x17\n" +
 	"\anode_id\x18\x05 \x01(\tR\x06nodeId\x120\n" +
-	"\x05nodes\x18\x06 \x03(\v2\x1a.hourglass.admin.NodeStateR\x05nodes\"\x9e\x01\n" +
+	"\x05nodes\x18\x06 \x03(\v2\x1a.hourglass.admin.NodeStateR\x05nodes\x12:\n" +
+	"\tacceptors\x18\a \x03(\v2\x1c.hourglass.virtuallog.MemberR\tacceptors\x12+\n" +
+	"\x11metastore_version\x18\b \x01(\x04R\x10metastoreVersion\"\x9e\x01\n" +
 	"\tNodeState\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1b\n" +
 	"\tpeer_addr\x18\x02 \x01(\tR\bpeerAddr\x12\x1c\n" +
@@ -989,9 +1019,10 @@ const file_node_adminpb_admin_proto_rawDesc = "" +
 	"\x0eMembersRequest\x12\x0e\n" +
 	"\x02op\x18\x01 \x01(\tR\x02op\x124\n" +
 	"\x06member\x18\x02 \x01(\v2\x1c.hourglass.virtuallog.MemberR\x06member\x12\x0e\n" +
-	"\x02id\x18\x03 \x01(\tR\x02id\"D\n" +
+	"\x02id\x18\x03 \x01(\tR\x02id\"\x80\x01\n" +
 	"\x0fMembersResponse\x121\n" +
-	"\x05chain\x18\x01 \x01(\v2\x1b.hourglass.virtuallog.ChainR\x05chain\",\n" +
+	"\x05chain\x18\x01 \x01(\v2\x1b.hourglass.virtuallog.ChainR\x05chain\x12:\n" +
+	"\tacceptors\x18\x02 \x03(\v2\x1c.hourglass.virtuallog.MemberR\tacceptors\",\n" +
 	"\x0fChecksumRequest\x12\x19\n" +
 	"\bat_least\x18\x01 \x01(\x04R\aatLeast\"H\n" +
 	"\x10ChecksumResponse\x12\x18\n" +
@@ -1070,29 +1101,31 @@ var file_node_adminpb_admin_proto_depIdxs = []int32{
 	18, // 1: hourglass.admin.ReconfigureResponse.chain:type_name -> hourglass.virtuallog.Chain
 	18, // 2: hourglass.admin.StatusResponse.chain:type_name -> hourglass.virtuallog.Chain
 	4,  // 3: hourglass.admin.StatusResponse.nodes:type_name -> hourglass.admin.NodeState
-	17, // 4: hourglass.admin.MembersRequest.member:type_name -> hourglass.virtuallog.Member
-	18, // 5: hourglass.admin.MembersResponse.chain:type_name -> hourglass.virtuallog.Chain
-	0,  // 6: hourglass.admin.Admin.Reconfigure:input_type -> hourglass.admin.ReconfigureRequest
-	2,  // 7: hourglass.admin.Admin.Status:input_type -> hourglass.admin.StatusRequest
-	5,  // 8: hourglass.admin.Admin.Members:input_type -> hourglass.admin.MembersRequest
-	7,  // 9: hourglass.admin.Admin.Checksum:input_type -> hourglass.admin.ChecksumRequest
-	13, // 10: hourglass.admin.Peer.NodeStatus:input_type -> hourglass.admin.NodeStatusRequest
-	15, // 11: hourglass.admin.Peer.Checkpoint:input_type -> hourglass.admin.CheckpointRequest
-	11, // 12: hourglass.admin.Peer.CancelStatement:input_type -> hourglass.admin.CancelStatementRequest
-	9,  // 13: hourglass.admin.Peer.Applied:input_type -> hourglass.admin.AppliedNotice
-	1,  // 14: hourglass.admin.Admin.Reconfigure:output_type -> hourglass.admin.ReconfigureResponse
-	3,  // 15: hourglass.admin.Admin.Status:output_type -> hourglass.admin.StatusResponse
-	6,  // 16: hourglass.admin.Admin.Members:output_type -> hourglass.admin.MembersResponse
-	8,  // 17: hourglass.admin.Admin.Checksum:output_type -> hourglass.admin.ChecksumResponse
-	14, // 18: hourglass.admin.Peer.NodeStatus:output_type -> hourglass.admin.NodeStatusResponse
-	16, // 19: hourglass.admin.Peer.Checkpoint:output_type -> hourglass.admin.CheckpointChunk
-	12, // 20: hourglass.admin.Peer.CancelStatement:output_type -> hourglass.admin.CancelStatementResponse
-	10, // 21: hourglass.admin.Peer.Applied:output_type -> hourglass.admin.AppliedAck
-	14, // [14:22] is the sub-list for method output_type
-	6,  // [6:14] is the sub-list for method input_type
-	6,  // [6:6] is the sub-list for extension type_name
-	6,  // [6:6] is the sub-list for extension extendee
-	0,  // [0:6] is the sub-list for field type_name
+	17, // 4: hourglass.admin.StatusResponse.acceptors:type_name -> hourglass.virtuallog.Member
+	17, // 5: hourglass.admin.MembersRequest.member:type_name -> hourglass.virtuallog.Member
+	18, // 6: hourglass.admin.MembersResponse.chain:type_name -> hourglass.virtuallog.Chain
+	17, // 7: hourglass.admin.MembersResponse.acceptors:type_name -> hourglass.virtuallog.Member
+	0,  // 8: hourglass.admin.Admin.Reconfigure:input_type -> hourglass.admin.ReconfigureRequest
+	2,  // 9: hourglass.admin.Admin.Status:input_type -> hourglass.admin.StatusRequest
+	5,  // 10: hourglass.admin.Admin.Members:input_type -> hourglass.admin.MembersRequest
+	7,  // 11: hourglass.admin.Admin.Checksum:input_type -> hourglass.admin.ChecksumRequest
+	13, // 12: hourglass.admin.Peer.NodeStatus:input_type -> hourglass.admin.NodeStatusRequest
+	15, // 13: hourglass.admin.Peer.Checkpoint:input_type -> hourglass.admin.CheckpointRequest
+	11, // 14: hourglass.admin.Peer.CancelStatement:input_type -> hourglass.admin.CancelStatementRequest
+	9,  // 15: hourglass.admin.Peer.Applied:input_type -> hourglass.admin.AppliedNotice
+	1,  // 16: hourglass.admin.Admin.Reconfigure:output_type -> hourglass.admin.ReconfigureResponse
+	3,  // 17: hourglass.admin.Admin.Status:output_type -> hourglass.admin.StatusResponse
+	6,  // 18: hourglass.admin.Admin.Members:output_type -> hourglass.admin.MembersResponse
+	8,  // 19: hourglass.admin.Admin.Checksum:output_type -> hourglass.admin.ChecksumResponse
+	14, // 20: hourglass.admin.Peer.NodeStatus:output_type -> hourglass.admin.NodeStatusResponse
+	16, // 21: hourglass.admin.Peer.Checkpoint:output_type -> hourglass.admin.CheckpointChunk
+	12, // 22: hourglass.admin.Peer.CancelStatement:output_type -> hourglass.admin.CancelStatementResponse
+	10, // 23: hourglass.admin.Peer.Applied:output_type -> hourglass.admin.AppliedAck
+	16, // [16:24] is the sub-list for method output_type
+	8,  // [8:16] is the sub-list for method input_type
+	8,  // [8:8] is the sub-list for extension type_name
+	8,  // [8:8] is the sub-list for extension extendee
+	0,  // [0:8] is the sub-list for field type_name
 }
 
 func init() { file_node_adminpb_admin_proto_init() }
