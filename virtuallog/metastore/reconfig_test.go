@@ -110,6 +110,7 @@ func TestReconfigureReplacesDeadFounders(t *testing.T) {
 		t.Fatalf("after replacing 2 by 3: acceptors %s at version %d", ids(set), ver)
 	}
 	// The new acceptor was brought up to the value that named it.
+	a.Close() // lets the Learns under way land
 	if st, err := p.accs[3].Status(t.Context(), &pb.StatusRequest{}); err != nil || st.Info.GetChosenSlot() != 2 || st.Chosen.GetValue() == nil {
 		t.Fatalf("new acceptor's Status = %v, %v; want version 2 learned", st, err)
 	}
@@ -133,6 +134,7 @@ func TestReconfigureReplacesDeadFounders(t *testing.T) {
 	}
 	// A restarted node knows only the founders (all dead) and its own
 	// acceptor, 4, as a seed: it finds the current set.
+	a.Close()
 	c := p.client(3, nil, 4)
 	if v, ver := mustRead(t, c); v != "f" || ver != 6 {
 		t.Fatalf("seeded client reads %q at %d; want f at 6", v, ver)
@@ -305,5 +307,32 @@ func TestReconfigureUnderConcurrentWriters(t *testing.T) {
 	res := porcupine.CheckOperationsTimeout(registerModel.ToModel(), history, 20*time.Second)
 	if res != porcupine.Ok {
 		t.Fatalf("history of %d operations is not linearizable (%v)", len(history), res)
+	}
+}
+
+// TestReconfigureStaleClientFollows: a client whose known set was
+// replaced twice and then lost entirely finds the current set through a
+// seed, and its stale write is refused rather than lost or misplaced.
+func TestReconfigureStaleClientFollows(t *testing.T) {
+	p := newPool(t, 6)
+	stale := p.client(1, nil, 5)
+	mustWrite(t, stale, "a", 0)
+	other := p.client(2, nil)
+	mustWrite(t, other, "b|2,3,4", 1) // decided by the founders
+	mustWrite(t, other, "c|3,4,5", 2) // decided by 2, 3, 4
+	other.Close()                     // lets the Learns under way land
+	for _, i := range []int{0, 1, 2} {
+		p.accs[i].Close()
+	}
+	// stale knows version 1 and the founders, all dead now.
+	if err := stale.Write(ctxFor(t, 10*time.Second), []byte("late"), 1); !errors.Is(err, virtuallog.ErrVersionMismatch) {
+		t.Fatalf("stale Write(expected 1) = %v, want a mismatch", err)
+	}
+	if set, ver := stale.Acceptors(); ids(set) != "3,4,5" || ver != 3 {
+		t.Fatalf("stale client follows to %s at %d", ids(set), ver)
+	}
+	mustWrite(t, stale, "d", 3)
+	if v, ver := mustRead(t, other); v != "d" || ver != 4 {
+		t.Fatalf("Read = %q, %d; want d at 4", v, ver)
 	}
 }

@@ -57,10 +57,11 @@ type Config struct {
 	// It must be a deterministic function of value. Nil, or a nil result,
 	// keeps the set that decided value.
 	AcceptorsOf func(value []byte) ([]AcceptorRef, error)
-	// Seeds are acceptors asked once, besides the known set, for the
-	// highest version they know chosen: a node's own acceptor, say, which
-	// may know a set that replaced the founders. They never count towards
-	// a majority.
+	// Seeds are acceptors asked, besides the known set, for the highest
+	// version they know chosen: on the first Read or Write, and when the
+	// known set does not answer. A node's own acceptor, say, which may
+	// know a set that replaced the founders. They never count towards a
+	// majority.
 	Seeds []AcceptorClient
 	// RPCTimeout bounds one round of RPCs to the acceptors; a minority of
 	// dead or slow acceptors costs nothing, a majority costs one timeout
@@ -235,9 +236,9 @@ func (r *Replicated) Read(ctx context.Context) ([]byte, uint64, error) {
 	return bytes.Clone(v.chosen.GetValue()), v.version, nil
 }
 
-// Write implements virtuallog.MetaStore: it runs Paxos for slot
-// expected+1 with value, over the set that the value chosen in slot
-// expected names, after learning that value if it does not know it. It
+// Write implements virtuallog.MetaStore: it finds the current version as
+// Read does and, if that is expected, runs Paxos for slot expected+1 with
+// value over the set that the value chosen in slot expected names. It
 // returns nil if value was chosen, an error matching
 // virtuallog.ErrVersionMismatch if another value was or the register is
 // not at version expected, and otherwise an error matching ErrNoQuorum or
@@ -259,14 +260,12 @@ func (r *Replicated) Write(ctx context.Context, value []byte, expected uint64) e
 			}
 		}
 	}
-	v, err := r.current(ctx)
+	// Find the current version first: MetaStore writes are rare, and a
+	// client whose known set has since been replaced and lost is led to
+	// the current one instead of waiting on the dead.
+	v, err := r.discover(ctx)
 	if err != nil {
 		return err
-	}
-	if v.version < expected {
-		if v, err = r.discover(ctx); err != nil {
-			return err
-		}
 	}
 	switch {
 	case v.version < expected:
@@ -314,7 +313,8 @@ func (r *Replicated) Write(ctx context.Context, value []byte, expected uint64) e
 // discover finds the register's current version, as Read describes, and
 // returns it with the set that decides the next one.
 func (r *Replicated) discover(ctx context.Context) (view, error) {
-	r.askSeeds(ctx)
+	r.askSeeds(ctx, false)
+	asked := false
 	for attempt := 0; ; attempt++ {
 		if attempt > 0 {
 			if err := r.pause(ctx, attempt, 0, "read"); err != nil {
@@ -338,6 +338,11 @@ func (r *Replicated) discover(ctx context.Context) (view, error) {
 			attempt = -1
 			continue
 		case !st.quorum():
+			if !asked {
+				// The known set may have been replaced and lost.
+				asked = true
+				r.askSeeds(ctx, true)
+			}
 			continue
 		case st.maxSlot <= v.version:
 			// A majority of the set that decides v+1 accepted nothing
@@ -360,15 +365,15 @@ func (r *Replicated) discover(ctx context.Context) (view, error) {
 	}
 }
 
-// askSeeds asks the seeds, the first time only, for the highest version
-// they know chosen, and adopts it.
-func (r *Replicated) askSeeds(ctx context.Context) {
+// askSeeds asks the seeds for the highest version they know chosen, and
+// adopts it: the first time it is called, or again if again is set.
+func (r *Replicated) askSeeds(ctx context.Context, again bool) {
 	r.mu.Lock()
 	seeded := r.mu.seeded
 	r.mu.seeded = true
 	base := r.mu.known.version
 	r.mu.Unlock()
-	if seeded || len(r.cfg.Seeds) == 0 {
+	if (seeded && !again) || len(r.cfg.Seeds) == 0 {
 		return
 	}
 	var set []member

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"hourglass/internal/paxos"
 	pb "hourglass/virtuallog/metastore/metastorepb"
@@ -147,8 +148,10 @@ func (r *Replicated) adopt(slot uint64, p *pb.Proposal) {
 		return
 	}
 	set := r.setOf(p)
-	// A set that decided slot already holds p on a majority.
-	installed := slot == old.version+1 && sameIDs(set, old.set)
+	// An unchanged set needs nothing new: a majority of it already knows
+	// a version that names it (or it is the founders), from which a
+	// reader reaches p one slot at a time.
+	installed := old.installed && sameIDs(set, old.set)
 	r.mu.known = view{version: slot, chosen: p, set: set, installed: installed}
 }
 
@@ -170,21 +173,7 @@ func (r *Replicated) current(ctx context.Context) (view, error) {
 				return view{}, err
 			}
 		}
-		req := &pb.LearnRequest{Slot: v.version, Proposal: v.chosen}
-		var ok, failed int
-		if err := broadcast(ctx, r, v.set, func(ctx context.Context, a AcceptorClient) (*pb.LearnResponse, error) {
-			return a.Learn(ctx, req)
-		}, func(_ *pb.LearnResponse, err error) bool {
-			if err != nil {
-				failed++
-			} else {
-				ok++
-			}
-			return ok >= paxos.Quorum(len(v.set)) || failed > len(v.set)-paxos.Quorum(len(v.set))
-		}); err != nil {
-			return view{}, err
-		}
-		if ok < paxos.Quorum(len(v.set)) {
+		if !r.install(ctx, v) {
 			continue
 		}
 		r.mu.Lock()
@@ -194,4 +183,42 @@ func (r *Replicated) current(ctx context.Context) (view, error) {
 		r.mu.Unlock()
 		r.cfg.Logger.Info("metastore: acceptor set installed", "version", v.version, "acceptors", v.refs())
 	}
+}
+
+// install sends Learn(v) to every acceptor of v's set and reports whether
+// a majority acknowledged it before the round's timeout or ctx ended.
+// The Learns still under way then go on in the background (see Close),
+// so that every live acceptor of the set learns v.
+func (r *Replicated) install(ctx context.Context, v view) bool {
+	req := &pb.LearnRequest{Slot: v.version, Proposal: v.chosen}
+	acks := make(chan bool, len(v.set))
+	for _, m := range v.set {
+		r.learns.Add(1)
+		go func() {
+			defer r.learns.Done()
+			lctx, cancel := context.WithTimeout(context.Background(), r.cfg.RPCTimeout)
+			defer cancel()
+			_, err := m.c.Learn(lctx, req)
+			acks <- err == nil
+		}()
+	}
+	q := paxos.Quorum(len(v.set))
+	timeout := time.NewTimer(r.cfg.RPCTimeout)
+	defer timeout.Stop()
+	ok, failed := 0, 0
+	for ok < q && failed <= len(v.set)-q {
+		select {
+		case a := <-acks:
+			if a {
+				ok++
+			} else {
+				failed++
+			}
+		case <-timeout.C:
+			return false
+		case <-ctx.Done():
+			return false
+		}
+	}
+	return ok >= q
 }
