@@ -336,3 +336,27 @@ func TestReconfigureStaleClientFollows(t *testing.T) {
 		t.Fatalf("Read = %q, %d; want d at 4", v, ver)
 	}
 }
+
+// TestReconfigureRejectsBadSets: founders and written sets must name
+// distinct acceptors; a write whose value names a bad set fails before
+// anything is proposed.
+func TestReconfigureRejectsBadSets(t *testing.T) {
+	p := newPool(t, 3)
+	_, err := metastore.NewReplicated([]metastore.AcceptorClient{p.accs[0], p.accs[1]}, metastore.Config{
+		ProposerID: 1,
+		Founders:   []metastore.AcceptorRef{{ID: "0"}, {ID: "0"}},
+	})
+	if err == nil || !strings.Contains(err.Error(), "duplicate") {
+		t.Fatalf("NewReplicated with duplicate founders = %v", err)
+	}
+	m := p.client(1, nil)
+	mustWrite(t, m, "a", 0)
+	for _, value := range []string{"b|0,0,1", "b|0,,1"} {
+		if err := m.Write(ctxFor(t, 5*time.Second), []byte(value), 1); err == nil || errors.Is(err, virtuallog.ErrVersionMismatch) {
+			t.Fatalf("Write(%q) = %v, want a refusal of the set", value, err)
+		}
+	}
+	if v, ver := mustRead(t, m); v != "a" || ver != 1 {
+		t.Fatalf("after refused sets Read = %q, %d", v, ver)
+	}
+}
