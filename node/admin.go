@@ -81,14 +81,17 @@ func (a *adminService) Status(ctx context.Context, req *adminpb.StatusRequest) (
 		return nil, status.Errorf(codes.Unavailable, "check tail: %v", err)
 	}
 	chain, _ := a.n.vlog.Chain()
+	acceptors, version := a.n.acceptors()
 	return &adminpb.StatusResponse{
-		Chain:     chain,
-		Applied:   a.n.base.Applied(),
-		Tail:      tail,
-		Listeners: a.n.Listeners(),
-		NodeId:    a.n.cfg.NodeID,
-		Nodes:     a.n.nodeStates(ctx, chain),
-		Trim:      a.n.trimStatus(),
+		Chain:            chain,
+		Applied:          a.n.base.Applied(),
+		Tail:             tail,
+		Listeners:        a.n.Listeners(),
+		NodeId:           a.n.cfg.NodeID,
+		Nodes:            a.n.nodeStates(ctx, chain),
+		Trim:             a.n.trimStatus(),
+		Acceptors:        acceptors,
+		MetastoreVersion: version,
 	}, nil
 }
 
@@ -107,7 +110,8 @@ func (a *adminService) Members(ctx context.Context, req *adminpb.MembersRequest)
 		return nil, status.Errorf(codes.Unavailable, "members: %v", err)
 	}
 	chain, _ := a.n.vlog.Chain()
-	return &adminpb.MembersResponse{Chain: chain}, nil
+	acceptors, _ := a.n.acceptors()
+	return &adminpb.MembersResponse{Chain: chain, Acceptors: acceptors}, nil
 }
 
 var errMembers = errors.New("members")

@@ -69,7 +69,9 @@ type Config struct {
 	// Nodes), a proxy in between, say. Defaults to this node's entry.
 	PeerAddr string `json:"peer-addr"`
 	// Nodes lists the ensemble's founding nodes, whose MetaStore acceptors
-	// hold the log's chain: how this node reaches each one. Empty means a
+	// decide the log's first chain (later chains name their own
+	// acceptors, the members then): how this node reaches each one. Every
+	// node of an ensemble must list the same founders. Empty means a
 	// single node. A node added later (gateway members add) lists the
 	// founders and is not among them. One file can serve every node of an
 	// ensemble: each picks its own entry by NodeID, and takes its
@@ -348,7 +350,7 @@ func (c *Config) Validate() error {
 			}
 		}
 		// A node that joined later (gateway members add) is not among the
-		// founding nodes, whose acceptors hold the MetaStore; it must say
+		// founding nodes, whose acceptors founded the MetaStore; it must say
 		// where it serves its peers.
 		if !seen[c.NodeID] && c.PeerAddr == "" {
 			errs = append(errs, fmt.Errorf("node-id %q is not among the nodes and has no peer-addr", c.NodeID))

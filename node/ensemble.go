@@ -14,6 +14,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
 	"hourglass/internal/tlsconf"
 	"hourglass/loglet/native"
@@ -101,10 +102,12 @@ func (p *connPool) close() {
 }
 
 // startPeer starts the endpoint the other nodes talk to and the replicated
-// MetaStore over every node's acceptor.
+// MetaStore. Its founding acceptors are the founding nodes'; each chain
+// it holds names the next acceptor set, the chain's members (see
+// chainAcceptors), so that changing members changes acceptors.
 func (n *Node) startPeer() error {
 	var err error
-	if n.acceptor, err = metastore.NewAcceptor(n.metaDB); err != nil {
+	if n.acceptor, err = metastore.NewAcceptor(n.metaDB, n.cfg.NodeID); err != nil {
 		return err
 	}
 	n.peer = grpc.NewServer(append(serverOptions(n.tls), grpc.MaxRecvMsgSize(64<<20), grpc.MaxSendMsgSize(64<<20))...)
@@ -115,23 +118,78 @@ func (n *Node) startPeer() error {
 	if err := n.listen("peer", n.cfg.PeerAddr, n.peer.Serve); err != nil {
 		return err
 	}
-	var acceptors []metastore.AcceptorClient
+	var founders []metastore.AcceptorClient
+	var names []metastore.AcceptorRef
 	for _, p := range n.cfg.Nodes {
-		if p.ID == n.cfg.NodeID {
-			acceptors = append(acceptors, n.acceptor)
-			continue
-		}
-		c, err := n.conns.get(p.PeerAddr)
+		ref := metastore.AcceptorRef{ID: p.ID, Addr: p.PeerAddr}
+		c, err := n.dialAcceptor(ref)
 		if err != nil {
 			return err
 		}
-		acceptors = append(acceptors, metastore.NewAcceptorClient(c))
+		founders, names = append(founders, c), append(names, ref)
 	}
-	n.meta, err = metastore.NewReplicated(acceptors, metastore.Config{
-		ProposerID: proposerID(n.cfg.NodeID),
-		Logger:     n.log.With("component", "metastore"),
+	n.meta, err = metastore.NewReplicated(founders, metastore.Config{
+		ProposerID:  proposerID(n.cfg.NodeID),
+		Founders:    names,
+		Dial:        n.dialAcceptor,
+		AcceptorsOf: chainAcceptors,
+		// This node's acceptor may know a set that replaced the
+		// founders, when most of them are gone.
+		Seeds:  []metastore.AcceptorClient{n.acceptor},
+		Logger: n.log.With("component", "metastore"),
 	})
 	return err
+}
+
+// dialAcceptor returns the client of the MetaStore acceptor ref names:
+// this node's own in process, another node's over its peer endpoint at
+// the address this node's config gives it, or else the one the chain
+// recorded.
+func (n *Node) dialAcceptor(ref metastore.AcceptorRef) (metastore.AcceptorClient, error) {
+	if ref.ID == n.cfg.NodeID {
+		return n.acceptor, nil
+	}
+	addr := ref.Addr
+	for _, p := range n.cfg.Nodes {
+		if p.ID == ref.ID {
+			addr = p.PeerAddr
+		}
+	}
+	c, err := n.conns.get(addr)
+	if err != nil {
+		return nil, err
+	}
+	return metastore.NewAcceptorClient(c), nil
+}
+
+// chainAcceptors is the MetaStore acceptor set a chain names for the
+// version after it: its members.
+func chainAcceptors(value []byte) ([]metastore.AcceptorRef, error) {
+	var chain vlogpb.Chain
+	if err := proto.Unmarshal(value, &chain); err != nil {
+		return nil, err
+	}
+	var set []metastore.AcceptorRef
+	for _, m := range chain.Members {
+		set = append(set, metastore.AcceptorRef{ID: m.Id, Addr: m.PeerAddr})
+	}
+	return set, nil
+}
+
+// acceptors returns the MetaStore acceptor set that decides the next
+// version of the chain, and the version it is known at; nil for a single
+// node.
+func (n *Node) acceptors() ([]*vlogpb.Member, uint64) {
+	r, ok := n.meta.(*metastore.Replicated)
+	if !ok {
+		return nil, 0
+	}
+	set, version := r.Acceptors()
+	out := make([]*vlogpb.Member, len(set))
+	for i, a := range set {
+		out[i] = &vlogpb.Member{Id: a.ID, PeerAddr: a.Addr}
+	}
+	return out, version
 }
 
 // resolve returns the address this node reaches node id by: its own

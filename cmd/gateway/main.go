@@ -410,6 +410,7 @@ func members(args []string, out io.Writer) error {
 		return err
 	}
 	printMembers(out, resp.Chain)
+	printAcceptors(out, resp.Acceptors, 0)
 	printChain(out, resp.Chain)
 	return nil
 }
@@ -459,9 +460,27 @@ func statusCmd(args []string, out io.Writer) error {
 		}
 		fmt.Fprintln(out)
 	}
+	printAcceptors(out, st.Acceptors, st.MetastoreVersion)
 	printTrim(out, st.Trim)
 	printChain(out, st.Chain)
 	return nil
+}
+
+// printAcceptors prints the MetaStore's acceptor set, known at version
+// (0: not given); nothing for a single node.
+func printAcceptors(out io.Writer, acceptors []*vlogpb.Member, version uint64) {
+	if len(acceptors) == 0 {
+		return
+	}
+	fmt.Fprintf(out, "metastore acceptors (%d)", len(acceptors))
+	if version > 0 {
+		fmt.Fprintf(out, ", deciding version %d", version+1)
+	}
+	fmt.Fprint(out, ":")
+	for _, m := range acceptors {
+		fmt.Fprintf(out, " %s=%s", m.Id, m.PeerAddr)
+	}
+	fmt.Fprintln(out)
 }
 
 func printMembers(out io.Writer, chain *vlogpb.Chain) {

@@ -217,9 +217,14 @@ type StatusResponse struct {
 	// nodes is every member's state as this node sees it.
 	Nodes []*NodeState `protobuf:"bytes,6,rep,name=nodes,proto3" json:"nodes,omitempty"`
 	// trim is the log's trim policy as this node applies it.
-	Trim          *TrimStatus `protobuf:"bytes,7,opt,name=trim,proto3" json:"trim,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Trim *TrimStatus `protobuf:"bytes,7,opt,name=trim,proto3" json:"trim,omitempty"`
+	// acceptors is the MetaStore acceptor set that decides the register's
+	// next version, as of metastore_version, the highest version this node
+	// knows chosen. Empty for a single node.
+	Acceptors        []*vlogpb.Member `protobuf:"bytes,8,rep,name=acceptors,proto3" json:"acceptors,omitempty"`
+	MetastoreVersion uint64           `protobuf:"varint,9,opt,name=metastore_version,json=metastoreVersion,proto3" json:"metastore_version,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *StatusResponse) Reset() {
@@ -299,6 +304,20 @@ func (x *StatusResponse) GetTrim() *TrimStatus {
 		return x.Trim
 	}
 	return nil
+}
+
+func (x *StatusResponse) GetAcceptors() []*vlogpb.Member {
+	if x != nil {
+		return x.Acceptors
+	}
+	return nil
+}
+
+func (x *StatusResponse) GetMetastoreVersion() uint64 {
+	if x != nil {
+		return x.MetastoreVersion
+	}
+	return 0
 }
 
 type NodeState struct {
@@ -451,8 +470,10 @@ func (x *MembersRequest) GetId() string {
 }
 
 type MembersResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Chain         *vlogpb.Chain          `protobuf:"bytes,1,opt,name=chain,proto3" json:"chain,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Chain *vlogpb.Chain          `protobuf:"bytes,1,opt,name=chain,proto3" json:"chain,omitempty"`
+	// acceptors is the MetaStore acceptor set after the change.
+	Acceptors     []*vlogpb.Member `protobuf:"bytes,2,rep,name=acceptors,proto3" json:"acceptors,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -490,6 +511,13 @@ func (*MembersResponse) Descriptor() ([]byte, []int) {
 func (x *MembersResponse) GetChain() *vlogpb.Chain {
 	if x != nil {
 		return x.Chain
+	}
+	return nil
+}
+
+func (x *MembersResponse) GetAcceptors() []*vlogpb.Member {
+	if x != nil {
+		return x.Acceptors
 	}
 	return nil
 }
@@ -1549,7 +1577,7 @@ const file_node_adminpb_admin_proto_rawDesc = "" +
 	"\x05chain\x18\x01 \x01(\v2\x1b.hourglass.virtuallog.ChainR\x05chain\x12\x14\n" +
 	"\x05start\x18\x02 \x01(\x04R\x05start\x12\x16\n" +
 	"\x06micros\x18\x03 \x01(\x04R\x06micros\"\x0f\n" +
-	"\rStatusRequest\"\x8b\x02\n" +
+	"\rStatusRequest\"\xf4\x02\n" +
 	"\x0eStatusResponse\x121\n" +
 	"\x05chain\x18\x01 \x01(\v2\x1b.hourglass.virtuallog.ChainR\x05chain\x12\x18\n" +
 	"\aapplied\x18\x02 \x01(\x04R\aapplied\x12\x12\n" +
@@ -1557,7 +1585,9 @@ const file_node_adminpb_admin_proto_rawDesc = "" +
 	"\tlisteners\x18\x04 \x03(\tR\tlisteners\x12\x17\n" +
 	"\anode_id\x18\x05 \x01(\tR\x06nodeId\x120\n" +
 	"\x05nodes\x18\x06 \x03(\v2\x1a.hourglass.admin.NodeStateR\x05nodes\x12/\n" +
-	"\x04trim\x18\a \x01(\v2\x1b.hourglass.admin.TrimStatusR\x04trim\"\x9e\x01\n" +
+	"\x04trim\x18\a \x01(\v2\x1b.hourglass.admin.TrimStatusR\x04trim\x12:\n" +
+	"\tacceptors\x18\b \x03(\v2\x1c.hourglass.virtuallog.MemberR\tacceptors\x12+\n" +
+	"\x11metastore_version\x18\t \x01(\x04R\x10metastoreVersion\"\x9e\x01\n" +
 	"\tNodeState\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1b\n" +
 	"\tpeer_addr\x18\x02 \x01(\tR\bpeerAddr\x12\x1c\n" +
@@ -1568,9 +1598,10 @@ const file_node_adminpb_admin_proto_rawDesc = "" +
 	"\x0eMembersRequest\x12\x0e\n" +
 	"\x02op\x18\x01 \x01(\tR\x02op\x124\n" +
 	"\x06member\x18\x02 \x01(\v2\x1c.hourglass.virtuallog.MemberR\x06member\x12\x0e\n" +
-	"\x02id\x18\x03 \x01(\tR\x02id\"D\n" +
+	"\x02id\x18\x03 \x01(\tR\x02id\"\x80\x01\n" +
 	"\x0fMembersResponse\x121\n" +
-	"\x05chain\x18\x01 \x01(\v2\x1b.hourglass.virtuallog.ChainR\x05chain\",\n" +
+	"\x05chain\x18\x01 \x01(\v2\x1b.hourglass.virtuallog.ChainR\x05chain\x12:\n" +
+	"\tacceptors\x18\x02 \x03(\v2\x1c.hourglass.virtuallog.MemberR\tacceptors\",\n" +
 	"\x0fChecksumRequest\x12\x19\n" +
 	"\bat_least\x18\x01 \x01(\x04R\aatLeast\"H\n" +
 	"\x10ChecksumResponse\x12\x18\n" +
@@ -1708,38 +1739,40 @@ var file_node_adminpb_admin_proto_depIdxs = []int32{
 	27, // 2: hourglass.admin.StatusResponse.chain:type_name -> hourglass.virtuallog.Chain
 	4,  // 3: hourglass.admin.StatusResponse.nodes:type_name -> hourglass.admin.NodeState
 	23, // 4: hourglass.admin.StatusResponse.trim:type_name -> hourglass.admin.TrimStatus
-	26, // 5: hourglass.admin.MembersRequest.member:type_name -> hourglass.virtuallog.Member
-	27, // 6: hourglass.admin.MembersResponse.chain:type_name -> hourglass.virtuallog.Chain
-	11, // 7: hourglass.admin.UpgradeStatusResponse.engines:type_name -> hourglass.admin.EngineVersion
-	13, // 8: hourglass.admin.UpgradeStatusResponse.members:type_name -> hourglass.admin.MemberVersions
-	14, // 9: hourglass.admin.UpgradeStatusResponse.pending:type_name -> hourglass.admin.PendingUpgrade
-	12, // 10: hourglass.admin.EngineVersion.supported:type_name -> hourglass.admin.VersionRange
-	12, // 11: hourglass.admin.MemberVersions.supported:type_name -> hourglass.admin.VersionRange
-	24, // 12: hourglass.admin.TrimStatus.members:type_name -> hourglass.admin.MemberView
-	25, // 13: hourglass.admin.TrimStatus.votes:type_name -> hourglass.admin.TrimStatus.VotesEntry
-	0,  // 14: hourglass.admin.Admin.Reconfigure:input_type -> hourglass.admin.ReconfigureRequest
-	2,  // 15: hourglass.admin.Admin.Status:input_type -> hourglass.admin.StatusRequest
-	5,  // 16: hourglass.admin.Admin.Members:input_type -> hourglass.admin.MembersRequest
-	7,  // 17: hourglass.admin.Admin.Checksum:input_type -> hourglass.admin.ChecksumRequest
-	9,  // 18: hourglass.admin.Admin.UpgradeStatus:input_type -> hourglass.admin.UpgradeStatusRequest
-	19, // 19: hourglass.admin.Peer.NodeStatus:input_type -> hourglass.admin.NodeStatusRequest
-	21, // 20: hourglass.admin.Peer.Checkpoint:input_type -> hourglass.admin.CheckpointRequest
-	17, // 21: hourglass.admin.Peer.CancelStatement:input_type -> hourglass.admin.CancelStatementRequest
-	15, // 22: hourglass.admin.Peer.Applied:input_type -> hourglass.admin.AppliedNotice
-	1,  // 23: hourglass.admin.Admin.Reconfigure:output_type -> hourglass.admin.ReconfigureResponse
-	3,  // 24: hourglass.admin.Admin.Status:output_type -> hourglass.admin.StatusResponse
-	6,  // 25: hourglass.admin.Admin.Members:output_type -> hourglass.admin.MembersResponse
-	8,  // 26: hourglass.admin.Admin.Checksum:output_type -> hourglass.admin.ChecksumResponse
-	10, // 27: hourglass.admin.Admin.UpgradeStatus:output_type -> hourglass.admin.UpgradeStatusResponse
-	20, // 28: hourglass.admin.Peer.NodeStatus:output_type -> hourglass.admin.NodeStatusResponse
-	22, // 29: hourglass.admin.Peer.Checkpoint:output_type -> hourglass.admin.CheckpointChunk
-	18, // 30: hourglass.admin.Peer.CancelStatement:output_type -> hourglass.admin.CancelStatementResponse
-	16, // 31: hourglass.admin.Peer.Applied:output_type -> hourglass.admin.AppliedAck
-	23, // [23:32] is the sub-list for method output_type
-	14, // [14:23] is the sub-list for method input_type
-	14, // [14:14] is the sub-list for extension type_name
-	14, // [14:14] is the sub-list for extension extendee
-	0,  // [0:14] is the sub-list for field type_name
+	26, // 5: hourglass.admin.StatusResponse.acceptors:type_name -> hourglass.virtuallog.Member
+	26, // 6: hourglass.admin.MembersRequest.member:type_name -> hourglass.virtuallog.Member
+	27, // 7: hourglass.admin.MembersResponse.chain:type_name -> hourglass.virtuallog.Chain
+	26, // 8: hourglass.admin.MembersResponse.acceptors:type_name -> hourglass.virtuallog.Member
+	11, // 9: hourglass.admin.UpgradeStatusResponse.engines:type_name -> hourglass.admin.EngineVersion
+	13, // 10: hourglass.admin.UpgradeStatusResponse.members:type_name -> hourglass.admin.MemberVersions
+	14, // 11: hourglass.admin.UpgradeStatusResponse.pending:type_name -> hourglass.admin.PendingUpgrade
+	12, // 12: hourglass.admin.EngineVersion.supported:type_name -> hourglass.admin.VersionRange
+	12, // 13: hourglass.admin.MemberVersions.supported:type_name -> hourglass.admin.VersionRange
+	24, // 14: hourglass.admin.TrimStatus.members:type_name -> hourglass.admin.MemberView
+	25, // 15: hourglass.admin.TrimStatus.votes:type_name -> hourglass.admin.TrimStatus.VotesEntry
+	0,  // 16: hourglass.admin.Admin.Reconfigure:input_type -> hourglass.admin.ReconfigureRequest
+	2,  // 17: hourglass.admin.Admin.Status:input_type -> hourglass.admin.StatusRequest
+	5,  // 18: hourglass.admin.Admin.Members:input_type -> hourglass.admin.MembersRequest
+	7,  // 19: hourglass.admin.Admin.Checksum:input_type -> hourglass.admin.ChecksumRequest
+	9,  // 20: hourglass.admin.Admin.UpgradeStatus:input_type -> hourglass.admin.UpgradeStatusRequest
+	19, // 21: hourglass.admin.Peer.NodeStatus:input_type -> hourglass.admin.NodeStatusRequest
+	21, // 22: hourglass.admin.Peer.Checkpoint:input_type -> hourglass.admin.CheckpointRequest
+	17, // 23: hourglass.admin.Peer.CancelStatement:input_type -> hourglass.admin.CancelStatementRequest
+	15, // 24: hourglass.admin.Peer.Applied:input_type -> hourglass.admin.AppliedNotice
+	1,  // 25: hourglass.admin.Admin.Reconfigure:output_type -> hourglass.admin.ReconfigureResponse
+	3,  // 26: hourglass.admin.Admin.Status:output_type -> hourglass.admin.StatusResponse
+	6,  // 27: hourglass.admin.Admin.Members:output_type -> hourglass.admin.MembersResponse
+	8,  // 28: hourglass.admin.Admin.Checksum:output_type -> hourglass.admin.ChecksumResponse
+	10, // 29: hourglass.admin.Admin.UpgradeStatus:output_type -> hourglass.admin.UpgradeStatusResponse
+	20, // 30: hourglass.admin.Peer.NodeStatus:output_type -> hourglass.admin.NodeStatusResponse
+	22, // 31: hourglass.admin.Peer.Checkpoint:output_type -> hourglass.admin.CheckpointChunk
+	18, // 32: hourglass.admin.Peer.CancelStatement:output_type -> hourglass.admin.CancelStatementResponse
+	16, // 33: hourglass.admin.Peer.Applied:output_type -> hourglass.admin.AppliedAck
+	25, // [25:34] is the sub-list for method output_type
+	16, // [16:25] is the sub-list for method input_type
+	16, // [16:16] is the sub-list for extension type_name
+	16, // [16:16] is the sub-list for extension extendee
+	0,  // [0:16] is the sub-list for field type_name
 }
 
 func init() { file_node_adminpb_admin_proto_init() }

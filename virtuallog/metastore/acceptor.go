@@ -57,6 +57,10 @@ type Acceptor struct {
 	pb.UnimplementedAcceptorServer
 
 	db *pebble.DB
+	// id is the acceptor's name in the sets that chosen proposals name;
+	// "" means unnamed, and then the acceptor never considers itself
+	// removed.
+	id string
 
 	mu struct {
 		sync.Mutex
@@ -70,6 +74,10 @@ type Acceptor struct {
 		// info is the summary reported in every response; it mirrors
 		// what is durable in db.
 		info slotInfo
+		// retired: the set named by the proposal chosen at
+		// info.chosenSlot does not hold this acceptor, which then takes
+		// no part in any later slot.
+		retired bool
 	}
 }
 
@@ -87,11 +95,12 @@ var (
 	_ pb.AcceptorServer = (*Acceptor)(nil)
 )
 
-// NewAcceptor returns an Acceptor over db, recovering the state a previous
-// Acceptor left there. The caller keeps ownership of db and closes it after
-// Close.
-func NewAcceptor(db *pebble.DB) (*Acceptor, error) {
-	a := &Acceptor{db: db}
+// NewAcceptor returns the Acceptor called id over db, recovering the state
+// a previous Acceptor left there. id is its name in the acceptor sets the
+// register's values name (a node id); "" leaves it unnamed. The caller
+// keeps ownership of db and closes it after Close.
+func NewAcceptor(db *pebble.DB, id string) (*Acceptor, error) {
+	a := &Acceptor{db: db, id: id}
 	v, closer, err := db.Get(floorKey)
 	switch {
 	case err == nil:
@@ -125,12 +134,34 @@ func NewAcceptor(db *pebble.DB) (*Acceptor, error) {
 		}
 		if rec.Chosen {
 			a.mu.info.chosenSlot = slot
+			a.mu.retired = a.removedBy(rec.Accepted)
 		}
 	}
 	if err := it.Close(); err != nil {
 		return nil, err
 	}
 	return a, nil
+}
+
+// removedBy reports whether p, once chosen, removes this acceptor: it
+// names a set without it. An empty set (the founders) removes nobody.
+func (a *Acceptor) removedBy(p *pb.Proposal) bool {
+	if a.id == "" || len(p.GetNext()) == 0 {
+		return false
+	}
+	for _, r := range p.GetNext() {
+		if r.GetId() == a.id {
+			return false
+		}
+	}
+	return true
+}
+
+// superseded reports whether this acceptor must stay out of slot: it
+// learned that a set without it decides the slots after its highest
+// chosen one. REQUIRES: a.mu held.
+func (a *Acceptor) superseded(slot uint64) bool {
+	return a.mu.retired && slot > a.mu.info.chosenSlot
 }
 
 // RegisterAcceptor registers a as the Acceptor service of s.
@@ -147,7 +178,8 @@ func (a *Acceptor) Close() {
 
 // Prepare promises req.Ballot for req.Slot unless a higher ballot was
 // promised there, and reports the slot's accepted proposal. A new promise
-// is fsynced before Prepare returns.
+// is fsynced before Prepare returns. An acceptor removed from the set
+// that decides req.Slot answers superseded and promises nothing.
 func (a *Acceptor) Prepare(ctx context.Context, req *pb.PrepareRequest) (*pb.PrepareResponse, error) {
 	if err := checkRequest(req.GetSlot(), req.GetBallot(), nil, false); err != nil {
 		return nil, err
@@ -159,6 +191,9 @@ func (a *Acceptor) Prepare(ctx context.Context, req *pb.PrepareRequest) (*pb.Pre
 	}
 	if req.Slot < a.mu.info.floor {
 		return &pb.PrepareResponse{Compacted: true, Info: a.mu.info.proto()}, nil
+	}
+	if a.superseded(req.Slot) {
+		return &pb.PrepareResponse{Superseded: true, Info: a.mu.info.proto()}, nil
 	}
 	rec, err := a.load(req.Slot)
 	if err != nil {
@@ -182,7 +217,7 @@ func (a *Acceptor) Prepare(ctx context.Context, req *pb.PrepareRequest) (*pb.Pre
 
 // Accept accepts req.Proposal at req.Ballot for req.Slot unless a higher
 // ballot was promised there. The acceptance is fsynced before Accept
-// returns.
+// returns. A removed acceptor answers superseded, as Prepare does.
 func (a *Acceptor) Accept(ctx context.Context, req *pb.AcceptRequest) (*pb.AcceptResponse, error) {
 	if err := checkRequest(req.GetSlot(), req.GetBallot(), req.GetProposal(), true); err != nil {
 		return nil, err
@@ -194,6 +229,9 @@ func (a *Acceptor) Accept(ctx context.Context, req *pb.AcceptRequest) (*pb.Accep
 	}
 	if req.Slot < a.mu.info.floor {
 		return &pb.AcceptResponse{Compacted: true, Info: a.mu.info.proto()}, nil
+	}
+	if a.superseded(req.Slot) {
+		return &pb.AcceptResponse{Superseded: true, Info: a.mu.info.proto()}, nil
 	}
 	rec, err := a.load(req.Slot)
 	if err != nil {
@@ -256,6 +294,9 @@ func (a *Acceptor) Learn(ctx context.Context, req *pb.LearnRequest) (*pb.LearnRe
 	}
 	if err := a.commit(func() error { return b.Commit(pebble.Sync) }); err != nil {
 		return nil, err
+	}
+	if info.chosenSlot == req.Slot {
+		a.mu.retired = a.removedBy(rec.Accepted)
 	}
 	a.mu.info = info
 	return &pb.LearnResponse{}, nil

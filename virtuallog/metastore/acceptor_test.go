@@ -17,11 +17,18 @@ import (
 // end of the test.
 func openAcceptor(t *testing.T, fs vfs.FS) (*metastore.Acceptor, *pebble.DB) {
 	t.Helper()
+	return openNamedAcceptor(t, fs, "")
+}
+
+// openNamedAcceptor opens the acceptor called id on fs, closed with the
+// test.
+func openNamedAcceptor(t *testing.T, fs vfs.FS, id string) (*metastore.Acceptor, *pebble.DB) {
+	t.Helper()
 	db, err := pebbledb.Open("meta", pebbledb.Options{FS: fs})
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := metastore.NewAcceptor(db)
+	a, err := metastore.NewAcceptor(db, id)
 	if err != nil {
 		db.Close()
 		t.Fatal(err)

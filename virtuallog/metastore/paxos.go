@@ -107,7 +107,7 @@ func newPhase1(n int) *phase1 { return &phase1{Phase1: paxos.Phase1[*pb.Proposal
 // can no longer promise.
 func (p *phase1) add(resp *pb.PrepareResponse, err error) (done bool) {
 	switch {
-	case err != nil:
+	case err != nil, resp.GetSuperseded():
 		p.Fail()
 	case resp.GetChosen() && resp.GetAccepted() != nil:
 		p.chosen = resp.GetAccepted()
@@ -134,7 +134,7 @@ func newPhase2(n int) *phase2 { return &phase2{Phase2: paxos.Phase2{N: n}} }
 // add counts one reply and reports whether the round is decided.
 func (p *phase2) add(resp *pb.AcceptResponse, err error) (done bool) {
 	switch {
-	case err != nil:
+	case err != nil, resp.GetSuperseded():
 		p.Fail()
 	case resp.GetCompacted():
 		p.compacted = true
@@ -144,32 +144,36 @@ func (p *phase2) add(resp *pb.AcceptResponse, err error) (done bool) {
 	return p.compacted || p.Done()
 }
 
-// status tallies the replies to a Status round.
+// status tallies the replies to a Status round over the acceptor set
+// that decides slot base+1, where base is the highest slot the reader
+// knows chosen.
 type status struct {
 	n                 int
+	base              uint64
 	replies, failures int
 	// maxSlot is the highest slot with an accepted proposal among the
 	// replies.
 	maxSlot uint64
-	// chosenSlot is the highest slot known chosen among the replies, and
-	// chosen its proposal.
+	// chosenSlot is the highest slot above base known chosen among the
+	// replies, and chosen its proposal; one reply is enough to know it.
 	chosenSlot uint64
 	chosen     *pb.Proposal
 }
 
-// add counts one reply and reports whether a majority answered or can no
-// longer answer.
+// add counts one reply and reports whether the round is decided: a
+// majority answered or can no longer answer, or a reply showed a slot
+// above base chosen.
 func (s *status) add(resp *pb.StatusResponse, err error) (done bool) {
 	if err != nil {
 		s.failures++
 	} else {
 		s.replies++
 		s.maxSlot = max(s.maxSlot, resp.GetInfo().GetMaxSlot())
-		if c := resp.GetInfo().GetChosenSlot(); c > s.chosenSlot && resp.GetChosen() != nil {
+		if c := resp.GetInfo().GetChosenSlot(); c > max(s.base, s.chosenSlot) && resp.GetChosen() != nil {
 			s.chosenSlot, s.chosen = c, resp.GetChosen()
 		}
 	}
-	return s.quorum() || s.failures > s.n-paxos.Quorum(s.n)
+	return s.chosen != nil || s.quorum() || s.failures > s.n-paxos.Quorum(s.n)
 }
 
 // quorum reports whether a majority answered.

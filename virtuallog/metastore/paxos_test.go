@@ -117,13 +117,23 @@ func TestPhase2AndStatusTally(t *testing.T) {
 	if !p.add(&pb.AcceptResponse{Compacted: true}, nil) || p.Chosen() || !p.compacted {
 		t.Fatalf("a compacted slot does not end the round: %+v", p)
 	}
-	s := &status{n: 3}
+	// At base 3, replies that know nothing chosen above it need a
+	// majority; a higher chosen slot decides at once.
+	s := &status{n: 3, base: 3}
 	x := &pb.Proposal{Writer: 1, Seq: 3}
 	if s.add(&pb.StatusResponse{Info: &pb.SlotInfo{MaxSlot: 4, ChosenSlot: 3}, Chosen: x}, nil) ||
 		!s.add(&pb.StatusResponse{Info: &pb.SlotInfo{MaxSlot: 2, ChosenSlot: 2}, Chosen: &pb.Proposal{}}, nil) {
 		t.Fatal("status not done after a majority")
 	}
-	if !s.quorum() || s.maxSlot != 4 || s.chosenSlot != 3 || s.chosen != x {
+	if !s.quorum() || s.maxSlot != 4 || s.chosen != nil {
 		t.Fatalf("status %+v", s)
+	}
+	s = &status{n: 3, base: 3}
+	if !s.add(&pb.StatusResponse{Info: &pb.SlotInfo{MaxSlot: 5, ChosenSlot: 5}, Chosen: x}, nil) || s.quorum() || s.chosenSlot != 5 || s.chosen != x {
+		t.Fatalf("a later chosen slot does not end the round: %+v", s)
+	}
+	s = &status{n: 3}
+	if s.add(nil, errors.New("down")) || !s.add(nil, errors.New("down")) || s.quorum() {
+		t.Fatalf("two of three down: %+v", s)
 	}
 }

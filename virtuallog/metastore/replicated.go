@@ -29,6 +29,12 @@ var ErrNoQuorum = errors.New("metastore: no quorum")
 // effect when another client completes it; the caller re-reads.
 var ErrOutcomeUnknown = errors.New("metastore: write outcome unknown")
 
+// AcceptorRef names one acceptor of a set: its stable id (a node id)
+// and the address it was reachable at when the set was written.
+type AcceptorRef struct {
+	ID, Addr string
+}
+
 // Config configures a Replicated. The zero value of every field but
 // ProposerID means its default.
 type Config struct {
@@ -37,6 +43,26 @@ type Config struct {
 	// Ballots stay unique even if two clients share an id, since each
 	// client also adds a random nonce.
 	ProposerID uint64
+	// Founders names the acceptors passed to NewReplicated, in the same
+	// order: the founding set, which decides version 1. Every client of
+	// one register must be given the same founders. Empty names them
+	// "0", "1", ... in order.
+	Founders []AcceptorRef
+	// Dial returns a client for an acceptor that is not a founder, when
+	// a chosen value names one. The Replicated caches the clients and
+	// does not close them. Nil means only founders can be reached.
+	Dial func(AcceptorRef) (AcceptorClient, error)
+	// AcceptorsOf returns the acceptor set that value, once written,
+	// names to decide the version after it: this is how the set changes.
+	// It must be a deterministic function of value. Nil, or a nil result,
+	// keeps the set that decided value.
+	AcceptorsOf func(value []byte) ([]AcceptorRef, error)
+	// Seeds are acceptors asked, besides the known set, for the highest
+	// version they know chosen: on the first Read or Write, and when the
+	// known set does not answer. A node's own acceptor, say, which may
+	// know a set that replaced the founders. They never count towards a
+	// majority.
+	Seeds []AcceptorClient
 	// RPCTimeout bounds one round of RPCs to the acceptors; a minority of
 	// dead or slow acceptors costs nothing, a majority costs one timeout
 	// per retry. 0 means one second.
@@ -51,7 +77,12 @@ type Config struct {
 }
 
 // ensureDefaults fills in the zero fields.
-func (c *Config) ensureDefaults() {
+func (c *Config) ensureDefaults(founders int) {
+	if len(c.Founders) == 0 {
+		for i := range founders {
+			c.Founders = append(c.Founders, AcceptorRef{ID: fmt.Sprint(i)})
+		}
+	}
 	if c.RPCTimeout == 0 {
 		c.RPCTimeout = time.Second
 	}
@@ -72,6 +103,9 @@ func (c *Config) Validate() error {
 	if c.ProposerID == 0 {
 		errs = append(errs, errors.New("metastore: ProposerID must not be 0"))
 	}
+	if err := validSet(c.Founders); len(c.Founders) > 0 && err != nil {
+		errs = append(errs, fmt.Errorf("metastore: Founders: %w", err))
+	}
 	if c.RPCTimeout < 0 {
 		errs = append(errs, fmt.Errorf("metastore: negative RPCTimeout %v", c.RPCTimeout))
 	}
@@ -86,18 +120,26 @@ func (c *Config) Validate() error {
 // register is the value chosen in Paxos slot v. A slot is only proposed
 // into once the slot before it is chosen, so the chosen slots have no gaps
 // and the version is the highest chosen slot. Replicated is the proposer
-// and learner; it keeps no register state of its own, so any number of
-// Replicated clients (on any nodes) may share the acceptors.
+// and learner; it keeps no register state of its own beyond the highest
+// version it learned, so any number of Replicated clients (on any nodes)
+// may share the acceptors.
 //
-// Every round goes to all acceptors in parallel and proceeds once a
-// majority has answered. Operations retry conflicts and unanswered rounds
-// with randomized backoff until their context ends.
+// The acceptor set is part of the register: the proposal chosen in slot
+// v names the set that decides slot v+1 (see Config.AcceptorsOf), and
+// slot 1 is decided by the founders. A client follows the chain of sets
+// from the founders, or from the latest set it knows, to the current one;
+// before it uses a new set it brings a majority of it up to the value
+// that named it (see docs/ARCHITECTURE.md for the safety argument).
+//
+// Every round goes to all acceptors of one set in parallel and proceeds
+// once a majority has answered. Operations retry conflicts and unanswered
+// rounds with randomized backoff until their context ends.
 //
 // Replicated is safe for concurrent use. It does not own its
 // AcceptorClients.
 type Replicated struct {
-	acceptors []AcceptorClient
-	cfg       Config
+	founders []member
+	cfg      Config
 	// nonce is random per instance; it makes ballots and proposals unique
 	// even across clients that share a ProposerID.
 	nonce uint64
@@ -111,20 +153,26 @@ type Replicated struct {
 		// ballots issues this client's ballots, above every round it
 		// used or saw.
 		ballots paxos.Ballots
+		// known is the highest version this client knows chosen.
+		known view
+		// clients are the dialed acceptors that are not founders.
+		clients map[AcceptorRef]AcceptorClient
+		// seeded is set once the seeds were asked.
+		seeded bool
 	}
 }
 
 var _ virtuallog.MetaStore = (*Replicated)(nil)
 
-// NewReplicated returns a MetaStore over the given acceptors, all the
-// acceptors of one register (3 or 5, typically). The caller keeps ownership
-// of the clients and may close them after Close.
-func NewReplicated(acceptors []AcceptorClient, cfg Config) (*Replicated, error) {
+// NewReplicated returns a MetaStore whose founding acceptor set is
+// founders (3 or 5, typically), named by cfg.Founders. The caller keeps
+// ownership of the clients and may close them after Close.
+func NewReplicated(founders []AcceptorClient, cfg Config) (*Replicated, error) {
 	var errs []error
-	if len(acceptors) == 0 {
+	if len(founders) == 0 {
 		errs = append(errs, errors.New("metastore: no acceptors"))
 	}
-	for i, a := range acceptors {
+	for i, a := range founders {
 		if a == nil {
 			errs = append(errs, fmt.Errorf("metastore: acceptor %d is nil", i))
 		}
@@ -132,11 +180,17 @@ func NewReplicated(acceptors []AcceptorClient, cfg Config) (*Replicated, error) 
 	if err := cfg.Validate(); err != nil {
 		errs = append(errs, err)
 	}
+	if n := len(cfg.Founders); n > 0 && n != len(founders) {
+		errs = append(errs, fmt.Errorf("metastore: %d founders named for %d acceptors", n, len(founders)))
+	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	cfg.ensureDefaults()
-	r := &Replicated{acceptors: append([]AcceptorClient(nil), acceptors...), cfg: cfg}
+	cfg.ensureDefaults(len(founders))
+	r := &Replicated{cfg: cfg}
+	for i, a := range founders {
+		r.founders = append(r.founders, member{ref: cfg.Founders[i], c: a})
+	}
 	var b [8]byte
 	for r.nonce == 0 {
 		if _, err := rand.Read(b[:]); err != nil {
@@ -145,6 +199,8 @@ func NewReplicated(acceptors []AcceptorClient, cfg Config) (*Replicated, error) 
 		r.nonce = binary.LittleEndian.Uint64(b[:])
 	}
 	r.mu.ballots = paxos.Ballots{Proposer: cfg.ProposerID, Nonce: r.nonce}
+	r.mu.known = view{set: r.founders, installed: true}
+	r.mu.clients = map[AcceptorRef]AcceptorClient{}
 	return r, nil
 }
 
@@ -156,86 +212,90 @@ func (r *Replicated) Close() error {
 	return nil
 }
 
-// Read implements virtuallog.MetaStore. It is linearizable: it returns a
-// version at least as high as that of any Write that returned nil before
-// Read began. It asks a majority for the highest slot holding an accepted
-// value and, unless an acceptor already knows that slot chosen, runs a
-// Paxos round there that adopts and completes the accepted value. It never
-// proposes a value of its own.
-func (r *Replicated) Read(ctx context.Context) ([]byte, uint64, error) {
-	for attempt := 0; ; attempt++ {
-		if attempt > 0 {
-			if err := r.pause(ctx, attempt, 0, "read"); err != nil {
-				return nil, 0, err
-			}
-		}
-		st := &status{n: len(r.acceptors)}
-		if err := broadcast(ctx, r, func(ctx context.Context, a AcceptorClient) (*pb.StatusResponse, error) {
-			return a.Status(ctx, &pb.StatusRequest{})
-		}, st.add); err != nil {
-			return nil, 0, err
-		}
-		if !st.quorum() {
-			continue
-		}
-		// No slot above m was chosen before the first reply: a majority
-		// accepted it, and one of them would have answered.
-		m := st.maxSlot
-		if m == 0 {
-			return nil, 0, nil
-		}
-		if st.chosenSlot == m {
-			return bytes.Clone(st.chosen.GetValue()), m, nil
-		}
-		p, err := r.run(ctx, &instance{slot: m})
-		if errors.Is(err, errEmpty) {
-			// m holds a value nowhere in a majority, so it is not chosen;
-			// someone proposed into m, so m-1 is chosen.
-			if m == 1 {
-				return nil, 0, nil
-			}
-			m--
-			p, err = r.run(ctx, &instance{slot: m})
-		}
-		switch {
-		case err == nil:
-			return bytes.Clone(p.GetValue()), m, nil
-		case errors.Is(err, errEmpty), errors.Is(err, errCompacted):
-			// The register moved on under us; start over.
-			continue
-		default:
-			return nil, 0, err
-		}
-	}
+// Acceptors returns the acceptor set that decides the next version, as of
+// the highest version this client knows chosen (the last Read or Write),
+// and that version.
+func (r *Replicated) Acceptors() ([]AcceptorRef, uint64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.mu.known.refs(), r.mu.known.version
 }
 
-// Write implements virtuallog.MetaStore: it runs Paxos for slot expected+1
-// with value, after making sure slot expected is chosen. It returns nil if
-// value was chosen, an error matching virtuallog.ErrVersionMismatch if
-// another value was or the register is not at version expected, and
-// otherwise an error matching ErrNoQuorum or ErrOutcomeUnknown (see
-// there). Write copies value; the caller may reuse it once Write returns.
+// Read implements virtuallog.MetaStore. It is linearizable: it returns a
+// version at least as high as that of any Write that returned nil before
+// Read began. From the highest version v it knows chosen, it asks the set
+// that decides v+1 for what they know: a later chosen version moves it on
+// (to that version's set); a majority that accepted nothing above v means
+// v is current; otherwise it runs a Paxos round in slot v+1 that adopts
+// and completes the accepted value. It never proposes a value of its own.
+func (r *Replicated) Read(ctx context.Context) ([]byte, uint64, error) {
+	v, err := r.discover(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	return bytes.Clone(v.chosen.GetValue()), v.version, nil
+}
+
+// Write implements virtuallog.MetaStore: it finds the current version as
+// Read does and, if that is expected, runs Paxos for slot expected+1 with
+// value over the set that the value chosen in slot expected names. It
+// returns nil if value was chosen, an error matching
+// virtuallog.ErrVersionMismatch if another value was or the register is
+// not at version expected, and otherwise an error matching ErrNoQuorum or
+// ErrOutcomeUnknown (see there). Write copies value; the caller may reuse
+// it once Write returns.
 func (r *Replicated) Write(ctx context.Context, value []byte, expected uint64) error {
 	if expected == math.MaxUint64 {
 		return fmt.Errorf("%w: version %d is the last", virtuallog.ErrVersionMismatch, expected)
 	}
+	var next []AcceptorRef
+	if r.cfg.AcceptorsOf != nil {
+		var err error
+		if next, err = r.cfg.AcceptorsOf(value); err != nil {
+			return fmt.Errorf("metastore: acceptor set of the value: %w", err)
+		}
+		if next != nil {
+			if err := validSet(next); err != nil {
+				return fmt.Errorf("metastore: acceptor set of the value: %w", err)
+			}
+		}
+	}
+	// Find the current version first: MetaStore writes are rare, and a
+	// client whose known set has since been replaced and lost is led to
+	// the current one instead of waiting on the dead.
+	v, err := r.discover(ctx)
+	if err != nil {
+		return err
+	}
+	switch {
+	case v.version < expected:
+		return fmt.Errorf("%w: version %d does not exist", virtuallog.ErrVersionMismatch, expected)
+	case v.version > expected:
+		return fmt.Errorf("%w: version %d is taken", virtuallog.ErrVersionMismatch, expected+1)
+	}
+	if next == nil {
+		next = v.refs()
+	}
 	slot := expected + 1
-	own := &pb.Proposal{Writer: r.nonce, Seq: r.seq.Add(1), Value: bytes.Clone(value)}
-	prevChosen := expected == 0
+	own := &pb.Proposal{Writer: r.nonce, Seq: r.seq.Add(1), Value: bytes.Clone(value), Next: refsPB(next)}
 	in := &instance{slot: slot, own: own}
-	in.beforeOwn = func(ctx context.Context, p1 *phase1) error {
-		if prevChosen {
-			return nil
+	in.beforeOwn = func(_ context.Context, p1 *phase1) error {
+		if p1.maxSlot > slot || p1.chosenSlot >= slot {
+			// A value was accepted above slot (so slot is chosen) or
+			// slot is known chosen.
+			return fmt.Errorf("%w: version %d is taken", virtuallog.ErrVersionMismatch, slot)
 		}
-		if err := r.checkPrevious(ctx, expected, p1); err != nil {
-			return err
-		}
-		prevChosen = true
 		return nil
 	}
-	chosen, err := r.run(ctx, in)
+	chosen, err := r.run(ctx, v.set, in)
+	if err == nil {
+		r.adopt(slot, chosen)
+	}
 	switch {
 	case err == nil && sameProposal(chosen, own):
+		// Bring the set it names up to it now, while the caller waits;
+		// a failure is repaired by whoever uses the set first.
+		_, _ = r.current(ctx)
 		return nil
 	case err == nil:
 		return fmt.Errorf("%w: version %d was written by another writer", virtuallog.ErrVersionMismatch, slot)
@@ -250,37 +310,88 @@ func (r *Replicated) Write(ctx context.Context, value []byte, expected uint64) e
 	}
 }
 
-// checkPrevious makes sure that slot expected is chosen before a Write
-// proposes its own value for expected+1, given the replies p1 to its
-// Prepare there: a Write must neither skip a version nor overwrite one.
-// It returns an error matching virtuallog.ErrVersionMismatch if the
-// register is not at version expected. REQUIRES: expected > 0.
-func (r *Replicated) checkPrevious(ctx context.Context, expected uint64, p1 *phase1) error {
-	slot := expected + 1
-	switch {
-	case p1.maxSlot > slot || p1.chosenSlot >= slot:
-		// A value was accepted above slot (so slot is chosen) or slot is
-		// known chosen.
-		return fmt.Errorf("%w: version %d is taken", virtuallog.ErrVersionMismatch, slot)
-	case p1.chosenSlot >= expected || p1.maxSlot == slot:
-		// Known chosen, or a value was accepted at slot, which happens
-		// only once expected is chosen.
-		return nil
-	case p1.maxSlot < expected:
-		// A majority never accepted anything at expected, so it was not
-		// chosen when they answered.
-		return fmt.Errorf("%w: version %d does not exist", virtuallog.ErrVersionMismatch, expected)
+// discover finds the register's current version, as Read describes, and
+// returns it with the set that decides the next one.
+func (r *Replicated) discover(ctx context.Context) (view, error) {
+	r.askSeeds(ctx, false)
+	asked := false
+	for attempt := 0; ; attempt++ {
+		if attempt > 0 {
+			if err := r.pause(ctx, attempt, 0, "read"); err != nil {
+				return view{}, err
+			}
+		}
+		v, err := r.current(ctx)
+		if err != nil {
+			return view{}, err
+		}
+		st := &status{n: len(v.set), base: v.version}
+		if err := broadcast(ctx, r, v.set, func(ctx context.Context, a AcceptorClient) (*pb.StatusResponse, error) {
+			return a.Status(ctx, &pb.StatusRequest{})
+		}, st.add); err != nil {
+			return view{}, err
+		}
+		switch {
+		case st.chosen != nil:
+			// A later version is chosen: go on from there at once.
+			r.adopt(st.chosenSlot, st.chosen)
+			attempt = -1
+			continue
+		case !st.quorum():
+			if !asked {
+				// The known set may have been replaced and lost.
+				asked = true
+				r.askSeeds(ctx, true)
+			}
+			continue
+		case st.maxSlot <= v.version:
+			// A majority of the set that decides v+1 accepted nothing
+			// there, so v+1 was not chosen when they answered.
+			return v, nil
+		}
+		p, err := r.run(ctx, v.set, &instance{slot: v.version + 1})
+		switch {
+		case err == nil:
+			r.adopt(v.version+1, p)
+			attempt = -1
+		case errors.Is(err, errEmpty):
+			// v+1 holds a value nowhere in a majority: not chosen.
+			return v, nil
+		case errors.Is(err, errCompacted):
+			// The register moved on under us; ask again.
+		default:
+			return view{}, err
+		}
 	}
-	// A value was accepted at expected, but maybe not by a majority yet:
-	// complete that round.
-	_, err := r.run(ctx, &instance{slot: expected})
-	switch {
-	case errors.Is(err, errEmpty):
-		return fmt.Errorf("%w: version %d does not exist", virtuallog.ErrVersionMismatch, expected)
-	case errors.Is(err, errCompacted):
-		return fmt.Errorf("%w: version %d is long past", virtuallog.ErrVersionMismatch, expected)
+}
+
+// askSeeds asks the seeds for the highest version they know chosen, and
+// adopts it: the first time it is called, or again if again is set.
+func (r *Replicated) askSeeds(ctx context.Context, again bool) {
+	r.mu.Lock()
+	seeded := r.mu.seeded
+	r.mu.seeded = true
+	base := r.mu.known.version
+	r.mu.Unlock()
+	if (seeded && !again) || len(r.cfg.Seeds) == 0 {
+		return
 	}
-	return err
+	var set []member
+	for _, s := range r.cfg.Seeds {
+		set = append(set, member{c: s})
+	}
+	// Every seed is heard (within the round's timeout), not a majority:
+	// any one may know the latest set.
+	st := &status{n: len(set), base: base}
+	_ = broadcast(ctx, r, set, func(ctx context.Context, a AcceptorClient) (*pb.StatusResponse, error) {
+		return a.Status(ctx, &pb.StatusRequest{})
+	}, func(resp *pb.StatusResponse, err error) bool {
+		st.add(resp, err)
+		return false
+	})
+	if st.chosen != nil {
+		r.adopt(st.chosenSlot, st.chosen)
+	}
 }
 
 // errEmpty: a Paxos round without a value of its own found no accepted
@@ -305,11 +416,12 @@ type instance struct {
 	sentOwn bool
 }
 
-// run drives in until a proposal is chosen in its slot, and returns it.
+// run drives in, over the acceptor set that decides its slot, until a
+// proposal is chosen there, and returns it.
 // Errors are errEmpty, errCompacted, one from beforeOwn, or one matching
 // ErrNoQuorum once ctx ends.
-func (r *Replicated) run(ctx context.Context, in *instance) (*pb.Proposal, error) {
-	n := len(r.acceptors)
+func (r *Replicated) run(ctx context.Context, set []member, in *instance) (*pb.Proposal, error) {
+	n := len(set)
 	var seen uint64
 	for attempt := 0; ; attempt++ {
 		if attempt > 0 {
@@ -319,7 +431,7 @@ func (r *Replicated) run(ctx context.Context, in *instance) (*pb.Proposal, error
 		}
 		b := r.nextBallot(seen)
 		p1 := newPhase1(n)
-		if err := broadcast(ctx, r, func(ctx context.Context, a AcceptorClient) (*pb.PrepareResponse, error) {
+		if err := broadcast(ctx, r, set, func(ctx context.Context, a AcceptorClient) (*pb.PrepareResponse, error) {
 			return a.Prepare(ctx, &pb.PrepareRequest{Slot: in.slot, Ballot: b})
 		}, p1.add); err != nil {
 			return nil, err
@@ -349,7 +461,7 @@ func (r *Replicated) run(ctx context.Context, in *instance) (*pb.Proposal, error
 			in.sentOwn = true
 		}
 		p2 := newPhase2(n)
-		if err := broadcast(ctx, r, func(ctx context.Context, a AcceptorClient) (*pb.AcceptResponse, error) {
+		if err := broadcast(ctx, r, set, func(ctx context.Context, a AcceptorClient) (*pb.AcceptResponse, error) {
 			return a.Accept(ctx, &pb.AcceptRequest{Slot: in.slot, Ballot: b, Proposal: v})
 		}, p2.add); err != nil {
 			return nil, err
@@ -357,7 +469,7 @@ func (r *Replicated) run(ctx context.Context, in *instance) (*pb.Proposal, error
 		seen = p2.MaxRound
 		switch {
 		case p2.Chosen():
-			r.learn(in.slot, v)
+			r.learn(set, in.slot, v)
 			return v, nil
 		case p2.compacted:
 			return nil, errCompacted
@@ -390,41 +502,42 @@ func (r *Replicated) pause(ctx context.Context, attempt int, slot uint64, what s
 	}
 }
 
-// learn tells every acceptor, in the background, that p was chosen in
-// slot.
-func (r *Replicated) learn(slot uint64, p *pb.Proposal) {
+// learn tells every acceptor of set, in the background, that p was chosen
+// in slot. Sent to the set that decided slot, it also tells the acceptors
+// that p removes that they are out.
+func (r *Replicated) learn(set []member, slot uint64, p *pb.Proposal) {
 	r.learns.Add(1)
 	go func() {
 		defer r.learns.Done()
 		ctx, cancel := context.WithTimeout(context.Background(), r.cfg.RPCTimeout)
 		defer cancel()
 		req := &pb.LearnRequest{Slot: slot, Proposal: p}
-		_ = broadcast(ctx, r, func(ctx context.Context, a AcceptorClient) (*pb.LearnResponse, error) {
+		_ = broadcast(ctx, r, set, func(ctx context.Context, a AcceptorClient) (*pb.LearnResponse, error) {
 			return a.Learn(ctx, req)
 		}, func(*pb.LearnResponse, error) bool { return false })
 	}()
 }
 
-// broadcast calls every acceptor in parallel, each call bounded by
+// broadcast calls every acceptor of set in parallel, each call bounded by
 // Config.RPCTimeout, and passes each reply to add until add reports the
 // round decided, every acceptor answered, or the timeout passed. Calls
 // still in flight then are cancelled. It fails, with ErrNoQuorum, only
 // when ctx ends.
-func broadcast[T any](ctx context.Context, r *Replicated, call func(context.Context, AcceptorClient) (T, error), add func(T, error) bool) error {
+func broadcast[T any](ctx context.Context, r *Replicated, set []member, call func(context.Context, AcceptorClient) (T, error), add func(T, error) bool) error {
 	rctx, cancel := context.WithTimeout(ctx, r.cfg.RPCTimeout)
 	defer cancel()
 	type reply struct {
 		resp T
 		err  error
 	}
-	replies := make(chan reply, len(r.acceptors))
-	for _, a := range r.acceptors {
+	replies := make(chan reply, len(set))
+	for _, m := range set {
 		go func() {
-			resp, err := call(rctx, a)
+			resp, err := call(rctx, m.c)
 			replies <- reply{resp, err}
 		}()
 	}
-	for range r.acceptors {
+	for range set {
 		select {
 		case rep := <-replies:
 			if add(rep.resp, rep.err) {

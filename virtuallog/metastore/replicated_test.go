@@ -36,7 +36,7 @@ func (n *node) start(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	acc, err := metastore.NewAcceptor(db)
+	acc, err := metastore.NewAcceptor(db, "")
 	if err != nil {
 		t.Fatal(err)
 	}

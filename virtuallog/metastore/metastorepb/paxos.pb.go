@@ -94,8 +94,11 @@ type Proposal struct {
 	// writer is the proposing client's nonce.
 	Writer uint64 `protobuf:"varint,1,opt,name=writer,proto3" json:"writer,omitempty"`
 	// seq numbers the writer's writes.
-	Seq           uint64 `protobuf:"varint,2,opt,name=seq,proto3" json:"seq,omitempty"`
-	Value         []byte `protobuf:"bytes,3,opt,name=value,proto3" json:"value,omitempty"`
+	Seq   uint64 `protobuf:"varint,2,opt,name=seq,proto3" json:"seq,omitempty"`
+	Value []byte `protobuf:"bytes,3,opt,name=value,proto3" json:"value,omitempty"`
+	// next is the acceptor set that decides the slot after this one, once
+	// this proposal is chosen. Empty means the founding set.
+	Next          []*AcceptorRef `protobuf:"bytes,4,rep,name=next,proto3" json:"next,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -151,6 +154,67 @@ func (x *Proposal) GetValue() []byte {
 	return nil
 }
 
+func (x *Proposal) GetNext() []*AcceptorRef {
+	if x != nil {
+		return x.Next
+	}
+	return nil
+}
+
+// AcceptorRef names one acceptor: a stable id, and the address it was
+// reachable at when the set was written.
+type AcceptorRef struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Addr          string                 `protobuf:"bytes,2,opt,name=addr,proto3" json:"addr,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AcceptorRef) Reset() {
+	*x = AcceptorRef{}
+	mi := &file_virtuallog_metastore_metastorepb_paxos_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AcceptorRef) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AcceptorRef) ProtoMessage() {}
+
+func (x *AcceptorRef) ProtoReflect() protoreflect.Message {
+	mi := &file_virtuallog_metastore_metastorepb_paxos_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AcceptorRef.ProtoReflect.Descriptor instead.
+func (*AcceptorRef) Descriptor() ([]byte, []int) {
+	return file_virtuallog_metastore_metastorepb_paxos_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *AcceptorRef) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *AcceptorRef) GetAddr() string {
+	if x != nil {
+		return x.Addr
+	}
+	return ""
+}
+
 type PrepareRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Slot          uint64                 `protobuf:"varint,1,opt,name=slot,proto3" json:"slot,omitempty"`
@@ -161,7 +225,7 @@ type PrepareRequest struct {
 
 func (x *PrepareRequest) Reset() {
 	*x = PrepareRequest{}
-	mi := &file_virtuallog_metastore_metastorepb_paxos_proto_msgTypes[2]
+	mi := &file_virtuallog_metastore_metastorepb_paxos_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -173,7 +237,7 @@ func (x *PrepareRequest) String() string {
 func (*PrepareRequest) ProtoMessage() {}
 
 func (x *PrepareRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_virtuallog_metastore_metastorepb_paxos_proto_msgTypes[2]
+	mi := &file_virtuallog_metastore_metastorepb_paxos_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -186,7 +250,7 @@ func (x *PrepareRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PrepareRequest.ProtoReflect.Descriptor instead.
 func (*PrepareRequest) Descriptor() ([]byte, []int) {
-	return file_virtuallog_metastore_metastorepb_paxos_proto_rawDescGZIP(), []int{2}
+	return file_virtuallog_metastore_metastorepb_paxos_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *PrepareRequest) GetSlot() uint64 {
@@ -216,15 +280,19 @@ type PrepareResponse struct {
 	Chosen bool `protobuf:"varint,5,opt,name=chosen,proto3" json:"chosen,omitempty"`
 	// compacted: the slot lies below the acceptor's floor; a later slot was
 	// chosen and this one's state was dropped. ok is false.
-	Compacted     bool      `protobuf:"varint,6,opt,name=compacted,proto3" json:"compacted,omitempty"`
-	Info          *SlotInfo `protobuf:"bytes,7,opt,name=info,proto3" json:"info,omitempty"`
+	Compacted bool      `protobuf:"varint,6,opt,name=compacted,proto3" json:"compacted,omitempty"`
+	Info      *SlotInfo `protobuf:"bytes,7,opt,name=info,proto3" json:"info,omitempty"`
+	// superseded: the acceptor knows a chosen slot below this one whose
+	// next set does not name it, so it takes no part in this slot; ok is
+	// false. info.chosen_slot is that slot (ask Status for its proposal).
+	Superseded    bool `protobuf:"varint,8,opt,name=superseded,proto3" json:"superseded,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *PrepareResponse) Reset() {
 	*x = PrepareResponse{}
-	mi := &file_virtuallog_metastore_metastorepb_paxos_proto_msgTypes[3]
+	mi := &file_virtuallog_metastore_metastorepb_paxos_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -236,7 +304,7 @@ func (x *PrepareResponse) String() string {
 func (*PrepareResponse) ProtoMessage() {}
 
 func (x *PrepareResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_virtuallog_metastore_metastorepb_paxos_proto_msgTypes[3]
+	mi := &file_virtuallog_metastore_metastorepb_paxos_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -249,7 +317,7 @@ func (x *PrepareResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PrepareResponse.ProtoReflect.Descriptor instead.
 func (*PrepareResponse) Descriptor() ([]byte, []int) {
-	return file_virtuallog_metastore_metastorepb_paxos_proto_rawDescGZIP(), []int{3}
+	return file_virtuallog_metastore_metastorepb_paxos_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *PrepareResponse) GetOk() bool {
@@ -301,6 +369,13 @@ func (x *PrepareResponse) GetInfo() *SlotInfo {
 	return nil
 }
 
+func (x *PrepareResponse) GetSuperseded() bool {
+	if x != nil {
+		return x.Superseded
+	}
+	return false
+}
+
 type AcceptRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Slot          uint64                 `protobuf:"varint,1,opt,name=slot,proto3" json:"slot,omitempty"`
@@ -312,7 +387,7 @@ type AcceptRequest struct {
 
 func (x *AcceptRequest) Reset() {
 	*x = AcceptRequest{}
-	mi := &file_virtuallog_metastore_metastorepb_paxos_proto_msgTypes[4]
+	mi := &file_virtuallog_metastore_metastorepb_paxos_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -324,7 +399,7 @@ func (x *AcceptRequest) String() string {
 func (*AcceptRequest) ProtoMessage() {}
 
 func (x *AcceptRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_virtuallog_metastore_metastorepb_paxos_proto_msgTypes[4]
+	mi := &file_virtuallog_metastore_metastorepb_paxos_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -337,7 +412,7 @@ func (x *AcceptRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AcceptRequest.ProtoReflect.Descriptor instead.
 func (*AcceptRequest) Descriptor() ([]byte, []int) {
-	return file_virtuallog_metastore_metastorepb_paxos_proto_rawDescGZIP(), []int{4}
+	return file_virtuallog_metastore_metastorepb_paxos_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *AcceptRequest) GetSlot() uint64 {
@@ -368,15 +443,17 @@ type AcceptResponse struct {
 	// promised is the acceptor's highest promised ballot for the slot.
 	Promised *Ballot `protobuf:"bytes,2,opt,name=promised,proto3" json:"promised,omitempty"`
 	// compacted: as in PrepareResponse.
-	Compacted     bool      `protobuf:"varint,3,opt,name=compacted,proto3" json:"compacted,omitempty"`
-	Info          *SlotInfo `protobuf:"bytes,4,opt,name=info,proto3" json:"info,omitempty"`
+	Compacted bool      `protobuf:"varint,3,opt,name=compacted,proto3" json:"compacted,omitempty"`
+	Info      *SlotInfo `protobuf:"bytes,4,opt,name=info,proto3" json:"info,omitempty"`
+	// superseded: as in PrepareResponse.
+	Superseded    bool `protobuf:"varint,5,opt,name=superseded,proto3" json:"superseded,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *AcceptResponse) Reset() {
 	*x = AcceptResponse{}
-	mi := &file_virtuallog_metastore_metastorepb_paxos_proto_msgTypes[5]
+	mi := &file_virtuallog_metastore_metastorepb_paxos_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -388,7 +465,7 @@ func (x *AcceptResponse) String() string {
 func (*AcceptResponse) ProtoMessage() {}
 
 func (x *AcceptResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_virtuallog_metastore_metastorepb_paxos_proto_msgTypes[5]
+	mi := &file_virtuallog_metastore_metastorepb_paxos_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -401,7 +478,7 @@ func (x *AcceptResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AcceptResponse.ProtoReflect.Descriptor instead.
 func (*AcceptResponse) Descriptor() ([]byte, []int) {
-	return file_virtuallog_metastore_metastorepb_paxos_proto_rawDescGZIP(), []int{5}
+	return file_virtuallog_metastore_metastorepb_paxos_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *AcceptResponse) GetOk() bool {
@@ -432,6 +509,13 @@ func (x *AcceptResponse) GetInfo() *SlotInfo {
 	return nil
 }
 
+func (x *AcceptResponse) GetSuperseded() bool {
+	if x != nil {
+		return x.Superseded
+	}
+	return false
+}
+
 type LearnRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Slot          uint64                 `protobuf:"varint,1,opt,name=slot,proto3" json:"slot,omitempty"`
@@ -442,7 +526,7 @@ type LearnRequest struct {
 
 func (x *LearnRequest) Reset() {
 	*x = LearnRequest{}
-	mi := &file_virtuallog_metastore_metastorepb_paxos_proto_msgTypes[6]
+	mi := &file_virtuallog_metastore_metastorepb_paxos_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -454,7 +538,7 @@ func (x *LearnRequest) String() string {
 func (*LearnRequest) ProtoMessage() {}
 
 func (x *LearnRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_virtuallog_metastore_metastorepb_paxos_proto_msgTypes[6]
+	mi := &file_virtuallog_metastore_metastorepb_paxos_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -467,7 +551,7 @@ func (x *LearnRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LearnRequest.ProtoReflect.Descriptor instead.
 func (*LearnRequest) Descriptor() ([]byte, []int) {
-	return file_virtuallog_metastore_metastorepb_paxos_proto_rawDescGZIP(), []int{6}
+	return file_virtuallog_metastore_metastorepb_paxos_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *LearnRequest) GetSlot() uint64 {
@@ -492,7 +576,7 @@ type LearnResponse struct {
 
 func (x *LearnResponse) Reset() {
 	*x = LearnResponse{}
-	mi := &file_virtuallog_metastore_metastorepb_paxos_proto_msgTypes[7]
+	mi := &file_virtuallog_metastore_metastorepb_paxos_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -504,7 +588,7 @@ func (x *LearnResponse) String() string {
 func (*LearnResponse) ProtoMessage() {}
 
 func (x *LearnResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_virtuallog_metastore_metastorepb_paxos_proto_msgTypes[7]
+	mi := &file_virtuallog_metastore_metastorepb_paxos_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -517,7 +601,7 @@ func (x *LearnResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LearnResponse.ProtoReflect.Descriptor instead.
 func (*LearnResponse) Descriptor() ([]byte, []int) {
-	return file_virtuallog_metastore_metastorepb_paxos_proto_rawDescGZIP(), []int{7}
+	return file_virtuallog_metastore_metastorepb_paxos_proto_rawDescGZIP(), []int{8}
 }
 
 type StatusRequest struct {
@@ -528,7 +612,7 @@ type StatusRequest struct {
 
 func (x *StatusRequest) Reset() {
 	*x = StatusRequest{}
-	mi := &file_virtuallog_metastore_metastorepb_paxos_proto_msgTypes[8]
+	mi := &file_virtuallog_metastore_metastorepb_paxos_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -540,7 +624,7 @@ func (x *StatusRequest) String() string {
 func (*StatusRequest) ProtoMessage() {}
 
 func (x *StatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_virtuallog_metastore_metastorepb_paxos_proto_msgTypes[8]
+	mi := &file_virtuallog_metastore_metastorepb_paxos_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -553,7 +637,7 @@ func (x *StatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusRequest.ProtoReflect.Descriptor instead.
 func (*StatusRequest) Descriptor() ([]byte, []int) {
-	return file_virtuallog_metastore_metastorepb_paxos_proto_rawDescGZIP(), []int{8}
+	return file_virtuallog_metastore_metastorepb_paxos_proto_rawDescGZIP(), []int{9}
 }
 
 type StatusResponse struct {
@@ -567,7 +651,7 @@ type StatusResponse struct {
 
 func (x *StatusResponse) Reset() {
 	*x = StatusResponse{}
-	mi := &file_virtuallog_metastore_metastorepb_paxos_proto_msgTypes[9]
+	mi := &file_virtuallog_metastore_metastorepb_paxos_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -579,7 +663,7 @@ func (x *StatusResponse) String() string {
 func (*StatusResponse) ProtoMessage() {}
 
 func (x *StatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_virtuallog_metastore_metastorepb_paxos_proto_msgTypes[9]
+	mi := &file_virtuallog_metastore_metastorepb_paxos_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -592,7 +676,7 @@ func (x *StatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusResponse.ProtoReflect.Descriptor instead.
 func (*StatusResponse) Descriptor() ([]byte, []int) {
-	return file_virtuallog_metastore_metastorepb_paxos_proto_rawDescGZIP(), []int{9}
+	return file_virtuallog_metastore_metastorepb_paxos_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *StatusResponse) GetInfo() *SlotInfo {
@@ -625,7 +709,7 @@ type SlotInfo struct {
 
 func (x *SlotInfo) Reset() {
 	*x = SlotInfo{}
-	mi := &file_virtuallog_metastore_metastorepb_paxos_proto_msgTypes[10]
+	mi := &file_virtuallog_metastore_metastorepb_paxos_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -637,7 +721,7 @@ func (x *SlotInfo) String() string {
 func (*SlotInfo) ProtoMessage() {}
 
 func (x *SlotInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_virtuallog_metastore_metastorepb_paxos_proto_msgTypes[10]
+	mi := &file_virtuallog_metastore_metastorepb_paxos_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -650,7 +734,7 @@ func (x *SlotInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SlotInfo.ProtoReflect.Descriptor instead.
 func (*SlotInfo) Descriptor() ([]byte, []int) {
-	return file_virtuallog_metastore_metastorepb_paxos_proto_rawDescGZIP(), []int{10}
+	return file_virtuallog_metastore_metastorepb_paxos_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *SlotInfo) GetMaxSlot() uint64 {
@@ -688,7 +772,7 @@ type SlotRecord struct {
 
 func (x *SlotRecord) Reset() {
 	*x = SlotRecord{}
-	mi := &file_virtuallog_metastore_metastorepb_paxos_proto_msgTypes[11]
+	mi := &file_virtuallog_metastore_metastorepb_paxos_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -700,7 +784,7 @@ func (x *SlotRecord) String() string {
 func (*SlotRecord) ProtoMessage() {}
 
 func (x *SlotRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_virtuallog_metastore_metastorepb_paxos_proto_msgTypes[11]
+	mi := &file_virtuallog_metastore_metastorepb_paxos_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -713,7 +797,7 @@ func (x *SlotRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SlotRecord.ProtoReflect.Descriptor instead.
 func (*SlotRecord) Descriptor() ([]byte, []int) {
-	return file_virtuallog_metastore_metastorepb_paxos_proto_rawDescGZIP(), []int{11}
+	return file_virtuallog_metastore_metastorepb_paxos_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *SlotRecord) GetPromised() *Ballot {
@@ -752,14 +836,18 @@ const file_virtuallog_metastore_metastorepb_paxos_proto_rawDesc = "" +
 	"\x06Ballot\x12\x14\n" +
 	"\x05round\x18\x01 \x01(\x04R\x05round\x12\x1a\n" +
 	"\bproposer\x18\x02 \x01(\x04R\bproposer\x12\x14\n" +
-	"\x05nonce\x18\x03 \x01(\x04R\x05nonce\"J\n" +
+	"\x05nonce\x18\x03 \x01(\x04R\x05nonce\"\x80\x01\n" +
 	"\bProposal\x12\x16\n" +
 	"\x06writer\x18\x01 \x01(\x04R\x06writer\x12\x10\n" +
 	"\x03seq\x18\x02 \x01(\x04R\x03seq\x12\x14\n" +
-	"\x05value\x18\x03 \x01(\fR\x05value\"Y\n" +
+	"\x05value\x18\x03 \x01(\fR\x05value\x124\n" +
+	"\x04next\x18\x04 \x03(\v2 .hourglass.metastore.AcceptorRefR\x04next\"1\n" +
+	"\vAcceptorRef\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
+	"\x04addr\x18\x02 \x01(\tR\x04addr\"Y\n" +
 	"\x0ePrepareRequest\x12\x12\n" +
 	"\x04slot\x18\x01 \x01(\x04R\x04slot\x123\n" +
-	"\x06ballot\x18\x02 \x01(\v2\x1b.hourglass.metastore.BallotR\x06ballot\"\xc4\x02\n" +
+	"\x06ballot\x18\x02 \x01(\v2\x1b.hourglass.metastore.BallotR\x06ballot\"\xe4\x02\n" +
 	"\x0fPrepareResponse\x12\x0e\n" +
 	"\x02ok\x18\x01 \x01(\bR\x02ok\x127\n" +
 	"\bpromised\x18\x02 \x01(\v2\x1b.hourglass.metastore.BallotR\bpromised\x12D\n" +
@@ -767,16 +855,22 @@ const file_virtuallog_metastore_metastorepb_paxos_proto_rawDesc = "" +
 	"\baccepted\x18\x04 \x01(\v2\x1d.hourglass.metastore.ProposalR\baccepted\x12\x16\n" +
 	"\x06chosen\x18\x05 \x01(\bR\x06chosen\x12\x1c\n" +
 	"\tcompacted\x18\x06 \x01(\bR\tcompacted\x121\n" +
-	"\x04info\x18\a \x01(\v2\x1d.hourglass.metastore.SlotInfoR\x04info\"\x93\x01\n" +
+	"\x04info\x18\a \x01(\v2\x1d.hourglass.metastore.SlotInfoR\x04info\x12\x1e\n" +
+	"\n" +
+	"superseded\x18\b \x01(\bR\n" +
+	"superseded\"\x93\x01\n" +
 	"\rAcceptRequest\x12\x12\n" +
 	"\x04slot\x18\x01 \x01(\x04R\x04slot\x123\n" +
 	"\x06ballot\x18\x02 \x01(\v2\x1b.hourglass.metastore.BallotR\x06ballot\x129\n" +
-	"\bproposal\x18\x03 \x01(\v2\x1d.hourglass.metastore.ProposalR\bproposal\"\xaa\x01\n" +
+	"\bproposal\x18\x03 \x01(\v2\x1d.hourglass.metastore.ProposalR\bproposal\"\xca\x01\n" +
 	"\x0eAcceptResponse\x12\x0e\n" +
 	"\x02ok\x18\x01 \x01(\bR\x02ok\x127\n" +
 	"\bpromised\x18\x02 \x01(\v2\x1b.hourglass.metastore.BallotR\bpromised\x12\x1c\n" +
 	"\tcompacted\x18\x03 \x01(\bR\tcompacted\x121\n" +
-	"\x04info\x18\x04 \x01(\v2\x1d.hourglass.metastore.SlotInfoR\x04info\"]\n" +
+	"\x04info\x18\x04 \x01(\v2\x1d.hourglass.metastore.SlotInfoR\x04info\x12\x1e\n" +
+	"\n" +
+	"superseded\x18\x05 \x01(\bR\n" +
+	"superseded\"]\n" +
 	"\fLearnRequest\x12\x12\n" +
 	"\x04slot\x18\x01 \x01(\x04R\x04slot\x129\n" +
 	"\bproposal\x18\x02 \x01(\v2\x1d.hourglass.metastore.ProposalR\bproposal\"\x0f\n" +
@@ -814,50 +908,52 @@ func file_virtuallog_metastore_metastorepb_paxos_proto_rawDescGZIP() []byte {
 	return file_virtuallog_metastore_metastorepb_paxos_proto_rawDescData
 }
 
-var file_virtuallog_metastore_metastorepb_paxos_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
+var file_virtuallog_metastore_metastorepb_paxos_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
 var file_virtuallog_metastore_metastorepb_paxos_proto_goTypes = []any{
 	(*Ballot)(nil),          // 0: hourglass.metastore.Ballot
 	(*Proposal)(nil),        // 1: hourglass.metastore.Proposal
-	(*PrepareRequest)(nil),  // 2: hourglass.metastore.PrepareRequest
-	(*PrepareResponse)(nil), // 3: hourglass.metastore.PrepareResponse
-	(*AcceptRequest)(nil),   // 4: hourglass.metastore.AcceptRequest
-	(*AcceptResponse)(nil),  // 5: hourglass.metastore.AcceptResponse
-	(*LearnRequest)(nil),    // 6: hourglass.metastore.LearnRequest
-	(*LearnResponse)(nil),   // 7: hourglass.metastore.LearnResponse
-	(*StatusRequest)(nil),   // 8: hourglass.metastore.StatusRequest
-	(*StatusResponse)(nil),  // 9: hourglass.metastore.StatusResponse
-	(*SlotInfo)(nil),        // 10: hourglass.metastore.SlotInfo
-	(*SlotRecord)(nil),      // 11: hourglass.metastore.SlotRecord
+	(*AcceptorRef)(nil),     // 2: hourglass.metastore.AcceptorRef
+	(*PrepareRequest)(nil),  // 3: hourglass.metastore.PrepareRequest
+	(*PrepareResponse)(nil), // 4: hourglass.metastore.PrepareResponse
+	(*AcceptRequest)(nil),   // 5: hourglass.metastore.AcceptRequest
+	(*AcceptResponse)(nil),  // 6: hourglass.metastore.AcceptResponse
+	(*LearnRequest)(nil),    // 7: hourglass.metastore.LearnRequest
+	(*LearnResponse)(nil),   // 8: hourglass.metastore.LearnResponse
+	(*StatusRequest)(nil),   // 9: hourglass.metastore.StatusRequest
+	(*StatusResponse)(nil),  // 10: hourglass.metastore.StatusResponse
+	(*SlotInfo)(nil),        // 11: hourglass.metastore.SlotInfo
+	(*SlotRecord)(nil),      // 12: hourglass.metastore.SlotRecord
 }
 var file_virtuallog_metastore_metastorepb_paxos_proto_depIdxs = []int32{
-	0,  // 0: hourglass.metastore.PrepareRequest.ballot:type_name -> hourglass.metastore.Ballot
-	0,  // 1: hourglass.metastore.PrepareResponse.promised:type_name -> hourglass.metastore.Ballot
-	0,  // 2: hourglass.metastore.PrepareResponse.accepted_ballot:type_name -> hourglass.metastore.Ballot
-	1,  // 3: hourglass.metastore.PrepareResponse.accepted:type_name -> hourglass.metastore.Proposal
-	10, // 4: hourglass.metastore.PrepareResponse.info:type_name -> hourglass.metastore.SlotInfo
-	0,  // 5: hourglass.metastore.AcceptRequest.ballot:type_name -> hourglass.metastore.Ballot
-	1,  // 6: hourglass.metastore.AcceptRequest.proposal:type_name -> hourglass.metastore.Proposal
-	0,  // 7: hourglass.metastore.AcceptResponse.promised:type_name -> hourglass.metastore.Ballot
-	10, // 8: hourglass.metastore.AcceptResponse.info:type_name -> hourglass.metastore.SlotInfo
-	1,  // 9: hourglass.metastore.LearnRequest.proposal:type_name -> hourglass.metastore.Proposal
-	10, // 10: hourglass.metastore.StatusResponse.info:type_name -> hourglass.metastore.SlotInfo
-	1,  // 11: hourglass.metastore.StatusResponse.chosen:type_name -> hourglass.metastore.Proposal
-	0,  // 12: hourglass.metastore.SlotRecord.promised:type_name -> hourglass.metastore.Ballot
-	0,  // 13: hourglass.metastore.SlotRecord.accepted_ballot:type_name -> hourglass.metastore.Ballot
-	1,  // 14: hourglass.metastore.SlotRecord.accepted:type_name -> hourglass.metastore.Proposal
-	2,  // 15: hourglass.metastore.Acceptor.Prepare:input_type -> hourglass.metastore.PrepareRequest
-	4,  // 16: hourglass.metastore.Acceptor.Accept:input_type -> hourglass.metastore.AcceptRequest
-	6,  // 17: hourglass.metastore.Acceptor.Learn:input_type -> hourglass.metastore.LearnRequest
-	8,  // 18: hourglass.metastore.Acceptor.Status:input_type -> hourglass.metastore.StatusRequest
-	3,  // 19: hourglass.metastore.Acceptor.Prepare:output_type -> hourglass.metastore.PrepareResponse
-	5,  // 20: hourglass.metastore.Acceptor.Accept:output_type -> hourglass.metastore.AcceptResponse
-	7,  // 21: hourglass.metastore.Acceptor.Learn:output_type -> hourglass.metastore.LearnResponse
-	9,  // 22: hourglass.metastore.Acceptor.Status:output_type -> hourglass.metastore.StatusResponse
-	19, // [19:23] is the sub-list for method output_type
-	15, // [15:19] is the sub-list for method input_type
-	15, // [15:15] is the sub-list for extension type_name
-	15, // [15:15] is the sub-list for extension extendee
-	0,  // [0:15] is the sub-list for field type_name
+	2,  // 0: hourglass.metastore.Proposal.next:type_name -> hourglass.metastore.AcceptorRef
+	0,  // 1: hourglass.metastore.PrepareRequest.ballot:type_name -> hourglass.metastore.Ballot
+	0,  // 2: hourglass.metastore.PrepareResponse.promised:type_name -> hourglass.metastore.Ballot
+	0,  // 3: hourglass.metastore.PrepareResponse.accepted_ballot:type_name -> hourglass.metastore.Ballot
+	1,  // 4: hourglass.metastore.PrepareResponse.accepted:type_name -> hourglass.metastore.Proposal
+	11, // 5: hourglass.metastore.PrepareResponse.info:type_name -> hourglass.metastore.SlotInfo
+	0,  // 6: hourglass.metastore.AcceptRequest.ballot:type_name -> hourglass.metastore.Ballot
+	1,  // 7: hourglass.metastore.AcceptRequest.proposal:type_name -> hourglass.metastore.Proposal
+	0,  // 8: hourglass.metastore.AcceptResponse.promised:type_name -> hourglass.metastore.Ballot
+	11, // 9: hourglass.metastore.AcceptResponse.info:type_name -> hourglass.metastore.SlotInfo
+	1,  // 10: hourglass.metastore.LearnRequest.proposal:type_name -> hourglass.metastore.Proposal
+	11, // 11: hourglass.metastore.StatusResponse.info:type_name -> hourglass.metastore.SlotInfo
+	1,  // 12: hourglass.metastore.StatusResponse.chosen:type_name -> hourglass.metastore.Proposal
+	0,  // 13: hourglass.metastore.SlotRecord.promised:type_name -> hourglass.metastore.Ballot
+	0,  // 14: hourglass.metastore.SlotRecord.accepted_ballot:type_name -> hourglass.metastore.Ballot
+	1,  // 15: hourglass.metastore.SlotRecord.accepted:type_name -> hourglass.metastore.Proposal
+	3,  // 16: hourglass.metastore.Acceptor.Prepare:input_type -> hourglass.metastore.PrepareRequest
+	5,  // 17: hourglass.metastore.Acceptor.Accept:input_type -> hourglass.metastore.AcceptRequest
+	7,  // 18: hourglass.metastore.Acceptor.Learn:input_type -> hourglass.metastore.LearnRequest
+	9,  // 19: hourglass.metastore.Acceptor.Status:input_type -> hourglass.metastore.StatusRequest
+	4,  // 20: hourglass.metastore.Acceptor.Prepare:output_type -> hourglass.metastore.PrepareResponse
+	6,  // 21: hourglass.metastore.Acceptor.Accept:output_type -> hourglass.metastore.AcceptResponse
+	8,  // 22: hourglass.metastore.Acceptor.Learn:output_type -> hourglass.metastore.LearnResponse
+	10, // 23: hourglass.metastore.Acceptor.Status:output_type -> hourglass.metastore.StatusResponse
+	20, // [20:24] is the sub-list for method output_type
+	16, // [16:20] is the sub-list for method input_type
+	16, // [16:16] is the sub-list for extension type_name
+	16, // [16:16] is the sub-list for extension extendee
+	0,  // [0:16] is the sub-list for field type_name
 }
 
 func init() { file_virtuallog_metastore_metastorepb_paxos_proto_init() }
@@ -871,7 +967,7 @@ func file_virtuallog_metastore_metastorepb_paxos_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_virtuallog_metastore_metastorepb_paxos_proto_rawDesc), len(file_virtuallog_metastore_metastorepb_paxos_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   12,
+			NumMessages:   13,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -31,8 +31,9 @@ const (
 //
 // Acceptor is one replica of the replicated MetaStore register. The
 // register's version v is Paxos slot v; every slot is an independent
-// single-decree Paxos instance. An acceptor persists every promise and
-// acceptance before it replies.
+// single-decree Paxos instance, decided by the acceptor set that the
+// proposal chosen in slot v-1 names (slot 1: the founding set). An
+// acceptor persists every promise and acceptance before it replies.
 type AcceptorClient interface {
 	// Prepare is Paxos phase 1: promise to ignore ballots below ballot for
 	// slot, and report what was accepted there.
@@ -102,8 +103,9 @@ func (c *acceptorClient) Status(ctx context.Context, in *StatusRequest, opts ...
 //
 // Acceptor is one replica of the replicated MetaStore register. The
 // register's version v is Paxos slot v; every slot is an independent
-// single-decree Paxos instance. An acceptor persists every promise and
-// acceptance before it replies.
+// single-decree Paxos instance, decided by the acceptor set that the
+// proposal chosen in slot v-1 names (slot 1: the founding set). An
+// acceptor persists every promise and acceptance before it replies.
 type AcceptorServer interface {
 	// Prepare is Paxos phase 1: promise to ignore ballots below ballot for
 	// slot, and report what was accepted there.
