@@ -25,6 +25,34 @@ func writeZooCfg(t *testing.T, dir, text string) string {
 	return path
 }
 
+// zooCfgEnsemble writes the zoo.cfg files of an n-node ensemble on
+// loopback, as go-zookeeper's test cluster writes ZooKeeper's: each in
+// its own directory, with server.1..n lines, its own dataDir holding its
+// myid, a free clientPort, and the extra lines. It returns the
+// directories and the client addresses.
+func zooCfgEnsemble(t *testing.T, n int, extra string) (confDirs, addrs []string) {
+	t.Helper()
+	var servers strings.Builder
+	clientPorts := make([]string, n)
+	for i := range n {
+		clientPorts[i] = freePort(t)
+		fmt.Fprintf(&servers, "server.%d=127.0.0.1:%s:%s\n", i+1, freePort(t), freePort(t))
+	}
+	for i := range n {
+		dataDir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dataDir, "myid"), fmt.Appendf(nil, "%d\n", i+1), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		confDirs = append(confDirs, t.TempDir())
+		writeZooCfg(t, confDirs[i], fmt.Sprintf(
+			"tickTime=500\ninitLimit=10\nsyncLimit=5\ndataDir=%s\nclientPort=%s\nclientPortAddress=127.0.0.1\n"+
+				"4lw.commands.whitelist=*\nadmin.enableServer=false\n%s%s",
+			dataDir, clientPorts[i], extra, servers.String()))
+		addrs = append(addrs, "127.0.0.1:"+clientPorts[i])
+	}
+	return confDirs, addrs
+}
+
 // startZooCfgGateway starts `gateway serve --zoo-cfg path`.
 func startZooCfgGateway(t *testing.T, path string) *gateway {
 	g := &gateway{t: t, zooCfg: path}
@@ -93,26 +121,11 @@ func TestZooCfgSingleNode(t *testing.T) {
 // given every address.
 func TestZooCfgEnsemble(t *testing.T) {
 	const n = 3
-	var servers strings.Builder
-	clientPorts := make([]string, n)
-	for i := range n {
-		clientPorts[i] = freePort(t)
-		fmt.Fprintf(&servers, "server.%d=127.0.0.1:%s:%s\n", i+1, freePort(t), freePort(t))
-	}
+	confDirs, addrs := zooCfgEnsemble(t, n, "standaloneEnabled=false\nreconfigEnabled=true\n")
 	nodes := make([]*gateway, n)
-	addrs := make([]string, n)
 	for i := range n {
-		dataDir := t.TempDir()
-		if err := os.WriteFile(filepath.Join(dataDir, "myid"), fmt.Appendf(nil, "%d\n", i+1), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		path := writeZooCfg(t, t.TempDir(), fmt.Sprintf(
-			"tickTime=500\ninitLimit=10\nsyncLimit=5\ndataDir=%s\nclientPort=%s\nclientPortAddress=127.0.0.1\n"+
-				"standaloneEnabled=false\nreconfigEnabled=true\n4lw.commands.whitelist=*\nadmin.enableServer=false\n%s",
-			dataDir, clientPorts[i], servers.String()))
-		nodes[i] = &gateway{t: t, zooCfg: path}
+		nodes[i] = &gateway{t: t, zooCfg: filepath.Join(confDirs[i], "zoo.cfg")}
 		t.Cleanup(nodes[i].kill)
-		addrs[i] = "127.0.0.1:" + clientPorts[i]
 	}
 	startAll(nodes)
 	for i, a := range addrs {
@@ -222,25 +235,7 @@ func TestZkServerScript(t *testing.T) {
 		t.Fatal(err)
 	}
 	const n = 3
-	var servers strings.Builder
-	clientPorts := make([]string, n)
-	for i := range n {
-		clientPorts[i] = freePort(t)
-		fmt.Fprintf(&servers, "server.%d=127.0.0.1:%s:%s\n", i+1, freePort(t), freePort(t))
-	}
-	confDirs, addrs := make([]string, n), make([]string, n)
-	for i := range n {
-		dataDir := t.TempDir()
-		if err := os.WriteFile(filepath.Join(dataDir, "myid"), fmt.Appendf(nil, "%d\n", i+1), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		confDirs[i] = t.TempDir()
-		writeZooCfg(t, confDirs[i], fmt.Sprintf(
-			"tickTime=500\ninitLimit=10\nsyncLimit=5\ndataDir=%s\nclientPort=%s\nclientPortAddress=127.0.0.1\n"+
-				"4lw.commands.whitelist=*\nadmin.enableServer=false\n%s",
-			dataDir, clientPorts[i], servers.String()))
-		addrs[i] = "127.0.0.1:" + clientPorts[i]
-	}
+	confDirs, addrs := zooCfgEnsemble(t, n, "")
 	// zkServer runs `zkServer.sh cmd` for node i, its config named in
 	// one of the three ways; it returns stdout.
 	zkServer := func(i int, cmd string) (string, error) {
@@ -295,21 +290,9 @@ func TestZkServerScript(t *testing.T) {
 	if out, err := zkServer(on, "status"); err == nil || !strings.Contains(out, "It is probably not running") {
 		t.Errorf("status of the stopped node: %q %v", out, err)
 	}
-	waitFor(t, "the session on another node", 30*time.Second, func() bool {
-		for {
-			select {
-			case ev := <-events:
-				if ev.State == zk.StateExpired {
-					t.Fatal("the session expired while failing over")
-				}
-				if ev.State == zk.StateHasSession {
-					return true
-				}
-			default:
-				return false
-			}
-		}
-	})
+	if !awaitSession(events, 30*time.Second) {
+		t.Fatal("no session on another node")
+	}
 	if c.SessionID() != session || c.Server() == addrs[on] {
 		t.Fatalf("session %#x on %s after failing over, was %#x on %s", c.SessionID(), c.Server(), session, addrs[on])
 	}
