@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -50,8 +51,8 @@ lua-instruction-limit 1000000
 		"hash-max-listpack-entries": "64",
 		"timeout":                   "300",
 		"tcp-keepalive":             "60",
-		"maxmemory":                 "0",          // replicated: set with CONFIG SET, a file's value is ignored
-		"maxmemory-policy":          "noeviction", // likewise
+		"maxmemory":                 "104857600", // replicated: proposed through the log at start
+		"maxmemory-policy":          "allkeys-lru",
 		"lua-instruction-limit":     "1000000",
 	} {
 		got, err := rdb.ConfigGet(ctx, name).Result()
@@ -81,6 +82,9 @@ lua-instruction-limit 1000000
 		"no-such-directive 1\n":                 "Bad directive",
 		"rename-command CONFIG \"\"\n":          "rename-command is not supported",
 		"notify-keyspace-events \"\"\nport 0\n": "port 0",
+		"user alice on >pw +nosuchcommand\n":    "redis.conf:1: user: ERR Error in ACL SETUSER modifier '+nosuchcommand'",
+		"user alice on\nuser alice off\n":       "redis.conf:2: user: Duplicate user 'alice'",
+		"maxmemory-policy sometimes\n":          "redis.conf:1: maxmemory-policy",
 	} {
 		write(bad)
 		cctx, cancel := context.WithTimeout(ctx, 60*time.Second)
@@ -91,4 +95,71 @@ lua-instruction-limit 1000000
 			t.Errorf("%q: %v, output lacks %q:\n%s", bad, err, want, out)
 		}
 	}
+}
+
+// redisConfUsers is a redis.conf with ACL users and eviction settings,
+// which are replicated state: the gateway proposes them through the log
+// at start.
+const redisConfUsers = `user alice on ">pass word" ~app:* +@all -flushall
+user bob off >bobpw ~* +get
+maxmemory 64mb
+maxmemory-policy allkeys-lfu
+`
+
+// cliAs runs a redis-cli script on g after AUTH as user, and returns
+// its replies, the AUTH's first.
+func cliAs(t *testing.T, g *gateway, user, pass, script string) string {
+	t.Helper()
+	return redisCLI(t, g, fmt.Sprintf("AUTH %s %q\n%s", user, pass, script))
+}
+
+// TestRedisConfUsersAndEviction: a redis.conf's user lines and
+// maxmemory settings hold on a node started from it and on every node of
+// an ensemble started from it (each proposes what the log lacks); at a
+// restart the file's values replace what ACL SETUSER and CONFIG SET
+// changed since, as redis-server's do.
+func TestRedisConfUsersAndEviction(t *testing.T) {
+	conf := filepath.Join(t.TempDir(), "redis.conf")
+	if err := os.WriteFile(conf, []byte(redisConfUsers), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	const script = "ACL WHOAMI\nCONFIG GET maxmemory\nCONFIG GET maxmemory-policy\nSET app:1 x\nSET other:1 x\nFLUSHALL\n"
+	// redis-cli prints an error reply with an empty line after it.
+	const want = "OK\nalice\nmaxmemory\n67108864\nmaxmemory-policy\nallkeys-lfu\nOK\n" +
+		"NOPERM this user has no permissions to access one of the keys used as arguments\n\n" +
+		"NOPERM this user has no permissions to run the 'flushall' command\n\n"
+	check := func(t *testing.T, g *gateway) {
+		t.Helper()
+		if got := cliAs(t, g, "alice", "pass word", script); got != want {
+			t.Errorf("as alice:\n%s\nwant:\n%s", got, want)
+		}
+		if got := cliAs(t, g, "bob", "bobpw", "GET app:1\n"); !strings.HasPrefix(got, "WRONGPASS") {
+			t.Errorf("bob is off in the file, yet: %q", got)
+		}
+	}
+
+	t.Run("one node", func(t *testing.T) {
+		g := startGateway(t, "--redis-conf", conf)
+		check(t, g)
+		// Changed at run time, then restarted: the file's values again.
+		if got := cliAs(t, g, "alice", "pass word", "ACL SETUSER alice nopass ~*\nCONFIG SET maxmemory 0\nACL SETUSER carol on nopass +@all\n"); got != "OK\nOK\nOK\nOK\n" {
+			t.Fatalf("run-time changes: %q", got)
+		}
+		if err := g.stop(); err != nil {
+			t.Fatalf("stop: %v", err)
+		}
+		g.restart()
+		check(t, g)
+		// A user the file does not name is left as it was.
+		if got := cliAs(t, g, "carol", "any", "ACL WHOAMI\n"); got != "OK\ncarol\n" {
+			t.Errorf("carol after the restart: %q", got)
+		}
+	})
+
+	t.Run("ensemble", func(t *testing.T) {
+		e := startEnsemble(t, 3, "--redis-conf", conf)
+		for _, g := range e.nodes[1:] {
+			check(t, g)
+		}
+	})
 }

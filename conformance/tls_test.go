@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"bufio"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -10,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -18,8 +20,11 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/redis/go-redis/v9"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/status"
 
+	"hourglass/loglet/native/nativepb"
 	"hourglass/node/adminpb"
 )
 
@@ -258,22 +263,25 @@ func TestTLSEnsemblePeersAndAdmin(t *testing.T) {
 		}
 	}
 
-	status := func(extra ...string) (string, error) {
+	adminStatus := func(extra ...string) (string, error) {
 		args := append([]string{"status", "--admin-addr", e.nodes[1].addr("admin")}, extra...)
 		out, err := exec.Command(gatewayBin, args...).CombinedOutput()
 		return string(out), err
 	}
-	out, err := status(files(dir, "admin")...)
+	out, err := adminStatus(files(dir, "admin")...)
 	if err != nil || strings.Count(out, "applied") < 3 || strings.Contains(out, "unreachable") {
 		t.Errorf("gateway status with the ensemble's certificate: %v\n%s", err, out)
 	}
-	if out, err := status(); err == nil {
+	if out, err := adminStatus(); err == nil {
 		t.Errorf("gateway status without TLS succeeded:\n%s", out)
 	}
-	if out, err := status(files(other, "admin")...); err == nil {
+	if out, err := adminStatus(files(other, "admin")...); err == nil {
 		t.Errorf("gateway status with another CA's certificate succeeded:\n%s", out)
 	}
 
+	// peer makes one call of each kind a peer makes (status, an append
+	// to the sequencer, a store on a LogServer) to node 1's peer
+	// endpoint, and returns the first error.
 	peer := func(cfg *tls.Config) error {
 		c, err := grpc.NewClient(e.nodes[0].addr("peer"), grpc.WithTransportCredentials(credentials.NewTLS(cfg)))
 		if err != nil {
@@ -282,16 +290,86 @@ func TestTLSEnsemblePeersAndAdmin(t *testing.T) {
 		defer c.Close()
 		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		defer cancel()
-		_, err = adminpb.NewPeerClient(c).NodeStatus(cctx, &adminpb.NodeStatusRequest{})
-		return err
+		if _, err = adminpb.NewPeerClient(c).NodeStatus(cctx, &adminpb.NodeStatusRequest{}); err != nil {
+			return err
+		}
+		if cfg.Certificates == nil || cfg.RootCAs == nil {
+			return nil
+		}
+		// With the ensemble's certificate these reach the services,
+		// which refuse a loglet that does not exist; refused by TLS,
+		// they never do.
+		_, err = nativepb.NewSequencerClient(c).Append(cctx, &nativepb.AppendRequest{Loglet: 1 << 40, Client: 1, Seq: 1, Entries: [][]byte{[]byte("stranger")}})
+		if status.Code(err) == codes.Unavailable {
+			return err
+		}
+		_, err = nativepb.NewLogServerClient(c).Store(cctx, &nativepb.StoreRequest{Loglet: 1 << 40, First: 0, Entries: [][]byte{[]byte("stranger")}})
+		if status.Code(err) == codes.Unavailable {
+			return err
+		}
+		return nil
 	}
 	if err := peer(clientTLS(t, dir, dir, "node")); err != nil {
-		t.Fatalf("peer call with the ensemble's certificate: %v", err)
+		t.Fatalf("peer calls with the ensemble's certificate: %v", err)
 	}
-	if err := peer(clientTLS(t, dir, other, "node")); err == nil {
-		t.Error("a peer with another CA's certificate was served")
+	for what, cfg := range map[string]*tls.Config{
+		"another CA's certificate": clientTLS(t, dir, other, "node"),
+		"no certificate":           clientTLS(t, dir, dir, ""),
+	} {
+		if err := peer(cfg); status.Code(err) != codes.Unavailable {
+			t.Errorf("a peer with %s: %v, want a refused connection", what, err)
+		}
 	}
-	if err := peer(clientTLS(t, dir, dir, "")); err == nil {
-		t.Error("a peer without a certificate was served")
+
+	// A node with another CA's certificate, added as a member, cannot
+	// join: the members refuse it and it refuses them, so it never
+	// opens the log, while the ensemble writes on.
+	n4Peer := "127.0.0.1:" + freePort(t)
+	add := exec.Command(gatewayBin, append([]string{"members", "add", "--new-id", "n4", "--peer-addr", n4Peer, "--admin-addr", e.nodes[0].addr("admin")}, files(dir, "admin")...)...)
+	if out, err := add.CombinedOutput(); err != nil {
+		t.Fatalf("members add: %v\n%s", err, out)
+	}
+	var peers []string
+	for i, g := range e.nodes {
+		peers = append(peers, nodeID(i)+"="+g.addr("peer"))
+	}
+	n4 := exec.Command(gatewayBin, append([]string{"serve", "--node-id", "n4", "--data-dir", t.TempDir(), "--log-format", "json",
+		"--peer-addr", n4Peer, "--peers", strings.Join(append(peers, "n4="+n4Peer), ","),
+		"--redis-addr", "127.0.0.1:0", "--zk-addr", "127.0.0.1:0", "--pg-addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0"},
+		files(other, "node")...)...)
+	stderr, err := n4.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n4.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { n4.Process.Kill(); n4.Wait() })
+	var joined atomic.Bool
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		for sc.Scan() {
+			if strings.Contains(sc.Text(), `"node ready"`) {
+				joined.Store(true)
+			}
+		}
+	}()
+	// The members cannot reach it: its certificate is not of their CA.
+	var report string
+	waitFor(t, "the members to report n4 refused for its certificate", time.Minute, func() bool {
+		report, _ = adminStatus(files(dir, "admin")...)
+		i := strings.Index(report, "n4 at ")
+		return i >= 0 && strings.Contains(strings.SplitN(report[i:], "\n", 2)[0], "certificate")
+	})
+	wctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for i := range 10 {
+		if err := w.Set(wctx, fmt.Sprint("after-n4-", i), i, 0).Err(); err != nil {
+			t.Fatalf("a write after the stranger tried to join: %v", err)
+		}
+	}
+	if joined.Load() {
+		t.Errorf("a node with another CA's certificate joined the ensemble:\n%s", report)
 	}
 }

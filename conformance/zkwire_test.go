@@ -503,3 +503,89 @@ func TestZKPipelinedSession(t *testing.T) {
 		}
 	}
 }
+
+// TestZKSessionMoved: a session resumes on a new connection while its
+// old connection has creates under way. The old connection answers those
+// that applied before the move, answers the first the move overtook
+// with SessionMoved (-118), and closes; that write and the ones after it
+// never applied.
+func TestZKSessionMoved(t *testing.T) {
+	g := startGateway(t)
+	addr := g.addr("zookeeper")
+	old := dialZKWire(t, addr)
+	const most = 5000
+	go func() {
+		for xid := int32(1); xid <= most; xid++ {
+			b := append(jute.AppendInt(jute.AppendInt(nil, xid), 1), zkCreateBody(fmt.Sprintf("/moved-%d", xid), 0)...)
+			old.nc.SetWriteDeadline(time.Now().Add(30 * time.Second))
+			if _, err := old.nc.Write(append(binary.BigEndian.AppendUint32(nil, uint32(len(b))), b...)); err != nil {
+				return
+			}
+		}
+	}()
+	// next reads the old connection's next reply: its xid and code, or
+	// ok false once the connection closed.
+	next := func() (xid, code int32, ok bool) {
+		old.nc.SetReadDeadline(time.Now().Add(30 * time.Second))
+		var n [4]byte
+		if _, err := io.ReadFull(old.nc, n[:]); err != nil {
+			if ne, isNet := err.(net.Error); isNet && ne.Timeout() {
+				t.Fatal("the old connection neither answered nor closed")
+			}
+			return 0, 0, false
+		}
+		b := make([]byte, binary.BigEndian.Uint32(n[:]))
+		if _, err := io.ReadFull(old.nc, b); err != nil {
+			t.Fatalf("a reply cut short: %v", err)
+		}
+		d := jute.NewDecoder(b)
+		xid, _, code = d.Int(), d.Long(), d.Int()
+		return xid, code, true
+	}
+	want := int32(1)
+	for ; want <= 20; want++ {
+		if xid, code, ok := next(); !ok || xid != want || code != 0 {
+			t.Fatalf("create %d before the move: xid %d code %d open %v", want, xid, code, ok)
+		}
+	}
+	moved, _ := zkHandshake(t, addr, 10000, old.session, old.passwd, false)
+	if moved.session != old.session {
+		t.Fatalf("resume: session %#x", moved.session)
+	}
+	movedXid := int32(0)
+	for {
+		xid, code, ok := next()
+		if !ok {
+			break
+		}
+		if xid != want || movedXid != 0 {
+			t.Fatalf("reply to %d (code %d), want %d; SessionMoved was %d", xid, code, want, movedXid)
+		}
+		switch code {
+		case 0:
+		case -118:
+			movedXid = xid
+		default:
+			t.Fatalf("create %d answered %d", xid, code)
+		}
+		want++
+	}
+	if movedXid == 0 {
+		t.Fatalf("the old connection closed after %d creates without answering SessionMoved", want-1)
+	}
+	exists := func(xid int32) bool {
+		code, _ := moved.call(3, pathWatch(fmt.Sprintf("/moved-%d", xid), false))
+		if code != 0 && code != -101 {
+			t.Fatalf("exists: %d", code)
+		}
+		return code == 0
+	}
+	if !exists(movedXid - 1) {
+		t.Errorf("create %d was answered OK, and its node is missing", movedXid-1)
+	}
+	for xid := movedXid; xid < min(movedXid+20, most+1); xid++ {
+		if exists(xid) {
+			t.Errorf("create %d applied, though SessionMoved was answered at %d", xid, movedXid)
+		}
+	}
+}

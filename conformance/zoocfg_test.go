@@ -5,9 +5,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/go-zookeeper/zk"
 
 	"hourglass/internal/zkserver"
 )
@@ -20,6 +23,34 @@ func writeZooCfg(t *testing.T, dir, text string) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// zooCfgEnsemble writes the zoo.cfg files of an n-node ensemble on
+// loopback, as go-zookeeper's test cluster writes ZooKeeper's: each in
+// its own directory, with server.1..n lines, its own dataDir holding its
+// myid, a free clientPort, and the extra lines. It returns the
+// directories and the client addresses.
+func zooCfgEnsemble(t *testing.T, n int, extra string) (confDirs, addrs []string) {
+	t.Helper()
+	var servers strings.Builder
+	clientPorts := make([]string, n)
+	for i := range n {
+		clientPorts[i] = freePort(t)
+		fmt.Fprintf(&servers, "server.%d=127.0.0.1:%s:%s\n", i+1, freePort(t), freePort(t))
+	}
+	for i := range n {
+		dataDir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dataDir, "myid"), fmt.Appendf(nil, "%d\n", i+1), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		confDirs = append(confDirs, t.TempDir())
+		writeZooCfg(t, confDirs[i], fmt.Sprintf(
+			"tickTime=500\ninitLimit=10\nsyncLimit=5\ndataDir=%s\nclientPort=%s\nclientPortAddress=127.0.0.1\n"+
+				"4lw.commands.whitelist=*\nadmin.enableServer=false\n%s%s",
+			dataDir, clientPorts[i], extra, servers.String()))
+		addrs = append(addrs, "127.0.0.1:"+clientPorts[i])
+	}
+	return confDirs, addrs
 }
 
 // startZooCfgGateway starts `gateway serve --zoo-cfg path`.
@@ -90,26 +121,11 @@ func TestZooCfgSingleNode(t *testing.T) {
 // given every address.
 func TestZooCfgEnsemble(t *testing.T) {
 	const n = 3
-	var servers strings.Builder
-	clientPorts := make([]string, n)
-	for i := range n {
-		clientPorts[i] = freePort(t)
-		fmt.Fprintf(&servers, "server.%d=127.0.0.1:%s:%s\n", i+1, freePort(t), freePort(t))
-	}
+	confDirs, addrs := zooCfgEnsemble(t, n, "standaloneEnabled=false\nreconfigEnabled=true\n")
 	nodes := make([]*gateway, n)
-	addrs := make([]string, n)
 	for i := range n {
-		dataDir := t.TempDir()
-		if err := os.WriteFile(filepath.Join(dataDir, "myid"), fmt.Appendf(nil, "%d\n", i+1), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		path := writeZooCfg(t, t.TempDir(), fmt.Sprintf(
-			"tickTime=500\ninitLimit=10\nsyncLimit=5\ndataDir=%s\nclientPort=%s\nclientPortAddress=127.0.0.1\n"+
-				"standaloneEnabled=false\nreconfigEnabled=true\n4lw.commands.whitelist=*\nadmin.enableServer=false\n%s",
-			dataDir, clientPorts[i], servers.String()))
-		nodes[i] = &gateway{t: t, zooCfg: path}
+		nodes[i] = &gateway{t: t, zooCfg: filepath.Join(confDirs[i], "zoo.cfg")}
 		t.Cleanup(nodes[i].kill)
-		addrs[i] = "127.0.0.1:" + clientPorts[i]
 	}
 	startAll(nodes)
 	for i, a := range addrs {
@@ -203,5 +219,100 @@ func TestZooCfgSecurePort(t *testing.T) {
 	plain, _ := zkConnect(t, []string{"127.0.0.1:" + port}, 4*time.Second)
 	if d, _, err := plain.Get("/tls"); err != nil || string(d) != "x" {
 		t.Fatalf("plain port read %q, %v", d, err)
+	}
+}
+
+// TestZkServerScript starts a 3-node ensemble as zkServer.sh users do,
+// through scripts/zkServer.sh: one zoo.cfg per node with server.1..3
+// lines and a myid in each dataDir, named by ZOOCFGDIR, by --config and
+// by a path argument (go-zookeeper's test cluster's way); status reports
+// each node's mode. A go-zookeeper client given every address keeps its
+// session, ephemeral and data when the node it is on is stopped, and the
+// stopped node, started again, rejoins and serves the writes it missed.
+func TestZkServerScript(t *testing.T) {
+	script, err := filepath.Abs("../scripts/zkServer.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 3
+	confDirs, addrs := zooCfgEnsemble(t, n, "")
+	// zkServer runs `zkServer.sh cmd` for node i, its config named in
+	// one of the three ways; it returns stdout.
+	zkServer := func(i int, cmd string) (string, error) {
+		var c *exec.Cmd
+		env := append(os.Environ(), "GATEWAY="+gatewayBin,
+			"GATEWAY_OPTS=--redis-addr 127.0.0.1:0 --pg-addr 127.0.0.1:0 --admin-addr 127.0.0.1:0")
+		switch i {
+		case 0:
+			c = exec.Command(script, cmd)
+			env = append(env, "ZOOCFGDIR="+confDirs[i])
+		case 1:
+			c = exec.Command(script, "--config", confDirs[i], cmd)
+		default:
+			c = exec.Command(script, cmd, filepath.Join(confDirs[i], "zoo.cfg"))
+		}
+		c.Env = env
+		var stderr strings.Builder
+		c.Stderr = &stderr
+		out, err := c.Output()
+		if err != nil {
+			return string(out), fmt.Errorf("zkServer.sh %s (node %d): %v\n%s%s", cmd, i+1, err, out, stderr.String())
+		}
+		return string(out), nil
+	}
+	for i := range n {
+		t.Cleanup(func() { zkServer(i, "stop") })
+		if out, err := zkServer(i, "start"); err != nil || out != "Starting zookeeper ... STARTED\n" {
+			t.Fatalf("start: %q %v", out, err)
+		}
+	}
+	follower := func(i int) {
+		waitFor(t, fmt.Sprintf("node %d's status", i+1), 60*time.Second, func() bool {
+			out, err := zkServer(i, "status")
+			return err == nil && strings.HasSuffix(out, "\nMode: follower\n")
+		})
+	}
+	for i := range n {
+		follower(i)
+	}
+
+	c, events := zkConnect(t, addrs, 4*time.Second)
+	session := c.SessionID()
+	mustZK[string](t, "create")(c.Create("/script", []byte("kept"), 0, openACL))
+	mustZK[string](t, "create ephemeral")(c.Create("/script/eph", nil, zk.FlagEphemeral, openACL))
+	on := slices.Index(addrs, c.Server())
+	if on < 0 {
+		t.Fatalf("the client is on %q, none of %v", c.Server(), addrs)
+	}
+	if out, err := zkServer(on, "stop"); err != nil || out != "Stopping zookeeper ... STOPPED\n" {
+		t.Fatalf("stop: %q %v", out, err)
+	}
+	if out, err := zkServer(on, "status"); err == nil || !strings.Contains(out, "It is probably not running") {
+		t.Errorf("status of the stopped node: %q %v", out, err)
+	}
+	if !awaitSession(events, 30*time.Second) {
+		t.Fatal("no session on another node")
+	}
+	if c.SessionID() != session || c.Server() == addrs[on] {
+		t.Fatalf("session %#x on %s after failing over, was %#x on %s", c.SessionID(), c.Server(), session, addrs[on])
+	}
+	if d, _, err := c.Get("/script"); err != nil || string(d) != "kept" {
+		t.Fatalf("read after failing over: %q %v", d, err)
+	}
+	if ok, st, err := c.Exists("/script/eph"); err != nil || !ok || st.EphemeralOwner != session {
+		t.Fatalf("the session's ephemeral after failing over: %v %+v %v", ok, st, err)
+	}
+	mustZK[string](t, "create after failing over")(c.Create("/script/after", []byte("missed"), 0, openACL))
+
+	if out, err := zkServer(on, "start"); err != nil || out != "Starting zookeeper ... STARTED\n" {
+		t.Fatalf("start again: %q %v", out, err)
+	}
+	follower(on)
+	back, _ := zkConnect(t, []string{addrs[on]}, 4*time.Second)
+	if _, err := back.Sync("/script"); err != nil {
+		t.Fatal(err)
+	}
+	if d, _, err := back.Get("/script/after"); err != nil || string(d) != "missed" {
+		t.Fatalf("the restarted node reads %q %v", d, err)
 	}
 }

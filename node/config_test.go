@@ -3,6 +3,7 @@ package node
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -70,6 +71,7 @@ tls-ca-cert-file '/etc/certs/ca.crt'
 tls-auth-clients optional
 requirepass "s3cret with space"
 save 900 1
+user alice on ">pass word" ~* +@all
 include ` + inc + `
 `
 	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
@@ -86,22 +88,23 @@ include ` + inc + `
 		t.Errorf("tls %+v", c)
 	}
 	want := []RedisDirective{
-		{Name: "requirepass", Value: "s3cret with space", Where: conf + ":9"},
-		{Name: "save", Value: "900 1", Where: conf + ":10"},
-		{Name: "tcp-keepalive", Value: "60", Where: inc + ":1"},
+		{Name: "requirepass", Value: "s3cret with space", Args: []string{"s3cret with space"}, Where: conf + ":9"},
+		{Name: "save", Value: "900 1", Args: []string{"900", "1"}, Where: conf + ":10"},
+		{Name: "user", Value: "alice on >pass word ~* +@all", Args: []string{"alice", "on", ">pass word", "~*", "+@all"}, Where: conf + ":11"},
+		{Name: "tcp-keepalive", Value: "60", Args: []string{"60"}, Where: inc + ":1"},
 	}
 	if len(c.RedisDirectives) != len(want) {
 		t.Fatalf("directives %+v", c.RedisDirectives)
 	}
 	for i, d := range want {
-		if c.RedisDirectives[i] != d {
+		if !reflect.DeepEqual(c.RedisDirectives[i], d) {
 			t.Errorf("directive %d: %+v, want %+v", i, c.RedisDirectives[i], d)
 		}
 	}
 	for bad, msg := range map[string]string{
 		"port 0\n":                       "port 0",
 		"rename-command FLUSHALL \"\"\n": "rename-command is not supported",
-		"user alice on >pw ~* +@all\n":   "user is not supported",
+		"aclfile /etc/redis/users.acl\n": "aclfile is not supported",
 		"save \"900 1\n":                 "unbalanced quotes",
 		"include " + conf + "x\n":        "no such file",
 	} {

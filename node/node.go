@@ -230,7 +230,8 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	if cfg.Ensemble() {
 		mode = "follower" // no leader: every node takes writes
 	}
-	if err := n.applyRedisDirectives(); err != nil {
+	redisFile, err := n.applyRedisDirectives()
+	if err != nil {
 		return nil, err
 	}
 	n.logZooCfgNotes()
@@ -289,6 +290,9 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	n.views.Start()
 	if cfg.Ensemble() && n.lease.Enabled() {
 		go n.pushApplied()
+	}
+	if err := n.proposeRedisFileState(ctx, redisFile); err != nil {
+		return nil, err
 	}
 
 	if err := n.listen("redis", cfg.RedisAddr, func(ln net.Listener) error { return n.kv.Serve(ln) }); err != nil {

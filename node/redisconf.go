@@ -1,6 +1,7 @@
 package node
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"strconv"
@@ -10,9 +11,13 @@ import (
 )
 
 // RedisDirective is a redis.conf directive for the Redis API to apply at
-// start-up, as CONFIG SET would (see kv.Server.LoadDirective).
+// start-up, as CONFIG SET would (see kv.Server.LoadDirective), or, for
+// a user line or an eviction parameter, through the log (see
+// kv.FileState).
 type RedisDirective struct {
+	// Value is Args joined by spaces.
 	Name, Value string
+	Args        []string
 	// Where is file:line, for the log and errors.
 	Where string
 }
@@ -22,7 +27,7 @@ type RedisDirective struct {
 // the tls-* files and tls-auth-clients) set c's fields; every other
 // directive is kept in c.RedisDirectives for the Redis API to apply when
 // it starts. Directives that cannot be honoured safely stop the load:
-// port 0 (no plain port), rename-command, user and aclfile.
+// port 0 (no plain port), rename-command and aclfile.
 func (c *Config) LoadRedisConf(path string) error {
 	ds, err := kv.ReadConfFile(path)
 	if err != nil {
@@ -80,12 +85,12 @@ func (c *Config) LoadRedisConf(path string) error {
 			c.TLSCACertFile = v
 		case "tls-auth-clients":
 			c.TLSAuthClients = v
-		case "rename-command", "user", "aclfile":
+		case "rename-command", "aclfile":
 			// Security settings: ignoring them would leave open what
 			// the file closes.
-			return fmt.Errorf("%s: %s is not supported (ACL users and renamed commands are not built; requirepass is)", where, d.Name)
+			return fmt.Errorf("%s: %s is not supported (renamed commands and ACL files are not built; user lines and requirepass are)", where, d.Name)
 		default:
-			c.RedisDirectives = append(c.RedisDirectives, RedisDirective{Name: d.Name, Value: strings.Join(d.Args, " "), Where: where})
+			c.RedisDirectives = append(c.RedisDirectives, RedisDirective{Name: d.Name, Value: strings.Join(d.Args, " "), Args: d.Args, Where: where})
 		}
 	}
 	c.RedisAddr = net.JoinHostPort(host, port)
@@ -96,16 +101,38 @@ func (c *Config) LoadRedisConf(path string) error {
 }
 
 // applyRedisDirectives sets the Redis API's parameters from a redis.conf
-// file, logging each one that changes nothing here.
-func (n *Node) applyRedisDirectives() error {
+// file, logging each one that changes nothing here, and returns the
+// replicated state the file sets, for proposeRedisFileState.
+func (n *Node) applyRedisDirectives() (*kv.FileState, error) {
+	fs := &kv.FileState{}
 	for _, d := range n.cfg.RedisDirectives {
+		if kv.ReplicatedDirective(d.Name) {
+			if err := fs.Add(d.Name, d.Args); err != nil {
+				return nil, fmt.Errorf("%s: %s: %v", d.Where, d.Name, err)
+			}
+			continue
+		}
 		note, err := n.kv.LoadDirective(d.Name, d.Value)
 		if err != nil {
-			return fmt.Errorf("%s: %s %q: %v", d.Where, d.Name, d.Value, err)
+			return nil, fmt.Errorf("%s: %s %q: %v", d.Where, d.Name, d.Value, err)
 		}
 		if note != "" {
 			n.log.Info("redis.conf directive "+note, "at", d.Where, "directive", d.Name, "value", d.Value)
 		}
+	}
+	return fs, nil
+}
+
+// proposeRedisFileState proposes the users and eviction settings of a
+// redis.conf file that differ from the replicated ones, once the engine
+// applies and before the Redis API listens.
+func (n *Node) proposeRedisFileState(ctx context.Context, fs *kv.FileState) error {
+	notes, err := n.kv.ProposeFileState(ctx, fs)
+	for _, note := range notes {
+		n.log.Info("redis.conf: " + note)
+	}
+	if err != nil {
+		return fmt.Errorf("redis.conf: %w", err)
 	}
 	return nil
 }

@@ -183,15 +183,16 @@ func hexVal(c byte) byte {
 // lenientDirectives are parameters the gateway has one value of, where
 // redis.conf files commonly carry another (the default file says
 // appendonly no): a file's other value is logged and ignored rather than
-// refused, since the gateway keeps at least the guarantee asked for, or
-// (maxmemory) says plainly that it does not evict.
-var lenientDirectives = map[string]bool{"appendonly": true, "appendfsync": true, "maxmemory": true, "hll-sparse-max-bytes": true}
+// refused, since the gateway keeps at least the guarantee asked for.
+var lenientDirectives = map[string]bool{"appendonly": true, "appendfsync": true, "hll-sparse-max-bytes": true}
 
 // LoadDirective applies one redis.conf directive's parameter at start-up,
 // with CONFIG SET's checks; immutable and protected parameters, which a
 // file may set, are kept as given. It returns a note for the log when the
 // directive changes nothing on this node ("" when it took effect), or
-// the error that should stop the start.
+// the error that should stop the start. The directives that set
+// replicated state (ReplicatedDirective) are refused: they go to a
+// FileState.
 func (s *Server) LoadDirective(name, value string) (note string, err error) {
 	name = strings.ToLower(name)
 	e, effect := configEffects[name]

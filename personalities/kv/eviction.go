@@ -15,8 +15,8 @@ import (
 // apply writes, so they are not a node's: CONFIG SET validates them here
 // and proposes them to the log (keyspace.ConfigBody), every replica
 // stores them at apply, and CONFIG GET reads them from a synced view.
-// A redis.conf file cannot set them (the log is not open yet when it is
-// read): its values are logged and ignored.
+// A redis.conf file's values are proposed the same way once the log is
+// open, when they differ from the replicated ones (see FileState).
 //
 // Reads run on one node without the log, so the access information LRU
 // and LFU eviction need is sent by the node: while the replicated policy
@@ -35,7 +35,6 @@ func init() {
 			get: func(s *Server) string { return s.eviction.Load().Get(name) },
 			set: func(*Server, string) error { return errReplicated },
 		}
-		lenientDirectives[name] = true
 	}
 }
 

@@ -40,7 +40,10 @@ type conn struct {
 	// it and then closes itself, so the session's end at apply must not
 	// close it first.
 	closingSession atomic.Bool
-	auth           []ID // ip, then what addAuth and SASL added
+	// moved: the session resumed on a newer connection; this one reads
+	// no more requests (see Server.sessionMoved).
+	moved atomic.Bool
+	auth  []ID // ip, then what addAuth and SASL added
 	// sasl is the connection's SASL exchange, once begun; only the
 	// reader goroutine touches it (and auth).
 	sasl    *sasl.DigestMD5
@@ -263,6 +266,9 @@ func (c *conn) serve() {
 	}()
 	for {
 		c.nc.SetReadDeadline(time.Now().Add(c.timeout))
+		if c.moved.Load() {
+			return
+		}
 		frame, err := c.readFrame()
 		if err != nil {
 			return

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"time"
 
+	"hourglass/engines/sessionorder"
 	"hourglass/personalities/zk/jute"
 )
 
@@ -89,7 +90,12 @@ func (c *conn) connect(frame []byte) bool {
 	// Resume through the log: the session is touched at once (its client
 	// may come back late in its timeout) and starts a new epoch, so that
 	// its requests here come after any still under way at its old node.
-	res, err := c.s.propose(ctx, kindResume, req.sessionID, nil, nil)
+	// The resume is the new epoch's first entry in the session's order:
+	// a request of an older epoch that applies after it is stale (and
+	// answered SessionMoved where it came from); a resume racing this one
+	// from the same epoch is too, and its client connects again.
+	seq := sessionorder.Seq(uint32(s.epoch)+1, 0)
+	res, err := outcome(c.s.engine.Propose(ctx, entry(kindResume, req.sessionID, seq, nil, nil)))
 	if err != nil {
 		return false
 	}

@@ -15,7 +15,9 @@
 // touches (each node lists, every TouchInterval, the sessions it heard
 // from), closeSession, and expiry on the log's clock in the per-entry
 // hook, where the session's ephemerals are deleted in the same apply on
-// every replica. A client back after its timeout gets SessionExpired.
+// every replica. A client back after its timeout gets SessionExpired. A
+// connection whose session resumed elsewhere reads no more requests,
+// answers a write the move overtook with SessionMoved, and closes.
 //
 // Requests: writes (create in every mode, delete, setData, setACL, check,
 // multi) are proposed, each its own proposal and transaction, on the

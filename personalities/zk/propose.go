@@ -63,8 +63,11 @@ func (c *conn) proposeLoop() {
 // the session's resumption elsewhere), or an earlier write did, so the
 // write was not proposed. Then no reply is sent: a client reading an
 // error code would take the write as not done, and it may be; connection
-// loss says "may or may not have happened". It also reports false for
-// a session found expired. Only the responder calls it.
+// loss says "may or may not have happened". The exception is a write
+// refused as stale after its session moved (see Server.sessionMoved):
+// it certainly did not apply, and is answered SessionMoved (ZooKeeper's
+// code for a request from a connection its session left). It also reports false for a session found expired. Only the
+// responder calls it.
 func (c *conn) answerWrite(st *step) bool {
 	if st.p == nil {
 		return false
@@ -72,6 +75,11 @@ func (c *conn) answerWrite(st *step) bool {
 	ctx, cancel := context.WithTimeout(c.s.ctx, c.s.cfg.ProposeTimeout)
 	defer cancel()
 	res, err := outcome(st.p.Wait(ctx))
+	if errors.Is(err, sessionorder.ErrStale) && c.movedAway(ctx) {
+		c.failed.Store(true) // the later writes would be stale too
+		c.send(appendReplyHeader(nil, st.xid, c.lastZxid.Load(), errSessionMoved))
+		return false
+	}
 	if err == nil {
 		// The reply waits until the write's watch events are queued.
 		err = c.s.notified.wait(ctx, res.zxid)
@@ -98,4 +106,21 @@ func (c *conn) answerWrite(st *step) bool {
 	}
 	c.send(b)
 	return res.code != errSessionExpired
+}
+
+// movedAway reports whether the connection's session has resumed on a
+// newer connection: marked at apply (Server.sessionMoved), or, if a
+// result overtook the mark, the session's epoch in a synced view is
+// newer than the connection's.
+func (c *conn) movedAway(ctx context.Context) bool {
+	if c.moved.Load() {
+		return true
+	}
+	v, _, err := c.s.readView(ctx)
+	if err != nil {
+		return false
+	}
+	defer v.Close()
+	s, ok, err := loadSession(v, c.sessionID())
+	return err == nil && ok && uint32(s.epoch) > c.epoch.Load()
 }

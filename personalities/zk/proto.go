@@ -88,6 +88,7 @@ const (
 	errSessionExpired          = -112
 	errInvalidACL              = -114
 	errAuthFailed              = -115
+	errSessionMoved            = -118
 	errNoWatcher               = -121
 	errReconfigDisabled        = -123
 	// errSessionClosedRequireSASLAuth closes a session that sent a

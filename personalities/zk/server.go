@@ -271,13 +271,18 @@ func (s *Server) sessionEnded(id int64) {
 	}
 }
 
-// sessionMoved closes this node's connections of a session that resumed
-// on another connection (here or on another node): the session's requests
-// now come from there, as ZooKeeper's SessionMoved ensures.
+// sessionMoved ends this node's connections of a session that resumed on
+// another connection (here or on another node): the session's requests
+// now come from there, as ZooKeeper's SessionMoved ensures. Such a
+// connection reads no more requests; those it has under way are
+// answered (a write that the move overtook with SessionMoved), and then
+// it closes.
 func (s *Server) sessionMoved(id int64, epoch int32) {
 	for _, c := range s.connections() {
 		if c.sessionID() == id && c.epoch.Load() < uint32(epoch) {
-			c.closeAfterFlush()
+			c.moved.Store(true)
+			// Wakes the reader, which sees moved and stops.
+			c.nc.SetReadDeadline(time.Now())
 		}
 	}
 }
