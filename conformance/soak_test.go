@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -65,13 +66,16 @@ var soakRound = []soakStep{
 	{"reconfigure", (*soak).reconfigure},
 }
 
-// soakFinale are the steps run once, after the rounds. Replacing a member
-// is among them because the MetaStore's acceptors are the founding nodes:
-// a replaced founder's acceptor is gone for good, two acceptors of three
-// remain, and one more founder down would leave the chain unchangeable
-// (no failover, no reconfiguration) until it came back.
+// soakFinale are the steps run once, after the rounds: two members are
+// replaced by fresh nodes, one after the other, so that two of the three
+// founders (and their MetaStore acceptors) are gone for good and the
+// ensemble runs on acceptors it acquired. The second new node cannot read
+// the oldest segments (two of their three LogServers are gone), so it
+// catches up from a peer's checkpoint.
 var soakFinale = []soakStep{
-	{"replace a member with a fresh node", (*soak).replaceMember},
+	{"replace a member (and its acceptor) with a fresh node", (*soak).replaceMember},
+	{"reconfigure", (*soak).reconfigure},
+	{"replace another member (and its acceptor) with a fresh node", (*soak).replaceMember},
 	{"reconfigure", (*soak).reconfigure},
 }
 
@@ -218,7 +222,18 @@ func (s *soak) reconfigure() {
 func (s *soak) replaceMember() {
 	t, e := s.t, s.e
 	n := len(e.nodes)
-	victim := s.rng.IntN(n)
+	// A founder that is still one: the finale ends with one founder
+	// left, the other acceptors acquired.
+	var founders []int
+	for i := range n {
+		if e.id(i) == nodeID(i) {
+			founders = append(founders, i)
+		}
+	}
+	if len(founders) < 2 {
+		t.Fatalf("only %d founders left to replace", len(founders))
+	}
+	victim := founders[s.rng.IntN(len(founders))]
 	old, newID := e.id(victim), fmt.Sprintf("n%d", n+1)
 	for i := range n {
 		if e.id(i) == newID {
@@ -288,7 +303,14 @@ func (s *soak) replaceMember() {
 			t.Fatalf("new member %s unreachable: %s", newID, m.Error)
 		}
 	}
-	t.Logf("replaced %s with %s", old, newID)
+	var acceptors []string
+	for _, m := range e.status(live).Acceptors {
+		acceptors = append(acceptors, m.Id)
+	}
+	if slices.Contains(acceptors, old) || !slices.Contains(acceptors, newID) {
+		t.Fatalf("after replacing %s with %s the MetaStore's acceptors are %v", old, newID, acceptors)
+	}
+	t.Logf("replaced %s with %s; acceptors %v", old, newID, acceptors)
 }
 
 // checkBankTotal reads every balance on node g and checks the money is all

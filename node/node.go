@@ -161,6 +161,9 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, err
 	}
 	sl := &sharedLog{v: n.vlog, m: n.metrics}
+	if cfg.Ensemble() {
+		sl.unreadableAfter = unreadableAfter
+	}
 	bc := platform.BaseConfig{
 		Log:    sl,
 		Store:  n.storeDB,
