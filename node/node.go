@@ -37,6 +37,7 @@ import (
 	"hourglass/internal/metrics"
 	"hourglass/internal/pebbledb"
 	"hourglass/internal/tlsconf"
+	"hourglass/loglet/backup"
 	"hourglass/loglet/native"
 	"hourglass/node/adminpb"
 	"hourglass/personalities/kv"
@@ -86,8 +87,11 @@ type Node struct {
 	// the ZooKeeper API's conf (which may be asked while the node still
 	// binds its other listeners).
 	boundPorts sync.Map
-	stop       chan struct{}
-	wg         sync.WaitGroup
+	// backupCopied is the position after the last entry the LogBackup
+	// copied into the backup directory (0 without one).
+	backupCopied atomic.Uint64
+	stop         chan struct{}
+	wg           sync.WaitGroup
 }
 
 // Start opens the node's data, joins its ensemble (waiting, within ctx,
@@ -157,8 +161,12 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, err
 	}
 	sl := &sharedLog{v: n.vlog, m: n.metrics}
+	var lg platform.Log = sl
+	if cfg.replayEnd > 0 {
+		lg = replayLog{Log: sl, end: cfg.replayEnd}
+	}
 	bc := platform.BaseConfig{
-		Log:    sl,
+		Log:    lg,
 		Store:  n.storeDB,
 		Logger: n.log.With("component", "engine"),
 	}
@@ -170,6 +178,13 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, err
 	}
 	n.storeDB = nil // the engine owns it now (and may replace it)
+	var bw *backup.Writer
+	var bnext platform.Position
+	if cfg.BackupDir != "" {
+		if bw, bnext, err = n.openBackup(); err != nil {
+			return nil, fmt.Errorf("node: backup directory: %w", err)
+		}
+	}
 	// The stack, bottom up: base, lease (reads without the log's tail),
 	// timekeeper (one time per log entry),
 	// batching, router; the ZooKeeper API has the session-order engine on
@@ -255,7 +270,14 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	n.sql = sql.New(pc, router.Mount("sql"))
 	n.pgCancel.Store(n.sql)
 	if err := n.base.Start(); err != nil {
+		if bw != nil {
+			bw.Close()
+		}
 		return nil, err
+	}
+	if bw != nil {
+		n.wg.Add(1)
+		go n.backupLoop(bw, bnext)
 	}
 	n.lease.Start()
 	if cfg.Ensemble() && n.lease.Enabled() {
@@ -307,6 +329,10 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 // none. In an ensemble it retries until a majority of the nodes answers or
 // ctx ends.
 func (n *Node) openLog(ctx context.Context) (*virtuallog.VirtualLog, error) {
+	marker, restored, err := readRestoreMarker(n.cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
 	cfg := virtuallog.Config{
 		Meta:        n.meta,
 		Provider:    n.provider,
@@ -317,7 +343,15 @@ func (n *Node) openLog(ctx context.Context) (*virtuallog.VirtualLog, error) {
 			for _, p := range n.cfg.Nodes {
 				c.Members = append(c.Members, &vlogpb.Member{Id: p.ID, PeerAddr: p.PeerAddr, RedisAddr: p.RedisAddr, AdminAddr: p.AdminAddr})
 			}
+			if restored {
+				initialSegments(marker, c)
+			}
 		},
+	}
+	if restored {
+		// A store restored from a backup has applied the log up to the
+		// marker's end: a new log continues from there.
+		cfg.InitialStart = marker.End
 	}
 	for attempt := 0; ; attempt++ {
 		vl, err := virtuallog.Open(ctx, cfg)

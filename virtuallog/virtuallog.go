@@ -52,9 +52,15 @@ type Config struct {
 	// MetaStore holds no chain yet ("" for the provider's default).
 	InitialKind string
 	// Initial, if set, fills in the first chain's membership before it is
-	// written (only when the MetaStore holds no chain yet).
+	// written (only when the MetaStore holds no chain yet). It may also
+	// put sealed segments in it (a backup loglet holding the log below
+	// InitialStart): they end where the first active segment starts.
 	Initial func(*vlogpb.Chain)
-	Logger  *slog.Logger
+	// InitialStart is the position the first active segment starts at
+	// when the MetaStore holds no chain yet: 0 for a new log, or the
+	// position a LocalStore restored from a backup has applied up to.
+	InitialStart uint64
+	Logger       *slog.Logger
 	// SealWait is how long an appender that finds the active loglet
 	// sealed waits for the sealer to install a successor before finishing
 	// the reconfiguration itself. 0 means 200ms.
@@ -109,15 +115,18 @@ func Open(ctx context.Context, cfg Config) (*VirtualLog, error) {
 		if len(chain.Segments) > 0 {
 			return v, nil
 		}
-		init := &vlogpb.Chain{NextLogletId: 2}
+		// Initial may take loglet ids (for the sealed segments it adds)
+		// from the counter before the first active loglet takes its own.
+		init := &vlogpb.Chain{NextLogletId: 1}
 		if cfg.Initial != nil {
 			cfg.Initial(init)
 		}
-		first, err := cfg.Provider.Fresh(cfg.InitialKind, 1, init)
+		first, err := cfg.Provider.Fresh(cfg.InitialKind, init.NextLogletId, init)
 		if err != nil {
 			return nil, err
 		}
-		init.Segments = []*vlogpb.Segment{{Start: 0, Loglet: first}}
+		init.NextLogletId++
+		init.Segments = append(init.Segments, &vlogpb.Segment{Start: cfg.InitialStart, Loglet: first})
 		if err := v.write(ctx, init, version); err != nil && !errors.Is(err, ErrVersionMismatch) {
 			return nil, err
 		}

@@ -72,7 +72,7 @@ type Log struct {
 // else that does not check out is ErrCorrupt. A directory with no files
 // (or none at all) is an empty log.
 func Open(dir string) (*Log, error) {
-	if err := checkFormat(dir); err != nil {
+	if err := CheckFormat(dir); err != nil {
 		return nil, err
 	}
 	paths, err := segments(dir)
@@ -296,9 +296,9 @@ type formatFile struct {
 	Format int `json:"format"`
 }
 
-// checkFormat reads dir's FORMAT file, if there is one, and refuses a
+// CheckFormat reads dir's FORMAT file, if there is one, and refuses a
 // version this package does not know.
-func checkFormat(dir string) error {
+func CheckFormat(dir string) error {
 	b, err := os.ReadFile(filepath.Join(dir, "FORMAT"))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil

@@ -94,7 +94,7 @@ func OpenWriter(dir string, o WriterOptions) (*Writer, error) {
 func WriteFormat(dir string) error {
 	path := filepath.Join(dir, "FORMAT")
 	if _, err := os.Stat(path); err == nil {
-		return checkFormat(dir)
+		return CheckFormat(dir)
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return err
 	}

@@ -954,6 +954,210 @@ func (x *CheckpointChunk) GetData() []byte {
 	return nil
 }
 
+type BackupRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// have are files the caller holds from an earlier checkpoint.
+	Have          []*BackupFile `protobuf:"bytes,1,rep,name=have,proto3" json:"have,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BackupRequest) Reset() {
+	*x = BackupRequest{}
+	mi := &file_node_adminpb_admin_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BackupRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BackupRequest) ProtoMessage() {}
+
+func (x *BackupRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_node_adminpb_admin_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BackupRequest.ProtoReflect.Descriptor instead.
+func (*BackupRequest) Descriptor() ([]byte, []int) {
+	return file_node_adminpb_admin_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *BackupRequest) GetHave() []*BackupFile {
+	if x != nil {
+		return x.Have
+	}
+	return nil
+}
+
+type BackupFile struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Size  uint64                 `protobuf:"varint,2,opt,name=size,proto3" json:"size,omitempty"`
+	// sha256 of the file's bytes.
+	Sha256        []byte `protobuf:"bytes,3,opt,name=sha256,proto3" json:"sha256,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BackupFile) Reset() {
+	*x = BackupFile{}
+	mi := &file_node_adminpb_admin_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BackupFile) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BackupFile) ProtoMessage() {}
+
+func (x *BackupFile) ProtoReflect() protoreflect.Message {
+	mi := &file_node_adminpb_admin_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BackupFile.ProtoReflect.Descriptor instead.
+func (*BackupFile) Descriptor() ([]byte, []int) {
+	return file_node_adminpb_admin_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *BackupFile) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *BackupFile) GetSize() uint64 {
+	if x != nil {
+		return x.Size
+	}
+	return 0
+}
+
+func (x *BackupFile) GetSha256() []byte {
+	if x != nil {
+		return x.Sha256
+	}
+	return nil
+}
+
+type BackupChunk struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The first chunk: the checkpoint's applied position (the first log
+	// position its state does not reflect), the state's checksum there,
+	// and the node that made it.
+	Applied  uint64 `protobuf:"varint,1,opt,name=applied,proto3" json:"applied,omitempty"`
+	Checksum []byte `protobuf:"bytes,2,opt,name=checksum,proto3" json:"checksum,omitempty"`
+	NodeId   string `protobuf:"bytes,3,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`
+	// Every later chunk: a piece of a file (relative path; a new file
+	// starts at offset 0), or, with have set, a whole file the caller
+	// already holds.
+	File          string `protobuf:"bytes,4,opt,name=file,proto3" json:"file,omitempty"`
+	Offset        uint64 `protobuf:"varint,5,opt,name=offset,proto3" json:"offset,omitempty"`
+	Data          []byte `protobuf:"bytes,6,opt,name=data,proto3" json:"data,omitempty"`
+	Have          bool   `protobuf:"varint,7,opt,name=have,proto3" json:"have,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BackupChunk) Reset() {
+	*x = BackupChunk{}
+	mi := &file_node_adminpb_admin_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BackupChunk) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BackupChunk) ProtoMessage() {}
+
+func (x *BackupChunk) ProtoReflect() protoreflect.Message {
+	mi := &file_node_adminpb_admin_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BackupChunk.ProtoReflect.Descriptor instead.
+func (*BackupChunk) Descriptor() ([]byte, []int) {
+	return file_node_adminpb_admin_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *BackupChunk) GetApplied() uint64 {
+	if x != nil {
+		return x.Applied
+	}
+	return 0
+}
+
+func (x *BackupChunk) GetChecksum() []byte {
+	if x != nil {
+		return x.Checksum
+	}
+	return nil
+}
+
+func (x *BackupChunk) GetNodeId() string {
+	if x != nil {
+		return x.NodeId
+	}
+	return ""
+}
+
+func (x *BackupChunk) GetFile() string {
+	if x != nil {
+		return x.File
+	}
+	return ""
+}
+
+func (x *BackupChunk) GetOffset() uint64 {
+	if x != nil {
+		return x.Offset
+	}
+	return 0
+}
+
+func (x *BackupChunk) GetData() []byte {
+	if x != nil {
+		return x.Data
+	}
+	return nil
+}
+
+func (x *BackupChunk) GetHave() bool {
+	if x != nil {
+		return x.Have
+	}
+	return false
+}
+
 var File_node_adminpb_admin_proto protoreflect.FileDescriptor
 
 const file_node_adminpb_admin_proto_rawDesc = "" +
@@ -1017,12 +1221,28 @@ const file_node_adminpb_admin_proto_rawDesc = "" +
 	"\x0fCheckpointChunk\x12\x12\n" +
 	"\x04file\x18\x01 \x01(\tR\x04file\x12\x16\n" +
 	"\x06offset\x18\x02 \x01(\x04R\x06offset\x12\x12\n" +
-	"\x04data\x18\x03 \x01(\fR\x04data2\xcb\x02\n" +
+	"\x04data\x18\x03 \x01(\fR\x04data\"@\n" +
+	"\rBackupRequest\x12/\n" +
+	"\x04have\x18\x01 \x03(\v2\x1b.hourglass.admin.BackupFileR\x04have\"L\n" +
+	"\n" +
+	"BackupFile\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
+	"\x04size\x18\x02 \x01(\x04R\x04size\x12\x16\n" +
+	"\x06sha256\x18\x03 \x01(\fR\x06sha256\"\xb0\x01\n" +
+	"\vBackupChunk\x12\x18\n" +
+	"\aapplied\x18\x01 \x01(\x04R\aapplied\x12\x1a\n" +
+	"\bchecksum\x18\x02 \x01(\fR\bchecksum\x12\x17\n" +
+	"\anode_id\x18\x03 \x01(\tR\x06nodeId\x12\x12\n" +
+	"\x04file\x18\x04 \x01(\tR\x04file\x12\x16\n" +
+	"\x06offset\x18\x05 \x01(\x04R\x06offset\x12\x12\n" +
+	"\x04data\x18\x06 \x01(\fR\x04data\x12\x12\n" +
+	"\x04have\x18\a \x01(\bR\x04have2\x95\x03\n" +
 	"\x05Admin\x12X\n" +
 	"\vReconfigure\x12#.hourglass.admin.ReconfigureRequest\x1a$.hourglass.admin.ReconfigureResponse\x12I\n" +
 	"\x06Status\x12\x1e.hourglass.admin.StatusRequest\x1a\x1f.hourglass.admin.StatusResponse\x12L\n" +
 	"\aMembers\x12\x1f.hourglass.admin.MembersRequest\x1a .hourglass.admin.MembersResponse\x12O\n" +
-	"\bChecksum\x12 .hourglass.admin.ChecksumRequest\x1a!.hourglass.admin.ChecksumResponse2\xe5\x02\n" +
+	"\bChecksum\x12 .hourglass.admin.ChecksumRequest\x1a!.hourglass.admin.ChecksumResponse\x12H\n" +
+	"\x06Backup\x12\x1e.hourglass.admin.BackupRequest\x1a\x1c.hourglass.admin.BackupChunk0\x012\xe5\x02\n" +
 	"\x04Peer\x12U\n" +
 	"\n" +
 	"NodeStatus\x12\".hourglass.admin.NodeStatusRequest\x1a#.hourglass.admin.NodeStatusResponse\x12T\n" +
@@ -1043,7 +1263,7 @@ func file_node_adminpb_admin_proto_rawDescGZIP() []byte {
 	return file_node_adminpb_admin_proto_rawDescData
 }
 
-var file_node_adminpb_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
+var file_node_adminpb_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
 var file_node_adminpb_admin_proto_goTypes = []any{
 	(*ReconfigureRequest)(nil),      // 0: hourglass.admin.ReconfigureRequest
 	(*ReconfigureResponse)(nil),     // 1: hourglass.admin.ReconfigureResponse
@@ -1062,37 +1282,43 @@ var file_node_adminpb_admin_proto_goTypes = []any{
 	(*NodeStatusResponse)(nil),      // 14: hourglass.admin.NodeStatusResponse
 	(*CheckpointRequest)(nil),       // 15: hourglass.admin.CheckpointRequest
 	(*CheckpointChunk)(nil),         // 16: hourglass.admin.CheckpointChunk
-	(*vlogpb.Member)(nil),           // 17: hourglass.virtuallog.Member
-	(*vlogpb.Chain)(nil),            // 18: hourglass.virtuallog.Chain
+	(*BackupRequest)(nil),           // 17: hourglass.admin.BackupRequest
+	(*BackupFile)(nil),              // 18: hourglass.admin.BackupFile
+	(*BackupChunk)(nil),             // 19: hourglass.admin.BackupChunk
+	(*vlogpb.Member)(nil),           // 20: hourglass.virtuallog.Member
+	(*vlogpb.Chain)(nil),            // 21: hourglass.virtuallog.Chain
 }
 var file_node_adminpb_admin_proto_depIdxs = []int32{
-	17, // 0: hourglass.admin.ReconfigureRequest.log_servers:type_name -> hourglass.virtuallog.Member
-	18, // 1: hourglass.admin.ReconfigureResponse.chain:type_name -> hourglass.virtuallog.Chain
-	18, // 2: hourglass.admin.StatusResponse.chain:type_name -> hourglass.virtuallog.Chain
+	20, // 0: hourglass.admin.ReconfigureRequest.log_servers:type_name -> hourglass.virtuallog.Member
+	21, // 1: hourglass.admin.ReconfigureResponse.chain:type_name -> hourglass.virtuallog.Chain
+	21, // 2: hourglass.admin.StatusResponse.chain:type_name -> hourglass.virtuallog.Chain
 	4,  // 3: hourglass.admin.StatusResponse.nodes:type_name -> hourglass.admin.NodeState
-	17, // 4: hourglass.admin.MembersRequest.member:type_name -> hourglass.virtuallog.Member
-	18, // 5: hourglass.admin.MembersResponse.chain:type_name -> hourglass.virtuallog.Chain
-	0,  // 6: hourglass.admin.Admin.Reconfigure:input_type -> hourglass.admin.ReconfigureRequest
-	2,  // 7: hourglass.admin.Admin.Status:input_type -> hourglass.admin.StatusRequest
-	5,  // 8: hourglass.admin.Admin.Members:input_type -> hourglass.admin.MembersRequest
-	7,  // 9: hourglass.admin.Admin.Checksum:input_type -> hourglass.admin.ChecksumRequest
-	13, // 10: hourglass.admin.Peer.NodeStatus:input_type -> hourglass.admin.NodeStatusRequest
-	15, // 11: hourglass.admin.Peer.Checkpoint:input_type -> hourglass.admin.CheckpointRequest
-	11, // 12: hourglass.admin.Peer.CancelStatement:input_type -> hourglass.admin.CancelStatementRequest
-	9,  // 13: hourglass.admin.Peer.Applied:input_type -> hourglass.admin.AppliedNotice
-	1,  // 14: hourglass.admin.Admin.Reconfigure:output_type -> hourglass.admin.ReconfigureResponse
-	3,  // 15: hourglass.admin.Admin.Status:output_type -> hourglass.admin.StatusResponse
-	6,  // 16: hourglass.admin.Admin.Members:output_type -> hourglass.admin.MembersResponse
-	8,  // 17: hourglass.admin.Admin.Checksum:output_type -> hourglass.admin.ChecksumResponse
-	14, // 18: hourglass.admin.Peer.NodeStatus:output_type -> hourglass.admin.NodeStatusResponse
-	16, // 19: hourglass.admin.Peer.Checkpoint:output_type -> hourglass.admin.CheckpointChunk
-	12, // 20: hourglass.admin.Peer.CancelStatement:output_type -> hourglass.admin.CancelStatementResponse
-	10, // 21: hourglass.admin.Peer.Applied:output_type -> hourglass.admin.AppliedAck
-	14, // [14:22] is the sub-list for method output_type
-	6,  // [6:14] is the sub-list for method input_type
-	6,  // [6:6] is the sub-list for extension type_name
-	6,  // [6:6] is the sub-list for extension extendee
-	0,  // [0:6] is the sub-list for field type_name
+	20, // 4: hourglass.admin.MembersRequest.member:type_name -> hourglass.virtuallog.Member
+	21, // 5: hourglass.admin.MembersResponse.chain:type_name -> hourglass.virtuallog.Chain
+	18, // 6: hourglass.admin.BackupRequest.have:type_name -> hourglass.admin.BackupFile
+	0,  // 7: hourglass.admin.Admin.Reconfigure:input_type -> hourglass.admin.ReconfigureRequest
+	2,  // 8: hourglass.admin.Admin.Status:input_type -> hourglass.admin.StatusRequest
+	5,  // 9: hourglass.admin.Admin.Members:input_type -> hourglass.admin.MembersRequest
+	7,  // 10: hourglass.admin.Admin.Checksum:input_type -> hourglass.admin.ChecksumRequest
+	17, // 11: hourglass.admin.Admin.Backup:input_type -> hourglass.admin.BackupRequest
+	13, // 12: hourglass.admin.Peer.NodeStatus:input_type -> hourglass.admin.NodeStatusRequest
+	15, // 13: hourglass.admin.Peer.Checkpoint:input_type -> hourglass.admin.CheckpointRequest
+	11, // 14: hourglass.admin.Peer.CancelStatement:input_type -> hourglass.admin.CancelStatementRequest
+	9,  // 15: hourglass.admin.Peer.Applied:input_type -> hourglass.admin.AppliedNotice
+	1,  // 16: hourglass.admin.Admin.Reconfigure:output_type -> hourglass.admin.ReconfigureResponse
+	3,  // 17: hourglass.admin.Admin.Status:output_type -> hourglass.admin.StatusResponse
+	6,  // 18: hourglass.admin.Admin.Members:output_type -> hourglass.admin.MembersResponse
+	8,  // 19: hourglass.admin.Admin.Checksum:output_type -> hourglass.admin.ChecksumResponse
+	19, // 20: hourglass.admin.Admin.Backup:output_type -> hourglass.admin.BackupChunk
+	14, // 21: hourglass.admin.Peer.NodeStatus:output_type -> hourglass.admin.NodeStatusResponse
+	16, // 22: hourglass.admin.Peer.Checkpoint:output_type -> hourglass.admin.CheckpointChunk
+	12, // 23: hourglass.admin.Peer.CancelStatement:output_type -> hourglass.admin.CancelStatementResponse
+	10, // 24: hourglass.admin.Peer.Applied:output_type -> hourglass.admin.AppliedAck
+	16, // [16:25] is the sub-list for method output_type
+	7,  // [7:16] is the sub-list for method input_type
+	7,  // [7:7] is the sub-list for extension type_name
+	7,  // [7:7] is the sub-list for extension extendee
+	0,  // [0:7] is the sub-list for field type_name
 }
 
 func init() { file_node_adminpb_admin_proto_init() }
@@ -1106,7 +1332,7 @@ func file_node_adminpb_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_node_adminpb_admin_proto_rawDesc), len(file_node_adminpb_admin_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   17,
+			NumMessages:   20,
 			NumExtensions: 0,
 			NumServices:   2,
 		},
