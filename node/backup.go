@@ -242,7 +242,7 @@ func (a *adminService) Backup(req *adminpb.BackupRequest, stream adminpb.Admin_B
 		return err
 	}
 	return n.withCheckpoint(func(dir string) error {
-		applied, sum, err := checkpointDigest(dir)
+		applied, sum, err := settleCheckpoint(dir)
 		if err != nil {
 			return err
 		}
@@ -264,6 +264,22 @@ func (a *adminService) Backup(req *adminpb.BackupRequest, stream adminpb.Admin_B
 			return stream.Send(&adminpb.BackupChunk{File: rel, Offset: off, Data: data})
 		})
 	})
+}
+
+// settleCheckpoint opens the checkpoint in dir, flushes what its
+// write-ahead log holds into a table file (a checkpoint copies the WAL
+// file whole, stale recycled bytes included), and returns its applied
+// position and state digest.
+func settleCheckpoint(dir string) (platform.Position, []byte, error) {
+	db, err := pebbledb.Open(dir, pebbledb.Options{NoCompactions: true})
+	if err != nil {
+		return 0, nil, fmt.Errorf("open checkpoint: %w", err)
+	}
+	applied, sum, err := platform.StateDigest(db)
+	if err == nil {
+		err = db.Flush()
+	}
+	return applied, sum, errors.Join(err, db.Close())
 }
 
 // checkpointDigest opens the checkpoint in dir read-only and reads its

@@ -27,6 +27,9 @@ type Options struct {
 	// ReadOnly opens an existing database without writing to it (a
 	// checkpoint, say).
 	ReadOnly bool
+	// NoCompactions turns automatic compactions off, so that the table
+	// files stay as they are (a checkpoint's, shared with a backup).
+	NoCompactions bool
 }
 
 // Open opens (creating if needed) the database in dir.
@@ -37,10 +40,11 @@ func Open(dir string, o Options) (*pebble.DB, error) {
 	cache := pebble.NewCache(o.CacheBytes)
 	defer cache.Unref()
 	po := &pebble.Options{
-		FS:       o.FS,
-		Cache:    cache,
-		Logger:   slogAdapter{o.Logger},
-		ReadOnly: o.ReadOnly,
+		FS:                          o.FS,
+		Cache:                       cache,
+		Logger:                      slogAdapter{o.Logger},
+		ReadOnly:                    o.ReadOnly,
+		DisableAutomaticCompactions: o.NoCompactions,
 	}
 	if o.MemTableBytes != 0 {
 		po.MemTableSize = o.MemTableBytes
