@@ -34,6 +34,18 @@ func nodeID(i int) string { return fmt.Sprintf("n%d", i+1) }
 // and returns once all are ready.
 func startEnsemble(t testing.TB, n int, extra ...string) *ensemble {
 	t.Helper()
+	dirs := make([]string, n)
+	for i := range dirs {
+		dirs[i] = t.TempDir()
+	}
+	return startEnsembleIn(t, dirs, extra...)
+}
+
+// startEnsembleIn is startEnsemble on the given data directories, one a
+// node.
+func startEnsembleIn(t testing.TB, dirs []string, extra ...string) *ensemble {
+	t.Helper()
+	n := len(dirs)
 	e := &ensemble{t: t, extra: extra}
 	e.links = make([][]*proxy, n)
 	for i := range n {
@@ -45,7 +57,7 @@ func startEnsemble(t testing.TB, n int, extra ...string) *ensemble {
 		}
 	}
 	for i := range n {
-		g := &gateway{t: t, dataDir: t.TempDir(), args: append(e.nodeArgs(i), extra...)}
+		g := &gateway{t: t, dataDir: dirs[i], args: append(e.nodeArgs(i), extra...)}
 		g.onListen = func(api, addr string) {
 			if api != "peer" {
 				return

@@ -51,6 +51,7 @@ func (n *Node) openBackup() (*backup.Writer, platform.Position, error) {
 		next = n.base.Applied()
 	}
 	n.base.SetTrimPrefix(backupVoter, next)
+	n.backupCopied.Store(next)
 	return w, next, nil
 }
 
