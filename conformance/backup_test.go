@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -324,7 +325,7 @@ func TestBackupSeedsEnsemble(t *testing.T) {
 		}
 		dirs = append(dirs, dir)
 	}
-	e := startEnsembleIn(t, dirs)
+	e := startEnsembleIn(t, dirs, nil)
 	for i, n := range e.nodes {
 		c := n.redisClient(2)
 		if got, err := c.Get(ctx, "k19").Result(); err != nil || got != "19" {
@@ -346,4 +347,63 @@ func TestBackupSeedsEnsemble(t *testing.T) {
 		t.Fatalf("rows on n2: %v", rows)
 	}
 	e.converge(0, 1, 2)
+}
+
+// With a backup directory, the log is trimmed at segment boundaries and a
+// trimmed sealed segment moves to the backup loglet: a node that was down
+// while the others trimmed the LogServers catches up by reading that
+// segment from the backup, not by restoring a peer's checkpoint.
+func TestBackupLogletCatchUp(t *testing.T) {
+	ctx := testCtx(t)
+	var dirs []string
+	for range 3 {
+		dirs = append(dirs, t.TempDir())
+	}
+	bks := []string{t.TempDir(), t.TempDir(), t.TempDir()}
+	e := startEnsembleIn(t, dirs, func(i int) []string { return []string{"--backup-dir", bks[i]} }, "--log-retain", "5")
+	var fromPeer atomic.Bool
+	e.nodes[2].onLog = func(msg string) {
+		if strings.Contains(msg, "from a peer's checkpoint") || strings.Contains(msg, "restoring from a replica") {
+			fromPeer.Store(true)
+		}
+	}
+	c0 := e.nodes[0].redisClient(2)
+	if err := c0.Set(ctx, "before", "1", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	e.converge(0, 1, 2)
+	e.nodes[2].kill()
+	for i := range 30 {
+		if err := c0.Set(ctx, fmt.Sprintf("k%d", i), i, 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.nodes[0].gatewayCLI("reconfigure")
+	for i := range 30 {
+		if err := c0.Set(ctx, fmt.Sprintf("m%d", i), i, 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The first segment leaves the LogServers for a backup loglet.
+	waitFor(t, "the first segment to move to the backup", 30*time.Second, func() bool {
+		st := e.status(0)
+		return len(st.Chain.Segments) > 0 && st.Chain.Segments[0].Loglet.Kind == "backup"
+	})
+	seg := e.status(0).Chain.Segments[0]
+	if !strings.HasPrefix(seg.Loglet.Path, bks[0]) && !strings.HasPrefix(seg.Loglet.Path, bks[1]) {
+		t.Fatalf("backup segment at %q, not in a node's backup directory", seg.Loglet.Path)
+	}
+	e.nodes[2].restart()
+	c2 := e.nodes[2].redisClient(2)
+	waitFor(t, "n3 to catch up", 30*time.Second, func() bool {
+		v, err := c2.Get(ctx, "m29").Result()
+		return err == nil && v == "29"
+	})
+	if v, err := c2.Get(ctx, "k0").Result(); err != nil || v != "0" {
+		t.Fatalf("k0 on n3: %q %v", v, err)
+	}
+	e.converge(0, 1, 2)
+	if fromPeer.Load() {
+		t.Fatal("n3 restored a peer's checkpoint instead of reading the backup segment")
+	}
 }

@@ -38,12 +38,12 @@ func startEnsemble(t testing.TB, n int, extra ...string) *ensemble {
 	for i := range dirs {
 		dirs[i] = t.TempDir()
 	}
-	return startEnsembleIn(t, dirs, extra...)
+	return startEnsembleIn(t, dirs, nil, extra...)
 }
 
 // startEnsembleIn is startEnsemble on the given data directories, one a
-// node.
-func startEnsembleIn(t testing.TB, dirs []string, extra ...string) *ensemble {
+// node; nodeArgs, if set, gives each node flags of its own.
+func startEnsembleIn(t testing.TB, dirs []string, nodeArgs func(i int) []string, extra ...string) *ensemble {
 	t.Helper()
 	n := len(dirs)
 	e := &ensemble{t: t, extra: extra}
@@ -58,6 +58,9 @@ func startEnsembleIn(t testing.TB, dirs []string, extra ...string) *ensemble {
 	}
 	for i := range n {
 		g := &gateway{t: t, dataDir: dirs[i], args: append(e.nodeArgs(i), extra...)}
+		if nodeArgs != nil {
+			g.args = append(g.args, nodeArgs(i)...)
+		}
 		g.onListen = func(api, addr string) {
 			if api != "peer" {
 				return

@@ -55,6 +55,8 @@ type gateway struct {
 	// onListen, if set, hears every address the gateway reports it
 	// listens on, as soon as it does (before it is ready).
 	onListen func(api, addr string)
+	// onLog, if set, hears the message of every structured log line.
+	onLog func(msg string)
 
 	// logServer makes this a `gateway logserver` process.
 	logServer bool
@@ -140,6 +142,9 @@ func (g *gateway) readLogs(r io.Reader, ready chan struct{}) {
 		if json.Unmarshal([]byte(line), &rec) != nil {
 			g.logf("gateway: %s", line)
 			continue
+		}
+		if msg, ok := rec["msg"].(string); ok && g.onLog != nil {
+			g.onLog(msg)
 		}
 		switch rec["msg"] {
 		case "listening":

@@ -47,10 +47,23 @@ func (n *Node) openBackup() (*backup.Writer, platform.Position, error) {
 		return nil, 0, err
 	}
 	next, ok := w.Tail()
+	run := next
 	if !ok {
-		next = n.base.Applied()
+		next, run = n.base.Applied(), n.base.Applied()
+	} else {
+		// The contiguous run the copy continues starts where the last
+		// range of the backup's log starts.
+		l, err := backup.Open(filepath.Join(n.cfg.BackupDir, backupLogDir))
+		if err != nil {
+			w.Close()
+			return nil, 0, err
+		}
+		if rs := l.Ranges(); len(rs) > 0 {
+			run = rs[len(rs)-1].First
+		}
 	}
-	n.base.SetTrimPrefix(backupVoter, next)
+	n.voteBackup(next)
+	n.backupRun.Store(run)
 	n.backupCopied.Store(next)
 	return w, next, nil
 }
@@ -98,6 +111,7 @@ func (n *Node) backupLoop(w *backup.Writer, next platform.Position) {
 			}
 			n.log.Warn("the log was trimmed before the backup copied it; the backup's log has a gap", "from", next, "to", gapEnd)
 			next = gapEnd
+			n.backupRun.Store(next)
 			continue
 		}
 		if err != nil {
@@ -116,8 +130,37 @@ func (n *Node) backupLoop(w *backup.Writer, next platform.Position) {
 		}
 		next += platform.Position(len(entries))
 		n.backupCopied.Store(next)
-		n.base.SetTrimPrefix(backupVoter, next)
+		n.voteBackup(next)
 	}
+}
+
+// voteBackup votes the backup's trim point: below what the backup holds,
+// and below the active segment's start, so that the log is trimmed at
+// segment boundaries only and every sealed segment it trims moves whole
+// to the backup loglet (see archive) instead of leaving the chain.
+func (n *Node) voteBackup(copied platform.Position) {
+	chain, _ := n.vlog.Chain()
+	active := chain.Segments[len(chain.Segments)-1].Start
+	n.base.SetTrimPrefix(backupVoter, min(copied, active))
+}
+
+// archive is the VirtualLog's Archive: a sealed segment about to be
+// trimmed away stays in the chain on a backup loglet when this node's
+// backup directory holds all of it (a lagging node then reads it from
+// there instead of restoring a peer's checkpoint); a segment already on
+// one stays, whichever node archived it.
+func (n *Node) archive(seg *vlogpb.Segment, end uint64) *vlogpb.LogletConfig {
+	if seg.Loglet.Kind == "backup" {
+		return seg.Loglet
+	}
+	if n.cfg.BackupDir == "" || n.backupRun.Load() > seg.Start || n.backupCopied.Load() < end || end <= seg.Start {
+		return nil
+	}
+	dir, err := filepath.Abs(filepath.Join(n.cfg.BackupDir, backupLogDir))
+	if err != nil {
+		return nil
+	}
+	return &vlogpb.LogletConfig{Kind: "backup", Path: dir, Base: seg.Start}
 }
 
 // restoreMarker is the file a restore leaves in a data directory: the

@@ -90,8 +90,11 @@ type Node struct {
 	// backupCopied is the position after the last entry the LogBackup
 	// copied into the backup directory (0 without one).
 	backupCopied atomic.Uint64
-	stop         chan struct{}
-	wg           sync.WaitGroup
+	// backupRun is where the contiguous run of the backup's log that
+	// ends at backupCopied starts.
+	backupRun atomic.Uint64
+	stop      chan struct{}
+	wg        sync.WaitGroup
 }
 
 // Start opens the node's data, joins its ensemble (waiting, within ctx,
@@ -338,6 +341,7 @@ func (n *Node) openLog(ctx context.Context) (*virtuallog.VirtualLog, error) {
 		Provider:    n.provider,
 		Logger:      n.log.With("component", "virtuallog"),
 		InitialKind: n.cfg.Log,
+		Archive:     n.archive,
 		Initial: func(c *vlogpb.Chain) {
 			c.ZkLogServers = slices.Clone(n.cfg.ZKLogServers)
 			for _, p := range n.cfg.Nodes {

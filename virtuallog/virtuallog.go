@@ -60,7 +60,16 @@ type Config struct {
 	// when the MetaStore holds no chain yet: 0 for a new log, or the
 	// position a LocalStore restored from a backup has applied up to.
 	InitialStart uint64
-	Logger       *slog.Logger
+	// Archive, if set, is asked by PrefixTrim about each sealed segment
+	// [seg.Start, end) it would drop: a loglet config that holds the
+	// same entries elsewhere (a backup's copy) keeps the segment in the
+	// chain on that loglet, readable after the trim; nil lets it go. A
+	// segment already archived is kept by returning its own config; a
+	// new config gets a fresh loglet id from the chain. Only segments
+	// that reach the first kept one without a gap stay, so the chain
+	// stays contiguous.
+	Archive func(seg *vlogpb.Segment, end uint64) *vlogpb.LogletConfig
+	Logger  *slog.Logger
 	// SealWait is how long an appender that finds the active loglet
 	// sealed waits for the sealer to install a successor before finishing
 	// the reconfiguration itself. 0 means 200ms.
@@ -73,6 +82,7 @@ type VirtualLog struct {
 	provider Provider
 	log      *slog.Logger
 	sealWait time.Duration
+	archive  func(*vlogpb.Segment, uint64) *vlogpb.LogletConfig
 
 	mu struct {
 		sync.Mutex
@@ -105,7 +115,7 @@ func Open(ctx context.Context, cfg Config) (*VirtualLog, error) {
 	if cfg.SealWait == 0 {
 		cfg.SealWait = 200 * time.Millisecond
 	}
-	v := &VirtualLog{meta: cfg.Meta, provider: cfg.Provider, log: cfg.Logger, sealWait: cfg.SealWait}
+	v := &VirtualLog{meta: cfg.Meta, provider: cfg.Provider, log: cfg.Logger, sealWait: cfg.SealWait, archive: cfg.Archive}
 	v.mu.changed = make(chan struct{})
 	for {
 		chain, version, err := v.refresh(ctx)
@@ -517,8 +527,9 @@ func (v *VirtualLog) change(ctx context.Context, c Change, only uint64) (start u
 
 // PrefixTrim discards the log below global position pos: whole segments
 // below pos leave the chain (their loglets are trimmed to nothing and
-// dropped) and the segment holding pos is trimmed inside its loglet. The
-// active segment always stays.
+// dropped), unless Archive keeps them on another loglet, and the segment
+// holding pos is trimmed inside its loglet. The active segment always
+// stays.
 func (v *VirtualLog) PrefixTrim(ctx context.Context, pos uint64) error {
 	for {
 		chain, version, err := v.refresh(ctx)
@@ -530,16 +541,15 @@ func (v *VirtualLog) PrefixTrim(ctx context.Context, pos uint64) error {
 		for drop < len(segs)-1 && segs[drop+1].Start <= pos {
 			drop++
 		}
-		if drop > 0 {
-			next := proto.Clone(chain).(*vlogpb.Chain)
-			next.Segments = next.Segments[drop:]
+		next, gone := v.archived(chain, drop)
+		if next != nil {
 			if err := v.write(ctx, next, version); err != nil {
 				if errors.Is(err, ErrVersionMismatch) {
 					continue
 				}
 				return err
 			}
-			for _, s := range segs[:drop] {
+			for _, s := range gone {
 				v.discard(ctx, s)
 			}
 		}
@@ -553,6 +563,43 @@ func (v *VirtualLog) PrefixTrim(ctx context.Context, pos uint64) error {
 		}
 		return l.PrefixTrim(ctx, pos-seg.Start)
 	}
+}
+
+// archived works out the chain after dropping the first drop segments:
+// those Archive keeps (the run just below segment drop) stay on their
+// archive loglets, the rest leave. It returns nil if the chain does not
+// change, and the segments whose loglets are to be discarded.
+func (v *VirtualLog) archived(chain *vlogpb.Chain, drop int) (*vlogpb.Chain, []*vlogpb.Segment) {
+	if drop == 0 {
+		return nil, nil
+	}
+	next := proto.Clone(chain).(*vlogpb.Chain)
+	segs := next.Segments
+	keep := drop
+	changed := false
+	var gone []*vlogpb.Segment
+	for keep > 0 && v.archive != nil {
+		s := segs[keep-1]
+		cfg := v.archive(s, segs[keep].Start)
+		if cfg == nil {
+			break
+		}
+		if !proto.Equal(cfg, s.Loglet) {
+			gone = append(gone, chain.Segments[keep-1])
+			cfg = proto.Clone(cfg).(*vlogpb.LogletConfig)
+			cfg.Id = next.NextLogletId
+			next.NextLogletId++
+			s.Loglet = cfg
+			changed = true
+		}
+		keep--
+	}
+	if keep == 0 && !changed {
+		return nil, nil
+	}
+	gone = append(gone, chain.Segments[:keep]...)
+	next.Segments = segs[keep:]
+	return next, gone
 }
 
 // discard trims a segment that left the chain to nothing and drops it.

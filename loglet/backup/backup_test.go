@@ -159,11 +159,10 @@ func TestLoglet(t *testing.T) {
 	if _, err := l.Append(ctx, loglet.AppendID{}, entries(0, 1)); !errors.Is(err, loglet.ErrSealed) {
 		t.Fatalf("Append: %v", err)
 	}
-	below, err := OpenLoglet(dir, 50)
-	if err != nil {
-		t.Fatal(err)
+	if _, err := OpenLoglet(dir, 50); !errors.Is(err, loglet.ErrTrimmed) {
+		t.Fatalf("a loglet below the backup: %v", err)
 	}
-	if tail, _, _ := below.CheckTail(ctx); tail != 0 {
-		t.Fatalf("a loglet below the backup has tail %d", tail)
+	if _, err := OpenLoglet(filepath.Join(dir, "none"), 100); !errors.Is(err, loglet.ErrTrimmed) {
+		t.Fatalf("a loglet in a missing directory: %v", err)
 	}
 }

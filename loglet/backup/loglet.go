@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 
 	"hourglass/loglet"
 )
@@ -22,20 +23,23 @@ type Loglet struct {
 var _ loglet.Loglet = (*Loglet)(nil)
 
 // OpenLoglet opens the backup log in dir as a loglet whose position 0 is
-// the global position base. The backup must hold base (or be empty from
-// base on, for an empty loglet).
+// the global position base. A directory that is missing, or does not
+// hold base, is loglet.ErrTrimmed: a reader then knows to get the state
+// some other way (a replica's checkpoint).
 func OpenLoglet(dir string, base uint64) (*Loglet, error) {
+	if _, err := os.Stat(dir); err != nil {
+		return nil, fmt.Errorf("%w: backup log %s: %w", loglet.ErrTrimmed, dir, err)
+	}
 	l, err := Open(dir)
 	if err != nil {
 		return nil, err
 	}
-	tail := base
 	for _, r := range l.Ranges() {
 		if r.First <= base && base < r.End {
-			tail = r.End
+			return &Loglet{log: l, base: base, tail: r.End}, nil
 		}
 	}
-	return &Loglet{log: l, base: base, tail: tail}, nil
+	return nil, fmt.Errorf("%w: backup log %s does not hold position %d", loglet.ErrTrimmed, dir, base)
 }
 
 // Append implements loglet.Writer: a backup loglet is sealed.
