@@ -51,7 +51,7 @@ type RestoreResult struct {
 // starts at the restored position. For a new ensemble, restore the same
 // position into each node's data directory.
 func Restore(ctx context.Context, cfg RestoreConfig) (RestoreResult, error) {
-	if err := backup.CheckFormat(cfg.From); err != nil {
+	if err := checkBackupDir(cfg.From); err != nil {
 		return RestoreResult{}, err
 	}
 	cps, err := Checkpoints(cfg.From)
@@ -96,11 +96,17 @@ func latestReachable(cps []Manifest, lg *backup.Log) uint64 {
 }
 
 // restoreFrom builds cfg.DataDir from checkpoint m and the log up to to.
-func restoreFrom(ctx context.Context, cfg RestoreConfig, m Manifest, to uint64, lg *backup.Log) (RestoreResult, error) {
+// A restore that fails removes what it built.
+func restoreFrom(ctx context.Context, cfg RestoreConfig, m Manifest, to uint64, lg *backup.Log) (_ RestoreResult, err error) {
 	res := RestoreResult{Position: to, Checkpoint: m.Position}
 	if ents, err := os.ReadDir(cfg.DataDir); err == nil && len(ents) > 0 {
 		return res, fmt.Errorf("node: restore into %s: the directory is not empty", cfg.DataDir)
 	}
+	defer func() {
+		if err != nil {
+			os.RemoveAll(cfg.DataDir)
+		}
+	}()
 	cdir := checkpointDir(cfg.From, m.Position)
 	store := filepath.Join(cfg.DataDir, "store")
 	for _, f := range m.Files {
@@ -247,11 +253,8 @@ type VerifyReport struct {
 // in the error.
 func Verify(ctx context.Context, dir string, logger *slog.Logger) (VerifyReport, error) {
 	var rep VerifyReport
-	if err := backup.CheckFormat(dir); err != nil {
+	if err := checkBackupDir(dir); err != nil {
 		return rep, err
-	}
-	if _, err := os.Stat(filepath.Join(dir, "FORMAT")); err != nil {
-		return rep, fmt.Errorf("%w: %v", ErrBackupCorrupt, err)
 	}
 	cps, err := Checkpoints(dir)
 	if err != nil {
@@ -294,4 +297,13 @@ func Verify(ctx context.Context, dir string, logger *slog.Logger) (VerifyReport,
 	}
 	rep.Replayed, rep.ReplayedFrom = true, from.Position
 	return rep, nil
+}
+
+// checkBackupDir checks that dir is a backup directory of a format this
+// build reads.
+func checkBackupDir(dir string) error {
+	if _, err := os.Stat(filepath.Join(dir, "FORMAT")); err != nil {
+		return fmt.Errorf("node: %s is not a backup directory: %w", dir, err)
+	}
+	return backup.CheckFormat(dir)
 }
