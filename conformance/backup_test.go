@@ -361,24 +361,28 @@ func TestBackupLogletCatchUp(t *testing.T) {
 	}
 	bks := []string{t.TempDir(), t.TempDir(), t.TempDir()}
 	e := startEnsembleIn(t, dirs, func(i int) []string { return []string{"--backup-dir", bks[i]} }, "--log-retain", "5")
+	// The node that stays down is not the sequencer, so that the writes
+	// meanwhile need no failover.
+	writer := e.sequencer(0)
+	down := (writer + 1) % 3
 	var fromPeer atomic.Bool
-	e.nodes[2].onLog = func(msg string) {
+	e.nodes[down].onLog = func(msg string) {
 		if strings.Contains(msg, "from a peer's checkpoint") || strings.Contains(msg, "restoring from a replica") {
 			fromPeer.Store(true)
 		}
 	}
-	c0 := e.nodes[0].redisClient(2)
+	c0 := e.nodes[writer].redisClient(2)
 	if err := c0.Set(ctx, "before", "1", 0).Err(); err != nil {
 		t.Fatal(err)
 	}
 	e.converge(0, 1, 2)
-	e.nodes[2].kill()
+	e.nodes[down].kill()
 	for i := range 30 {
 		if err := c0.Set(ctx, fmt.Sprintf("k%d", i), i, 0).Err(); err != nil {
 			t.Fatal(err)
 		}
 	}
-	e.nodes[0].gatewayCLI("reconfigure")
+	e.nodes[writer].gatewayCLI("reconfigure")
 	for i := range 30 {
 		if err := c0.Set(ctx, fmt.Sprintf("m%d", i), i, 0).Err(); err != nil {
 			t.Fatal(err)
@@ -386,24 +390,24 @@ func TestBackupLogletCatchUp(t *testing.T) {
 	}
 	// The first segment leaves the LogServers for a backup loglet.
 	waitFor(t, "the first segment to move to the backup", 30*time.Second, func() bool {
-		st := e.status(0)
+		st := e.status(writer)
 		return len(st.Chain.Segments) > 0 && st.Chain.Segments[0].Loglet.Kind == "backup"
 	})
-	seg := e.status(0).Chain.Segments[0]
-	if !strings.HasPrefix(seg.Loglet.Path, bks[0]) && !strings.HasPrefix(seg.Loglet.Path, bks[1]) {
+	seg := e.status(writer).Chain.Segments[0]
+	if !strings.HasPrefix(seg.Loglet.Path, bks[writer]) && !strings.HasPrefix(seg.Loglet.Path, bks[3-writer-down]) {
 		t.Fatalf("backup segment at %q, not in a node's backup directory", seg.Loglet.Path)
 	}
-	e.nodes[2].restart()
-	c2 := e.nodes[2].redisClient(2)
-	waitFor(t, "n3 to catch up", 30*time.Second, func() bool {
+	e.nodes[down].restart()
+	c2 := e.nodes[down].redisClient(2)
+	waitFor(t, "the node that was down to catch up", 30*time.Second, func() bool {
 		v, err := c2.Get(ctx, "m29").Result()
 		return err == nil && v == "29"
 	})
 	if v, err := c2.Get(ctx, "k0").Result(); err != nil || v != "0" {
-		t.Fatalf("k0 on n3: %q %v", v, err)
+		t.Fatalf("k0 on %s: %q %v", nodeID(down), v, err)
 	}
 	e.converge(0, 1, 2)
 	if fromPeer.Load() {
-		t.Fatal("n3 restored a peer's checkpoint instead of reading the backup segment")
+		t.Fatalf("%s restored a peer's checkpoint instead of reading the backup segment", nodeID(down))
 	}
 }
