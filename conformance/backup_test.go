@@ -411,3 +411,39 @@ func TestBackupLogletCatchUp(t *testing.T) {
 		t.Fatalf("%s restored a peer's checkpoint instead of reading the backup segment", nodeID(down))
 	}
 }
+
+// A single node with a backup directory rolls its active segment once it
+// holds more than --log-retain entries, so the trim moves the old
+// segments to the backup loglet and the LogServer does not keep the log
+// whole; a restart replays nothing it lost.
+func TestBackupRollsSegments(t *testing.T) {
+	ctx := testCtx(t)
+	bk := t.TempDir()
+	g := startGateway(t, "--backup-dir", bk, "--log-retain", "10")
+	rc := g.redisClient(2)
+	for i := range 60 {
+		if err := rc.Set(ctx, fmt.Sprintf("k%d", i), i, 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	admin := adminOf(t, g)
+	waitFor(t, "segments on the backup loglet", 30*time.Second, func() bool {
+		st, err := admin.Status(ctx, &adminpb.StatusRequest{})
+		if err != nil {
+			return false
+		}
+		segs := st.Chain.Segments
+		return len(segs) >= 2 && segs[0].Loglet.Kind == "backup" && segs[len(segs)-1].Loglet.Kind == "native"
+	})
+	if err := g.stop(); err != nil {
+		t.Fatalf("graceful stop: %v", err)
+	}
+	g.restart()
+	rc = g.redisClient(2)
+	if v, err := rc.Get(ctx, "k59").Result(); err != nil || v != "59" {
+		t.Fatalf("k59 after a restart: %q %v", v, err)
+	}
+	if n, err := rc.DBSize(ctx).Result(); err != nil || n != 60 {
+		t.Fatalf("DBSIZE after a restart: %d %v", n, err)
+	}
+}

@@ -131,6 +131,7 @@ func (n *Node) backupLoop(w *backup.Writer, next platform.Position) {
 		next += platform.Position(len(entries))
 		n.backupCopied.Store(next)
 		n.voteBackup(next)
+		n.maybeRoll(ctx, next)
 	}
 }
 
@@ -142,6 +143,38 @@ func (n *Node) voteBackup(copied platform.Position) {
 	chain, _ := n.vlog.Chain()
 	active := chain.Segments[len(chain.Segments)-1].Start
 	n.base.SetTrimPrefix(backupVoter, min(copied, active))
+}
+
+// maybeRoll ends the active segment once it holds more than LogRetain
+// entries the backup has copied, so that the trim, which with a backup
+// stops at segment boundaries, can move it to the backup loglet and the
+// LogServers keep about twice LogRetain entries. Only the node that runs
+// the active sequencer (or a single node) rolls, so the sequencer stays
+// where it is; one roll runs at a time.
+func (n *Node) maybeRoll(ctx context.Context, copied platform.Position) {
+	chain, _ := n.vlog.Chain()
+	active := chain.Segments[len(chain.Segments)-1]
+	if seq := active.Loglet.Sequencer; seq != "" && seq != n.cfg.NodeID {
+		return
+	}
+	if copied < active.Start || copied-active.Start <= n.cfg.LogRetain || !n.rolling.CompareAndSwap(false, true) {
+		return
+	}
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		defer n.rolling.Store(false)
+		rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		start, err := n.vlog.Reconfigure(rctx, "")
+		if err != nil {
+			if ctx.Err() == nil {
+				n.log.Warn("rolling the log's active segment failed", "err", err)
+			}
+			return
+		}
+		n.log.Info("rolled the log's active segment for the backup", "new_segment", start)
+	}()
 }
 
 // archive is the VirtualLog's Archive: a sealed segment about to be

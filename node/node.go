@@ -93,8 +93,10 @@ type Node struct {
 	// backupRun is where the contiguous run of the backup's log that
 	// ends at backupCopied starts.
 	backupRun atomic.Uint64
-	stop      chan struct{}
-	wg        sync.WaitGroup
+	// rolling says a roll of the active segment (maybeRoll) is running.
+	rolling atomic.Bool
+	stop    chan struct{}
+	wg      sync.WaitGroup
 }
 
 // Start opens the node's data, joins its ensemble (waiting, within ctx,
