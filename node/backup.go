@@ -135,14 +135,23 @@ func (n *Node) backupLoop(w *backup.Writer, next platform.Position) {
 	}
 }
 
-// voteBackup votes the backup's trim point: below what the backup holds,
-// and below the active segment's start, so that the log is trimmed at
-// segment boundaries only and every sealed segment it trims moves whole
-// to the backup loglet (see archive) instead of leaving the chain.
+// voteBackup votes the backup's trim point: a segment boundary at or
+// below what the backup holds (so never above the active segment's
+// start), so that the log is trimmed at segment boundaries only and
+// every sealed segment it trims moves whole to the backup loglet (see
+// archive) instead of leaving the chain.
 func (n *Node) voteBackup(copied platform.Position) {
 	chain, _ := n.vlog.Chain()
-	active := chain.Segments[len(chain.Segments)-1].Start
-	n.base.SetTrimPrefix(backupVoter, min(copied, active))
+	vote := copied
+	// The start of the segment that holds what the backup has copied:
+	// a trim inside it would take entries a lagging reader still needs
+	// from the LogServers, before the segment can move to the backup.
+	for _, seg := range chain.Segments {
+		if seg.Start <= copied {
+			vote = seg.Start
+		}
+	}
+	n.base.SetTrimPrefix(backupVoter, vote)
 }
 
 // maybeRoll ends the active segment once it holds more than LogRetain

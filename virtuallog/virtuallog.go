@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -391,6 +392,16 @@ func (v *VirtualLog) ReadNext(ctx context.Context, from uint64, max int) ([][]by
 			if err := v.failover(ctx, seg, err); err != nil {
 				return nil, err
 			}
+		case errors.Is(err, loglet.ErrTrimmed):
+			// A trim may have moved the segment to another loglet (an
+			// archive) since this client read the chain: read it there.
+			newer, _, rerr := v.refresh(ctx)
+			if rerr != nil {
+				return nil, err
+			}
+			if now, _, _, ok := locate(newer, from); !ok || now.Loglet.Id == seg.Loglet.Id {
+				return nil, err
+			}
 		default:
 			return nil, err
 		}
@@ -567,38 +578,46 @@ func (v *VirtualLog) PrefixTrim(ctx context.Context, pos uint64) error {
 
 // archived works out the chain after dropping the first drop segments:
 // those Archive keeps (the run just below segment drop) stay on their
-// archive loglets, the rest leave. It returns nil if the chain does not
-// change, and the segments whose loglets are to be discarded.
+// archive loglets, the rest leave; an empty segment (sealed where it
+// began) leaves without breaking the run. It returns nil if the chain
+// does not change, and the segments whose loglets are to be discarded.
 func (v *VirtualLog) archived(chain *vlogpb.Chain, drop int) (*vlogpb.Chain, []*vlogpb.Segment) {
 	if drop == 0 {
 		return nil, nil
 	}
 	next := proto.Clone(chain).(*vlogpb.Chain)
 	segs := next.Segments
-	keep := drop
-	changed := false
+	var kept []*vlogpb.Segment // below drop, highest first
 	var gone []*vlogpb.Segment
-	for keep > 0 && v.archive != nil {
-		s := segs[keep-1]
-		cfg := v.archive(s, segs[keep].Start)
+	changed := false
+	k := drop - 1
+	for ; k >= 0 && v.archive != nil; k-- {
+		s, end := segs[k], segs[k+1].Start
+		if s.Start >= end {
+			gone = append(gone, chain.Segments[k])
+			changed = true
+			continue
+		}
+		cfg := v.archive(s, end)
 		if cfg == nil {
 			break
 		}
 		if !proto.Equal(cfg, s.Loglet) {
-			gone = append(gone, chain.Segments[keep-1])
+			gone = append(gone, chain.Segments[k])
 			cfg = proto.Clone(cfg).(*vlogpb.LogletConfig)
 			cfg.Id = next.NextLogletId
 			next.NextLogletId++
 			s.Loglet = cfg
 			changed = true
 		}
-		keep--
+		kept = append(kept, s)
 	}
-	if keep == 0 && !changed {
+	if k < 0 && !changed {
 		return nil, nil
 	}
-	gone = append(gone, chain.Segments[:keep]...)
-	next.Segments = segs[keep:]
+	gone = append(gone, chain.Segments[:k+1]...)
+	slices.Reverse(kept)
+	next.Segments = append(kept, segs[drop:]...)
 	return next, gone
 }
 

@@ -408,7 +408,11 @@ func TestPrefixTrimArchive(t *testing.T) {
 			}
 			var entries [][]byte
 			for p := seg.Start; p < end; p++ {
-				entries = append(entries, fmt.Appendf(nil, "%d%d", p/4, p%4))
+				if p == 12 {
+					entries = append(entries, []byte("last"))
+				} else {
+					entries = append(entries, fmt.Appendf(nil, "%d%d", p/4, p%4))
+				}
 			}
 			e.copies.Store(seg.Start, entries)
 			return &vlogpb.LogletConfig{Kind: "copy", Base: seg.Start}
@@ -452,12 +456,34 @@ func TestPrefixTrimArchive(t *testing.T) {
 	if _, v := vl.Chain(); v != version {
 		t.Fatalf("a second trim rewrote the chain (version %d, was %d)", v, version)
 	}
-	// A segment that is not held breaks the run: the copy below it goes.
-	held.Store(100)
-	if err := vl.PrefixTrim(ctx, 12); err != nil {
+	// An empty segment (two reconfigurations in a row) leaves without
+	// breaking the run.
+	for range 2 {
+		if _, err := vl.Reconfigure(ctx, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	held.Store(0)
+	if err := vl.PrefixTrim(ctx, 13); err != nil {
 		t.Fatal(err)
 	}
-	if chain, _ := vl.Chain(); chain.Segments[0].Start != 12 || len(chain.Segments) != 1 {
+	chain, _ = vl.Chain()
+	if len(chain.Segments) != 4 || chain.Segments[0].Start != 4 || chain.Segments[1].Start != 8 || chain.Segments[2].Loglet.Kind != "copy" || chain.Segments[3].Start != 13 {
+		t.Fatalf("chain after trimming past an empty segment: %v", chain)
+	}
+	if got, err := readAll(ctx, e.open(t), 4, 13); err != nil || len(got) != 9 || got[8] != "last" {
+		t.Fatalf("read across the copies: %q, %v", got, err)
+	}
+	// A segment that is not held breaks the run: the copy below it goes.
+	held.Store(100)
+	appendOne(t, ctx, vl, "more")
+	if _, err := vl.Reconfigure(ctx, ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := vl.PrefixTrim(ctx, 14); err != nil {
+		t.Fatal(err)
+	}
+	if chain, _ := vl.Chain(); chain.Segments[0].Start != 14 || len(chain.Segments) != 1 {
 		t.Fatalf("chain after the second trim: %v", chain)
 	}
 }
