@@ -45,6 +45,18 @@ func (e *ensemble) id(i int) string {
 // and returns once all are ready.
 func startEnsemble(t testing.TB, n int, extra ...string) *ensemble {
 	t.Helper()
+	dirs := make([]string, n)
+	for i := range dirs {
+		dirs[i] = t.TempDir()
+	}
+	return startEnsembleIn(t, dirs, nil, extra...)
+}
+
+// startEnsembleIn is startEnsemble on the given data directories, one a
+// node; nodeArgs, if set, gives each node flags of its own.
+func startEnsembleIn(t testing.TB, dirs []string, nodeArgs func(i int) []string, extra ...string) *ensemble {
+	t.Helper()
+	n := len(dirs)
 	e := &ensemble{t: t, extra: extra}
 	e.links = make([][]*proxy, n)
 	for i := range n {
@@ -56,7 +68,10 @@ func startEnsemble(t testing.TB, n int, extra ...string) *ensemble {
 		}
 	}
 	for i := range n {
-		g := &gateway{t: t, dataDir: t.TempDir(), args: append(e.nodeArgs(i), extra...)}
+		g := &gateway{t: t, dataDir: dirs[i], args: append(e.nodeArgs(i), extra...)}
+		if nodeArgs != nil {
+			g.args = append(g.args, nodeArgs(i)...)
+		}
 		g.onListen = func(api, addr string) {
 			if api != "peer" {
 				return

@@ -58,6 +58,8 @@ type gateway struct {
 	// onListen, if set, hears every address the gateway reports it
 	// listens on, as soon as it does (before it is ready).
 	onListen func(api, addr string)
+	// onLog, if set, hears the message of every structured log line.
+	onLog func(msg string)
 
 	// logServer makes this a `gateway logserver` process.
 	logServer bool
@@ -166,6 +168,9 @@ func (g *gateway) readLogs(r io.Reader, ready chan struct{}) {
 		}
 		g.logged[msg]++
 		g.mu.Unlock()
+		if g.onLog != nil && msg != "" {
+			g.onLog(msg)
+		}
 		switch msg {
 		case "listening":
 			api, addr := rec["api"].(string), rec["addr"].(string)

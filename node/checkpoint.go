@@ -2,8 +2,6 @@ package node
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -25,18 +23,20 @@ const checkpointChunk = 1 << 20
 // Checkpoint streams a consistent copy of this node's applied state (a
 // Pebble checkpoint of the LocalStore, applied cursor included).
 func (p *peerService) Checkpoint(_ *adminpb.CheckpointRequest, stream adminpb.Peer_CheckpointServer) error {
-	n := p.n
-	var suffix [8]byte
-	rand.Read(suffix[:])
-	dir := filepath.Join(n.cfg.DataDir, "checkpoints", hex.EncodeToString(suffix[:]))
-	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-	if err := n.base.WithStore(func(db *pebble.DB) error { return db.Checkpoint(dir, pebble.WithFlushedWAL()) }); err != nil {
-		return fmt.Errorf("checkpoint: %w", err)
-	}
-	n.log.Info("sending a checkpoint to a peer", "dir", dir)
+	return p.n.withCheckpoint(func(dir string) error {
+		p.n.log.Info("sending a checkpoint to a peer", "dir", dir)
+		return sendFiles(dir, nil, func(rel string, off uint64, data []byte) error {
+			return stream.Send(&adminpb.CheckpointChunk{File: rel, Offset: off, Data: data})
+		})
+	})
+}
+
+// sendFiles sends every file under dir in chunks (a file's first chunk
+// has offset 0, an empty file one empty chunk). skip, if set, is asked
+// first about each file (its path relative to dir, its size): a file it
+// takes care of is not sent.
+func sendFiles(dir string, skip func(rel string, size int64) (bool, error), send func(rel string, off uint64, data []byte) error) error {
+	buf := make([]byte, checkpointChunk)
 	return filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
@@ -45,17 +45,25 @@ func (p *peerService) Checkpoint(_ *adminpb.CheckpointRequest, stream adminpb.Pe
 		if err != nil {
 			return err
 		}
+		if skip != nil {
+			info, err := d.Info()
+			if err != nil {
+				return err
+			}
+			if done, err := skip(rel, info.Size()); done || err != nil {
+				return err
+			}
+		}
 		f, err := os.Open(path)
 		if err != nil {
 			return err
 		}
 		defer f.Close()
-		buf := make([]byte, checkpointChunk)
 		var off uint64
 		for {
 			k, err := io.ReadFull(f, buf)
 			if k > 0 || off == 0 {
-				if err := stream.Send(&adminpb.CheckpointChunk{File: rel, Offset: off, Data: buf[:k]}); err != nil {
+				if err := send(rel, off, buf[:k]); err != nil {
 					return err
 				}
 				off += uint64(k)

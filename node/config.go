@@ -95,6 +95,16 @@ type Config struct {
 	// checkpoint.
 	TrimRetention time.Duration `json:"trim-retention"`
 
+	// BackupDir, if set, is a directory (local or mounted) the node
+	// copies every committed log entry into, fsynced, in order; the log
+	// is not trimmed below what it has copied. `gateway backup create`
+	// writes checkpoints into the same directory, and restore replays
+	// the copied entries on top of them.
+	BackupDir string `json:"backup-dir"`
+	// replayEnd, set only by Restore, makes the node apply the log up to
+	// this position and no further, and append nothing.
+	replayEnd uint64
+
 	// Log is the loglet kind of a new log's first segment: "native" (the
 	// default) or "zookeeper", which needs ZKLogServers.
 	Log string `json:"log"`

@@ -83,6 +83,8 @@ func (n *Node) registerGauges(sl *sharedLog) {
 			})
 			return float64(size)
 		}),
+		gauge("hourglass_backup_copied_position", "Log position below which the backup directory holds every entry this node copied (0 without --backup-dir).",
+			func() float64 { return float64(n.backupCopied.Load()) }),
 		gauge("hourglass_log_segments", "Segments in the VirtualLog's chain.", func() float64 {
 			c, _ := n.vlog.Chain()
 			return float64(len(c.Segments))

@@ -29,12 +29,15 @@ const (
 // newProvider offers the loglet kinds this node can host: "native", on
 // the node's own LogServer (single node) or on the ensemble's LogServers
 // with this node's sequencer (ensemble); "striped", over native stripes
-// placed the same way, written by this node; and "zookeeper", in an
-// Apache ZooKeeper ensemble.
+// placed the same way, written by this node; "zookeeper", in an
+// Apache ZooKeeper ensemble; and "backup", a sealed segment read from a
+// backup directory's copy of the log.
 func (n *Node) newProvider() (*virtuallog.Kinds, error) {
 	return virtuallog.NewKinds("native", map[string]virtuallog.Kind{
 		"native":  {Place: n.placeNative, Open: n.openNative},
 		"striped": {Place: n.placeStriped, Open: n.openStriped},
+		// A sealed segment restored from a backup directory.
+		"backup": {Place: placeBackup, Open: n.openBackupLoglet},
 		"zookeeper": {
 			Place: placeZK,
 			Open: func(ctx context.Context, cfg *vlogpb.LogletConfig, fresh bool) (loglet.Loglet, error) {

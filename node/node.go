@@ -39,6 +39,7 @@ import (
 	"hourglass/internal/metrics"
 	"hourglass/internal/pebbledb"
 	"hourglass/internal/tlsconf"
+	"hourglass/loglet/backup"
 	"hourglass/loglet/native"
 	"hourglass/node/adminpb"
 	"hourglass/personalities/kv"
@@ -90,8 +91,16 @@ type Node struct {
 	// the ZooKeeper API's conf (which may be asked while the node still
 	// binds its other listeners).
 	boundPorts sync.Map
-	stop       chan struct{}
-	wg         sync.WaitGroup
+	// backupCopied is the position after the last entry the LogBackup
+	// copied into the backup directory (0 without one).
+	backupCopied atomic.Uint64
+	// backupRun is where the contiguous run of the backup's log that
+	// ends at backupCopied starts.
+	backupRun atomic.Uint64
+	// rolling says a roll of the active segment (maybeRoll) is running.
+	rolling atomic.Bool
+	stop    chan struct{}
+	wg      sync.WaitGroup
 }
 
 // Start opens the node's data, joins its ensemble (waiting, within ctx,
@@ -164,8 +173,12 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	if cfg.Ensemble() {
 		sl.unreadableAfter = unreadableAfter
 	}
+	var lg platform.Log = sl
+	if cfg.replayEnd > 0 {
+		lg = replayLog{Log: sl, end: cfg.replayEnd}
+	}
 	bc := platform.BaseConfig{
-		Log:    sl,
+		Log:    lg,
 		Store:  n.storeDB,
 		Logger: n.log.With("component", "engine"),
 	}
@@ -177,6 +190,13 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, err
 	}
 	n.storeDB = nil // the engine owns it now (and may replace it)
+	var bw *backup.Writer
+	var bnext platform.Position
+	if cfg.BackupDir != "" {
+		if bw, bnext, err = n.openBackup(); err != nil {
+			return nil, fmt.Errorf("node: backup directory: %w", err)
+		}
+	}
 	// The stack, bottom up: base, lease (reads without the log's tail),
 	// upgrade (which version of each engine applies), timekeeper (one
 	// time per log entry), views (the members' positions, for the trim),
@@ -286,7 +306,14 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	n.sql = sql.New(pc, router.Mount("sql"))
 	n.pgCancel.Store(n.sql)
 	if err := n.base.Start(); err != nil {
+		if bw != nil {
+			bw.Close()
+		}
 		return nil, err
+	}
+	if bw != nil {
+		n.wg.Add(1)
+		go n.backupLoop(bw, bnext)
 	}
 	n.lease.Start()
 	n.upgrade.Start()
@@ -343,17 +370,30 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 // none. In an ensemble it retries until a majority of the nodes answers or
 // ctx ends.
 func (n *Node) openLog(ctx context.Context) (*virtuallog.VirtualLog, error) {
+	marker, restored, err := readRestoreMarker(n.cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
 	cfg := virtuallog.Config{
 		Meta:        n.meta,
 		Provider:    n.provider,
 		Logger:      n.log.With("component", "virtuallog"),
 		InitialKind: n.cfg.Log,
+		Archive:     n.archive,
 		Initial: func(c *vlogpb.Chain) {
 			c.ZkLogServers = slices.Clone(n.cfg.ZKLogServers)
 			for _, p := range n.cfg.Nodes {
 				c.Members = append(c.Members, &vlogpb.Member{Id: p.ID, PeerAddr: p.PeerAddr, RedisAddr: p.RedisAddr, AdminAddr: p.AdminAddr})
 			}
+			if restored {
+				initialSegments(marker, c)
+			}
 		},
+	}
+	if restored {
+		// A store restored from a backup has applied the log up to the
+		// marker's end: a new log continues from there.
+		cfg.InitialStart = marker.End
 	}
 	for attempt := 0; ; attempt++ {
 		vl, err := virtuallog.Open(ctx, cfg)

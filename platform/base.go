@@ -327,13 +327,20 @@ func (b *BaseEngine) Checksum(ctx context.Context, atLeast Position) (Position, 
 	defer b.storeMu.RUnlock()
 	snap := b.db.NewSnapshot()
 	defer snap.Close()
-	// The cursor and the digest are written in the same transaction, so
-	// the snapshot's cursor tells which position its digest covers.
-	applied, err := readUint(snap, keyApplied)
+	return StateDigest(snap)
+}
+
+// StateDigest reads the applied cursor and the state digest a BaseEngine
+// left in r (a snapshot, or a closed store such as a checkpoint): the
+// first position the state does not reflect and the digest of the state
+// there, as Checksum returns them. The cursor and the digest are written
+// in the same transaction, so they always agree.
+func StateDigest(r pebble.Reader) (Position, []byte, error) {
+	applied, err := readUint(r, keyApplied)
 	if err != nil {
 		return 0, nil, err
 	}
-	v, closer, err := snap.Get(keyDigest)
+	v, closer, err := r.Get(keyDigest)
 	if err == pebble.ErrNotFound {
 		return applied, make([]byte, digestSize), nil
 	}

@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -52,8 +53,23 @@ type Config struct {
 	// MetaStore holds no chain yet ("" for the provider's default).
 	InitialKind string
 	// Initial, if set, fills in the first chain's membership before it is
-	// written (only when the MetaStore holds no chain yet).
+	// written (only when the MetaStore holds no chain yet). It may also
+	// put sealed segments in it (a backup loglet holding the log below
+	// InitialStart): they end where the first active segment starts.
 	Initial func(*vlogpb.Chain)
+	// InitialStart is the position the first active segment starts at
+	// when the MetaStore holds no chain yet: 0 for a new log, or the
+	// position a LocalStore restored from a backup has applied up to.
+	InitialStart uint64
+	// Archive, if set, is asked by PrefixTrim about each sealed segment
+	// [seg.Start, end) it would drop: a loglet config that holds the
+	// same entries elsewhere (a backup's copy) keeps the segment in the
+	// chain on that loglet, readable after the trim; nil lets it go. A
+	// segment already archived is kept by returning its own config; a
+	// new config gets a fresh loglet id from the chain. Only segments
+	// that reach the first kept one without a gap stay, so the chain
+	// stays contiguous.
+	Archive func(seg *vlogpb.Segment, end uint64) *vlogpb.LogletConfig
 	Logger  *slog.Logger
 	// SealWait is how long an appender that finds the active loglet
 	// sealed waits for the sealer to install a successor before finishing
@@ -67,6 +83,7 @@ type VirtualLog struct {
 	provider Provider
 	log      *slog.Logger
 	sealWait time.Duration
+	archive  func(*vlogpb.Segment, uint64) *vlogpb.LogletConfig
 
 	mu struct {
 		sync.Mutex
@@ -106,7 +123,7 @@ func Open(ctx context.Context, cfg Config) (*VirtualLog, error) {
 	if cfg.SealWait == 0 {
 		cfg.SealWait = 200 * time.Millisecond
 	}
-	v := &VirtualLog{meta: cfg.Meta, provider: cfg.Provider, log: cfg.Logger, sealWait: cfg.SealWait}
+	v := &VirtualLog{meta: cfg.Meta, provider: cfg.Provider, log: cfg.Logger, sealWait: cfg.SealWait, archive: cfg.Archive}
 	v.mu.changed = make(chan struct{})
 	for {
 		chain, version, err := v.refresh(ctx)
@@ -116,15 +133,18 @@ func Open(ctx context.Context, cfg Config) (*VirtualLog, error) {
 		if len(chain.Segments) > 0 {
 			return v, nil
 		}
-		init := &vlogpb.Chain{NextLogletId: 2}
+		// Initial may take loglet ids (for the sealed segments it adds)
+		// from the counter before the first active loglet takes its own.
+		init := &vlogpb.Chain{NextLogletId: 1}
 		if cfg.Initial != nil {
 			cfg.Initial(init)
 		}
-		first, err := cfg.Provider.Fresh(cfg.InitialKind, 1, init)
+		first, err := cfg.Provider.Fresh(cfg.InitialKind, init.NextLogletId, init)
 		if err != nil {
 			return nil, err
 		}
-		init.Segments = []*vlogpb.Segment{{Start: 0, Loglet: first}}
+		init.NextLogletId++
+		init.Segments = append(init.Segments, &vlogpb.Segment{Start: cfg.InitialStart, Loglet: first})
 		if err := v.write(ctx, init, version); err != nil && !errors.Is(err, ErrVersionMismatch) {
 			return nil, err
 		}
@@ -403,6 +423,16 @@ func (v *VirtualLog) ReadNext(ctx context.Context, from uint64, max int) ([][]by
 			if err := v.failover(ctx, seg, err); err != nil {
 				return nil, err
 			}
+		case errors.Is(err, loglet.ErrTrimmed):
+			// A trim may have moved the segment to another loglet (an
+			// archive) since this client read the chain: read it there.
+			newer, _, rerr := v.refresh(ctx)
+			if rerr != nil {
+				return nil, err
+			}
+			if now, _, _, ok := locate(newer, from); !ok || now.Loglet.Id == seg.Loglet.Id {
+				return nil, err
+			}
 		default:
 			return nil, err
 		}
@@ -539,8 +569,9 @@ func (v *VirtualLog) change(ctx context.Context, c Change, only uint64) (start u
 
 // PrefixTrim discards the log below global position pos: whole segments
 // below pos leave the chain (their loglets are trimmed to nothing and
-// dropped) and the segment holding pos is trimmed inside its loglet. The
-// active segment always stays.
+// dropped), unless Archive keeps them on another loglet, and the segment
+// holding pos is trimmed inside its loglet. The active segment always
+// stays.
 func (v *VirtualLog) PrefixTrim(ctx context.Context, pos uint64) error {
 	for {
 		chain, version, err := v.refresh(ctx)
@@ -552,16 +583,15 @@ func (v *VirtualLog) PrefixTrim(ctx context.Context, pos uint64) error {
 		for drop < len(segs)-1 && segs[drop+1].Start <= pos {
 			drop++
 		}
-		if drop > 0 {
-			next := proto.Clone(chain).(*vlogpb.Chain)
-			next.Segments = next.Segments[drop:]
+		next, gone := v.archived(chain, drop)
+		if next != nil {
 			if err := v.write(ctx, next, version); err != nil {
 				if errors.Is(err, ErrVersionMismatch) {
 					continue
 				}
 				return err
 			}
-			for _, s := range segs[:drop] {
+			for _, s := range gone {
 				v.discard(ctx, s)
 			}
 		}
@@ -575,6 +605,51 @@ func (v *VirtualLog) PrefixTrim(ctx context.Context, pos uint64) error {
 		}
 		return l.PrefixTrim(ctx, pos-seg.Start)
 	}
+}
+
+// archived works out the chain after dropping the first drop segments:
+// those Archive keeps (the run just below segment drop) stay on their
+// archive loglets, the rest leave; an empty segment (sealed where it
+// began) leaves without breaking the run. It returns nil if the chain
+// does not change, and the segments whose loglets are to be discarded.
+func (v *VirtualLog) archived(chain *vlogpb.Chain, drop int) (*vlogpb.Chain, []*vlogpb.Segment) {
+	if drop == 0 {
+		return nil, nil
+	}
+	next := proto.Clone(chain).(*vlogpb.Chain)
+	segs := next.Segments
+	var kept []*vlogpb.Segment // below drop, highest first
+	var gone []*vlogpb.Segment
+	changed := false
+	k := drop - 1
+	for ; k >= 0 && v.archive != nil; k-- {
+		s, end := segs[k], segs[k+1].Start
+		if s.Start >= end {
+			gone = append(gone, chain.Segments[k])
+			changed = true
+			continue
+		}
+		cfg := v.archive(s, end)
+		if cfg == nil {
+			break
+		}
+		if !proto.Equal(cfg, s.Loglet) {
+			gone = append(gone, chain.Segments[k])
+			cfg = proto.Clone(cfg).(*vlogpb.LogletConfig)
+			cfg.Id = next.NextLogletId
+			next.NextLogletId++
+			s.Loglet = cfg
+			changed = true
+		}
+		kept = append(kept, s)
+	}
+	if k < 0 && !changed {
+		return nil, nil
+	}
+	gone = append(gone, chain.Segments[:k+1]...)
+	slices.Reverse(kept)
+	next.Segments = append(kept, segs[drop:]...)
+	return next, gone
 }
 
 // discard trims a segment that left the chain to nothing and drops it.

@@ -26,6 +26,9 @@ type env struct {
 	server   *native.LogServer
 	meta     virtuallog.MetaStore
 	provider *virtuallog.Kinds
+	// copies are the entries "copy" loglets hold, by their base: the
+	// stand-in for a backup's copy of a segment.
+	copies sync.Map
 }
 
 func newEnv(t *testing.T) *env {
@@ -45,7 +48,22 @@ func newEnv(t *testing.T) *env {
 	}
 	var memMu sync.Mutex
 	mems := map[uint64]*mem.Loglet{}
+	e := &env{server: server, meta: metastore.NewLocal(metaDB)}
 	provider, err := virtuallog.NewKinds("native", map[string]virtuallog.Kind{
+		"copy": {
+			Open: func(ctx context.Context, cfg *vlogpb.LogletConfig, fresh bool) (loglet.Loglet, error) {
+				entries, ok := e.copies.Load(cfg.Base)
+				if !ok {
+					return nil, loglet.ErrTrimmed
+				}
+				m := mem.New()
+				if _, err := m.Append(ctx, loglet.AppendID{}, entries.([][]byte)); err != nil {
+					return nil, err
+				}
+				_, err := m.Seal(ctx)
+				return m, err
+			},
+		},
 		"native": {
 			Open: func(ctx context.Context, cfg *vlogpb.LogletConfig, fresh bool) (loglet.Loglet, error) {
 				return native.Open(ctx, native.Config{ID: native.LogletID(cfg.Id), Servers: []native.Server{server}, Fresh: fresh})
@@ -70,7 +88,8 @@ func newEnv(t *testing.T) *env {
 		server.Close()
 		metaDB.Close()
 	})
-	return &env{server: server, meta: metastore.NewLocal(metaDB), provider: provider}
+	e.provider = provider
+	return e
 }
 
 func (e *env) open(t *testing.T) *virtuallog.VirtualLog {
@@ -367,6 +386,105 @@ func TestPrefixTrim(t *testing.T) {
 	// A new client reading the trimmed chain agrees.
 	if _, err := e.open(t).ReadNext(ctx, 2, 1); !errors.Is(err, loglet.ErrTrimmed) {
 		t.Fatalf("new client ReadNext(2): %v, want ErrTrimmed", err)
+	}
+}
+
+// TestPrefixTrimArchive: a trim keeps the sealed segments that Archive
+// finds held elsewhere, on new loglets, readable, as long as they reach
+// the kept segments without a hole; the others leave the chain.
+func TestPrefixTrimArchive(t *testing.T) {
+	ctx := ctxFor(t)
+	e := newEnv(t)
+	var held atomic.Uint64 // segments starting at or above this are held
+	held.Store(4)
+	vl, err := virtuallog.Open(ctx, virtuallog.Config{
+		Meta: e.meta, Provider: e.provider, SealWait: 20 * time.Millisecond,
+		Archive: func(seg *vlogpb.Segment, end uint64) *vlogpb.LogletConfig {
+			if seg.Loglet.Kind == "copy" {
+				return seg.Loglet
+			}
+			if seg.Start < held.Load() {
+				return nil
+			}
+			var entries [][]byte
+			for p := seg.Start; p < end; p++ {
+				if p == 12 {
+					entries = append(entries, []byte("last"))
+				} else {
+					entries = append(entries, fmt.Appendf(nil, "%d%d", p/4, p%4))
+				}
+			}
+			e.copies.Store(seg.Start, entries)
+			return &vlogpb.LogletConfig{Kind: "copy", Base: seg.Start}
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for seg := range 3 {
+		for i := range 4 {
+			appendOne(t, ctx, vl, fmt.Sprintf("%d%d", seg, i))
+		}
+		if _, err := vl.Reconfigure(ctx, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	appendOne(t, ctx, vl, "last")
+	// [0,4) is not held, [4,8) is: the first leaves, the second stays on
+	// a copy, and [8,12) holds the trim point.
+	if err := vl.PrefixTrim(ctx, 10); err != nil {
+		t.Fatal(err)
+	}
+	chain, version := vl.Chain()
+	if len(chain.Segments) != 3 || chain.Segments[0].Start != 4 || chain.Segments[0].Loglet.Kind != "copy" {
+		t.Fatalf("chain after trim: %v", chain)
+	}
+	if id := chain.Segments[0].Loglet.Id; id < 4 {
+		t.Fatalf("the copy reuses loglet id %d", id)
+	}
+	if _, err := vl.ReadNext(ctx, 3, 1); !errors.Is(err, loglet.ErrTrimmed) {
+		t.Fatalf("ReadNext(3): %v, want ErrTrimmed", err)
+	}
+	got, err := readAll(ctx, e.open(t), 4, 8)
+	if err != nil || fmt.Sprint(got) != "[10 11 12 13]" {
+		t.Fatalf("the copied segment reads %q, %v", got, err)
+	}
+	// Trimming again changes nothing below the trim point.
+	if err := vl.PrefixTrim(ctx, 10); err != nil {
+		t.Fatal(err)
+	}
+	if _, v := vl.Chain(); v != version {
+		t.Fatalf("a second trim rewrote the chain (version %d, was %d)", v, version)
+	}
+	// An empty segment (two reconfigurations in a row) leaves without
+	// breaking the run.
+	for range 2 {
+		if _, err := vl.Reconfigure(ctx, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	held.Store(0)
+	if err := vl.PrefixTrim(ctx, 13); err != nil {
+		t.Fatal(err)
+	}
+	chain, _ = vl.Chain()
+	if len(chain.Segments) != 4 || chain.Segments[0].Start != 4 || chain.Segments[1].Start != 8 || chain.Segments[2].Loglet.Kind != "copy" || chain.Segments[3].Start != 13 {
+		t.Fatalf("chain after trimming past an empty segment: %v", chain)
+	}
+	if got, err := readAll(ctx, e.open(t), 4, 13); err != nil || len(got) != 9 || got[8] != "last" {
+		t.Fatalf("read across the copies: %q, %v", got, err)
+	}
+	// A segment that is not held breaks the run: the copy below it goes.
+	held.Store(100)
+	appendOne(t, ctx, vl, "more")
+	if _, err := vl.Reconfigure(ctx, ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := vl.PrefixTrim(ctx, 14); err != nil {
+		t.Fatal(err)
+	}
+	if chain, _ := vl.Chain(); chain.Segments[0].Start != 14 || len(chain.Segments) != 1 {
+		t.Fatalf("chain after the second trim: %v", chain)
 	}
 }
 

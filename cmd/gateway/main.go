@@ -43,6 +43,10 @@ commands:
                and the trim policy
   reconfigure  seal the active loglet and move the log to a fresh one
   members      add, remove or replace a member of the ensemble
+  backup       create a checkpoint of a running node's state in a backup
+               directory (backup create), build a data directory from
+               one at any position the backup reaches (backup restore),
+               check a backup (backup verify)
   certs        make a CA (certs init) and sign node and client
                certificates with it (certs issue), for TLS
 
@@ -70,6 +74,8 @@ func main() {
 		err = certs(os.Args[2:], os.Stdout)
 	case "upgrade":
 		err = upgradeCmd(os.Args[2:], os.Stdout)
+	case "backup":
+		err = backupCmd(os.Args[2:], os.Stdout)
 	case "-h", "-help", "--help", "help":
 		fmt.Print(usage)
 		return
@@ -161,6 +167,7 @@ func serveFlags(args []string) (node.Config, *slog.Logger, error) {
 	fs.DurationVar(&cfg.ReadLease, "read-lease", def.ReadLease, "term of the node's read lease, under which it answers reads without checking the log's tail (0: 1s; negative: no leases)")
 	fs.Uint64Var(&cfg.LogRetain, "log-retain", def.LogRetain, "applied log entries kept before trimming")
 	fs.DurationVar(&cfg.TrimRetention, "trim-retention", def.TrimRetention, "how long, in log time, the log is kept for a member that stopped reporting its position; past it the member catches up by a peer's checkpoint")
+	fs.StringVar(&cfg.BackupDir, "backup-dir", def.BackupDir, "copy every committed log entry into this backup directory; the log is not trimmed below what it holds (off when empty)")
 	fs.StringVar(&cfg.Log, "log", def.Log, "loglet kind of a new log: native, or zookeeper (in --zk-log-servers)")
 	zkLogServers := fs.String("zk-log-servers", strings.Join(def.ZKLogServers, ","), "Apache ZooKeeper ensemble for zookeeper loglets: host:port,...")
 	fs.Int64Var(&cfg.ProtoMaxBulkLen, "proto-max-bulk-len", def.ProtoMaxBulkLen, "largest Redis bulk argument in bytes (0: 512 MiB)")

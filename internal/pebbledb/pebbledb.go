@@ -24,6 +24,12 @@ type Options struct {
 	CacheBytes int64
 	// MemTableBytes is the memtable size; 0 means pebble's default.
 	MemTableBytes uint64
+	// ReadOnly opens an existing database without writing to it (a
+	// checkpoint, say).
+	ReadOnly bool
+	// NoCompactions turns automatic compactions off, so that the table
+	// files stay as they are (a checkpoint's, shared with a backup).
+	NoCompactions bool
 }
 
 // Open opens (creating if needed) the database in dir.
@@ -34,9 +40,11 @@ func Open(dir string, o Options) (*pebble.DB, error) {
 	cache := pebble.NewCache(o.CacheBytes)
 	defer cache.Unref()
 	po := &pebble.Options{
-		FS:     o.FS,
-		Cache:  cache,
-		Logger: slogAdapter{o.Logger},
+		FS:                          o.FS,
+		Cache:                       cache,
+		Logger:                      slogAdapter{o.Logger},
+		ReadOnly:                    o.ReadOnly,
+		DisableAutomaticCompactions: o.NoCompactions,
 	}
 	if o.MemTableBytes != 0 {
 		po.MemTableSize = o.MemTableBytes

@@ -1560,6 +1560,210 @@ func (x *MemberView) GetLeftBehind() bool {
 	return false
 }
 
+type BackupRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// have are files the caller holds from an earlier checkpoint.
+	Have          []*BackupFile `protobuf:"bytes,1,rep,name=have,proto3" json:"have,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BackupRequest) Reset() {
+	*x = BackupRequest{}
+	mi := &file_node_adminpb_admin_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BackupRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BackupRequest) ProtoMessage() {}
+
+func (x *BackupRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_node_adminpb_admin_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BackupRequest.ProtoReflect.Descriptor instead.
+func (*BackupRequest) Descriptor() ([]byte, []int) {
+	return file_node_adminpb_admin_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *BackupRequest) GetHave() []*BackupFile {
+	if x != nil {
+		return x.Have
+	}
+	return nil
+}
+
+type BackupFile struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Size  uint64                 `protobuf:"varint,2,opt,name=size,proto3" json:"size,omitempty"`
+	// sha256 of the file's bytes.
+	Sha256        []byte `protobuf:"bytes,3,opt,name=sha256,proto3" json:"sha256,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BackupFile) Reset() {
+	*x = BackupFile{}
+	mi := &file_node_adminpb_admin_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BackupFile) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BackupFile) ProtoMessage() {}
+
+func (x *BackupFile) ProtoReflect() protoreflect.Message {
+	mi := &file_node_adminpb_admin_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BackupFile.ProtoReflect.Descriptor instead.
+func (*BackupFile) Descriptor() ([]byte, []int) {
+	return file_node_adminpb_admin_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *BackupFile) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *BackupFile) GetSize() uint64 {
+	if x != nil {
+		return x.Size
+	}
+	return 0
+}
+
+func (x *BackupFile) GetSha256() []byte {
+	if x != nil {
+		return x.Sha256
+	}
+	return nil
+}
+
+type BackupChunk struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The first chunk: the checkpoint's applied position (the first log
+	// position its state does not reflect), the state's checksum there,
+	// and the node that made it.
+	Applied  uint64 `protobuf:"varint,1,opt,name=applied,proto3" json:"applied,omitempty"`
+	Checksum []byte `protobuf:"bytes,2,opt,name=checksum,proto3" json:"checksum,omitempty"`
+	NodeId   string `protobuf:"bytes,3,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`
+	// Every later chunk: a piece of a file (relative path; a new file
+	// starts at offset 0), or, with have set, a whole file the caller
+	// already holds.
+	File          string `protobuf:"bytes,4,opt,name=file,proto3" json:"file,omitempty"`
+	Offset        uint64 `protobuf:"varint,5,opt,name=offset,proto3" json:"offset,omitempty"`
+	Data          []byte `protobuf:"bytes,6,opt,name=data,proto3" json:"data,omitempty"`
+	Have          bool   `protobuf:"varint,7,opt,name=have,proto3" json:"have,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BackupChunk) Reset() {
+	*x = BackupChunk{}
+	mi := &file_node_adminpb_admin_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BackupChunk) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BackupChunk) ProtoMessage() {}
+
+func (x *BackupChunk) ProtoReflect() protoreflect.Message {
+	mi := &file_node_adminpb_admin_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BackupChunk.ProtoReflect.Descriptor instead.
+func (*BackupChunk) Descriptor() ([]byte, []int) {
+	return file_node_adminpb_admin_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *BackupChunk) GetApplied() uint64 {
+	if x != nil {
+		return x.Applied
+	}
+	return 0
+}
+
+func (x *BackupChunk) GetChecksum() []byte {
+	if x != nil {
+		return x.Checksum
+	}
+	return nil
+}
+
+func (x *BackupChunk) GetNodeId() string {
+	if x != nil {
+		return x.NodeId
+	}
+	return ""
+}
+
+func (x *BackupChunk) GetFile() string {
+	if x != nil {
+		return x.File
+	}
+	return ""
+}
+
+func (x *BackupChunk) GetOffset() uint64 {
+	if x != nil {
+		return x.Offset
+	}
+	return 0
+}
+
+func (x *BackupChunk) GetData() []byte {
+	if x != nil {
+		return x.Data
+	}
+	return nil
+}
+
+func (x *BackupChunk) GetHave() bool {
+	if x != nil {
+		return x.Have
+	}
+	return false
+}
+
 var File_node_adminpb_admin_proto protoreflect.FileDescriptor
 
 const file_node_adminpb_admin_proto_rawDesc = "" +
@@ -1675,13 +1879,29 @@ const file_node_adminpb_admin_proto_rawDesc = "" +
 	"\x0freport_position\x18\x06 \x01(\x04R\x0ereportPosition\x12\x16\n" +
 	"\x06waited\x18\a \x01(\bR\x06waited\x12\x1f\n" +
 	"\vleft_behind\x18\b \x01(\bR\n" +
-	"leftBehind2\xab\x03\n" +
+	"leftBehind\"@\n" +
+	"\rBackupRequest\x12/\n" +
+	"\x04have\x18\x01 \x03(\v2\x1b.hourglass.admin.BackupFileR\x04have\"L\n" +
+	"\n" +
+	"BackupFile\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
+	"\x04size\x18\x02 \x01(\x04R\x04size\x12\x16\n" +
+	"\x06sha256\x18\x03 \x01(\fR\x06sha256\"\xb0\x01\n" +
+	"\vBackupChunk\x12\x18\n" +
+	"\aapplied\x18\x01 \x01(\x04R\aapplied\x12\x1a\n" +
+	"\bchecksum\x18\x02 \x01(\fR\bchecksum\x12\x17\n" +
+	"\anode_id\x18\x03 \x01(\tR\x06nodeId\x12\x12\n" +
+	"\x04file\x18\x04 \x01(\tR\x04file\x12\x16\n" +
+	"\x06offset\x18\x05 \x01(\x04R\x06offset\x12\x12\n" +
+	"\x04data\x18\x06 \x01(\fR\x04data\x12\x12\n" +
+	"\x04have\x18\a \x01(\bR\x04have2\xf5\x03\n" +
 	"\x05Admin\x12X\n" +
 	"\vReconfigure\x12#.hourglass.admin.ReconfigureRequest\x1a$.hourglass.admin.ReconfigureResponse\x12I\n" +
 	"\x06Status\x12\x1e.hourglass.admin.StatusRequest\x1a\x1f.hourglass.admin.StatusResponse\x12L\n" +
 	"\aMembers\x12\x1f.hourglass.admin.MembersRequest\x1a .hourglass.admin.MembersResponse\x12O\n" +
 	"\bChecksum\x12 .hourglass.admin.ChecksumRequest\x1a!.hourglass.admin.ChecksumResponse\x12^\n" +
-	"\rUpgradeStatus\x12%.hourglass.admin.UpgradeStatusRequest\x1a&.hourglass.admin.UpgradeStatusResponse2\xe5\x02\n" +
+	"\rUpgradeStatus\x12%.hourglass.admin.UpgradeStatusRequest\x1a&.hourglass.admin.UpgradeStatusResponse\x12H\n" +
+	"\x06Backup\x12\x1e.hourglass.admin.BackupRequest\x1a\x1c.hourglass.admin.BackupChunk0\x012\xe5\x02\n" +
 	"\x04Peer\x12U\n" +
 	"\n" +
 	"NodeStatus\x12\".hourglass.admin.NodeStatusRequest\x1a#.hourglass.admin.NodeStatusResponse\x12T\n" +
@@ -1702,7 +1922,7 @@ func file_node_adminpb_admin_proto_rawDescGZIP() []byte {
 	return file_node_adminpb_admin_proto_rawDescData
 }
 
-var file_node_adminpb_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
+var file_node_adminpb_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
 var file_node_adminpb_admin_proto_goTypes = []any{
 	(*ReconfigureRequest)(nil),      // 0: hourglass.admin.ReconfigureRequest
 	(*ReconfigureResponse)(nil),     // 1: hourglass.admin.ReconfigureResponse
@@ -1729,50 +1949,56 @@ var file_node_adminpb_admin_proto_goTypes = []any{
 	(*CheckpointChunk)(nil),         // 22: hourglass.admin.CheckpointChunk
 	(*TrimStatus)(nil),              // 23: hourglass.admin.TrimStatus
 	(*MemberView)(nil),              // 24: hourglass.admin.MemberView
-	nil,                             // 25: hourglass.admin.TrimStatus.VotesEntry
-	(*vlogpb.Member)(nil),           // 26: hourglass.virtuallog.Member
-	(*vlogpb.Chain)(nil),            // 27: hourglass.virtuallog.Chain
+	(*BackupRequest)(nil),           // 25: hourglass.admin.BackupRequest
+	(*BackupFile)(nil),              // 26: hourglass.admin.BackupFile
+	(*BackupChunk)(nil),             // 27: hourglass.admin.BackupChunk
+	nil,                             // 28: hourglass.admin.TrimStatus.VotesEntry
+	(*vlogpb.Member)(nil),           // 29: hourglass.virtuallog.Member
+	(*vlogpb.Chain)(nil),            // 30: hourglass.virtuallog.Chain
 }
 var file_node_adminpb_admin_proto_depIdxs = []int32{
-	26, // 0: hourglass.admin.ReconfigureRequest.log_servers:type_name -> hourglass.virtuallog.Member
-	27, // 1: hourglass.admin.ReconfigureResponse.chain:type_name -> hourglass.virtuallog.Chain
-	27, // 2: hourglass.admin.StatusResponse.chain:type_name -> hourglass.virtuallog.Chain
+	29, // 0: hourglass.admin.ReconfigureRequest.log_servers:type_name -> hourglass.virtuallog.Member
+	30, // 1: hourglass.admin.ReconfigureResponse.chain:type_name -> hourglass.virtuallog.Chain
+	30, // 2: hourglass.admin.StatusResponse.chain:type_name -> hourglass.virtuallog.Chain
 	4,  // 3: hourglass.admin.StatusResponse.nodes:type_name -> hourglass.admin.NodeState
 	23, // 4: hourglass.admin.StatusResponse.trim:type_name -> hourglass.admin.TrimStatus
-	26, // 5: hourglass.admin.StatusResponse.acceptors:type_name -> hourglass.virtuallog.Member
-	26, // 6: hourglass.admin.MembersRequest.member:type_name -> hourglass.virtuallog.Member
-	27, // 7: hourglass.admin.MembersResponse.chain:type_name -> hourglass.virtuallog.Chain
-	26, // 8: hourglass.admin.MembersResponse.acceptors:type_name -> hourglass.virtuallog.Member
+	29, // 5: hourglass.admin.StatusResponse.acceptors:type_name -> hourglass.virtuallog.Member
+	29, // 6: hourglass.admin.MembersRequest.member:type_name -> hourglass.virtuallog.Member
+	30, // 7: hourglass.admin.MembersResponse.chain:type_name -> hourglass.virtuallog.Chain
+	29, // 8: hourglass.admin.MembersResponse.acceptors:type_name -> hourglass.virtuallog.Member
 	11, // 9: hourglass.admin.UpgradeStatusResponse.engines:type_name -> hourglass.admin.EngineVersion
 	13, // 10: hourglass.admin.UpgradeStatusResponse.members:type_name -> hourglass.admin.MemberVersions
 	14, // 11: hourglass.admin.UpgradeStatusResponse.pending:type_name -> hourglass.admin.PendingUpgrade
 	12, // 12: hourglass.admin.EngineVersion.supported:type_name -> hourglass.admin.VersionRange
 	12, // 13: hourglass.admin.MemberVersions.supported:type_name -> hourglass.admin.VersionRange
 	24, // 14: hourglass.admin.TrimStatus.members:type_name -> hourglass.admin.MemberView
-	25, // 15: hourglass.admin.TrimStatus.votes:type_name -> hourglass.admin.TrimStatus.VotesEntry
-	0,  // 16: hourglass.admin.Admin.Reconfigure:input_type -> hourglass.admin.ReconfigureRequest
-	2,  // 17: hourglass.admin.Admin.Status:input_type -> hourglass.admin.StatusRequest
-	5,  // 18: hourglass.admin.Admin.Members:input_type -> hourglass.admin.MembersRequest
-	7,  // 19: hourglass.admin.Admin.Checksum:input_type -> hourglass.admin.ChecksumRequest
-	9,  // 20: hourglass.admin.Admin.UpgradeStatus:input_type -> hourglass.admin.UpgradeStatusRequest
-	19, // 21: hourglass.admin.Peer.NodeStatus:input_type -> hourglass.admin.NodeStatusRequest
-	21, // 22: hourglass.admin.Peer.Checkpoint:input_type -> hourglass.admin.CheckpointRequest
-	17, // 23: hourglass.admin.Peer.CancelStatement:input_type -> hourglass.admin.CancelStatementRequest
-	15, // 24: hourglass.admin.Peer.Applied:input_type -> hourglass.admin.AppliedNotice
-	1,  // 25: hourglass.admin.Admin.Reconfigure:output_type -> hourglass.admin.ReconfigureResponse
-	3,  // 26: hourglass.admin.Admin.Status:output_type -> hourglass.admin.StatusResponse
-	6,  // 27: hourglass.admin.Admin.Members:output_type -> hourglass.admin.MembersResponse
-	8,  // 28: hourglass.admin.Admin.Checksum:output_type -> hourglass.admin.ChecksumResponse
-	10, // 29: hourglass.admin.Admin.UpgradeStatus:output_type -> hourglass.admin.UpgradeStatusResponse
-	20, // 30: hourglass.admin.Peer.NodeStatus:output_type -> hourglass.admin.NodeStatusResponse
-	22, // 31: hourglass.admin.Peer.Checkpoint:output_type -> hourglass.admin.CheckpointChunk
-	18, // 32: hourglass.admin.Peer.CancelStatement:output_type -> hourglass.admin.CancelStatementResponse
-	16, // 33: hourglass.admin.Peer.Applied:output_type -> hourglass.admin.AppliedAck
-	25, // [25:34] is the sub-list for method output_type
-	16, // [16:25] is the sub-list for method input_type
-	16, // [16:16] is the sub-list for extension type_name
-	16, // [16:16] is the sub-list for extension extendee
-	0,  // [0:16] is the sub-list for field type_name
+	28, // 15: hourglass.admin.TrimStatus.votes:type_name -> hourglass.admin.TrimStatus.VotesEntry
+	26, // 16: hourglass.admin.BackupRequest.have:type_name -> hourglass.admin.BackupFile
+	0,  // 17: hourglass.admin.Admin.Reconfigure:input_type -> hourglass.admin.ReconfigureRequest
+	2,  // 18: hourglass.admin.Admin.Status:input_type -> hourglass.admin.StatusRequest
+	5,  // 19: hourglass.admin.Admin.Members:input_type -> hourglass.admin.MembersRequest
+	7,  // 20: hourglass.admin.Admin.Checksum:input_type -> hourglass.admin.ChecksumRequest
+	9,  // 21: hourglass.admin.Admin.UpgradeStatus:input_type -> hourglass.admin.UpgradeStatusRequest
+	25, // 22: hourglass.admin.Admin.Backup:input_type -> hourglass.admin.BackupRequest
+	19, // 23: hourglass.admin.Peer.NodeStatus:input_type -> hourglass.admin.NodeStatusRequest
+	21, // 24: hourglass.admin.Peer.Checkpoint:input_type -> hourglass.admin.CheckpointRequest
+	17, // 25: hourglass.admin.Peer.CancelStatement:input_type -> hourglass.admin.CancelStatementRequest
+	15, // 26: hourglass.admin.Peer.Applied:input_type -> hourglass.admin.AppliedNotice
+	1,  // 27: hourglass.admin.Admin.Reconfigure:output_type -> hourglass.admin.ReconfigureResponse
+	3,  // 28: hourglass.admin.Admin.Status:output_type -> hourglass.admin.StatusResponse
+	6,  // 29: hourglass.admin.Admin.Members:output_type -> hourglass.admin.MembersResponse
+	8,  // 30: hourglass.admin.Admin.Checksum:output_type -> hourglass.admin.ChecksumResponse
+	10, // 31: hourglass.admin.Admin.UpgradeStatus:output_type -> hourglass.admin.UpgradeStatusResponse
+	27, // 32: hourglass.admin.Admin.Backup:output_type -> hourglass.admin.BackupChunk
+	20, // 33: hourglass.admin.Peer.NodeStatus:output_type -> hourglass.admin.NodeStatusResponse
+	22, // 34: hourglass.admin.Peer.Checkpoint:output_type -> hourglass.admin.CheckpointChunk
+	18, // 35: hourglass.admin.Peer.CancelStatement:output_type -> hourglass.admin.CancelStatementResponse
+	16, // 36: hourglass.admin.Peer.Applied:output_type -> hourglass.admin.AppliedAck
+	27, // [27:37] is the sub-list for method output_type
+	17, // [17:27] is the sub-list for method input_type
+	17, // [17:17] is the sub-list for extension type_name
+	17, // [17:17] is the sub-list for extension extendee
+	0,  // [0:17] is the sub-list for field type_name
 }
 
 func init() { file_node_adminpb_admin_proto_init() }
@@ -1786,7 +2012,7 @@ func file_node_adminpb_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_node_adminpb_admin_proto_rawDesc), len(file_node_adminpb_admin_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   26,
+			NumMessages:   29,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

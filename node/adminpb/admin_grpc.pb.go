@@ -24,6 +24,7 @@ const (
 	Admin_Members_FullMethodName       = "/hourglass.admin.Admin/Members"
 	Admin_Checksum_FullMethodName      = "/hourglass.admin.Admin/Checksum"
 	Admin_UpgradeStatus_FullMethodName = "/hourglass.admin.Admin/UpgradeStatus"
+	Admin_Backup_FullMethodName        = "/hourglass.admin.Admin/Backup"
 )
 
 // AdminClient is the client API for Admin service.
@@ -49,6 +50,12 @@ type AdminClient interface {
 	// enabled version, each member's announced versions and the upgrades
 	// pending.
 	UpgradeStatus(ctx context.Context, in *UpgradeStatusRequest, opts ...grpc.CallOption) (*UpgradeStatusResponse, error)
+	// Backup streams a checkpoint of the node's applied state (one
+	// consistent cut of every API's state, at one applied position): first
+	// a chunk with the position and the state's checksum, then the files.
+	// A file the caller already holds (named in the request, same size and
+	// SHA-256) is sent as a reference, without its data.
+	Backup(ctx context.Context, in *BackupRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[BackupChunk], error)
 }
 
 type adminClient struct {
@@ -109,6 +116,25 @@ func (c *adminClient) UpgradeStatus(ctx context.Context, in *UpgradeStatusReques
 	return out, nil
 }
 
+func (c *adminClient) Backup(ctx context.Context, in *BackupRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[BackupChunk], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &Admin_ServiceDesc.Streams[0], Admin_Backup_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[BackupRequest, BackupChunk]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Admin_BackupClient = grpc.ServerStreamingClient[BackupChunk]
+
 // AdminServer is the server API for Admin service.
 // All implementations must embed UnimplementedAdminServer
 // for forward compatibility.
@@ -132,6 +158,12 @@ type AdminServer interface {
 	// enabled version, each member's announced versions and the upgrades
 	// pending.
 	UpgradeStatus(context.Context, *UpgradeStatusRequest) (*UpgradeStatusResponse, error)
+	// Backup streams a checkpoint of the node's applied state (one
+	// consistent cut of every API's state, at one applied position): first
+	// a chunk with the position and the state's checksum, then the files.
+	// A file the caller already holds (named in the request, same size and
+	// SHA-256) is sent as a reference, without its data.
+	Backup(*BackupRequest, grpc.ServerStreamingServer[BackupChunk]) error
 	mustEmbedUnimplementedAdminServer()
 }
 
@@ -156,6 +188,9 @@ func (UnimplementedAdminServer) Checksum(context.Context, *ChecksumRequest) (*Ch
 }
 func (UnimplementedAdminServer) UpgradeStatus(context.Context, *UpgradeStatusRequest) (*UpgradeStatusResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method UpgradeStatus not implemented")
+}
+func (UnimplementedAdminServer) Backup(*BackupRequest, grpc.ServerStreamingServer[BackupChunk]) error {
+	return status.Error(codes.Unimplemented, "method Backup not implemented")
 }
 func (UnimplementedAdminServer) mustEmbedUnimplementedAdminServer() {}
 func (UnimplementedAdminServer) testEmbeddedByValue()               {}
@@ -268,6 +303,17 @@ func _Admin_UpgradeStatus_Handler(srv interface{}, ctx context.Context, dec func
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Admin_Backup_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(BackupRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(AdminServer).Backup(m, &grpc.GenericServerStream[BackupRequest, BackupChunk]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Admin_BackupServer = grpc.ServerStreamingServer[BackupChunk]
+
 // Admin_ServiceDesc is the grpc.ServiceDesc for Admin service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -296,7 +342,13 @@ var Admin_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _Admin_UpgradeStatus_Handler,
 		},
 	},
-	Streams:  []grpc.StreamDesc{},
+	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "Backup",
+			Handler:       _Admin_Backup_Handler,
+			ServerStreams: true,
+		},
+	},
 	Metadata: "node/adminpb/admin.proto",
 }
 

@@ -24,8 +24,8 @@ const (
 // LogletConfig names one loglet and says how to reach it.
 type LogletConfig struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// kind selects the implementation: "native", "striped", "zookeeper" or
-	// "mem".
+	// kind selects the implementation: "native", "striped", "zookeeper",
+	// "backup" (sealed, read from a backup directory) or "mem".
 	Kind string `protobuf:"bytes,1,opt,name=kind,proto3" json:"kind,omitempty"`
 	// id names the loglet on its servers; unique within a chain's history.
 	Id uint64 `protobuf:"varint,2,opt,name=id,proto3" json:"id,omitempty"`
@@ -44,7 +44,11 @@ type LogletConfig struct {
 	// path is where a loglet lives inside its servers, for kinds that need
 	// one: a zookeeper loglet's root znode (its servers are the ZooKeeper
 	// ensemble's host:port addresses).
-	Path          string `protobuf:"bytes,6,opt,name=path,proto3" json:"path,omitempty"`
+	Path string `protobuf:"bytes,6,opt,name=path,proto3" json:"path,omitempty"`
+	// base is, for a backup loglet, the global log position its local
+	// position 0 holds (its segment's start); path is then its directory,
+	// relative to the node's data directory unless absolute.
+	Base          uint64 `protobuf:"varint,7,opt,name=base,proto3" json:"base,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -119,6 +123,13 @@ func (x *LogletConfig) GetPath() string {
 		return x.Path
 	}
 	return ""
+}
+
+func (x *LogletConfig) GetBase() uint64 {
+	if x != nil {
+		return x.Base
+	}
+	return 0
 }
 
 // Segment maps the global positions [start, next segment's start) onto
@@ -346,14 +357,15 @@ var File_virtuallog_vlogpb_chain_proto protoreflect.FileDescriptor
 
 const file_virtuallog_vlogpb_chain_proto_rawDesc = "" +
 	"\n" +
-	"\x1dvirtuallog/vlogpb/chain.proto\x12\x14hourglass.virtuallog\"\xbc\x01\n" +
+	"\x1dvirtuallog/vlogpb/chain.proto\x12\x14hourglass.virtuallog\"\xd0\x01\n" +
 	"\fLogletConfig\x12\x12\n" +
 	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x0e\n" +
 	"\x02id\x18\x02 \x01(\x04R\x02id\x12\x18\n" +
 	"\aservers\x18\x03 \x03(\tR\aservers\x12\x1c\n" +
 	"\tsequencer\x18\x04 \x01(\tR\tsequencer\x12<\n" +
 	"\astripes\x18\x05 \x03(\v2\".hourglass.virtuallog.LogletConfigR\astripes\x12\x12\n" +
-	"\x04path\x18\x06 \x01(\tR\x04path\"[\n" +
+	"\x04path\x18\x06 \x01(\tR\x04path\x12\x12\n" +
+	"\x04base\x18\a \x01(\x04R\x04base\"[\n" +
 	"\aSegment\x12\x14\n" +
 	"\x05start\x18\x01 \x01(\x04R\x05start\x12:\n" +
 	"\x06loglet\x18\x02 \x01(\v2\".hourglass.virtuallog.LogletConfigR\x06loglet\"s\n" +
