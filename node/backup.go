@@ -152,6 +152,7 @@ func (n *Node) voteBackup(copied platform.Position) {
 		}
 	}
 	n.base.SetTrimPrefix(backupVoter, vote)
+	n.backupVote.Store(vote + 1)
 }
 
 // maybeRoll ends the active segment once it holds more than LogRetain

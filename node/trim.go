@@ -24,6 +24,7 @@ func (n *Node) trimStatus() *adminpb.TrimStatus {
 		if m.Reported {
 			mv.Applied, mv.Durable = m.Applied, m.Durable
 			mv.ReportedMs, mv.ReportPosition = m.At.UnixMilli(), m.Pos
+			mv.Backup, mv.HasBackup = m.Backup, m.HasBackup
 		}
 		st.Members = append(st.Members, mv)
 	}

@@ -34,6 +34,10 @@ func printTrim(out io.Writer, t *adminpb.TrimStatus) {
 			continue
 		}
 		age := time.Duration(t.LogTimeMs-m.ReportedMs) * time.Millisecond
-		fmt.Fprintf(out, "  %s: applied %d, durable %d, reported at %d (%s ago in log time), %s\n", m.Id, m.Applied, m.Durable, m.ReportPosition, age, state)
+		backup := ""
+		if m.HasBackup {
+			backup = fmt.Sprintf(", backup keeps the log from %d", m.Backup)
+		}
+		fmt.Fprintf(out, "  %s: applied %d, durable %d%s, reported at %d (%s ago in log time), %s\n", m.Id, m.Applied, m.Durable, backup, m.ReportPosition, age, state)
 	}
 }

@@ -19,14 +19,20 @@ type Report struct {
 	// Retention is the member's configured retention (see
 	// Config.Retention).
 	Retention time.Duration
+	// Backup is where the member's log backup asks the log to be kept
+	// from (see Config.Backup), if HasBackup: the log is not trimmed
+	// below it while the member is waited for.
+	Backup    platform.Position
+	HasBackup bool
 	// At is the log time of the report's entry; Pos its position.
 	At  time.Time
 	Pos platform.Position
 }
 
 // reportSize is the fixed part of an encoded report: applied, durable,
-// retention in milliseconds, log time in milliseconds, position.
-const reportSize = 40
+// retention in milliseconds, log time in milliseconds, position, and the
+// backup's position plus one (0: no backup).
+const reportSize = 48
 
 // encode returns r as the header value (and the stored record: At and
 // Pos are zero in a proposal, filled in at apply).
@@ -37,6 +43,11 @@ func (r Report) encode() []byte {
 	b = binary.BigEndian.AppendUint64(b, uint64(r.Retention.Milliseconds()))
 	b = binary.BigEndian.AppendUint64(b, uint64(r.At.UnixMilli()))
 	b = binary.BigEndian.AppendUint64(b, r.Pos)
+	var backup uint64
+	if r.HasBackup {
+		backup = r.Backup + 1
+	}
+	b = binary.BigEndian.AppendUint64(b, backup)
 	return append(b, r.Node...)
 }
 
@@ -52,6 +63,8 @@ func decodeReport(b []byte) (Report, bool) {
 		Retention: time.Duration(u(2)) * time.Millisecond,
 		At:        time.UnixMilli(int64(u(3))),
 		Pos:       u(4),
+		Backup:    max(u(5), 1) - 1,
+		HasBackup: u(5) > 0,
 		Node:      string(b[reportSize:]),
 	}, true
 }
@@ -74,7 +87,8 @@ type MemberView struct {
 // trimmed below Point.
 type Policy struct {
 	// Point is the lowest durable position over the members still waited
-	// for; Set is false when no member is.
+	// for, and below the position their log backups keep the log from;
+	// Set is false when no member is waited for.
 	Point platform.Position
 	Set   bool
 	// Retention is the retention in force: the longest any member
@@ -125,6 +139,9 @@ func Compute(reports map[string]Report, members []string, now time.Time, retenti
 		m.Waited = !m.LeftBehind
 		if m.Waited && (!p.Set || m.Durable < p.Point) {
 			p.Point, p.Set = m.Durable, true
+		}
+		if m.Waited && m.HasBackup && m.Backup < p.Point {
+			p.Point = m.Backup
 		}
 		p.Members = append(p.Members, m)
 	}

@@ -76,6 +76,10 @@ type Config struct {
 	// required.
 	Durable func() (platform.Position, error)
 	Applied func() platform.Position
+	// Backup, if set, returns where this node's log backup asks the log
+	// to be kept from, and false while the node keeps no backup; every
+	// node then keeps the log from there while this node is waited for.
+	Backup func() (platform.Position, bool)
 	// Members returns the ids of the ensemble's members; nil, or an empty
 	// answer, means this node alone.
 	Members func() []string
@@ -288,6 +292,9 @@ func (e *Engine) report() {
 		return
 	}
 	r := Report{Node: e.cfg.Node, Applied: max(e.cfg.Applied(), durable), Durable: durable, Retention: e.cfg.Retention}
+	if e.cfg.Backup != nil {
+		r.Backup, r.HasBackup = e.cfg.Backup()
+	}
 	entry := &platform.Entry{}
 	platform.SetHeader(entry, Header, r.encode())
 	ctx, cancel := context.WithTimeout(e.ctx, e.cfg.Interval)

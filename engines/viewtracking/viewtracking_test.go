@@ -20,6 +20,10 @@ func TestCompute(t *testing.T) {
 	rep := func(node string, durable platform.Position, at time.Duration) Report {
 		return Report{Node: node, Applied: durable + 5, Durable: durable, Retention: time.Minute, At: t0.Add(at)}
 	}
+	withBackup := func(r Report, backup platform.Position) Report {
+		r.Backup, r.HasBackup = backup, true
+		return r
+	}
 	for _, tc := range []struct {
 		name      string
 		reports   []Report
@@ -45,6 +49,14 @@ func TestCompute(t *testing.T) {
 		{name: "no reports at all: held at 0", members: []string{"a"}, point: 0, set: true},
 		{name: "a longer announced retention is in force", reports: []Report{rep("a", 100, 2*time.Minute), rep("b", 40, 0)},
 			members: []string{"a", "b"}, now: 2 * time.Minute, retention: 3 * time.Minute, point: 40, set: true},
+		{name: "a member's backup keeps the log below its durable position", reports: []Report{rep("a", 100, 0), withBackup(rep("b", 90, 0), 30)},
+			members: []string{"a", "b"}, now: 0, point: 30, set: true},
+		{name: "a backup at position 0 keeps the whole log", reports: []Report{withBackup(rep("a", 100, 0), 0)},
+			members: []string{"a"}, now: 0, point: 0, set: true},
+		{name: "a backup above every durable position changes nothing", reports: []Report{rep("a", 100, 0), withBackup(rep("b", 90, 0), 95)},
+			members: []string{"a", "b"}, now: 0, point: 90, set: true},
+		{name: "the backup of a member left behind no longer holds the log", reports: []Report{rep("a", 100, 2*time.Minute), withBackup(rep("b", 90, 0), 10)},
+			members: []string{"a", "b"}, now: 2 * time.Minute, point: 100, set: true, left: []string{"b"}},
 		{name: "everyone left behind: no point", reports: []Report{rep("a", 100, 0)},
 			members: []string{"a"}, now: time.Hour, left: []string{"a"}},
 	} {
@@ -80,10 +92,15 @@ func TestCompute(t *testing.T) {
 
 // TestReportCodec: a report survives encoding; short input is refused.
 func TestReportCodec(t *testing.T) {
-	r := Report{Node: "n2", Applied: 12, Durable: 10, Retention: 90 * time.Second, At: t0, Pos: 7}
-	got, ok := decodeReport(r.encode())
-	if !ok || got != r {
-		t.Fatalf("decoded %+v (%v), want %+v", got, ok, r)
+	for _, r := range []Report{
+		{Node: "n2", Applied: 12, Durable: 10, Retention: 90 * time.Second, At: t0, Pos: 7},
+		{Node: "n3", Applied: 12, Durable: 10, Retention: time.Second, At: t0, Pos: 8, Backup: 0, HasBackup: true},
+		{Node: "n4", Applied: 12, Durable: 10, Retention: time.Second, At: t0, Pos: 9, Backup: 6, HasBackup: true},
+	} {
+		got, ok := decodeReport(r.encode())
+		if !ok || got != r {
+			t.Fatalf("decoded %+v (%v), want %+v", got, ok, r)
+		}
 	}
 	for _, b := range [][]byte{nil, make([]byte, reportSize)} {
 		if _, ok := decodeReport(b); ok {

@@ -1468,8 +1468,13 @@ type MemberView struct {
 	// waited: the log is kept from its durable position for it.
 	// left_behind: it has been silent longer than the retention and is no
 	// longer waited for; it catches up by a peer's checkpoint.
-	Waited        bool `protobuf:"varint,7,opt,name=waited,proto3" json:"waited,omitempty"`
-	LeftBehind    bool `protobuf:"varint,8,opt,name=left_behind,json=leftBehind,proto3" json:"left_behind,omitempty"`
+	Waited     bool `protobuf:"varint,7,opt,name=waited,proto3" json:"waited,omitempty"`
+	LeftBehind bool `protobuf:"varint,8,opt,name=left_behind,json=leftBehind,proto3" json:"left_behind,omitempty"`
+	// has_backup: the member keeps a log backup, and the log is kept from
+	// backup (a segment boundary at or below what it copied) while the
+	// member is waited for.
+	HasBackup     bool   `protobuf:"varint,9,opt,name=has_backup,json=hasBackup,proto3" json:"has_backup,omitempty"`
+	Backup        uint64 `protobuf:"varint,10,opt,name=backup,proto3" json:"backup,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1558,6 +1563,20 @@ func (x *MemberView) GetLeftBehind() bool {
 		return x.LeftBehind
 	}
 	return false
+}
+
+func (x *MemberView) GetHasBackup() bool {
+	if x != nil {
+		return x.HasBackup
+	}
+	return false
+}
+
+func (x *MemberView) GetBackup() uint64 {
+	if x != nil {
+		return x.Backup
+	}
+	return 0
 }
 
 type BackupRequest struct {
@@ -1867,7 +1886,7 @@ const file_node_adminpb_admin_proto_rawDesc = "" +
 	"\n" +
 	"VotesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\x04R\x05value:\x028\x01\"\xef\x01\n" +
+	"\x05value\x18\x02 \x01(\x04R\x05value:\x028\x01\"\xa6\x02\n" +
 	"\n" +
 	"MemberView\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1a\n" +
@@ -1879,7 +1898,11 @@ const file_node_adminpb_admin_proto_rawDesc = "" +
 	"\x0freport_position\x18\x06 \x01(\x04R\x0ereportPosition\x12\x16\n" +
 	"\x06waited\x18\a \x01(\bR\x06waited\x12\x1f\n" +
 	"\vleft_behind\x18\b \x01(\bR\n" +
-	"leftBehind\"@\n" +
+	"leftBehind\x12\x1d\n" +
+	"\n" +
+	"has_backup\x18\t \x01(\bR\thasBackup\x12\x16\n" +
+	"\x06backup\x18\n" +
+	" \x01(\x04R\x06backup\"@\n" +
 	"\rBackupRequest\x12/\n" +
 	"\x04have\x18\x01 \x03(\v2\x1b.hourglass.admin.BackupFileR\x04have\"L\n" +
 	"\n" +
