@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -73,6 +74,7 @@ var soakRound = []soakStep{
 // the oldest segments (two of their three LogServers are gone), so it
 // catches up from a peer's checkpoint.
 var soakFinale = []soakStep{
+	{"take a backup under load", (*soak).takeBackup},
 	{"replace a member (and its acceptor) with a fresh node", (*soak).replaceMember},
 	{"reconfigure", (*soak).reconfigure},
 	{"replace another member (and its acceptor) with a fresh node", (*soak).replaceMember},
@@ -91,6 +93,9 @@ type soak struct {
 	rng   *rand.Rand
 	// audited is how much of the bank's history progress has checked.
 	audited int
+	// backupDir holds the backup takeBackup took, at backupPos with the
+	// source's state checksum backupSum there.
+	backupDir, backupPos, backupSum string
 }
 
 // TestSoak runs Redis, ZooKeeper and SQL clients on every node of a
@@ -147,6 +152,7 @@ func TestSoak(t *testing.T) {
 	for i := range e.nodes {
 		checkBankTotal(t, e.nodes[i])
 	}
+	s.restoreBackup()
 	t.Logf("soak of %v done in %v", duration, time.Since(start).Round(time.Second))
 }
 
@@ -311,6 +317,47 @@ func (s *soak) replaceMember() {
 		t.Fatalf("after replacing %s with %s the MetaStore's acceptors are %v", old, newID, acceptors)
 	}
 	t.Logf("replaced %s with %s; acceptors %v", old, newID, acceptors)
+}
+
+// takeBackup takes a backup of a random node's state (gateway backup
+// create) while the workloads run, and keeps its position and checksum
+// for restoreBackup.
+func (s *soak) takeBackup() {
+	t := s.t
+	s.backupDir = t.TempDir()
+	g := s.e.nodes[s.rng.IntN(len(s.e.nodes))]
+	out := backupCLI(t, "create", "--to", s.backupDir, "--admin-addr", g.addr("admin"))
+	m := createdRE.FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("backup create printed no checkpoint line: %q", out)
+	}
+	s.backupPos, s.backupSum = m[1], m[2]
+	t.Logf("backup at position %s, checksum %s", s.backupPos, s.backupSum)
+	s.progress()
+}
+
+// restoreBackup restores the backup into three data directories (each
+// restore must reproduce the source's checksum at the backup's
+// position), starts a fresh ensemble on them, and checks that it serves
+// the state of that position: the bank holds its opening total on every
+// node, and the replicas converge.
+func (s *soak) restoreBackup() {
+	t := s.t
+	var dirs []string
+	for i := range 3 {
+		dir := filepath.Join(t.TempDir(), fmt.Sprintf("r%d", i+1))
+		out := backupCLI(t, "restore", "--from", s.backupDir, "--data-dir", dir, "--to-position", s.backupPos)
+		if m := restoredRE.FindStringSubmatch(out); m == nil || m[1] != s.backupPos || m[3] != s.backupSum {
+			t.Fatalf("restore of position %s into %s: %q; want checksum %s", s.backupPos, dir, out, s.backupSum)
+		}
+		dirs = append(dirs, dir)
+	}
+	r := startEnsembleIn(t, dirs, nil, "--zk-tick-time", "100ms")
+	for i := range r.nodes {
+		checkBankTotal(t, r.nodes[i])
+	}
+	r.converge(0, 1, 2)
+	t.Logf("the backup at %s restored into a fresh ensemble with checksum %s", s.backupPos, s.backupSum)
 }
 
 // checkBankTotal reads every balance on node g and checks the money is all

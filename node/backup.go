@@ -141,16 +141,10 @@ func (n *Node) backupLoop(w *backup.Writer, next platform.Position) {
 // every sealed segment it trims moves whole to the backup loglet (see
 // archive) instead of leaving the chain.
 func (n *Node) voteBackup(copied platform.Position) {
-	chain, _ := n.vlog.Chain()
-	vote := copied
 	// The start of the segment that holds what the backup has copied:
 	// a trim inside it would take entries a lagging reader still needs
 	// from the LogServers, before the segment can move to the backup.
-	for _, seg := range chain.Segments {
-		if seg.Start <= copied {
-			vote = seg.Start
-		}
-	}
+	vote := segmentStart(n.vlog, copied)
 	n.base.SetTrimPrefix(backupVoter, vote)
 	n.backupVote.Store(vote + 1)
 }

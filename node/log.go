@@ -25,6 +25,10 @@ type sharedLog struct {
 	// tail is the highest tail this node learned (from a check or its
 	// own append); trimmed the highest position it trimmed below.
 	tail, trimmed atomic.Uint64
+	// segmentTrims: trims stop at the start of the segment that holds
+	// the trim point (a node with a backup directory), so that a sealed
+	// segment leaves the LogServers whole, for the backup loglet.
+	segmentTrims bool
 	// unreadableAfter is how long reads of a sealed segment may fail
 	// before it counts as gone (0: never); stuck is the position they
 	// fail at and since when.
@@ -115,6 +119,9 @@ func (l *sharedLog) ReadNext(ctx context.Context, from platform.Position, max in
 }
 
 func (l *sharedLog) PrefixTrim(ctx context.Context, pos platform.Position) error {
+	if l.segmentTrims {
+		pos = segmentStart(l.v, pos)
+	}
 	if err := l.v.PrefixTrim(ctx, pos); err != nil {
 		return logError(err)
 	}
@@ -152,4 +159,17 @@ func (l *sharedLog) readError(from platform.Position, err error) error {
 	}
 	l.stuck.since = time.Time{}
 	return fmt.Errorf("%w: %w at %d for %v: %w", platform.ErrTrimmed, errSegmentUnreadable, from, l.unreadableAfter, err)
+}
+
+// segmentStart is the start of the segment of v's chain that holds pos
+// (pos itself if a segment starts there, or if no segment does below it).
+func segmentStart(v *virtuallog.VirtualLog, pos platform.Position) platform.Position {
+	chain, _ := v.Chain()
+	start := pos
+	for _, seg := range chain.GetSegments() {
+		if seg.GetStart() <= pos {
+			start = seg.GetStart()
+		}
+	}
+	return start
 }

@@ -176,6 +176,9 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	if cfg.Ensemble() {
 		sl.unreadableAfter = unreadableAfter
 	}
+	// With a backup directory every trim stops at a segment boundary,
+	// whichever vote is the lowest (see archive).
+	sl.segmentTrims = cfg.BackupDir != ""
 	var lg platform.Log = sl
 	if cfg.replayEnd > 0 {
 		lg = replayLog{Log: sl, end: cfg.replayEnd}
