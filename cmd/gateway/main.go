@@ -39,10 +39,13 @@ commands:
                --peers or a config file listing nodes, a member of an
                ensemble
   logserver    run a LogServer-only process (disaggregated log storage)
-  status       print the log's chain of segments, every node's progress
-               and the trim policy
+  status       print the log's chain of segments, every node's progress,
+               the MetaStore's acceptors and the trim policy
   reconfigure  seal the active loglet and move the log to a fresh one
-  members      add, remove or replace a member of the ensemble
+  members      add, remove or replace a member of the ensemble (and its
+               MetaStore acceptor)
+  upgrade      show the engines' enabled versions, what each member
+               supports and the upgrades pending (upgrade status)
   backup       create a checkpoint of a running node's state in a backup
                directory (backup create), build a data directory from
                one at any position the backup reaches (backup restore),
