@@ -82,7 +82,9 @@ func TestEnsembleTrimRetention(t *testing.T) {
 	if !held.Waited || held.LeftBehind {
 		t.Fatalf("%s is not waited for within the retention: %v", id, st.Trim)
 	}
-	if v := st.Trim.Votes["views"]; v != held.Durable || st.Trim.Point > held.Durable {
+	// The stopped node bounds the views vote (a live node's last report
+	// may be lower still) and the trim point (the retain vote may be).
+	if v := st.Trim.Votes["views"]; v > held.Durable || st.Trim.Point > held.Durable {
 		t.Fatalf("trim point %d, views vote %d; %s's durable position %d", st.Trim.Point, v, id, held.Durable)
 	}
 	if start := st.Chain.Segments[0].Start; start > held.Durable {

@@ -491,13 +491,15 @@ func (n *Node) trimLoop() {
 	t := time.NewTicker(trimEvery)
 	defer t.Stop()
 	for {
+		// The vote is cast from the start (0 while fewer than LogRetain
+		// entries applied), so the other votes never trim the last
+		// LogRetain entries.
+		applied := n.base.Applied()
+		n.base.SetTrimPrefix("retain", applied-min(applied, n.cfg.LogRetain))
 		select {
 		case <-n.stop:
 			return
 		case <-t.C:
-		}
-		if applied := n.base.Applied(); applied > n.cfg.LogRetain {
-			n.base.SetTrimPrefix("retain", applied-n.cfg.LogRetain)
 		}
 	}
 }
