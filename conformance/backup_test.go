@@ -369,11 +369,11 @@ func TestBackupLogletCatchUp(t *testing.T) {
 	writer := e.sequencer(0)
 	down := (writer + 1) % 3
 	var fromPeer atomic.Bool
-	e.nodes[down].onLog = func(msg string) {
+	e.nodes[down].setOnLog(func(msg string) {
 		if strings.Contains(msg, "from a peer's checkpoint") || strings.Contains(msg, "restoring from a replica") {
 			fromPeer.Store(true)
 		}
-	}
+	})
 	c0 := e.nodes[writer].redisClient(2)
 	if err := c0.Set(ctx, "before", "1", 0).Err(); err != nil {
 		t.Fatal(err)

@@ -58,7 +58,8 @@ type gateway struct {
 	// onListen, if set, hears every address the gateway reports it
 	// listens on, as soon as it does (before it is ready).
 	onListen func(api, addr string)
-	// onLog, if set, hears the message of every structured log line.
+	// onLog, if set, hears the message of every structured log line;
+	// set it with setOnLog (under mu) once the process runs.
 	onLog func(msg string)
 
 	// logServer makes this a `gateway logserver` process.
@@ -83,6 +84,13 @@ func startGateway(t testing.TB, extra ...string) *gateway {
 	g.start()
 	t.Cleanup(func() { g.kill() })
 	return g
+}
+
+// setOnLog makes f hear the message of every structured log line.
+func (g *gateway) setOnLog(f func(msg string)) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.onLog = f
 }
 
 // start launches the process and waits until it reports ready.
@@ -167,9 +175,10 @@ func (g *gateway) readLogs(r io.Reader, ready chan struct{}) {
 			g.logged = map[string]int{}
 		}
 		g.logged[msg]++
+		onLog := g.onLog
 		g.mu.Unlock()
-		if g.onLog != nil && msg != "" {
-			g.onLog(msg)
+		if onLog != nil && msg != "" {
+			onLog(msg)
 		}
 		switch msg {
 		case "listening":

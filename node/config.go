@@ -442,11 +442,6 @@ func (c *Config) LoadFile(path string) error {
 // trimEvery is how often the node moves its trim point forward.
 const trimEvery = time.Second
 
-// unreadableAfter is how long an ensemble node's reads of a sealed
-// segment may fail before it catches up from a peer's checkpoint instead
-// (see sharedLog.readError).
-const unreadableAfter = 10 * time.Second
-
 // tlsFiles are the node's TLS material files.
 func (c *Config) tlsFiles() tlsconf.Files {
 	return tlsconf.Files{Cert: c.TLSCertFile, Key: c.TLSKeyFile, CA: c.TLSCACertFile}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -29,21 +28,7 @@ type sharedLog struct {
 	// the trim point (a node with a backup directory), so that a sealed
 	// segment leaves the LogServers whole, for the backup loglet.
 	segmentTrims bool
-	// unreadableAfter is how long reads of a sealed segment may fail
-	// before it counts as gone (0: never); stuck is the position they
-	// fail at and since when.
-	unreadableAfter time.Duration
-	stuck           struct {
-		sync.Mutex
-		pos   platform.Position
-		since time.Time
-	}
 }
-
-// errSegmentUnreadable: reads of a sealed segment failed for longer than
-// the node waits; its LogServers lost their majority for good (members
-// replaced while the log below them was kept).
-var errSegmentUnreadable = errors.New("node: sealed segment unreadable")
 
 var _ platform.Log = (*sharedLog)(nil)
 
@@ -107,12 +92,7 @@ func (l *sharedLog) CheckTail(ctx context.Context) (platform.Position, error) {
 func (l *sharedLog) ReadNext(ctx context.Context, from platform.Position, max int) ([][]byte, error) {
 	entries, err := l.v.ReadNext(ctx, from, max)
 	if err != nil {
-		return entries, l.readError(from, err)
-	}
-	if l.unreadableAfter > 0 {
-		l.stuck.Lock()
-		l.stuck.since = time.Time{}
-		l.stuck.Unlock()
+		return entries, logError(err)
 	}
 	raise(&l.tail, from+uint64(len(entries)))
 	return entries, nil
@@ -127,38 +107,6 @@ func (l *sharedLog) PrefixTrim(ctx context.Context, pos platform.Position) error
 	}
 	raise(&l.trimmed, pos)
 	return nil
-}
-
-// readError is logError for a failed read at from. A read of a sealed
-// segment (below the active one's start) that keeps failing as
-// unavailable for unreadableAfter is reported as trimmed, so the node
-// catches up from a peer's checkpoint, as it does past a trim: the
-// segment's LogServers lost their majority for good (its members were
-// replaced one by one, the last with the log below them unread), and
-// waiting would never end. A peer's checkpoint is a state the log
-// reached, so restoring it early is never wrong, only dearer.
-func (l *sharedLog) readError(from platform.Position, err error) error {
-	err = logError(err)
-	if l.unreadableAfter <= 0 || !errors.Is(err, platform.ErrUnavailable) {
-		return err
-	}
-	chain, _ := l.v.Chain()
-	segs := chain.GetSegments()
-	if len(segs) < 2 || from >= segs[len(segs)-1].GetStart() {
-		return err
-	}
-	l.stuck.Lock()
-	defer l.stuck.Unlock()
-	now := time.Now()
-	if l.stuck.since.IsZero() || l.stuck.pos != from {
-		l.stuck.pos, l.stuck.since = from, now
-		return err
-	}
-	if now.Sub(l.stuck.since) < l.unreadableAfter {
-		return err
-	}
-	l.stuck.since = time.Time{}
-	return fmt.Errorf("%w: %w at %d for %v: %w", platform.ErrTrimmed, errSegmentUnreadable, from, l.unreadableAfter, err)
 }
 
 // segmentStart is the start of the segment of v's chain that holds pos

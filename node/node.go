@@ -173,9 +173,6 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, err
 	}
 	sl := &sharedLog{v: n.vlog, m: n.metrics}
-	if cfg.Ensemble() {
-		sl.unreadableAfter = unreadableAfter
-	}
 	// With a backup directory every trim stops at a segment boundary,
 	// whichever vote is the lowest (see archive).
 	sl.segmentTrims = cfg.BackupDir != ""
