@@ -144,9 +144,17 @@ func (n *Node) voteBackup(copied platform.Position) {
 	// The start of the segment that holds what the backup has copied:
 	// a trim inside it would take entries a lagging reader still needs
 	// from the LogServers, before the segment can move to the backup.
-	vote := segmentStart(n.vlog, copied)
-	n.base.SetTrimPrefix(backupVoter, vote)
-	n.backupVote.Store(vote + 1)
+	n.base.SetTrimPrefix(backupVoter, segmentStart(n.vlog, copied))
+}
+
+// backupTrimPoint is where this node's backup asks the log to be kept
+// from (the backup vote as it stands now), and false without a backup
+// directory; the node's views reports carry it to every member.
+func (n *Node) backupTrimPoint() (platform.Position, bool) {
+	if n.cfg.BackupDir == "" {
+		return 0, false
+	}
+	return segmentStart(n.vlog, n.backupCopied.Load()), true
 }
 
 // maybeRoll ends the active segment once it holds more than LogRetain

@@ -272,7 +272,7 @@ func CreateBackup(ctx context.Context, client adminpb.AdminClient, dir string) (
 	if err != nil {
 		return res, err
 	}
-	if err := writeFileSynced(filepath.Join(tmp, manifestFile), append(b, '\n')); err != nil {
+	if err := backup.WriteFileSynced(filepath.Join(tmp, manifestFile), append(b, '\n')); err != nil {
 		return res, err
 	}
 	res.Manifest = m
@@ -294,7 +294,7 @@ func CreateBackup(ctx context.Context, client adminpb.AdminClient, dir string) (
 	if err := os.Rename(tmp, final); err != nil {
 		return res, err
 	}
-	return res, syncDirs(filepath.Join(dir, checkpointsDir), dir)
+	return res, backup.SyncDirs(filepath.Join(dir, checkpointsDir), dir)
 }
 
 // linkOrCopy hard-links src to dst, or copies it where links do not work
@@ -329,40 +329,6 @@ func copyFile(src, dst string) error {
 		return err
 	}
 	return out.Close()
-}
-
-// writeFileSynced writes data to a new file at path and fsyncs it.
-func writeFileSynced(path string, data []byte) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
-}
-
-// syncDirs fsyncs directories, so that the files created or renamed in
-// them survive a crash.
-func syncDirs(dirs ...string) error {
-	for _, d := range dirs {
-		f, err := os.Open(d)
-		if err != nil {
-			return err
-		}
-		err = f.Sync()
-		f.Close()
-		if err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // checkFiles checks every file of a checkpoint against its manifest.

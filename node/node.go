@@ -94,9 +94,6 @@ type Node struct {
 	// backupCopied is the position after the last entry the LogBackup
 	// copied into the backup directory (0 without one).
 	backupCopied atomic.Uint64
-	// backupVote is the LogBackup's trim vote plus one (0 without a
-	// backup), which the node's reports carry to every member.
-	backupVote atomic.Uint64
 	// backupRun is where the contiguous run of the backup's log that
 	// ends at backupCopied starts.
 	backupRun atomic.Uint64
@@ -232,10 +229,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 			return pos, n.base.MakeDurable()
 		},
 		Applied: n.base.Applied,
-		Backup: func() (platform.Position, bool) {
-			v := n.backupVote.Load()
-			return max(v, 1) - 1, v > 0
-		},
+		Backup: n.backupTrimPoint,
 		Members: n.memberIDs,
 		Logger:  n.log.With("component", "views"),
 	})

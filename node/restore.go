@@ -146,7 +146,7 @@ func restoreFrom(ctx context.Context, cfg RestoreConfig, m Manifest, to uint64, 
 		return res, fmt.Errorf("%w: checkpoint %d: state checksum %x, the manifest records %s", ErrBackupCorrupt, m.Position, sum, m.Checksum)
 	}
 	res.Checksum = sum
-	return res, syncDirs(cfg.DataDir)
+	return res, backup.SyncDirs(cfg.DataDir)
 }
 
 // replay runs a node on cfg.DataDir whose log ends at to, until it has
@@ -204,7 +204,7 @@ func writeMarker(dataDir string, m restoreMarker) error {
 	if err := os.MkdirAll(dataDir, 0o755); err != nil {
 		return err
 	}
-	return writeFileSynced(filepath.Join(dataDir, restoreMarkerFile), append(b, '\n'))
+	return backup.WriteFileSynced(filepath.Join(dataDir, restoreMarkerFile), append(b, '\n'))
 }
 
 // copyChecked copies a checkpoint file, checking it against its manifest

@@ -22,6 +22,7 @@ import (
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
 
 	"hourglass/internal/faultfs"
 	"hourglass/internal/tlsconf"
@@ -426,7 +427,16 @@ func members(args []string, out io.Writer) error {
 }
 
 func statusCmd(args []string, out io.Writer) error {
-	fs := flag.NewFlagSet("status", flag.ContinueOnError)
+	return adminQuery("status", args, out, func(ctx context.Context, c adminpb.AdminClient) (*adminpb.StatusResponse, error) {
+		return c.Status(ctx, &adminpb.StatusRequest{})
+	}, printStatus)
+}
+
+// adminQuery runs a read-only admin command: it parses the admin flags
+// and --json, asks the node with call, and prints the answer as JSON or
+// with print.
+func adminQuery[T proto.Message](name string, args []string, out io.Writer, call func(context.Context, adminpb.AdminClient) (T, error), print func(io.Writer, T)) error {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	asJSON := fs.Bool("json", false, "print the status as JSON")
 	client, done, err := adminClient(fs, args)
 	if err != nil {
@@ -435,7 +445,7 @@ func statusCmd(args []string, out io.Writer) error {
 	defer done()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	st, err := client.Status(ctx, &adminpb.StatusRequest{})
+	st, err := call(ctx, client)
 	if err != nil {
 		return err
 	}
@@ -447,6 +457,12 @@ func statusCmd(args []string, out io.Writer) error {
 		fmt.Fprintln(out, string(b))
 		return nil
 	}
+	print(out, st)
+	return nil
+}
+
+// printStatus prints a node's status for people.
+func printStatus(out io.Writer, st *adminpb.StatusResponse) {
 	fmt.Fprintf(out, "node %s: tail %d, applied %d (lag %d)\n", st.NodeId, st.Tail, st.Applied, st.Tail-min(st.Tail, st.Applied))
 	fmt.Fprintf(out, "listeners: %s\n", strings.Join(st.Listeners, " "))
 	if len(st.Nodes) > 0 {
@@ -473,7 +489,6 @@ func statusCmd(args []string, out io.Writer) error {
 	printAcceptors(out, st.Acceptors, st.MetastoreVersion)
 	printTrim(out, st.Trim)
 	printChain(out, st.Chain)
-	return nil
 }
 
 // printAcceptors prints the MetaStore's acceptor set, known at version

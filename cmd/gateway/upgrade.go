@@ -3,13 +3,9 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
-	"time"
-
-	"google.golang.org/protobuf/encoding/protojson"
 
 	"hourglass/node/adminpb"
 )
@@ -30,29 +26,9 @@ func upgradeCmd(args []string, out io.Writer) error {
 		}
 		return errors.New("upgrade: want status")
 	}
-	fs := flag.NewFlagSet("upgrade status", flag.ContinueOnError)
-	asJSON := fs.Bool("json", false, "print the status as JSON")
-	client, done, err := adminClient(fs, args[1:])
-	if err != nil {
-		return err
-	}
-	defer done()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	st, err := client.UpgradeStatus(ctx, &adminpb.UpgradeStatusRequest{})
-	if err != nil {
-		return err
-	}
-	if *asJSON {
-		b, err := protojson.Marshal(st)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintln(out, string(b))
-		return nil
-	}
-	printUpgradeStatus(out, st)
-	return nil
+	return adminQuery("upgrade status", args[1:], out, func(ctx context.Context, c adminpb.AdminClient) (*adminpb.UpgradeStatusResponse, error) {
+		return c.UpgradeStatus(ctx, &adminpb.UpgradeStatusRequest{})
+	}, printUpgradeStatus)
 }
 
 // printUpgradeStatus prints an upgrade status for people.

@@ -114,10 +114,14 @@ func (t *Engine) Propose(ctx context.Context, e *platform.Entry) (platform.Resul
 	return t.Lower.Propose(ctx, e)
 }
 
-// now returns the log time before the proposal at at: read from the
-// store at an entry's first proposal, carried along within the entry.
+// now returns the log time before the proposal at at: carried along
+// from the entry before, and read from the store only when at does not
+// follow the last entry this engine saw (the first entry, one a layer
+// below kept to itself, or the first after a restore replaced the store,
+// which always skips ahead).
 func (t *Engine) now(txn platform.Txn, at platform.Version) (int64, error) {
-	if t.known && t.pos == at.Pos {
+	if t.known && (t.pos == at.Pos || t.pos+1 == at.Pos) {
+		t.pos = at.Pos
 		return t.cur, nil
 	}
 	b, _, err := txn.Get(keyNow)
@@ -164,9 +168,6 @@ func (t *Engine) ApplyEntry(txn platform.Txn, e *platform.Entry, at platform.Ver
 	if err != nil {
 		return err
 	}
-	// The next entry reads the store again: an entry that failed was
-	// discarded, and a restore may have replaced the store.
-	t.known = false
 	platform.SetHeader(e, Header, binary.BigEndian.AppendUint64(nil, uint64(cur)))
 	return t.Up.ApplyEntry(txn, e, at)
 }

@@ -12,11 +12,14 @@ func announceKey(node string) []byte {
 	return append(append([]byte(nil), announcePrefix...), node...)
 }
 
-// load reads the enabled versions at an entry's first call, and fails
-// (fatally) if this build cannot apply one of them: the store may have
-// been replaced by a replica's checkpoint since the last entry.
+// load reads the enabled versions when the entry at pos does not follow
+// the last one this engine saw (the first entry, or the first after a
+// restore replaced the store with a replica's checkpoint, which always
+// skips ahead), and fails (fatally) if this build cannot apply one of
+// them; otherwise the versions carry over from the entry before.
 func (u *Engine) load(txn platform.Txn, pos platform.Position) error {
-	if u.known && u.pos == pos {
+	if u.known && (u.pos == pos || u.pos+1 == pos) {
+		u.pos = pos
 		return nil
 	}
 	b, found, err := txn.Get(keyEnabled)
@@ -105,9 +108,5 @@ func (u *Engine) ApplyEntry(txn platform.Txn, e *platform.Entry, at platform.Ver
 	if err := u.load(txn, at.Pos); err != nil {
 		return err
 	}
-	err := u.Up.ApplyEntry(txn, e, at)
-	// The next entry reads the store again: an entry that failed was
-	// discarded, and a restore may have replaced the store.
-	u.known = false
-	return err
+	return u.Up.ApplyEntry(txn, e, at)
 }

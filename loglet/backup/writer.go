@@ -99,12 +99,13 @@ func WriteFormat(dir string) error {
 		return err
 	}
 	b, _ := json.Marshal(formatFile{Format: FormatVersion})
-	return writeSynced(path, append(b, '\n'))
+	return WriteFileSynced(path, append(b, '\n'))
 }
 
-// writeSynced writes a new file through a temporary one, fsyncing the
-// file and its directory, so that it appears whole or not at all.
-func writeSynced(path string, data []byte) error {
+// WriteFileSynced writes a new file through a temporary one, fsyncing
+// the file and its directory, so that it appears whole or not at all
+// and survives a crash.
+func WriteFileSynced(path string, data []byte) error {
 	tmp := path + ".tmp"
 	f, err := os.Create(tmp)
 	if err != nil {
@@ -124,16 +125,24 @@ func writeSynced(path string, data []byte) error {
 	if err := os.Rename(tmp, path); err != nil {
 		return err
 	}
-	return syncDir(filepath.Dir(path))
+	return SyncDirs(filepath.Dir(path))
 }
 
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
+// SyncDirs fsyncs directories, so that the files created or renamed in
+// them survive a crash.
+func SyncDirs(dirs ...string) error {
+	for _, dir := range dirs {
+		d, err := os.Open(dir)
+		if err != nil {
+			return err
+		}
+		err = d.Sync()
+		d.Close()
+		if err != nil {
+			return err
+		}
 	}
-	defer d.Close()
-	return d.Sync()
+	return nil
 }
 
 // Tail returns the position after the last entry written, and false if
@@ -201,7 +210,7 @@ func (w *Writer) rotate(first uint64) error {
 	if err != nil {
 		return err
 	}
-	if err := syncDir(w.dir); err != nil {
+	if err := SyncDirs(w.dir); err != nil {
 		f.Close()
 		return err
 	}

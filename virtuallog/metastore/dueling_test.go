@@ -104,6 +104,17 @@ const (
 	writeUnknown // the write may or may not have taken effect, at any time after its call
 )
 
+// outcomeOf is what a conditional write's error says of it.
+func outcomeOf(err error) writeOutcome {
+	switch {
+	case err == nil:
+		return writeOK
+	case errors.Is(err, virtuallog.ErrVersionMismatch):
+		return writeMismatch
+	}
+	return writeUnknown
+}
+
 var registerModel = porcupine.NondeterministicModel{
 	Init: func() []any { return []any{regState{}} },
 	Step: func(state, input, output any) []any {
@@ -220,14 +231,9 @@ func dueling(t *testing.T, size int, dropLearn float64, seed uint64) {
 				in := regInput{write: true, value: fmt.Sprintf("w%d-%d", w, i), expected: ver}
 				call = clock.Add(1)
 				err = m.Write(ctxFor(t, 10*time.Second), []byte(in.value), ver)
-				out := regOutput{outcome: writeOK}
-				switch {
-				case err == nil:
-				case errors.Is(err, virtuallog.ErrVersionMismatch):
-					out.outcome = writeMismatch
-				default:
+				out := regOutput{outcome: outcomeOf(err)}
+				if out.outcome == writeUnknown {
 					t.Logf("writer %d: Write: %v", w, err)
-					out.outcome = writeUnknown
 				}
 				record(w, in, call, out)
 			}

@@ -237,14 +237,9 @@ func TestReconfigureUnderConcurrentWriters(t *testing.T) {
 		in := regInput{write: true, value: edit(string(v)), expected: ver}
 		call = clock.Add(1)
 		err = m.Write(ctxFor(t, 10*time.Second), []byte(in.value), ver)
-		out := regOutput{outcome: writeOK}
-		switch {
-		case err == nil:
-		case errors.Is(err, virtuallog.ErrVersionMismatch):
-			out.outcome = writeMismatch
-		default:
+		out := regOutput{outcome: outcomeOf(err)}
+		if out.outcome == writeUnknown {
 			t.Logf("client %d: Write: %v", c, err)
-			out.outcome = writeUnknown
 		}
 		record(c, in, call, out)
 		return err == nil
