@@ -163,10 +163,7 @@ func (s *Server) every(d time.Duration, f func()) {
 // proposeBackground proposes an entry of the node's own (not a
 // client's), and logs failure as warning unless the server is closing.
 func (s *Server) proposeBackground(body []byte, warning string) {
-	ctx, cancel := context.WithTimeout(s.ctx, s.cfg.ProposeTimeout)
-	_, err := s.engine.Propose(ctx, &platform.Entry{Body: body})
-	cancel()
-	if err != nil && s.ctx.Err() == nil {
+	if err := s.proposeWait(s.ctx, body); err != nil && s.ctx.Err() == nil {
 		s.log.Warn(warning, "err", err)
 	}
 }
