@@ -229,7 +229,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 			return pos, n.base.MakeDurable()
 		},
 		Applied: n.base.Applied,
-		Backup: n.backupTrimPoint,
+		Backup:  n.backupTrimPoint,
 		Members: n.memberIDs,
 		Logger:  n.log.With("component", "views"),
 	})

@@ -342,10 +342,10 @@ func TestFinishesAbandonedReconfiguration(t *testing.T) {
 	}
 }
 
-func TestPrefixTrim(t *testing.T) {
-	ctx := ctxFor(t)
-	e := newEnv(t)
-	vl := e.open(t)
+// fillSegments appends three segments of four entries ("00" to "23"),
+// reconfiguring after each, then "last" in a fourth.
+func fillSegments(t *testing.T, ctx context.Context, vl *virtuallog.VirtualLog) {
+	t.Helper()
 	for seg := range 3 {
 		for i := range 4 {
 			appendOne(t, ctx, vl, fmt.Sprintf("%d%d", seg, i))
@@ -355,6 +355,13 @@ func TestPrefixTrim(t *testing.T) {
 		}
 	}
 	appendOne(t, ctx, vl, "last")
+}
+
+func TestPrefixTrim(t *testing.T) {
+	ctx := ctxFor(t)
+	e := newEnv(t)
+	vl := e.open(t)
+	fillSegments(t, ctx, vl)
 	// Trim into the middle of the second segment: the first segment
 	// leaves the chain.
 	if err := vl.PrefixTrim(ctx, 6); err != nil {
@@ -421,15 +428,7 @@ func TestPrefixTrimArchive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for seg := range 3 {
-		for i := range 4 {
-			appendOne(t, ctx, vl, fmt.Sprintf("%d%d", seg, i))
-		}
-		if _, err := vl.Reconfigure(ctx, ""); err != nil {
-			t.Fatal(err)
-		}
-	}
-	appendOne(t, ctx, vl, "last")
+	fillSegments(t, ctx, vl)
 	// [0,4) is not held, [4,8) is: the first leaves, the second stays on
 	// a copy, and [8,12) holds the trim point.
 	if err := vl.PrefixTrim(ctx, 10); err != nil {
