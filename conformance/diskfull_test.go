@@ -22,9 +22,9 @@ import (
 // test-only hook: every write of its databases fails with ENOSPC while a
 // file exists) under real Redis, ZooKeeper and Postgres clients. Writes
 // then fail with each protocol's clear error (MISCONF, a ZooKeeper error
-// code, SQLSTATE 53100) while reads go on; the node keeps refusing writes
-// once space returns, and after a restart it holds every acknowledged
-// write and takes writes again.
+// code, SQLSTATE 53100) while reads go on; once space returns the node
+// restarts in place by itself, holds every acknowledged write and takes
+// writes again, and what it then acknowledges survives a crash.
 func TestDiskFullSingleNode(t *testing.T) {
 	ctx := testCtx(t)
 	full := filepath.Join(t.TempDir(), "full")
@@ -99,26 +99,39 @@ func TestDiskFullSingleNode(t *testing.T) {
 		t.Fatalf("SELECT on a full disk = %v", rows)
 	}
 
-	// Space returns; the node does not pretend its failed writes can be
-	// retried, and takes none until it restarts.
+	// Space returns. The node does not retry what failed: it restarts in
+	// place (the same ports), recovering what it had synced, and takes
+	// writes again with no operator.
 	if err := os.Remove(full); err != nil {
 		t.Fatal(err)
 	}
-	if err := rc.Set(ctx, "lost3", "x", 0).Err(); err == nil || !strings.HasPrefix(err.Error(), "MISCONF") {
-		t.Fatalf("SET once space returned, before a restart: %v, want MISCONF", err)
+	waitFor(t, "writes once space returned", 60*time.Second, func() bool {
+		return rc.Set(ctx, "after", "y", 0).Err() == nil
+	})
+	if c := httpStatus(t, g, "/readyz"); c != http.StatusOK {
+		t.Fatalf("/readyz once the node recovered: %d", c)
 	}
+	if g.loggedCount("restarting the node in place") != 1 {
+		t.Fatal("the node did not log its restart in place")
+	}
+	checkKept := func() {
+		t.Helper()
+		for i := range 10 {
+			if v, err := rc.Get(ctx, fmt.Sprintf("k%d", i)).Result(); err != nil || v != fmt.Sprintf("v%d", i) {
+				t.Fatalf("GET k%d = %q, %v", i, v, err)
+			}
+		}
+		if v, err := rc.Get(ctx, "after").Result(); err != nil || v != "y" {
+			t.Fatalf("GET after = %q, %v", v, err)
+		}
+	}
+	checkKept()
 
+	// What the recovered node acknowledged survives a crash.
 	g.kill()
 	g.restart()
 	rc = g.redisClient(2)
-	for i := range 10 {
-		if v, err := rc.Get(ctx, fmt.Sprintf("k%d", i)).Result(); err != nil || v != fmt.Sprintf("v%d", i) {
-			t.Fatalf("after restart GET k%d = %q, %v", i, v, err)
-		}
-	}
-	if err := rc.Set(ctx, "after", "y", 0).Err(); err != nil {
-		t.Fatalf("SET after restart: %v", err)
-	}
+	checkKept()
 	pc = pgConnect(t, g)
 	if _, err := pc.Exec(ctx, "INSERT INTO t VALUES (4, 'four')"); err != nil {
 		t.Fatalf("INSERT after restart: %v", err)
@@ -138,8 +151,9 @@ func TestDiskFullSingleNode(t *testing.T) {
 
 // TestDiskFullOneOfThree fills the disk of one node of three (not the
 // sequencer's): writes through the others go on, on the majority of
-// LogServers; the full node says why in its status; restarted once space
-// returns, it catches up and every replica holds the same state.
+// LogServers; the full node says why in its status; once space returns it
+// restarts in place by itself, catches up, and every replica holds the
+// same state.
 func TestDiskFullOneOfThree(t *testing.T) {
 	ctx := testCtx(t)
 	e := startEnsemble(t, 3)
@@ -175,10 +189,16 @@ func TestDiskFullOneOfThree(t *testing.T) {
 	if err := os.Remove(full); err != nil {
 		t.Fatal(err)
 	}
-	g.kill()
-	g.env = nil
-	g.restart()
+	waitFor(t, "the full node to recover once space returned", 60*time.Second, func() bool {
+		sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		_, err := e.admin(victim).Status(sctx, &adminpb.StatusRequest{})
+		return err == nil
+	})
 	e.converge(0, 1, 2)
+	if g.loggedCount("restarting the node in place") != 1 {
+		t.Fatal("the full node did not restart in place")
+	}
 	vc := g.redisClient(2)
 	for i := range 100 {
 		if v, err := vc.Get(ctx, fmt.Sprintf("k%d", i)).Int(); err != nil || v != i {
@@ -189,9 +209,9 @@ func TestDiskFullOneOfThree(t *testing.T) {
 
 // TestDiskFullTwoOfThree fills the disks of two nodes of three: with no
 // majority of LogServers able to write, writes fail at once with MISCONF
-// (not a timeout); once space returns and the two restart, the log is
-// moved to a fresh loglet and writes go on, with nothing acknowledged
-// lost.
+// (not a timeout); once space returns the two restart in place by
+// themselves, the log is moved to a fresh loglet and writes go on, with
+// nothing acknowledged lost.
 func TestDiskFullTwoOfThree(t *testing.T) {
 	ctx := testCtx(t)
 	e := startEnsemble(t, 3)
@@ -233,16 +253,23 @@ func TestDiskFullTwoOfThree(t *testing.T) {
 		t.Fatal("writes with two disks of three full never failed with MISCONF")
 	}
 
+	var readyBefore []int
+	for _, g := range victims {
+		readyBefore = append(readyBefore, g.loggedCount("node ready"))
+	}
 	if err := os.Remove(full); err != nil {
 		t.Fatal(err)
 	}
-	for _, g := range victims {
-		g.kill()
-		g.env = nil
-		g.restart()
-	}
-	waitFor(t, "writes to go on after the full nodes restarted", 60*time.Second, func() bool {
+	waitFor(t, "writes to go on once the full nodes recovered", 60*time.Second, func() bool {
 		return rc.Set(ctx, "after", 1, 0).Err() == nil
+	})
+	waitFor(t, "both full nodes to restart in place", 60*time.Second, func() bool {
+		for i, g := range victims {
+			if g.loggedCount("restarting the node in place") != 1 || g.loggedCount("node ready") != readyBefore[i]+1 {
+				return false
+			}
+		}
+		return true
 	})
 	e.converge(0, 1, 2)
 	for _, g := range e.nodes {
@@ -250,6 +277,58 @@ func TestDiskFullTwoOfThree(t *testing.T) {
 		for i := range 10 {
 			if v, err := c.Get(ctx, fmt.Sprintf("k%d", i)).Int(); err != nil || v != i {
 				t.Fatalf("GET k%d = %d, %v", i, v, err)
+			}
+		}
+	}
+}
+
+// TestDiskFullLogServerOnly fills the disk of one of the three
+// LogServer-only processes that hold the log: writes go on on the other
+// two. Once space returns the process restarts in place (the same
+// address) and is part of the majority again: with another of the three
+// killed, writes still go on, and nothing acknowledged is lost.
+func TestDiskFullLogServerOnly(t *testing.T) {
+	ctx := testCtx(t)
+	e := startEnsemble(t, 3)
+	full := filepath.Join(t.TempDir(), "full")
+	lss, spec := startLogServers(t, 3, []string{faultfs.EnvDiskFull + "=" + full})
+	if out := e.nodes[0].gatewayCLI("reconfigure", "--logservers", spec); !strings.Contains(out, "on ls1,ls2,ls3") {
+		t.Fatalf("reconfigure --logservers:\n%s", out)
+	}
+	rc := e.nodes[1].redisClient(2)
+	set := func(from, to int) {
+		t.Helper()
+		for i := from; i < to; i++ {
+			if err := rc.Set(ctx, fmt.Sprintf("k%d", i), i, 0).Err(); err != nil {
+				t.Fatalf("SET k%d: %v", i, err)
+			}
+		}
+	}
+	set(0, 20)
+	if err := os.WriteFile(full, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	set(20, 60)
+	waitFor(t, "ls1 to report its disk failure", 30*time.Second, func() bool {
+		return lss[0].loggedCount("log server stopped writing: a write or fsync of its database failed; nothing in the failed batch was acknowledged; reopening it (a restart) recovers what was synced") > 0
+	})
+	if err := os.Remove(full); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "ls1 to restart in place", 30*time.Second, func() bool {
+		return lss[0].loggedCount("restarting the LogServer in place") == 1
+	})
+	lss[1].kill() // ls1 and ls3 are the majority now
+	waitFor(t, "writes on ls1 and ls3", 60*time.Second, func() bool {
+		return rc.Set(ctx, "after", 1, 0).Err() == nil
+	})
+	set(60, 80)
+	e.converge(0, 1, 2)
+	for _, g := range e.nodes {
+		c := g.redisClient(2)
+		for i := range 80 {
+			if v, err := c.Get(ctx, fmt.Sprintf("k%d", i)).Int(); err != nil || v != i {
+				t.Fatalf("%s: GET k%d = %d, %v", g.dataDir, i, v, err)
 			}
 		}
 	}

@@ -253,14 +253,18 @@ func TestEnsembleBasics(t *testing.T) {
 	e.converge(0, 1, 2)
 }
 
-// startLogServers starts n LogServer-only processes, ls1 to lsn, and
-// returns them with their --logservers spec.
-func startLogServers(t *testing.T, n int) ([]*gateway, string) {
+// startLogServers starts n LogServer-only processes, ls1 to lsn (the
+// first ones with the environments envs, if given), and returns them with
+// their --logservers spec.
+func startLogServers(t *testing.T, n int, envs ...[]string) ([]*gateway, string) {
 	t.Helper()
 	var lss []*gateway
 	var spec []string
 	for i := range n {
 		ls := &gateway{t: t, dataDir: t.TempDir(), logServer: true}
+		if i < len(envs) {
+			ls.env = envs[i]
+		}
 		ls.start()
 		t.Cleanup(ls.kill)
 		lss = append(lss, ls)

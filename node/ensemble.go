@@ -49,8 +49,13 @@ func peerCredentials(m *tlsconf.Material) credentials.TransportCredentials {
 // with TLS material, only clients whose certificate the ensemble's CA
 // signed are served.
 func serverOptions(m *tlsconf.Material) []grpc.ServerOption {
-	// Peers ping idle connections (see connPool.get): allow it.
-	opts := []grpc.ServerOption{grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: peerKeepalive / 2, PermitWithoutStream: true})}
+	// Peers ping idle connections (see connPool.get): allow it. Stop
+	// waits for the handlers it cancels, so none still reads a database
+	// the node then closes (a node restarts in place; see Run).
+	opts := []grpc.ServerOption{
+		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: peerKeepalive / 2, PermitWithoutStream: true}),
+		grpc.WaitForHandlers(true),
+	}
 	if m == nil {
 		return opts
 	}

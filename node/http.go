@@ -22,6 +22,7 @@ import (
 	"hourglass/internal/pebbledb"
 	"hourglass/internal/tlsconf"
 	"hourglass/node/adminpb"
+	"hourglass/virtuallog/metastore"
 )
 
 // statusPage is the status page: it polls status.json and metrics and
@@ -200,18 +201,30 @@ func (n *Node) ready(ctx context.Context) error {
 	return nil
 }
 
-// diskFailure reports a write or fsync error that stopped the node's
-// LogServer or its apply loop: the node serves no writes until it
-// restarts (see pebbledb.ErrFailed). nil while its disks work.
+// diskFailure reports a write or fsync error that stopped one of the
+// node's databases (its LogServer, MetaStore acceptor or register, or the
+// store of its apply loop): the node serves no writes until its disk takes
+// synced writes again and it restarts in place (see Run). nil while its
+// disks work.
 func (n *Node) diskFailure() error {
 	if n.server != nil {
 		if err := n.server.Failed(); err != nil {
-			return fmt.Errorf("node %s: %w; restart the node once its disk works", n.cfg.NodeID, err)
+			return fmt.Errorf("node %s: %w; the node restarts once its disk takes writes again", n.cfg.NodeID, err)
+		}
+	}
+	if n.acceptor != nil {
+		if err := n.acceptor.Failed(); err != nil {
+			return fmt.Errorf("node %s: the MetaStore acceptor's disk failed: %w; the node restarts once its disk takes writes again", n.cfg.NodeID, err)
+		}
+	}
+	if l, ok := n.meta.(*metastore.Local); ok {
+		if err := l.Failed(); err != nil {
+			return fmt.Errorf("node %s: %w; the node restarts once its disk takes writes again", n.cfg.NodeID, err)
 		}
 	}
 	if n.base != nil {
 		if err := n.base.Err(); errors.Is(err, pebbledb.ErrFailed) {
-			return fmt.Errorf("node %s: the store's disk failed, apply stopped: %w; restart the node once its disk works", n.cfg.NodeID, err)
+			return fmt.Errorf("node %s: the store's disk failed, apply stopped: %w; the node restarts once its disk takes writes again", n.cfg.NodeID, err)
 		}
 	}
 	return nil

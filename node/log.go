@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -28,6 +29,51 @@ type sharedLog struct {
 	// the trim point (a node with a backup directory), so that a sealed
 	// segment leaves the LogServers whole, for the backup loglet.
 	segmentTrims bool
+
+	// closing is cancelled by close, which then waits for calls: no call
+	// is under way once the node closes the databases below the log (a
+	// node restarts in place in the same process).
+	closing context.Context
+	cancel  context.CancelFunc
+	mu      sync.Mutex
+	closed  bool
+	calls   sync.WaitGroup
+}
+
+func newSharedLog(v *virtuallog.VirtualLog, m *metrics.Set) *sharedLog {
+	l := &sharedLog{v: v, m: m}
+	l.closing, l.cancel = context.WithCancel(context.Background())
+	return l
+}
+
+// enter begins a call: it returns ctx, also cancelled when the log
+// closes, and the function that ends the call; or platform.ErrStopped
+// once the log is closed.
+func (l *sharedLog) enter(ctx context.Context) (context.Context, func(), error) {
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return nil, nil, platform.ErrStopped
+	}
+	l.calls.Add(1)
+	l.mu.Unlock()
+	ctx, cancel := context.WithCancel(ctx)
+	stop := context.AfterFunc(l.closing, cancel)
+	return ctx, func() {
+		stop()
+		cancel()
+		l.calls.Done()
+	}, nil
+}
+
+// close cancels the calls under way, waits for them, and fails later ones
+// with platform.ErrStopped.
+func (l *sharedLog) close() {
+	l.mu.Lock()
+	l.closed = true
+	l.mu.Unlock()
+	l.cancel()
+	l.calls.Wait()
 }
 
 var _ platform.Log = (*sharedLog)(nil)
@@ -67,6 +113,11 @@ func logError(err error) error {
 }
 
 func (l *sharedLog) Append(ctx context.Context, id platform.AppendID, entries [][]byte) (platform.Position, error) {
+	ctx, done, err := l.enter(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer done()
 	start := time.Now()
 	pos, err := l.v.Append(ctx, loglet.AppendID{Client: id.Client, Seq: id.Seq}, entries)
 	if err != nil {
@@ -79,6 +130,11 @@ func (l *sharedLog) Append(ctx context.Context, id platform.AppendID, entries []
 }
 
 func (l *sharedLog) CheckTail(ctx context.Context) (platform.Position, error) {
+	ctx, done, err := l.enter(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer done()
 	start := time.Now()
 	tail, err := l.v.CheckTail(ctx)
 	if err != nil {
@@ -90,6 +146,11 @@ func (l *sharedLog) CheckTail(ctx context.Context) (platform.Position, error) {
 }
 
 func (l *sharedLog) ReadNext(ctx context.Context, from platform.Position, max int) ([][]byte, error) {
+	ctx, done, err := l.enter(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 	entries, err := l.v.ReadNext(ctx, from, max)
 	if err != nil {
 		return entries, logError(err)
@@ -99,6 +160,11 @@ func (l *sharedLog) ReadNext(ctx context.Context, from platform.Position, max in
 }
 
 func (l *sharedLog) PrefixTrim(ctx context.Context, pos platform.Position) error {
+	ctx, done, err := l.enter(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
 	if l.segmentTrims {
 		pos = segmentStart(l.v, pos)
 	}

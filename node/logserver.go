@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/cockroachdb/pebble/v2/vfs"
 	"google.golang.org/grpc"
 
 	"hourglass/internal/pebbledb"
@@ -28,6 +29,9 @@ type LogServerConfig struct {
 	// TLS, if its files are set, makes the LogServer serve only clients
 	// with a certificate of the ensemble's CA (mutual TLS).
 	TLS tlsconf.Files
+	// FS is the filesystem of its database; nil means the real one
+	// (tests inject disk faults through it, as Config.FS).
+	FS vfs.FS
 }
 
 // LogServerProcess is a running LogServer-only process.
@@ -56,7 +60,7 @@ func StartLogServer(ctx context.Context, cfg LogServerConfig) (*LogServerProcess
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return nil, err
 	}
-	db, err := pebbledb.Open(filepath.Join(cfg.DataDir, "log"), pebbledb.Options{Logger: cfg.Logger.With("db", "log"), CacheBytes: 16 << 20})
+	db, err := pebbledb.Open(filepath.Join(cfg.DataDir, "log"), pebbledb.Options{FS: cfg.FS, Logger: cfg.Logger.With("db", "log"), CacheBytes: 16 << 20})
 	if err != nil {
 		return nil, err
 	}

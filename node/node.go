@@ -65,9 +65,11 @@ type Node struct {
 	provider               *virtuallog.Kinds
 	vlog                   *virtuallog.VirtualLog
 	base                   *platform.BaseEngine
-	lease                  *lease.Engine
-	upgrade                *upgrade.Engine
-	views                  *viewtracking.Engine
+	// shared is the log as the engine stack sees it.
+	shared  *sharedLog
+	lease   *lease.Engine
+	upgrade *upgrade.Engine
+	views   *viewtracking.Engine
 	// leaseRef is lease for the peer endpoint, which starts before it.
 	leaseRef             atomic.Pointer[lease.Engine]
 	kv                   *kv.Server
@@ -169,7 +171,8 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	if n.vlog, err = n.openLog(ctx); err != nil {
 		return nil, err
 	}
-	sl := &sharedLog{v: n.vlog, m: n.metrics}
+	sl := newSharedLog(n.vlog, n.metrics)
+	n.shared = sl
 	// With a backup directory every trim stops at a segment boundary,
 	// whichever vote is the lowest (see archive).
 	sl.segmentTrims = cfg.BackupDir != ""
@@ -545,6 +548,9 @@ func (n *Node) Close() error {
 	}
 	if n.base != nil {
 		n.base.Close()
+	}
+	if n.shared != nil {
+		n.shared.close()
 	}
 	var errs []error
 	if n.provider != nil {

@@ -15,6 +15,7 @@ import (
 	"os/signal"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -262,16 +263,18 @@ func serve(args []string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	n, err := node.Start(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	logger.Info("node ready", "node", cfg.NodeID, "data_dir", cfg.DataDir, "listeners", strings.Join(n.Listeners(), " "))
+	// SIGHUP reloads the TLS files of the node running (Run restarts a
+	// node in place after its disk failed and works again).
+	var current atomic.Pointer[node.Node]
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
 	go func() {
 		for range hup {
+			n := current.Load()
+			if n == nil {
+				continue
+			}
 			if err := n.ReloadTLS(); err != nil {
 				logger.Error("reloading TLS files failed; the old ones stay", "err", err)
 			} else {
@@ -279,17 +282,16 @@ func serve(args []string) error {
 			}
 		}
 	}()
-	select {
-	case <-ctx.Done():
-		logger.Info("shutting down")
-		return n.Close()
-	case err := <-n.Fatal():
+	err = node.Run(ctx, cfg, func(n *node.Node) {
+		current.Store(n)
+		logger.Info("node ready", "node", cfg.NodeID, "data_dir", cfg.DataDir, "listeners", strings.Join(n.Listeners(), " "))
+	})
+	if err != nil && ctx.Err() == nil {
 		// The node cannot go on (its state fell behind a trimmed log,
 		// say): exit so that a supervisor restarts it, which recovers.
 		logger.Error("node failed; exiting", "err", err)
-		n.Close()
-		return err
 	}
+	return err
 }
 
 func logserver(args []string) error {
@@ -309,14 +311,13 @@ func logserver(args []string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	p, err := node.StartLogServer(ctx, node.LogServerConfig{DataDir: *dataDir, PeerAddr: *peerAddr, Logger: logger, TLS: *files})
-	if err != nil {
-		return err
+	cfg := node.LogServerConfig{DataDir: *dataDir, PeerAddr: *peerAddr, Logger: logger, TLS: *files}
+	if cfg.FS = faultfs.FromEnv(); cfg.FS != nil {
+		logger.Warn("test-only disk-full hook is on", "while-exists", os.Getenv(faultfs.EnvDiskFull))
 	}
-	logger.Info("logserver ready", "data_dir", *dataDir, "addr", p.Addr())
-	<-ctx.Done()
-	logger.Info("shutting down")
-	return p.Close()
+	return node.RunLogServer(ctx, cfg, func(p *node.LogServerProcess) {
+		logger.Info("logserver ready", "data_dir", *dataDir, "addr", p.Addr())
+	})
 }
 
 // adminClient dials the admin endpoint named by the common admin flags.

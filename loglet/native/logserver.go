@@ -136,8 +136,8 @@ func (s *LogServer) recover() error {
 // commit whose write or fsync failed. It wraps loglet.ErrStorageFailed
 // and the cause (syscall.ENOSPC for a full disk). The server then refuses
 // every write (stores, seals, trims) with it and serves reads of what it
-// had made durable; only a restart, which recovers what was synced, brings
-// it back. nil while the server writes.
+// had made durable; only reopening its database (a restart, which
+// recovers what was synced) brings it back. nil while the server writes.
 func (s *LogServer) Failed() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -480,7 +480,7 @@ func (s *LogServer) failDisk(ops []*serverOp, err error) {
 	s.mu.Lock()
 	s.mu.failed = err
 	s.mu.Unlock()
-	s.log.Error("log server stopped writing: a write or fsync of its database failed; nothing in the failed batch was acknowledged; restart the server to recover what was synced", "err", err)
+	s.log.Error("log server stopped writing: a write or fsync of its database failed; nothing in the failed batch was acknowledged; reopening it (a restart) recovers what was synced", "err", err)
 	s.failAll(ops, err)
 }
 

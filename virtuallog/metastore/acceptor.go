@@ -176,6 +176,14 @@ func (a *Acceptor) Close() {
 	a.mu.Unlock()
 }
 
+// Failed returns the disk failure that stopped the acceptor (it wraps
+// ErrAcceptorFailed), nil while its disk works.
+func (a *Acceptor) Failed() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.mu.failed
+}
+
 // Prepare promises req.Ballot for req.Slot unless a higher ballot was
 // promised there, and reports the slot's accepted proposal. A new promise
 // is fsynced before Prepare returns. An acceptor removed from the set

@@ -53,6 +53,15 @@ var _ virtuallog.MetaStore = (*Local)(nil)
 // closes it after the last use of the store.
 func NewLocal(db *pebble.DB) *Local { return &Local{db: db} }
 
+// Failed returns the disk failure that stopped the register (it wraps
+// ErrLocalFailed), nil while its disk works.
+func (m *Local) Failed() error {
+	if err := m.failed.Load(); err != nil {
+		return *err
+	}
+	return nil
+}
+
 // Read implements virtuallog.MetaStore.
 func (m *Local) Read(ctx context.Context) ([]byte, uint64, error) {
 	if err := m.failed.Load(); err != nil {
