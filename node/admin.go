@@ -80,7 +80,10 @@ func (a *adminService) Status(ctx context.Context, req *adminpb.StatusRequest) (
 	if err != nil {
 		return nil, status.Errorf(codes.Unavailable, "check tail: %v", err)
 	}
-	chain, _ := a.n.vlog.Chain()
+	chain, _, err := a.n.vlog.ReadChain(ctx)
+	if err != nil {
+		return nil, status.Errorf(codes.Unavailable, "read the chain: %v", err)
+	}
 	acceptors, version := a.n.acceptors()
 	return &adminpb.StatusResponse{
 		Chain:            chain,

@@ -366,6 +366,10 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 
 	n.wg.Add(1)
 	go n.trimLoop()
+	if cfg.Ensemble() {
+		n.wg.Add(1)
+		go n.rehomeLoop()
+	}
 	started = true
 	return n, nil
 }

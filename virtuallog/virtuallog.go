@@ -103,6 +103,10 @@ type VirtualLog struct {
 	storageTried atomic.Int64
 }
 
+// sealedReadWait bounds one read of a sealed segment, after which the
+// reader re-reads the chain before it tries again.
+const sealedReadWait = 2 * time.Second
+
 // storageRetry is how often appends try to replace a loglet too many of
 // whose servers' disks failed.
 const storageRetry = time.Second
@@ -156,6 +160,16 @@ func (v *VirtualLog) Chain() (*vlogpb.Chain, uint64) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	return proto.Clone(v.mu.chain).(*vlogpb.Chain), v.mu.version
+}
+
+// ReadChain reads the chain from the MetaStore (rather than the cached
+// one Chain returns) and returns a copy of it and its version.
+func (v *VirtualLog) ReadChain(ctx context.Context) (*vlogpb.Chain, uint64, error) {
+	if _, _, err := v.refresh(ctx); err != nil {
+		return nil, 0, err
+	}
+	chain, version := v.Chain()
+	return chain, version, nil
 }
 
 func (v *VirtualLog) cached() (*vlogpb.Chain, uint64, chan struct{}) {
@@ -403,8 +417,18 @@ func (v *VirtualLog) ReadNext(ctx context.Context, from uint64, max int) ([][]by
 		var entries [][]byte
 		if hr, ok := l.(loglet.HintedReader); ok && !last {
 			// The chain fixes this sealed segment's end: everything
-			// below it is committed.
-			entries, err = hr.ReadNextCommitted(ctx, from-seg.Start, n, end-seg.Start)
+			// below it is committed. A read no server answers in time
+			// looks at the chain again: the segment may have moved to
+			// another loglet (rehomed, archived).
+			rctx, cancel := context.WithTimeout(ctx, sealedReadWait)
+			entries, err = hr.ReadNextCommitted(rctx, from-seg.Start, n, end-seg.Start)
+			cancel()
+			if err != nil && ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+				if _, _, err := v.refresh(ctx); err != nil {
+					return nil, err
+				}
+				continue
+			}
 		} else {
 			entries, err = l.ReadNext(ctx, from-seg.Start, n)
 		}

@@ -531,7 +531,11 @@ func printChain(out io.Writer, chain *vlogpb.Chain) {
 		if seg.Loglet.Sequencer != "" {
 			seq = ", sequencer " + seg.Loglet.Sequencer
 		}
-		fmt.Fprintf(out, "  [%d, %s) %s loglet %d on %s%s, %s\n", seg.Start, end, seg.Loglet.Kind, seg.Loglet.Id, strings.Join(seg.Loglet.Servers, ","), seq, state)
+		where := "on " + strings.Join(seg.Loglet.Servers, ",")
+		if len(seg.Loglet.Servers) == 0 {
+			where = "in the backup directory"
+		}
+		fmt.Fprintf(out, "  [%d, %s) %s loglet %d %s%s, %s\n", seg.Start, end, seg.Loglet.Kind, seg.Loglet.Id, where, seq, state)
 		if seg.Loglet.Path != "" {
 			fmt.Fprintf(out, "    at %s\n", seg.Loglet.Path)
 		}

@@ -224,7 +224,15 @@ func (l *Loglet) quorumCall(ctx context.Context, f func(context.Context, Server)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	return nil, fmt.Errorf("%w: no majority of LogServers answered: %w", loglet.ErrUnavailable, errors.Join(errs...))
+	// The servers' own errors are told, not wrapped: one server's
+	// "trimmed" or "sealed" is not the loglet's. A disk failure is the
+	// exception, which callers act on (it is not retried as if passing).
+	for _, err := range errs {
+		if errors.Is(err, loglet.ErrStorageFailed) && !errors.Is(err, loglet.ErrOutcomeUnknown) {
+			return nil, fmt.Errorf("%w: no majority of LogServers answered: %w (all: %v)", loglet.ErrUnavailable, err, errors.Join(errs...))
+		}
+	}
+	return nil, fmt.Errorf("%w: no majority of LogServers answered: %v", loglet.ErrUnavailable, errors.Join(errs...))
 }
 
 // learn raises the handle's known committed tail.

@@ -552,13 +552,21 @@ func (s *LogServer) stage(b *pebble.Batch, sg *staging, op *serverOp) error {
 		st.Final = true
 		st.FinalTail = op.pos
 	case opTrim:
-		pos := min(op.pos, st.LocalTail)
+		// A trim reaches at most what the server holds or, on a server
+		// that lags, what it knows is committed: those positions are
+		// trimmed on every replica (or will be) and nobody reads them
+		// again, so the lagging server skips them. That is how it
+		// catches up once the others trimmed what it lacks (see
+		// Loglet.skipTrimmed); trimming never creates a position that
+		// was not committed.
+		pos := min(op.pos, max(st.LocalTail, st.Committed))
 		if pos > st.Trim {
 			if err := b.DeleteRange(entryKey(op.id, st.Trim), entryKey(op.id, pos), nil); err != nil {
 				return err
 			}
 			st.Trim = pos
 		}
+		st.LocalTail = max(st.LocalTail, pos)
 	}
 	return nil
 }

@@ -624,3 +624,65 @@ func waitFinal(t *testing.T, ctx context.Context, s native.Server, tail loglet.P
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// TestLaggingServerSkipsTrimmed: a server that was down while the others
+// took entries and then trimmed them can never fetch what it lacks; it
+// skips to the others' trim point instead, both when the sequencer
+// catches it up and when a sealer repairs it (with another server down,
+// the seal needs it). A trim never moves a server past what it knows is
+// committed.
+func TestLaggingServerSkipsTrimmed(t *testing.T) {
+	ctx := ctxFor(t)
+	fs, servers := faultyCluster(t)
+	for _, id := range []native.LogletID{1, 2} {
+		l, err := native.Open(ctx, native.Config{ID: id, Servers: servers, Fresh: true, CallTimeout: 200 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		appendN(t, ctx, l, 0, 10)
+		fs[2].down.Store(true)
+		appendN(t, ctx, l, 10, 200)
+		if err := l.PrefixTrim(ctx, 150); err != nil {
+			t.Fatal(err)
+		}
+		fs[2].down.Store(false)
+		if id == 1 {
+			// The sequencer catches the server up past the trim.
+			appendN(t, ctx, l, 200, 210)
+			waitTail(t, ctx, fs[2], 210)
+			l.Close()
+			continue
+		}
+		// No sequencer: a sealer with server 0 down must repair server 2.
+		l.Close()
+		fs[0].down.Store(true)
+		sealer, err := native.Open(ctx, native.Config{ID: id, Servers: servers, CallTimeout: 200 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tail, err := sealer.Seal(ctx); err != nil || tail != 200 {
+			t.Fatalf("Seal with the lagging server needed = %d, %v; want 200", tail, err)
+		}
+		fs[0].down.Store(false)
+	}
+	for _, id := range []native.LogletID{1, 2} {
+		st, err := fs[2].GetStatus(ctx, id)
+		if err != nil || st.Trim != 150 {
+			t.Fatalf("loglet %d: lagging server's status %+v, %v; want trimmed at 150", id, st, err)
+		}
+		es, _, err := fs[2].Read(ctx, id, 160, 1, native.ReadOptions{Committed: 200})
+		if err != nil || len(es) != 1 || string(es[0]) != "160" {
+			t.Fatalf("loglet %d: lagging server read 160 = %q, %v", id, es, err)
+		}
+		if _, _, err := fs[2].Read(ctx, id, 100, 1, native.ReadOptions{Committed: 200}); !errors.Is(err, loglet.ErrTrimmed) {
+			t.Fatalf("loglet %d: lagging server read 100: %v, want ErrTrimmed", id, err)
+		}
+	}
+	// A trim beyond what a server holds and knows committed stops there.
+	if err := fs[1].Trim(ctx, 3, 50); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := fs[1].GetStatus(ctx, 3); err != nil || st.LocalTail != 0 || st.Trim != 0 {
+		t.Fatalf("a trim of an empty loglet moved it: %+v, %v", st, err)
+	}
+}

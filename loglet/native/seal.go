@@ -161,6 +161,12 @@ func (l *Loglet) repairServer(ctx context.Context, s Server, tail loglet.Positio
 			return nil
 		}
 		entries, err := l.fetch(ctx, s, from, tail)
+		if errors.Is(err, loglet.ErrTrimmed) {
+			var skipped bool
+			if skipped, err = l.skipTrimmed(ctx, s, from); skipped {
+				continue
+			}
+		}
 		if err != nil {
 			return err
 		}
@@ -168,4 +174,31 @@ func (l *Loglet) repairServer(ctx context.Context, s Server, tail loglet.Positio
 			return err
 		}
 	}
+}
+
+// skipTrimmed moves server s, which lacks position from, past what the
+// other servers trimmed (it could never fetch it): it tells s that their
+// trim point is committed and trims s there, which skips its local tail
+// to it. It reports whether s moved past from.
+func (l *Loglet) skipTrimmed(ctx context.Context, s Server, from loglet.Position) (bool, error) {
+	var trim loglet.Position
+	for _, o := range l.servers {
+		if o == s {
+			continue
+		}
+		if st, err := o.GetStatus(ctx, l.id); err == nil {
+			trim = max(trim, st.Trim)
+		}
+	}
+	if trim <= from {
+		return false, nil
+	}
+	if _, err := s.Commit(ctx, l.id, trim); err != nil {
+		return false, err
+	}
+	if err := s.Trim(ctx, l.id, trim); err != nil {
+		return false, err
+	}
+	l.log.Info("a LogServer that lagged behind the others' trim point skipped to it", "loglet", l.id, "from", from, "to", trim)
+	return true, nil
 }

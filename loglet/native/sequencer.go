@@ -268,6 +268,12 @@ func (q *sequencer) do(i int, a seqAction) seqEvent {
 	case actCatchUp:
 		st, err := l.call(q.ctx, s, func(ctx context.Context, s Server) (Status, error) {
 			entries, err := l.fetch(ctx, s, a.from, a.to)
+			if errors.Is(err, loglet.ErrTrimmed) {
+				var skipped bool
+				if skipped, err = l.skipTrimmed(ctx, s, a.from); skipped {
+					return s.GetStatus(ctx, l.id)
+				}
+			}
 			if err != nil {
 				return Status{}, err
 			}
