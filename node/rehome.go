@@ -30,8 +30,12 @@ func (n *Node) rehomeLoop() {
 			return
 		case <-t.C:
 		}
+		// The cached chain is enough to decide: the node that changes
+		// the members reconfigures, so it runs the new active loglet's
+		// sequencer and holds the chain that change wrote.
 		chain, _ := n.vlog.Chain()
-		if active := chain.Segments[len(chain.Segments)-1]; active.Loglet.Sequencer != n.cfg.NodeID {
+		segs := chain.Segments
+		if segs[len(segs)-1].Loglet.Sequencer != n.cfg.NodeID || !slices.ContainsFunc(segs[:len(segs)-1], func(s *vlogpb.Segment) bool { return serversGone(s.Loglet, chain) }) {
 			continue
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)

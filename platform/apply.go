@@ -29,6 +29,14 @@ type applyTxn struct {
 	buf []byte
 }
 
+// The apply loop's retries of a failed read, and how often a read that
+// keeps failing is logged.
+const (
+	readRetryMin        = 10 * time.Millisecond
+	readRetryMax        = 100 * time.Millisecond
+	readFailureLogEvery = 5 * time.Second
+)
+
 func (t *applyTxn) note(op byte, a, b []byte) {
 	t.buf = append(t.buf[:0], op)
 	t.buf = binary.AppendUvarint(t.buf, uint64(len(a)))
@@ -87,9 +95,18 @@ func (b *BaseEngine) run() {
 	}()
 	var trimmed Position
 	go b.trimLoop(ctx, &trimmed)
+	// Read failures back off (10 ms doubling to 100 ms) and are logged
+	// when they begin and then every 5 s while they last, not per retry.
+	backoff := readRetryMin
+	var failingSince, lastLogged time.Time
+	failures := 0
 	for {
 		next := b.applied.Load()
 		raws, err := b.log.ReadNext(ctx, next, b.readBatch)
+		if err == nil && failures > 0 {
+			b.logger.Info("reading the log works again", "pos", next, "failures", failures, "after", time.Since(failingSince).Round(time.Millisecond))
+			failures, backoff = 0, readRetryMin
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return
@@ -102,12 +119,19 @@ func (b *BaseEngine) run() {
 				b.restoreStore(ctx, next)
 				continue
 			}
-			b.logger.Warn("reading the log failed; retrying", "pos", next, "err", err)
+			if failures++; failures == 1 {
+				failingSince = time.Now()
+			}
+			if failures == 1 || time.Since(lastLogged) >= readFailureLogEvery {
+				lastLogged = time.Now()
+				b.logger.Warn("reading the log failed; retrying", "pos", next, "failures", failures, "err", err)
+			}
 			select {
-			case <-time.After(10 * time.Millisecond):
+			case <-time.After(backoff):
 			case <-ctx.Done():
 				return
 			}
+			backoff = min(2*backoff, readRetryMax)
 			continue
 		}
 		if b.Err() != nil {
