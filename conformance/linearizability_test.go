@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -142,6 +143,22 @@ func (h *opHistory) add(op porcupine.Operation) int {
 	return len(h.ops) - 1
 }
 
+// cut takes the operations old reports out of the history and returns
+// them. Their slots stay (as placeholders check skips), so the indexes
+// bound is given stay valid.
+func (h *opHistory) cut(old func(porcupine.Operation) bool) []porcupine.Operation {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var out []porcupine.Operation
+	for i, op := range h.ops {
+		if op.Input != nil && old(op) {
+			out = append(out, op)
+			h.ops[i] = porcupine.Operation{}
+		}
+	}
+	return out
+}
+
 // bound sets the return time of the operations at idx, whose outcome was
 // unknown, to ret: they took effect before then, if at all.
 func (h *opHistory) bound(idx []int, ret int64) {
@@ -165,11 +182,73 @@ type workload struct {
 	h    *opHistory
 	wg   sync.WaitGroup
 	stop chan struct{}
+	keys rotatingKeys
+}
+
+// rotatingKeys are the keys (or znodes) a workload's operations use,
+// which a long test moves on to fresh ones now and then (see rotate), so
+// that the history of the old ones can be checked and dropped: one
+// history of a whole soak is more than porcupine can search.
+type rotatingKeys struct {
+	cur atomic.Pointer[[]string]
+	gen int
+	// steps counts each worker's finished steps.
+	steps []atomic.Int64
+}
+
+func (k *rotatingKeys) init(keys []string, workers int) {
+	k.cur.Store(&keys)
+	k.steps = make([]atomic.Int64, workers)
+}
+
+func (k *rotatingKeys) load() []string { return *k.cur.Load() }
+
+// rotate switches to keys named after base with a new generation suffix
+// (made ready first by prepare), waits until every worker has finished a
+// whole step since (so no operation on the old keys is under way), and
+// returns the old keys.
+func (k *rotatingKeys) rotate(t testing.TB, base []string, prepare func(keys []string)) []string {
+	t.Helper()
+	k.gen++
+	next := make([]string, len(base))
+	for i, b := range base {
+		next[i] = fmt.Sprintf("%s.%d", b, k.gen)
+	}
+	if prepare != nil {
+		prepare(next)
+	}
+	old := k.load()
+	k.cur.Store(&next)
+	marks := make([]int64, len(k.steps))
+	for i := range k.steps {
+		marks[i] = k.steps[i].Load()
+	}
+	waitFor(t, "every worker to move to the new keys", time.Minute, func() bool {
+		for i := range k.steps {
+			if k.steps[i].Load() < marks[i]+2 {
+				return false
+			}
+		}
+		return true
+	})
+	return old
+}
+
+// rotate moves the workload to fresh keys and checks the history of the
+// old ones, which it then drops.
+func (w *workload) rotate(t testing.TB) {
+	t.Helper()
+	old := w.keys.rotate(t, []string{"a", "b", "c"}, nil)
+	ops := w.h.cut(func(op porcupine.Operation) bool {
+		key := strings.TrimPrefix(op.Input.(kvInput).key, "n")
+		return slices.Contains(old, key)
+	})
+	checkOps(t, ops, kvModel.ToModel())
 }
 
 func startWorkload(t testing.TB, e *ensemble, workers int) *workload {
 	w := &workload{h: newOpHistory(), stop: make(chan struct{})}
-	keys := []string{"a", "b", "c"}
+	w.keys.init([]string{"a", "b", "c"}, workers)
 	for c := range workers {
 		g := e.nodes[c%len(e.nodes)]
 		w.wg.Add(1)
@@ -197,7 +276,8 @@ func startWorkload(t testing.TB, e *ensemble, workers int) *workload {
 					cl = redis.NewClient(&redis.Options{Addr: addr, Protocol: 2, MaxRetries: -1,
 						DialTimeout: time.Second, ReadTimeout: 3 * time.Second, WriteTimeout: 3 * time.Second, PoolSize: 1})
 				}
-				w.step(cl, c, seq, rng, keys)
+				w.step(cl, c, seq, rng, w.keys.load())
+				w.keys.steps[c].Add(1)
 				if g.liveAddr("redis") != cl.Options().Addr {
 					// The node went away or came back on a new port.
 					cl.Close()
@@ -312,10 +392,28 @@ func (w *workload) finish(t testing.TB) {
 func check(t testing.TB, h *opHistory, model porcupine.Model) {
 	t.Helper()
 	h.mu.Lock()
-	ops := append([]porcupine.Operation(nil), h.ops...)
+	var ops []porcupine.Operation
+	for _, op := range h.ops {
+		if op.Input != nil { // not cut (see opHistory.cut)
+			ops = append(ops, op)
+		}
+	}
 	h.mu.Unlock()
+	checkOps(t, ops, model)
+}
+
+// checkOps fails the test if the operations ops are not linearizable
+// under model.
+func checkOps(t testing.TB, ops []porcupine.Operation, model porcupine.Model) {
+	t.Helper()
+	uncertain := 0
+	for _, op := range ops {
+		if op.Return >= math.MaxInt64/4 {
+			uncertain++
+		}
+	}
 	res, info := porcupine.CheckOperationsVerbose(model, ops, 2*time.Minute)
-	t.Logf("history: %d operations (%d uncertain): %s", len(ops), h.unknown.Load(), res)
+	t.Logf("history: %d operations (%d uncertain, unbounded): %s", len(ops), uncertain, res)
 	switch res {
 	case porcupine.Illegal:
 		base := filepath.Join(os.TempDir(), "hourglass-"+strings.ReplaceAll(t.Name(), "/", "_"))

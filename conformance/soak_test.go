@@ -139,6 +139,11 @@ func TestSoak(t *testing.T) {
 		for _, step := range soakRound {
 			s.runStep(fmt.Sprintf("round %d", round), step)
 		}
+		// Check the round's Redis and ZooKeeper histories now, on keys
+		// of their own, and drop them: a whole soak's history is more
+		// than porcupine can search.
+		s.kv.rotate(t)
+		s.zk.rotate(t)
 		last = time.Since(began)
 	}
 	for _, step := range soakFinale {

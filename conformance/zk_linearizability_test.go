@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -160,9 +161,30 @@ func zkCode(err error) string {
 // each given every node's address (through a proxy that follows the node
 // across restarts) in its own order, until stop is closed.
 type zkWorkload struct {
-	h    *opHistory
-	wg   sync.WaitGroup
-	stop chan struct{}
+	h     *opHistory
+	wg    sync.WaitGroup
+	stop  chan struct{}
+	paths rotatingKeys
+	// setup creates the znodes a rotation moves to, through the
+	// workload's proxies (so through whichever node is up).
+	setup *zk.Conn
+}
+
+// rotate moves the workload to fresh znodes (created first, holding
+// "init" at version 0, as the model starts them) and checks the history
+// of the old ones, which it then drops.
+func (w *zkWorkload) rotate(t testing.TB) {
+	t.Helper()
+	old := w.paths.rotate(t, zkLinPaths, func(paths []string) {
+		for _, p := range paths {
+			waitFor(t, "create "+p, time.Minute, func() bool {
+				_, err := w.setup.Create(p, []byte("init"), 0, openACL)
+				return err == nil || errors.Is(err, zk.ErrNodeExists)
+			})
+		}
+	})
+	ops := w.h.cut(func(op porcupine.Operation) bool { return slices.Contains(old, op.Input.(znodeInput).path) })
+	checkOps(t, ops, znodeModel.ToModel())
 }
 
 var zkLinPaths = []string{"/lin/a", "/lin/b", "/lin/c"}
@@ -191,6 +213,8 @@ func startZKWorkload(t testing.TB, e *ensemble, sessions int, timeout time.Durat
 		mustZK[string](t, "create "+p)(setup.Create(p, []byte("init"), 0, openACL))
 	}
 	w := &zkWorkload{h: newOpHistory(), stop: make(chan struct{})}
+	w.paths.init(zkLinPaths, sessions)
+	w.setup, _ = zkConnect(t, addrs, timeout)
 	for c := range sessions {
 		order := append(append([]string(nil), addrs[c%len(addrs):]...), addrs[:c%len(addrs)]...)
 		if len(order) == 3 && c/3%2 == 1 {
@@ -212,6 +236,7 @@ func startZKWorkload(t testing.TB, e *ensemble, sessions int, timeout time.Durat
 				default:
 				}
 				w.step(s, fmt.Sprintf("%d.%d", c, seq))
+				w.paths.steps[c].Add(1)
 			}
 		}()
 	}
@@ -251,7 +276,8 @@ type zkSession struct {
 // step runs one random operation and records it.
 func (w *zkWorkload) step(s *zkSession, val string) {
 	cl, rng, versions := s.cl, s.rng, s.versions
-	in := znodeInput{path: zkLinPaths[rng.IntN(len(zkLinPaths))], val: val}
+	paths := w.paths.load()
+	in := znodeInput{path: paths[rng.IntN(len(paths))], val: val}
 	in.op = pickOp(rng.IntN(100))
 	in.version = versions[in.path]
 	h := w.h
@@ -320,6 +346,7 @@ func (w *zkWorkload) finish(t testing.TB) {
 	t.Helper()
 	close(w.stop)
 	w.wg.Wait()
+	w.setup.Close()
 	check(t, w.h, znodeModel.ToModel())
 }
 
