@@ -52,14 +52,26 @@ ls /q`
 // nodes, listquota, and QuotaExceeded past a hard limit.
 func TestZKQuotaMatchesZooKeeper(t *testing.T) {
 	g := startGateway(t)
-	real, err := zkserver.StartWith(t.TempDir(), 60*time.Second, "enforceQuota=true")
-	if err != nil {
-		t.Fatal(err)
+	// The reference run is repeated, on a fresh server, if the JVM lost
+	// its connection (a loaded machine, not the subject of the test).
+	reference := func() (string, error) {
+		for attempt := 0; ; attempt++ {
+			real, err := zkserver.StartWith(t.TempDir(), 60*time.Second, "enforceQuota=true")
+			if err != nil {
+				return "", err
+			}
+			out, err := zkCliRun(real.Addr, zkQuotaScript)
+			real.Stop()
+			if attempt < 2 && strings.Contains(out, "ConnectionLoss") {
+				t.Logf("Apache ZooKeeper lost zkCli.sh's connection; running it again:\n%s", out)
+				continue
+			}
+			return out, err
+		}
 	}
-	t.Cleanup(real.Stop)
 	outs, errs := parallel(
 		func() (string, error) { return zkCliRun(g.addr("zookeeper"), zkQuotaScript) },
-		func() (string, error) { return zkCliRun(real.Addr, zkQuotaScript) },
+		reference,
 	)
 	for i, err := range errs {
 		if err != nil {

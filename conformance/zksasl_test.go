@@ -55,13 +55,16 @@ alice.stop()
 admin = client("admin", "adminsecret")
 print("the super user reads", admin.get("/s")[0].decode())
 admin.stop()
+# Whether the refusal shows at start (a timeout) or at the first request
+# (the connection lost) is a race in either server; what matters is that
+# a wrong password never reads.
 try:
     zk = client("bob", "wrong")
-    print("wrong password: connected", zk.connected, zk.client_state)
     zk.get("/s")
     print("wrong password: read /s")
 except Exception as e:
-    print("wrong password:", type(e).__name__)
+    refused = type(e).__name__ in ("KazooTimeoutError", "ConnectionLoss", "AuthFailedError", "SessionExpiredError")
+    print("wrong password:", "refused" if refused else type(e).__name__)
 `
 
 // saslServers starts the gateway and Apache ZooKeeper 3.8 with the same
@@ -157,7 +160,7 @@ func TestZKSASLMatchesZooKeeper(t *testing.T) {
 	if outs[0] != outs[1] {
 		t.Fatalf("kazoo differs\ngateway:\n%s\nZooKeeper:\n%s", outs[0], outs[1])
 	}
-	for _, want := range []string{"bob reads bob's", "('sasl', 'bob', 31)", "auth acl [('sasl', 'bob')]", "alice: NoAuth", "the super user reads bob's", "wrong password: ConnectionLoss"} {
+	for _, want := range []string{"bob reads bob's", "('sasl', 'bob', 31)", "auth acl [('sasl', 'bob')]", "alice: NoAuth", "the super user reads bob's", "wrong password: refused"} {
 		if !strings.Contains(outs[0], want) {
 			t.Errorf("kazoo output lacks %q:\n%s", want, outs[0])
 		}
