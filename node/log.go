@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -66,15 +67,28 @@ func (l *sharedLog) enter(ctx context.Context) (context.Context, func(), error) 
 	}, nil
 }
 
-// close cancels the calls under way, waits for them, and fails later ones
-// with platform.ErrStopped.
-func (l *sharedLog) close() {
+// close cancels the calls under way, waits for them (logging if that
+// takes longer than closeWait, and then going on without them), and
+// fails later ones with platform.ErrStopped.
+func (l *sharedLog) close(log *slog.Logger) {
 	l.mu.Lock()
 	l.closed = true
 	l.mu.Unlock()
 	l.cancel()
-	l.calls.Wait()
+	done := make(chan struct{})
+	go func() {
+		l.calls.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(closeWait):
+		log.Error("log calls still under way after the node closed its log; closing its databases anyway", "waited", closeWait)
+	}
 }
+
+// closeWait bounds how long closing the node waits for log calls.
+const closeWait = 10 * time.Second
 
 var _ platform.Log = (*sharedLog)(nil)
 

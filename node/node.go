@@ -553,15 +553,19 @@ func (n *Node) Close() error {
 	if n.base != nil {
 		n.base.Close()
 	}
-	if n.shared != nil {
-		n.shared.close()
-	}
+	// Closing the loglets and stopping the peer service first makes
+	// every log call under way fail fast, so the log's close below (which
+	// waits for them) and the peers' view of this node (gone, so they
+	// fail over) never wait on each other.
 	var errs []error
 	if n.provider != nil {
 		errs = append(errs, n.provider.Close())
 	}
 	if n.peer != nil {
 		n.peer.Stop()
+	}
+	if n.shared != nil {
+		n.shared.close(n.log)
 	}
 	n.wg.Wait()
 	if r, ok := n.meta.(*metastore.Replicated); ok {
