@@ -207,27 +207,22 @@ func (n *Node) ready(ctx context.Context) error {
 // synced writes again and it restarts in place (see Run). nil while its
 // disks work.
 func (n *Node) diskFailure() error {
-	if n.server != nil {
-		if err := n.server.Failed(); err != nil {
-			return fmt.Errorf("node %s: %w; the node restarts once its disk takes writes again", n.cfg.NodeID, err)
-		}
+	var err error
+	switch {
+	case n.server != nil && n.server.Failed() != nil:
+		err = n.server.Failed()
+	case n.acceptor != nil && n.acceptor.Failed() != nil:
+		err = fmt.Errorf("the MetaStore acceptor's disk failed: %w", n.acceptor.Failed())
+	case n.base != nil && errors.Is(n.base.Err(), pebbledb.ErrFailed):
+		err = fmt.Errorf("the store's disk failed, apply stopped: %w", n.base.Err())
 	}
-	if n.acceptor != nil {
-		if err := n.acceptor.Failed(); err != nil {
-			return fmt.Errorf("node %s: the MetaStore acceptor's disk failed: %w; the node restarts once its disk takes writes again", n.cfg.NodeID, err)
-		}
+	if l, ok := n.meta.(*metastore.Local); ok && err == nil {
+		err = l.Failed()
 	}
-	if l, ok := n.meta.(*metastore.Local); ok {
-		if err := l.Failed(); err != nil {
-			return fmt.Errorf("node %s: %w; the node restarts once its disk takes writes again", n.cfg.NodeID, err)
-		}
+	if err == nil {
+		return nil
 	}
-	if n.base != nil {
-		if err := n.base.Err(); errors.Is(err, pebbledb.ErrFailed) {
-			return fmt.Errorf("node %s: the store's disk failed, apply stopped: %w; the node restarts once its disk takes writes again", n.cfg.NodeID, err)
-		}
-	}
-	return nil
+	return fmt.Errorf("node %s: %w; the node restarts once its disk takes writes again", n.cfg.NodeID, err)
 }
 
 // serveDebug serves Go's pprof profiles.

@@ -51,8 +51,9 @@ func (v *VirtualLog) Rehome(ctx context.Context, kind string, stale func(*vlogpb
 	if err != nil {
 		return false, err
 	}
+	dropCopy := func() { v.discard(ctx, &vlogpb.Segment{Start: seg.Start, Loglet: cfg}) }
 	abandon := func(err error) (bool, error) {
-		v.discard(ctx, &vlogpb.Segment{Start: seg.Start, Loglet: cfg})
+		dropCopy()
 		return false, fmt.Errorf("virtuallog: rehoming segment at %d (loglet %d): %w", seg.Start, seg.Loglet.Id, err)
 	}
 	if err := v.copySegment(ctx, seg.Loglet, cfg, n); err != nil {
@@ -72,7 +73,7 @@ func (v *VirtualLog) Rehome(ctx context.Context, kind string, stale func(*vlogpb
 		}
 		if at == nil {
 			// Trimmed (or moved) meanwhile.
-			v.discard(ctx, &vlogpb.Segment{Start: seg.Start, Loglet: cfg})
+			dropCopy()
 			return false, nil
 		}
 		at.Loglet = cfg

@@ -160,20 +160,27 @@ func (l *Loglet) repairServer(ctx context.Context, s Server, tail loglet.Positio
 		if from >= tail {
 			return nil
 		}
-		entries, err := l.fetch(ctx, s, from, tail)
-		if errors.Is(err, loglet.ErrTrimmed) {
-			var skipped bool
-			if skipped, err = l.skipTrimmed(ctx, s, from); skipped {
-				continue
-			}
-		}
-		if err != nil {
-			return err
-		}
-		if _, err := s.Store(ctx, l.id, from, entries, StoreOptions{Committed: l.known.Load(), Repair: true}); err != nil {
+		if _, err := l.copyTo(ctx, s, from, tail, StoreOptions{Committed: l.known.Load(), Repair: true}); err != nil {
 			return err
 		}
 	}
+}
+
+// copyTo stores on s what the other servers hold from from (below to),
+// with o, and returns s's status. If they trimmed from, s skips to their
+// trim point instead (see skipTrimmed).
+func (l *Loglet) copyTo(ctx context.Context, s Server, from, to loglet.Position, o StoreOptions) (Status, error) {
+	entries, err := l.fetch(ctx, s, from, to)
+	if errors.Is(err, loglet.ErrTrimmed) {
+		var skipped bool
+		if skipped, err = l.skipTrimmed(ctx, s, from); skipped {
+			return s.GetStatus(ctx, l.id)
+		}
+	}
+	if err != nil {
+		return Status{}, err
+	}
+	return s.Store(ctx, l.id, from, entries, o)
 }
 
 // skipTrimmed moves server s, which lacks position from, past what the

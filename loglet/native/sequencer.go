@@ -267,17 +267,7 @@ func (q *sequencer) do(i int, a seqAction) seqEvent {
 		return evStored{server: i, st: st, err: err}
 	case actCatchUp:
 		st, err := l.call(q.ctx, s, func(ctx context.Context, s Server) (Status, error) {
-			entries, err := l.fetch(ctx, s, a.from, a.to)
-			if errors.Is(err, loglet.ErrTrimmed) {
-				var skipped bool
-				if skipped, err = l.skipTrimmed(ctx, s, a.from); skipped {
-					return s.GetStatus(ctx, l.id)
-				}
-			}
-			if err != nil {
-				return Status{}, err
-			}
-			return s.Store(ctx, l.id, a.from, entries, StoreOptions{Committed: a.to})
+			return l.copyTo(ctx, s, a.from, a.to, StoreOptions{Committed: a.to})
 		})
 		return evStored{server: i, st: st, err: err}
 	case actNotify:
