@@ -129,6 +129,10 @@ type Config struct {
 	// PGMaxMessage bounds a Postgres client message's length in bytes
 	// (0: the personality's default, 64 MiB).
 	PGMaxMessage int `json:"pg-max-message"`
+	// PGStageBytes is how much a Postgres transaction buffers before it
+	// spills its writes through the log to its staging area (0: 8 MiB);
+	// it bounds the memory of a large COPY on every node.
+	PGStageBytes int `json:"pg-stage-bytes"`
 
 	// ZooKeeper settings, as ZooKeeper names them: the tick (session
 	// timeouts are negotiated between 2 and 20 ticks), jute.maxbuffer,

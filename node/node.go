@@ -184,6 +184,9 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		Log:    lg,
 		Store:  n.storeDB,
 		Logger: n.log.With("component", "engine"),
+		// Bulk writes are built beside the store, on its filesystem.
+		ScratchFS:  cfg.FS,
+		ScratchDir: filepath.Join(cfg.DataDir, "scratch"),
 	}
 	if cfg.Ensemble() {
 		// A node that falls behind a trimmed log restores from a peer.
@@ -288,6 +291,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	pc := sql.Config{
 		Password:    cfg.PGPassword,
 		MaxMessage:  cfg.PGMaxMessage,
+		StageBytes:  cfg.PGStageBytes,
 		Logger:      n.log.With("api", "postgres"),
 		Node:        n.pgNode(),
 		Metrics:     n.metrics,

@@ -27,6 +27,13 @@ type applyTxn struct {
 	b   *pebble.Batch
 	h   hash.Hash
 	buf []byte
+	// db is the store the batch writes to; scratch where bulk tables are
+	// built; bulk the entry's bulk stream, if it has one; bulkReplayed
+	// that the entry's bulk writes already reached the store.
+	db           *pebble.DB
+	scratch      *bulkScratch
+	bulk         *bulkState
+	bulkReplayed bool
 }
 
 // The apply loop's retries of a failed read, and how often a read that
@@ -70,10 +77,13 @@ func (t *applyTxn) reset(db *pebble.DB) {
 	t.b.Reset()
 	t.h.Reset()
 	t.pebbleReader = pebbleReader{t.b}
+	t.db = db
+	t.resetBulk()
 }
 
 // drop releases the batch (the store is about to be replaced).
 func (t *applyTxn) drop() {
+	t.resetBulk()
 	if t.b != nil {
 		t.b.Close()
 		t.b = nil
@@ -159,6 +169,7 @@ func (b *BaseEngine) restoreStore(ctx context.Context, next Position) {
 		db, err := b.restore(ctx, b.db)
 		if db != nil {
 			b.db = db
+			b.bulkChecked = false
 		}
 		var applied Position
 		if err == nil {
@@ -195,6 +206,17 @@ func (b *BaseEngine) applyOne(raw []byte, pos Position) error {
 	at := Version{Pos: pos}
 	end := Version{Pos: pos, Sub: 1}
 	var result Result
+	// Only the first entry applied on a store can find its bulk writes
+	// already there (the node stopped between their ingest and commit).
+	replayed := false
+	if !b.bulkChecked {
+		var err error
+		if replayed, err = b.bulkReplay(pos); err != nil {
+			return err
+		}
+		b.bulkChecked = true
+	}
+	txn.bulkReplayed = replayed
 	if decodeErr != nil {
 		// Every replica sees the same bytes and skips them the same way.
 		b.logger.Error("skipping undecodable log entry", "pos", pos, "err", decodeErr)
@@ -215,7 +237,16 @@ func (b *BaseEngine) applyOne(raw []byte, pos Position) error {
 	if err := txn.b.Set(keyApplied, cursor[:], nil); err != nil {
 		return err
 	}
-	if err := pebbledb.Write(func() error { return txn.b.Commit(pebble.NoSync) }); err != nil {
+	if replayed {
+		if err := txn.b.Delete(keyBulk, nil); err != nil {
+			return err
+		}
+	}
+	commit := func() error { return txn.b.Commit(pebble.NoSync) }
+	if txn.bulk != nil && (txn.bulk.w != nil || txn.bulk.mem != nil) {
+		commit = func() error { return b.commitBulk(pos) }
+	}
+	if err := pebbledb.Write(commit); err != nil {
 		return fmt.Errorf("commit apply at %d: %w", pos, err)
 	}
 	if decodeErr != nil {

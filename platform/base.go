@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/vfs"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -50,6 +51,12 @@ type BaseConfig struct {
 	// on error, the old one (reopened if need be). Without Restore the
 	// engine stops with a fatal error.
 	Restore func(ctx context.Context, old *pebble.DB) (*pebble.DB, error)
+	// ScratchFS and ScratchDir are where an entry's bulk writes are built
+	// into a table before the store ingests it: a directory on the
+	// store's filesystem (nil FS: the real one). Without ScratchDir bulk
+	// writes go into the entry's batch (test stores in memory).
+	ScratchFS  vfs.FS
+	ScratchDir string
 }
 
 // BaseEngine is the bottom of the engine stack. It appends proposals to the
@@ -98,6 +105,12 @@ type BaseEngine struct {
 	// twice.
 	txn       applyTxn
 	recentIDs map[string]Position
+
+	// pins is the snapshot views share while a bulk ingest is in flight.
+	pins pins
+	// bulkChecked: the store was checked for an entry's bulk writes
+	// ingested but not committed (apply goroutine only).
+	bulkChecked bool
 }
 
 var _ Engine = (*BaseEngine)(nil)
@@ -131,6 +144,16 @@ func NewBase(cfg BaseConfig) (*BaseEngine, error) {
 		incarnation: binary.BigEndian.Uint64(inc[:]) | 1, // never zero
 		stop:        make(chan struct{}),
 		done:        make(chan struct{}),
+	}
+	b.txn.scratch = &bulkScratch{fs: cfg.ScratchFS, dir: cfg.ScratchDir}
+	if b.txn.scratch.fs == nil {
+		b.txn.scratch.fs = vfs.Default
+	}
+	if cfg.ScratchDir != "" {
+		// Tables of bulk writes a stopped node was building.
+		if err := b.txn.scratch.fs.RemoveAll(cfg.ScratchDir); err != nil {
+			return nil, fmt.Errorf("clear the scratch directory: %w", err)
+		}
 	}
 	b.mu.waiters = make(map[uint64]chan Result)
 	b.mu.appliedCh = make(chan struct{})
@@ -261,14 +284,14 @@ func (b *BaseEngine) Sync(ctx context.Context) (View, error) {
 // is closed.
 func (b *BaseEngine) LocalView() (View, error) {
 	b.storeMu.RLock()
-	s := b.db.NewSnapshot()
+	s, closeSnap := b.pins.snapshot(b.db)
 	applied, err := readUint(s, keyApplied)
 	if err != nil {
-		s.Close()
+		closeSnap()
 		b.storeMu.RUnlock()
 		return nil, err
 	}
-	return &snapshotView{pebbleReader: pebbleReader{s}, snap: s, applied: applied, release: b.storeMu.RUnlock}, nil
+	return &snapshotView{pebbleReader: pebbleReader{s}, closeSnap: closeSnap, applied: applied, release: b.storeMu.RUnlock}, nil
 }
 
 // Store returns the LocalStore in use. REQUIRES: the engine is closed (it

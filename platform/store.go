@@ -29,10 +29,10 @@ func (p pebbleReader) NewIter(lower, upper []byte) (Iterator, error) {
 // back once the view is closed.
 type snapshotView struct {
 	pebbleReader
-	snap    *pebble.Snapshot
-	applied Position
-	release func()
-	closed  bool
+	closeSnap func() error
+	applied   Position
+	release   func()
+	closed    bool
 }
 
 func (v *snapshotView) Applied() Position { return v.applied }
@@ -42,7 +42,7 @@ func (v *snapshotView) Close() error {
 		return nil
 	}
 	v.closed = true
-	err := v.snap.Close()
+	err := v.closeSnap()
 	v.release()
 	return err
 }

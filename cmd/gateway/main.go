@@ -154,6 +154,7 @@ func serveFlags(args []string) (node.Config, *slog.Logger, error) {
 	fs.StringVar(&cfg.RedisAddr, "redis-addr", fromEntry(def.RedisAddr), "Redis API address (port 0 picks a free port)")
 	fs.StringVar(&cfg.ZKAddr, "zk-addr", fromEntry(def.ZKAddr), "ZooKeeper API address (port 0 picks a free port)")
 	fs.StringVar(&cfg.PGAddr, "pg-addr", fromEntry(def.PGAddr), "Postgres API address (port 0 picks a free port)")
+	fs.IntVar(&cfg.PGStageBytes, "pg-stage-bytes", def.PGStageBytes, "bytes a Postgres transaction buffers before it stages its writes through the log (0: 8 MiB); bounds a large COPY's memory")
 	fs.IntVar(&cfg.PGMaxMessage, "pg-max-message", def.PGMaxMessage, "longest Postgres client message in bytes (0: 64 MiB); a longer one closes the connection (08P01)")
 	fs.StringVar(&cfg.PGPassword, "pg-password", def.PGPassword, "Postgres password: clients authenticate with SCRAM-SHA-256 (none when empty: trust)")
 	fs.StringVar(&cfg.AdminAddr, "admin-addr", fromEntry(def.AdminAddr), "local admin endpoint address")

@@ -89,9 +89,13 @@ func (a *applicator) Apply(txn platform.Txn, e *platform.Entry, at platform.Vers
 	case *sqlpb.Entry_Exec:
 		r = a.exec(base, k.Exec)
 	case *sqlpb.Entry_Commit:
-		r = a.commit(base, k.Commit)
+		r = a.commit(txn, base, k.Commit)
 	case *sqlpb.Entry_Nextval:
 		r = a.nextval(base, catalog.Oid(k.Nextval.Sequence))
+	case *sqlpb.Entry_Stage:
+		r = a.stage(base, k.Stage)
+	case *sqlpb.Entry_Unstage:
+		r = a.unstage(txn, base, k.Unstage)
 	default:
 		r = &applied{err: pgerror.New(pgerror.Internal, "unknown entry kind")}
 	}
@@ -158,22 +162,11 @@ var errFatal = errors.New("sql: store failure at apply")
 
 // commit validates a transaction's reads at this position and applies its
 // writes, or refuses it with 40001.
-func (a *applicator) commit(base store.Store, c *sqlpb.Commit) *applied {
-	rs := &store.ReadSet{}
-	for _, p := range c.Points {
-		var h []byte
-		if len(p.Hash) > 0 {
-			h = p.Hash
-		}
-		rs.Points = append(rs.Points, store.PointRead{Key: p.Key, Hash: h})
+func (a *applicator) commit(txn platform.Txn, base store.Store, c *sqlpb.Commit) *applied {
+	if len(c.Txid) > 0 {
+		return a.commitStaged(txn, base, c)
 	}
-	for _, r := range c.Ranges {
-		hi := r.Hi
-		if r.Unbounded {
-			hi = nil
-		}
-		rs.Ranges = append(rs.Ranges, store.RangeRead{Lo: r.Lo, Hi: hi, Reverse: r.Reverse, Hash: r.Hash})
-	}
+	rs := readSetOf(c)
 	if err := store.Validate(base, rs); err != nil {
 		if errors.Is(err, store.ErrConflict) {
 			if c.Replay != nil {
@@ -195,6 +188,26 @@ func (a *applicator) commit(base store.Store, c *sqlpb.Commit) *applied {
 		}
 	}
 	return &applied{}
+}
+
+// readSetOf is the read set a commit carries.
+func readSetOf(c *sqlpb.Commit) *store.ReadSet {
+	rs := &store.ReadSet{}
+	for _, p := range c.Points {
+		var h []byte
+		if len(p.Hash) > 0 {
+			h = p.Hash
+		}
+		rs.Points = append(rs.Points, store.PointRead{Key: p.Key, Hash: h})
+	}
+	for _, r := range c.Ranges {
+		hi := r.Hi
+		if r.Unbounded {
+			hi = nil
+		}
+		rs.Ranges = append(rs.Ranges, store.RangeRead{Lo: r.Lo, Hi: hi, Reverse: r.Reverse, Hash: r.Hash})
+	}
+	return rs
 }
 
 // nextval advances a sequence.

@@ -277,72 +277,14 @@ func (c *conn) copyOutBinary(res *exec.Result) (*exec.Result, error) {
 	return &exec.Result{Tag: fmt.Sprintf("COPY %d", len(res.Rows))}, nil
 }
 
-// copyIn receives COPY data, parses its rows for cols and inserts them.
+// copyIn receives COPY data and inserts its rows as they arrive, in the
+// session's transaction (or one of its own): the rows stream through the
+// transaction's overlay, which spills to its staging area as it grows
+// (stage.go), so a COPY of any size holds a bounded part of its data in
+// memory. Its progress shows in pg_stat_progress_copy.
 func (c *conn) copyIn(ctx context.Context, t *catalog.Object, qname string, cols []*catalog.Column, names []string, o *copyOptions) (*exec.Result, error) {
-	data, err := c.receiveCopyData(t.Name, len(cols), o.binary)
-	if err != nil {
+	if err := c.startCopyIn(len(cols), o.binary); err != nil {
 		return nil, err
-	}
-	r := &copyReader{data: data, o: o}
-	where := func(e *pgerror.Error, format string, args ...any) *pgerror.Error {
-		e.Where = fmt.Sprintf("COPY %s, line %d", t.Name, r.line) + fmt.Sprintf(format, args...)
-		return e
-	}
-	if o.header {
-		if _, _, err := r.next(); err != nil {
-			return nil, where(pgerror.As(err), "")
-		}
-	}
-	var rows []copyRow
-	for {
-		fields, raw, err := r.next()
-		if err != nil {
-			return nil, where(pgerror.As(err), ": \"%s\"", limitPrintout(raw))
-		}
-		if fields == nil {
-			break
-		}
-		if o.binary && len(fields) != len(cols) {
-			return nil, where(pgerror.New(pgerror.BadCopyFileFormat, "row field count is %d, expected %d", len(fields), len(cols)), "")
-		}
-		if len(fields) > len(cols) {
-			return nil, where(pgerror.New(pgerror.BadCopyFileFormat, "extra data after last expected column"), ": \"%s\"", limitPrintout(raw))
-		}
-		if len(fields) < len(cols) {
-			return nil, where(pgerror.New(pgerror.BadCopyFileFormat, "missing data for column \"%s\"", cols[len(fields)].Name), ": \"%s\"", limitPrintout(raw))
-		}
-		row := copyRow{line: r.line, raw: raw, values: make([]any, len(cols))}
-		for i, f := range fields {
-			col := cols[i]
-			null := f.null && !contains(o.forceNotNul, col.Name)
-			if !f.null && f.quoted && contains(o.forceNull, col.Name) && f.val == o.null {
-				null = true
-			}
-			if null {
-				continue
-			}
-			var v any
-			var err error
-			if o.binary {
-				v, err = types.DecodeBinary(col.Type, []byte(f.val))
-			} else {
-				v, err = types.Parse(col.Type, f.val, c.ss.sess.Types)
-			}
-			if err == nil {
-				v, err = types.Coerce(col.Type, v, false)
-			}
-			if err != nil && o.binary {
-				return nil, where(pgerror.As(err), ", column %s", col.Name)
-			}
-			if err != nil {
-				return nil, where(pgerror.As(err), ", column %s: \"%s\"", col.Name, limitPrintout(f.val))
-			}
-			row.values[i] = v
-		}
-		rows = append(rows, row)
-	}
-	if len(rows) == 0 {
-		return &exec.Result{Tag: "COPY 0"}, nil
 	}
 	params := make([]string, len(cols))
 	ptypes := make([]types.Type, len(cols))
@@ -351,65 +293,205 @@ func (c *conn) copyIn(ctx context.Context, t *catalog.Object, qname string, cols
 	}
 	stmts, err := exec.Parse(fmt.Sprintf("INSERT INTO %s (%s) VALUES (%s)", qname, strings.Join(names, ", "), strings.Join(params, ", ")))
 	if err != nil {
+		return nil, c.drainCopy(err)
+	}
+	own := c.ss.state != txOpen
+	if own {
+		// Outside a transaction block the rows are a transaction of
+		// their own.
+		c.ss.state, c.ss.tx = txOpen, &transaction{now: timestamp(c.s.cfg.Clock())}
+		defer c.ss.end()
+	}
+	env, err := c.ss.txEnv(ctx)
+	if err != nil {
+		return nil, c.drainCopy(err)
+	}
+	mark := c.ss.tx.overlay.Mark()
+	c.ss.tx.replay.disable()
+	ins, err := exec.PlanRunner(env, stmts[0], ptypes)
+	if err != nil {
+		return nil, c.drainCopy(err)
+	}
+	prog := exec.StartCopy(exec.CopyProgress{PID: c.pid, Database: c.ss.sess.Database, Relid: t.Oid, Command: "COPY FROM", Type: "PIPE"})
+	defer prog.Done()
+	in := &copyInput{c: c, t: t, cols: cols, o: o, r: &copyReader{o: o}, ins: ins, prog: prog, ctx: ctx}
+	res := &exec.Result{}
+	if err := in.receive(res); err != nil {
+		c.ss.tx.overlay.Rollback(mark)
 		return nil, err
 	}
-	res := &exec.Result{Tag: fmt.Sprintf("COPY %d", len(rows))}
-	// The insert is planned once and run per row in one Env; a failing
-	// row fails the COPY, whose writes go back to where it began.
-	insert := func() (err error) {
-		env, err := c.ss.txEnv(ctx)
-		if err != nil {
-			return err
-		}
-		mark := c.ss.tx.overlay.Mark()
-		c.ss.tx.replay.disable()
-		defer func() {
-			if err != nil {
-				c.ss.tx.overlay.Rollback(mark)
-			}
-		}()
-		ins, err := exec.PlanRunner(env, stmts[0], ptypes)
-		if err != nil {
-			return err
-		}
-		for _, row := range rows {
-			r, err := ins.Run(row.values)
-			if err != nil {
-				e := pgerror.As(err)
-				if e.Where == "" {
-					e.Where = fmt.Sprintf("COPY %s, line %d", t.Name, row.line)
-					if e.Code != pgerror.UniqueViolation {
-						e.Where += fmt.Sprintf(": \"%s\"", limitPrintout(row.raw))
-					}
-				}
-				return e
-			}
-			res.Notices = append(res.Notices, r.Notices...)
-		}
-		return nil
-	}
-	if c.ss.state == txOpen {
-		return res, insert()
-	}
-	// Outside a transaction block the rows are written as a transaction
-	// of their own: one log entry, retried if a concurrent write
-	// conflicts with what the inserts read (unique checks).
-	for attempt := 0; ; attempt++ {
-		res.Notices = nil
-		c.ss.state, c.ss.tx = txOpen, &transaction{now: timestamp(c.s.cfg.Clock())}
-		err := insert()
-		if err == nil {
-			err = c.ss.commit(ctx)
-		}
-		c.ss.end()
-		if pgerror.CodeOf(err) == pgerror.SerializationFailure && attempt < 5 {
-			continue
-		}
-		if err != nil {
+	res.Tag = fmt.Sprintf("COPY %d", in.rows)
+	if own {
+		if err := c.ss.commit(ctx); err != nil {
 			return nil, err
 		}
-		return res, nil
 	}
+	return res, nil
+}
+
+// copyInput is a COPY FROM STDIN under way.
+type copyInput struct {
+	c    *conn
+	ctx  context.Context
+	t    *catalog.Object
+	cols []*catalog.Column
+	o    *copyOptions
+	r    *copyReader
+	ins  *exec.Runner
+	prog *exec.CopyRun
+	buf  []byte // data not yet parsed: at most a partial row
+	rows int64
+	// header: the header line is still to be skipped.
+	headerDone bool
+}
+
+// spillEvery is how many rows a COPY inserts between checks of its
+// transaction's size.
+const spillEvery = 256
+
+// receive reads the client's COPY messages until CopyDone or CopyFail,
+// inserting rows as they complete. After an error it reads on (and
+// discards) to the end of the data, as Postgres does, and returns it.
+func (in *copyInput) receive(res *exec.Result) error {
+	var failed error
+	for {
+		msg, err := in.c.receive()
+		if err != nil {
+			return err
+		}
+		switch m := msg.(type) {
+		case *pgproto3.CopyData:
+			if failed != nil {
+				continue
+			}
+			in.buf = append(in.buf, m.Data...)
+			in.prog.Bytes(int64(len(m.Data)))
+			failed = in.parse(res, false)
+			if failed == nil && len(in.buf) > in.c.s.cfg.MaxMessage {
+				failed = pgerror.New(pgerror.ProgramLimitExceeded, "COPY row exceeds %d bytes", in.c.s.cfg.MaxMessage)
+			}
+		case *pgproto3.CopyDone:
+			if failed == nil {
+				failed = in.parse(res, true)
+			}
+			return failed
+		case *pgproto3.CopyFail:
+			e := pgerror.New(pgerror.QueryCanceled, "COPY from stdin failed: %s", m.Message)
+			if !in.o.binary {
+				e.Where = fmt.Sprintf("COPY %s, line %d", in.t.Name, in.r.lines+1)
+			}
+			return e
+		case *pgproto3.Flush, *pgproto3.Sync:
+			// Postgres ignores these during COPY IN.
+		case *pgproto3.Terminate:
+			return pgerror.New(pgerror.ConnectionFailure, "unexpected EOF on client connection with an open transaction")
+		default:
+			return pgerror.New(pgerror.ProtocolViolation, "unexpected message type 0x%02X during COPY from stdin", msgType(msg))
+		}
+	}
+}
+
+// parse inserts the complete rows in the buffer (every row, final).
+func (in *copyInput) parse(res *exec.Result, final bool) error {
+	r := in.r
+	r.data, r.pos = string(in.buf), 0
+	where := func(e *pgerror.Error, format string, args ...any) *pgerror.Error {
+		e.Where = fmt.Sprintf("COPY %s, line %d", in.t.Name, r.line) + fmt.Sprintf(format, args...)
+		return e
+	}
+	for {
+		start, lines := r.pos, r.lines
+		if !final && !r.complete() {
+			break
+		}
+		fields, raw, err := r.next()
+		if !final && r.pos >= len(r.data) && !r.o.binary {
+			// The row may go on in the next message.
+			r.pos, r.lines = start, lines
+			break
+		}
+		if err != nil {
+			return where(pgerror.As(err), ": \"%s\"", limitPrintout(raw))
+		}
+		if fields == nil {
+			r.pos = len(r.data)
+			break
+		}
+		if in.o.header && !in.headerDone {
+			in.headerDone = true
+			continue
+		}
+		if err := in.insert(res, fields, raw); err != nil {
+			return err
+		}
+	}
+	in.buf = append(in.buf[:0], r.data[r.pos:]...)
+	r.data, r.pos = "", 0
+	return nil
+}
+
+// insert converts one row's fields and inserts it.
+func (in *copyInput) insert(res *exec.Result, fields []copyField, raw string) error {
+	r, cols, o := in.r, in.cols, in.o
+	where := func(e *pgerror.Error, format string, args ...any) *pgerror.Error {
+		e.Where = fmt.Sprintf("COPY %s, line %d", in.t.Name, r.line) + fmt.Sprintf(format, args...)
+		return e
+	}
+	if o.binary && len(fields) != len(cols) {
+		return where(pgerror.New(pgerror.BadCopyFileFormat, "row field count is %d, expected %d", len(fields), len(cols)), "")
+	}
+	if len(fields) > len(cols) {
+		return where(pgerror.New(pgerror.BadCopyFileFormat, "extra data after last expected column"), ": \"%s\"", limitPrintout(raw))
+	}
+	if len(fields) < len(cols) {
+		return where(pgerror.New(pgerror.BadCopyFileFormat, "missing data for column \"%s\"", cols[len(fields)].Name), ": \"%s\"", limitPrintout(raw))
+	}
+	values := make([]any, len(cols))
+	for i, f := range fields {
+		col := cols[i]
+		null := f.null && !contains(o.forceNotNul, col.Name)
+		if !f.null && f.quoted && contains(o.forceNull, col.Name) && f.val == o.null {
+			null = true
+		}
+		if null {
+			continue
+		}
+		var v any
+		var err error
+		if o.binary {
+			v, err = types.DecodeBinary(col.Type, []byte(f.val))
+		} else {
+			v, err = types.Parse(col.Type, f.val, in.c.ss.sess.Types)
+		}
+		if err == nil {
+			v, err = types.Coerce(col.Type, v, false)
+		}
+		if err != nil && o.binary {
+			return where(pgerror.As(err), ", column %s", col.Name)
+		}
+		if err != nil {
+			return where(pgerror.As(err), ", column %s: \"%s\"", col.Name, limitPrintout(f.val))
+		}
+		values[i] = v
+	}
+	out, err := in.ins.Run(values)
+	if err != nil {
+		e := pgerror.As(err)
+		if e.Where == "" {
+			e.Where = fmt.Sprintf("COPY %s, line %d", in.t.Name, r.line)
+			if e.Code != pgerror.UniqueViolation {
+				e.Where += fmt.Sprintf(": \"%s\"", limitPrintout(raw))
+			}
+		}
+		return e
+	}
+	res.Notices = append(res.Notices, out.Notices...)
+	in.rows++
+	in.prog.Tuple()
+	if in.rows%spillEvery == 0 {
+		return in.c.ss.maybeSpill(in.ctx)
+	}
+	return nil
 }
 
 // copyRow is a row of COPY FROM data, parsed, with where it came from.
@@ -428,9 +510,8 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// receiveCopyData sends CopyInResponse and collects the client's data
-// until CopyDone (or CopyFail, an error).
-func (c *conn) receiveCopyData(table string, ncols int, binaryFormat bool) (string, error) {
+// startCopyIn sends CopyInResponse.
+func (c *conn) startCopyIn(ncols int, binaryFormat bool) error {
 	var format uint16
 	if binaryFormat {
 		format = 1
@@ -440,43 +521,23 @@ func (c *conn) receiveCopyData(table string, ncols int, binaryFormat bool) (stri
 		codes[i] = format
 	}
 	c.be.Send(&pgproto3.CopyInResponse{OverallFormat: byte(format), ColumnFormatCodes: codes})
-	if err := c.be.Flush(); err != nil {
-		return "", err
-	}
-	var data strings.Builder
-	tooBig := false
+	return c.be.Flush()
+}
+
+// drainCopy reads the client's COPY data to its end, discarding it, and
+// returns err: the COPY failed before its first row.
+func (c *conn) drainCopy(err error) error {
 	for {
-		msg, err := c.receive()
-		if err != nil {
-			return "", err
+		msg, rerr := c.receive()
+		if rerr != nil {
+			return rerr
 		}
-		switch m := msg.(type) {
-		case *pgproto3.CopyData:
-			if data.Len()+len(m.Data) > c.s.cfg.MaxMessage {
-				tooBig = true
-			}
-			if !tooBig {
-				data.Write(m.Data)
-			}
-		case *pgproto3.CopyDone:
-			if tooBig {
-				return "", pgerror.New(pgerror.ProgramLimitExceeded, "COPY data exceeds %d bytes", c.s.cfg.MaxMessage).
-					WithDetail("A COPY FROM is applied as one log entry, whose size is bounded.").
-					WithHint("Split the data into several COPY commands.")
-			}
-			return data.String(), nil
-		case *pgproto3.CopyFail:
-			e := pgerror.New(pgerror.QueryCanceled, "COPY from stdin failed: %s", m.Message)
-			if !binaryFormat {
-				e.Where = fmt.Sprintf("COPY %s, line %d", table, strings.Count(data.String(), "\n")+1)
-			}
-			return "", e
-		case *pgproto3.Flush, *pgproto3.Sync:
-			// Postgres ignores these during COPY IN.
-		case *pgproto3.Terminate:
-			return "", pgerror.New(pgerror.ConnectionFailure, "unexpected EOF on client connection with an open transaction")
+		switch msg.(type) {
+		case *pgproto3.CopyData, *pgproto3.Flush, *pgproto3.Sync:
+		case *pgproto3.CopyDone, *pgproto3.CopyFail:
+			return err
 		default:
-			return "", pgerror.New(pgerror.ProtocolViolation, "unexpected message type 0x%02X during COPY from stdin", msgType(msg))
+			return pgerror.New(pgerror.ProtocolViolation, "unexpected message type 0x%02X during COPY from stdin", msgType(msg))
 		}
 	}
 }

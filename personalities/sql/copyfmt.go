@@ -249,6 +249,48 @@ type copyReader struct {
 	// lines counts the lines read so far (a quoted CSV field may span
 	// several).
 	lines int
+	// binHeader: binary data's header was read.
+	binHeader bool
+}
+
+// complete reports whether the data from pos holds a whole binary tuple
+// (with the header, if not read yet), or the trailer; text and CSV rows
+// are checked by where they end (see copyInput.parse).
+func (r *copyReader) complete() bool {
+	if !r.o.binary {
+		return true
+	}
+	d := r.data[r.pos:]
+	if !r.binHeader {
+		n := len(copySignature) + 8
+		if len(d) < n {
+			return false
+		}
+		ext := int(uint32(d[n-4])<<24 | uint32(d[n-3])<<16 | uint32(d[n-2])<<8 | uint32(d[n-1]))
+		if ext < 0 || len(d) < n+ext {
+			return ext < 0 // a bad length: let the parser say so
+		}
+		d = d[n+ext:]
+	}
+	if len(d) < 2 {
+		return false
+	}
+	n := int16(uint16(d[0])<<8 | uint16(d[1]))
+	d = d[2:]
+	for i := 0; i < int(n); i++ {
+		if len(d) < 4 {
+			return false
+		}
+		l := int32(uint32(d[0])<<24 | uint32(d[1])<<16 | uint32(d[2])<<8 | uint32(d[3]))
+		d = d[4:]
+		if l > 0 {
+			if len(d) < int(l) {
+				return false
+			}
+			d = d[l:]
+		}
+	}
+	return true
 }
 
 // next returns the next record's fields and its raw text (for error
@@ -527,7 +569,8 @@ func (r *copyReader) nextBinary() ([]copyField, error) {
 		}
 		return int32(uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])), true
 	}
-	if r.pos == 0 {
+	if !r.binHeader {
+		r.binHeader = true
 		if sig, ok := take(len(copySignature)); !ok || sig != copySignature {
 			return nil, pgerror.New(pgerror.BadCopyFileFormat, "COPY file signature not recognized")
 		}

@@ -66,11 +66,18 @@ type Config struct {
 	// sysschemas.go). They are installed for the whole process: every
 	// node of a process must give the same.
 	SystemSchemas []platform.TableSchema
+	// StageBytes is how much a transaction buffers before it spills its
+	// writes to its staging area through the log (default 8 MiB; see
+	// stage.go): what bounds a large COPY's memory.
+	StageBytes int
 }
 
 func (c *Config) fill() {
 	if c.MaxMessage <= 0 {
 		c.MaxMessage = 64 << 20
+	}
+	if c.StageBytes <= 0 {
+		c.StageBytes = DefaultStageBytes
 	}
 	if c.MaxConnections <= 0 {
 		c.MaxConnections = 100
@@ -100,6 +107,8 @@ type Server struct {
 	wg       sync.WaitGroup
 	nextConn atomic.Uint32
 	scramState
+	// boot tells this run's staging areas from earlier runs' ones.
+	boot [16]byte
 
 	mu struct {
 		sync.Mutex
@@ -125,7 +134,10 @@ func New(cfg Config, engine platform.StreamEngine) *Server {
 	var b [2]byte
 	rand.Read(b[:])
 	s.nextConn.Store(uint32(binary.BigEndian.Uint16(b[:])) + 1000)
+	rand.Read(s.boot[:])
 	engine.RegisterUpcall(&applicator{s: s})
+	s.wg.Add(1)
+	go s.sweepStaged()
 	return s
 }
 

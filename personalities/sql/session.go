@@ -56,6 +56,14 @@ type transaction struct {
 	// replay records the statements for re-execution at apply should
 	// the read set no longer hold there (replay.go).
 	replay replayLog
+	// txid names the staging area once the transaction spilled (stage.go);
+	// stageView reads it; ctx is the context of the statement that
+	// spills; committed that a commit entry (which drops the staging
+	// area, whatever its verdict) was proposed.
+	txid      []byte
+	stageView platform.View
+	ctx       context.Context
+	committed bool
 }
 
 type savepoint struct {
@@ -76,6 +84,12 @@ func timestamp(t time.Time) types.Timestamp {
 func (ss *session) end() {
 	if ss.tx != nil && ss.tx.view != nil {
 		ss.tx.view.Close()
+	}
+	if ss.tx != nil && ss.tx.stageView != nil {
+		ss.tx.stageView.Close()
+	}
+	if ss.tx != nil && ss.tx.txid != nil && !ss.tx.committed {
+		ss.unstage(ss.tx.txid)
 	}
 	ss.tx = nil
 	ss.state = txIdle
@@ -367,6 +381,9 @@ func (ss *session) inTransaction(ctx context.Context, st *exec.Statement, ptypes
 		return nil, err
 	}
 	ss.tx.replay.add(st, ptypes, values, env, res)
+	if err := ss.maybeSpill(ctx); err != nil {
+		return nil, err
+	}
 	return res, nil
 }
 
@@ -393,10 +410,28 @@ func (ss *session) txEnv(ctx context.Context) (*exec.Env, error) {
 // transaction that wrote nothing never goes through the log.
 func (ss *session) commit(ctx context.Context) error {
 	o := ss.tx.overlay
-	if o == nil || o.Len() == 0 {
+	if o == nil {
 		return nil
 	}
-	c := &sqlpb.Commit{Replay: ss.tx.replay.proto()}
+	txid, gens, dropped := o.Staged()
+	if o.Len() == 0 && len(gens) == 0 {
+		return nil
+	}
+	c := &sqlpb.Commit{}
+	if txid != nil {
+		// A staged transaction: its reads of keys it writes travel with
+		// the writes; its staging area goes into place at apply.
+		c.Txid, c.Gens, c.Dropped = txid, gens, dropped
+		for _, w := range o.StagedWrites() {
+			c.Writes = append(c.Writes, &sqlpb.Write{Key: w.Key, Value: w.Value, Delete: w.Del, Checked: w.Checked, Expect: w.Expect})
+		}
+	} else {
+		c.Replay = ss.tx.replay.proto()
+		o.Writes(func(k, v []byte, del bool) bool {
+			c.Writes = append(c.Writes, &sqlpb.Write{Key: k, Value: v, Delete: del})
+			return true
+		})
+	}
 	rs := o.Reads()
 	for _, p := range rs.Points {
 		c.Points = append(c.Points, &sqlpb.PointRead{Key: p.Key, Hash: p.Hash})
@@ -404,10 +439,7 @@ func (ss *session) commit(ctx context.Context) error {
 	for _, r := range rs.Ranges {
 		c.Ranges = append(c.Ranges, &sqlpb.RangeRead{Lo: r.Lo, Hi: r.Hi, Unbounded: r.Hi == nil, Reverse: r.Reverse, Hash: r.Hash})
 	}
-	o.Writes(func(k, v []byte, del bool) bool {
-		c.Writes = append(c.Writes, &sqlpb.Write{Key: k, Value: v, Delete: del})
-		return true
-	})
+	ss.tx.committed = true
 	r, err := ss.propose(ctx, &sqlpb.Entry{Kind: &sqlpb.Entry_Commit{Commit: c}})
 	if err != nil {
 		return err

@@ -29,6 +29,8 @@ type Entry struct {
 	//	*Entry_Exec
 	//	*Entry_Commit
 	//	*Entry_Nextval
+	//	*Entry_Stage
+	//	*Entry_Unstage
 	Kind          isEntry_Kind `protobuf_oneof:"kind"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -98,6 +100,24 @@ func (x *Entry) GetNextval() *Nextval {
 	return nil
 }
 
+func (x *Entry) GetStage() *Stage {
+	if x != nil {
+		if x, ok := x.Kind.(*Entry_Stage); ok {
+			return x.Stage
+		}
+	}
+	return nil
+}
+
+func (x *Entry) GetUnstage() *Unstage {
+	if x != nil {
+		if x, ok := x.Kind.(*Entry_Unstage); ok {
+			return x.Unstage
+		}
+	}
+	return nil
+}
+
 type isEntry_Kind interface {
 	isEntry_Kind()
 }
@@ -114,11 +134,23 @@ type Entry_Nextval struct {
 	Nextval *Nextval `protobuf:"bytes,3,opt,name=nextval,proto3,oneof"`
 }
 
+type Entry_Stage struct {
+	Stage *Stage `protobuf:"bytes,4,opt,name=stage,proto3,oneof"`
+}
+
+type Entry_Unstage struct {
+	Unstage *Unstage `protobuf:"bytes,5,opt,name=unstage,proto3,oneof"`
+}
+
 func (*Entry_Exec) isEntry_Kind() {}
 
 func (*Entry_Commit) isEntry_Kind() {}
 
 func (*Entry_Nextval) isEntry_Kind() {}
+
+func (*Entry_Stage) isEntry_Kind() {}
+
+func (*Entry_Unstage) isEntry_Kind() {}
 
 // Exec runs one statement at apply on every replica: a statement that
 // writes, outside a transaction block.
@@ -348,7 +380,18 @@ type Commit struct {
 	// apply when the read set no longer holds: the transaction then
 	// commits with the writes of the re-execution if every statement
 	// gives the results the client saw, and is refused (40001) otherwise.
-	Replay        *Replay `protobuf:"bytes,4,opt,name=replay,proto3" json:"replay,omitempty"`
+	Replay *Replay `protobuf:"bytes,4,opt,name=replay,proto3" json:"replay,omitempty"`
+	// txid, when set, names the transaction's staging area: the writes of
+	// its earlier Stage entries, in the generations gens (older first),
+	// go into place with writes (which win over them), each staged write's
+	// expectation checked. dropped are generations rolled back to a
+	// savepoint: their writes are not applied, but their expectations
+	// (reads the transaction made) are still checked. A staged
+	// transaction has no replay. Applied or refused, the staging area is
+	// deleted.
+	Txid          []byte   `protobuf:"bytes,5,opt,name=txid,proto3" json:"txid,omitempty"`
+	Gens          []uint32 `protobuf:"varint,6,rep,packed,name=gens,proto3" json:"gens,omitempty"`
+	Dropped       []uint32 `protobuf:"varint,7,rep,packed,name=dropped,proto3" json:"dropped,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -411,6 +454,170 @@ func (x *Commit) GetReplay() *Replay {
 	return nil
 }
 
+func (x *Commit) GetTxid() []byte {
+	if x != nil {
+		return x.Txid
+	}
+	return nil
+}
+
+func (x *Commit) GetGens() []uint32 {
+	if x != nil {
+		return x.Gens
+	}
+	return nil
+}
+
+func (x *Commit) GetDropped() []uint32 {
+	if x != nil {
+		return x.Dropped
+	}
+	return nil
+}
+
+// Stage adds writes of a large open transaction to its staging area
+// (generation gen), where only that transaction reads them, so that no
+// entry holds more than a bounded part of it. owner_node and owner_boot
+// name the server that proposed it, so that a restarted server can drop
+// what its previous run left staged.
+type Stage struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Txid          []byte                 `protobuf:"bytes,1,opt,name=txid,proto3" json:"txid,omitempty"`
+	Gen           uint32                 `protobuf:"varint,2,opt,name=gen,proto3" json:"gen,omitempty"`
+	Writes        []*Write               `protobuf:"bytes,3,rep,name=writes,proto3" json:"writes,omitempty"`
+	OwnerNode     uint32                 `protobuf:"varint,4,opt,name=owner_node,json=ownerNode,proto3" json:"owner_node,omitempty"`
+	OwnerBoot     []byte                 `protobuf:"bytes,5,opt,name=owner_boot,json=ownerBoot,proto3" json:"owner_boot,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Stage) Reset() {
+	*x = Stage{}
+	mi := &file_sql_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Stage) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Stage) ProtoMessage() {}
+
+func (x *Stage) ProtoReflect() protoreflect.Message {
+	mi := &file_sql_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Stage.ProtoReflect.Descriptor instead.
+func (*Stage) Descriptor() ([]byte, []int) {
+	return file_sql_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *Stage) GetTxid() []byte {
+	if x != nil {
+		return x.Txid
+	}
+	return nil
+}
+
+func (x *Stage) GetGen() uint32 {
+	if x != nil {
+		return x.Gen
+	}
+	return 0
+}
+
+func (x *Stage) GetWrites() []*Write {
+	if x != nil {
+		return x.Writes
+	}
+	return nil
+}
+
+func (x *Stage) GetOwnerNode() uint32 {
+	if x != nil {
+		return x.OwnerNode
+	}
+	return 0
+}
+
+func (x *Stage) GetOwnerBoot() []byte {
+	if x != nil {
+		return x.OwnerBoot
+	}
+	return nil
+}
+
+// Unstage drops a transaction's staging area (txid set), or every
+// staging area of owner_node staged by a boot other than keep_boot.
+type Unstage struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Txid          []byte                 `protobuf:"bytes,1,opt,name=txid,proto3" json:"txid,omitempty"`
+	OwnerNode     uint32                 `protobuf:"varint,2,opt,name=owner_node,json=ownerNode,proto3" json:"owner_node,omitempty"`
+	KeepBoot      []byte                 `protobuf:"bytes,3,opt,name=keep_boot,json=keepBoot,proto3" json:"keep_boot,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Unstage) Reset() {
+	*x = Unstage{}
+	mi := &file_sql_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Unstage) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Unstage) ProtoMessage() {}
+
+func (x *Unstage) ProtoReflect() protoreflect.Message {
+	mi := &file_sql_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Unstage.ProtoReflect.Descriptor instead.
+func (*Unstage) Descriptor() ([]byte, []int) {
+	return file_sql_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *Unstage) GetTxid() []byte {
+	if x != nil {
+		return x.Txid
+	}
+	return nil
+}
+
+func (x *Unstage) GetOwnerNode() uint32 {
+	if x != nil {
+		return x.OwnerNode
+	}
+	return 0
+}
+
+func (x *Unstage) GetKeepBoot() []byte {
+	if x != nil {
+		return x.KeepBoot
+	}
+	return nil
+}
+
 // Replay is a transaction's statements in order (each with its text,
 // parameters, session, the transaction's timestamp and the statement's
 // seed) and a hash of the results they gave the client.
@@ -424,7 +631,7 @@ type Replay struct {
 
 func (x *Replay) Reset() {
 	*x = Replay{}
-	mi := &file_sql_proto_msgTypes[4]
+	mi := &file_sql_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -436,7 +643,7 @@ func (x *Replay) String() string {
 func (*Replay) ProtoMessage() {}
 
 func (x *Replay) ProtoReflect() protoreflect.Message {
-	mi := &file_sql_proto_msgTypes[4]
+	mi := &file_sql_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -449,7 +656,7 @@ func (x *Replay) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Replay.ProtoReflect.Descriptor instead.
 func (*Replay) Descriptor() ([]byte, []int) {
-	return file_sql_proto_rawDescGZIP(), []int{4}
+	return file_sql_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Replay) GetStatements() []*Exec {
@@ -476,7 +683,7 @@ type PointRead struct {
 
 func (x *PointRead) Reset() {
 	*x = PointRead{}
-	mi := &file_sql_proto_msgTypes[5]
+	mi := &file_sql_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -488,7 +695,7 @@ func (x *PointRead) String() string {
 func (*PointRead) ProtoMessage() {}
 
 func (x *PointRead) ProtoReflect() protoreflect.Message {
-	mi := &file_sql_proto_msgTypes[5]
+	mi := &file_sql_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -501,7 +708,7 @@ func (x *PointRead) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PointRead.ProtoReflect.Descriptor instead.
 func (*PointRead) Descriptor() ([]byte, []int) {
-	return file_sql_proto_rawDescGZIP(), []int{5}
+	return file_sql_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *PointRead) GetKey() []byte {
@@ -531,7 +738,7 @@ type RangeRead struct {
 
 func (x *RangeRead) Reset() {
 	*x = RangeRead{}
-	mi := &file_sql_proto_msgTypes[6]
+	mi := &file_sql_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -543,7 +750,7 @@ func (x *RangeRead) String() string {
 func (*RangeRead) ProtoMessage() {}
 
 func (x *RangeRead) ProtoReflect() protoreflect.Message {
-	mi := &file_sql_proto_msgTypes[6]
+	mi := &file_sql_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -556,7 +763,7 @@ func (x *RangeRead) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RangeRead.ProtoReflect.Descriptor instead.
 func (*RangeRead) Descriptor() ([]byte, []int) {
-	return file_sql_proto_rawDescGZIP(), []int{6}
+	return file_sql_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *RangeRead) GetLo() []byte {
@@ -595,17 +802,23 @@ func (x *RangeRead) GetHash() []byte {
 }
 
 type Write struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Key           []byte                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
-	Value         []byte                 `protobuf:"bytes,2,opt,name=value,proto3" json:"value,omitempty"`
-	Delete        bool                   `protobuf:"varint,3,opt,name=delete,proto3" json:"delete,omitempty"`
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Key    []byte                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	Value  []byte                 `protobuf:"bytes,2,opt,name=value,proto3" json:"value,omitempty"`
+	Delete bool                   `protobuf:"varint,3,opt,name=delete,proto3" json:"delete,omitempty"`
+	// checked: the transaction read key before it wrote it, and saw a
+	// value with hash expect (empty: absent); the write holds only if key
+	// still reads so at commit (a staged transaction's reads of keys it
+	// writes travel with the writes).
+	Checked       bool   `protobuf:"varint,4,opt,name=checked,proto3" json:"checked,omitempty"`
+	Expect        []byte `protobuf:"bytes,5,opt,name=expect,proto3" json:"expect,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Write) Reset() {
 	*x = Write{}
-	mi := &file_sql_proto_msgTypes[7]
+	mi := &file_sql_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -617,7 +830,7 @@ func (x *Write) String() string {
 func (*Write) ProtoMessage() {}
 
 func (x *Write) ProtoReflect() protoreflect.Message {
-	mi := &file_sql_proto_msgTypes[7]
+	mi := &file_sql_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -630,7 +843,7 @@ func (x *Write) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Write.ProtoReflect.Descriptor instead.
 func (*Write) Descriptor() ([]byte, []int) {
-	return file_sql_proto_rawDescGZIP(), []int{7}
+	return file_sql_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Write) GetKey() []byte {
@@ -654,6 +867,20 @@ func (x *Write) GetDelete() bool {
 	return false
 }
 
+func (x *Write) GetChecked() bool {
+	if x != nil {
+		return x.Checked
+	}
+	return false
+}
+
+func (x *Write) GetExpect() []byte {
+	if x != nil {
+		return x.Expect
+	}
+	return nil
+}
+
 // Nextval advances a sequence (sequences are not transactional).
 type Nextval struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -664,7 +891,7 @@ type Nextval struct {
 
 func (x *Nextval) Reset() {
 	*x = Nextval{}
-	mi := &file_sql_proto_msgTypes[8]
+	mi := &file_sql_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -676,7 +903,7 @@ func (x *Nextval) String() string {
 func (*Nextval) ProtoMessage() {}
 
 func (x *Nextval) ProtoReflect() protoreflect.Message {
-	mi := &file_sql_proto_msgTypes[8]
+	mi := &file_sql_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -689,7 +916,7 @@ func (x *Nextval) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Nextval.ProtoReflect.Descriptor instead.
 func (*Nextval) Descriptor() ([]byte, []int) {
-	return file_sql_proto_rawDescGZIP(), []int{8}
+	return file_sql_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Nextval) GetSequence() uint32 {
@@ -703,11 +930,13 @@ var File_sql_proto protoreflect.FileDescriptor
 
 const file_sql_proto_rawDesc = "" +
 	"\n" +
-	"\tsql.proto\x12\rhourglass.sql\"\x9f\x01\n" +
+	"\tsql.proto\x12\rhourglass.sql\"\x81\x02\n" +
 	"\x05Entry\x12)\n" +
 	"\x04exec\x18\x01 \x01(\v2\x13.hourglass.sql.ExecH\x00R\x04exec\x12/\n" +
 	"\x06commit\x18\x02 \x01(\v2\x15.hourglass.sql.CommitH\x00R\x06commit\x122\n" +
-	"\anextval\x18\x03 \x01(\v2\x16.hourglass.sql.NextvalH\x00R\anextvalB\x06\n" +
+	"\anextval\x18\x03 \x01(\v2\x16.hourglass.sql.NextvalH\x00R\anextval\x12,\n" +
+	"\x05stage\x18\x04 \x01(\v2\x14.hourglass.sql.StageH\x00R\x05stage\x122\n" +
+	"\aunstage\x18\x05 \x01(\v2\x16.hourglass.sql.UnstageH\x00R\aunstageB\x06\n" +
 	"\x04kind\"\xb4\x01\n" +
 	"\x04Exec\x12\x10\n" +
 	"\x03sql\x18\x01 \x01(\tR\x03sql\x12\x1f\n" +
@@ -731,12 +960,28 @@ const file_sql_proto_rawDesc = "" +
 	"\rsequence_oids\x18\t \x03(\rR\fsequenceOids\x12'\n" +
 	"\x0fsequence_values\x18\n" +
 	" \x03(\x03R\x0esequenceValues\x12#\n" +
-	"\rlast_sequence\x18\v \x01(\rR\flastSequence\"\xc9\x01\n" +
+	"\rlast_sequence\x18\v \x01(\rR\flastSequence\"\x8b\x02\n" +
 	"\x06Commit\x120\n" +
 	"\x06points\x18\x01 \x03(\v2\x18.hourglass.sql.PointReadR\x06points\x120\n" +
 	"\x06ranges\x18\x02 \x03(\v2\x18.hourglass.sql.RangeReadR\x06ranges\x12,\n" +
 	"\x06writes\x18\x03 \x03(\v2\x14.hourglass.sql.WriteR\x06writes\x12-\n" +
-	"\x06replay\x18\x04 \x01(\v2\x15.hourglass.sql.ReplayR\x06replay\"W\n" +
+	"\x06replay\x18\x04 \x01(\v2\x15.hourglass.sql.ReplayR\x06replay\x12\x12\n" +
+	"\x04txid\x18\x05 \x01(\fR\x04txid\x12\x12\n" +
+	"\x04gens\x18\x06 \x03(\rR\x04gens\x12\x18\n" +
+	"\adropped\x18\a \x03(\rR\adropped\"\x99\x01\n" +
+	"\x05Stage\x12\x12\n" +
+	"\x04txid\x18\x01 \x01(\fR\x04txid\x12\x10\n" +
+	"\x03gen\x18\x02 \x01(\rR\x03gen\x12,\n" +
+	"\x06writes\x18\x03 \x03(\v2\x14.hourglass.sql.WriteR\x06writes\x12\x1d\n" +
+	"\n" +
+	"owner_node\x18\x04 \x01(\rR\townerNode\x12\x1d\n" +
+	"\n" +
+	"owner_boot\x18\x05 \x01(\fR\townerBoot\"Y\n" +
+	"\aUnstage\x12\x12\n" +
+	"\x04txid\x18\x01 \x01(\fR\x04txid\x12\x1d\n" +
+	"\n" +
+	"owner_node\x18\x02 \x01(\rR\townerNode\x12\x1b\n" +
+	"\tkeep_boot\x18\x03 \x01(\fR\bkeepBoot\"W\n" +
 	"\x06Replay\x123\n" +
 	"\n" +
 	"statements\x18\x01 \x03(\v2\x13.hourglass.sql.ExecR\n" +
@@ -750,11 +995,13 @@ const file_sql_proto_rawDesc = "" +
 	"\x02hi\x18\x02 \x01(\fR\x02hi\x12\x1c\n" +
 	"\tunbounded\x18\x03 \x01(\bR\tunbounded\x12\x18\n" +
 	"\areverse\x18\x04 \x01(\bR\areverse\x12\x12\n" +
-	"\x04hash\x18\x05 \x01(\fR\x04hash\"G\n" +
+	"\x04hash\x18\x05 \x01(\fR\x04hash\"y\n" +
 	"\x05Write\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\fR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\fR\x05value\x12\x16\n" +
-	"\x06delete\x18\x03 \x01(\bR\x06delete\"%\n" +
+	"\x06delete\x18\x03 \x01(\bR\x06delete\x12\x18\n" +
+	"\achecked\x18\x04 \x01(\bR\achecked\x12\x16\n" +
+	"\x06expect\x18\x05 \x01(\fR\x06expect\"%\n" +
 	"\aNextval\x12\x1a\n" +
 	"\bsequence\x18\x01 \x01(\rR\bsequenceB#Z!hourglass/personalities/sql/sqlpbb\x06proto3"
 
@@ -770,33 +1017,38 @@ func file_sql_proto_rawDescGZIP() []byte {
 	return file_sql_proto_rawDescData
 }
 
-var file_sql_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
+var file_sql_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
 var file_sql_proto_goTypes = []any{
 	(*Entry)(nil),     // 0: hourglass.sql.Entry
 	(*Exec)(nil),      // 1: hourglass.sql.Exec
 	(*Session)(nil),   // 2: hourglass.sql.Session
 	(*Commit)(nil),    // 3: hourglass.sql.Commit
-	(*Replay)(nil),    // 4: hourglass.sql.Replay
-	(*PointRead)(nil), // 5: hourglass.sql.PointRead
-	(*RangeRead)(nil), // 6: hourglass.sql.RangeRead
-	(*Write)(nil),     // 7: hourglass.sql.Write
-	(*Nextval)(nil),   // 8: hourglass.sql.Nextval
+	(*Stage)(nil),     // 4: hourglass.sql.Stage
+	(*Unstage)(nil),   // 5: hourglass.sql.Unstage
+	(*Replay)(nil),    // 6: hourglass.sql.Replay
+	(*PointRead)(nil), // 7: hourglass.sql.PointRead
+	(*RangeRead)(nil), // 8: hourglass.sql.RangeRead
+	(*Write)(nil),     // 9: hourglass.sql.Write
+	(*Nextval)(nil),   // 10: hourglass.sql.Nextval
 }
 var file_sql_proto_depIdxs = []int32{
-	1, // 0: hourglass.sql.Entry.exec:type_name -> hourglass.sql.Exec
-	3, // 1: hourglass.sql.Entry.commit:type_name -> hourglass.sql.Commit
-	8, // 2: hourglass.sql.Entry.nextval:type_name -> hourglass.sql.Nextval
-	2, // 3: hourglass.sql.Exec.session:type_name -> hourglass.sql.Session
-	5, // 4: hourglass.sql.Commit.points:type_name -> hourglass.sql.PointRead
-	6, // 5: hourglass.sql.Commit.ranges:type_name -> hourglass.sql.RangeRead
-	7, // 6: hourglass.sql.Commit.writes:type_name -> hourglass.sql.Write
-	4, // 7: hourglass.sql.Commit.replay:type_name -> hourglass.sql.Replay
-	1, // 8: hourglass.sql.Replay.statements:type_name -> hourglass.sql.Exec
-	9, // [9:9] is the sub-list for method output_type
-	9, // [9:9] is the sub-list for method input_type
-	9, // [9:9] is the sub-list for extension type_name
-	9, // [9:9] is the sub-list for extension extendee
-	0, // [0:9] is the sub-list for field type_name
+	1,  // 0: hourglass.sql.Entry.exec:type_name -> hourglass.sql.Exec
+	3,  // 1: hourglass.sql.Entry.commit:type_name -> hourglass.sql.Commit
+	10, // 2: hourglass.sql.Entry.nextval:type_name -> hourglass.sql.Nextval
+	4,  // 3: hourglass.sql.Entry.stage:type_name -> hourglass.sql.Stage
+	5,  // 4: hourglass.sql.Entry.unstage:type_name -> hourglass.sql.Unstage
+	2,  // 5: hourglass.sql.Exec.session:type_name -> hourglass.sql.Session
+	7,  // 6: hourglass.sql.Commit.points:type_name -> hourglass.sql.PointRead
+	8,  // 7: hourglass.sql.Commit.ranges:type_name -> hourglass.sql.RangeRead
+	9,  // 8: hourglass.sql.Commit.writes:type_name -> hourglass.sql.Write
+	6,  // 9: hourglass.sql.Commit.replay:type_name -> hourglass.sql.Replay
+	9,  // 10: hourglass.sql.Stage.writes:type_name -> hourglass.sql.Write
+	1,  // 11: hourglass.sql.Replay.statements:type_name -> hourglass.sql.Exec
+	12, // [12:12] is the sub-list for method output_type
+	12, // [12:12] is the sub-list for method input_type
+	12, // [12:12] is the sub-list for extension type_name
+	12, // [12:12] is the sub-list for extension extendee
+	0,  // [0:12] is the sub-list for field type_name
 }
 
 func init() { file_sql_proto_init() }
@@ -808,6 +1060,8 @@ func file_sql_proto_init() {
 		(*Entry_Exec)(nil),
 		(*Entry_Commit)(nil),
 		(*Entry_Nextval)(nil),
+		(*Entry_Stage)(nil),
+		(*Entry_Unstage)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -815,7 +1069,7 @@ func file_sql_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sql_proto_rawDesc), len(file_sql_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   9,
+			NumMessages:   11,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -218,6 +218,7 @@ type Overlay struct {
 	bytes  int
 	track  bool
 	reads  ReadSet
+	stage  *staged // nil until the overlay spills
 }
 
 // NewOverlay returns an overlay on base; track records reads for
@@ -273,6 +274,12 @@ func (o *Overlay) Get(key []byte) ([]byte, bool, error) {
 			return nil, false, nil
 		}
 		return bytes.Clone(e.value), true, nil
+	}
+	if e, ok, err := o.stagedGet(key); err != nil || ok {
+		if err != nil || e.del {
+			return nil, false, err
+		}
+		return e.value, true, nil
 	}
 	v, ok, err := o.base.Get(key)
 	if err != nil {
@@ -338,16 +345,31 @@ func (o *Overlay) Writes(f func(key, value []byte, del bool) bool) {
 type Mark struct {
 	writes *btree.BTreeG[entry]
 	bytes  int
+	gens   int // live staging generations
 }
 
 // Mark returns the current state of the writes. It costs O(1): the
-// B-tree is copied lazily.
-func (o *Overlay) Mark() Mark { return Mark{writes: o.writes.Clone(), bytes: o.bytes} }
+// B-tree is copied lazily. A spill after it opens a new staging
+// generation, which a rollback to it drops.
+func (o *Overlay) Mark() Mark {
+	m := Mark{writes: o.writes.Clone(), bytes: o.bytes}
+	if o.stage != nil {
+		m.gens = len(o.stage.gens)
+		o.stage.fresh = true
+	}
+	return m
+}
 
-// Rollback restores the writes to m (reads stay recorded).
+// Rollback restores the writes to m (reads stay recorded; so do the
+// expectations of staged writes it drops).
 func (o *Overlay) Rollback(m Mark) {
 	o.writes = m.writes.Clone()
 	o.bytes = m.bytes
+	if s := o.stage; s != nil && m.gens < len(s.gens) {
+		s.dropped = append(s.dropped, s.gens[m.gens:]...)
+		s.gens = s.gens[:m.gens]
+		s.fresh = true
+	}
 }
 
 // Scan implements Store: the base's keys merged with the overlay's writes.
@@ -384,7 +406,16 @@ func (o *Overlay) Scan(lo, hi []byte, reverse bool) (Iter, error) {
 	default:
 		o.writes.AscendRange(entry{key: lo}, entry{key: hi}, visit)
 	}
-	it := &mergeIter{base: base, writes: ws, reverse: reverse}
+	var src writeSource = &sliceSource{ws: ws}
+	if st := o.stage; st != nil && len(st.gens) > 0 {
+		g, err := NewGenIter(st.r, st.txid, st.gens, lo, hi, reverse)
+		if err != nil {
+			base.Close()
+			return nil, err
+		}
+		src = &stagedSource{mem: ws, g: g, reverse: reverse}
+	}
+	it := &mergeIter{base: base, writes: src, reverse: reverse}
 	if o.track {
 		it.rec = &rangeRecorder{o: o, lo: bytes.Clone(lo), hi: bytes.Clone(hi), reverse: reverse, h: sha256.New()}
 	}
@@ -397,11 +428,13 @@ type mergeIter struct {
 	base    Iter
 	baseOK  bool
 	started bool
-	writes  []entry
+	writes  writeSource
 	reverse bool
 	key     []byte
 	value   []byte
 	rec     *rangeRecorder
+	next    entry
+	err     error
 }
 
 func (m *mergeIter) cmp(a, b []byte) int {
@@ -432,9 +465,9 @@ func (m *mergeIter) Next() bool {
 	}
 	for {
 		switch {
-		case len(m.writes) > 0 && (!m.baseOK || m.cmp(m.writes[0].key, m.base.Key()) <= 0):
-			w := m.writes[0]
-			m.writes = m.writes[1:]
+		case m.peek() && (!m.baseOK || m.cmp(m.next.key, m.base.Key()) <= 0):
+			w := m.next
+			m.writes.pop()
 			if m.baseOK && bytes.Equal(w.key, m.base.Key()) {
 				m.advanceBase()
 			}
@@ -454,6 +487,16 @@ func (m *mergeIter) Next() bool {
 	}
 }
 
+// peek loads the next buffered write into m.next, if there is one.
+func (m *mergeIter) peek() bool {
+	if m.err != nil {
+		return false
+	}
+	var ok bool
+	m.next, ok, m.err = m.writes.peek()
+	return ok
+}
+
 func (m *mergeIter) Key() []byte   { return m.key }
 func (m *mergeIter) Value() []byte { return m.value }
 
@@ -461,8 +504,96 @@ func (m *mergeIter) Close() error {
 	if m.rec != nil {
 		m.rec.finish(m.key)
 	}
-	return m.base.Close()
+	err := m.base.Close()
+	if c := m.writes.close(); err == nil {
+		err = c
+	}
+	if err == nil {
+		err = m.err
+	}
+	return err
 }
+
+// writeSource is the buffered writes a scan merges over its base, in the
+// scan's order.
+type writeSource interface {
+	peek() (entry, bool, error)
+	pop()
+	close() error
+}
+
+// sliceSource is the overlay's own writes.
+type sliceSource struct{ ws []entry }
+
+func (s *sliceSource) peek() (entry, bool, error) {
+	if len(s.ws) == 0 {
+		return entry{}, false, nil
+	}
+	return s.ws[0], true, nil
+}
+func (s *sliceSource) pop()         { s.ws = s.ws[1:] }
+func (s *sliceSource) close() error { return nil }
+
+// stagedSource merges the overlay's own writes with its staged ones, the
+// former winning, and of the staged the newest generation.
+type stagedSource struct {
+	mem     []entry
+	g       *GenIter
+	reverse bool
+	cur     entry // the staged write at the front, if has
+	has     bool
+	done    bool
+}
+
+func (s *stagedSource) fill() error {
+	if s.has || s.done {
+		return nil
+	}
+	ok, err := s.g.Next()
+	if err != nil || !ok {
+		s.done = true
+		return err
+	}
+	ws := s.g.Writes()
+	w := ws[len(ws)-1]
+	s.cur, s.has = entry{key: bytes.Clone(w.Key), value: w.Value, del: w.Del}, true
+	return nil
+}
+
+func (s *stagedSource) peek() (entry, bool, error) {
+	if err := s.fill(); err != nil {
+		return entry{}, false, err
+	}
+	switch {
+	case len(s.mem) == 0 && !s.has:
+		return entry{}, false, nil
+	case len(s.mem) == 0:
+		return s.cur, true, nil
+	case !s.has:
+		return s.mem[0], true, nil
+	}
+	c := bytes.Compare(s.mem[0].key, s.cur.key)
+	if s.reverse {
+		c = -c
+	}
+	if c <= 0 {
+		return s.mem[0], true, nil
+	}
+	return s.cur, true, nil
+}
+
+func (s *stagedSource) pop() {
+	if len(s.mem) > 0 && (!s.has || bytes.Equal(s.mem[0].key, s.cur.key) || (bytes.Compare(s.mem[0].key, s.cur.key) < 0) != s.reverse) {
+		if s.has && bytes.Equal(s.mem[0].key, s.cur.key) {
+			s.has = false // the overlay's write hides the staged one
+		}
+		s.mem = s.mem[1:]
+		return
+	}
+	s.has = false
+}
+
+func (s *stagedSource) close() error { return s.g.Close() }
 
 // rangeRecorder hashes the base pairs a scan consumed and records the span
 // when the scan closes.
