@@ -64,6 +64,8 @@ type transaction struct {
 	stageView platform.View
 	ctx       context.Context
 	committed bool
+	// stagedBytes is what the transaction staged.
+	stagedBytes int
 }
 
 type savepoint struct {
@@ -214,11 +216,16 @@ func (ss *session) proposeExec(ctx context.Context, st *exec.Statement, ptypes [
 // request does not interrupt a proposal (its outcome would be unknown):
 // only the proposal timeout and the server's shutdown do.
 func (ss *session) propose(ctx context.Context, ent *sqlpb.Entry) (*applied, error) {
+	return ss.proposeWithin(ctx, ent, ss.s.cfg.ProposeTimeout)
+}
+
+// proposeWithin is propose waiting at most timeout for the result.
+func (ss *session) proposeWithin(ctx context.Context, ent *sqlpb.Entry, timeout time.Duration) (*applied, error) {
 	body, err := proto.Marshal(ent)
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ss.s.cfg.ProposeTimeout)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
 	stop := context.AfterFunc(ss.s.ctx, cancel)
 	defer stop()
 	defer cancel()
@@ -440,7 +447,10 @@ func (ss *session) commit(ctx context.Context) error {
 		c.Ranges = append(c.Ranges, &sqlpb.RangeRead{Lo: r.Lo, Hi: r.Hi, Unbounded: r.Hi == nil, Reverse: r.Reverse, Hash: r.Hash})
 	}
 	ss.tx.committed = true
-	r, err := ss.propose(ctx, &sqlpb.Entry{Kind: &sqlpb.Entry_Commit{Commit: c}})
+	// A staged commit's apply reads its whole staging area: allow it a
+	// second per MiB staged beyond the usual wait.
+	timeout := ss.s.cfg.ProposeTimeout + time.Duration(ss.tx.stagedBytes>>20)*time.Second
+	r, err := ss.proposeWithin(ctx, &sqlpb.Entry{Kind: &sqlpb.Entry_Commit{Commit: c}}, timeout)
 	if err != nil {
 		return err
 	}

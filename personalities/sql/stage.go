@@ -243,6 +243,7 @@ func (ss *session) maybeSpill(ctx context.Context) error {
 	}
 	ss.tx.replay.disable()
 	ss.tx.ctx = ctx
+	ss.tx.stagedBytes += o.Bytes()
 	if err := o.Spill(ss.tx.txid, ss); err != nil {
 		if pgerror.CodeOf(err) == "" {
 			return stackError(err)
