@@ -41,6 +41,10 @@ import (
 
 var keyBulk = []byte("sys/base/bulk")
 
+// testHookAfterIngest, set by tests, runs between a bulk ingest and the
+// entry's commit; an error stops the apply loop there, as a crash would.
+var testHookAfterIngest func() error
+
 // ErrBulkOrder is returned by a bulk write out of key order.
 var ErrBulkOrder = errors.New("platform: bulk writes must be in increasing key order")
 
@@ -275,6 +279,11 @@ func (b *BaseEngine) commitBulk(pos Position) error {
 	t.scratch.fs.Remove(t.bulk.path)
 	if err != nil {
 		return fmt.Errorf("ingest bulk writes at %d: %w", pos, err)
+	}
+	if testHookAfterIngest != nil {
+		if err := testHookAfterIngest(); err != nil {
+			return err
+		}
 	}
 	if err := t.b.Delete(keyBulk, nil); err != nil {
 		return err

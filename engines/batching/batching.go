@@ -109,6 +109,11 @@ type proposal struct {
 	size   int
 	stream *stream // nil: unordered
 	p      *platform.Pending
+	// wait is how long the proposer is willing to wait (0: no more than
+	// Config.Timeout): a batch may take as long as its most patient
+	// proposer allows, so a long apply (a large transaction's commit)
+	// is not cut short by the default.
+	wait time.Duration
 }
 
 // stream is one ordered proposer.
@@ -134,6 +139,9 @@ func New(lower platform.Engine, cfg Config) *Engine {
 // Propose implements platform.Engine.
 func (b *Engine) Propose(ctx context.Context, e *platform.Entry) (platform.Result, error) {
 	p := &proposal{e: e, size: proto.Size(e), p: platform.NewPending(nil)}
+	if d, ok := ctx.Deadline(); ok {
+		p.wait = time.Until(d)
+	}
 	b.enqueue([]*proposal{p}, true)
 	return p.p.Wait(ctx)
 }
@@ -234,7 +242,11 @@ func (b *Engine) takeLocked() []*proposal {
 
 // send proposes one batch and hands each proposer its result.
 func (b *Engine) send(batch []*proposal) {
-	ctx, cancel := context.WithTimeout(context.Background(), b.cfg.Timeout)
+	timeout := b.cfg.Timeout
+	for _, p := range batch {
+		timeout = max(timeout, p.wait)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	var results []platform.Result
 	var err error
 	if len(batch) == 1 {
