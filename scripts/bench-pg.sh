@@ -18,6 +18,12 @@
 #
 #   WORKLOAD=pgbench DURATION=5 CLIENTS=8 MODES=prepared SCRIPTS=tpcb scripts/bench-pg.sh
 #   WORKLOAD=pgbench SCRIPTS="select-only simple-update" scripts/bench-pg.sh
+#
+# WORKLOAD=copy loads ROWS rows (10 million by default) with psql's \copy
+# as one transaction on each server and prints the time and the
+# gateways' peak memory (scripts/bench-copy.sh).
+#
+#   WORKLOAD=copy ROWS=1000000 scripts/bench-pg.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -107,6 +113,10 @@ done
 
 if [ "${WORKLOAD:-pgload}" = pgbench ]; then
   source scripts/bench-pgbench.sh
+  exit 0
+fi
+if [ "${WORKLOAD:-pgload}" = copy ]; then
+  source scripts/bench-copy.sh
   exit 0
 fi
 
