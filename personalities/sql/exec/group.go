@@ -502,35 +502,15 @@ type typedState interface{ setType(t types.Type) }
 
 // compute runs the aggregate over one group's rows.
 func (c *aggCall) compute(ctx *EvalCtx, rows []Row) (any, error) {
-	st := c.Fn.Agg.New()
-	if ts, ok := st.(typedState); ok {
-		ts.setType(c.T)
-	}
-	collect := c.Distinct || len(c.Order) > 0
+	st := c.newState()
+	collect := c.collects()
 	var inputs []Row // args then order values, when collected
 	for _, r := range rows {
-		if c.Filter != nil {
-			ok, err := Truth(ctx, c.Filter, r)
-			if err != nil {
-				return nil, err
-			}
-			if !ok {
-				continue
-			}
+		args, ok, err := c.args(ctx, r)
+		if err != nil {
+			return nil, err
 		}
-		args := make([]any, len(c.Args), len(c.Args)+len(c.Order))
-		skip := false
-		for i, e := range c.Args {
-			v, err := e.Eval(ctx, r)
-			if err != nil {
-				return nil, err
-			}
-			if v == nil && c.Fn.Strict {
-				skip = true
-			}
-			args[i] = v
-		}
-		if skip {
+		if !ok {
 			continue
 		}
 		if !collect {
@@ -579,6 +559,43 @@ func (c *aggCall) compute(ctx *EvalCtx, rows []Row) (any, error) {
 		}
 	}
 	return st.Result(ctx)
+}
+
+// newState is a fresh state of the call's aggregate.
+func (c *aggCall) newState() AggState {
+	st := c.Fn.Agg.New()
+	if ts, ok := st.(typedState); ok {
+		ts.setType(c.T)
+	}
+	return st
+}
+
+// collects reports whether the call sees its inputs only once all are
+// in (DISTINCT or ORDER BY); otherwise each row is added as it comes.
+func (c *aggCall) collects() bool { return c.Distinct || len(c.Order) > 0 }
+
+// args evaluates the call's arguments on row r; ok is false if the row
+// does not count (its FILTER is not true, or a strict aggregate's
+// argument is NULL).
+func (c *aggCall) args(ctx *EvalCtx, r Row) (args []any, ok bool, err error) {
+	if c.Filter != nil {
+		ok, err := Truth(ctx, c.Filter, r)
+		if err != nil || !ok {
+			return nil, false, err
+		}
+	}
+	args = make([]any, len(c.Args), len(c.Args)+len(c.Order))
+	for i, e := range c.Args {
+		v, err := e.Eval(ctx, r)
+		if err != nil {
+			return nil, false, err
+		}
+		if v == nil && c.Fn.Strict {
+			return nil, false, nil
+		}
+		args[i] = v
+	}
+	return args, true, nil
 }
 
 // groupPlan finishes a query level's grouping: when the level groups, it

@@ -262,6 +262,65 @@ func (g *Aggregate) Columns() []Column {
 	return cols
 }
 
+// streams reports whether the aggregate can take its input row by row
+// rather than materialize it: one group (no GROUP BY, no grouping sets)
+// and no aggregate that needs all its inputs at once (DISTINCT, ORDER
+// BY). SELECT count(*) over a large table then holds one row at a time.
+func (g *Aggregate) streams() bool {
+	if g.Grouped || g.Sets != nil {
+		return false
+	}
+	for _, c := range g.Aggs {
+		if c.collects() {
+			return false
+		}
+	}
+	return true
+}
+
+// openStreaming computes the single group's aggregates as the input
+// rows come.
+func (g *Aggregate) openStreaming(ctx *EvalCtx) (Iter, error) {
+	states := make([]AggState, len(g.Aggs))
+	for i, c := range g.Aggs {
+		states[i] = c.newState()
+	}
+	in, err := g.Input.Open(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer in.Close()
+	for {
+		r, err := in.Next()
+		if err != nil {
+			return nil, err
+		}
+		if r == nil {
+			break
+		}
+		for i, c := range g.Aggs {
+			args, ok, err := c.args(ctx, r)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				if err := states[i].Add(ctx, args); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	out := make(Row, 0, len(g.Aggs)+1)
+	for _, st := range states {
+		v, err := st.Result(ctx)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return &sliceIter{rows: []Row{out}}, nil
+}
+
 // input is the node's one input (for EXPLAIN).
 func (g *Aggregate) input() Plan { return g.Input }
 
@@ -283,6 +342,9 @@ func (g *Aggregate) Explain(e *Explainer) {
 }
 
 func (g *Aggregate) Open(ctx *EvalCtx) (Iter, error) {
+	if g.streams() {
+		return g.openStreaming(ctx)
+	}
 	input, err := Materialize(ctx, g.Input)
 	if err != nil {
 		return nil, err
