@@ -177,7 +177,7 @@ func (ss *session) read(ctx context.Context, st *exec.Statement, ptypes []types.
 		return nil, stackError(err)
 	}
 	defer v.Close()
-	env := ss.env(ctx, store.FromReader(v), timestamp(ss.s.cfg.Clock()))
+	env := ss.env(ctx, store.FromView(v), timestamp(ss.s.cfg.Clock()))
 	defer ss.countSystemKeys(env)
 	return exec.Execute(env, st, ptypes, values)
 }

@@ -27,6 +27,7 @@ import (
 	"hourglass/personalities/sql/catalog"
 	"hourglass/personalities/sql/store"
 	"hourglass/personalities/sql/types"
+	"hourglass/platform"
 )
 
 // Session is the state of a client session that statements depend on.
@@ -171,6 +172,14 @@ func (e *Env) CatalogChanged() { e.cat = nil }
 type Catalogs struct {
 	mu     sync.Mutex
 	latest *catalog.Catalog
+	// at is the catalog version a view at a log position read: the
+	// version is a function of the position, so another view at the same
+	// position skips reading it (a point SELECT then reads one key).
+	at struct {
+		pos     platform.Position
+		version uint64
+		ok      bool
+	}
 }
 
 // writeTracker is an overlay: it knows whether it holds a catalog change
@@ -182,13 +191,24 @@ func (c *Catalogs) Load(s store.Store) (*catalog.Catalog, error) {
 	if w, ok := s.(writeTracker); ok && w.Written(catalog.VersionKey()) {
 		return catalog.Load(s, systemSchemaObjects()...)
 	}
-	v, err := catalog.Version(s)
-	if err != nil {
-		return nil, err
-	}
+	pv, positioned := s.(store.Positioned)
 	c.mu.Lock()
-	latest := c.latest
+	latest, at := c.latest, c.at
 	c.mu.Unlock()
+	var v uint64
+	if positioned && at.ok && at.pos == pv.Applied() {
+		v = at.version
+	} else {
+		var err error
+		if v, err = catalog.Version(s); err != nil {
+			return nil, err
+		}
+		if positioned {
+			c.mu.Lock()
+			c.at.pos, c.at.version, c.at.ok = pv.Applied(), v, true
+			c.mu.Unlock()
+		}
+	}
 	if latest != nil && latest.Version == v {
 		return latest, nil
 	}

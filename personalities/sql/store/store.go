@@ -60,6 +60,23 @@ func FromTxn(txn platform.Txn) Store { return platformStore{r: txn, w: txn} }
 // FromReader returns a read-only Store over a view.
 func FromReader(r platform.Reader) Store { return platformStore{r: r} }
 
+// Positioned is a Store over a view of the state at one log position.
+type Positioned interface {
+	Store
+	// Applied is the first log position the view does not reflect.
+	Applied() platform.Position
+}
+
+// FromView returns a read-only Store over v that knows v's position.
+func FromView(v platform.View) Positioned { return viewStore{platformStore{r: v}, v.Applied()} }
+
+type viewStore struct {
+	platformStore
+	applied platform.Position
+}
+
+func (v viewStore) Applied() platform.Position { return v.applied }
+
 // Foreign keys: a statement reads another personality's namespace (the
 // system schemas) through the keys of its own Store that start with
 // ForeignPrefix(mount); the SQL personality's own keys never start with
