@@ -29,38 +29,49 @@ type applicator struct {
 	parsed parseCache
 }
 
-// parseCache maps statement text to its parse, bounded: it is emptied
-// when it reaches maxParsed entries.
+// parseCache maps query text to its parse, bounded: it is emptied when
+// it reaches maxParsed entries. Parsing is deterministic and a parsed
+// statement is never changed (its plan cache is guarded), so one parse
+// serves every connection and the apply loop.
 type parseCache struct {
 	mu struct {
 		sync.Mutex
-		m map[string]*exec.Statement // guarded by mu
+		m map[string][]*exec.Statement // guarded by mu
 	}
 }
 
 const maxParsed = 1024
 
-// parse returns sql parsed as one statement.
-func (c *parseCache) parse(sql string) (*exec.Statement, error) {
+// parseAll returns sql parsed.
+func (c *parseCache) parseAll(sql string) ([]*exec.Statement, error) {
 	c.mu.Lock()
-	st := c.mu.m[sql]
+	stmts, ok := c.mu.m[sql]
 	c.mu.Unlock()
-	if st != nil {
-		return st, nil
+	if ok {
+		return stmts, nil
 	}
 	stmts, err := exec.Parse(sql)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if c.mu.m == nil || len(c.mu.m) >= maxParsed {
+		c.mu.m = map[string][]*exec.Statement{}
+	}
+	c.mu.m[sql] = stmts
+	c.mu.Unlock()
+	return stmts, nil
+}
+
+// parse returns sql parsed as one statement.
+func (c *parseCache) parse(sql string) (*exec.Statement, error) {
+	stmts, err := c.parseAll(sql)
 	if err != nil {
 		return nil, err
 	}
 	if len(stmts) != 1 {
 		return nil, pgerror.New(pgerror.Internal, "an exec entry holds %d statements", len(stmts))
 	}
-	c.mu.Lock()
-	if c.mu.m == nil || len(c.mu.m) >= maxParsed {
-		c.mu.m = map[string]*exec.Statement{}
-	}
-	c.mu.m[sql] = stmts[0]
-	c.mu.Unlock()
 	return stmts[0], nil
 }
 

@@ -87,7 +87,7 @@ func (c *conn) cancelStatement() {
 // statementContext returns the context a statement runs with: canceled
 // by a cancel request for this connection until done is called.
 func (c *conn) statementContext() (ctx context.Context, done func()) {
-	ctx, cancel := context.WithCancel(c.s.ctx)
+	ctx, cancel := context.WithCancel(c.ctx)
 	c.running.Lock()
 	c.running.cancel = cancel
 	c.running.Unlock()

@@ -21,6 +21,10 @@ import (
 type conn struct {
 	s  *Server
 	nc net.Conn
+	// ctx is the connection's, cancelled when it ends (or the server
+	// closes); statements' contexts derive from it.
+	ctx       context.Context
+	cancelCtx context.CancelFunc
 	// wire is what the protocol travels over: nc, or the TLS connection
 	// over it once an SSLRequest was accepted (ssl).
 	wire net.Conn
@@ -77,6 +81,9 @@ func newConn(s *Server, nc net.Conn) *conn {
 	c := &conn{s: s, nc: nc, wire: nc, prepared: map[string]*prepared{}, portals: map[string]*portal{}}
 	c.be = pgproto3.NewBackend(nc, nc)
 	c.fr = newFrameReader(nc, s.cfg.MaxMessage)
+	// The connection's statements derive their contexts from one of its
+	// own, so that making one does not contend with other connections.
+	c.ctx, c.cancelCtx = context.WithCancel(s.ctx)
 	return c
 }
 
@@ -112,6 +119,7 @@ func (c *conn) startTLS() bool {
 // serve runs the connection: startup, then messages until Terminate or
 // an error. full refuses the connection (too many clients).
 func (c *conn) serve(full bool) {
+	defer c.cancelCtx()
 	defer c.nc.Close()
 	defer func() {
 		if c.ss != nil {
@@ -308,7 +316,7 @@ func (c *conn) handle(msg pgproto3.FrontendMessage) bool {
 // transaction itself.
 func (c *conn) simpleQuery(ctx context.Context, q string) {
 	defer c.be.Flush()
-	stmts, err := exec.Parse(q)
+	stmts, err := c.s.parsed.parseAll(q)
 	if err != nil {
 		c.sendError(err)
 		c.readyForQuery()
@@ -456,7 +464,7 @@ func noticeResponse(e *pgerror.Error) *pgproto3.NoticeResponse {
 
 // parse handles Parse: the statement is parsed and described now.
 func (c *conn) parse(ctx context.Context, m *pgproto3.Parse) {
-	stmts, err := exec.Parse(m.Query)
+	stmts, err := c.s.parsed.parseAll(m.Query)
 	if err == nil && len(stmts) > 1 {
 		err = pgerror.New(pgerror.SyntaxError, "cannot insert multiple commands into a prepared statement")
 	}

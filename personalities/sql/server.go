@@ -109,6 +109,8 @@ type Server struct {
 	scramState
 	// boot tells this run's staging areas from earlier runs' ones.
 	boot [16]byte
+	// parsed caches the parse of the queries clients send.
+	parsed parseCache
 
 	mu struct {
 		sync.Mutex
