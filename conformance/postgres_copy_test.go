@@ -45,6 +45,7 @@ func TestPostgresLargeCopy(t *testing.T) {
 		t.Cleanup(func() { c.Close(context.Background()) })
 		return c
 	}
+	e.waitStaging()
 	c1, c2, c3 := connect(0), connect(1), connect(2)
 	count := func(c *pgx.Conn, where string) int {
 		t.Helper()
@@ -232,6 +233,7 @@ func TestPostgresLargeCopyKill(t *testing.T) {
 		t.Cleanup(func() { c.Close(context.Background()) })
 		return c
 	}
+	e.waitStaging()
 	c2 := connect(1)
 	if _, err := c2.Exec(ctx, "CREATE TABLE big (id int PRIMARY KEY, k int, pad text); CREATE INDEX big_k ON big (k)"); err != nil {
 		t.Fatal(err)
@@ -271,4 +273,20 @@ func TestPostgresLargeCopyKill(t *testing.T) {
 		}
 	}
 	e.converge(0, 1, 2)
+}
+
+// waitStaging waits until every node applied the enable of the Postgres
+// personality's version 2 (staging), which an ensemble of one build
+// enables by itself within moments of starting.
+func (e *ensemble) waitStaging() {
+	e.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for i := range e.nodes {
+		for engineVersion(e.upgradeStatus(i), "sql").Enabled < 2 {
+			if time.Now().After(deadline) {
+				e.t.Fatalf("%s never enabled the Postgres personality's version 2", e.id(i))
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
 }

@@ -292,6 +292,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		Password:    cfg.PGPassword,
 		MaxMessage:  cfg.PGMaxMessage,
 		StageBytes:  cfg.PGStageBytes,
+		Version:     func() uint32 { return n.upgrade.Enabled("sql") },
 		Logger:      n.log.With("api", "postgres"),
 		Node:        n.pgNode(),
 		Metrics:     n.metrics,

@@ -11,6 +11,7 @@ import (
 	"hourglass/engines/timekeeper"
 	"hourglass/engines/upgrade"
 	"hourglass/node/adminpb"
+	"hourglass/personalities/sql"
 )
 
 // supportedVersions is this build's registry of versions: each engine
@@ -20,6 +21,7 @@ import (
 // enables it once every member runs a build that has it.
 func supportedVersions() upgrade.Supported {
 	tlo, thi := timekeeper.Versions()
+	slo, shi := sql.Versions()
 	one := upgrade.Range{Min: 1, Max: 1}
 	return upgrade.Supported{
 		"lease":        one,
@@ -29,7 +31,7 @@ func supportedVersions() upgrade.Supported {
 		"sessionorder": one,
 		"kv":           one,
 		"zk":           one,
-		"sql":          one,
+		"sql":          {Min: slo, Max: shi},
 	}
 }
 

@@ -87,6 +87,8 @@ type applied struct {
 	seqs  exec.SequenceValues
 }
 
+var errStagingOff = pgerror.New(pgerror.FeatureNotSupported, "a transaction this large needs every member to run a build with staging (Postgres personality version 2, not yet enabled)")
+
 var errSerialization = pgerror.New(pgerror.SerializationFailure, "could not serialize access due to concurrent update")
 
 func (a *applicator) Apply(txn platform.Txn, e *platform.Entry, at platform.Version) (platform.Result, error) {
@@ -95,7 +97,15 @@ func (a *applicator) Apply(txn platform.Txn, e *platform.Entry, at platform.Vers
 		return platform.Result{Value: &applied{err: pgerror.New(pgerror.Internal, "undecodable entry: %v", err)}}, nil
 	}
 	base := store.FromTxn(txn)
+	version := a.s.cfg.Version()
+	a.s.enabled.Store(version)
 	var r *applied
+	staging := ent.GetStage() != nil || ent.GetUnstage() != nil || len(ent.GetCommit().GetTxid()) > 0
+	if staging && version < stagingVersion {
+		// A member's build may not know these entries: every replica
+		// refuses them alike until version 2 is enabled.
+		return platform.Result{Value: &applied{err: errStagingOff}}, nil
+	}
 	switch k := ent.Kind.(type) {
 	case *sqlpb.Entry_Exec:
 		r = a.exec(base, k.Exec)
@@ -239,6 +249,15 @@ func (a *applicator) nextval(base store.Store, seq catalog.Oid) *applied {
 }
 
 func (a *applicator) PostApply(*platform.Entry, platform.Version) {}
+
+// ApplyEntry records the personality's enabled version at every entry
+// (not only its own), so that connections know when they may stage.
+func (a *applicator) ApplyEntry(platform.Txn, *platform.Entry, platform.Version) error {
+	a.s.enabled.Store(a.s.cfg.Version())
+	return nil
+}
+
+func (a *applicator) PostApplyEntry(*platform.Entry, platform.Version) {}
 
 // sessionOf rebuilds the session settings an entry carries.
 func sessionOf(p *sqlpb.Session) (*exec.Session, error) {

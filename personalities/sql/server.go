@@ -66,15 +66,30 @@ type Config struct {
 	// sysschemas.go). They are installed for the whole process: every
 	// node of a process must give the same.
 	SystemSchemas []platform.TableSchema
+	// Version, if set, is called at apply for the personality's version
+	// the ensemble enabled at the entry (the upgrade engine's
+	// Enabled("sql")); without it, the highest this build has. Version 2
+	// brings large transactions' staging entries (stage.go).
+	Version func() uint32
 	// StageBytes is how much a transaction buffers before it spills its
 	// writes to its staging area through the log (default 8 MiB; see
 	// stage.go): what bounds a large COPY's memory.
 	StageBytes int
 }
 
+// Versions is the range of the personality's versions this build applies.
+func Versions() (lo, hi uint32) { return 1, 2 }
+
+// stagingVersion is the version that brings staging entries.
+const stagingVersion = 2
+
 func (c *Config) fill() {
 	if c.MaxMessage <= 0 {
 		c.MaxMessage = 64 << 20
+	}
+	if c.Version == nil {
+		_, hi := Versions()
+		c.Version = func() uint32 { return hi }
 	}
 	if c.StageBytes <= 0 {
 		c.StageBytes = DefaultStageBytes
@@ -111,6 +126,9 @@ type Server struct {
 	boot [16]byte
 	// parsed caches the parse of the queries clients send.
 	parsed parseCache
+	// enabled is the personality's version at the last entry applied:
+	// a transaction stages only once version 2 is on.
+	enabled atomic.Uint32
 
 	mu struct {
 		sync.Mutex

@@ -234,7 +234,7 @@ func (ss *session) Stage(txid []byte, gen uint32, writes []store.StagedWrite) (s
 // once they pass StageBytes.
 func (ss *session) maybeSpill(ctx context.Context) error {
 	o := ss.tx.overlay
-	if o == nil || o.Bytes() < ss.s.cfg.StageBytes {
+	if o == nil || o.Bytes() < ss.s.cfg.StageBytes || ss.s.enabled.Load() < stagingVersion {
 		return nil
 	}
 	if ss.tx.txid == nil {
