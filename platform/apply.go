@@ -242,11 +242,7 @@ func (b *BaseEngine) applyOne(raw []byte, pos Position) error {
 			return err
 		}
 	}
-	commit := func() error { return txn.b.Commit(pebble.NoSync) }
-	if txn.bulk != nil && (txn.bulk.w != nil || txn.bulk.mem != nil) {
-		commit = func() error { return b.commitBulk(pos) }
-	}
-	if err := pebbledb.Write(commit); err != nil {
+	if err := pebbledb.Write(func() error { return b.commitEntry(pos) }); err != nil {
 		return fmt.Errorf("commit apply at %d: %w", pos, err)
 	}
 	if decodeErr != nil {

@@ -53,8 +53,8 @@ type BaseConfig struct {
 	Restore func(ctx context.Context, old *pebble.DB) (*pebble.DB, error)
 	// ScratchFS and ScratchDir are where an entry's bulk writes are built
 	// into a table before the store ingests it: a directory on the
-	// store's filesystem (nil FS: the real one). Without ScratchDir bulk
-	// writes go into the entry's batch (test stores in memory).
+	// store's filesystem (nil FS: the real one). Without ScratchDir an
+	// entry's bulk writes fail.
 	ScratchFS  vfs.FS
 	ScratchDir string
 }

@@ -99,10 +99,6 @@ func (w *BulkWriter) Discard() {
 			t.scratch.fs.Remove(t.bulk.path)
 			t.bulk.w = nil
 		}
-		if t.bulk.mem != nil {
-			t.bulk.mem.Close()
-			t.bulk.mem = nil
-		}
 	}
 }
 
@@ -110,15 +106,11 @@ func (w *BulkWriter) Discard() {
 type bulkState struct {
 	path string
 	w    *sstable.Writer
-	// mem holds the writes when there is no scratch directory; they join
-	// the entry's batch at its commit.
-	mem  *pebble.Batch
 	last []byte
-	n    int
 }
 
 // bulkScratch is where bulk tables are built: the store's filesystem and
-// a directory on it. Without one, bulk writes go into the entry's batch.
+// a directory on it.
 type bulkScratch struct {
 	fs  vfs.FS
 	dir string
@@ -137,44 +129,30 @@ func (t *applyTxn) bulkAdd(key, value []byte, del bool) error {
 	} else {
 		t.note('s', key, value)
 	}
+	if t.bulk == nil {
+		t.bulk = &bulkState{}
+	}
+	t.bulk.last = append(t.bulk.last[:0], key...)
 	if t.bulkReplayed {
-		t.trackLast(key)
 		return nil
 	}
-	if t.scratch == nil || t.scratch.dir == "" {
-		// No scratch directory (an in-memory test store): a batch that
-		// joins the entry's at its commit.
-		t.trackLast(key)
-		if t.bulk.mem == nil {
-			t.bulk.mem = t.db.NewBatch()
-		}
-		if del {
-			return t.bulk.mem.Delete(key, nil)
-		}
-		return t.bulk.mem.Set(key, value, nil)
-	}
-	if t.bulk == nil || t.bulk.w == nil {
+	if t.bulk.w == nil {
 		if err := t.openBulk(); err != nil {
 			return err
 		}
 	}
-	t.trackLast(key)
-	t.bulk.n++
 	if del {
 		return t.bulk.w.Delete(key)
 	}
 	return t.bulk.w.Set(key, value)
 }
 
-func (t *applyTxn) trackLast(key []byte) {
-	if t.bulk == nil {
-		t.bulk = &bulkState{}
-	}
-	t.bulk.last = append(t.bulk.last[:0], key...)
-}
-
+// openBulk starts the entry's table in the scratch directory.
 func (t *applyTxn) openBulk() error {
 	s := t.scratch
+	if s.dir == "" {
+		return errors.New("platform: bulk writes need a scratch directory (BaseConfig.ScratchDir)")
+	}
 	if err := s.fs.MkdirAll(s.dir, 0o755); err != nil {
 		return fmt.Errorf("bulk scratch directory: %w", err)
 	}
@@ -182,9 +160,6 @@ func (t *applyTxn) openBulk() error {
 	f, err := s.fs.Create(path, vfs.WriteCategoryUnspecified)
 	if err != nil {
 		return fmt.Errorf("bulk table: %w", err)
-	}
-	if t.bulk == nil {
-		t.bulk = &bulkState{}
 	}
 	t.bulk.path = path
 	t.bulk.w = sstable.NewWriter(objstorageprovider.NewFileWritable(f), sstable.WriterOptions{TableFormat: t.db.TableFormat()})
@@ -232,26 +207,11 @@ func (p *pins) snapshot(db *pebble.DB) (*pebble.Snapshot, func() error) {
 	return s, s.Close
 }
 
-// commitBulk ingests the entry's bulk table (with the marker of pos) and
-// then commits its batch, views meanwhile sharing a snapshot from before
-// the ingest.
-func (b *BaseEngine) commitBulk(pos Position) error {
+// commitEntry commits the entry's transaction. If it has a bulk table,
+// it first ingests it (with the marker of pos), views meanwhile sharing
+// a snapshot from before the ingest.
+func (b *BaseEngine) commitEntry(pos Position) error {
 	t := &b.txn
-	if t.bulk != nil && t.bulk.mem != nil {
-		// Bulk writes before the entry's own, which win.
-		mem := t.bulk.mem
-		t.bulk.mem = nil
-		defer mem.Close()
-		merged := t.db.NewBatch()
-		defer merged.Close()
-		if err := merged.Apply(mem, nil); err != nil {
-			return err
-		}
-		if err := merged.Apply(t.b, nil); err != nil {
-			return err
-		}
-		return merged.Commit(pebble.NoSync)
-	}
 	if t.bulk == nil || t.bulk.w == nil {
 		return t.b.Commit(pebble.NoSync)
 	}
@@ -301,7 +261,7 @@ func (b *BaseEngine) bulkReplay(pos Position) (bool, error) {
 	if len(v) != 8 || binary.BigEndian.Uint64(v) != pos {
 		// A marker of another entry: that entry's commit deleted it, so
 		// this cannot be; say so rather than guess.
-		return false, fmt.Errorf("bulk marker of position %d found applying %d", binary.BigEndian.Uint64(v), pos)
+		return false, fmt.Errorf("bulk marker %x found applying %d", v, pos)
 	}
 	return true, nil
 }

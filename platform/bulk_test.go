@@ -15,19 +15,14 @@ import (
 	"hourglass/platform/platformtest"
 )
 
-// bulker writes keys k00000.. (d00000.. for "discard") of an entry
+// bulker writes keys b00000.. (d00000.. for "discard") of an entry
 // "bulk N" or "discard N" (bulk writes, then discarded), through its bulk
-// writer, or through Set if plain, and records whether an entry was
-// applied again after its bulk writes reached the store.
-type bulker struct {
-	plain    bool
-	replayed []bool
-}
+// writer, or through Set if plain.
+type bulker struct{ plain bool }
 
 func (b *bulker) Apply(txn platform.Txn, e *platform.Entry, at platform.Version) (platform.Result, error) {
 	f := strings.Fields(string(e.Body))
 	n, _ := strconv.Atoi(f[1])
-	b.replayed = append(b.replayed, platform.BulkReplayed(txn))
 	bw, err := platform.Bulk(txn)
 	if err != nil {
 		return platform.Result{}, err

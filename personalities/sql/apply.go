@@ -97,11 +97,9 @@ func (a *applicator) Apply(txn platform.Txn, e *platform.Entry, at platform.Vers
 		return platform.Result{Value: &applied{err: pgerror.New(pgerror.Internal, "undecodable entry: %v", err)}}, nil
 	}
 	base := store.FromTxn(txn)
-	version := a.s.cfg.Version()
-	a.s.enabled.Store(version)
 	var r *applied
 	staging := ent.GetStage() != nil || ent.GetUnstage() != nil || len(ent.GetCommit().GetTxid()) > 0
-	if staging && version < stagingVersion {
+	if staging && a.s.cfg.Version() < stagingVersion {
 		// A member's build may not know these entries: every replica
 		// refuses them alike until version 2 is enabled.
 		return platform.Result{Value: &applied{err: errStagingOff}}, nil
@@ -142,7 +140,7 @@ func (a *applicator) exec(base store.Store, x *sqlpb.Exec) *applied {
 		if errors.As(err, &sf) {
 			// Not the statement's own failure: the store failed. The
 			// apply loop must stop rather than diverge.
-			return &applied{err: fmt.Errorf("%w: %w", errFatal, err)}
+			return fatal(err)
 		}
 		var pe *pgerror.Error
 		if !errors.As(err, &pe) {
@@ -154,7 +152,7 @@ func (a *applicator) exec(base store.Store, x *sqlpb.Exec) *applied {
 		return &applied{err: err, seqs: seqs}
 	}
 	if err := o.Flush(); err != nil {
-		return &applied{err: fmt.Errorf("%w: %w", errFatal, err)}
+		return fatal(err)
 	}
 	return &applied{res: res, seqs: seqs}
 }
@@ -181,6 +179,10 @@ func (a *applicator) decodeExec(s store.Store, x *sqlpb.Exec) (*exec.Statement, 
 // errFatal marks an apply failure of the store itself.
 var errFatal = errors.New("sql: store failure at apply")
 
+// fatal is the answer to a failure of the store at apply: the apply loop
+// stops rather than let replicas diverge.
+func fatal(err error) *applied { return &applied{err: fmt.Errorf("%w: %w", errFatal, err)} }
+
 // commit validates a transaction's reads at this position and applies its
 // writes, or refuses it with 40001.
 func (a *applicator) commit(txn platform.Txn, base store.Store, c *sqlpb.Commit) *applied {
@@ -195,7 +197,7 @@ func (a *applicator) commit(txn platform.Txn, base store.Store, c *sqlpb.Commit)
 			}
 			return &applied{err: errSerialization}
 		}
-		return &applied{err: fmt.Errorf("%w: %w", errFatal, err)}
+		return fatal(err)
 	}
 	for _, w := range c.Writes {
 		var err error
@@ -205,7 +207,7 @@ func (a *applicator) commit(txn platform.Txn, base store.Store, c *sqlpb.Commit)
 			err = base.Set(w.Key, w.Value)
 		}
 		if err != nil {
-			return &applied{err: fmt.Errorf("%w: %w", errFatal, err)}
+			return fatal(err)
 		}
 	}
 	return &applied{}
@@ -235,7 +237,7 @@ func readSetOf(c *sqlpb.Commit) *store.ReadSet {
 func (a *applicator) nextval(base store.Store, seq catalog.Oid) *applied {
 	cat, err := a.s.catalogs.Load(base)
 	if err != nil {
-		return &applied{err: fmt.Errorf("%w: %w", errFatal, err)}
+		return fatal(err)
 	}
 	obj := cat.Object(seq)
 	if obj == nil || obj.RelKind != catalog.RelSequence {

@@ -341,8 +341,14 @@ type copyInput struct {
 	prog *exec.CopyRun
 	buf  []byte // data not yet parsed: at most a partial row
 	rows int64
-	// header: the header line is still to be skipped.
+	// headerDone: the header line (HEADER option) was skipped.
 	headerDone bool
+}
+
+// where sets e's CONTEXT to the COPY's current line, with a suffix.
+func (in *copyInput) where(e *pgerror.Error, format string, args ...any) *pgerror.Error {
+	e.Where = fmt.Sprintf("COPY %s, line %d", in.t.Name, in.r.line) + fmt.Sprintf(format, args...)
+	return e
 }
 
 // spillEvery is how many rows a COPY inserts between checks of its
@@ -395,10 +401,6 @@ func (in *copyInput) receive(res *exec.Result) error {
 func (in *copyInput) parse(res *exec.Result, final bool) error {
 	r := in.r
 	r.data, r.pos = string(in.buf), 0
-	where := func(e *pgerror.Error, format string, args ...any) *pgerror.Error {
-		e.Where = fmt.Sprintf("COPY %s, line %d", in.t.Name, r.line) + fmt.Sprintf(format, args...)
-		return e
-	}
 	for {
 		start, lines := r.pos, r.lines
 		if !final && !r.complete() {
@@ -411,7 +413,7 @@ func (in *copyInput) parse(res *exec.Result, final bool) error {
 			break
 		}
 		if err != nil {
-			return where(pgerror.As(err), ": \"%s\"", limitPrintout(raw))
+			return in.where(pgerror.As(err), ": \"%s\"", limitPrintout(raw))
 		}
 		if fields == nil {
 			r.pos = len(r.data)
@@ -432,11 +434,7 @@ func (in *copyInput) parse(res *exec.Result, final bool) error {
 
 // insert converts one row's fields and inserts it.
 func (in *copyInput) insert(res *exec.Result, fields []copyField, raw string) error {
-	r, cols, o := in.r, in.cols, in.o
-	where := func(e *pgerror.Error, format string, args ...any) *pgerror.Error {
-		e.Where = fmt.Sprintf("COPY %s, line %d", in.t.Name, r.line) + fmt.Sprintf(format, args...)
-		return e
-	}
+	cols, o, where := in.cols, in.o, in.where
 	if o.binary && len(fields) != len(cols) {
 		return where(pgerror.New(pgerror.BadCopyFileFormat, "row field count is %d, expected %d", len(fields), len(cols)), "")
 	}
@@ -477,11 +475,11 @@ func (in *copyInput) insert(res *exec.Result, fields []copyField, raw string) er
 	out, err := in.ins.Run(values)
 	if err != nil {
 		e := pgerror.As(err)
+		if e.Where == "" && e.Code == pgerror.UniqueViolation {
+			return in.where(e, "")
+		}
 		if e.Where == "" {
-			e.Where = fmt.Sprintf("COPY %s, line %d", in.t.Name, r.line)
-			if e.Code != pgerror.UniqueViolation {
-				e.Where += fmt.Sprintf(": \"%s\"", limitPrintout(raw))
-			}
+			return in.where(e, ": \"%s\"", limitPrintout(raw))
 		}
 		return e
 	}

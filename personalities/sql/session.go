@@ -57,12 +57,10 @@ type transaction struct {
 	// the read set no longer hold there (replay.go).
 	replay replayLog
 	// txid names the staging area once the transaction spilled (stage.go);
-	// stageView reads it; ctx is the context of the statement that
-	// spills; committed that a commit entry (which drops the staging
-	// area, whatever its verdict) was proposed.
+	// stageView reads it; committed: a commit entry (which drops the
+	// staging area, whatever its verdict) was proposed.
 	txid      []byte
 	stageView platform.View
-	ctx       context.Context
 	committed bool
 	// stagedBytes is what the transaction staged.
 	stagedBytes int
@@ -428,10 +426,7 @@ func (ss *session) commit(ctx context.Context) error {
 	if txid != nil {
 		// A staged transaction: its reads of keys it writes travel with
 		// the writes; its staging area goes into place at apply.
-		c.Txid, c.Gens, c.Dropped = txid, gens, dropped
-		for _, w := range o.StagedWrites() {
-			c.Writes = append(c.Writes, &sqlpb.Write{Key: w.Key, Value: w.Value, Delete: w.Del, Checked: w.Checked, Expect: w.Expect})
-		}
+		c.Txid, c.Gens, c.Dropped, c.Writes = txid, gens, dropped, writeProtos(o.StagedWrites())
 	} else {
 		c.Replay = ss.tx.replay.proto()
 		o.Writes(func(k, v []byte, del bool) bool {

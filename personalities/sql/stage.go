@@ -6,11 +6,9 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"errors"
-	"fmt"
 	"slices"
 	"time"
 
-	"hourglass/personalities/sql/pgerror"
 	"hourglass/personalities/sql/sqlpb"
 	"hourglass/personalities/sql/store"
 	"hourglass/platform"
@@ -35,13 +33,13 @@ const DefaultStageBytes = 8 << 20
 func (a *applicator) stage(base store.Store, x *sqlpb.Stage) *applied {
 	owner := binary.BigEndian.AppendUint32(nil, x.OwnerNode)
 	if err := base.Set(stageMeta(x.Txid), append(owner, x.OwnerBoot...)); err != nil {
-		return &applied{err: fmt.Errorf("%w: %w", errFatal, err)}
+		return fatal(err)
 	}
 	prefix := store.StageGen(x.Txid, x.Gen)
 	for _, w := range x.Writes {
 		v := store.EncodeStaged(stagedOf(w))
 		if err := base.Set(append(bytes.Clone(prefix), w.Key...), v); err != nil {
-			return &applied{err: fmt.Errorf("%w: %w", errFatal, err)}
+			return fatal(err)
 		}
 	}
 	return &applied{}
@@ -64,7 +62,7 @@ func (a *applicator) unstage(txn platform.Txn, base store.Store, x *sqlpb.Unstag
 	// few (one per open large transaction).
 	it, err := base.Scan([]byte{'T'}, []byte{'U'}, false)
 	if err != nil {
-		return &applied{err: fmt.Errorf("%w: %w", errFatal, err)}
+		return fatal(err)
 	}
 	var drop [][]byte
 	for it.Next() {
@@ -74,7 +72,7 @@ func (a *applicator) unstage(txn platform.Txn, base store.Store, x *sqlpb.Unstag
 		}
 	}
 	if err := it.Close(); err != nil {
-		return &applied{err: fmt.Errorf("%w: %w", errFatal, err)}
+		return fatal(err)
 	}
 	for _, txid := range drop {
 		if r := a.dropArea(txn, base, txid, nil); r.err != nil {
@@ -88,10 +86,10 @@ func (a *applicator) unstage(txn platform.Txn, base store.Store, x *sqlpb.Unstag
 func (a *applicator) dropArea(txn platform.Txn, base store.Store, txid []byte, err error) *applied {
 	area := store.StageArea(txid)
 	if e := txn.DeleteRange(area, platform.PrefixEnd(area)); e != nil {
-		return &applied{err: fmt.Errorf("%w: %w", errFatal, e)}
+		return fatal(e)
 	}
 	if e := base.Delete(stageMeta(txid)); e != nil {
-		return &applied{err: fmt.Errorf("%w: %w", errFatal, e)}
+		return fatal(e)
 	}
 	return &applied{err: err}
 }
@@ -104,7 +102,7 @@ func (a *applicator) commitStaged(txn platform.Txn, base store.Store, c *sqlpb.C
 	// stopped before the entry committed): it was valid then, and the
 	// state it would check now includes its own writes.
 	replayed := platform.BulkReplayed(txn)
-	fatal := func(err error) *applied { return &applied{err: fmt.Errorf("%w: %w", errFatal, err)} }
+	fatal := func(err error) *applied { return fatal(err) }
 	if !replayed {
 		if err := store.Validate(base, readSetOf(c)); err != nil {
 			if errors.Is(err, store.ErrConflict) {
@@ -202,32 +200,40 @@ func (a *applicator) commitStaged(txn platform.Txn, base store.Store, c *sqlpb.C
 	return a.dropArea(txn, base, c.Txid, nil)
 }
 
-// Stage implements store.Stager for the session's open transaction: it
-// proposes the Stage entry and reads the staging area from a view that
-// includes it.
-func (ss *session) Stage(txid []byte, gen uint32, writes []store.StagedWrite) (store.Store, error) {
-	x := &sqlpb.Stage{Txid: txid, Gen: gen, OwnerNode: uint32(ss.s.cfg.Node), OwnerBoot: ss.s.boot[:]}
-	for _, w := range writes {
-		x.Writes = append(x.Writes, &sqlpb.Write{Key: w.Key, Value: w.Value, Delete: w.Del, Checked: w.Checked, Expect: w.Expect})
+// stager is the store.Stager of the session's open transaction, for a
+// statement running under ctx: it proposes the Stage entry and reads the
+// staging area from a view that includes it.
+func (ss *session) stager(ctx context.Context) store.Stager {
+	return func(txid []byte, gen uint32, writes []store.StagedWrite) (store.Store, error) {
+		x := &sqlpb.Stage{Txid: txid, Gen: gen, OwnerNode: uint32(ss.s.cfg.Node), OwnerBoot: ss.s.boot[:], Writes: writeProtos(writes)}
+		r, err := ss.propose(ctx, &sqlpb.Entry{Kind: &sqlpb.Entry_Stage{Stage: x}})
+		if err == nil {
+			err = r.err
+		}
+		if err != nil {
+			return nil, err
+		}
+		sctx, cancel := context.WithTimeout(ctx, ss.s.cfg.ProposeTimeout)
+		defer cancel()
+		v, err := ss.s.engine.Sync(sctx)
+		if err != nil {
+			return nil, stackError(err)
+		}
+		if ss.tx.stageView != nil {
+			ss.tx.stageView.Close()
+		}
+		ss.tx.stageView = v
+		return store.FromReader(v), nil
 	}
-	r, err := ss.propose(ss.tx.ctx, &sqlpb.Entry{Kind: &sqlpb.Entry_Stage{Stage: x}})
-	if err == nil {
-		err = r.err
+}
+
+// writeProtos is staged writes as an entry carries them.
+func writeProtos(ws []store.StagedWrite) []*sqlpb.Write {
+	out := make([]*sqlpb.Write, len(ws))
+	for i, w := range ws {
+		out[i] = &sqlpb.Write{Key: w.Key, Value: w.Value, Delete: w.Del, Checked: w.Checked, Expect: w.Expect}
 	}
-	if err != nil {
-		return nil, err
-	}
-	ctx, cancel := context.WithTimeout(ss.tx.ctx, ss.s.cfg.ProposeTimeout)
-	defer cancel()
-	v, err := ss.s.engine.Sync(ctx)
-	if err != nil {
-		return nil, stackError(err)
-	}
-	if ss.tx.stageView != nil {
-		ss.tx.stageView.Close()
-	}
-	ss.tx.stageView = v
-	return store.FromReader(v), nil
+	return out
 }
 
 // maybeSpill spills the open transaction's writes to its staging area
@@ -242,15 +248,8 @@ func (ss *session) maybeSpill(ctx context.Context) error {
 		rand.Read(ss.tx.txid)
 	}
 	ss.tx.replay.disable()
-	ss.tx.ctx = ctx
 	ss.tx.stagedBytes += o.Bytes()
-	if err := o.Spill(ss.tx.txid, ss); err != nil {
-		if pgerror.CodeOf(err) == "" {
-			return stackError(err)
-		}
-		return err
-	}
-	return nil
+	return o.Spill(ss.tx.txid, ss.stager(ctx))
 }
 
 // unstage drops the staging area of a transaction that ends without
@@ -271,6 +270,7 @@ func (s *Server) sweepStaged() {
 	defer s.wg.Done()
 	ss := newSession(s, "postgres", "postgres")
 	for s.ctx.Err() == nil {
+		// Refused while version 2 is off, when nothing can be staged.
 		_, err := ss.propose(s.ctx, &sqlpb.Entry{Kind: &sqlpb.Entry_Unstage{Unstage: &sqlpb.Unstage{OwnerNode: uint32(s.cfg.Node), KeepBoot: s.boot[:]}}})
 		if err == nil {
 			return

@@ -98,11 +98,12 @@ func NewBase(t testing.TB) (*platform.BaseEngine, *MemLog) {
 // the test ends.
 func NewBaseOn(t testing.TB, log platform.Log) *platform.BaseEngine {
 	t.Helper()
-	db, err := pebbledb.Open("store", pebbledb.Options{FS: vfs.NewMem()})
+	fs := vfs.NewMem()
+	db, err := pebbledb.Open("store", pebbledb.Options{FS: fs})
 	if err != nil {
 		t.Fatal(err)
 	}
-	base, err := platform.NewBase(platform.BaseConfig{Log: log, Store: db})
+	base, err := platform.NewBase(platform.BaseConfig{Log: log, Store: db, ScratchFS: fs, ScratchDir: "scratch"})
 	if err != nil {
 		db.Close()
 		t.Fatal(err)

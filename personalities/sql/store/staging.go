@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+
+	"hourglass/platform"
 )
 
 // Staging: a transaction whose buffered writes outgrow memory spills them
@@ -91,14 +93,11 @@ func CheckExpect(s Store, w StagedWrite) (bool, error) {
 	return !ok || bytes.Equal(valueHash(v), w.Expect), nil
 }
 
-// Stager stages an overlay's spilled writes.
-type Stager interface {
-	// Stage makes writes (in key order) generation gen of the staging
-	// area of txid, and returns a Store that reads the staging area as it
-	// now is (the overlay reads its staged writes there until the next
-	// Stage).
-	Stage(txid []byte, gen uint32, writes []StagedWrite) (Store, error)
-}
+// Stager stages an overlay's spilled writes: it makes writes (in key
+// order) generation gen of the staging area of txid, and returns a Store
+// that reads the staging area as it now is (the overlay reads its staged
+// writes there until the next spill).
+type Stager func(txid []byte, gen uint32, writes []StagedWrite) (Store, error)
 
 // staged is an overlay's staging state.
 type staged struct {
@@ -121,9 +120,10 @@ func (o *Overlay) Staged() (txid []byte, gens, dropped []uint32) {
 	return o.stage.txid, o.stage.gens, o.stage.dropped
 }
 
-// Spill moves the buffered writes to the staging area of txid through st,
-// each with the transaction's read of its key (taken out of the read set).
-func (o *Overlay) Spill(txid []byte, st Stager) error {
+// Spill moves the buffered writes to the staging area of txid through
+// stage, each with the transaction's read of its key (taken out of the
+// read set).
+func (o *Overlay) Spill(txid []byte, stage Stager) error {
 	if o.writes.Len() == 0 {
 		return nil
 	}
@@ -138,7 +138,7 @@ func (o *Overlay) Spill(txid []byte, st Stager) error {
 		gen = s.nextGen
 	}
 	writes := o.foldReads()
-	r, err := st.Stage(s.txid, gen, writes)
+	r, err := stage(s.txid, gen, writes)
 	if err != nil {
 		return err
 	}
@@ -215,7 +215,7 @@ type GenIter struct {
 	its     []Iter // by generation, older first
 	gens    []uint32
 	ok      []bool
-	strip   []int
+	strip   int // the generation prefix's length
 	reverse bool
 	// The current key's writes.
 	key    []byte
@@ -231,10 +231,10 @@ type GenWrite struct {
 // NewGenIter iterates over [lo, hi) (hi nil: no bound) of the generations
 // gens of txid's staging area in r.
 func NewGenIter(r Store, txid []byte, gens []uint32, lo, hi []byte, reverse bool) (*GenIter, error) {
-	g := &GenIter{gens: gens, reverse: reverse}
+	g := &GenIter{gens: gens, reverse: reverse, strip: len(StageGen(txid, 0))}
 	for _, gen := range gens {
 		p := StageGen(txid, gen)
-		end := prefixEnd(p)
+		end := platform.PrefixEnd(p)
 		if hi != nil {
 			end = append(bytes.Clone(p), hi...)
 		}
@@ -245,20 +245,8 @@ func NewGenIter(r Store, txid []byte, gens []uint32, lo, hi []byte, reverse bool
 		}
 		g.its = append(g.its, it)
 		g.ok = append(g.ok, it.Next())
-		g.strip = append(g.strip, len(p))
 	}
 	return g, nil
-}
-
-func prefixEnd(p []byte) []byte {
-	end := bytes.Clone(p)
-	for i := len(end) - 1; i >= 0; i-- {
-		if end[i] != 0xff {
-			end[i]++
-			return end[:i+1]
-		}
-	}
-	return nil
 }
 
 // Next moves to the next key; Key and Writes describe it.
@@ -268,7 +256,7 @@ func (g *GenIter) Next() (bool, error) {
 		if !g.ok[i] {
 			continue
 		}
-		k := it.Key()[g.strip[i]:]
+		k := it.Key()[g.strip:]
 		if best == nil || (bytes.Compare(k, best) < 0) != g.reverse && !bytes.Equal(k, best) {
 			best = k
 		}
@@ -279,7 +267,7 @@ func (g *GenIter) Next() (bool, error) {
 	g.key = append(g.key[:0], best...)
 	g.writes = g.writes[:0]
 	for i, it := range g.its {
-		if !g.ok[i] || !bytes.Equal(it.Key()[g.strip[i]:], g.key) {
+		if !g.ok[i] || !bytes.Equal(it.Key()[g.strip:], g.key) {
 			continue
 		}
 		w, err := DecodeStaged(bytes.Clone(g.key), bytes.Clone(it.Value()))

@@ -58,7 +58,7 @@ func TestOverlaySpill(t *testing.T) {
 	o.Set([]byte("a"), []byte("a1"))
 	o.Set([]byte("b"), []byte("b1"))
 	o.Delete([]byte("c"))
-	if err := o.Spill(txid, st); err != nil {
+	if err := o.Spill(txid, st.Stage); err != nil {
 		t.Fatal(err)
 	}
 	w := st.calls[0]
@@ -84,7 +84,7 @@ func TestOverlaySpill(t *testing.T) {
 	m := o.Mark()
 	o.Set([]byte("d"), []byte("d2"))
 	o.Set([]byte("a"), []byte("a2"))
-	if err := o.Spill(txid, st); err != nil {
+	if err := o.Spill(txid, st.Stage); err != nil {
 		t.Fatal(err)
 	}
 	o.Set([]byte("b"), []byte("b3"))

@@ -552,7 +552,8 @@ func (s *sliceSource) pop()         { s.ws = s.ws[1:] }
 func (s *sliceSource) close() error { return nil }
 
 // stagedSource merges the overlay's own writes with its staged ones, the
-// former winning, and of the staged the newest generation.
+// former winning, and of the staged the newest generation. peek decides
+// which comes next; pop takes it.
 type stagedSource struct {
 	mem     []entry
 	g       *GenIter
@@ -560,6 +561,8 @@ type stagedSource struct {
 	cur     entry // the staged write at the front, if has
 	has     bool
 	done    bool
+	// fromMem: the front is the overlay's own write; tie: it hides cur.
+	fromMem, tie bool
 }
 
 func (s *stagedSource) fill() error {
@@ -581,33 +584,34 @@ func (s *stagedSource) peek() (entry, bool, error) {
 	if err := s.fill(); err != nil {
 		return entry{}, false, err
 	}
+	s.fromMem, s.tie = false, false
 	switch {
 	case len(s.mem) == 0 && !s.has:
 		return entry{}, false, nil
-	case len(s.mem) == 0:
-		return s.cur, true, nil
 	case !s.has:
-		return s.mem[0], true, nil
+		s.fromMem = true
+	case len(s.mem) > 0:
+		c := bytes.Compare(s.mem[0].key, s.cur.key)
+		if s.reverse {
+			c = -c
+		}
+		s.fromMem, s.tie = c <= 0, c == 0
 	}
-	c := bytes.Compare(s.mem[0].key, s.cur.key)
-	if s.reverse {
-		c = -c
-	}
-	if c <= 0 {
+	if s.fromMem {
 		return s.mem[0], true, nil
 	}
 	return s.cur, true, nil
 }
 
 func (s *stagedSource) pop() {
-	if len(s.mem) > 0 && (!s.has || bytes.Equal(s.mem[0].key, s.cur.key) || (bytes.Compare(s.mem[0].key, s.cur.key) < 0) != s.reverse) {
-		if s.has && bytes.Equal(s.mem[0].key, s.cur.key) {
-			s.has = false // the overlay's write hides the staged one
-		}
-		s.mem = s.mem[1:]
+	if !s.fromMem {
+		s.has = false
 		return
 	}
-	s.has = false
+	s.mem = s.mem[1:]
+	if s.tie {
+		s.has = false
+	}
 }
 
 func (s *stagedSource) close() error { return s.g.Close() }
